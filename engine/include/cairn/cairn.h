@@ -1,0 +1,12 @@
+// Copyright (c) Cairn authors. Public API: the one header to include.
+#ifndef CAIRN_CAIRN_H_
+#define CAIRN_CAIRN_H_
+
+#include "cairn/event.h"    // IWYU pragma: export
+#include "cairn/options.h"  // IWYU pragma: export
+#include "cairn/result.h"   // IWYU pragma: export
+#include "cairn/status.h"   // IWYU pragma: export
+#include "cairn/store.h"    // IWYU pragma: export
+#include "cairn/types.h"    // IWYU pragma: export
+
+#endif  // CAIRN_CAIRN_H_

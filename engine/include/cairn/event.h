@@ -1,0 +1,61 @@
+// Copyright (c) Cairn authors. Public API.
+#ifndef CAIRN_EVENT_H_
+#define CAIRN_EVENT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cairn/types.h"
+
+namespace cairn {
+
+// An event as the application proposes it for appending.
+struct EventData {
+  // Identifies the event for idempotent retries. Nil (the default) means the
+  // store generates a random UUID; a retry must reuse the same ids to be
+  // recognised as a retry.
+  EventId id;
+  // Application-defined event type, e.g. "OrderPlaced". 1..max_type_length
+  // bytes of UTF-8 without control characters.
+  std::string type;
+  // The payload and metadata are opaque bytes to the store.
+  std::string data;
+  std::string metadata;
+  // Tells readers (and `cairn read --json`) how to render data/metadata.
+  ContentType content_type = ContentType::kJson;
+};
+
+// A persisted event, owning its bytes.
+struct RecordedEvent {
+  std::string stream;
+  StreamRevision revision;
+  GlobalPosition position;
+  EventId id;
+  std::string type;
+  std::string data;
+  std::string metadata;
+  ContentType content_type = ContentType::kJson;
+  // When the store accepted the append, microseconds since the Unix epoch.
+  int64_t created_us = 0;
+};
+
+// A persisted event whose strings point into store-owned memory. Valid only
+// during the visitor call that receives it; copy what must outlive it.
+struct RecordedEventView {
+  std::string_view stream;
+  StreamRevision revision;
+  GlobalPosition position;
+  EventId id;
+  std::string_view type;
+  std::string_view data;
+  std::string_view metadata;
+  ContentType content_type = ContentType::kJson;
+  int64_t created_us = 0;
+
+  RecordedEvent ToOwned() const;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_EVENT_H_

@@ -1,0 +1,87 @@
+// Copyright (c) Cairn authors. Public API.
+//
+// Options for Store::Open. Every field states its default and what it means
+// for crashes.
+#ifndef CAIRN_OPTIONS_H_
+#define CAIRN_OPTIONS_H_
+
+#include <chrono>
+#include <cstdint>
+
+namespace cairn {
+
+enum class Durability : uint8_t {
+  // Default. An append is acknowledged only after its bytes are on stable
+  // storage (fdatasync). Concurrent appends share one write and one
+  // fdatasync (group commit). Survives process crashes and power loss:
+  // an acknowledged append is never lost.
+  kGroupCommit = 0,
+  // An append is acknowledged once written to the OS page cache; the store
+  // fdatasyncs every `sync_interval`. Survives a process crash (the kernel
+  // still has the bytes); a power loss or kernel crash may lose appends
+  // acknowledged during the last interval (never part of an append: appends
+  // stay atomic, and the log stays gapless).
+  kInterval = 1,
+  // No fdatasync except on Close() and Sync(). Survives a process crash;
+  // a power loss may lose any appends since the last Close()/Sync().
+  // For tests, bulk loads and throw-away stores.
+  kNone = 2,
+};
+
+struct Options {
+  // Create the directory and an empty store if none exists. Default true.
+  bool create_if_missing = true;
+
+  // Open without the writer lock, for reading only. Allowed while another
+  // process has the store open for writing: a read-only store sees the
+  // events that writer has made durable (never unsynced ones) and picks up
+  // new ones on every read. Appends return a ReadOnly error. Default false.
+  bool read_only = false;
+
+  // See Durability. Default kGroupCommit (durable acknowledgements).
+  Durability durability = Durability::kGroupCommit;
+
+  // kInterval only: how often written appends are fdatasynced. Bounds the
+  // window of acknowledged appends a power loss can take. Default 10 ms.
+  std::chrono::milliseconds sync_interval{10};
+
+  // Size of each segment file, preallocated when the segment is created.
+  // Applies to segments created from now on; existing segments keep theirs.
+  // Default 256 MiB; min 64 KiB; max 4 GiB - 1.
+  uint64_t segment_size = 256ull << 20;
+
+  // Largest event accepted, counting type, data and metadata bytes.
+  // Larger events are rejected with InvalidArgument before anything is
+  // written. Default 16 MiB.
+  uint64_t max_event_size = 16ull << 20;
+
+  // Largest append accepted (sum of its events' sizes). Must fit one
+  // segment, because an append never spans segments (that keeps it
+  // atomic). Default 64 MiB.
+  uint64_t max_append_size = 64ull << 20;
+
+  // Longest stream name accepted, in bytes. Names are 1..N bytes of valid
+  // UTF-8 without control characters and must not start with '$'
+  // (reserved for system streams). Default 1024.
+  uint32_t max_stream_name_length = 1024;
+
+  // Longest event type accepted, in bytes (same character rules as stream
+  // names, '$' allowed). Default 1024.
+  uint32_t max_type_length = 1024;
+
+  // Events whose data+metadata are at least this many bytes are stored
+  // LZ4-compressed when that makes them smaller; 0 disables compression.
+  // Recorded per record, so changing it never affects existing data.
+  // Default 4096.
+  uint32_t compression_threshold = 4096;
+
+  // Group commit: the most bytes one write+fdatasync gathers. A larger cap
+  // raises throughput under load and the size of the unsynced window a
+  // crash can tear (a torn window is always truncated whole on reopen).
+  // Default 4 MiB.
+  uint64_t max_group_bytes = 4ull << 20;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_OPTIONS_H_

@@ -1,0 +1,156 @@
+// Copyright (c) Cairn authors. Public API.
+//
+// Store: an embeddable event store. Open one with Store::Open; it is
+// thread-safe, and one process at a time may open a directory for writing.
+#ifndef CAIRN_STORE_H_
+#define CAIRN_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/event.h"
+#include "cairn/options.h"
+#include "cairn/result.h"
+#include "cairn/status.h"
+#include "cairn/types.h"
+
+namespace cairn {
+
+struct AppendResult {
+  // Revisions and global positions of the first and last appended event.
+  // For an idempotent retry these are the original append's.
+  StreamRevision first_revision;
+  StreamRevision last_revision;
+  GlobalPosition first_position;
+  GlobalPosition last_position;
+  // True when the append was recognised as a retry and nothing was written.
+  bool idempotent_replay = false;
+};
+
+// Called once with the outcome of an asynchronous append, on the store's
+// commit thread: keep it short, and never call the synchronous Append or
+// Close from it (that would wait on the thread running the callback).
+using AppendCallback = std::function<void(Result<AppendResult>)>;
+
+struct ReadStreamOptions {
+  Direction direction = Direction::kForward;
+  // First revision to return. nullopt: the start (forward) or the last
+  // event (backward).
+  std::optional<StreamRevision> from;
+  // At most this many events are returned.
+  uint64_t max_count = 4096;
+};
+
+struct ReadStreamResult {
+  std::vector<RecordedEvent> events;
+  // The stream's last revision when the read ran.
+  StreamRevision last_revision;
+  // True when the read reached the end of the stream in its direction.
+  bool end_of_stream = false;
+};
+
+struct ReadAllOptions {
+  Direction direction = Direction::kForward;
+  // First position to consider. nullopt: the start (forward) or the last
+  // event (backward).
+  std::optional<GlobalPosition> from;
+  // At most this many matching events are returned (or visited).
+  uint64_t max_count = 4096;
+  // Only events whose stream name / event type starts with these prefixes.
+  // Empty matches everything.
+  std::string stream_prefix;
+  std::string type_prefix;
+};
+
+struct ReadAllResult {
+  std::vector<RecordedEvent> events;
+  // Where a following read in the same direction should start; nullopt when
+  // the read reached the end of the log in its direction. With a filter,
+  // this lets a reader checkpoint past long runs of unmatched events.
+  std::optional<GlobalPosition> next_position;
+};
+
+struct StoreStats {
+  uint64_t events = 0;    // visible events (== next position)
+  uint64_t streams = 0;   // streams with at least one event
+  uint64_t segments = 0;  // segment files
+  uint64_t bytes = 0;     // bytes of records in the segments
+  // Every event below this position is on stable storage.
+  GlobalPosition durable_position_end;
+};
+
+class Store {
+ public:
+  // Opens (or with options.create_if_missing, creates) the store in
+  // directory `path`. Recovers from a crash first: a torn tail left by an
+  // interrupted write is truncated (durably) before any append; damage
+  // anywhere else is refused with a Corruption status naming file and offset.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                             const Options& options);
+
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  // Closes the store as Close() does.
+  virtual ~Store() = default;
+
+  // Appends `events` (at least one) to `stream` atomically if `expected`
+  // holds, and returns once the append is durable (see Options::durability).
+  // Errors: WrongExpectedVersion, InvalidArgument (nothing written),
+  // ReadOnly, IOError/NoSpace (outcome unknown: retry with the same event
+  // ids, which is idempotent), Closed.
+  virtual Result<AppendResult> Append(std::string_view stream,
+                                      ExpectedVersion expected,
+                                      std::span<const EventData> events) = 0;
+
+  // The same append, without waiting: `done` runs once with the outcome.
+  // Lets one thread keep many appends in flight for group commit.
+  virtual void AppendAsync(std::string stream, ExpectedVersion expected,
+                           std::vector<EventData> events,
+                           AppendCallback done) = 0;
+
+  // AppendAsync with a future.
+  std::future<Result<AppendResult>> AppendFuture(std::string stream,
+                                                 ExpectedVersion expected,
+                                                 std::vector<EventData> events);
+
+  // Reads a stream's events. NotFound if the stream has no events.
+  virtual Result<ReadStreamResult> ReadStream(
+      std::string_view stream, const ReadStreamOptions& options) = 0;
+
+  // Reads the global log in position order.
+  virtual Result<ReadAllResult> ReadAll(const ReadAllOptions& options) = 0;
+
+  // Visits the global log without copying: `visitor` sees each matching
+  // event (views valid only during the call) and returns false to stop.
+  // Returns the position a following read should start from, as
+  // ReadAllResult::next_position.
+  virtual Result<std::optional<GlobalPosition>> VisitAll(
+      const ReadAllOptions& options,
+      const std::function<bool(const RecordedEventView&)>& visitor) = 0;
+
+  // The stream's last revision, or nullopt if it has no events.
+  virtual Result<std::optional<StreamRevision>> GetStreamRevision(
+      std::string_view stream) = 0;
+
+  virtual Result<StoreStats> GetStats() = 0;
+
+  // Makes every acknowledged append durable now (useful with kInterval and
+  // kNone; a no-op cost with kGroupCommit).
+  virtual Status Sync() = 0;
+
+  // Finishes queued appends, makes them durable and releases the writer
+  // lock. Later calls return Closed. Idempotent.
+  virtual Status Close() = 0;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_STORE_H_

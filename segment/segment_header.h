@@ -1,0 +1,51 @@
+// Copyright (c) Cairn authors.
+//
+// The fixed header at the start of every segment file (docs/format.md).
+#ifndef CAIRN_SEGMENT_SEGMENT_HEADER_H_
+#define CAIRN_SEGMENT_SEGMENT_HEADER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cairn/status.h"
+
+namespace cairn::segment {
+
+// Records start after this many bytes (one page: keeps record writes off the
+// header's page).
+inline constexpr uint32_t kSegmentHeaderSize = 4096;
+inline constexpr uint32_t kSegmentFormatVersion = 1;
+// "CAIRNSEG" read as little-endian bytes.
+inline constexpr char kSegmentMagic[8] = {'C', 'A', 'I', 'R',
+                                          'N', 'S', 'E', 'G'};
+
+struct SegmentHeader {
+  uint32_t format_version = kSegmentFormatVersion;
+  uint64_t store_id = 0;        // random identity shared by a store's segments
+  uint64_t segment_number = 0;  // 0, 1, 2, ... matches the file name
+  uint64_t first_position = 0;  // global position of the first record
+  uint64_t capacity = 0;        // preallocated file size in bytes
+  int64_t created_us = 0;       // creation time, µs since the Unix epoch
+
+  // Seed of the record checksums in this segment.
+  uint64_t Seed() const;
+};
+
+// Writes the header into out[0, kSegmentHeaderSize) (zero-padded).
+void EncodeSegmentHeader(const SegmentHeader& header, uint8_t* out);
+
+// Parses and verifies a header. Errors: Corruption (bad magic or checksum,
+// naming `file` and offset 0), NotSupported (unknown format version).
+Status DecodeSegmentHeader(const uint8_t* data, size_t size,
+                           const std::string& file, SegmentHeader* out);
+
+// "000000000042.seg" for segment 42.
+std::string SegmentFileName(uint64_t segment_number);
+// The segment number of a segment file name, nullopt for other names.
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+
+}  // namespace cairn::segment
+
+#endif  // CAIRN_SEGMENT_SEGMENT_HEADER_H_

@@ -1,0 +1,68 @@
+// Copyright (c) Cairn authors.
+//
+// Scanning a segment's records at open (recovery) and by the tools: finds the
+// end of the last whole append, classifies what follows it as clean (zeros),
+// a torn tail (to truncate) or corruption (to refuse).
+#ifndef CAIRN_SEGMENT_SEGMENT_SCAN_H_
+#define CAIRN_SEGMENT_SEGMENT_SCAN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include "cairn/status.h"
+#include "segment/record.h"
+#include "segment/segment_header.h"
+
+namespace cairn::segment {
+
+struct ScannedRecord {
+  uint64_t offset = 0;  // of the record's header within the segment file
+  RecordHeader header;
+};
+
+struct SegmentScanOptions {
+  // Only the segment written last can hold a torn tail: in any other
+  // segment, a bad record or nonzero bytes after the last record are
+  // corruption.
+  bool is_last = false;
+  // Every position below this was acknowledged as durable (from the
+  // watermark file; 0 if unknown). Damage to such a record is corruption,
+  // never a torn tail.
+  uint64_t durable_position_end = 0;
+};
+
+struct SegmentScanResult {
+  // End of the last whole append: records in [kSegmentHeaderSize,
+  // end_offset) are kept.
+  uint64_t end_offset = kSegmentHeaderSize;
+  // Position after the last kept record (header.first_position if none).
+  uint64_t next_position = 0;
+  // Number of kept records.
+  uint64_t records = 0;
+  // True when bytes at or after end_offset are not all zero: a torn tail
+  // (or a partial append) that the writer must truncate before appending.
+  bool torn_tail = false;
+  // Where the first bad or incomplete record starts, if torn_tail.
+  uint64_t torn_offset = 0;
+};
+
+// Scans `data` (`size` bytes: the segment file from offset 0, header
+// included). Calls on_append once per whole append, in order, with its
+// records. Corruption (naming `file` and the offset) when: a record's
+// position is not the next expected one; a non-last segment has a bad
+// record or nonzero bytes after its last record; in the last segment, a bad
+// or partial record lies below options.durable_position_end or below the
+// synced_offset of any later valid record (which proves it was durable).
+// `header` must be the segment's decoded header.
+Status ScanSegment(
+    const uint8_t* data, size_t size, const SegmentHeader& header,
+    const std::string& file, const SegmentScanOptions& options,
+    const std::function<void(std::span<const ScannedRecord>)>& on_append,
+    SegmentScanResult* result);
+
+}  // namespace cairn::segment
+
+#endif  // CAIRN_SEGMENT_SEGMENT_SCAN_H_
