@@ -66,8 +66,8 @@ class [[nodiscard]] Status {
   Status() noexcept = default;  // OK
   Status(const Status& other);
   Status& operator=(const Status& other);
-  Status(Status&&) noexcept = default;
-  Status& operator=(Status&&) noexcept = default;
+  Status(Status&&) noexcept;
+  Status& operator=(Status&&) noexcept;
   ~Status();
 
   static Status Ok() { return Status(); }
@@ -116,8 +116,14 @@ class [[nodiscard]] Status {
 
  private:
   struct Rep;
-  explicit Status(std::unique_ptr<Rep> rep);
-  std::unique_ptr<Rep> rep_;  // null means OK
+  // Out of line so Rep can stay incomplete here.
+  struct RepDeleter {
+    void operator()(Rep* rep) const;
+  };
+  using RepPtr = std::unique_ptr<Rep, RepDeleter>;
+  explicit Status(RepPtr rep);
+  static RepPtr MakeRep(StatusCode code, std::string_view msg);
+  RepPtr rep_;  // null means OK
 };
 
 }  // namespace cairn

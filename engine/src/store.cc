@@ -1,0 +1,21 @@
+// Copyright (c) Cairn authors.
+#include "cairn/store.h"
+
+#include <memory>
+#include <utility>
+
+namespace cairn {
+
+std::future<Result<AppendResult>> Store::AppendFuture(
+    std::string stream, ExpectedVersion expected,
+    std::vector<EventData> events) {
+  auto promise = std::make_shared<std::promise<Result<AppendResult>>>();
+  auto future = promise->get_future();
+  AppendAsync(std::move(stream), expected, std::move(events),
+              [promise](Result<AppendResult> result) {
+                promise->set_value(std::move(result));
+              });
+  return future;
+}
+
+}  // namespace cairn
