@@ -1,0 +1,157 @@
+// Copyright (c) Cairn authors.
+#include "segment/segment_header.h"
+
+#include <bit>
+#include <cstdio>
+#include <cstring>
+
+#include "segment/checksum.h"
+
+namespace cairn::segment {
+namespace {
+
+// Field offsets (docs/format.md, "Segment header").
+constexpr size_t kMagicOffset = 0;
+constexpr size_t kVersionOffset = 8;
+constexpr size_t kHeaderSizeOffset = 12;
+constexpr size_t kStoreIdOffset = 16;
+constexpr size_t kSegmentNumberOffset = 24;
+constexpr size_t kFirstPositionOffset = 32;
+constexpr size_t kCapacityOffset = 40;
+constexpr size_t kCreatedOffset = 48;
+constexpr size_t kChecksumOffset = 56;
+// Everything from here to kSegmentHeaderSize is zero in version 1.
+constexpr size_t kPaddingOffset = 64;
+
+// The header is not tied to a segment's identity (it *carries* that
+// identity), so it uses a fixed seed: "CAIR" as a little-endian u32.
+constexpr uint64_t kHeaderChecksumSeed = 0x43414952ull;
+
+// Segment numbers are written as exactly this many decimal digits, so that
+// file names sort in segment order.
+constexpr size_t kFileNameDigits = 12;
+constexpr std::string_view kFileNameSuffix = ".seg";
+
+template <typename T>
+void StoreLE(uint8_t* p, T v) {
+  if constexpr (std::endian::native == std::endian::big) {
+    for (size_t i = 0; i < sizeof(T); ++i) {
+      p[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
+    }
+  } else {
+    std::memcpy(p, &v, sizeof(T));
+  }
+}
+
+template <typename T>
+T LoadLE(const uint8_t* p) {
+  if constexpr (std::endian::native == std::endian::big) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) {
+      v |= static_cast<uint64_t>(p[i]) << (8 * i);
+    }
+    return static_cast<T>(v);
+  } else {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+  }
+}
+
+}  // namespace
+
+uint64_t SegmentHeader::Seed() const {
+  return SegmentSeed(store_id, segment_number);
+}
+
+void EncodeSegmentHeader(const SegmentHeader& header, uint8_t* out) {
+  std::memset(out, 0, kSegmentHeaderSize);
+  std::memcpy(out + kMagicOffset, kSegmentMagic, sizeof(kSegmentMagic));
+  StoreLE<uint32_t>(out + kVersionOffset, header.format_version);
+  StoreLE<uint32_t>(out + kHeaderSizeOffset, kSegmentHeaderSize);
+  StoreLE<uint64_t>(out + kStoreIdOffset, header.store_id);
+  StoreLE<uint64_t>(out + kSegmentNumberOffset, header.segment_number);
+  StoreLE<uint64_t>(out + kFirstPositionOffset, header.first_position);
+  StoreLE<uint64_t>(out + kCapacityOffset, header.capacity);
+  StoreLE<int64_t>(out + kCreatedOffset, header.created_us);
+  StoreLE<uint64_t>(out + kChecksumOffset,
+                    Checksum64(out, kChecksumOffset, kHeaderChecksumSeed));
+}
+
+Status DecodeSegmentHeader(const uint8_t* data, size_t size,
+                           const std::string& file, SegmentHeader* out) {
+  if (size < kSegmentHeaderSize) {
+    return Status::Corruption(file, 0,
+                              "segment header truncated: the file has " +
+                                  std::to_string(size) + " bytes, the header " +
+                                  std::to_string(kSegmentHeaderSize));
+  }
+  if (std::memcmp(data + kMagicOffset, kSegmentMagic, sizeof(kSegmentMagic)) !=
+      0) {
+    return Status::Corruption(file, 0,
+                              "bad segment magic (not a Cairn segment file)");
+  }
+  // The version is checked before the checksum: magic and version sit at
+  // the same offsets in every version, but a later version may lay out or
+  // checksum the rest of its header differently, and must be refused as
+  // unsupported rather than reported as damaged.
+  const uint32_t version = LoadLE<uint32_t>(data + kVersionOffset);
+  if (version != kSegmentFormatVersion) {
+    return Status::NotSupported(
+        "segment " + file + " has format version " + std::to_string(version) +
+        "; this build reads version " + std::to_string(kSegmentFormatVersion));
+  }
+  const uint64_t stored = LoadLE<uint64_t>(data + kChecksumOffset);
+  if (stored != Checksum64(data, kChecksumOffset, kHeaderChecksumSeed)) {
+    return Status::Corruption(file, 0, "bad segment header checksum");
+  }
+  const uint32_t header_size = LoadLE<uint32_t>(data + kHeaderSizeOffset);
+  if (header_size != kSegmentHeaderSize) {
+    return Status::Corruption(
+        file, 0,
+        "segment header size is " + std::to_string(header_size) +
+            ", version 1 requires " + std::to_string(kSegmentHeaderSize));
+  }
+  // The padding is outside the checksum; requiring zeros there means damage
+  // anywhere in the header page is noticed.
+  for (size_t i = kPaddingOffset; i < kSegmentHeaderSize; ++i) {
+    if (data[i] != 0) {
+      return Status::Corruption(file, 0,
+                                "nonzero byte in the segment header padding "
+                                "at offset " +
+                                    std::to_string(i));
+    }
+  }
+  out->format_version = version;
+  out->store_id = LoadLE<uint64_t>(data + kStoreIdOffset);
+  out->segment_number = LoadLE<uint64_t>(data + kSegmentNumberOffset);
+  out->first_position = LoadLE<uint64_t>(data + kFirstPositionOffset);
+  out->capacity = LoadLE<uint64_t>(data + kCapacityOffset);
+  out->created_us = LoadLE<int64_t>(data + kCreatedOffset);
+  return Status::Ok();
+}
+
+std::string SegmentFileName(uint64_t segment_number) {
+  // 20 digits hold any u64; numbers past 12 digits give names that
+  // ParseSegmentFileName refuses (10^12 segments is out of reach).
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%012llu.seg",
+                static_cast<unsigned long long>(segment_number));
+  return buf;
+}
+
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
+  if (name.size() != kFileNameDigits + kFileNameSuffix.size() ||
+      name.substr(kFileNameDigits) != kFileNameSuffix) {
+    return std::nullopt;
+  }
+  uint64_t number = 0;
+  for (size_t i = 0; i < kFileNameDigits; ++i) {
+    const char c = name[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    number = number * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return number;
+}
+
+}  // namespace cairn::segment

@@ -1,0 +1,171 @@
+// Copyright (c) Cairn authors.
+#include "segment/segment_header.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "segment/checksum.h"
+
+namespace cairn::segment {
+namespace {
+
+SegmentHeader Sample() {
+  SegmentHeader h;
+  h.store_id = 0x0123456789abcdefull;
+  h.segment_number = 42;
+  h.first_position = 1'000'000;
+  h.capacity = 256ull << 20;
+  h.created_us = 1'700'000'000'123'456;
+  return h;
+}
+
+std::vector<uint8_t> Encoded(const SegmentHeader& h) {
+  std::vector<uint8_t> bytes(kSegmentHeaderSize, 0xAA);  // dirty on purpose
+  EncodeSegmentHeader(h, bytes.data());
+  return bytes;
+}
+
+TEST(SegmentHeaderTest, RoundTrip) {
+  const SegmentHeader h = Sample();
+  const std::vector<uint8_t> bytes = Encoded(h);
+  SegmentHeader out;
+  ASSERT_TRUE(DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out).ok());
+  EXPECT_EQ(out.format_version, kSegmentFormatVersion);
+  EXPECT_EQ(out.store_id, h.store_id);
+  EXPECT_EQ(out.segment_number, h.segment_number);
+  EXPECT_EQ(out.first_position, h.first_position);
+  EXPECT_EQ(out.capacity, h.capacity);
+  EXPECT_EQ(out.created_us, h.created_us);
+  EXPECT_EQ(out.Seed(), h.Seed());
+}
+
+TEST(SegmentHeaderTest, NegativeCreationTimeRoundTrips) {
+  SegmentHeader h = Sample();
+  h.created_us = -5;
+  const std::vector<uint8_t> bytes = Encoded(h);
+  SegmentHeader out;
+  ASSERT_TRUE(DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out).ok());
+  EXPECT_EQ(out.created_us, -5);
+}
+
+TEST(SegmentHeaderTest, LayoutIsLittleEndianAtDocumentedOffsets) {
+  const std::vector<uint8_t> bytes = Encoded(Sample());
+  EXPECT_EQ(std::memcmp(bytes.data(), "CAIRNSEG", 8), 0);
+  EXPECT_EQ(bytes[8], 1);      // format_version
+  EXPECT_EQ(bytes[12], 0x00);  // header_size = 4096 = 0x1000
+  EXPECT_EQ(bytes[13], 0x10);
+  EXPECT_EQ(bytes[16], 0xef);  // store_id, low byte first
+  EXPECT_EQ(bytes[23], 0x01);
+  EXPECT_EQ(bytes[24], 42);  // segment_number
+  for (size_t i = 64; i < kSegmentHeaderSize; ++i) {
+    ASSERT_EQ(bytes[i], 0) << "padding byte " << i;
+  }
+}
+
+TEST(SegmentHeaderTest, SeedIsTheSegmentSeed) {
+  const SegmentHeader h = Sample();
+  EXPECT_EQ(h.Seed(), SegmentSeed(h.store_id, h.segment_number));
+}
+
+TEST(SegmentHeaderTest, EveryFlippedBitIsDetected) {
+  const std::vector<uint8_t> good = Encoded(Sample());
+  for (size_t i = 0; i < kSegmentHeaderSize; ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::vector<uint8_t> bad = good;
+      bad[i] ^= static_cast<uint8_t>(1 << bit);
+      SegmentHeader out;
+      const Status s = DecodeSegmentHeader(bad.data(), bad.size(), "seg", &out);
+      ASSERT_FALSE(s.ok()) << "byte " << i << " bit " << bit;
+      if (i >= 8 && i < 12) {
+        // A different version number may mean a newer format.
+        EXPECT_EQ(s.code(), StatusCode::kNotSupported) << i;
+      } else {
+        ASSERT_TRUE(s.IsCorruption()) << i << ": " << s.ToString();
+        EXPECT_EQ(s.corruption()->file, "seg");
+        EXPECT_EQ(s.corruption()->offset, 0u);
+      }
+    }
+  }
+}
+
+TEST(SegmentHeaderTest, BadMagicIsCorruption) {
+  std::vector<uint8_t> bytes = Encoded(Sample());
+  bytes[0] = 'X';
+  SegmentHeader out;
+  const Status s = DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out);
+  ASSERT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find("magic"), std::string::npos) << s.ToString();
+}
+
+TEST(SegmentHeaderTest, BadChecksumIsCorruption) {
+  std::vector<uint8_t> bytes = Encoded(Sample());
+  bytes[30] ^= 1;
+  SegmentHeader out;
+  const Status s = DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out);
+  ASSERT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find("checksum"), std::string::npos) << s.ToString();
+}
+
+TEST(SegmentHeaderTest, TruncatedIsCorruption) {
+  const std::vector<uint8_t> bytes = Encoded(Sample());
+  for (size_t size : {size_t{0}, size_t{8}, size_t{64}, size_t{4095}}) {
+    SegmentHeader out;
+    const Status s = DecodeSegmentHeader(bytes.data(), size, "f", &out);
+    ASSERT_TRUE(s.IsCorruption()) << size;
+    EXPECT_EQ(s.corruption()->offset, 0u);
+  }
+}
+
+TEST(SegmentHeaderTest, ZeroedFileIsCorruption) {
+  const std::vector<uint8_t> zeros(kSegmentHeaderSize, 0);
+  SegmentHeader out;
+  EXPECT_TRUE(DecodeSegmentHeader(zeros.data(), zeros.size(), "f", &out)
+                  .IsCorruption());
+}
+
+TEST(SegmentHeaderTest, UnknownVersionIsNotSupported) {
+  SegmentHeader h = Sample();
+  h.format_version = 2;  // a well-formed header of a future version
+  const std::vector<uint8_t> bytes = Encoded(h);
+  SegmentHeader out;
+  const Status s = DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out);
+  EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
+}
+
+TEST(SegmentHeaderTest, LongerInputIsAccepted) {
+  // Callers may pass the whole mapped segment.
+  std::vector<uint8_t> bytes = Encoded(Sample());
+  bytes.resize(3 * kSegmentHeaderSize, 0x5A);
+  SegmentHeader out;
+  EXPECT_TRUE(DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out).ok());
+}
+
+TEST(SegmentFileNameTest, FormatsTwelveDigits) {
+  EXPECT_EQ(SegmentFileName(0), "000000000000.seg");
+  EXPECT_EQ(SegmentFileName(42), "000000000042.seg");
+  EXPECT_EQ(SegmentFileName(999'999'999'999ull), "999999999999.seg");
+}
+
+TEST(SegmentFileNameTest, ParseRoundTrips) {
+  for (uint64_t n : {0ull, 1ull, 42ull, 1'000'000ull, 999'999'999'999ull}) {
+    auto parsed = ParseSegmentFileName(SegmentFileName(n));
+    ASSERT_TRUE(parsed.has_value()) << n;
+    EXPECT_EQ(*parsed, n);
+  }
+}
+
+TEST(SegmentFileNameTest, ParseRejectsOtherNames) {
+  for (const char* name :
+       {"", "42.seg", "00000000042.seg", "0000000000042.seg",
+        "00000000004a.seg", "000000000042.SEG", "000000000042.seg.tmp",
+        "000000000042", "+00000000042.seg", " 00000000042.seg",
+        "-00000000001.seg", "000000000042.sega", "LOCK", "watermark",
+        "000000000042,seg"}) {
+    EXPECT_FALSE(ParseSegmentFileName(name).has_value()) << name;
+  }
+}
+
+}  // namespace
+}  // namespace cairn::segment
