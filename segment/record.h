@@ -19,8 +19,10 @@
 #ifndef CAIRN_SEGMENT_RECORD_H_
 #define CAIRN_SEGMENT_RECORD_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -117,6 +119,14 @@ bool DecodeEventBody(const uint8_t* record, const RecordHeader& header,
 bool PeekEventKey(const uint8_t* record, const RecordHeader& header,
                   std::string_view* stream, std::string_view* type,
                   uint64_t* revision);
+
+// The event id of a verified event record (body bytes [16, 32)), without
+// decoding the rest: idempotency checks and index rebuilds need only this.
+inline EventId PeekEventId(const uint8_t* record) {
+  std::array<uint8_t, 16> bytes;
+  std::memcpy(bytes.data(), record + kRecordHeaderSize + 16, bytes.size());
+  return EventId(bytes);
+}
 
 }  // namespace cairn::segment
 

@@ -1,10 +1,17 @@
 // Copyright (c) Cairn authors.
 #include "cairn/store.h"
 
+#include "engine/src/store_impl.h"
+
 #include <memory>
 #include <utility>
 
 namespace cairn {
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                           const Options& options) {
+  return engine::StoreImpl::Open(io::PosixFileSystem(), path, options);
+}
 
 std::future<Result<AppendResult>> Store::AppendFuture(
     std::string stream, ExpectedVersion expected,

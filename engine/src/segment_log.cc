@@ -1,0 +1,309 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/segment_log.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "segment/checksum.h"
+#include "segment/record.h"
+
+namespace cairn::engine {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool AllZero(const uint8_t* data, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    if (data[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status SegmentLog::MapSegment(Segment* segment) {
+  segment->map.reset();
+  auto size = segment->file->Size();
+  if (!size.ok()) return size.status();
+  auto map = segment->file->Map(0, *size);
+  if (!map.ok()) return map.status();
+  segment->map = std::move(map.value());
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<Segment>> SegmentLog::OpenSegment(uint64_t number,
+                                                        bool writable) {
+  auto segment = std::make_shared<Segment>();
+  segment->path = io::JoinPath(dir_, segment::SegmentFileName(number));
+  auto file = fs_->OpenFile(segment->path, writable ? io::OpenMode::kReadWrite
+                                                    : io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  segment->file = std::move(file.value());
+  Status s = MapSegment(segment.get());
+  if (!s.ok()) return s;
+  s = segment::DecodeSegmentHeader(segment->data(), segment->mapped_size(),
+                                   segment->path, &segment->header);
+  if (!s.ok()) return s;
+  if (segment->header.segment_number != number) {
+    return Status::Corruption(
+        segment->path, 0,
+        "segment header says number " +
+            std::to_string(segment->header.segment_number) +
+            " but the file name says " + std::to_string(number));
+  }
+  segment->seed = segment->header.Seed();
+  return segment;
+}
+
+Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
+                                                    uint64_t first_position) {
+  std::string path = io::JoinPath(dir_, segment::SegmentFileName(number));
+  auto file = fs_->OpenFile(path, io::OpenMode::kCreateExclusive);
+  if (!file.ok()) return file.status();
+  segment::SegmentHeader header;
+  header.store_id = store_id_;
+  header.segment_number = number;
+  header.first_position = first_position;
+  header.capacity = options_.segment_size;
+  header.created_us = NowMicros();
+  std::vector<uint8_t> bytes(segment::kSegmentHeaderSize);
+  segment::EncodeSegmentHeader(header, bytes.data());
+  // Preallocate before anything maps the file (a write into a sparse hole
+  // can fail with ENOSPC and SIGBUS a mapping), then make the header and
+  // the new name durable before any record goes in.
+  Status s = (*file)->Allocate(options_.segment_size);
+  if (s.ok()) s = (*file)->Write(0, bytes.data(), bytes.size());
+  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = (*file)->Close();
+  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (!s.ok()) {
+    // Leave no half-made segment behind; the next open would remove it
+    // anyway, but a full disk should heal as soon as space returns.
+    (void)fs_->RemoveFile(path);
+    (void)fs_->SyncDir(dir_);
+    return s;
+  }
+  return OpenSegment(number, /*writable=*/true);
+}
+
+Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
+    io::FileSystem* fs, const std::string& dir, const Options& options,
+    bool writable, uint64_t durable_hint, uint64_t limit,
+    uint64_t new_store_id, const AppendVisitor& visit) {
+  std::unique_ptr<SegmentLog> log(new SegmentLog(fs, dir, options, writable));
+  auto names = fs->ListDir(dir);
+  if (!names.ok()) return names.status();
+  std::vector<uint64_t> numbers;
+  for (const std::string& name : *names) {
+    if (auto n = segment::ParseSegmentFileName(name)) numbers.push_back(*n);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  for (size_t i = 1; i < numbers.size(); ++i) {
+    if (numbers[i] != numbers[i - 1] + 1) {
+      return Status::Corruption(
+          io::JoinPath(dir, segment::SegmentFileName(numbers[i - 1] + 1)), 0,
+          "segment file is missing");
+    }
+  }
+
+  // A crash while creating the newest segment can leave it without a valid
+  // header; nothing was ever written to it, so it is removed.
+  if (writable && !numbers.empty()) {
+    std::string path =
+        io::JoinPath(dir, segment::SegmentFileName(numbers.back()));
+    auto probe = log->OpenSegment(numbers.back(), /*writable=*/false);
+    if (!probe.ok() && probe.status().IsCorruption()) {
+      auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+      if (!file.ok()) return file.status();
+      auto size = (*file)->Size();
+      if (!size.ok()) return size.status();
+      // Only a segment that never received a record may go: everything
+      // after the header must be zero.
+      std::vector<uint8_t> chunk(1u << 20);
+      Status s;
+      for (uint64_t at = segment::kSegmentHeaderSize; at < *size;) {
+        size_t got = 0;
+        s = (*file)->Read(at, chunk.data(), chunk.size(), &got);
+        if (!s.ok()) return s;
+        if (got == 0) break;
+        if (!AllZero(chunk.data(), got)) return probe.status();
+        at += got;
+      }
+      s = fs->RemoveFile(path);
+      if (s.ok()) s = fs->SyncDir(dir);
+      if (!s.ok()) return s;
+      numbers.pop_back();
+    }
+  }
+
+  if (numbers.empty()) {
+    if (!writable) {
+      return Status::NotFound(dir + " holds no segment files");
+    }
+    log->store_id_ = new_store_id;
+    auto first = log->Create(0, 0);
+    if (!first.ok()) return first.status();
+    log->segments_.push_back(std::move(first.value()));
+    return log;
+  }
+
+  uint64_t expected_first = 0;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    bool is_last = i + 1 == numbers.size();
+    auto opened = log->OpenSegment(numbers[i], writable && is_last);
+    if (!opened.ok()) return opened.status();
+    std::shared_ptr<Segment> seg = std::move(opened.value());
+    if (i == 0) {
+      log->store_id_ = seg->header.store_id;
+      expected_first = seg->header.first_position;
+    }
+    if (seg->header.store_id != log->store_id_) {
+      return Status::Corruption(seg->path, 0,
+                                "segment belongs to another store");
+    }
+    if (seg->header.first_position != expected_first) {
+      return Status::Corruption(
+          seg->path, 0,
+          "segment starts at position " +
+              std::to_string(seg->header.first_position) + ", expected " +
+              std::to_string(expected_first));
+    }
+    // A reader stops listing at `limit` and leaves later segments to
+    // CatchUp, so segments_ never lists past what is durable.
+    if (!writable && seg->header.first_position >= limit && i > 0) break;
+    segment::SegmentScanOptions scan_options;
+    scan_options.is_last = is_last;
+    scan_options.durable_position_end = writable ? durable_hint : 0;
+    segment::SegmentScanResult result;
+    Segment* raw = seg.get();
+    bool stopped = false;
+    Status s = segment::ScanSegment(
+        seg->data(), seg->mapped_size(), seg->header, seg->path, scan_options,
+        [&](std::span<const segment::ScannedRecord> records) {
+          if (stopped || records.front().header.position >= limit) {
+            stopped = true;
+            return;
+          }
+          for (const auto& r : records) {
+            raw->offsets.push_back(static_cast<uint32_t>(r.offset));
+          }
+          raw->end_offset = records.back().offset + records.back().header.RecordSize();
+          visit(*raw, records);
+        },
+        &result);
+    if (!s.ok()) return s;
+    if (writable && result.torn_tail) {
+      // Truncate the torn tail durably before any append: appending after
+      // it would strand later acknowledged records behind garbage. The
+      // re-allocation zero-fills the cut-off range.
+      seg->map.reset();
+      s = seg->file->Truncate(result.end_offset);
+      if (s.ok()) s = seg->file->Allocate(seg->header.capacity);
+      if (s.ok()) s = seg->file->Sync();
+      if (s.ok()) s = log->MapSegment(seg.get());
+      if (!s.ok()) return s;
+    }
+    expected_first = result.next_position;
+    log->segments_.push_back(std::move(seg));
+    if (stopped) break;
+  }
+  return log;
+}
+
+uint64_t SegmentLog::record_bytes() const {
+  uint64_t total = 0;
+  for (const auto& s : segments_) {
+    total += s->end_offset - segment::kSegmentHeaderSize;
+  }
+  return total;
+}
+
+std::optional<size_t> SegmentLog::SegmentIndexOf(uint64_t position) const {
+  auto it = std::upper_bound(
+      segments_.begin(), segments_.end(), position,
+      [](uint64_t pos, const std::shared_ptr<Segment>& s) {
+        return pos < s->header.first_position;
+      });
+  if (it == segments_.begin()) return std::nullopt;
+  --it;
+  if (position >= (*it)->next_position()) return std::nullopt;
+  return static_cast<size_t>(it - segments_.begin());
+}
+
+std::optional<SegmentLog::Location> SegmentLog::Locate(
+    uint64_t position) const {
+  auto index = SegmentIndexOf(position);
+  if (!index) return std::nullopt;
+  const Segment* s = segments_[*index].get();
+  return Location{s, s->offsets[position - s->header.first_position]};
+}
+
+uint64_t SegmentLog::ActiveRemaining() const {
+  const Segment& s = *segments_.back();
+  return s.header.capacity > s.end_offset ? s.header.capacity - s.end_offset
+                                          : 0;
+}
+
+Status SegmentLog::WriteActive(uint64_t offset, const void* data,
+                               size_t size) {
+  return segments_.back()->file->Write(offset, data, size);
+}
+
+Status SegmentLog::SyncActive() { return segments_.back()->file->Sync(); }
+
+Result<std::shared_ptr<Segment>> SegmentLog::CreateNext(
+    uint64_t first_position) {
+  return Create(segments_.back()->header.segment_number + 1, first_position);
+}
+
+Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
+  std::vector<segment::ScannedRecord> pending;
+  while (next_position() < limit) {
+    Segment* seg = segments_.back().get();
+    uint64_t offset = seg->end_offset;
+    for (const auto& r : pending) offset += r.header.RecordSize();
+    segment::RecordHeader header;
+    segment::HeaderCheck check =
+        offset < seg->mapped_size()
+            ? segment::DecodeRecordHeader(seg->data() + offset,
+                                          seg->mapped_size() - offset,
+                                          seg->seed, &header)
+            : segment::HeaderCheck::kZero;
+    if (check == segment::HeaderCheck::kZero && pending.empty()) {
+      // The writer moved on to the next segment.
+      auto next = OpenSegment(seg->header.segment_number + 1, false);
+      if (!next.ok()) return next.status();
+      if ((*next)->header.first_position != next_position()) {
+        return Status::Corruption((*next)->path, 0,
+                                  "segment does not continue the log");
+      }
+      segments_.push_back(std::move(next.value()));
+      continue;
+    }
+    uint64_t expected = next_position() + pending.size();
+    if (check != segment::HeaderCheck::kOk || header.position != expected ||
+        !segment::VerifyRecordBody(seg->data() + offset, header, seg->seed)) {
+      return Status::Corruption(seg->path, offset,
+                                "durable record does not verify while "
+                                "following the writer");
+    }
+    pending.push_back({offset, header});
+    if (header.IsCommit()) {
+      for (const auto& r : pending) {
+        seg->offsets.push_back(static_cast<uint32_t>(r.offset));
+      }
+      seg->end_offset = offset + header.RecordSize();
+      visit(*seg, pending);
+      pending.clear();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::engine

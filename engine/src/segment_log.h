@@ -1,0 +1,126 @@
+// Copyright (c) Cairn authors.
+//
+// The segment files of one store directory: finding and validating them at
+// open (recovery), creating new ones, writing the active one, and locating
+// a global position. Thread-compatibility: the Store guards `segments()`
+// and each Segment's `offsets` with its state lock; only the commit thread
+// writes.
+#ifndef CAIRN_ENGINE_SRC_SEGMENT_LOG_H_
+#define CAIRN_ENGINE_SRC_SEGMENT_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cairn/options.h"
+#include "cairn/result.h"
+#include "engine/io/file_system.h"
+#include "segment/segment_header.h"
+#include "segment/segment_scan.h"
+
+namespace cairn::engine {
+
+struct Segment {
+  segment::SegmentHeader header;
+  uint64_t seed = 0;
+  std::string path;
+  std::unique_ptr<io::File> file;          // read-only except the writer's active
+  std::unique_ptr<io::MappedRegion> map;   // [0, mapped size)
+  // offsets[i] is the file offset of the record at position
+  // header.first_position + i. Only whole, visible appends are listed.
+  std::vector<uint32_t> offsets;
+  // End of the listed records.
+  uint64_t end_offset = segment::kSegmentHeaderSize;
+
+  const uint8_t* data() const { return map->data(); }
+  size_t mapped_size() const { return map->size(); }
+  uint64_t next_position() const {
+    return header.first_position + offsets.size();
+  }
+};
+
+// One scanned append, as found in a segment.
+using AppendVisitor = std::function<void(
+    const Segment& segment, std::span<const segment::ScannedRecord> records)>;
+
+class SegmentLog {
+ public:
+  // Opens every segment of `dir` in order, verifying headers and records.
+  // writable: the caller holds the writer lock; a torn tail in the last
+  // segment is truncated (durably) and a store with no segment gets
+  // segment 0. Read-only: nothing is changed; records at positions >=
+  // `limit` are not listed (they are not yet durable).
+  // `durable_hint`: positions below it were acknowledged durable (damage
+  // there is corruption). `visit` sees every listed append in order.
+  static Result<std::unique_ptr<SegmentLog>> Open(
+      io::FileSystem* fs, const std::string& dir, const Options& options,
+      bool writable, uint64_t durable_hint, uint64_t limit,
+      uint64_t new_store_id, const AppendVisitor& visit);
+
+  const std::vector<std::shared_ptr<Segment>>& segments() const {
+    return segments_;
+  }
+  uint64_t store_id() const { return store_id_; }
+  uint64_t next_position() const {
+    return segments_.empty() ? 0 : segments_.back()->next_position();
+  }
+  // Bytes of records in all segments.
+  uint64_t record_bytes() const;
+
+  // The segment holding `position` and the record's offset; nullopt if the
+  // position is not listed.
+  struct Location {
+    const Segment* segment;
+    uint64_t offset;
+  };
+  std::optional<Location> Locate(uint64_t position) const;
+  // Index into segments() of the segment holding `position`.
+  std::optional<size_t> SegmentIndexOf(uint64_t position) const;
+
+  // --- writer only ---
+  // Free bytes left in the active segment.
+  uint64_t ActiveRemaining() const;
+  // Writes `size` bytes at the active segment's end (not yet listed).
+  Status WriteActive(uint64_t offset, const void* data, size_t size);
+  Status SyncActive();
+  Segment& active() { return *segments_.back(); }
+  // Creates segment N+1 starting at `first_position`, durably (file
+  // preallocated, header synced, directory synced). Does not list it: the
+  // caller adds it with AddSegment under its state lock, so no lock is held
+  // across the I/O.
+  Result<std::shared_ptr<Segment>> CreateNext(uint64_t first_position);
+  void AddSegment(std::shared_ptr<Segment> segment) {
+    segments_.push_back(std::move(segment));
+  }
+
+  // --- read-only openers ---
+  // Lists records from where the last listing stopped up to `limit`,
+  // opening segments the writer created since.
+  Status CatchUp(uint64_t limit, const AppendVisitor& visit);
+
+ private:
+  SegmentLog(io::FileSystem* fs, std::string dir, Options options,
+             bool writable)
+      : fs_(fs), dir_(std::move(dir)), options_(options),
+        writable_(writable) {}
+
+  Result<std::shared_ptr<Segment>> OpenSegment(uint64_t number, bool writable);
+  Result<std::shared_ptr<Segment>> Create(uint64_t number,
+                                          uint64_t first_position);
+  Status MapSegment(Segment* segment);
+
+  io::FileSystem* fs_;
+  std::string dir_;
+  Options options_;
+  bool writable_;
+  uint64_t store_id_ = 0;
+  std::vector<std::shared_ptr<Segment>> segments_;
+};
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_SEGMENT_LOG_H_

@@ -1,0 +1,179 @@
+// Copyright (c) Cairn authors.
+//
+// StoreImpl: the Store behind the public API. The write path (validation,
+// group commit) is in store_write.cc, the read path in store_read.cc, open
+// and recovery in store_open.cc. docs/architecture.md walks through both
+// paths.
+//
+// Threads and locks:
+// - Any thread may call any method.
+// - One commit thread owns the active segment file: it sequences queued
+//   appends (OCC, idempotency, revisions, positions), writes each group with
+//   one write and one fdatasync, then publishes it.
+// - state_mu_ (shared_mutex) guards what readers look at: the segment list
+//   and position offsets, the stream index, the event-id index and
+//   visible_next_. Readers hold it shared only to find locations; the commit
+//   thread holds it exclusively only to publish a synced group, never
+//   across I/O. Record bytes below visible_next_ never change, so readers
+//   decode them without the lock.
+// - queue_mu_ guards the append queue.
+#ifndef CAIRN_ENGINE_SRC_STORE_IMPL_H_
+#define CAIRN_ENGINE_SRC_STORE_IMPL_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cairn/store.h"
+#include "engine/io/file_system.h"
+#include "engine/src/segment_log.h"
+#include "engine/src/watermark.h"
+#include "index/event_id_index.h"
+#include "index/stream_index.h"
+
+namespace cairn::engine {
+
+inline constexpr char kLockFileName[] = "LOCK";
+
+class StoreImpl final : public Store {
+ public:
+  // Store::Open with an explicit file system (tests pass the in-memory or
+  // fault-injecting one).
+  static Result<std::unique_ptr<Store>> Open(io::FileSystem* fs,
+                                             const std::string& path,
+                                             const Options& options);
+  ~StoreImpl() override;
+
+  Result<AppendResult> Append(std::string_view stream,
+                              ExpectedVersion expected,
+                              std::span<const EventData> events) override;
+  void AppendAsync(std::string stream, ExpectedVersion expected,
+                   std::vector<EventData> events,
+                   AppendCallback done) override;
+  Result<ReadStreamResult> ReadStream(std::string_view stream,
+                                      const ReadStreamOptions& options) override;
+  Result<ReadAllResult> ReadAll(const ReadAllOptions& options) override;
+  Result<std::optional<GlobalPosition>> VisitAll(
+      const ReadAllOptions& options,
+      const std::function<bool(const RecordedEventView&)>& visitor) override;
+  Result<std::optional<StreamRevision>> GetStreamRevision(
+      std::string_view stream) override;
+  Result<StoreStats> GetStats() override;
+  Status Sync() override;
+  Status Close() override;
+
+ private:
+  // An append (or a Sync barrier) waiting for the commit thread.
+  struct Request {
+    bool is_sync = false;
+    std::string stream;
+    ExpectedVersion expected = ExpectedVersion::Any();
+    std::vector<EventId> ids;
+    bool client_ids = false;  // some id came from the caller
+    std::string records;      // encoded, unsealed records, back to back
+    std::vector<uint32_t> record_sizes;
+    AppendCallback done;
+    Result<AppendResult> result = Status::Closed("not run");
+  };
+
+  // Appends sequenced into the group being built.
+  struct Group {
+    uint64_t start_offset = 0;  // in the active segment
+    uint64_t next_position = 0;
+    std::string bytes;
+    std::vector<std::unique_ptr<Request>> members;
+    // Last revision per stream including this group's appends.
+    std::unordered_map<std::string, uint64_t> revisions;
+  };
+
+  StoreImpl(io::FileSystem* fs, std::string dir, const Options& options);
+
+  // --- open (store_open.cc) ---
+  Status OpenWriter();
+  Status OpenReader();
+  // Adds one scanned append to the indexes (recovery and catch-up).
+  Status IndexAppend(const Segment& segment,
+                     std::span<const segment::ScannedRecord> records);
+  // Read-only: lists what the writer made durable since the last call.
+  Status Refresh();
+
+  // --- write path (store_write.cc) ---
+  Status PrepareAppend(std::string_view stream, ExpectedVersion expected,
+                       std::span<const EventData> events, Request* request);
+  void Enqueue(std::unique_ptr<Request> request);
+  void CommitLoop();
+  void ProcessBatch(std::vector<std::unique_ptr<Request>>* batch);
+  // Decides an append against the published state plus `group`: an error,
+  // an idempotent replay, or sequenced into the group (nullopt).
+  std::optional<Result<AppendResult>> Sequence(Request* request);
+  std::optional<Result<AppendResult>> CheckRetry(
+      const Request& request, std::optional<uint64_t> current);
+  Status FlushGroup();
+  Status SyncNow();
+  Status RollSegment();
+  void PublishWatermark();
+  void Complete(std::unique_ptr<Request> request);
+  void Fail(const Status& status);
+  Status WriteGate() const;
+
+  // --- read path (store_read.cc) ---
+  struct Snapshot {
+    std::vector<std::shared_ptr<Segment>> segments;
+    uint64_t end = 0;  // visible_next_
+  };
+  Status DecodeAt(const Segment& segment, uint64_t offset,
+                  uint64_t expected_position, std::string* scratch,
+                  RecordedEventView* view) const;
+  std::optional<EventId> IdAt(uint64_t position) const;
+
+  io::FileSystem* const fs_;
+  const std::string dir_;
+  const Options options_;
+  std::unique_ptr<io::FileLock> lock_;
+  std::unique_ptr<Watermark> watermark_;
+
+  mutable std::shared_mutex state_mu_;
+  std::unique_ptr<SegmentLog> log_;
+  std::unique_ptr<index::StreamIndex> streams_;
+  index::EventIdIndex ids_;
+  std::atomic<uint64_t> visible_next_{0};
+  std::atomic<uint64_t> durable_next_{0};
+
+  // Commit thread only.
+  Group group_;
+  uint64_t synced_offset_ = 0;  // of the active segment
+  bool dirty_ = false;          // written but not yet fdatasynced
+  std::chrono::steady_clock::time_point last_sync_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<Request>> queue_;
+  std::condition_variable space_cv_;  // producers waiting for queue room
+  uint64_t queued_bytes_ = 0;         // guarded by queue_mu_
+  bool stopping_ = false;             // guarded by queue_mu_
+  bool closed_ = false;               // guarded by queue_mu_
+  std::atomic<bool> closed_flag_{false};  // for the read path
+  std::thread committer_;
+  std::thread::id committer_id_;
+
+  // Sticky fatal error: set once by the commit thread, then every write
+  // fails with ReadOnly until the store is reopened.
+  mutable std::mutex fatal_mu_;
+  Status fatal_;
+  std::atomic<bool> failed_{false};
+
+  std::mutex refresh_mu_;  // read-only openers
+};
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_STORE_IMPL_H_

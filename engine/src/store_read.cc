@@ -1,0 +1,281 @@
+// Copyright (c) Cairn authors.
+//
+// The read path. Readers find record locations under the shared state lock
+// and decode the records from the segment mappings after releasing it:
+// published bytes never change, and the shared_ptrs keep the mappings alive.
+#include <limits>
+
+#include "engine/src/store_impl.h"
+#include "segment/record.h"
+
+namespace cairn::engine {
+namespace {
+
+Status ClosedStatus() { return Status::Closed("the store is closed"); }
+
+// Backward reads gather this many locations per lock hold.
+constexpr uint64_t kBackwardChunk = 512;
+
+}  // namespace
+
+Status StoreImpl::DecodeAt(const Segment& segment, uint64_t offset,
+                           uint64_t expected_position, std::string* scratch,
+                           RecordedEventView* view) const {
+  segment::RecordHeader header;
+  const uint8_t* record = segment.data() + offset;
+  if (offset >= segment.mapped_size() ||
+      segment::DecodeRecordHeader(record, segment.mapped_size() - offset,
+                                  segment.seed,
+                                  &header) != segment::HeaderCheck::kOk) {
+    return Status::Corruption(segment.path, offset,
+                              "record header does not verify");
+  }
+  if (header.position != expected_position) {
+    return Status::Corruption(
+        segment.path, offset,
+        "record has position " + std::to_string(header.position) +
+            ", expected " + std::to_string(expected_position));
+  }
+  if (!segment::VerifyRecordBody(record, header, segment.seed)) {
+    return Status::Corruption(segment.path, offset,
+                              "record body checksum does not match");
+  }
+  segment::EventFields fields;
+  if (!segment::DecodeEventBody(record, header, scratch, &fields)) {
+    return Status::Corruption(segment.path, offset,
+                              "event record body is malformed");
+  }
+  view->stream = fields.stream;
+  view->revision = StreamRevision(fields.revision);
+  view->position = GlobalPosition(header.position);
+  view->id = fields.id;
+  view->type = fields.type;
+  view->data = fields.data;
+  view->metadata = fields.metadata;
+  view->content_type = fields.content_type;
+  view->created_us = fields.created_us;
+  return Status::Ok();
+}
+
+Result<ReadStreamResult> StoreImpl::ReadStream(
+    std::string_view stream, const ReadStreamOptions& options) {
+  if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
+  if (stream.empty()) {
+    return Status::InvalidArgument("stream name must not be empty");
+  }
+  Status s = Refresh();
+  if (!s.ok()) return s;
+  ReadStreamResult result;
+  struct Item {
+    std::shared_ptr<Segment> segment;
+    uint64_t offset;
+    uint64_t position;
+  };
+  std::vector<Item> items;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    auto last = streams_->LastRevision(stream);
+    if (!last) {
+      return Status::NotFound("stream '" + std::string(stream) +
+                              "' has no events");
+    }
+    result.last_revision = StreamRevision(*last);
+    bool forward = options.direction == Direction::kForward;
+    uint64_t from = options.from ? options.from->value() : (forward ? 0 : *last);
+    if (!forward && from > *last) from = *last;
+    std::vector<uint64_t> positions;
+    streams_->Positions(stream, from, options.direction, options.max_count,
+                        &positions);
+    items.reserve(positions.size());
+    const auto& segments = log_->segments();
+    for (uint64_t position : positions) {
+      auto index = log_->SegmentIndexOf(position);
+      if (!index) {
+        return Status::Corruption(dir_, 0,
+                                  "stream index points past the log");
+      }
+      const auto& seg = segments[*index];
+      items.push_back(
+          {seg, seg->offsets[position - seg->header.first_position], position});
+    }
+    if (forward) {
+      result.end_of_stream = from + positions.size() > *last;
+    } else {
+      result.end_of_stream = positions.size() == from + 1 ||
+                             (positions.empty() && options.max_count > 0);
+    }
+  }
+  result.events.reserve(items.size());
+  std::string scratch;
+  for (const Item& item : items) {
+    RecordedEventView view;
+    s = DecodeAt(*item.segment, item.offset, item.position, &scratch, &view);
+    if (!s.ok()) return s;
+    result.events.push_back(view.ToOwned());
+  }
+  return result;
+}
+
+Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
+    const ReadAllOptions& options,
+    const std::function<bool(const RecordedEventView&)>& visitor) {
+  if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
+  Status s = Refresh();
+  if (!s.ok()) return s;
+  const bool forward = options.direction == Direction::kForward;
+  const std::string& stream_prefix = options.stream_prefix;
+  const std::string& type_prefix = options.type_prefix;
+  const bool filtered = !stream_prefix.empty() || !type_prefix.empty();
+  std::string scratch;
+  uint64_t matched = 0;
+
+  // Visits the record at (segment, offset); false stops the read.
+  auto visit = [&](const Segment& seg, uint64_t offset, uint64_t position,
+                   bool* stop) -> Status {
+    if (filtered) {
+      segment::RecordHeader header;
+      const uint8_t* record = seg.data() + offset;
+      if (segment::DecodeRecordHeader(record, seg.mapped_size() - offset,
+                                      seg.seed, &header) !=
+          segment::HeaderCheck::kOk) {
+        return Status::Corruption(seg.path, offset,
+                                  "record header does not verify");
+      }
+      std::string_view name;
+      std::string_view type;
+      uint64_t revision = 0;
+      if (!segment::PeekEventKey(record, header, &name, &type, &revision)) {
+        return Status::Corruption(seg.path, offset,
+                                  "event record body is malformed");
+      }
+      if (!name.starts_with(stream_prefix) || !type.starts_with(type_prefix)) {
+        return Status::Ok();
+      }
+    }
+    RecordedEventView view;
+    Status d = DecodeAt(seg, offset, position, &scratch, &view);
+    if (!d.ok()) return d;
+    ++matched;
+    if (!visitor(view) || matched >= options.max_count) *stop = true;
+    return Status::Ok();
+  };
+
+  if (options.max_count == 0) {
+    return std::optional<GlobalPosition>(
+        options.from.value_or(GlobalPosition(0)));
+  }
+
+  if (forward) {
+    Snapshot snap;
+    uint64_t start = options.from ? options.from->value() : 0;
+    size_t seg_index = 0;
+    uint64_t offset = 0;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      snap.end = visible_next_.load(std::memory_order_acquire);
+      if (start >= snap.end) return std::optional<GlobalPosition>();
+      snap.segments = log_->segments();
+      seg_index = *log_->SegmentIndexOf(start);
+      const Segment& seg = *snap.segments[seg_index];
+      offset = seg.offsets[start - seg.header.first_position];
+    }
+    uint64_t position = start;
+    while (position < snap.end) {
+      if (seg_index + 1 < snap.segments.size() &&
+          position >= snap.segments[seg_index + 1]->header.first_position) {
+        ++seg_index;
+        offset = segment::kSegmentHeaderSize;
+      }
+      const Segment& seg = *snap.segments[seg_index];
+      segment::RecordHeader header;
+      if (offset >= seg.mapped_size() ||
+          segment::DecodeRecordHeader(seg.data() + offset,
+                                      seg.mapped_size() - offset, seg.seed,
+                                      &header) != segment::HeaderCheck::kOk) {
+        return Status::Corruption(seg.path, offset,
+                                  "record header does not verify");
+      }
+      bool stop = false;
+      s = visit(seg, offset, position, &stop);
+      if (!s.ok()) return s;
+      offset += header.RecordSize();
+      ++position;
+      if (stop) break;
+    }
+    if (position >= snap.end) return std::optional<GlobalPosition>();
+    return std::optional<GlobalPosition>(GlobalPosition(position));
+  }
+
+  // Backward: locations come from the position offsets, a chunk at a time.
+  uint64_t end = visible_next_.load(std::memory_order_acquire);
+  if (end == 0) return std::optional<GlobalPosition>();
+  uint64_t position = options.from ? options.from->value() : end - 1;
+  if (position >= end) position = end - 1;
+  struct Item {
+    std::shared_ptr<Segment> segment;
+    uint64_t offset;
+  };
+  std::vector<Item> items;
+  for (;;) {
+    items.clear();
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      const auto& segments = log_->segments();
+      uint64_t count = std::min<uint64_t>(kBackwardChunk, position + 1);
+      for (uint64_t i = 0; i < count; ++i) {
+        uint64_t p = position - i;
+        auto index = log_->SegmentIndexOf(p);
+        if (!index) return Status::Corruption(dir_, 0, "position not found");
+        const auto& seg = segments[*index];
+        items.push_back({seg, seg->offsets[p - seg->header.first_position]});
+      }
+    }
+    for (const Item& item : items) {
+      bool stop = false;
+      s = visit(*item.segment, item.offset, position, &stop);
+      if (!s.ok()) return s;
+      if (position == 0) return std::optional<GlobalPosition>();
+      --position;
+      if (stop) return std::optional<GlobalPosition>(GlobalPosition(position));
+    }
+  }
+}
+
+Result<ReadAllResult> StoreImpl::ReadAll(const ReadAllOptions& options) {
+  ReadAllResult result;
+  auto next = VisitAll(options, [&](const RecordedEventView& view) {
+    result.events.push_back(view.ToOwned());
+    return true;
+  });
+  if (!next.ok()) return next.status();
+  result.next_position = *next;
+  return result;
+}
+
+Result<std::optional<StreamRevision>> StoreImpl::GetStreamRevision(
+    std::string_view stream) {
+  if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
+  Status s = Refresh();
+  if (!s.ok()) return s;
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  auto last = streams_->LastRevision(stream);
+  if (!last) return std::optional<StreamRevision>();
+  return std::optional<StreamRevision>(StreamRevision(*last));
+}
+
+Result<StoreStats> StoreImpl::GetStats() {
+  if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
+  Status s = Refresh();
+  if (!s.ok()) return s;
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  StoreStats stats;
+  stats.events = visible_next_.load(std::memory_order_acquire);
+  stats.streams = streams_->StreamCount();
+  stats.segments = log_->segments().size();
+  stats.bytes = log_->record_bytes();
+  stats.durable_position_end =
+      GlobalPosition(durable_next_.load(std::memory_order_acquire));
+  return stats;
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,532 @@
+// Copyright (c) Cairn authors.
+//
+// The write path: validate and encode on the caller's thread, then one
+// commit thread sequences appends (optimistic concurrency, idempotency,
+// revisions, positions), writes a whole group with one write and one
+// fdatasync, publishes it to readers and acknowledges it.
+#include <algorithm>
+#include <chrono>
+
+#include "engine/src/store_impl.h"
+#include "engine/src/validation.h"
+#include "segment/record.h"
+
+namespace cairn::engine {
+namespace {
+
+// Producers wait when this many bytes are queued for the commit thread: a
+// flood of asynchronous appends must not buffer without bound.
+constexpr uint64_t kMaxQueuedBytes = 256ull << 20;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status StoreImpl::WriteGate() const {
+  if (options_.read_only) {
+    return Status::ReadOnly("the store was opened read-only");
+  }
+  if (failed_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(fatal_mu_);
+    return Status::ReadOnly(
+        "the store refuses writes after a fatal I/O error until it is "
+        "reopened: " +
+        fatal_.ToString());
+  }
+  return Status::Ok();
+}
+
+void StoreImpl::Fail(const Status& status) {
+  std::lock_guard<std::mutex> lock(fatal_mu_);
+  if (fatal_.ok()) fatal_ = status;
+  failed_.store(true, std::memory_order_release);
+}
+
+Status StoreImpl::PrepareAppend(std::string_view stream,
+                                ExpectedVersion expected,
+                                std::span<const EventData> events,
+                                Request* request) {
+  Status s = ValidateAppend(stream, events, options_);
+  if (!s.ok()) return s;
+  request->stream = std::string(stream);
+  request->expected = expected;
+  request->ids.reserve(events.size());
+  request->record_sizes.reserve(events.size());
+  size_t estimate = 0;
+  for (const EventData& e : events) {
+    estimate += segment::kRecordHeaderSize + segment::kEventBodyFixedSize +
+                stream.size() + e.type.size() + e.data.size() +
+                e.metadata.size();
+  }
+  request->records.reserve(estimate);
+  const int64_t now = NowMicros();
+  for (const EventData& e : events) {
+    EventId id = e.id;
+    if (id.IsNil()) {
+      id = EventId::Generate();
+    } else {
+      request->client_ids = true;
+    }
+    request->ids.push_back(id);
+    segment::EventFields fields;
+    fields.stream = stream;
+    fields.type = e.type;
+    fields.data = e.data;
+    fields.metadata = e.metadata;
+    fields.id = id;
+    fields.created_us = now;
+    fields.content_type = e.content_type;
+    size_t size = segment::EncodeEventRecord(
+        fields, options_.compression_threshold, &request->records);
+    request->record_sizes.push_back(static_cast<uint32_t>(size));
+  }
+  return Status::Ok();
+}
+
+void StoreImpl::Enqueue(std::unique_ptr<Request> request) {
+  {
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    // The commit thread itself (an append from a callback) never waits:
+    // it is the one that makes room.
+    if (std::this_thread::get_id() != committer_id_) {
+      space_cv_.wait(lock, [&] {
+        return closed_ || queued_bytes_ == 0 ||
+               queued_bytes_ + request->records.size() <= kMaxQueuedBytes;
+      });
+    }
+    if (!closed_) {
+      queued_bytes_ += request->records.size();
+      queue_.push_back(std::move(request));
+    }
+  }
+  if (request) {  // not queued: the store is closed
+    request->result = Status::Closed("the store is closed");
+    Complete(std::move(request));
+    return;
+  }
+  queue_cv_.notify_one();
+}
+
+void StoreImpl::Complete(std::unique_ptr<Request> request) {
+  AppendCallback done = std::move(request->done);
+  Result<AppendResult> result = std::move(request->result);
+  request.reset();
+  done(std::move(result));
+}
+
+Result<AppendResult> StoreImpl::Append(std::string_view stream,
+                                       ExpectedVersion expected,
+                                       std::span<const EventData> events) {
+  Status gate = WriteGate();
+  if (!gate.ok()) return gate;
+  auto request = std::make_unique<Request>();
+  Status s = PrepareAppend(stream, expected, events, request.get());
+  if (!s.ok()) return s;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<AppendResult>> outcome;
+  request->done = [&](Result<AppendResult> result) {
+    // Notify under the lock: the waiter can not return (and destroy mu
+    // and cv) before this callback lets go of them.
+    std::lock_guard<std::mutex> lock(mu);
+    outcome.emplace(std::move(result));
+    cv.notify_one();
+  };
+  Enqueue(std::move(request));
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return outcome.has_value(); });
+  return std::move(*outcome);
+}
+
+void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
+                            std::vector<EventData> events,
+                            AppendCallback done) {
+  Status gate = WriteGate();
+  auto request = std::make_unique<Request>();
+  if (gate.ok()) gate = PrepareAppend(stream, expected, events, request.get());
+  if (!gate.ok()) {
+    done(gate);
+    return;
+  }
+  request->done = std::move(done);
+  Enqueue(std::move(request));
+}
+
+Status StoreImpl::Sync() {
+  if (options_.read_only) return Status::Ok();
+  Status gate = WriteGate();
+  if (!gate.ok()) return gate;
+  auto request = std::make_unique<Request>();
+  request->is_sync = true;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> outcome;
+  request->done = [&](Result<AppendResult> result) {
+    std::lock_guard<std::mutex> lock(mu);
+    outcome.emplace(result.status());
+    cv.notify_one();
+  };
+  Enqueue(std::move(request));
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return outcome.has_value(); });
+  return *outcome;
+}
+
+void StoreImpl::CommitLoop() {
+  std::vector<std::unique_ptr<Request>> batch;
+  for (;;) {
+    bool sync_due = false;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      auto ready = [&] { return !queue_.empty() || stopping_; };
+      if (dirty_ && options_.durability == Durability::kInterval) {
+        sync_due = !queue_cv_.wait_until(
+            lock, last_sync_ + options_.sync_interval, ready);
+      } else {
+        queue_cv_.wait(lock, ready);
+      }
+      if (!sync_due) {
+        if (queue_.empty()) break;  // stopping, and everything is done
+        // Take as many queued appends as fit one group (at least one).
+        uint64_t bytes = 0;
+        while (!queue_.empty() &&
+               (batch.empty() || bytes + queue_.front()->records.size() <=
+                                     options_.max_group_bytes)) {
+          bytes += queue_.front()->records.size();
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        queued_bytes_ -= bytes;
+      }
+    }
+    if (sync_due) {
+      (void)SyncNow();
+      continue;
+    }
+    space_cv_.notify_all();
+    ProcessBatch(&batch);
+    batch.clear();
+    if (dirty_ && options_.durability == Durability::kInterval &&
+        std::chrono::steady_clock::now() >=
+            last_sync_ + options_.sync_interval) {
+      (void)SyncNow();
+    }
+  }
+  // Close: everything acknowledged becomes durable, whatever the mode.
+  (void)SyncNow();
+}
+
+void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
+  for (std::unique_ptr<Request>& request : *batch) {
+    if (request->is_sync) {
+      Status s = FlushGroup();
+      if (s.ok()) s = SyncNow();
+      if (s.ok()) {
+        request->result = AppendResult{};
+      } else {
+        request->result = s;
+      }
+      Complete(std::move(request));
+      continue;
+    }
+    // A retry check reads the stream's published events, so a stream with
+    // appends in the unpublished group is published first.
+    if (request->client_ids && group_.revisions.count(request->stream) != 0) {
+      (void)FlushGroup();
+    }
+    Status gate = WriteGate();
+    if (gate.ok() && group_.start_offset + group_.bytes.size() +
+                             request->records.size() >
+                         log_->active().header.capacity) {
+      gate = FlushGroup();
+      if (gate.ok()) gate = RollSegment();
+    }
+    if (!gate.ok()) {
+      request->result = gate;
+      Complete(std::move(request));
+      continue;
+    }
+    if (auto decided = Sequence(request.get())) {
+      request->result = std::move(*decided);
+      Complete(std::move(request));
+      continue;
+    }
+    group_.members.push_back(std::move(request));
+    if (group_.bytes.size() >= options_.max_group_bytes) (void)FlushGroup();
+  }
+  (void)FlushGroup();
+}
+
+std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
+  std::optional<uint64_t> current;
+  auto in_group = group_.revisions.find(request->stream);
+  if (in_group != group_.revisions.end()) {
+    current = in_group->second;
+  } else {
+    // Only this thread changes the index, so it reads without the lock.
+    current = streams_->LastRevision(request->stream);
+  }
+  if (request->client_ids) {
+    if (auto retry = CheckRetry(*request, current)) return retry;
+  }
+  const ExpectedVersion& expected = request->expected;
+  bool ok = true;
+  switch (expected.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      break;
+    case ExpectedVersion::Kind::kNoStream:
+      ok = !current.has_value();
+      break;
+    case ExpectedVersion::Kind::kStreamExists:
+      ok = current.has_value();
+      break;
+    case ExpectedVersion::Kind::kExact:
+      ok = current.has_value() && *current == expected.revision();
+      break;
+  }
+  if (!ok) {
+    return Result<AppendResult>(
+        Status::WrongExpectedVersion(expected.ToString(), current));
+  }
+  const uint64_t first_revision = current ? *current + 1 : 0;
+  const uint64_t first_position = group_.next_position;
+  const uint64_t seed = log_->active().seed;
+  const auto synced = static_cast<uint32_t>(synced_offset_);
+  auto* record = reinterpret_cast<uint8_t*>(request->records.data());
+  const size_t count = request->record_sizes.size();
+  for (size_t i = 0; i < count; ++i) {
+    segment::SealRecord(record, first_position + i, first_revision + i,
+                        synced, i + 1 == count, seed);
+    record += request->record_sizes[i];
+  }
+  group_.bytes.append(request->records);
+  group_.next_position += count;
+  group_.revisions[request->stream] = first_revision + count - 1;
+  AppendResult result;
+  result.first_revision = StreamRevision(first_revision);
+  result.last_revision = StreamRevision(first_revision + count - 1);
+  result.first_position = GlobalPosition(first_position);
+  result.last_position = GlobalPosition(first_position + count - 1);
+  request->result = result;
+  return std::nullopt;
+}
+
+std::optional<EventId> StoreImpl::IdAt(uint64_t position) const {
+  auto location = log_->Locate(position);
+  if (!location) return std::nullopt;
+  return segment::PeekEventId(location->segment->data() + location->offset);
+}
+
+std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
+    const Request& request, std::optional<uint64_t> current) {
+  if (!current) return std::nullopt;  // an empty stream holds no retry
+  const std::string& stream = request.stream;
+  const size_t n = request.ids.size();
+  // Does the stream hold exactly these ids from revision `first` on?
+  auto matches_from = [&](uint64_t first) {
+    if (first + n - 1 > *current) return false;
+    for (size_t i = 0; i < n; ++i) {
+      auto position = streams_->PositionOf(stream, first + i);
+      if (!position || IdAt(*position) != request.ids[i]) return false;
+    }
+    return true;
+  };
+  auto replay = [&](uint64_t first) {
+    AppendResult result;
+    result.first_revision = StreamRevision(first);
+    result.last_revision = StreamRevision(first + n - 1);
+    result.first_position =
+        GlobalPosition(*streams_->PositionOf(stream, first));
+    result.last_position =
+        GlobalPosition(*streams_->PositionOf(stream, first + n - 1));
+    result.idempotent_replay = true;
+    return std::optional<Result<AppendResult>>(std::move(result));
+  };
+  auto partial = [&](std::string_view why) {
+    return std::optional<Result<AppendResult>>(Status::WrongExpectedVersion(
+        request.expected.ToString(), current, why));
+  };
+  // The revision of `id` in this stream, if it is one of its events.
+  auto revision_in_stream = [&](const EventId& id) -> std::optional<uint64_t> {
+    auto position = ids_.Find(id);
+    if (!position) return std::nullopt;
+    auto location = log_->Locate(*position);
+    if (!location) return std::nullopt;
+    const uint8_t* record = location->segment->data() + location->offset;
+    segment::RecordHeader header;
+    if (segment::DecodeRecordHeader(record,
+                                    location->segment->mapped_size() -
+                                        location->offset,
+                                    location->segment->seed,
+                                    &header) != segment::HeaderCheck::kOk) {
+      return std::nullopt;
+    }
+    std::string_view name;
+    std::string_view type;
+    uint64_t revision = 0;
+    if (!segment::PeekEventKey(record, header, &name, &type, &revision) ||
+        name != stream) {
+      return std::nullopt;
+    }
+    return revision;
+  };
+
+  switch (request.expected.kind()) {
+    case ExpectedVersion::Kind::kNoStream:
+    case ExpectedVersion::Kind::kExact: {
+      // KurrentDB semantics: a retry is recognised at the place the append
+      // would have written.
+      uint64_t first = request.expected.kind() == ExpectedVersion::Kind::kExact
+                           ? request.expected.revision() + 1
+                           : 0;
+      if (*current < first) return std::nullopt;  // not written there yet
+      if (matches_from(first)) return replay(first);
+      if (IdAt(*streams_->PositionOf(stream, first)) == request.ids[0]) {
+        return partial("idempotent retry matched only part of the append");
+      }
+      return std::nullopt;  // an ordinary version conflict
+    }
+    case ExpectedVersion::Kind::kAny:
+    case ExpectedVersion::Kind::kStreamExists: {
+      if (auto first = revision_in_stream(request.ids[0])) {
+        if (matches_from(*first)) return replay(*first);
+        return partial("idempotent retry matched only part of the append");
+      }
+      for (size_t i = 1; i < n; ++i) {
+        if (revision_in_stream(request.ids[i])) {
+          return partial("some event ids of the append are already in the "
+                         "stream");
+        }
+      }
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+void StoreImpl::PublishWatermark() {
+  uint64_t durable = durable_next_.load(std::memory_order_relaxed);
+  // Other processes may read only durable events, except in kNone where
+  // nothing is ever durable before Close.
+  uint64_t visible = options_.durability == Durability::kNone
+                         ? visible_next_.load(std::memory_order_relaxed)
+                         : durable;
+  watermark_->Publish(durable, visible);
+}
+
+Status StoreImpl::FlushGroup() {
+  if (group_.members.empty()) return Status::Ok();
+  const bool sync = options_.durability == Durability::kGroupCommit;
+  Status s = log_->WriteActive(group_.start_offset, group_.bytes.data(),
+                               group_.bytes.size());
+  bool write_failed = !s.ok();
+  if (s.ok() && sync) s = log_->SyncActive();
+  if (!s.ok()) {
+    // A full disk during the write leaves nothing acknowledged and the
+    // next group overwrites the same bytes, so it is not fatal. Any other
+    // failure, and every failed fdatasync, is: the kernel may have dropped
+    // the dirty pages, so retrying could report success over lost data.
+    if (!(write_failed && s.IsNoSpace())) Fail(s);
+    for (auto& member : group_.members) {
+      member->result = s;
+      Complete(std::move(member));
+    }
+    group_.members.clear();
+    group_.bytes.clear();
+    group_.revisions.clear();
+    group_.next_position = visible_next_.load(std::memory_order_relaxed);
+    return s;
+  }
+  const uint64_t end_offset = group_.start_offset + group_.bytes.size();
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    Segment& active = log_->active();
+    uint64_t offset = group_.start_offset;
+    for (const auto& member : group_.members) {
+      const AppendResult& r = member->result.value();
+      for (size_t i = 0; i < member->ids.size(); ++i) {
+        uint64_t position = r.first_position.value() + i;
+        active.offsets.push_back(static_cast<uint32_t>(offset));
+        bool added = streams_->Add(member->stream,
+                                   r.first_revision.value() + i, position);
+        (void)added;  // sequencing guarantees the order
+        ids_.Insert(member->ids[i], position);
+        offset += member->record_sizes[i];
+      }
+    }
+    active.end_offset = end_offset;
+    visible_next_.store(group_.next_position, std::memory_order_release);
+  }
+  if (sync) {
+    synced_offset_ = end_offset;
+    durable_next_.store(group_.next_position, std::memory_order_release);
+  } else {
+    dirty_ = true;
+  }
+  PublishWatermark();
+  for (auto& member : group_.members) Complete(std::move(member));
+  group_.members.clear();
+  group_.bytes.clear();
+  group_.revisions.clear();
+  group_.start_offset = end_offset;
+  return Status::Ok();
+}
+
+Status StoreImpl::SyncNow() {
+  if (!dirty_) return Status::Ok();
+  if (failed_.load(std::memory_order_acquire)) return WriteGate();
+  const uint64_t end_offset = log_->active().end_offset;
+  const uint64_t next = visible_next_.load(std::memory_order_relaxed);
+  Status s = log_->SyncActive();
+  last_sync_ = std::chrono::steady_clock::now();
+  if (!s.ok()) {
+    Fail(s);
+    return s;
+  }
+  dirty_ = false;
+  synced_offset_ = end_offset;
+  durable_next_.store(next, std::memory_order_release);
+  PublishWatermark();
+  return Status::Ok();
+}
+
+Status StoreImpl::RollSegment() {
+  // Only the newest segment may ever hold unsynced bytes, which is what
+  // lets recovery call damage in any older segment corruption.
+  Status s = SyncNow();
+  if (!s.ok()) return s;
+  auto next = log_->CreateNext(visible_next_.load(std::memory_order_relaxed));
+  if (!next.ok()) return next.status();  // e.g. NoSpace: retried next append
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    log_->AddSegment(std::move(next.value()));
+  }
+  synced_offset_ = segment::kSegmentHeaderSize;
+  group_.start_offset = segment::kSegmentHeaderSize;
+  return Status::Ok();
+}
+
+Status StoreImpl::Close() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (closed_) return Status::Ok();
+    closed_ = true;
+    stopping_ = true;
+  }
+  closed_flag_.store(true, std::memory_order_release);
+  queue_cv_.notify_all();
+  space_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  lock_.reset();
+  if (failed_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(fatal_mu_);
+    return fatal_;
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::engine

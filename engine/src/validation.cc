@@ -1,0 +1,194 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/validation.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "segment/record.h"
+#include "segment/segment_header.h"
+
+namespace cairn::engine {
+namespace {
+
+constexpr uint64_t kMinSegmentSize = 64 * 1024;
+constexpr uint64_t kMaxSegmentSize = (1ull << 32) - 1;  // offsets are u32
+constexpr uint64_t kMaxFieldLength = 65535;             // u16 on disk
+
+std::string Quote(std::string_view s) {
+  constexpr size_t kShown = 64;
+  std::string out = "'";
+  out += s.substr(0, kShown);
+  if (s.size() > kShown) out += "...";
+  out += "'";
+  return out;
+}
+
+}  // namespace
+
+bool IsPrintableUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > text.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and out-of-range code points.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+        (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+Status ValidateOptions(const Options& options) {
+  if (options.segment_size < kMinSegmentSize ||
+      options.segment_size > kMaxSegmentSize) {
+    return Status::InvalidArgument(
+        "segment_size must be between 64 KiB and 4 GiB - 1, got " +
+        std::to_string(options.segment_size));
+  }
+  if (options.max_stream_name_length == 0 ||
+      options.max_stream_name_length > kMaxFieldLength) {
+    return Status::InvalidArgument(
+        "max_stream_name_length must be between 1 and 65535");
+  }
+  if (options.max_type_length == 0 ||
+      options.max_type_length > kMaxFieldLength) {
+    return Status::InvalidArgument("max_type_length must be between 1 and 65535");
+  }
+  if (options.max_event_size == 0 || options.max_append_size == 0) {
+    return Status::InvalidArgument(
+        "max_event_size and max_append_size must be positive");
+  }
+  if (options.durability == Durability::kInterval &&
+      options.sync_interval.count() <= 0) {
+    return Status::InvalidArgument("sync_interval must be positive");
+  }
+  if (options.max_group_bytes == 0) {
+    return Status::InvalidArgument("max_group_bytes must be positive");
+  }
+  return Status::Ok();
+}
+
+uint64_t EffectiveMaxAppendSize(const Options& options) {
+  // Leave room for the per-record framing of a worst case of tiny events:
+  // an append's encoded size is at most its payload plus 80 bytes per
+  // event plus the stream name per event, which the writer checks exactly;
+  // this cap keeps the common case from ever hitting that check.
+  uint64_t room = options.segment_size - segment::kSegmentHeaderSize;
+  return std::min(options.max_append_size, room / 2);
+}
+
+Status ValidateStreamName(std::string_view stream, const Options& options) {
+  if (stream.empty()) {
+    return Status::InvalidArgument("stream name must not be empty");
+  }
+  if (stream.size() > options.max_stream_name_length) {
+    return Status::InvalidArgument(
+        "stream name " + Quote(stream) + " is " +
+        std::to_string(stream.size()) + " bytes, more than the limit of " +
+        std::to_string(options.max_stream_name_length));
+  }
+  if (stream.front() == '$') {
+    return Status::InvalidArgument("stream name " + Quote(stream) +
+                                   " starts with '$', reserved for system "
+                                   "streams");
+  }
+  if (!IsPrintableUtf8(stream)) {
+    return Status::InvalidArgument(
+        "stream name must be valid UTF-8 without control characters");
+  }
+  return Status::Ok();
+}
+
+Status ValidateAppend(std::string_view stream,
+                      std::span<const EventData> events,
+                      const Options& options) {
+  Status s = ValidateStreamName(stream, options);
+  if (!s.ok()) return s;
+  if (events.empty()) {
+    return Status::InvalidArgument("an append needs at least one event");
+  }
+  uint64_t total = 0;
+  uint64_t encoded = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const EventData& e = events[i];
+    std::string which = "event " + std::to_string(i);
+    if (e.type.empty()) {
+      return Status::InvalidArgument(which + ": event type must not be empty");
+    }
+    if (e.type.size() > options.max_type_length) {
+      return Status::InvalidArgument(
+          which + ": event type is " + std::to_string(e.type.size()) +
+          " bytes, more than the limit of " +
+          std::to_string(options.max_type_length));
+    }
+    if (!IsPrintableUtf8(e.type)) {
+      return Status::InvalidArgument(
+          which + ": event type must be valid UTF-8 without control "
+                  "characters");
+    }
+    uint64_t size = e.type.size() + e.data.size() + e.metadata.size();
+    if (size > options.max_event_size) {
+      return Status::InvalidArgument(
+          which + " is " + std::to_string(size) +
+          " bytes (type + data + metadata), more than max_event_size " +
+          std::to_string(options.max_event_size));
+    }
+    total += size;
+    encoded += size + stream.size() + segment::kRecordHeaderSize +
+               segment::kEventBodyFixedSize;
+  }
+  uint64_t max_append = EffectiveMaxAppendSize(options);
+  if (total > max_append) {
+    return Status::InvalidArgument(
+        "append is " + std::to_string(total) +
+        " bytes, more than the limit of " + std::to_string(max_append));
+  }
+  if (encoded > options.segment_size - segment::kSegmentHeaderSize) {
+    return Status::InvalidArgument(
+        "append does not fit one segment (" + std::to_string(encoded) +
+        " bytes encoded); raise segment_size or split the append");
+  }
+  // Two events of one append with the same id would make a retry ambiguous.
+  if (events.size() > 1) {
+    std::vector<EventId> ids;
+    ids.reserve(events.size());
+    for (const EventData& e : events) {
+      if (!e.id.IsNil()) ids.push_back(e.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
+      return Status::InvalidArgument("two events of one append share an id");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::engine

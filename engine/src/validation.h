@@ -1,0 +1,38 @@
+// Copyright (c) Cairn authors.
+//
+// Checks of caller input, run before anything is written: a rejected append
+// changes nothing.
+#ifndef CAIRN_ENGINE_SRC_VALIDATION_H_
+#define CAIRN_ENGINE_SRC_VALIDATION_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "cairn/event.h"
+#include "cairn/options.h"
+#include "cairn/status.h"
+
+namespace cairn::engine {
+
+// Options that can not work together or are out of range.
+Status ValidateOptions(const Options& options);
+
+// The largest append (sum of event sizes) the store accepts: the option,
+// capped so an encoded append always fits one segment.
+uint64_t EffectiveMaxAppendSize(const Options& options);
+
+Status ValidateStreamName(std::string_view stream, const Options& options);
+
+// Validates the whole append: stream name, at least one event, each event's
+// type and size, the append's total size, no id used twice.
+Status ValidateAppend(std::string_view stream,
+                      std::span<const EventData> events,
+                      const Options& options);
+
+// True if `text` is well-formed UTF-8 without control characters.
+bool IsPrintableUtf8(std::string_view text);
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_VALIDATION_H_

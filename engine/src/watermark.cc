@@ -1,0 +1,108 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/watermark.h"
+
+#include <cstring>
+
+namespace cairn::engine {
+namespace {
+
+constexpr char kMagic[8] = {'C', 'A', 'I', 'R', 'N', 'W', 'M', 'K'};
+constexpr size_t kVersionOffset = 8;
+constexpr size_t kStoreIdOffset = 16;
+constexpr size_t kDurableOffset = 24;
+constexpr size_t kVisibleOffset = 32;
+
+static_assert(std::atomic<uint64_t>::is_always_lock_free,
+              "the watermark relies on lock-free 8-byte atomics shared "
+              "between processes");
+
+}  // namespace
+
+std::atomic<uint64_t>* Watermark::Field(size_t offset) const {
+  // The mapping is page-aligned, so every field is 8-byte aligned; an
+  // atomic<uint64_t> has the layout of a uint64_t on this platform.
+  return reinterpret_cast<std::atomic<uint64_t>*>(base_ + offset);
+}
+
+Result<std::unique_ptr<Watermark>> Watermark::Open(io::FileSystem* fs,
+                                                   const std::string& dir,
+                                                   uint64_t store_id,
+                                                   bool writable) {
+  std::string path = io::JoinPath(dir, kWatermarkFileName);
+  std::unique_ptr<Watermark> wm(new Watermark());
+  if (writable) {
+    bool existed = fs->Exists(path);
+    auto file = fs->OpenFile(path, io::OpenMode::kCreate);
+    if (!file.ok()) return file.status();
+    wm->file_ = std::move(file.value());
+    auto size = wm->file_->Size();
+    if (!size.ok()) return size.status();
+    bool fresh = !existed || *size < kWatermarkSize;
+    if (fresh) {
+      Status s = wm->file_->Allocate(kWatermarkSize);
+      if (!s.ok()) return s;
+    }
+    auto region = wm->file_->MapShared(kWatermarkSize);
+    if (!region.ok()) return region.status();
+    wm->shared_ = std::move(region.value());
+    wm->base_ = wm->shared_->data();
+    bool valid = std::memcmp(wm->base_, kMagic, sizeof(kMagic)) == 0 &&
+                 wm->Field(kStoreIdOffset)->load() == store_id;
+    if (fresh || !valid) {
+      // A missing or foreign watermark says nothing: start from zero (the
+      // writer publishes the recovered position right after open).
+      std::memset(wm->base_, 0, kWatermarkSize);
+      std::memcpy(wm->base_, kMagic, sizeof(kMagic));
+      uint32_t version = kWatermarkVersion;
+      std::memcpy(wm->base_ + kVersionOffset, &version, sizeof(version));
+      wm->Field(kStoreIdOffset)->store(store_id);
+      if (!existed) {
+        // Make the name durable so a later reader finds the file; its
+        // contents stay a hint.
+        Status s = fs->SyncDir(dir);
+        if (!s.ok()) return s;
+      }
+    }
+    return wm;
+  }
+  auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  wm->file_ = std::move(file.value());
+  auto size = wm->file_->Size();
+  if (!size.ok()) return size.status();
+  if (*size < kWatermarkSize) {
+    return Status::Corruption(path, 0, "watermark file is too short");
+  }
+  auto region = wm->file_->Map(0, kWatermarkSize);
+  if (!region.ok()) return region.status();
+  wm->mapped_ = std::move(region.value());
+  // Read-only mapping: loads only, never stores.
+  wm->base_ = const_cast<uint8_t*>(wm->mapped_->data());
+  if (std::memcmp(wm->base_, kMagic, sizeof(kMagic)) != 0) {
+    return Status::Corruption(path, 0, "bad watermark magic");
+  }
+  uint32_t version = 0;
+  std::memcpy(&version, wm->base_ + kVersionOffset, sizeof(version));
+  if (version != kWatermarkVersion) {
+    return Status::NotSupported("watermark version " +
+                                std::to_string(version) + " is not supported");
+  }
+  return wm;
+}
+
+uint64_t Watermark::durable_next() const {
+  return Field(kDurableOffset)->load(std::memory_order_acquire);
+}
+uint64_t Watermark::visible_next() const {
+  return Field(kVisibleOffset)->load(std::memory_order_acquire);
+}
+uint64_t Watermark::store_id() const {
+  return Field(kStoreIdOffset)->load(std::memory_order_relaxed);
+}
+
+void Watermark::Publish(uint64_t durable_next, uint64_t visible_next) {
+  Field(kDurableOffset)->store(durable_next, std::memory_order_release);
+  Field(kVisibleOffset)->store(visible_next, std::memory_order_release);
+}
+
+}  // namespace cairn::engine
