@@ -100,7 +100,8 @@ TEST(RecordTest, RoundTripBinaryBytes) {
   std::string data = RandomBytes(300, 1);
   data[0] = '\0';
   data[299] = '\0';
-  EventFields e = MakeEvent("bin", "Blob", data, std::string("\0\1\2\0", 4));
+  const std::string metadata("\0\1\2\0", 4);
+  EventFields e = MakeEvent("bin", "Blob", data, metadata);
   e.content_type = ContentType::kBinary;
   ExpectRoundTrip(e, 0, false);
 }

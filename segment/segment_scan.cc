@@ -1,0 +1,243 @@
+// Copyright (c) Cairn authors.
+#include "segment/segment_scan.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "segment/checksum.h"
+
+namespace cairn::segment {
+namespace {
+
+// Zero-checks compare against this block: memcmp is vectorised, and the
+// tail of a preallocated segment can be hundreds of MiB of zeros.
+constexpr size_t kZeroBlockSize = 4096;
+constexpr uint8_t kZeroBlock[kZeroBlockSize] = {};
+
+// Offset of the first nonzero byte in p[0, n), or n if there is none.
+size_t FirstNonZero(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const size_t chunk = std::min(kZeroBlockSize, n - i);
+    if (std::memcmp(p + i, kZeroBlock, chunk) != 0) {
+      while (p[i] == 0) ++i;
+      return i;
+    }
+    i += chunk;
+  }
+  return n;
+}
+
+// A few raw header bytes, read only to explain why DecodeRecordHeader
+// refused a header (the layout is the grammar in record.h).
+uint32_t Load32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+std::string At(uint64_t offset) {
+  return " at offset " + std::to_string(offset);
+}
+
+std::string Hex(unsigned v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s = "0x";
+  s += kDigits[(v >> 4) & 0xf];
+  s += kDigits[v & 0xf];
+  return s;
+}
+
+// Why the header at `offset` did not decode as kOk.
+std::string DescribeHeader(const uint8_t* p, size_t available, uint64_t offset,
+                           uint64_t seed, HeaderCheck check,
+                           const RecordHeader& h) {
+  if (available < kRecordHeaderSize) {
+    return "incomplete record header" + At(offset) + ": only " +
+           std::to_string(available) + " bytes before the end of the segment";
+  }
+  const uint32_t computed =
+      static_cast<uint32_t>(Checksum64(p + 4, kRecordHeaderSize - 4, seed));
+  if (Load32(p) != computed) return "bad header checksum" + At(offset);
+  if (check == HeaderCheck::kTruncated) {
+    return "record" + At(offset) + " (position " + std::to_string(h.position) +
+           ") has a " + std::to_string(h.body_length) + "-byte body but only " +
+           std::to_string(available - kRecordHeaderSize) +
+           " bytes remain in the segment";
+  }
+  if (h.type != RecordType::kEvent) {
+    return "unknown record type " +
+           std::to_string(static_cast<unsigned>(h.type)) + At(offset);
+  }
+  if ((h.flags & ~kKnownFlags) != 0) {
+    return "unknown record flags " + Hex(h.flags) + At(offset);
+  }
+  if (h.body_length < kEventBodyFixedSize) {
+    return "record body length " + std::to_string(h.body_length) + At(offset) +
+           " is shorter than the fixed event body";
+  }
+  return "nonzero reserved header field" + At(offset);
+}
+
+// A valid record header in (from, size - kRecordHeaderSize] whose
+// synced_offset lies past `from`: proof that the bytes at `from` had been
+// fdatasynced before that record was written.
+struct Voucher {
+  uint64_t offset = 0;
+  RecordHeader header;
+};
+
+bool FindVoucher(const uint8_t* data, size_t size, uint64_t from, uint64_t seed,
+                 Voucher* voucher) {
+  if (size < kRecordHeaderSize || size - kRecordHeaderSize < from + 1) {
+    return false;
+  }
+  const size_t last = size - kRecordHeaderSize;
+  size_t o = from + 1;
+  // Records are not aligned, so every offset is a candidate. memchr finds
+  // the type byte (kEvent) fast; the reserved field, the flags and
+  // synced_offset reject nearly every remaining candidate before a
+  // checksum is computed.
+  while (o <= last) {
+    const void* hit = std::memchr(
+        data + o + 4, static_cast<int>(RecordType::kEvent), last - o + 1);
+    if (hit == nullptr) return false;
+    o = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data) - 4;
+    const uint8_t* p = data + o;
+    if (p[6] == 0 && p[7] == 0 && (p[5] & ~kKnownFlags) == 0 &&
+        Load32(p + 12) > from) {
+      RecordHeader h;
+      if (DecodeRecordHeader(p, size - o, seed, &h) == HeaderCheck::kOk &&
+          h.synced_offset > from) {
+        voucher->offset = o;
+        voucher->header = h;
+        return true;
+      }
+    }
+    ++o;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status ScanSegment(
+    const uint8_t* data, size_t size, const SegmentHeader& header,
+    const std::string& file, const SegmentScanOptions& options,
+    const std::function<void(std::span<const ScannedRecord>)>& on_append,
+    SegmentScanResult* result) {
+  *result = SegmentScanResult{};
+  result->next_position = header.first_position;
+  if (size < kSegmentHeaderSize) {
+    return Status::Corruption(file, 0, "segment is shorter than its header");
+  }
+  const uint64_t seed = header.Seed();
+
+  uint64_t offset = kSegmentHeaderSize;
+  uint64_t expected = header.first_position;
+  uint64_t last_commit_end = kSegmentHeaderSize;
+  uint64_t committed_next = header.first_position;
+  uint64_t kept = 0;
+  std::vector<ScannedRecord> pending;
+  // Why the scan stopped before reaching zeros or the end; empty if it did
+  // not stop early.
+  std::string problem;
+  while (offset < size) {
+    RecordHeader h;
+    const HeaderCheck check =
+        DecodeRecordHeader(data + offset, size - offset, seed, &h);
+    if (check == HeaderCheck::kZero) break;
+    if (check != HeaderCheck::kOk) {
+      problem =
+          DescribeHeader(data + offset, size - offset, offset, seed, check, h);
+      break;
+    }
+    if (h.position != expected) {
+      // A header that passes its checksum was written whole by a writer of
+      // this segment; a torn write cannot produce one at the wrong place.
+      // So this is misplaced or stale data, never a tail to truncate.
+      result->end_offset = last_commit_end;
+      result->next_position = committed_next;
+      result->records = kept;
+      return Status::Corruption(file, offset,
+                                "position gap: expected position " +
+                                    std::to_string(expected) + ", found " +
+                                    std::to_string(h.position));
+    }
+    if (!VerifyRecordBody(data + offset, h, seed)) {
+      problem = "bad body checksum" + At(offset) + " (position " +
+                std::to_string(h.position) + ")";
+      break;
+    }
+    std::string_view stream;
+    std::string_view type;
+    uint64_t revision = 0;
+    if (!PeekEventKey(data + offset, h, &stream, &type, &revision)) {
+      problem = "malformed event body" + At(offset) + " (position " +
+                std::to_string(h.position) + "): inconsistent lengths";
+      break;
+    }
+    pending.push_back(ScannedRecord{offset, h});
+    ++expected;
+    offset += h.RecordSize();
+    if (h.IsCommit()) {
+      if (on_append) on_append(pending);
+      kept += pending.size();
+      pending.clear();
+      last_commit_end = offset;
+      committed_next = expected;
+    }
+  }
+
+  result->end_offset = last_commit_end;
+  result->next_position = committed_next;
+  result->records = kept;
+  const size_t nonzero =
+      FirstNonZero(data + last_commit_end, size - last_commit_end);
+  if (nonzero == size - last_commit_end) return Status::Ok();
+
+  if (problem.empty()) {
+    if (!pending.empty()) {
+      problem = "incomplete append" + At(last_commit_end) + ": " +
+                std::to_string(pending.size()) +
+                " record(s) without a commit record";
+    } else {
+      problem = "nonzero bytes" + At(last_commit_end + nonzero) +
+                " after zeroed space" + At(offset);
+    }
+  } else if (!pending.empty()) {
+    problem += ", after " + std::to_string(pending.size()) +
+               " record(s) of an incomplete append";
+  }
+
+  if (!options.is_last) {
+    return Status::Corruption(
+        file, last_commit_end,
+        "damaged or unexpected bytes after the last whole append of a "
+        "segment that is not the last one (it was sealed, so nothing can be "
+        "torn there): " +
+            problem);
+  }
+  if (committed_next < options.durable_position_end) {
+    return Status::Corruption(
+        file, last_commit_end,
+        "record at position " + std::to_string(committed_next) +
+            " was acknowledged durable but is damaged or missing: " + problem);
+  }
+  Voucher voucher;
+  if (FindVoucher(data, size, last_commit_end, seed, &voucher)) {
+    return Status::Corruption(
+        file, last_commit_end,
+        problem + "; the valid record" + At(voucher.offset) + " (position " +
+            std::to_string(voucher.header.position) +
+            ") was written after the segment had been synced up to offset " +
+            std::to_string(voucher.header.synced_offset) +
+            ", so this is damage to durable data, not a torn write");
+  }
+  result->torn_tail = true;
+  result->torn_offset = last_commit_end;
+  return Status::Ok();
+}
+
+}  // namespace cairn::segment
