@@ -53,6 +53,8 @@ class StoreImpl final : public Store {
                                              const Options& options);
   ~StoreImpl() override;
 
+  using Store::Append;
+
   Result<AppendResult> Append(std::string_view stream,
                               ExpectedVersion expected,
                               std::span<const EventData> events) override;

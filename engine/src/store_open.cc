@@ -130,19 +130,18 @@ Status StoreImpl::OpenWriter() {
 
 Status StoreImpl::OpenReader() {
   if (!fs_->Exists(dir_)) return Status::NotFound("no store at " + dir_);
+  // Beside a live writer, list only what it has published as durable;
+  // without one, every whole append on disk. A missing watermark (a store
+  // copied without it, say) only matters beside a live writer.
+  bool writer_live = fs_->IsLocked(io::JoinPath(dir_, kLockFileName));
+  uint64_t limit = std::numeric_limits<uint64_t>::max();
   auto wm = Watermark::Open(fs_, dir_, 0, /*writable=*/false);
-  if (!wm.ok()) {
-    if (wm.status().IsNotFound()) {
-      return Status::NotFound(dir_ + " is not a Cairn store (no watermark)");
-    }
+  if (wm.ok()) {
+    watermark_ = std::move(wm.value());
+    if (writer_live) limit = watermark_->visible_next();
+  } else if (!wm.status().IsNotFound() || writer_live) {
     return wm.status();
   }
-  watermark_ = std::move(wm.value());
-  // Beside a live writer, list only what it has published as durable;
-  // without one, every whole append on disk.
-  bool writer_live = fs_->IsLocked(io::JoinPath(dir_, kLockFileName));
-  uint64_t limit = writer_live ? watermark_->visible_next()
-                               : std::numeric_limits<uint64_t>::max();
   Status index_status;
   auto log = SegmentLog::Open(
       fs_, dir_, options_, /*writable=*/false, 0, limit, 0,
@@ -153,7 +152,7 @@ Status StoreImpl::OpenReader() {
   if (!log.ok()) return log.status();
   if (!index_status.ok()) return index_status;
   log_ = std::move(log.value());
-  if (watermark_->store_id() != log_->store_id()) {
+  if (watermark_ && watermark_->store_id() != log_->store_id()) {
     return Status::Corruption(io::JoinPath(dir_, kWatermarkFileName), 16,
                               "watermark belongs to another store");
   }
@@ -163,7 +162,7 @@ Status StoreImpl::OpenReader() {
 }
 
 Status StoreImpl::Refresh() {
-  if (!options_.read_only) return Status::Ok();
+  if (!options_.read_only || !watermark_) return Status::Ok();
   uint64_t limit = watermark_->visible_next();
   if (limit <= visible_next_.load(std::memory_order_acquire)) {
     return Status::Ok();

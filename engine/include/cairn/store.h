@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <future>
 #include <memory>
 #include <optional>
@@ -109,6 +110,14 @@ class Store {
   virtual Result<AppendResult> Append(std::string_view stream,
                                       ExpectedVersion expected,
                                       std::span<const EventData> events) = 0;
+
+  // Convenience: Append(stream, expected, {e1, e2}).
+  Result<AppendResult> Append(std::string_view stream,
+                              ExpectedVersion expected,
+                              std::initializer_list<EventData> events) {
+    return Append(stream, expected,
+                  std::span<const EventData>(events.begin(), events.size()));
+  }
 
   // The same append, without waiting: `done` runs once with the outcome.
   // Lets one thread keep many appends in flight for group commit.

@@ -1,0 +1,99 @@
+// Copyright (c) Cairn authors.
+//
+// A failed fdatasync is never retried: the store turns read-only until
+// reopened, and nothing acknowledged is lost. A full disk at a segment roll
+// is a clear, non-fatal error.
+#include <gtest/gtest.h>
+
+#include "cairn/cairn.h"
+#include "engine/src/store_impl.h"
+#include "tests/support/faulty_file_system.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+using testing::Event;
+using testing::Events;
+
+TEST(FailStopTest, FailedFsyncMakesStoreReadOnly) {
+  testing::TempDir dir;
+  testing::FaultyFileSystem faulty(io::PosixFileSystem());
+  std::vector<AppendResult> acked;
+  {
+    auto store = engine::StoreImpl::Open(&faulty, dir.Sub("s"),
+                                         testing::SmallOptions());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int i = 0; i < 10; ++i) {
+      auto r = (*store)->Append("s", ExpectedVersion::Any(), Events(2));
+      ASSERT_TRUE(r.ok());
+      acked.push_back(*r);
+    }
+    faulty.syncs_until_failure = 0;
+    auto failed = (*store)->Append("s", ExpectedVersion::Any(), Events(2));
+    EXPECT_TRUE(failed.status().IsIOError()) << failed.status().ToString();
+    int syncs_after_failure = faulty.sync_calls.load();
+
+    // Fail-stop: later writes are refused without touching the disk, even
+    // once the device would work again.
+    faulty.syncs_until_failure = -1;
+    auto refused = (*store)->Append("s", ExpectedVersion::Any(), Events(1));
+    EXPECT_TRUE(refused.status().IsReadOnly()) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find("injected fsync failure"),
+              std::string::npos);
+    EXPECT_TRUE((*store)->Sync().IsReadOnly());
+    auto async = (*store)->AppendFuture("s", ExpectedVersion::Any(), Events(1));
+    EXPECT_TRUE(async.get().status().IsReadOnly());
+    EXPECT_EQ(faulty.sync_calls.load(), syncs_after_failure);  // no retry
+
+    // Reads still serve what was acknowledged.
+    auto read = (*store)->ReadStream("s", testing::StreamUpTo(100));
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->events.size(), 20u);
+    EXPECT_FALSE((*store)->Close().ok());  // reports the sticky error
+  }
+  // Reopen recovers: every acknowledged event is there; the failed append's
+  // outcome was unknown, so it may or may not be.
+  auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto read = (*store)->ReadStream("s", testing::StreamUpTo(100));
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->events.size() == 20u || read->events.size() == 22u);
+  for (size_t i = 0; i < read->events.size(); ++i) {
+    EXPECT_EQ(read->events[i].revision, StreamRevision(i));
+  }
+  EXPECT_TRUE((*store)->Append("s", ExpectedVersion::Any(), Events(1)).ok());
+}
+
+TEST(FailStopTest, NoSpaceAtSegmentRollIsNotFatal) {
+  testing::TempDir dir;
+  testing::FaultyFileSystem faulty(io::PosixFileSystem());
+  Options options = testing::SmallOptions();
+  options.compression_threshold = 0;  // the events must fill segments
+  auto store = engine::StoreImpl::Open(&faulty, dir.Sub("s"), options);
+  ASSERT_TRUE(store.ok());
+  std::string big(10000, 'b');
+  faulty.allocate_no_space = true;
+  Status first_failure;
+  int appended = 0;
+  for (int i = 0; i < 100 && first_failure.ok(); ++i) {
+    auto r = (*store)->Append("s", ExpectedVersion::Any(), {Event("B", big)});
+    if (r.ok()) {
+      ++appended;
+    } else {
+      first_failure = r.status();
+    }
+  }
+  ASSERT_TRUE(first_failure.IsNoSpace()) << first_failure.ToString();
+  faulty.allocate_no_space = false;
+  auto r = (*store)->Append("s", ExpectedVersion::Any(), {Event("B", big)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->first_revision, StreamRevision(appended));
+  auto stats = (*store)->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->segments, 2u);
+}
+
+}  // namespace
+}  // namespace cairn

@@ -1,0 +1,87 @@
+// Copyright (c) Cairn authors.
+//
+// Limits and bad input: each is rejected with InvalidArgument before
+// anything is written.
+#include "engine/src/validation.h"
+
+#include <gtest/gtest.h>
+
+#include "cairn/cairn.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+using testing::Event;
+
+TEST(ValidationTest, Utf8) {
+  EXPECT_TRUE(engine::IsPrintableUtf8("Order-5f1c"));
+  EXPECT_TRUE(engine::IsPrintableUtf8("Bestellung-\xc3\xa4\xe2\x82\xac"));
+  EXPECT_TRUE(engine::IsPrintableUtf8("\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(engine::IsPrintableUtf8("tab\there"));
+  EXPECT_FALSE(engine::IsPrintableUtf8(std::string("nul\0x", 5)));
+  EXPECT_FALSE(engine::IsPrintableUtf8("\xc3"));          // truncated
+  EXPECT_FALSE(engine::IsPrintableUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(engine::IsPrintableUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(engine::IsPrintableUtf8("\xff"));
+}
+
+TEST(ValidationTest, Options) {
+  Options o;
+  EXPECT_TRUE(engine::ValidateOptions(o).ok());
+  o.segment_size = 1000;
+  EXPECT_TRUE(engine::ValidateOptions(o).IsInvalidArgument());
+  o = Options();
+  o.max_stream_name_length = 70000;
+  EXPECT_TRUE(engine::ValidateOptions(o).IsInvalidArgument());
+  o = Options();
+  o.durability = Durability::kInterval;
+  o.sync_interval = std::chrono::milliseconds(0);
+  EXPECT_TRUE(engine::ValidateOptions(o).IsInvalidArgument());
+}
+
+TEST(ValidationTest, StoreRejectsBadInputAndWritesNothing) {
+  testing::TempDir dir;
+  Options options = testing::SmallOptions();
+  options.max_event_size = 1000;
+  options.max_stream_name_length = 16;
+  options.max_type_length = 8;
+  auto opened = Store::Open(dir.Sub("s"), options);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+
+  auto bad = [&](std::string_view stream, std::vector<EventData> events) {
+    auto r = store.Append(stream, ExpectedVersion::Any(), events);
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+    return r.status().message();
+  };
+  bad("", {Event("T")});
+  bad("much-too-long-stream-name", {Event("T")});
+  bad("$system", {Event("T")});
+  bad("bad\nname", {Event("T")});
+  bad("s", {});
+  bad("s", {Event("")});
+  bad("s", {Event("TooLongType")});
+  bad("s", {Event("T\x01")});
+  std::string msg = bad("s", {Event("T", std::string(2000, 'x'))});
+  EXPECT_NE(msg.find("max_event_size"), std::string::npos) << msg;
+  EventId id = EventId::Generate();
+  bad("s", {Event("T", "{}", id), Event("T", "{}", id)});
+  // An append larger than the per-append limit (half a segment here).
+  std::vector<EventData> many;
+  for (int i = 0; i < 200; ++i) many.push_back(Event("T", std::string(900, 'y')));
+  bad("s", many);
+
+  // The async form reports the same errors.
+  auto f = store.AppendFuture("", ExpectedVersion::Any(), {Event("T")});
+  EXPECT_TRUE(f.get().status().IsInvalidArgument());
+
+  auto stats = store.GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->events, 0u);
+  EXPECT_EQ(stats->bytes, 0u);
+}
+
+}  // namespace
+}  // namespace cairn
