@@ -31,6 +31,7 @@ namespace cairn::tools {
 // "2026-01-02T03:04:05.123456Z" (ISO 8601, UTC, microseconds). Outside the
 // years 0001..9999 (only seen in damaged data) "invalid-time(<us>)".
 std::string FormatTimestamp(int64_t us_since_epoch);
+void AppendTimestamp(int64_t us_since_epoch, std::string* out);
 
 // How data/metadata that are JSON appear in a JSON line.
 enum class PayloadStyle : uint8_t {

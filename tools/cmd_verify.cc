@@ -1,0 +1,279 @@
+// Copyright (c) Cairn authors.
+//
+// cairn verify DIR
+//
+// Checks a store's files without opening the store (so it never repairs
+// anything, and works on a store the engine refuses to open): every segment
+// header, every record checksum, and the invariants of the log:
+//   - segment files numbered 0, 1, 2, ... without a gap, all of one store;
+//   - global positions gapless across segments;
+//   - every stream's revisions contiguous from 0;
+//   - only whole appends (a run of records ending in a commit record);
+//   - only zeros after the last record of every sealed (non-last) segment.
+// segment::ScanSegment (the engine's recovery scan) checks each segment;
+// where it finds damage, the walk of tools/segment_walk.h lists the other
+// damaged records of that segment too, since the scan stops at the first.
+//
+// A torn tail in the last segment (an append interrupted by a crash, which
+// the next writable open truncates) is a warning, not a problem.
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "segment/record.h"
+#include "segment/segment_header.h"
+#include "segment/segment_scan.h"
+#include "tools/command.h"
+#include "tools/segment_walk.h"
+
+namespace cairn::tools {
+namespace {
+
+struct VerifyArgs {
+  std::string dir;
+};
+
+class Verifier {
+ public:
+  explicit Verifier(const Io& io) : io_(io) {}
+
+  int Run(const std::string& dir) {
+    auto names = ListSegmentFiles(dir);
+    if (!names.ok()) return FailStatus(io_, "verify", names.status());
+    if (names->empty()) {
+      return Fail(io_, "verify", "no segment files in " + dir, kExitError);
+    }
+    for (size_t i = 0; i < names->size(); ++i) {
+      const SegmentName& name = (*names)[i];
+      uint64_t expected_number = i == 0 ? 0 : (*names)[i - 1].number + 1;
+      if (name.number != expected_number) {
+        Problem(io::JoinPath(dir, segment::SegmentFileName(expected_number)), 0,
+                expected_number + 1 == name.number
+                    ? "segment file is missing"
+                    : "segment files " + std::to_string(expected_number) +
+                          " to " + std::to_string(name.number - 1) +
+                          " are missing");
+        next_position_.reset();  // the positions in between are unknown
+      }
+      VerifySegment(name, /*is_last=*/i + 1 == names->size());
+    }
+    if (problems_ > 0) {
+      io_.out << "verify: " << problems_ << " problem"
+              << (problems_ == 1 ? "" : "s") << " in " << dir << " ("
+              << names->size() << " segments)\n";
+      return kExitDamage;
+    }
+    io_.out << "verify: ok: " << names->size() << " segments, " << events_
+            << " events, " << revisions_.size() << " streams"
+            << (warnings_ > 0 ? ", " + std::to_string(warnings_) + " warning" +
+                                    (warnings_ == 1 ? "" : "s")
+                              : "")
+            << '\n';
+    return kExitOk;
+  }
+
+ private:
+  void Problem(const std::string& file, uint64_t offset,
+               const std::string& message) {
+    ++problems_;
+    io_.out << file << ":" << offset << ": " << message << '\n';
+  }
+
+  void Warning(const std::string& file, uint64_t offset,
+               const std::string& message) {
+    ++warnings_;
+    io_.out << file << ":" << offset << ": warning: " << message << '\n';
+  }
+
+  // A status from the segment layer, printed as "file:offset: message".
+  void StatusProblem(const std::string& file, const Status& s) {
+    if (const CorruptionInfo* where = s.corruption()) {
+      std::string message = s.message();
+      // Status::Corruption appends " (file F, offset O)"; the line already
+      // starts with both.
+      std::string suffix = " (file " + where->file + ", offset " +
+                           std::to_string(where->offset) + ")";
+      if (message.ends_with(suffix)) {
+        message.resize(message.size() - suffix.size());
+      }
+      Problem(where->file, where->offset, message);
+    } else {
+      Problem(file, 0, s.ToString());
+    }
+  }
+
+  void VerifySegment(const SegmentName& name, bool is_last) {
+    auto file = OpenSegmentFile(name.path);
+    if (!file.ok()) {
+      StatusProblem(name.path, file.status());
+      next_position_.reset();
+      return;
+    }
+    segment::SegmentHeader header;
+    Status s = segment::DecodeSegmentHeader(file->data(), file->size(),
+                                            name.path, &header);
+    if (!s.ok()) {
+      StatusProblem(name.path, s);
+      next_position_.reset();
+      return;
+    }
+    if (header.segment_number != name.number) {
+      Problem(name.path, 0,
+              "segment header says number " +
+                  std::to_string(header.segment_number) +
+                  " but the file name says " + std::to_string(name.number));
+    }
+    if (!store_id_) {
+      store_id_ = header.store_id;
+    } else if (header.store_id != *store_id_) {
+      Problem(name.path, 0, "segment belongs to another store");
+    }
+    if (name.number == 0 && header.first_position != 0) {
+      Problem(name.path, 0,
+              "first segment starts at position " +
+                  std::to_string(header.first_position) + ", not 0");
+    } else if (next_position_ && header.first_position != *next_position_) {
+      Problem(name.path, 0,
+              "segment starts at position " +
+                  std::to_string(header.first_position) +
+                  " but the previous segment ends at position " +
+                  std::to_string(*next_position_));
+    }
+
+    segment::SegmentScanOptions options;
+    options.is_last = is_last;
+    segment::SegmentScanResult result;
+    const uint8_t* data = file->data();
+    std::string scratch;
+    s = segment::ScanSegment(
+        data, file->size(), header, name.path, options,
+        [&](std::span<const segment::ScannedRecord> records) {
+          for (const segment::ScannedRecord& r : records) {
+            CheckRecord(name.path, data + r.offset, r, &scratch);
+          }
+        },
+        &result);
+    if (!s.ok()) {
+      StatusProblem(name.path, s);
+      ListOtherDamage(*file, header, s);
+      return;
+    }
+    if (result.torn_tail) {
+      Warning(name.path, result.torn_offset,
+              "torn tail: an append interrupted by a crash (or one a live "
+              "writer is still writing); the next writable open truncates it");
+    }
+    next_position_ = result.next_position;
+  }
+
+  // Per record of a whole append: the full body decodes, and the stream's
+  // revisions go 0, 1, 2, ...
+  void CheckRecord(const std::string& file, const uint8_t* record,
+                   const segment::ScannedRecord& r, std::string* scratch) {
+    ++events_;
+    segment::EventFields fields;
+    if (!segment::DecodeEventBody(record, r.header, scratch, &fields)) {
+      Problem(file, r.offset,
+              "event body does not decode (position " +
+                  std::to_string(r.header.position) + ")");
+      return;
+    }
+    auto [it, inserted] = revisions_.try_emplace(std::string(fields.stream), 0);
+    uint64_t expected = inserted ? 0 : it->second + 1;
+    if (fields.revision != expected) {
+      Problem(file, r.offset,
+              "stream '" + std::string(fields.stream) + "' has revision " +
+                  std::to_string(fields.revision) + " at position " +
+                  std::to_string(r.header.position) + ", expected revision " +
+                  std::to_string(expected));
+    }
+    it->second = fields.revision;
+  }
+
+  // The scan stops at the first damage; the walk finds the rest. The first
+  // damage the walk meets at or after the reported offset is the one the
+  // scan already described, unless a valid record sits at that offset (the
+  // scan then objected to its position, not its bytes). Valid records from
+  // the reported offset on still go through the revision checks, so one
+  // damaged record does not hide the state of the rest of the segment.
+  void ListOtherDamage(const SegmentFile& file,
+                       const segment::SegmentHeader& header,
+                       const Status& reported) {
+    const uint64_t from =
+        reported.corruption() ? reported.corruption()->offset : 0;
+    bool skip_first = true;
+    bool after_bad_header = false;
+    std::optional<uint64_t> last_position;
+    std::string scratch;
+    auto damage = [&](uint64_t offset, const std::string& message) {
+      if (offset < from) return;
+      if (skip_first) {
+        skip_first = false;
+        return;
+      }
+      Problem(file.path, offset, message);
+    };
+    WalkSegment(
+        file.data(), file.size(), header.Seed(),
+        [&](const WalkedRecord& r) {
+          if (r.status == RecordStatus::kOk) {
+            if (r.offset < from) return;
+            if (r.offset == from) skip_first = false;
+            CheckRecord(file.path, file.data() + r.offset,
+                        segment::ScannedRecord{r.offset, r.header}, &scratch);
+            last_position = r.header.position;
+            return;
+          }
+          std::string message =
+              "record " + std::string(RecordStatusName(r.status));
+          if (r.header_valid) {
+            message += " (position " + std::to_string(r.header.position) + ")";
+          }
+          after_bad_header =
+              !r.header_valid || r.status == RecordStatus::kTruncated;
+          damage(r.offset, message);
+        },
+        [&](const SkippedBytes& b) {
+          // The bytes skipped after a damaged header belong to that record;
+          // other skipped bytes are data after the zeroed end of the records.
+          if (after_bad_header) {
+            after_bad_header = false;
+            return;
+          }
+          damage(b.begin, std::to_string(b.end - b.begin) +
+                              " bytes after the zeroed end of the records");
+        });
+    if (last_position) {
+      next_position_ = *last_position + 1;
+    } else {
+      next_position_.reset();
+    }
+  }
+
+  const Io& io_;
+  uint64_t problems_ = 0;
+  uint64_t warnings_ = 0;
+  uint64_t events_ = 0;
+  std::optional<uint64_t> store_id_;
+  std::optional<uint64_t> next_position_ = 0;
+  // Last revision seen per stream.
+  std::unordered_map<std::string, uint64_t> revisions_;
+};
+
+}  // namespace
+
+Command AddVerifyCommand(CLI::App& app, const Io& io) {
+  auto args = std::make_shared<VerifyArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "verify",
+      "Check every segment header, record checksum and log invariant of a "
+      "store without changing anything");
+  sub->add_option("DIR", args->dir, "Store directory")->required();
+  return {sub, [io, args] { return Verifier(io).Run(args->dir); }};
+}
+
+}  // namespace cairn::tools
