@@ -280,8 +280,8 @@ class PosixFile final : public File {
 
   // For file systems without fallocate: writing real zeros is the only
   // way to make the blocks exist. Holes below the current size are left
-  // alone (finding them would need SEEK_HOLE); the engine only allocates
-  // fresh files, where there are none.
+  // alone (finding them would need SEEK_HOLE): the engine allocates only
+  // past what it has written or truncated to, so it never has any.
   Status AllocateByWriting(uint64_t size) {
     Result<uint64_t> current = Size();
     if (!current.ok()) return current.status();
@@ -457,7 +457,9 @@ class PosixFileSystemImpl final : public FileSystem {
   bool IsLocked(const std::string& path) override {
     // A fresh open file description conflicts with every holder, this
     // process's own FileLocks included. Read-only is enough: F_OFD_GETLK
-    // only asks, it takes nothing.
+    // only asks, it takes nothing. Closing the probe would drop classic
+    // POSIX locks this process held on the file, one more reason the
+    // FileLocks here are OFD locks.
     const int fd = OpenRetry(path, O_RDONLY);
     if (fd < 0) return false;
     struct flock probe = WholeFileWriteLock();
