@@ -32,8 +32,7 @@ class MemoryStreamIndex final : public StreamIndex {
     return true;
   }
 
-  std::optional<uint64_t> LastRevision(
-      std::string_view stream) const override {
+  std::optional<uint64_t> LastRevision(std::string_view stream) const override {
     auto it = streams_.find(stream);
     if (it == streams_.end()) return std::nullopt;
     return it->second.size() - 1;
@@ -49,13 +48,15 @@ class MemoryStreamIndex final : public StreamIndex {
   }
 
   void Positions(std::string_view stream, uint64_t from, Direction direction,
-                 uint64_t max_count, std::vector<uint64_t>* out) const override {
+                 uint64_t max_count,
+                 std::vector<uint64_t>* out) const override {
     auto it = streams_.find(stream);
     if (it == streams_.end()) return;
     const std::vector<uint64_t>& positions = it->second;
     if (from >= positions.size() || max_count == 0) return;
     if (direction == Direction::kForward) {
-      uint64_t end = from + std::min<uint64_t>(max_count, positions.size() - from);
+      uint64_t end =
+          from + std::min<uint64_t>(max_count, positions.size() - from);
       out->insert(out->end(), positions.begin() + static_cast<ptrdiff_t>(from),
                   positions.begin() + static_cast<ptrdiff_t>(end));
     } else {

@@ -187,6 +187,12 @@ Status ScanSegment(
       pending.clear();
       last_commit_end = offset;
       committed_next = expected;
+      if (committed_next >= options.stop_at_position) {
+        result->end_offset = last_commit_end;
+        result->next_position = committed_next;
+        result->records = kept;
+        return Status::Ok();
+      }
     }
   }
 

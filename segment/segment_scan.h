@@ -32,6 +32,12 @@ struct SegmentScanOptions {
   // watermark file; 0 if unknown). Damage to such a record is corruption,
   // never a torn tail.
   uint64_t durable_position_end = 0;
+  // Stop, as at a clean end, once the kept appends reach this position. A
+  // reader beside a live writer passes the writer's published durable
+  // position: bytes past it may be in the middle of being written, and
+  // reading them (not a snapshot) could mistake a half-written group for
+  // damage.
+  uint64_t stop_at_position = UINT64_MAX;
 };
 
 struct SegmentScanResult {

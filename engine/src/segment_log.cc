@@ -38,7 +38,7 @@ Status SegmentLog::MapSegment(Segment* segment) {
 }
 
 Result<std::shared_ptr<Segment>> SegmentLog::OpenSegment(uint64_t number,
-                                                        bool writable) {
+                                                         bool writable) {
   auto segment = std::make_shared<Segment>();
   segment->path = io::JoinPath(dir_, segment::SegmentFileName(number));
   auto file = fs_->OpenFile(segment->path, writable ? io::OpenMode::kReadWrite
@@ -94,8 +94,8 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
 
 Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
     io::FileSystem* fs, const std::string& dir, const Options& options,
-    bool writable, uint64_t durable_hint, uint64_t limit,
-    uint64_t new_store_id, const AppendVisitor& visit) {
+    bool writable, const std::function<uint64_t(uint64_t)>& durable_hint,
+    uint64_t limit, uint64_t new_store_id, const AppendVisitor& visit) {
   std::unique_ptr<SegmentLog> log(new SegmentLog(fs, dir, options, writable));
   auto names = fs->ListDir(dir);
   if (!names.ok()) return names.status();
@@ -154,6 +154,7 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
   }
 
   uint64_t expected_first = 0;
+  uint64_t durable = 0;
   for (size_t i = 0; i < numbers.size(); ++i) {
     bool is_last = i + 1 == numbers.size();
     auto opened = log->OpenSegment(numbers[i], writable && is_last);
@@ -162,24 +163,26 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
     if (i == 0) {
       log->store_id_ = seg->header.store_id;
       expected_first = seg->header.first_position;
+      durable = durable_hint ? durable_hint(log->store_id_) : 0;
     }
     if (seg->header.store_id != log->store_id_) {
       return Status::Corruption(seg->path, 0,
                                 "segment belongs to another store");
     }
     if (seg->header.first_position != expected_first) {
-      return Status::Corruption(
-          seg->path, 0,
-          "segment starts at position " +
-              std::to_string(seg->header.first_position) + ", expected " +
-              std::to_string(expected_first));
+      return Status::Corruption(seg->path, 0,
+                                "segment starts at position " +
+                                    std::to_string(seg->header.first_position) +
+                                    ", expected " +
+                                    std::to_string(expected_first));
     }
     // A reader stops listing at `limit` and leaves later segments to
     // CatchUp, so segments_ never lists past what is durable.
     if (!writable && seg->header.first_position >= limit && i > 0) break;
     segment::SegmentScanOptions scan_options;
     scan_options.is_last = is_last;
-    scan_options.durable_position_end = writable ? durable_hint : 0;
+    scan_options.durable_position_end = writable ? durable : 0;
+    if (!writable) scan_options.stop_at_position = limit;
     segment::SegmentScanResult result;
     Segment* raw = seg.get();
     bool stopped = false;
@@ -193,7 +196,8 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
           for (const auto& r : records) {
             raw->offsets.push_back(static_cast<uint32_t>(r.offset));
           }
-          raw->end_offset = records.back().offset + records.back().header.RecordSize();
+          raw->end_offset =
+              records.back().offset + records.back().header.RecordSize();
           visit(*raw, records);
         },
         &result);
@@ -225,11 +229,11 @@ uint64_t SegmentLog::record_bytes() const {
 }
 
 std::optional<size_t> SegmentLog::SegmentIndexOf(uint64_t position) const {
-  auto it = std::upper_bound(
-      segments_.begin(), segments_.end(), position,
-      [](uint64_t pos, const std::shared_ptr<Segment>& s) {
-        return pos < s->header.first_position;
-      });
+  auto it =
+      std::upper_bound(segments_.begin(), segments_.end(), position,
+                       [](uint64_t pos, const std::shared_ptr<Segment>& s) {
+                         return pos < s->header.first_position;
+                       });
   if (it == segments_.begin()) return std::nullopt;
   --it;
   if (position >= (*it)->next_position()) return std::nullopt;
@@ -250,8 +254,7 @@ uint64_t SegmentLog::ActiveRemaining() const {
                                           : 0;
 }
 
-Status SegmentLog::WriteActive(uint64_t offset, const void* data,
-                               size_t size) {
+Status SegmentLog::WriteActive(uint64_t offset, const void* data, size_t size) {
   return segments_.back()->file->Write(offset, data, size);
 }
 

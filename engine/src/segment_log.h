@@ -28,8 +28,8 @@ struct Segment {
   segment::SegmentHeader header;
   uint64_t seed = 0;
   std::string path;
-  std::unique_ptr<io::File> file;          // read-only except the writer's active
-  std::unique_ptr<io::MappedRegion> map;   // [0, mapped size)
+  std::unique_ptr<io::File> file;  // read-only except the writer's active
+  std::unique_ptr<io::MappedRegion> map;  // [0, mapped size)
   // offsets[i] is the file offset of the record at position
   // header.first_position + i. Only whole, visible appends are listed.
   std::vector<uint32_t> offsets;
@@ -54,12 +54,14 @@ class SegmentLog {
   // segment is truncated (durably) and a store with no segment gets
   // segment 0. Read-only: nothing is changed; records at positions >=
   // `limit` are not listed (they are not yet durable).
-  // `durable_hint`: positions below it were acknowledged durable (damage
-  // there is corruption). `visit` sees every listed append in order.
+  // `durable_hint(store_id)`: positions below it were acknowledged durable
+  // (damage there is corruption); asked once the store's identity is known,
+  // so a watermark of another store is not believed. `visit` sees every
+  // listed append in order.
   static Result<std::unique_ptr<SegmentLog>> Open(
       io::FileSystem* fs, const std::string& dir, const Options& options,
-      bool writable, uint64_t durable_hint, uint64_t limit,
-      uint64_t new_store_id, const AppendVisitor& visit);
+      bool writable, const std::function<uint64_t(uint64_t)>& durable_hint,
+      uint64_t limit, uint64_t new_store_id, const AppendVisitor& visit);
 
   const std::vector<std::shared_ptr<Segment>>& segments() const {
     return segments_;
@@ -105,8 +107,7 @@ class SegmentLog {
  private:
   SegmentLog(io::FileSystem* fs, std::string dir, Options options,
              bool writable)
-      : fs_(fs), dir_(std::move(dir)), options_(options),
-        writable_(writable) {}
+      : fs_(fs), dir_(std::move(dir)), options_(options), writable_(writable) {}
 
   Result<std::shared_ptr<Segment>> OpenSegment(uint64_t number, bool writable);
   Result<std::shared_ptr<Segment>> Create(uint64_t number,

@@ -136,9 +136,7 @@ Status Status::NotSupported(std::string_view message) {
   return Status(MakeRep(StatusCode::kNotSupported, message));
 }
 
-StatusCode Status::code() const {
-  return rep_ ? rep_->code : StatusCode::kOk;
-}
+StatusCode Status::code() const { return rep_ ? rep_->code : StatusCode::kOk; }
 const std::string& Status::message() const {
   return rep_ ? rep_->message : EmptyString();
 }

@@ -1,10 +1,10 @@
 // Copyright (c) Cairn authors.
 #include "cairn/store.h"
 
-#include "engine/src/store_impl.h"
-
 #include <memory>
 #include <utility>
+
+#include "engine/src/store_impl.h"
 
 namespace cairn {
 

@@ -55,14 +55,12 @@ class StoreImpl final : public Store {
 
   using Store::Append;
 
-  Result<AppendResult> Append(std::string_view stream,
-                              ExpectedVersion expected,
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
                               std::span<const EventData> events) override;
   void AppendAsync(std::string stream, ExpectedVersion expected,
-                   std::vector<EventData> events,
-                   AppendCallback done) override;
-  Result<ReadStreamResult> ReadStream(std::string_view stream,
-                                      const ReadStreamOptions& options) override;
+                   std::vector<EventData> events, AppendCallback done) override;
+  Result<ReadStreamResult> ReadStream(
+      std::string_view stream, const ReadStreamOptions& options) override;
   Result<ReadAllResult> ReadAll(const ReadAllOptions& options) override;
   Result<std::optional<GlobalPosition>> VisitAll(
       const ReadAllOptions& options,
@@ -159,10 +157,10 @@ class StoreImpl final : public Store {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<std::unique_ptr<Request>> queue_;
-  std::condition_variable space_cv_;  // producers waiting for queue room
-  uint64_t queued_bytes_ = 0;         // guarded by queue_mu_
-  bool stopping_ = false;             // guarded by queue_mu_
-  bool closed_ = false;               // guarded by queue_mu_
+  std::condition_variable space_cv_;      // producers waiting for queue room
+  uint64_t queued_bytes_ = 0;             // guarded by queue_mu_
+  bool stopping_ = false;                 // guarded by queue_mu_
+  bool closed_ = false;                   // guarded by queue_mu_
   std::atomic<bool> closed_flag_{false};  // for the read path
   std::thread committer_;
   std::thread::id committer_id_;

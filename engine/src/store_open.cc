@@ -61,10 +61,10 @@ Status StoreImpl::IndexAppend(const Segment& segment,
                                 "event record body is malformed");
     }
     if (!streams_->Add(stream, revision, r.header.position)) {
-      return Status::Corruption(
-          segment.path, r.offset,
-          "revision " + std::to_string(revision) + " of stream '" +
-              std::string(stream) + "' does not follow its previous one");
+      return Status::Corruption(segment.path, r.offset,
+                                "revision " + std::to_string(revision) +
+                                    " of stream '" + std::string(stream) +
+                                    "' does not follow its previous one");
     }
     ids_.Insert(segment::PeekEventId(record), r.header.position);
   }
@@ -87,22 +87,43 @@ Status StoreImpl::OpenWriter() {
 
   // The old watermark says which positions were acknowledged durable; the
   // scan treats damage below it as corruption rather than a torn tail.
-  uint64_t durable_hint = 0;
+  std::unique_ptr<Watermark> old_watermark;
   if (fs_->Exists(io::JoinPath(dir_, kWatermarkFileName))) {
     auto old = Watermark::Open(fs_, dir_, 0, /*writable=*/false);
-    if (old.ok()) durable_hint = (*old)->durable_next();
+    if (old.ok()) old_watermark = std::move(old.value());
   }
+  uint64_t durable_hint = 0;
+  auto hint = [&](uint64_t store_id) {
+    if (old_watermark && old_watermark->store_id() == store_id) {
+      durable_hint = old_watermark->durable_next();
+    }
+    return durable_hint;
+  };
   Status index_status;
-  auto log = SegmentLog::Open(
-      fs_, dir_, options_, /*writable=*/true, durable_hint,
-      std::numeric_limits<uint64_t>::max(), RandomStoreId(),
-      [&](const Segment& segment,
-          std::span<const segment::ScannedRecord> records) {
-        if (index_status.ok()) index_status = IndexAppend(segment, records);
-      });
+  auto log =
+      SegmentLog::Open(fs_, dir_, options_, /*writable=*/true, hint,
+                       std::numeric_limits<uint64_t>::max(), RandomStoreId(),
+                       [&](const Segment& segment,
+                           std::span<const segment::ScannedRecord> records) {
+                         if (index_status.ok())
+                           index_status = IndexAppend(segment, records);
+                       });
   if (!log.ok()) return log.status();
   if (!index_status.ok()) return index_status;
   log_ = std::move(log.value());
+  old_watermark.reset();
+  if (log_->next_position() < durable_hint) {
+    // The log ends cleanly but short of what was acknowledged durable:
+    // whole appends are missing (a lost write, or segments restored from
+    // an older backup).
+    const Segment& last = *log_->segments().back();
+    return Status::Corruption(
+        last.path, last.end_offset,
+        "the log ends at position " + std::to_string(log_->next_position()) +
+            " but positions up to " + std::to_string(durable_hint) +
+            " were acknowledged durable (if the segments were restored from "
+            "a backup, remove the watermark file to accept them)");
+  }
 
   // Whatever a previous process left in the page cache (kNone, kInterval)
   // becomes durable now, so the recovered end is a true durable point.
@@ -144,7 +165,7 @@ Status StoreImpl::OpenReader() {
   }
   Status index_status;
   auto log = SegmentLog::Open(
-      fs_, dir_, options_, /*writable=*/false, 0, limit, 0,
+      fs_, dir_, options_, /*writable=*/false, nullptr, limit, 0,
       [&](const Segment& segment,
           std::span<const segment::ScannedRecord> records) {
         if (index_status.ok()) index_status = IndexAppend(segment, records);

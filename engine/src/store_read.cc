@@ -81,7 +81,8 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
     }
     result.last_revision = StreamRevision(*last);
     bool forward = options.direction == Direction::kForward;
-    uint64_t from = options.from ? options.from->value() : (forward ? 0 : *last);
+    uint64_t from =
+        options.from ? options.from->value() : (forward ? 0 : *last);
     if (!forward && from > *last) from = *last;
     std::vector<uint64_t> positions;
     streams_->Positions(stream, from, options.direction, options.max_count,
@@ -91,8 +92,7 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
     for (uint64_t position : positions) {
       auto index = log_->SegmentIndexOf(position);
       if (!index) {
-        return Status::Corruption(dir_, 0,
-                                  "stream index points past the log");
+        return Status::Corruption(dir_, 0, "stream index points past the log");
       }
       const auto& seg = segments[*index];
       items.push_back(
@@ -136,8 +136,8 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
       segment::RecordHeader header;
       const uint8_t* record = seg.data() + offset;
       if (segment::DecodeRecordHeader(record, seg.mapped_size() - offset,
-                                      seg.seed, &header) !=
-          segment::HeaderCheck::kOk) {
+                                      seg.seed,
+                                      &header) != segment::HeaderCheck::kOk) {
         return Status::Corruption(seg.path, offset,
                                   "record header does not verify");
       }

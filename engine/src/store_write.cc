@@ -239,9 +239,9 @@ void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
       (void)FlushGroup();
     }
     Status gate = WriteGate();
-    if (gate.ok() && group_.start_offset + group_.bytes.size() +
-                             request->records.size() >
-                         log_->active().header.capacity) {
+    if (gate.ok() &&
+        group_.start_offset + group_.bytes.size() + request->records.size() >
+            log_->active().header.capacity) {
       gate = FlushGroup();
       if (gate.ok()) gate = RollSegment();
     }
@@ -299,8 +299,8 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
   auto* record = reinterpret_cast<uint8_t*>(request->records.data());
   const size_t count = request->record_sizes.size();
   for (size_t i = 0; i < count; ++i) {
-    segment::SealRecord(record, first_position + i, first_revision + i,
-                        synced, i + 1 == count, seed);
+    segment::SealRecord(record, first_position + i, first_revision + i, synced,
+                        i + 1 == count, seed);
     record += request->record_sizes[i];
   }
   group_.bytes.append(request->records);
@@ -358,11 +358,9 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
     if (!location) return std::nullopt;
     const uint8_t* record = location->segment->data() + location->offset;
     segment::RecordHeader header;
-    if (segment::DecodeRecordHeader(record,
-                                    location->segment->mapped_size() -
-                                        location->offset,
-                                    location->segment->seed,
-                                    &header) != segment::HeaderCheck::kOk) {
+    if (segment::DecodeRecordHeader(
+            record, location->segment->mapped_size() - location->offset,
+            location->segment->seed, &header) != segment::HeaderCheck::kOk) {
       return std::nullopt;
     }
     std::string_view name;
@@ -398,8 +396,9 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
       }
       for (size_t i = 1; i < n; ++i) {
         if (revision_in_stream(request.ids[i])) {
-          return partial("some event ids of the append are already in the "
-                         "stream");
+          return partial(
+              "some event ids of the append are already in the "
+              "stream");
         }
       }
       return std::nullopt;
@@ -451,8 +450,8 @@ Status StoreImpl::FlushGroup() {
       for (size_t i = 0; i < member->ids.size(); ++i) {
         uint64_t position = r.first_position.value() + i;
         active.offsets.push_back(static_cast<uint32_t>(offset));
-        bool added = streams_->Add(member->stream,
-                                   r.first_revision.value() + i, position);
+        bool added = streams_->Add(member->stream, r.first_revision.value() + i,
+                                   position);
         (void)added;  // sequencing guarantees the order
         ids_.Insert(member->ids[i], position);
         offset += member->record_sizes[i];

@@ -1,9 +1,10 @@
 // Copyright (c) Cairn authors.
+#include "cairn/types.h"
+
 #include <charconv>
 #include <random>
 
 #include "cairn/event.h"
-#include "cairn/types.h"
 
 namespace cairn {
 

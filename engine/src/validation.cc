@@ -80,7 +80,8 @@ Status ValidateOptions(const Options& options) {
   }
   if (options.max_type_length == 0 ||
       options.max_type_length > kMaxFieldLength) {
-    return Status::InvalidArgument("max_type_length must be between 1 and 65535");
+    return Status::InvalidArgument(
+        "max_type_length must be between 1 and 65535");
   }
   if (options.max_event_size == 0 || options.max_append_size == 0) {
     return Status::InvalidArgument(
@@ -144,15 +145,16 @@ Status ValidateAppend(std::string_view stream,
       return Status::InvalidArgument(which + ": event type must not be empty");
     }
     if (e.type.size() > options.max_type_length) {
-      return Status::InvalidArgument(
-          which + ": event type is " + std::to_string(e.type.size()) +
-          " bytes, more than the limit of " +
-          std::to_string(options.max_type_length));
+      return Status::InvalidArgument(which + ": event type is " +
+                                     std::to_string(e.type.size()) +
+                                     " bytes, more than the limit of " +
+                                     std::to_string(options.max_type_length));
     }
     if (!IsPrintableUtf8(e.type)) {
       return Status::InvalidArgument(
-          which + ": event type must be valid UTF-8 without control "
-                  "characters");
+          which +
+          ": event type must be valid UTF-8 without control "
+          "characters");
     }
     uint64_t size = e.type.size() + e.data.size() + e.metadata.size();
     if (size > options.max_event_size) {
@@ -167,9 +169,9 @@ Status ValidateAppend(std::string_view stream,
   }
   uint64_t max_append = EffectiveMaxAppendSize(options);
   if (total > max_append) {
-    return Status::InvalidArgument(
-        "append is " + std::to_string(total) +
-        " bytes, more than the limit of " + std::to_string(max_append));
+    return Status::InvalidArgument("append is " + std::to_string(total) +
+                                   " bytes, more than the limit of " +
+                                   std::to_string(max_append));
   }
   if (encoded > options.segment_size - segment::kSegmentHeaderSize) {
     return Status::InvalidArgument(

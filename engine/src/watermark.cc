@@ -84,8 +84,8 @@ Result<std::unique_ptr<Watermark>> Watermark::Open(io::FileSystem* fs,
   uint32_t version = 0;
   std::memcpy(&version, wm->base_ + kVersionOffset, sizeof(version));
   if (version != kWatermarkVersion) {
-    return Status::NotSupported("watermark version " +
-                                std::to_string(version) + " is not supported");
+    return Status::NotSupported("watermark version " + std::to_string(version) +
+                                " is not supported");
   }
   return wm;
 }

@@ -44,7 +44,7 @@ class Watermark {
   std::atomic<uint64_t>* Field(size_t offset) const;
 
   std::unique_ptr<io::File> file_;
-  std::unique_ptr<io::SharedRegion> shared_;   // writer
+  std::unique_ptr<io::SharedRegion> shared_;  // writer
   std::unique_ptr<io::MappedRegion> mapped_;  // reader
   uint8_t* base_ = nullptr;
 };

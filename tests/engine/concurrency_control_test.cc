@@ -57,7 +57,8 @@ TEST_F(ConcurrencyControlTest, ExpectedVersionMatrix) {
     SCOPED_TRACE(c.name);
     std::string stream = "s-" + std::to_string(n++);
     if (c.existing > 0) {
-      ASSERT_TRUE(Append(stream, ExpectedVersion::Any(), Events(c.existing)).ok());
+      ASSERT_TRUE(
+          Append(stream, ExpectedVersion::Any(), Events(c.existing)).ok());
     }
     auto r = Append(stream, c.expected, Events(1));
     EXPECT_EQ(r.ok(), c.ok) << r.status().ToString();
@@ -90,10 +91,9 @@ TEST_F(ConcurrencyControlTest, ExpectedVersionMatrix) {
 }
 
 TEST_F(ConcurrencyControlTest, RetryIsIdempotentForEveryExpectedVersion) {
-  const ExpectedVersion kinds[] = {ExpectedVersion::Any(),
-                                   ExpectedVersion::NoStream(),
-                                   ExpectedVersion::StreamExists(),
-                                   ExpectedVersion::Exact(0)};
+  const ExpectedVersion kinds[] = {
+      ExpectedVersion::Any(), ExpectedVersion::NoStream(),
+      ExpectedVersion::StreamExists(), ExpectedVersion::Exact(0)};
   int n = 0;
   for (const ExpectedVersion& v : kinds) {
     SCOPED_TRACE(v.ToString());
@@ -119,11 +119,10 @@ TEST_F(ConcurrencyControlTest, RetryIsIdempotentForEveryExpectedVersion) {
     }
     auto read = store_->ReadStream(stream, {});
     ASSERT_TRUE(read.ok());
-    uint64_t expected_count =
-        (v.kind() == ExpectedVersion::Kind::kAny ||
-         v.kind() == ExpectedVersion::Kind::kNoStream)
-            ? 4
-            : 5;
+    uint64_t expected_count = (v.kind() == ExpectedVersion::Kind::kAny ||
+                               v.kind() == ExpectedVersion::Kind::kNoStream)
+                                  ? 4
+                                  : 5;
     EXPECT_EQ(read->events.size(), expected_count);  // never a duplicate
   }
 }
@@ -137,8 +136,8 @@ TEST_F(ConcurrencyControlTest, PartialMatchIsWrongExpectedVersion) {
   for (ExpectedVersion v : {ExpectedVersion::NoStream(), ExpectedVersion::Any(),
                             ExpectedVersion::StreamExists()}) {
     auto r = Append("p", v, altered);
-    EXPECT_TRUE(r.status().IsWrongExpectedVersion()) << v.ToString() << " "
-                                                     << r.status().ToString();
+    EXPECT_TRUE(r.status().IsWrongExpectedVersion())
+        << v.ToString() << " " << r.status().ToString();
   }
   // More events than the original append: also partial.
   auto longer = events;
@@ -178,7 +177,8 @@ TEST_F(ConcurrencyControlTest, RetryWithinOneGroupOfAsyncAppends) {
   auto events = Events(2);
   std::vector<std::future<Result<AppendResult>>> futures;
   for (int i = 0; i < 5; ++i) {
-    futures.push_back(store_->AppendFuture("g", ExpectedVersion::Any(), events));
+    futures.push_back(
+        store_->AppendFuture("g", ExpectedVersion::Any(), events));
   }
   int written = 0;
   for (auto& f : futures) {

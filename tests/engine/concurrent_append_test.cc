@@ -34,22 +34,23 @@ void CheckLog(Store& store, const std::vector<Ack>& acks, uint64_t total) {
   }
   std::map<std::string, uint64_t> next_revision;
   uint64_t expected_position = 0;
-  auto next = store.VisitAll(testing::AllUpTo(total + 10), [&](const RecordedEventView& e) {
-    EXPECT_EQ(e.position.value(), expected_position);
-    ++expected_position;
-    uint64_t& rev = next_revision[std::string(e.stream)];
-    EXPECT_EQ(e.revision.value(), rev) << e.stream;
-    ++rev;
-    auto it = by_position.find(e.position.value());
-    if (it != by_position.end()) {
-      const Ack& a = *it->second;
-      uint64_t i = e.position.value() - a.result.first_position.value();
-      EXPECT_EQ(e.stream, a.stream);
-      EXPECT_EQ(e.id, a.ids[i]);
-      EXPECT_EQ(e.revision.value(), a.result.first_revision.value() + i);
-    }
-    return true;
-  });
+  auto next = store.VisitAll(
+      testing::AllUpTo(total + 10), [&](const RecordedEventView& e) {
+        EXPECT_EQ(e.position.value(), expected_position);
+        ++expected_position;
+        uint64_t& rev = next_revision[std::string(e.stream)];
+        EXPECT_EQ(e.revision.value(), rev) << e.stream;
+        ++rev;
+        auto it = by_position.find(e.position.value());
+        if (it != by_position.end()) {
+          const Ack& a = *it->second;
+          uint64_t i = e.position.value() - a.result.first_position.value();
+          EXPECT_EQ(e.stream, a.stream);
+          EXPECT_EQ(e.id, a.ids[i]);
+          EXPECT_EQ(e.revision.value(), a.result.first_revision.value() + i);
+        }
+        return true;
+      });
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(expected_position, total);
 }
@@ -87,7 +88,8 @@ TEST(ConcurrentAppendTest, ThreadsSameAndDifferentStreams) {
   for (auto& t : threads) t.join();
   uint64_t total = 0;
   for (const Ack& a : acks) {
-    total += a.result.last_position.value() - a.result.first_position.value() + 1;
+    total +=
+        a.result.last_position.value() - a.result.first_position.value() + 1;
   }
   CheckLog(store, acks, total);
   CAIRN_ASSERT_OK(store.Close());
@@ -118,7 +120,8 @@ TEST(ConcurrentAppendTest, ExactVersionRaceHasOneWinnerPerRevision) {
         if (r.ok()) {
           ++wins;
         } else {
-          ASSERT_TRUE(r.status().IsWrongExpectedVersion()) << r.status().ToString();
+          ASSERT_TRUE(r.status().IsWrongExpectedVersion())
+              << r.status().ToString();
           ++conflicts;
         }
       }

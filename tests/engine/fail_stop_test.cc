@@ -22,8 +22,8 @@ TEST(FailStopTest, FailedFsyncMakesStoreReadOnly) {
   testing::FaultyFileSystem faulty(io::PosixFileSystem());
   std::vector<AppendResult> acked;
   {
-    auto store = engine::StoreImpl::Open(&faulty, dir.Sub("s"),
-                                         testing::SmallOptions());
+    auto store =
+        engine::StoreImpl::Open(&faulty, dir.Sub("s"), testing::SmallOptions());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     for (int i = 0; i < 10; ++i) {
       auto r = (*store)->Append("s", ExpectedVersion::Any(), Events(2));

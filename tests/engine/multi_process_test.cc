@@ -43,7 +43,8 @@ TEST(MultiProcessTest, ReadOnlyOpenerFollowsWriter) {
   // across segment rolls too.
   for (int i = 0; i < 400; ++i) {
     ASSERT_TRUE((*writer)
-                    ->Append("b-" + std::to_string(i % 5), ExpectedVersion::Any(),
+                    ->Append("b-" + std::to_string(i % 5),
+                             ExpectedVersion::Any(),
                              {Event("Big", std::string(1500, 'z'))})
                     .ok());
   }

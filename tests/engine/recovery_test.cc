@@ -88,7 +88,8 @@ TEST_F(RecoveryTest, TornTailOfEveryLengthIsTruncated) {
   std::mt19937 rng(42);
   for (uint64_t keep = 0; keep < last_size_; ++keep) {
     for (bool garble : {false, true}) {
-      SCOPED_TRACE("keep " + std::to_string(keep) + (garble ? " garbled" : " zeroed"));
+      SCOPED_TRACE("keep " + std::to_string(keep) +
+                   (garble ? " garbled" : " zeroed"));
       std::string dir = Copy("case");
       uint64_t cut = last_size_ - keep;
       std::string tail(cut, '\0');
@@ -104,7 +105,8 @@ TEST_F(RecoveryTest, TornTailOfEveryLengthIsTruncated) {
         ASSERT_TRUE(stats.ok());
         // The torn append is gone whole; everything before it remains.
         EXPECT_EQ(stats->events, events_ - 2);
-        auto r = (*store)->Append("after", ExpectedVersion::NoStream(), Events(1));
+        auto r =
+            (*store)->Append("after", ExpectedVersion::NoStream(), Events(1));
         ASSERT_TRUE(r.ok());
         EXPECT_EQ(r->first_position, GlobalPosition(events_ - 2));
       }
@@ -133,10 +135,28 @@ TEST_F(RecoveryTest, DamagedAcknowledgedTailIsCorruption) {
   EXPECT_EQ(store.status().corruption()->offset, last_offset_);
 }
 
+TEST_F(RecoveryTest, LogShorterThanAcknowledgedIsCorruption) {
+  Build(5);
+  std::string dir = Copy("short");
+  // The last append vanished whole (zeros), but the watermark remembers it
+  // as acknowledged durable.
+  WriteBytes(SegmentPath(dir, 0), last_offset_, std::string(last_size_, '\0'));
+  auto store = Store::Open(dir, testing::SmallOptions());
+  ASSERT_TRUE(store.status().IsCorruption()) << store.status().ToString();
+  EXPECT_EQ(store.status().corruption()->offset, last_offset_);
+  // Without the watermark the shorter log is accepted.
+  fs::remove(dir + "/watermark");
+  auto accepted = Store::Open(dir, testing::SmallOptions());
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  auto stats = (*accepted)->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->events, events_ - 2);
+}
+
 TEST_F(RecoveryTest, MidLogBitFlipIsCorruptionNamingTheRecord) {
   Build(6);
-  for (uint64_t at : {uint64_t{0}, uint64_t{5}, uint64_t{31}, uint64_t{32},
-                      uint64_t{60}}) {
+  for (uint64_t at :
+       {uint64_t{0}, uint64_t{5}, uint64_t{31}, uint64_t{32}, uint64_t{60}}) {
     SCOPED_TRACE(at);
     std::string dir = Copy("mid");
     // Forget the watermark: the later appends' synced_offset alone must

@@ -113,7 +113,8 @@ TEST_F(StoreBasicTest, ReadAllInterleavesStreamsInCommitOrder) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   for (int i = 0; i < 20; ++i) {
-    std::string stream = (i % 2 == 0 ? "Order-" : "User-") + std::to_string(i % 3);
+    std::string stream =
+        (i % 2 == 0 ? "Order-" : "User-") + std::to_string(i % 3);
     ASSERT_TRUE(store
                     ->Append(stream, ExpectedVersion::Any(),
                              {Event(i % 2 == 0 ? "Placed" : "Renamed")})
@@ -164,8 +165,9 @@ TEST_F(StoreBasicTest, PersistsAcrossReopenAndRollsSegments) {
     ASSERT_NE(store, nullptr);
     // ~1 KiB events over 256 KiB segments: several segments.
     for (int i = 0; i < 1000; ++i) {
-      EventData e = Event("Big", std::string(1000, static_cast<char>('a' + i % 26)),
-                          EventId::Generate());
+      EventData e =
+          Event("Big", std::string(1000, static_cast<char>('a' + i % 26)),
+                EventId::Generate());
       written.push_back(e);
       auto r = store->Append("s-" + std::to_string(i % 7),
                              ExpectedVersion::Any(), {e});
@@ -185,13 +187,14 @@ TEST_F(StoreBasicTest, PersistsAcrossReopenAndRollsSegments) {
   EXPECT_EQ(stats->streams, 7u);
   EXPECT_EQ(stats->durable_position_end, GlobalPosition(1000));
   uint64_t seen = 0;
-  auto next = store->VisitAll(testing::AllUpTo(5000), [&](const RecordedEventView& e) {
-    EXPECT_EQ(e.position, GlobalPosition(seen));
-    EXPECT_EQ(e.id, written[seen].id);
-    EXPECT_EQ(e.data, written[seen].data);
-    ++seen;
-    return true;
-  });
+  auto next =
+      store->VisitAll(testing::AllUpTo(5000), [&](const RecordedEventView& e) {
+        EXPECT_EQ(e.position, GlobalPosition(seen));
+        EXPECT_EQ(e.id, written[seen].id);
+        EXPECT_EQ(e.data, written[seen].data);
+        ++seen;
+        return true;
+      });
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(seen, 1000u);
   auto r = store->Append("s-0", ExpectedVersion::Any(), {Event("After")});
@@ -226,8 +229,8 @@ TEST_F(StoreBasicTest, AsyncAppendsAndFutures) {
   ASSERT_NE(store, nullptr);
   std::vector<std::future<Result<AppendResult>>> futures;
   for (int i = 0; i < 200; ++i) {
-    futures.push_back(store->AppendFuture("a", ExpectedVersion::Any(),
-                                          {Event("E")}));
+    futures.push_back(
+        store->AppendFuture("a", ExpectedVersion::Any(), {Event("E")}));
   }
   std::vector<bool> seen(200, false);
   for (auto& f : futures) {
@@ -237,7 +240,8 @@ TEST_F(StoreBasicTest, AsyncAppendsAndFutures) {
     ASSERT_LT(p, 200u);
     EXPECT_FALSE(seen[p]);
     seen[p] = true;
-    EXPECT_EQ(r->first_revision.value(), p);  // one stream: revision == position
+    EXPECT_EQ(r->first_revision.value(),
+              p);  // one stream: revision == position
   }
 }
 
@@ -260,8 +264,8 @@ TEST_F(StoreBasicTest, CreateIfMissingFalse) {
 }
 
 TEST_F(StoreBasicTest, DurabilityModesAllPersistOnClose) {
-  for (Durability mode : {Durability::kGroupCommit, Durability::kInterval,
-                          Durability::kNone}) {
+  for (Durability mode :
+       {Durability::kGroupCommit, Durability::kInterval, Durability::kNone}) {
     testing::TempDir dir;
     Options options = testing::SmallOptions();
     options.durability = mode;
@@ -269,7 +273,8 @@ TEST_F(StoreBasicTest, DurabilityModesAllPersistOnClose) {
       auto store = Store::Open(dir.Sub("s"), options);
       ASSERT_TRUE(store.ok());
       for (int i = 0; i < 50; ++i) {
-        ASSERT_TRUE((*store)->Append("x", ExpectedVersion::Any(), {Event("E")}).ok());
+        ASSERT_TRUE(
+            (*store)->Append("x", ExpectedVersion::Any(), {Event("E")}).ok());
       }
       CAIRN_ASSERT_OK((*store)->Sync());
       auto stats = (*store)->GetStats();

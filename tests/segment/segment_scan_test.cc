@@ -463,3 +463,39 @@ TEST(SegmentScanTest, RecordsOfTheTornAppendDoNotVouch) {
 
 }  // namespace
 }  // namespace cairn::segment
+
+namespace cairn::segment {
+namespace {
+
+TEST(SegmentScanStopTest, StopsAtPositionWithoutLookingFurther) {
+  // A reader beside a live writer: damage past the published durable
+  // position is not its business (it may be a write in progress), even
+  // when a later record would vouch for it.
+  testing::SegmentImage image(0);
+  image.Append(2);
+  const uint64_t second = image.Append(2);
+  image.Sync();
+  image.Append(1);
+  image.bytes()[second + 40] = static_cast<char>(image.bytes()[second + 40] ^ 1);
+  SegmentScanOptions options;
+  options.is_last = true;
+  options.stop_at_position = 2;
+  SegmentScanResult result;
+  int appends = 0;
+  Status s = ScanSegment(
+      image.data(), image.size(), image.header(), "seg", options,
+      [&](std::span<const ScannedRecord>) { ++appends; }, &result);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(appends, 1);
+  EXPECT_EQ(result.next_position, 2u);
+  EXPECT_EQ(result.end_offset, second);
+  EXPECT_FALSE(result.torn_tail);
+  // Without the stop, the same image is corruption.
+  options.stop_at_position = UINT64_MAX;
+  EXPECT_TRUE(ScanSegment(image.data(), image.size(), image.header(), "seg",
+                          options, nullptr, &result)
+                  .IsCorruption());
+}
+
+}  // namespace
+}  // namespace cairn::segment

@@ -17,7 +17,8 @@ class FaultyFile : public io::File {
     return base_->Read(offset, out, size, read);
   }
   Status Sync() override {
-    if (fs_->NextSyncFails()) return Status::IOError("injected fsync failure", EIO);
+    if (fs_->NextSyncFails())
+      return Status::IOError("injected fsync failure", EIO);
     return base_->Sync();
   }
   Status Allocate(uint64_t size) override {

@@ -26,8 +26,8 @@ inline EventData Event(std::string type, std::string data = "{}",
 inline std::vector<EventData> Events(int n, const std::string& type = "E") {
   std::vector<EventData> out;
   for (int i = 0; i < n; ++i) {
-    out.push_back(Event(type, "{\"i\":" + std::to_string(i) + "}",
-                        EventId::Generate()));
+    out.push_back(
+        Event(type, "{\"i\":" + std::to_string(i) + "}", EventId::Generate()));
   }
   return out;
 }
@@ -51,14 +51,14 @@ inline ReadStreamOptions StreamUpTo(uint64_t max_count) {
   return o;
 }
 
-#define CAIRN_ASSERT_OK(expr)                          \
-  do {                                                 \
-    const ::cairn::Status _s = (expr);                 \
-    ASSERT_TRUE(_s.ok()) << _s.ToString();             \
+#define CAIRN_ASSERT_OK(expr)              \
+  do {                                     \
+    const ::cairn::Status _s = (expr);     \
+    ASSERT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
 
-#define CAIRN_ASSERT_OK_AND_ASSIGN(lhs, expr)          \
-  auto lhs##_result = (expr);                          \
+#define CAIRN_ASSERT_OK_AND_ASSIGN(lhs, expr)                         \
+  auto lhs##_result = (expr);                                         \
   ASSERT_TRUE(lhs##_result.ok()) << lhs##_result.status().ToString(); \
   auto lhs = std::move(lhs##_result).value()
 

@@ -7,8 +7,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <future>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -112,8 +112,7 @@ class Store {
                                       std::span<const EventData> events) = 0;
 
   // Convenience: Append(stream, expected, {e1, e2}).
-  Result<AppendResult> Append(std::string_view stream,
-                              ExpectedVersion expected,
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
                               std::initializer_list<EventData> events) {
     return Append(stream, expected,
                   std::span<const EventData>(events.begin(), events.size()));

@@ -49,7 +49,9 @@ class ExpectedVersion {
     kExact,         // the stream's last revision must equal revision()
   };
 
-  static constexpr ExpectedVersion Any() { return ExpectedVersion(Kind::kAny, 0); }
+  static constexpr ExpectedVersion Any() {
+    return ExpectedVersion(Kind::kAny, 0);
+  }
   static constexpr ExpectedVersion NoStream() {
     return ExpectedVersion(Kind::kNoStream, 0);
   }
