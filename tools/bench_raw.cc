@@ -164,7 +164,8 @@ Status SyncedWriteLoop(const std::string& dir, const LoopSpec& spec,
 }  // namespace
 
 Status MeasureRawLimits(const std::string& dir, double seconds,
-                        const RawProgress& progress, RawLimits* out) {
+                        uint64_t append_bytes, const RawProgress& progress,
+                        RawLimits* out) {
   LoopSpec rewrite{"raw-fdatasync.dat", "raw 4 KiB fdatasync", kSmallWrite};
   rewrite.rewrite_span = 16ull << 20;
   Status s =
@@ -192,6 +193,19 @@ Status MeasureRawLimits(const std::string& dir, double seconds,
   out->write_bytes = writes * kLargeWrite;
   out->write_mb_per_sec =
       static_cast<double>(out->write_bytes) / 1e6 / out->write_seconds;
+
+  if (append_bytes == 0) return Status::Ok();
+  LoopSpec appends{"raw-appends.dat", "raw batch-sized fdatasync",
+                   static_cast<size_t>(append_bytes)};
+  appends.chunk = 256ull << 20;
+  double append_seconds = 0;
+  s = SyncedWriteLoop(dir, appends, seconds, progress, nullptr, &writes,
+                      &append_seconds);
+  if (!s.ok()) return s;
+  out->append_write_bytes = append_bytes;
+  out->append_writes_per_sec = static_cast<double>(writes) / append_seconds;
+  out->append_write_mb_per_sec =
+      out->append_writes_per_sec * static_cast<double>(append_bytes) / 1e6;
   return Status::Ok();
 }
 

@@ -12,6 +12,8 @@
 //   it shows what an engine writing into new space pays at best.
 // - durable bandwidth: 1 MiB pwrite + fdatasync per write, sequentially
 //   into fresh preallocated space.
+// - optionally, the same with writes of the size one synchronous batch
+//   append puts on disk: the best a single writer of such appends can get.
 #ifndef CAIRN_TOOLS_BENCH_RAW_H_
 #define CAIRN_TOOLS_BENCH_RAW_H_
 
@@ -37,6 +39,10 @@ struct RawLimits {
   uint64_t write_bytes = 0;
   double write_seconds = 0;
   double write_mb_per_sec = 0;
+  // pwrite + fdatasync of append_write_bytes (0 if not measured).
+  uint64_t append_write_bytes = 0;
+  double append_writes_per_sec = 0;
+  double append_write_mb_per_sec = 0;
 };
 
 // Progress callback: the phase ("raw fdatasync", "raw bandwidth") and the
@@ -44,9 +50,11 @@ struct RawLimits {
 using RawProgress = std::function<void(const char* phase, double fraction)>;
 
 // Runs each measurement for about `seconds` in files created in `dir`
-// (removed afterwards) and fills *out.
+// (removed afterwards) and fills *out. `append_bytes` > 0 adds the
+// measurement with writes of that size.
 Status MeasureRawLimits(const std::string& dir, double seconds,
-                        const RawProgress& progress, RawLimits* out);
+                        uint64_t append_bytes, const RawProgress& progress,
+                        RawLimits* out);
 
 }  // namespace cairn::tools::bench
 

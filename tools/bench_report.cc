@@ -146,6 +146,9 @@ void WriteResultMembers(JsonWriter* w, const BenchReport& report,
   if (a.payload_mb_per_sec) {
     w->Number("payload_mb_per_sec", *a.payload_mb_per_sec);
   }
+  if (a.ratio_to_raw_append_writes) {
+    w->Number("ratio_to_raw_append_writes", *a.ratio_to_raw_append_writes);
+  }
   if (a.ratio_to_single) w->Number("ratio_to_single", *a.ratio_to_single);
   if (!a.goal.empty()) {
     w->BeginObject("goal");
@@ -233,6 +236,10 @@ Assessment Assess(const BenchReport& report, const WorkloadResult& r) {
       a.ratio_to_raw_bandwidth =
           *a.stored_mb_per_sec / report.raw.write_mb_per_sec;
     }
+    if (report.raw.append_write_mb_per_sec > 0) {
+      a.ratio_to_raw_append_writes =
+          *a.stored_mb_per_sec / report.raw.append_write_mb_per_sec;
+    }
     a.goal = Format(">= %.0f%% of the raw durable bandwidth", kBatchGoal * 100);
     if (a.ratio_to_raw_bandwidth) {
       a.goal_met = *a.ratio_to_raw_bandwidth >= kBatchGoal;
@@ -285,6 +292,11 @@ std::string ReportJson(const BenchReport& report) {
   WriteLatency(&w, "fresh_fsync_latency_us", report.raw.fresh_fsync_latency_ns);
   w.Number("write_mb_per_sec", report.raw.write_mb_per_sec);
   w.Uint("write_bytes", report.raw.write_bytes);
+  if (report.raw.append_write_bytes > 0) {
+    w.Uint("append_write_bytes", report.raw.append_write_bytes);
+    w.Number("append_writes_per_sec", report.raw.append_writes_per_sec);
+    w.Number("append_write_mb_per_sec", report.raw.append_write_mb_per_sec);
+  }
   w.EndObject();
   w.Number("raw_fsync_per_sec", report.raw.fsync_per_sec);
   w.Number("raw_write_mb_per_sec", report.raw.write_mb_per_sec);
@@ -325,6 +337,12 @@ std::string ReportText(const BenchReport& report) {
          Latencies(report.raw.fresh_fsync_latency_ns) + ")\n";
   out += "           1 MiB write+fdatasync " +
          Format("%.1f MB/s", report.raw.write_mb_per_sec) + "\n";
+  if (report.raw.append_write_bytes > 0) {
+    out += "           " + std::to_string(report.raw.append_write_bytes) +
+           " B write+fdatasync (one batch append's bytes) " +
+           Format("%.0f/s", report.raw.append_writes_per_sec) + " = " +
+           Format("%.1f MB/s", report.raw.append_write_mb_per_sec) + "\n";
+  }
   for (const WorkloadResult& r : report.results) {
     out += "\n" + r.workload + ": " + Describe(r) + "\n";
     if (r.loaded_events > 0 && r.workload != "scale") {
@@ -364,6 +382,10 @@ std::string ReportText(const BenchReport& report) {
              Format(" (%.1f MB/s payload), ", *a.payload_mb_per_sec) +
              Format("%.0f%%", *a.ratio_to_raw_bandwidth * 100) +
              " of the raw durable bandwidth\n";
+    }
+    if (a.ratio_to_raw_append_writes) {
+      out += "  = " + Format("%.0f%%", *a.ratio_to_raw_append_writes * 100) +
+             " of raw writes+fdatasync of the same size\n";
     }
     if (a.ratio_to_single) {
       out += "  = " + Format("%.1fx", *a.ratio_to_single) + " single\n";

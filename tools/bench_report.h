@@ -42,6 +42,8 @@ struct Assessment {
   std::optional<double> ratio_to_raw_bandwidth;
   std::optional<double> stored_mb_per_sec;
   std::optional<double> payload_mb_per_sec;
+  // batch: stored MB/s over raw writes+fdatasync of one append's size.
+  std::optional<double> ratio_to_raw_append_writes;
   // concurrent: events/s over those of `single` in the same run.
   std::optional<double> ratio_to_single;
   // The goal for this workload, if it has one, and whether it was met

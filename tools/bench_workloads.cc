@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "cairn/store.h"
+#include "segment/record.h"
 
 namespace cairn::tools::bench {
 namespace {
@@ -500,6 +501,11 @@ Status RunScale(const WorkloadConfig& config, WorkloadResult* result) {
 }
 
 }  // namespace
+
+uint64_t StoredEventBytes(uint32_t event_size) {
+  return segment::kRecordHeaderSize + segment::kEventBodyFixedSize +
+         StreamName(0).size() + event_size;
+}
 
 std::string StreamName(uint64_t index) {
   return "Order-" + FormatUuid(SplitMix64(index), SplitMix64(~index));

@@ -105,6 +105,10 @@ Result<WorkloadResult> RunWorkload(std::string_view name,
 // than it would on real data. Nil ids: the store generates them.
 std::vector<EventData> MakeEvents(uint32_t size, size_t count, uint64_t seed);
 
+// Bytes one event of `event_size` takes on disk in these workloads (record
+// header, fixed body fields, stream name, payload; no compression).
+uint64_t StoredEventBytes(uint32_t event_size);
+
 // Stream names shaped like real ones ("Order-" + a UUID), distinct per index.
 std::string StreamName(uint64_t index);
 

@@ -140,6 +140,8 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
   }
   if (workload == "batch") {
     EXPECT_GT(Number(report, "ratio_to_raw_bandwidth"), 0);
+    EXPECT_GT(Number(report, "ratio_to_raw_append_writes"), 0);
+    EXPECT_GT(Number(Member(report, "raw"), "append_write_mb_per_sec"), 0);
     EXPECT_EQ(static_cast<uint64_t>(Number(report, "events")) % 100, 0u);
   }
   if (workload == "read-all" || workload == "read-streams") {
