@@ -256,11 +256,12 @@ class Dumper {
       buf()->append("}\n");
       return;
     }
-    *buf() +=
-        "  end of records at offset " + std::to_string(w.end_of_records) +
-        (w.end_of_records < file_->size() ? " (zeros from there on)" : "") +
-        ": " + std::to_string(w.records_ok) + " records ok, " +
-        std::to_string(w.problems) + " problems\n";
+    *buf() += "  records end at offset " + std::to_string(w.end_of_records) +
+              (w.problems == 0 && w.end_of_records < file_->size()
+                   ? " (zeros from there on)"
+                   : "") +
+              ": " + std::to_string(w.records_ok) + " records ok, " +
+              std::to_string(w.problems) + " problems\n";
   }
 
   const Io& io_;

@@ -15,7 +15,11 @@
 // damaged records of that segment too, since the scan stops at the first.
 //
 // A torn tail in the last segment (an append interrupted by a crash, which
-// the next writable open truncates) is a warning, not a problem.
+// the next writable open truncates) is a warning, not a problem. To tell a
+// torn tail from damage to acknowledged data exactly as recovery does, the
+// scan gets the durable position from the watermark file (docs/format.md);
+// without it, damage after the last synced record of the last segment
+// could only be called a torn tail.
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -24,6 +28,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/io/file_system.h"
+#include "engine/src/watermark.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
 #include "segment/segment_scan.h"
@@ -42,11 +48,13 @@ class Verifier {
   explicit Verifier(const Io& io) : io_(io) {}
 
   int Run(const std::string& dir) {
+    dir_ = dir;
     auto names = ListSegmentFiles(dir);
     if (!names.ok()) return FailStatus(io_, "verify", names.status());
     if (names->empty()) {
       return Fail(io_, "verify", "no segment files in " + dir, kExitError);
     }
+    ReadWatermark(dir);
     for (size_t i = 0; i < names->size(); ++i) {
       const SegmentName& name = (*names)[i];
       uint64_t expected_number = i == 0 ? 0 : (*names)[i - 1].number + 1;
@@ -87,6 +95,21 @@ class Verifier {
                const std::string& message) {
     ++warnings_;
     io_.out << file << ":" << offset << ": warning: " << message << '\n';
+  }
+
+  void ReadWatermark(const std::string& dir) {
+    io::FileSystem* fs = io::PosixFileSystem();
+    if (!fs->Exists(io::JoinPath(dir, engine::kWatermarkFileName))) return;
+    auto wm = engine::Watermark::Open(fs, dir, 0, /*writable=*/false);
+    if (!wm.ok()) {
+      Warning(io::JoinPath(dir, engine::kWatermarkFileName), 0,
+              "unreadable watermark (" + wm.status().ToString() +
+                  "); damage at the end of the last segment may be taken "
+                  "for a torn tail");
+      return;
+    }
+    watermark_store_id_ = (*wm)->store_id();
+    watermark_durable_ = (*wm)->durable_next();
   }
 
   // A status from the segment layer, printed as "file:offset: message".
@@ -146,6 +169,14 @@ class Verifier {
 
     segment::SegmentScanOptions options;
     options.is_last = is_last;
+    if (is_last && watermark_store_id_) {
+      if (*watermark_store_id_ == header.store_id) {
+        options.durable_position_end = watermark_durable_;
+      } else {
+        Warning(io::JoinPath(dir_, engine::kWatermarkFileName), 16,
+                "watermark belongs to another store; ignored");
+      }
+    }
     segment::SegmentScanResult result;
     const uint8_t* data = file->data();
     std::string scratch;
@@ -189,7 +220,11 @@ class Verifier {
               "stream '" + std::string(fields.stream) + "' has revision " +
                   std::to_string(fields.revision) + " at position " +
                   std::to_string(r.header.position) + ", expected revision " +
-                  std::to_string(expected));
+                  std::to_string(expected) +
+                  (problems_ > 0 && fields.revision > expected
+                       ? " (the missing revisions may be in damage reported "
+                         "above)"
+                       : ""));
     }
     it->second = fields.revision;
   }
@@ -229,10 +264,11 @@ class Verifier {
             return;
           }
           std::string message =
-              "record " + std::string(RecordStatusName(r.status));
+              "damaged record (" + std::string(RecordStatusName(r.status));
           if (r.header_valid) {
-            message += " (position " + std::to_string(r.header.position) + ")";
+            message += ", position " + std::to_string(r.header.position);
           }
+          message += ")";
           after_bad_header =
               !r.header_valid || r.status == RecordStatus::kTruncated;
           damage(r.offset, message);
@@ -255,10 +291,13 @@ class Verifier {
   }
 
   const Io& io_;
+  std::string dir_;
   uint64_t problems_ = 0;
   uint64_t warnings_ = 0;
   uint64_t events_ = 0;
   std::optional<uint64_t> store_id_;
+  std::optional<uint64_t> watermark_store_id_;
+  uint64_t watermark_durable_ = 0;
   std::optional<uint64_t> next_position_ = 0;
   // Last revision seen per stream.
   std::unordered_map<std::string, uint64_t> revisions_;

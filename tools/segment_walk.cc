@@ -105,10 +105,8 @@ WalkResult WalkSegment(
     const std::function<void(const SkippedBytes&)>& on_skip) {
   WalkResult result;
   uint64_t offset = segment::kSegmentHeaderSize;
-  if (size <= offset) {
-    result.end_of_records = size;
-    return result;
-  }
+  result.end_of_records = std::min<uint64_t>(offset, size);
+  if (size <= offset) return result;
   std::string scratch;
   // Reports [from, to) as skipped and returns `to`.
   auto skip = [&](uint64_t from, uint64_t to) {
@@ -122,10 +120,7 @@ WalkResult WalkSegment(
     const segment::HeaderCheck check = segment::DecodeRecordHeader(
         data + offset, available, seed, &record.header);
     if (check == segment::HeaderCheck::kZero) {
-      if (AllZero(data + offset, available)) {
-        result.end_of_records = offset;
-        return result;
-      }
+      if (AllZero(data + offset, available)) return result;
       // Data after zeroed space: nothing may follow the end of the
       // records, so whatever it is, it is a problem.
       ++result.problems;
@@ -163,8 +158,8 @@ WalkResult WalkSegment(
     // The header verified, so its length is trustworthy even when the body
     // is damaged: the next record starts right after this one.
     offset += record.length;
+    result.end_of_records = offset;
   }
-  result.end_of_records = size;
   return result;
 }
 

@@ -80,8 +80,8 @@ struct SkippedBytes {
 };
 
 struct WalkResult {
-  // Where the records end: the offset of the zeroed (preallocated) space
-  // after the last record, or the file size.
+  // Just past the last record whose header verified (the segment header's
+  // end if none): in a healthy segment, where the zeroed space begins.
   uint64_t end_of_records = 0;
   uint64_t records_ok = 0;
   // Records with any status but kOk, plus skipped ranges that are not all
