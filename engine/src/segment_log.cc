@@ -64,8 +64,15 @@ Result<std::shared_ptr<Segment>> SegmentLog::OpenSegment(uint64_t number,
 Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
                                                     uint64_t first_position) {
   std::string path = io::JoinPath(dir_, segment::SegmentFileName(number));
-  auto file = fs_->OpenFile(path, io::OpenMode::kCreateExclusive);
-  if (!file.ok()) return file.status();
+  std::string spare = io::JoinPath(dir_, SpareFileName(number));
+  // The file is preallocated and zero-filled before anything maps it (a
+  // write into a sparse hole can fail with ENOSPC and SIGBUS a mapping);
+  // usually the preparer did that in the background already.
+  Status s;
+  if (preparer_ == nullptr || !preparer_->TakeReady(number)) {
+    s = PrepareZeroedFile(fs_, spare, options_.segment_size);
+    if (!s.ok()) return s;
+  }
   segment::SegmentHeader header;
   header.store_id = store_id_;
   header.segment_number = number;
@@ -74,21 +81,24 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
   header.created_us = NowMicros();
   std::vector<uint8_t> bytes(segment::kSegmentHeaderSize);
   segment::EncodeSegmentHeader(header, bytes.data());
-  // Preallocate before anything maps the file (a write into a sparse hole
-  // can fail with ENOSPC and SIGBUS a mapping), then make the header and
-  // the new name durable before any record goes in.
-  Status s = (*file)->Allocate(options_.segment_size);
-  if (s.ok()) s = (*file)->Write(0, bytes.data(), bytes.size());
+  // The header is durable before the name appears, and the name is durable
+  // (directory synced) before any record goes in.
+  auto file = fs_->OpenFile(spare, io::OpenMode::kReadWrite);
+  if (!file.ok()) return file.status();
+  s = (*file)->Write(0, bytes.data(), bytes.size());
   if (s.ok()) s = (*file)->Sync();
   if (s.ok()) s = (*file)->Close();
+  if (s.ok()) s = fs_->Rename(spare, path);
   if (s.ok()) s = fs_->SyncDir(dir_);
   if (!s.ok()) {
     // Leave no half-made segment behind; the next open would remove it
     // anyway, but a full disk should heal as soon as space returns.
+    (void)fs_->RemoveFile(spare);
     (void)fs_->RemoveFile(path);
     (void)fs_->SyncDir(dir_);
     return s;
   }
+  if (preparer_ != nullptr) preparer_->Request(number + 1);
   return OpenSegment(number, /*writable=*/true);
 }
 
@@ -100,8 +110,10 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
   auto names = fs->ListDir(dir);
   if (!names.ok()) return names.status();
   std::vector<uint64_t> numbers;
+  std::vector<std::string> spares;
   for (const std::string& name : *names) {
     if (auto n = segment::ParseSegmentFileName(name)) numbers.push_back(*n);
+    if (name.ends_with(".seg.spare")) spares.push_back(name);
   }
   std::sort(numbers.begin(), numbers.end());
   for (size_t i = 1; i < numbers.size(); ++i) {
@@ -142,6 +154,10 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
     }
   }
 
+  if (writable) {
+    log->preparer_ =
+        std::make_unique<SegmentPreparer>(fs, dir, options.segment_size);
+  }
   if (numbers.empty()) {
     if (!writable) {
       return Status::NotFound(dir + " holds no segment files");
@@ -216,6 +232,30 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
     expected_first = result.next_position;
     log->segments_.push_back(std::move(seg));
     if (stopped) break;
+  }
+  if (writable) {
+    // A spare left by an earlier run only ever holds zeros (and maybe a
+    // header about to be replaced): reuse the one for the next segment if
+    // it has the right size, remove the others.
+    uint64_t next_number = log->segments_.back()->header.segment_number + 1;
+    bool adopted = false;
+    for (const std::string& name : spares) {
+      std::string path = io::JoinPath(dir, name);
+      if (name == SpareFileName(next_number)) {
+        auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+        if (file.ok()) {
+          auto size = (*file)->Size();
+          if (size.ok() && *size == options.segment_size) {
+            log->preparer_->Adopt(next_number);
+            adopted = true;
+            continue;
+          }
+        }
+      }
+      Status s = fs->RemoveFile(path);
+      if (!s.ok()) return s;
+    }
+    if (!adopted) log->preparer_->Request(next_number);
   }
   return log;
 }

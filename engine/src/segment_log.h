@@ -19,6 +19,7 @@
 #include "cairn/options.h"
 #include "cairn/result.h"
 #include "engine/io/file_system.h"
+#include "engine/src/segment_preparer.h"
 #include "segment/segment_header.h"
 #include "segment/segment_scan.h"
 
@@ -119,6 +120,8 @@ class SegmentLog {
   Options options_;
   bool writable_;
   uint64_t store_id_ = 0;
+  // Writer only: zero-fills the next segment ahead of time.
+  std::unique_ptr<SegmentPreparer> preparer_;
   std::vector<std::shared_ptr<Segment>> segments_;
 };
 

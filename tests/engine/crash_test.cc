@@ -16,6 +16,7 @@
 #include "cairn/cairn.h"
 #include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
+#include "tests/support/crashable_file_system.h"
 #include "tests/support/store_test_util.h"
 
 namespace cairn {
@@ -43,7 +44,8 @@ TEST_P(CrashTest, AcknowledgedAppendsSurvivePowerLoss) {
   const int crash_after = 20 + static_cast<int>(rng() % 200);
 
   for (int round = 0; round < 3; ++round) {
-    auto opened = engine::StoreImpl::Open(&fs, "/store", options);
+    testing::CrashableFileSystem process(&fs);
+    auto opened = engine::StoreImpl::Open(&process, "/store", options);
     ASSERT_TRUE(opened.ok())
         << "round " << round << ": " << opened.status().ToString();
     std::unique_ptr<Store> store = std::move(opened).value();
@@ -80,7 +82,7 @@ TEST_P(CrashTest, AcknowledgedAppendsSurvivePowerLoss) {
     // Crash once enough appends were acknowledged (no sleeping: the main
     // thread waits on the acknowledgement count).
     while (acks < crash_after && finished < 4) std::this_thread::yield();
-    fs.SimulateCrash();
+    process.Crash();
     crashed = true;
     for (auto& t : threads) t.join();
     store.reset();

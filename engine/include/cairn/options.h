@@ -45,20 +45,22 @@ struct Options {
   // window of acknowledged appends a power loss can take. Default 10 ms.
   std::chrono::milliseconds sync_interval{10};
 
-  // Size of each segment file, preallocated when the segment is created.
-  // Applies to segments created from now on; existing segments keep theirs.
-  // Default 256 MiB; min 64 KiB; max 4 GiB - 1.
-  uint64_t segment_size = 256ull << 20;
+  // Size of each segment file. A segment is preallocated and zero-filled
+  // in full before it is used (the next one in the background), so the
+  // store's disk usage grows a segment at a time. Applies to segments
+  // created from now on; existing segments keep theirs.
+  // Default 64 MiB; min 64 KiB; max 4 GiB - 1.
+  uint64_t segment_size = 64ull << 20;
 
   // Largest event accepted, counting type, data and metadata bytes.
   // Larger events are rejected with InvalidArgument before anything is
   // written. Default 16 MiB.
   uint64_t max_event_size = 16ull << 20;
 
-  // Largest append accepted (sum of its events' sizes). Must fit one
-  // segment, because an append never spans segments (that keeps it
-  // atomic). Default 64 MiB.
-  uint64_t max_append_size = 64ull << 20;
+  // Largest append accepted (sum of its events' sizes). An append never
+  // spans segments (that keeps it atomic), so the effective limit is at
+  // most half of segment_size. Default 32 MiB.
+  uint64_t max_append_size = 32ull << 20;
 
   // Longest stream name accepted, in bytes. Names are 1..N bytes of valid
   // UTF-8 without control characters and must not start with '$'

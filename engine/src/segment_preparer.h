@@ -1,0 +1,72 @@
+// Copyright (c) Cairn authors.
+//
+// Prepares the next segment file in the background: preallocated and
+// zero-filled with real writes, then synced. Why zero-fill: an fdatasync
+// after writing into fallocate'd (unwritten) extents must also commit the
+// extent conversion to the file-system journal; measured on this machine's
+// ext4 that makes every group commit ~2x slower and throughput 5x lower.
+// Writing the zeros once, off the commit path, leaves later fdatasyncs
+// pure data flushes.
+//
+// A spare is named "<segment file>.spare" so that nothing mistakes it for a
+// segment. It only ever holds zeros (and, briefly during a roll, a header),
+// so any leftover spare is safe to reuse or delete.
+#ifndef CAIRN_ENGINE_SRC_SEGMENT_PREPARER_H_
+#define CAIRN_ENGINE_SRC_SEGMENT_PREPARER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "cairn/status.h"
+#include "engine/io/file_system.h"
+
+namespace cairn::engine {
+
+// Creates `path` (replacing any old file), preallocates `size` bytes, writes
+// zeros over all of them and syncs. `stop` (if given) aborts early.
+Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
+                         uint64_t size,
+                         const std::atomic<bool>* stop = nullptr);
+
+std::string SpareFileName(uint64_t segment_number);
+
+class SegmentPreparer {
+ public:
+  SegmentPreparer(io::FileSystem* fs, std::string dir, uint64_t size);
+  ~SegmentPreparer();
+  SegmentPreparer(const SegmentPreparer&) = delete;
+  SegmentPreparer& operator=(const SegmentPreparer&) = delete;
+
+  // Starts preparing the spare for segment `number` unless it is already
+  // prepared or being prepared. Never blocks on I/O.
+  void Request(uint64_t number);
+  // Marks an existing spare for `number` (found at open) as ready.
+  void Adopt(uint64_t number);
+  // True if the spare for `number` is ready; the caller then owns it. If
+  // it is being prepared right now, waits for that to finish (preparing it
+  // a second time concurrently would have two writers on one file).
+  bool TakeReady(uint64_t number);
+
+ private:
+  void Run();
+
+  io::FileSystem* const fs_;
+  const std::string dir_;
+  const uint64_t size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<uint64_t> wanted_;   // guarded by mu_: queued request
+  std::optional<uint64_t> working_;  // guarded by mu_: being prepared
+  std::optional<uint64_t> ready_;    // guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_SEGMENT_PREPARER_H_
