@@ -130,9 +130,14 @@ class StoreImpl final : public Store {
     std::vector<std::shared_ptr<Segment>> segments;
     uint64_t end = 0;  // visible_next_
   };
+  // Verifies and decodes the record at `offset`. `header` is the record's
+  // already verified header, or null to read and verify it here.
   Status DecodeAt(const Segment& segment, uint64_t offset,
                   uint64_t expected_position, std::string* scratch,
-                  RecordedEventView* view) const;
+                  RecordedEventView* view,
+                  const segment::RecordHeader* header = nullptr) const;
+  static Status ReadHeader(const Segment& segment, uint64_t offset,
+                           segment::RecordHeader* header);
   std::optional<EventId> IdAt(uint64_t position) const;
 
   io::FileSystem* const fs_;

@@ -18,18 +18,30 @@ constexpr uint64_t kBackwardChunk = 512;
 
 }  // namespace
 
-Status StoreImpl::DecodeAt(const Segment& segment, uint64_t offset,
-                           uint64_t expected_position, std::string* scratch,
-                           RecordedEventView* view) const {
-  segment::RecordHeader header;
-  const uint8_t* record = segment.data() + offset;
+Status StoreImpl::ReadHeader(const Segment& segment, uint64_t offset,
+                             segment::RecordHeader* header) {
   if (offset >= segment.mapped_size() ||
-      segment::DecodeRecordHeader(record, segment.mapped_size() - offset,
-                                  segment.seed,
-                                  &header) != segment::HeaderCheck::kOk) {
+      segment::DecodeRecordHeader(segment.data() + offset,
+                                  segment.mapped_size() - offset, segment.seed,
+                                  header) != segment::HeaderCheck::kOk) {
     return Status::Corruption(segment.path, offset,
                               "record header does not verify");
   }
+  return Status::Ok();
+}
+
+Status StoreImpl::DecodeAt(const Segment& segment, uint64_t offset,
+                           uint64_t expected_position, std::string* scratch,
+                           RecordedEventView* view,
+                           const segment::RecordHeader* known_header) const {
+  segment::RecordHeader header;
+  if (known_header != nullptr) {
+    header = *known_header;
+  } else {
+    Status s = ReadHeader(segment, offset, &header);
+    if (!s.ok()) return s;
+  }
+  const uint8_t* record = segment.data() + offset;
   if (header.position != expected_position) {
     return Status::Corruption(
         segment.path, offset,
@@ -129,22 +141,21 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
   std::string scratch;
   uint64_t matched = 0;
 
-  // Visits the record at (segment, offset); false stops the read.
+  // Visits the record at (segment, offset); sets *stop to end the read.
   auto visit = [&](const Segment& seg, uint64_t offset, uint64_t position,
-                   bool* stop) -> Status {
+                   const segment::RecordHeader* known, bool* stop) -> Status {
+    segment::RecordHeader header;
+    if (known == nullptr) {
+      Status h = ReadHeader(seg, offset, &header);
+      if (!h.ok()) return h;
+      known = &header;
+    }
     if (filtered) {
-      segment::RecordHeader header;
-      const uint8_t* record = seg.data() + offset;
-      if (segment::DecodeRecordHeader(record, seg.mapped_size() - offset,
-                                      seg.seed,
-                                      &header) != segment::HeaderCheck::kOk) {
-        return Status::Corruption(seg.path, offset,
-                                  "record header does not verify");
-      }
       std::string_view name;
       std::string_view type;
       uint64_t revision = 0;
-      if (!segment::PeekEventKey(record, header, &name, &type, &revision)) {
+      if (!segment::PeekEventKey(seg.data() + offset, *known, &name, &type,
+                                 &revision)) {
         return Status::Corruption(seg.path, offset,
                                   "event record body is malformed");
       }
@@ -153,7 +164,7 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
       }
     }
     RecordedEventView view;
-    Status d = DecodeAt(seg, offset, position, &scratch, &view);
+    Status d = DecodeAt(seg, offset, position, &scratch, &view, known);
     if (!d.ok()) return d;
     ++matched;
     if (!visitor(view) || matched >= options.max_count) *stop = true;
@@ -188,15 +199,10 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
       }
       const Segment& seg = *snap.segments[seg_index];
       segment::RecordHeader header;
-      if (offset >= seg.mapped_size() ||
-          segment::DecodeRecordHeader(seg.data() + offset,
-                                      seg.mapped_size() - offset, seg.seed,
-                                      &header) != segment::HeaderCheck::kOk) {
-        return Status::Corruption(seg.path, offset,
-                                  "record header does not verify");
-      }
+      s = ReadHeader(seg, offset, &header);
+      if (!s.ok()) return s;
       bool stop = false;
-      s = visit(seg, offset, position, &stop);
+      s = visit(seg, offset, position, &header, &stop);
       if (!s.ok()) return s;
       offset += header.RecordSize();
       ++position;
@@ -232,7 +238,7 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
     }
     for (const Item& item : items) {
       bool stop = false;
-      s = visit(*item.segment, item.offset, position, &stop);
+      s = visit(*item.segment, item.offset, position, nullptr, &stop);
       if (!s.ok()) return s;
       if (position == 0) return std::optional<GlobalPosition>();
       --position;
