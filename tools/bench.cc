@@ -111,6 +111,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
   report.machine = bench::ReadMachineInfo();
   report.dir = scratch.path();
   report.fs_type = bench::FileSystemType(scratch.path());
+  report.load_start = bench::LoadAverage();
   report.seconds = args.seconds;
   report.event_size = args.event_size;
   report.events = args.events;
@@ -162,6 +163,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
     report.results.push_back(std::move(result.value()));
   }
 
+  report.load_end = bench::LoadAverage();
   if (args.json) {
     io.out << bench::ReportJson(report) << '\n';
   } else {

@@ -276,6 +276,8 @@ std::string ReportJson(const BenchReport& report) {
   w.EndObject();
   w.String("dir", report.dir);
   w.String("fs", report.fs_type);
+  w.Number("load_average_start", report.load_start);
+  w.Number("load_average_end", report.load_end);
   w.BeginObject("settings");
   w.Number("duration_s", report.seconds);
   w.Uint("event_size", report.event_size);
@@ -326,6 +328,9 @@ std::string ReportText(const BenchReport& report) {
                                 static_cast<double>(1ull << 30)) +
          ", " + m.kernel + "\n";
   out += "directory: " + report.dir + " (" + report.fs_type + ")\n";
+  out += "load:      " + Format("%.2f", report.load_start) + " before, " +
+         Format("%.2f", report.load_end) +
+         " after (1-minute load average; other work skews the figures)\n";
   out += "settings:  " + Format("%g s", report.seconds) + " per workload, " +
          std::to_string(report.event_size) + " B events, durability " +
          report.durability + "\n";

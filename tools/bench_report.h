@@ -22,6 +22,9 @@ struct BenchReport {
   MachineInfo machine;
   std::string dir;  // where the run wrote (removed afterwards)
   std::string fs_type;
+  // 1-minute load average before and after the run.
+  double load_start = -1;
+  double load_end = -1;
   // Settings as given on the command line.
   double seconds = 0;
   uint32_t event_size = 0;

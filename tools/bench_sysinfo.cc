@@ -105,6 +105,13 @@ std::string UtcTimestamp() {
   return text;
 }
 
+double LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  if (!(in >> load)) return -1;
+  return load;
+}
+
 MemoryUsage ReadMemoryUsage() {
   MemoryUsage usage;
   usage.vm_rss = KilobytesField("/proc/self/status", "VmRSS");

@@ -27,6 +27,10 @@ std::string FileSystemType(const std::string& path);
 // The current time in UTC, ISO 8601 ("2025-01-31T12:34:56Z").
 std::string UtcTimestamp();
 
+// The 1-minute load average (/proc/loadavg), -1 if unknown. Other work on
+// the machine during a run skews every figure; the report shows it.
+double LoadAverage();
+
 // From /proc/self/status, in bytes; 0 where the kernel does not say.
 struct MemoryUsage {
   uint64_t vm_rss = 0;    // all resident pages, mapped segment files too
