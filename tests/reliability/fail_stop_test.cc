@@ -1,0 +1,435 @@
+// Copyright (c) Cairn authors.
+//
+// Failing I/O, one operation at a time (SQLite's "fail the N-th operation"
+// sweeps): for N = 1, 2, 3, ... the N-th fsync, write, preallocation or
+// directory fsync of a workload fails, and the store must
+//  - report it (IOError / NoSpace) for the appends it concerns;
+//  - after a failed fsync or write (EIO): refuse every later write with
+//    ReadOnly carrying the original error, and never call fsync again on a
+//    file whose fsync failed (fsyncgate);
+//  - after ENOSPC: stay writable, and write again once space is freed;
+//  - in every case, after a power loss and a reopen, pass the oracle:
+//    nothing acknowledged lost, the failed appends whole or absent.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cairn/cairn.h"
+#include "engine/io/fault_injection_file_system.h"
+#include "engine/io/memory_file_system.h"
+#include "engine/src/store_impl.h"
+#include "tests/reliability/oracle.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::reliability {
+namespace {
+
+using io::FaultError;
+using io::FaultInjectionFileSystem;
+using io::FaultOp;
+using io::FaultRule;
+
+Options TestOptions() {
+  Options o;
+  o.segment_size = 64 * 1024;  // rolls every ~25 appends below
+  o.compression_threshold = 0;
+  return o;
+}
+
+// Appends of 1 to 3 events of ~800 bytes to a few streams, remembering
+// every attempt and its outcome for the oracle.
+class Workload {
+ public:
+  explicit Workload(uint64_t seed) : rng_(seed) {}
+
+  Result<AppendResult> AppendOne(Store* store) {
+    Attempt a;
+    a.stream = "s-" + std::to_string(rng_() % 3);
+    std::vector<EventData> events;
+    const int n = 1 + static_cast<int>(rng_() % 3);
+    for (int k = 0; k < n; ++k) {
+      EventData e;
+      e.id = EventId::Generate();
+      e.type = "E";
+      e.data = std::string(500 + rng_() % 600, static_cast<char>('a' + k));
+      e.content_type = ContentType::kBinary;
+      a.ids.push_back(e.id);
+      a.data.push_back(e.data);
+      events.push_back(std::move(e));
+    }
+    auto r = store->Append(a.stream, ExpectedVersion::Any(), events);
+    if (r.ok()) {
+      a.state = Attempt::State::kAcked;
+      a.first_position = r->first_position.value();
+      a.first_revision = r->first_revision.value();
+    }
+    attempts_.push_back(std::move(a));
+    return r;
+  }
+
+  const std::vector<Attempt>& attempts() const { return attempts_; }
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<Attempt> attempts_;
+};
+
+constexpr int kAppends = 80;
+
+// How many operations of kind `op` a clean run of the workload performs
+// (open, kAppends appends, close).
+uint64_t CountCleanRun(FaultOp op) {
+  io::MemoryFileSystem memory;
+  FaultInjectionFileSystem fs(&memory, 1);
+  auto store = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+  EXPECT_TRUE(store.ok());
+  if (!store.ok()) return 0;
+  Workload w(1);
+  for (int i = 0; i < kAppends; ++i)
+    EXPECT_TRUE(w.AppendOne(store->get()).ok());
+  EXPECT_TRUE((*store)->Close().ok());
+  return fs.count(op);
+}
+
+// Power loss, reboot, reopen: the oracle must hold and the store must take
+// appends again.
+void ExpectRecovers(FaultInjectionFileSystem* fs, const Workload& w,
+                    const std::string& where) {
+  fs->ClearFaults();
+  fs->Crash();
+  fs->PowerOn();
+  auto store = engine::StoreImpl::Open(fs, "/store", TestOptions());
+  ASSERT_TRUE(store.ok()) << where << ": " << store.status().ToString();
+  OracleReport report = CheckOracle(store->get(), w.attempts());
+  EXPECT_TRUE(report.ok()) << where << ":\n" << report.error;
+  Workload more(99);
+  EXPECT_TRUE(more.AppendOne(store->get()).ok()) << where;
+}
+
+TEST(FailStopTest, EveryFailedFsyncMakesTheStoreReadOnlyAndIsNeverRetried) {
+  const uint64_t syncs = CountCleanRun(FaultOp::kSync);
+  ASSERT_GT(syncs, uint64_t{kAppends});
+  int read_only = 0;
+  for (uint64_t n = 1; n <= syncs; ++n) {
+    const std::string where = "fsync #" + std::to_string(n);
+    io::MemoryFileSystem memory;
+    FaultInjectionFileSystem fs(&memory, n);
+    FaultRule rule;
+    rule.op = FaultOp::kSync;
+    rule.nth = n;
+    fs.AddRule(rule);
+    Workload w(n);
+    auto store = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+    if (!store.ok()) {
+      // The failure hit the open itself: it must say so, and a later open
+      // must work.
+      EXPECT_TRUE(store.status().IsIOError()) << where;
+      ExpectRecovers(&fs, w, where);
+      continue;
+    }
+    Status failure;
+    for (int i = 0; i < kAppends && failure.ok(); ++i) {
+      auto r = w.AppendOne(store->get());
+      if (!r.ok()) failure = r.status();
+    }
+    // Spare segments are prepared (zero-filled, synced) ahead of time and
+    // hold no data: a failed fsync of one only costs the spare.
+    const bool spare = fs.last_fault().find(".spare ") != std::string::npos;
+    if (failure.ok()) {
+      EXPECT_TRUE(spare) << where << ": a failed fsync went unreported: "
+                         << fs.last_fault();
+      EXPECT_TRUE((*store)->Close().ok()) << where;
+    } else {
+      EXPECT_TRUE(failure.IsIOError()) << where << ": " << failure.ToString();
+      auto next = w.AppendOne(store->get());
+      if (next.status().IsReadOnly()) {
+        ++read_only;
+        EXPECT_NE(next.status().ToString().find("injected"), std::string::npos)
+            << where << ": " << next.status().ToString();
+        EXPECT_TRUE((*store)->Sync().IsReadOnly()) << where;
+        // Reads still serve what was acknowledged.
+        auto read = (*store)->ReadAll(testing::AllUpTo(1 << 20));
+        EXPECT_TRUE(read.ok()) << where;
+      } else {
+        // Only the fsync of a segment being made from a spare (a new
+        // file, removed again on failure) may leave the store writable.
+        EXPECT_TRUE(spare) << where << ": " << failure.ToString();
+        EXPECT_TRUE(next.ok()) << where << ": " << next.status().ToString();
+      }
+      (void)(*store)->Close();
+    }
+    store->reset();
+    EXPECT_EQ(fs.retried_syncs(), 0u) << where << ": an fsync was retried";
+    ExpectRecovers(&fs, w, where);
+  }
+  EXPECT_GT(read_only, kAppends / 2);
+}
+
+TEST(FailStopTest, EveryFailedDirectoryFsyncIsReported) {
+  const uint64_t syncs = CountCleanRun(FaultOp::kSyncDir);
+  ASSERT_GT(syncs, 2u);
+  for (uint64_t n = 1; n <= syncs; ++n) {
+    const std::string where = "directory fsync #" + std::to_string(n);
+    io::MemoryFileSystem memory;
+    FaultInjectionFileSystem fs(&memory, n);
+    FaultRule rule;
+    rule.op = FaultOp::kSyncDir;
+    rule.nth = n;
+    fs.AddRule(rule);
+    Workload w(n);
+    auto store = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+    if (store.ok()) {
+      Status failure;
+      for (int i = 0; i < kAppends && failure.ok(); ++i) {
+        auto r = w.AppendOne(store->get());
+        if (!r.ok()) failure = r.status();
+      }
+      EXPECT_TRUE(failure.IsIOError()) << where << ": " << failure.ToString();
+      (void)(*store)->Close();
+      store->reset();
+    } else {
+      EXPECT_TRUE(store.status().IsIOError()) << where;
+    }
+    ExpectRecovers(&fs, w, where);
+  }
+}
+
+TEST(FailStopTest, EveryFailedWriteMakesTheStoreReadOnly) {
+  const uint64_t writes = CountCleanRun(FaultOp::kWrite);
+  for (uint64_t n = 1; n <= writes; ++n) {
+    for (bool power_loss : {false, true}) {
+      const std::string where = "write #" + std::to_string(n) +
+                                (power_loss ? " + power loss" : " + restart");
+      io::MemoryFileSystem memory;
+      FaultInjectionFileSystem fs(&memory, n);
+      FaultRule rule;
+      rule.op = FaultOp::kWrite;
+      rule.nth = n;
+      rule.partial_write = true;  // a random prefix lands first
+      fs.AddRule(rule);
+      Workload w(n);
+      auto store = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+      if (store.ok()) {
+        Status failure;
+        for (int i = 0; i < kAppends && failure.ok(); ++i) {
+          auto r = w.AppendOne(store->get());
+          if (!r.ok()) failure = r.status();
+        }
+        const bool spare = fs.last_fault().find(".spare ") != std::string::npos;
+        if (failure.ok()) {
+          EXPECT_TRUE(spare)
+              << where
+              << ": a failed write went unreported: " << fs.last_fault();
+        } else {
+          EXPECT_TRUE(failure.IsIOError())
+              << where << ": " << failure.ToString();
+          auto next = w.AppendOne(store->get());
+          if (next.ok()) {
+            // Only a write to a spare segment (a new file, removed again
+            // on failure) may leave the store writable.
+            EXPECT_TRUE(spare) << where << ": " << failure.ToString();
+          } else {
+            EXPECT_TRUE(next.status().IsReadOnly())
+                << where << ": " << next.status().ToString();
+          }
+        }
+        (void)(*store)->Close();
+        store->reset();
+      }
+      if (power_loss) {
+        ExpectRecovers(&fs, w, where);
+        continue;
+      }
+      // A process restart: the partial write stays in the page cache.
+      fs.ClearFaults();
+      auto reopened = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+      ASSERT_TRUE(reopened.ok())
+          << where << ": " << reopened.status().ToString();
+      OracleReport report = CheckOracle(reopened->get(), w.attempts());
+      EXPECT_TRUE(report.ok()) << where << ":\n" << report.error;
+    }
+  }
+}
+
+TEST(FailStopTest, NoSpaceIsNotFatalAndHealsWhenSpaceIsFreed) {
+  const uint64_t allocations = CountCleanRun(FaultOp::kAllocate);
+  ASSERT_GT(allocations, 2u);
+  // From the N-th preallocation on, the disk is full; then space is freed.
+  for (uint64_t n = 1; n <= allocations; ++n) {
+    const std::string where = "ENOSPC from allocation #" + std::to_string(n);
+    io::MemoryFileSystem memory;
+    FaultInjectionFileSystem fs(&memory, n);
+    FaultRule rule;
+    rule.op = FaultOp::kAllocate;
+    rule.nth = n;
+    rule.sticky = true;
+    rule.error = FaultError::kNoSpace;
+    fs.AddRule(rule);
+    Workload w(n);
+    auto store = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+    if (!store.ok()) {
+      // Full while creating the store's first segment: a clear error, and
+      // an open once space is freed works.
+      EXPECT_TRUE(store.status().IsNoSpace())
+          << where << ": " << store.status().ToString();
+      ExpectRecovers(&fs, w, where);
+      continue;
+    }
+    Status failure;
+    int acked = 0;
+    for (int i = 0; i < kAppends && failure.ok(); ++i) {
+      auto r = w.AppendOne(store->get());
+      if (r.ok()) {
+        ++acked;
+      } else {
+        failure = r.status();
+      }
+    }
+    if (failure.ok()) {
+      // Only the preparation of a spare segment ahead of need ran out of
+      // space; no append needed it yet.
+      EXPECT_NE(fs.last_fault().find(".spare "), std::string::npos) << where;
+      CAIRN_ASSERT_OK((*store)->Close());
+      store->reset();
+      ExpectRecovers(&fs, w, where);
+      continue;
+    }
+    ASSERT_TRUE(failure.IsNoSpace()) << where << ": " << failure.ToString();
+    // Still full: still a clear NoSpace, never ReadOnly.
+    auto again = w.AppendOne(store->get());
+    EXPECT_TRUE(again.status().IsNoSpace()) << where;
+    auto read = (*store)->ReadAll(testing::AllUpTo(1 << 20));
+    ASSERT_TRUE(read.ok()) << where;
+    fs.ClearFaults();  // space freed
+    for (int i = 0; i < 30; ++i) {
+      auto r = w.AppendOne(store->get());
+      EXPECT_TRUE(r.ok()) << where << ": " << r.status().ToString();
+    }
+    CAIRN_ASSERT_OK((*store)->Close());
+    store->reset();
+    ExpectRecovers(&fs, w, where);
+  }
+}
+
+// Regression: a write that failed with ENOSPC after part of it landed left
+// the records of that group in the file; the next group is written at the
+// same offset, and if it is shorter, a stale whole record could follow it
+// at exactly the next position, be kept by recovery and break the log (a
+// revision that does not follow: the store refused to open).
+TEST(FailStopTest, PartialNoSpaceWriteLeavesNoStaleRecordBehind) {
+  io::MemoryFileSystem memory;
+  FaultInjectionFileSystem fs(&memory, 7);
+  Options options = TestOptions();
+  auto opened = engine::StoreImpl::Open(&fs, "/store", options);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Store> store = std::move(opened).value();
+  std::vector<Attempt> attempts;
+  // a, c and d get no ids from the client: appends with client ids to one
+  // stream are never grouped (a retry check reads published events).
+  auto event = [](char fill, bool with_id = true) {
+    EventData e;
+    if (with_id) e.id = EventId::Generate();
+    e.type = "E";
+    e.data = std::string(100, fill);
+    e.content_type = ContentType::kBinary;
+    return e;
+  };
+  auto remember = [&](const std::string& stream, const EventData& e,
+                      const Result<AppendResult>& r) {
+    Attempt a;
+    a.stream = stream;
+    a.ids = {e.id};
+    a.data = {e.data};
+    if (r.ok()) {
+      a.state = Attempt::State::kAcked;
+      a.first_position = r->first_position.value();
+      a.first_revision = r->first_revision.value();
+    }
+    attempts.push_back(a);
+  };
+  // Every record below is 32 + 48 + 3 (stream) + 1 (type) + 100 bytes.
+  const uint64_t record = 32 + 48 + 3 + 1 + 100;
+
+  // Hold the commit thread in the write of a first append, so that the
+  // next three queue up behind it and form one group.
+  fs.HoldNext(FaultOp::kWrite, ".seg");
+  EventData first = event('0');
+  auto first_done = store->AppendFuture("s-x", ExpectedVersion::Any(), {first});
+  fs.WaitUntilHeld();
+  EventData a = event('a', false);
+  EventData c = event('c', false);
+  EventData d = event('d', false);
+  auto a_done = store->AppendFuture("s-x", ExpectedVersion::Any(), {a});
+  auto c_done = store->AppendFuture("s-x", ExpectedVersion::Any(), {c});
+  auto d_done = store->AppendFuture("s-x", ExpectedVersion::Any(), {d});
+  // That group's write fails with ENOSPC after a and c landed whole.
+  FaultRule rule;
+  rule.op = FaultOp::kWrite;
+  rule.nth = 2;
+  rule.error = FaultError::kNoSpace;
+  rule.partial_write = true;
+  rule.partial_bytes = 2 * record + 10;
+  rule.path_suffix = ".seg";
+  fs.AddRule(rule);
+  fs.Release();
+  auto first_r = first_done.get();
+  ASSERT_TRUE(first_r.ok()) << first_r.status().ToString();
+  remember("s-x", first, first_r);
+  for (auto* f : {&a_done, &c_done, &d_done}) {
+    auto r = f->get();
+    EXPECT_TRUE(r.status().IsNoSpace()) << r.status().ToString();
+  }
+  // Not fatal: the next append, to another stream and as long as a's
+  // record, goes where a was; the stale c would follow it exactly.
+  EventData b = event('b');
+  auto b_r = store->Append("s-y", ExpectedVersion::Any(), {b});
+  ASSERT_TRUE(b_r.ok()) << b_r.status().ToString();
+  remember("s-y", b, b_r);
+  CAIRN_ASSERT_OK(store->Close());
+  store.reset();
+
+  auto reopened = engine::StoreImpl::Open(&fs, "/store", options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  OracleReport report = CheckOracle(reopened->get(), attempts);
+  EXPECT_TRUE(report.ok()) << report.error;
+  EXPECT_EQ(report.log_events, 2u);  // first and b; nothing of a, c, d
+}
+
+TEST(FailStopTest, FailedFsyncOnTheRealFileSystem) {
+  testing::TempDir dir;
+  for (uint64_t n : {3, 10, 25}) {
+    const std::string path = dir.Sub("s" + std::to_string(n));
+    FaultInjectionFileSystem fs(io::PosixFileSystem(), n);
+    FaultRule rule;
+    rule.op = FaultOp::kSync;
+    rule.nth = n;
+    rule.path_suffix = ".seg";
+    fs.AddRule(rule);
+    Workload w(n);
+    {
+      auto store = engine::StoreImpl::Open(&fs, path, TestOptions());
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      Status failure;
+      for (int i = 0; i < kAppends && failure.ok(); ++i) {
+        auto r = w.AppendOne(store->get());
+        if (!r.ok()) failure = r.status();
+      }
+      ASSERT_TRUE(failure.IsIOError()) << failure.ToString();
+      EXPECT_TRUE(w.AppendOne(store->get()).status().IsReadOnly());
+      EXPECT_FALSE((*store)->Close().ok());
+    }
+    EXPECT_EQ(fs.retried_syncs(), 0u);
+    auto store = Store::Open(path, TestOptions());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    OracleReport report = CheckOracle(store->get(), w.attempts());
+    EXPECT_TRUE(report.ok()) << report.error;
+    EXPECT_TRUE(Workload(5).AppendOne(store->get()).ok());
+  }
+}
+
+}  // namespace
+}  // namespace cairn::reliability
