@@ -429,7 +429,20 @@ Status StoreImpl::FlushGroup() {
     // next group overwrites the same bytes, so it is not fatal. Any other
     // failure, and every failed fdatasync, is: the kernel may have dropped
     // the dirty pages, so retrying could report success over lost data.
-    if (!(write_failed && s.IsNoSpace())) Fail(s);
+    bool fatal = !(write_failed && s.IsNoSpace());
+    if (!fatal) {
+      // Part of the write may have landed. A shorter next group would
+      // leave stale whole records behind it, which recovery could read as
+      // the next positions (or find after the last append once a roll
+      // seals this segment): zero them, to be synced with the next group
+      // or before a roll. If even that fails, give up writing.
+      const std::string zeros(group_.bytes.size(), '\0');
+      fatal = !log_->WriteActive(group_.start_offset, zeros.data(),
+                                 zeros.size())
+                   .ok();
+      if (!fatal) dirty_ = true;
+    }
+    if (fatal) Fail(s);
     for (auto& member : group_.members) {
       member->result = s;
       Complete(std::move(member));
