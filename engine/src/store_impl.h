@@ -35,6 +35,7 @@
 
 #include "cairn/store.h"
 #include "engine/io/file_system.h"
+#include "engine/src/checkpoint_store.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
 #include "index/event_id_index.h"
@@ -43,6 +44,9 @@
 namespace cairn::engine {
 
 inline constexpr char kLockFileName[] = "LOCK";
+
+class Follower;
+class ConsumerGroup;
 
 class StoreImpl final : public Store {
  public:
@@ -68,6 +72,15 @@ class StoreImpl final : public Store {
   Result<std::optional<StreamRevision>> GetStreamRevision(
       std::string_view stream) override;
   Result<StoreStats> GetStats() override;
+  Result<std::unique_ptr<Subscription>> Subscribe(
+      const SubscriptionOptions& options,
+      std::shared_ptr<SubscriptionHandler> handler) override;
+  Status SaveCheckpoint(std::string_view name,
+                        GlobalPosition position) override;
+  Result<std::optional<GlobalPosition>> LoadCheckpoint(
+      std::string_view name) override;
+  Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
+      std::string_view group, const ConsumerGroupOptions& options) override;
   Status Sync() override;
   Status Close() override;
 
@@ -138,6 +151,36 @@ class StoreImpl final : public Store {
                   const segment::RecordHeader* header = nullptr) const;
   static Status ReadHeader(const Segment& segment, uint64_t offset,
                            segment::RecordHeader* header);
+  // Decodes the record if it passes the filter (stream/type prefixes);
+  // *matched is false for a record filtered out.
+  Status FilterAndDecode(const Segment& seg, uint64_t offset, uint64_t position,
+                         const segment::RecordHeader& header,
+                         const ReadAllOptions& filter, std::string* scratch,
+                         RecordedEventView* view, bool* matched) const;
+
+ public:
+  // --- for subscriptions and consumer groups (subscription.cc,
+  // consumer_group.cc) ---
+  // Visits events matching `filter` in [from, end) in order; stops after
+  // `max_matches` matches or `max_examined` records, or when the visitor
+  // returns false. Returns the next position to examine.
+  Result<uint64_t> ScanForward(
+      uint64_t from, uint64_t end, const ReadAllOptions& filter,
+      uint64_t max_matches, uint64_t max_examined,
+      const std::function<bool(const RecordedEventView&)>& visitor);
+  // The end of what subscriptions may deliver: the durable end (read-only
+  // openers first catch up with the writer).
+  Result<uint64_t> DurableEnd();
+  // Change notification for followers: read the sequence, check the
+  // condition, then wait for the sequence to move (or the timeout).
+  uint32_t ChangeSequence() const;
+  void WaitForChange(uint32_t seen, std::chrono::milliseconds timeout);
+  void WakeFollowers();
+  bool closed() const { return closed_flag_.load(std::memory_order_acquire); }
+  CheckpointStore& checkpoints() { return checkpoints_; }
+  const Options& options() const { return options_; }
+
+ private:
   std::optional<EventId> IdAt(uint64_t position) const;
 
   io::FileSystem* const fs_;
@@ -177,6 +220,34 @@ class StoreImpl final : public Store {
   std::atomic<bool> failed_{false};
 
   std::mutex refresh_mu_;  // read-only openers
+
+  CheckpointStore checkpoints_;
+  // Followers wait here when there is no watermark to wait on (a read-only
+  // open of a store without one).
+  std::mutex follow_mu_;
+  std::condition_variable follow_cv_;
+  std::atomic<uint32_t> follow_seq_{0};
+
+  // Live subscriptions and consumer groups, stopped by Close().
+  std::mutex followers_mu_;
+  std::vector<Follower*> followers_;
+
+ public:
+  void Register(Follower* follower);
+  void Unregister(Follower* follower);
+
+ private:
+  void StopFollowers();
+  std::mutex groups_mu_;
+  std::unordered_map<std::string, std::weak_ptr<ConsumerGroup>> groups_;
+};
+
+// Anything that follows the log on its own thread and must stop before the
+// store closes (subscriptions, consumer-group dispatchers).
+class Follower {
+ public:
+  virtual ~Follower() = default;
+  virtual void StopFollowing() = 0;
 };
 
 }  // namespace cairn::engine

@@ -33,7 +33,8 @@ StoreImpl::StoreImpl(io::FileSystem* fs, std::string dir,
     : fs_(fs),
       dir_(std::move(dir)),
       options_(options),
-      streams_(index::NewMemoryStreamIndex()) {}
+      streams_(index::NewMemoryStreamIndex()),
+      checkpoints_(fs, dir_) {}
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(io::FileSystem* fs,
                                                const std::string& path,

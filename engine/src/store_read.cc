@@ -128,90 +128,107 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
   return result;
 }
 
+Status StoreImpl::FilterAndDecode(const Segment& seg, uint64_t offset,
+                                  uint64_t position,
+                                  const segment::RecordHeader& header,
+                                  const ReadAllOptions& filter,
+                                  std::string* scratch, RecordedEventView* view,
+                                  bool* matched) const {
+  *matched = false;
+  if (!filter.stream_prefix.empty() || !filter.type_prefix.empty()) {
+    // Filter on the record key alone: no payload decompression for
+    // events that are skipped.
+    std::string_view name;
+    std::string_view type;
+    uint64_t revision = 0;
+    if (!segment::PeekEventKey(seg.data() + offset, header, &name, &type,
+                               &revision)) {
+      return Status::Corruption(seg.path, offset,
+                                "event record body is malformed");
+    }
+    if (!name.starts_with(filter.stream_prefix) ||
+        !type.starts_with(filter.type_prefix)) {
+      return Status::Ok();
+    }
+  }
+  Status s = DecodeAt(seg, offset, position, scratch, view, &header);
+  if (s.ok()) *matched = true;
+  return s;
+}
+
+Result<uint64_t> StoreImpl::ScanForward(
+    uint64_t from, uint64_t end, const ReadAllOptions& filter,
+    uint64_t max_matches, uint64_t max_examined,
+    const std::function<bool(const RecordedEventView&)>& visitor) {
+  if (from >= end || max_matches == 0) return from;
+  Snapshot snap;
+  size_t seg_index = 0;
+  uint64_t offset = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    snap.segments = log_->segments();
+    auto index = log_->SegmentIndexOf(from);
+    if (!index) {
+      return Status::Corruption(
+          dir_, 0, "position " + std::to_string(from) + " is not in the log");
+    }
+    seg_index = *index;
+    const Segment& seg = *snap.segments[seg_index];
+    offset = seg.offsets[from - seg.header.first_position];
+  }
+  std::string scratch;
+  uint64_t matched = 0;
+  uint64_t examined = 0;
+  uint64_t position = from;
+  while (position < end && examined < max_examined) {
+    if (seg_index + 1 < snap.segments.size() &&
+        position >= snap.segments[seg_index + 1]->header.first_position) {
+      ++seg_index;
+      offset = segment::kSegmentHeaderSize;
+    }
+    const Segment& seg = *snap.segments[seg_index];
+    segment::RecordHeader header;
+    Status s = ReadHeader(seg, offset, &header);
+    if (!s.ok()) return s;
+    RecordedEventView view;
+    bool match = false;
+    s = FilterAndDecode(seg, offset, position, header, filter, &scratch, &view,
+                        &match);
+    if (!s.ok()) return s;
+    offset += header.RecordSize();
+    ++position;
+    ++examined;
+    if (match) {
+      ++matched;
+      if (!visitor(view) || matched >= max_matches) break;
+    }
+  }
+  return position;
+}
+
 Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
     const ReadAllOptions& options,
     const std::function<bool(const RecordedEventView&)>& visitor) {
   if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
   Status s = Refresh();
   if (!s.ok()) return s;
-  const bool forward = options.direction == Direction::kForward;
-  const std::string& stream_prefix = options.stream_prefix;
-  const std::string& type_prefix = options.type_prefix;
-  const bool filtered = !stream_prefix.empty() || !type_prefix.empty();
-  std::string scratch;
-  uint64_t matched = 0;
-
-  // Visits the record at (segment, offset); sets *stop to end the read.
-  auto visit = [&](const Segment& seg, uint64_t offset, uint64_t position,
-                   const segment::RecordHeader* known, bool* stop) -> Status {
-    segment::RecordHeader header;
-    if (known == nullptr) {
-      Status h = ReadHeader(seg, offset, &header);
-      if (!h.ok()) return h;
-      known = &header;
-    }
-    if (filtered) {
-      std::string_view name;
-      std::string_view type;
-      uint64_t revision = 0;
-      if (!segment::PeekEventKey(seg.data() + offset, *known, &name, &type,
-                                 &revision)) {
-        return Status::Corruption(seg.path, offset,
-                                  "event record body is malformed");
-      }
-      if (!name.starts_with(stream_prefix) || !type.starts_with(type_prefix)) {
-        return Status::Ok();
-      }
-    }
-    RecordedEventView view;
-    Status d = DecodeAt(seg, offset, position, &scratch, &view, known);
-    if (!d.ok()) return d;
-    ++matched;
-    if (!visitor(view) || matched >= options.max_count) *stop = true;
-    return Status::Ok();
-  };
-
   if (options.max_count == 0) {
     return std::optional<GlobalPosition>(
         options.from.value_or(GlobalPosition(0)));
   }
 
-  if (forward) {
-    Snapshot snap;
+  if (options.direction == Direction::kForward) {
+    uint64_t end = visible_next_.load(std::memory_order_acquire);
     uint64_t start = options.from ? options.from->value() : 0;
-    size_t seg_index = 0;
-    uint64_t offset = 0;
-    {
-      std::shared_lock<std::shared_mutex> lock(state_mu_);
-      snap.end = visible_next_.load(std::memory_order_acquire);
-      if (start >= snap.end) return std::optional<GlobalPosition>();
-      snap.segments = log_->segments();
-      seg_index = *log_->SegmentIndexOf(start);
-      const Segment& seg = *snap.segments[seg_index];
-      offset = seg.offsets[start - seg.header.first_position];
-    }
-    uint64_t position = start;
-    while (position < snap.end) {
-      if (seg_index + 1 < snap.segments.size() &&
-          position >= snap.segments[seg_index + 1]->header.first_position) {
-        ++seg_index;
-        offset = segment::kSegmentHeaderSize;
-      }
-      const Segment& seg = *snap.segments[seg_index];
-      segment::RecordHeader header;
-      s = ReadHeader(seg, offset, &header);
-      if (!s.ok()) return s;
-      bool stop = false;
-      s = visit(seg, offset, position, &header, &stop);
-      if (!s.ok()) return s;
-      offset += header.RecordSize();
-      ++position;
-      if (stop) break;
-    }
-    if (position >= snap.end) return std::optional<GlobalPosition>();
-    return std::optional<GlobalPosition>(GlobalPosition(position));
+    auto next = ScanForward(start, end, options, options.max_count,
+                            std::numeric_limits<uint64_t>::max(), visitor);
+    if (!next.ok()) return next.status();
+    if (*next >= end) return std::optional<GlobalPosition>();
+    return std::optional<GlobalPosition>(GlobalPosition(*next));
   }
 
+  std::string scratch;
+  uint64_t matched = 0;
   // Backward: locations come from the position offsets, a chunk at a time.
   uint64_t end = visible_next_.load(std::memory_order_acquire);
   if (end == 0) return std::optional<GlobalPosition>();
@@ -237,9 +254,19 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
       }
     }
     for (const Item& item : items) {
-      bool stop = false;
-      s = visit(*item.segment, item.offset, position, nullptr, &stop);
+      segment::RecordHeader header;
+      s = ReadHeader(*item.segment, item.offset, &header);
       if (!s.ok()) return s;
+      RecordedEventView view;
+      bool match = false;
+      s = FilterAndDecode(*item.segment, item.offset, position, header, options,
+                          &scratch, &view, &match);
+      if (!s.ok()) return s;
+      bool stop = false;
+      if (match) {
+        ++matched;
+        stop = !visitor(view) || matched >= options.max_count;
+      }
       if (position == 0) return std::optional<GlobalPosition>();
       --position;
       if (stop) return std::optional<GlobalPosition>(GlobalPosition(position));

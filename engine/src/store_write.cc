@@ -437,9 +437,9 @@ Status StoreImpl::FlushGroup() {
       // seals this segment): zero them, to be synced with the next group
       // or before a roll. If even that fails, give up writing.
       const std::string zeros(group_.bytes.size(), '\0');
-      fatal = !log_->WriteActive(group_.start_offset, zeros.data(),
-                                 zeros.size())
-                   .ok();
+      fatal =
+          !log_->WriteActive(group_.start_offset, zeros.data(), zeros.size())
+               .ok();
       if (!fatal) dirty_ = true;
     }
     if (fatal) Fail(s);
@@ -523,6 +523,7 @@ Status StoreImpl::RollSegment() {
 }
 
 Status StoreImpl::Close() {
+  StopFollowers();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (closed_) return Status::Ok();

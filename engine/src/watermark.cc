@@ -1,6 +1,12 @@
 // Copyright (c) Cairn authors.
 #include "engine/src/watermark.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <climits>
 #include <cstring>
 
 namespace cairn::engine {
@@ -11,6 +17,15 @@ constexpr size_t kVersionOffset = 8;
 constexpr size_t kStoreIdOffset = 16;
 constexpr size_t kDurableOffset = 24;
 constexpr size_t kVisibleOffset = 32;
+constexpr size_t kSequenceOffset = 40;
+
+// A futex shared between processes (no FUTEX_PRIVATE_FLAG): the word lives
+// in a MAP_SHARED mapping of the watermark file.
+long Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
+           const struct timespec* timeout) {
+  return syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word), op, value,
+                 timeout, nullptr, 0);
+}
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free,
               "the watermark relies on lock-free 8-byte atomics shared "
@@ -100,9 +115,32 @@ uint64_t Watermark::store_id() const {
   return Field(kStoreIdOffset)->load(std::memory_order_relaxed);
 }
 
+std::atomic<uint32_t>* Watermark::SequenceWord() const {
+  return reinterpret_cast<std::atomic<uint32_t>*>(base_ + kSequenceOffset);
+}
+
 void Watermark::Publish(uint64_t durable_next, uint64_t visible_next) {
   Field(kDurableOffset)->store(durable_next, std::memory_order_release);
   Field(kVisibleOffset)->store(visible_next, std::memory_order_release);
+  SequenceWord()->fetch_add(1, std::memory_order_release);
+  WakeAll();
+}
+
+uint32_t Watermark::sequence() const {
+  return SequenceWord()->load(std::memory_order_acquire);
+}
+
+void Watermark::Wait(uint32_t seen, std::chrono::milliseconds timeout) const {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  ts.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1000000);
+  // Returns at once if the word already moved on (EAGAIN), on a wake, or
+  // after the timeout; all are fine for a caller that re-checks.
+  (void)Futex(SequenceWord(), FUTEX_WAIT, seen, &ts);
+}
+
+void Watermark::WakeAll() const {
+  (void)Futex(SequenceWord(), FUTEX_WAKE, INT_MAX, nullptr);
 }
 
 }  // namespace cairn::engine

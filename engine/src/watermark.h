@@ -10,6 +10,7 @@
 #define CAIRN_ENGINE_SRC_WATERMARK_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,9 +40,19 @@ class Watermark {
   void Publish(uint64_t durable_next, uint64_t visible_next);
   uint64_t store_id() const;
 
+  // Change notification for followers, in this process or others: every
+  // Publish bumps a 32-bit sequence and wakes futex waiters on it.
+  uint32_t sequence() const;
+  // Waits until the sequence differs from `seen` or `timeout` passes
+  // (spurious returns are possible; callers re-check their condition).
+  void Wait(uint32_t seen, std::chrono::milliseconds timeout) const;
+  // Wakes every waiter (e.g. to let a subscription notice Stop()).
+  void WakeAll() const;
+
  private:
   Watermark() = default;
   std::atomic<uint64_t>* Field(size_t offset) const;
+  std::atomic<uint32_t>* SequenceWord() const;
 
   std::unique_ptr<io::File> file_;
   std::unique_ptr<io::SharedRegion> shared_;  // writer

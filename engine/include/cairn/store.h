@@ -20,6 +20,7 @@
 #include "cairn/options.h"
 #include "cairn/result.h"
 #include "cairn/status.h"
+#include "cairn/subscription.h"
 #include "cairn/types.h"
 
 namespace cairn {
@@ -149,6 +150,28 @@ class Store {
       std::string_view stream) = 0;
 
   virtual Result<StoreStats> GetStats() = 0;
+
+  // Starts a subscription (see subscription.h). Works on read-only stores
+  // too, following the writer's durable events across processes.
+  virtual Result<std::unique_ptr<Subscription>> Subscribe(
+      const SubscriptionOptions& options,
+      std::shared_ptr<SubscriptionHandler> handler) = 0;
+
+  // Durable named checkpoints: a subscription's resume position, saved
+  // crash-safely in the store directory (written to a temporary file,
+  // fsynced, renamed, directory fsynced). Names: 1..200 bytes of
+  // [A-Za-z0-9._-]. Load returns nullopt for an unknown name.
+  virtual Status SaveCheckpoint(std::string_view name,
+                                GlobalPosition position) = 0;
+  virtual Result<std::optional<GlobalPosition>> LoadCheckpoint(
+      std::string_view name) = 0;
+
+  // Joins (creating if needed) the consumer group `group` of this store.
+  // The group resumes from its durable checkpoint "group-<name>", which
+  // only advances past events every member acknowledged: after a crash,
+  // events after it are delivered again (at-least-once).
+  virtual Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
+      std::string_view group, const ConsumerGroupOptions& options) = 0;
 
   // Makes every acknowledged append durable now (useful with kInterval and
   // kNone; a no-op cost with kGroupCommit).

@@ -1,0 +1,113 @@
+// Copyright (c) Cairn authors. Public API.
+//
+// Subscriptions: follow the global log ($all) or one stream, catching up
+// from history and then staying live, delivering each event once, in
+// order, and only after it is durable. And consumer groups: members that
+// share one subscription, partitioned by stream.
+#ifndef CAIRN_SUBSCRIPTION_H_
+#define CAIRN_SUBSCRIPTION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/event.h"
+#include "cairn/result.h"
+#include "cairn/status.h"
+#include "cairn/types.h"
+
+namespace cairn {
+
+struct SubscriptionOptions {
+  // Follow one stream (from `from_revision`) instead of $all.
+  std::optional<std::string> stream;
+  StreamRevision from_revision;
+
+  // $all only: where to start. nullopt = the start of the log. The first
+  // event delivered is the first matching one at or after this position.
+  std::optional<GlobalPosition> from_position;
+  // $all only: start at the end of the log (only new events).
+  bool from_end = false;
+
+  // $all only: deliver only events whose stream / type starts with these.
+  std::string stream_prefix;
+  std::string type_prefix;
+
+  // At most this many events are decoded per batch, and the subscription
+  // counts as live while it is within this many events of the durable end
+  // (beyond that it reports OnFellBehind and catches up from the segments).
+  // Memory per subscription is bounded by one batch.
+  uint32_t batch_size = 1024;
+
+  // Filtered subscriptions report OnCheckpoint after this many events were
+  // examined without a match, so a consumer can persist progress through
+  // long stretches of unrelated events. 0 disables.
+  uint32_t checkpoint_interval = 4096;
+};
+
+// Receives a subscription's events, on the subscription's own thread, one
+// call at a time. A slow handler slows only its own subscription: writers
+// and other subscriptions never wait for it.
+class SubscriptionHandler {
+ public:
+  virtual ~SubscriptionHandler() = default;
+  // The view is valid during the call only.
+  virtual void OnEvent(const RecordedEventView& event) = 0;
+  // The subscription has delivered everything durable so far and is live;
+  // `position` is where it continues.
+  virtual void OnCaughtUp(GlobalPosition /*position*/) {}
+  // The subscription fell more than a batch behind the durable end.
+  virtual void OnFellBehind(GlobalPosition /*position*/) {}
+  // Every event before `position` was examined (filtered subscriptions;
+  // see checkpoint_interval). Safe to persist as a resume point.
+  virtual void OnCheckpoint(GlobalPosition /*position*/) {}
+  // Called once, last: after Stop() (OK) or on an error (e.g. Corruption).
+  virtual void OnStopped(const Status& /*status*/) {}
+};
+
+class Subscription {
+ public:
+  virtual ~Subscription() = default;  // stops and joins
+  // Stops delivery; returns after the handler's last call (OnStopped).
+  // Must not be called from the handler itself.
+  virtual void Stop() = 0;
+  // The position after the last event examined ($all) — a resume point.
+  virtual GlobalPosition position() const = 0;
+};
+
+struct ConsumerGroupOptions {
+  // Where a new group starts (a group with a saved checkpoint resumes
+  // from it instead).
+  bool from_end = false;
+  std::string stream_prefix;
+  std::string type_prefix;
+  // Events handed to a member and not yet acknowledged, per member. A slow
+  // member makes the group wait, never the writers.
+  uint32_t max_in_flight = 1024;
+  // The group's checkpoint is saved (durably) at most this often.
+  std::chrono::milliseconds checkpoint_every{200};
+};
+
+// One member of a consumer group. Each stream's events go to one member at
+// a time, in order; when members join or leave, streams move between
+// members only once their delivered events have been acknowledged (or,
+// for a member that left, are handed again to the new owner first).
+class GroupMember {
+ public:
+  virtual ~GroupMember() = default;  // leaves the group
+  // Waits up to `timeout` for events assigned to this member; returns at
+  // most `max_events` (empty on timeout).
+  virtual Result<std::vector<RecordedEvent>> Receive(
+      size_t max_events, std::chrono::milliseconds timeout) = 0;
+  // Acknowledges an event received by this member (by its position).
+  virtual Status Ack(GlobalPosition position) = 0;
+  // Leaves the group: unacknowledged events go to the remaining members.
+  virtual void Leave() = 0;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_SUBSCRIPTION_H_

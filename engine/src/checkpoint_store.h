@@ -1,0 +1,41 @@
+// Copyright (c) Cairn authors.
+//
+// Durable named checkpoints (subscription resume positions), one small file
+// each under DIR/checkpoints/, replaced crash-safely: write a temporary
+// file, fdatasync it, rename it over the old one, fsync the directory. A
+// crash leaves either the old or the new checkpoint, never a mix. Format:
+// docs/format.md.
+#ifndef CAIRN_ENGINE_SRC_CHECKPOINT_STORE_H_
+#define CAIRN_ENGINE_SRC_CHECKPOINT_STORE_H_
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cairn/result.h"
+#include "engine/io/file_system.h"
+
+namespace cairn::engine {
+
+inline constexpr char kCheckpointDirName[] = "checkpoints";
+
+class CheckpointStore {
+ public:
+  CheckpointStore(io::FileSystem* fs, std::string store_dir);
+
+  static Status ValidateName(std::string_view name);
+  Status Save(std::string_view name, uint64_t position);
+  Result<std::optional<uint64_t>> Load(std::string_view name);
+
+ private:
+  io::FileSystem* const fs_;
+  const std::string store_dir_;
+  const std::string dir_;
+  std::mutex mu_;  // one save at a time: they share temp-file names
+};
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_CHECKPOINT_STORE_H_

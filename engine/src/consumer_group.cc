@@ -1,0 +1,301 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/consumer_group.h"
+
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+namespace cairn::engine {
+namespace {
+
+constexpr std::chrono::milliseconds kIdleRecheck{100};
+
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+class GroupMemberImpl final : public GroupMember {
+ public:
+  GroupMemberImpl(std::shared_ptr<ConsumerGroup> group, uint64_t id)
+      : group_(std::move(group)), id_(id) {}
+  ~GroupMemberImpl() override { Leave(); }
+
+  Result<std::vector<RecordedEvent>> Receive(
+      size_t max_events, std::chrono::milliseconds timeout) override {
+    if (group_ == nullptr) return Status::InvalidArgument("left the group");
+    return group_->Receive(id_, max_events, timeout);
+  }
+  Status Ack(GlobalPosition position) override {
+    if (group_ == nullptr) return Status::InvalidArgument("left the group");
+    return group_->Ack(id_, position);
+  }
+  void Leave() override {
+    if (group_ == nullptr) return;
+    group_->Leave(id_);
+    group_.reset();  // the last member out stops the group
+  }
+
+ private:
+  std::shared_ptr<ConsumerGroup> group_;
+  const uint64_t id_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
+    StoreImpl* store, std::string name, const ConsumerGroupOptions& options) {
+  auto saved = store->LoadCheckpoint(CheckpointName(name));
+  if (!saved.ok()) return saved.status();
+  uint64_t start = 0;
+  if (saved->has_value()) {
+    start = (*saved)->value();
+  } else if (options.from_end) {
+    auto end = store->DurableEnd();
+    if (!end.ok()) return end.status();
+    start = *end;
+  }
+  return std::shared_ptr<ConsumerGroup>(
+      new ConsumerGroup(store, std::move(name), options, start));
+}
+
+ConsumerGroup::ConsumerGroup(StoreImpl* store, std::string name,
+                             const ConsumerGroupOptions& options,
+                             uint64_t start)
+    : store_(store),
+      name_(std::move(name)),
+      options_(options),
+      read_position_(start),
+      saved_checkpoint_(start),
+      last_save_(std::chrono::steady_clock::now()) {
+  store_->Register(this);
+  dispatcher_ = std::thread([this] { Dispatch(); });
+}
+
+ConsumerGroup::~ConsumerGroup() {
+  Shutdown();
+  store_->Unregister(this);
+  MaybeSaveCheckpoint(/*force=*/true);
+}
+
+void ConsumerGroup::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  stop_.store(true);
+  dispatch_cv_.notify_all();
+  members_cv_.notify_all();
+  store_->WakeFollowers();
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+void ConsumerGroup::StopFollowing() { Shutdown(); }
+
+Result<std::unique_ptr<GroupMember>> ConsumerGroup::Join(
+    const std::shared_ptr<ConsumerGroup>& self) {
+  uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status::Closed("the store is closed");
+    id = next_member_id_++;
+    members_[id];
+  }
+  dispatch_cv_.notify_all();
+  return std::unique_ptr<GroupMember>(
+      std::make_unique<GroupMemberImpl>(self, id));
+}
+
+uint64_t ConsumerGroup::PickOwner(const std::string& stream) const {
+  // Rendezvous hashing: when a member joins, only the streams it wins move
+  // (once drained); when one leaves, only its streams do.
+  const uint64_t h = std::hash<std::string>{}(stream);
+  uint64_t best = 0;
+  uint64_t best_score = 0;
+  for (const auto& [id, member] : members_) {
+    uint64_t score = Mix(h ^ Mix(id));
+    if (best == 0 || score > best_score) {
+      best = id;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+void ConsumerGroup::Assign(RecordedEvent event) {
+  uint64_t& count = outstanding_[event.stream];
+  uint64_t owner = 0;
+  if (count > 0) {
+    owner = owner_[event.stream];  // sticky while anything is outstanding
+  } else {
+    owner = PickOwner(event.stream);
+    owner_[event.stream] = owner;
+  }
+  ++count;
+  pending_.insert(event.position.value());
+  members_[owner].queue.push_back(std::move(event));
+}
+
+void ConsumerGroup::Dispatch() {
+  ReadAllOptions filter;
+  filter.stream_prefix = options_.stream_prefix;
+  filter.type_prefix = options_.type_prefix;
+  const uint64_t per_member = std::max<uint32_t>(options_.max_in_flight, 1);
+  std::vector<RecordedEvent> batch;
+  for (;;) {
+    uint64_t from = 0;
+    uint64_t room = 0;
+    uint64_t epoch = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      dispatch_cv_.wait_for(lock, kIdleRecheck, [&] {
+        return stopping_ || (!members_.empty() &&
+                             pending_.size() < per_member * members_.size());
+      });
+      if (stopping_) return;
+      if (members_.empty() || pending_.size() >= per_member * members_.size()) {
+        continue;
+      }
+      from = read_position_;
+      epoch = epoch_;
+      room = per_member * members_.size() - pending_.size();
+    }
+    MaybeSaveCheckpoint(/*force=*/false);
+    const uint32_t seen = store_->ChangeSequence();
+    auto end = store_->DurableEnd();
+    if (!end.ok()) return;  // the store closed
+    if (from >= *end) {
+      store_->WaitForChange(seen, kIdleRecheck);
+      continue;
+    }
+    batch.clear();
+    auto next = store_->ScanForward(
+        from, *end, filter, room, room * 16, [&](const RecordedEventView& e) {
+          batch.push_back(e.ToOwned());
+          return !stop_.load(std::memory_order_relaxed);
+        });
+    if (!next.ok()) return;  // corruption: members see no more events
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (epoch != epoch_) continue;  // rewound meanwhile: read again
+      uint64_t resume = *next;
+      for (RecordedEvent& e : batch) {
+        if (members_.empty()) {
+          // Everyone left meanwhile: re-read from here when someone joins.
+          resume = e.position.value();
+          break;
+        }
+        Assign(std::move(e));
+      }
+      read_position_ = resume;
+    }
+    members_cv_.notify_all();
+  }
+}
+
+Result<std::vector<RecordedEvent>> ConsumerGroup::Receive(
+    uint64_t member, size_t max, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto has_work = [&] {
+    auto it = members_.find(member);
+    return stopping_ || it == members_.end() || !it->second.queue.empty();
+  };
+  members_cv_.wait_for(lock, timeout, has_work);
+  if (stopping_) return Status::Closed("the consumer group stopped");
+  auto it = members_.find(member);
+  if (it == members_.end()) return Status::InvalidArgument("not a member");
+  std::vector<RecordedEvent> out;
+  Member& m = it->second;
+  while (!m.queue.empty() && out.size() < max) {
+    RecordedEvent e = std::move(m.queue.front());
+    m.queue.pop_front();
+    out.push_back(e);
+    m.in_flight.emplace(e.position.value(), std::move(e));
+  }
+  return out;
+}
+
+Status ConsumerGroup::Ack(uint64_t member, GlobalPosition position) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = members_.find(member);
+    if (it == members_.end()) return Status::InvalidArgument("not a member");
+    auto flight = it->second.in_flight.find(position.value());
+    if (flight == it->second.in_flight.end()) {
+      return Status::InvalidArgument(
+          "position " + std::to_string(position.value()) +
+          " was not received by this member, or was acknowledged already");
+    }
+    const std::string stream = flight->second.stream;
+    it->second.in_flight.erase(flight);
+    pending_.erase(position.value());
+    if (--outstanding_[stream] == 0) {
+      outstanding_.erase(stream);
+      owner_.erase(stream);
+    }
+  }
+  dispatch_cv_.notify_all();
+  MaybeSaveCheckpoint(/*force=*/false);
+  return Status::Ok();
+}
+
+void ConsumerGroup::Leave(uint64_t member) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = members_.find(member);
+    if (it == members_.end()) return;
+    std::vector<RecordedEvent> orphans;
+    for (auto& [position, e] : it->second.in_flight) {
+      orphans.push_back(std::move(e));
+    }
+    for (RecordedEvent& e : it->second.queue) orphans.push_back(std::move(e));
+    members_.erase(it);
+    std::sort(orphans.begin(), orphans.end(),
+              [](const RecordedEvent& a, const RecordedEvent& b) {
+                return a.position < b.position;
+              });
+    if (members_.empty()) {
+      // Nobody to hand them to: forget them and re-read from the lowest
+      // outstanding position when a member joins.
+      if (!pending_.empty()) read_position_ = *pending_.begin();
+      ++epoch_;
+      pending_.clear();
+      owner_.clear();
+      outstanding_.clear();
+    } else {
+      // The leaving member owned these streams exclusively, so the new
+      // owners hold nothing of them yet: appending keeps stream order.
+      for (RecordedEvent& e : orphans) {
+        uint64_t& owner = owner_[e.stream];
+        if (owner == member) owner = PickOwner(e.stream);
+        members_[owner].queue.push_back(std::move(e));
+      }
+    }
+  }
+  members_cv_.notify_all();
+  dispatch_cv_.notify_all();
+}
+
+void ConsumerGroup::MaybeSaveCheckpoint(bool force) {
+  uint64_t checkpoint = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    checkpoint = pending_.empty() ? read_position_ : *pending_.begin();
+  }
+  std::lock_guard<std::mutex> lock(save_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (checkpoint <= saved_checkpoint_) return;
+  if (!force && now - last_save_ < options_.checkpoint_every) return;
+  // A read-only store can not save; the group then restarts from its
+  // last saved checkpoint, which at-least-once delivery allows.
+  if (store_->SaveCheckpoint(CheckpointName(name_), GlobalPosition(checkpoint))
+          .ok()) {
+    saved_checkpoint_ = checkpoint;
+  }
+  last_save_ = now;
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,131 @@
+// Copyright (c) Cairn authors.
+//
+// The Store's side of following the log: subscriptions, checkpoints,
+// consumer groups, and the change notification they wait on.
+#include <algorithm>
+
+#include "engine/src/consumer_group.h"
+#include "engine/src/store_impl.h"
+#include "engine/src/subscription.h"
+#include "engine/src/validation.h"
+
+namespace cairn::engine {
+
+Result<uint64_t> StoreImpl::DurableEnd() {
+  if (closed()) return Status::Closed("the store is closed");
+  Status s = Refresh();
+  if (!s.ok()) return s;
+  return durable_next_.load(std::memory_order_acquire);
+}
+
+uint32_t StoreImpl::ChangeSequence() const {
+  return watermark_ ? watermark_->sequence()
+                    : follow_seq_.load(std::memory_order_acquire);
+}
+
+void StoreImpl::WaitForChange(uint32_t seen,
+                              std::chrono::milliseconds timeout) {
+  if (watermark_) {
+    watermark_->Wait(seen, timeout);
+    return;
+  }
+  std::unique_lock<std::mutex> lock(follow_mu_);
+  follow_cv_.wait_for(lock, timeout,
+                      [&] { return follow_seq_.load() != seen; });
+}
+
+void StoreImpl::WakeFollowers() {
+  if (watermark_) watermark_->WakeAll();
+  {
+    std::lock_guard<std::mutex> lock(follow_mu_);
+    follow_seq_.fetch_add(1);
+  }
+  follow_cv_.notify_all();
+}
+
+void StoreImpl::Register(Follower* follower) {
+  std::lock_guard<std::mutex> lock(followers_mu_);
+  followers_.push_back(follower);
+}
+
+void StoreImpl::Unregister(Follower* follower) {
+  std::lock_guard<std::mutex> lock(followers_mu_);
+  followers_.erase(std::remove(followers_.begin(), followers_.end(), follower),
+                   followers_.end());
+}
+
+void StoreImpl::StopFollowers() {
+  std::lock_guard<std::mutex> lock(followers_mu_);
+  for (Follower* f : followers_) f->StopFollowing();
+}
+
+Result<std::unique_ptr<Subscription>> StoreImpl::Subscribe(
+    const SubscriptionOptions& options,
+    std::shared_ptr<SubscriptionHandler> handler) {
+  if (closed()) return Status::Closed("the store is closed");
+  if (handler == nullptr) {
+    return Status::InvalidArgument("a subscription needs a handler");
+  }
+  uint64_t start = 0;
+  if (options.stream) {
+    if (options.stream->empty()) {
+      return Status::InvalidArgument("stream name must not be empty");
+    }
+    if (options.from_position || options.from_end ||
+        !options.stream_prefix.empty() || !options.type_prefix.empty()) {
+      return Status::InvalidArgument(
+          "a stream subscription takes from_revision only; positions and "
+          "filters are for $all");
+    }
+  } else {
+    auto end = DurableEnd();
+    if (!end.ok()) return end.status();
+    if (options.from_end) {
+      start = *end;
+    } else if (options.from_position) {
+      // A position beyond the end waits there for the log to reach it.
+      start = options.from_position->value();
+    }
+  }
+  return std::unique_ptr<Subscription>(std::make_unique<SubscriptionImpl>(
+      this, options, std::move(handler), start));
+}
+
+Status StoreImpl::SaveCheckpoint(std::string_view name,
+                                 GlobalPosition position) {
+  Status gate = WriteGate();
+  if (!gate.ok()) return gate;
+  if (closed()) return Status::Closed("the store is closed");
+  return checkpoints_.Save(name, position.value());
+}
+
+Result<std::optional<GlobalPosition>> StoreImpl::LoadCheckpoint(
+    std::string_view name) {
+  if (closed()) return Status::Closed("the store is closed");
+  auto loaded = checkpoints_.Load(name);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) return std::optional<GlobalPosition>();
+  return std::optional<GlobalPosition>(GlobalPosition(**loaded));
+}
+
+Result<std::unique_ptr<GroupMember>> StoreImpl::JoinConsumerGroup(
+    std::string_view group, const ConsumerGroupOptions& options) {
+  if (closed()) return Status::Closed("the store is closed");
+  Status s = CheckpointStore::ValidateName(group);
+  if (!s.ok()) return s;
+  std::shared_ptr<ConsumerGroup> state;
+  {
+    std::lock_guard<std::mutex> lock(groups_mu_);
+    auto it = groups_.find(std::string(group));
+    if (it != groups_.end()) state = it->second.lock();
+    if (state == nullptr) {
+      auto created = ConsumerGroup::Create(this, std::string(group), options);
+      if (!created.ok()) return created.status();
+      state = std::move(created.value());
+      groups_[std::string(group)] = state;
+    }
+  }
+  return state->Join(state);
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,162 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/subscription.h"
+
+#include <limits>
+#include <optional>
+
+namespace cairn::engine {
+namespace {
+
+// How long a caught-up subscription sleeps between checks when no wake-up
+// comes (a writer in another process that died, say). Wake-ups normally
+// come at once through the watermark futex.
+constexpr std::chrono::milliseconds kIdleRecheck{200};
+
+}  // namespace
+
+SubscriptionImpl::SubscriptionImpl(StoreImpl* store,
+                                   const SubscriptionOptions& options,
+                                   std::shared_ptr<SubscriptionHandler> handler,
+                                   uint64_t start_position)
+    : store_(store),
+      options_(options),
+      handler_(std::move(handler)),
+      position_(start_position) {
+  store_->Register(this);
+  thread_ = std::thread([this] { Run(); });
+}
+
+SubscriptionImpl::~SubscriptionImpl() {
+  Stop();
+  store_->Unregister(this);
+}
+
+void SubscriptionImpl::Stop() {
+  stop_.store(true, std::memory_order_release);
+  store_->WakeFollowers();
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+    thread_.join();
+  }
+}
+
+void SubscriptionImpl::Run() {
+  Status s = options_.stream ? RunStream() : RunAll();
+  handler_->OnStopped(s);
+}
+
+Status SubscriptionImpl::RunAll() {
+  ReadAllOptions filter;
+  filter.stream_prefix = options_.stream_prefix;
+  filter.type_prefix = options_.type_prefix;
+  const bool filtered =
+      !filter.stream_prefix.empty() || !filter.type_prefix.empty();
+  const uint64_t batch = std::max<uint32_t>(options_.batch_size, 1);
+  bool live = false;
+  // Length of the run of unmatched events just before position_.
+  uint64_t unmatched_run = 0;
+  uint64_t last_checkpoint = position_.load();
+  // A filtered subscription examines at most a checkpoint interval per
+  // scan, so progress is reported even when nothing matches for long.
+  const uint64_t max_examined =
+      filtered && options_.checkpoint_interval > 0
+          ? std::max<uint64_t>(options_.checkpoint_interval, batch)
+          : batch * 16;
+  while (!stop_.load(std::memory_order_acquire)) {
+    // Read the change sequence before the end, so a publish in between
+    // makes the wait below return at once.
+    const uint32_t seen = store_->ChangeSequence();
+    auto end = store_->DurableEnd();
+    if (!end.ok()) return end.status();
+    uint64_t pos = position_.load(std::memory_order_relaxed);
+    if (pos < *end) {
+      if (live && *end - pos > batch) {
+        live = false;
+        handler_->OnFellBehind(GlobalPosition(pos));
+      }
+      std::optional<uint64_t> last_match;
+      auto next =
+          store_->ScanForward(pos, *end, filter, batch, max_examined,
+                              [&](const RecordedEventView& event) {
+                                last_match = event.position.value();
+                                handler_->OnEvent(event);
+                                // Advance per event, so position() is exact if
+                                // Stop() lands in the middle of a batch.
+                                position_.store(event.position.value() + 1,
+                                                std::memory_order_release);
+                                return !stop_.load(std::memory_order_acquire);
+                              });
+      if (!next.ok()) return next.status();
+      if (stop_.load(std::memory_order_acquire)) break;
+      unmatched_run = last_match ? *next - (*last_match + 1)
+                                 : unmatched_run + (*next - pos);
+      position_.store(*next, std::memory_order_release);
+      if (filtered && options_.checkpoint_interval > 0 &&
+          unmatched_run >= options_.checkpoint_interval &&
+          *next > last_checkpoint) {
+        handler_->OnCheckpoint(GlobalPosition(*next));
+        last_checkpoint = *next;
+        unmatched_run = 0;
+      }
+      continue;
+    }
+    if (!live) {
+      live = true;
+      if (filtered && pos > last_checkpoint) {
+        handler_->OnCheckpoint(GlobalPosition(pos));
+        last_checkpoint = pos;
+      }
+      handler_->OnCaughtUp(GlobalPosition(pos));
+    }
+    store_->WaitForChange(seen, kIdleRecheck);
+  }
+  return Status::Ok();
+}
+
+Status SubscriptionImpl::RunStream() {
+  const std::string& stream = *options_.stream;
+  uint64_t next_revision = options_.from_revision.value();
+  bool live = false;
+  ReadStreamOptions read;
+  read.max_count = std::max<uint32_t>(options_.batch_size, 1);
+  while (!stop_.load(std::memory_order_acquire)) {
+    const uint32_t seen = store_->ChangeSequence();
+    auto end = store_->DurableEnd();
+    if (!end.ok()) return end.status();
+    read.from = StreamRevision(next_revision);
+    auto events = store_->ReadStream(stream, read);
+    size_t delivered = 0;
+    if (events.ok()) {
+      for (const RecordedEvent& e : events->events) {
+        // Only durable events (in kInterval mode the index runs ahead).
+        if (e.position.value() >= *end) break;
+        RecordedEventView view;
+        view.stream = e.stream;
+        view.revision = e.revision;
+        view.position = e.position;
+        view.id = e.id;
+        view.type = e.type;
+        view.data = e.data;
+        view.metadata = e.metadata;
+        view.content_type = e.content_type;
+        view.created_us = e.created_us;
+        handler_->OnEvent(view);
+        position_.store(e.position.value() + 1, std::memory_order_release);
+        ++next_revision;
+        ++delivered;
+        if (stop_.load(std::memory_order_acquire)) return Status::Ok();
+      }
+    } else if (!events.status().IsNotFound()) {
+      return events.status();
+    }
+    if (delivered > 0) continue;
+    if (!live) {
+      live = true;
+      handler_->OnCaughtUp(GlobalPosition(position_.load()));
+    }
+    store_->WaitForChange(seen, kIdleRecheck);
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,191 @@
+// Copyright (c) Cairn authors.
+//
+// Consumer groups: per-stream order across members, nothing lost, members
+// joining and leaving (rebalancing), and resuming from the group's durable
+// checkpoint.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include "cairn/cairn.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+using testing::Event;
+
+// Checks that each stream's events are acknowledged in revision order,
+// each once, and counts them.
+class OrderChecker {
+ public:
+  void Acked(const RecordedEvent& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t& next = next_[e.stream];
+    EXPECT_EQ(e.revision.value(), next) << e.stream << " out of order";
+    next = e.revision.value() + 1;
+    ++acked_;
+  }
+  uint64_t acked() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return acked_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, uint64_t> next_;
+  uint64_t acked_ = 0;
+};
+
+void Fill(Store& store, int events, int streams, std::mt19937& rng) {
+  for (int i = 0; i < events; ++i) {
+    ASSERT_TRUE(store
+                    .Append("s-" + std::to_string(rng() % streams),
+                            ExpectedVersion::Any(), {Event("E")})
+                    .ok());
+  }
+}
+
+// Receives and acknowledges until `stop` or the checker saw `total`.
+void Consume(GroupMember& member, OrderChecker& checker, uint64_t total,
+             std::atomic<bool>& stop) {
+  while (!stop && checker.acked() < total) {
+    auto got = member.Receive(64, std::chrono::milliseconds(20));
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    for (const RecordedEvent& e : *got) {
+      checker.Acked(e);
+      ASSERT_TRUE(member.Ack(e.position).ok());
+    }
+  }
+}
+
+TEST(ConsumerGroupTest, MembersSharePartitionedByStreamInOrder) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+  ASSERT_TRUE(store.ok());
+  std::mt19937 rng(7);
+  Fill(**store, 600, 20, rng);
+  ConsumerGroupOptions options;
+  options.max_in_flight = 50;
+  auto a = (*store)->JoinConsumerGroup("g", options);
+  auto b = (*store)->JoinConsumerGroup("g", options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  OrderChecker checker;
+  std::atomic<bool> stop{false};
+  std::thread ta([&] { Consume(**a, checker, 900, stop); });
+  std::thread tb([&] { Consume(**b, checker, 900, stop); });
+  Fill(**store, 300, 20, rng);  // live events while they consume
+  ta.join();
+  tb.join();
+  EXPECT_EQ(checker.acked(), 900u);
+}
+
+TEST(ConsumerGroupTest, RebalanceOnJoinAndLeaveKeepsStreamOrder) {
+  for (int seed = 1; seed <= 10; ++seed) {
+    SCOPED_TRACE(seed);
+    testing::TempDir dir;
+    auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+    ASSERT_TRUE(store.ok());
+    std::mt19937 rng(seed);
+    Fill(**store, 400, 12, rng);
+    ConsumerGroupOptions options;
+    options.max_in_flight = 1 + rng() % 40;
+    OrderChecker checker;
+    // A member that receives a batch, acknowledges only part of it and
+    // leaves: the rest must reach the new owners, in order.
+    {
+      auto quitter = (*store)->JoinConsumerGroup("g", options);
+      ASSERT_TRUE(quitter.ok());
+      auto got = (*quitter)->Receive(1 + rng() % 30, std::chrono::seconds(60));
+      ASSERT_TRUE(got.ok());
+      ASSERT_FALSE(got->empty());
+      auto stay = (*store)->JoinConsumerGroup("g", options);  // joins mid-way
+      ASSERT_TRUE(stay.ok());
+      std::map<std::string, bool> skipped;  // once one is left unacked,
+      for (const RecordedEvent& e :
+           *got) {  // later ones of that stream are too
+        if (skipped[e.stream] || rng() % 3 == 0) {
+          skipped[e.stream] = true;
+          continue;
+        }
+        checker.Acked(e);
+        ASSERT_TRUE((*quitter)->Ack(e.position).ok());
+      }
+      (*quitter)->Leave();
+      EXPECT_FALSE((*quitter)->Ack(GlobalPosition(0)).ok());
+      auto late = (*store)->JoinConsumerGroup("g", options);
+      ASSERT_TRUE(late.ok());
+      std::atomic<bool> stop{false};
+      std::thread t1([&] { Consume(**stay, checker, 500, stop); });
+      std::thread t2([&] { Consume(**late, checker, 500, stop); });
+      Fill(**store, 100, 12, rng);
+      t1.join();
+      t2.join();
+    }
+    EXPECT_EQ(checker.acked(), 500u);
+  }
+}
+
+TEST(ConsumerGroupTest, ResumesFromDurableCheckpoint) {
+  testing::TempDir dir;
+  ConsumerGroupOptions options;
+  options.checkpoint_every = std::chrono::milliseconds(0);
+  {
+    auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+    ASSERT_TRUE(store.ok());
+    std::mt19937 rng(3);
+    Fill(**store, 100, 5, rng);
+    auto member = (*store)->JoinConsumerGroup("billing", options);
+    ASSERT_TRUE(member.ok());
+    uint64_t acked = 0;
+    while (acked < 40) {
+      auto got = (*member)->Receive(40 - acked, std::chrono::seconds(60));
+      ASSERT_TRUE(got.ok());
+      for (const RecordedEvent& e : *got) {
+        EXPECT_EQ(e.position, GlobalPosition(acked));  // one member: log order
+        ASSERT_TRUE((*member)->Ack(e.position).ok());
+        ++acked;
+      }
+    }
+    // Leaving (the last member) saves the checkpoint.
+  }
+  auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+  ASSERT_TRUE(store.ok());
+  auto saved = (*store)->LoadCheckpoint("group-billing");
+  ASSERT_TRUE(saved.ok());
+  ASSERT_TRUE(saved->has_value());
+  EXPECT_EQ(**saved, GlobalPosition(40));
+  auto member = (*store)->JoinConsumerGroup("billing", options);
+  ASSERT_TRUE(member.ok());
+  auto got = (*member)->Receive(1, std::chrono::seconds(60));
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].position, GlobalPosition(40));
+}
+
+TEST(ConsumerGroupTest, BadAcksAreRejected) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(
+      (*store)->Append("a", ExpectedVersion::Any(), testing::Events(2)).ok());
+  auto member = (*store)->JoinConsumerGroup("g", ConsumerGroupOptions{});
+  ASSERT_TRUE(member.ok());
+  EXPECT_TRUE(
+      (*member)->Ack(GlobalPosition(0)).IsInvalidArgument());  // not received
+  auto got = (*member)->Receive(1, std::chrono::seconds(60));
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_TRUE((*member)->Ack((*got)[0].position).ok());
+  EXPECT_TRUE((*member)->Ack((*got)[0].position).IsInvalidArgument());  // twice
+  EXPECT_TRUE((*store)
+                  ->JoinConsumerGroup("bad name", ConsumerGroupOptions{})
+                  .status()
+                  .IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace cairn
