@@ -13,6 +13,7 @@
 
 #include "segment/segment_header.h"
 #include "tools/bench.h"
+#include "tools/cmd_tail.h"
 #include "tools/command.h"
 
 namespace cairn::tools {
@@ -47,6 +48,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   commands.push_back(AddVerifyCommand(app, io));
   commands.push_back(AddStatsCommand(app, io));
   commands.push_back(AddBenchCommand(app, io));
+  commands.push_back(AddTailCommand(app, io));
   CLI::App* version = app.add_subcommand("version", "Print the version");
   commands.push_back({version, [&io] {
                         io.out << VersionText() << '\n';
