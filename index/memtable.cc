@@ -1,0 +1,109 @@
+// Copyright (c) Cairn authors.
+#include "index/memtable.h"
+
+#include <algorithm>
+
+namespace cairn::index {
+namespace {
+
+constexpr size_t kInitialSlots = 1024;
+
+// Stream hashes are already well mixed (XXH3), except in tests that force
+// collisions with tiny hash values; one multiply spreads those too.
+size_t SlotOf(uint64_t hash, size_t mask) {
+  return static_cast<size_t>((hash * 0x9E3779B97F4A7C15ull) >> 17) & mask;
+}
+
+}  // namespace
+
+MemTable::MemTable(uint64_t first_position, uint32_t anchor_stride)
+    : first_position_(first_position),
+      anchor_stride_(anchor_stride),
+      slots_(kInitialSlots, Slot{0, kNone, 0}) {}
+
+const MemTable::Slot* MemTable::Find(uint64_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = SlotOf(hash, mask);; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.head == kNone) return nullptr;
+    if (slot.hash == hash) return &slot;
+  }
+}
+
+void MemTable::Grow() {
+  std::vector<Slot> old(slots_.size() * 2, Slot{0, kNone, 0});
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.head == kNone) continue;
+    size_t i = SlotOf(s.hash, mask);
+    while (slots_[i].head != kNone) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void MemTable::Add(const Entry& entry) {
+  if ((used_slots_ + 1) * 2 > slots_.size()) Grow();
+  const auto index = static_cast<uint32_t>(entries_.size());
+  const size_t mask = slots_.size() - 1;
+  size_t i = SlotOf(entry.hash, mask);
+  while (slots_[i].head != kNone && slots_[i].hash != entry.hash) {
+    i = (i + 1) & mask;
+  }
+  uint32_t previous = kNone;
+  if (slots_[i].head == kNone) {
+    slots_[i].hash = entry.hash;
+    ++used_slots_;
+  } else {
+    previous = slots_[i].head;
+    if (entries_[previous].entry.revision >= entry.revision) {
+      slots_[i].mixed = 1;
+    }
+  }
+  slots_[i].head = index;
+  entries_.push_back(Item{entry, previous});
+  if (entry.revision == 0) ++new_streams_;
+  if (entry.position % anchor_stride_ == 0) anchors_.push_back(entry.offset);
+}
+
+void MemTable::Scan(uint64_t hash, uint64_t lo, uint64_t hi,
+                    std::vector<Entry>* out) const {
+  const Slot* slot = Find(hash);
+  if (slot == nullptr) return;
+  const bool mixed = slot->mixed != 0;
+  for (uint32_t i = slot->head; i != kNone; i = entries_[i].previous) {
+    const Entry& e = entries_[i].entry;
+    if (e.revision < lo) {
+      // Revisions only go down along a chain of one stream; with several
+      // streams on the chain a later entry may be higher again.
+      if (!mixed) return;
+      continue;
+    }
+    if (e.revision <= hi) out->push_back(e);
+  }
+}
+
+std::optional<uint32_t> MemTable::Anchor(uint64_t position) const {
+  if (position % anchor_stride_ != 0 || position < first_position_ ||
+      position >= end_position()) {
+    return std::nullopt;
+  }
+  uint64_t first_anchor =
+      (first_position_ + anchor_stride_ - 1) / anchor_stride_ * anchor_stride_;
+  return anchors_[(position - first_anchor) / anchor_stride_];
+}
+
+std::vector<Entry> MemTable::Sorted() const {
+  std::vector<Entry> out;
+  out.reserve(entries_.size());
+  for (const Item& item : entries_) out.push_back(item.entry);
+  std::sort(out.begin(), out.end(), EntryLess);
+  return out;
+}
+
+uint64_t MemTable::memory_bytes() const {
+  return entries_.capacity() * sizeof(Item) + slots_.capacity() * sizeof(Slot) +
+         anchors_.capacity() * sizeof(uint32_t);
+}
+
+}  // namespace cairn::index

@@ -1,0 +1,97 @@
+// Copyright (c) Cairn authors.
+//
+// The in-memory part of the index: the entries of the newest positions, in
+// position order, with a hash table from stream hash to that stream's
+// newest entry and a chain from each entry to the previous one of the same
+// hash. Once it holds enough entries it is frozen (no more adds) and
+// written out as a table in the background; until that table is durable
+// the frozen memtable keeps answering lookups.
+//
+// Memory: about 40 bytes per entry plus 16 bytes per hash-table slot (at
+// most two slots per distinct stream). A writer's memtables are bounded by
+// IndexOptions::memtable_entries.
+//
+// Thread-compatibility: Add needs exclusive access; the const methods may
+// run concurrently with each other.
+#ifndef CAIRN_INDEX_MEMTABLE_H_
+#define CAIRN_INDEX_MEMTABLE_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "index/format.h"
+
+namespace cairn::index {
+
+class MemTable {
+ public:
+  // Entries will start at `first_position`; anchors are kept for the
+  // multiples of `anchor_stride`.
+  MemTable(uint64_t first_position, uint32_t anchor_stride);
+
+  // Positions must be consecutive from first_position (the caller checks).
+  void Add(const Entry& entry);
+
+  uint64_t first_position() const { return first_position_; }
+  uint64_t end_position() const { return first_position_ + entries_.size(); }
+  uint64_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  uint64_t new_streams() const { return new_streams_; }
+  // Offset of the record at end_position() - 1.
+  uint32_t last_offset() const { return entries_.back().entry.offset; }
+  uint64_t memory_bytes() const;
+
+  // Calls fn(entry) for the entries with `hash`, newest first, until fn
+  // returns false.
+  template <typename Fn>
+  void ForEachNewest(uint64_t hash, Fn&& fn) const {
+    for (uint32_t i = Head(hash); i != kNone; i = entries_[i].previous) {
+      if (!fn(entries_[i].entry)) return;
+    }
+  }
+  // Appends the entries with `hash` and revision in [lo, hi] to *out
+  // (newest first).
+  void Scan(uint64_t hash, uint64_t lo, uint64_t hi,
+            std::vector<Entry>* out) const;
+
+  std::optional<uint32_t> Anchor(uint64_t position) const;
+  uint32_t anchor_stride() const { return anchor_stride_; }
+  const std::vector<uint32_t>& anchors() const { return anchors_; }
+
+  // The entries sorted by EntryLess, for writing a table.
+  std::vector<Entry> Sorted() const;
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Item {
+    Entry entry;
+    uint32_t previous;  // index of the previous entry with the same hash
+  };
+  struct Slot {
+    uint64_t hash;
+    uint32_t head;  // kNone: empty slot
+    // The chain's revisions do not strictly decrease from the head: more
+    // than one stream has this hash, so scans must walk the whole chain.
+    uint32_t mixed;
+  };
+
+  const Slot* Find(uint64_t hash) const;
+  uint32_t Head(uint64_t hash) const {
+    const Slot* slot = Find(hash);
+    return slot == nullptr ? kNone : slot->head;
+  }
+  void Grow();
+
+  uint64_t first_position_;
+  uint32_t anchor_stride_;
+  uint64_t new_streams_ = 0;
+  std::vector<Item> entries_;
+  std::vector<Slot> slots_;  // open addressing, linear probing, power of 2
+  uint64_t used_slots_ = 0;
+  std::vector<uint32_t> anchors_;  // offsets of the multiples of the stride
+};
+
+}  // namespace cairn::index
+
+#endif  // CAIRN_INDEX_MEMTABLE_H_

@@ -1,0 +1,899 @@
+// Copyright (c) Cairn authors.
+#include "index/persistent_index.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <set>
+
+namespace cairn::index {
+namespace {
+
+// While a written table waits for the log to become durable past its end,
+// the flusher looks again this often (the engine does not signal its
+// fdatasyncs to the index; in group-commit mode the wait is rare).
+constexpr auto kDurabilityPoll = std::chrono::milliseconds(20);
+// After a failed flush or merge (a full disk, say), retry this much later
+// rather than spinning.
+constexpr auto kErrorBackoff = std::chrono::seconds(1);
+
+std::string ParentDir(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+Status ValidateOptions(const IndexOptions& o) {
+  if (o.memtable_entries == 0 || o.memtable_entries > (1ull << 31)) {
+    return Status::InvalidArgument(
+        "index memtable size must be between 1 and 2^31 entries");
+  }
+  if (o.anchor_stride == 0 || o.anchor_stride > (1u << 20)) {
+    return Status::InvalidArgument("index anchor stride must be 1..2^20");
+  }
+  if (o.merge_fan_in < 2 || o.merge_fan_in > 64) {
+    return Status::InvalidArgument("index merge fan-in must be 2..64");
+  }
+  return Status::Ok();
+}
+
+ManifestTable RecordOf(const TableInfo& info) {
+  ManifestTable t;
+  t.number = info.number;
+  t.first_position = info.first_position;
+  t.end_position = info.end_position;
+  t.entry_count = info.entry_count;
+  t.level = info.level;
+  t.last_offset = info.last_offset;
+  return t;
+}
+
+// The first run of `fan_in` consecutive tables of one level, oldest first;
+// tables.size() if there is none. Levels never increase along the list
+// (a merge replaces the oldest tables of a run by one of the next level,
+// which is at most the level of the table before it), so same-level
+// tables are always adjacent and merging adjacent tables keeps the
+// position ranges contiguous.
+size_t FindMergeRun(const std::vector<ManifestTable>& tables, uint32_t fan_in) {
+  size_t i = 0;
+  while (i < tables.size()) {
+    size_t j = i;
+    while (j < tables.size() && tables[j].level == tables[i].level) ++j;
+    if (j - i >= fan_in) return i;
+    i = j;
+  }
+  return tables.size();
+}
+
+}  // namespace
+
+PersistentIndex::PersistentIndex(io::FileSystem* fs, std::string dir,
+                                 uint64_t store_id, const IndexOptions& options,
+                                 NameReader names,
+                                 const std::atomic<uint64_t>* durable_end)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      store_id_(store_id),
+      options_(options),
+      hash_(options.stream_hash != nullptr ? options.stream_hash
+                                           : &DefaultStreamHash),
+      names_(std::move(names)),
+      durable_end_(durable_end),
+      cache_(options.cache_streams),
+      version_(std::make_shared<Version>()) {}
+
+Result<std::unique_ptr<PersistentIndex>> PersistentIndex::Open(
+    io::FileSystem* fs, const std::string& dir, uint64_t store_id,
+    uint64_t first_position, const IndexOptions& options, NameReader names,
+    const std::atomic<uint64_t>* durable_end) {
+  Status s = ValidateOptions(options);
+  if (!s.ok()) return s;
+  std::unique_ptr<PersistentIndex> index(new PersistentIndex(
+      fs, dir, store_id, options, std::move(names), durable_end));
+  s = index->Load(first_position);
+  if (!s.ok()) return s;
+  index->StartThreads();
+  return index;
+}
+
+PersistentIndex::~PersistentIndex() {
+  // A failed Open leaves no memtable and nothing to write.
+  if (active_ != nullptr && !closed_ && !options_.read_only) {
+    (void)Close();
+  } else {
+    StopThreads();
+  }
+}
+
+std::string PersistentIndex::TablePath(uint64_t number) const {
+  return io::JoinPath(dir_, TableFileName(number));
+}
+
+uint64_t PersistentIndex::DurableEnd() const {
+  return durable_end_ == nullptr
+             ? std::numeric_limits<uint64_t>::max()
+             : durable_end_->load(std::memory_order_acquire);
+}
+
+std::shared_ptr<const PersistentIndex::Version> PersistentIndex::Current()
+    const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return version_;
+}
+
+void PersistentIndex::Publish(std::shared_ptr<const Version> version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  version_ = std::move(version);
+}
+
+Status PersistentIndex::Load(uint64_t first_position) {
+  if (!options_.read_only && !fs_->Exists(dir_)) {
+    Status s = fs_->CreateDir(dir_);
+    if (s.ok()) s = fs_->SyncDir(ParentDir(dir_));
+    if (!s.ok()) return s;
+  }
+  Manifest m;
+  bool rewrite = false;
+  Status s = fs_->Exists(dir_) ? ReadManifest(fs_, dir_, &m)
+                               : Status::NotFound("no index directory");
+  auto discard = [&](const std::string& why) {
+    open_note_ = why;
+    m = Manifest();
+    rewrite = true;
+  };
+  if (s.IsNotFound()) {
+    if (fs_->Exists(dir_) && !options_.read_only) {
+      // Tables without a manifest cannot be trusted to be complete.
+      rewrite = true;
+    }
+    m = Manifest();
+  } else if (!s.ok()) {
+    discard("the index manifest is unusable: " + s.ToString());
+  } else if (m.store_id != store_id_) {
+    discard("the index belongs to another store");
+  } else if (m.stream_hash_id != options_.stream_hash_id) {
+    discard("the index was built with another stream hash function");
+  } else if (m.anchor_stride != options_.anchor_stride) {
+    discard("the index was built with another anchor stride");
+  } else if (!m.tables.empty() &&
+             m.tables.front().first_position != first_position) {
+    discard("the index does not start where the log starts");
+  }
+
+  std::vector<std::shared_ptr<const Table>> tables;
+  for (size_t i = 0; i < m.tables.size(); ++i) {
+    const ManifestTable& record = m.tables[i];
+    auto table = Table::Open(fs_, TablePath(record.number), store_id_,
+                             record.number, options_.anchor_stride);
+    Status problem = table.ok() ? Status::Ok() : table.status();
+    if (table.ok() && RecordOf((*table)->info()) != record) {
+      problem = Status::Corruption(TablePath(record.number), 0,
+                                   "index table does not match the manifest");
+    }
+    if (!problem.ok()) {
+      open_note_ = "index table " + std::to_string(record.number) +
+                   " is unusable (" + problem.ToString() + "); it and " +
+                   std::to_string(m.tables.size() - i - 1) +
+                   " newer table(s) are dropped and rebuilt from the log";
+      m.tables.resize(i);
+      rewrite = true;
+      break;
+    }
+    tables.push_back(std::move(table.value()));
+  }
+  m.store_id = store_id_;
+  m.stream_hash_id = options_.stream_hash_id;
+  m.anchor_stride = options_.anchor_stride;
+  if (m.next_table_number == 0) m.next_table_number = 1;
+  next_table_number_ = m.next_table_number;
+
+  if (!options_.read_only) {
+    // Anything not listed is left over from a crash (temporary files,
+    // tables written or merged but never listed) or was just dropped.
+    std::set<uint64_t> listed;
+    for (const ManifestTable& t : m.tables) listed.insert(t.number);
+    auto names = fs_->ListDir(dir_);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      std::string_view base = name;
+      bool temporary = base.ends_with(".tmp");
+      if (temporary) base.remove_suffix(4);
+      auto number = ParseTableFileName(base);
+      if (number) {
+        next_table_number_ = std::max(next_table_number_, *number + 1);
+        if (!temporary && listed.count(*number) != 0) continue;
+      } else if (!(temporary && base == kManifestFileName)) {
+        continue;  // not ours: leave it alone
+      }
+      Status r = fs_->RemoveFile(io::JoinPath(dir_, name));
+      if (!r.ok()) return r;
+    }
+    if (rewrite) {
+      ++m.generation;
+      m.next_table_number = next_table_number_;
+      s = WriteManifest(fs_, dir_, m);
+      if (!s.ok()) return s;
+    }
+  }
+  manifest_ = m;
+  next_position_ = m.tables.empty() ? first_position : m.end_position();
+  if (!m.tables.empty()) loaded_last_offset_ = m.tables.back().last_offset;
+  active_ = std::make_unique<MemTable>(next_position_, options_.anchor_stride);
+  auto v = std::make_shared<Version>();
+  v->tables = std::move(tables);
+  version_ = std::move(v);
+  return Status::Ok();
+}
+
+void PersistentIndex::StartThreads() {
+  if (options_.read_only || !options_.background) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = false;
+  }
+  cancel_merge_ = false;
+  flusher_ = std::thread([this] { FlusherLoop(); });
+  merger_ = std::thread([this] { MergerLoop(); });
+}
+
+void PersistentIndex::StopThreads() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cancel_merge_ = true;
+  work_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  if (merger_.joinable()) merger_.join();
+}
+
+Status PersistentIndex::Reset(uint64_t first_position) {
+  StopThreads();
+  std::vector<uint64_t> numbers;
+  {
+    std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+    for (const auto& t : Current()->tables) numbers.push_back(t->info().number);
+    manifest_.tables.clear();
+    ++manifest_.generation;
+    manifest_.next_table_number = next_table_number_;
+    Publish(std::make_shared<Version>());
+    if (!options_.read_only) {
+      Status s = WriteManifest(fs_, dir_, manifest_);
+      if (!s.ok()) return s;
+    }
+  }
+  if (!options_.read_only) {
+    for (uint64_t n : numbers) (void)fs_->RemoveFile(TablePath(n));
+  }
+  next_position_ = first_position;
+  loaded_last_offset_.reset();
+  active_ = std::make_unique<MemTable>(first_position, options_.anchor_stride);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    cache_.Clear();
+  }
+  StartThreads();
+  return Status::Ok();
+}
+
+template <typename Fn>
+Status PersistentIndex::ForEachNewest(const Version& v, uint64_t hash,
+                                      Fn&& fn) const {
+  bool more = true;
+  auto visit = [&](const Entry& e) {
+    more = fn(e);
+    return more;
+  };
+  active_->ForEachNewest(hash, visit);
+  for (auto it = v.frozen.rbegin(); more && it != v.frozen.rend(); ++it) {
+    (*it)->ForEachNewest(hash, visit);
+  }
+  for (auto it = v.tables.rbegin(); more && it != v.tables.rend(); ++it) {
+    Status s = (*it)->ForEachNewest(hash, visit);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<uint64_t>> PersistentIndex::LastRevisionUncached(
+    const Version& v, std::string_view stream, uint64_t hash) const {
+  // The newest entry of this hash whose record names this stream holds its
+  // last revision: sources are visited newest first, and within a source a
+  // stream's entries come highest revision first.
+  std::optional<uint64_t> last;
+  Status error;
+  Status s = ForEachNewest(v, hash, [&](const Entry& e) {
+    auto name = names_(e.position, e.offset);
+    if (!name.ok()) {
+      error = name.status();
+      return false;
+    }
+    if (*name != stream) return true;  // a colliding stream
+    last = e.revision;
+    return false;
+  });
+  if (!s.ok()) return s;
+  if (!error.ok()) return error;
+  return last;
+}
+
+Result<std::optional<uint64_t>> PersistentIndex::LastRevision(
+    std::string_view stream) const {
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (auto hit = cache_.Get(stream)) return std::optional<uint64_t>(*hit);
+  }
+  auto v = Current();
+  auto last = LastRevisionUncached(*v, stream, hash_(stream));
+  if (last.ok() && last->has_value()) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    cache_.Put(stream, **last);
+  }
+  return last;
+}
+
+Status PersistentIndex::Add(std::string_view stream, uint64_t revision,
+                            uint64_t position, uint32_t offset,
+                            const EventId& id) {
+  if (position != next_position_) {
+    return Status::Corruption(dir_, 0,
+                              "index expected position " +
+                                  std::to_string(next_position_) + ", got " +
+                                  std::to_string(position));
+  }
+  auto last = LastRevision(stream);
+  if (!last.ok()) return last.status();
+  const uint64_t expected = last->has_value() ? **last + 1 : 0;
+  if (revision != expected) {
+    return Status::Corruption(
+        dir_, 0,
+        "revision " + std::to_string(revision) + " of stream '" +
+            std::string(stream) + "' at position " + std::to_string(position) +
+            " does not follow its previous one (expected revision " +
+            std::to_string(expected) + ")");
+  }
+  Entry e;
+  e.hash = hash_(stream);
+  e.revision = revision;
+  e.position = position;
+  e.offset = offset;
+  e.id_tag = IdTag(id);
+  active_->Add(e);
+  ++next_position_;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    cache_.Put(stream, revision);
+  }
+  if (active_->size() >= options_.memtable_entries) Freeze();
+  return Status::Ok();
+}
+
+void PersistentIndex::Freeze() {
+  std::shared_ptr<const MemTable> frozen(std::move(active_));
+  active_ = std::make_unique<MemTable>(next_position_, options_.anchor_stride);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto v = std::make_shared<Version>(*version_);
+    v->frozen.push_back(std::move(frozen));
+    version_ = std::move(v);
+  }
+  if (options_.read_only) return;
+  if (options_.background) {
+    work_cv_.notify_all();
+  } else {
+    RunInline();
+  }
+}
+
+void PersistentIndex::NoteError(const Status& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  background_error_ = s.ToString();
+  error_pending_ = true;
+}
+
+bool PersistentIndex::FlushOne(Status* status) {
+  std::shared_ptr<const MemTable> m;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (version_->frozen.empty()) return false;
+    m = version_->frozen.front();
+  }
+  TableInfo info;
+  {
+    std::lock_guard<std::mutex> lock(manifest_mu_);
+    info.number = next_table_number_++;
+  }
+  info.store_id = store_id_;
+  info.level = 0;
+  info.anchor_stride = options_.anchor_stride;
+  info.entry_count = m->size();
+  info.first_position = m->first_position();
+  info.end_position = m->end_position();
+  info.last_offset = m->last_offset();
+  info.new_streams = m->new_streams();
+  Status s;
+  {
+    auto writer = TableWriter::Create(fs_, dir_, info);
+    s = writer.status();
+    if (s.ok()) {
+      for (const Entry& e : m->Sorted()) {
+        s = (*writer)->Add(e);
+        if (!s.ok()) break;
+      }
+    }
+    if (s.ok()) {
+      for (uint32_t offset : m->anchors()) {
+        s = (*writer)->AddAnchor(offset);
+        if (!s.ok()) break;
+      }
+    }
+    if (s.ok()) s = (*writer)->Finish();
+  }
+  std::shared_ptr<const Table> table;
+  if (s.ok()) {
+    auto opened = Table::Open(fs_, TablePath(info.number), store_id_,
+                              info.number, options_.anchor_stride);
+    s = opened.status();
+    if (s.ok()) table = std::move(opened.value());
+  }
+  if (!s.ok()) {
+    (void)fs_->RemoveFile(TablePath(info.number));
+    NoteError(s);
+    *status = s;
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto v = std::make_shared<Version>(*version_);
+    v->tables.push_back(std::move(table));
+    v->frozen.erase(v->frozen.begin());
+    version_ = std::move(v);
+  }
+  flushes_.fetch_add(1, std::memory_order_relaxed);
+  *status = Commit();
+  return true;
+}
+
+Status PersistentIndex::Commit() {
+  std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+  auto v = Current();
+  const uint64_t durable = DurableEnd();
+  // The listed tables are a prefix of the version's (merges change both
+  // under manifest_mu_); list the following ones the log has made durable.
+  size_t target = manifest_.tables.size();
+  while (target < v->tables.size() &&
+         v->tables[target]->info().end_position <= durable) {
+    ++target;
+  }
+  if (target == manifest_.tables.size()) return Status::Ok();
+  Manifest m = manifest_;
+  for (size_t i = manifest_.tables.size(); i < target; ++i) {
+    m.tables.push_back(RecordOf(v->tables[i]->info()));
+  }
+  ++m.generation;
+  m.next_table_number = next_table_number_;
+  Status s = WriteManifest(fs_, dir_, m);
+  if (!s.ok()) {
+    NoteError(s);
+    return s;
+  }
+  manifest_ = std::move(m);
+  work_cv_.notify_all();  // a merge may be due now
+  return Status::Ok();
+}
+
+bool PersistentIndex::MergeDue() const {
+  return FindMergeRun(manifest_.tables, options_.merge_fan_in) <
+         manifest_.tables.size();
+}
+
+bool PersistentIndex::MergeOne(Status* status) {
+  const uint32_t fan_in = options_.merge_fan_in;
+  std::vector<std::shared_ptr<const Table>> inputs;
+  size_t first = 0;
+  TableInfo info;
+  {
+    std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+    first = FindMergeRun(manifest_.tables, fan_in);
+    if (first == manifest_.tables.size()) return false;
+    auto v = Current();
+    for (size_t i = first; i < first + fan_in; ++i) {
+      // Listed tables are the version's prefix, in the same order.
+      inputs.push_back(v->tables[i]);
+    }
+    info.number = next_table_number_++;
+  }
+  info.store_id = store_id_;
+  info.anchor_stride = options_.anchor_stride;
+  info.first_position = inputs.front()->info().first_position;
+  info.end_position = inputs.back()->info().end_position;
+  info.last_offset = inputs.back()->info().last_offset;
+  for (const auto& t : inputs) {
+    info.level = std::max(info.level, t->info().level + 1);
+    info.entry_count += t->info().entry_count;
+    info.new_streams += t->info().new_streams;
+  }
+
+  Status s;
+  bool cancelled = false;
+  {
+    auto writer = TableWriter::Create(fs_, dir_, info);
+    s = writer.status();
+    if (s.ok()) {
+      // A k-way merge by linear selection: the fan-in is small.
+      std::vector<Table::Cursor> cursors;
+      std::vector<Entry> heads(inputs.size());
+      std::vector<bool> live(inputs.size());
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        cursors.emplace_back(inputs[i].get());
+        live[i] = cursors[i].Next(&heads[i]);
+      }
+      uint64_t written = 0;
+      for (;;) {
+        size_t best = inputs.size();
+        for (size_t i = 0; i < inputs.size(); ++i) {
+          if (live[i] &&
+              (best == inputs.size() || EntryLess(heads[i], heads[best]))) {
+            best = i;
+          }
+        }
+        if (best == inputs.size()) break;
+        s = (*writer)->Add(heads[best]);
+        if (!s.ok()) break;
+        live[best] = cursors[best].Next(&heads[best]);
+        if (++written % kEntriesPerBlock == 0 &&
+            cancel_merge_.load(std::memory_order_relaxed)) {
+          cancelled = true;
+          break;
+        }
+      }
+      for (const auto& c : cursors) {
+        if (s.ok() && !c.status().ok()) s = c.status();
+      }
+      const uint32_t stride = options_.anchor_stride;
+      for (size_t i = 0; s.ok() && !cancelled && i < inputs.size(); ++i) {
+        const TableInfo& in = inputs[i]->info();
+        uint64_t p = (in.first_position + stride - 1) / stride * stride;
+        for (; s.ok() && p < in.end_position; p += stride) {
+          s = (*writer)->AddAnchor(*inputs[i]->Anchor(p));
+        }
+      }
+      if (s.ok() && !cancelled) s = (*writer)->Finish();
+    }
+  }
+  if (cancelled) return false;  // the writer removed its temporary file
+  std::shared_ptr<const Table> output;
+  if (s.ok()) {
+    auto opened = Table::Open(fs_, TablePath(info.number), store_id_,
+                              info.number, options_.anchor_stride);
+    s = opened.status();
+    if (s.ok()) output = std::move(opened.value());
+  }
+  if (s.ok()) {
+    std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+    // Only this function changes listed tables, so the run is still at
+    // `first`.
+    Manifest m = manifest_;
+    m.tables.erase(m.tables.begin() + static_cast<ptrdiff_t>(first),
+                   m.tables.begin() + static_cast<ptrdiff_t>(first + fan_in));
+    m.tables.insert(m.tables.begin() + static_cast<ptrdiff_t>(first),
+                    RecordOf(info));
+    ++m.generation;
+    m.next_table_number = next_table_number_;
+    s = WriteManifest(fs_, dir_, m);
+    if (s.ok()) {
+      manifest_ = std::move(m);
+      std::lock_guard<std::mutex> lock(mu_);
+      auto v = std::make_shared<Version>(*version_);
+      v->tables.erase(
+          v->tables.begin() + static_cast<ptrdiff_t>(first),
+          v->tables.begin() + static_cast<ptrdiff_t>(first + fan_in));
+      v->tables.insert(v->tables.begin() + static_cast<ptrdiff_t>(first),
+                       output);
+      version_ = std::move(v);
+    }
+  }
+  if (!s.ok()) {
+    // Unlisted, so the next open removes it if this removal fails too.
+    output.reset();
+    (void)fs_->RemoveFile(TablePath(info.number));
+    NoteError(s);
+    *status = s;
+    return false;
+  }
+  merges_.fetch_add(1, std::memory_order_relaxed);
+  merged_entries_.fetch_add(info.entry_count, std::memory_order_relaxed);
+  // The new manifest is durable: the inputs are garbage. Readers still
+  // holding them keep their mappings.
+  for (const auto& t : inputs) (void)fs_->RemoveFile(t->path());
+  *status = Status::Ok();
+  return true;
+}
+
+void PersistentIndex::RunInline() {
+  Status s;
+  while (FlushOne(&s)) {
+  }
+  if (s.ok()) s = Commit();
+  while (s.ok() && MergeOne(&s)) {
+  }
+}
+
+void PersistentIndex::FlusherLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (error_pending_) {
+      error_pending_ = false;
+      work_cv_.wait_for(lock, kErrorBackoff, [&] { return stop_; });
+      continue;
+    }
+    const bool has_frozen = !version_->frozen.empty();
+    lock.unlock();
+    bool commit_due = false;
+    bool waiting_for_log = false;
+    {
+      std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+      auto v = Current();
+      if (v->tables.size() > manifest_.tables.size()) {
+        waiting_for_log = true;
+        commit_due = v->tables[manifest_.tables.size()]->info().end_position <=
+                     DurableEnd();
+      }
+    }
+    lock.lock();
+    if (stop_) break;
+    if (!has_frozen && !commit_due) {
+      idle_cv_.notify_all();
+      if (waiting_for_log) {
+        work_cv_.wait_for(lock, kDurabilityPoll);
+      } else {
+        work_cv_.wait(lock, [&] { return stop_ || !version_->frozen.empty(); });
+      }
+      continue;
+    }
+    flushing_ = true;
+    lock.unlock();
+    Status s;
+    if (has_frozen) {
+      (void)FlushOne(&s);
+    } else {
+      s = Commit();
+    }
+    lock.lock();
+    flushing_ = false;
+    idle_cv_.notify_all();
+  }
+}
+
+void PersistentIndex::MergerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    bool due = false;
+    {
+      std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+      due = MergeDue();
+    }
+    lock.lock();
+    if (stop_) break;
+    if (!due) {
+      idle_cv_.notify_all();
+      // Commit notifies after every manifest write; the timeout only
+      // covers a notification that raced with the check above.
+      work_cv_.wait_for(lock, kDurabilityPoll * 50);
+      continue;
+    }
+    merging_ = true;
+    lock.unlock();
+    Status s;
+    bool merged = MergeOne(&s);
+    lock.lock();
+    merging_ = false;
+    idle_cv_.notify_all();
+    if (!merged && !s.ok()) {
+      work_cv_.wait_for(lock, kErrorBackoff, [&] { return stop_; });
+    }
+  }
+}
+
+void PersistentIndex::WaitIdle() {
+  if (options_.read_only || !options_.background) return;
+  for (;;) {
+    bool busy = false;
+    {
+      std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+      auto v = Current();
+      busy = MergeDue() || !v->frozen.empty() ||
+             (v->tables.size() > manifest_.tables.size() &&
+              v->tables[manifest_.tables.size()]->info().end_position <=
+                  DurableEnd());
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!background_error_.empty() || stop_) return;
+    if (!busy && !flushing_ && !merging_) return;
+    work_cv_.notify_all();
+    idle_cv_.wait_for(lock, kDurabilityPoll);
+  }
+}
+
+Status PersistentIndex::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  StopThreads();
+  if (options_.read_only) return Status::Ok();
+  if (!active_->empty()) {
+    std::shared_ptr<const MemTable> frozen(std::move(active_));
+    active_ =
+        std::make_unique<MemTable>(next_position_, options_.anchor_stride);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto v = std::make_shared<Version>(*version_);
+    v->frozen.push_back(std::move(frozen));
+    version_ = std::move(v);
+  }
+  // Write out what the log has made durable; the rest is replayed from the
+  // log at the next open.
+  const uint64_t durable = DurableEnd();
+  Status s;
+  for (;;) {
+    auto v = Current();
+    if (v->frozen.empty() || v->frozen.front()->end_position() > durable) {
+      break;
+    }
+    if (!FlushOne(&s)) break;
+    if (!s.ok()) break;
+  }
+  Status c = Commit();
+  return s.ok() ? c : s;
+}
+
+Status PersistentIndex::Read(std::string_view stream, uint64_t from,
+                             Direction direction, uint64_t max_count,
+                             std::vector<IndexedEvent>* out) const {
+  if (max_count == 0) return Status::Ok();
+  auto last_result = LastRevision(stream);
+  if (!last_result.ok()) return last_result.status();
+  if (!last_result->has_value()) return Status::Ok();
+  const uint64_t last = **last_result;
+  uint64_t lo = 0;
+  uint64_t hi = 0;
+  if (direction == Direction::kForward) {
+    if (from > last) return Status::Ok();
+    lo = from;
+    hi = from + std::min(max_count - 1, last - from);
+  } else {
+    hi = std::min(from, last);
+    lo = hi - std::min(max_count - 1, hi);
+  }
+  const uint64_t hash = hash_(stream);
+  auto v = Current();
+  std::vector<Entry> entries;
+  active_->Scan(hash, lo, hi, &entries);
+  for (const auto& m : v->frozen) m->Scan(hash, lo, hi, &entries);
+  for (const auto& t : v->tables) {
+    Status s = t->Scan(hash, lo, hi, &entries);
+    if (!s.ok()) return s;
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.revision != b.revision ? a.revision < b.revision
+                                    : a.position < b.position;
+  });
+  // The stream has every revision in [lo, hi] (it reaches `last` without
+  // gaps), so a revision with a single entry is the stream's own; only
+  // where colliding streams share a revision do the records decide.
+  std::vector<IndexedEvent> found;
+  found.reserve(hi - lo + 1);
+  size_t i = 0;
+  for (uint64_t r = lo; r <= hi; ++r) {
+    while (i < entries.size() && entries[i].revision < r) ++i;
+    size_t j = i;
+    while (j < entries.size() && entries[j].revision == r) ++j;
+    const Entry* pick = nullptr;
+    if (j - i == 1) {
+      pick = &entries[i];
+    } else {
+      for (size_t k = i; k < j; ++k) {
+        auto name = names_(entries[k].position, entries[k].offset);
+        if (!name.ok()) return name.status();
+        if (*name == stream) {
+          pick = &entries[k];
+          break;
+        }
+      }
+    }
+    if (pick == nullptr) {
+      return Status::Corruption(
+          dir_, 0,
+          "the index has no entry for revision " + std::to_string(r) +
+              " of stream '" + std::string(stream) + "' (its last is " +
+              std::to_string(last) +
+              "); `cairn index rebuild` recreates the index from the log");
+    }
+    found.push_back(IndexedEvent{pick->revision, pick->position, pick->offset,
+                                 pick->id_tag});
+    i = j;
+  }
+  if (direction == Direction::kBackward)
+    std::reverse(found.begin(), found.end());
+  out->insert(out->end(), found.begin(), found.end());
+  return Status::Ok();
+}
+
+Result<std::optional<IndexedEvent>> PersistentIndex::Find(
+    std::string_view stream, uint64_t revision) const {
+  std::vector<IndexedEvent> events;
+  Status s = Read(stream, revision, Direction::kForward, 1, &events);
+  if (!s.ok()) return s;
+  if (events.empty()) return std::optional<IndexedEvent>();
+  return std::optional<IndexedEvent>(events.front());
+}
+
+std::optional<uint32_t> PersistentIndex::Anchor(uint64_t position) const {
+  if (position >= active_->first_position()) return active_->Anchor(position);
+  auto v = Current();
+  for (auto it = v->frozen.rbegin(); it != v->frozen.rend(); ++it) {
+    if (position >= (*it)->first_position()) return (*it)->Anchor(position);
+  }
+  auto it =
+      std::upper_bound(v->tables.begin(), v->tables.end(), position,
+                       [](uint64_t p, const std::shared_ptr<const Table>& t) {
+                         return p < t->info().first_position;
+                       });
+  if (it == v->tables.begin()) return std::nullopt;
+  return (*--it)->Anchor(position);
+}
+
+uint64_t PersistentIndex::StreamCount() const {
+  auto v = Current();
+  uint64_t n = active_->new_streams();
+  for (const auto& m : v->frozen) n += m->new_streams();
+  for (const auto& t : v->tables) n += t->info().new_streams;
+  return n;
+}
+
+IndexStats PersistentIndex::Stats() const {
+  IndexStats st;
+  {
+    std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+    st.checkpoint = manifest_.end_position();
+    auto v = Current();
+    for (size_t i = 0; i < v->tables.size(); ++i) {
+      const TableInfo& info = v->tables[i]->info();
+      IndexStats::TableStats t;
+      t.number = info.number;
+      t.level = info.level;
+      t.first_position = info.first_position;
+      t.end_position = info.end_position;
+      t.entries = info.entry_count;
+      t.bytes = v->tables[i]->file_size();
+      t.durable = i < manifest_.tables.size();
+      st.tables.push_back(t);
+    }
+    st.frozen_memtables = v->frozen.size();
+    for (const auto& m : v->frozen) {
+      st.memtable_entries += m->size();
+      st.memtable_bytes += m->memory_bytes();
+    }
+  }
+  st.memtable_entries += active_->size();
+  st.memtable_bytes += active_->memory_bytes();
+  st.next_position = next_position_;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    st.cache_streams = cache_.size();
+    st.cache_bytes = cache_.memory_bytes();
+    st.cache_hits = cache_.hits();
+    st.cache_misses = cache_.misses();
+  }
+  st.streams = StreamCount();
+  st.flushes = flushes_.load();
+  st.merges = merges_.load();
+  st.merged_entries = merged_entries_.load();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    st.background_error = background_error_;
+  }
+  return st;
+}
+
+}  // namespace cairn::index

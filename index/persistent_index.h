@@ -1,0 +1,263 @@
+// Copyright (c) Cairn authors.
+//
+// The persistent stream index: (stream, revision) -> log location, the
+// last revision of each stream (optimistic concurrency), a fingerprint of
+// every event id (idempotency), and sparse position anchors (locating a
+// global position in the log). docs/architecture.md ("The stream index")
+// explains the design, docs/format.md ("Index files") the files.
+//
+// Shape: a log-structured merge of sorted, immutable index tables on disk
+// (dir/NNNNNNNNNNNN.idx, listed by dir/MANIFEST) and a small in-memory
+// table of the newest entries. When the in-memory table is full it is
+// frozen and written out as a level-0 table by a background thread; tables
+// of one level are merged into one of the next level in the background.
+// The manifest only ever lists tables whose positions the log has made
+// durable, so the index never claims an event a crash can take back; at
+// open the log is replayed from the end of the last listed table.
+//
+// Stream names are hashed to 64 bits. Nothing trusts a hash alone: every
+// answer that depends on which stream an entry belongs to is checked
+// against the stream name in the log record (NameReader), except where the
+// entries themselves rule out another stream (one entry per revision
+// within the stream's known revision range).
+//
+// Thread-safety: as the engine uses it. Add, Reset and Close need
+// exclusive access (the engine's state lock held exclusively, or the
+// commit thread); the const lookups may run concurrently with each other
+// (the state lock held shared). Background threads only touch frozen
+// tables, files and the version pointer, under their own locks.
+#ifndef CAIRN_INDEX_PERSISTENT_INDEX_H_
+#define CAIRN_INDEX_PERSISTENT_INDEX_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cairn/result.h"
+#include "cairn/status.h"
+#include "cairn/types.h"
+#include "engine/io/file_system.h"
+#include "index/format.h"
+#include "index/manifest.h"
+#include "index/memtable.h"
+#include "index/stream_cache.h"
+#include "index/table.h"
+
+namespace cairn::index {
+
+using StreamHashFn = uint64_t (*)(std::string_view);
+
+struct IndexOptions {
+  // Entries the in-memory table takes before it is frozen and written out
+  // as a table. Bounds the index's anonymous memory (about 60 bytes per
+  // entry, at most twice over while a frozen table is being written) and
+  // what a crash makes the next open replay.
+  uint64_t memtable_entries = 1 << 18;
+  // Streams whose last revision is kept in memory (LRU).
+  uint64_t cache_streams = 1 << 16;
+  // This many tables of one level are merged into one of the next level.
+  uint32_t merge_fan_in = 4;
+  // A position anchor (segment offset) is kept for every multiple of this.
+  uint32_t anchor_stride = 64;
+  // Never writes or removes a file: new entries stay in memory.
+  bool read_only = false;
+  // Flushes and merges run on two background threads. false: they run
+  // inline in Add (when the in-memory table freezes) and Close, which
+  // makes file operations deterministic for crash tests.
+  bool background = true;
+  // The stream-name hash (null: DefaultStreamHash) and the id the manifest
+  // records for it. Tests force collisions with a custom one.
+  StreamHashFn stream_hash = nullptr;
+  uint32_t stream_hash_id = kStreamHashId;
+};
+
+// Reads the stream name of the log record at (position, offset), after
+// verifying its header (checksum, and that it has that position). The view
+// must stay valid while the caller of the index method holds the engine's
+// state lock. The log is the source of truth the index is checked against.
+using NameReader =
+    std::function<Result<std::string_view>(uint64_t position, uint32_t offset)>;
+
+// One event of a stream, as the index locates it.
+struct IndexedEvent {
+  uint64_t revision = 0;
+  uint64_t position = 0;
+  uint32_t offset = 0;
+  uint32_t id_tag = 0;
+};
+
+struct IndexStats {
+  struct TableStats {
+    uint64_t number = 0;
+    uint32_t level = 0;
+    uint64_t first_position = 0;
+    uint64_t end_position = 0;
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+    bool durable = false;  // listed in the manifest
+  };
+  std::vector<TableStats> tables;
+  uint64_t checkpoint = 0;  // end of the tables listed in the manifest
+  uint64_t next_position = 0;
+  uint64_t memtable_entries = 0;  // in-memory (active and frozen)
+  uint64_t memtable_bytes = 0;
+  uint64_t frozen_memtables = 0;
+  uint64_t cache_streams = 0;
+  uint64_t cache_bytes = 0;
+  uint64_t cache_hits = 0;
+  uint64_t cache_misses = 0;
+  uint64_t streams = 0;
+  uint64_t flushes = 0;
+  uint64_t merges = 0;
+  uint64_t merged_entries = 0;
+  std::string background_error;  // the last flush/merge failure, if any
+};
+
+class PersistentIndex {
+ public:
+  // Opens the index in `dir` (created unless read-only) for the store
+  // `store_id` whose log starts at `first_position`. Tables that are
+  // missing, damaged, or belong to another store are dropped together with
+  // every newer table (open_note() says why); the caller replays the log
+  // from next_position(). `durable_end` (may be null: everything durable)
+  // is the log's durable end: no table past it is listed in the manifest.
+  static Result<std::unique_ptr<PersistentIndex>> Open(
+      io::FileSystem* fs, const std::string& dir, uint64_t store_id,
+      uint64_t first_position, const IndexOptions& options, NameReader names,
+      const std::atomic<uint64_t>* durable_end);
+  ~PersistentIndex();
+  PersistentIndex(const PersistentIndex&) = delete;
+  PersistentIndex& operator=(const PersistentIndex&) = delete;
+
+  // Every position below this is indexed; Add expects it next.
+  uint64_t next_position() const { return next_position_; }
+  // Segment offset of the record at next_position() - 1, if that record
+  // came from a table loaded at open (to check the index against the log).
+  std::optional<uint32_t> loaded_last_offset() const {
+    return loaded_last_offset_;
+  }
+  // Why tables were dropped at open (empty if nothing was).
+  const std::string& open_note() const { return open_note_; }
+
+  // Forgets everything (the index does not match the log): removes the
+  // tables and starts again at `first_position`.
+  Status Reset(uint64_t first_position);
+
+  // Indexes the event at `position` (which must be next_position()).
+  // Corruption if `revision` does not follow the stream's last revision.
+  Status Add(std::string_view stream, uint64_t revision, uint64_t position,
+             uint32_t offset, const EventId& id);
+
+  Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
+  // Up to `max_count` events of `stream` from revision `from` (clamped to
+  // the last revision when reading backward), in `direction` order.
+  Status Read(std::string_view stream, uint64_t from, Direction direction,
+              uint64_t max_count, std::vector<IndexedEvent>* out) const;
+  Result<std::optional<IndexedEvent>> Find(std::string_view stream,
+                                           uint64_t revision) const;
+  // The segment offset of the record at `position`, which must be a
+  // multiple of anchor_stride() below next_position().
+  std::optional<uint32_t> Anchor(uint64_t position) const;
+  uint32_t anchor_stride() const { return options_.anchor_stride; }
+  uint64_t StreamCount() const;
+  IndexStats Stats() const;
+  uint64_t StreamHash(std::string_view stream) const { return hash_(stream); }
+
+  // Writer: stops background work, writes out what the log has made
+  // durable and lists it in the manifest. Idempotent.
+  Status Close();
+  // Waits until background work has caught up: nothing frozen is waiting,
+  // every durable table is listed, no merge is due (or a background error
+  // stopped progress). For tests and tools.
+  void WaitIdle();
+
+ private:
+  // What readers see besides the active memtable: immutable once published.
+  struct Version {
+    std::vector<std::shared_ptr<const Table>> tables;     // position order
+    std::vector<std::shared_ptr<const MemTable>> frozen;  // after the tables
+  };
+
+  PersistentIndex(io::FileSystem* fs, std::string dir, uint64_t store_id,
+                  const IndexOptions& options, NameReader names,
+                  const std::atomic<uint64_t>* durable_end);
+  Status Load(uint64_t first_position);
+  void StartThreads();
+  void StopThreads();
+
+  std::shared_ptr<const Version> Current() const;
+  void Publish(std::shared_ptr<const Version> version);
+  uint64_t DurableEnd() const;
+  std::string TablePath(uint64_t number) const;
+
+  // Visits the entries with `hash` newest first across all sources, until
+  // fn returns false or an error.
+  template <typename Fn>
+  Status ForEachNewest(const Version& v, uint64_t hash, Fn&& fn) const;
+  Result<std::optional<uint64_t>> LastRevisionUncached(const Version& v,
+                                                       std::string_view stream,
+                                                       uint64_t hash) const;
+
+  void Freeze();
+  // Background steps (also run inline when !options_.background). Each
+  // returns false when there was nothing to do.
+  bool FlushOne(Status* status);
+  Status Commit();
+  bool MergeOne(Status* status);
+  void RunInline();
+  void FlusherLoop();
+  void MergerLoop();
+  bool MergeDue() const;  // requires manifest_mu_
+  void NoteError(const Status& s);
+
+  io::FileSystem* const fs_;
+  const std::string dir_;
+  const uint64_t store_id_;
+  const IndexOptions options_;
+  const StreamHashFn hash_;
+  const NameReader names_;
+  const std::atomic<uint64_t>* const durable_end_;
+
+  // Engine-serialised (see the class comment).
+  std::unique_ptr<MemTable> active_;
+  uint64_t next_position_ = 0;
+  std::optional<uint32_t> loaded_last_offset_;
+  std::string open_note_;
+  bool closed_ = false;
+
+  mutable std::mutex cache_mu_;
+  mutable StreamCache cache_;
+
+  // Lock order: manifest_mu_, then mu_.
+  mutable std::mutex manifest_mu_;
+  Manifest manifest_;               // the last one written: what is durable
+  uint64_t next_table_number_ = 1;  // guarded by manifest_mu_
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const Version> version_;  // guarded by mu_
+  std::condition_variable work_cv_;         // flusher and merger wait here
+  std::condition_variable idle_cv_;         // WaitIdle waits here
+  bool stop_ = false;                       // guarded by mu_
+  std::atomic<bool> cancel_merge_{false};
+  bool flushing_ = false;  // guarded by mu_
+  bool merging_ = false;   // guarded by mu_
+  std::atomic<uint64_t> flushes_{0};
+  std::atomic<uint64_t> merges_{0};
+  std::atomic<uint64_t> merged_entries_{0};
+  std::string background_error_;  // guarded by mu_
+  bool error_pending_ = false;    // guarded by mu_: back off before retrying
+  std::thread flusher_;
+  std::thread merger_;
+};
+
+}  // namespace cairn::index
+
+#endif  // CAIRN_INDEX_PERSISTENT_INDEX_H_

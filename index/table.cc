@@ -1,0 +1,575 @@
+// Copyright (c) Cairn authors.
+#include "index/table.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+namespace cairn::index {
+namespace {
+
+// "CAIRNIXT" read as a little-endian u64: the header checksum's seed. The
+// header carries the table's identity, so it cannot be seeded with it.
+constexpr uint64_t kHeaderSeed = 0x5458494e52494143ull;
+constexpr size_t kHeaderFieldsSize = 128;  // checksum covers [0, 128)
+
+// Buffers are written once they reach this size (fewer, larger writes).
+constexpr size_t kWriteChunk = 256 << 10;
+
+uint64_t RoundUp(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
+
+// Every table's sections are seeded with its store and number, so a block
+// copied from another table, or a table renamed to another number, does not
+// verify.
+uint64_t TableSeed(uint64_t store_id, uint64_t number) {
+  uint64_t key[3] = {store_id, number, kHeaderSeed};
+  return XXH3_64bits(key, sizeof(key));
+}
+
+uint64_t BlockSeed(uint64_t table_seed, uint64_t block) {
+  return table_seed + block * 0x9E3779B97F4A7C15ull;
+}
+
+struct Layout {
+  uint64_t fences_offset;
+  uint64_t anchors_offset;
+  uint64_t entries_offset;
+  uint64_t file_size;
+};
+
+Layout LayoutOf(const TableInfo& info) {
+  Layout l;
+  l.fences_offset = kTableHeaderSize;
+  l.anchors_offset = l.fences_offset + info.block_count() * kFenceSize;
+  l.entries_offset =
+      RoundUp(l.anchors_offset + info.anchor_count() * 4, kTableBlockSize);
+  l.file_size = l.entries_offset + info.block_count() * kTableBlockSize;
+  return l;
+}
+
+void EncodeHeader(const TableInfo& info, const Layout& l,
+                  uint64_t fences_checksum, uint64_t anchors_checksum,
+                  uint8_t* out) {
+  std::memset(out, 0, kTableHeaderSize);
+  std::memcpy(out, kTableMagic, 8);
+  Put32(out + 8, kTableFormatVersion);
+  Put32(out + 12, kTableHeaderSize);
+  Put64(out + 16, info.store_id);
+  Put64(out + 24, info.number);
+  Put32(out + 32, info.level);
+  Put32(out + 36, info.anchor_stride);
+  Put64(out + 40, info.entry_count);
+  Put64(out + 48, info.first_position);
+  Put64(out + 56, info.end_position);
+  Put32(out + 64, info.last_offset);
+  Put64(out + 72, info.new_streams);
+  Put64(out + 80, l.fences_offset);
+  Put64(out + 88, l.anchors_offset);
+  Put64(out + 96, l.entries_offset);
+  Put64(out + 104, l.file_size);
+  Put64(out + 112, fences_checksum);
+  Put64(out + 120, anchors_checksum);
+  Put64(out + kHeaderFieldsSize,
+        IndexChecksum(out, kHeaderFieldsSize, kHeaderSeed));
+}
+
+}  // namespace
+
+std::string TableFileName(uint64_t number) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%012llu.idx",
+                static_cast<unsigned long long>(number));
+  return name;
+}
+
+std::optional<uint64_t> ParseTableFileName(std::string_view name) {
+  if (name.size() != 16 || !name.ends_with(".idx")) return std::nullopt;
+  uint64_t n = 0;
+  for (size_t i = 0; i < 12; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return n;
+}
+
+uint64_t TableInfo::anchor_count() const {
+  if (anchor_stride == 0 || end_position <= first_position) return 0;
+  auto ceil_div = [&](uint64_t v) {
+    return v / anchor_stride + (v % anchor_stride != 0 ? 1 : 0);
+  };
+  return ceil_div(end_position) - ceil_div(first_position);
+}
+
+// --- TableWriter ---
+
+struct TableWriter::Hashing {
+  Hashing() : fences(XXH3_createState()), anchors(XXH3_createState()) {}
+  ~Hashing() {
+    XXH3_freeState(fences);
+    XXH3_freeState(anchors);
+  }
+  XXH3_state_t* fences;
+  XXH3_state_t* anchors;
+};
+
+TableWriter::TableWriter(io::FileSystem* fs, std::string dir,
+                         const TableInfo& info)
+    : fs_(fs), dir_(std::move(dir)), info_(info) {}
+
+Result<std::unique_ptr<TableWriter>> TableWriter::Create(
+    io::FileSystem* fs, const std::string& dir, const TableInfo& info) {
+  if (info.anchor_stride == 0) {
+    return Status::InvalidArgument("index table anchor stride is 0");
+  }
+  std::unique_ptr<TableWriter> w(new TableWriter(fs, dir, info));
+  w->path_ = io::JoinPath(dir, TableFileName(info.number));
+  w->temp_path_ = w->path_ + ".tmp";
+  const Layout l = LayoutOf(info);
+  w->fences_offset_ = l.fences_offset;
+  w->anchors_offset_ = l.anchors_offset;
+  w->entries_offset_ = l.entries_offset;
+  w->file_size_ = l.file_size;
+  w->fence_write_at_ = l.fences_offset;
+  w->anchor_write_at_ = l.anchors_offset;
+  w->entry_write_at_ = l.entries_offset;
+  w->seed_ = TableSeed(info.store_id, info.number);
+  w->hashing_ = std::make_unique<Hashing>();
+  XXH3_64bits_reset_withSeed(w->hashing_->fences, w->seed_);
+  XXH3_64bits_reset_withSeed(w->hashing_->anchors, w->seed_);
+  // A leftover from a crashed attempt with the same number is garbage.
+  if (fs->Exists(w->temp_path_)) (void)fs->RemoveFile(w->temp_path_);
+  auto file = fs->OpenFile(w->temp_path_, io::OpenMode::kCreateExclusive);
+  if (!file.ok()) return file.status();
+  w->file_ = std::move(file.value());
+  // Reserving the size up front turns a full disk into one early error
+  // instead of a failure halfway through a large merge.
+  Status s = w->file_->Allocate(l.file_size);
+  if (!s.ok()) return s;
+  return w;
+}
+
+TableWriter::~TableWriter() {
+  if (!finished_) {
+    if (file_) (void)file_->Close();
+    (void)fs_->RemoveFile(temp_path_);
+  }
+}
+
+Status TableWriter::Add(const Entry& entry) {
+  if (entries_added_ > 0 && !EntryLess(last_, entry)) {
+    return Status::InvalidArgument("index entries added out of order");
+  }
+  if (entries_added_ >= info_.entry_count) {
+    return Status::InvalidArgument("more index entries than declared");
+  }
+  last_ = entry;
+  const uint64_t in_block = entries_added_ % kEntriesPerBlock;
+  if (in_block == 0) {
+    // A new block: its fence records its first key (the checksum comes
+    // when the block is complete).
+    entry_buffer_.resize(entry_buffer_.size() + kTableBlockSize, '\0');
+  }
+  uint8_t* block = reinterpret_cast<uint8_t*>(entry_buffer_.data()) +
+                   entry_buffer_.size() - kTableBlockSize;
+  EncodeEntry(entry, block + in_block * kEntrySize);
+  ++entries_added_;
+  if (in_block == 0) {
+    uint8_t fence[kFenceSize];
+    Put64(fence, entry.hash);
+    Put64(fence + 8, entry.revision);
+    Put64(fence + 16, 0);  // checksum, filled in below
+    fence_buffer_.append(reinterpret_cast<const char*>(fence), kFenceSize);
+  }
+  const bool block_full = in_block + 1 == kEntriesPerBlock;
+  if (block_full || entries_added_ == info_.entry_count) {
+    const uint64_t index = (entries_added_ - 1) / kEntriesPerBlock;
+    uint64_t checksum =
+        IndexChecksum(block, kTableBlockSize, BlockSeed(seed_, index));
+    Put64(reinterpret_cast<uint8_t*>(fence_buffer_.data()) +
+              fence_buffer_.size() - kFenceSize + 16,
+          checksum);
+    if (entry_buffer_.size() >= kWriteChunk) {
+      Status s = FlushEntries();
+      if (s.ok()) s = FlushFences();
+      if (!s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status TableWriter::AddAnchor(uint32_t offset) {
+  if (anchors_added_ >= info_.anchor_count()) {
+    return Status::InvalidArgument("more index anchors than declared");
+  }
+  uint8_t bytes[4];
+  Put32(bytes, offset);
+  anchor_buffer_.append(reinterpret_cast<const char*>(bytes), 4);
+  ++anchors_added_;
+  if (anchor_buffer_.size() >= kWriteChunk) return FlushAnchors();
+  return Status::Ok();
+}
+
+Status TableWriter::FlushEntries() {
+  if (entry_buffer_.empty()) return Status::Ok();
+  Status s =
+      file_->Write(entry_write_at_, entry_buffer_.data(), entry_buffer_.size());
+  entry_write_at_ += entry_buffer_.size();
+  entry_buffer_.clear();
+  return s;
+}
+
+Status TableWriter::FlushFences() {
+  // Only fences of complete blocks (checksum known) are final; the last,
+  // incomplete one stays for the next call.
+  size_t complete = fence_buffer_.size();
+  if (entries_added_ % kEntriesPerBlock != 0 &&
+      entries_added_ != info_.entry_count) {
+    complete -= kFenceSize;
+  }
+  if (complete == 0) return Status::Ok();
+  XXH3_64bits_update(hashing_->fences, fence_buffer_.data(), complete);
+  Status s = file_->Write(fence_write_at_, fence_buffer_.data(), complete);
+  fence_write_at_ += complete;
+  fence_buffer_.erase(0, complete);
+  return s;
+}
+
+Status TableWriter::FlushAnchors() {
+  if (anchor_buffer_.empty()) return Status::Ok();
+  XXH3_64bits_update(hashing_->anchors, anchor_buffer_.data(),
+                     anchor_buffer_.size());
+  Status s = file_->Write(anchor_write_at_, anchor_buffer_.data(),
+                          anchor_buffer_.size());
+  anchor_write_at_ += anchor_buffer_.size();
+  anchor_buffer_.clear();
+  return s;
+}
+
+Status TableWriter::Finish() {
+  if (entries_added_ != info_.entry_count) {
+    return Status::InvalidArgument(
+        "index table has fewer entries than declared");
+  }
+  if (anchors_added_ != info_.anchor_count()) {
+    return Status::InvalidArgument(
+        "index table has fewer anchors than declared");
+  }
+  Status s = FlushEntries();
+  if (s.ok()) s = FlushFences();
+  if (s.ok()) s = FlushAnchors();
+  if (!s.ok()) return s;
+  std::vector<uint8_t> header(kTableHeaderSize);
+  EncodeHeader(
+      info_,
+      Layout{fences_offset_, anchors_offset_, entries_offset_, file_size_},
+      XXH3_64bits_digest(hashing_->fences),
+      XXH3_64bits_digest(hashing_->anchors), header.data());
+  // The header goes last: a table is never valid before its sections are
+  // written. The sync makes all of it durable before the rename names it.
+  s = file_->Write(0, header.data(), header.size());
+  if (s.ok()) s = file_->Sync();
+  if (s.ok()) s = file_->Close();
+  if (s.ok()) s = fs_->Rename(temp_path_, path_);
+  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (!s.ok()) {
+    // Whatever made it under the final name is not listed in a manifest,
+    // so the next open removes it; remove both now to free the space.
+    (void)fs_->RemoveFile(path_);
+    return s;
+  }
+  finished_ = true;
+  return Status::Ok();
+}
+
+// --- Table ---
+
+Status DecodeTableHeader(const uint8_t* data, size_t size,
+                         const std::string& path, TableInfo* info) {
+  if (size < kTableHeaderSize) {
+    return Status::Corruption(path, 0,
+                              "index table is shorter than its header");
+  }
+  if (std::memcmp(data, kTableMagic, 8) != 0) {
+    return Status::Corruption(path, 0, "not an index table (bad magic)");
+  }
+  uint32_t version = Get32(data + 8);
+  if (version != kTableFormatVersion) {
+    return Status::NotSupported(path + ": index table format version " +
+                                std::to_string(version) +
+                                " is not supported (this build reads 1)");
+  }
+  if (Get64(data + kHeaderFieldsSize) !=
+      IndexChecksum(data, kHeaderFieldsSize, kHeaderSeed)) {
+    return Status::Corruption(path, 0, "index table header checksum mismatch");
+  }
+  if (Get32(data + 12) != kTableHeaderSize) {
+    return Status::Corruption(path, 12, "index table header size is not 4096");
+  }
+  for (size_t i = kHeaderFieldsSize + 8; i < kTableHeaderSize; ++i) {
+    if (data[i] != 0) {
+      return Status::Corruption(path, i,
+                                "index table header padding is not zero");
+    }
+  }
+  info->store_id = Get64(data + 16);
+  info->number = Get64(data + 24);
+  info->level = Get32(data + 32);
+  info->anchor_stride = Get32(data + 36);
+  info->entry_count = Get64(data + 40);
+  info->first_position = Get64(data + 48);
+  info->end_position = Get64(data + 56);
+  info->last_offset = Get32(data + 64);
+  info->new_streams = Get64(data + 72);
+  if (info->anchor_stride == 0 || info->end_position < info->first_position ||
+      info->entry_count != info->end_position - info->first_position ||
+      info->new_streams > info->entry_count) {
+    return Status::Corruption(path, 32, "index table header is inconsistent");
+  }
+  const Layout l = LayoutOf(*info);
+  if (Get64(data + 80) != l.fences_offset ||
+      Get64(data + 88) != l.anchors_offset ||
+      Get64(data + 96) != l.entries_offset ||
+      Get64(data + 104) != l.file_size) {
+    return Status::Corruption(path, 80,
+                              "index table section offsets are inconsistent");
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<Table>> Table::Open(io::FileSystem* fs,
+                                           const std::string& path,
+                                           uint64_t store_id, uint64_t number,
+                                           uint32_t anchor_stride) {
+  std::shared_ptr<Table> t(new Table());
+  t->path_ = path;
+  auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  t->file_ = std::move(file.value());
+  auto size = t->file_->Size();
+  if (!size.ok()) return size.status();
+  if (*size < kTableHeaderSize) {
+    return Status::Corruption(path, 0,
+                              "index table is shorter than its header");
+  }
+  auto map = t->file_->Map(0, *size);
+  if (!map.ok()) return map.status();
+  t->map_ = std::move(map.value());
+  const uint8_t* data = t->map_->data();
+  Status s = DecodeTableHeader(data, *size, path, &t->info_);
+  if (!s.ok()) return s;
+  const TableInfo& info = t->info_;
+  if (store_id != 0 && info.store_id != store_id) {
+    return Status::Corruption(path, 16, "index table belongs to another store");
+  }
+  if (info.number != number) {
+    return Status::Corruption(
+        path, 24,
+        "index table header says number " + std::to_string(info.number) +
+            " but its name says " + std::to_string(number));
+  }
+  if (anchor_stride != 0 && info.anchor_stride != anchor_stride) {
+    return Status::Corruption(path, 36,
+                              "index table has another anchor stride");
+  }
+  const Layout l = LayoutOf(info);
+  if (*size != l.file_size) {
+    return Status::Corruption(path, 104,
+                              "index table is " + std::to_string(*size) +
+                                  " bytes, its header says " +
+                                  std::to_string(l.file_size));
+  }
+  t->file_size_ = *size;
+  t->seed_ = TableSeed(info.store_id, info.number);
+  t->fences_ = data + l.fences_offset;
+  t->anchors_ = data + l.anchors_offset;
+  t->entries_ = data + l.entries_offset;
+  if (IndexChecksum(t->fences_, info.block_count() * kFenceSize, t->seed_) !=
+      Get64(data + 112)) {
+    return Status::Corruption(path, l.fences_offset,
+                              "index table fence section checksum mismatch");
+  }
+  if (IndexChecksum(t->anchors_, info.anchor_count() * 4, t->seed_) !=
+      Get64(data + 120)) {
+    return Status::Corruption(path, l.anchors_offset,
+                              "index table anchor section checksum mismatch");
+  }
+  return t;
+}
+
+Status Table::BlockCorruption(uint64_t i, const std::string& why) const {
+  return Status::Corruption(
+      path_, (entries_ - map_->data()) + i * kTableBlockSize,
+      why + " in block " + std::to_string(i) +
+          " (the index is derived data: `cairn index rebuild` recreates it)");
+}
+
+Result<const uint8_t*> Table::Block(uint64_t i) const {
+  const uint8_t* block = entries_ + i * kTableBlockSize;
+  if (IndexChecksum(block, kTableBlockSize, BlockSeed(seed_, i)) !=
+      Get64(fences_ + i * kFenceSize + 16)) {
+    return BlockCorruption(i, "index block checksum mismatch");
+  }
+  return block;
+}
+
+uint64_t Table::EntriesIn(uint64_t block) const {
+  uint64_t start = block * kEntriesPerBlock;
+  return std::min<uint64_t>(kEntriesPerBlock, info_.entry_count - start);
+}
+
+uint64_t Table::LastBlockStartingAtOrBefore(uint64_t hash,
+                                            uint64_t revision) const {
+  // upper_bound over the fences' first keys, then one back.
+  uint64_t lo = 0;
+  uint64_t hi = info_.block_count();
+  while (lo < hi) {
+    uint64_t mid = (lo + hi) / 2;
+    uint64_t h = FenceHash(mid);
+    if (h < hash || (h == hash && FenceRevision(mid) <= revision)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo == 0 ? UINT64_MAX : lo - 1;
+}
+
+uint64_t Table::LastBlockStartingBefore(uint64_t hash,
+                                        uint64_t revision) const {
+  uint64_t lo = 0;
+  uint64_t hi = info_.block_count();
+  while (lo < hi) {
+    uint64_t mid = (lo + hi) / 2;
+    uint64_t h = FenceHash(mid);
+    if (h < hash || (h == hash && FenceRevision(mid) < revision)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo == 0 ? 0 : lo - 1;
+}
+
+Status Table::Scan(uint64_t hash, uint64_t lo_revision, uint64_t hi_revision,
+                   std::vector<Entry>* out) const {
+  if (info_.entry_count == 0 || lo_revision > hi_revision) return Status::Ok();
+  const uint64_t blocks = info_.block_count();
+  for (uint64_t block = LastBlockStartingBefore(hash, lo_revision);
+       block < blocks; ++block) {
+    auto data = Block(block);
+    if (!data.ok()) return data.status();
+    const uint64_t n = EntriesIn(block);
+    // First entry >= (hash, lo_revision) in this block.
+    uint64_t lo = 0;
+    uint64_t hi = n;
+    while (lo < hi) {
+      uint64_t mid = (lo + hi) / 2;
+      const uint8_t* p = *data + mid * kEntrySize;
+      uint64_t h = Get64(p);
+      if (h < hash || (h == hash && Get64(p + 8) < lo_revision)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (uint64_t i = lo; i < n; ++i) {
+      Entry e = DecodeEntry(*data + i * kEntrySize);
+      if (e.hash != hash || e.revision > hi_revision) return Status::Ok();
+      out->push_back(e);
+    }
+  }
+  return Status::Ok();
+}
+
+std::optional<uint32_t> Table::Anchor(uint64_t position) const {
+  const uint32_t stride = info_.anchor_stride;
+  if (position % stride != 0 || position < info_.first_position ||
+      position >= info_.end_position) {
+    return std::nullopt;
+  }
+  uint64_t first_anchor = (info_.first_position + stride - 1) / stride * stride;
+  return Get32(anchors_ + (position - first_anchor) / stride * 4);
+}
+
+bool Table::Cursor::Next(Entry* entry) {
+  if (!status_.ok()) return false;
+  if (data_ == nullptr || in_block_ == table_->EntriesIn(block_)) {
+    if (data_ != nullptr) {
+      ++block_;
+      in_block_ = 0;
+    }
+    if (block_ >= table_->info().block_count()) return false;
+    auto data = table_->Block(block_);
+    if (!data.ok()) {
+      status_ = data.status();
+      return false;
+    }
+    data_ = *data;
+  }
+  *entry = DecodeEntry(data_ + in_block_ * kEntrySize);
+  ++in_block_;
+  return true;
+}
+
+Status Table::VerifyAll() const {
+  Cursor cursor(this);
+  Entry e;
+  Entry previous;
+  uint64_t count = 0;
+  uint64_t new_streams = 0;
+  // Positions are distinct and inside the range, and there are exactly
+  // end - first of them, so their sum is fixed: with the count and the
+  // range it catches a duplicated or substituted position.
+  unsigned __int128 sum = 0;
+  const TableInfo& info = info_;
+  while (cursor.Next(&e)) {
+    if (count > 0 && !EntryLess(previous, e)) {
+      return BlockCorruption(count / kEntriesPerBlock,
+                             "index entries out of order");
+    }
+    if (e.position < info.first_position || e.position >= info.end_position) {
+      return BlockCorruption(count / kEntriesPerBlock,
+                             "index entry position " +
+                                 std::to_string(e.position) +
+                                 " outside the table's range");
+    }
+    if (count % kEntriesPerBlock == 0 &&
+        (FenceHash(count / kEntriesPerBlock) != e.hash ||
+         FenceRevision(count / kEntriesPerBlock) != e.revision)) {
+      return BlockCorruption(count / kEntriesPerBlock,
+                             "fence does not match the block's first entry");
+    }
+    if (e.revision == 0) ++new_streams;
+    sum += e.position;
+    previous = e;
+    ++count;
+  }
+  if (!cursor.status().ok()) return cursor.status();
+  unsigned __int128 expected = 0;
+  if (info.end_position > info.first_position) {
+    unsigned __int128 n = info.end_position - info.first_position;
+    expected = n * info.first_position + n * (n - 1) / 2;
+  }
+  if (count != info.entry_count || sum != expected ||
+      new_streams != info.new_streams) {
+    return Status::Corruption(path_, 40,
+                              "index table entries do not match its header");
+  }
+  // Zero padding after the last entry (it is inside a checksummed block,
+  // but a writer bug could still leave garbage there).
+  if (info.entry_count % kEntriesPerBlock != 0) {
+    uint64_t last = info.block_count() - 1;
+    auto data = Block(last);
+    if (!data.ok()) return data.status();
+    for (uint64_t i = EntriesIn(last) * kEntrySize; i < kTableBlockSize; ++i) {
+      if ((*data)[i] != 0) {
+        return BlockCorruption(last, "nonzero padding after the last entry");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::index

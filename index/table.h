@@ -1,0 +1,243 @@
+// Copyright (c) Cairn authors.
+//
+// Index tables: immutable, sorted, checksummed files of index entries
+// (docs/format.md, "Index tables"). A table covers a contiguous range of
+// global positions and holds one entry per event in that range, sorted by
+// (stream hash, revision, position), plus an "anchor" per position that is
+// a multiple of the anchor stride: the segment offset of that record, so a
+// position can be located without a per-event table in memory.
+//
+// Tables are read through a read-only mapping: lookups touch a few pages of
+// the page cache and no anonymous memory. Each 4 KiB block of entries has
+// its own checksum, verified every time a lookup reads the block; the
+// header, the fence section (first key and checksum of every block) and the
+// anchors are verified when the table is opened.
+//
+// Thread-safety: a Table is immutable once opened; any number of threads
+// may read it. A TableWriter belongs to one thread.
+#ifndef CAIRN_INDEX_TABLE_H_
+#define CAIRN_INDEX_TABLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/result.h"
+#include "cairn/status.h"
+#include "engine/io/file_system.h"
+#include "index/format.h"
+
+namespace cairn::index {
+
+inline constexpr char kTableMagic[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', 'T'};
+inline constexpr uint32_t kTableFormatVersion = 1;
+inline constexpr uint32_t kTableHeaderSize = 4096;
+inline constexpr uint32_t kTableBlockSize = 4096;
+inline constexpr uint32_t kEntriesPerBlock = kTableBlockSize / kEntrySize;
+inline constexpr uint32_t kFenceSize = 24;
+
+// "000000000042.idx": the table's number, twelve digits, ".idx".
+std::string TableFileName(uint64_t number);
+std::optional<uint64_t> ParseTableFileName(std::string_view name);
+
+// What a table's header says about it.
+struct TableInfo {
+  uint64_t store_id = 0;
+  uint64_t number = 0;
+  // 0 for a table written from memory; a merge of tables of level L makes
+  // one of level L + 1.
+  uint32_t level = 0;
+  uint32_t anchor_stride = 0;
+  uint64_t entry_count = 0;
+  // The table holds every event with a position in [first_position,
+  // end_position), and only those.
+  uint64_t first_position = 0;
+  uint64_t end_position = 0;
+  // Segment offset of the record at end_position - 1 (where a replay of
+  // the log after this table resumes from).
+  uint32_t last_offset = 0;
+  // Entries with revision 0: the streams this table's range created.
+  uint64_t new_streams = 0;
+
+  // Anchors cover the multiples of anchor_stride in the range.
+  uint64_t anchor_count() const;
+  uint64_t block_count() const {
+    return (entry_count + kEntriesPerBlock - 1) / kEntriesPerBlock;
+  }
+};
+
+// Writes one table: entries in EntryLess order, anchors in position order,
+// then Finish(). The file is written under a temporary name, synced, and
+// renamed into place, and the directory synced: after Finish() the table is
+// durable under its name; before, a crash leaves at most a temporary file
+// (which the next open removes).
+class TableWriter {
+ public:
+  static Result<std::unique_ptr<TableWriter>> Create(io::FileSystem* fs,
+                                                     const std::string& dir,
+                                                     const TableInfo& info);
+  ~TableWriter();  // removes the temporary file unless finished
+  TableWriter(const TableWriter&) = delete;
+  TableWriter& operator=(const TableWriter&) = delete;
+
+  Status Add(const Entry& entry);
+  Status AddAnchor(uint32_t offset);
+  // Checks the counts, writes the header, syncs and renames into place.
+  Status Finish();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  TableWriter(io::FileSystem* fs, std::string dir, const TableInfo& info);
+  Status FlushEntries();
+  Status FlushFences();
+  Status FlushAnchors();
+
+  io::FileSystem* fs_;
+  std::string dir_;
+  std::string path_;
+  std::string temp_path_;
+  TableInfo info_;
+  std::unique_ptr<io::File> file_;
+  uint64_t fences_offset_ = 0;
+  uint64_t anchors_offset_ = 0;
+  uint64_t entries_offset_ = 0;
+  uint64_t file_size_ = 0;
+  uint64_t seed_ = 0;
+  struct Hashing;  // streaming checksums of the fence and anchor sections
+  std::unique_ptr<Hashing> hashing_;
+
+  uint64_t entries_added_ = 0;
+  uint64_t anchors_added_ = 0;
+  Entry last_;
+  std::string entry_buffer_;  // whole blocks not yet written
+  uint64_t entry_write_at_ = 0;
+  std::string fence_buffer_;
+  uint64_t fence_write_at_ = 0;
+  std::string anchor_buffer_;
+  uint64_t anchor_write_at_ = 0;
+  bool finished_ = false;
+};
+
+class Table {
+ public:
+  // Opens and verifies the header, the fences and the anchors. `store_id`
+  // and `number` must match the header (0 skips the store check, for
+  // tools); `anchor_stride` too unless 0. Corruption for damage,
+  // NotSupported for an unknown version.
+  static Result<std::shared_ptr<Table>> Open(io::FileSystem* fs,
+                                             const std::string& path,
+                                             uint64_t store_id, uint64_t number,
+                                             uint32_t anchor_stride);
+
+  const TableInfo& info() const { return info_; }
+  const std::string& path() const { return path_; }
+  uint64_t file_size() const { return file_size_; }
+
+  // The entries of block `i`, after verifying its checksum.
+  Result<const uint8_t*> Block(uint64_t i) const;
+  uint64_t EntriesIn(uint64_t block) const;
+
+  // Calls fn(entry) for the entries with `hash`, highest revision first,
+  // until fn returns false.
+  template <typename Fn>
+  Status ForEachNewest(uint64_t hash, Fn&& fn) const;
+  // Appends the entries with `hash` and revision in [lo, hi] to *out, in
+  // ascending order.
+  Status Scan(uint64_t hash, uint64_t lo, uint64_t hi,
+              std::vector<Entry>* out) const;
+  // Offset of the record at `position`, a multiple of the anchor stride in
+  // [first_position, end_position).
+  std::optional<uint32_t> Anchor(uint64_t position) const;
+
+  // Reads every block: checksums, sort order, positions inside the range,
+  // each position exactly once (checked by the sum of positions), entry
+  // and new-stream counts. For `cairn verify`; O(entries).
+  Status VerifyAll() const;
+
+  // Sequential reader of all entries (merges, verification, dumps).
+  class Cursor {
+   public:
+    explicit Cursor(const Table* table) : table_(table) {}
+    // Sets *entry to the next entry; false at the end or on error
+    // (status() tells which).
+    bool Next(Entry* entry);
+    const Status& status() const { return status_; }
+
+   private:
+    const Table* table_;
+    uint64_t block_ = 0;
+    uint64_t in_block_ = 0;
+    const uint8_t* data_ = nullptr;
+    Status status_;
+  };
+
+ private:
+  Table() = default;
+  // The last block whose first key is <= (hash, revision), or UINT64_MAX
+  // if there is none.
+  uint64_t LastBlockStartingAtOrBefore(uint64_t hash, uint64_t revision) const;
+  // The last block whose first key is < (hash, revision), or 0: where
+  // the entries >= (hash, revision) start (equal keys can straddle a block
+  // boundary when streams collide).
+  uint64_t LastBlockStartingBefore(uint64_t hash, uint64_t revision) const;
+  uint64_t FenceHash(uint64_t i) const {
+    return Get64(fences_ + i * kFenceSize);
+  }
+  uint64_t FenceRevision(uint64_t i) const {
+    return Get64(fences_ + i * kFenceSize + 8);
+  }
+  Status BlockCorruption(uint64_t i, const std::string& why) const;
+
+  std::string path_;
+  TableInfo info_;
+  uint64_t file_size_ = 0;
+  uint64_t seed_ = 0;
+  std::unique_ptr<io::File> file_;
+  std::unique_ptr<io::MappedRegion> map_;
+  const uint8_t* fences_ = nullptr;
+  const uint8_t* anchors_ = nullptr;
+  const uint8_t* entries_ = nullptr;
+};
+
+// Decodes a table header (the first kTableHeaderSize bytes) without opening
+// the rest; for tools that inspect damaged files.
+Status DecodeTableHeader(const uint8_t* data, size_t size,
+                         const std::string& path, TableInfo* info);
+
+template <typename Fn>
+Status Table::ForEachNewest(uint64_t hash, Fn&& fn) const {
+  if (info_.entry_count == 0) return Status::Ok();
+  uint64_t block = LastBlockStartingAtOrBefore(hash, UINT64_MAX);
+  if (block == UINT64_MAX) return Status::Ok();
+  for (;;) {
+    auto data = Block(block);
+    if (!data.ok()) return data.status();
+    uint64_t n = EntriesIn(block);
+    // Entries of `hash` in this block are a run ending at or before the
+    // last entry <= (hash, max).
+    uint64_t lo = 0;
+    uint64_t hi = n;
+    while (lo < hi) {  // first entry with entry.hash > hash
+      uint64_t mid = (lo + hi) / 2;
+      if (Get64(*data + mid * kEntrySize) <= hash) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (uint64_t i = lo; i-- > 0;) {
+      Entry e = DecodeEntry(*data + i * kEntrySize);
+      if (e.hash != hash) return Status::Ok();
+      if (!fn(e)) return Status::Ok();
+    }
+    if (block == 0) return Status::Ok();
+    --block;
+  }
+}
+
+}  // namespace cairn::index
+
+#endif  // CAIRN_INDEX_TABLE_H_

@@ -1,0 +1,89 @@
+// Copyright (c) Cairn authors.
+#include "index/memtable.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+namespace cairn::index {
+namespace {
+
+Entry At(uint64_t hash, uint64_t revision, uint64_t position) {
+  return Entry{hash, revision, position, static_cast<uint32_t>(position * 2),
+               static_cast<uint32_t>(hash)};
+}
+
+TEST(MemTableTest, NewestFirstPerHash) {
+  MemTable m(10, 4);
+  m.Add(At(1, 0, 10));
+  m.Add(At(2, 0, 11));
+  m.Add(At(1, 1, 12));
+  m.Add(At(1, 2, 13));
+  EXPECT_EQ(m.first_position(), 10u);
+  EXPECT_EQ(m.end_position(), 14u);
+  EXPECT_EQ(m.new_streams(), 2u);
+  EXPECT_EQ(m.last_offset(), 26u);
+  std::vector<uint64_t> revisions;
+  m.ForEachNewest(1, [&](const Entry& e) {
+    revisions.push_back(e.revision);
+    return true;
+  });
+  EXPECT_EQ(revisions, (std::vector<uint64_t>{2, 1, 0}));
+  revisions.clear();
+  m.ForEachNewest(3, [&](const Entry& e) {
+    revisions.push_back(e.revision);
+    return true;
+  });
+  EXPECT_TRUE(revisions.empty());
+  std::vector<Entry> scanned;
+  m.Scan(1, 1, 1, &scanned);
+  ASSERT_EQ(scanned.size(), 1u);
+  EXPECT_EQ(scanned[0].position, 12u);
+  EXPECT_EQ(m.Anchor(12), 24u);
+  EXPECT_FALSE(m.Anchor(13));
+  EXPECT_FALSE(m.Anchor(8));
+}
+
+TEST(MemTableTest, CollidingStreamsAreAllScanned) {
+  MemTable m(0, 8);
+  // Two streams share hash 5; their revisions interleave on one chain.
+  m.Add(At(5, 0, 0));  // A0
+  m.Add(At(5, 1, 1));  // A1
+  m.Add(At(5, 0, 2));  // B0 (chain is no longer decreasing)
+  m.Add(At(5, 2, 3));  // A2
+  std::vector<Entry> scanned;
+  m.Scan(5, 0, 0, &scanned);
+  ASSERT_EQ(scanned.size(), 2u);  // A0 and B0
+  scanned.clear();
+  m.Scan(5, 1, 2, &scanned);
+  ASSERT_EQ(scanned.size(), 2u);
+}
+
+TEST(MemTableTest, GrowsAndSortsManyStreams) {
+  MemTable m(0, 16);
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> next(5000);
+  std::vector<Entry> all;
+  for (uint64_t p = 0; p < 50000; ++p) {
+    uint64_t s = rng() % next.size();
+    Entry e = At(s * 0x9E3779B97F4A7C15ull, next[s]++, p);
+    m.Add(e);
+    all.push_back(e);
+  }
+  std::sort(all.begin(), all.end(), EntryLess);
+  EXPECT_EQ(m.Sorted(), all);
+  for (uint64_t s = 0; s < next.size(); s += 97) {
+    uint64_t h = s * 0x9E3779B97F4A7C15ull;
+    uint64_t expect = next[s];
+    m.ForEachNewest(h, [&](const Entry& e) {
+      EXPECT_EQ(e.revision, --expect);
+      return true;
+    });
+    EXPECT_EQ(expect, 0u);
+  }
+  EXPECT_GT(m.memory_bytes(), 50000u * sizeof(Entry));
+}
+
+}  // namespace
+}  // namespace cairn::index

@@ -1,0 +1,278 @@
+// Copyright (c) Cairn authors.
+#include "index/table.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "engine/io/memory_file_system.h"
+#include "index/format.h"
+
+namespace cairn::index {
+namespace {
+
+constexpr uint64_t kStore = 0x1234;
+constexpr uint32_t kStride = 4;
+
+class TableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs_.CreateDir("/idx").ok());
+    ASSERT_TRUE(fs_.SyncDir("/").ok());
+  }
+
+  // A table of `n` events at positions [first, first + n) spread over
+  // `streams` hashes (small hashes: every stream's revisions follow its
+  // positions, and hash h has streams h, h + streams, ... colliding if
+  // `collide`).
+  std::vector<Entry> MakeEntries(uint64_t first, uint64_t n, uint64_t streams,
+                                 uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<uint64_t> next_revision(streams);
+    std::vector<Entry> entries;
+    for (uint64_t p = first; p < first + n; ++p) {
+      uint64_t s = rng() % streams;
+      Entry e;
+      e.hash = s % 7 == 0 ? 7 : s * 1000;  // hash 7 is shared (collisions)
+      e.revision = next_revision[s]++;
+      e.position = p;
+      e.offset = static_cast<uint32_t>(p * 3);
+      e.id_tag = static_cast<uint32_t>(rng());
+      entries.push_back(e);
+    }
+    return entries;
+  }
+
+  Result<std::shared_ptr<Table>> Write(uint64_t number,
+                                       std::vector<Entry> entries,
+                                       uint64_t first, uint64_t end) {
+    TableInfo info;
+    info.store_id = kStore;
+    info.number = number;
+    info.anchor_stride = kStride;
+    info.entry_count = entries.size();
+    info.first_position = first;
+    info.end_position = end;
+    info.last_offset = static_cast<uint32_t>((end - 1) * 3);
+    for (const Entry& e : entries) info.new_streams += e.revision == 0;
+    std::sort(entries.begin(), entries.end(), EntryLess);
+    auto w = TableWriter::Create(&fs_, "/idx", info);
+    if (!w.ok()) return w.status();
+    for (const Entry& e : entries) {
+      Status s = (*w)->Add(e);
+      if (!s.ok()) return s;
+    }
+    for (uint64_t p = (first + kStride - 1) / kStride * kStride; p < end;
+         p += kStride) {
+      Status s = (*w)->AddAnchor(static_cast<uint32_t>(p * 3));
+      if (!s.ok()) return s;
+    }
+    Status s = (*w)->Finish();
+    if (!s.ok()) return s;
+    return Table::Open(&fs_, "/idx/" + TableFileName(number), kStore, number,
+                       kStride);
+  }
+
+  void Corrupt(const std::string& path, uint64_t offset) {
+    auto f = fs_.OpenFile(path, io::OpenMode::kReadWrite);
+    ASSERT_TRUE(f.ok());
+    uint8_t b = 0;
+    size_t got = 0;
+    ASSERT_TRUE((*f)->Read(offset, &b, 1, &got).ok());
+    b ^= 0x10;
+    ASSERT_TRUE((*f)->Write(offset, &b, 1).ok());
+  }
+
+  io::MemoryFileSystem fs_;
+};
+
+TEST_F(TableTest, FileNames) {
+  EXPECT_EQ(TableFileName(42), "000000000042.idx");
+  EXPECT_EQ(ParseTableFileName("000000000042.idx"), 42u);
+  EXPECT_FALSE(ParseTableFileName("00000000042.idx"));
+  EXPECT_FALSE(ParseTableFileName("000000000042.idx.tmp"));
+  EXPECT_FALSE(ParseTableFileName("00000000004x.idx"));
+}
+
+TEST_F(TableTest, LookupsMatchBruteForce) {
+  const uint64_t first = 1001;  // not a multiple of the stride
+  const uint64_t n = 5000;      // many blocks
+  auto entries = MakeEntries(first, n, 300, 1);
+  auto table = Write(3, entries, first, first + n);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  const Table& t = **table;
+  EXPECT_EQ(t.info().entry_count, n);
+  EXPECT_EQ(t.info().level, 0u);
+  EXPECT_TRUE(t.VerifyAll().ok());
+
+  std::vector<Entry> sorted = entries;
+  std::sort(sorted.begin(), sorted.end(), EntryLess);
+  std::vector<uint64_t> hashes;
+  for (const Entry& e : sorted) hashes.push_back(e.hash);
+  hashes.push_back(0);
+  hashes.push_back(999999);
+  hashes.push_back(UINT64_MAX);
+  for (uint64_t h : hashes) {
+    std::vector<Entry> newest;
+    ASSERT_TRUE(t.ForEachNewest(h, [&](const Entry& e) {
+                   newest.push_back(e);
+                   return true;
+                 }).ok());
+    std::vector<Entry> expected;
+    for (auto it = sorted.rbegin(); it != sorted.rend(); ++it) {
+      if (it->hash == h) expected.push_back(*it);
+    }
+    ASSERT_EQ(newest, expected) << h;
+    for (uint64_t lo : {0, 3, 40}) {
+      std::vector<Entry> scanned;
+      ASSERT_TRUE(t.Scan(h, lo, lo + 10, &scanned).ok());
+      std::vector<Entry> want;
+      for (const Entry& e : sorted) {
+        if (e.hash == h && e.revision >= lo && e.revision <= lo + 10) {
+          want.push_back(e);
+        }
+      }
+      ASSERT_EQ(scanned, want) << h << " " << lo;
+    }
+  }
+  for (uint64_t p = first; p < first + n; ++p) {
+    if (p % kStride == 0) {
+      EXPECT_EQ(t.Anchor(p), static_cast<uint32_t>(p * 3));
+    } else {
+      EXPECT_FALSE(t.Anchor(p));
+    }
+  }
+  EXPECT_FALSE(t.Anchor(first + n + 3));
+  // Stop early.
+  int visits = 0;
+  ASSERT_TRUE(
+      t.ForEachNewest(7, [&](const Entry&) { return ++visits < 2; }).ok());
+  EXPECT_EQ(visits, 2);
+}
+
+TEST_F(TableTest, CursorReadsEverythingInOrder) {
+  auto entries = MakeEntries(0, 1000, 50, 2);
+  auto table = Write(1, entries, 0, 1000);
+  ASSERT_TRUE(table.ok());
+  std::sort(entries.begin(), entries.end(), EntryLess);
+  Table::Cursor cursor(table->get());
+  std::vector<Entry> read;
+  Entry e;
+  while (cursor.Next(&e)) read.push_back(e);
+  EXPECT_TRUE(cursor.status().ok());
+  EXPECT_EQ(read, entries);
+}
+
+TEST_F(TableTest, WriterRefusesBadInput) {
+  TableInfo info;
+  info.store_id = kStore;
+  info.number = 9;
+  info.anchor_stride = kStride;
+  info.entry_count = 2;
+  info.first_position = 0;
+  info.end_position = 2;
+  auto w = TableWriter::Create(&fs_, "/idx", info);
+  ASSERT_TRUE(w.ok());
+  Entry a{5, 0, 0, 0, 0};
+  Entry b{4, 0, 1, 0, 0};
+  ASSERT_TRUE((*w)->Add(a).ok());
+  EXPECT_TRUE((*w)->Add(b).IsInvalidArgument());    // out of order
+  EXPECT_TRUE((*w)->Finish().IsInvalidArgument());  // too few
+  w->reset();
+  // Nothing is left behind by an abandoned writer.
+  auto names = fs_.ListDir("/idx");
+  ASSERT_TRUE(names.ok());
+  EXPECT_TRUE(names->empty());
+}
+
+TEST_F(TableTest, DamagedBlockIsReportedWhenRead) {
+  auto entries = MakeEntries(0, 1000, 50, 3);
+  auto table = Write(2, entries, 0, 1000);
+  ASSERT_TRUE(table.ok());
+  const std::string path = (*table)->path();
+  const uint64_t size = (*table)->file_size();
+  table->reset();
+  // Flip a byte in the last block of entries: the header, fences and
+  // anchors still verify, so the table opens; reading the block fails.
+  Corrupt(path, size - 4096 + 5);
+  auto reopened = Table::Open(&fs_, path, kStore, 2, kStride);
+  ASSERT_TRUE(reopened.ok());
+  Status s = (*reopened)->VerifyAll();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find("rebuild"), std::string::npos);
+  auto last = (*reopened)->Block((*reopened)->info().block_count() - 1);
+  EXPECT_TRUE(last.status().IsCorruption());
+}
+
+TEST_F(TableTest, DamagedHeaderFencesOrAnchorsFailTheOpen) {
+  auto entries = MakeEntries(0, 1000, 50, 4);
+  for (uint64_t offset : {uint64_t{20}, uint64_t{4096 + 30},
+                          uint64_t{4096 + 8 * kFenceSize + 5}}) {
+    auto table = Write(5, entries, 0, 1000);
+    ASSERT_TRUE(table.ok());
+    std::string path = (*table)->path();
+    table->reset();
+    Corrupt(path, offset);
+    auto reopened = Table::Open(&fs_, path, kStore, 5, kStride);
+    EXPECT_TRUE(reopened.status().IsCorruption())
+        << offset << ": " << reopened.status().ToString();
+    ASSERT_TRUE(fs_.RemoveFile(path).ok());
+  }
+}
+
+TEST_F(TableTest, IdentityVersionAndSizeAreChecked) {
+  auto entries = MakeEntries(0, 100, 10, 5);
+  auto table = Write(6, entries, 0, 100);
+  ASSERT_TRUE(table.ok());
+  std::string path = (*table)->path();
+  table->reset();
+  EXPECT_TRUE(
+      Table::Open(&fs_, path, kStore + 1, 6, kStride).status().IsCorruption());
+  EXPECT_TRUE(
+      Table::Open(&fs_, path, kStore, 7, kStride).status().IsCorruption());
+  EXPECT_TRUE(
+      Table::Open(&fs_, path, kStore, 6, kStride * 2).status().IsCorruption());
+  // A truncated file.
+  {
+    auto f = fs_.OpenFile(path, io::OpenMode::kReadWrite);
+    ASSERT_TRUE(f.ok());
+    auto size = (*f)->Size();
+    ASSERT_TRUE((*f)->Truncate(*size - 1).ok());
+  }
+  EXPECT_TRUE(
+      Table::Open(&fs_, path, kStore, 6, kStride).status().IsCorruption());
+  // An unknown version is not called corrupt.
+  table = Write(8, entries, 0, 100);
+  ASSERT_TRUE(table.ok());
+  path = (*table)->path();
+  table->reset();
+  {
+    auto f = fs_.OpenFile(path, io::OpenMode::kReadWrite);
+    ASSERT_TRUE(f.ok());
+    uint8_t v[4];
+    Put32(v, 2);
+    ASSERT_TRUE((*f)->Write(8, v, 4).ok());
+  }
+  EXPECT_TRUE(Table::Open(&fs_, path, kStore, 8, kStride).status().code() ==
+              StatusCode::kNotSupported);
+}
+
+TEST_F(TableTest, CrashBeforeFinishLeavesOnlyATemporaryFile) {
+  auto entries = MakeEntries(0, 500, 10, 6);
+  std::sort(entries.begin(), entries.end(), EntryLess);
+  TableInfo info;
+  info.store_id = kStore;
+  info.number = 11;
+  info.anchor_stride = kStride;
+  info.entry_count = entries.size();
+  info.end_position = 500;
+  auto w = TableWriter::Create(&fs_, "/idx", info);
+  ASSERT_TRUE(w.ok());
+  for (const Entry& e : entries) ASSERT_TRUE((*w)->Add(e).ok());
+  fs_.SimulateCrash();
+  EXPECT_FALSE(fs_.Exists("/idx/" + TableFileName(11)));
+}
+
+}  // namespace
+}  // namespace cairn::index
