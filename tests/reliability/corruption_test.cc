@@ -85,6 +85,7 @@ std::vector<Attempt> Fill(io::FileSystem* fs, const std::string& dir) {
     }
     auto r = (*store)->Append(a.stream, ExpectedVersion::Any(), events);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return attempts;
     a.state = Attempt::State::kAcked;
     a.first_position = r->first_position.value();
     a.first_revision = r->first_revision.value();

@@ -340,7 +340,7 @@ class PowerLossRun {
         }
         return false;
       }
-      if (own_expected_.contains(a)) {
+      if (own_expected_.contains(a) && r.ok()) {
         own_next_[t] = r->last_revision.value() + 1;
       }
     }
@@ -377,6 +377,7 @@ class PowerLossRun {
         }
         auto r = store->Append(own, expected, events);
         if (!Resolve(a, t, r)) return;
+        if (!r.ok()) return;  // rejected: learn the stream's end next round
         own_next_[t] = r->last_revision.value() + 1;
         ++i;
         continue;
