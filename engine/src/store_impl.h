@@ -148,7 +148,8 @@ class StoreImpl final : public Store {
   Status DecodeAt(const Segment& segment, uint64_t offset,
                   uint64_t expected_position, std::string* scratch,
                   RecordedEventView* view,
-                  const segment::RecordHeader* header = nullptr) const;
+                  const segment::RecordHeader* header = nullptr,
+                  bool verify_body = true) const;
   static Status ReadHeader(const Segment& segment, uint64_t offset,
                            segment::RecordHeader* header);
   // Decodes the record if it passes the filter (stream/type prefixes);

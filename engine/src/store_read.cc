@@ -33,7 +33,8 @@ Status StoreImpl::ReadHeader(const Segment& segment, uint64_t offset,
 Status StoreImpl::DecodeAt(const Segment& segment, uint64_t offset,
                            uint64_t expected_position, std::string* scratch,
                            RecordedEventView* view,
-                           const segment::RecordHeader* known_header) const {
+                           const segment::RecordHeader* known_header,
+                           bool verify_body) const {
   segment::RecordHeader header;
   if (known_header != nullptr) {
     header = *known_header;
@@ -48,7 +49,7 @@ Status StoreImpl::DecodeAt(const Segment& segment, uint64_t offset,
         "record has position " + std::to_string(header.position) +
             ", expected " + std::to_string(expected_position));
   }
-  if (!segment::VerifyRecordBody(record, header, segment.seed)) {
+  if (verify_body && !segment::VerifyRecordBody(record, header, segment.seed)) {
     return Status::Corruption(segment.path, offset,
                               "record body checksum does not match");
   }
@@ -151,7 +152,8 @@ Status StoreImpl::FilterAndDecode(const Segment& seg, uint64_t offset,
       return Status::Ok();
     }
   }
-  Status s = DecodeAt(seg, offset, position, scratch, view, &header);
+  Status s = DecodeAt(seg, offset, position, scratch, view, &header,
+                      filter.verify_checksums);
   if (s.ok()) *matched = true;
   return s;
 }
