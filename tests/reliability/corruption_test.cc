@@ -91,7 +91,8 @@ std::vector<Attempt> Fill(io::FileSystem* fs, const std::string& dir) {
     a.first_revision = r->first_revision.value();
     attempts.push_back(std::move(a));
   }
-  EXPECT_TRUE((*store)->Close().ok());
+  Status closed = (*store)->Close();
+  EXPECT_TRUE(closed.ok()) << closed.ToString();
   return attempts;
 }
 

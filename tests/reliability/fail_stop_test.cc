@@ -139,7 +139,11 @@ TEST(FailStopTest, EveryFailedFsyncMakesTheStoreReadOnlyAndIsNeverRetried) {
     // Spare segments are prepared (zero-filled, synced) ahead of time and
     // hold no data: a failed fsync of one only costs the spare.
     const bool spare = fs.last_fault().find(".spare ") != std::string::npos;
-    if (failure.ok()) {
+    if (failure.ok() && fs.faults_injected() == 0) {
+      // The background preparation of spares did less I/O in this run
+      // than in the counted one: there was no N-th fsync.
+      EXPECT_TRUE((*store)->Close().ok()) << where;
+    } else if (failure.ok()) {
       EXPECT_TRUE(spare) << where << ": a failed fsync went unreported: "
                          << fs.last_fault();
       EXPECT_TRUE((*store)->Close().ok()) << where;
@@ -188,7 +192,8 @@ TEST(FailStopTest, EveryFailedDirectoryFsyncIsReported) {
         auto r = w.AppendOne(store->get());
         if (!r.ok()) failure = r.status();
       }
-      EXPECT_TRUE(failure.IsIOError()) << where << ": " << failure.ToString();
+      EXPECT_TRUE(failure.IsIOError() || fs.faults_injected() == 0)
+          << where << ": " << failure.ToString();
       (void)(*store)->Close();
       store->reset();
     } else {
@@ -221,7 +226,9 @@ TEST(FailStopTest, EveryFailedWriteMakesTheStoreReadOnly) {
         }
         const bool spare = fs.last_fault().find(".spare ") != std::string::npos;
         if (failure.ok()) {
-          EXPECT_TRUE(spare)
+          // Unreported only if it was a spare's, or if there was no N-th
+          // write in this run (spares are prepared in the background).
+          EXPECT_TRUE(spare || fs.faults_injected() == 0)
               << where
               << ": a failed write went unreported: " << fs.last_fault();
         } else {
@@ -292,7 +299,9 @@ TEST(FailStopTest, NoSpaceIsNotFatalAndHealsWhenSpaceIsFreed) {
     if (failure.ok()) {
       // Only the preparation of a spare segment ahead of need ran out of
       // space; no append needed it yet.
-      EXPECT_NE(fs.last_fault().find(".spare "), std::string::npos) << where;
+      EXPECT_TRUE(fs.faults_injected() == 0 ||
+                  fs.last_fault().find(".spare ") != std::string::npos)
+          << where << ": " << fs.last_fault();
       CAIRN_ASSERT_OK((*store)->Close());
       store->reset();
       ExpectRecovers(&fs, w, where);
@@ -428,6 +437,79 @@ TEST(FailStopTest, FailedFsyncOnTheRealFileSystem) {
     OracleReport report = CheckOracle(store->get(), w.attempts());
     EXPECT_TRUE(report.ok()) << report.error;
     EXPECT_TRUE(Workload(5).AppendOne(store->get()).ok());
+  }
+}
+
+}  // namespace
+}  // namespace cairn::reliability
+
+namespace cairn::reliability {
+namespace {
+
+// Regression: a spare segment left by a run that lost power while zero-
+// filling it was adopted at the next open on its size alone. Its unsynced
+// zeros may come back garbled; once the spare became a segment and was
+// sealed, garbage after its last record made every later open fail with
+// Corruption. The crash here keeps the spare's unsynced zero-fill with one
+// flipped bit (and its name), for several seeds (the bit's position
+// depends on the seed); the store must open after sealing that segment.
+TEST(FailStopTest, GarbledSpareSegmentIsNotAdopted) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    const std::string where = "seed " + std::to_string(seed);
+    io::MemoryFileSystem memory;
+    FaultInjectionFileSystem fs(&memory, seed);
+    Options options = TestOptions();
+    // Hold the background preparation of the next segment's spare just
+    // before its fsync, and cut the power there.
+    fs.HoldNext(FaultOp::kSync, "000000000001.seg.spare");
+    auto store = engine::StoreImpl::Open(&fs, "/store", options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    fs.WaitUntilHeld();
+    io::CrashOptions crash;
+    crash.keep_whole = 1;
+    crash.keep_torn = 0;
+    crash.flip_bit = 1;
+    crash.persist_dir = 1;
+    fs.set_crash_options(crash);
+    const io::CrashReport report = fs.Crash();
+    ASSERT_EQ(report.bits_flipped, 1u) << where;
+    fs.Release();
+    store->reset();
+    fs.PowerOn();
+
+    // Reopen, and fill segment 0 and then segment 1 (the spare) with big
+    // appends, so that segment 1 is sealed with a long unused tail.
+    std::vector<Attempt> attempts;
+    {
+      auto reopened = engine::StoreImpl::Open(&fs, "/store", options);
+      ASSERT_TRUE(reopened.ok())
+          << where << ": " << reopened.status().ToString();
+      for (int i = 0; i < 7; ++i) {
+        Attempt a;
+        a.stream = "big";
+        EventData e;
+        e.id = EventId::Generate();
+        e.type = "Big";
+        e.data = std::string(25000, static_cast<char>('a' + i));
+        e.content_type = ContentType::kBinary;
+        a.ids = {e.id};
+        a.data = {e.data};
+        auto r = (*reopened)->Append("big", ExpectedVersion::Any(), {e});
+        ASSERT_TRUE(r.ok()) << where << ": " << r.status().ToString();
+        a.state = Attempt::State::kAcked;
+        a.first_position = r->first_position.value();
+        a.first_revision = r->first_revision.value();
+        attempts.push_back(a);
+      }
+      auto stats = (*reopened)->GetStats();
+      ASSERT_TRUE(stats.ok());
+      ASSERT_GE(stats->segments, 3u) << where;
+      CAIRN_ASSERT_OK((*reopened)->Close());
+    }
+    auto again = engine::StoreImpl::Open(&fs, "/store", options);
+    ASSERT_TRUE(again.ok()) << where << ": " << again.status().ToString();
+    OracleReport oracle = CheckOracle(again->get(), attempts);
+    EXPECT_TRUE(oracle.ok()) << where << ":\n" << oracle.error;
   }
 }
 
