@@ -25,6 +25,22 @@ bool AllZero(const uint8_t* data, size_t size) {
   return true;
 }
 
+// Whether `file` reads as zeros in [begin, end).
+bool ReadsAsZeros(io::File* file, uint64_t begin, uint64_t end) {
+  std::vector<uint8_t> chunk(1u << 20);
+  for (uint64_t at = begin; at < end;) {
+    size_t got = 0;
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(chunk.size(), end - at));
+    if (!file->Read(at, chunk.data(), want, &got).ok() || got == 0) {
+      return false;
+    }
+    if (!AllZero(chunk.data(), got)) return false;
+    at += got;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status SegmentLog::MapSegment(Segment* segment) {
@@ -234,9 +250,12 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
     if (stopped) break;
   }
   if (writable) {
-    // A spare left by an earlier run only ever holds zeros (and maybe a
-    // header about to be replaced): reuse the one for the next segment if
-    // it has the right size, remove the others.
+    // A spare left by an earlier run holds zeros (and maybe a header about
+    // to be replaced), unless the power failed before its zero-fill was
+    // synced: then any of it may come back garbled, and garbage left after
+    // the last record once it is sealed would be corruption. Reuse the one
+    // for the next segment if it has the right size and reads as zeros
+    // after the header; remove the others.
     uint64_t next_number = log->segments_.back()->header.segment_number + 1;
     bool adopted = false;
     for (const std::string& name : spares) {
@@ -245,7 +264,8 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
         auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
         if (file.ok()) {
           auto size = (*file)->Size();
-          if (size.ok() && *size == options.segment_size) {
+          if (size.ok() && *size == options.segment_size &&
+              ReadsAsZeros(file->get(), segment::kSegmentHeaderSize, *size)) {
             log->preparer_->Adopt(next_number);
             adopted = true;
             continue;
