@@ -101,10 +101,11 @@ void WriteMemory(JsonWriter* w, std::string_view key, const MemoryUsage& m) {
   w->EndObject();
 }
 
-// The members of one result (inside an object the caller opened).
+// The members of one result (inside an object the caller opened); the
+// top level already names the workload, so it asks to leave it out.
 void WriteResultMembers(JsonWriter* w, const BenchReport& report,
-                        const WorkloadResult& r) {
-  w->String("workload", r.workload);
+                        const WorkloadResult& r, bool with_name = true) {
+  if (with_name) w->String("workload", r.workload);
   w->Uint("events", r.events);
   w->Number("seconds", r.seconds);
   w->Number("events_per_sec", r.events_per_sec);
@@ -305,7 +306,8 @@ std::string ReportJson(const BenchReport& report) {
   // A single workload's figures also sit at the top level, so scripts can
   // read `.events_per_sec` without knowing about `results`.
   if (report.results.size() == 1 && report.workload != "all") {
-    WriteResultMembers(&w, report, report.results.front());
+    WriteResultMembers(&w, report, report.results.front(),
+                       /*with_name=*/false);
   }
   w.BeginArray("results");
   for (const WorkloadResult& r : report.results) {
