@@ -40,6 +40,7 @@ struct BenchArgs {
   uint32_t event_size = 200;
   uint64_t events = 0;
   uint64_t streams = 0;
+  uint32_t subscribers = 1;
   std::string durability = "group";
   double raw_seconds = 1;
   bool json = false;
@@ -148,6 +149,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
     config.event_size = args.event_size;
     config.events = args.events;
     config.streams = args.streams;
+    config.subscribers = args.subscribers;
     config.durability = ParseDurability(args.durability);
     config.progress = &progress;
     auto result = bench::RunWorkload(name, config);
@@ -184,9 +186,10 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
   std::vector<std::string> names(std::begin(bench::kWorkloadNames),
                                  std::end(bench::kWorkloadNames));
   names.push_back("all");
-  sub->add_option("--workload", args->workload,
-                  "single, concurrent, batch, read-all, read-streams, scale, "
-                  "or all (single, concurrent, batch and read-all)")
+  sub->add_option(
+         "--workload", args->workload,
+         "single, concurrent, batch, read-all, read-streams, scale, subscribe, "
+         "or all (single, concurrent, batch and read-all)")
       ->required()
       ->check(CLI::IsMember(names));
   sub->add_option("--duration", args->seconds,
@@ -206,6 +209,10 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
                   "Events to pre-load (read-all: 1000000, read-streams: 10 "
                   "per stream) or store (scale: 10000000); caps single, "
                   "concurrent and batch")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--subscribers", args->subscribers,
+                  "subscribe: live subscriptions while appends run "
+                  "(default 1)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--streams", args->streams,
                   "Streams to spread events over (default 10000; "

@@ -124,6 +124,12 @@ void WriteResultMembers(JsonWriter* w, const BenchReport& report,
     WriteMemory(w, "memory_after_open", r.memory_after_open);
     w->EndObject();
   }
+  if (r.subscribers > 0) {
+    w->Uint("subscribers", r.subscribers);
+    w->Uint("delivered", r.delivered);
+    w->Number("delivered_per_sec", r.delivered_per_sec);
+    w->Number("catchup_events_per_sec", r.catchup_events_per_sec);
+  }
   if (!r.samples.empty()) {
     w->BeginArray("samples");
     for (const ScaleSample& s : r.samples) {
@@ -215,6 +221,11 @@ std::string Describe(const WorkloadResult& r) {
   }
   if (r.workload == "scale") {
     return std::to_string(kBatchEvents) + "-event Appends as the store grows";
+  }
+  if (r.workload == "subscribe") {
+    return "live $all subscriptions while " +
+           std::to_string(kConcurrentInFlight) +
+           " single-event AppendAsync are in flight, durable";
   }
   return "";
 }
@@ -366,6 +377,13 @@ std::string ReportText(const BenchReport& report) {
     if (r.latency_ns.count() > 0) {
       out += "  latency per " + r.latency_of + ": " + Latencies(r.latency_ns) +
              "\n";
+    }
+    if (r.subscribers > 0) {
+      out += "  " + std::to_string(r.subscribers) +
+             " subscribers: " + std::to_string(r.delivered) + " deliveries = " +
+             Format("%.0f deliveries/s", r.delivered_per_sec) +
+             "; catch-up of a new subscription " +
+             Format("%.0f events/s", r.catchup_events_per_sec) + "\n";
     }
     for (const ScaleSample& s : r.samples) {
       out += "  " + Format("%10.0f", static_cast<double>(s.events)) +

@@ -15,6 +15,7 @@
 
 #include "cairn/store.h"
 #include "segment/record.h"
+#include "tools/bench_subscribe.h"
 
 namespace cairn::tools::bench {
 namespace {
@@ -570,6 +571,8 @@ Result<WorkloadResult> RunWorkload(std::string_view name,
     s = RunReadStreams(config, &result);
   } else if (name == "scale") {
     s = RunScale(config, &result);
+  } else if (name == "subscribe") {
+    s = RunSubscribe(config, &result);
   } else {
     s = Status::InvalidArgument("unknown workload '" + std::string(name) + "'");
   }

@@ -11,6 +11,8 @@
 //   read-streams  random single-stream ReadStream calls, warm
 //   scale         100-event Appends up to a large event count, sampling
 //                 throughput and memory as the store grows
+//   subscribe     live subscriptions while concurrent appends run:
+//                 append-to-delivery latency, deliveries/s, catch-up rate
 #ifndef CAIRN_TOOLS_BENCH_WORKLOADS_H_
 #define CAIRN_TOOLS_BENCH_WORKLOADS_H_
 
@@ -30,7 +32,8 @@ namespace cairn::tools::bench {
 
 // The names RunWorkload accepts, in the order `all` would list them.
 inline constexpr std::string_view kWorkloadNames[] = {
-    "single", "concurrent", "batch", "read-all", "read-streams", "scale"};
+    "single",       "concurrent", "batch",    "read-all",
+    "read-streams", "scale",      "subscribe"};
 
 // How many single-event appends `concurrent` keeps in flight, and how many
 // events each append of `batch` and `scale` carries.
@@ -55,6 +58,8 @@ struct WorkloadConfig {
   // Of the measured appends; the pre-loads of the read workloads always
   // use kNone (and reopen the store before reading).
   Durability durability = Durability::kGroupCommit;
+  // subscribe only: live subscriptions while the writer runs.
+  uint32_t subscribers = 1;
   Progress* progress = nullptr;  // may be null
 };
 
@@ -91,6 +96,12 @@ struct WorkloadResult {
   double open_seconds = 0;
   // scale only.
   std::vector<ScaleSample> samples;
+  // subscribe only: subscriptions, deliveries across them, and the rate of
+  // a fresh subscription catching up over the whole log afterwards.
+  uint32_t subscribers = 0;
+  uint64_t delivered = 0;
+  double delivered_per_sec = 0;
+  double catchup_events_per_sec = 0;
   MemoryUsage memory;             // at the end of the measured phase
   MemoryUsage memory_after_open;  // read workloads and scale: after reopen
 };

@@ -155,13 +155,20 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
     EXPECT_EQ(Number(report, "events"), 2000);
     EXPECT_EQ(Member(report, "samples").items().size(), 10u);
   }
+  if (workload == "subscribe") {
+    // Every subscriber received every appended event.
+    EXPECT_EQ(Number(report, "subscribers"), 1);
+    EXPECT_EQ(Number(report, "delivered"), Number(report, "events"));
+    EXPECT_GT(Number(report, "catchup_events_per_sec"), 0);
+  }
   // The scratch directory is gone.
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWorkloads, BenchWorkloadTest,
                          ::testing::Values("single", "concurrent", "batch",
-                                           "read-all", "read-streams", "scale"),
+                                           "read-all", "read-streams", "scale",
+                                           "subscribe"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::erase(name, '-');
