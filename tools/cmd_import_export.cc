@@ -22,6 +22,7 @@
 // checked before it is queued against the rules the public API documents
 // (stream and type names, event size), and a line with an "expected"
 // version waits for its outcome before the next line is read.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -49,9 +50,13 @@ namespace {
 // Appends in flight at most: enough for group commit to fill large
 // groups, few enough to bound the memory of queued events.
 constexpr uint64_t kMaxOutstanding = 1024;
-// Limits of one grouped append, far below Options::max_append_size.
+// Limits of one grouped append. Bytes are estimated with the stream name
+// and a per-record allowance for framing, and also capped at a quarter of
+// the segment size: an append must fit one segment with room to spare
+// (Options::max_append_size), also with the smallest segments.
 constexpr size_t kMaxGroupEvents = 512;
 constexpr uint64_t kMaxGroupBytes = 1 << 20;
+constexpr uint64_t kRecordAllowance = 128;
 // Events per VisitAll call in export.
 constexpr uint64_t kExportPage = 4096;
 
@@ -195,12 +200,16 @@ struct PendingGroup {
   LineRange lines;
 
   bool empty() const { return events.empty(); }
-  bool Accepts(const EventLine& line) const {
+  bool Accepts(const EventLine& line, uint64_t max_bytes) const {
     return !empty() && line.stream == stream &&
            events.size() < kMaxGroupEvents &&
-           bytes + line.event.data.size() + line.event.metadata.size() <=
-               kMaxGroupBytes &&
+           bytes + EstimatedSize(line) <= max_bytes &&
            (line.event.id.IsNil() || ids.count(line.event.id) == 0);
+  }
+  static uint64_t EstimatedSize(const EventLine& line) {
+    return line.stream.size() + line.event.type.size() +
+           line.event.data.size() + line.event.metadata.size() +
+           kRecordAllowance;
   }
 };
 
@@ -216,6 +225,8 @@ class Importer {
   Importer(const Io& io, const ImportArgs& args) : io_(io), args_(args) {
     options_.segment_size = args.segment_size;
     options_.durability = Durability::kNone;
+    max_group_bytes_ = std::min(
+        {kMaxGroupBytes, options_.max_append_size, options_.segment_size / 4});
   }
 
   int Run() {
@@ -287,7 +298,7 @@ class Importer {
                           std::move(events), lines);
         appender_->Drain();
       } else {
-        if (!group_.Accepts(line)) FlushGroup();
+        if (!group_.Accepts(line, max_group_bytes_)) FlushGroup();
         AddToGroup(std::move(line));
       }
       if (appender_->failed()) return kExitOk;  // reported after Drain
@@ -311,7 +322,7 @@ class Importer {
       group_.lines.first = line_number_;
     }
     group_.lines.last = line_number_;
-    group_.bytes += line.event.data.size() + line.event.metadata.size();
+    group_.bytes += PendingGroup::EstimatedSize(line);
     if (!line.event.id.IsNil()) group_.ids.insert(line.event.id);
     group_.events.push_back(std::move(line.event));
   }
@@ -373,6 +384,7 @@ class Importer {
   const Io& io_;
   const ImportArgs& args_;
   Options options_;
+  uint64_t max_group_bytes_ = 0;
   std::unique_ptr<Store> store_;
   std::unique_ptr<AsyncAppender> appender_;
   PendingGroup group_;
