@@ -464,7 +464,9 @@ TEST(PowerLossTest, AcknowledgedAppendsSurviveRandomPowerLoss) {
             << "; crash faults: " << totals.faults.ToString() << std::endl;
   EXPECT_EQ(failures, 0);
   EXPECT_GT(totals.acked_events_checked, 0u);
-  EXPECT_GT(totals.faults.torn, 0u);
+  // Enough seeds must have torn some writes (a single replayed seed may
+  // not).
+  if (count >= 50) EXPECT_GT(totals.faults.torn, 0u);
 }
 
 }  // namespace
