@@ -466,7 +466,9 @@ TEST(PowerLossTest, AcknowledgedAppendsSurviveRandomPowerLoss) {
   EXPECT_GT(totals.acked_events_checked, 0u);
   // Enough seeds must have torn some writes (a single replayed seed may
   // not).
-  if (count >= 50) EXPECT_GT(totals.faults.torn, 0u);
+  if (count >= 50) {
+    EXPECT_GT(totals.faults.torn, 0u);
+  }
 }
 
 }  // namespace
