@@ -86,7 +86,9 @@ void ExpectSaneResult(const json::Value& r, const std::string& workload) {
   const double p50 = Number(latency, "p50");
   const double p99 = Number(latency, "p99");
   const double p999 = Number(latency, "p999");
-  EXPECT_GT(p50, 0);
+  // Only the order of the percentiles is asserted: a delivery can beat the
+  // clock's resolution, so any latency may legitimately read 0.
+  EXPECT_GE(p50, 0);
   EXPECT_LE(p50, p99);
   EXPECT_LE(p99, p999);
   EXPECT_LE(p999, Number(latency, "max"));
@@ -113,7 +115,7 @@ void ExpectReportHeader(const json::Value& report) {
   EXPECT_GT(Number(report, "raw_write_mb_per_sec"), 0);
   const json::Value& raw = Member(report, "raw");
   EXPECT_GT(Number(raw, "fresh_fsync_per_sec"), 0);
-  EXPECT_GT(Number(Member(raw, "fsync_latency_us"), "p50"), 0);
+  EXPECT_GE(Number(Member(raw, "fsync_latency_us"), "p50"), 0);
 }
 
 class BenchWorkloadTest : public ::testing::TestWithParam<std::string> {};
