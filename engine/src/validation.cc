@@ -94,6 +94,23 @@ Status ValidateOptions(const Options& options) {
   if (options.max_group_bytes == 0) {
     return Status::InvalidArgument("max_group_bytes must be positive");
   }
+  if (options.index_memtable_events == 0 ||
+      options.index_memtable_events > (1ull << 31)) {
+    return Status::InvalidArgument(
+        "index_memtable_events must be between 1 and 2^31");
+  }
+  if (options.index_cache_streams == 0) {
+    return Status::InvalidArgument("index_cache_streams must be positive");
+  }
+  if (options.idempotency_window == 0 ||
+      options.idempotency_window > (1ull << 20)) {
+    return Status::InvalidArgument(
+        "idempotency_window must be between 1 and 1048576");
+  }
+  if (options.rebuild_index && options.read_only) {
+    return Status::InvalidArgument(
+        "rebuild_index needs a writer (read_only is set)");
+  }
   return Status::Ok();
 }
 

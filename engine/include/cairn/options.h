@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 namespace cairn {
 
@@ -26,6 +27,18 @@ enum class Durability : uint8_t {
   // a power loss may lose any appends since the last Close()/Sync().
   // For tests, bulk loads and throw-away stores.
   kNone = 2,
+};
+
+// Progress of the log replay at open (see Options::open_progress).
+struct OpenProgress {
+  // Events replayed into the stream index so far.
+  uint64_t events = 0;
+  // Log bytes scanned so far, and an upper bound of the bytes to scan
+  // (segments count at their capacity: the exact end is known only once
+  // reached). `done` is set on the last call.
+  uint64_t scanned_bytes = 0;
+  uint64_t total_bytes = 0;
+  bool done = false;
 };
 
 struct Options {
@@ -82,6 +95,42 @@ struct Options {
   // crash can tear (a torn window is always truncated whole on reopen).
   // Default 4 MiB.
   uint64_t max_group_bytes = 4ull << 20;
+
+  // --- The stream index (docs/architecture.md, "The stream index") ---
+  // The index is derived data kept in DIR/index/: written in the
+  // background, it never lists an event that is not durable in the log,
+  // and missing or damaged index files are rebuilt from the log at open.
+  // No setting below can lose an event.
+
+  // Events indexed in memory before they are written out as an index
+  // table. After a crash, an open replays at most about this many events
+  // (plus what was appended while the last table was being written); after
+  // a clean Close, none. Also bounds the index's memory (about 60 bytes per
+  // event, twice while a table is written). Default 262144; 1..2^31.
+  uint64_t index_memtable_events = 1ull << 18;
+
+  // Streams whose last revision is cached in memory (LRU, about 100 bytes
+  // each plus the name). Larger: fewer index lookups for appends to many
+  // streams. Default 65536; min 1.
+  uint64_t index_cache_streams = 1ull << 16;
+
+  // How far back a retried append with ExpectedVersion Any or StreamExists
+  // is recognised: its first event id must be among the stream's last
+  // this-many events (retries with an exact or no-stream expectation are
+  // recognised at any age). Survives restarts; costs one index read of
+  // this many entries per such append carrying client ids.
+  // Default 1024; 1..1048576.
+  uint64_t idempotency_window = 1024;
+
+  // Discard the index and rebuild it from the whole log at open (what
+  // `cairn index rebuild` does). Writers only. A crash during the rebuild
+  // leaves a partial index the next open continues. Default false.
+  bool rebuild_index = false;
+
+  // Called on the opening thread while Open replays the log into the index
+  // (after a crash, a rebuild, or for a read-only opener the unindexed
+  // tail), at most every few MiB and once with done = true. Default: none.
+  std::function<void(const OpenProgress&)> open_progress;
 };
 
 }  // namespace cairn

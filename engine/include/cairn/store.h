@@ -91,6 +91,9 @@ struct StoreStats {
   uint64_t bytes = 0;     // bytes of records in the segments
   // Every event below this position is on stable storage.
   GlobalPosition durable_position_end;
+  // Events below this position are in durable index tables: an open after
+  // a crash replays the log only from here.
+  GlobalPosition index_checkpoint;
 };
 
 class Store {
