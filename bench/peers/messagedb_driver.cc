@@ -1,0 +1,243 @@
+// Copyright (c) Cairn authors.
+//
+// Message DB (the npm package @eventide/message-db: SQL for PostgreSQL),
+// installed by bench/peers/run with the package's own install script.
+// Appends go through its write_message(id, stream_name, type, data,
+// metadata, expected_version) function, as its clients do: a single event
+// is one call (autocommit); a batch is BEGIN, one call per event with the
+// expected version counting up, COMMIT, sent as one libpq pipeline (one
+// round trip). The writers connect as the message_store role the install
+// creates, with search_path message_store,public.
+//
+// write_message takes a transaction-scoped advisory lock on the stream's
+// category; every stream here is an "Order-..." stream, so every writer
+// queues on the same lock until the holder commits. That is Message DB's
+// design (it keeps category reads in order), measured as it is.
+//
+// read-all reads the category with get_category_messages('Order', position,
+// 1000), the function Message DB consumers use.
+#include <string>
+#include <vector>
+
+#include "bench/peers/driver.h"
+#include "bench/peers/pg_conn.h"
+
+namespace cairn::peers {
+namespace {
+
+constexpr char kWrite[] =
+    "SELECT message_store.write_message($1, $2, $3, $4::jsonb, $5::jsonb, "
+    "$6::bigint)";
+
+// The pre-load bypasses write_message (one call per event would take
+// minutes): the rows it would have written, inserted directly.
+constexpr char kLoadInsert[] = R"sql(
+INSERT INTO message_store.messages
+  (id, stream_name, position, type, data, metadata)
+SELECT e.id, $1, $2::bigint + e.n - 1, e.type, e.data, e.metadata
+FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
+     WITH ORDINALITY AS e(id, type, data, metadata, n)
+)sql";
+
+constexpr char kReadPage[] =
+    "SELECT global_position, type, data, metadata FROM "
+    "message_store.get_category_messages('Order', $1::bigint, 1000)";
+
+class MessageDbWriter : public Writer {
+ public:
+  MessageDbWriter(std::unique_ptr<PgConn> conn, WriterMode mode)
+      : conn_(std::move(conn)), mode_(mode) {}
+
+  Status Init() {
+    if (mode_ == WriterMode::kLoad) {
+      Status s = conn_->Exec("SET synchronous_commit = off");
+      if (!s.ok()) return s;
+      return conn_->Prepare("load", kLoadInsert, 6);
+    }
+    Status s = conn_->Prepare("write", kWrite, 6);
+    if (!s.ok()) return s;
+    // Batches are pipelined; single writes wait for their own result.
+    return Status::Ok();
+  }
+
+  Result<int64_t> Append(const std::string& stream, int64_t expected,
+                         std::span<const EventData> events) override {
+    const int64_t n = static_cast<int64_t>(events.size());
+    if (mode_ == WriterMode::kLoad) return Load(stream, expected, events);
+    if (n == 1) {
+      Status s = Write(stream, expected, events[0], /*queue=*/false);
+      if (!s.ok()) return s;
+      return expected + 1;
+    }
+    if (!pipelined_) {
+      Status s = conn_->EnterPipeline();
+      if (!s.ok()) return s;
+      pipelined_ = true;
+    }
+    Status s = conn_->QueuePlain("BEGIN");
+    for (int64_t i = 0; s.ok() && i < n; ++i) {
+      s = Write(stream, expected + i, events[static_cast<size_t>(i)],
+                /*queue=*/true);
+    }
+    if (s.ok()) s = conn_->QueuePlain("COMMIT");
+    if (s.ok()) s = conn_->SyncAndCollect(static_cast<int>(n) + 2);
+    if (!s.ok()) return s;
+    return expected + n;
+  }
+
+ private:
+  Status Write(const std::string& stream, int64_t expected, const EventData& e,
+               bool queue) {
+    const std::string id = NewUuid(ThreadRng());
+    const std::string version = std::to_string(expected);
+    std::vector<const char*> params = {
+        id.c_str(),
+        stream.c_str(),
+        e.type.c_str(),
+        e.data.c_str(),
+        e.metadata.empty() ? nullptr : e.metadata.c_str(),
+        version.c_str()};
+    if (queue) return conn_->Queue("write", params);
+    if (pipelined_) {
+      Status s = conn_->Queue("write", params);
+      if (!s.ok()) return s;
+      return conn_->SyncAndCollect(1);
+    }
+    auto r = conn_->Run("write", params);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Result<int64_t> Load(const std::string& stream, int64_t expected,
+                       std::span<const EventData> events) {
+    std::vector<std::string> ids, types, data, metadata;
+    for (const EventData& e : events) {
+      ids.push_back(NewUuid(ThreadRng()));
+      types.push_back(e.type);
+      data.push_back(e.data);
+      metadata.push_back(e.metadata.empty() ? "null" : e.metadata);
+    }
+    const std::string first = std::to_string(expected + 1);
+    const std::string a = PgArray(ids), b = PgArray(types), c = PgArray(data),
+                      d = PgArray(metadata);
+    auto r = conn_->Run("load", {stream.c_str(), first.c_str(), a.c_str(),
+                                 b.c_str(), c.c_str(), d.c_str()});
+    if (!r.ok()) return r.status();
+    return expected + static_cast<int64_t>(events.size());
+  }
+
+  std::unique_ptr<PgConn> conn_;
+  WriterMode mode_;
+  bool pipelined_ = false;
+};
+
+class MessageDbDriver : public Driver {
+ public:
+  MessageDbDriver(std::string admin_conninfo, std::string conninfo, int writers)
+      : admin_conninfo_(std::move(admin_conninfo)),
+        conninfo_(std::move(conninfo)),
+        writers_(writers) {}
+
+  std::string name() const override { return "messagedb"; }
+  std::string durability() const override {
+    return "commit acknowledged after the WAL fsync (synchronous_commit=on, "
+           "fsync=on)";
+  }
+
+  std::vector<Setting> Settings() override {
+    std::vector<Setting> out;
+    auto conn = PgConn::Connect(conninfo_);
+    if (!conn.ok()) return out;
+    for (const char* query :
+         {"SELECT message_store.message_store_version()", "SHOW server_version",
+          "SHOW synchronous_commit", "SHOW fsync", "SHOW wal_sync_method",
+          "SHOW shared_buffers", "SHOW max_wal_size"}) {
+      auto value = (*conn)->QueryValue(query);
+      if (value.ok()) out.emplace_back(query, *value);
+    }
+    out.emplace_back("client", "libpq " + std::to_string(PQlibVersion()));
+    out.emplace_back("concurrent_connections", std::to_string(writers_));
+    out.emplace_back("append",
+                     "write_message() with expected_version; batch = BEGIN, "
+                     "one write_message per event, COMMIT in one pipeline");
+    out.emplace_back("locking",
+                     "all in category 'Order': write_message's advisory lock "
+                     "serialises every writer");
+    out.emplace_back("read_all",
+                     "get_category_messages('Order', position, 1000)");
+    return out;
+  }
+
+  Status Reset() override {
+    auto conn = PgConn::Connect(admin_conninfo_);
+    if (!conn.ok()) return conn.status();
+    Status s =
+        (*conn)->Exec("TRUNCATE message_store.messages RESTART IDENTITY");
+    if (s.ok()) s = (*conn)->Exec("CHECKPOINT");
+    return s;
+  }
+
+  Result<std::unique_ptr<Writer>> NewWriter(WriterMode mode) override {
+    auto conn = PgConn::Connect(conninfo_);
+    if (!conn.ok()) return conn.status();
+    auto writer =
+        std::make_unique<MessageDbWriter>(std::move(conn.value()), mode);
+    Status s = writer->Init();
+    if (!s.ok()) return s;
+    return std::unique_ptr<Writer>(std::move(writer));
+  }
+
+  int concurrent_writers() const override { return writers_; }
+
+  Status AfterLoad() override {
+    auto conn = PgConn::Connect(admin_conninfo_);
+    if (!conn.ok()) return conn.status();
+    return (*conn)->Exec("VACUUM ANALYZE");
+  }
+
+  Result<uint64_t> ReadAllPass(uint64_t /*total*/) override {
+    if (reader_ == nullptr) {
+      auto conn = PgConn::Connect(conninfo_);
+      if (!conn.ok()) return conn.status();
+      reader_ = std::move(conn.value());
+      Status s = reader_->Prepare("read_page", kReadPage, 1);
+      if (!s.ok()) return s;
+    }
+    uint64_t events = 0;
+    uint64_t bytes = 0;
+    std::string from = "1";
+    for (;;) {
+      auto r = reader_->Run("read_page", {from.c_str()});
+      if (!r.ok()) return r.status();
+      PGresult* rows = r->get();
+      const int n = PQntuples(rows);
+      if (n == 0) break;
+      for (int i = 0; i < n; ++i) {
+        bytes += static_cast<uint64_t>(PQgetlength(rows, i, 1)) +
+                 static_cast<uint64_t>(PQgetlength(rows, i, 2)) +
+                 static_cast<uint64_t>(PQgetlength(rows, i, 3));
+      }
+      events += static_cast<uint64_t>(n);
+      from = std::to_string(std::stoll(PQgetvalue(rows, n - 1, 0)) + 1);
+    }
+    sink_ += bytes;
+    return events;
+  }
+
+ private:
+  std::string admin_conninfo_;
+  std::string conninfo_;
+  int writers_;
+  std::unique_ptr<PgConn> reader_;
+  uint64_t sink_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> NewMessageDbDriver(std::string admin_conninfo,
+                                           std::string conninfo,
+                                           int concurrent_writers) {
+  return std::make_unique<MessageDbDriver>(
+      std::move(admin_conninfo), std::move(conninfo), concurrent_writers);
+}
+
+}  // namespace cairn::peers
