@@ -1,13 +1,12 @@
 // Copyright (c) Cairn authors.
 //
-// cairn dump DIR|SEGMENT [--json]
+// cairn dump DIR|SEGMENT|DIR/index|INDEX-FILE [--json]
 //
 // Prints what is physically in segment files: the segment header, then
 // every record with its file offset, length and checksum status. Built for
 // damaged files: it never trusts a length it has not verified, reports each
-// damaged record and the bytes it had to skip, and carries on.
-#include <cinttypes>
-#include <cstdio>
+// damaged record and the bytes it had to skip, and carries on. Index files
+// are dumped by tools/index_dump.h in the same spirit.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -16,10 +15,15 @@
 #include <system_error>
 #include <vector>
 
+#include "engine/io/file_system.h"
+#include "index/manifest.h"
+#include "index/table.h"
 #include "segment/checksum.h"
 #include "segment/segment_header.h"
 #include "tools/command.h"
 #include "tools/event_format.h"
+#include "tools/index_dump.h"
+#include "tools/index_files.h"
 #include "tools/json.h"
 #include "tools/segment_walk.h"
 
@@ -31,12 +35,6 @@ struct DumpArgs {
   bool json = false;
 };
 
-std::string Hex64(uint64_t v) {
-  char buf[24];
-  int n = std::snprintf(buf, sizeof(buf), "0x%016" PRIx64, v);
-  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
-}
-
 std::string ParentDir(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -47,23 +45,8 @@ std::string ParentDir(const std::string& path) {
 // verifies: with a damaged header, it (and the number in the file name) is
 // what the record checksums of this segment are seeded with.
 std::optional<uint64_t> SiblingStoreId(const std::string& path) {
-  auto names = ListSegmentFiles(ParentDir(path));
-  if (!names.ok()) return std::nullopt;
-  for (const SegmentName& name : *names) {
-    if (std::filesystem::path(name.path).filename() ==
-        std::filesystem::path(path).filename()) {
-      continue;
-    }
-    auto other = OpenSegmentFile(name.path);
-    if (!other.ok()) continue;
-    segment::SegmentHeader header;
-    if (segment::DecodeSegmentHeader(other->data(), other->size(), other->path,
-                                     &header)
-            .ok()) {
-      return header.store_id;
-    }
-  }
-  return std::nullopt;
+  return StoreIdOfSegmentsIn(ParentDir(path),
+                             std::filesystem::path(path).filename().string());
 }
 
 class Dumper {
@@ -272,23 +255,62 @@ class Dumper {
   uint64_t errors_ = 0;
 };
 
+// The index files of an index directory: the manifest, then the tables
+// in number order (and leftovers of interrupted writes); empty if there
+// are none.
+std::vector<std::string> IndexFilesIn(const std::string& dir) {
+  std::vector<std::string> paths;
+  auto listing = ListIndexDir(dir);
+  if (!listing.ok()) return paths;
+  if (listing->has_manifest) {
+    paths.push_back(io::JoinPath(dir, index::kManifestFileName));
+  }
+  for (uint64_t number : listing->tables) {
+    paths.push_back(io::JoinPath(dir, index::TableFileName(number)));
+  }
+  for (const std::string& name : listing->temporaries) {
+    paths.push_back(io::JoinPath(dir, name));
+  }
+  return paths;
+}
+
 int RunDump(const Io& io, const DumpArgs& args) {
   std::error_code ec;
   std::vector<std::string> paths;
+  std::vector<std::string> index_paths;
   if (std::filesystem::is_directory(args.path, ec)) {
     auto names = ListSegmentFiles(args.path);
     if (!names.ok()) return FailStatus(io, "dump", names.status());
-    if (names->empty()) {
-      return Fail(io, "dump", "no segment files in " + args.path, kExitError);
-    }
     for (const SegmentName& name : *names) paths.push_back(name.path);
+    if (paths.empty()) index_paths = IndexFilesIn(args.path);
+    if (paths.empty() && index_paths.empty()) {
+      return Fail(io, "dump",
+                  "no segment files in " + args.path + " (nor index files)",
+                  kExitError);
+    }
+  } else if (IsIndexFile(args.path)) {
+    index_paths.push_back(args.path);
   } else {
     paths.push_back(args.path);
   }
-  Dumper dumper(io, args.json);
-  for (const std::string& path : paths) dumper.DumpFile(path);
-  if (dumper.problems() > 0) return kExitDamage;
-  return dumper.errors() > 0 ? kExitError : kExitOk;
+  uint64_t problems = 0;
+  uint64_t errors = 0;
+  if (!paths.empty()) {
+    Dumper dumper(io, args.json);
+    for (const std::string& path : paths) dumper.DumpFile(path);
+    problems += dumper.problems();
+    errors += dumper.errors();
+  }
+  if (!index_paths.empty()) {
+    OutputBuffer out(io.out);
+    for (const std::string& path : index_paths) {
+      IndexDumpCounts counts = DumpIndexFile(io, path, args.json, &out);
+      problems += counts.problems;
+      errors += counts.errors;
+    }
+  }
+  if (problems > 0) return kExitDamage;
+  return errors > 0 ? kExitError : kExitOk;
 }
 
 }  // namespace
@@ -298,8 +320,11 @@ Command AddDumpCommand(CLI::App& app, const Io& io) {
   CLI::App* sub = app.add_subcommand(
       "dump",
       "Print every record of a store's segment files, or of one segment "
-      "file, with offsets and checksum status (works on damaged files)");
-  sub->add_option("PATH", args->path, "Store directory or segment file")
+      "file, or the structure of index files (DIR/index, its MANIFEST or a "
+      "table), with offsets and checksum status (works on damaged files)");
+  sub->add_option("PATH", args->path,
+                  "Store directory, segment file, index directory or index "
+                  "file")
       ->required();
   sub->add_flag("--json", args->json, "Print JSON Lines, one item per line");
   return {sub, [io, args] { return RunDump(io, *args); }};

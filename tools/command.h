@@ -35,6 +35,9 @@ enum ExitCode : int {
   // The data is damaged: verify or dump found problems, or the store
   // refused to open with a Corruption status.
   kExitDamage = 4,
+  // verify: only the index is damaged. It is derived data (the log is
+  // intact): `cairn index rebuild` recreates it.
+  kExitIndexDamage = 5,
 };
 
 // The exit code for a failed operation's status.
@@ -99,6 +102,7 @@ Command AddExportCommand(CLI::App& app, const Io& io);
 Command AddDumpCommand(CLI::App& app, const Io& io);
 Command AddVerifyCommand(CLI::App& app, const Io& io);
 Command AddStatsCommand(CLI::App& app, const Io& io);
+Command AddIndexCommand(CLI::App& app, const Io& io);
 
 }  // namespace cairn::tools
 
