@@ -152,7 +152,7 @@ def main():
     md.append("")
     md.append("Each workload ran %s s per system, 200-byte events over "
               "10 000 streams, durable appends acknowledged after fsync "
-              "(*JetStream excepted: nats-server %s can not fsync per write; "
+              "(*JetStream excepted: %s can not fsync per write; "
               "its acks precede the fsync, so its figures are not at equal "
               "durability)." % (machine.get("duration_s", "?"),
                                 machine.get("nats_server", "?")))
@@ -315,8 +315,10 @@ def make_charts(outdir, systems, eps, lat, raws):
     ax.set_ylabel("events/s (log scale)")
     ax.set_title("Throughput: Cairn, peers and the raw disk limit "
                  "(*JetStream without fsync)")
-    ax.legend(fontsize=8, ncol=3)
-    ax.set_ylim(bottom=100)
+    ax.legend(fontsize=8, ncol=6, loc="upper left")
+    top = max([eps(s, w) or 0 for s in systems for w in WORKLOADS] +
+              [raws[w][0] or 0 for w in WORKLOADS])
+    ax.set_ylim(100, max(top, 1000) * 20)
     fig.tight_layout()
     fig.savefig(os.path.join(outdir, "throughput.png"), dpi=110)
     plt.close(fig)
