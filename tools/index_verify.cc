@@ -247,16 +247,36 @@ class IndexChecker {
       Problem(path, 32,
               "index table header does not match its manifest record");
     }
-    // Version 1 writes the reserved field zero; open does not check it.
+    CheckUncheckedBytes(path, info);
+    CheckEntries(path, table);
+    if (report_.checked_against_log) CheckAnchors(path, table);
+  }
+
+  // What Table::Open does not look at, though version 1 writes it zero:
+  // the reserved header field, and the gap between the anchors and the
+  // entries (covered by no checksum).
+  void CheckUncheckedBytes(const std::string& path,
+                           const index::TableInfo& info) {
+    auto file = io::PosixFileSystem()->OpenFile(path, io::OpenMode::kReadOnly);
+    if (!file.ok()) return;
     uint8_t reserved[4] = {};
     size_t got = 0;
-    auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
-    if (file.ok() && (*file)->Read(68, reserved, 4, &got).ok() && got == 4 &&
+    if ((*file)->Read(68, reserved, 4, &got).ok() && got == 4 &&
         index::Get32(reserved) != 0) {
       Problem(path, 68, "index table reserved field is not zero");
     }
-    CheckEntries(path, table);
-    if (report_.checked_against_log) CheckAnchors(path, table);
+    const uint64_t gap_begin = index::kTableHeaderSize +
+                               info.block_count() * index::kFenceSize +
+                               info.anchor_count() * 4;
+    std::string gap(EntriesOffset(info) - gap_begin, '\0');
+    if ((*file)->Read(gap_begin, gap.data(), gap.size(), &got).ok() &&
+        got == gap.size()) {
+      const size_t nonzero = gap.find_first_not_of('\0');
+      if (nonzero != std::string::npos) {
+        Problem(path, gap_begin + nonzero,
+                "nonzero bytes between the index anchors and entries");
+      }
+    }
   }
 
   uint64_t EntriesOffset(const index::TableInfo& info) const {
