@@ -127,17 +127,27 @@ Status ScanSegment(
     const std::string& file, const SegmentScanOptions& options,
     const std::function<void(std::span<const ScannedRecord>)>& on_append,
     SegmentScanResult* result) {
+  const bool resume = options.start_offset != 0;
+  const uint64_t start_offset =
+      resume ? options.start_offset : kSegmentHeaderSize;
+  const uint64_t start_position =
+      resume ? options.start_position : header.first_position;
   *result = SegmentScanResult{};
-  result->next_position = header.first_position;
+  result->end_offset = start_offset;
+  result->next_position = start_position;
   if (size < kSegmentHeaderSize) {
     return Status::Corruption(file, 0, "segment is shorter than its header");
   }
+  if (start_offset < kSegmentHeaderSize || start_offset > size) {
+    return Status::Corruption(file, start_offset,
+                              "scan start is outside the segment");
+  }
   const uint64_t seed = header.Seed();
 
-  uint64_t offset = kSegmentHeaderSize;
-  uint64_t expected = header.first_position;
-  uint64_t last_commit_end = kSegmentHeaderSize;
-  uint64_t committed_next = header.first_position;
+  uint64_t offset = start_offset;
+  uint64_t expected = start_position;
+  uint64_t last_commit_end = start_offset;
+  uint64_t committed_next = start_position;
   uint64_t kept = 0;
   std::vector<ScannedRecord> pending;
   // Why the scan stopped before reaching zeros or the end; empty if it did

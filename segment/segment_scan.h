@@ -38,11 +38,17 @@ struct SegmentScanOptions {
   // reading them (not a snapshot) could mistake a half-written group for
   // damage.
   uint64_t stop_at_position = UINT64_MAX;
+  // Where to start: the offset of the record at `start_position`, which
+  // follows a record already known to be whole (the store replays only the
+  // log its index does not cover). 0: the first record, at
+  // kSegmentHeaderSize and header.first_position.
+  uint64_t start_offset = 0;
+  uint64_t start_position = 0;
 };
 
 struct SegmentScanResult {
-  // End of the last whole append: records in [kSegmentHeaderSize,
-  // end_offset) are kept.
+  // End of the last whole append: records in [kSegmentHeaderSize (or the
+  // start offset), end_offset) are kept.
   uint64_t end_offset = kSegmentHeaderSize;
   // Position after the last kept record (header.first_position if none).
   uint64_t next_position = 0;

@@ -118,10 +118,11 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
   return OpenSegment(number, /*writable=*/true);
 }
 
-Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
-    io::FileSystem* fs, const std::string& dir, const Options& options,
-    bool writable, const std::function<uint64_t(uint64_t)>& durable_hint,
-    uint64_t limit, uint64_t new_store_id, const AppendVisitor& visit) {
+Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
+                                                     const std::string& dir,
+                                                     const Options& options,
+                                                     bool writable,
+                                                     uint64_t new_store_id) {
   std::unique_ptr<SegmentLog> log(new SegmentLog(fs, dir, options, writable));
   auto names = fs->ListDir(dir);
   if (!names.ok()) return names.status();
@@ -153,17 +154,10 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
       if (!size.ok()) return size.status();
       // Only a segment that never received a record may go: everything
       // after the header must be zero.
-      std::vector<uint8_t> chunk(1u << 20);
-      Status s;
-      for (uint64_t at = segment::kSegmentHeaderSize; at < *size;) {
-        size_t got = 0;
-        s = (*file)->Read(at, chunk.data(), chunk.size(), &got);
-        if (!s.ok()) return s;
-        if (got == 0) break;
-        if (!AllZero(chunk.data(), got)) return probe.status();
-        at += got;
+      if (!ReadsAsZeros(file->get(), segment::kSegmentHeaderSize, *size)) {
+        return probe.status();
       }
-      s = fs->RemoveFile(path);
+      Status s = fs->RemoveFile(path);
       if (s.ok()) s = fs->SyncDir(dir);
       if (!s.ok()) return s;
       numbers.pop_back();
@@ -185,69 +179,32 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
     return log;
   }
 
-  uint64_t expected_first = 0;
-  uint64_t durable = 0;
   for (size_t i = 0; i < numbers.size(); ++i) {
     bool is_last = i + 1 == numbers.size();
     auto opened = log->OpenSegment(numbers[i], writable && is_last);
     if (!opened.ok()) return opened.status();
     std::shared_ptr<Segment> seg = std::move(opened.value());
-    if (i == 0) {
-      log->store_id_ = seg->header.store_id;
-      expected_first = seg->header.first_position;
-      durable = durable_hint ? durable_hint(log->store_id_) : 0;
-    }
+    if (i == 0) log->store_id_ = seg->header.store_id;
     if (seg->header.store_id != log->store_id_) {
       return Status::Corruption(seg->path, 0,
                                 "segment belongs to another store");
     }
-    if (seg->header.first_position != expected_first) {
-      return Status::Corruption(seg->path, 0,
-                                "segment starts at position " +
-                                    std::to_string(seg->header.first_position) +
-                                    ", expected " +
-                                    std::to_string(expected_first));
+    if (i > 0) {
+      Segment& prev = *log->segments_.back();
+      // Every sealed segment holds at least one record (a segment is only
+      // sealed when an append does not fit it, and the new one takes it).
+      if (seg->header.first_position <= prev.header.first_position) {
+        return Status::Corruption(
+            seg->path, 0,
+            "segment starts at position " +
+                std::to_string(seg->header.first_position) +
+                ", not after its predecessor's start " +
+                std::to_string(prev.header.first_position));
+      }
+      prev.end_position = seg->header.first_position;
     }
-    // A reader stops listing at `limit` and leaves later segments to
-    // CatchUp, so segments_ never lists past what is durable.
-    if (!writable && seg->header.first_position >= limit && i > 0) break;
-    segment::SegmentScanOptions scan_options;
-    scan_options.is_last = is_last;
-    scan_options.durable_position_end = writable ? durable : 0;
-    if (!writable) scan_options.stop_at_position = limit;
-    segment::SegmentScanResult result;
-    Segment* raw = seg.get();
-    bool stopped = false;
-    Status s = segment::ScanSegment(
-        seg->data(), seg->mapped_size(), seg->header, seg->path, scan_options,
-        [&](std::span<const segment::ScannedRecord> records) {
-          if (stopped || records.front().header.position >= limit) {
-            stopped = true;
-            return;
-          }
-          for (const auto& r : records) {
-            raw->offsets.push_back(static_cast<uint32_t>(r.offset));
-          }
-          raw->end_offset =
-              records.back().offset + records.back().header.RecordSize();
-          visit(*raw, records);
-        },
-        &result);
-    if (!s.ok()) return s;
-    if (writable && result.torn_tail) {
-      // Truncate the torn tail durably before any append: appending after
-      // it would strand later acknowledged records behind garbage. The
-      // re-allocation zero-fills the cut-off range.
-      seg->map.reset();
-      s = seg->file->Truncate(result.end_offset);
-      if (s.ok()) s = seg->file->Allocate(seg->header.capacity);
-      if (s.ok()) s = seg->file->Sync();
-      if (s.ok()) s = log->MapSegment(seg.get());
-      if (!s.ok()) return s;
-    }
-    expected_first = result.next_position;
+    seg->end_position = seg->header.first_position;
     log->segments_.push_back(std::move(seg));
-    if (stopped) break;
   }
   if (writable) {
     // A spare left by an earlier run holds zeros (and maybe a header about
@@ -280,6 +237,93 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(
   return log;
 }
 
+uint64_t SegmentLog::ReplayBound(const ReplayStart& start) const {
+  uint64_t total = 0;
+  for (size_t i = start.segment; i < segments_.size(); ++i) {
+    const Segment& seg = *segments_[i];
+    uint64_t from = segment::kSegmentHeaderSize;
+    if (i == start.segment && start.offset != 0) from = start.offset;
+    if (seg.mapped_size() > from) total += seg.mapped_size() - from;
+  }
+  return total;
+}
+
+Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
+                          uint64_t limit, const AppendVisitor& visit,
+                          const std::function<void(uint64_t)>& progress) {
+  uint64_t scanned = 0;
+  for (size_t i = start.segment; i < segments_.size(); ++i) {
+    std::shared_ptr<Segment> seg = segments_[i];
+    const bool is_last = i + 1 == segments_.size();
+    const bool first = i == start.segment;
+    // A reader lists nothing at or past `limit` (not yet durable).
+    if (!writable_ && !first && seg->header.first_position >= limit) {
+      segments_.resize(i);
+      break;
+    }
+    segment::SegmentScanOptions scan_options;
+    scan_options.is_last = is_last;
+    scan_options.durable_position_end = writable_ ? durable_end : 0;
+    if (!writable_) scan_options.stop_at_position = limit;
+    if (first && start.offset != 0) {
+      scan_options.start_offset = start.offset;
+      scan_options.start_position = start.position;
+    }
+    segment::SegmentScanResult result;
+    Segment* raw = seg.get();
+    raw->end_position = scan_options.start_offset != 0
+                            ? start.position
+                            : seg->header.first_position;
+    raw->end_offset = scan_options.start_offset != 0
+                          ? start.offset
+                          : segment::kSegmentHeaderSize;
+    bool stopped = false;
+    Status s = segment::ScanSegment(
+        seg->data(), seg->mapped_size(), seg->header, seg->path, scan_options,
+        [&](std::span<const segment::ScannedRecord> records) {
+          if (stopped || records.front().header.position >= limit) {
+            stopped = true;
+            return;
+          }
+          raw->end_position = records.back().header.position + 1;
+          raw->end_offset =
+              records.back().offset + records.back().header.RecordSize();
+          visit(*raw, records);
+        },
+        &result);
+    if (!s.ok()) return s;
+    if (writable_ && result.torn_tail) {
+      // Truncate the torn tail durably before any append: appending after
+      // it would strand later acknowledged records behind garbage. The
+      // re-allocation zero-fills the cut-off range.
+      seg->map.reset();
+      s = seg->file->Truncate(result.end_offset);
+      if (s.ok()) s = seg->file->Allocate(seg->header.capacity);
+      if (s.ok()) s = seg->file->Sync();
+      if (s.ok()) s = MapSegment(seg.get());
+      if (!s.ok()) return s;
+    }
+    scanned += seg->mapped_size() -
+               (first && start.offset != 0 ? start.offset
+                                           : segment::kSegmentHeaderSize);
+    if (progress) progress(scanned);
+    if (stopped || (!writable_ && result.next_position >= limit)) {
+      segments_.resize(i + 1);
+      break;
+    }
+    if (!is_last &&
+        result.next_position != segments_[i + 1]->header.first_position) {
+      return Status::Corruption(
+          segments_[i + 1]->path, 0,
+          "segment starts at position " +
+              std::to_string(segments_[i + 1]->header.first_position) +
+              " but the previous segment ends at position " +
+              std::to_string(result.next_position));
+    }
+  }
+  return Status::Ok();
+}
+
 uint64_t SegmentLog::record_bytes() const {
   uint64_t total = 0;
   for (const auto& s : segments_) {
@@ -289,23 +333,22 @@ uint64_t SegmentLog::record_bytes() const {
 }
 
 std::optional<size_t> SegmentLog::SegmentIndexOf(uint64_t position) const {
+  auto index = SegmentStartingAtOrBefore(position);
+  if (!index || position >= segments_[*index]->end_position) {
+    return std::nullopt;
+  }
+  return index;
+}
+
+std::optional<size_t> SegmentLog::SegmentStartingAtOrBefore(
+    uint64_t position) const {
   auto it =
       std::upper_bound(segments_.begin(), segments_.end(), position,
                        [](uint64_t pos, const std::shared_ptr<Segment>& s) {
                          return pos < s->header.first_position;
                        });
   if (it == segments_.begin()) return std::nullopt;
-  --it;
-  if (position >= (*it)->next_position()) return std::nullopt;
-  return static_cast<size_t>(it - segments_.begin());
-}
-
-std::optional<SegmentLog::Location> SegmentLog::Locate(
-    uint64_t position) const {
-  auto index = SegmentIndexOf(position);
-  if (!index) return std::nullopt;
-  const Segment* s = segments_[*index].get();
-  return Location{s, s->offsets[position - s->header.first_position]};
+  return static_cast<size_t>(it - segments_.begin() - 1);
 }
 
 uint64_t SegmentLog::ActiveRemaining() const {
@@ -346,6 +389,7 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
         return Status::Corruption((*next)->path, 0,
                                   "segment does not continue the log");
       }
+      (*next)->end_position = (*next)->header.first_position;
       segments_.push_back(std::move(next.value()));
       continue;
     }
@@ -358,9 +402,7 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
     }
     pending.push_back({offset, header});
     if (header.IsCommit()) {
-      for (const auto& r : pending) {
-        seg->offsets.push_back(static_cast<uint32_t>(r.offset));
-      }
+      seg->end_position = header.position + 1;
       seg->end_offset = offset + header.RecordSize();
       visit(*seg, pending);
       pending.clear();

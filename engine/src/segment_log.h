@@ -1,10 +1,10 @@
 // Copyright (c) Cairn authors.
 //
 // The segment files of one store directory: finding and validating them at
-// open (recovery), creating new ones, writing the active one, and locating
-// a global position. Thread-compatibility: the Store guards `segments()`
-// and each Segment's `offsets` with its state lock; only the commit thread
-// writes.
+// open (recovery), creating new ones, writing the active one, and finding
+// the segment of a global position. Thread-compatibility: the Store guards
+// `segments()` and each Segment's end with its state lock; only the commit
+// thread writes.
 #ifndef CAIRN_ENGINE_SRC_SEGMENT_LOG_H_
 #define CAIRN_ENGINE_SRC_SEGMENT_LOG_H_
 
@@ -31,17 +31,18 @@ struct Segment {
   std::string path;
   std::unique_ptr<io::File> file;  // read-only except the writer's active
   std::unique_ptr<io::MappedRegion> map;  // [0, mapped size)
-  // offsets[i] is the file offset of the record at position
-  // header.first_position + i. Only whole, visible appends are listed.
-  std::vector<uint32_t> offsets;
+  // Position after the last listed record (header.first_position if none).
+  // Only whole, visible appends are listed. A sealed segment ends where the
+  // next one starts. Records are located through the stream index (and its
+  // position anchors), not a per-record table: memory must not grow with
+  // the log.
+  uint64_t end_position = 0;
   // End of the listed records.
   uint64_t end_offset = segment::kSegmentHeaderSize;
 
   const uint8_t* data() const { return map->data(); }
   size_t mapped_size() const { return map->size(); }
-  uint64_t next_position() const {
-    return header.first_position + offsets.size();
-  }
+  uint64_t next_position() const { return end_position; }
 };
 
 // One scanned append, as found in a segment.
@@ -50,19 +51,38 @@ using AppendVisitor = std::function<void(
 
 class SegmentLog {
  public:
-  // Opens every segment of `dir` in order, verifying headers and records.
-  // writable: the caller holds the writer lock; a torn tail in the last
-  // segment is truncated (durably) and a store with no segment gets
-  // segment 0. Read-only: nothing is changed; records at positions >=
-  // `limit` are not listed (they are not yet durable).
-  // `durable_hint(store_id)`: positions below it were acknowledged durable
-  // (damage there is corruption); asked once the store's identity is known,
-  // so a watermark of another store is not believed. `visit` sees every
-  // listed append in order.
-  static Result<std::unique_ptr<SegmentLog>> Open(
-      io::FileSystem* fs, const std::string& dir, const Options& options,
-      bool writable, const std::function<uint64_t(uint64_t)>& durable_hint,
-      uint64_t limit, uint64_t new_store_id, const AppendVisitor& visit);
+  // Opens every segment of `dir`, verifying their headers (numbering,
+  // store, first positions) but not their records: Replay does that for
+  // the part of the log the index does not cover. writable: the caller
+  // holds the writer lock; a half-created newest segment is removed, a
+  // store with no segment gets segment 0 (store id `new_store_id`), and
+  // leftover spare segments are adopted or removed. A sealed segment's end
+  // is the next one's start; the last one's is found by Replay.
+  static Result<std::unique_ptr<SegmentLog>> Open(io::FileSystem* fs,
+                                                  const std::string& dir,
+                                                  const Options& options,
+                                                  bool writable,
+                                                  uint64_t new_store_id);
+
+  // Where Replay starts: segment index, and the offset and position of a
+  // record that follows a whole record (offset 0: the segment's first).
+  struct ReplayStart {
+    size_t segment = 0;
+    uint64_t offset = 0;
+    uint64_t position = 0;
+  };
+  // Scans the log from `start` to its end, verifying every record, and
+  // lists what it finds. writable: a torn tail in the last segment is
+  // truncated (durably); positions below `durable_end` were acknowledged
+  // durable (damage there is corruption, never a torn tail). Read-only:
+  // nothing is changed; records at positions >= `limit` are not listed,
+  // nor segments past them. `visit` sees every listed append in order;
+  // `progress` the bytes scanned so far, after each segment.
+  Status Replay(const ReplayStart& start, uint64_t durable_end, uint64_t limit,
+                const AppendVisitor& visit,
+                const std::function<void(uint64_t)>& progress);
+  // Bytes Replay(start) scans at most (segments at their capacity).
+  uint64_t ReplayBound(const ReplayStart& start) const;
 
   const std::vector<std::shared_ptr<Segment>>& segments() const {
     return segments_;
@@ -74,15 +94,11 @@ class SegmentLog {
   // Bytes of records in all segments.
   uint64_t record_bytes() const;
 
-  // The segment holding `position` and the record's offset; nullopt if the
-  // position is not listed.
-  struct Location {
-    const Segment* segment;
-    uint64_t offset;
-  };
-  std::optional<Location> Locate(uint64_t position) const;
   // Index into segments() of the segment holding `position`.
   std::optional<size_t> SegmentIndexOf(uint64_t position) const;
+  // Index of the last segment starting at or before `position` (whether or
+  // not the position is listed yet); nullopt before the first segment.
+  std::optional<size_t> SegmentStartingAtOrBefore(uint64_t position) const;
 
   // --- writer only ---
   // Free bytes left in the active segment.

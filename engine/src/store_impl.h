@@ -11,11 +11,12 @@
 //   appends (OCC, idempotency, revisions, positions), writes each group with
 //   one write and one fdatasync, then publishes it.
 // - state_mu_ (shared_mutex) guards what readers look at: the segment list
-//   and position offsets, the stream index, the event-id index and
+//   and segment ends, the stream index's in-memory table and
 //   visible_next_. Readers hold it shared only to find locations; the commit
 //   thread holds it exclusively only to publish a synced group, never
 //   across I/O. Record bytes below visible_next_ never change, so readers
-//   decode them without the lock.
+//   decode them without the lock. The index writes its tables on its own
+//   background threads (index/persistent_index.h).
 // - queue_mu_ guards the append queue.
 #ifndef CAIRN_ENGINE_SRC_STORE_IMPL_H_
 #define CAIRN_ENGINE_SRC_STORE_IMPL_H_
@@ -38,8 +39,7 @@
 #include "engine/src/checkpoint_store.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
-#include "index/event_id_index.h"
-#include "index/stream_index.h"
+#include "index/persistent_index.h"
 
 namespace cairn::engine {
 
@@ -113,6 +113,16 @@ class StoreImpl final : public Store {
   // --- open (store_open.cc) ---
   Status OpenWriter();
   Status OpenReader();
+  // Opens the stream index in DIR/index and decides where the log replay
+  // starts: after the last event the index holds, once the log confirms
+  // that event (else the index is discarded and rebuilt from the start).
+  Status OpenIndex(bool read_only, SegmentLog::ReplayStart* start);
+  // Replays the log from `start` into the index, reporting progress.
+  Status ReplayLog(const SegmentLog::ReplayStart& start, uint64_t durable_end,
+                   uint64_t limit);
+  // Sealed segments the replay skipped: find their ends through the index
+  // (for statistics).
+  void FindSealedEnds();
   // Adds one scanned append to the indexes (recovery and catch-up).
   Status IndexAppend(const Segment& segment,
                      std::span<const segment::ScannedRecord> records);
@@ -130,6 +140,8 @@ class StoreImpl final : public Store {
   std::optional<Result<AppendResult>> Sequence(Request* request);
   std::optional<Result<AppendResult>> CheckRetry(
       const Request& request, std::optional<uint64_t> current);
+  // Adds the published group to the index (state lock held exclusively).
+  Status IndexGroup();
   Status FlushGroup();
   Status SyncNow();
   Status RollSegment();
@@ -137,6 +149,27 @@ class StoreImpl final : public Store {
   void Complete(std::unique_ptr<Request> request);
   void Fail(const Status& status);
   Status WriteGate() const;
+
+  // --- locating records (store_locate.cc) ---
+  struct Location {
+    std::shared_ptr<Segment> segment;
+    uint64_t offset = 0;
+  };
+  // The record at `position` (listed): from the nearest position anchor of
+  // the index, walking at most anchor_stride - 1 record headers. Needs the
+  // state lock (shared) or the commit thread.
+  Result<Location> Locate(uint64_t position) const;
+  // Locations of positions [first, last], in order (same locking).
+  Status LocateRange(uint64_t first, uint64_t last,
+                     std::vector<Location>* out) const;
+  // The record at (position, offset) after verifying its header: what the
+  // index points at. Same locking; the segment need not list it yet
+  // (replay visits an append before listing it).
+  Result<const uint8_t*> RecordAt(uint64_t position, uint64_t offset,
+                                  segment::RecordHeader* header) const;
+  Result<std::string_view> StreamNameAt(uint64_t position,
+                                        uint64_t offset) const;
+  Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;
 
   // --- read path (store_read.cc) ---
   struct Snapshot {
@@ -178,12 +211,15 @@ class StoreImpl final : public Store {
   void WaitForChange(uint32_t seen, std::chrono::milliseconds timeout);
   void WakeFollowers();
   bool closed() const { return closed_flag_.load(std::memory_order_acquire); }
+  // Waits until the index's background work has caught up (every durable
+  // event in a listed table, no merge due). For tests and tools.
+  void WaitIndexIdle() {
+    if (index_) index_->WaitIdle();
+  }
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }
 
  private:
-  std::optional<EventId> IdAt(uint64_t position) const;
-
   io::FileSystem* const fs_;
   const std::string dir_;
   const Options options_;
@@ -192,10 +228,11 @@ class StoreImpl final : public Store {
 
   mutable std::shared_mutex state_mu_;
   std::unique_ptr<SegmentLog> log_;
-  std::unique_ptr<index::StreamIndex> streams_;
-  index::EventIdIndex ids_;
   std::atomic<uint64_t> visible_next_{0};
   std::atomic<uint64_t> durable_next_{0};
+  // After log_ and durable_next_, which its threads and callbacks use: it
+  // is destroyed first.
+  std::unique_ptr<index::PersistentIndex> index_;
 
   // Commit thread only.
   Group group_;

@@ -1,7 +1,9 @@
 // Copyright (c) Cairn authors.
 //
-// Opening a store: the writer lock, crash recovery, index rebuild, and the
-// read-only opener that follows a live writer from another process.
+// Opening a store: the writer lock, crash recovery, the stream index and
+// the replay of the log it does not cover, and the read-only opener that
+// follows a live writer from another process.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -26,6 +28,13 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
+constexpr char kIndexDirName[] = "index";
+
+// A read-only opener beside a live writer can find a table the writer's
+// merge just replaced; it tries again this many times before replaying
+// from the last table it could load.
+constexpr int kReaderIndexAttempts = 3;
+
 }  // namespace
 
 StoreImpl::StoreImpl(io::FileSystem* fs, std::string dir,
@@ -33,7 +42,6 @@ StoreImpl::StoreImpl(io::FileSystem* fs, std::string dir,
     : fs_(fs),
       dir_(std::move(dir)),
       options_(options),
-      streams_(index::NewMemoryStreamIndex()),
       checkpoints_(fs, dir_) {}
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(io::FileSystem* fs,
@@ -61,15 +69,124 @@ Status StoreImpl::IndexAppend(const Segment& segment,
       return Status::Corruption(segment.path, r.offset,
                                 "event record body is malformed");
     }
-    if (!streams_->Add(stream, revision, r.header.position)) {
-      return Status::Corruption(segment.path, r.offset,
-                                "revision " + std::to_string(revision) +
-                                    " of stream '" + std::string(stream) +
-                                    "' does not follow its previous one");
+    Status s = index_->Add(stream, revision, r.header.position,
+                           static_cast<uint32_t>(r.offset),
+                           segment::PeekEventId(record));
+    if (!s.ok()) {
+      // The log is the truth: a revision that does not follow is damage
+      // in the log (the index was checked against it at open).
+      return Status::Corruption(segment.path, r.offset, s.message());
     }
-    ids_.Insert(segment::PeekEventId(record), r.header.position);
   }
   return Status::Ok();
+}
+
+Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
+  const auto& segments = log_->segments();
+  const uint64_t first_position = segments.front()->header.first_position;
+  index::IndexOptions index_options;
+  index_options.memtable_entries = options_.index_memtable_events;
+  index_options.cache_streams = options_.index_cache_streams;
+  index_options.read_only = read_only;
+  index::NameReader names = [this](uint64_t position, uint32_t offset) {
+    return StreamNameAt(position, offset);
+  };
+  const std::string index_dir = io::JoinPath(dir_, kIndexDirName);
+  const std::atomic<uint64_t>* durable = read_only ? nullptr : &durable_next_;
+  for (int attempt = 1;; ++attempt) {
+    auto opened = index::PersistentIndex::Open(
+        fs_, index_dir, log_->store_id(), first_position, index_options, names,
+        durable);
+    if (!opened.ok()) return opened.status();
+    index_ = std::move(opened.value());
+    if (!read_only || index_->open_note().empty() ||
+        attempt == kReaderIndexAttempts) {
+      break;
+    }
+  }
+  if (options_.rebuild_index) {
+    Status s = index_->Reset(first_position);
+    if (!s.ok()) return s;
+  }
+
+  *start = SegmentLog::ReplayStart{0, 0, first_position};
+  const uint64_t next = index_->next_position();
+  if (next == first_position) return Status::Ok();
+  // The index claims every event below `next`. Believe it only if the log
+  // has the last of them where the index says: a log restored from an
+  // older backup, or an index copied from another store, is caught here
+  // and the index rebuilt.
+  std::string mismatch;
+  auto at = log_->SegmentStartingAtOrBefore(next - 1);
+  auto offset = index_->loaded_last_offset();
+  if (!at || !offset) {
+    mismatch = "the index ends at position " + std::to_string(next) +
+               " but its last event is not in the log";
+  } else {
+    segment::RecordHeader header;
+    auto record = RecordAt(next - 1, *offset, &header);
+    const Segment& seg = *segments[*at];
+    if (!record.ok()) {
+      mismatch = record.status().ToString();
+    } else if (!segment::VerifyRecordBody(*record, header, seg.seed)) {
+      mismatch = "the last event the index holds (position " +
+                 std::to_string(next - 1) + ") fails its body checksum";
+    } else if (*at + 1 < segments.size() &&
+               segments[*at + 1]->header.first_position == next) {
+      *start = SegmentLog::ReplayStart{*at + 1, 0, next};
+    } else {
+      *start = SegmentLog::ReplayStart{*at, *offset + header.RecordSize(),
+                                       next};
+    }
+  }
+  if (!mismatch.empty()) {
+    // Derived data never stops an open: start the index again.
+    Status s = index_->Reset(first_position);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status StoreImpl::ReplayLog(const SegmentLog::ReplayStart& start,
+                            uint64_t durable_end, uint64_t limit) {
+  OpenProgress progress;
+  progress.total_bytes = log_->ReplayBound(start);
+  const auto& report = options_.open_progress;
+  Status index_status;
+  Status s = log_->Replay(
+      start, durable_end, limit,
+      [&](const Segment& segment,
+          std::span<const segment::ScannedRecord> records) {
+        if (!index_status.ok()) return;
+        index_status = IndexAppend(segment, records);
+        progress.events += records.size();
+      },
+      [&](uint64_t scanned) {
+        progress.scanned_bytes = scanned;
+        if (report) report(progress);
+      });
+  if (!s.ok()) return s;
+  if (!index_status.ok()) return index_status;
+  progress.done = true;
+  progress.scanned_bytes = progress.total_bytes;
+  if (report) report(progress);
+  return Status::Ok();
+}
+
+void StoreImpl::FindSealedEnds() {
+  const auto& segments = log_->segments();
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    Segment& seg = *segments[i];
+    if (seg.end_offset != segment::kSegmentHeaderSize ||
+        seg.end_position == seg.header.first_position) {
+      continue;  // replayed, or empty
+    }
+    auto last = Locate(seg.end_position - 1);
+    segment::RecordHeader header;
+    if (last.ok() && ReadHeader(seg, last->offset, &header).ok()) {
+      seg.end_offset = last->offset + header.RecordSize();
+    }
+  }
 }
 
 Status StoreImpl::OpenWriter() {
@@ -86,33 +203,27 @@ Status StoreImpl::OpenWriter() {
   if (!lock.ok()) return lock.status();
   lock_ = std::move(lock.value());
 
+  auto log = SegmentLog::Open(fs_, dir_, options_, /*writable=*/true,
+                              RandomStoreId());
+  if (!log.ok()) return log.status();
+  log_ = std::move(log.value());
+
   // The old watermark says which positions were acknowledged durable; the
-  // scan treats damage below it as corruption rather than a torn tail.
-  std::unique_ptr<Watermark> old_watermark;
+  // replay treats damage below it as corruption rather than a torn tail.
+  uint64_t durable_hint = 0;
   if (fs_->Exists(io::JoinPath(dir_, kWatermarkFileName))) {
     auto old = Watermark::Open(fs_, dir_, 0, /*writable=*/false);
-    if (old.ok()) old_watermark = std::move(old.value());
-  }
-  uint64_t durable_hint = 0;
-  auto hint = [&](uint64_t store_id) {
-    if (old_watermark && old_watermark->store_id() == store_id) {
-      durable_hint = old_watermark->durable_next();
+    if (old.ok() && (*old)->store_id() == log_->store_id()) {
+      durable_hint = (*old)->durable_next();
     }
-    return durable_hint;
-  };
-  Status index_status;
-  auto log =
-      SegmentLog::Open(fs_, dir_, options_, /*writable=*/true, hint,
-                       std::numeric_limits<uint64_t>::max(), RandomStoreId(),
-                       [&](const Segment& segment,
-                           std::span<const segment::ScannedRecord> records) {
-                         if (index_status.ok())
-                           index_status = IndexAppend(segment, records);
-                       });
-  if (!log.ok()) return log.status();
-  if (!index_status.ok()) return index_status;
-  log_ = std::move(log.value());
-  old_watermark.reset();
+  }
+  SegmentLog::ReplayStart start;
+  Status s = OpenIndex(/*read_only=*/false, &start);
+  if (s.ok()) {
+    s = ReplayLog(start, durable_hint, std::numeric_limits<uint64_t>::max());
+  }
+  if (!s.ok()) return s;
+  FindSealedEnds();
   if (log_->next_position() < durable_hint) {
     // The log ends cleanly but short of what was acknowledged durable:
     // whole appends are missing (a lost write, or segments restored from
@@ -128,12 +239,13 @@ Status StoreImpl::OpenWriter() {
 
   // Whatever a previous process left in the page cache (kNone, kInterval)
   // becomes durable now, so the recovered end is a true durable point.
-  Status s = log_->SyncActive();
+  s = log_->SyncActive();
   if (!s.ok()) return s;
   synced_offset_ = log_->active().end_offset;
   last_sync_ = std::chrono::steady_clock::now();
   uint64_t next = log_->next_position();
   visible_next_ = next;
+  // From here the index may list what it replayed: it is durable.
   durable_next_ = next;
 
   auto wm = Watermark::Open(fs_, dir_, log_->store_id(), /*writable=*/true);
@@ -164,20 +276,22 @@ Status StoreImpl::OpenReader() {
   } else if (!wm.status().IsNotFound() || writer_live) {
     return wm.status();
   }
-  Status index_status;
-  auto log = SegmentLog::Open(
-      fs_, dir_, options_, /*writable=*/false, nullptr, limit, 0,
-      [&](const Segment& segment,
-          std::span<const segment::ScannedRecord> records) {
-        if (index_status.ok()) index_status = IndexAppend(segment, records);
-      });
+  auto log = SegmentLog::Open(fs_, dir_, options_, /*writable=*/false, 0);
   if (!log.ok()) return log.status();
-  if (!index_status.ok()) return index_status;
   log_ = std::move(log.value());
   if (watermark_ && watermark_->store_id() != log_->store_id()) {
     return Status::Corruption(io::JoinPath(dir_, kWatermarkFileName), 16,
                               "watermark belongs to another store");
   }
+  SegmentLog::ReplayStart start;
+  Status s = OpenIndex(/*read_only=*/true, &start);
+  if (!s.ok()) return s;
+  // The writer lists only durable events in the index, possibly published
+  // after the watermark was read above.
+  limit = std::max(limit, index_->next_position());
+  s = ReplayLog(start, 0, limit);
+  if (!s.ok()) return s;
+  FindSealedEnds();
   visible_next_ = log_->next_position();
   durable_next_ = log_->next_position();
   return Status::Ok();

@@ -3,6 +3,7 @@
 // The read path. Readers find record locations under the shared state lock
 // and decode the records from the segment mappings after releasing it:
 // published bytes never change, and the shared_ptrs keep the mappings alive.
+#include <algorithm>
 #include <limits>
 
 #include "engine/src/store_impl.h"
@@ -87,35 +88,35 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
   std::vector<Item> items;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
-    auto last = streams_->LastRevision(stream);
-    if (!last) {
+    auto last = index_->LastRevision(stream);
+    if (!last.ok()) return last.status();
+    if (!last->has_value()) {
       return Status::NotFound("stream '" + std::string(stream) +
                               "' has no events");
     }
-    result.last_revision = StreamRevision(*last);
+    result.last_revision = StreamRevision(**last);
     bool forward = options.direction == Direction::kForward;
     uint64_t from =
-        options.from ? options.from->value() : (forward ? 0 : *last);
-    if (!forward && from > *last) from = *last;
-    std::vector<uint64_t> positions;
-    streams_->Positions(stream, from, options.direction, options.max_count,
-                        &positions);
-    items.reserve(positions.size());
+        options.from ? options.from->value() : (forward ? 0 : **last);
+    if (!forward && from > **last) from = **last;
+    std::vector<index::IndexedEvent> events;
+    s = index_->Read(stream, from, options.direction, options.max_count,
+                     &events);
+    if (!s.ok()) return s;
+    items.reserve(events.size());
     const auto& segments = log_->segments();
-    for (uint64_t position : positions) {
-      auto index = log_->SegmentIndexOf(position);
+    for (const index::IndexedEvent& e : events) {
+      auto index = log_->SegmentIndexOf(e.position);
       if (!index) {
         return Status::Corruption(dir_, 0, "stream index points past the log");
       }
-      const auto& seg = segments[*index];
-      items.push_back(
-          {seg, seg->offsets[position - seg->header.first_position], position});
+      items.push_back({segments[*index], e.offset, e.position});
     }
     if (forward) {
-      result.end_of_stream = from + positions.size() > *last;
+      result.end_of_stream = from + events.size() > **last;
     } else {
-      result.end_of_stream = positions.size() == from + 1 ||
-                             (positions.empty() && options.max_count > 0);
+      result.end_of_stream = events.size() == from + 1 ||
+                             (events.empty() && options.max_count > 0);
     }
   }
   result.events.reserve(items.size());
@@ -169,14 +170,10 @@ Result<uint64_t> StoreImpl::ScanForward(
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
     snap.segments = log_->segments();
-    auto index = log_->SegmentIndexOf(from);
-    if (!index) {
-      return Status::Corruption(
-          dir_, 0, "position " + std::to_string(from) + " is not in the log");
-    }
-    seg_index = *index;
-    const Segment& seg = *snap.segments[seg_index];
-    offset = seg.offsets[from - seg.header.first_position];
+    auto location = Locate(from);
+    if (!location.ok()) return location.status();
+    seg_index = *log_->SegmentIndexOf(from);
+    offset = location->offset;
   }
   std::string scratch;
   uint64_t matched = 0;
@@ -231,31 +228,23 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
 
   std::string scratch;
   uint64_t matched = 0;
-  // Backward: locations come from the position offsets, a chunk at a time.
+  // Backward: locations are found forward from an anchor, a chunk at a
+  // time, then visited in reverse.
   uint64_t end = visible_next_.load(std::memory_order_acquire);
   if (end == 0) return std::optional<GlobalPosition>();
   uint64_t position = options.from ? options.from->value() : end - 1;
   if (position >= end) position = end - 1;
-  struct Item {
-    std::shared_ptr<Segment> segment;
-    uint64_t offset;
-  };
-  std::vector<Item> items;
+  std::vector<Location> items;
   for (;;) {
     items.clear();
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      const auto& segments = log_->segments();
       uint64_t count = std::min<uint64_t>(kBackwardChunk, position + 1);
-      for (uint64_t i = 0; i < count; ++i) {
-        uint64_t p = position - i;
-        auto index = log_->SegmentIndexOf(p);
-        if (!index) return Status::Corruption(dir_, 0, "position not found");
-        const auto& seg = segments[*index];
-        items.push_back({seg, seg->offsets[p - seg->header.first_position]});
-      }
+      s = LocateRange(position + 1 - count, position, &items);
+      if (!s.ok()) return s;
+      std::reverse(items.begin(), items.end());
     }
-    for (const Item& item : items) {
+    for (const Location& item : items) {
       segment::RecordHeader header;
       s = ReadHeader(*item.segment, item.offset, &header);
       if (!s.ok()) return s;
@@ -293,9 +282,10 @@ Result<std::optional<StreamRevision>> StoreImpl::GetStreamRevision(
   Status s = Refresh();
   if (!s.ok()) return s;
   std::shared_lock<std::shared_mutex> lock(state_mu_);
-  auto last = streams_->LastRevision(stream);
-  if (!last) return std::optional<StreamRevision>();
-  return std::optional<StreamRevision>(StreamRevision(*last));
+  auto last = index_->LastRevision(stream);
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return std::optional<StreamRevision>();
+  return std::optional<StreamRevision>(StreamRevision(**last));
 }
 
 Result<StoreStats> StoreImpl::GetStats() {
@@ -305,7 +295,8 @@ Result<StoreStats> StoreImpl::GetStats() {
   std::shared_lock<std::shared_mutex> lock(state_mu_);
   StoreStats stats;
   stats.events = visible_next_.load(std::memory_order_acquire);
-  stats.streams = streams_->StreamCount();
+  stats.streams = index_->StreamCount();
+  stats.index_checkpoint = GlobalPosition(index_->Stats().checkpoint);
   stats.segments = log_->segments().size();
   stats.bytes = log_->record_bytes();
   stats.durable_position_end =

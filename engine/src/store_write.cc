@@ -268,7 +268,9 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
     current = in_group->second;
   } else {
     // Only this thread changes the index, so it reads without the lock.
-    current = streams_->LastRevision(request->stream);
+    auto last = index_->LastRevision(request->stream);
+    if (!last.ok()) return Result<AppendResult>(last.status());
+    current = *last;
   }
   if (request->client_ids) {
     if (auto retry = CheckRetry(*request, current)) return retry;
@@ -315,92 +317,98 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
   return std::nullopt;
 }
 
-std::optional<EventId> StoreImpl::IdAt(uint64_t position) const {
-  auto location = log_->Locate(position);
-  if (!location) return std::nullopt;
-  return segment::PeekEventId(location->segment->data() + location->offset);
-}
-
 std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
     const Request& request, std::optional<uint64_t> current) {
   if (!current) return std::nullopt;  // an empty stream holds no retry
+  using Decision = std::optional<Result<AppendResult>>;
   const std::string& stream = request.stream;
   const size_t n = request.ids.size();
-  // Does the stream hold exactly these ids from revision `first` on?
-  auto matches_from = [&](uint64_t first) {
-    if (first + n - 1 > *current) return false;
-    for (size_t i = 0; i < n; ++i) {
-      auto position = streams_->PositionOf(stream, first + i);
-      if (!position || IdAt(*position) != request.ids[i]) return false;
+  Status error;
+  // Whether the indexed event is the one with `id`: the index's 32-bit
+  // tag rules out nearly every other event, the record decides.
+  auto is = [&](const index::IndexedEvent& e, const EventId& id) {
+    if (e.id_tag != index::IdTag(id)) return false;
+    auto actual = EventIdAt(e.position, e.offset);
+    if (!actual.ok()) {
+      if (error.ok()) error = actual.status();
+      return false;
     }
-    return true;
+    return *actual == id;
   };
-  auto replay = [&](uint64_t first) {
+  // The stream's events from revision `first` if they are exactly this
+  // append's, else an empty vector.
+  auto matches_from = [&](uint64_t first) {
+    std::vector<index::IndexedEvent> events;
+    if (first + n - 1 > *current) return events;
+    Status s = index_->Read(stream, first, Direction::kForward, n, &events);
+    if (!s.ok()) error = s;
+    bool all = s.ok() && events.size() == n;
+    for (size_t i = 0; all && i < n; ++i) all = is(events[i], request.ids[i]);
+    if (!all) events.clear();
+    return events;
+  };
+  auto replay = [&](const std::vector<index::IndexedEvent>& events) {
     AppendResult result;
-    result.first_revision = StreamRevision(first);
-    result.last_revision = StreamRevision(first + n - 1);
-    result.first_position =
-        GlobalPosition(*streams_->PositionOf(stream, first));
-    result.last_position =
-        GlobalPosition(*streams_->PositionOf(stream, first + n - 1));
+    result.first_revision = StreamRevision(events.front().revision);
+    result.last_revision = StreamRevision(events.back().revision);
+    result.first_position = GlobalPosition(events.front().position);
+    result.last_position = GlobalPosition(events.back().position);
     result.idempotent_replay = true;
-    return std::optional<Result<AppendResult>>(std::move(result));
+    return Decision(std::move(result));
   };
   auto partial = [&](std::string_view why) {
-    return std::optional<Result<AppendResult>>(Status::WrongExpectedVersion(
-        request.expected.ToString(), current, why));
-  };
-  // The revision of `id` in this stream, if it is one of its events.
-  auto revision_in_stream = [&](const EventId& id) -> std::optional<uint64_t> {
-    auto position = ids_.Find(id);
-    if (!position) return std::nullopt;
-    auto location = log_->Locate(*position);
-    if (!location) return std::nullopt;
-    const uint8_t* record = location->segment->data() + location->offset;
-    segment::RecordHeader header;
-    if (segment::DecodeRecordHeader(
-            record, location->segment->mapped_size() - location->offset,
-            location->segment->seed, &header) != segment::HeaderCheck::kOk) {
-      return std::nullopt;
-    }
-    std::string_view name;
-    std::string_view type;
-    uint64_t revision = 0;
-    if (!segment::PeekEventKey(record, header, &name, &type, &revision) ||
-        name != stream) {
-      return std::nullopt;
-    }
-    return revision;
+    return Decision(Status::WrongExpectedVersion(request.expected.ToString(),
+                                                 current, why));
   };
 
   switch (request.expected.kind()) {
     case ExpectedVersion::Kind::kNoStream:
     case ExpectedVersion::Kind::kExact: {
       // KurrentDB semantics: a retry is recognised at the place the append
-      // would have written.
+      // would have written, however old.
       uint64_t first = request.expected.kind() == ExpectedVersion::Kind::kExact
                            ? request.expected.revision() + 1
                            : 0;
       if (*current < first) return std::nullopt;  // not written there yet
-      if (matches_from(first)) return replay(first);
-      if (IdAt(*streams_->PositionOf(stream, first)) == request.ids[0]) {
+      auto events = matches_from(first);
+      if (!error.ok()) return Decision(error);
+      if (!events.empty()) return replay(events);
+      std::vector<index::IndexedEvent> at_first;
+      Status s = index_->Read(stream, first, Direction::kForward, 1, &at_first);
+      if (!s.ok()) return Decision(s);
+      bool retried = !at_first.empty() && is(at_first[0], request.ids[0]);
+      if (!error.ok()) return Decision(error);
+      if (retried) {
         return partial("idempotent retry matched only part of the append");
       }
       return std::nullopt;  // an ordinary version conflict
     }
     case ExpectedVersion::Kind::kAny:
     case ExpectedVersion::Kind::kStreamExists: {
-      if (auto first = revision_in_stream(request.ids[0])) {
-        if (matches_from(*first)) return replay(*first);
+      // Recognised within the stream's last idempotency_window events.
+      std::vector<index::IndexedEvent> recent;
+      Status s = index_->Read(stream, *current, Direction::kBackward,
+                              options_.idempotency_window, &recent);
+      if (!s.ok()) return Decision(s);
+      auto revision_of = [&](const EventId& id) -> std::optional<uint64_t> {
+        for (const auto& e : recent) {
+          if (is(e, id)) return e.revision;
+        }
+        return std::nullopt;
+      };
+      if (auto first = revision_of(request.ids[0])) {
+        auto events = matches_from(*first);
+        if (!error.ok()) return Decision(error);
+        if (!events.empty()) return replay(events);
         return partial("idempotent retry matched only part of the append");
       }
       for (size_t i = 1; i < n; ++i) {
-        if (revision_in_stream(request.ids[i])) {
+        if (revision_of(request.ids[i])) {
           return partial(
-              "some event ids of the append are already in the "
-              "stream");
+              "some event ids of the append are already in the stream");
         }
       }
+      if (!error.ok()) return Decision(error);
       return std::nullopt;
     }
   }
@@ -454,24 +462,20 @@ Status StoreImpl::FlushGroup() {
     return s;
   }
   const uint64_t end_offset = group_.start_offset + group_.bytes.size();
+  Status indexed;
   {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     Segment& active = log_->active();
-    uint64_t offset = group_.start_offset;
-    for (const auto& member : group_.members) {
-      const AppendResult& r = member->result.value();
-      for (size_t i = 0; i < member->ids.size(); ++i) {
-        uint64_t position = r.first_position.value() + i;
-        active.offsets.push_back(static_cast<uint32_t>(offset));
-        bool added = streams_->Add(member->stream, r.first_revision.value() + i,
-                                   position);
-        (void)added;  // sequencing guarantees the order
-        ids_.Insert(member->ids[i], position);
-        offset += member->record_sizes[i];
-      }
-    }
+    indexed = IndexGroup();
+    active.end_position = group_.next_position;
     active.end_offset = end_offset;
     visible_next_.store(group_.next_position, std::memory_order_release);
+  }
+  if (!indexed.ok()) {
+    // The group is written (and acknowledged below once durable), but the
+    // index could not take it: stop writing rather than sequence later
+    // appends against an index that lacks it. A reopen replays it.
+    Fail(indexed);
   }
   if (sync) {
     synced_offset_ = end_offset;
@@ -485,6 +489,21 @@ Status StoreImpl::FlushGroup() {
   group_.bytes.clear();
   group_.revisions.clear();
   group_.start_offset = end_offset;
+  return Status::Ok();
+}
+
+Status StoreImpl::IndexGroup() {
+  uint64_t offset = group_.start_offset;
+  for (const auto& member : group_.members) {
+    const AppendResult& r = member->result.value();
+    for (size_t i = 0; i < member->ids.size(); ++i) {
+      Status s = index_->Add(member->stream, r.first_revision.value() + i,
+                             r.first_position.value() + i,
+                             static_cast<uint32_t>(offset), member->ids[i]);
+      if (!s.ok()) return s;
+      offset += member->record_sizes[i];
+    }
+  }
   return Status::Ok();
 }
 
@@ -515,6 +534,7 @@ Status StoreImpl::RollSegment() {
   if (!next.ok()) return next.status();  // e.g. NoSpace: retried next append
   {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
+    (*next)->end_position = (*next)->header.first_position;
     log_->AddSegment(std::move(next.value()));
   }
   synced_offset_ = segment::kSegmentHeaderSize;
@@ -534,6 +554,10 @@ Status StoreImpl::Close() {
   queue_cv_.notify_all();
   space_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  // Everything durable goes into index tables, so the next open replays
+  // nothing. Derived data: a failure here loses nothing (the next open
+  // replays the log), so it does not fail the Close.
+  if (index_) (void)index_->Close();
   lock_.reset();
   if (failed_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(fatal_mu_);

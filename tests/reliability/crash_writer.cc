@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
   if (g_log_fd < 0) Die(std::string("open ack log: ") + argv[2]);
   cairn::Options options;
   options.segment_size = 64 * 1024;  // roll often
+  options.index_memtable_events = 64;  // index tables written and merged
   options.compression_threshold = seed % 2 == 0 ? 0 : 512;
   auto store = cairn::Store::Open(argv[1], options);
   if (!store.ok()) Die("open: " + store.status().ToString());

@@ -156,6 +156,7 @@ TEST(KillLoopTest, AcknowledgedAppendsSurviveSigkill) {
     // prepare a spare segment of that size, and the writer throw it away.
     Options options;
     options.segment_size = 64 * 1024;
+    options.index_memtable_events = 64;
     auto store = Store::Open(store_dir, options);
     ASSERT_TRUE(store.ok()) << "iteration " << i << " (CAIRN_KILL_SEED=" << seed
                             << "): " << store.status().ToString();

@@ -89,6 +89,9 @@ class PowerLossRun {
         threads_(deterministic_ ? 1 : 4),
         inject_errors_(seed % 5 == 2) {
     options_.segment_size = 64 * 1024;  // the minimum: rolls often
+    // Index tables are written and merged every few dozen appends, so
+    // crashes and faults hit index writes too.
+    options_.index_memtable_events = 64;
     if (seed % 4 == 3) {
       // Acknowledged before fdatasync: only what a successful Sync() (or
       // Close()) covered is promised to survive; the rest may be lost as a

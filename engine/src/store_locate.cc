@@ -1,0 +1,126 @@
+// Copyright (c) Cairn authors.
+//
+// Locating records in the log. The store keeps no per-record table in
+// memory (it would grow with the log): the stream index holds each event's
+// segment offset, and a position anchor every anchor_stride positions;
+// anything else is found by walking record headers from an anchor.
+#include "engine/src/store_impl.h"
+#include "segment/record.h"
+
+namespace cairn::engine {
+
+Result<const uint8_t*> StoreImpl::RecordAt(
+    uint64_t position, uint64_t offset, segment::RecordHeader* header) const {
+  auto index = log_->SegmentStartingAtOrBefore(position);
+  if (!index) {
+    return Status::Corruption(dir_, 0,
+                              "position " + std::to_string(position) +
+                                  " is before the first segment");
+  }
+  const Segment& seg = *log_->segments()[*index];
+  if (offset < segment::kSegmentHeaderSize || offset >= seg.mapped_size() ||
+      segment::DecodeRecordHeader(seg.data() + offset,
+                                  seg.mapped_size() - offset, seg.seed,
+                                  header) != segment::HeaderCheck::kOk) {
+    return Status::Corruption(
+        seg.path, offset,
+        "the index points at offset " + std::to_string(offset) +
+            " for position " + std::to_string(position) +
+            ", where no record header verifies (`cairn index rebuild` "
+            "recreates the index from the log)");
+  }
+  if (header->position != position) {
+    return Status::Corruption(
+        seg.path, offset,
+        "the index points at the record of position " +
+            std::to_string(header->position) + " for position " +
+            std::to_string(position) +
+            " (`cairn index rebuild` recreates the index from the log)");
+  }
+  return seg.data() + offset;
+}
+
+Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
+                                                 uint64_t offset) const {
+  segment::RecordHeader header;
+  auto record = RecordAt(position, offset, &header);
+  if (!record.ok()) return record.status();
+  std::string_view stream;
+  std::string_view type;
+  uint64_t revision = 0;
+  if (!segment::PeekEventKey(*record, header, &stream, &type, &revision)) {
+    return Status::Corruption(dir_, offset,
+                              "event record body of position " +
+                                  std::to_string(position) + " is malformed");
+  }
+  return stream;
+}
+
+Result<EventId> StoreImpl::EventIdAt(uint64_t position, uint64_t offset) const {
+  segment::RecordHeader header;
+  auto record = RecordAt(position, offset, &header);
+  if (!record.ok()) return record.status();
+  return segment::PeekEventId(*record);
+}
+
+Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
+  auto index = log_->SegmentIndexOf(position);
+  if (!index) {
+    return Status::Corruption(
+        dir_, 0, "position " + std::to_string(position) + " is not in the log");
+  }
+  Location location;
+  location.segment = log_->segments()[*index];
+  const Segment& seg = *location.segment;
+  uint64_t at = seg.header.first_position;
+  uint64_t offset = segment::kSegmentHeaderSize;
+  const uint64_t anchor = position - position % index_->anchor_stride();
+  if (anchor > at) {
+    if (auto anchored = index_->Anchor(anchor)) {
+      at = anchor;
+      offset = *anchored;
+    }
+  }
+  for (; at < position; ++at) {
+    segment::RecordHeader header;
+    Status s = ReadHeader(seg, offset, &header);
+    if (!s.ok()) return s;
+    if (header.position != at) {
+      return Status::Corruption(seg.path, offset,
+                                "record has position " +
+                                    std::to_string(header.position) +
+                                    ", expected " + std::to_string(at));
+    }
+    offset += header.RecordSize();
+  }
+  location.offset = offset;
+  return location;
+}
+
+Status StoreImpl::LocateRange(uint64_t first, uint64_t last,
+                              std::vector<Location>* out) const {
+  auto location = Locate(first);
+  if (!location.ok()) return location.status();
+  Location at = std::move(location.value());
+  size_t segment_index = *log_->SegmentIndexOf(first);
+  for (uint64_t position = first;; ++position) {
+    if (position >= at.segment->end_position) {
+      ++segment_index;
+      if (segment_index >= log_->segments().size()) {
+        return Status::Corruption(dir_, 0,
+                                  "position " + std::to_string(position) +
+                                      " is not in the log");
+      }
+      at.segment = log_->segments()[segment_index];
+      at.offset = segment::kSegmentHeaderSize;
+    }
+    out->push_back(at);
+    if (position == last) return Status::Ok();
+    segment::RecordHeader header;
+    Status s = ReadHeader(*at.segment, at.offset, &header);
+    if (!s.ok()) return s;
+    at.offset += header.RecordSize();
+  }
+}
+
+}  // namespace cairn::engine

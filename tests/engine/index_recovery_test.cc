@@ -1,0 +1,341 @@
+// Copyright (c) Cairn authors.
+//
+// The engine over its persistent stream index: what an open replays (nothing
+// after a clean close; only what follows the index checkpoint after a
+// crash), an index that does not match the log, rebuilds with progress,
+// locating any position through the index's anchors, read-only openers,
+// and idempotent retries across restarts (docs/architecture.md, "The
+// stream index").
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cairn/cairn.h"
+#include "engine/io/memory_file_system.h"
+#include "engine/src/store_impl.h"
+#include "tests/support/crashable_file_system.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Event;
+using testing::Events;
+
+Options DurableIndexOptions() {
+  Options o = testing::SmallOptions();
+  o.segment_size = 64 * 1024;     // several segments
+  o.index_memtable_events = 100;  // several tables, and merges
+  return o;
+}
+
+// On the real file system, without an fdatasync per append (Close syncs):
+// what these tests check does not depend on when appends become durable.
+Options IndexOptions() {
+  Options o = DurableIndexOptions();
+  o.durability = Durability::kNone;
+  return o;
+}
+
+// Counts what an open replays.
+struct ProgressLog {
+  uint64_t events = 0;
+  int calls = 0;
+  int done = 0;
+  Options Attach(Options o) {
+    o.open_progress = [this](const OpenProgress& p) {
+      events = p.events;
+      ++calls;
+      if (p.done) ++done;
+      EXPECT_LE(p.scanned_bytes, p.total_bytes);
+    };
+    return o;
+  }
+};
+
+std::string StreamName(int i) { return "order-" + std::to_string(i % 17); }
+
+// Appends `n` single events round-robin over 17 streams; returns the
+// stream of each position.
+void Fill(Store* store, int n, std::vector<std::string>* streams) {
+  for (int i = 0; i < n; ++i) {
+    const std::string stream = StreamName(static_cast<int>(streams->size()));
+    auto r = store->Append(stream, ExpectedVersion::Any(),
+                           {Event("E", std::string(100 + i % 300, 'x'))});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->first_position.value(), streams->size());
+    streams->push_back(stream);
+  }
+}
+
+// Every stream reads back whole and in order, every position from
+// ReadAll, as `streams` says.
+void ExpectContents(Store* store, const std::vector<std::string>& streams) {
+  std::map<std::string, std::vector<uint64_t>> positions;
+  for (uint64_t p = 0; p < streams.size(); ++p) {
+    positions[streams[p]].push_back(p);
+  }
+  for (const auto& [stream, expected] : positions) {
+    auto read = store->ReadStream(stream, ReadStreamOptions{});
+    ASSERT_TRUE(read.ok()) << stream << ": " << read.status().ToString();
+    ASSERT_EQ(read->events.size(), expected.size()) << stream;
+    for (size_t r = 0; r < expected.size(); ++r) {
+      EXPECT_EQ(read->events[r].revision.value(), r);
+      EXPECT_EQ(read->events[r].position.value(), expected[r]);
+    }
+  }
+  auto all = store->ReadAll(ReadAllOptions{});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->events.size(), streams.size());
+  for (uint64_t p = 0; p < streams.size(); ++p) {
+    EXPECT_EQ(all->events[p].position.value(), p);
+    EXPECT_EQ(all->events[p].stream, streams[p]);
+  }
+}
+
+TEST(IndexRecoveryTest, CleanCloseLeavesNothingToReplay) {
+  testing::TempDir dir;
+  std::vector<std::string> streams;
+  {
+    auto store = Store::Open(dir.path(), IndexOptions());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Fill(store->get(), 1000, &streams);
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+  ProgressLog progress;
+  auto store = Store::Open(dir.path(), progress.Attach(IndexOptions()));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(progress.events, 0u);
+  EXPECT_EQ(progress.done, 1);
+  auto stats = (*store)->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->index_checkpoint.value(), 1000u);
+  EXPECT_EQ(stats->events, 1000u);
+  EXPECT_EQ(stats->streams, 17u);
+  EXPECT_GT(stats->segments, 2u);
+  ExpectContents(store->get(), streams);
+}
+
+TEST(IndexRecoveryTest, CrashReplaysOnlyWhatFollowsTheCheckpoint) {
+  io::MemoryFileSystem base;
+  std::vector<std::string> streams;
+  uint64_t checkpoint = 0;
+  {
+    testing::CrashableFileSystem process(&base);
+    auto opened =
+        engine::StoreImpl::Open(&process, "/store", DurableIndexOptions());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    auto* store = static_cast<engine::StoreImpl*>(opened->get());
+    Fill(store, 1050, &streams);
+    store->WaitIndexIdle();
+    auto stats = store->GetStats();
+    ASSERT_TRUE(stats.ok());
+    checkpoint = stats->index_checkpoint.value();
+    // Tables of 100 events: at least the first 1000 are in them.
+    EXPECT_GE(checkpoint, 1000u);
+    process.Crash();
+  }
+  ProgressLog progress;
+  auto store = engine::StoreImpl::Open(&base, "/store",
+                                       progress.Attach(DurableIndexOptions()));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(progress.events, streams.size() - checkpoint);
+  ExpectContents(store->get(), streams);
+  // And the store goes on from there.
+  Fill(store->get(), 10, &streams);
+  ExpectContents(store->get(), streams);
+}
+
+// An index that claims more than the log holds (the segments restored from
+// an older backup, the index not) is discarded and rebuilt.
+TEST(IndexRecoveryTest, IndexAheadOfTheLogIsRebuilt) {
+  testing::TempDir dir;
+  const std::string live = dir.Sub("live");
+  const std::string backup = dir.Sub("backup");
+  std::vector<std::string> streams;
+  {
+    auto store = Store::Open(live, IndexOptions());
+    ASSERT_TRUE(store.ok());
+    Fill(store->get(), 300, &streams);
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+  fs::copy(live, backup, fs::copy_options::recursive);
+  {
+    auto store = Store::Open(live, IndexOptions());
+    ASSERT_TRUE(store.ok());
+    std::vector<std::string> more = streams;
+    Fill(store->get(), 300, &more);
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+  fs::remove_all(backup + "/index");
+  fs::copy(live + "/index", backup + "/index", fs::copy_options::recursive);
+  ProgressLog progress;
+  auto store = Store::Open(backup, progress.Attach(IndexOptions()));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(progress.events, 300u);
+  auto stats = (*store)->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->events, 300u);
+  ExpectContents(store->get(), streams);
+}
+
+TEST(IndexRecoveryTest, RebuildReplaysEverythingWithProgress) {
+  testing::TempDir dir;
+  std::vector<std::string> streams;
+  {
+    auto store = Store::Open(dir.path(), IndexOptions());
+    ASSERT_TRUE(store.ok());
+    Fill(store->get(), 700, &streams);
+  }
+  ProgressLog progress;
+  Options rebuild = progress.Attach(IndexOptions());
+  rebuild.rebuild_index = true;
+  auto store = Store::Open(dir.path(), rebuild);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(progress.events, 700u);
+  EXPECT_EQ(progress.done, 1);
+  EXPECT_GT(progress.calls, 2);  // one per segment, and the final one
+  ExpectContents(store->get(), streams);
+  CAIRN_ASSERT_OK((*store)->Close());
+  // A rebuild needs the writer.
+  Options bad = IndexOptions();
+  bad.rebuild_index = true;
+  bad.read_only = true;
+  EXPECT_TRUE(Store::Open(dir.path(), bad).status().IsInvalidArgument());
+}
+
+// Positions are found from the index's anchors by walking record headers:
+// every start position, forward and backward, from the in-memory table and
+// from tables on disk, across segment boundaries.
+TEST(IndexRecoveryTest, EveryPositionIsLocatedFromAnchors) {
+  testing::TempDir dir;
+  std::vector<std::string> streams;
+  for (int round = 0; round < 2; ++round) {
+    auto store = Store::Open(dir.path(), IndexOptions());
+    ASSERT_TRUE(store.ok());
+    if (round == 0) Fill(store->get(), 450, &streams);
+    for (uint64_t from = 0; from < streams.size(); ++from) {
+      ReadAllOptions forward = testing::AllUpTo(3);
+      forward.from = GlobalPosition(from);
+      auto f = (*store)->ReadAll(forward);
+      ASSERT_TRUE(f.ok()) << from << ": " << f.status().ToString();
+      ASSERT_EQ(f->events.size(), std::min<uint64_t>(3, streams.size() - from));
+      EXPECT_EQ(f->events[0].position.value(), from);
+      EXPECT_EQ(f->events[0].stream, streams[from]);
+      ReadAllOptions backward = testing::AllUpTo(3);
+      backward.direction = Direction::kBackward;
+      backward.from = GlobalPosition(from);
+      auto b = (*store)->ReadAll(backward);
+      ASSERT_TRUE(b.ok()) << from << ": " << b.status().ToString();
+      ASSERT_EQ(b->events.size(), std::min<uint64_t>(3, from + 1));
+      for (size_t k = 0; k < b->events.size(); ++k) {
+        EXPECT_EQ(b->events[k].position.value(), from - k);
+      }
+    }
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+}
+
+TEST(IndexRecoveryTest, ReadOnlyOpenerReadsTheIndexAndTheTail) {
+  testing::TempDir dir;
+  std::vector<std::string> streams;
+  {
+    auto store = Store::Open(dir.path(), IndexOptions());
+    ASSERT_TRUE(store.ok());
+    Fill(store->get(), 400, &streams);
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+  auto writer = Store::Open(dir.path(), IndexOptions());
+  ASSERT_TRUE(writer.ok());
+  Fill(writer->get(), 30, &streams);  // in the writer's memory only
+  Options ro = IndexOptions();
+  ro.read_only = true;
+  ProgressLog progress;
+  auto reader = Store::Open(dir.path(), progress.Attach(ro));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ(progress.events, 30u);
+  ExpectContents(reader->get(), streams);
+  // It follows the writer.
+  Fill(writer->get(), 5, &streams);
+  ExpectContents(reader->get(), streams);
+}
+
+std::vector<EventData> WithIds(const std::vector<EventId>& ids) {
+  std::vector<EventData> events;
+  for (const EventId& id : ids) events.push_back(Event("E", "{}", id));
+  return events;
+}
+
+TEST(IndexRecoveryTest, RetriesAreRecognisedAfterReopen) {
+  testing::TempDir dir;
+  const std::vector<EventId> exact = {EventId::Generate(), EventId::Generate()};
+  const std::vector<EventId> any = {EventId::Generate()};
+  AppendResult exact_first;
+  AppendResult any_first;
+  {
+    auto store = Store::Open(dir.path(), IndexOptions());
+    ASSERT_TRUE(store.ok());
+    auto r = (*store)->Append("a", ExpectedVersion::NoStream(), WithIds(exact));
+    ASSERT_TRUE(r.ok());
+    exact_first = *r;
+    auto s = (*store)->Append("b", ExpectedVersion::Any(), WithIds(any));
+    ASSERT_TRUE(s.ok());
+    any_first = *s;
+    // Enough later events to push both into index tables.
+    std::vector<std::string> streams(3);
+    Fill(store->get(), 250, &streams);
+    ASSERT_TRUE((*store)->Append("b", ExpectedVersion::Any(), Events(5)).ok());
+  }
+  auto store = Store::Open(dir.path(), IndexOptions());
+  ASSERT_TRUE(store.ok());
+  auto r = (*store)->Append("a", ExpectedVersion::NoStream(), WithIds(exact));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->idempotent_replay);
+  EXPECT_EQ(r->first_position, exact_first.first_position);
+  EXPECT_EQ(r->last_revision, exact_first.last_revision);
+  auto s = (*store)->Append("b", ExpectedVersion::Any(), WithIds(any));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(s->idempotent_replay);
+  EXPECT_EQ(s->first_position, any_first.first_position);
+  // Part of a recorded append is refused, not duplicated.
+  auto partial = (*store)->Append("a", ExpectedVersion::NoStream(),
+                                  WithIds({exact[0], EventId::Generate()}));
+  EXPECT_TRUE(partial.status().IsWrongExpectedVersion());
+}
+
+// With Any/StreamExists a retry is recognised only within the stream's
+// last idempotency_window events; an exact expectation at any age.
+TEST(IndexRecoveryTest, AnyRetryWindowIsPerStream) {
+  testing::TempDir dir;
+  Options o = IndexOptions();
+  o.idempotency_window = 4;
+  auto store = Store::Open(dir.path(), o);
+  ASSERT_TRUE(store.ok());
+  const std::vector<EventId> id = {EventId::Generate()};
+  auto first = (*store)->Append("w", ExpectedVersion::Any(), WithIds(id));
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*store)->Append("w", ExpectedVersion::Any(), Events(3)).ok());
+  // Other streams do not move the window.
+  ASSERT_TRUE((*store)->Append("other", ExpectedVersion::Any(), Events(9)).ok());
+  auto inside = (*store)->Append("w", ExpectedVersion::Any(), WithIds(id));
+  ASSERT_TRUE(inside.ok());
+  EXPECT_TRUE(inside->idempotent_replay);
+  ASSERT_TRUE((*store)->Append("w", ExpectedVersion::Any(), Events(1)).ok());
+  auto outside = (*store)->Append("w", ExpectedVersion::Any(), WithIds(id));
+  ASSERT_TRUE(outside.ok());
+  EXPECT_FALSE(outside->idempotent_replay);
+  EXPECT_EQ(outside->first_revision.value(), 5u);
+  // An exact expectation still finds the original at revision 0.
+  auto exact = (*store)->Append("w", ExpectedVersion::NoStream(), WithIds(id));
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_TRUE(exact->idempotent_replay);
+  EXPECT_EQ(exact->first_position, first->first_position);
+}
+
+}  // namespace
+}  // namespace cairn
