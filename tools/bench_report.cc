@@ -124,6 +124,25 @@ void WriteResultMembers(JsonWriter* w, const BenchReport& report,
     WriteMemory(w, "memory_after_open", r.memory_after_open);
     w->EndObject();
   }
+  if (r.crash_appended_events > 0) {
+    w->BeginObject("restart");
+    w->Uint("killed_after_appending", r.crash_appended_events);
+    w->Uint("replayed_events_after_kill", r.crash_replayed_events);
+    w->Number("open_seconds_after_kill", r.crash_open_seconds);
+    w->Number("open_seconds_after_close", r.open_seconds);
+    w->Uint("random_stream_reads", r.reads);
+    w->Uint("events_read", r.read_events);
+    w->Number("read_events_per_sec",
+              r.read_seconds > 0
+                  ? static_cast<double>(r.read_events) / r.read_seconds
+                  : 0);
+    w->Number("reads_per_sec", r.read_seconds > 0 ? static_cast<double>(
+                                                        r.reads) /
+                                                        r.read_seconds
+                                                  : 0);
+    WriteLatency(w, "read_latency_us", r.read_latency_ns);
+    w->EndObject();
+  }
   if (r.subscribers > 0) {
     w->Uint("subscribers", r.subscribers);
     w->Uint("delivered", r.delivered);
@@ -393,9 +412,23 @@ std::string ReportText(const BenchReport& report) {
              "\n";
     }
     if (r.workload == "scale") {
-      out += "  reopen took " + Format("%.2f s", r.open_seconds) +
-             "; RssAnon after reopen " + MiB(r.memory_after_open.rss_anon) +
-             "\n";
+      out += "  reopen after a clean close took " +
+             Format("%.2f s", r.open_seconds) + "; RssAnon after reopen " +
+             MiB(r.memory_after_open.rss_anon) + "\n";
+      out += "  reopen after kill -9 took " +
+             Format("%.2f s", r.crash_open_seconds) + " (replayed " +
+             std::to_string(r.crash_replayed_events) + " events)\n";
+      if (r.read_seconds > 0) {
+        out += "  random stream reads: " +
+               Format("%.0f reads/s", static_cast<double>(r.reads) /
+                                          r.read_seconds) +
+               ", " +
+               Format("%.0f events/s", static_cast<double>(r.read_events) /
+                                           r.read_seconds) +
+               ", p99 " +
+               Format("%.0f us", static_cast<double>(r.read_latency_ns.Percentile(0.99)) / 1e3) +
+               "\n";
+      }
     }
     const Assessment a = Assess(report, r);
     if (a.ratio_to_raw_fsync) {

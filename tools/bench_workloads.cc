@@ -1,6 +1,10 @@
 // Copyright (c) Cairn authors.
 #include "tools/bench_workloads.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -24,7 +28,7 @@ constexpr uint64_t kDefaultStreams = 10'000;
 constexpr uint64_t kDefaultReadStreams = 100'000;
 constexpr uint64_t kDefaultReadAllEvents = 1'000'000;
 constexpr uint64_t kDefaultEventsPerStream = 10;
-constexpr uint64_t kDefaultScaleEvents = 10'000'000;
+constexpr uint64_t kDefaultScaleEvents = 100'000'000;
 // Distinct events cycled through by the writers: enough variety that no
 // cache or compressor sees the same bytes over and over, few enough to
 // build up front.
@@ -433,6 +437,95 @@ Status RunReadStreams(const WorkloadConfig& config, WorkloadResult* result) {
   return (*store)->Close();
 }
 
+// Kills a writer with SIGKILL once it has acknowledged 1.5 in-memory
+// index tables' worth of further appends (so the index holds at least one
+// table's worth it has not listed yet), then times the open that recovers.
+Status MeasureCrashReopen(const WorkloadConfig& config,
+                          const std::vector<std::string>& streams,
+                          const std::vector<EventData>& pool,
+                          WorkloadResult* result) {
+  if (config.progress != nullptr) {
+    config.progress->Show("cairn bench: scale appending, then kill -9");
+  }
+  const uint64_t extra = Options().index_memtable_events * 3 / 2;
+  int fds[2];
+  if (pipe(fds) != 0) return Status::IOError("pipe failed");
+  // The parent holds no store (and so no store thread) here: the child
+  // starts from a single-threaded copy.
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return Status::IOError("fork failed");
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    auto store = OpenStore(config.dir, Durability::kGroupCommit);
+    Status s = store.ok() ? Load(store->get(), extra, kBatchEvents, streams,
+                                 pool, nullptr, "")
+                          : store.status();
+    const char done = s.ok() ? 1 : 0;
+    if (write(fds[1], &done, 1) != 1) _exit(1);
+    for (;;) pause();  // until killed, store open
+  }
+  close(fds[1]);
+  char done = 0;
+  const ssize_t got = read(fds[0], &done, 1);
+  close(fds[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  if (got != 1 || done != 1) {
+    return Status::IOError("the writer to be killed failed to append");
+  }
+  Options options;
+  options.open_progress = [&](const OpenProgress& p) {
+    result->crash_replayed_events = p.events;
+  };
+  const int64_t start = NowNanos();
+  auto store = Store::Open(config.dir, options);
+  if (!store.ok()) return store.status();
+  result->crash_open_seconds = Seconds(NowNanos() - start);
+  result->crash_appended_events = extra;
+  return (*store)->Close();
+}
+
+// Random single-stream reads (each whole stream) for config.seconds after
+// as long a warm-up.
+Status MeasureRandomReads(const WorkloadConfig& config, Store* store,
+                          const std::vector<std::string>& streams,
+                          WorkloadResult* result) {
+  std::mt19937_64 rng(9);
+  // Only streams the load reached (one append of kBatchEvents each, round
+  // robin).
+  const uint64_t appends =
+      (result->loaded_events + kBatchEvents - 1) / kBatchEvents;
+  std::uniform_int_distribution<size_t> pick(
+      0, std::min<uint64_t>(streams.size(), appends) - 1);
+  const ReadStreamOptions options;
+  for (bool measured : {false, true}) {
+    if (config.progress != nullptr) {
+      config.progress->Show(measured ? "cairn bench: scale random reads"
+                                     : "cairn bench: scale read warm-up");
+    }
+    const int64_t start = NowNanos();
+    const int64_t deadline = Deadline(start, config.seconds);
+    int64_t now = start;
+    do {
+      auto read = store->ReadStream(streams[pick(rng)], options);
+      const int64_t end = NowNanos();
+      if (!read.ok()) return read.status();
+      if (measured) {
+        result->read_latency_ns.Record(static_cast<uint64_t>(end - now));
+        result->read_events += read->events.size();
+        ++result->reads;
+      }
+      now = end;
+    } while (now < deadline);
+    if (measured) result->read_seconds = Seconds(now - start);
+  }
+  return Status::Ok();
+}
+
 Status RunScale(const WorkloadConfig& config, WorkloadResult* result) {
   const uint64_t total = config.events ? config.events : kDefaultScaleEvents;
   const auto streams =
@@ -488,8 +581,10 @@ Status RunScale(const WorkloadConfig& config, WorkloadResult* result) {
     Status s = FinishWrites(store->get(), result);
     if (!s.ok()) return s;
   }
-  // How long a restart takes at this size: the indexes are rebuilt from
-  // the log.
+  // What a restart costs at this size: after a kill -9, and after a clean
+  // shutdown.
+  Status s = MeasureCrashReopen(config, streams, pool, result);
+  if (!s.ok()) return s;
   if (config.progress != nullptr) {
     config.progress->Show("cairn bench: scale reopening the store");
   }
@@ -498,6 +593,8 @@ Status RunScale(const WorkloadConfig& config, WorkloadResult* result) {
   if (!store.ok()) return store.status();
   result->open_seconds = Seconds(NowNanos() - start);
   result->memory_after_open = ReadMemoryUsage();
+  s = MeasureRandomReads(config, store->get(), streams, result);
+  if (!s.ok()) return s;
   return (*store)->Close();
 }
 

@@ -104,6 +104,17 @@ struct WorkloadResult {
   double catchup_events_per_sec = 0;
   MemoryUsage memory;             // at the end of the measured phase
   MemoryUsage memory_after_open;  // read workloads and scale: after reopen
+  // scale only: a writer killed with SIGKILL after `crash_appended_events`
+  // more appends, and the open after it (which replays what the index had
+  // not written out yet); then warm random single-stream reads after the
+  // clean reopen.
+  uint64_t crash_appended_events = 0;
+  uint64_t crash_replayed_events = 0;
+  double crash_open_seconds = 0;
+  uint64_t reads = 0;
+  uint64_t read_events = 0;
+  double read_seconds = 0;
+  LatencyHistogram read_latency_ns;
 };
 
 // Runs workload `name` (one of kWorkloadNames).
