@@ -440,6 +440,11 @@ bool PersistentIndex::FlushOne(Status* status) {
   if (!s.ok()) {
     (void)fs_->RemoveFile(TablePath(info.number));
     NoteError(s);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      flush_failing_ = true;
+    }
+    idle_cv_.notify_all();
     *status = s;
     return false;
   }
@@ -449,7 +454,9 @@ bool PersistentIndex::FlushOne(Status* status) {
     v->tables.push_back(std::move(table));
     v->frozen.erase(v->frozen.begin());
     version_ = std::move(v);
+    flush_failing_ = false;
   }
+  idle_cv_.notify_all();
   flushes_.fetch_add(1, std::memory_order_relaxed);
   *status = Commit();
   return true;
@@ -694,6 +701,16 @@ void PersistentIndex::MergerLoop() {
     if (!merged && !s.ok()) {
       work_cv_.wait_for(lock, kErrorBackoff, [&] { return stop_; });
     }
+  }
+}
+
+void PersistentIndex::Throttle() {
+  if (options_.read_only || !options_.background) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (version_->frozen.size() > kMaxFrozenTables && !stop_ &&
+         !flush_failing_) {
+    work_cv_.notify_all();
+    idle_cv_.wait(lock);
   }
 }
 

@@ -171,6 +171,14 @@ class PersistentIndex {
   IndexStats Stats() const;
   uint64_t StreamHash(std::string_view stream) const { return hash_(stream); }
 
+  // Writer, with no engine lock held: waits while more than
+  // kMaxFrozenTables in-memory tables wait to be written (appends outrun
+  // the disk), so the index's memory stays bounded. Returns at once in
+  // read-only or inline mode, or while the last flush failed (a full disk:
+  // the tables then stay in memory until a write succeeds).
+  void Throttle();
+  static constexpr size_t kMaxFrozenTables = 2;
+
   // Writer: stops background work, writes out what the log has made
   // durable and lists it in the manifest. Idempotent.
   Status Close();
@@ -254,6 +262,7 @@ class PersistentIndex {
   std::atomic<uint64_t> merged_entries_{0};
   std::string background_error_;  // guarded by mu_
   bool error_pending_ = false;    // guarded by mu_: back off before retrying
+  bool flush_failing_ = false;    // guarded by mu_: the last flush failed
   std::thread flusher_;
   std::thread merger_;
 };

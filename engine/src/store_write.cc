@@ -208,6 +208,9 @@ void StoreImpl::CommitLoop() {
       continue;
     }
     space_cv_.notify_all();
+    // Appends wait here (no lock held) while the index is behind writing
+    // its in-memory tables out, which keeps its memory bounded.
+    index_->Throttle();
     ProcessBatch(&batch);
     batch.clear();
     if (dirty_ && options_.durability == Durability::kInterval &&
