@@ -16,6 +16,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <random>
@@ -55,12 +56,18 @@ uint64_t DamageStep() {
 // level-0 and level-1 tables, whatever the engine writes itself.
 class IndexCorruptionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // The store's events and index; another store built the same way has the
+  // same table numbers and layout, and another store id.
+  static void BuildStore(const std::string& dir) {
     CliOutput r = RunCairn(
-        {"import", store(), "-", "--segment-size", tools::test::kSmallSegments},
+        {"import", dir, "-", "--segment-size", tools::test::kSmallSegments},
         ImportLines(kEvents, kStreams));
     ASSERT_EQ(r.code, 0) << r.err;
-    BuildIndexFromLog(store(), /*memtable_entries=*/128, /*fan_in=*/4);
+    BuildIndexFromLog(dir, /*memtable_entries=*/128, /*fan_in=*/4);
+  }
+
+  void SetUp() override {
+    BuildStore(store());
     for (const auto& entry : std::filesystem::directory_iterator(index())) {
       pristine_[entry.path().filename()] = ReadFile(entry.path());
     }
@@ -194,12 +201,7 @@ TEST_F(IndexCorruptionTest, MissingAndForeignFilesAreDetected) {
   // Index files of another store with the same events (and so the same
   // table numbers and layout): the whole index, or one table of it.
   const std::string other = dir_.Sub("other");
-  ASSERT_EQ(RunCairn({"import", other, "-", "--segment-size",
-                      tools::test::kSmallSegments},
-                     ImportLines(kEvents, kStreams))
-                .code,
-            0);
-  BuildIndexFromLog(other, 128, 4);
+  BuildStore(other);
   const std::string foreign = tools::IndexDirOf(other);
   const std::string first = index::TableFileName(m.tables[0].number);
   std::filesystem::copy_file(foreign + "/" + first, path(first),
@@ -211,6 +213,172 @@ TEST_F(IndexCorruptionTest, MissingAndForeignFilesAreDetected) {
   EXPECT_EQ(ExpectIndexDamage("MANIFEST", "the index of another store"), "");
   Restore();
   EXPECT_EQ(RunCairn({"verify", store()}).code, 0);
+}
+
+// Opens the store over whatever the index looks like and reads every
+// stream back in full; returns what went wrong, or "". The index checkpoint
+// must be reported, and after a clean close the index must cover the whole
+// log again.
+std::string OpenAndReadEverything(const std::string& dir) {
+  auto store = Store::Open(dir, Options());
+  if (!store.ok()) return "open failed: " + store.status().ToString();
+  auto stats = (*store)->GetStats();
+  if (!stats.ok()) return "stats: " + stats.status().ToString();
+  if (stats->events != static_cast<uint64_t>(kEvents) ||
+      stats->streams != static_cast<uint64_t>(kStreams) ||
+      stats->index_checkpoint.value() > stats->events) {
+    return "stats: " + std::to_string(stats->events) + " events, " +
+           std::to_string(stats->streams) + " streams, index checkpoint " +
+           std::to_string(stats->index_checkpoint.value());
+  }
+  for (int k = 0; k < kStreams; ++k) {
+    const std::string stream = "s" + std::to_string(k);
+    ReadStreamOptions options;
+    options.max_count = kEvents;
+    auto read = (*store)->ReadStream(stream, options);
+    if (!read.ok()) return stream + ": " + read.status().ToString();
+    const uint64_t expected = (kEvents - k + kStreams - 1) / kStreams;
+    if (read->events.size() != expected) {
+      return stream + ": " + std::to_string(read->events.size()) +
+             " events, expected " + std::to_string(expected);
+    }
+    for (uint64_t r = 0; r < expected; ++r) {
+      const RecordedEvent& e = read->events[r];
+      const uint64_t position = k + r * kStreams;
+      if (e.revision.value() != r || e.position.value() != position ||
+          e.data != "{\"i\":" + std::to_string(position) + "}") {
+        return stream + ": revision " + std::to_string(r) + " reads as " +
+               std::to_string(e.revision.value()) + " at position " +
+               std::to_string(e.position.value());
+      }
+    }
+    auto last = (*store)->GetStreamRevision(stream);
+    if (!last.ok() || !last->has_value() || (*last)->value() != expected - 1) {
+      return stream + ": wrong last revision";
+    }
+  }
+  Status closed = (*store)->Close();
+  if (!closed.ok()) return "close: " + closed.ToString();
+  index::Manifest m;
+  Status s =
+      index::ReadManifest(io::PosixFileSystem(), tools::IndexDirOf(dir), &m);
+  if (!s.ok()) return "no manifest after close: " + s.ToString();
+  if (m.end_position() != static_cast<uint64_t>(kEvents)) {
+    return "index checkpoint after close: " + std::to_string(m.end_position());
+  }
+  return "";
+}
+
+TEST_F(IndexCorruptionTest, StoreOpensOverADamagedIndexAndReadsEveryEvent) {
+  index::Manifest m;
+  ASSERT_TRUE(index::ReadManifest(io::PosixFileSystem(), index(), &m).ok());
+  const std::string other = dir_.Sub("other");
+  BuildStore(other);
+  struct Case {
+    std::string what;
+    std::function<void()> damage;
+    // Found by the open itself (manifest, table headers, fences, anchors),
+    // so the reopened store's index verifies again; damage inside entry
+    // blocks is found by the lookups that read the block.
+    bool found_at_open = true;
+  };
+  auto flip = [&](const std::string& name, uint64_t offset) {
+    std::string bytes = pristine_.at(name);
+    bytes[offset % bytes.size()] ^= 0x10;
+    WriteFile(path(name), bytes);
+  };
+  std::vector<Case> cases;
+  cases.push_back({"manifest bit flip", [&] { flip("MANIFEST", 30); }});
+  cases.push_back({"manifest torn", [&] {
+                     std::string b = pristine_.at("MANIFEST");
+                     std::fill(b.begin() + 40, b.end(), '\0');
+                     WriteFile(path("MANIFEST"), b);
+                   }});
+  cases.push_back(
+      {"manifest missing", [&] { std::filesystem::remove(path("MANIFEST")); }});
+  cases.push_back({"another store's index", [&] {
+                     std::filesystem::remove_all(index());
+                     std::filesystem::copy(tools::IndexDirOf(other), index());
+                   }});
+  cases.push_back({"stray temporary files", [&] {
+                     WriteFile(path("MANIFEST.tmp"), "x");
+                     WriteFile(path(index::TableFileName(99) + ".tmp"), "y");
+                   }});
+  for (const index::ManifestTable& t : m.tables) {
+    const std::string name = index::TableFileName(t.number);
+    cases.push_back({name + " header bit flip", [&, name] { flip(name, 20); }});
+    cases.push_back(
+        {name + " fence bit flip", [&, name] { flip(name, 4100); }});
+    cases.push_back({name + " truncated", [&, name] {
+                       std::filesystem::resize_file(
+                           path(name), pristine_.at(name).size() / 2);
+                     }});
+    cases.push_back({name + " missing",
+                     [&, name] { std::filesystem::remove(path(name)); }});
+    cases.push_back({name + " of another store", [&, name] {
+                       std::filesystem::copy_file(
+                           tools::IndexDirOf(other) + "/" + name, path(name),
+                           std::filesystem::copy_options::overwrite_existing);
+                     }});
+  }
+  for (const index::ManifestTable& t : m.tables) {
+    // The first and last entry block of every table.
+    const std::string name = index::TableFileName(t.number);
+    const uint64_t size = pristine_.at(name).size();
+    const uint64_t blocks = (t.entry_count + 127) / 128;
+    for (uint64_t offset : {size - blocks * index::kTableBlockSize + 40,
+                            size - index::kTableBlockSize + 8}) {
+      cases.push_back(
+          {name + " entry block bit flip at " + std::to_string(offset),
+           [&, name, offset] { flip(name, offset); },
+           /*found_at_open=*/false});
+    }
+  }
+  uint64_t refused_reads = 0;
+  for (const Case& c : cases) {
+    c.damage();
+    bool rebuilt = false;
+    std::string problem = OpenAndReadEverything(store());
+    if (!c.found_at_open && !problem.empty()) {
+      // A damaged entry block is found by the reads that need it: they
+      // fail with Corruption naming the table (never a wrong answer), and
+      // `cairn index rebuild` repairs the index.
+      ++refused_reads;
+      rebuilt = true;
+      EXPECT_TRUE(Contains(problem, "Corruption") &&
+                  Contains(problem, "/index/"))
+          << c.what << ": " << problem;
+      CliOutput v = RunCairn({"verify", store()});
+      EXPECT_EQ(v.code, 5) << c.what << "\n" << v.out;
+      CliOutput r = RunCairn({"index", "rebuild", store()});
+      EXPECT_EQ(r.code, 0) << c.what << "\n" << r.err;
+      problem = OpenAndReadEverything(store());
+    }
+    EXPECT_EQ(problem, "") << c.what;
+    CliOutput v = RunCairn({"verify", store()});
+    EXPECT_EQ(v.code, c.found_at_open || rebuilt ? 0 : 5) << c.what << "\n"
+                                                          << v.out;
+    Restore();
+  }
+  std::cout << "index damage at the store level: " << cases.size()
+            << " cases, every event read back; " << refused_reads
+            << " damaged entry blocks failed reads until `cairn index "
+               "rebuild`"
+            << std::endl;
+}
+
+// The index is derived data, so a damaged entry block should cost no read
+// either: today the reads that need the block fail with Corruption until
+// `cairn index rebuild` (see the test above). Enable once the engine falls
+// back to the log or rebuilds the damaged table by itself.
+TEST_F(IndexCorruptionTest, DISABLED_ReadsSurviveADamagedEntryBlock) {
+  index::Manifest m;
+  ASSERT_TRUE(index::ReadManifest(io::PosixFileSystem(), index(), &m).ok());
+  const std::string name = index::TableFileName(m.tables.back().number);
+  std::string bytes = pristine_.at(name);
+  bytes[bytes.size() - index::kTableBlockSize + 8] ^= 0x10;
+  WriteFile(path(name), bytes);
+  EXPECT_EQ(OpenAndReadEverything(store()), "");
 }
 
 // A table header whose counts make the layout arithmetic wrap modulo 2^64

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/cairn.h"
 #include "index/manifest.h"
 #include "index/table.h"
 #include "tests/tools/cli_test_util.h"
@@ -257,6 +258,48 @@ TEST_F(IndexFilesTest, DumpOfATruncatedTable) {
   r = RunCairn({"dump", path});
   EXPECT_EQ(r.code, 4) << r.out;
   EXPECT_TRUE(Contains(r.out, "shorter than its header")) << r.out;
+}
+
+TEST_F(IndexFilesTest, RebuildRecreatesAMissingOrDamagedIndex) {
+  std::filesystem::remove_all(index_dir());
+  CliOutput r = RunCairn({"index", "rebuild", store()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "rebuilt the index of " + store() +
+                                  ": 1000 events replayed, 1000 events in 10 "
+                                  "streams"))
+      << r.out;
+  EXPECT_TRUE(r.err.empty()) << r.err;  // no progress bar off a terminal
+  EXPECT_EQ(ReadManifest().end_position(), static_cast<uint64_t>(kEvents));
+  r = RunCairn({"verify", store()});
+  EXPECT_EQ(r.code, 0) << r.out;
+
+  const index::Manifest m = ReadManifest();
+  const uint64_t number = m.tables.back().number;
+  FlipByte(table(number), BlockOffset(number, 0) + 40);
+  EXPECT_EQ(RunCairn({"verify", store()}).code, 5);
+  r = RunCairn({"index", "rebuild", store(), "--progress"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "rebuilding index [")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "] 100%")) << r.err;
+  r = RunCairn({"verify", store()});
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = RunCairn({"read", store(), "s3", "--json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.Lines().size(), static_cast<size_t>(kEvents / kStreams));
+}
+
+TEST_F(IndexFilesTest, RebuildNeedsAStoreAndTheWriterLock) {
+  CliOutput r = RunCairn({"index", "rebuild", dir_.Sub("nothing")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("nothing")));
+  auto writer = Store::Open(store(), Options());
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  r = RunCairn({"index", "rebuild", store()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(Contains(r.err, "in use by another process")) << r.err;
+  // Stats read the files, beside the writer.
+  r = RunCairn({"index", "stats", store()});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST(RebuildProgressLineTest, ShowsBarPercentEventsAndBytes) {
