@@ -211,7 +211,7 @@ class NatsWriter : public Writer {
 // publishes outstanding.
 class ConcurrentRun {
  public:
-  ConcurrentRun(const ConcurrentSpec& spec) : spec_(spec) {
+  explicit ConcurrentRun(const ConcurrentSpec& spec) : spec_(spec) {
     const auto& streams = *spec.streams;
     index_.reserve(streams.size());
     for (size_t i = 0; i < streams.size(); ++i) {
