@@ -322,10 +322,22 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
   info->end_position = Get64(data + 56);
   info->last_offset = Get32(data + 64);
   info->new_streams = Get64(data + 72);
+  if (Get32(data + 68) != 0) {
+    return Status::Corruption(path, 68,
+                              "index table header reserved field is not zero");
+  }
   if (info->anchor_stride == 0 || info->end_position < info->first_position ||
       info->entry_count != info->end_position - info->first_position ||
       info->new_streams > info->entry_count) {
     return Status::Corruption(path, 32, "index table header is inconsistent");
+  }
+  // Every entry takes 32 bytes of the file: counts beyond what the file can
+  // hold are damage, and bounding them keeps the layout arithmetic below
+  // from wrapping around 2^64 onto a plausible file size.
+  if (info->entry_count > size / kEntrySize) {
+    return Status::Corruption(path, 40,
+                              "index table header counts more entries than "
+                              "the file can hold");
   }
   const Layout l = LayoutOf(*info);
   if (Get64(data + 80) != l.fences_offset ||
