@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <limits>
 #include <set>
 
@@ -16,6 +17,14 @@ constexpr auto kDurabilityPoll = std::chrono::milliseconds(20);
 // After a failed flush or merge (a full disk, say), retry this much later
 // rather than spinning.
 constexpr auto kErrorBackoff = std::chrono::seconds(1);
+
+// Names the oldest table a lookup found damaged (docs/format.md).
+constexpr char kDamagedFileName[] = "DAMAGED";
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 std::string ParentDir(const std::string& path) {
   size_t slash = path.find_last_of('/');
@@ -161,9 +170,33 @@ Status PersistentIndex::Load(uint64_t first_position) {
     discard("the index does not start where the log starts");
   }
 
+  // A table a lookup found damaged in an earlier run: drop it and every
+  // newer one, like a table that does not open.
+  std::optional<uint64_t> damaged;
+  const std::string damaged_path = io::JoinPath(dir_, kDamagedFileName);
+  if (fs_->Exists(damaged_path)) {
+    auto file = fs_->OpenFile(damaged_path, io::OpenMode::kReadOnly);
+    if (file.ok()) {
+      char text[32] = {};
+      size_t got = 0;
+      if ((*file)->Read(0, text, sizeof(text) - 1, &got).ok() && got > 0) {
+        damaged = std::strtoull(text, nullptr, 10);
+      }
+    }
+    rewrite = true;  // the writer removes the marker below
+  }
+
   std::vector<std::shared_ptr<const Table>> tables;
   for (size_t i = 0; i < m.tables.size(); ++i) {
     const ManifestTable& record = m.tables[i];
+    if (damaged && record.number == *damaged) {
+      open_note_ = "index table " + std::to_string(record.number) +
+                   " was found damaged by a lookup; it and " +
+                   std::to_string(m.tables.size() - i - 1) +
+                   " newer table(s) are dropped and rebuilt from the log";
+      m.tables.resize(i);
+      break;
+    }
     auto table = Table::Open(fs_, TablePath(record.number), store_id_,
                              record.number, options_.anchor_stride);
     Status problem = table.ok() ? Status::Ok() : table.status();
@@ -203,7 +236,8 @@ Status PersistentIndex::Load(uint64_t first_position) {
       if (number) {
         next_table_number_ = std::max(next_table_number_, *number + 1);
         if (!temporary && listed.count(*number) != 0) continue;
-      } else if (!(temporary && base == kManifestFileName)) {
+      } else if (!(temporary && (base == kManifestFileName ||
+                                 base == kDamagedFileName))) {
         continue;  // not ours: leave it alone
       }
       Status r = fs_->RemoveFile(io::JoinPath(dir_, name));
@@ -214,6 +248,12 @@ Status PersistentIndex::Load(uint64_t first_position) {
       m.next_table_number = next_table_number_;
       s = WriteManifest(fs_, dir_, m);
       if (!s.ok()) return s;
+      // Only once the manifest no longer lists the damaged table.
+      if (fs_->Exists(damaged_path)) {
+        s = fs_->RemoveFile(damaged_path);
+        if (s.ok()) s = fs_->SyncDir(dir_);
+        if (!s.ok()) return s;
+      }
     }
   }
   manifest_ = m;
@@ -265,6 +305,11 @@ Status PersistentIndex::Reset(uint64_t first_position) {
   }
   if (!options_.read_only) {
     for (uint64_t n : numbers) (void)fs_->RemoveFile(TablePath(n));
+    (void)fs_->RemoveFile(io::JoinPath(dir_, kDamagedFileName));
+  }
+  {
+    std::lock_guard<std::mutex> lock(damage_mu_);
+    damaged_table_.reset();
   }
   next_position_ = first_position;
   loaded_last_offset_.reset();
@@ -326,6 +371,7 @@ Result<std::optional<uint64_t>> PersistentIndex::LastRevision(
   }
   auto v = Current();
   auto last = LastRevisionUncached(*v, stream, hash_(stream));
+  if (!last.ok()) NoteDamage(last.status());
   if (last.ok() && last->has_value()) {
     std::lock_guard<std::mutex> lock(cache_mu_);
     cache_.Put(stream, **last);
@@ -704,6 +750,31 @@ void PersistentIndex::MergerLoop() {
   }
 }
 
+void PersistentIndex::NoteDamage(const Status& status) const {
+  if (!status.IsCorruption() || status.corruption() == nullptr) return;
+  auto number = ParseTableFileName(BaseName(status.corruption()->file));
+  if (!number) return;
+  std::lock_guard<std::mutex> lock(damage_mu_);
+  // The oldest damaged table decides where the next open replays from.
+  if (damaged_table_ && *damaged_table_ <= *number) return;
+  damaged_table_ = number;
+  if (options_.read_only) return;
+  // Crash-safe like the other index files; if it cannot be written the
+  // lookups keep failing and `cairn verify` / `cairn index rebuild` remain.
+  const std::string path = io::JoinPath(dir_, kDamagedFileName);
+  const std::string temp = path + ".tmp";
+  const std::string text = std::to_string(*number) + "\n";
+  auto file = fs_->OpenFile(temp, io::OpenMode::kCreate);
+  if (!file.ok()) return;
+  Status s = (*file)->Truncate(0);
+  if (s.ok()) s = (*file)->Write(0, text.data(), text.size());
+  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = (*file)->Close();
+  if (s.ok()) s = fs_->Rename(temp, path);
+  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (!s.ok()) (void)fs_->RemoveFile(temp);
+}
+
 void PersistentIndex::Throttle() {
   if (options_.read_only || !options_.background) return;
   std::unique_lock<std::mutex> lock(mu_);
@@ -789,7 +860,10 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
   for (const auto& m : v->frozen) m->Scan(hash, lo, hi, &entries);
   for (const auto& t : v->tables) {
     Status s = t->Scan(hash, lo, hi, &entries);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      NoteDamage(s);
+      return s;
+    }
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.revision != b.revision ? a.revision < b.revision

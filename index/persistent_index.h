@@ -171,6 +171,16 @@ class PersistentIndex {
   IndexStats Stats() const;
   uint64_t StreamHash(std::string_view stream) const { return hash_(stream); }
 
+  // A lookup found damage in an index table (an entry block that fails its
+  // checksum: blocks are verified when read, not at open). The index is
+  // derived data, so the next open must not trust that table: a writer
+  // records its number in DIR/DAMAGED, and the next open (any opener)
+  // drops it and every newer table and replays the log from there. Until
+  // then, the lookups that need the block keep failing with Corruption
+  // (never a wrong answer). Other statuses are ignored. Called by the
+  // index's own lookups; thread-safe.
+  void NoteDamage(const Status& status) const;
+
   // Writer, with no engine lock held: waits while more than
   // kMaxFrozenTables in-memory tables wait to be written (appends outrun
   // the disk), so the index's memory stays bounded. Returns at once in
@@ -240,6 +250,9 @@ class PersistentIndex {
   std::optional<uint32_t> loaded_last_offset_;
   std::string open_note_;
   bool closed_ = false;
+
+  mutable std::mutex damage_mu_;
+  mutable std::optional<uint64_t> damaged_table_;  // guarded by damage_mu_
 
   mutable std::mutex cache_mu_;
   mutable StreamCache cache_;
