@@ -236,8 +236,8 @@ Status PersistentIndex::Load(uint64_t first_position) {
       if (number) {
         next_table_number_ = std::max(next_table_number_, *number + 1);
         if (!temporary && listed.count(*number) != 0) continue;
-      } else if (!(temporary && (base == kManifestFileName ||
-                                 base == kDamagedFileName))) {
+      } else if (!(temporary &&
+                   (base == kManifestFileName || base == kDamagedFileName))) {
         continue;  // not ours: leave it alone
       }
       Status r = fs_->RemoveFile(io::JoinPath(dir_, name));

@@ -136,10 +136,9 @@ void WriteResultMembers(JsonWriter* w, const BenchReport& report,
               r.read_seconds > 0
                   ? static_cast<double>(r.read_events) / r.read_seconds
                   : 0);
-    w->Number("reads_per_sec", r.read_seconds > 0 ? static_cast<double>(
-                                                        r.reads) /
-                                                        r.read_seconds
-                                                  : 0);
+    w->Number(
+        "reads_per_sec",
+        r.read_seconds > 0 ? static_cast<double>(r.reads) / r.read_seconds : 0);
     WriteLatency(w, "read_latency_us", r.read_latency_ns);
     w->EndObject();
   }
@@ -420,13 +419,15 @@ std::string ReportText(const BenchReport& report) {
              std::to_string(r.crash_replayed_events) + " events)\n";
       if (r.read_seconds > 0) {
         out += "  random stream reads: " +
-               Format("%.0f reads/s", static_cast<double>(r.reads) /
-                                          r.read_seconds) +
+               Format("%.0f reads/s",
+                      static_cast<double>(r.reads) / r.read_seconds) +
                ", " +
-               Format("%.0f events/s", static_cast<double>(r.read_events) /
-                                           r.read_seconds) +
+               Format("%.0f events/s",
+                      static_cast<double>(r.read_events) / r.read_seconds) +
                ", p99 " +
-               Format("%.0f us", static_cast<double>(r.read_latency_ns.Percentile(0.99)) / 1e3) +
+               Format("%.0f us",
+                      static_cast<double>(r.read_latency_ns.Percentile(0.99)) /
+                          1e3) +
                "\n";
       }
     }

@@ -303,9 +303,9 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
       if (s.ok()) s = MapSegment(seg.get());
       if (!s.ok()) return s;
     }
-    scanned += seg->mapped_size() -
-               (first && start.offset != 0 ? start.offset
-                                           : segment::kSegmentHeaderSize);
+    scanned += seg->mapped_size() - (first && start.offset != 0
+                                         ? start.offset
+                                         : segment::kSegmentHeaderSize);
     if (progress) progress(scanned);
     if (stopped || (!writable_ && result.next_position >= limit)) {
       segments_.resize(i + 1);

@@ -107,9 +107,9 @@ Status StoreImpl::LocateRange(uint64_t first, uint64_t last,
     if (position >= at.segment->end_position) {
       ++segment_index;
       if (segment_index >= log_->segments().size()) {
-        return Status::Corruption(dir_, 0,
-                                  "position " + std::to_string(position) +
-                                      " is not in the log");
+        return Status::Corruption(
+            dir_, 0,
+            "position " + std::to_string(position) + " is not in the log");
       }
       at.segment = log_->segments()[segment_index];
       at.offset = segment::kSegmentHeaderSize;

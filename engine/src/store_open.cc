@@ -94,9 +94,9 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
   const std::string index_dir = io::JoinPath(dir_, kIndexDirName);
   const std::atomic<uint64_t>* durable = read_only ? nullptr : &durable_next_;
   for (int attempt = 1;; ++attempt) {
-    auto opened = index::PersistentIndex::Open(
-        fs_, index_dir, log_->store_id(), first_position, index_options, names,
-        durable);
+    auto opened = index::PersistentIndex::Open(fs_, index_dir, log_->store_id(),
+                                               first_position, index_options,
+                                               names, durable);
     if (!opened.ok()) return opened.status();
     index_ = std::move(opened.value());
     if (!read_only || index_->open_note().empty() ||
@@ -135,8 +135,8 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
                segments[*at + 1]->header.first_position == next) {
       *start = SegmentLog::ReplayStart{*at + 1, 0, next};
     } else {
-      *start = SegmentLog::ReplayStart{*at, *offset + header.RecordSize(),
-                                       next};
+      *start =
+          SegmentLog::ReplayStart{*at, *offset + header.RecordSize(), next};
     }
   }
   if (!mismatch.empty()) {
@@ -203,8 +203,8 @@ Status StoreImpl::OpenWriter() {
   if (!lock.ok()) return lock.status();
   lock_ = std::move(lock.value());
 
-  auto log = SegmentLog::Open(fs_, dir_, options_, /*writable=*/true,
-                              RandomStoreId());
+  auto log =
+      SegmentLog::Open(fs_, dir_, options_, /*writable=*/true, RandomStoreId());
   if (!log.ok()) return log.status();
   log_ = std::move(log.value());
 

@@ -370,7 +370,8 @@ TEST(IndexRecoveryTest, AnyRetryWindowIsPerStream) {
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE((*store)->Append("w", ExpectedVersion::Any(), Events(3)).ok());
   // Other streams do not move the window.
-  ASSERT_TRUE((*store)->Append("other", ExpectedVersion::Any(), Events(9)).ok());
+  ASSERT_TRUE(
+      (*store)->Append("other", ExpectedVersion::Any(), Events(9)).ok());
   auto inside = (*store)->Append("w", ExpectedVersion::Any(), WithIds(id));
   ASSERT_TRUE(inside.ok());
   EXPECT_TRUE(inside->idempotent_replay);

@@ -185,8 +185,7 @@ void Restore(io::FileSystem* fs, const std::string& path, uint64_t offset,
 
 // Whether a refusal names the damaged file and a place at or before the
 // damage; returns a description of the problem, or "".
-std::string CheckRefusal(const Status& s, const SegmentFile& seg,
-                         uint64_t at) {
+std::string CheckRefusal(const Status& s, const SegmentFile& seg, uint64_t at) {
   if (s.code() == StatusCode::kNotSupported && at >= 8 && at < 12)
     return "";  // version field
   if (!s.IsCorruption()) return "not Corruption: " + s.ToString();

@@ -43,7 +43,7 @@ bool NotOnTheAppendPath(const std::string& fault) {
 
 Options TestOptions() {
   Options o;
-  o.segment_size = 64 * 1024;  // rolls every ~25 appends below
+  o.segment_size = 64 * 1024;    // rolls every ~25 appends below
   o.index_memtable_events = 64;  // index tables written and merged too
   o.compression_threshold = 0;
   return o;
