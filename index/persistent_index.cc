@@ -904,8 +904,9 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
                                  pick->id_tag});
     i = j;
   }
-  if (direction == Direction::kBackward)
+  if (direction == Direction::kBackward) {
     std::reverse(found.begin(), found.end());
+  }
   out->insert(out->end(), found.begin(), found.end());
   return Status::Ok();
 }

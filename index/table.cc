@@ -79,8 +79,8 @@ void EncodeHeader(const TableInfo& info, const Layout& l,
 
 std::string TableFileName(uint64_t number) {
   char name[32];
-  std::snprintf(name, sizeof(name), "%012llu.idx",
-                static_cast<unsigned long long>(number));
+  (void)std::snprintf(name, sizeof(name), "%012llu.idx",
+                      static_cast<unsigned long long>(number));
   return name;
 }
 

@@ -43,7 +43,7 @@ class JsonWriter {
     char text[64];
     // Three decimals keep small ratios and latencies readable without
     // exponents; large rates simply carry a harmless fraction.
-    std::snprintf(text, sizeof(text), "%.3f", value);
+    (void)std::snprintf(text, sizeof(text), "%.3f", value);
     out_ += text;
   }
   void Bool(std::string_view key, bool value) {
@@ -162,8 +162,9 @@ void WriteResultMembers(JsonWriter* w, const BenchReport& report,
     w->EndArray();
   }
   const Assessment a = Assess(report, r);
-  if (a.ratio_to_raw_fsync)
+  if (a.ratio_to_raw_fsync) {
     w->Number("ratio_to_raw_fsync", *a.ratio_to_raw_fsync);
+  }
   if (a.ratio_to_raw_bandwidth) {
     w->Number("ratio_to_raw_bandwidth", *a.ratio_to_raw_bandwidth);
   }
@@ -196,7 +197,7 @@ const WorkloadResult* Find(const BenchReport& report, std::string_view name) {
 
 std::string Format(const char* format, double value) {
   char text[64];
-  std::snprintf(text, sizeof(text), format, value);
+  (void)std::snprintf(text, sizeof(text), format, value);
   return text;
 }
 

@@ -50,12 +50,12 @@ uint64_t SplitMix64(uint64_t x) {
 
 std::string FormatUuid(uint64_t hi, uint64_t lo) {
   char text[40];
-  std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xFFFF),
-                static_cast<unsigned>(hi & 0xFFFF),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  (void)std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
+                      static_cast<unsigned>(hi >> 32),
+                      static_cast<unsigned>((hi >> 16) & 0xFFFF),
+                      static_cast<unsigned>(hi & 0xFFFF),
+                      static_cast<unsigned>(lo >> 48),
+                      static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
   return text;
 }
 
@@ -86,7 +86,7 @@ void ShowRate(Progress* progress, int64_t now, std::string_view phase,
   std::string line = "cairn bench: ";
   line.append(phase);
   char tail[96];
-  std::snprintf(
+  (void)std::snprintf(
       tail, sizeof(tail), "  %3.0f%%  %s events  %s ev/s",
       std::clamp(fraction, 0.0, 1.0) * 100.0,
       Short(static_cast<double>(events)).c_str(),
@@ -124,7 +124,7 @@ class Pipeline {
   // std::function keeps it inline: no allocation of the benchmark's own per
   // append.
   AppendCallback Callback(int64_t start_ns) {
-    return [this, start_ns](Result<AppendResult> result) {
+    return [this, start_ns](const Result<AppendResult>& result) {
       Done(result.status(), start_ns);
     };
   }
@@ -638,7 +638,9 @@ std::vector<EventData> MakeEvents(uint32_t size, size_t count, uint64_t seed) {
                        ",\"note\":\"";
     const std::string tail = "\"}";
     if (left >= head.size() + tail.size()) {
-      event.data = head + fill(left - head.size() - tail.size()) + tail;
+      event.data = head;
+      event.data += fill(left - head.size() - tail.size());
+      event.data += tail;
     } else if (left >= 2) {
       event.data = "\"" + fill(left - 2) + "\"";
     } else {

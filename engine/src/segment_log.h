@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cairn/options.h"
@@ -124,7 +125,10 @@ class SegmentLog {
  private:
   SegmentLog(io::FileSystem* fs, std::string dir, Options options,
              bool writable)
-      : fs_(fs), dir_(std::move(dir)), options_(options), writable_(writable) {}
+      : fs_(fs),
+        dir_(std::move(dir)),
+        options_(std::move(options)),
+        writable_(writable) {}
 
   Result<std::shared_ptr<Segment>> OpenSegment(uint64_t number, bool writable);
   Result<std::shared_ptr<Segment>> Create(uint64_t number,

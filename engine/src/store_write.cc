@@ -103,11 +103,14 @@ void StoreImpl::Enqueue(std::unique_ptr<Request> request) {
       queue_.push_back(std::move(request));
     }
   }
-  if (request) {  // not queued: the store is closed
+  // Moved from only when queued: non-null means the store is closed.
+  // NOLINTBEGIN(bugprone-use-after-move)
+  if (request) {
     request->result = Status::Closed("the store is closed");
     Complete(std::move(request));
     return;
   }
+  // NOLINTEND(bugprone-use-after-move)
   queue_cv_.notify_one();
 }
 
@@ -165,7 +168,7 @@ Status StoreImpl::Sync() {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Status> outcome;
-  request->done = [&](Result<AppendResult> result) {
+  request->done = [&](const Result<AppendResult>& result) {
     std::lock_guard<std::mutex> lock(mu);
     outcome.emplace(result.status());
     cv.notify_one();
@@ -357,7 +360,7 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
     result.first_position = GlobalPosition(events.front().position);
     result.last_position = GlobalPosition(events.back().position);
     result.idempotent_replay = true;
-    return Decision(std::move(result));
+    return Decision(result);
   };
   auto partial = [&](std::string_view why) {
     return Decision(Status::WrongExpectedVersion(request.expected.ToString(),
