@@ -343,7 +343,13 @@ class PowerLossRun {
         }
         return false;
       }
-      if (own_expected_.contains(a) && r.ok()) {
+      bool own = false;
+      {
+        // Other clients add to own_expected_ under mu_.
+        std::lock_guard<std::mutex> lock(mu_);
+        own = own_expected_.contains(a);
+      }
+      if (own && r.ok()) {
         own_next_[t] = r->last_revision.value() + 1;
       }
     }
