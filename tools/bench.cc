@@ -41,6 +41,7 @@ struct BenchArgs {
   uint64_t events = 0;
   uint64_t streams = 0;
   uint32_t subscribers = 1;
+  uint32_t in_flight = 256;
   std::string durability = "group";
   double raw_seconds = 1;
   bool json = false;
@@ -150,6 +151,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
     config.events = args.events;
     config.streams = args.streams;
     config.subscribers = args.subscribers;
+    config.in_flight = args.in_flight;
     config.durability = ParseDurability(args.durability);
     config.progress = &progress;
     auto result = bench::RunWorkload(name, config);
@@ -214,6 +216,9 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
                   "subscribe: live subscriptions while appends run "
                   "(default 1)")
       ->check(CLI::PositiveNumber);
+  sub->add_option("--in-flight", args->in_flight,
+                  "subscribe: the writer's appends in flight (default 256)")
+      ->check(CLI::Range(1u, 65536u));
   sub->add_option("--streams", args->streams,
                   "Streams to spread events over (default 10000; "
                   "read-streams: 100000)")

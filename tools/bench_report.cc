@@ -144,6 +144,7 @@ void WriteResultMembers(JsonWriter* w, const BenchReport& report,
   }
   if (r.subscribers > 0) {
     w->Uint("subscribers", r.subscribers);
+    w->Uint("in_flight", r.in_flight);
     w->Uint("delivered", r.delivered);
     w->Number("delivered_per_sec", r.delivered_per_sec);
     w->Number("catchup_events_per_sec", r.catchup_events_per_sec);
@@ -242,8 +243,7 @@ std::string Describe(const WorkloadResult& r) {
     return std::to_string(kBatchEvents) + "-event Appends as the store grows";
   }
   if (r.workload == "subscribe") {
-    return "live $all subscriptions while " +
-           std::to_string(kConcurrentInFlight) +
+    return "live $all subscriptions while " + std::to_string(r.in_flight) +
            " single-event AppendAsync are in flight, durable";
   }
   return "";

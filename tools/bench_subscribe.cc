@@ -89,7 +89,10 @@ Status RunSubscribe(const WorkloadConfig& config, WorkloadResult* result) {
     subs.push_back(std::move(sub.value()));
   }
 
-  // One writer thread, 256 single-event appends in flight, durable.
+  // One writer thread, config.in_flight (256 by default) single-event
+  // appends in flight, durable.
+  const uint64_t max_in_flight = std::max<uint32_t>(config.in_flight, 1);
+  result->in_flight = static_cast<uint32_t>(max_in_flight);
   std::mutex mu;
   std::condition_variable cv;
   uint64_t in_flight = 0;
@@ -102,7 +105,7 @@ Status RunSubscribe(const WorkloadConfig& config, WorkloadResult* result) {
          (config.events == 0 || issued < config.events)) {
     {
       std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return in_flight < kConcurrentInFlight; });
+      cv.wait(lock, [&] { return in_flight < max_in_flight; });
       if (!error.ok()) break;
       ++in_flight;
     }

@@ -58,8 +58,11 @@ struct WorkloadConfig {
   // Of the measured appends; the pre-loads of the read workloads always
   // use kNone (and reopen the store before reading).
   Durability durability = Durability::kGroupCommit;
-  // subscribe only: live subscriptions while the writer runs.
+  // subscribe only: live subscriptions while the writer runs, and the
+  // writer's appends in flight (fewer leave the CPUs idle part of the time,
+  // to measure delivery latency on an unsaturated machine).
   uint32_t subscribers = 1;
+  uint32_t in_flight = 256;
   Progress* progress = nullptr;  // may be null
 };
 
@@ -99,6 +102,7 @@ struct WorkloadResult {
   // subscribe only: subscriptions, deliveries across them, and the rate of
   // a fresh subscription catching up over the whole log afterwards.
   uint32_t subscribers = 0;
+  uint32_t in_flight = 0;
   uint64_t delivered = 0;
   double delivered_per_sec = 0;
   double catchup_events_per_sec = 0;
