@@ -832,7 +832,26 @@ Status PersistentIndex::Close() {
     if (!s.ok()) break;
   }
   Status c = Commit();
+  // A short-lived writer (one `cairn append`) leaves a table per run and
+  // exits before the background merger gets to them; merge what is due
+  // now while it is small, so such stores do not pile up tables.
+  cancel_merge_ = false;
+  Status m;
+  while (s.ok() && c.ok() && m.ok() && SmallMergeDue()) {
+    if (!MergeOne(&m)) break;
+  }
   return s.ok() ? c : s;
+}
+
+bool PersistentIndex::SmallMergeDue() const {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  const size_t first = FindMergeRun(manifest_.tables, options_.merge_fan_in);
+  if (first == manifest_.tables.size()) return false;
+  uint64_t entries = 0;
+  for (size_t i = first; i < first + options_.merge_fan_in; ++i) {
+    entries += manifest_.tables[i].entry_count;
+  }
+  return entries <= options_.memtable_entries;
 }
 
 Status PersistentIndex::Read(std::string_view stream, uint64_t from,

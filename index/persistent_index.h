@@ -234,6 +234,9 @@ class PersistentIndex {
   void FlusherLoop();
   void MergerLoop();
   bool MergeDue() const;  // requires manifest_mu_
+  // A merge is due whose inputs hold at most one in-memory table's worth
+  // of entries (cheap enough to run inside Close).
+  bool SmallMergeDue() const;
   void NoteError(const Status& s);
 
   io::FileSystem* const fs_;
