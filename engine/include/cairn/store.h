@@ -99,9 +99,13 @@ struct StoreStats {
 class Store {
  public:
   // Opens (or with options.create_if_missing, creates) the store in
-  // directory `path`. Recovers from a crash first: a torn tail left by an
-  // interrupted write is truncated (durably) before any append; damage
-  // anywhere else is refused with a Corruption status naming file and offset.
+  // directory `path`. Recovers from a crash first: the log the stream index
+  // does not cover yet is replayed and verified, a torn tail left by an
+  // interrupted write is truncated (durably) before any append, and damage
+  // to acknowledged data there is refused with a Corruption status naming
+  // file and offset. Damage to older records is refused the same way by
+  // the reads that reach them (every read verifies its records), and
+  // `cairn verify` checks the whole store.
   static Result<std::unique_ptr<Store>> Open(const std::string& path,
                                              const Options& options);
 
