@@ -382,36 +382,49 @@ Result<std::optional<uint64_t>> PersistentIndex::LastRevision(
 Status PersistentIndex::Add(std::string_view stream, uint64_t revision,
                             uint64_t position, uint32_t offset,
                             const EventId& id) {
-  if (position != next_position_) {
+  return AddRun(stream, revision, position, std::span(&offset, 1),
+                std::span(&id, 1));
+}
+
+Status PersistentIndex::AddRun(std::string_view stream, uint64_t first_revision,
+                               uint64_t first_position,
+                               std::span<const uint32_t> offsets,
+                               std::span<const EventId> ids) {
+  if (first_position != next_position_) {
     return Status::Corruption(dir_, 0,
                               "index expected position " +
                                   std::to_string(next_position_) + ", got " +
-                                  std::to_string(position));
+                                  std::to_string(first_position));
   }
+  if (offsets.empty() || offsets.size() != ids.size()) {
+    return Status::InvalidArgument("index run needs one offset per id");
+  }
+  // One lookup for the run: its revisions follow each other by definition.
   auto last = LastRevision(stream);
   if (!last.ok()) return last.status();
   const uint64_t expected = last->has_value() ? **last + 1 : 0;
-  if (revision != expected) {
+  if (first_revision != expected) {
     return Status::Corruption(
         dir_, 0,
-        "revision " + std::to_string(revision) + " of stream '" +
-            std::string(stream) + "' at position " + std::to_string(position) +
+        "revision " + std::to_string(first_revision) + " of stream '" +
+            std::string(stream) + "' at position " +
+            std::to_string(first_position) +
             " does not follow its previous one (expected revision " +
             std::to_string(expected) + ")");
   }
   Entry e;
   e.hash = hash_(stream);
-  e.revision = revision;
-  e.position = position;
-  e.offset = offset;
-  e.id_tag = IdTag(id);
-  active_->Add(e);
-  ++next_position_;
-  {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    cache_.Put(stream, revision);
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    e.revision = first_revision + i;
+    e.position = first_position + i;
+    e.offset = offsets[i];
+    e.id_tag = IdTag(ids[i]);
+    active_->Add(e);
+    ++next_position_;
+    if (active_->size() >= options_.memtable_entries) Freeze();
   }
-  if (active_->size() >= options_.memtable_entries) Freeze();
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  cache_.Put(stream, e.revision);
   return Status::Ok();
 }
 

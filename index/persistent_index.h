@@ -36,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -155,6 +156,12 @@ class PersistentIndex {
   // Corruption if `revision` does not follow the stream's last revision.
   Status Add(std::string_view stream, uint64_t revision, uint64_t position,
              uint32_t offset, const EventId& id);
+  // Indexes consecutive events of one stream (an append): revisions from
+  // `first_revision` at positions from `first_position`, one offset and id
+  // each. One stream lookup, hash and cache update for the whole run.
+  Status AddRun(std::string_view stream, uint64_t first_revision,
+                uint64_t first_position, std::span<const uint32_t> offsets,
+                std::span<const EventId> ids);
 
   Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
   // Up to `max_count` events of `stream` from revision `from` (clamped to

@@ -60,23 +60,41 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(io::FileSystem* fs,
 
 Status StoreImpl::IndexAppend(const Segment& segment,
                               std::span<const segment::ScannedRecord> records) {
+  // An append's records are one stream's, at consecutive revisions (the
+  // replay may start inside an append: then a tail of it).
+  std::string_view stream;
+  uint64_t first_revision = 0;
+  std::vector<uint32_t> offsets;
+  std::vector<EventId> ids;
+  offsets.reserve(records.size());
+  ids.reserve(records.size());
   for (const segment::ScannedRecord& r : records) {
     const uint8_t* record = segment.data() + r.offset;
-    std::string_view stream;
+    std::string_view name;
     std::string_view type;
     uint64_t revision = 0;
-    if (!segment::PeekEventKey(record, r.header, &stream, &type, &revision)) {
+    if (!segment::PeekEventKey(record, r.header, &name, &type, &revision)) {
       return Status::Corruption(segment.path, r.offset,
                                 "event record body is malformed");
     }
-    Status s = index_->Add(stream, revision, r.header.position,
-                           static_cast<uint32_t>(r.offset),
-                           segment::PeekEventId(record));
-    if (!s.ok()) {
-      // The log is the truth: a revision that does not follow is damage
-      // in the log (the index was checked against it at open).
-      return Status::Corruption(segment.path, r.offset, s.message());
+    if (offsets.empty()) {
+      stream = name;
+      first_revision = revision;
+    } else if (name != stream || revision != first_revision + offsets.size()) {
+      return Status::Corruption(segment.path, r.offset,
+                                "record does not continue its append's "
+                                "stream and revisions");
     }
+    offsets.push_back(static_cast<uint32_t>(r.offset));
+    ids.push_back(segment::PeekEventId(record));
+  }
+  Status s = index_->AddRun(stream, first_revision,
+                            records.front().header.position, offsets, ids);
+  if (!s.ok()) {
+    // The log is the truth: a revision that does not follow is damage
+    // in the log (the index was checked against it at open).
+    return Status::Corruption(segment.path, records.front().offset,
+                              s.message());
   }
   return Status::Ok();
 }

@@ -500,15 +500,17 @@ Status StoreImpl::FlushGroup() {
 
 Status StoreImpl::IndexGroup() {
   uint64_t offset = group_.start_offset;
+  std::vector<uint32_t> offsets;
   for (const auto& member : group_.members) {
     const AppendResult& r = member->result.value();
-    for (size_t i = 0; i < member->ids.size(); ++i) {
-      Status s = index_->Add(member->stream, r.first_revision.value() + i,
-                             r.first_position.value() + i,
-                             static_cast<uint32_t>(offset), member->ids[i]);
-      if (!s.ok()) return s;
-      offset += member->record_sizes[i];
+    offsets.clear();
+    for (uint32_t size : member->record_sizes) {
+      offsets.push_back(static_cast<uint32_t>(offset));
+      offset += size;
     }
+    Status s = index_->AddRun(member->stream, r.first_revision.value(),
+                              r.first_position.value(), offsets, member->ids);
+    if (!s.ok()) return s;
   }
   return Status::Ok();
 }
