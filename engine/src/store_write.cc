@@ -329,65 +329,62 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
   using Decision = std::optional<Result<AppendResult>>;
   const std::string& stream = request.stream;
   const size_t n = request.ids.size();
-  Status error;
-  // Whether the indexed event is the one with `id`: the index's 32-bit
-  // tag rules out nearly every other event, the record decides.
-  auto is = [&](const index::IndexedEvent& e, const EventId& id) {
-    if (e.id_tag != index::IdTag(id)) return false;
+  std::vector<uint32_t> tags;
+  tags.reserve(n);
+  for (const EventId& id : request.ids) tags.push_back(index::IdTag(id));
+  // Whether the indexed event is the append's k-th: the index's 32-bit tag
+  // rules out nearly every other event, the record decides.
+  auto is = [&](const index::IndexedEvent& e, size_t k) -> Result<bool> {
+    if (e.id_tag != tags[k]) return false;
     auto actual = EventIdAt(e.position, e.offset);
-    if (!actual.ok()) {
-      if (error.ok()) error = actual.status();
-      return false;
-    }
-    return *actual == id;
+    if (!actual.ok()) return actual.status();
+    return *actual == request.ids[k];
   };
-  // The stream's events from revision `first` if they are exactly this
-  // append's, else an empty vector.
-  auto matches_from = [&](uint64_t first) {
-    std::vector<index::IndexedEvent> events;
-    if (first + n - 1 > *current) return events;
+  // The stream's events from revision `first`, and how many of them are
+  // the append's, one for one from its first event.
+  std::vector<index::IndexedEvent> events;
+  auto matched_from = [&](uint64_t first) -> Result<size_t> {
+    events.clear();
     Status s = index_->Read(stream, first, Direction::kForward, n, &events);
-    if (!s.ok()) error = s;
-    bool all = s.ok() && events.size() == n;
-    for (size_t i = 0; all && i < n; ++i) all = is(events[i], request.ids[i]);
-    if (!all) events.clear();
-    return events;
+    if (!s.ok()) return s;
+    size_t matched = 0;
+    for (; matched < events.size(); ++matched) {
+      auto same = is(events[matched], matched);
+      if (!same.ok()) return same.status();
+      if (!*same) break;
+    }
+    return matched;
   };
-  auto replay = [&](const std::vector<index::IndexedEvent>& events) {
-    AppendResult result;
-    result.first_revision = StreamRevision(events.front().revision);
-    result.last_revision = StreamRevision(events.back().revision);
-    result.first_position = GlobalPosition(events.front().position);
-    result.last_position = GlobalPosition(events.back().position);
-    result.idempotent_replay = true;
-    return Decision(result);
-  };
-  auto partial = [&](std::string_view why) {
-    return Decision(Status::WrongExpectedVersion(request.expected.ToString(),
-                                                 current, why));
+  // A whole match is the original append; part of one is refused.
+  auto decide = [&](size_t matched) -> Decision {
+    if (matched == n) {
+      AppendResult result;
+      result.first_revision = StreamRevision(events.front().revision);
+      result.last_revision = StreamRevision(events.back().revision);
+      result.first_position = GlobalPosition(events.front().position);
+      result.last_position = GlobalPosition(events.back().position);
+      result.idempotent_replay = true;
+      return Decision(result);
+    }
+    if (matched == 0) return std::nullopt;
+    return Decision(Status::WrongExpectedVersion(
+        request.expected.ToString(), current,
+        "idempotent retry matched only part of the append"));
   };
 
   switch (request.expected.kind()) {
     case ExpectedVersion::Kind::kNoStream:
     case ExpectedVersion::Kind::kExact: {
       // KurrentDB semantics: a retry is recognised at the place the append
-      // would have written, however old.
+      // would have written, however old; no match there is an ordinary
+      // version conflict.
       uint64_t first = request.expected.kind() == ExpectedVersion::Kind::kExact
                            ? request.expected.revision() + 1
                            : 0;
       if (*current < first) return std::nullopt;  // not written there yet
-      auto events = matches_from(first);
-      if (!error.ok()) return Decision(error);
-      if (!events.empty()) return replay(events);
-      std::vector<index::IndexedEvent> at_first;
-      Status s = index_->Read(stream, first, Direction::kForward, 1, &at_first);
-      if (!s.ok()) return Decision(s);
-      bool retried = !at_first.empty() && is(at_first[0], request.ids[0]);
-      if (!error.ok()) return Decision(error);
-      if (retried) {
-        return partial("idempotent retry matched only part of the append");
-      }
-      return std::nullopt;  // an ordinary version conflict
+      auto matched = matched_from(first);
+      if (!matched.ok()) return Decision(matched.status());
+      return decide(*matched);
     }
     case ExpectedVersion::Kind::kAny:
     case ExpectedVersion::Kind::kStreamExists: {
@@ -396,25 +393,27 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
       Status s = index_->Read(stream, *current, Direction::kBackward,
                               options_.idempotency_window, &recent);
       if (!s.ok()) return Decision(s);
-      auto revision_of = [&](const EventId& id) -> std::optional<uint64_t> {
-        for (const auto& e : recent) {
-          if (is(e, id)) return e.revision;
-        }
-        return std::nullopt;
-      };
-      if (auto first = revision_of(request.ids[0])) {
-        auto events = matches_from(*first);
-        if (!error.ok()) return Decision(error);
-        if (!events.empty()) return replay(events);
-        return partial("idempotent retry matched only part of the append");
-      }
-      for (size_t i = 1; i < n; ++i) {
-        if (revision_of(request.ids[i])) {
-          return partial(
-              "some event ids of the append are already in the stream");
+      bool later_id_seen = false;
+      for (const auto& e : recent) {
+        for (size_t k = 0; k < n; ++k) {
+          if (k > 0 && later_id_seen) break;
+          auto same = is(e, k);
+          if (!same.ok()) return Decision(same.status());
+          if (!*same) continue;
+          if (k > 0) {
+            later_id_seen = true;
+            break;
+          }
+          auto matched = matched_from(e.revision);
+          if (!matched.ok()) return Decision(matched.status());
+          return decide(std::max<size_t>(*matched, 1));
         }
       }
-      if (!error.ok()) return Decision(error);
+      if (later_id_seen) {
+        return Decision(Status::WrongExpectedVersion(
+            request.expected.ToString(), current,
+            "some event ids of the append are already in the stream"));
+      }
       return std::nullopt;
     }
   }
