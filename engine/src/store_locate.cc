@@ -18,10 +18,8 @@ Result<const uint8_t*> StoreImpl::RecordAt(
                                   " is before the first segment");
   }
   const Segment& seg = *log_->segments()[*index];
-  if (offset < segment::kSegmentHeaderSize || offset >= seg.mapped_size() ||
-      segment::DecodeRecordHeader(seg.data() + offset,
-                                  seg.mapped_size() - offset, seg.seed,
-                                  header) != segment::HeaderCheck::kOk) {
+  if (offset < segment::kSegmentHeaderSize ||
+      !ReadHeader(seg, offset, header).ok()) {
     return Status::Corruption(
         seg.path, offset,
         "the index points at offset " + std::to_string(offset) +
