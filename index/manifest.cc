@@ -10,13 +10,24 @@ namespace {
 
 // "CAIRNIMF" read as a little-endian u64.
 constexpr uint64_t kManifestSeed = 0x464d494e52494143ull;
-constexpr size_t kFixedSize = 56;
-constexpr size_t kTableRecordSize = 40;
+constexpr size_t kFixedSize = kManifestFixedSize;
+constexpr size_t kTableRecordSize = kManifestTableRecordSize;
 // Far more tables than the merge policy ever keeps; a bound so a damaged
 // count cannot make a reader allocate without limit.
 constexpr uint32_t kMaxTables = 1 << 16;
 
 }  // namespace
+
+ManifestTable DecodeManifestTable(const uint8_t* record) {
+  ManifestTable table;
+  table.number = Get64(record);
+  table.first_position = Get64(record + 8);
+  table.end_position = Get64(record + 16);
+  table.entry_count = Get64(record + 24);
+  table.level = Get32(record + 32);
+  table.last_offset = Get32(record + 36);
+  return table;
+}
 
 std::string EncodeManifest(const Manifest& m) {
   std::string out(kFixedSize + m.tables.size() * kTableRecordSize + 8, '\0');
@@ -81,13 +92,7 @@ Status DecodeManifest(const uint8_t* data, size_t size, const std::string& path,
   const uint8_t* t = data + kFixedSize;
   uint64_t expected_first = 0;
   for (uint32_t i = 0; i < count; ++i, t += kTableRecordSize) {
-    ManifestTable table;
-    table.number = Get64(t);
-    table.first_position = Get64(t + 8);
-    table.end_position = Get64(t + 16);
-    table.entry_count = Get64(t + 24);
-    table.level = Get32(t + 32);
-    table.last_offset = Get32(t + 36);
+    const ManifestTable table = DecodeManifestTable(t);
     if ((i > 0 && table.first_position != expected_first) ||
         table.end_position <= table.first_position ||
         table.entry_count != table.end_position - table.first_position ||

@@ -53,6 +53,14 @@ struct Manifest {
   friend bool operator==(const Manifest&, const Manifest&) = default;
 };
 
+// Layout (docs/format.md): a fixed part, one record per table, a checksum.
+inline constexpr size_t kManifestFixedSize = 56;
+inline constexpr size_t kManifestTableRecordSize = 40;
+
+// One table record, without any check (DecodeManifest checks them; the
+// tools read records of damaged manifests too).
+ManifestTable DecodeManifestTable(const uint8_t* record);
+
 std::string EncodeManifest(const Manifest& manifest);
 // Corruption for damage (naming `path`), NotSupported for an unknown
 // version.

@@ -30,8 +30,8 @@ using index::kTableHeaderSize;
 constexpr uint64_t kTableHeaderSeed = 0x5458494e52494143ull;
 constexpr uint64_t kBlockSeedStep = 0x9E3779B97F4A7C15ull;
 constexpr size_t kHeaderFieldsSize = 128;
-constexpr size_t kManifestFixedSize = 56;
-constexpr size_t kManifestTableSize = 40;
+using index::kManifestFixedSize;
+constexpr size_t kManifestTableSize = index::kManifestTableRecordSize;
 constexpr uint64_t kManifestSeed = 0x464d494e52494143ull;
 
 using u128 = unsigned __int128;
@@ -322,15 +322,8 @@ RawManifest DecodeRawManifest(const uint8_t* data, size_t size,
           ? 0
           : (size - kManifestFixedSize - 8) / kManifestTableSize;
   for (size_t i = 0; i < records; ++i) {
-    const uint8_t* t = data + kManifestFixedSize + i * kManifestTableSize;
-    index::ManifestTable table;
-    table.number = Get64(t);
-    table.first_position = Get64(t + 8);
-    table.end_position = Get64(t + 16);
-    table.entry_count = Get64(t + 24);
-    table.level = Get32(t + 32);
-    table.last_offset = Get32(t + 36);
-    m.fields.tables.push_back(table);
+    m.fields.tables.push_back(index::DecodeManifestTable(
+        data + kManifestFixedSize + i * kManifestTableSize));
   }
   return m;
 }
