@@ -202,25 +202,13 @@ class MessageDbDriver : public Driver {
       Status s = reader_->Prepare("read_page", kReadPage, 1);
       if (!s.ok()) return s;
     }
-    uint64_t events = 0;
-    uint64_t bytes = 0;
-    std::string from = "1";
-    for (;;) {
-      auto r = reader_->Run("read_page", {from.c_str()});
-      if (!r.ok()) return r.status();
-      PGresult* rows = r->get();
-      const int n = PQntuples(rows);
-      if (n == 0) break;
-      for (int i = 0; i < n; ++i) {
-        bytes += static_cast<uint64_t>(PQgetlength(rows, i, 1)) +
-                 static_cast<uint64_t>(PQgetlength(rows, i, 2)) +
-                 static_cast<uint64_t>(PQgetlength(rows, i, 3));
-      }
-      events += static_cast<uint64_t>(n);
-      from = std::to_string(std::stoll(PQgetvalue(rows, n - 1, 0)) + 1);
-    }
-    sink_ += bytes;
-    return events;
+    // get_category_messages takes the first position to return.
+    return ReadAllPages(
+        reader_.get(), "read_page", "1", {1, 2, 3},
+        [](const PGresult* rows, int last) {
+          return std::to_string(std::stoll(PQgetvalue(rows, last, 0)) + 1);
+        },
+        &sink_);
   }
 
  private:

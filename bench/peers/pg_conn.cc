@@ -107,6 +107,32 @@ Status PgConn::SyncAndCollect(int count) {
   return first;
 }
 
+Result<uint64_t> ReadAllPages(
+    PgConn* conn, const std::string& name, std::string first_key,
+    const std::vector<int>& payload_columns,
+    const std::function<std::string(const PGresult*, int last_row)>& next_key,
+    uint64_t* sink) {
+  uint64_t rows_read = 0;
+  uint64_t bytes = 0;
+  std::string key = std::move(first_key);
+  for (;;) {
+    auto r = conn->Run(name, {key.c_str()});
+    if (!r.ok()) return r.status();
+    const PGresult* rows = r->get();
+    const int n = PQntuples(rows);
+    if (n == 0) break;
+    for (int i = 0; i < n; ++i) {
+      for (int column : payload_columns) {
+        bytes += static_cast<uint64_t>(PQgetlength(rows, i, column));
+      }
+    }
+    rows_read += static_cast<uint64_t>(n);
+    key = next_key(rows, n - 1);
+  }
+  *sink += bytes;
+  return rows_read;
+}
+
 std::string PgArray(const std::vector<std::string>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,18 @@ class PgConn {
 
   PGconn* conn_;
 };
+
+// Reads a whole table through the prepared statement `name`, which takes
+// one key and returns the next page of rows in key order (keyset
+// pagination). Starts at `first_key`; `next_key` gives the key of the page
+// after the one whose last row is `last_row`. Touches columns
+// `payload_columns` of every row (what a consumer would read) into *sink.
+// Returns the rows read.
+Result<uint64_t> ReadAllPages(
+    PgConn* conn, const std::string& name, std::string first_key,
+    const std::vector<int>& payload_columns,
+    const std::function<std::string(const PGresult*, int last_row)>& next_key,
+    uint64_t* sink);
 
 // `values` as a PostgreSQL array literal of text ("{\"a\",\"b\"}").
 std::string PgArray(const std::vector<std::string>& values);

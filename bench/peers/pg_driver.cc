@@ -191,26 +191,14 @@ class PgDriver : public Driver {
       Status s = reader_->Prepare("read_page", kReadPage, 1);
       if (!s.ok()) return s;
     }
-    uint64_t events = 0;
-    uint64_t bytes = 0;
-    std::string after = "0";
-    for (;;) {
-      auto r = reader_->Run("read_page", {after.c_str()});
-      if (!r.ok()) return r.status();
-      PGresult* rows = r->get();
-      const int n = PQntuples(rows);
-      if (n == 0) break;
-      for (int i = 0; i < n; ++i) {
-        // Touch what a consumer would: type, data, metadata.
-        bytes += static_cast<uint64_t>(PQgetlength(rows, i, 4)) +
-                 static_cast<uint64_t>(PQgetlength(rows, i, 5)) +
-                 static_cast<uint64_t>(PQgetlength(rows, i, 6));
-      }
-      events += static_cast<uint64_t>(n);
-      after = PQgetvalue(rows, n - 1, 0);
-    }
-    sink_ += bytes;
-    return events;
+    // Type, data and metadata: what a consumer would touch. The key is
+    // the last position read.
+    return ReadAllPages(
+        reader_.get(), "read_page", "0", {4, 5, 6},
+        [](const PGresult* rows, int last) {
+          return std::string(PQgetvalue(rows, last, 0));
+        },
+        &sink_);
   }
 
  private:
