@@ -167,6 +167,10 @@ class StoreImpl final : public Store {
   // (replay visits an append before listing it).
   Result<const uint8_t*> RecordAt(uint64_t position, uint64_t offset,
                                   segment::RecordHeader* header) const;
+  // RecordAt, then the body checksum: for answers that depend on the body.
+  Result<const uint8_t*> VerifiedRecordAt(uint64_t position, uint64_t offset,
+                                          segment::RecordHeader* header) const;
+  // The stream name and the event id of a record, body verified.
   Result<std::string_view> StreamNameAt(uint64_t position,
                                         uint64_t offset) const;
   Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;

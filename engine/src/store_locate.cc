@@ -38,10 +38,29 @@ Result<const uint8_t*> StoreImpl::RecordAt(
   return seg.data() + offset;
 }
 
+Result<const uint8_t*> StoreImpl::VerifiedRecordAt(
+    uint64_t position, uint64_t offset, segment::RecordHeader* header) const {
+  auto record = RecordAt(position, offset, header);
+  if (!record.ok()) return record.status();
+  // The header checksum covers only the header: the stream name and the
+  // event id are in the body, and an answer that depends on them (which
+  // stream an index entry belongs to, whether an append is a retry) must
+  // not rest on unverified bytes. A damaged name would otherwise read as
+  // another stream's (a hash collision) and silently hide the event.
+  const auto index = log_->SegmentStartingAtOrBefore(position);
+  const Segment& seg = *log_->segments()[*index];
+  if (!segment::VerifyRecordBody(*record, *header, seg.seed)) {
+    return Status::Corruption(seg.path, offset,
+                              "record body checksum does not match (position " +
+                                  std::to_string(position) + ")");
+  }
+  return record;
+}
+
 Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
                                                  uint64_t offset) const {
   segment::RecordHeader header;
-  auto record = RecordAt(position, offset, &header);
+  auto record = VerifiedRecordAt(position, offset, &header);
   if (!record.ok()) return record.status();
   std::string_view stream;
   std::string_view type;
@@ -56,7 +75,7 @@ Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
 
 Result<EventId> StoreImpl::EventIdAt(uint64_t position, uint64_t offset) const {
   segment::RecordHeader header;
-  auto record = RecordAt(position, offset, &header);
+  auto record = VerifiedRecordAt(position, offset, &header);
   if (!record.ok()) return record.status();
   return segment::PeekEventId(*record);
 }

@@ -137,9 +137,18 @@ Status StoreImpl::FilterAndDecode(const Segment& seg, uint64_t offset,
                                   std::string* scratch, RecordedEventView* view,
                                   bool* matched) const {
   *matched = false;
+  bool verify_body = filter.verify_checksums;
   if (!filter.stream_prefix.empty() || !filter.type_prefix.empty()) {
     // Filter on the record key alone: no payload decompression for
-    // events that are skipped.
+    // events that are skipped. The key is in the body, so the body is
+    // verified first: a damaged name must give Corruption, not make the
+    // event look like another stream's and vanish from the answer.
+    if (verify_body &&
+        !segment::VerifyRecordBody(seg.data() + offset, header, seg.seed)) {
+      return Status::Corruption(seg.path, offset,
+                                "record body checksum does not match");
+    }
+    verify_body = false;  // done
     std::string_view name;
     std::string_view type;
     uint64_t revision = 0;
@@ -153,8 +162,8 @@ Status StoreImpl::FilterAndDecode(const Segment& seg, uint64_t offset,
       return Status::Ok();
     }
   }
-  Status s = DecodeAt(seg, offset, position, scratch, view, &header,
-                      filter.verify_checksums);
+  Status s =
+      DecodeAt(seg, offset, position, scratch, view, &header, verify_body);
   if (s.ok()) *matched = true;
   return s;
 }

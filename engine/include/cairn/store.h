@@ -69,10 +69,13 @@ struct ReadAllOptions {
   // Empty matches everything.
   std::string stream_prefix;
   std::string type_prefix;
-  // Verify each record's body checksum as it is read (headers are always
-  // verified). Recovery verified every record at open; turning this off
-  // trusts that the bytes have not rotted since (on disk or in memory) and
-  // roughly halves the CPU cost of a scan. Default true.
+  // Verify each record's body checksum before it is filtered or returned
+  // (headers are always verified). The open verifies only the part of the
+  // log its index does not cover, so turning this off trusts that no
+  // record has been damaged since it was written (on disk or in memory):
+  // a damaged record may then be returned as it is, or filtered out on a
+  // damaged name or type. It roughly halves the CPU cost of a scan.
+  // Default true.
   bool verify_checksums = true;
 };
 
