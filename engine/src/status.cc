@@ -1,8 +1,12 @@
 // Copyright (c) Cairn authors.
 #include "cairn/status.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
+
+#include "cairn/result.h"
 
 namespace cairn {
 
@@ -157,4 +161,21 @@ std::string Status::ToString() const {
   return out;
 }
 
+namespace internal {
+
+void DieOnErrorAccess(const Status& status) {
+  std::fprintf(stderr, "cairn: Result::value() called on a failed result: %s\n",
+               status.ToString().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+void DieOnOkStatusResult() {
+  std::fputs("cairn: a Result was built from an OK status, without a value\n",
+             stderr);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace internal
 }  // namespace cairn
