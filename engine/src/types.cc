@@ -1,6 +1,9 @@
 // Copyright (c) Cairn authors.
 #include "cairn/types.h"
 
+#include <pthread.h>
+
+#include <atomic>
 #include <charconv>
 #include <random>
 
@@ -37,15 +40,44 @@ std::optional<ExpectedVersion> ExpectedVersion::Parse(std::string_view text) {
 
 namespace {
 
-// A per-thread generator seeded from the OS once: ids must be unique, not
-// secret, and generating one must not take a lock or a syscall.
-uint64_t NextRandom() {
-  thread_local std::mt19937_64 engine = [] {
-    std::random_device device;
-    std::seed_seq seq{device(), device(), device(), device()};
-    return std::mt19937_64(seq);
+// Bumped in the child of every fork. A forked child starts with copies of
+// its parent's generators, which would repeat the parent's ids; with
+// client-side ids a repeated id makes a different event look like a retry
+// and be swallowed. Each generator reseeds when the count moves.
+std::atomic<uint64_t> fork_generation{0};
+
+void OnForkChild() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+// Registers OnForkChild once per process, before the first id.
+uint64_t ForkGeneration() {
+  static const bool registered = [] {
+    return pthread_atfork(nullptr, nullptr, &OnForkChild) == 0;
   }();
-  return engine();
+  (void)registered;
+  return fork_generation.load(std::memory_order_relaxed);
+}
+
+std::mt19937_64 SeededEngine() {
+  std::random_device device;
+  std::seed_seq seq{device(), device(), device(), device()};
+  return std::mt19937_64(seq);
+}
+
+// A per-thread generator seeded from the OS: ids must be unique, not
+// secret, and generating one must not take a lock or a syscall (only the
+// first id of a thread, and the first after a fork, pay for seeding).
+uint64_t NextRandom() {
+  struct Generator {
+    std::mt19937_64 engine = SeededEngine();
+    uint64_t generation = ForkGeneration();
+  };
+  thread_local Generator generator;
+  const uint64_t generation = ForkGeneration();
+  if (generator.generation != generation) [[unlikely]] {
+    generator.engine = SeededEngine();
+    generator.generation = generation;
+  }
+  return generator.engine();
 }
 
 int HexValue(char c) {
