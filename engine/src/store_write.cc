@@ -6,6 +6,9 @@
 // fdatasync, publishes it to readers and acknowledges it.
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "engine/src/store_impl.h"
 #include "engine/src/validation.h"
@@ -13,6 +16,17 @@
 
 namespace cairn::engine {
 namespace {
+
+struct EventIdHash {
+  size_t operator()(const EventId& id) const {
+    // Ids are random (or client-chosen: then only slower, never wrong).
+    uint64_t a = 0;
+    uint64_t b = 0;
+    std::memcpy(&a, id.bytes().data(), 8);
+    std::memcpy(&b, id.bytes().data() + 8, 8);
+    return std::hash<uint64_t>()(a ^ (b * 0x9e3779b97f4a7c15ull));
+  }
+};
 
 // Producers wait when this many bytes are queued for the commit thread: a
 // flood of asynchronous appends must not buffer without bound.
@@ -393,21 +407,34 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
       Status s = index_->Read(stream, *current, Direction::kBackward,
                               options_.idempotency_window, &recent);
       if (!s.ok()) return Decision(s);
+      // The append's id tags and ids in hash tables, so that each recent
+      // event costs a lookup or two: O(window + events) on the commit
+      // thread, not their product (a large append would stall every other
+      // appender). Ids crafted to share a tag cost a record read each, not
+      // a scan of the append.
+      std::unordered_set<uint32_t> tag_set(tags.begin(), tags.end());
+      std::unordered_map<EventId, size_t, EventIdHash> first_k;
+      first_k.reserve(n);
+      for (size_t k = 0; k < n; ++k) first_k.emplace(request.ids[k], k);
       bool later_id_seen = false;
       for (const auto& e : recent) {
-        for (size_t k = 0; k < n; ++k) {
-          if (k > 0 && later_id_seen) break;
-          auto same = is(e, k);
-          if (!same.ok()) return Decision(same.status());
-          if (!*same) continue;
-          if (k > 0) {
-            later_id_seen = true;
-            break;
-          }
-          auto matched = matched_from(e.revision);
-          if (!matched.ok()) return Decision(matched.status());
-          return decide(std::max<size_t>(*matched, 1));
+        if (tag_set.count(e.id_tag) == 0) continue;
+        auto actual = EventIdAt(e.position, e.offset);
+        if (!actual.ok()) return Decision(actual.status());
+        auto found = first_k.find(*actual);
+        // The lowest k whose id the event holds (emplace kept the first).
+        std::optional<size_t> k;
+        if (found != first_k.end()) k = found->second;
+        if (!k) continue;
+        if (*k > 0) {
+          // A later event of the append is in the stream: the append is a
+          // retry only if its first event is there too, further back.
+          later_id_seen = true;
+          continue;
         }
+        auto matched = matched_from(e.revision);
+        if (!matched.ok()) return Decision(matched.status());
+        return decide(std::max<size_t>(*matched, 1));
       }
       if (later_id_seen) {
         return Decision(Status::WrongExpectedVersion(

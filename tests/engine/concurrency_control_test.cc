@@ -156,6 +156,45 @@ TEST_F(ConcurrencyControlTest, PartialMatchIsWrongExpectedVersion) {
   EXPECT_EQ(read->events.size(), 3u);
 }
 
+// The retry check of an `any` append with client ids compares the append
+// with the stream's last idempotency_window events in O(window + events).
+// As a product it took ~10^10 steps here (hours in a debug build: the test
+// timed out), stalling every other appender on the commit thread.
+TEST_F(ConcurrencyControlTest, RetryCheckOfALargeAppendIsLinear) {
+  constexpr int kEvents = 1 << 17;
+  Options options;
+  options.segment_size = 64ull << 20;
+  options.idempotency_window = 2 * kEvents;
+  auto store = Store::Open(dir_.Sub("large"), options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto first = Events(kEvents);
+  auto second = Events(kEvents);
+  ASSERT_TRUE((*store)->Append("big", ExpectedVersion::Any(), first).ok());
+  auto r = (*store)->Append("big", ExpectedVersion::Any(), second);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->idempotent_replay);
+  EXPECT_EQ(r->first_revision, StreamRevision(kEvents));
+  // Both appends are recognised as retries, the older one deep in the
+  // window; a mix of the two is refused.
+  auto again = (*store)->Append("big", ExpectedVersion::Any(), second);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->idempotent_replay);
+  EXPECT_EQ(again->first_revision, StreamRevision(kEvents));
+  auto older = (*store)->Append("big", ExpectedVersion::StreamExists(), first);
+  ASSERT_TRUE(older.ok()) << older.status().ToString();
+  EXPECT_TRUE(older->idempotent_replay);
+  EXPECT_EQ(older->first_revision, StreamRevision(0));
+  std::vector<EventData> mixed = {Event("New", "{}", EventId::Generate()),
+                                  second[kEvents / 2]};
+  EXPECT_TRUE((*store)
+                  ->Append("big", ExpectedVersion::Any(), mixed)
+                  .status()
+                  .IsWrongExpectedVersion());
+  auto revision = (*store)->GetStreamRevision("big");
+  ASSERT_TRUE(revision.ok());
+  EXPECT_EQ(**revision, StreamRevision(2 * kEvents - 1));
+}
+
 TEST_F(ConcurrencyControlTest, ExactRetryOfOlderAppendAfterOthers) {
   auto a = Events(2);
   auto b = Events(2);
