@@ -476,7 +476,8 @@ TEST(SegmentScanStopTest, StopsAtPositionWithoutLookingFurther) {
   const uint64_t second = image.Append(2);
   image.Sync();
   image.Append(1);
-  image.bytes()[second + 40] = static_cast<char>(image.bytes()[second + 40] ^ 1);
+  image.bytes()[second + 40] =
+      static_cast<char>(image.bytes()[second + 40] ^ 1);
   SegmentScanOptions options;
   options.is_last = true;
   options.stop_at_position = 2;
