@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/version.h"
 #include "segment/segment_header.h"
 #include "tools/bench.h"
 #include "tools/cmd_tail.h"
@@ -20,10 +21,8 @@ namespace cairn::tools {
 
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
-
 std::string VersionText() {
-  return std::string("cairn ") + kVersion + " (segment format " +
+  return std::string("cairn ") + Version() + " (segment format " +
          std::to_string(segment::kSegmentFormatVersion) + ")";
 }
 

@@ -119,7 +119,7 @@ TEST_F(AppendReadTest, HelpAndVersion) {
   EXPECT_TRUE(Contains(r.out, "--expected"));
   r = RunCairn({"version"});
   EXPECT_EQ(r.code, 0);
-  EXPECT_TRUE(Contains(r.out, "cairn 0.1.0")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "cairn " CAIRN_VERSION_STRING)) << r.out;
   EXPECT_EQ(RunCairn({"--version"}).out, r.out);
 }
 

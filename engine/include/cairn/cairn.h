@@ -9,5 +9,6 @@
 #include "cairn/store.h"         // IWYU pragma: export
 #include "cairn/subscription.h"  // IWYU pragma: export
 #include "cairn/types.h"         // IWYU pragma: export
+#include "cairn/version.h"       // IWYU pragma: export
 
 #endif  // CAIRN_CAIRN_H_

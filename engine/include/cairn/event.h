@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "cairn/export.h"
 #include "cairn/types.h"
 
 namespace cairn {
@@ -42,7 +43,7 @@ struct RecordedEvent {
 
 // A persisted event whose strings point into store-owned memory. Valid only
 // during the visitor call that receives it; copy what must outlive it.
-struct RecordedEventView {
+struct CAIRN_EXPORT RecordedEventView {
   std::string_view stream;
   StreamRevision revision;
   GlobalPosition position;

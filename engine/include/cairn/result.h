@@ -10,14 +10,15 @@
 #include <optional>
 #include <utility>
 
+#include "cairn/export.h"
 #include "cairn/status.h"
 
 namespace cairn {
 namespace internal {
 
 // Reports a Result misuse on stderr and aborts (status.cc).
-[[noreturn]] void DieOnErrorAccess(const Status& status);
-[[noreturn]] void DieOnOkStatusResult();
+[[noreturn]] CAIRN_EXPORT void DieOnErrorAccess(const Status& status);
+[[noreturn]] CAIRN_EXPORT void DieOnOkStatusResult();
 
 }  // namespace internal
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "cairn/export.h"
+
 namespace cairn {
 
 enum class StatusCode : uint8_t {
@@ -44,7 +46,7 @@ enum class StatusCode : uint8_t {
 };
 
 // Human-readable name of a code ("WrongExpectedVersion", ...).
-std::string_view StatusCodeName(StatusCode code);
+CAIRN_EXPORT std::string_view StatusCodeName(StatusCode code);
 
 // Details of a wrong-expected-version failure.
 struct WrongExpectedVersionInfo {
@@ -61,7 +63,7 @@ struct CorruptionInfo {
   uint64_t offset = 0;  // byte offset of the damaged record or structure
 };
 
-class [[nodiscard]] Status {
+class [[nodiscard]] CAIRN_EXPORT Status {
  public:
   Status() noexcept = default;  // OK
   Status(const Status& other);

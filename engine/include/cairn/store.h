@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cairn/event.h"
+#include "cairn/export.h"
 #include "cairn/options.h"
 #include "cairn/result.h"
 #include "cairn/status.h"
@@ -99,7 +100,7 @@ struct StoreStats {
   GlobalPosition index_checkpoint;
 };
 
-class Store {
+class CAIRN_EXPORT Store {
  public:
   // Opens (or with options.create_if_missing, creates) the store in
   // directory `path`. Recovers from a crash first: the log the stream index

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cairn/event.h"
+#include "cairn/export.h"
 #include "cairn/result.h"
 #include "cairn/status.h"
 #include "cairn/types.h"
@@ -51,7 +52,7 @@ struct SubscriptionOptions {
 // Receives a subscription's events, on the subscription's own thread, one
 // call at a time. A slow handler slows only its own subscription: writers
 // and other subscriptions never wait for it.
-class SubscriptionHandler {
+class CAIRN_EXPORT SubscriptionHandler {
  public:
   virtual ~SubscriptionHandler() = default;
   // The view is valid during the call only.
@@ -68,7 +69,7 @@ class SubscriptionHandler {
   virtual void OnStopped(const Status& /*status*/) {}
 };
 
-class Subscription {
+class CAIRN_EXPORT Subscription {
  public:
   virtual ~Subscription() = default;  // stops and joins
   // Stops delivery; returns after the handler's last call (OnStopped).
@@ -95,7 +96,7 @@ struct ConsumerGroupOptions {
 // a time, in order; when members join or leave, streams move between
 // members only once their delivered events have been acknowledged (or,
 // for a member that left, are handed again to the new owner first).
-class GroupMember {
+class CAIRN_EXPORT GroupMember {
  public:
   virtual ~GroupMember() = default;  // leaves the group
   // Waits up to `timeout` for events assigned to this member; returns at

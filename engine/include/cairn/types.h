@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "cairn/export.h"
+
 namespace cairn {
 
 // Revision of an event within its stream: 0, 1, 2, ... without gaps.
@@ -40,7 +42,7 @@ class GlobalPosition {
 };
 
 // The optimistic-concurrency condition of an append (KurrentDB semantics).
-class ExpectedVersion {
+class CAIRN_EXPORT ExpectedVersion {
  public:
   enum class Kind : uint8_t {
     kAny,           // no check
@@ -81,7 +83,7 @@ class ExpectedVersion {
 
 // A 16-byte event identifier (a UUID). The all-zero id is "nil" and means
 // "let the store generate one".
-class EventId {
+class CAIRN_EXPORT EventId {
  public:
   constexpr EventId() = default;
   explicit EventId(const std::array<uint8_t, 16>& bytes) : bytes_(bytes) {}

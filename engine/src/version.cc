@@ -1,0 +1,8 @@
+// Copyright (c) Cairn authors.
+#include "cairn/version.h"
+
+namespace cairn {
+
+const char* Version() { return CAIRN_VERSION_STRING; }
+
+}  // namespace cairn
