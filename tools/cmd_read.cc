@@ -62,7 +62,7 @@ int RunRead(const Io& io, const ReadArgs& args) {
       return FailStatus(io, kName, page.status());
     }
     for (const RecordedEvent& event : page->events) {
-      Render(ViewOf(event), args.json, out.buffer());
+      Render(event.View(), args.json, out.buffer());
     }
     out.MaybeFlush();
     remaining -= page->events.size();

@@ -225,20 +225,6 @@ void AppendEventText(const RecordedEventView& event, std::string* out) {
   }
 }
 
-RecordedEventView ViewOf(const RecordedEvent& event) {
-  RecordedEventView view;
-  view.stream = event.stream;
-  view.revision = event.revision;
-  view.position = event.position;
-  view.id = event.id;
-  view.type = event.type;
-  view.data = event.data;
-  view.metadata = event.metadata;
-  view.content_type = event.content_type;
-  view.created_us = event.created_us;
-  return view;
-}
-
 bool ParseEventLine(std::string_view line, EventLine* out, std::string* error) {
   json::Value root;
   json::ParseError parse_error;

@@ -52,9 +52,6 @@ void AppendEventJsonLine(const RecordedEventView& event, PayloadStyle style,
 // and metadata lines).
 void AppendEventText(const RecordedEventView& event, std::string* out);
 
-// A view of an owned event, to share the rendering code.
-RecordedEventView ViewOf(const RecordedEvent& event);
-
 // One line of `cairn import` input, decoded.
 struct EventLine {
   std::string stream;

@@ -140,6 +140,20 @@ std::string EventId::ToString() const {
   return out;
 }
 
+RecordedEventView RecordedEvent::View() const {
+  RecordedEventView view;
+  view.stream = stream;
+  view.revision = revision;
+  view.position = position;
+  view.id = id;
+  view.type = type;
+  view.data = data;
+  view.metadata = metadata;
+  view.content_type = content_type;
+  view.created_us = created_us;
+  return view;
+}
+
 RecordedEvent RecordedEventView::ToOwned() const {
   RecordedEvent event;
   event.stream = std::string(stream);

@@ -27,7 +27,7 @@ RecordedEvent SampleEvent() {
 std::string JsonLine(const RecordedEvent& e,
                      PayloadStyle style = PayloadStyle::kExact) {
   std::string out;
-  AppendEventJsonLine(ViewOf(e), style, &out);
+  AppendEventJsonLine(e.View(), style, &out);
   return out;
 }
 
@@ -110,7 +110,7 @@ TEST(EventFormatTest, EveryLineIsOneJsonObject) {
 
 TEST(EventFormatTest, TextForm) {
   std::string out;
-  AppendEventText(ViewOf(SampleEvent()), &out);
+  AppendEventText(SampleEvent().View(), &out);
   EXPECT_EQ(out,
             "orders-1@3  position 42  OrderPlaced  "
             "2026-01-02T03:04:05.123456Z  id "
@@ -122,7 +122,7 @@ TEST(EventFormatTest, TextForm) {
   e.data = "hi";
   e.metadata.clear();
   out.clear();
-  AppendEventText(ViewOf(e), &out);
+  AppendEventText(e.View(), &out);
   EXPECT_NE(out.find("  data: (2 bytes, binary) base64:aGk=\n"),
             std::string::npos);
   EXPECT_EQ(out.find("metadata"), std::string::npos);

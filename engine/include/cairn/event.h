@@ -27,8 +27,10 @@ struct EventData {
   ContentType content_type = ContentType::kJson;
 };
 
+struct RecordedEventView;
+
 // A persisted event, owning its bytes.
-struct RecordedEvent {
+struct CAIRN_EXPORT RecordedEvent {
   std::string stream;
   StreamRevision revision;
   GlobalPosition position;
@@ -39,6 +41,10 @@ struct RecordedEvent {
   ContentType content_type = ContentType::kJson;
   // When the store accepted the append, microseconds since the Unix epoch.
   int64_t created_us = 0;
+
+  // A view of this event (valid while it lives and is unchanged), for code
+  // that handles both kinds.
+  RecordedEventView View() const;
 };
 
 // A persisted event whose strings point into store-owned memory. Valid only

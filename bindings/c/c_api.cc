@@ -1,0 +1,517 @@
+// Copyright (c) Cairn authors.
+//
+// The C API (cairn/c.h) over the public C++ API. Nothing here reaches below
+// engine/include/cairn: the build gives this folder no other include root.
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cairn/c.h"
+#include "cairn/cairn.h"
+
+struct cairn_error_t {
+  cairn_code code = CAIRN_OK;
+  std::string message;
+  bool has_actual = false;
+  uint64_t actual = 0;
+};
+
+struct cairn_options_t {
+  cairn::Options options;
+};
+
+struct cairn_store_t {
+  std::unique_ptr<cairn::Store> store;
+};
+
+struct cairn_events_t {
+  std::vector<cairn::RecordedEvent> events;
+  uint64_t last_revision = 0;
+  bool end_of_stream = false;
+  bool has_next = false;
+  uint64_t next_position = 0;
+};
+
+namespace {
+
+using cairn::Status;
+
+static_assert(static_cast<int>(cairn::StatusCode::kNotSupported) ==
+                  CAIRN_NOT_SUPPORTED,
+              "cairn_code mirrors cairn::StatusCode");
+
+std::string_view View(const char* data, size_t size) {
+  return data == nullptr ? std::string_view() : std::string_view(data, size);
+}
+
+// Reports `status`: its code, and through *err (if asked for) an error
+// object; when even that cannot be allocated, *err is NULL and the code
+// alone reports the failure.
+cairn_code Fail(const Status& status, cairn_error_t** err) noexcept {
+  const auto code = static_cast<cairn_code>(status.code());
+  if (err == nullptr) return code;
+  *err = nullptr;
+  try {
+    auto e = std::make_unique<cairn_error_t>();
+    e->code = code;
+    e->message = status.ToString();
+    if (const auto* wrong = status.wrong_expected_version()) {
+      if (wrong->actual_revision.has_value()) {
+        e->has_actual = true;
+        e->actual = *wrong->actual_revision;
+      }
+    }
+    *err = e.release();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the code is the report
+  }
+  return code;
+}
+
+cairn_code Invalid(const char* message, cairn_error_t** err) {
+  return Fail(Status::InvalidArgument(message), err);
+}
+
+// Runs `body`, turning an exception (from an allocation, say) into an error
+// code: no C++ exception may unwind into C frames.
+template <typename Body>
+cairn_code Guard(cairn_error_t** err, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Fail(Status::IOError("out of memory"), err);
+  } catch (const std::exception& e) {
+    return Fail(Status::IOError(e.what()), err);
+  } catch (...) {
+    return Fail(Status::IOError("unknown C++ exception"), err);
+  }
+}
+
+cairn::EventId IdFrom(const uint8_t bytes[16]) {
+  std::array<uint8_t, 16> id;
+  std::memcpy(id.data(), bytes, id.size());
+  return cairn::EventId(id);
+}
+
+void Fill(const cairn::RecordedEventView& e, cairn_event_t* out) {
+  out->stream = e.stream.data();
+  out->stream_len = e.stream.size();
+  out->revision = e.revision.value();
+  out->position = e.position.value();
+  std::memcpy(out->id, e.id.bytes().data(), 16);
+  out->type = e.type.data();
+  out->type_len = e.type.size();
+  out->data = e.data.data();
+  out->data_len = e.data.size();
+  out->metadata = e.metadata.data();
+  out->metadata_len = e.metadata.size();
+  out->content_type = static_cast<cairn_content_type>(e.content_type);
+  out->created_us = e.created_us;
+}
+
+// Forwards a subscription's calls to the C callbacks.
+class CallbackHandler final : public cairn::SubscriptionHandler {
+ public:
+  explicit CallbackHandler(const cairn_subscription_callbacks_t& callbacks)
+      : callbacks_(callbacks) {}
+
+  void OnEvent(const cairn::RecordedEventView& event) override {
+    if (callbacks_.on_event == nullptr) return;
+    cairn_event_t out;
+    Fill(event, &out);
+    callbacks_.on_event(callbacks_.context, &out);
+  }
+  void OnCaughtUp(cairn::GlobalPosition position) override {
+    if (callbacks_.on_caught_up != nullptr) {
+      callbacks_.on_caught_up(callbacks_.context, position.value());
+    }
+  }
+  void OnFellBehind(cairn::GlobalPosition position) override {
+    if (callbacks_.on_fell_behind != nullptr) {
+      callbacks_.on_fell_behind(callbacks_.context, position.value());
+    }
+  }
+  void OnCheckpoint(cairn::GlobalPosition position) override {
+    if (callbacks_.on_checkpoint != nullptr) {
+      callbacks_.on_checkpoint(callbacks_.context, position.value());
+    }
+  }
+  void OnStopped(const Status& status) override {
+    if (callbacks_.on_stopped == nullptr) return;
+    const std::string message = status.ok() ? "" : status.ToString();
+    callbacks_.on_stopped(callbacks_.context,
+                          static_cast<cairn_code>(status.code()),
+                          message.c_str());
+  }
+
+ private:
+  const cairn_subscription_callbacks_t callbacks_;
+};
+
+}  // namespace
+
+struct cairn_subscription_t {
+  std::unique_ptr<cairn::Subscription> subscription;
+};
+
+extern "C" {
+
+// ---- Errors ----
+
+cairn_code cairn_error_code(const cairn_error_t* err) {
+  return err == nullptr ? CAIRN_OK : err->code;
+}
+
+const char* cairn_error_message(const cairn_error_t* err) {
+  return err == nullptr ? "" : err->message.c_str();
+}
+
+int cairn_error_actual_revision(const cairn_error_t* err, uint64_t* revision) {
+  if (err == nullptr || !err->has_actual) return 0;
+  if (revision != nullptr) *revision = err->actual;
+  return 1;
+}
+
+void cairn_error_free(cairn_error_t* err) { delete err; }
+
+const char* cairn_code_name(cairn_code code) {
+  // StatusCodeName's views are string literals, so NUL terminated.
+  return cairn::StatusCodeName(static_cast<cairn::StatusCode>(code)).data();
+}
+
+// ---- Options and opening ----
+
+cairn_options_t* cairn_options_create(void) {
+  return new (std::nothrow) cairn_options_t;
+}
+
+void cairn_options_free(cairn_options_t* options) { delete options; }
+
+void cairn_options_set_create_if_missing(cairn_options_t* options, int value) {
+  options->options.create_if_missing = value != 0;
+}
+
+void cairn_options_set_read_only(cairn_options_t* options, int value) {
+  options->options.read_only = value != 0;
+}
+
+void cairn_options_set_durability(cairn_options_t* options,
+                                  cairn_durability value) {
+  // Validated by cairn_open (an unknown mode is InvalidArgument there).
+  options->options.durability = static_cast<cairn::Durability>(value);
+}
+
+void cairn_options_set_sync_interval_ms(cairn_options_t* options,
+                                        uint32_t value) {
+  options->options.sync_interval = std::chrono::milliseconds(value);
+}
+
+void cairn_options_set_segment_size(cairn_options_t* options, uint64_t value) {
+  options->options.segment_size = value;
+}
+
+void cairn_options_set_compression_threshold(cairn_options_t* options,
+                                             uint32_t value) {
+  options->options.compression_threshold = value;
+}
+
+void cairn_options_set_idempotency_window(cairn_options_t* options,
+                                          uint64_t value) {
+  options->options.idempotency_window = value;
+}
+
+cairn_code cairn_open(const char* path, const cairn_options_t* options,
+                      cairn_store_t** store, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (path == nullptr || store == nullptr) {
+      return Invalid("cairn_open: path and store must not be NULL", err);
+    }
+    *store = nullptr;
+    const cairn::Options defaults;
+    const cairn::Options& chosen =
+        options == nullptr ? defaults : options->options;
+    if (chosen.durability != cairn::Durability::kGroupCommit &&
+        chosen.durability != cairn::Durability::kInterval &&
+        chosen.durability != cairn::Durability::kNone) {
+      return Invalid("cairn_open: unknown durability mode", err);
+    }
+    auto opened = cairn::Store::Open(path, chosen);
+    if (!opened.ok()) return Fail(opened.status(), err);
+    auto* out = new (std::nothrow) cairn_store_t;
+    if (out == nullptr) return Fail(Status::IOError("out of memory"), err);
+    out->store = std::move(opened).value();
+    *store = out;
+    return CAIRN_OK;
+  });
+}
+
+cairn_code cairn_close(cairn_store_t* store, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr) return Invalid("cairn_close: store is NULL", err);
+    Status s = store->store->Close();
+    return s.ok() ? CAIRN_OK : Fail(s, err);
+  });
+}
+
+void cairn_store_free(cairn_store_t* store) { delete store; }
+
+cairn_code cairn_sync(cairn_store_t* store, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr) return Invalid("cairn_sync: store is NULL", err);
+    Status s = store->store->Sync();
+    return s.ok() ? CAIRN_OK : Fail(s, err);
+  });
+}
+
+// ---- Appending ----
+
+cairn_code cairn_append(cairn_store_t* store, const char* stream,
+                        size_t stream_len, cairn_expected_t expected,
+                        const cairn_event_data_t* events, size_t count,
+                        cairn_append_result_t* result, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || (events == nullptr && count > 0)) {
+      return Invalid("cairn_append: store and events must not be NULL", err);
+    }
+    cairn::ExpectedVersion version = cairn::ExpectedVersion::Any();
+    switch (expected.kind) {
+      case CAIRN_EXPECT_ANY:
+        break;
+      case CAIRN_EXPECT_NO_STREAM:
+        version = cairn::ExpectedVersion::NoStream();
+        break;
+      case CAIRN_EXPECT_STREAM_EXISTS:
+        version = cairn::ExpectedVersion::StreamExists();
+        break;
+      case CAIRN_EXPECT_EXACT:
+        version = cairn::ExpectedVersion::Exact(expected.revision);
+        break;
+      default:
+        return Invalid("cairn_append: unknown expected version kind", err);
+    }
+    std::vector<cairn::EventData> data;
+    data.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      const cairn_event_data_t& in = events[i];
+      if (in.content_type != CAIRN_CONTENT_BINARY &&
+          in.content_type != CAIRN_CONTENT_JSON) {
+        return Invalid("cairn_append: unknown content type", err);
+      }
+      cairn::EventData e;
+      e.id = IdFrom(in.id);
+      e.type = View(in.type, in.type_len);
+      e.data = View(in.data, in.data_len);
+      e.metadata = View(in.metadata, in.metadata_len);
+      e.content_type = static_cast<cairn::ContentType>(in.content_type);
+      data.push_back(std::move(e));
+    }
+    auto appended =
+        store->store->Append(View(stream, stream_len), version, data);
+    if (!appended.ok()) return Fail(appended.status(), err);
+    if (result != nullptr) {
+      result->first_revision = appended->first_revision.value();
+      result->last_revision = appended->last_revision.value();
+      result->first_position = appended->first_position.value();
+      result->last_position = appended->last_position.value();
+      result->idempotent_replay = appended->idempotent_replay ? 1 : 0;
+    }
+    return CAIRN_OK;
+  });
+}
+
+void cairn_event_id_generate(uint8_t id[16]) {
+  std::memcpy(id, cairn::EventId::Generate().bytes().data(), 16);
+}
+
+// ---- Reading ----
+
+size_t cairn_events_count(const cairn_events_t* events) {
+  return events == nullptr ? 0 : events->events.size();
+}
+
+int cairn_events_get(const cairn_events_t* events, size_t i,
+                     cairn_event_t* out) {
+  if (events == nullptr || out == nullptr || i >= events->events.size()) {
+    return 0;
+  }
+  Fill(events->events[i].View(), out);
+  return 1;
+}
+
+uint64_t cairn_events_last_revision(const cairn_events_t* events) {
+  return events == nullptr ? 0 : events->last_revision;
+}
+
+int cairn_events_end_of_stream(const cairn_events_t* events) {
+  return events != nullptr && events->end_of_stream ? 1 : 0;
+}
+
+int cairn_events_next_position(const cairn_events_t* events,
+                               uint64_t* position) {
+  if (events == nullptr || !events->has_next) return 0;
+  if (position != nullptr) *position = events->next_position;
+  return 1;
+}
+
+void cairn_events_free(cairn_events_t* events) { delete events; }
+
+cairn_code cairn_read_stream(cairn_store_t* store, const char* stream,
+                             size_t stream_len,
+                             const cairn_read_stream_options_t* options,
+                             cairn_events_t** events, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || events == nullptr) {
+      return Invalid("cairn_read_stream: store and events must not be NULL",
+                     err);
+    }
+    *events = nullptr;
+    cairn::ReadStreamOptions read;
+    if (options != nullptr) {
+      if (options->direction != CAIRN_FORWARD &&
+          options->direction != CAIRN_BACKWARD) {
+        return Invalid("cairn_read_stream: unknown direction", err);
+      }
+      read.direction = static_cast<cairn::Direction>(options->direction);
+      if (options->has_from) read.from = cairn::StreamRevision(options->from);
+      if (options->max_count != 0) read.max_count = options->max_count;
+    }
+    auto result = store->store->ReadStream(View(stream, stream_len), read);
+    if (!result.ok()) return Fail(result.status(), err);
+    auto* out = new (std::nothrow) cairn_events_t;
+    if (out == nullptr) return Fail(Status::IOError("out of memory"), err);
+    out->events = std::move(result->events);
+    out->last_revision = result->last_revision.value();
+    out->end_of_stream = result->end_of_stream;
+    *events = out;
+    return CAIRN_OK;
+  });
+}
+
+cairn_code cairn_read_all(cairn_store_t* store,
+                          const cairn_read_all_options_t* options,
+                          cairn_events_t** events, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || events == nullptr) {
+      return Invalid("cairn_read_all: store and events must not be NULL", err);
+    }
+    *events = nullptr;
+    cairn::ReadAllOptions read;
+    if (options != nullptr) {
+      if (options->direction != CAIRN_FORWARD &&
+          options->direction != CAIRN_BACKWARD) {
+        return Invalid("cairn_read_all: unknown direction", err);
+      }
+      read.direction = static_cast<cairn::Direction>(options->direction);
+      if (options->has_from) read.from = cairn::GlobalPosition(options->from);
+      if (options->max_count != 0) read.max_count = options->max_count;
+      read.stream_prefix =
+          View(options->stream_prefix, options->stream_prefix_len);
+      read.type_prefix = View(options->type_prefix, options->type_prefix_len);
+    }
+    auto result = store->store->ReadAll(read);
+    if (!result.ok()) return Fail(result.status(), err);
+    auto* out = new (std::nothrow) cairn_events_t;
+    if (out == nullptr) return Fail(Status::IOError("out of memory"), err);
+    out->events = std::move(result->events);
+    if (result->next_position) {
+      out->has_next = true;
+      out->next_position = result->next_position->value();
+    }
+    *events = out;
+    return CAIRN_OK;
+  });
+}
+
+cairn_code cairn_stream_revision(cairn_store_t* store, const char* stream,
+                                 size_t stream_len, int* exists,
+                                 uint64_t* revision, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || exists == nullptr || revision == nullptr) {
+      return Invalid("cairn_stream_revision: NULL argument", err);
+    }
+    auto result = store->store->GetStreamRevision(View(stream, stream_len));
+    if (!result.ok()) return Fail(result.status(), err);
+    *exists = result->has_value() ? 1 : 0;
+    *revision = result->has_value() ? (*result)->value() : 0;
+    return CAIRN_OK;
+  });
+}
+
+cairn_code cairn_stats(cairn_store_t* store, cairn_stats_t* stats,
+                       cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || stats == nullptr) {
+      return Invalid("cairn_stats: NULL argument", err);
+    }
+    auto result = store->store->GetStats();
+    if (!result.ok()) return Fail(result.status(), err);
+    stats->events = result->events;
+    stats->streams = result->streams;
+    stats->segments = result->segments;
+    stats->bytes = result->bytes;
+    stats->durable_position_end = result->durable_position_end.value();
+    stats->index_checkpoint = result->index_checkpoint.value();
+    return CAIRN_OK;
+  });
+}
+
+// ---- Subscriptions ----
+
+cairn_code cairn_subscribe(cairn_store_t* store,
+                           const cairn_subscription_options_t* options,
+                           const cairn_subscription_callbacks_t* callbacks,
+                           cairn_subscription_t** subscription,
+                           cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || callbacks == nullptr || subscription == nullptr) {
+      return Invalid("cairn_subscribe: NULL argument", err);
+    }
+    *subscription = nullptr;
+    cairn::SubscriptionOptions subscribe;
+    if (options != nullptr) {
+      if (options->stream != nullptr) {
+        subscribe.stream =
+            std::string(View(options->stream, options->stream_len));
+        subscribe.from_revision = cairn::StreamRevision(options->from_revision);
+      }
+      if (options->has_from_position) {
+        subscribe.from_position = cairn::GlobalPosition(options->from_position);
+      }
+      subscribe.from_end = options->from_end != 0;
+      subscribe.stream_prefix =
+          View(options->stream_prefix, options->stream_prefix_len);
+      subscribe.type_prefix =
+          View(options->type_prefix, options->type_prefix_len);
+    }
+    auto handler = std::make_shared<CallbackHandler>(*callbacks);
+    auto started = store->store->Subscribe(subscribe, std::move(handler));
+    if (!started.ok()) return Fail(started.status(), err);
+    auto* out = new (std::nothrow) cairn_subscription_t;
+    if (out == nullptr) return Fail(Status::IOError("out of memory"), err);
+    out->subscription = std::move(started).value();
+    *subscription = out;
+    return CAIRN_OK;
+  });
+}
+
+void cairn_subscription_stop(cairn_subscription_t* sub) {
+  if (sub != nullptr) sub->subscription->Stop();
+}
+
+uint64_t cairn_subscription_position(const cairn_subscription_t* sub) {
+  return sub == nullptr ? 0 : sub->subscription->position().value();
+}
+
+void cairn_subscription_free(cairn_subscription_t* sub) { delete sub; }
+
+// ---- Version ----
+
+const char* cairn_version(void) { return cairn::Version(); }
+
+}  // extern "C"

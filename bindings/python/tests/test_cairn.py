@@ -1,0 +1,128 @@
+"""The Python module against a real store (libcairn.so from CAIRN_LIBRARY)."""
+
+import threading
+import uuid
+
+import pytest
+
+import cairn
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = cairn.Store.open(tmp_path / "store", segment_size=1 << 20)
+    yield s
+    s.close()
+
+
+def test_append_read_and_retry(store):
+    placed = cairn.EventData("OrderPlaced", b'{"qty":2}', id=uuid.uuid4())
+    paid = cairn.EventData("OrderPaid", '{"amount":4}', id=uuid.uuid4())
+    first = store.append("Order-1", [placed, paid], expected=cairn.NO_STREAM)
+    assert (first.first_revision, first.last_revision) == (0, 1)
+    assert (first.first_position, first.last_position) == (0, 1)
+    assert not first.idempotent_replay
+
+    retry = store.append("Order-1", [placed, paid], expected=cairn.NO_STREAM)
+    assert retry.idempotent_replay and retry.first_position == 0
+
+    events = list(store.read_stream("Order-1"))
+    assert [e.revision for e in events] == [0, 1]
+    assert events[0].id == placed.id
+    assert events[0].type == "OrderPlaced" and events[0].data == b'{"qty":2}'
+    assert events[1].data == b'{"amount":4}' and events[1].json
+    assert events[0].stream == "Order-1" and events[0].created_us > 0
+    assert [e.revision for e in store.read_stream("Order-1", backward=True)
+            ] == [1, 0]
+    assert store.stream_revision("Order-1") == 1
+    assert store.stream_revision("Nope") is None
+
+
+def test_wrong_expected_version_carries_the_actual_revision(store):
+    store.append("s", [cairn.EventData("A")], expected=cairn.NO_STREAM)
+    with pytest.raises(cairn.WrongExpectedVersion) as info:
+        store.append("s", [cairn.EventData("B")], expected=5)
+    assert info.value.actual_revision == 0
+    assert info.value.code == 1
+    with pytest.raises(cairn.WrongExpectedVersion) as info:
+        store.append("t", [cairn.EventData("B")], expected=cairn.STREAM_EXISTS)
+    assert info.value.actual_revision is None
+    assert store.stream_revision("s") == 0
+
+
+def test_bad_input_is_a_typed_error_and_writes_nothing(store):
+    with pytest.raises(cairn.InvalidArgument):
+        store.append("", [cairn.EventData("A")])
+    with pytest.raises(cairn.InvalidArgument):
+        store.append("$all", [cairn.EventData("A")])
+    with pytest.raises(cairn.InvalidArgument):
+        store.append("s", [])
+    with pytest.raises(cairn.InvalidArgument):
+        store.append("s", [cairn.EventData("A")], expected="sometimes")
+    with pytest.raises(cairn.InvalidArgument):
+        store.append("s", [cairn.EventData("A")], expected=-1)
+    with pytest.raises(cairn.NotFound):
+        list(store.read_stream("missing"))
+    assert store.stats().events == 0
+
+
+def test_reads_page_through_the_log(store):
+    for i in range(25):
+        store.append(f"Order-{i % 3}", [cairn.EventData("E", str(i))])
+    store.append("User-1", [cairn.EventData("U")])
+    everything = list(store.read_all(page_size=4))
+    assert [e.position for e in everything] == list(range(26))
+    orders = list(store.read_all(stream_prefix="Order-", page_size=5))
+    assert len(orders) == 25 and all(e.stream.startswith("Order-")
+                                     for e in orders)
+    backward = list(store.read_all(backward=True, max_count=3))
+    assert [e.position for e in backward] == [25, 24, 23]
+    stream = list(store.read_stream("Order-0", page_size=2))
+    assert [e.revision for e in stream] == list(range(9))
+    assert [e.revision for e in store.read_stream("Order-0", from_revision=7)
+            ] == [7, 8]
+    stats = store.stats()
+    assert stats.events == 26 and stats.streams == 4
+    assert stats.durable_position_end == 26
+
+
+def test_subscription_delivers_history_then_live_events(store):
+    store.append("a", [cairn.EventData("E", b"0")])
+    with store.subscribe() as subscription:
+        seen = []
+        iterator = iter(subscription)
+        seen.append(next(iterator))
+        writer = threading.Thread(
+            target=lambda: store.append("b", [cairn.EventData("E", b"1")]))
+        writer.start()
+        seen.append(next(iterator))
+        writer.join()
+    assert [(e.stream, e.position) for e in seen] == [("a", 0), ("b", 1)]
+    assert list(subscription) == []  # stopped
+
+
+def test_filtered_stream_subscription(store):
+    for i in range(5):
+        store.append("x" if i % 2 else "y", [cairn.EventData("E", str(i))])
+    with store.subscribe(stream="x") as subscription:
+        got = [next(iter(subscription)).revision for _ in range(2)]
+    assert got == [0, 1]
+
+
+def test_closed_and_locked(tmp_path):
+    path = tmp_path / "store"
+    store = cairn.Store.open(path)
+    with pytest.raises(cairn.Locked):
+        cairn.Store.open(path)
+    store.close()
+    store.close()  # idempotent
+    with pytest.raises(cairn.Closed):
+        store.append("s", [cairn.EventData("A")])
+    reader = cairn.Store.open(path, read_only=True)
+    with pytest.raises(cairn.ReadOnly):
+        reader.append("s", [cairn.EventData("A")])
+    reader.close()
+
+
+def test_version():
+    assert cairn.version().count(".") == 2

@@ -1,0 +1,323 @@
+/* Copyright (c) Cairn authors. Public API.
+ *
+ * The C API: Cairn for C programs and for other languages' foreign-function
+ * interfaces (the Python module in bindings/python uses it through ctypes).
+ * It has no C++ types and compiles as C11.
+ *
+ * Conventions
+ * - Every call that can fail returns a cairn_code: CAIRN_OK (0) or the
+ *   error's code. If `err` is not NULL and the call fails, *err receives a
+ *   new error object (owned by the caller: cairn_error_free) with the
+ *   message and, for a wrong expected version, the actual revision. Pass
+ *   NULL to get the code alone.
+ * - Strings are passed as pointer + length (they may hold any bytes, and
+ *   need no terminating NUL); a NULL pointer with length 0 is the empty
+ *   string.
+ * - Ownership: a `cairn_xxx_t*` that a call returns through an out
+ *   parameter belongs to the caller, who frees it with the matching
+ *   cairn_xxx_free (or cairn_close + cairn_store_free for a store). Pointers
+ *   inside a cairn_event_t (stream, type, data, metadata) belong to the
+ *   object the event was read from: the list (valid until
+ *   cairn_events_free) or, in a subscription callback, the store (valid
+ *   during the callback only). Inputs are copied before a call returns; the
+ *   caller keeps ownership of everything it passes in.
+ * - Thread-safety: a store may be used from any number of threads at once;
+ *   an events list or an error object from one thread at a time.
+ * - Lifetimes: a subscription may outlive its store's close (its later
+ *   calls are harmless), but must be freed before the store is freed.
+ */
+#ifndef CAIRN_C_H_
+#define CAIRN_C_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CAIRN_C_EXPORT __attribute__((visibility("default")))
+#else
+#define CAIRN_C_EXPORT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Errors ---------------------------------------------------------- */
+
+/* The same codes, with the same numbers, as cairn::StatusCode. */
+typedef enum cairn_code {
+  CAIRN_OK = 0,
+  CAIRN_WRONG_EXPECTED_VERSION = 1,
+  CAIRN_INVALID_ARGUMENT = 2,
+  CAIRN_NOT_FOUND = 3,
+  CAIRN_CORRUPTION = 4,
+  CAIRN_IO_ERROR = 5,
+  CAIRN_READ_ONLY = 6,
+  CAIRN_LOCKED = 7,
+  CAIRN_NO_SPACE = 8,
+  CAIRN_CLOSED = 9,
+  CAIRN_NOT_SUPPORTED = 10
+} cairn_code;
+
+typedef struct cairn_error_t cairn_error_t;
+
+CAIRN_C_EXPORT cairn_code cairn_error_code(const cairn_error_t* err);
+/* "WrongExpectedVersion: ..." as in cairn::Status::ToString(); NUL
+ * terminated, owned by `err`. */
+CAIRN_C_EXPORT const char* cairn_error_message(const cairn_error_t* err);
+/* For CAIRN_WRONG_EXPECTED_VERSION: 1 and *revision = the stream's actual
+ * last revision when it exists; 0 when the stream does not exist, or for
+ * any other error. */
+CAIRN_C_EXPORT int cairn_error_actual_revision(const cairn_error_t* err,
+                                               uint64_t* revision);
+CAIRN_C_EXPORT void cairn_error_free(cairn_error_t* err);
+/* The name of a code, e.g. "Corruption" (static storage). */
+CAIRN_C_EXPORT const char* cairn_code_name(cairn_code code);
+
+/* ---- Options and opening --------------------------------------------- */
+
+typedef enum cairn_durability {
+  CAIRN_DURABILITY_GROUP_COMMIT = 0, /* acknowledged after fdatasync */
+  CAIRN_DURABILITY_INTERVAL = 1,     /* fdatasync every sync interval */
+  CAIRN_DURABILITY_NONE = 2          /* fdatasync on sync/close/roll */
+} cairn_durability;
+
+/* Options with the defaults of cairn::Options (docs/durability.md says
+ * what each durability mode survives). */
+typedef struct cairn_options_t cairn_options_t;
+CAIRN_C_EXPORT cairn_options_t* cairn_options_create(void);
+CAIRN_C_EXPORT void cairn_options_free(cairn_options_t* options);
+CAIRN_C_EXPORT void cairn_options_set_create_if_missing(
+    cairn_options_t* options, int value);
+CAIRN_C_EXPORT void cairn_options_set_read_only(cairn_options_t* options,
+                                                int value);
+CAIRN_C_EXPORT void cairn_options_set_durability(cairn_options_t* options,
+                                                 cairn_durability value);
+CAIRN_C_EXPORT void cairn_options_set_sync_interval_ms(cairn_options_t* options,
+                                                       uint32_t value);
+CAIRN_C_EXPORT void cairn_options_set_segment_size(cairn_options_t* options,
+                                                   uint64_t value);
+CAIRN_C_EXPORT void cairn_options_set_compression_threshold(
+    cairn_options_t* options, uint32_t value);
+CAIRN_C_EXPORT void cairn_options_set_idempotency_window(
+    cairn_options_t* options, uint64_t value);
+
+typedef struct cairn_store_t cairn_store_t;
+
+/* Opens (or creates) the store in directory `path` (NUL terminated), as
+ * cairn::Store::Open. `options` may be NULL (defaults); it is copied. */
+CAIRN_C_EXPORT cairn_code cairn_open(const char* path,
+                                     const cairn_options_t* options,
+                                     cairn_store_t** store,
+                                     cairn_error_t** err);
+/* Finishes queued appends, makes them durable and releases the store's
+ * files. Later calls on the store return CAIRN_CLOSED. Idempotent. */
+CAIRN_C_EXPORT cairn_code cairn_close(cairn_store_t* store,
+                                      cairn_error_t** err);
+/* Closes the store if it is open and frees it. NULL is ignored. */
+CAIRN_C_EXPORT void cairn_store_free(cairn_store_t* store);
+/* Makes every acknowledged append durable now. */
+CAIRN_C_EXPORT cairn_code cairn_sync(cairn_store_t* store, cairn_error_t** err);
+
+/* ---- Appending --------------------------------------------------------- */
+
+typedef enum cairn_expected_kind {
+  CAIRN_EXPECT_ANY = 0,
+  CAIRN_EXPECT_NO_STREAM = 1,
+  CAIRN_EXPECT_STREAM_EXISTS = 2,
+  CAIRN_EXPECT_EXACT = 3 /* the stream's last revision is `revision` */
+} cairn_expected_kind;
+
+typedef struct cairn_expected_t {
+  cairn_expected_kind kind;
+  uint64_t revision; /* CAIRN_EXPECT_EXACT only */
+} cairn_expected_t;
+
+typedef enum cairn_content_type {
+  CAIRN_CONTENT_BINARY = 0,
+  CAIRN_CONTENT_JSON = 1
+} cairn_content_type;
+
+/* An event to append. An all-zero id asks the store to generate one; keep
+ * your own id (cairn_event_id_generate) to retry an append safely. */
+typedef struct cairn_event_data_t {
+  uint8_t id[16];
+  const char* type;
+  size_t type_len;
+  const char* data;
+  size_t data_len;
+  const char* metadata;
+  size_t metadata_len;
+  cairn_content_type content_type;
+} cairn_event_data_t;
+
+typedef struct cairn_append_result_t {
+  uint64_t first_revision;
+  uint64_t last_revision;
+  uint64_t first_position;
+  uint64_t last_position;
+  int idempotent_replay; /* 1: a retry, nothing was written */
+} cairn_append_result_t;
+
+/* Appends `count` (at least 1) events to the stream atomically if
+ * `expected` holds, and returns once the append is durable (by the
+ * store's durability mode). `result` may be NULL. */
+CAIRN_C_EXPORT cairn_code
+cairn_append(cairn_store_t* store, const char* stream, size_t stream_len,
+             cairn_expected_t expected, const cairn_event_data_t* events,
+             size_t count, cairn_append_result_t* result, cairn_error_t** err);
+
+/* A random (version 4) UUID for an event id. */
+CAIRN_C_EXPORT void cairn_event_id_generate(uint8_t id[16]);
+
+/* ---- Reading ----------------------------------------------------------- */
+
+typedef struct cairn_event_t {
+  const char* stream;
+  size_t stream_len;
+  uint64_t revision;
+  uint64_t position;
+  uint8_t id[16];
+  const char* type;
+  size_t type_len;
+  const char* data;
+  size_t data_len;
+  const char* metadata;
+  size_t metadata_len;
+  cairn_content_type content_type;
+  int64_t created_us; /* microseconds since the Unix epoch */
+} cairn_event_t;
+
+/* The events of a read, owning their bytes. */
+typedef struct cairn_events_t cairn_events_t;
+CAIRN_C_EXPORT size_t cairn_events_count(const cairn_events_t* events);
+/* Fills *out with event `i` (< count); its pointers stay valid until the
+ * list is freed. Returns 0 if `i` is out of range. */
+CAIRN_C_EXPORT int cairn_events_get(const cairn_events_t* events, size_t i,
+                                    cairn_event_t* out);
+/* A stream read: the stream's last revision and whether the read reached
+ * the end of the stream in its direction. A read of the global log: 0. */
+CAIRN_C_EXPORT uint64_t
+cairn_events_last_revision(const cairn_events_t* events);
+CAIRN_C_EXPORT int cairn_events_end_of_stream(const cairn_events_t* events);
+/* A read of the global log: 1 and *position = where a following read in the
+ * same direction starts, or 0 when the read reached the end of the log. */
+CAIRN_C_EXPORT int cairn_events_next_position(const cairn_events_t* events,
+                                              uint64_t* position);
+CAIRN_C_EXPORT void cairn_events_free(cairn_events_t* events);
+
+typedef enum cairn_direction {
+  CAIRN_FORWARD = 0,
+  CAIRN_BACKWARD = 1
+} cairn_direction;
+
+typedef struct cairn_read_stream_options_t {
+  cairn_direction direction;
+  int has_from;       /* 0: from the start (forward) or the last event */
+  uint64_t from;      /* first revision, when has_from */
+  uint64_t max_count; /* 0 is taken as the default, 4096 */
+} cairn_read_stream_options_t;
+
+/* Reads a stream's events. CAIRN_NOT_FOUND if it has none. `options` may be
+ * NULL (forward from the start, up to 4096 events). */
+CAIRN_C_EXPORT cairn_code
+cairn_read_stream(cairn_store_t* store, const char* stream, size_t stream_len,
+                  const cairn_read_stream_options_t* options,
+                  cairn_events_t** events, cairn_error_t** err);
+
+typedef struct cairn_read_all_options_t {
+  cairn_direction direction;
+  int has_from;       /* 0: the start (forward) or the last event */
+  uint64_t from;      /* first position, when has_from */
+  uint64_t max_count; /* matching events; 0 is taken as the default, 4096 */
+  const char* stream_prefix; /* only streams starting with it; may be NULL */
+  size_t stream_prefix_len;
+  const char* type_prefix; /* only types starting with it; may be NULL */
+  size_t type_prefix_len;
+} cairn_read_all_options_t;
+
+/* Reads the global log in position order. `options` may be NULL. */
+CAIRN_C_EXPORT cairn_code
+cairn_read_all(cairn_store_t* store, const cairn_read_all_options_t* options,
+               cairn_events_t** events, cairn_error_t** err);
+
+/* The stream's last revision: *exists = 1 and *revision set, or *exists =
+ * 0 when the stream has no events. */
+CAIRN_C_EXPORT cairn_code cairn_stream_revision(cairn_store_t* store,
+                                                const char* stream,
+                                                size_t stream_len, int* exists,
+                                                uint64_t* revision,
+                                                cairn_error_t** err);
+
+typedef struct cairn_stats_t {
+  uint64_t events;               /* visible events (the next position) */
+  uint64_t streams;              /* streams with at least one event */
+  uint64_t segments;             /* log files */
+  uint64_t bytes;                /* bytes of stored records */
+  uint64_t durable_position_end; /* every event below it is durable */
+  uint64_t index_checkpoint;     /* a reopen replays the log from here */
+} cairn_stats_t;
+
+CAIRN_C_EXPORT cairn_code cairn_stats(cairn_store_t* store,
+                                      cairn_stats_t* stats,
+                                      cairn_error_t** err);
+
+/* ---- Subscriptions ----------------------------------------------------- */
+
+/* Called on the subscription's own thread, one call at a time. Any callback
+ * may be NULL. A callback must not free its own subscription. */
+typedef struct cairn_subscription_callbacks_t {
+  void* context; /* passed to every callback */
+  /* The event's pointers are valid during the call only. */
+  void (*on_event)(void* context, const cairn_event_t* event);
+  /* Everything durable so far was delivered; live from `position`. */
+  void (*on_caught_up)(void* context, uint64_t position);
+  /* The subscription fell behind and catches up from `position`. */
+  void (*on_fell_behind)(void* context, uint64_t position);
+  /* Filtered subscriptions: every event before `position` was examined. */
+  void (*on_checkpoint)(void* context, uint64_t position);
+  /* Last call: CAIRN_OK after cairn_subscription_stop (or free), else the
+   * error that ended the subscription; `message` valid during the call. */
+  void (*on_stopped)(void* context, cairn_code code, const char* message);
+} cairn_subscription_callbacks_t;
+
+typedef struct cairn_subscription_options_t {
+  const char* stream; /* NULL: the global log; else this stream only */
+  size_t stream_len;
+  uint64_t from_revision; /* a stream: first revision delivered */
+  int has_from_position;  /* the global log: start at from_position */
+  uint64_t from_position;
+  int from_end; /* the global log: only events appended from now on */
+  const char* stream_prefix; /* the global log: filters, may be NULL */
+  size_t stream_prefix_len;
+  const char* type_prefix;
+  size_t type_prefix_len;
+} cairn_subscription_options_t;
+
+typedef struct cairn_subscription_t cairn_subscription_t;
+
+/* Starts a subscription that delivers events (only durable ones) to the
+ * callbacks, catching up from history and then following live appends.
+ * `options` may be NULL: the global log from its start. */
+CAIRN_C_EXPORT cairn_code cairn_subscribe(
+    cairn_store_t* store, const cairn_subscription_options_t* options,
+    const cairn_subscription_callbacks_t* callbacks,
+    cairn_subscription_t** subscription, cairn_error_t** err);
+/* Stops delivery; returns after the last callback (on_stopped). */
+CAIRN_C_EXPORT void cairn_subscription_stop(cairn_subscription_t* sub);
+/* The position after the last event examined: a resume point. */
+CAIRN_C_EXPORT uint64_t
+cairn_subscription_position(const cairn_subscription_t* sub);
+/* Stops the subscription if needed and frees it. NULL is ignored. */
+CAIRN_C_EXPORT void cairn_subscription_free(cairn_subscription_t* sub);
+
+/* ---- Version ------------------------------------------------------------ */
+
+/* The library's version, "MAJOR.MINOR.PATCH" (static storage). */
+CAIRN_C_EXPORT const char* cairn_version(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CAIRN_C_H_ */
