@@ -32,6 +32,9 @@ class MemTable {
 
   // Positions must be consecutive from first_position (the caller checks).
   void Add(const Entry& entry);
+  // Adds the entries of `other` at positions from `from` on, in order (a
+  // read-only index keeps only what the writer's tables do not cover).
+  void AddFrom(const MemTable& other, uint64_t from);
 
   uint64_t first_position() const { return first_position_; }
   uint64_t end_position() const { return first_position_ + entries_.size(); }
