@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cairn/cairn.h"
@@ -135,6 +136,79 @@ TEST_P(FollowerMemoryTest, FollowerMemoryStaysBoundedAndAnswersExact) {
   EXPECT_GT(r->IndexStatsForTest().checkpoint, model.events - bound);
 }
 
+// Reads through the follower run while other reads take up the writer's
+// tables under them (every read refreshes): each answer is a gapless,
+// exact prefix of its stream.
+TEST(FollowerConcurrencyTest, ReadsStayExactWhileTablesChange) {
+  io::MemoryFileSystem memory;
+  ASSERT_TRUE(memory.CreateDir("/t").ok());
+  Options options = testing::SmallOptions();
+  options.index_memtable_events = kMemTable;
+  auto writer = engine::StoreImpl::Open(&memory, "/t/store", options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  constexpr int kFew = 5;
+  auto payload = [](int stream, uint64_t revision) {
+    return "{\"s\":" + std::to_string(stream) +
+           ",\"r\":" + std::to_string(revision) + "}";
+  };
+  std::vector<uint64_t> written(kFew, 0);
+  auto append = [&](int stream, int n) {
+    std::vector<EventData> events;
+    events.reserve(n);
+    for (int i = 0; i < n; ++i) {
+      events.push_back(Event("E", payload(stream, written[stream] + i)));
+    }
+    auto r = (*writer)->Append("c-" + std::to_string(stream),
+                               ExpectedVersion::Any(), events);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    written[stream] += n;
+  };
+  for (int s = 0; s < kFew; ++s) append(s, 1);
+  Options ro = options;
+  ro.read_only = true;
+  auto reader = engine::StoreImpl::Open(&memory, "/t/store", ro);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto* r = static_cast<engine::StoreImpl*>(reader->get());
+
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::vector<std::thread> readers;
+  readers.reserve(3);
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      for (uint64_t i = t; !done.load(); ++i) {
+        const int stream = static_cast<int>(i % kFew);
+        auto got = r->ReadStream("c-" + std::to_string(stream), {});
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        ASSERT_FALSE(got->events.empty());
+        EXPECT_EQ(got->last_revision.value(), got->events.size() - 1);
+        for (size_t rev = 0; rev < got->events.size(); ++rev) {
+          ASSERT_EQ(got->events[rev].data, payload(stream, rev));
+        }
+        auto last = r->GetStreamRevision("c-" + std::to_string(stream));
+        ASSERT_TRUE(last.ok()) << last.status().ToString();
+        ASSERT_TRUE(last->has_value());
+        EXPECT_GE(last->value().value(), got->events.size() - 1);
+        reads.fetch_add(1);
+      }
+    });
+  }
+  for (int i = 0; i < 1500; ++i) append(i % kFew, 1 + i % kMaxAppend);
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_GT(reads.load(), 0u);
+  static_cast<engine::StoreImpl*>(writer->get())->WaitIndexIdle();
+  for (int s = 0; s < kFew; ++s) {
+    auto got = r->ReadStream("c-" + std::to_string(s), {});
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->events.size(), written[s]);
+  }
+  EXPECT_LE(
+      r->IndexStatsForTest().memtable_entries,
+      index::PersistentIndex::kFollowerMemTables * kMemTable + kMaxAppend);
+  EXPECT_GT(r->IndexStatsForTest().checkpoint, 0u);
+}
+
 // The writer's file system, failing the creation of index tables (a full
 // disk, say) while `block_tables` is set: the writer keeps its index in
 // memory and lists no new table.
@@ -190,8 +264,7 @@ TEST(FollowerLagTest, FollowerWaitsForTheWritersTables) {
   auto writer = engine::StoreImpl::Open(&writer_fs, "/t/store", options);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   auto append = [&](const std::string& stream, int n) {
-    std::vector<EventData> events;
-    for (int i = 0; i < n; ++i) events.push_back(Event("E"));
+    std::vector<EventData> events(n, Event("E"));
     auto r = (*writer)->Append(stream, ExpectedVersion::Any(), events);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   };
