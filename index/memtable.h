@@ -9,7 +9,8 @@
 //
 // Memory: about 40 bytes per entry plus 16 bytes per hash-table slot (at
 // most two slots per distinct stream). A writer's memtables are bounded by
-// IndexOptions::memtable_entries.
+// IndexOptions::memtable_entries, a follower's by what it may hold past the
+// writer's tables (PersistentIndex::kFollowerMemTables).
 //
 // Thread-compatibility: Add needs exclusive access; the const methods may
 // run concurrently with each other.

@@ -68,7 +68,8 @@ struct IndexOptions {
   uint32_t merge_fan_in = 4;
   // A position anchor (segment offset) is kept for every multiple of this.
   uint32_t anchor_stride = 64;
-  // Never writes or removes a file: new entries stay in memory.
+  // Never writes or removes a file: new entries stay in memory until
+  // AdoptWriterTables takes up a writer's tables that cover them.
   bool read_only = false;
   // Flushes and merges run on two background threads. false: they run
   // inline in Add (when the in-memory table freezes) and Close, which
