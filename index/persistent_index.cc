@@ -299,6 +299,10 @@ Status PersistentIndex::Reset(uint64_t first_position) {
   {
     std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
     for (const auto& t : Current()->tables) numbers.push_back(t->info().number);
+    // A follower that finds the writer's index not matching the log starts
+    // over in memory; only a manifest the writer writes after this one
+    // (a writer checks its index against the log at its open) is taken up.
+    if (options_.read_only) rejected_generation_ = manifest_.generation;
     manifest_.tables.clear();
     ++manifest_.generation;
     manifest_.next_table_number = next_table_number_;
@@ -1000,13 +1004,15 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
     if (!fs_->Exists(dir_) || !ReadManifest(fs_, dir_, &m).ok()) {
       return Status::Ok();
     }
-    if (m == manifest_ || m.store_id != store_id_ ||
+    if (m == manifest_ ||
+        (rejected_generation_ && m.generation <= *rejected_generation_) ||
+        m.store_id != store_id_ ||
         m.stream_hash_id != options_.stream_hash_id ||
         m.anchor_stride != options_.anchor_stride || m.tables.empty() ||
         m.tables.front().first_position != first_position_ ||
         m.end_position() < loaded_end) {
-      // Nothing new, not this index's, or behind what is loaded (a writer
-      // rebuilding its index): keep the loaded tables.
+      // Nothing new, rejected, not this index's, or behind what is loaded
+      // (a writer rebuilding its index): keep the loaded tables.
       return Status::Ok();
     }
     bool complete = true;

@@ -224,7 +224,8 @@ class PersistentIndex {
   // tables), and lists them in the log before the next lookup. A manifest
   // that is missing, damaged, belongs to another index, or lists a table
   // that does not open (the writer merged it away meanwhile, again after
-  // retries) changes nothing: the loaded tables stay valid (tables are
+  // retries), or one no newer than a manifest Reset discarded, changes
+  // nothing: the loaded tables stay valid (tables are
   // immutable, and a table the writer removes stays readable through its
   // open file and mapping). Needs exclusive access, like Add.
   Status AdoptWriterTables(bool* adopted);
@@ -303,8 +304,11 @@ class PersistentIndex {
 
   // Lock order: manifest_mu_, then mu_.
   mutable std::mutex manifest_mu_;
-  Manifest manifest_;               // the last one written: what is durable
-  uint64_t next_table_number_ = 1;  // guarded by manifest_mu_
+  Manifest manifest_;  // the last one written: what is durable
+  // Read-only: the generation of a manifest Reset discarded as not
+  // matching the log; AdoptWriterTables takes up only newer ones.
+  std::optional<uint64_t> rejected_generation_;  // engine-serialised
+  uint64_t next_table_number_ = 1;               // guarded by manifest_mu_
 
   mutable std::mutex mu_;
   std::shared_ptr<const Version> version_;  // guarded by mu_

@@ -466,6 +466,36 @@ TEST(IndexTest, ReadOnlyIndexAdoptsTheWritersTables) {
   EXPECT_TRUE(h.index->AdoptWriterTables(&adopted).IsInvalidArgument());
 }
 
+// A follower that found the writer's index not matching the log (and
+// started over in memory) does not take up that same manifest later, only
+// one the writer writes after it.
+TEST(IndexTest, ReadOnlyIndexSkipsTheManifestItDiscarded) {
+  Harness h;
+  ASSERT_TRUE(h.Open().ok());
+  std::mt19937_64 rng(22);
+  h.AppendRandom(120, 10, &rng);
+  IndexOptions ro = h.options;
+  ro.read_only = true;
+  auto opened = PersistentIndex::Open(&h.fs_, kDir, kStore, 0, ro,
+                                      h.log.Reader(), nullptr);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<PersistentIndex> reader = std::move(opened.value());
+  EXPECT_EQ(reader->next_position(), 100u);
+  ASSERT_TRUE(reader->Reset(0).ok());  // as the engine does on a mismatch
+  ASSERT_TRUE(h.log.Feed(reader.get(), 0, h.log.names.size()).ok());
+  bool adopted = true;
+  ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+  EXPECT_FALSE(adopted);
+  EXPECT_EQ(reader->memory_entries(), 120u);
+  h.AppendRandom(40, 10, &rng);  // the writer lists a table past it
+  ASSERT_TRUE(h.log.Feed(reader.get(), 120, h.log.names.size()).ok());
+  ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+  EXPECT_TRUE(adopted);
+  EXPECT_EQ(reader->tables_end(), 150u);
+  EXPECT_EQ(reader->memory_entries(), 10u);
+  ExpectMatchesModel(*reader, h.log, h.log.names.size());
+}
+
 TEST(IndexTest, BackgroundWorkKeepsMemoryAndTablesBounded) {
   Harness h;
   h.options.background = true;
