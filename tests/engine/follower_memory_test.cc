@@ -301,6 +301,14 @@ TEST(FollowerLagTest, FollowerWaitsForTheWritersTables) {
   ASSERT_TRUE(behind.ok());
   EXPECT_LT(behind->events, total);
   EXPECT_LE(behind->events, bound + kMaxAppend);
+  // A read-only open now replays no more than the bound either.
+  auto late = engine::StoreImpl::Open(&memory, "/t/store", ro);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  auto* l = static_cast<engine::StoreImpl*>(late->get());
+  EXPECT_LE(l->IndexStatsForTest().memtable_entries, bound);
+  auto late_stats = l->GetStats();
+  ASSERT_TRUE(late_stats.ok());
+  EXPECT_LT(late_stats->events, total);
 
   // The writer's tables appear (its close writes them): the follower
   // catches up, still within its bound.
@@ -316,6 +324,10 @@ TEST(FollowerLagTest, FollowerWaitsForTheWritersTables) {
   auto revision = r->GetStreamRevision("a");
   ASSERT_TRUE(revision.ok() && revision->has_value());
   EXPECT_EQ(revision->value().value(), 150u * 5);
+  auto late_caught_up = l->GetStats();
+  ASSERT_TRUE(late_caught_up.ok());
+  EXPECT_EQ(late_caught_up->events, total);
+  EXPECT_LE(l->IndexStatsForTest().memtable_entries, bound);
 }
 
 INSTANTIATE_TEST_SUITE_P(FileSystems, FollowerMemoryTest,
