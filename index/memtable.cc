@@ -66,6 +66,13 @@ void MemTable::Add(const Entry& entry) {
   if (entry.position % anchor_stride_ == 0) anchors_.push_back(entry.offset);
 }
 
+void MemTable::AddFrom(const MemTable& other, uint64_t from) {
+  if (from < other.first_position_) from = other.first_position_;
+  for (uint64_t p = from; p < other.end_position(); ++p) {
+    Add(other.entries_[p - other.first_position_].entry);
+  }
+}
+
 void MemTable::Scan(uint64_t hash, uint64_t lo, uint64_t hi,
                     std::vector<Entry>* out) const {
   const Slot* slot = Find(hash);

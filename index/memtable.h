@@ -9,7 +9,8 @@
 //
 // Memory: about 40 bytes per entry plus 16 bytes per hash-table slot (at
 // most two slots per distinct stream). A writer's memtables are bounded by
-// IndexOptions::memtable_entries.
+// IndexOptions::memtable_entries, a follower's by what it may hold past the
+// writer's tables (PersistentIndex::kFollowerMemTables).
 //
 // Thread-compatibility: Add needs exclusive access; the const methods may
 // run concurrently with each other.
@@ -32,6 +33,9 @@ class MemTable {
 
   // Positions must be consecutive from first_position (the caller checks).
   void Add(const Entry& entry);
+  // Adds the entries of `other` at positions from `from` on, in order (a
+  // read-only index keeps only what the writer's tables do not cover).
+  void AddFrom(const MemTable& other, uint64_t from);
 
   uint64_t first_position() const { return first_position_; }
   uint64_t end_position() const { return first_position_ + entries_.size(); }

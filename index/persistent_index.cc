@@ -21,6 +21,10 @@ constexpr auto kErrorBackoff = std::chrono::seconds(1);
 // Names the oldest table a lookup found damaged (docs/format.md).
 constexpr char kDamagedFileName[] = "DAMAGED";
 
+// A follower that finds a listed table gone (merged away by the writer
+// after the manifest was read) reads the manifest again this many times.
+constexpr int kAdoptAttempts = 3;
+
 std::string BaseName(const std::string& path) {
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -257,6 +261,7 @@ Status PersistentIndex::Load(uint64_t first_position) {
     }
   }
   manifest_ = m;
+  first_position_ = first_position;
   next_position_ = m.tables.empty() ? first_position : m.end_position();
   if (!m.tables.empty()) loaded_last_offset_ = m.tables.back().last_offset;
   active_ = std::make_unique<MemTable>(next_position_, options_.anchor_stride);
@@ -294,6 +299,10 @@ Status PersistentIndex::Reset(uint64_t first_position) {
   {
     std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
     for (const auto& t : Current()->tables) numbers.push_back(t->info().number);
+    // A follower that finds the writer's index not matching the log starts
+    // over in memory; only a manifest the writer writes after this one
+    // (a writer checks its index against the log at its open) is taken up.
+    if (options_.read_only) rejected_generation_ = manifest_.generation;
     manifest_.tables.clear();
     ++manifest_.generation;
     manifest_.next_table_number = next_table_number_;
@@ -311,6 +320,7 @@ Status PersistentIndex::Reset(uint64_t first_position) {
     std::lock_guard<std::mutex> lock(damage_mu_);
     damaged_table_.reset();
   }
+  first_position_ = first_position;
   next_position_ = first_position;
   loaded_last_offset_.reset();
   active_ = std::make_unique<MemTable>(first_position, options_.anchor_stride);
@@ -965,6 +975,109 @@ std::optional<uint32_t> PersistentIndex::Anchor(uint64_t position) const {
                        });
   if (it == v->tables.begin()) return std::nullopt;
   return (*--it)->Anchor(position);
+}
+
+uint64_t PersistentIndex::memory_entries() const {
+  auto v = Current();
+  uint64_t n = active_->size();
+  for (const auto& m : v->frozen) n += m->size();
+  return n;
+}
+
+uint64_t PersistentIndex::tables_end() const {
+  auto v = Current();
+  return v->tables.empty() ? first_position_
+                           : v->tables.back()->info().end_position;
+}
+
+Status PersistentIndex::AdoptWriterTables(bool* adopted) {
+  *adopted = false;
+  if (!options_.read_only) {
+    return Status::InvalidArgument("only a read-only index adopts tables");
+  }
+  auto current = Current();
+  const uint64_t loaded_end = tables_end();
+  Manifest m;
+  std::vector<std::shared_ptr<const Table>> tables;
+  for (int attempt = 1;; ++attempt) {
+    tables.clear();
+    if (!fs_->Exists(dir_) || !ReadManifest(fs_, dir_, &m).ok()) {
+      return Status::Ok();
+    }
+    if (m == manifest_ ||
+        (rejected_generation_ && m.generation <= *rejected_generation_) ||
+        m.store_id != store_id_ ||
+        m.stream_hash_id != options_.stream_hash_id ||
+        m.anchor_stride != options_.anchor_stride || m.tables.empty() ||
+        m.tables.front().first_position != first_position_ ||
+        m.end_position() < loaded_end) {
+      // Nothing new, rejected, not this index's, or behind what is loaded
+      // (a writer rebuilding its index): keep the loaded tables.
+      return Status::Ok();
+    }
+    bool complete = true;
+    for (const ManifestTable& record : m.tables) {
+      std::shared_ptr<const Table> table;
+      for (const auto& held : current->tables) {
+        if (held->info().number == record.number &&
+            RecordOf(held->info()) == record) {
+          table = held;
+          break;
+        }
+      }
+      if (table == nullptr) {
+        auto opened = Table::Open(fs_, TablePath(record.number), store_id_,
+                                  record.number, options_.anchor_stride);
+        if (!opened.ok() || RecordOf((*opened)->info()) != record) {
+          complete = false;
+          break;
+        }
+        table = std::move(opened.value());
+      }
+      tables.push_back(std::move(table));
+    }
+    if (complete) break;
+    // The writer merged a listed table away after this manifest was read
+    // (a newer manifest lists its replacement), or the table is damaged.
+    if (attempt == kAdoptAttempts) return Status::Ok();
+  }
+
+  // Keep in memory only what follows the adopted tables.
+  const uint64_t end = m.end_position();
+  auto v = std::make_shared<Version>();
+  v->tables = std::move(tables);
+  if (end >= next_position_) {
+    if (end > next_position_) {
+      // Last revisions cached from memory may be older than the tables'.
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      cache_.Clear();
+    }
+    next_position_ = end;
+    active_ = std::make_unique<MemTable>(end, options_.anchor_stride);
+  } else {
+    for (const auto& frozen : current->frozen) {
+      if (frozen->end_position() <= end) continue;
+      if (frozen->first_position() >= end) {
+        v->frozen.push_back(frozen);
+        continue;
+      }
+      auto rest = std::make_shared<MemTable>(end, options_.anchor_stride);
+      rest->AddFrom(*frozen, end);
+      v->frozen.push_back(std::move(rest));
+    }
+    if (active_->first_position() < end) {
+      auto rest = std::make_unique<MemTable>(end, options_.anchor_stride);
+      rest->AddFrom(*active_, end);
+      active_ = std::move(rest);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+    manifest_ = std::move(m);
+    Publish(std::move(v));
+  }
+  *adopted = true;
+  return Status::Ok();
 }
 
 uint64_t PersistentIndex::StreamCount() const {

@@ -68,7 +68,8 @@ struct IndexOptions {
   uint32_t merge_fan_in = 4;
   // A position anchor (segment offset) is kept for every multiple of this.
   uint32_t anchor_stride = 64;
-  // Never writes or removes a file: new entries stay in memory.
+  // Never writes or removes a file: new entries stay in memory until
+  // AdoptWriterTables takes up a writer's tables that cover them.
   bool read_only = false;
   // Flushes and merges run on two background threads. false: they run
   // inline in Add (when the in-memory table freezes) and Close, which
@@ -196,6 +197,39 @@ class PersistentIndex {
   void Throttle();
   static constexpr size_t kMaxFrozenTables = 2;
 
+  // --- read-only: following a live writer ---
+  // A read-only index (a follower) holds the writer's tables as loaded at
+  // open, and indexes what it catches up with in memory. To keep that
+  // memory bounded whatever the log's length, the follower picks up the
+  // tables the writer lists later (AdoptWriterTables) and drops the
+  // in-memory entries they cover. docs/architecture.md ("Read-only
+  // openers") describes the policy.
+
+  // Entries held in memory: the active and frozen in-memory tables.
+  uint64_t memory_entries() const;
+  // Every position below this is in one of the loaded tables (the log's
+  // first position if there is none); the in-memory entries follow it.
+  uint64_t tables_end() const;
+  // A follower holds at most this many in-memory tables' worth of entries
+  // past tables_end() while a live writer lists tables (the engine stops
+  // catching up there until the writer's tables catch up). A writer keeps
+  // up to kMaxFrozenTables + 1 frozen tables and its active one unlisted.
+  static constexpr uint64_t kFollowerMemTables = kMaxFrozenTables + 2;
+
+  // Read-only: reads the writer's manifest and, if it lists tables reaching
+  // at least tables_end(), takes them as its tables and drops the entries
+  // they cover from memory. *adopted tells whether anything changed. If the
+  // tables reach past next_position(), next_position() moves to their end:
+  // the caller must not index the positions in between (they are in the
+  // tables), and lists them in the log before the next lookup. A manifest
+  // that is missing, damaged, belongs to another index, or lists a table
+  // that does not open (the writer merged it away meanwhile, again after
+  // retries), or one no newer than a manifest Reset discarded, changes
+  // nothing: the loaded tables stay valid (tables are
+  // immutable, and a table the writer removes stays readable through its
+  // open file and mapping). Needs exclusive access, like Add.
+  Status AdoptWriterTables(bool* adopted);
+
   // Writer: stops background work, writes out what the log has made
   // durable and lists it in the manifest. Idempotent.
   Status Close();
@@ -255,6 +289,7 @@ class PersistentIndex {
   const std::atomic<uint64_t>* const durable_end_;
 
   // Engine-serialised (see the class comment).
+  uint64_t first_position_ = 0;  // of the log
   std::unique_ptr<MemTable> active_;
   uint64_t next_position_ = 0;
   std::optional<uint32_t> loaded_last_offset_;
@@ -269,8 +304,11 @@ class PersistentIndex {
 
   // Lock order: manifest_mu_, then mu_.
   mutable std::mutex manifest_mu_;
-  Manifest manifest_;               // the last one written: what is durable
-  uint64_t next_table_number_ = 1;  // guarded by manifest_mu_
+  Manifest manifest_;  // the last one written: what is durable
+  // Read-only: the generation of a manifest Reset discarded as not
+  // matching the log; AdoptWriterTables takes up only newer ones.
+  std::optional<uint64_t> rejected_generation_;  // engine-serialised
+  uint64_t next_table_number_ = 1;               // guarded by manifest_mu_
 
   mutable std::mutex mu_;
   std::shared_ptr<const Version> version_;  // guarded by mu_

@@ -126,8 +126,12 @@ class StoreImpl final : public Store {
   // Adds one scanned append to the indexes (recovery and catch-up).
   Status IndexAppend(const Segment& segment,
                      std::span<const segment::ScannedRecord> records);
-  // Read-only: lists what the writer made durable since the last call.
+  // Read-only: lists what the writer made durable since the last call,
+  // taking up the writer's index tables as they appear so that the index
+  // holds at most FollowerIndexEnd() - tables_end() entries in memory.
   Status Refresh();
+  // Read-only beside a live writer: how far the log is indexed at most.
+  uint64_t FollowerIndexEnd() const;
 
   // --- write path (store_write.cc) ---
   Status PrepareAppend(std::string_view stream, ExpectedVersion expected,
@@ -219,6 +223,11 @@ class StoreImpl final : public Store {
   // event in a listed table, no merge due). For tests and tools.
   void WaitIndexIdle() {
     if (index_) index_->WaitIdle();
+  }
+  // The stream index's statistics (state lock held shared). For tests.
+  index::IndexStats IndexStatsForTest() const {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    return index_->Stats();
   }
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }

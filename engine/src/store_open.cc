@@ -307,12 +307,21 @@ Status StoreImpl::OpenReader() {
   // The writer lists only durable events in the index, possibly published
   // after the watermark was read above.
   limit = std::max(limit, index_->next_position());
+  // Beside a live writer, index in memory no more than a follower may hold
+  // (Refresh goes on from there as the writer's tables catch up).
+  if (writer_live) limit = std::min(limit, FollowerIndexEnd());
   s = ReplayLog(start, 0, limit);
   if (!s.ok()) return s;
   FindSealedEnds();
   visible_next_ = log_->next_position();
   durable_next_ = log_->next_position();
   return Status::Ok();
+}
+
+uint64_t StoreImpl::FollowerIndexEnd() const {
+  const uint64_t bound = index::PersistentIndex::kFollowerMemTables *
+                         options_.index_memtable_events;
+  return index_->tables_end() + bound;
 }
 
 Status StoreImpl::Refresh() {
@@ -323,11 +332,39 @@ Status StoreImpl::Refresh() {
   }
   std::lock_guard<std::mutex> refresh(refresh_mu_);
   std::unique_lock<std::shared_mutex> lock(state_mu_);
+  // Once the entries held in memory would fill an in-memory table, pick up
+  // the tables the writer listed since (it writes a table when its own
+  // in-memory table fills, so the two stay in step).
+  const uint64_t listed = log_->next_position();
+  if (limit > listed && index_->memory_entries() + (limit - listed) >=
+                            options_.index_memtable_events) {
+    bool adopted = false;
+    Status s = index_->AdoptWriterTables(&adopted);
+    if (!s.ok()) return s;
+  }
+  // The writer lists only durable events in its tables.
+  limit = std::max(limit, index_->next_position());
+  const uint64_t bound = FollowerIndexEnd();
+  if (limit > bound && fs_->IsLocked(io::JoinPath(dir_, kLockFileName))) {
+    // The live writer's tables are behind: wait for them (a later Refresh
+    // goes on) rather than hold more in memory. Without a live writer no
+    // table will come: index the rest, which is what the last writer left.
+    limit = std::max(bound, listed);
+  }
   Status index_status;
   Status s = log_->CatchUp(
       limit, [&](const Segment& segment,
                  std::span<const segment::ScannedRecord> records) {
-        if (index_status.ok()) index_status = IndexAppend(segment, records);
+        if (!index_status.ok()) return;
+        // Positions the adopted tables hold are listed, not indexed again.
+        const uint64_t next = index_->next_position();
+        size_t skip = 0;
+        while (skip < records.size() && records[skip].header.position < next) {
+          ++skip;
+        }
+        if (skip < records.size()) {
+          index_status = IndexAppend(segment, records.subspan(skip));
+        }
       });
   if (!s.ok()) return s;
   if (!index_status.ok()) return index_status;

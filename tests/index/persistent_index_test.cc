@@ -400,6 +400,110 @@ TEST(IndexTest, ReadOnlyChangesNothing) {
   EXPECT_FALSE(fresh.fs_.Exists(kDir));
 }
 
+// A follower (read-only) feeds what it catches up with into memory and
+// takes up the writer's tables as they appear: it keeps in memory only what
+// follows them, and the tables it holds stay readable after the writer
+// merges them away and removes their files.
+TEST(IndexTest, ReadOnlyIndexAdoptsTheWritersTables) {
+  Harness h;  // the writer: inline flushes and merges, tables of 50
+  ASSERT_TRUE(h.Open().ok());
+  IndexOptions ro = h.options;
+  ro.read_only = true;
+  auto opened = PersistentIndex::Open(&h.fs_, kDir, kStore, 0, ro,
+                                      h.log.Reader(), nullptr);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<PersistentIndex> reader = std::move(opened.value());
+  std::mt19937_64 rng(21);
+  uint64_t fed = 0;
+  uint64_t adoptions = 0;
+  for (int round = 0; round < 60; ++round) {
+    h.AppendRandom(37, 25, &rng);
+    const uint64_t end = h.log.names.size();
+    bool adopted = false;
+    ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+    adoptions += adopted ? 1 : 0;
+    // The tables may reach past what the follower indexed: it goes on from
+    // their end.
+    fed = std::max(fed, reader->next_position());
+    ASSERT_TRUE(h.log.Feed(reader.get(), fed, end).ok());
+    fed = end;
+    // Only the writer's unlisted tail (its in-memory table) stays in memory.
+    EXPECT_EQ(reader->tables_end(), h.index->Stats().checkpoint);
+    EXPECT_EQ(reader->memory_entries(), end - reader->tables_end());
+    EXPECT_LT(reader->memory_entries(), h.options.memtable_entries);
+    EXPECT_EQ(reader->Stats().memtable_entries, reader->memory_entries());
+    ExpectMatchesModel(*reader, h.log, end);
+  }
+  EXPECT_GT(adoptions, 20u);
+  EXPECT_GT(h.index->Stats().merges, 5u);
+
+  // Without adopting, the follower still answers from the tables it holds
+  // while the writer merges them away and removes their files.
+  const IndexStats held = reader->Stats();
+  h.AppendRandom(600, 25, &rng);
+  bool any_removed = false;
+  for (const auto& t : held.tables) {
+    any_removed |=
+        !h.fs_.Exists(std::string(kDir) + "/" + TableFileName(t.number));
+  }
+  EXPECT_TRUE(any_removed);
+  ASSERT_TRUE(h.log.Feed(reader.get(), fed, h.log.names.size()).ok());
+  fed = h.log.names.size();
+  ExpectMatchesModel(*reader, h.log, fed);
+  bool adopted = false;
+  ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+  EXPECT_TRUE(adopted);
+  EXPECT_LT(reader->memory_entries(), h.options.memtable_entries);
+  ExpectMatchesModel(*reader, h.log, fed);
+
+  // A writer that starts its index over lists less than the follower
+  // holds: the follower keeps its tables until the new ones catch up.
+  const uint64_t before = reader->tables_end();
+  ASSERT_TRUE(h.index->Reset(0).ok());
+  ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+  EXPECT_FALSE(adopted);
+  EXPECT_EQ(reader->tables_end(), before);
+  ExpectMatchesModel(*reader, h.log, fed);
+  ASSERT_TRUE(h.log.Feed(h.index.get(), 0, h.log.names.size()).ok());
+  ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+  EXPECT_TRUE(adopted);
+  EXPECT_GE(reader->tables_end(), before);
+  ExpectMatchesModel(*reader, h.log, fed);
+
+  // A writer's index is not adopted by a writer.
+  EXPECT_TRUE(h.index->AdoptWriterTables(&adopted).IsInvalidArgument());
+}
+
+// A follower that found the writer's index not matching the log (and
+// started over in memory) does not take up that same manifest later, only
+// one the writer writes after it.
+TEST(IndexTest, ReadOnlyIndexSkipsTheManifestItDiscarded) {
+  Harness h;
+  ASSERT_TRUE(h.Open().ok());
+  std::mt19937_64 rng(22);
+  h.AppendRandom(120, 10, &rng);
+  IndexOptions ro = h.options;
+  ro.read_only = true;
+  auto opened = PersistentIndex::Open(&h.fs_, kDir, kStore, 0, ro,
+                                      h.log.Reader(), nullptr);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<PersistentIndex> reader = std::move(opened.value());
+  EXPECT_EQ(reader->next_position(), 100u);
+  ASSERT_TRUE(reader->Reset(0).ok());  // as the engine does on a mismatch
+  ASSERT_TRUE(h.log.Feed(reader.get(), 0, h.log.names.size()).ok());
+  bool adopted = true;
+  ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+  EXPECT_FALSE(adopted);
+  EXPECT_EQ(reader->memory_entries(), 120u);
+  h.AppendRandom(40, 10, &rng);  // the writer lists a table past it
+  ASSERT_TRUE(h.log.Feed(reader.get(), 120, h.log.names.size()).ok());
+  ASSERT_TRUE(reader->AdoptWriterTables(&adopted).ok());
+  EXPECT_TRUE(adopted);
+  EXPECT_EQ(reader->tables_end(), 150u);
+  EXPECT_EQ(reader->memory_entries(), 10u);
+  ExpectMatchesModel(*reader, h.log, h.log.names.size());
+}
+
 TEST(IndexTest, BackgroundWorkKeepsMemoryAndTablesBounded) {
   Harness h;
   h.options.background = true;

@@ -48,7 +48,11 @@ struct Options {
   // Open without the writer lock, for reading only. Allowed while another
   // process has the store open for writing: a read-only store sees the
   // events that writer has made durable (never unsynced ones) and picks up
-  // new ones on every read. Appends return a ReadOnly error. Default false.
+  // new ones on every read. Appends return a ReadOnly error. Its index
+  // memory is bounded by index_memtable_events (set it as the writer's):
+  // it takes up the writer's index tables as they appear, and waits for
+  // them where they lag further (docs/architecture.md, "Read-only
+  // openers"). Default false.
   bool read_only = false;
 
   // See Durability. Default kGroupCommit (durable acknowledgements).
@@ -106,7 +110,8 @@ struct Options {
   // table. After a crash, an open replays at most about this many events
   // (plus what was appended while the last table was being written); after
   // a clean Close, none. Also bounds the index's memory (about 60 bytes per
-  // event, twice while a table is written). Default 262144; 1..2^31.
+  // event, twice while a table is written; a read_only opener beside a
+  // writer holds at most four times this many). Default 262144; 1..2^31.
   uint64_t index_memtable_events = 1ull << 18;
 
   // Streams whose last revision is cached in memory (LRU, about 100 bytes
