@@ -231,7 +231,9 @@ class PersistentIndex {
   Status AdoptWriterTables(bool* adopted);
 
   // Writer: stops background work, writes out what the log has made
-  // durable and lists it in the manifest. Idempotent.
+  // durable and lists it in the manifest. Idempotent. It replaces the
+  // in-memory table that lookups read, so the engine holds its state lock
+  // exclusively across the call, as for Add.
   Status Close();
   // Waits until background work has caught up: nothing frozen is waiting,
   // every durable table is listed, no merge is due (or a background error

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace cairn::engine {
@@ -57,50 +58,65 @@ Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
     if (!end.ok()) return end.status();
     start = *end;
   }
-  return std::shared_ptr<ConsumerGroup>(
+  std::shared_ptr<ConsumerGroup> group(
       new ConsumerGroup(store, std::move(name), options, start));
+  // Registered before the dispatcher starts, so a Close() from now on
+  // stops and joins it before the store goes away.
+  Status s = group->registry_->Add(group.get());
+  if (!s.ok()) return s;
+  ConsumerGroup* raw = group.get();
+  group->dispatcher_ = std::thread([raw] { raw->Dispatch(); });
+  return group;
 }
 
 ConsumerGroup::ConsumerGroup(StoreImpl* store, std::string name,
                              const ConsumerGroupOptions& options,
                              uint64_t start)
     : store_(store),
+      registry_(store->followers()),
       name_(std::move(name)),
       options_(options),
       read_position_(start),
       saved_checkpoint_(start),
-      last_save_(std::chrono::steady_clock::now()) {
-  store_->Register(this);
-  dispatcher_ = std::thread([this] { Dispatch(); });
-}
+      last_save_(std::chrono::steady_clock::now()) {}
 
 ConsumerGroup::~ConsumerGroup() {
-  Shutdown();
-  store_->Unregister(this);
+  Shutdown(Status::Closed("the consumer group stopped"));
+  registry_->Remove(this);
+  // Saved already if the store closed first (StopFollowing).
   MaybeSaveCheckpoint(/*force=*/true);
 }
 
-void ConsumerGroup::Shutdown() {
+void ConsumerGroup::Shutdown(const Status& status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) stop_status_ = status;
     stopping_ = true;
   }
   stop_.store(true);
   dispatch_cv_.notify_all();
   members_cv_.notify_all();
-  store_->WakeFollowers();
+  // Wakes the dispatcher if it waits for new events. Once the store is
+  // detached the dispatcher was joined already.
+  (void)registry_->WithStore([](StoreImpl& store) {
+    store.WakeFollowers();
+    return Status::Ok();
+  });
   std::lock_guard<std::mutex> lock(join_mu_);
   if (dispatcher_.joinable()) dispatcher_.join();
 }
 
-void ConsumerGroup::StopFollowing() { Shutdown(); }
+void ConsumerGroup::StopFollowing() {
+  Shutdown(Status::Closed("the store is closed"));
+  MaybeSaveCheckpoint(/*force=*/true);
+}
 
 Result<std::unique_ptr<GroupMember>> ConsumerGroup::Join(
     const std::shared_ptr<ConsumerGroup>& self) {
   uint64_t id = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return Status::Closed("the store is closed");
+    if (stopping_) return stop_status_;
     id = next_member_id_++;
     members_[id];
   }
@@ -140,9 +156,6 @@ void ConsumerGroup::Assign(RecordedEvent event) {
 }
 
 void ConsumerGroup::Dispatch() {
-  ReadAllOptions filter;
-  filter.stream_prefix = options_.stream_prefix;
-  filter.type_prefix = options_.type_prefix;
   const uint64_t per_member = std::max<uint32_t>(options_.max_in_flight, 1);
   std::vector<RecordedEvent> batch;
   for (;;) {
@@ -164,25 +177,44 @@ void ConsumerGroup::Dispatch() {
       room = per_member * members_.size() - pending_.size();
     }
     MaybeSaveCheckpoint(/*force=*/false);
-    const uint32_t seen = store_->ChangeSequence();
-    auto end = store_->DurableEnd();
-    if (!end.ok()) return;  // the store closed
-    if (from >= *end) {
-      store_->WaitForChange(seen, kIdleRecheck);
-      continue;
-    }
-    batch.clear();
-    auto next = store_->ScanForward(
+    if (!DispatchOnce(from, room, epoch, &batch)) return;
+  }
+}
+
+bool ConsumerGroup::DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
+                                 std::vector<RecordedEvent>* batch) {
+  ReadAllOptions filter;
+  filter.stream_prefix = options_.stream_prefix;
+  filter.type_prefix = options_.type_prefix;
+  const uint32_t seen = store_->ChangeSequence();
+  auto end = store_->DurableEnd();
+  Status failure = end.status();
+  if (end.ok() && from >= *end) {
+    store_->WaitForChange(seen, kIdleRecheck);
+    return true;
+  }
+  batch->clear();
+  std::optional<uint64_t> next;
+  if (end.ok()) {
+    auto scanned = store_->ScanForward(
         from, *end, filter, room, room * 16, [&](const RecordedEventView& e) {
-          batch.push_back(e.ToOwned());
+          batch->push_back(e.ToOwned());
           return !stop_.load(std::memory_order_relaxed);
         });
-    if (!next.ok()) return;  // corruption: members see no more events
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (epoch != epoch_) continue;  // rewound meanwhile: read again
-      uint64_t resume = *next;
-      for (RecordedEvent& e : batch) {
+    if (scanned.ok()) {
+      next = *scanned;
+    } else {
+      failure = scanned.status();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (epoch == epoch_) {  // else everyone left and it rewound: read again
+      // The events read before a failure were verified: hand them out.
+      uint64_t resume = next             ? *next
+                        : batch->empty() ? from
+                                         : batch->back().position.value() + 1;
+      for (RecordedEvent& e : *batch) {
         if (members_.empty()) {
           // Everyone left meanwhile: re-read from here when someone joins.
           resume = e.position.value();
@@ -192,8 +224,10 @@ void ConsumerGroup::Dispatch() {
       }
       read_position_ = resume;
     }
-    members_cv_.notify_all();
+    if (!failure.ok() && failure_.ok()) failure_ = failure;
   }
+  members_cv_.notify_all();
+  return failure.ok();
 }
 
 Result<std::vector<RecordedEvent>> ConsumerGroup::Receive(
@@ -201,14 +235,16 @@ Result<std::vector<RecordedEvent>> ConsumerGroup::Receive(
   std::unique_lock<std::mutex> lock(mu_);
   auto has_work = [&] {
     auto it = members_.find(member);
-    return stopping_ || it == members_.end() || !it->second.queue.empty();
+    return stopping_ || !failure_.ok() || it == members_.end() ||
+           !it->second.queue.empty();
   };
   members_cv_.wait_for(lock, timeout, has_work);
-  if (stopping_) return Status::Closed("the consumer group stopped");
+  if (stopping_) return stop_status_;
   auto it = members_.find(member);
   if (it == members_.end()) return Status::InvalidArgument("not a member");
-  std::vector<RecordedEvent> out;
   Member& m = it->second;
+  if (m.queue.empty() && !failure_.ok()) return failure_;
+  std::vector<RecordedEvent> out;
   while (!m.queue.empty() && out.size() < max) {
     RecordedEvent e = std::move(m.queue.front());
     m.queue.pop_front();
@@ -221,6 +257,7 @@ Result<std::vector<RecordedEvent>> ConsumerGroup::Receive(
 Status ConsumerGroup::Ack(uint64_t member, GlobalPosition position) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return stop_status_;
     auto it = members_.find(member);
     if (it == members_.end()) return Status::InvalidArgument("not a member");
     auto flight = it->second.in_flight.find(position.value());
@@ -289,12 +326,13 @@ void ConsumerGroup::MaybeSaveCheckpoint(bool force) {
   auto now = std::chrono::steady_clock::now();
   if (checkpoint <= saved_checkpoint_) return;
   if (!force && now - last_save_ < options_.checkpoint_every) return;
-  // A read-only store can not save; the group then restarts from its
-  // last saved checkpoint, which at-least-once delivery allows.
-  if (store_->SaveCheckpoint(CheckpointName(name_), GlobalPosition(checkpoint))
-          .ok()) {
-    saved_checkpoint_ = checkpoint;
-  }
+  // A read-only (or closed) store can not save; the group then restarts
+  // from its last saved checkpoint, which at-least-once delivery allows.
+  Status s = registry_->WithStore([&](StoreImpl& store) {
+    return store.SaveCheckpoint(CheckpointName(name_),
+                                GlobalPosition(checkpoint));
+  });
+  if (s.ok()) saved_checkpoint_ = checkpoint;
   last_save_ = now;
 }
 

@@ -16,6 +16,14 @@
 // it was acknowledged. After a crash the group resumes there, so events
 // acknowledged after the last save are delivered again (at-least-once; the
 // window is one checkpoint_every interval plus max_in_flight per member).
+//
+// Failure rule: when the dispatcher can not read on (damage in the log, a
+// failed refresh of a read-only opener), it hands out the events it read
+// before the failure and stops; each member then receives its queued
+// events and after them the error, on every later Receive, until the
+// group is rebuilt (every member left and one joins again). When the store
+// closes, every member's calls return Closed; the group saves its
+// checkpoint before the store closes.
 #ifndef CAIRN_ENGINE_SRC_CONSUMER_GROUP_H_
 #define CAIRN_ENGINE_SRC_CONSUMER_GROUP_H_
 
@@ -29,6 +37,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "cairn/subscription.h"
 #include "engine/src/store_impl.h"
@@ -43,6 +52,7 @@ class ConsumerGroup final : public Follower {
 
   Result<std::unique_ptr<GroupMember>> Join(
       const std::shared_ptr<ConsumerGroup>& self);
+  // The store is closing: stops the dispatcher and saves the checkpoint.
   void StopFollowing() override;
 
   Result<std::vector<RecordedEvent>> Receive(uint64_t member, size_t max,
@@ -64,15 +74,22 @@ class ConsumerGroup final : public Follower {
   ConsumerGroup(StoreImpl* store, std::string name,
                 const ConsumerGroupOptions& options, uint64_t start);
   void Dispatch();
+  // Reads from `from` and assigns what it read; an error stops the
+  // dispatcher (recorded in failure_). False once it must stop.
+  bool DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
+                    std::vector<RecordedEvent>* batch);
   // Owner for a stream with nothing outstanding (mu_ held, members_ not
   // empty).
   uint64_t PickOwner(const std::string& stream) const;
   // Hands `event` to its stream's owner (mu_ held).
   void Assign(RecordedEvent event);
   void MaybeSaveCheckpoint(bool force);
-  void Shutdown();
+  void Shutdown(const Status& status);
 
+  // Used by dispatcher_ only, which the store's Close() joins before the
+  // store goes; calls from members go through registry_.
   StoreImpl* const store_;
+  const std::shared_ptr<FollowerRegistry> registry_;
   const std::string name_;
   const ConsumerGroupOptions options_;
 
@@ -89,6 +106,10 @@ class ConsumerGroup final : public Follower {
   // dispatcher batch read before that is discarded, not applied.
   uint64_t epoch_ = 0;
   bool stopping_ = false;
+  Status stop_status_;  // guarded by mu_: what Receive says once stopping
+  // guarded by mu_: why the dispatcher stopped on its own (members get it
+  // once their queues are empty).
+  Status failure_;
   std::atomic<bool> stop_{false};
 
   std::mutex save_mu_;         // one checkpoint write at a time

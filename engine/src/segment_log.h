@@ -116,6 +116,9 @@ class SegmentLog {
   void AddSegment(std::shared_ptr<Segment> segment) {
     segments_.push_back(std::move(segment));
   }
+  // The background preparer of the next segment (null when read-only), for
+  // the store's Close() to stop before it releases the writer lock.
+  SegmentPreparer* preparer() { return preparer_.get(); }
 
   // --- read-only openers ---
   // Lists records from where the last listing stopped up to `limit`,

@@ -33,7 +33,8 @@ Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
   uint64_t unsynced = 0;
   for (uint64_t offset = 0; s.ok() && offset < size;) {
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
-      return Status::Closed("segment preparation stopped");
+      s = Status::Closed("segment preparation stopped");
+      break;
     }
     size_t n =
         static_cast<size_t>(std::min<uint64_t>(kZeroChunk, size - offset));
@@ -57,13 +58,20 @@ SegmentPreparer::SegmentPreparer(io::FileSystem* fs, std::string dir,
   thread_ = std::thread([this] { Run(); });
 }
 
-SegmentPreparer::~SegmentPreparer() {
+SegmentPreparer::~SegmentPreparer() { Stop(); }
+
+void SegmentPreparer::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+}
+
+void SegmentPreparer::Stop() {
+  RequestStop();
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (thread_.joinable()) thread_.join();
 }
 
 void SegmentPreparer::Request(uint64_t number) {

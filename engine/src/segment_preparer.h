@@ -28,7 +28,8 @@
 namespace cairn::engine {
 
 // Creates `path` (replacing any old file), preallocates `size` bytes, writes
-// zeros over all of them and syncs. `stop` (if given) aborts early.
+// zeros over all of them and syncs. `stop` (if given) aborts early: the
+// unfinished file is removed and the result is Closed.
 Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
                          uint64_t size,
                          const std::atomic<bool>* stop = nullptr);
@@ -38,7 +39,7 @@ std::string SpareFileName(uint64_t segment_number);
 class SegmentPreparer {
  public:
   SegmentPreparer(io::FileSystem* fs, std::string dir, uint64_t size);
-  ~SegmentPreparer();
+  ~SegmentPreparer();  // Stop()
   SegmentPreparer(const SegmentPreparer&) = delete;
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
 
@@ -52,6 +53,16 @@ class SegmentPreparer {
   // a second time concurrently would have two writers on one file).
   bool TakeReady(uint64_t number);
 
+  // Tells the thread to stop, without waiting: a zero-fill in progress
+  // ends after its current write. Lets the store's Close() overlap that
+  // with its other work; later requests are ignored.
+  void RequestStop();
+  // Stops and joins the thread: it does no I/O once this returns. The
+  // store calls it before releasing the writer lock, since a file written
+  // after that could be adopted by the next writer while still being
+  // written. Idempotent.
+  void Stop();
+
  private:
   void Run();
 
@@ -64,6 +75,7 @@ class SegmentPreparer {
   std::optional<uint64_t> working_;  // guarded by mu_: being prepared
   std::optional<uint64_t> ready_;    // guarded by mu_
   std::atomic<bool> stop_{false};
+  std::mutex join_mu_;
   std::thread thread_;
 };
 

@@ -2,8 +2,6 @@
 //
 // The Store's side of following the log: subscriptions, checkpoints,
 // consumer groups, and the change notification they wait on.
-#include <algorithm>
-
 #include "engine/src/consumer_group.h"
 #include "engine/src/store_impl.h"
 #include "engine/src/subscription.h"
@@ -43,22 +41,6 @@ void StoreImpl::WakeFollowers() {
   follow_cv_.notify_all();
 }
 
-void StoreImpl::Register(Follower* follower) {
-  std::lock_guard<std::mutex> lock(followers_mu_);
-  followers_.push_back(follower);
-}
-
-void StoreImpl::Unregister(Follower* follower) {
-  std::lock_guard<std::mutex> lock(followers_mu_);
-  followers_.erase(std::remove(followers_.begin(), followers_.end(), follower),
-                   followers_.end());
-}
-
-void StoreImpl::StopFollowers() {
-  std::lock_guard<std::mutex> lock(followers_mu_);
-  for (Follower* f : followers_) f->StopFollowing();
-}
-
 Result<std::unique_ptr<Subscription>> StoreImpl::Subscribe(
     const SubscriptionOptions& options,
     std::shared_ptr<SubscriptionHandler> handler) {
@@ -87,8 +69,7 @@ Result<std::unique_ptr<Subscription>> StoreImpl::Subscribe(
       start = options.from_position->value();
     }
   }
-  return std::unique_ptr<Subscription>(std::make_unique<SubscriptionImpl>(
-      this, options, std::move(handler), start));
+  return SubscriptionImpl::Start(this, options, std::move(handler), start);
 }
 
 Status StoreImpl::SaveCheckpoint(std::string_view name,

@@ -18,6 +18,10 @@
 //   decode them without the lock. The index writes its tables on its own
 //   background threads (index/persistent_index.h).
 // - queue_mu_ guards the append queue.
+// - Subscriptions and consumer groups follow the log on their own threads;
+//   Close() stops them first, and follower_registry.h says how they and the
+//   store may be destroyed in either order. Close() joins every thread of
+//   the store before it releases the writer lock.
 #ifndef CAIRN_ENGINE_SRC_STORE_IMPL_H_
 #define CAIRN_ENGINE_SRC_STORE_IMPL_H_
 
@@ -37,6 +41,7 @@
 #include "cairn/store.h"
 #include "engine/io/file_system.h"
 #include "engine/src/checkpoint_store.h"
+#include "engine/src/follower_registry.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
 #include "index/persistent_index.h"
@@ -45,7 +50,6 @@ namespace cairn::engine {
 
 inline constexpr char kLockFileName[] = "LOCK";
 
-class Follower;
 class ConsumerGroup;
 
 class StoreImpl final : public Store {
@@ -279,26 +283,20 @@ class StoreImpl final : public Store {
   std::condition_variable follow_cv_;
   std::atomic<uint32_t> follow_seq_{0};
 
-  // Live subscriptions and consumer groups, stopped by Close().
-  std::mutex followers_mu_;
-  std::vector<Follower*> followers_;
+  // Live subscriptions and consumer groups, stopped by Close(); shared
+  // with them so that they may outlive the store.
+  const std::shared_ptr<FollowerRegistry> followers_ =
+      std::make_shared<FollowerRegistry>(this);
+  std::mutex close_mu_;  // one Close() at a time; a second one waits
 
  public:
-  void Register(Follower* follower);
-  void Unregister(Follower* follower);
+  const std::shared_ptr<FollowerRegistry>& followers() const {
+    return followers_;
+  }
 
  private:
-  void StopFollowers();
   std::mutex groups_mu_;
   std::unordered_map<std::string, std::weak_ptr<ConsumerGroup>> groups_;
-};
-
-// Anything that follows the log on its own thread and must stop before the
-// store closes (subscriptions, consumer-group dispatchers).
-class Follower {
- public:
-  virtual ~Follower() = default;
-  virtual void StopFollowing() = 0;
 };
 
 }  // namespace cairn::engine

@@ -577,7 +577,11 @@ Status StoreImpl::RollSegment() {
 }
 
 Status StoreImpl::Close() {
-  StopFollowers();
+  std::lock_guard<std::mutex> close_lock(close_mu_);
+  // Subscriptions and consumer groups first, while the store still serves
+  // them (a group saves its checkpoint): they are stopped, their threads
+  // joined, and their handles detached (later calls return Closed).
+  followers_->Close();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (closed_) return Status::Ok();
@@ -585,13 +589,26 @@ Status StoreImpl::Close() {
     stopping_ = true;
   }
   closed_flag_.store(true, std::memory_order_release);
+  // The zero-fill of the next segment is no longer needed: it stops while
+  // the commit thread drains and the index is written out, and is joined
+  // below.
+  SegmentPreparer* preparer = log_ ? log_->preparer() : nullptr;
+  if (preparer != nullptr) preparer->RequestStop();
   queue_cv_.notify_all();
   space_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
   // Everything durable goes into index tables, so the next open replays
   // nothing. Derived data: a failure here loses nothing (the next open
-  // replays the log), so it does not fail the Close.
-  if (index_) (void)index_->Close();
+  // replays the log), so it does not fail the Close. The index replaces
+  // its in-memory table, which a reader that passed the closed check just
+  // before may still be looking at: the state lock keeps them apart.
+  if (index_) {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    (void)index_->Close();
+  }
+  // No background thread may write once the lock is released: the next
+  // writer could adopt a file still being written.
+  if (preparer != nullptr) preparer->Stop();
   lock_.reset();
   if (failed_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(fatal_mu_);

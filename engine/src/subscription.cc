@@ -14,34 +14,58 @@ constexpr std::chrono::milliseconds kIdleRecheck{200};
 
 }  // namespace
 
+Result<std::unique_ptr<Subscription>> SubscriptionImpl::Start(
+    StoreImpl* store, const SubscriptionOptions& options,
+    std::shared_ptr<SubscriptionHandler> handler, uint64_t start_position) {
+  std::unique_ptr<SubscriptionImpl> sub(
+      new SubscriptionImpl(store, options, std::move(handler), start_position));
+  // Registered before the thread starts, so a Close() from now on stops
+  // and joins it before the store goes away.
+  Status s = sub->registry_->Add(sub.get());
+  if (!s.ok()) return s;
+  sub->thread_ = std::thread([raw = sub.get()] { raw->Run(); });
+  return std::unique_ptr<Subscription>(std::move(sub));
+}
+
 SubscriptionImpl::SubscriptionImpl(StoreImpl* store,
                                    const SubscriptionOptions& options,
                                    std::shared_ptr<SubscriptionHandler> handler,
                                    uint64_t start_position)
     : store_(store),
+      registry_(store->followers()),
       options_(options),
       handler_(std::move(handler)),
-      position_(start_position) {
-  store_->Register(this);
-  thread_ = std::thread([this] { Run(); });
-}
+      position_(start_position) {}
 
 SubscriptionImpl::~SubscriptionImpl() {
   Stop();
-  store_->Unregister(this);
+  registry_->Remove(this);
 }
 
 void SubscriptionImpl::Stop() {
   stop_.store(true, std::memory_order_release);
-  store_->WakeFollowers();
+  // Wakes the thread if it waits for new events. Once the store is
+  // detached the thread was joined already, and nothing needs waking.
+  (void)registry_->WithStore([](StoreImpl& store) {
+    store.WakeFollowers();
+    return Status::Ok();
+  });
   std::lock_guard<std::mutex> lock(join_mu_);
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
     thread_.join();
   }
 }
 
+void SubscriptionImpl::StopFollowing() {
+  store_closed_.store(true, std::memory_order_release);
+  Stop();
+}
+
 void SubscriptionImpl::Run() {
   Status s = options_.stream ? RunStream() : RunAll();
+  if (s.ok() && store_closed_.load(std::memory_order_acquire)) {
+    s = Status::Closed("the store is closed");
+  }
   handler_->OnStopped(s);
 }
 

@@ -21,27 +21,38 @@ namespace cairn::engine {
 
 class SubscriptionImpl final : public Subscription, public Follower {
  public:
-  SubscriptionImpl(StoreImpl* store, const SubscriptionOptions& options,
-                   std::shared_ptr<SubscriptionHandler> handler,
-                   uint64_t start_position);
+  // Registers with the store and starts following from `start_position`
+  // ($all) or options.from_revision (a stream); Closed if the store is
+  // closing.
+  static Result<std::unique_ptr<Subscription>> Start(
+      StoreImpl* store, const SubscriptionOptions& options,
+      std::shared_ptr<SubscriptionHandler> handler, uint64_t start_position);
   ~SubscriptionImpl() override;
 
   void Stop() override;
   GlobalPosition position() const override {
     return GlobalPosition(position_.load(std::memory_order_acquire));
   }
-  void StopFollowing() override { Stop(); }
+  // The store is closing: the handler's OnStopped gets Closed.
+  void StopFollowing() override;
 
  private:
+  SubscriptionImpl(StoreImpl* store, const SubscriptionOptions& options,
+                   std::shared_ptr<SubscriptionHandler> handler,
+                   uint64_t start_position);
   void Run();
   Status RunAll();
   Status RunStream();
 
+  // Used by thread_ only, which the store's Close() joins before the store
+  // goes; the handle's own methods go through registry_.
   StoreImpl* const store_;
+  const std::shared_ptr<FollowerRegistry> registry_;
   const SubscriptionOptions options_;
   const std::shared_ptr<SubscriptionHandler> handler_;
   std::atomic<uint64_t> position_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> store_closed_{false};
   std::mutex join_mu_;  // Stop() may race with itself (Close vs destructor)
   std::thread thread_;
 };

@@ -5,6 +5,9 @@
 // checkpoint.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <thread>
@@ -185,6 +188,72 @@ TEST(ConsumerGroupTest, BadAcksAreRejected) {
                   ->JoinConsumerGroup("bad name", ConsumerGroupOptions{})
                   .status()
                   .IsInvalidArgument());
+}
+
+// A dispatcher that hits damage in the log tells every member: each gets
+// the events before the damage, then the error, never silent emptiness.
+TEST(ConsumerGroupTest, DispatchErrorReachesEveryMember) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("s");
+  {
+    auto store = Store::Open(path, testing::SmallOptions());
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(
+          (*store)
+              ->Append("s-" + std::to_string(i % 2), ExpectedVersion::Any(),
+                       {Event("E", "{\"n\":" + std::to_string(i) + "}")})
+              .ok());
+    }
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+  // Flip a byte in the data of the event at position 5.
+  const std::string segment = path + "/000000000000.seg";
+  std::string bytes;
+  {
+    std::ifstream in(segment, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t at = bytes.find("{\"n\":5}");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.find("{\"n\":5}", at + 1), std::string::npos);
+  {
+    std::fstream out(segment, std::ios::binary | std::ios::in | std::ios::out);
+    out.seekp(static_cast<std::streamoff>(at + 5));
+    out.put('6');
+  }
+
+  auto store = Store::Open(path, testing::SmallOptions());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<std::unique_ptr<GroupMember>> members;
+  for (int i = 0; i < 2; ++i) {
+    auto member = (*store)->JoinConsumerGroup("g", ConsumerGroupOptions{});
+    ASSERT_TRUE(member.ok());
+    members.push_back(std::move(member.value()));
+  }
+  std::vector<uint64_t> delivered;
+  for (auto& member : members) {
+    for (;;) {
+      // The timeout only guards against a hang: the error comes at once.
+      auto got = member->Receive(16, std::chrono::seconds(30));
+      if (!got.ok()) {
+        EXPECT_TRUE(got.status().IsCorruption()) << got.status().ToString();
+        break;
+      }
+      ASSERT_FALSE(got->empty()) << "an empty receive hides the error";
+      for (const RecordedEvent& e : *got) {
+        delivered.push_back(e.position.value());
+        EXPECT_TRUE(member->Ack(e.position).ok());
+      }
+    }
+  }
+  std::sort(delivered.begin(), delivered.end());
+  EXPECT_EQ(delivered, (std::vector<uint64_t>{0, 1, 2, 3, 4}));
+  // The error stays until the group is rebuilt: every later call says it.
+  EXPECT_TRUE(members[0]
+                  ->Receive(1, std::chrono::milliseconds(0))
+                  .status()
+                  .IsCorruption());
 }
 
 }  // namespace

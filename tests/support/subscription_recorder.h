@@ -77,6 +77,10 @@ class SubscriptionRecorder : public SubscriptionHandler {
     std::lock_guard<std::mutex> lock(mu_);
     return stopped_;
   }
+  Status stop_status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_status_;
+  }
   // Under the lock, for WaitFor predicates.
   const std::vector<RecordedEvent>& events_locked() const { return events_; }
   const std::vector<uint64_t>& checkpoints_locked() const {

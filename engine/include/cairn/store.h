@@ -193,8 +193,10 @@ class CAIRN_EXPORT Store {
   // kNone; a no-op cost with kGroupCommit).
   virtual Status Sync() = 0;
 
-  // Finishes queued appends, makes them durable and releases the writer
-  // lock. Later calls return Closed. Idempotent.
+  // Stops subscriptions and consumer groups (see subscription.h), finishes
+  // queued appends, makes them durable, joins every background thread and
+  // only then releases the writer lock. Calls racing with Close return
+  // Closed or a correct answer; later calls return Closed. Idempotent.
   virtual Status Close() = 0;
 };
 

@@ -4,6 +4,15 @@
 // from history and then staying live, delivering each event once, in
 // order, and only after it is durable. And consumer groups: members that
 // share one subscription, partitioned by stream.
+//
+// Lifetimes: a Subscription or GroupMember and the Store it came from may
+// be destroyed in any order, on any threads. Store::Close() (which the
+// Store's destructor runs) stops every subscription (OnStopped gets Closed)
+// and consumer group (each saves its checkpoint), waits for their threads,
+// and detaches the handles: from then on they hold no reference to the
+// store, Receive and Ack return Closed, and Stop, Leave and destruction do
+// nothing more. A handler must not close or destroy the store it is
+// called from (Close waits for the handler's call to return).
 #ifndef CAIRN_SUBSCRIPTION_H_
 #define CAIRN_SUBSCRIPTION_H_
 
@@ -65,7 +74,8 @@ class CAIRN_EXPORT SubscriptionHandler {
   // Every event before `position` was examined (filtered subscriptions;
   // see checkpoint_interval). Safe to persist as a resume point.
   virtual void OnCheckpoint(GlobalPosition /*position*/) {}
-  // Called once, last: after Stop() (OK) or on an error (e.g. Corruption).
+  // Called once, last: after Stop() (OK), when the store closes (Closed),
+  // or on an error (e.g. Corruption).
   virtual void OnStopped(const Status& /*status*/) {}
 };
 
@@ -73,7 +83,8 @@ class CAIRN_EXPORT Subscription {
  public:
   virtual ~Subscription() = default;  // stops and joins
   // Stops delivery; returns after the handler's last call (OnStopped).
-  // Must not be called from the handler itself.
+  // Must not be called from the handler itself. Safe after the store
+  // closed or was destroyed.
   virtual void Stop() = 0;
   // The position after the last event examined ($all) — a resume point.
   virtual GlobalPosition position() const = 0;
@@ -100,10 +111,15 @@ class CAIRN_EXPORT GroupMember {
  public:
   virtual ~GroupMember() = default;  // leaves the group
   // Waits up to `timeout` for events assigned to this member; returns at
-  // most `max_events` (empty on timeout).
+  // most `max_events` (empty on timeout). Closed once the store closed.
+  // If the group can not read on (e.g. Corruption in the log), the member
+  // first receives the events queued for it, then that error, on this and
+  // every later call, until every member has left and the group is joined
+  // afresh.
   virtual Result<std::vector<RecordedEvent>> Receive(
       size_t max_events, std::chrono::milliseconds timeout) = 0;
   // Acknowledges an event received by this member (by its position).
+  // Closed once the store closed.
   virtual Status Ack(GlobalPosition position) = 0;
   // Leaves the group: unacknowledged events go to the remaining members.
   virtual void Leave() = 0;
