@@ -49,7 +49,7 @@ TEST_F(DumpTest, HealthyStoreJson) {
   EXPECT_EQ(U64(items[0], "segment_number"), 0u);
   EXPECT_EQ(U64(items[0], "first_position"), 0u);
   EXPECT_EQ(U64(items[0], "capacity"), 65536u);
-  EXPECT_EQ(U64(items[0], "format_version"), 1u);
+  EXPECT_EQ(U64(items[0], "format_version"), 2u);
   uint64_t offset = 4096;
   for (uint64_t i = 0; i < 3; ++i) {
     const json::Value& r = items[1 + i];
