@@ -189,8 +189,13 @@ TEST(FailStopTest, EveryFailedFsyncMakesTheStoreReadOnlyAndIsNeverRetried) {
     const bool spare = NotOnTheAppendPath(fs.last_fault());
     if (failure.ok() && fs.faults_injected() == 0) {
       // The background preparation of spares did less I/O in this run
-      // than in the counted one: there was no N-th fsync.
-      EXPECT_TRUE((*store)->Close().ok()) << where;
+      // than in the counted one: there was no N-th fsync before Close. It
+      // may be Close's own, of its durable-end mark: Close reports it.
+      Status closed = (*store)->Close();
+      EXPECT_TRUE(closed.ok() ||
+                  (closed.IsIOError() && fs.faults_injected() == 1 &&
+                   fs.last_fault().find(".seg ") != std::string::npos))
+          << where << ": " << closed.ToString();
     } else if (failure.ok()) {
       EXPECT_TRUE(spare) << where << ": a failed fsync went unreported: "
                          << fs.last_fault();
@@ -358,9 +363,13 @@ TEST(FailStopTest, NoSpaceIsNotFatalAndHealsWhenSpaceIsFreed) {
       continue;
     }
     ASSERT_TRUE(failure.IsNoSpace()) << where << ": " << failure.ToString();
-    // Still full: still a clear NoSpace, never ReadOnly.
+    // Still full: still a clear NoSpace, never ReadOnly. (An append
+    // smaller than the one that needed a new segment may still fit the
+    // current one: which allocation is the N-th depends on the background
+    // threads preparing spares and writing index tables.)
     auto again = w.AppendOne(store->get());
-    EXPECT_TRUE(again.status().IsNoSpace()) << where;
+    EXPECT_TRUE(again.ok() || again.status().IsNoSpace())
+        << where << ": " << again.status().ToString();
     auto read = (*store)->ReadAll(testing::AllUpTo(1 << 20));
     ASSERT_TRUE(read.ok()) << where;
     fs.ClearFaults();  // space freed
