@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "segment/checksum.h"
+#include "segment/durable_mark.h"
 
 namespace cairn::segment {
 namespace {
@@ -20,8 +21,17 @@ constexpr size_t kFirstPositionOffset = 32;
 constexpr size_t kCapacityOffset = 40;
 constexpr size_t kCreatedOffset = 48;
 constexpr size_t kChecksumOffset = 56;
-// Everything from here to kSegmentHeaderSize is zero in version 1.
+// Everything from here to kSegmentHeaderSize is zero in version 1; in
+// version 2 too, except the durable-end mark slots.
 constexpr size_t kPaddingOffset = 64;
+
+bool InMarkSlot(uint32_t version, size_t offset) {
+  if (version < kFirstMarkedSegmentVersion) return false;
+  for (const uint32_t slot : kDurableMarkOffsets) {
+    if (offset >= slot && offset < slot + kDurableMarkSize) return true;
+  }
+  return false;
+}
 
 // The header is not tied to a segment's identity (it *carries* that
 // identity), so it uses a fixed seed: "CAIR" as a little-endian u32.
@@ -96,10 +106,13 @@ Status DecodeSegmentHeader(const uint8_t* data, size_t size,
   // checksum the rest of its header differently, and must be refused as
   // unsupported rather than reported as damaged.
   const uint32_t version = LoadLE<uint32_t>(data + kVersionOffset);
-  if (version != kSegmentFormatVersion) {
-    return Status::NotSupported(
-        "segment " + file + " has format version " + std::to_string(version) +
-        "; this build reads version " + std::to_string(kSegmentFormatVersion));
+  if (version < kOldestSegmentFormatVersion ||
+      version > kSegmentFormatVersion) {
+    return Status::NotSupported("segment " + file + " has format version " +
+                                std::to_string(version) +
+                                "; this build reads versions " +
+                                std::to_string(kOldestSegmentFormatVersion) +
+                                " to " + std::to_string(kSegmentFormatVersion));
   }
   const uint64_t stored = LoadLE<uint64_t>(data + kChecksumOffset);
   if (stored != Checksum64(data, kChecksumOffset, kHeaderChecksumSeed)) {
@@ -110,12 +123,13 @@ Status DecodeSegmentHeader(const uint8_t* data, size_t size,
     return Status::Corruption(
         file, 0,
         "segment header size is " + std::to_string(header_size) +
-            ", version 1 requires " + std::to_string(kSegmentHeaderSize));
+            ", versions 1 and 2 require " + std::to_string(kSegmentHeaderSize));
   }
   // The padding is outside the checksum; requiring zeros there means damage
-  // anywhere in the header page is noticed.
+  // anywhere in the header page is noticed. The mark slots carry their own
+  // checksums (a damaged mark is ignored, never trusted).
   for (size_t i = kPaddingOffset; i < kSegmentHeaderSize; ++i) {
-    if (data[i] != 0) {
+    if (data[i] != 0 && !InMarkSlot(version, i)) {
       return Status::Corruption(file, 0,
                                 "nonzero byte in the segment header padding "
                                 "at offset " +

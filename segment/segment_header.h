@@ -16,7 +16,11 @@ namespace cairn::segment {
 // Records start after this many bytes (one page: keeps record writes off the
 // header's page).
 inline constexpr uint32_t kSegmentHeaderSize = 4096;
-inline constexpr uint32_t kSegmentFormatVersion = 1;
+// The version this build writes. It reads every version from
+// kOldestSegmentFormatVersion on: version 2 adds the durable-end mark slots
+// in the header padding (segment/durable_mark.h); version 1 has none.
+inline constexpr uint32_t kSegmentFormatVersion = 2;
+inline constexpr uint32_t kOldestSegmentFormatVersion = 1;
 // "CAIRNSEG" read as little-endian bytes.
 inline constexpr char kSegmentMagic[8] = {'C', 'A', 'I', 'R',
                                           'N', 'S', 'E', 'G'};

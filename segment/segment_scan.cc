@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "segment/checksum.h"
+#include "segment/durable_mark.h"
 
 namespace cairn::segment {
 namespace {
@@ -143,6 +145,29 @@ Status ScanSegment(
                               "scan start is outside the segment");
   }
   const uint64_t seed = header.Seed();
+  // Read before any record: a writer beside a reader marks only records
+  // it has written already, so the scan below sees everything it marks.
+  std::optional<DurableMark> mark = NewestDurableMark(data, size, header);
+  // A resumed scan that starts past the mark has nothing to check.
+  if (mark && mark->end_offset < start_offset) mark.reset();
+  bool mark_reached = false;
+  // Called at every append boundary: the mark must fall on one, with the
+  // position it names.
+  auto at_boundary = [&](uint64_t end, uint64_t next) -> Status {
+    if (!mark || end != mark->end_offset) return Status::Ok();
+    if (next != mark->next_position) {
+      return Status::Corruption(
+          file, end,
+          "the durable-end mark (sequence " + std::to_string(mark->sequence) +
+              ") names position " + std::to_string(mark->next_position) +
+              " at this offset, but the records end at position " +
+              std::to_string(next) + " here");
+    }
+    mark_reached = true;
+    return Status::Ok();
+  };
+  Status marked = at_boundary(start_offset, start_position);
+  if (!marked.ok()) return marked;
 
   uint64_t offset = start_offset;
   uint64_t expected = start_position;
@@ -197,6 +222,13 @@ Status ScanSegment(
       pending.clear();
       last_commit_end = offset;
       committed_next = expected;
+      marked = at_boundary(last_commit_end, committed_next);
+      if (!marked.ok()) {
+        result->end_offset = last_commit_end;
+        result->next_position = committed_next;
+        result->records = kept;
+        return marked;
+      }
       if (committed_next >= options.stop_at_position) {
         result->end_offset = last_commit_end;
         result->next_position = committed_next;
@@ -211,9 +243,11 @@ Status ScanSegment(
   result->records = kept;
   const size_t nonzero =
       FirstNonZero(data + last_commit_end, size - last_commit_end);
-  if (nonzero == size - last_commit_end) return Status::Ok();
+  const bool clean_end = nonzero == size - last_commit_end;
 
-  if (problem.empty()) {
+  if (clean_end) {
+    problem.clear();
+  } else if (problem.empty()) {
     if (!pending.empty()) {
       problem = "incomplete append" + At(last_commit_end) + ": " +
                 std::to_string(pending.size()) +
@@ -226,6 +260,24 @@ Status ScanSegment(
     problem += ", after " + std::to_string(pending.size()) +
                " record(s) of an incomplete append";
   }
+
+  if (mark && !mark_reached) {
+    // The writer marked this end only after an fdatasync had made every
+    // record below it durable: no crash can take them away.
+    const std::string said =
+        "the durable-end mark (sequence " + std::to_string(mark->sequence) +
+        ") says the records up to offset " + std::to_string(mark->end_offset) +
+        " (position " + std::to_string(mark->next_position) + ") were durable";
+    if (last_commit_end > mark->end_offset) {
+      return Status::Corruption(file, mark->end_offset,
+                                said + ", but no append ends at that offset");
+    }
+    return Status::Corruption(
+        file, last_commit_end,
+        said + ", but the whole appends end here" +
+            (clean_end ? std::string(" (zeros follow)") : ": " + problem));
+  }
+  if (clean_end) return Status::Ok();
 
   if (!options.is_last) {
     return Status::Corruption(

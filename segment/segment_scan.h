@@ -67,7 +67,11 @@ struct SegmentScanResult {
 // position is not the next expected one; a non-last segment has a bad
 // record or nonzero bytes after its last record; in the last segment, a bad
 // or partial record lies below options.durable_position_end or below the
-// synced_offset of any later valid record (which proves it was durable).
+// synced_offset of any later valid record (which proves it was durable);
+// in any segment, the whole appends end before the offset the segment's
+// newest durable-end mark names as durable, or that offset is not the end
+// of an append at the position the mark names (segment/durable_mark.h). A
+// scan that stops at options.stop_at_position checks no mark.
 // `header` must be the segment's decoded header.
 Status ScanSegment(
     const uint8_t* data, size_t size, const SegmentHeader& header,

@@ -418,11 +418,16 @@ class FaultFile final : public File {
     if (shared_->failed_sync_handles.contains(this)) ++shared_->retried_syncs;
     Status s = shared_->Mutate(FaultOp::kSync, path_);
     if (!s.ok()) return s;
-    // A failed fdatasync leaves the unsynced writes pending: the kernel
-    // may or may not have written them, which a later crash decides.
     s = shared_->Inject(FaultOp::kSync, path_);
     if (!s.ok()) {
       shared_->failed_sync_handles.insert(this);
+      // As Linux: the writes the failed fdatasync covered never reach the
+      // device, yet stay readable in the cache, clean (so no later sync
+      // writes them), until the cache drops them or the power goes.
+      if (shared_->memory != nullptr) {
+        shared_->memory->FailWriteback(path_);
+        shared_->DropPending(path_);
+      }
       return s;
     }
     s = base_->Sync();
@@ -450,6 +455,12 @@ class FaultFile final : public File {
     // them is always a possible outcome of a crash.
     if (s.ok()) shared_->DropPending(path_);
     return s;
+  }
+
+  Status DropCache(uint64_t offset, uint64_t size) override {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    if (shared_->down) return Shared::Down(FaultOp::kRead, path_);
+    return base_->DropCache(offset, size);
   }
 
   Result<uint64_t> Size() override {

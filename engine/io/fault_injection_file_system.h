@@ -11,6 +11,12 @@
 // Counters per operation kind let a test count a clean run first and then
 // sweep N = 1, 2, 3, ...
 //
+// A failed File::Sync (over a MemoryFileSystem) behaves as on Linux: the
+// file's writes since its last successful Sync never reach the device;
+// they stay readable in the cache, clean, so no later Sync persists them,
+// until File::DropCache or a power loss shows the durable bytes again
+// (MemoryFileSystem::FailWriteback).
+//
 // Power loss (base must be a MemoryFileSystem): every write since its
 // file's last successful Sync is remembered. Crash() then
 //  1. persists, per directory with unsynced changes, either nothing or the

@@ -56,6 +56,14 @@ class File {
   // file to `size` if smaller; never shrinks it.
   virtual Status Allocate(uint64_t size) = 0;
   virtual Status Truncate(uint64_t size) = 0;
+  // Drops the cached pages of [offset, offset + size) that are clean, so
+  // later reads and mappings fetch them from the device (posix_fadvise
+  // POSIX_FADV_DONTNEED). Dirty pages, and pages a process has mapped,
+  // stay cached. Why it matters: when an fdatasync fails, Linux marks the
+  // pages it could not write clean, and they stay readable from the cache
+  // although the device never got them. Advisory: success does not
+  // promise that every page was dropped.
+  virtual Status DropCache(uint64_t offset, uint64_t size) = 0;
   virtual Result<uint64_t> Size() = 0;
   // Maps [offset, offset + size) read-only and shared.
   virtual Result<std::unique_ptr<MappedRegion>> Map(uint64_t offset,

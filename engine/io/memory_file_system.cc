@@ -55,6 +55,10 @@ struct Node {
   uint64_t dirty_end = 0;
   uint64_t min_size_since_sync = 0;
   uint64_t shared_end = 0;
+  // Byte ranges [begin, end) whose writeback failed (FailWriteback): the
+  // cache (`storage`) still holds the written bytes, but they are clean
+  // and never reach `durable`. Disjoint; kept by begin.
+  std::map<uint64_t, uint64_t> lost;
 
   // --- Directories ---
   std::map<std::string, std::shared_ptr<Node>> entries;
@@ -63,6 +67,43 @@ struct Node {
   void MarkDirty(uint64_t begin, uint64_t end) {
     dirty_begin = std::min(dirty_begin, begin);
     dirty_end = std::max(dirty_end, end);
+  }
+
+  // Removes [begin, end) from the lost ranges (rewritten or cut away).
+  void ForgetLost(uint64_t begin, uint64_t end) {
+    if (lost.empty() || begin >= end) return;
+    auto it = lost.upper_bound(begin);
+    if (it != lost.begin()) --it;
+    while (it != lost.end() && it->first < end) {
+      const uint64_t first = it->first;
+      const uint64_t last = it->second;
+      if (last <= begin) {
+        ++it;
+        continue;
+      }
+      it = lost.erase(it);
+      if (first < begin) lost.emplace(first, begin);
+      if (last > end) lost.emplace(end, last);  // lands before `it`
+    }
+  }
+
+  // Copies storage[begin, end) to durable, except the lost ranges.
+  // durable must be at least `end` bytes.
+  void CopyToDurable(uint64_t begin, uint64_t end) {
+    uint64_t at = begin;
+    auto it = lost.upper_bound(begin);
+    if (it != lost.begin()) --it;
+    for (; it != lost.end() && it->first < end && at < end; ++it) {
+      if (it->second <= at) continue;
+      if (it->first > at) {
+        std::memcpy(durable.data() + at, storage->bytes.get() + at,
+                    it->first - at);
+      }
+      at = std::max(at, it->second);
+    }
+    if (at < end) {
+      std::memcpy(durable.data() + at, storage->bytes.get() + at, end - at);
+    }
   }
 };
 
@@ -168,6 +209,7 @@ struct MemoryFileSystem::State {
     node->dirty_end = 0;
     node->min_size_since_sync = node->size;
     node->shared_end = 0;
+    node->lost.clear();
   }
 };
 
@@ -250,6 +292,7 @@ class MemoryFile final : public File {
     std::memcpy(node_->storage->bytes.get() + offset, data, size);
     node_->size = std::max(node_->size, end);
     node_->MarkDirty(offset, end);
+    node_->ForgetLost(offset, end);
     return Status::Ok();
   }
 
@@ -279,10 +322,9 @@ class MemoryFile final : public File {
     n.durable.resize(n.size);
     if (n.shared_end > 0) n.MarkDirty(0, n.shared_end);
     const uint64_t end = std::min(n.dirty_end, n.size);
-    if (n.dirty_begin < end) {
-      std::memcpy(n.durable.data() + n.dirty_begin,
-                  n.storage->bytes.get() + n.dirty_begin, end - n.dirty_begin);
-    }
+    // Bytes whose writeback failed are clean: this sync does not write
+    // them.
+    if (n.dirty_begin < end) n.CopyToDurable(n.dirty_begin, end);
     n.dirty_begin = std::numeric_limits<uint64_t>::max();
     n.dirty_end = 0;
     n.min_size_since_sync = n.size;
@@ -319,8 +361,42 @@ class MemoryFile final : public File {
       // Keep the zero-tail invariant of Storage.
       std::memset(n.storage->bytes.get() + size, 0, n.size - size);
       n.min_size_since_sync = std::min(n.min_size_since_sync, size);
+      n.ForgetLost(size, std::numeric_limits<uint64_t>::max());
     }
     n.size = size;
+    return Status::Ok();
+  }
+
+  Status DropCache(uint64_t offset, uint64_t size) override {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    Status s = Check("drop cache", /*write=*/false);
+    if (!s.ok()) return s;
+    Node& n = *node_;
+    // Mapped pages stay cached (as with Linux); dirty bytes are never
+    // dropped, and every other byte already equals its durable copy, so
+    // only the lost ranges change.
+    if (n.storage->maps.load() > 0 || n.lost.empty() || size == 0) {
+      return Status::Ok();
+    }
+    if (offset >= n.size) return Status::Ok();
+    const uint64_t end = offset + std::min(size, n.size - offset);
+    uint8_t* cache = n.storage->bytes.get();
+    for (const auto& [begin, stop] : n.lost) {
+      const uint64_t first = std::max(begin, offset);
+      const uint64_t last = std::min(stop, end);
+      if (first >= last) continue;
+      // The device has the durable bytes, and zeros past the durable size.
+      const uint64_t from_durable =
+          std::clamp<uint64_t>(n.durable.size(), first, last);
+      if (from_durable > first) {
+        std::memcpy(cache + first, n.durable.data() + first,
+                    from_durable - first);
+      }
+      if (last > from_durable) {
+        std::memset(cache + from_durable, 0, last - from_durable);
+      }
+    }
+    n.ForgetLost(offset, end);
     return Status::Ok();
   }
 
@@ -649,6 +725,21 @@ void MemoryFileSystem::SimulateCrash() {
   std::set<const Node*> seen;
   state_->Revert(state_->absolute_root, &seen);
   state_->Revert(state_->relative_root, &seen);
+}
+
+void MemoryFileSystem::FailWriteback(const std::string& path) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  Result<std::shared_ptr<Node>> found = state_->Lookup(path, "writeback");
+  if (!found.ok() || (*found)->is_dir) return;
+  Node& n = **found;
+  const uint64_t end = std::min(n.dirty_end, n.size);
+  if (n.dirty_begin < end) {
+    n.ForgetLost(n.dirty_begin, end);
+    n.lost.emplace(n.dirty_begin, end);
+  }
+  // Clean now: no later Sync writes them. Size changes stay pending.
+  n.dirty_begin = std::numeric_limits<uint64_t>::max();
+  n.dirty_end = 0;
 }
 
 uint64_t MemoryFileSystem::operation_count() const {

@@ -11,6 +11,9 @@
 //    makes the current set durable. Syncing a file does not make its name
 //    durable, and syncing a directory does not make the directory's own
 //    name (in its parent) durable.
+//  - A failed writeback (FailWriteback) leaves written bytes readable but
+//    clean and never durable, until File::DropCache or a crash shows the
+//    durable bytes again (Linux after a failed fdatasync).
 //  - SimulateCrash() reverts everything to its durable state: unsynced
 //    data is lost, unsynced new names vanish (with everything below them),
 //    unsynced removals and renames are undone. File handles, locks and
@@ -63,6 +66,15 @@ class MemoryFileSystem final : public FileSystem {
 
   // Loses everything not made durable (see the model above).
   void SimulateCrash();
+
+  // Models a failed writeback of `path`, as Linux leaves it after an
+  // fdatasync reports an error: the bytes written since the file's last
+  // Sync stay readable (and mapped) as they are, but they are clean and
+  // never reach durable storage: a later Sync does not persist them, and
+  // DropCache (of unmapped pages) or SimulateCrash brings back the durable
+  // bytes. Rewriting such a byte makes it dirty again. Size changes stay
+  // pending. No-op for a missing file.
+  void FailWriteback(const std::string& path);
 
   // Number of operations performed so far through this file system and
   // its files, regions excluded. A hook for fault injection: "fail the

@@ -197,6 +197,17 @@ class PosixFile final : public File {
     return Status::Ok();
   }
 
+  Status DropCache(uint64_t offset, uint64_t size) override {
+    if (fd_ < 0) return Closed("fadvise");
+    if (size == 0) return Status::Ok();  // for fadvise, 0 means "to the end"
+    // Returns the error number instead of setting errno.
+    const int rc =
+        ::posix_fadvise(fd_, static_cast<off_t>(offset),
+                        static_cast<off_t>(size), POSIX_FADV_DONTNEED);
+    if (rc != 0) return ErrnoStatus("posix_fadvise", path_, rc);
+    return Status::Ok();
+  }
+
   Result<uint64_t> Size() override {
     if (fd_ < 0) return Closed("fstat");
     struct stat st;

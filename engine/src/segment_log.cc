@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "segment/checksum.h"
+#include "segment/durable_mark.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
@@ -41,7 +42,95 @@ bool ReadsAsZeros(io::File* file, uint64_t begin, uint64_t end) {
   return true;
 }
 
+// End of the last nonzero byte in data[begin, end), or `begin` if there
+// is none. Scans backwards a block at a time: the zeroed tail of a segment
+// can be long.
+uint64_t EndOfNonZero(const uint8_t* data, uint64_t begin, uint64_t end) {
+  constexpr uint64_t kBlock = 4096;
+  static const std::vector<uint8_t> zeros(kBlock, 0);
+  while (end > begin) {
+    const uint64_t n = std::min(kBlock, end - begin);
+    if (std::memcmp(data + end - n, zeros.data(), n) != 0) {
+      while (data[end - 1] == 0) --end;
+      return end;
+    }
+    end -= n;
+  }
+  return begin;
+}
+
+// Writes zeros over [begin, end) with real writes (not fallocate), so the
+// range stays as cheap to sync into as a prepared segment.
+Status ZeroFill(io::File* file, uint64_t begin, uint64_t end) {
+  constexpr uint64_t kChunk = uint64_t{1} << 20;
+  const std::vector<uint8_t> zeros(kChunk, 0);
+  for (uint64_t at = begin; at < end;) {
+    const auto n = static_cast<size_t>(std::min(kChunk, end - at));
+    Status s = file->Write(at, zeros.data(), n);
+    if (!s.ok()) return s;
+    at += n;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status SegmentLog::DropUnsureCache() {
+  if (segments_.empty()) return Status::Ok();
+  Segment* seg = segments_.back().get();
+  const auto mark =
+      segment::NewestDurableMark(seg->data(), seg->mapped_size(), seg->header);
+  if (mark && mark->closed()) return Status::Ok();
+  const uint64_t from = mark ? mark->end_offset : segment::kSegmentHeaderSize;
+  auto size = seg->file->Size();
+  if (!size.ok()) return size.status();
+  if (*size <= from) return Status::Ok();
+  // The kernel keeps pages some process maps: unmap ours first.
+  seg->map.reset();
+  Status s = seg->file->DropCache(from, *size - from);
+  Status mapped = MapSegment(seg);
+  return s.ok() ? mapped : s;
+}
+
+Status SegmentLog::RepairActive(Segment* seg,
+                                const segment::SegmentScanResult& result) {
+  const uint64_t capacity = seg->header.capacity;
+  auto size = seg->file->Size();
+  if (!size.ok()) return size.status();
+  uint64_t zero_begin = UINT64_MAX;
+  uint64_t zero_end = 0;
+  if (result.torn_tail) {
+    zero_begin = result.end_offset;
+    zero_end = EndOfNonZero(seg->data(), result.end_offset, seg->mapped_size());
+  }
+  const bool short_file = *size < capacity;
+  if (short_file) {
+    // Cut short outside the engine, or by a torn-tail repair that ran out
+    // of space: mapped at this size, appends past it could not be read.
+    zero_begin = std::min(zero_begin, *size);
+    zero_end = capacity;
+  }
+  if (zero_begin >= zero_end) return Status::Ok();
+  seg->map.reset();
+  Status s;
+  if (short_file) {
+    s = seg->file->Allocate(capacity);
+    if (!s.ok()) {
+      const std::string why =
+          "the active segment " + seg->path + " is " + std::to_string(*size) +
+          " bytes, short of its capacity " + std::to_string(capacity) +
+          ", and could not be extended: " + s.message();
+      s = s.IsNoSpace() ? Status::NoSpace(why)
+                        : Status::IOError(why, s.errno_value());
+    }
+  }
+  // Zeroing (rather than truncating) a torn tail discards it just as well
+  // and keeps the zero-filled extents behind it.
+  if (s.ok()) s = ZeroFill(seg->file.get(), zero_begin, zero_end);
+  if (s.ok()) s = seg->file->Sync();
+  Status mapped = MapSegment(seg);
+  return s.ok() ? mapped : s;
+}
 
 Status SegmentLog::MapSegment(Segment* segment) {
   segment->map.reset();
@@ -292,15 +381,10 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
         },
         &result);
     if (!s.ok()) return s;
-    if (writable_ && result.torn_tail) {
-      // Truncate the torn tail durably before any append: appending after
-      // it would strand later acknowledged records behind garbage. The
-      // re-allocation zero-fills the cut-off range.
-      seg->map.reset();
-      s = seg->file->Truncate(result.end_offset);
-      if (s.ok()) s = seg->file->Allocate(seg->header.capacity);
-      if (s.ok()) s = seg->file->Sync();
-      if (s.ok()) s = MapSegment(seg.get());
+    if (writable_ && is_last) {
+      // Discard a torn tail durably before any append: appending after it
+      // would strand later acknowledged records behind garbage.
+      s = RepairActive(seg.get(), result);
       if (!s.ok()) return s;
     }
     scanned += seg->mapped_size() - (first && start.offset != 0
@@ -381,6 +465,21 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
                                           seg->mapped_size() - offset,
                                           seg->seed, &header)
             : segment::HeaderCheck::kZero;
+    if ((check == segment::HeaderCheck::kZero ||
+         check == segment::HeaderCheck::kTruncated) &&
+        seg->mapped_size() < seg->header.capacity) {
+      // Mapped while shorter than its capacity (before the writer extended
+      // it at its open): map it again, as a new Segment, so readers that
+      // hold the old one keep a valid mapping.
+      auto fresh = OpenSegment(seg->header.segment_number, false);
+      if (!fresh.ok()) return fresh.status();
+      if ((*fresh)->mapped_size() > seg->mapped_size()) {
+        (*fresh)->end_position = seg->end_position;
+        (*fresh)->end_offset = seg->end_offset;
+        segments_.back() = std::move(fresh.value());
+        continue;
+      }
+    }
     if (check == segment::HeaderCheck::kZero && pending.empty()) {
       // The writer moved on to the next segment.
       auto next = OpenSegment(seg->header.segment_number + 1, false);

@@ -101,6 +101,14 @@ class SegmentLog {
   // not the position is listed yet); nullopt before the first segment.
   std::optional<size_t> SegmentStartingAtOrBefore(uint64_t position) const;
 
+  // Drops the cached pages of the last segment past its newest durable-end
+  // mark (all of its records if it has none), unless that mark says the
+  // last writer closed cleanly, and maps it again. After a fail-stop,
+  // pages whose writeback failed are clean in the cache although the
+  // device never got them; Replay must judge what is on the device.
+  // Before Replay, and only with no live writer.
+  Status DropUnsureCache();
+
   // --- writer only ---
   // Free bytes left in the active segment.
   uint64_t ActiveRemaining() const;
@@ -137,6 +145,12 @@ class SegmentLog {
   Result<std::shared_ptr<Segment>> Create(uint64_t number,
                                           uint64_t first_position);
   Status MapSegment(Segment* segment);
+  // Writer, after the scan of the last segment: zeroes a torn tail (from
+  // `result.end_offset` to its last nonzero byte) and extends a file
+  // shorter than its capacity with zeros (re-allocated first), then syncs
+  // and maps it again at its full size.
+  Status RepairActive(Segment* segment,
+                      const segment::SegmentScanResult& result);
 
   io::FileSystem* fs_;
   std::string dir_;

@@ -152,6 +152,11 @@ class StoreImpl final : public Store {
   Status IndexGroup();
   Status FlushGroup();
   Status SyncNow();
+  // Records in the active segment how far it is durable (synced_offset_,
+  // durable_next_) and syncs that: recovery then knows those records were
+  // acknowledged without the watermark (segment/durable_mark.h). `closed`:
+  // the last mark before Close. A failure is fatal, as any failed sync.
+  Status WriteDurableMark(bool closed);
   Status RollSegment();
   void PublishWatermark();
   void Complete(std::unique_ptr<Request> request);
@@ -255,6 +260,10 @@ class StoreImpl final : public Store {
   Group group_;
   uint64_t synced_offset_ = 0;  // of the active segment
   bool dirty_ = false;          // written but not yet fdatasynced
+  // Sequence of the active segment's newest durable-end mark (0: none),
+  // and group commits since then.
+  uint64_t mark_sequence_ = 0;
+  uint64_t groups_since_mark_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
 
   std::mutex queue_mu_;

@@ -9,6 +9,7 @@
 
 #include "engine/src/store_impl.h"
 #include "engine/src/validation.h"
+#include "segment/durable_mark.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
@@ -225,6 +226,10 @@ Status StoreImpl::OpenWriter() {
       SegmentLog::Open(fs_, dir_, options_, /*writable=*/true, RandomStoreId());
   if (!log.ok()) return log.status();
   log_ = std::move(log.value());
+  // Recovery judges the bytes on the device, not pages a failed sync left
+  // in the cache.
+  Status s = log_->DropUnsureCache();
+  if (!s.ok()) return s;
 
   // The old watermark says which positions were acknowledged durable; the
   // replay treats damage below it as corruption rather than a torn tail.
@@ -236,7 +241,7 @@ Status StoreImpl::OpenWriter() {
     }
   }
   SegmentLog::ReplayStart start;
-  Status s = OpenIndex(/*read_only=*/false, &start);
+  s = OpenIndex(/*read_only=*/false, &start);
   if (s.ok()) {
     s = ReplayLog(start, durable_hint, std::numeric_limits<uint64_t>::max());
   }
@@ -265,6 +270,15 @@ Status StoreImpl::OpenWriter() {
   visible_next_ = next;
   // From here the index may list what it replayed: it is durable.
   durable_next_ = next;
+  // Mark that: the recovered end becomes verifiable without the
+  // watermark, and the mark (not closed) tells the next open that this
+  // writer may leave pages in the cache the device never got.
+  const Segment& active = log_->active();
+  auto mark = segment::NewestDurableMark(active.data(), active.mapped_size(),
+                                         active.header);
+  mark_sequence_ = mark ? mark->sequence : 0;
+  s = WriteDurableMark(/*closed=*/false);
+  if (!s.ok()) return s;
 
   auto wm = Watermark::Open(fs_, dir_, log_->store_id(), /*writable=*/true);
   if (!wm.ok()) return wm.status();
@@ -297,6 +311,12 @@ Status StoreImpl::OpenReader() {
   auto log = SegmentLog::Open(fs_, dir_, options_, /*writable=*/false, 0);
   if (!log.ok()) return log.status();
   log_ = std::move(log.value());
+  if (!writer_live) {
+    // As the writer's open does: no writer can be syncing the cached pages
+    // now, so ones the device never got must not be read.
+    Status s = log_->DropUnsureCache();
+    if (!s.ok()) return s;
+  }
   if (watermark_ && watermark_->store_id() != log_->store_id()) {
     return Status::Corruption(io::JoinPath(dir_, kWatermarkFileName), 16,
                               "watermark belongs to another store");

@@ -12,6 +12,7 @@
 
 #include "engine/src/store_impl.h"
 #include "engine/src/validation.h"
+#include "segment/durable_mark.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
@@ -31,6 +32,12 @@ struct EventIdHash {
 // Producers wait when this many bytes are queued for the commit thread: a
 // flood of asynchronous appends must not buffer without bound.
 constexpr uint64_t kMaxQueuedBytes = 256ull << 20;
+
+// With group commit, a durable-end mark follows every this many groups
+// (one extra fdatasync each time). The groups before the newest one are
+// vouched for by the synced_offset of later records anyway; the mark
+// covers the newest group when the appends stop (docs/durability.md).
+constexpr uint64_t kGroupsPerDurableMark = 64;
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -236,8 +243,9 @@ void StoreImpl::CommitLoop() {
       (void)SyncNow();
     }
   }
-  // Close: everything acknowledged becomes durable, whatever the mode.
-  (void)SyncNow();
+  // Close: everything acknowledged becomes durable, whatever the mode,
+  // and the mark says so (and that this writer closed cleanly).
+  if (SyncNow().ok()) (void)WriteDurableMark(/*closed=*/true);
 }
 
 void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
@@ -521,6 +529,9 @@ Status StoreImpl::FlushGroup() {
   group_.bytes.clear();
   group_.revisions.clear();
   group_.start_offset = end_offset;
+  if (sync && ++groups_since_mark_ >= kGroupsPerDurableMark) {
+    (void)WriteDurableMark(/*closed=*/false);
+  }
   return Status::Ok();
 }
 
@@ -559,6 +570,34 @@ Status StoreImpl::SyncNow() {
   return Status::Ok();
 }
 
+Status StoreImpl::WriteDurableMark(bool closed) {
+  Segment& active = log_->active();
+  if (!segment::HasDurableMarks(active.header)) return Status::Ok();
+  // Never after a fail-stop: a failed sync is not retried, and the bytes
+  // it covered are unknown.
+  Status gate = WriteGate();
+  if (!gate.ok()) return gate;
+  segment::DurableMark mark;
+  mark.sequence = mark_sequence_ + 1;
+  mark.end_offset = static_cast<uint32_t>(synced_offset_);
+  mark.next_position = durable_next_.load(std::memory_order_relaxed);
+  mark.flags = closed ? segment::kMarkFlagClosed : 0;
+  uint8_t bytes[segment::kDurableMarkSize];
+  segment::EncodeDurableMark(mark, active.seed, bytes);
+  // Only after the records below end_offset are durable (their sync has
+  // returned): a crash can lose the mark, never make it claim too much.
+  Status s = log_->WriteActive(segment::DurableMarkOffset(mark.sequence), bytes,
+                               sizeof(bytes));
+  if (s.ok()) s = log_->SyncActive();
+  if (!s.ok()) {
+    Fail(s);
+    return s;
+  }
+  mark_sequence_ = mark.sequence;
+  groups_since_mark_ = 0;
+  return Status::Ok();
+}
+
 Status StoreImpl::RollSegment() {
   // Only the newest segment may ever hold unsynced bytes, which is what
   // lets recovery call damage in any older segment corruption.
@@ -573,6 +612,8 @@ Status StoreImpl::RollSegment() {
   }
   synced_offset_ = segment::kSegmentHeaderSize;
   group_.start_offset = segment::kSegmentHeaderSize;
+  mark_sequence_ = 0;  // a new segment has no mark yet
+  groups_since_mark_ = 0;
   return Status::Ok();
 }
 

@@ -10,7 +10,12 @@
 #include <random>
 
 #include "cairn/cairn.h"
+#include "engine/io/memory_file_system.h"
+#include "engine/src/store_impl.h"
+#include "segment/durable_mark.h"
 #include "segment/segment_header.h"
+#include "tests/support/crashable_file_system.h"
+#include "tests/support/faulty_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -47,6 +52,14 @@ void SetDurableHint(const std::string& dir, uint64_t position) {
   std::string bytes(8, '\0');
   for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(position >> (8 * i));
   WriteBytes(dir + "/watermark", 24, bytes);
+}
+
+// Zeroes the durable-end marks of a segment (segment/durable_mark.h): the
+// store then looks as after a crash before any mark covered its appends.
+void ForgetDurableMarks(const std::string& path) {
+  for (const uint32_t slot : segment::kDurableMarkOffsets) {
+    WriteBytes(path, slot, std::string(segment::kDurableMarkSize, '\0'));
+  }
 }
 
 class RecoveryTest : public ::testing::Test {
@@ -98,6 +111,7 @@ TEST_F(RecoveryTest, TornTailOfEveryLengthIsTruncated) {
       }
       WriteBytes(SegmentPath(dir, 0), last_offset_ + keep, tail);
       SetDurableHint(dir, events_ - 2);
+      ForgetDurableMarks(SegmentPath(dir, 0));
       {
         auto store = Store::Open(dir, testing::SmallOptions());
         ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -157,8 +171,15 @@ TEST_F(RecoveryTest, LogShorterThanAcknowledgedIsCorruption) {
   auto store = Store::Open(dir, testing::SmallOptions());
   ASSERT_TRUE(store.status().IsCorruption()) << store.status().ToString();
   EXPECT_EQ(store.status().corruption()->offset, last_offset_);
-  // Without the watermark the shorter log is accepted.
+  // Without the watermark, the durable-end mark Close wrote still knows.
   fs::remove(dir + "/watermark");
+  auto marked = Store::Open(dir, testing::SmallOptions());
+  ASSERT_TRUE(marked.status().IsCorruption()) << marked.status().ToString();
+  EXPECT_EQ(marked.status().corruption()->offset, last_offset_);
+  EXPECT_NE(marked.status().message().find("durable-end mark"),
+            std::string::npos);
+  // Without either, the shorter log is accepted.
+  ForgetDurableMarks(SegmentPath(dir, 0));
   auto accepted = Store::Open(dir, testing::SmallOptions());
   ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
   auto stats = (*accepted)->GetStats();
@@ -236,6 +257,184 @@ TEST_F(RecoveryTest, HalfCreatedSegmentIsRemoved) {
   auto stats = (*store)->GetStats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->events, events_);
+}
+
+// Issue 9, item 12: the newest acknowledged append is verifiable without
+// the watermark. Flipping a byte of the last record and deleting the
+// watermark made the open truncate an acknowledged event as a torn tail.
+TEST_F(RecoveryTest, DamagedLastAppendWithoutWatermarkIsCorruption) {
+  Build(5);
+  // The last append holds two records of the same size.
+  const uint64_t record = last_size_ / 2;
+  for (uint64_t at : {record, record + 9, record + 33, last_size_ - 1}) {
+    for (bool keep_index : {true, false}) {
+      SCOPED_TRACE("byte " + std::to_string(at) +
+                   (keep_index ? " indexed" : " no index"));
+      std::string dir = Copy("last");
+      fs::remove(dir + "/watermark");
+      if (!keep_index) fs::remove_all(dir + "/index");
+      std::string byte = ReadBytes(SegmentPath(dir, 0), last_offset_ + at, 1);
+      byte[0] = static_cast<char>(byte[0] ^ 0x01);
+      WriteBytes(SegmentPath(dir, 0), last_offset_ + at, byte);
+      auto store = Store::Open(dir, testing::SmallOptions());
+      ASSERT_TRUE(store.status().IsCorruption()) << store.status().ToString();
+      EXPECT_EQ(store.status().corruption()->file, SegmentPath(dir, 0));
+      EXPECT_EQ(store.status().corruption()->offset, last_offset_);
+      fs::remove_all(dir);
+    }
+  }
+}
+
+// Power loss: which appends a durable-end mark covers, with no watermark.
+class MarkedTailTest : public ::testing::Test {
+ protected:
+  // Opens the store in a new incarnation of the process.
+  Result<std::unique_ptr<Store>> Open() {
+    incarnations_.push_back(
+        std::make_unique<testing::CrashableFileSystem>(&memory_));
+    return engine::StoreImpl::Open(incarnations_.back().get(), dir_,
+                                   testing::SmallOptions());
+  }
+  // `n` appends of one event each (one group each); remembers where the
+  // last one starts.
+  void AppendSome(Store* store, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto stats = store->GetStats();
+      ASSERT_TRUE(stats.ok());
+      last_offset_ = segment::kSegmentHeaderSize + stats->bytes;
+      ASSERT_TRUE(store->Append("s", ExpectedVersion::Any(), Events(1)).ok());
+    }
+    CAIRN_ASSERT_OK(store->Sync());
+  }
+  // Power loss, then the last record damaged and the watermark gone.
+  void CrashAndDamageLastRecord() {
+    incarnations_.back()->Crash();
+    const std::string path = dir_ + "/000000000000.seg";
+    auto file = memory_.OpenFile(path, io::OpenMode::kReadWrite);
+    ASSERT_TRUE(file.ok());
+    char byte = 0;
+    size_t got = 0;
+    CAIRN_ASSERT_OK((*file)->Read(last_offset_ + 40, &byte, 1, &got));
+    byte = static_cast<char>(byte ^ 0x20);
+    CAIRN_ASSERT_OK((*file)->Write(last_offset_ + 40, &byte, 1));
+    CAIRN_ASSERT_OK((*file)->Sync());
+    CAIRN_ASSERT_OK(memory_.RemoveFile(dir_ + "/watermark"));
+  }
+
+  std::string dir_ = "/store";
+  io::MemoryFileSystem memory_;
+  std::vector<std::unique_ptr<testing::CrashableFileSystem>> incarnations_;
+  uint64_t last_offset_ = 0;
+};
+
+// The open marks the end it recovered: a later power loss can not turn
+// damage to those appends into a torn tail.
+TEST_F(MarkedTailTest, RecoveredTailIsMarkedAtOpen) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    AppendSome(store->get(), 3);
+    incarnations_.back()->Crash();
+  }
+  {
+    auto store = Open();  // recovers the 3 appends, and marks them
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    CrashAndDamageLastRecord();
+  }
+  auto store = Open();
+  ASSERT_TRUE(store.status().IsCorruption()) << store.status().ToString();
+  EXPECT_EQ(store.status().corruption()->offset, last_offset_);
+}
+
+// Group commit marks every 64th group. Fewer groups after the last mark,
+// and the newest one (damaged, with no watermark and nothing after it)
+// looks like a torn write and is cut: the documented limit.
+TEST_F(MarkedTailTest, EverySixtyFourthGroupIsMarked) {
+  for (int groups : {63, 64}) {
+    SCOPED_TRACE(groups);
+    dir_ = "/store-" + std::to_string(groups);
+    {
+      auto store = Open();
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      AppendSome(store->get(), groups);
+      CrashAndDamageLastRecord();
+    }
+    auto store = Open();
+    if (groups == 64) {
+      ASSERT_TRUE(store.status().IsCorruption()) << store.status().ToString();
+      EXPECT_EQ(store.status().corruption()->offset, last_offset_);
+      continue;
+    }
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto read = (*store)->ReadStream("s", testing::StreamUpTo(1000));
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->events.size(), 62u);
+  }
+}
+
+// Issue 9, item 11: an active segment shorter than its capacity (cut
+// outside the engine) was mapped at its short size, and appends past that
+// size could not be read. The writer's open extends it to its capacity.
+TEST_F(RecoveryTest, ShortActiveSegmentIsExtendedAtOpen) {
+  Build(3);
+  std::string dir = Copy("short-active");
+  const uint64_t end = last_offset_ + last_size_;
+  fs::resize_file(SegmentPath(dir, 0), end);
+  // A reader with no writer about reads what is there.
+  Options ro = testing::SmallOptions();
+  ro.read_only = true;
+  auto reader = Store::Open(dir, ro);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto before = (*reader)->ReadAll(testing::AllUpTo(1000));
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->events.size(), events_);
+  {
+    auto store = Store::Open(dir, testing::SmallOptions());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ(fs::file_size(SegmentPath(dir, 0)),
+              testing::SmallOptions().segment_size);
+    for (int i = 0; i < 20; ++i) {
+      auto r = (*store)->Append("after", ExpectedVersion::Any(), Events(2));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    auto read = (*store)->ReadStream("after", testing::StreamUpTo(1000));
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(read->events.size(), 40u);
+    // The reader mapped the short file: it follows the writer past it.
+    auto after = (*reader)->ReadAll(testing::AllUpTo(1000));
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_EQ(after->events.size(), events_ + 40);
+  }
+  auto store = Store::Open(dir, testing::SmallOptions());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto stats = (*store)->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->events, events_ + 40);
+}
+
+// A short active segment that can not be extended (a full disk) is a
+// clear NoSpace naming it, and changes nothing; once space is back the
+// open extends it.
+TEST_F(RecoveryTest, ShortActiveSegmentOnAFullDiskIsNoSpace) {
+  Build(3);
+  std::string dir = Copy("short-full");
+  fs::resize_file(SegmentPath(dir, 0), last_offset_ + last_size_);
+  testing::FaultyFileSystem faulty(io::PosixFileSystem());
+  faulty.allocate_no_space = true;
+  auto refused = engine::StoreImpl::Open(&faulty, dir, testing::SmallOptions());
+  ASSERT_TRUE(refused.status().IsNoSpace()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find(SegmentPath(dir, 0)),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(fs::file_size(SegmentPath(dir, 0)), last_offset_ + last_size_);
+  faulty.allocate_no_space = false;
+  auto store = engine::StoreImpl::Open(&faulty, dir, testing::SmallOptions());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto r = (*store)->Append("after", ExpectedVersion::Any(), Events(1));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto read = (*store)->ReadStream("after", testing::StreamUpTo(10));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->events.size(), 1u);
 }
 
 }  // namespace

@@ -187,6 +187,10 @@ class PowerCutFile : public io::File {
   Status Truncate(uint64_t size) override {
     return fs_->Step() ? base_->Truncate(size) : PowerCutFileSystem::Dead();
   }
+  Status DropCache(uint64_t offset, uint64_t size) override {
+    return fs_->Step() ? base_->DropCache(offset, size)
+                       : PowerCutFileSystem::Dead();
+  }
   Result<uint64_t> Size() override {
     if (!fs_->Step()) return PowerCutFileSystem::Dead();
     return base_->Size();

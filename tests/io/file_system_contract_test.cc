@@ -76,6 +76,22 @@ TEST_P(FileSystemContractTest, WriteThenReadRoundTrips) {
   EXPECT_EQ(*size, 11u);
 }
 
+TEST_P(FileSystemContractTest, DropCacheKeepsWhatWasWritten) {
+  auto file = Open("f");
+  ASSERT_NE(file, nullptr);
+  IO_ASSERT_OK(file->Allocate(3 * 4096));
+  IO_ASSERT_OK(WriteString(*file, 4096, "synced"));
+  IO_ASSERT_OK(file->Sync());
+  IO_ASSERT_OK(WriteString(*file, 8192, "dirty"));
+  // Clean pages read back from the device, dirty ones are not dropped.
+  IO_ASSERT_OK(file->DropCache(0, 3 * 4096));
+  IO_ASSERT_OK(file->DropCache(100, 0));
+  EXPECT_EQ(ReadString(*file, 4096, 6), "synced");
+  EXPECT_EQ(ReadString(*file, 8192, 5), "dirty");
+  IO_ASSERT_OK(file->Close());
+  EXPECT_TRUE(file->DropCache(0, 4096).IsIOError());
+}
+
 TEST_P(FileSystemContractTest, ReadIsShortOnlyAtEndOfFile) {
   auto file = Open("f");
   ASSERT_NE(file, nullptr);

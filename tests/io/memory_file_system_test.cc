@@ -76,6 +76,59 @@ TEST_F(MemoryFileSystemTest, CrashDropsUnsyncedData) {
   EXPECT_EQ(ReadFile(fs_, "/db/f"), "abc");
 }
 
+// Linux after a failed fdatasync: the written bytes stay in the cache,
+// clean, and never reach the device.
+TEST_F(MemoryFileSystemTest, FailedWritebackIsCachedButNeverDurable) {
+  MakeFile("/db/f", "abcdefgh", /*sync_dir=*/true);
+  auto file = Open("/db/f");
+  ASSERT_NE(file, nullptr);
+  IO_ASSERT_OK(WriteString(*file, 2, "XY"));
+  fs_.FailWriteback("/db/f");
+  EXPECT_EQ(ReadString(*file, 0, 8), "abXYefgh");  // still cached
+  // A later sync of other bytes does not write the lost ones.
+  IO_ASSERT_OK(WriteString(*file, 6, "Z"));
+  IO_ASSERT_OK(file->Sync());
+  EXPECT_EQ(ReadString(*file, 0, 8), "abXYefZh");
+  // Dropping the cache shows what the device has.
+  IO_ASSERT_OK(file->DropCache(0, 8));
+  EXPECT_EQ(ReadString(*file, 0, 8), "abcdefZh");
+  fs_.SimulateCrash();
+  EXPECT_EQ(ReadFile(fs_, "/db/f"), "abcdefZh");
+}
+
+TEST_F(MemoryFileSystemTest, FailedWritebackIsLostAtACrashAndRewritable) {
+  MakeFile("/db/f", "abcdefgh", /*sync_dir=*/true);
+  {
+    auto file = Open("/db/f");
+    ASSERT_NE(file, nullptr);
+    IO_ASSERT_OK(WriteString(*file, 0, "1234"));
+    fs_.FailWriteback("/db/f");
+    IO_ASSERT_OK(WriteString(*file, 3, "Q"));  // dirty again: synced below
+    IO_ASSERT_OK(file->Sync());
+  }
+  fs_.SimulateCrash();
+  EXPECT_EQ(ReadFile(fs_, "/db/f"), "abcQefgh");
+}
+
+TEST_F(MemoryFileSystemTest, DropCacheKeepsMappedAndDirtyBytes) {
+  MakeFile("/db/f", "abcdefgh", /*sync_dir=*/true);
+  auto file = Open("/db/f");
+  ASSERT_NE(file, nullptr);
+  IO_ASSERT_OK(WriteString(*file, 0, "XX"));
+  fs_.FailWriteback("/db/f");
+  IO_ASSERT_OK(WriteString(*file, 4, "D"));  // dirty, never dropped
+  {
+    auto map = file->Map(0, 8);
+    IO_ASSERT_OK(map);
+    IO_ASSERT_OK(file->DropCache(0, 8));  // mapped: kept, as on Linux
+    EXPECT_EQ(ReadString(*file, 0, 8), "XXcdDfgh");
+  }
+  IO_ASSERT_OK(file->DropCache(1, 7));  // only byte 1 of the lost range
+  EXPECT_EQ(ReadString(*file, 0, 8), "XbcdDfgh");
+  IO_ASSERT_OK(file->DropCache(0, 100));
+  EXPECT_EQ(ReadString(*file, 0, 8), "abcdDfgh");
+}
+
 TEST_F(MemoryFileSystemTest, CrashKeepsSyncedData) {
   MakeFile("/db/f", "abc", /*sync_dir=*/true);
   {

@@ -119,6 +119,42 @@ void ExpectRecovers(FaultInjectionFileSystem* fs, const Workload& w,
   EXPECT_TRUE(more.AppendOne(store->get()).ok()) << where;
 }
 
+std::vector<EventId> LogIds(Store* store) {
+  std::vector<EventId> ids;
+  auto visited = store->VisitAll(testing::AllUpTo(UINT64_MAX),
+                                 [&](const RecordedEventView& e) {
+                                   ids.push_back(e.id);
+                                   return true;
+                                 });
+  EXPECT_TRUE(visited.ok()) << visited.status().ToString();
+  return ids;
+}
+
+// A reopen in the same boot (no power loss), after a failed fsync: the
+// failed writes are still in the page cache (clean: Linux never writes
+// them), and must not come back as events. Everything it reads is
+// durable: a power loss then keeps exactly that.
+void ExpectSameBootReopenReadsOnlyDurable(FaultInjectionFileSystem* fs,
+                                          const Workload& w,
+                                          const std::string& where) {
+  fs->ClearFaults();
+  std::vector<EventId> read;
+  {
+    auto store = engine::StoreImpl::Open(fs, "/store", TestOptions());
+    ASSERT_TRUE(store.ok()) << where << ": " << store.status().ToString();
+    OracleReport report = CheckOracle(store->get(), w.attempts());
+    EXPECT_TRUE(report.ok()) << where << ":\n" << report.error;
+    read = LogIds(store->get());
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+  fs->Crash();
+  fs->PowerOn();
+  auto store = engine::StoreImpl::Open(fs, "/store", TestOptions());
+  ASSERT_TRUE(store.ok()) << where << ": " << store.status().ToString();
+  EXPECT_EQ(LogIds(store->get()), read)
+      << where << ": the same-boot reopen read events a power loss took away";
+}
+
 TEST(FailStopTest, EveryFailedFsyncMakesTheStoreReadOnlyAndIsNeverRetried) {
   const uint64_t syncs = CountCleanRun(FaultOp::kSync);
   ASSERT_GT(syncs, uint64_t{kAppends});
@@ -153,8 +189,13 @@ TEST(FailStopTest, EveryFailedFsyncMakesTheStoreReadOnlyAndIsNeverRetried) {
     const bool spare = NotOnTheAppendPath(fs.last_fault());
     if (failure.ok() && fs.faults_injected() == 0) {
       // The background preparation of spares did less I/O in this run
-      // than in the counted one: there was no N-th fsync.
-      EXPECT_TRUE((*store)->Close().ok()) << where;
+      // than in the counted one: there was no N-th fsync before Close. It
+      // may be Close's own, of its durable-end mark: Close reports it.
+      Status closed = (*store)->Close();
+      EXPECT_TRUE(closed.ok() ||
+                  (closed.IsIOError() && fs.faults_injected() == 1 &&
+                   fs.last_fault().find(".seg ") != std::string::npos))
+          << where << ": " << closed.ToString();
     } else if (failure.ok()) {
       EXPECT_TRUE(spare) << where << ": a failed fsync went unreported: "
                          << fs.last_fault();
@@ -180,6 +221,7 @@ TEST(FailStopTest, EveryFailedFsyncMakesTheStoreReadOnlyAndIsNeverRetried) {
     }
     store->reset();
     EXPECT_EQ(fs.retried_syncs(), 0u) << where << ": an fsync was retried";
+    ExpectSameBootReopenReadsOnlyDurable(&fs, w, where);
     ExpectRecovers(&fs, w, where);
   }
   EXPECT_GT(read_only, kAppends / 2);
@@ -321,9 +363,13 @@ TEST(FailStopTest, NoSpaceIsNotFatalAndHealsWhenSpaceIsFreed) {
       continue;
     }
     ASSERT_TRUE(failure.IsNoSpace()) << where << ": " << failure.ToString();
-    // Still full: still a clear NoSpace, never ReadOnly.
+    // Still full: still a clear NoSpace, never ReadOnly. (An append
+    // smaller than the one that needed a new segment may still fit the
+    // current one: which allocation is the N-th depends on the background
+    // threads preparing spares and writing index tables.)
     auto again = w.AppendOne(store->get());
-    EXPECT_TRUE(again.status().IsNoSpace()) << where;
+    EXPECT_TRUE(again.ok() || again.status().IsNoSpace())
+        << where << ": " << again.status().ToString();
     auto read = (*store)->ReadAll(testing::AllUpTo(1 << 20));
     ASSERT_TRUE(read.ok()) << where;
     fs.ClearFaults();  // space freed

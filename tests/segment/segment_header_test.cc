@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "segment/checksum.h"
+#include "segment/durable_mark.h"
 
 namespace cairn::segment {
 namespace {
@@ -53,7 +54,7 @@ TEST(SegmentHeaderTest, NegativeCreationTimeRoundTrips) {
 TEST(SegmentHeaderTest, LayoutIsLittleEndianAtDocumentedOffsets) {
   const std::vector<uint8_t> bytes = Encoded(Sample());
   EXPECT_EQ(std::memcmp(bytes.data(), "CAIRNSEG", 8), 0);
-  EXPECT_EQ(bytes[8], 1);      // format_version
+  EXPECT_EQ(bytes[8], 2);      // format_version
   EXPECT_EQ(bytes[12], 0x00);  // header_size = 4096 = 0x1000
   EXPECT_EQ(bytes[13], 0x10);
   EXPECT_EQ(bytes[16], 0xef);  // store_id, low byte first
@@ -69,9 +70,19 @@ TEST(SegmentHeaderTest, SeedIsTheSegmentSeed) {
   EXPECT_EQ(h.Seed(), SegmentSeed(h.store_id, h.segment_number));
 }
 
+bool InMarkSlot(size_t offset) {
+  for (const uint32_t slot : kDurableMarkOffsets) {
+    if (offset >= slot && offset < slot + kDurableMarkSize) return true;
+  }
+  return false;
+}
+
 TEST(SegmentHeaderTest, EveryFlippedBitIsDetected) {
   const std::vector<uint8_t> good = Encoded(Sample());
   for (size_t i = 0; i < kSegmentHeaderSize; ++i) {
+    // The durable-end mark slots carry their own checksums
+    // (durable_mark_test.cc).
+    if (InMarkSlot(i)) continue;
     for (int bit = 0; bit < 8; ++bit) {
       std::vector<uint8_t> bad = good;
       bad[i] ^= static_cast<uint8_t>(1 << bit);
@@ -127,11 +138,28 @@ TEST(SegmentHeaderTest, ZeroedFileIsCorruption) {
 
 TEST(SegmentHeaderTest, UnknownVersionIsNotSupported) {
   SegmentHeader h = Sample();
-  h.format_version = 2;  // a well-formed header of a future version
+  h.format_version = kSegmentFormatVersion + 1;  // of a future version
   const std::vector<uint8_t> bytes = Encoded(h);
   SegmentHeader out;
   const Status s = DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out);
   EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
+}
+
+TEST(SegmentHeaderTest, VersionOneStaysReadableAndHasNoMarkSlots) {
+  SegmentHeader h = Sample();
+  h.format_version = 1;
+  std::vector<uint8_t> bytes = Encoded(h);
+  SegmentHeader out;
+  ASSERT_TRUE(DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out).ok());
+  EXPECT_EQ(out.format_version, 1u);
+  EXPECT_FALSE(HasDurableMarks(out));
+  // Version 1 padding is all zero, where version 2 keeps its marks.
+  bytes[kDurableMarkOffsets[0]] = 1;
+  EXPECT_TRUE(DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out)
+                  .IsCorruption());
+  std::vector<uint8_t> v2 = Encoded(Sample());
+  v2[kDurableMarkOffsets[0]] = 1;
+  EXPECT_TRUE(DecodeSegmentHeader(v2.data(), v2.size(), "f", &out).ok());
 }
 
 TEST(SegmentHeaderTest, LongerInputIsAccepted) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "segment/durable_mark.h"
 #include "tests/segment/segment_test_util.h"
 
 namespace cairn::segment {
@@ -496,6 +497,108 @@ TEST(SegmentScanStopTest, StopsAtPositionWithoutLookingFurther) {
   EXPECT_TRUE(ScanSegment(image.data(), image.size(), image.header(), "seg",
                           options, nullptr, &result)
                   .IsCorruption());
+}
+
+}  // namespace
+}  // namespace cairn::segment
+
+namespace cairn::segment {
+namespace {
+
+// Durable-end marks (segment/durable_mark.h): records below a mark were
+// durable, so damage there is corruption even in the last segment, with no
+// later record and no watermark to vouch for it.
+void PutMark(SegmentImage* image, uint64_t sequence, uint64_t end,
+             uint64_t next_position) {
+  DurableMark mark;
+  mark.sequence = sequence;
+  mark.end_offset = static_cast<uint32_t>(end);
+  mark.next_position = next_position;
+  EncodeDurableMark(mark, image->seed(),
+                    reinterpret_cast<uint8_t*>(image->bytes().data()) +
+                        DurableMarkOffset(sequence));
+}
+
+TEST(SegmentScanMarkTest, DamageToTheMarkedLastAppendIsCorruption) {
+  SegmentImage image;
+  image.Append(2);
+  image.Sync();
+  const uint64_t last = image.Append(1);
+  image.Sync();
+  PutMark(&image, 1, image.end(), image.next_position());
+  for (uint64_t at : {last, last + 5, last + 40, image.end() - 1}) {
+    SCOPED_TRACE(at);
+    SegmentImage damaged = image;
+    Flip(&damaged, at);
+    Scan scan = RunScan(damaged, /*is_last=*/true);
+    ASSERT_TRUE(scan.status.IsCorruption()) << scan.status.ToString();
+    EXPECT_EQ(scan.status.corruption()->offset, last);
+    EXPECT_TRUE(Mentions(scan.status, "durable-end mark"))
+        << scan.status.ToString();
+    // Without the mark the same bytes are a torn tail.
+    SegmentHeader v1 = damaged.header();
+    v1.format_version = 1;
+    Scan unmarked = RunScan(damaged.data(), damaged.size(), v1, true);
+    ASSERT_TRUE(unmarked.status.ok()) << unmarked.status.ToString();
+    EXPECT_TRUE(unmarked.result.torn_tail);
+  }
+}
+
+TEST(SegmentScanMarkTest, MarkedAppendsThatVanishedAreCorruption) {
+  SegmentImage image;
+  image.Append(2);
+  image.Sync();
+  const uint64_t last = image.Append(2);
+  image.Sync();
+  PutMark(&image, 1, image.end(), image.next_position());
+  std::fill(image.bytes().begin() + static_cast<ptrdiff_t>(last),
+            image.bytes().begin() + static_cast<ptrdiff_t>(image.end()), '\0');
+  Scan scan = RunScan(image, /*is_last=*/true);
+  ASSERT_TRUE(scan.status.IsCorruption()) << scan.status.ToString();
+  EXPECT_EQ(scan.status.corruption()->offset, last);
+}
+
+TEST(SegmentScanMarkTest, TornTailPastTheMarkIsStillATornTail) {
+  SegmentImage image;
+  image.Append(2);
+  image.Sync();
+  PutMark(&image, 1, image.end(), image.next_position());
+  const uint64_t torn = image.Append(3, /*commit=*/false);
+  Scan scan = RunScan(image, /*is_last=*/true);
+  ASSERT_TRUE(scan.status.ok()) << scan.status.ToString();
+  EXPECT_TRUE(scan.result.torn_tail);
+  EXPECT_EQ(scan.result.end_offset, torn);
+}
+
+TEST(SegmentScanMarkTest, AMarkOffTheAppendBoundariesIsCorruption) {
+  SegmentImage image;
+  image.Append(2);
+  const uint64_t end = image.end();
+  image.Append(1);
+  PutMark(&image, 1, end - 3, 102);
+  EXPECT_TRUE(RunScan(image, true).status.IsCorruption());
+  PutMark(&image, 2, end, 107);  // the wrong position at a boundary
+  Scan scan = RunScan(image, true);
+  ASSERT_TRUE(scan.status.IsCorruption());
+  EXPECT_EQ(scan.status.corruption()->offset, end);
+  PutMark(&image, 3, end, 102);
+  EXPECT_TRUE(RunScan(image, true).status.ok());
+}
+
+TEST(SegmentScanMarkTest, AReaderStoppingEarlyChecksNoMark) {
+  SegmentImage image;
+  image.Append(2);
+  const uint64_t first_end = image.end();
+  image.Append(2);
+  PutMark(&image, 1, image.end(), image.next_position());
+  SegmentScanOptions options;
+  options.is_last = true;
+  options.stop_at_position = 102;
+  SegmentScanResult result;
+  Status s = ScanSegment(image.data(), image.size(), image.header(), "seg",
+                         options, nullptr, &result);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(result.end_offset, first_end);
 }
 
 }  // namespace

@@ -25,6 +25,9 @@ class CrashableFile : public io::File {
   Status Truncate(uint64_t size) override {
     return fs_->Guard([&] { return base_->Truncate(size); });
   }
+  Status DropCache(uint64_t offset, uint64_t size) override {
+    return fs_->Guard([&] { return base_->DropCache(offset, size); });
+  }
   Result<uint64_t> Size() override {
     return fs_->Guard([&] { return base_->Size(); });
   }

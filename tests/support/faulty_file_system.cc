@@ -26,6 +26,9 @@ class FaultyFile : public io::File {
     return base_->Allocate(size);
   }
   Status Truncate(uint64_t size) override { return base_->Truncate(size); }
+  Status DropCache(uint64_t offset, uint64_t size) override {
+    return base_->DropCache(offset, size);
+  }
   Result<uint64_t> Size() override { return base_->Size(); }
   Result<std::unique_ptr<io::MappedRegion>> Map(uint64_t offset,
                                                 size_t size) override {
