@@ -357,6 +357,9 @@ class PreparerGateFileSystem final : public io::FileSystem {
     Status Sync() override { return file_->Sync(); }
     Status Allocate(uint64_t size) override { return file_->Allocate(size); }
     Status Truncate(uint64_t size) override { return file_->Truncate(size); }
+    Status DropCache(uint64_t offset, uint64_t size) override {
+      return file_->DropCache(offset, size);
+    }
     Result<uint64_t> Size() override { return file_->Size(); }
     Result<std::unique_ptr<io::MappedRegion>> Map(uint64_t offset,
                                                   size_t size) override {
