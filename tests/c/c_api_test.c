@@ -291,11 +291,32 @@ int main(int argc, char** argv) {
   CHECK(cairn_open(argv[1], NULL, &second, NULL) == CAIRN_LOCKED);
   CHECK(second == NULL);
 
+  /* A subscription that outlives its store: closing the store stops it
+   * (CAIRN_CLOSED), and it is freed after the store. */
+  Seen late;
+  memset(&late, 0, sizeof late);
+  pthread_mutex_init(&late.mu, NULL);
+  pthread_cond_init(&late.cv, NULL);
+  cairn_subscription_callbacks_t callbacks;
+  memset(&callbacks, 0, sizeof callbacks);
+  callbacks.context = &late;
+  callbacks.on_event = OnEvent;
+  callbacks.on_stopped = OnStopped;
+  cairn_subscription_t* outliving = NULL;
+  CHECK(cairn_subscribe(store, NULL, &callbacks, &outliving, NULL) ==
+        CAIRN_OK);
+  WaitForEvents(&late, 4);
+
   CHECK(cairn_close(store, NULL) == CAIRN_OK);
   CHECK(cairn_close(store, NULL) == CAIRN_OK); /* idempotent */
   cairn_events_t* events = NULL;
   CHECK(cairn_read_all(store, NULL, &events, NULL) == CAIRN_CLOSED);
+  pthread_mutex_lock(&late.mu);
+  CHECK(late.stopped == 1 && late.stop_code == CAIRN_CLOSED);
+  pthread_mutex_unlock(&late.mu);
   cairn_store_free(store);
+  cairn_subscription_stop(outliving); /* harmless now */
+  cairn_subscription_free(outliving);
 
   /* Reopened read-only: everything is there. */
   options = cairn_options_create();

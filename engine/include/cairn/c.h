@@ -23,8 +23,9 @@
  *   caller keeps ownership of everything it passes in.
  * - Thread-safety: a store may be used from any number of threads at once;
  *   an events list or an error object from one thread at a time.
- * - Lifetimes: a subscription may outlive its store's close (its later
- *   calls are harmless), but must be freed before the store is freed.
+ * - Lifetimes: a subscription and its store may be freed in either order.
+ *   Closing the store stops its subscriptions (on_stopped gets
+ *   CAIRN_CLOSED); a subscription's later calls then do nothing.
  */
 #ifndef CAIRN_C_H_
 #define CAIRN_C_H_
