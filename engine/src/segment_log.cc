@@ -447,7 +447,7 @@ void SegmentLog::AddSegment(std::shared_ptr<Segment> segment) {
   } else {
     // Sealed: subscribers usually read it next, so it joins the cache as
     // the most recently used rather than being reopened.
-    cache_.Put(old->header.segment_number, std::move(old->map));
+    if (old->map) cache_.Put(old->header.segment_number, std::move(old->map));
   }
   old->file.reset();  // synced before the roll: nothing left to report
 }

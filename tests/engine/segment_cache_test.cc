@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "cairn/cairn.h"
@@ -196,6 +198,50 @@ TEST(SegmentCacheTest, AReadKeepsAnEvictedSegmentValid) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], Payload(0));
   EXPECT_EQ(seen[1], Payload(1));
+}
+
+TEST(SegmentCacheTest, ReadersRaceRollsAndEvictionsWithATinyCache) {
+  testing::TempDir dir;
+  Options options = Tiny();
+  options.max_open_segments = 1;
+  auto store = Store::Open(dir.Sub("s"), options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  constexpr uint64_t kEvents = 120;  // 60 segments, each roll seals one
+  std::atomic<bool> done{false};
+  std::vector<std::string> errors(3);
+  std::vector<std::thread> readers;
+  for (size_t t = 0; t < errors.size(); ++t) {
+    readers.emplace_back([&, t] {
+      while (!done.load() && errors[t].empty()) {
+        ReadAllOptions all;
+        all.max_count = kEvents;
+        all.direction = t == 1 ? Direction::kBackward : Direction::kForward;
+        auto r = (*store)->ReadAll(all);
+        if (!r.ok()) {
+          errors[t] = r.status().ToString();
+          break;
+        }
+        for (const RecordedEvent& e : r->events) {
+          if (e.data != Payload(e.position.value())) {
+            errors[t] = "wrong data at " + std::to_string(e.position.value());
+          }
+        }
+        auto s = (*store)->ReadStream(StreamOf(t), {});
+        if (!s.ok() && !s.status().IsNotFound()) {
+          errors[t] = s.status().ToString();
+        }
+      }
+    });
+  }
+  for (uint64_t n = 0; n < kEvents; ++n) {
+    auto r = (*store)->Append(StreamOf(n), ExpectedVersion::Any(),
+                              {Event("E", Payload(n))});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  done = true;
+  for (std::thread& t : readers) t.join();
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(ReadEverything(store->get(), kEvents), "");
 }
 
 TEST(SegmentCacheTest, ThousandsOfSegmentsOpenAndReadUnderALowFileLimit) {
