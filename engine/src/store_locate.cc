@@ -118,8 +118,8 @@ Status StoreImpl::LocateRange(uint64_t first, uint64_t last,
   Location at = std::move(location.value());
   size_t segment_index = *log_->SegmentIndexOf(first);
   for (uint64_t position = first;; ++position) {
-    // A loop: a segment without records (left by older versions) is
-    // skipped.
+    // A loop: a sealed segment without records (the list rules accept
+    // one; the writer never seals one) is skipped.
     while (position >= at.segment->end_position) {
       ++segment_index;
       if (segment_index >= log_->segments().size()) {

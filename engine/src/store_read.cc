@@ -190,8 +190,9 @@ Result<uint64_t> StoreImpl::ScanForward(
   uint64_t examined = 0;
   uint64_t position = from;
   while (position < end && examined < max_examined) {
-    // A loop: a segment without records (left by older versions) starts
-    // where the next one does, and is skipped.
+    // A loop: a sealed segment without records (the list rules accept
+    // one; the writer never seals one) starts where the next one does, and
+    // is skipped.
     bool hopped = false;
     while (seg_index + 1 < snap.segments.size() &&
            position >= snap.segments[seg_index + 1]->header.first_position) {

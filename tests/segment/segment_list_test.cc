@@ -97,9 +97,8 @@ TEST(SegmentListTest, StartsNeverGoBackwards) {
 }
 
 TEST(SegmentListTest, SameStartAsThePredecessorIsLeftToTheRecordScan) {
-  // A segment without records (older versions sealed one when a larger
-  // segment_size was configured) starts where the next one does; the scan
-  // confirms it holds nothing.
+  // A sealed segment without records starts where the next one does; the
+  // scan confirms it holds nothing.
   SegmentListChecker list("/d");
   ASSERT_TRUE(list.CheckHeader(0, Header(0, 0)).ok());
   EXPECT_TRUE(list.CheckHeader(1, Header(1, 0)).ok());

@@ -278,7 +278,7 @@ TEST_F(VerifyTest, OpenAndVerifyAgreeOnTheSegmentList) {
          w->Add("a", 1, 1);
        },
        ""},
-      {"empty-sealed-segment",  // as older versions left it
+      {"empty-sealed-segment",  // accepted, though the writer never seals one
        [](SegmentWriter* w) {
          w->StartSegment(0, 0);
          w->Add("a", 0, 0);
