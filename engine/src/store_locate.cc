@@ -64,7 +64,8 @@ Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
   // needs it (it compares the name at once).
   thread_local std::string name;
   name.assign(stream);
-  return std::string_view(name);
+  std::string_view copy = name;
+  return copy;
 }
 
 Result<EventId> StoreImpl::EventIdAt(uint64_t position, uint64_t offset) const {

@@ -29,9 +29,9 @@ namespace {
 namespace fs = std::filesystem;
 using testing::Event;
 
-constexpr uint64_t kTinySegments = 64 * 1024;
+constexpr uint64_t kTinySegments = uint64_t{64} * 1024;
 // Two of these fill a 64 KiB segment: every segment holds two events.
-constexpr size_t kEventBytes = 20 * 1024;
+constexpr size_t kEventBytes = size_t{20} * 1024;
 constexpr int kStreams = 8;
 
 std::string Payload(uint64_t n) {
@@ -190,7 +190,7 @@ TEST(SegmentCacheTest, AReadKeepsAnEvictedSegmentValid) {
   std::vector<std::string> seen;
   auto again = (*store)->VisitAll(all, [&](const RecordedEventView& e) {
     std::string before(e.data);
-    if (ReadEverything(store->get(), kEvents) != "") return false;
+    if (!ReadEverything(store->get(), kEvents).empty()) return false;
     seen.push_back(before == e.data ? std::string(e.data) : "changed");
     return true;
   });
@@ -262,12 +262,13 @@ TEST(SegmentCacheTest, ThousandsOfSegmentsOpenAndReadUnderALowFileLimit) {
     {
       auto store = Store::Open(path, Tiny());
       if (!store.ok()) {
-        std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
+        (void)std::fprintf(stderr, "open: %s\n",
+                           store.status().ToString().c_str());
         ::_exit(1);
       }
       std::string error = ReadEverything(store->get(), kEvents);
       if (!error.empty()) {
-        std::fprintf(stderr, "writer: %s\n", error.c_str());
+        (void)std::fprintf(stderr, "writer: %s\n", error.c_str());
         code = 2;
       }
       // The writer appends and rolls on under the limit too.
@@ -286,13 +287,13 @@ TEST(SegmentCacheTest, ThousandsOfSegmentsOpenAndReadUnderALowFileLimit) {
       ro.read_only = true;
       auto reader = Store::Open(path, ro);
       if (!reader.ok()) {
-        std::fprintf(stderr, "read-only open: %s\n",
-                     reader.status().ToString().c_str());
+        (void)std::fprintf(stderr, "read-only open: %s\n",
+                           reader.status().ToString().c_str());
         code = 5;
       } else {
         std::string error = ReadEverything(reader->get(), kEvents + 8);
         if (!error.empty()) {
-          std::fprintf(stderr, "reader: %s\n", error.c_str());
+          (void)std::fprintf(stderr, "reader: %s\n", error.c_str());
           code = 6;
         }
       }

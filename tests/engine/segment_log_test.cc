@@ -31,14 +31,16 @@ Options WithSegmentSize(uint64_t size) {
 }
 
 // An append that fits a 1 MiB segment but not a 64 KiB one.
-std::string Big(char c) { return "\"" + std::string(100 * 1024, c) + "\""; }
+std::string Big(char c) {
+  return "\"" + std::string(size_t{100} * 1024, c) + "\"";
+}
 
 TEST(SegmentLogTest, RaisingSegmentSizeReplacesTheEmptyActiveSegment) {
   testing::TempDir dir;
   const std::string path = dir.Sub("s");
   {
     // A new store: segment 0, 64 KiB, no records.
-    auto store = Store::Open(path, WithSegmentSize(64 * 1024));
+    auto store = Store::Open(path, WithSegmentSize(uint64_t{64} * 1024));
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     CAIRN_ASSERT_OK((*store)->Close());
   }
@@ -83,7 +85,7 @@ TEST(SegmentLogTest, EmptyActiveSegmentIsReplacedWhileAReaderFollows) {
   testing::TempDir dir;
   const std::string path = dir.Sub("s");
   {
-    auto store = Store::Open(path, WithSegmentSize(64 * 1024));
+    auto store = Store::Open(path, WithSegmentSize(uint64_t{64} * 1024));
     ASSERT_TRUE(store.ok());
     CAIRN_ASSERT_OK((*store)->Close());
   }
@@ -110,7 +112,7 @@ class MissingSegmentTest : public ::testing::Test {
  protected:
   // A store of at least three segments.
   void SetUp() override {
-    auto store = Store::Open(path_, WithSegmentSize(256 * 1024));
+    auto store = Store::Open(path_, WithSegmentSize(uint64_t{256} * 1024));
     ASSERT_TRUE(store.ok());
     for (int i = 0; i < 20; ++i) {
       ASSERT_TRUE((*store)
@@ -126,7 +128,7 @@ class MissingSegmentTest : public ::testing::Test {
   void ExpectRefused(const std::string& missing_file,
                      const std::string& message) {
     for (bool read_only : {false, true}) {
-      Options options = WithSegmentSize(256 * 1024);
+      Options options = WithSegmentSize(uint64_t{256} * 1024);
       options.read_only = read_only;
       auto store = Store::Open(path_, options);
       ASSERT_FALSE(store.ok()) << "read_only " << read_only;
