@@ -83,8 +83,9 @@ struct IndexOptions {
 
 // Reads the stream name of the log record at (position, offset), after
 // verifying its header (checksum, and that it has that position). The view
-// must stay valid while the caller of the index method holds the engine's
-// state lock. The log is the source of truth the index is checked against.
+// must stay valid until the next call of the reader on the same thread
+// (the index compares each name before it reads another). The log is the
+// source of truth the index is checked against.
 using NameReader =
     std::function<Result<std::string_view>(uint64_t position, uint32_t offset)>;
 

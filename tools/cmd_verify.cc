@@ -5,7 +5,9 @@
 // Checks a store's files without opening the store (so it never repairs
 // anything, and works on a store the engine refuses to open): every segment
 // header, every record checksum, and the invariants of the log:
-//   - segment files numbered 0, 1, 2, ... without a gap, all of one store;
+//   - the rules of the segment list (segment/segment_list.h, the checker
+//     the engine's open uses too): segment files numbered 0, 1, 2, ...
+//     without a gap, all of one store, segment 0 starting at position 0;
 //   - global positions gapless across segments;
 //   - every stream's revisions contiguous from 0;
 //   - only whole appends (a run of records ending in a commit record);
@@ -37,6 +39,7 @@
 #include "engine/src/watermark.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
+#include "segment/segment_list.h"
 #include "segment/segment_scan.h"
 #include "tools/command.h"
 #include "tools/index_files.h"
@@ -62,19 +65,16 @@ class Verifier {
       return Fail(io_, "verify", "no segment files in " + dir, kExitError);
     }
     ReadWatermark(dir);
+    // The list rules the engine's open applies, through the same checker.
+    segment::SegmentListChecker list(dir);
     for (size_t i = 0; i < names->size(); ++i) {
       const SegmentName& name = (*names)[i];
-      uint64_t expected_number = i == 0 ? 0 : (*names)[i - 1].number + 1;
-      if (name.number != expected_number) {
-        Problem(io::JoinPath(dir, segment::SegmentFileName(expected_number)), 0,
-                expected_number + 1 == name.number
-                    ? "segment file is missing"
-                    : "segment files " + std::to_string(expected_number) +
-                          " to " + std::to_string(name.number - 1) +
-                          " are missing");
+      Status gap = list.CheckNumber(name.number);
+      if (!gap.ok()) {
+        StatusProblem(name.path, gap);
         next_position_.reset();  // the positions in between are unknown
       }
-      VerifySegment(name, /*is_last=*/i + 1 == names->size());
+      VerifySegment(name, /*is_last=*/i + 1 == names->size(), &list);
     }
     log_.store_id = store_id_.value_or(0);
     log_.healthy = problems_ == 0;
@@ -166,7 +166,8 @@ class Verifier {
     }
   }
 
-  void VerifySegment(const SegmentName& name, bool is_last) {
+  void VerifySegment(const SegmentName& name, bool is_last,
+                     segment::SegmentListChecker* list) {
     auto file = OpenSegmentFile(name.path);
     if (!file.ok()) {
       StatusProblem(name.path, file.status());
@@ -181,21 +182,10 @@ class Verifier {
       next_position_.reset();
       return;
     }
-    if (header.segment_number != name.number) {
-      Problem(name.path, 0,
-              "segment header says number " +
-                  std::to_string(header.segment_number) +
-                  " but the file name says " + std::to_string(name.number));
-    }
-    if (!store_id_) {
-      store_id_ = header.store_id;
-    } else if (header.store_id != *store_id_) {
-      Problem(name.path, 0, "segment belongs to another store");
-    }
-    if (name.number == 0 && header.first_position != 0) {
-      Problem(name.path, 0,
-              "first segment starts at position " +
-                  std::to_string(header.first_position) + ", not 0");
+    if (!store_id_) store_id_ = header.store_id;
+    Status listed = list->CheckHeader(name.number, header);
+    if (!listed.ok()) {
+      StatusProblem(name.path, listed);
     } else if (next_position_ && header.first_position != *next_position_) {
       Problem(name.path, 0,
               "segment starts at position " +

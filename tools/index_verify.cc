@@ -2,6 +2,7 @@
 #include "tools/index_verify.h"
 
 #include <algorithm>
+#include <list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -26,17 +27,14 @@ constexpr uint64_t kMaxEntryFindings = 20;
 // when the manifest changed under it, this many times at most.
 constexpr int kAttempts = 3;
 
+// Segment files the cross-checks keep open at once: a store of any number
+// of segments is verified within a few file descriptors and mappings.
+constexpr size_t kOpenSegments = 16;
+
 // The log's records, located by position for the cross-checks.
 class LogReader {
  public:
-  explicit LogReader(const VerifiedLog& log) : log_(log) {
-    for (const VerifiedLog::Segment& s : log.segments) {
-      auto file = OpenSegmentFile(s.path);
-      files_.push_back(
-          file.ok() ? std::make_unique<SegmentFile>(std::move(file.value()))
-                    : nullptr);
-    }
-  }
+  explicit LogReader(const VerifiedLog& log) : log_(log) {}
 
   uint64_t end_position() const {
     return log_.segments.empty() ? 0 : log_.segments.back().end_position;
@@ -60,7 +58,7 @@ class LogReader {
       return "position " + std::to_string(position) + " is not in the log";
     }
     const size_t i = static_cast<size_t>(it - log_.segments.begin()) - 1;
-    const SegmentFile* file = files_[i].get();
+    const SegmentFile* file = File(i);
     if (file == nullptr || offset >= file->size()) {
       return "offset " + std::to_string(offset) + " is outside segment " +
              log_.segments[i].path;
@@ -88,8 +86,26 @@ class LogReader {
   }
 
  private:
+  // Segment i of the log, mapped (null if it can not be opened): the
+  // kOpenSegments most recently used stay open.
+  const SegmentFile* File(size_t i) const {
+    for (auto it = open_.begin(); it != open_.end(); ++it) {
+      if (it->first == i) {
+        open_.splice(open_.begin(), open_, it);
+        return open_.front().second.get();
+      }
+    }
+    auto file = OpenSegmentFile(log_.segments[i].path);
+    open_.emplace_front(
+        i, file.ok() ? std::make_unique<SegmentFile>(std::move(file.value()))
+                     : nullptr);
+    if (open_.size() > kOpenSegments) open_.pop_back();
+    return open_.front().second.get();
+  }
+
   const VerifiedLog& log_;
-  std::vector<std::unique_ptr<SegmentFile>> files_;
+  // Most recently used first.
+  mutable std::list<std::pair<size_t, std::unique_ptr<SegmentFile>>> open_;
 };
 
 class IndexChecker {

@@ -9,6 +9,7 @@
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
 #include "segment/record.h"
+#include "segment/segment_list.h"
 
 namespace cairn::engine {
 namespace {
@@ -73,22 +74,47 @@ Status ZeroFill(io::File* file, uint64_t begin, uint64_t end) {
   return Status::Ok();
 }
 
+Status ActiveReplaced(const Segment& active) {
+  return Status::IOError("the active segment " + active.path +
+                         " was replaced on disk by a roll that did not "
+                         "complete; reopen the store");
+}
+
 }  // namespace
 
 Status SegmentLog::DropUnsureCache() {
   if (segments_.empty()) return Status::Ok();
-  Segment* seg = segments_.back().get();
-  const auto mark =
-      segment::NewestDurableMark(seg->data(), seg->mapped_size(), seg->header);
-  if (mark && mark->closed()) return Status::Ok();
-  const uint64_t from = mark ? mark->end_offset : segment::kSegmentHeaderSize;
-  auto size = seg->file->Size();
+  std::shared_ptr<Segment> seg = segments_.back();
+  uint64_t from = 0;
+  {
+    auto pinned = Pin(seg);
+    if (!pinned.ok()) return pinned.status();
+    const auto mark = segment::NewestDurableMark(
+        pinned->data(), pinned->mapped_size(), seg->header);
+    if (mark && mark->closed()) return Status::Ok();
+    from = mark ? mark->end_offset : segment::kSegmentHeaderSize;
+  }
+  // A read-only opener has no file of its own for the segment.
+  std::unique_ptr<io::File> reader;
+  io::File* file = seg->file.get();
+  if (file == nullptr) {
+    auto opened = fs_->OpenFile(seg->path, io::OpenMode::kReadOnly);
+    if (!opened.ok()) return opened.status();
+    reader = std::move(opened.value());
+    file = reader.get();
+  }
+  auto size = file->Size();
   if (!size.ok()) return size.status();
   if (*size <= from) return Status::Ok();
   // The kernel keeps pages some process maps: unmap ours first.
-  seg->map.reset();
-  Status s = seg->file->DropCache(from, *size - from);
-  Status mapped = MapSegment(seg);
+  cache_.Erase(seg->header.segment_number);
+  if (seg->file == nullptr) return file->DropCache(from, *size - from);
+  {
+    std::lock_guard<std::mutex> lock(active_mu_);
+    seg->map.reset();
+  }
+  Status s = file->DropCache(from, *size - from);
+  Status mapped = MapSegment(seg.get());
   return s.ok() ? mapped : s;
 }
 
@@ -101,7 +127,8 @@ Status SegmentLog::RepairActive(Segment* seg,
   uint64_t zero_end = 0;
   if (result.torn_tail) {
     zero_begin = result.end_offset;
-    zero_end = EndOfNonZero(seg->data(), result.end_offset, seg->mapped_size());
+    zero_end =
+        EndOfNonZero(seg->map->data(), result.end_offset, seg->map->size());
   }
   const bool short_file = *size < capacity;
   if (short_file) {
@@ -111,7 +138,10 @@ Status SegmentLog::RepairActive(Segment* seg,
     zero_end = capacity;
   }
   if (zero_begin >= zero_end) return Status::Ok();
-  seg->map.reset();
+  {
+    std::lock_guard<std::mutex> lock(active_mu_);
+    seg->map.reset();
+  }
   Status s;
   if (short_file) {
     s = seg->file->Allocate(capacity);
@@ -133,37 +163,55 @@ Status SegmentLog::RepairActive(Segment* seg,
 }
 
 Status SegmentLog::MapSegment(Segment* segment) {
-  segment->map.reset();
+  {
+    std::lock_guard<std::mutex> lock(active_mu_);
+    segment->map.reset();
+  }
   auto size = segment->file->Size();
   if (!size.ok()) return size.status();
   auto map = segment->file->Map(0, *size);
   if (!map.ok()) return map.status();
+  std::lock_guard<std::mutex> lock(active_mu_);
   segment->map = std::move(map.value());
   return Status::Ok();
 }
 
-Result<std::shared_ptr<Segment>> SegmentLog::OpenSegment(uint64_t number,
-                                                         bool writable) {
+Result<std::shared_ptr<Segment>> SegmentLog::LoadSegment(
+    uint64_t number) const {
   auto segment = std::make_shared<Segment>();
   segment->path = io::JoinPath(dir_, segment::SegmentFileName(number));
-  auto file = fs_->OpenFile(segment->path, writable ? io::OpenMode::kReadWrite
-                                                    : io::OpenMode::kReadOnly);
+  auto file = fs_->OpenFile(segment->path, io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  std::vector<uint8_t> bytes(segment::kSegmentHeaderSize);
+  size_t got = 0;
+  Status s = (*file)->Read(0, bytes.data(), bytes.size(), &got);
+  if (!s.ok()) return s;
+  // Read-only, nothing to lose: a close error changes nothing read.
+  (void)(*file)->Close();
+  s = segment::DecodeSegmentHeader(bytes.data(), got, segment->path,
+                                   &segment->header);
+  if (!s.ok()) return s;
+  segment->seed = segment->header.Seed();
+  segment->end_position = segment->header.first_position;
+  return segment;
+}
+
+Status SegmentLog::OpenActive(Segment* segment) {
+  auto file = fs_->OpenFile(segment->path, io::OpenMode::kReadWrite);
   if (!file.ok()) return file.status();
   segment->file = std::move(file.value());
-  Status s = MapSegment(segment.get());
-  if (!s.ok()) return s;
-  s = segment::DecodeSegmentHeader(segment->data(), segment->mapped_size(),
-                                   segment->path, &segment->header);
-  if (!s.ok()) return s;
-  if (segment->header.segment_number != number) {
-    return Status::Corruption(
-        segment->path, 0,
-        "segment header says number " +
-            std::to_string(segment->header.segment_number) +
-            " but the file name says " + std::to_string(number));
+  return MapSegment(segment);
+}
+
+Result<MappedSegment> SegmentLog::Pin(
+    const std::shared_ptr<Segment>& segment) const {
+  {
+    std::lock_guard<std::mutex> lock(active_mu_);
+    if (segment->map) return MappedSegment(segment, segment->map);
   }
-  segment->seed = segment->header.Seed();
-  return segment;
+  auto map = cache_.Get(segment->path, segment->header);
+  if (!map.ok()) return map.status();
+  return MappedSegment(segment, std::move(map.value()));
 }
 
 Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
@@ -188,23 +236,49 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
   segment::EncodeSegmentHeader(header, bytes.data());
   // The header is durable before the name appears, and the name is durable
   // (directory synced) before any record goes in.
+  const bool replaces_active =
+      !segments_.empty() && segments_.back()->header.segment_number == number;
   auto file = fs_->OpenFile(spare, io::OpenMode::kReadWrite);
   if (!file.ok()) return file.status();
   s = (*file)->Write(0, bytes.data(), bytes.size());
   if (s.ok()) s = (*file)->Sync();
   if (s.ok()) s = (*file)->Close();
-  if (s.ok()) s = fs_->Rename(spare, path);
-  if (s.ok()) s = fs_->SyncDir(dir_);
   if (!s.ok()) {
-    // Leave no half-made segment behind; the next open would remove it
-    // anyway, but a full disk should heal as soon as space returns.
     (void)fs_->RemoveFile(spare);
-    (void)fs_->RemoveFile(path);
-    (void)fs_->SyncDir(dir_);
+    return s;
+  }
+  s = fs_->Rename(spare, path);
+  if (!s.ok()) {
+    (void)fs_->RemoveFile(spare);
+    return s;
+  }
+  if (replaces_active) {
+    // From here the file under the active segment's name is the new one,
+    // whatever else fails: the old one must never take a record again (a
+    // record there would be lost with its unlinked file). The old and the
+    // new file both hold no record, so either is a valid newest segment
+    // after a crash.
+    active_replaced_ = true;
+  }
+  s = fs_->SyncDir(dir_);
+  if (!s.ok()) {
+    if (!replaces_active) {
+      // Leave no half-made segment behind; the next open would remove it
+      // anyway, but a full disk should heal as soon as space returns.
+      (void)fs_->RemoveFile(path);
+      (void)fs_->SyncDir(dir_);
+    }
     return s;
   }
   if (preparer_ != nullptr) preparer_->Request(number + 1);
-  return OpenSegment(number, /*writable=*/true);
+  auto segment = std::make_shared<Segment>();
+  segment->header = header;
+  segment->seed = header.Seed();
+  segment->path = path;
+  segment->end_position = first_position;
+  s = OpenActive(segment.get());
+  if (!s.ok()) return s;
+  return segment;
 }
 
 Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
@@ -222,12 +296,11 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
     if (name.ends_with(".seg.spare")) spares.push_back(name);
   }
   std::sort(numbers.begin(), numbers.end());
-  for (size_t i = 1; i < numbers.size(); ++i) {
-    if (numbers[i] != numbers[i - 1] + 1) {
-      return Status::Corruption(
-          io::JoinPath(dir, segment::SegmentFileName(numbers[i - 1] + 1)), 0,
-          "segment file is missing");
-    }
+  // The one set of list rules, shared with `cairn verify`.
+  segment::SegmentListChecker checker(dir);
+  for (uint64_t number : numbers) {
+    Status s = checker.CheckNumber(number);
+    if (!s.ok()) return s;
   }
 
   // A crash while creating the newest segment can leave it without a valid
@@ -235,7 +308,7 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
   if (writable && !numbers.empty()) {
     std::string path =
         io::JoinPath(dir, segment::SegmentFileName(numbers.back()));
-    auto probe = log->OpenSegment(numbers.back(), /*writable=*/false);
+    auto probe = log->LoadSegment(numbers.back());
     if (!probe.ok() && probe.status().IsCorruption()) {
       auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
       if (!file.ok()) return file.status();
@@ -268,32 +341,26 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
     return log;
   }
 
-  for (size_t i = 0; i < numbers.size(); ++i) {
-    bool is_last = i + 1 == numbers.size();
-    auto opened = log->OpenSegment(numbers[i], writable && is_last);
-    if (!opened.ok()) return opened.status();
-    std::shared_ptr<Segment> seg = std::move(opened.value());
-    if (i == 0) log->store_id_ = seg->header.store_id;
-    if (seg->header.store_id != log->store_id_) {
-      return Status::Corruption(seg->path, 0,
-                                "segment belongs to another store");
+  // Each header is read and verified once, its file closed again: a store
+  // of any number of segments opens within a few file descriptors. Sealed
+  // segments are mapped when read (SegmentCache).
+  log->segments_.reserve(numbers.size());
+  for (uint64_t number : numbers) {
+    auto loaded = log->LoadSegment(number);
+    if (!loaded.ok()) return loaded.status();
+    std::shared_ptr<Segment> seg = std::move(loaded.value());
+    Status s = checker.CheckHeader(number, seg->header);
+    if (!s.ok()) return s;
+    if (log->segments_.empty()) {
+      log->store_id_ = seg->header.store_id;
+    } else {
+      log->segments_.back()->end_position = seg->header.first_position;
     }
-    if (i > 0) {
-      Segment& prev = *log->segments_.back();
-      // Every sealed segment holds at least one record (a segment is only
-      // sealed when an append does not fit it, and the new one takes it).
-      if (seg->header.first_position <= prev.header.first_position) {
-        return Status::Corruption(
-            seg->path, 0,
-            "segment starts at position " +
-                std::to_string(seg->header.first_position) +
-                ", not after its predecessor's start " +
-                std::to_string(prev.header.first_position));
-      }
-      prev.end_position = seg->header.first_position;
-    }
-    seg->end_position = seg->header.first_position;
     log->segments_.push_back(std::move(seg));
+  }
+  if (writable) {
+    Status s = log->OpenActive(log->segments_.back().get());
+    if (!s.ok()) return s;
   }
   if (writable) {
     // A spare left by an earlier run holds zeros (and maybe a header about
@@ -332,7 +399,7 @@ uint64_t SegmentLog::ReplayBound(const ReplayStart& start) const {
     const Segment& seg = *segments_[i];
     uint64_t from = segment::kSegmentHeaderSize;
     if (i == start.segment && start.offset != 0) from = start.offset;
-    if (seg.mapped_size() > from) total += seg.mapped_size() - from;
+    if (seg.header.capacity > from) total += seg.header.capacity - from;
   }
   return total;
 }
@@ -358,6 +425,9 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
       scan_options.start_offset = start.offset;
       scan_options.start_position = start.position;
     }
+    auto pinned = Pin(seg);
+    if (!pinned.ok()) return pinned.status();
+    MappedSegment mapped = std::move(pinned.value());
     segment::SegmentScanResult result;
     Segment* raw = seg.get();
     raw->end_position = scan_options.start_offset != 0
@@ -368,7 +438,8 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
                           : segment::kSegmentHeaderSize;
     bool stopped = false;
     Status s = segment::ScanSegment(
-        seg->data(), seg->mapped_size(), seg->header, seg->path, scan_options,
+        mapped.data(), mapped.mapped_size(), seg->header, seg->path,
+        scan_options,
         [&](std::span<const segment::ScannedRecord> records) {
           if (stopped || records.front().header.position >= limit) {
             stopped = true;
@@ -377,19 +448,21 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
           raw->end_position = records.back().header.position + 1;
           raw->end_offset =
               records.back().offset + records.back().header.RecordSize();
-          visit(*raw, records);
+          visit(mapped, records);
         },
         &result);
     if (!s.ok()) return s;
+    const uint64_t mapped_size = mapped.mapped_size();
+    mapped = MappedSegment();  // the repair below maps the file again
     if (writable_ && is_last) {
       // Discard a torn tail durably before any append: appending after it
       // would strand later acknowledged records behind garbage.
       s = RepairActive(seg.get(), result);
       if (!s.ok()) return s;
     }
-    scanned += seg->mapped_size() - (first && start.offset != 0
-                                         ? start.offset
-                                         : segment::kSegmentHeaderSize);
+    scanned += mapped_size - (first && start.offset != 0
+                                  ? start.offset
+                                  : segment::kSegmentHeaderSize);
     if (progress) progress(scanned);
     if (stopped || (!writable_ && result.next_position >= limit)) {
       segments_.resize(i + 1);
@@ -442,59 +515,120 @@ uint64_t SegmentLog::ActiveRemaining() const {
 }
 
 Status SegmentLog::WriteActive(uint64_t offset, const void* data, size_t size) {
+  if (active_replaced_) return ActiveReplaced(*segments_.back());
   return segments_.back()->file->Write(offset, data, size);
 }
 
-Status SegmentLog::SyncActive() { return segments_.back()->file->Sync(); }
+Status SegmentLog::SyncActive() {
+  if (active_replaced_) return ActiveReplaced(*segments_.back());
+  return segments_.back()->file->Sync();
+}
 
 Result<std::shared_ptr<Segment>> SegmentLog::CreateNext(
     uint64_t first_position) {
-  return Create(segments_.back()->header.segment_number + 1, first_position);
+  const Segment& active = *segments_.back();
+  if (!active.has_records()) {
+    // Sealing it would leave a segment without records that the next one
+    // starts at the same position as; an empty segment has nothing to
+    // keep, so it is replaced by one of the configured size (an append
+    // that did not fit it needs the larger size).
+    return Create(active.header.segment_number, first_position);
+  }
+  return Create(active.header.segment_number + 1, first_position);
+}
+
+void SegmentLog::AddSegment(std::shared_ptr<Segment> segment) {
+  std::shared_ptr<Segment> old = segments_.empty() ? nullptr : segments_.back();
+  const bool replaces = old != nullptr && old->header.segment_number ==
+                                              segment->header.segment_number;
+  if (replaces) {
+    segments_.back() = std::move(segment);
+    active_replaced_ = false;
+  } else {
+    segments_.push_back(std::move(segment));
+  }
+  if (old == nullptr) return;
+  std::lock_guard<std::mutex> lock(active_mu_);
+  if (replaces) {
+    old->map.reset();  // readers still using it keep their reference
+  } else {
+    // Sealed: subscribers usually read it next, so it joins the cache as
+    // the most recently used rather than being reopened.
+    if (old->map) cache_.Put(old->header.segment_number, std::move(old->map));
+  }
+  old->file.reset();  // synced before the roll: nothing left to report
 }
 
 Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
   std::vector<segment::ScannedRecord> pending;
+  MappedSegment mapped;
   while (next_position() < limit) {
     Segment* seg = segments_.back().get();
+    if (mapped.segment() != segments_.back()) {
+      auto pinned = Pin(segments_.back());
+      if (!pinned.ok()) return pinned.status();
+      mapped = std::move(pinned.value());
+    }
     uint64_t offset = seg->end_offset;
     for (const auto& r : pending) offset += r.header.RecordSize();
     segment::RecordHeader header;
     segment::HeaderCheck check =
-        offset < seg->mapped_size()
-            ? segment::DecodeRecordHeader(seg->data() + offset,
-                                          seg->mapped_size() - offset,
+        offset < mapped.mapped_size()
+            ? segment::DecodeRecordHeader(mapped.data() + offset,
+                                          mapped.mapped_size() - offset,
                                           seg->seed, &header)
             : segment::HeaderCheck::kZero;
     if ((check == segment::HeaderCheck::kZero ||
          check == segment::HeaderCheck::kTruncated) &&
-        seg->mapped_size() < seg->header.capacity) {
+        mapped.mapped_size() < seg->header.capacity) {
       // Mapped while shorter than its capacity (before the writer extended
-      // it at its open): map it again, as a new Segment, so readers that
-      // hold the old one keep a valid mapping.
-      auto fresh = OpenSegment(seg->header.segment_number, false);
+      // it at its open): map it again. Readers that hold the old mapping
+      // keep it valid.
+      cache_.Erase(seg->header.segment_number);
+      auto fresh = Pin(segments_.back());
       if (!fresh.ok()) return fresh.status();
-      if ((*fresh)->mapped_size() > seg->mapped_size()) {
-        (*fresh)->end_position = seg->end_position;
-        (*fresh)->end_offset = seg->end_offset;
-        segments_.back() = std::move(fresh.value());
+      if (fresh->mapped_size() > mapped.mapped_size()) {
+        mapped = std::move(fresh.value());
         continue;
       }
     }
     if (check == segment::HeaderCheck::kZero && pending.empty()) {
+      const uint64_t number = seg->header.segment_number;
+      if (!seg->has_records()) {
+        // The writer replaces a segment without records when an append
+        // does not fit it (CreateNext): then the file under this name has
+        // another header.
+        auto again = LoadSegment(number);
+        if (!again.ok()) return again.status();
+        if ((*again)->header.created_us != seg->header.created_us ||
+            (*again)->header.capacity != seg->header.capacity) {
+          if ((*again)->header.store_id != store_id_ ||
+              (*again)->header.first_position != next_position()) {
+            return Status::Corruption((*again)->path, 0,
+                                      "replaced segment does not continue "
+                                      "the log");
+          }
+          cache_.Erase(number);
+          mapped = MappedSegment();
+          segments_.back() = std::move(again.value());
+          continue;
+        }
+      }
       // The writer moved on to the next segment.
-      auto next = OpenSegment(seg->header.segment_number + 1, false);
+      auto next = LoadSegment(number + 1);
       if (!next.ok()) return next.status();
-      if ((*next)->header.first_position != next_position()) {
+      if ((*next)->header.segment_number != number + 1 ||
+          (*next)->header.store_id != store_id_ ||
+          (*next)->header.first_position != next_position()) {
         return Status::Corruption((*next)->path, 0,
                                   "segment does not continue the log");
       }
-      (*next)->end_position = (*next)->header.first_position;
       segments_.push_back(std::move(next.value()));
       continue;
     }
     uint64_t expected = next_position() + pending.size();
     if (check != segment::HeaderCheck::kOk || header.position != expected ||
-        !segment::VerifyRecordBody(seg->data() + offset, header, seg->seed)) {
+        !segment::VerifyRecordBody(mapped.data() + offset, header, seg->seed)) {
       return Status::Corruption(seg->path, offset,
                                 "durable record does not verify while "
                                 "following the writer");
@@ -503,7 +637,7 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
     if (header.IsCommit()) {
       seg->end_position = header.position + 1;
       seg->end_offset = offset + header.RecordSize();
-      visit(*seg, pending);
+      visit(mapped, pending);
       pending.clear();
     }
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 #include "cairn/options.h"
 #include "cairn/result.h"
 #include "engine/io/file_system.h"
+#include "engine/src/segment_cache.h"
 #include "engine/src/segment_preparer.h"
 #include "segment/segment_header.h"
 #include "segment/segment_scan.h"
@@ -30,8 +32,13 @@ struct Segment {
   segment::SegmentHeader header;
   uint64_t seed = 0;
   std::string path;
-  std::unique_ptr<io::File> file;  // read-only except the writer's active
-  std::unique_ptr<io::MappedRegion> map;  // [0, mapped size)
+  // The writer's active segment only: its file, open read-write, and its
+  // mapping, for the store's lifetime. Every other segment is mapped only
+  // while the log's cache of open segments holds it; its bytes are read
+  // through SegmentLog::Pin. Guarded by the log's active mutex once the
+  // store is open.
+  std::unique_ptr<io::File> file;
+  std::shared_ptr<const io::MappedRegion> map;  // [0, file size)
   // Position after the last listed record (header.first_position if none).
   // Only whole, visible appends are listed. A sealed segment ends where the
   // next one starts. Records are located through the stream index (and its
@@ -41,20 +48,43 @@ struct Segment {
   // End of the listed records.
   uint64_t end_offset = segment::kSegmentHeaderSize;
 
-  const uint8_t* data() const { return map->data(); }
-  size_t mapped_size() const { return map->size(); }
   uint64_t next_position() const { return end_position; }
+  bool has_records() const { return end_offset != segment::kSegmentHeaderSize; }
+};
+
+// A segment with its bytes mapped. The mapping stays valid while this (or
+// a copy) lives, also after the cache of open segments evicted it: readers
+// hold one for as long as they read the segment's bytes.
+class MappedSegment {
+ public:
+  MappedSegment() = default;
+  MappedSegment(std::shared_ptr<Segment> segment,
+                std::shared_ptr<const io::MappedRegion> map)
+      : segment_(std::move(segment)), map_(std::move(map)) {}
+
+  const Segment* operator->() const { return segment_.get(); }
+  const Segment& operator*() const { return *segment_; }
+  const std::shared_ptr<Segment>& segment() const { return segment_; }
+  const uint8_t* data() const { return map_->data(); }
+  size_t mapped_size() const { return map_->size(); }
+
+ private:
+  std::shared_ptr<Segment> segment_;
+  std::shared_ptr<const io::MappedRegion> map_;
 };
 
 // One scanned append, as found in a segment.
-using AppendVisitor = std::function<void(
-    const Segment& segment, std::span<const segment::ScannedRecord> records)>;
+using AppendVisitor =
+    std::function<void(const MappedSegment& segment,
+                       std::span<const segment::ScannedRecord> records)>;
 
 class SegmentLog {
  public:
-  // Opens every segment of `dir`, verifying their headers (numbering,
-  // store, first positions) but not their records: Replay does that for
-  // the part of the log the index does not cover. writable: the caller
+  // Lists the segments of `dir`, verifying their headers by the rules of
+  // segment/segment_list.h but not their records: Replay does that for the
+  // part of the log the index does not cover. Each header is read once
+  // and its file closed again; only the writer's active segment stays
+  // open. writable: the caller
   // holds the writer lock; a half-created newest segment is removed, a
   // store with no segment gets segment 0 (store id `new_store_id`), and
   // leftover spare segments are adopted or removed. A sealed segment's end
@@ -95,6 +125,13 @@ class SegmentLog {
   // Bytes of records in all segments.
   uint64_t record_bytes() const;
 
+  // The bytes of `segment` (one of segments()), mapped: the active
+  // segment's mapping, or the cache's (reopening the file, header verified
+  // again, if it was evicted). Thread-safe; no lock needed.
+  Result<MappedSegment> Pin(const std::shared_ptr<Segment>& segment) const;
+  // Sealed segments mapped by the cache now (at most max_open_segments).
+  size_t cached_segments() const { return cache_.size(); }
+
   // Index into segments() of the segment holding `position`.
   std::optional<size_t> SegmentIndexOf(uint64_t position) const;
   // Index of the last segment starting at or before `position` (whether or
@@ -116,14 +153,18 @@ class SegmentLog {
   Status WriteActive(uint64_t offset, const void* data, size_t size);
   Status SyncActive();
   Segment& active() { return *segments_.back(); }
-  // Creates segment N+1 starting at `first_position`, durably (file
-  // preallocated, header synced, directory synced). Does not list it: the
-  // caller adds it with AddSegment under its state lock, so no lock is held
-  // across the I/O.
+  // Creates the segment that takes the appends from `first_position` on,
+  // durably (file preallocated, header synced, directory synced): segment
+  // N+1, or, when the active segment N holds no record, a new segment N at
+  // the configured size that replaces it (a segment without records is
+  // never sealed: the next one would start at the same position). Does not
+  // list it: the caller adds it with AddSegment under its state lock, so
+  // no lock is held across the I/O.
   Result<std::shared_ptr<Segment>> CreateNext(uint64_t first_position);
-  void AddSegment(std::shared_ptr<Segment> segment) {
-    segments_.push_back(std::move(segment));
-  }
+  // Makes `segment` (from CreateNext) the active one: the old active
+  // segment is sealed (its mapping handed to the cache, its file closed)
+  // or, for a replacement, dropped.
+  void AddSegment(std::shared_ptr<Segment> segment);
   // The background preparer of the next segment (null when read-only), for
   // the store's Close() to stop before it releases the writer lock.
   SegmentPreparer* preparer() { return preparer_.get(); }
@@ -139,9 +180,14 @@ class SegmentLog {
       : fs_(fs),
         dir_(std::move(dir)),
         options_(std::move(options)),
-        writable_(writable) {}
+        writable_(writable),
+        cache_(fs, options_.max_open_segments) {}
 
-  Result<std::shared_ptr<Segment>> OpenSegment(uint64_t number, bool writable);
+  // Reads and verifies the header of segment `number` (the file is closed
+  // again); nothing is mapped.
+  Result<std::shared_ptr<Segment>> LoadSegment(uint64_t number) const;
+  // Opens `segment` read-write and maps it: the writer's active segment.
+  Status OpenActive(Segment* segment);
   Result<std::shared_ptr<Segment>> Create(uint64_t number,
                                           uint64_t first_position);
   Status MapSegment(Segment* segment);
@@ -160,6 +206,13 @@ class SegmentLog {
   // Writer only: zero-fills the next segment ahead of time.
   std::unique_ptr<SegmentPreparer> preparer_;
   std::vector<std::shared_ptr<Segment>> segments_;
+  // Writer only: a replacement of the active segment (CreateNext) was
+  // renamed into place but is not listed yet; the listed one must take no
+  // more records.
+  bool active_replaced_ = false;
+  // Guards Segment::file and Segment::map once readers run.
+  mutable std::mutex active_mu_;
+  mutable SegmentCache cache_;
 };
 
 }  // namespace cairn::engine

@@ -128,7 +128,7 @@ class StoreImpl final : public Store {
   // (for statistics).
   void FindSealedEnds();
   // Adds one scanned append to the indexes (recovery and catch-up).
-  Status IndexAppend(const Segment& segment,
+  Status IndexAppend(const MappedSegment& segment,
                      std::span<const segment::ScannedRecord> records);
   // Read-only: lists what the writer made durable since the last call,
   // taking up the writer's index tables as they appear so that the index
@@ -165,7 +165,7 @@ class StoreImpl final : public Store {
 
   // --- locating records (store_locate.cc) ---
   struct Location {
-    std::shared_ptr<Segment> segment;
+    MappedSegment segment;  // pinned: readable without the state lock
     uint64_t offset = 0;
   };
   // The record at `position` (listed): from the nearest position anchor of
@@ -177,12 +177,15 @@ class StoreImpl final : public Store {
                      std::vector<Location>* out) const;
   // The record at (position, offset) after verifying its header: what the
   // index points at. Same locking; the segment need not list it yet
-  // (replay visits an append before listing it).
+  // (replay visits an append before listing it). The record's bytes stay
+  // valid while `*pin` (set to the segment holding it) lives.
   Result<const uint8_t*> RecordAt(uint64_t position, uint64_t offset,
-                                  segment::RecordHeader* header) const;
+                                  segment::RecordHeader* header,
+                                  MappedSegment* pin) const;
   // RecordAt, then the body checksum: for answers that depend on the body.
   Result<const uint8_t*> VerifiedRecordAt(uint64_t position, uint64_t offset,
-                                          segment::RecordHeader* header) const;
+                                          segment::RecordHeader* header,
+                                          MappedSegment* pin) const;
   // The stream name and the event id of a record, body verified.
   Result<std::string_view> StreamNameAt(uint64_t position,
                                         uint64_t offset) const;
@@ -195,17 +198,17 @@ class StoreImpl final : public Store {
   };
   // Verifies and decodes the record at `offset`. `header` is the record's
   // already verified header, or null to read and verify it here.
-  Status DecodeAt(const Segment& segment, uint64_t offset,
+  Status DecodeAt(const MappedSegment& segment, uint64_t offset,
                   uint64_t expected_position, std::string* scratch,
                   RecordedEventView* view,
                   const segment::RecordHeader* header = nullptr,
                   bool verify_body = true) const;
-  static Status ReadHeader(const Segment& segment, uint64_t offset,
+  static Status ReadHeader(const MappedSegment& segment, uint64_t offset,
                            segment::RecordHeader* header);
   // Decodes the record if it passes the filter (stream/type prefixes);
   // *matched is false for a record filtered out.
-  Status FilterAndDecode(const Segment& seg, uint64_t offset, uint64_t position,
-                         const segment::RecordHeader& header,
+  Status FilterAndDecode(const MappedSegment& seg, uint64_t offset,
+                         uint64_t position, const segment::RecordHeader& header,
                          const ReadAllOptions& filter, std::string* scratch,
                          RecordedEventView* view, bool* matched) const;
 

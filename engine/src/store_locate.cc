@@ -4,24 +4,30 @@
 // memory (it would grow with the log): the stream index holds each event's
 // segment offset, and a position anchor every anchor_stride positions;
 // anything else is found by walking record headers from an anchor.
+#include <string>
+
 #include "engine/src/store_impl.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
 
-Result<const uint8_t*> StoreImpl::RecordAt(
-    uint64_t position, uint64_t offset, segment::RecordHeader* header) const {
+Result<const uint8_t*> StoreImpl::RecordAt(uint64_t position, uint64_t offset,
+                                           segment::RecordHeader* header,
+                                           MappedSegment* pin) const {
   auto index = log_->SegmentStartingAtOrBefore(position);
   if (!index) {
     return Status::Corruption(dir_, 0,
                               "position " + std::to_string(position) +
                                   " is before the first segment");
   }
-  const Segment& seg = *log_->segments()[*index];
+  auto pinned = log_->Pin(log_->segments()[*index]);
+  if (!pinned.ok()) return pinned.status();
+  *pin = std::move(pinned.value());
+  const MappedSegment& seg = *pin;
   if (offset < segment::kSegmentHeaderSize ||
       !ReadHeader(seg, offset, header).ok()) {
     return Status::Corruption(
-        seg.path, offset,
+        seg->path, offset,
         "the index points at offset " + std::to_string(offset) +
             " for position " + std::to_string(position) +
             ", where no record header verifies (`cairn index rebuild` "
@@ -29,7 +35,7 @@ Result<const uint8_t*> StoreImpl::RecordAt(
   }
   if (header->position != position) {
     return Status::Corruption(
-        seg.path, offset,
+        seg->path, offset,
         "the index points at the record of position " +
             std::to_string(header->position) + " for position " +
             std::to_string(position) +
@@ -39,16 +45,16 @@ Result<const uint8_t*> StoreImpl::RecordAt(
 }
 
 Result<const uint8_t*> StoreImpl::VerifiedRecordAt(
-    uint64_t position, uint64_t offset, segment::RecordHeader* header) const {
-  auto record = RecordAt(position, offset, header);
+    uint64_t position, uint64_t offset, segment::RecordHeader* header,
+    MappedSegment* pin) const {
+  auto record = RecordAt(position, offset, header, pin);
   if (!record.ok()) return record.status();
   // The header checksum covers only the header: the stream name and the
   // event id are in the body, and an answer that depends on them (which
   // stream an index entry belongs to, whether an append is a retry) must
   // not rest on unverified bytes. A damaged name would otherwise read as
   // another stream's (a hash collision) and silently hide the event.
-  const auto index = log_->SegmentStartingAtOrBefore(position);
-  const Segment& seg = *log_->segments()[*index];
+  const Segment& seg = **pin;
   if (!segment::VerifyRecordBody(*record, *header, seg.seed)) {
     return Status::Corruption(seg.path, offset,
                               "record body checksum does not match (position " +
@@ -60,7 +66,8 @@ Result<const uint8_t*> StoreImpl::VerifiedRecordAt(
 Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
                                                  uint64_t offset) const {
   segment::RecordHeader header;
-  auto record = VerifiedRecordAt(position, offset, &header);
+  MappedSegment pin;
+  auto record = VerifiedRecordAt(position, offset, &header, &pin);
   if (!record.ok()) return record.status();
   std::string_view stream;
   std::string_view type;
@@ -70,12 +77,20 @@ Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
                               "event record body of position " +
                                   std::to_string(position) + " is malformed");
   }
-  return stream;
+  // The mapping may be unmapped once `pin` goes (the cache of open
+  // segments evicts it), so the name is copied to this thread's buffer:
+  // valid until this thread's next call, which is as long as the index
+  // needs it (it compares the name at once).
+  thread_local std::string name;
+  name.assign(stream);
+  std::string_view copy = name;
+  return copy;
 }
 
 Result<EventId> StoreImpl::EventIdAt(uint64_t position, uint64_t offset) const {
   segment::RecordHeader header;
-  auto record = VerifiedRecordAt(position, offset, &header);
+  MappedSegment pin;
+  auto record = VerifiedRecordAt(position, offset, &header, &pin);
   if (!record.ok()) return record.status();
   return segment::PeekEventId(*record);
 }
@@ -87,9 +102,11 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
         dir_, 0, "position " + std::to_string(position) + " is not in the log");
   }
   Location location;
-  location.segment = log_->segments()[*index];
-  const Segment& seg = *location.segment;
-  uint64_t at = seg.header.first_position;
+  auto pinned = log_->Pin(log_->segments()[*index]);
+  if (!pinned.ok()) return pinned.status();
+  location.segment = std::move(pinned.value());
+  const MappedSegment& seg = location.segment;
+  uint64_t at = seg->header.first_position;
   uint64_t offset = segment::kSegmentHeaderSize;
   const uint64_t anchor = position - position % index_->anchor_stride();
   if (anchor > at) {
@@ -103,7 +120,7 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
     Status s = ReadHeader(seg, offset, &header);
     if (!s.ok()) return s;
     if (header.position != at) {
-      return Status::Corruption(seg.path, offset,
+      return Status::Corruption(seg->path, offset,
                                 "record has position " +
                                     std::to_string(header.position) +
                                     ", expected " + std::to_string(at));
@@ -121,20 +138,24 @@ Status StoreImpl::LocateRange(uint64_t first, uint64_t last,
   Location at = std::move(location.value());
   size_t segment_index = *log_->SegmentIndexOf(first);
   for (uint64_t position = first;; ++position) {
-    if (position >= at.segment->end_position) {
+    // A loop: a sealed segment without records (the list rules accept
+    // one; the writer never seals one) is skipped.
+    while (position >= at.segment->end_position) {
       ++segment_index;
       if (segment_index >= log_->segments().size()) {
         return Status::Corruption(
             dir_, 0,
             "position " + std::to_string(position) + " is not in the log");
       }
-      at.segment = log_->segments()[segment_index];
+      auto pinned = log_->Pin(log_->segments()[segment_index]);
+      if (!pinned.ok()) return pinned.status();
+      at.segment = std::move(pinned.value());
       at.offset = segment::kSegmentHeaderSize;
     }
     out->push_back(at);
     if (position == last) return Status::Ok();
     segment::RecordHeader header;
-    Status s = ReadHeader(*at.segment, at.offset, &header);
+    Status s = ReadHeader(at.segment, at.offset, &header);
     if (!s.ok()) return s;
     at.offset += header.RecordSize();
   }

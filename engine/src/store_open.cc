@@ -59,7 +59,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(io::FileSystem* fs,
   return std::unique_ptr<Store>(std::move(store));
 }
 
-Status StoreImpl::IndexAppend(const Segment& segment,
+Status StoreImpl::IndexAppend(const MappedSegment& segment,
                               std::span<const segment::ScannedRecord> records) {
   // An append's records are one stream's, at consecutive revisions (the
   // replay may start inside an append: then a tail of it).
@@ -75,14 +75,14 @@ Status StoreImpl::IndexAppend(const Segment& segment,
     std::string_view type;
     uint64_t revision = 0;
     if (!segment::PeekEventKey(record, r.header, &name, &type, &revision)) {
-      return Status::Corruption(segment.path, r.offset,
+      return Status::Corruption(segment->path, r.offset,
                                 "event record body is malformed");
     }
     if (offsets.empty()) {
       stream = name;
       first_revision = revision;
     } else if (name != stream || revision != first_revision + offsets.size()) {
-      return Status::Corruption(segment.path, r.offset,
+      return Status::Corruption(segment->path, r.offset,
                                 "record does not continue its append's "
                                 "stream and revisions");
     }
@@ -94,7 +94,7 @@ Status StoreImpl::IndexAppend(const Segment& segment,
   if (!s.ok()) {
     // The log is the truth: a revision that does not follow is damage
     // in the log (the index was checked against it at open).
-    return Status::Corruption(segment.path, records.front().offset,
+    return Status::Corruption(segment->path, records.front().offset,
                               s.message());
   }
   return Status::Ok();
@@ -143,7 +143,8 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
                " but its last event is not in the log";
   } else {
     segment::RecordHeader header;
-    auto record = RecordAt(next - 1, *offset, &header);
+    MappedSegment pin;
+    auto record = RecordAt(next - 1, *offset, &header, &pin);
     const Segment& seg = *segments[*at];
     if (!record.ok()) {
       mismatch = record.status().ToString();
@@ -174,7 +175,7 @@ Status StoreImpl::ReplayLog(const SegmentLog::ReplayStart& start,
   Status index_status;
   Status s = log_->Replay(
       start, durable_end, limit,
-      [&](const Segment& segment,
+      [&](const MappedSegment& segment,
           std::span<const segment::ScannedRecord> records) {
         if (!index_status.ok()) return;
         index_status = IndexAppend(segment, records);
@@ -202,7 +203,7 @@ void StoreImpl::FindSealedEnds() {
     }
     auto last = Locate(seg.end_position - 1);
     segment::RecordHeader header;
-    if (last.ok() && ReadHeader(seg, last->offset, &header).ok()) {
+    if (last.ok() && ReadHeader(last->segment, last->offset, &header).ok()) {
       seg.end_offset = last->offset + header.RecordSize();
     }
   }
@@ -274,8 +275,8 @@ Status StoreImpl::OpenWriter() {
   // watermark, and the mark (not closed) tells the next open that this
   // writer may leave pages in the cache the device never got.
   const Segment& active = log_->active();
-  auto mark = segment::NewestDurableMark(active.data(), active.mapped_size(),
-                                         active.header);
+  auto mark = segment::NewestDurableMark(active.map->data(),
+                                         active.map->size(), active.header);
   mark_sequence_ = mark ? mark->sequence : 0;
   s = WriteDurableMark(/*closed=*/false);
   if (!s.ok()) return s;
@@ -373,7 +374,7 @@ Status StoreImpl::Refresh() {
   }
   Status index_status;
   Status s = log_->CatchUp(
-      limit, [&](const Segment& segment,
+      limit, [&](const MappedSegment& segment,
                  std::span<const segment::ScannedRecord> records) {
         if (!index_status.ok()) return;
         // Positions the adopted tables hold are listed, not indexed again.

@@ -2,7 +2,8 @@
 //
 // The read path. Readers find record locations under the shared state lock
 // and decode the records from the segment mappings after releasing it:
-// published bytes never change, and the shared_ptrs keep the mappings alive.
+// published bytes never change, and a pinned MappedSegment keeps its
+// mapping alive even when the cache of open segments evicts it.
 #include <algorithm>
 #include <limits>
 
@@ -19,19 +20,19 @@ constexpr uint64_t kBackwardChunk = 512;
 
 }  // namespace
 
-Status StoreImpl::ReadHeader(const Segment& segment, uint64_t offset,
+Status StoreImpl::ReadHeader(const MappedSegment& segment, uint64_t offset,
                              segment::RecordHeader* header) {
   if (offset >= segment.mapped_size() ||
       segment::DecodeRecordHeader(segment.data() + offset,
-                                  segment.mapped_size() - offset, segment.seed,
+                                  segment.mapped_size() - offset, segment->seed,
                                   header) != segment::HeaderCheck::kOk) {
-    return Status::Corruption(segment.path, offset,
+    return Status::Corruption(segment->path, offset,
                               "record header does not verify");
   }
   return Status::Ok();
 }
 
-Status StoreImpl::DecodeAt(const Segment& segment, uint64_t offset,
+Status StoreImpl::DecodeAt(const MappedSegment& segment, uint64_t offset,
                            uint64_t expected_position, std::string* scratch,
                            RecordedEventView* view,
                            const segment::RecordHeader* known_header,
@@ -46,17 +47,18 @@ Status StoreImpl::DecodeAt(const Segment& segment, uint64_t offset,
   const uint8_t* record = segment.data() + offset;
   if (header.position != expected_position) {
     return Status::Corruption(
-        segment.path, offset,
+        segment->path, offset,
         "record has position " + std::to_string(header.position) +
             ", expected " + std::to_string(expected_position));
   }
-  if (verify_body && !segment::VerifyRecordBody(record, header, segment.seed)) {
-    return Status::Corruption(segment.path, offset,
+  if (verify_body &&
+      !segment::VerifyRecordBody(record, header, segment->seed)) {
+    return Status::Corruption(segment->path, offset,
                               "record body checksum does not match");
   }
   segment::EventFields fields;
   if (!segment::DecodeEventBody(record, header, scratch, &fields)) {
-    return Status::Corruption(segment.path, offset,
+    return Status::Corruption(segment->path, offset,
                               "event record body is malformed");
   }
   view->stream = fields.stream;
@@ -121,16 +123,22 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
   }
   result.events.reserve(items.size());
   std::string scratch;
+  MappedSegment pinned;
   for (const Item& item : items) {
+    if (pinned.segment() != item.segment) {
+      auto pin = log_->Pin(item.segment);
+      if (!pin.ok()) return pin.status();
+      pinned = std::move(pin.value());
+    }
     RecordedEventView view;
-    s = DecodeAt(*item.segment, item.offset, item.position, &scratch, &view);
+    s = DecodeAt(pinned, item.offset, item.position, &scratch, &view);
     if (!s.ok()) return s;
     result.events.push_back(view.ToOwned());
   }
   return result;
 }
 
-Status StoreImpl::FilterAndDecode(const Segment& seg, uint64_t offset,
+Status StoreImpl::FilterAndDecode(const MappedSegment& seg, uint64_t offset,
                                   uint64_t position,
                                   const segment::RecordHeader& header,
                                   const ReadAllOptions& filter,
@@ -144,8 +152,8 @@ Status StoreImpl::FilterAndDecode(const Segment& seg, uint64_t offset,
     // verified first: a damaged name must give Corruption, not make the
     // event look like another stream's and vanish from the answer.
     if (verify_body &&
-        !segment::VerifyRecordBody(seg.data() + offset, header, seg.seed)) {
-      return Status::Corruption(seg.path, offset,
+        !segment::VerifyRecordBody(seg.data() + offset, header, seg->seed)) {
+      return Status::Corruption(seg->path, offset,
                                 "record body checksum does not match");
     }
     verify_body = false;  // done
@@ -154,7 +162,7 @@ Status StoreImpl::FilterAndDecode(const Segment& seg, uint64_t offset,
     uint64_t revision = 0;
     if (!segment::PeekEventKey(seg.data() + offset, header, &name, &type,
                                &revision)) {
-      return Status::Corruption(seg.path, offset,
+      return Status::Corruption(seg->path, offset,
                                 "event record body is malformed");
     }
     if (!name.starts_with(filter.stream_prefix) ||
@@ -176,6 +184,7 @@ Result<uint64_t> StoreImpl::ScanForward(
   Snapshot snap;
   size_t seg_index = 0;
   uint64_t offset = 0;
+  MappedSegment seg;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
     snap.segments = log_->segments();
@@ -183,18 +192,28 @@ Result<uint64_t> StoreImpl::ScanForward(
     if (!location.ok()) return location.status();
     seg_index = *log_->SegmentIndexOf(from);
     offset = location->offset;
+    seg = std::move(location->segment);
   }
   std::string scratch;
   uint64_t matched = 0;
   uint64_t examined = 0;
   uint64_t position = from;
   while (position < end && examined < max_examined) {
-    if (seg_index + 1 < snap.segments.size() &&
-        position >= snap.segments[seg_index + 1]->header.first_position) {
+    // A loop: a sealed segment without records (the list rules accept
+    // one; the writer never seals one) starts where the next one does, and
+    // is skipped.
+    bool hopped = false;
+    while (seg_index + 1 < snap.segments.size() &&
+           position >= snap.segments[seg_index + 1]->header.first_position) {
       ++seg_index;
+      hopped = true;
+    }
+    if (hopped) {
+      auto pinned = log_->Pin(snap.segments[seg_index]);
+      if (!pinned.ok()) return pinned.status();
+      seg = std::move(pinned.value());
       offset = segment::kSegmentHeaderSize;
     }
-    const Segment& seg = *snap.segments[seg_index];
     segment::RecordHeader header;
     Status s = ReadHeader(seg, offset, &header);
     if (!s.ok()) return s;
@@ -255,11 +274,11 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
     }
     for (const Location& item : items) {
       segment::RecordHeader header;
-      s = ReadHeader(*item.segment, item.offset, &header);
+      s = ReadHeader(item.segment, item.offset, &header);
       if (!s.ok()) return s;
       RecordedEventView view;
       bool match = false;
-      s = FilterAndDecode(*item.segment, item.offset, position, header, options,
+      s = FilterAndDecode(item.segment, item.offset, position, header, options,
                           &scratch, &view, &match);
       if (!s.ok()) return s;
       bool stop = false;

@@ -603,6 +603,8 @@ Status StoreImpl::RollSegment() {
   // lets recovery call damage in any older segment corruption.
   Status s = SyncNow();
   if (!s.ok()) return s;
+  // An active segment without records is replaced rather than sealed
+  // (SegmentLog::CreateNext): AddSegment then swaps it for the new one.
   auto next = log_->CreateNext(visible_next_.load(std::memory_order_relaxed));
   if (!next.ok()) return next.status();  // e.g. NoSpace: retried next append
   {

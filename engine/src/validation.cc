@@ -14,6 +14,9 @@ namespace {
 constexpr uint64_t kMinSegmentSize = 64 * 1024;
 constexpr uint64_t kMaxSegmentSize = (1ull << 32) - 1;  // offsets are u32
 constexpr uint64_t kMaxFieldLength = 65535;             // u16 on disk
+// vm.max_map_count defaults to 65530 mappings per process, shared with
+// the index tables and the application.
+constexpr uint64_t kMaxOpenSegments = 32768;
 
 std::string Quote(std::string_view s) {
   constexpr size_t kShown = 64;
@@ -72,6 +75,12 @@ Status ValidateOptions(const Options& options) {
     return Status::InvalidArgument(
         "segment_size must be between 64 KiB and 4 GiB - 1, got " +
         std::to_string(options.segment_size));
+  }
+  if (options.max_open_segments == 0 ||
+      options.max_open_segments > kMaxOpenSegments) {
+    return Status::InvalidArgument(
+        "max_open_segments must be between 1 and 32768, got " +
+        std::to_string(options.max_open_segments));
   }
   if (options.max_stream_name_length == 0 ||
       options.max_stream_name_length > kMaxFieldLength) {

@@ -39,6 +39,14 @@ TEST(ValidationTest, Options) {
   o.durability = Durability::kInterval;
   o.sync_interval = std::chrono::milliseconds(0);
   EXPECT_TRUE(engine::ValidateOptions(o).IsInvalidArgument());
+  o = Options();
+  EXPECT_EQ(o.max_open_segments, 64u);
+  o.max_open_segments = 0;
+  EXPECT_TRUE(engine::ValidateOptions(o).IsInvalidArgument());
+  o.max_open_segments = 32769;
+  EXPECT_TRUE(engine::ValidateOptions(o).IsInvalidArgument());
+  o.max_open_segments = 1;
+  EXPECT_TRUE(engine::ValidateOptions(o).ok());
 }
 
 TEST(ValidationTest, StoreRejectsBadInputAndWritesNothing) {

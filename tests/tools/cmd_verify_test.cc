@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -258,6 +259,110 @@ TEST_F(VerifyTest, IncompleteAppendInASealedSegment) {
   CliOutput r = RunCairn({"verify", store()});
   EXPECT_EQ(r.code, 4);
   EXPECT_TRUE(Contains(r.out, "incomplete append")) << r.out;
+}
+
+// The engine's open and verify check the list of segments through one
+// checker (segment/segment_list.h): they accept and refuse the same stores.
+TEST_F(VerifyTest, OpenAndVerifyAgreeOnTheSegmentList) {
+  struct Layout {
+    std::string name;
+    std::function<void(SegmentWriter*)> build;
+    std::string problem;  // empty: a healthy store
+  };
+  const std::vector<Layout> layouts = {
+      {"healthy",
+       [](SegmentWriter* w) {
+         w->StartSegment(0, 0);
+         w->Add("a", 0, 0);
+         w->StartSegment(1, 1);
+         w->Add("a", 1, 1);
+       },
+       ""},
+      {"empty-sealed-segment",  // accepted, though the writer never seals one
+       [](SegmentWriter* w) {
+         w->StartSegment(0, 0);
+         w->Add("a", 0, 0);
+         w->StartSegment(1, 1);
+         w->StartSegment(2, 1);
+         w->Add("a", 1, 1);
+       },
+       ""},
+      {"missing-oldest",
+       [](SegmentWriter* w) {
+         w->StartSegment(1, 0);
+         w->Add("a", 0, 0);
+       },
+       "/000000000000.seg:0: segment file is missing"},
+      {"starts-past-zero",
+       [](SegmentWriter* w) {
+         w->StartSegment(0, 5);
+         w->Add("a", 5, 0);
+       },
+       "/000000000000.seg:0: first segment starts at position 5, not 0"},
+      {"starts-before-predecessor",
+       [](SegmentWriter* w) {
+         w->StartSegment(0, 0);
+         w->Add("a", 0, 0);
+         w->Add("a", 1, 1);
+         w->StartSegment(1, 2);
+         w->Add("a", 2, 2);
+         w->StartSegment(2, 1);
+         w->Add("a", 3, 3);
+       },
+       "/000000000002.seg:0: segment starts at position 1, before the start "
+       "of the segment before it (2)"},
+  };
+  for (const Layout& layout : layouts) {
+    SCOPED_TRACE(layout.name);
+    const std::string dir = dir_.Sub(layout.name);
+    SegmentWriter w(dir, 77);
+    layout.build(&w);
+    w.Finish();
+    CliOutput verify = RunCairn({"verify", dir});
+    CliOutput read = RunCairn({"read-all", dir});
+    if (layout.problem.empty()) {
+      EXPECT_EQ(verify.code, 0) << verify.out;
+      EXPECT_EQ(read.code, 0) << read.err;
+      continue;
+    }
+    EXPECT_EQ(verify.code, 4) << verify.out;
+    EXPECT_TRUE(Contains(verify.out, dir + layout.problem)) << verify.out;
+    EXPECT_EQ(read.code, 4) << read.err;
+    // The engine's status names the same file and problem.
+    const size_t colon = layout.problem.find(":0: ");
+    EXPECT_TRUE(Contains(read.err, layout.problem.substr(colon + 4)))
+        << read.err;
+    EXPECT_TRUE(Contains(read.err, dir + layout.problem.substr(0, colon)))
+        << read.err;
+  }
+}
+
+// Raising the segment size of a store whose newest segment has no records
+// yet leaves a store that both the engine and verify accept (a roll once
+// sealed the empty segment, and the open refused the store verify called
+// healthy).
+TEST_F(VerifyTest, RaisingTheSegmentSizeLeavesAStoreBothAccept) {
+  ASSERT_EQ(
+      RunCairn({"import", store(), "-", "--segment-size", kSmallSegments}, "")
+          .code,
+      0);
+  ASSERT_TRUE(std::filesystem::exists(segment(0)));
+  // 100 KiB that do not compress: too large for a 64 KiB segment.
+  std::string big = "\"";
+  uint32_t x = 1;
+  for (int i = 0; i < 100 * 1024; ++i) {
+    x = x * 1103515245u + 12345u;
+    big += "0123456789abcdef"[(x >> 16) & 15];
+  }
+  big += "\"";
+  CliOutput append = RunCairn({"append", store(), "s", "-t", "T", "-d", big,
+                               "--segment-size", "1048576"});
+  ASSERT_EQ(append.code, 0) << append.err;
+  CliOutput verify = RunCairn({"verify", store()});
+  EXPECT_EQ(verify.code, 0) << verify.out;
+  CliOutput read = RunCairn({"read-all", store()});
+  EXPECT_EQ(read.code, 0) << read.err;
+  EXPECT_TRUE(Contains(read.out, big)) << read.out.substr(0, 200);
 }
 
 TEST_F(VerifyTest, NotAStore) {

@@ -69,6 +69,16 @@ struct Options {
   // Default 64 MiB; min 64 KiB; max 4 GiB - 1.
   uint64_t segment_size = 64ull << 20;
 
+  // Sealed segments kept open (memory-mapped) at once, least recently read
+  // evicted first; a read of any other segment maps it again (verifying
+  // its header again). Bounds what the store holds whatever the log's
+  // length: one file descriptor (the active segment's) and at most this
+  // many segment mappings plus the active one plus one per read in
+  // progress (a read keeps a segment it uses mapped until it finishes).
+  // Mind vm.max_map_count (65530 on Linux by default) when raising it. No
+  // effect on durability. Default 64; 1..32768.
+  uint64_t max_open_segments = 64;
+
   // Largest event accepted, counting type, data and metadata bytes.
   // Larger events are rejected with InvalidArgument before anything is
   // written. Default 16 MiB.
