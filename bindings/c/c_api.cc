@@ -25,6 +25,7 @@ struct cairn_error_t {
 
 struct cairn_options_t {
   cairn::Options options;
+  int durability = CAIRN_DURABILITY_GROUP_COMMIT;  // checked by cairn_open
 };
 
 struct cairn_store_t {
@@ -111,7 +112,7 @@ void Fill(const cairn::RecordedEventView& e, cairn_event_t* out) {
   out->data_len = e.data.size();
   out->metadata = e.metadata.data();
   out->metadata_len = e.metadata.size();
-  out->content_type = static_cast<cairn_content_type>(e.content_type);
+  out->content_type = static_cast<int>(e.content_type);
   out->created_us = e.created_us;
 }
 
@@ -180,7 +181,8 @@ int cairn_error_actual_revision(const cairn_error_t* err, uint64_t* revision) {
 
 void cairn_error_free(cairn_error_t* err) { delete err; }
 
-const char* cairn_code_name(cairn_code code) {
+const char* cairn_code_name(int code) {
+  if (code < CAIRN_OK || code > CAIRN_NOT_SUPPORTED) return "Unknown";
   // StatusCodeName's views are string literals, so NUL terminated.
   return cairn::StatusCodeName(static_cast<cairn::StatusCode>(code)).data();
 }
@@ -201,10 +203,9 @@ void cairn_options_set_read_only(cairn_options_t* options, int value) {
   options->options.read_only = value != 0;
 }
 
-void cairn_options_set_durability(cairn_options_t* options,
-                                  cairn_durability value) {
+void cairn_options_set_durability(cairn_options_t* options, int value) {
   // Validated by cairn_open (an unknown mode is InvalidArgument there).
-  options->options.durability = static_cast<cairn::Durability>(value);
+  options->durability = value;
 }
 
 void cairn_options_set_sync_interval_ms(cairn_options_t* options,
@@ -233,13 +234,22 @@ cairn_code cairn_open(const char* path, const cairn_options_t* options,
       return Invalid("cairn_open: path and store must not be NULL", err);
     }
     *store = nullptr;
-    const cairn::Options defaults;
-    const cairn::Options& chosen =
-        options == nullptr ? defaults : options->options;
-    if (chosen.durability != cairn::Durability::kGroupCommit &&
-        chosen.durability != cairn::Durability::kInterval &&
-        chosen.durability != cairn::Durability::kNone) {
-      return Invalid("cairn_open: unknown durability mode", err);
+    cairn::Options chosen;
+    if (options != nullptr) {
+      chosen = options->options;
+      switch (options->durability) {
+        case CAIRN_DURABILITY_GROUP_COMMIT:
+          chosen.durability = cairn::Durability::kGroupCommit;
+          break;
+        case CAIRN_DURABILITY_INTERVAL:
+          chosen.durability = cairn::Durability::kInterval;
+          break;
+        case CAIRN_DURABILITY_NONE:
+          chosen.durability = cairn::Durability::kNone;
+          break;
+        default:
+          return Invalid("cairn_open: unknown durability mode", err);
+      }
     }
     auto opened = cairn::Store::Open(path, chosen);
     if (!opened.ok()) return Fail(opened.status(), err);

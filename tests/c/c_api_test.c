@@ -219,13 +219,13 @@ static void TestBadInput(cairn_store_t* store) {
         CAIRN_INVALID_ARGUMENT);
   CHECK(cairn_append(store, "s", 1, any, &e, 0, NULL, NULL) ==
         CAIRN_INVALID_ARGUMENT);
-  cairn_expected_t bogus = {(cairn_expected_kind)42, 0};
+  cairn_expected_t bogus = {42, 0};
   CHECK(cairn_append(store, "s", 1, bogus, &e, 1, NULL, NULL) ==
         CAIRN_INVALID_ARGUMENT);
-  e.content_type = (cairn_content_type)7;
+  e.content_type = 7;
   CHECK(cairn_append(store, "s", 1, any, &e, 1, NULL, NULL) ==
         CAIRN_INVALID_ARGUMENT);
-  cairn_read_stream_options_t sideways = {(cairn_direction)5, 0, 0, 0};
+  cairn_read_stream_options_t sideways = {5, 0, 0, 0};
   cairn_events_t* events = NULL;
   CHECK(cairn_read_stream(store, "s", 1, &sideways, &events, NULL) ==
         CAIRN_INVALID_ARGUMENT);
@@ -235,6 +235,15 @@ static void TestBadInput(cairn_store_t* store) {
   cairn_stats_t stats;
   CHECK(cairn_stats(store, &stats, NULL) == CAIRN_OK && stats.events == 3);
   CHECK(strcmp(cairn_code_name(CAIRN_CORRUPTION), "Corruption") == 0);
+  CHECK(strcmp(cairn_code_name(99), "Unknown") == 0);
+  /* An unknown durability mode is refused by the open. */
+  cairn_options_t* options = cairn_options_create();
+  cairn_options_set_durability(options, 9);
+  cairn_store_t* other = NULL;
+  CHECK(cairn_open("/nonexistent-unused", options, &other, NULL) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(other == NULL);
+  cairn_options_free(options);
 }
 
 static void TestSubscription(cairn_store_t* store) {
@@ -303,8 +312,7 @@ int main(int argc, char** argv) {
   callbacks.on_event = OnEvent;
   callbacks.on_stopped = OnStopped;
   cairn_subscription_t* outliving = NULL;
-  CHECK(cairn_subscribe(store, NULL, &callbacks, &outliving, NULL) ==
-        CAIRN_OK);
+  CHECK(cairn_subscribe(store, NULL, &callbacks, &outliving, NULL) == CAIRN_OK);
   WaitForEvents(&late, 4);
 
   CHECK(cairn_close(store, NULL) == CAIRN_OK);

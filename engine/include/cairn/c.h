@@ -21,6 +21,8 @@
  *   cairn_events_free) or, in a subscription callback, the store (valid
  *   during the callback only). Inputs are copied before a call returns; the
  *   caller keeps ownership of everything it passes in.
+ * - Enumerations travel as int (their size in C is the compiler's choice);
+ *   a value outside its enumeration is refused with CAIRN_INVALID_ARGUMENT.
  * - Thread-safety: a store may be used from any number of threads at once;
  *   an events list or an error object from one thread at a time.
  * - Lifetimes: a subscription and its store may be freed in either order.
@@ -73,7 +75,7 @@ CAIRN_C_EXPORT int cairn_error_actual_revision(const cairn_error_t* err,
                                                uint64_t* revision);
 CAIRN_C_EXPORT void cairn_error_free(cairn_error_t* err);
 /* The name of a code, e.g. "Corruption" (static storage). */
-CAIRN_C_EXPORT const char* cairn_code_name(cairn_code code);
+CAIRN_C_EXPORT const char* cairn_code_name(int code);
 
 /* ---- Options and opening --------------------------------------------- */
 
@@ -92,8 +94,9 @@ CAIRN_C_EXPORT void cairn_options_set_create_if_missing(
     cairn_options_t* options, int value);
 CAIRN_C_EXPORT void cairn_options_set_read_only(cairn_options_t* options,
                                                 int value);
+/* `value`: a cairn_durability; cairn_open refuses an unknown one. */
 CAIRN_C_EXPORT void cairn_options_set_durability(cairn_options_t* options,
-                                                 cairn_durability value);
+                                                 int value);
 CAIRN_C_EXPORT void cairn_options_set_sync_interval_ms(cairn_options_t* options,
                                                        uint32_t value);
 CAIRN_C_EXPORT void cairn_options_set_segment_size(cairn_options_t* options,
@@ -130,7 +133,7 @@ typedef enum cairn_expected_kind {
 } cairn_expected_kind;
 
 typedef struct cairn_expected_t {
-  cairn_expected_kind kind;
+  int kind;          /* a cairn_expected_kind */
   uint64_t revision; /* CAIRN_EXPECT_EXACT only */
 } cairn_expected_t;
 
@@ -149,7 +152,7 @@ typedef struct cairn_event_data_t {
   size_t data_len;
   const char* metadata;
   size_t metadata_len;
-  cairn_content_type content_type;
+  int content_type; /* a cairn_content_type */
 } cairn_event_data_t;
 
 typedef struct cairn_append_result_t {
@@ -185,7 +188,7 @@ typedef struct cairn_event_t {
   size_t data_len;
   const char* metadata;
   size_t metadata_len;
-  cairn_content_type content_type;
+  int content_type;   /* a cairn_content_type */
   int64_t created_us; /* microseconds since the Unix epoch */
 } cairn_event_t;
 
@@ -213,7 +216,7 @@ typedef enum cairn_direction {
 } cairn_direction;
 
 typedef struct cairn_read_stream_options_t {
-  cairn_direction direction;
+  int direction;      /* a cairn_direction */
   int has_from;       /* 0: from the start (forward) or the last event */
   uint64_t from;      /* first revision, when has_from */
   uint64_t max_count; /* 0 is taken as the default, 4096 */
@@ -227,7 +230,7 @@ cairn_read_stream(cairn_store_t* store, const char* stream, size_t stream_len,
                   cairn_events_t** events, cairn_error_t** err);
 
 typedef struct cairn_read_all_options_t {
-  cairn_direction direction;
+  int direction;      /* a cairn_direction */
   int has_from;       /* 0: the start (forward) or the last event */
   uint64_t from;      /* first position, when has_from */
   uint64_t max_count; /* matching events; 0 is taken as the default, 4096 */
