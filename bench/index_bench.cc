@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/memory_file_system.h"
 #include "index/persistent_index.h"
+#include "testing/memory_file_system.h"
 
 namespace cairn::index {
 namespace {

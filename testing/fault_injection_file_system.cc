@@ -1,5 +1,5 @@
 // Copyright (c) Cairn authors.
-#include "engine/io/fault_injection_file_system.h"
+#include "testing/fault_injection_file_system.h"
 
 #include <array>
 #include <atomic>

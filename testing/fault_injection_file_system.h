@@ -43,8 +43,8 @@
 // to the engine's I/O. Handles opened before a crash are stale afterwards,
 // as the base's are. Mapped memory is not intercepted (reads of mappings
 // cost nothing, stores to shared mappings are picked up at a crash).
-#ifndef CAIRN_ENGINE_IO_FAULT_INJECTION_FILE_SYSTEM_H_
-#define CAIRN_ENGINE_IO_FAULT_INJECTION_FILE_SYSTEM_H_
+#ifndef CAIRN_TESTING_FAULT_INJECTION_FILE_SYSTEM_H_
+#define CAIRN_TESTING_FAULT_INJECTION_FILE_SYSTEM_H_
 
 #include <cstdint>
 #include <memory>
@@ -52,7 +52,7 @@
 #include <vector>
 
 #include "engine/io/file_system.h"
-#include "engine/io/memory_file_system.h"
+#include "testing/memory_file_system.h"
 
 namespace cairn::io {
 
@@ -201,4 +201,4 @@ class FaultInjectionFileSystem final : public FileSystem {
 
 }  // namespace cairn::io
 
-#endif  // CAIRN_ENGINE_IO_FAULT_INJECTION_FILE_SYSTEM_H_
+#endif  // CAIRN_TESTING_FAULT_INJECTION_FILE_SYSTEM_H_

@@ -1,5 +1,5 @@
 // Copyright (c) Cairn authors.
-#include "engine/io/memory_file_system.h"
+#include "testing/memory_file_system.h"
 
 #include <algorithm>
 #include <atomic>

@@ -34,8 +34,8 @@
 //
 // Thread-safe: one mutex guards the whole tree. Mapped memory is read
 // without it, exactly as the page cache is.
-#ifndef CAIRN_ENGINE_IO_MEMORY_FILE_SYSTEM_H_
-#define CAIRN_ENGINE_IO_MEMORY_FILE_SYSTEM_H_
+#ifndef CAIRN_TESTING_MEMORY_FILE_SYSTEM_H_
+#define CAIRN_TESTING_MEMORY_FILE_SYSTEM_H_
 
 #include <cstdint>
 #include <memory>
@@ -91,6 +91,9 @@ class MemoryFileSystem final : public FileSystem {
   std::shared_ptr<State> state_;
 };
 
+// A fresh in-memory file system, as a FileSystem.
+std::unique_ptr<FileSystem> NewMemoryFileSystem();
+
 }  // namespace cairn::io
 
-#endif  // CAIRN_ENGINE_IO_MEMORY_FILE_SYSTEM_H_
+#endif  // CAIRN_TESTING_MEMORY_FILE_SYSTEM_H_

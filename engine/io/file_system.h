@@ -117,10 +117,6 @@ class FileSystem {
 // The process-wide POSIX file system (never destroyed).
 FileSystem* PosixFileSystem();
 
-// A fresh in-memory file system: a tree of files in RAM, for tests. It
-// tracks what has been synced so a test can simulate a crash.
-std::unique_ptr<FileSystem> NewMemoryFileSystem();
-
 // Joins two path components with one '/'.
 std::string JoinPath(std::string_view dir, std::string_view name);
 

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "cairn/cairn.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/crashable_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/subscription_recorder.h"

@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "cairn/cairn.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/crashable_file_system.h"
 #include "tests/support/store_test_util.h"
 

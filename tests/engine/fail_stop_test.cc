@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "cairn/cairn.h"
-#include "engine/io/fault_injection_file_system.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
+#include "testing/fault_injection_file_system.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/faulty_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"

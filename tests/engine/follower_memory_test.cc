@@ -15,8 +15,9 @@
 
 #include "cairn/cairn.h"
 #include "engine/io/file_system.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
+#include "testing/file_system_wrapper.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -212,9 +213,10 @@ TEST(FollowerConcurrencyTest, ReadsStayExactWhileTablesChange) {
 // The writer's file system, failing the creation of index tables (a full
 // disk, say) while `block_tables` is set: the writer keeps its index in
 // memory and lists no new table.
-class TableBlockingFileSystem : public io::FileSystem {
+class TableBlockingFileSystem : public io::FileSystemWrapper {
  public:
-  explicit TableBlockingFileSystem(io::FileSystem* base) : base_(base) {}
+  explicit TableBlockingFileSystem(io::FileSystem* base)
+      : FileSystemWrapper(base) {}
   std::atomic<bool> block_tables{false};
 
   Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
@@ -222,34 +224,8 @@ class TableBlockingFileSystem : public io::FileSystem {
     if (block_tables && path.ends_with(".idx.tmp")) {
       return Status::NoSpace("index tables are blocked by the test");
     }
-    return base_->OpenFile(path, mode);
+    return FileSystemWrapper::OpenFile(path, mode);
   }
-  Status CreateDir(const std::string& path) override {
-    return base_->CreateDir(path);
-  }
-  Status SyncDir(const std::string& path) override {
-    return base_->SyncDir(path);
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& path) override {
-    return base_->ListDir(path);
-  }
-  Status RemoveFile(const std::string& path) override {
-    return base_->RemoveFile(path);
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
-  Result<std::unique_ptr<io::FileLock>> LockFile(
-      const std::string& path) override {
-    return base_->LockFile(path);
-  }
-  bool IsLocked(const std::string& path) override {
-    return base_->IsLocked(path);
-  }
-
- private:
-  io::FileSystem* base_;
 };
 
 // A live writer whose index tables fall behind: the follower stops

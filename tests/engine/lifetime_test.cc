@@ -18,6 +18,8 @@
 #include "cairn/cairn.h"
 #include "engine/io/file_system.h"
 #include "engine/src/store_impl.h"
+#include "testing/file_system_wrapper.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/subscription_recorder.h"
 #include "tests/support/temp_dir.h"
@@ -341,38 +343,18 @@ class PreparerGateFileSystem final : public io::FileSystem {
     std::unique_ptr<io::FileLock> lock_;
   };
 
-  class GatedFile final : public io::File {
+  class GatedFile final : public io::FileWrapper {
    public:
     GatedFile(PreparerGateFileSystem* fs, std::unique_ptr<io::File> file,
               std::string path)
-        : fs_(fs), file_(std::move(file)), path_(std::move(path)) {}
+        : FileWrapper(std::move(file)), fs_(fs), path_(std::move(path)) {}
     Status Write(uint64_t offset, const void* data, size_t size) override {
       if (path_.ends_with("000000000001.seg.spare")) fs_->SpareWrite();
-      return file_->Write(offset, data, size);
+      return target()->Write(offset, data, size);
     }
-    Status Read(uint64_t offset, void* out, size_t size,
-                size_t* read) override {
-      return file_->Read(offset, out, size, read);
-    }
-    Status Sync() override { return file_->Sync(); }
-    Status Allocate(uint64_t size) override { return file_->Allocate(size); }
-    Status Truncate(uint64_t size) override { return file_->Truncate(size); }
-    Status DropCache(uint64_t offset, uint64_t size) override {
-      return file_->DropCache(offset, size);
-    }
-    Result<uint64_t> Size() override { return file_->Size(); }
-    Result<std::unique_ptr<io::MappedRegion>> Map(uint64_t offset,
-                                                  size_t size) override {
-      return file_->Map(offset, size);
-    }
-    Result<std::unique_ptr<io::SharedRegion>> MapShared(size_t size) override {
-      return file_->MapShared(size);
-    }
-    Status Close() override { return file_->Close(); }
 
    private:
     PreparerGateFileSystem* fs_;
-    std::unique_ptr<io::File> file_;
     std::string path_;
   };
 

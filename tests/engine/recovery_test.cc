@@ -10,10 +10,10 @@
 #include <random>
 
 #include "cairn/cairn.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
 #include "segment/durable_mark.h"
 #include "segment/segment_header.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/crashable_file_system.h"
 #include "tests/support/faulty_file_system.h"
 #include "tests/support/store_test_util.h"

@@ -32,6 +32,7 @@
 #include "index/format.h"
 #include "index/manifest.h"
 #include "index/table.h"
+#include "testing/memory_file_system.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tools/index_files.h"
 

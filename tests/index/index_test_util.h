@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "engine/io/file_system.h"
-#include "engine/io/memory_file_system.h"
 #include "index/persistent_index.h"
+#include "testing/memory_file_system.h"
 
 namespace cairn::index::testing {
 

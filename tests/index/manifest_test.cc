@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/io/memory_file_system.h"
 #include "index/format.h"
+#include "testing/memory_file_system.h"
 #include "tests/index/index_test_util.h"
 
 namespace cairn::index {

@@ -7,7 +7,7 @@
 #include <shared_mutex>
 #include <thread>
 
-#include "engine/io/memory_file_system.h"
+#include "testing/memory_file_system.h"
 #include "tests/index/index_test_util.h"
 
 namespace cairn::index {

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <random>
 
-#include "engine/io/memory_file_system.h"
 #include "index/format.h"
+#include "testing/memory_file_system.h"
 
 namespace cairn::index {
 namespace {

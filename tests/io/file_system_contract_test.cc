@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "engine/io/file_system.h"
-#include "engine/io/memory_file_system.h"
+#include "testing/memory_file_system.h"
 #include "tests/io/io_test_util.h"
 
 namespace cairn::io {

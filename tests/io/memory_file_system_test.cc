@@ -3,7 +3,7 @@
 // The in-memory file system's own behaviour: the crash model, mapping
 // stability and staleness. The contract shared with POSIX is in
 // file_system_contract_test.cc.
-#include "engine/io/memory_file_system.h"
+#include "testing/memory_file_system.h"
 
 #include <gtest/gtest.h>
 

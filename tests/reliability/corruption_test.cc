@@ -35,10 +35,10 @@
 #include <vector>
 
 #include "cairn/cairn.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
 #include "segment/durable_mark.h"
 #include "segment/segment_header.h"
+#include "testing/memory_file_system.h"
 #include "tests/reliability/oracle.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"

@@ -2,7 +2,7 @@
 //
 // The fault injector itself: the tests of the engine are only as good as
 // the faults it really injects, so each fault is checked on raw files.
-#include "engine/io/fault_injection_file_system.h"
+#include "testing/fault_injection_file_system.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "engine/io/memory_file_system.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
 
 namespace cairn::io {

@@ -27,6 +27,7 @@
 #include "index/format.h"
 #include "index/manifest.h"
 #include "index/table.h"
+#include "testing/memory_file_system.h"
 #include "tests/tools/cli_test_util.h"
 #include "tests/tools/index_test_util.h"
 #include "tools/index_files.h"

@@ -39,9 +39,9 @@
 #include <vector>
 
 #include "cairn/cairn.h"
-#include "engine/io/fault_injection_file_system.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
+#include "testing/fault_injection_file_system.h"
+#include "testing/memory_file_system.h"
 #include "tests/reliability/oracle.h"
 
 namespace cairn::reliability {

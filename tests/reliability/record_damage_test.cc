@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "cairn/cairn.h"
-#include "engine/io/memory_file_system.h"
 #include "engine/src/store_impl.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
 
 namespace cairn::reliability {

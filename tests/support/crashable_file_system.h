@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "engine/io/file_system.h"
-#include "engine/io/memory_file_system.h"
+#include "testing/memory_file_system.h"
 
 namespace cairn::testing {
 

@@ -6,41 +6,22 @@
 namespace cairn::testing {
 namespace {
 
-class FaultyFile : public io::File {
+class FaultyFile : public io::FileWrapper {
  public:
   FaultyFile(std::unique_ptr<io::File> base, FaultyFileSystem* fs)
-      : base_(std::move(base)), fs_(fs) {}
-  Status Write(uint64_t offset, const void* data, size_t size) override {
-    return base_->Write(offset, data, size);
-  }
-  Status Read(uint64_t offset, void* out, size_t size, size_t* read) override {
-    return base_->Read(offset, out, size, read);
-  }
+      : FileWrapper(std::move(base)), fs_(fs) {}
   Status Sync() override {
-    if (fs_->NextSyncFails())
+    if (fs_->NextSyncFails()) {
       return Status::IOError("injected fsync failure", EIO);
-    return base_->Sync();
+    }
+    return target()->Sync();
   }
   Status Allocate(uint64_t size) override {
     if (fs_->allocate_no_space) return Status::NoSpace("injected ENOSPC");
-    return base_->Allocate(size);
+    return target()->Allocate(size);
   }
-  Status Truncate(uint64_t size) override { return base_->Truncate(size); }
-  Status DropCache(uint64_t offset, uint64_t size) override {
-    return base_->DropCache(offset, size);
-  }
-  Result<uint64_t> Size() override { return base_->Size(); }
-  Result<std::unique_ptr<io::MappedRegion>> Map(uint64_t offset,
-                                                size_t size) override {
-    return base_->Map(offset, size);
-  }
-  Result<std::unique_ptr<io::SharedRegion>> MapShared(size_t size) override {
-    return base_->MapShared(size);
-  }
-  Status Close() override { return base_->Close(); }
 
  private:
-  std::unique_ptr<io::File> base_;
   FaultyFileSystem* fs_;
 };
 
@@ -57,7 +38,7 @@ bool FaultyFileSystem::NextSyncFails() {
 
 Result<std::unique_ptr<io::File>> FaultyFileSystem::OpenFile(
     const std::string& path, io::OpenMode mode) {
-  auto file = base_->OpenFile(path, mode);
+  auto file = target()->OpenFile(path, mode);
   if (!file.ok()) return file.status();
   return std::unique_ptr<io::File>(
       std::make_unique<FaultyFile>(std::move(file.value()), this));

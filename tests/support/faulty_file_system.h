@@ -10,15 +10,15 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "engine/io/file_system.h"
+#include "testing/file_system_wrapper.h"
 
 namespace cairn::testing {
 
-class FaultyFileSystem : public io::FileSystem {
+class FaultyFileSystem : public io::FileSystemWrapper {
  public:
-  explicit FaultyFileSystem(io::FileSystem* base) : base_(base) {}
+  explicit FaultyFileSystem(io::FileSystem* base) : FileSystemWrapper(base) {}
 
   // Syncs after this many more succeed fail with EIO (-1: never).
   std::atomic<int> syncs_until_failure{-1};
@@ -28,35 +28,9 @@ class FaultyFileSystem : public io::FileSystem {
 
   Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
                                              io::OpenMode mode) override;
-  Status CreateDir(const std::string& path) override {
-    return base_->CreateDir(path);
-  }
-  Status SyncDir(const std::string& path) override {
-    return base_->SyncDir(path);
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& path) override {
-    return base_->ListDir(path);
-  }
-  Status RemoveFile(const std::string& path) override {
-    return base_->RemoveFile(path);
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
-  Result<std::unique_ptr<io::FileLock>> LockFile(
-      const std::string& path) override {
-    return base_->LockFile(path);
-  }
-  bool IsLocked(const std::string& path) override {
-    return base_->IsLocked(path);
-  }
 
   // Consumes one sync: true if it must fail.
   bool NextSyncFails();
-
- private:
-  io::FileSystem* base_;
 };
 
 }  // namespace cairn::testing
