@@ -164,16 +164,17 @@ std::string Status::ToString() const {
 namespace internal {
 
 void DieOnErrorAccess(const Status& status) {
-  std::fprintf(stderr, "cairn: Result::value() called on a failed result: %s\n",
-               status.ToString().c_str());
-  std::fflush(stderr);
+  (void)std::fprintf(stderr,
+                     "cairn: Result::value() called on a failed result: %s\n",
+                     status.ToString().c_str());
+  (void)std::fflush(stderr);
   std::abort();
 }
 
 void DieOnOkStatusResult() {
-  std::fputs("cairn: a Result was built from an OK status, without a value\n",
-             stderr);
-  std::fflush(stderr);
+  (void)std::fputs(
+      "cairn: a Result was built from an OK status, without a value\n", stderr);
+  (void)std::fflush(stderr);
   std::abort();
 }
 

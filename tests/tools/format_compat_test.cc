@@ -30,7 +30,7 @@ std::string ReadFile(const std::string& path) {
 
 // A writable copy of the fixture store (the checked-in files never change).
 std::string CopyFixture(const TempDir& dir) {
-  const std::string store = dir.Sub("store");
+  std::string store = dir.Sub("store");
   std::filesystem::copy(kFixture + "/store", store,
                         std::filesystem::copy_options::recursive);
   return store;
@@ -62,7 +62,7 @@ TEST(FormatCompatTest, VersionOneStoreTakesAppendsInTheCurrentFormat) {
   const std::string store = CopyFixture(dir);
   {
     Options options;
-    options.segment_size = 64 * 1024;
+    options.segment_size = uint64_t{64} << 10;
     auto opened = Store::Open(store, options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     auto revision = (*opened)->GetStreamRevision("Order-1");
