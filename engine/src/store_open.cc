@@ -275,8 +275,8 @@ Status StoreImpl::OpenWriter() {
   // watermark, and the mark (not closed) tells the next open that this
   // writer may leave pages in the cache the device never got.
   const Segment& active = log_->active();
-  auto mark = segment::NewestDurableMark(active.map->data(),
-                                         active.map->size(), active.header);
+  auto mark = segment::NewestDurableMark(active.map->data(), active.map->size(),
+                                         active.header);
   mark_sequence_ = mark ? mark->sequence : 0;
   s = WriteDurableMark(/*closed=*/false);
   if (!s.ok()) return s;
