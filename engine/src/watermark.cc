@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bit>
 #include <climits>
 #include <cstring>
 
@@ -27,6 +28,8 @@ long Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
                  timeout, nullptr, 0);
 }
 
+static_assert(std::endian::native == std::endian::little,
+              "the watermark's fields are little-endian (docs/format.md)");
 static_assert(std::atomic<uint64_t>::is_always_lock_free,
               "the watermark relies on lock-free 8-byte atomics shared "
               "between processes");
@@ -65,11 +68,20 @@ Result<std::unique_ptr<Watermark>> Watermark::Open(io::FileSystem* fs,
                  wm->Field(kStoreIdOffset)->load() == store_id;
     if (fresh || !valid) {
       // A missing or foreign watermark says nothing: start from zero (the
-      // writer publishes the recovered position right after open).
-      std::memset(wm->base_, 0, kWatermarkSize);
-      std::memcpy(wm->base_, kMagic, sizeof(kMagic));
-      uint32_t version = kWatermarkVersion;
-      std::memcpy(wm->base_ + kVersionOffset, &version, sizeof(version));
+      // writer publishes the recovered position right after open). Every
+      // word is written with an 8-byte atomic store, like every later
+      // update: a reader in another process may look at the mapping
+      // meanwhile, and must see each word whole, old or new.
+      for (size_t at = 0; at < kWatermarkSize; at += sizeof(uint64_t)) {
+        wm->Field(at)->store(0, std::memory_order_relaxed);
+      }
+      uint64_t magic = 0;
+      std::memcpy(&magic, kMagic, sizeof(magic));
+      wm->Field(0)->store(magic, std::memory_order_relaxed);
+      // The version is a u32 at kVersionOffset, the next 4 bytes zero: on
+      // this little-endian platform one 8-byte store writes both.
+      wm->Field(kVersionOffset)
+          ->store(kWatermarkVersion, std::memory_order_relaxed);
       wm->Field(kStoreIdOffset)->store(store_id);
       if (!existed) {
         // Make the name durable so a later reader finds the file; its
