@@ -209,7 +209,7 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
       ->check(CLI::Range(16u, 16u << 20));
   sub->add_option("--events", args->events,
                   "Events to pre-load (read-all: 1000000, read-streams: 10 "
-                  "per stream) or store (scale: 10000000); caps single, "
+                  "per stream) or store (scale: 100000000); caps single, "
                   "concurrent and batch")
       ->check(CLI::PositiveNumber);
   sub->add_option("--subscribers", args->subscribers,
