@@ -66,8 +66,8 @@ void MemTable::Add(const Entry& entry) {
   if (entry.position % anchor_stride_ == 0) anchors_.push_back(entry.offset);
 }
 
-void MemTable::AddFrom(const MemTable& other, uint64_t from) {
-  if (from < other.first_position_) from = other.first_position_;
+MemTable::MemTable(const MemTable& other, uint64_t from)
+    : MemTable(from, other.anchor_stride_) {
   for (uint64_t p = from; p < other.end_position(); ++p) {
     Add(other.entries_[p - other.first_position_].entry);
   }

@@ -30,12 +30,13 @@ class MemTable {
   // Entries will start at `first_position`; anchors are kept for the
   // multiples of `anchor_stride`.
   MemTable(uint64_t first_position, uint32_t anchor_stride);
+  // The entries of `other` at positions from `from` on, which must be within
+  // [other.first_position(), other.end_position()] (a read-only index keeps
+  // only what the writer's tables do not cover).
+  MemTable(const MemTable& other, uint64_t from);
 
   // Positions must be consecutive from first_position (the caller checks).
   void Add(const Entry& entry);
-  // Adds the entries of `other` at positions from `from` on, in order (a
-  // read-only index keeps only what the writer's tables do not cover).
-  void AddFrom(const MemTable& other, uint64_t from);
 
   uint64_t first_position() const { return first_position_; }
   uint64_t end_position() const { return first_position_ + entries_.size(); }

@@ -1061,14 +1061,10 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
         v->frozen.push_back(frozen);
         continue;
       }
-      auto rest = std::make_shared<MemTable>(end, options_.anchor_stride);
-      rest->AddFrom(*frozen, end);
-      v->frozen.push_back(std::move(rest));
+      v->frozen.push_back(std::make_shared<MemTable>(*frozen, end));
     }
     if (active_->first_position() < end) {
-      auto rest = std::make_unique<MemTable>(end, options_.anchor_stride);
-      rest->AddFrom(*active_, end);
-      active_ = std::move(rest);
+      active_ = std::make_unique<MemTable>(*active_, end);
     }
   }
   {

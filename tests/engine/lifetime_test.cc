@@ -263,9 +263,10 @@ TEST(LifetimeTest, CallsDuringCloseReturnClosedOrCorrectAnswer) {
 // one until the writer lock is released. It counts spare writes made after
 // the lock was released: a second writer could by then have opened the
 // store and adopted the half-written file.
-class PreparerGateFileSystem final : public io::FileSystem {
+class PreparerGateFileSystem final : public io::FileSystemWrapper {
  public:
-  PreparerGateFileSystem() : base_(io::NewMemoryFileSystem()) {}
+  explicit PreparerGateFileSystem(io::FileSystem* base)
+      : FileSystemWrapper(base) {}
 
   void Arm() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -289,40 +290,33 @@ class PreparerGateFileSystem final : public io::FileSystem {
   Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
                                              io::OpenMode mode) override {
     Saw(path);
-    auto file = base_->OpenFile(path, mode);
+    auto file = target()->OpenFile(path, mode);
     if (!file.ok()) return file.status();
     return std::unique_ptr<io::File>(
         new GatedFile(this, std::move(file.value()), path));
   }
   Status CreateDir(const std::string& path) override {
     Saw(path);
-    return base_->CreateDir(path);
+    return target()->CreateDir(path);
   }
   Status SyncDir(const std::string& path) override {
     Saw(path);
-    return base_->SyncDir(path);
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& path) override {
-    return base_->ListDir(path);
+    return target()->SyncDir(path);
   }
   Status RemoveFile(const std::string& path) override {
     Saw(path);
-    return base_->RemoveFile(path);
+    return target()->RemoveFile(path);
   }
   Status Rename(const std::string& from, const std::string& to) override {
     Saw(to);
-    return base_->Rename(from, to);
+    return target()->Rename(from, to);
   }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
   Result<std::unique_ptr<io::FileLock>> LockFile(
       const std::string& path) override {
-    auto lock = base_->LockFile(path);
+    auto lock = target()->LockFile(path);
     if (!lock.ok()) return lock.status();
     return std::unique_ptr<io::FileLock>(
         new NotifyingLock(this, std::move(lock.value())));
-  }
-  bool IsLocked(const std::string& path) override {
-    return base_->IsLocked(path);
   }
 
  private:
@@ -379,7 +373,6 @@ class PreparerGateFileSystem final : public io::FileSystem {
     if (unlocked_) ++writes_after_unlock_;
   }
 
-  std::unique_ptr<io::FileSystem> base_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool armed_ = false;
@@ -391,7 +384,8 @@ class PreparerGateFileSystem final : public io::FileSystem {
 };
 
 TEST(LifetimeTest, CloseStopsSegmentPreparerBeforeReleasingLock) {
-  PreparerGateFileSystem fs;
+  io::MemoryFileSystem memory;
+  PreparerGateFileSystem fs(&memory);
   Options options;
   options.segment_size = 8 << 20;  // the zero-fill takes several writes
   {

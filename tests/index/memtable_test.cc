@@ -45,6 +45,30 @@ TEST(MemTableTest, NewestFirstPerHash) {
   EXPECT_FALSE(m.Anchor(8));
 }
 
+TEST(MemTableTest, TailKeepsTheEntriesFromAPosition) {
+  MemTable m(10, 4);
+  m.Add(At(1, 0, 10));
+  m.Add(At(2, 0, 11));
+  m.Add(At(1, 1, 12));
+  m.Add(At(3, 0, 13));
+  m.Add(At(1, 2, 14));
+  const MemTable tail(m, 12);
+  EXPECT_EQ(tail.first_position(), 12u);
+  EXPECT_EQ(tail.end_position(), 15u);
+  EXPECT_EQ(tail.new_streams(), 1u);  // stream 3 only
+  EXPECT_EQ(tail.anchor_stride(), 4u);
+  EXPECT_EQ(tail.anchors(), std::vector<uint32_t>{24});
+  EXPECT_EQ(tail.Anchor(12), 24u);
+  std::vector<uint64_t> revisions;
+  tail.ForEachNewest(1, [&](const Entry& e) {
+    revisions.push_back(e.revision);
+    return true;
+  });
+  EXPECT_EQ(revisions, (std::vector<uint64_t>{2, 1}));
+  EXPECT_TRUE(MemTable(m, 15).empty());
+  EXPECT_EQ(MemTable(m, 10).Sorted(), m.Sorted());
+}
+
 TEST(MemTableTest, CollidingStreamsAreAllScanned) {
   MemTable m(0, 8);
   // Two streams share hash 5; their revisions interleave on one chain.

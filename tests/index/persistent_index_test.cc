@@ -55,6 +55,13 @@ class Harness {
     index = std::move(opened.value());
     return Status::Ok();
   }
+  // A read-only index of the same directory and log: a follower of `index`.
+  Result<std::unique_ptr<PersistentIndex>> OpenFollower() {
+    IndexOptions read_only = options;
+    read_only.read_only = true;
+    return PersistentIndex::Open(&fs_, kDir, store_id, 0, read_only,
+                                 log.Reader(), nullptr);
+  }
   // Opens and replays the log from the index's checkpoint, as the engine.
   Status OpenAndReplay(io::FileSystem* fs = nullptr) {
     Status s = Open(fs);
@@ -407,10 +414,7 @@ TEST(IndexTest, ReadOnlyChangesNothing) {
 TEST(IndexTest, ReadOnlyIndexAdoptsTheWritersTables) {
   Harness h;  // the writer: inline flushes and merges, tables of 50
   ASSERT_TRUE(h.Open().ok());
-  IndexOptions ro = h.options;
-  ro.read_only = true;
-  auto opened = PersistentIndex::Open(&h.fs_, kDir, kStore, 0, ro,
-                                      h.log.Reader(), nullptr);
+  auto opened = h.OpenFollower();
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<PersistentIndex> reader = std::move(opened.value());
   std::mt19937_64 rng(21);
@@ -482,10 +486,7 @@ TEST(IndexTest, ReadOnlyIndexSkipsTheManifestItDiscarded) {
   ASSERT_TRUE(h.Open().ok());
   std::mt19937_64 rng(22);
   h.AppendRandom(120, 10, &rng);
-  IndexOptions ro = h.options;
-  ro.read_only = true;
-  auto opened = PersistentIndex::Open(&h.fs_, kDir, kStore, 0, ro,
-                                      h.log.Reader(), nullptr);
+  auto opened = h.OpenFollower();
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<PersistentIndex> reader = std::move(opened.value());
   EXPECT_EQ(reader->next_position(), 100u);

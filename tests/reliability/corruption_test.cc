@@ -223,8 +223,6 @@ Status ReadEverything(Store* store, const std::vector<Attempt>& attempts) {
   return Status::Ok();
 }
 
-// Checks what opening the damaged store must do; returns a description of
-// the problem, or "" when the store behaved. Leaves the index rebuilt.
 // Whether the changed bytes [at, last_at] all lie in one mark slot.
 bool InOneMarkSlot(uint64_t at, uint64_t last_at) {
   for (const uint32_t slot : segment::kDurableMarkOffsets) {
@@ -233,12 +231,12 @@ bool InOneMarkSlot(uint64_t at, uint64_t last_at) {
   return false;
 }
 
+// Checks what opening the damaged store must do (`harmless`: open and read
+// everything intact); returns a description of the problem, or "" when the
+// store behaved. Leaves the index rebuilt.
 std::string CheckOpen(io::FileSystem* fs, const std::string& dir,
                       const std::vector<Attempt>& attempts,
-                      const SegmentFile& seg, uint64_t at, bool changed,
-                      bool mark_only) {
-  const bool harmless =
-      !changed || mark_only || (seg.last && at >= seg.records_end);
+                      const SegmentFile& seg, uint64_t at, bool harmless) {
   if (harmless) {
     auto store = engine::StoreImpl::Open(fs, dir, CorruptionOptions());
     if (!store.ok()) return "refused to open: " + store.status().ToString();
@@ -312,15 +310,12 @@ TEST(CorruptionTest, DamageAnywhereInSegmentsIsDetected) {
             Apply(&fs, seg.path, offset, damage, &rng, &at, &last_at);
         const bool changed = damage != Damage::kZeroSector ||
                              old.find_first_not_of('\0') != std::string::npos;
-        const bool mark_only = changed && InOneMarkSlot(at, last_at);
+        const bool affects_no_event = !changed || InOneMarkSlot(at, last_at) ||
+                                      (seg.last && at >= seg.records_end);
         std::string problem =
-            CheckOpen(&fs, dir, attempts, seg, at, changed, mark_only);
+            CheckOpen(&fs, dir, attempts, seg, at, affects_no_event);
         ++positions;
-        if (changed && !mark_only && !(seg.last && at >= seg.records_end)) {
-          ++refused;
-        } else {
-          ++harmless;
-        }
+        ++(affects_no_event ? harmless : refused);
         Restore(&fs, seg.path, offset, damage, old);
         RebuildIndex(&fs, dir);
         if (!problem.empty() && ++failures <= 10) {
