@@ -241,6 +241,12 @@ class StoreImpl final : public Store {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
     return index_->Stats();
   }
+  // Entries of the consumer-group map (live groups and, until the next
+  // group is created, ended ones). For tests.
+  size_t ConsumerGroupEntriesForTest() {
+    std::lock_guard<std::mutex> lock(groups_mu_);
+    return groups_.size();
+  }
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }
 
