@@ -192,10 +192,6 @@ class StoreImpl final : public Store {
   Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;
 
   // --- read path (store_read.cc) ---
-  struct Snapshot {
-    std::vector<std::shared_ptr<Segment>> segments;
-    uint64_t end = 0;  // visible_next_
-  };
   // Verifies and decodes the record at `offset`. `header` is the record's
   // already verified header, or null to read and verify it here.
   Status DecodeAt(const MappedSegment& segment, uint64_t offset,
