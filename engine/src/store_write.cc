@@ -231,7 +231,8 @@ void StoreImpl::CommitLoop() {
     }
   }
   // Close: everything acknowledged becomes durable, whatever the mode,
-  // and the mark says so (and that this writer closed cleanly).
+  // and the mark says so (and that this writer closed cleanly). Either
+  // failing sets the fatal status, which Close() returns.
   if (SyncNow().ok()) (void)WriteDurableMark(/*closed=*/true);
 }
 
@@ -523,6 +524,8 @@ Status StoreImpl::FlushGroup() {
   group_.revisions.clear();
   group_.start_offset = end_offset;
   if (sync && ++groups_since_mark_ >= kGroupsPerDurableMark) {
+    // The group is durable and acknowledged either way; a failed mark
+    // stops the store (Fail), which the next append reports.
     (void)WriteDurableMark(/*closed=*/false);
   }
   return Status::Ok();
