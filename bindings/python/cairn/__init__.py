@@ -537,7 +537,10 @@ class Subscription:
 
     @property
     def position(self) -> int:
-        """The position after the last event examined: a resume point."""
+        """The position after the last event the subscription's thread
+        examined. That counts the events waiting in the buffer (up to
+        ``buffer``) and those stop() discards: to resume without a gap, start
+        from the position after the last event the loop processed."""
         return _lib.cairn_subscription_position(self._handle)
 
     def stop(self) -> None:
