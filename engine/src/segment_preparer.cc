@@ -48,6 +48,9 @@ Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
   }
   if (s.ok()) s = (*file)->Sync();
   if (s.ok()) s = (*file)->Close();
+  // Should even the removal fail, the unfinished spare is harmless: the
+  // next preparation replaces it, and the next writable open adopts only a
+  // spare that reads as zeros and removes any other.
   if (!s.ok()) (void)fs->RemoveFile(path);
   return s;
 }

@@ -100,6 +100,10 @@ Result<std::unique_ptr<GroupMember>> StoreImpl::JoinConsumerGroup(
     auto it = groups_.find(std::string(group));
     if (it != groups_.end()) state = it->second.lock();
     if (state == nullptr) {
+      // Groups whose members all left are gone: drop their entries, or
+      // the map would grow with every group name ever joined.
+      std::erase_if(groups_,
+                    [](const auto& entry) { return entry.second.expired(); });
       auto created = ConsumerGroup::Create(this, std::string(group), options);
       if (!created.ok()) return created.status();
       state = std::move(created.value());

@@ -192,10 +192,6 @@ class StoreImpl final : public Store {
   Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;
 
   // --- read path (store_read.cc) ---
-  struct Snapshot {
-    std::vector<std::shared_ptr<Segment>> segments;
-    uint64_t end = 0;  // visible_next_
-  };
   // Verifies and decodes the record at `offset`. `header` is the record's
   // already verified header, or null to read and verify it here.
   Status DecodeAt(const MappedSegment& segment, uint64_t offset,
@@ -240,6 +236,12 @@ class StoreImpl final : public Store {
   index::IndexStats IndexStatsForTest() const {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
     return index_->Stats();
+  }
+  // Entries of the consumer-group map (live groups and, until the next
+  // group is created, ended ones). For tests.
+  size_t ConsumerGroupEntriesForTest() {
+    std::lock_guard<std::mutex> lock(groups_mu_);
+    return groups_.size();
   }
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }

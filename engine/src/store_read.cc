@@ -181,16 +181,19 @@ Result<uint64_t> StoreImpl::ScanForward(
     uint64_t max_matches, uint64_t max_examined,
     const std::function<bool(const RecordedEventView&)>& visitor) {
   if (from >= end || max_matches == 0) return from;
-  Snapshot snap;
+  // The segments from the one holding `from` on, listed as they are now
+  // (they cover `end`): not the whole list, which grows with the log and
+  // would be copied on every call (each batch of every subscription).
+  std::vector<std::shared_ptr<Segment>> segments;
   size_t seg_index = 0;
   uint64_t offset = 0;
   MappedSegment seg;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
-    snap.segments = log_->segments();
     auto location = Locate(from);
     if (!location.ok()) return location.status();
-    seg_index = *log_->SegmentIndexOf(from);
+    const auto& listed = log_->segments();
+    segments.assign(listed.begin() + *log_->SegmentIndexOf(from), listed.end());
     offset = location->offset;
     seg = std::move(location->segment);
   }
@@ -203,13 +206,13 @@ Result<uint64_t> StoreImpl::ScanForward(
     // one; the writer never seals one) starts where the next one does, and
     // is skipped.
     bool hopped = false;
-    while (seg_index + 1 < snap.segments.size() &&
-           position >= snap.segments[seg_index + 1]->header.first_position) {
+    while (seg_index + 1 < segments.size() &&
+           position >= segments[seg_index + 1]->header.first_position) {
       ++seg_index;
       hopped = true;
     }
     if (hopped) {
-      auto pinned = log_->Pin(snap.segments[seg_index]);
+      auto pinned = log_->Pin(segments[seg_index]);
       if (!pinned.ok()) return pinned.status();
       seg = std::move(pinned.value());
       offset = segment::kSegmentHeaderSize;

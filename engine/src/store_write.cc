@@ -6,9 +6,7 @@
 // fdatasync, publishes it to readers and acknowledges it.
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <unordered_map>
-#include <unordered_set>
+#include <utility>
 
 #include "engine/src/store_impl.h"
 #include "engine/src/validation.h"
@@ -17,17 +15,6 @@
 
 namespace cairn::engine {
 namespace {
-
-struct EventIdHash {
-  size_t operator()(const EventId& id) const {
-    // Ids are random (or client-chosen: then only slower, never wrong).
-    uint64_t a = 0;
-    uint64_t b = 0;
-    std::memcpy(&a, id.bytes().data(), 8);
-    std::memcpy(&b, id.bytes().data() + 8, 8);
-    return std::hash<uint64_t>()(a ^ (b * 0x9e3779b97f4a7c15ull));
-  }
-};
 
 // Producers wait when this many bytes are queued for the commit thread: a
 // flood of asynchronous appends must not buffer without bound.
@@ -244,7 +231,8 @@ void StoreImpl::CommitLoop() {
     }
   }
   // Close: everything acknowledged becomes durable, whatever the mode,
-  // and the mark says so (and that this writer closed cleanly).
+  // and the mark says so (and that this writer closed cleanly). Either
+  // failing sets the fatal status, which Close() returns.
   if (SyncNow().ok()) (void)WriteDurableMark(/*closed=*/true);
 }
 
@@ -415,26 +403,32 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
       Status s = index_->Read(stream, *current, Direction::kBackward,
                               options_.idempotency_window, &recent);
       if (!s.ok()) return Decision(s);
-      // The append's id tags and ids in hash tables, so that each recent
-      // event costs a lookup or two: O(window + events) on the commit
-      // thread, not their product (a large append would stall every other
-      // appender). Ids crafted to share a tag cost a record read each, not
-      // a scan of the append.
-      std::unordered_set<uint32_t> tag_set(tags.begin(), tags.end());
-      std::unordered_map<EventId, size_t, EventIdHash> first_k;
-      first_k.reserve(n);
-      for (size_t k = 0; k < n; ++k) first_k.emplace(request.ids[k], k);
+      // The append's id tags, and its ids with their index, sorted: each
+      // recent event costs a binary search or two, O((window + events) *
+      // log events) on the commit thread with two allocations, not their
+      // product (a large append would stall every other appender). Ids
+      // crafted to share a tag cost a record read each, not a scan of the
+      // append.
+      std::vector<uint32_t> sorted_tags = tags;
+      std::sort(sorted_tags.begin(), sorted_tags.end());
+      std::vector<std::pair<EventId, size_t>> sorted_ids;
+      sorted_ids.reserve(n);
+      for (size_t k = 0; k < n; ++k) sorted_ids.emplace_back(request.ids[k], k);
+      std::sort(sorted_ids.begin(), sorted_ids.end());
       bool later_id_seen = false;
       for (const auto& e : recent) {
-        if (tag_set.count(e.id_tag) == 0) continue;
+        if (!std::binary_search(sorted_tags.begin(), sorted_tags.end(),
+                                e.id_tag)) {
+          continue;
+        }
         auto actual = EventIdAt(e.position, e.offset);
         if (!actual.ok()) return Decision(actual.status());
-        auto found = first_k.find(*actual);
-        // The lowest k whose id the event holds (emplace kept the first).
-        std::optional<size_t> k;
-        if (found != first_k.end()) k = found->second;
-        if (!k) continue;
-        if (*k > 0) {
+        // The lowest k whose id the event holds (pairs sort by k second).
+        auto found = std::lower_bound(sorted_ids.begin(), sorted_ids.end(),
+                                      std::make_pair(*actual, size_t{0}));
+        if (found == sorted_ids.end() || found->first != *actual) continue;
+        const size_t k = found->second;
+        if (k > 0) {
           // A later event of the append is in the stream: the append is a
           // retry only if its first event is there too, further back.
           later_id_seen = true;
@@ -530,6 +524,8 @@ Status StoreImpl::FlushGroup() {
   group_.revisions.clear();
   group_.start_offset = end_offset;
   if (sync && ++groups_since_mark_ >= kGroupsPerDurableMark) {
+    // The group is durable and acknowledged either way; a failed mark
+    // stops the store (Fail), which the next append reports.
     (void)WriteDurableMark(/*closed=*/false);
   }
   return Status::Ok();

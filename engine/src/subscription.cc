@@ -154,17 +154,7 @@ Status SubscriptionImpl::RunStream() {
       for (const RecordedEvent& e : events->events) {
         // Only durable events (in kInterval mode the index runs ahead).
         if (e.position.value() >= *end) break;
-        RecordedEventView view;
-        view.stream = e.stream;
-        view.revision = e.revision;
-        view.position = e.position;
-        view.id = e.id;
-        view.type = e.type;
-        view.data = e.data;
-        view.metadata = e.metadata;
-        view.content_type = e.content_type;
-        view.created_us = e.created_us;
-        handler_->OnEvent(view);
+        handler_->OnEvent(e.View());
         position_.store(e.position.value() + 1, std::memory_order_release);
         ++next_revision;
         ++delivered;

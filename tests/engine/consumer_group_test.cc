@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cairn/cairn.h"
+#include "engine/src/store_impl.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -167,6 +168,21 @@ TEST(ConsumerGroupTest, ResumesFromDurableCheckpoint) {
   ASSERT_TRUE(got.ok());
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ((*got)[0].position, GlobalPosition(40));
+}
+
+// A group ends when its last member leaves; the store's map of groups then
+// drops its entry (when the next group is created), so it is bounded by
+// the live groups, not by every group name ever joined.
+TEST(ConsumerGroupTest, EndedGroupsLeaveNoEntries) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+  ASSERT_TRUE(store.ok());
+  auto* impl = static_cast<engine::StoreImpl*>(store->get());
+  for (int i = 0; i < 50; ++i) {
+    auto member = (*store)->JoinConsumerGroup("g-" + std::to_string(i), {});
+    ASSERT_TRUE(member.ok()) << member.status().ToString();
+  }  // each member leaves, ending its group, at the end of its iteration
+  EXPECT_EQ(impl->ConsumerGroupEntriesForTest(), 1u);
 }
 
 TEST(ConsumerGroupTest, BadAcksAreRejected) {

@@ -246,6 +246,9 @@ class Store:
 
     def __init__(self, handle: ctypes.c_void_p):
         self._handle = handle
+        # Set when closing begins: the store's close waits for its
+        # subscriptions' threads, so they stop waiting for buffer room.
+        self._closing = threading.Event()
 
     @classmethod
     def open(cls, path: Union[str, os.PathLike], *,
@@ -282,11 +285,14 @@ class Store:
     def __del__(self) -> None:
         handle, self._handle = getattr(self, "_handle", None), None
         if handle:
-            _lib.cairn_store_free(handle)
+            self._closing.set()
+            _free(_lib.cairn_store_free, handle)
 
     def close(self) -> None:
-        """Finishes queued appends and makes them durable. Idempotent."""
+        """Stops the store's subscriptions, finishes queued appends and
+        makes them durable. Idempotent."""
         if self._handle:
+            self._closing.set()
             _call(_lib.cairn_close, self._handle)
 
     def sync(self) -> None:
@@ -428,23 +434,69 @@ def _expected(expected: Expected) -> tuple:
 _STOP = object()
 
 
+def _free(free, handle, keep=None) -> None:
+    """Frees a store or subscription handle. The garbage collector may
+    finalize one on a subscription's own thread (one Python did not start)
+    while it calls back, where freeing would wait for that very call to
+    return: a new thread frees it then, holding `keep` (the callbacks) until
+    done."""
+    ident = threading.get_ident()
+    if all(thread.ident != ident for thread in threading.enumerate()):
+        threading.Thread(target=lambda: (free(handle), keep)).start()
+    else:
+        free(handle)
+
+
+class _Feed:
+    """What a subscription's callbacks share with its iterator. Kept apart
+    from the Subscription, which the callbacks then do not keep alive: a
+    dropped subscription is freed (and stopped) at once, by the thread
+    that dropped it."""
+
+    def __init__(self, buffer: int, closing: threading.Event):
+        # Unbounded, so the end always gets through; events take a slot of
+        # `room` first, which bounds them.
+        self.queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.room = threading.Semaphore(max(1, buffer))
+        self.stopping = threading.Event()
+        self.closing = closing
+        self.error: Optional[CairnError] = None
+        self.caught_up = threading.Event()
+
+    def on_event(self, _context, event) -> None:
+        # Waits for room on the subscription's own thread, and gives up
+        # once stop() was called or the store is closing: both wait for
+        # this thread.
+        while not (self.stopping.is_set() or self.closing.is_set()):
+            if self.room.acquire(timeout=0.05):
+                self.queue.put(_event(event.contents))
+                return
+
+    def on_caught_up(self, _context, _position) -> None:
+        self.caught_up.set()
+
+    def on_stopped(self, _context, code, message) -> None:
+        if code != 0:
+            text = message.decode("utf-8", "replace")
+            self.error = _ERRORS.get(code, CairnError)(text)
+        self.queue.put(_STOP)
+
+
 class Subscription:
     """Iterate to receive events; ``stop()`` (or leaving a ``with`` block)
     ends it. Iteration raises the error that ended the subscription, if one
-    did."""
+    did (``Closed`` when the store closed)."""
 
     def __init__(self, store: Store, stream, from_revision, from_position,
                  from_end, stream_prefix, type_prefix, buffer):
         self._store = store  # kept alive while the subscription runs
-        self._queue: "queue.Queue" = queue.Queue(maxsize=max(1, buffer))
-        self._stopping = threading.Event()
-        self._error: Optional[CairnError] = None
-        self.caught_up = threading.Event()
+        self._feed = _Feed(buffer, store._closing)
+        self.caught_up = self._feed.caught_up
         self._callbacks = _c.SubscriptionCallbacks()
         # ctypes callbacks must outlive every call into them.
-        self._on_event = _c.ON_EVENT(self._event)
-        self._on_caught_up = _c.ON_POSITION(lambda _, p: self.caught_up.set())
-        self._on_stopped = _c.ON_STOPPED(self._stopped)
+        self._on_event = _c.ON_EVENT(self._feed.on_event)
+        self._on_caught_up = _c.ON_POSITION(self._feed.on_caught_up)
+        self._on_stopped = _c.ON_STOPPED(self._feed.on_stopped)
         self._callbacks.on_event = self._on_event
         self._callbacks.on_caught_up = self._on_caught_up
         self._callbacks.on_stopped = self._on_stopped
@@ -467,47 +519,33 @@ class Subscription:
         _call(_lib.cairn_subscribe, store._live(), ctypes.byref(options),
               ctypes.byref(self._callbacks), ctypes.byref(self._handle))
 
-    def _put(self, item) -> None:
-        # Blocks the subscription's own thread while the buffer is full,
-        # and gives up once stop() was called (stop waits for this thread).
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
-
-    def _event(self, _context, event) -> None:
-        self._put(_event(event.contents))
-
-    def _stopped(self, _context, code, message) -> None:
-        if code != 0:
-            text = message.decode("utf-8", "replace")
-            self._error = _ERRORS.get(code, CairnError)(text)
-        self._put(_STOP)
-
     def __iter__(self) -> Iterator[RecordedEvent]:
         return self
 
     def __next__(self) -> RecordedEvent:
-        if self._stopping.is_set():
+        feed = self._feed
+        if feed.stopping.is_set():
             raise StopIteration
-        item = self._queue.get()
+        item = feed.queue.get()
         if item is _STOP:
-            self._stopping.set()
-            if self._error is not None:
-                raise self._error
+            feed.stopping.set()
+            if feed.error is not None:
+                raise feed.error
             raise StopIteration
+        feed.room.release()
         return item
 
     @property
     def position(self) -> int:
-        """The position after the last event examined: a resume point."""
+        """The position after the last event the subscription's thread
+        examined. That counts the events waiting in the buffer (up to
+        ``buffer``) and those stop() discards: to resume without a gap, start
+        from the position after the last event the loop processed."""
         return _lib.cairn_subscription_position(self._handle)
 
     def stop(self) -> None:
         if self._handle:
-            self._stopping.set()
+            self._feed.stopping.set()
             _lib.cairn_subscription_stop(self._handle)
 
     def __enter__(self) -> "Subscription":
@@ -519,5 +557,7 @@ class Subscription:
     def __del__(self) -> None:
         handle, self._handle = getattr(self, "_handle", None), None
         if handle:
-            self._stopping.set()
-            _lib.cairn_subscription_free(handle)
+            self._feed.stopping.set()
+            _free(_lib.cairn_subscription_free, handle,
+                  keep=(self._callbacks, self._on_event, self._on_caught_up,
+                        self._on_stopped))

@@ -126,3 +126,70 @@ def test_closed_and_locked(tmp_path):
 
 def test_version():
     assert cairn.version().count(".") == 2
+
+
+def _finishes(target, timeout=10.0) -> bool:
+    """Runs `target` on a thread; whether it returned within `timeout`."""
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return not thread.is_alive()
+
+
+def test_close_with_a_full_subscription_buffer(store):
+    # The subscription's thread waits for room in its buffer, and closing
+    # the store waits for that thread: the close must end the wait, even
+    # when the loop that would make room is the one closing the store.
+    for i in range(5):
+        store.append("s", [cairn.EventData("E", str(i))])
+    subscription = store.subscribe(buffer=1)
+    iterator = iter(subscription)
+    assert next(iterator).position == 0
+    assert _finishes(store.close)
+    got = []
+    with pytest.raises(cairn.Closed):
+        for event in iterator:
+            got.append(event.position)
+    assert got == list(range(1, len(got) + 1))  # what was buffered, in order
+    subscription.stop()
+
+
+def test_stop_from_another_thread_ends_the_loop(store):
+    subscription = store.subscribe(from_end=True)
+    seen = []
+    consumer = threading.Thread(
+        target=lambda: seen.extend(subscription), daemon=True)
+    consumer.start()
+    subscription.caught_up.wait(10)
+    assert _finishes(subscription.stop)
+    consumer.join(10)
+    assert not consumer.is_alive() and seen == []
+
+
+def test_dropped_subscriptions_stop(store):
+    # A dropped subscription stops at once. One in a reference cycle waits
+    # for the collector, which may finalize it on its own thread, inside a
+    # callback: freeing it there must neither wait for that very callback
+    # nor free the callback while it runs.
+    import gc
+    import time
+    import weakref
+    for i in range(50):
+        store.append("s", [cairn.EventData("E", str(i))] * 20)
+    dropped = weakref.ref(store.subscribe(buffer=10))
+    assert dropped() is None
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        cycle = {"subscription": store.subscribe(buffer=10)}
+        cycle["self"] = cycle
+        collected = weakref.ref(cycle["subscription"])
+        del cycle
+        # This thread allocates nothing meanwhile: the subscription's own
+        # thread, which does, runs the collector.
+        time.sleep(1.0)
+    finally:
+        gc.set_threshold(*thresholds)
+    gc.collect()
+    assert collected() is None
+    assert store.stats().events == 1000

@@ -269,7 +269,8 @@ CAIRN_C_EXPORT cairn_code cairn_stats(cairn_store_t* store,
 /* ---- Subscriptions ----------------------------------------------------- */
 
 /* Called on the subscription's own thread, one call at a time. Any callback
- * may be NULL. A callback must not free its own subscription. */
+ * may be NULL. A callback must not stop or free its own subscription, nor
+ * close or free the store: each waits for the subscription's thread. */
 typedef struct cairn_subscription_callbacks_t {
   void* context; /* passed to every callback */
   /* The event's pointers are valid during the call only. */
