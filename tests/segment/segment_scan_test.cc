@@ -499,12 +499,6 @@ TEST(SegmentScanStopTest, StopsAtPositionWithoutLookingFurther) {
                   .IsCorruption());
 }
 
-}  // namespace
-}  // namespace cairn::segment
-
-namespace cairn::segment {
-namespace {
-
 // Durable-end marks (segment/durable_mark.h): records below a mark were
 // durable, so damage there is corruption even in the last segment, with no
 // later record and no watermark to vouch for it.
@@ -519,13 +513,20 @@ void PutMark(SegmentImage* image, uint64_t sequence, uint64_t end,
                         DurableMarkOffset(sequence));
 }
 
+// Two synced appends (two records, then `last_records`) marked durable up
+// to their end; returns the offset of the second append.
+uint64_t MarkTwoSyncedAppends(SegmentImage* image, int last_records) {
+  image->Append(2);
+  image->Sync();
+  const uint64_t last = image->Append(last_records);
+  image->Sync();
+  PutMark(image, 1, image->end(), image->next_position());
+  return last;
+}
+
 TEST(SegmentScanMarkTest, DamageToTheMarkedLastAppendIsCorruption) {
   SegmentImage image;
-  image.Append(2);
-  image.Sync();
-  const uint64_t last = image.Append(1);
-  image.Sync();
-  PutMark(&image, 1, image.end(), image.next_position());
+  const uint64_t last = MarkTwoSyncedAppends(&image, 1);
   for (uint64_t at : {last, last + 5, last + 40, image.end() - 1}) {
     SCOPED_TRACE(at);
     SegmentImage damaged = image;
@@ -546,11 +547,7 @@ TEST(SegmentScanMarkTest, DamageToTheMarkedLastAppendIsCorruption) {
 
 TEST(SegmentScanMarkTest, MarkedAppendsThatVanishedAreCorruption) {
   SegmentImage image;
-  image.Append(2);
-  image.Sync();
-  const uint64_t last = image.Append(2);
-  image.Sync();
-  PutMark(&image, 1, image.end(), image.next_position());
+  const uint64_t last = MarkTwoSyncedAppends(&image, 2);
   std::fill(image.bytes().begin() + static_cast<ptrdiff_t>(last),
             image.bytes().begin() + static_cast<ptrdiff_t>(image.end()), '\0');
   Scan scan = RunScan(image, /*is_last=*/true);
