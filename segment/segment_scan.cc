@@ -19,20 +19,6 @@ namespace {
 constexpr size_t kZeroBlockSize = 4096;
 constexpr uint8_t kZeroBlock[kZeroBlockSize] = {};
 
-// Offset of the first nonzero byte in p[0, n), or n if there is none.
-size_t FirstNonZero(const uint8_t* p, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    const size_t chunk = std::min(kZeroBlockSize, n - i);
-    if (std::memcmp(p + i, kZeroBlock, chunk) != 0) {
-      while (p[i] == 0) ++i;
-      return i;
-    }
-    i += chunk;
-  }
-  return n;
-}
-
 std::string At(uint64_t offset) {
   return " at offset " + std::to_string(offset);
 }
@@ -118,6 +104,31 @@ bool FindVoucher(const uint8_t* data, size_t size, uint64_t from, uint64_t seed,
 }
 
 }  // namespace
+
+size_t FirstNonZero(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const size_t chunk = std::min(kZeroBlockSize, n - i);
+    if (std::memcmp(p + i, kZeroBlock, chunk) != 0) {
+      while (p[i] == 0) ++i;
+      return i;
+    }
+    i += chunk;
+  }
+  return n;
+}
+
+size_t EndOfNonZero(const uint8_t* p, size_t n) {
+  while (n > 0) {
+    const size_t chunk = std::min(kZeroBlockSize, n);
+    if (std::memcmp(p + n - chunk, kZeroBlock, chunk) != 0) {
+      while (p[n - 1] == 0) --n;
+      return n;
+    }
+    n -= chunk;
+  }
+  return 0;
+}
 
 Status ScanSegment(
     const uint8_t* data, size_t size, const SegmentHeader& header,

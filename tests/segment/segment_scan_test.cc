@@ -62,6 +62,29 @@ void Flip(SegmentImage* image, uint64_t offset) {
   image->bytes()[offset] = static_cast<char>(image->bytes()[offset] ^ 0x10);
 }
 
+TEST(SegmentScanTest, NonZeroBytesAreFoundAcrossZeroBlocks) {
+  // Sizes around the 4 KiB blocks the helpers compare at a time.
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4095}, size_t{4096},
+                   size_t{4097}, size_t{3 * 4096 + 5}}) {
+    SCOPED_TRACE(n);
+    std::vector<uint8_t> bytes(n, 0);
+    EXPECT_EQ(FirstNonZero(bytes.data(), n), n);
+    EXPECT_EQ(EndOfNonZero(bytes.data(), n), 0u);
+    for (size_t at : {size_t{0}, n / 2, n - 1}) {
+      if (at >= n) continue;
+      std::fill(bytes.begin(), bytes.end(), 0);
+      bytes[at] = 7;
+      EXPECT_EQ(FirstNonZero(bytes.data(), n), at);
+      EXPECT_EQ(EndOfNonZero(bytes.data(), n), at + 1);
+    }
+  }
+  std::vector<uint8_t> two(3 * 4096, 0);
+  two[10] = 1;
+  two[2 * 4096 + 3] = 1;
+  EXPECT_EQ(FirstNonZero(two.data(), two.size()), 10u);
+  EXPECT_EQ(EndOfNonZero(two.data(), two.size()), 2u * 4096 + 4);
+}
+
 TEST(SegmentScanTest, EmptySegmentIsClean) {
   SegmentImage image(100);
   for (bool is_last : {false, true}) {
