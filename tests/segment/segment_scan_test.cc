@@ -531,9 +531,7 @@ void PutMark(SegmentImage* image, uint64_t sequence, uint64_t end,
   mark.sequence = sequence;
   mark.end_offset = static_cast<uint32_t>(end);
   mark.next_position = next_position;
-  EncodeDurableMark(mark, image->seed(),
-                    reinterpret_cast<uint8_t*>(image->bytes().data()) +
-                        DurableMarkOffset(sequence));
+  testing::PutDurableMark(image, mark);
 }
 
 // Two synced appends (two records, then `last_records`) marked durable up
