@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "segment/checksum.h"
+#include "segment/little_endian.h"
 
 namespace cairn::segment {
 namespace {
@@ -15,22 +16,6 @@ constexpr size_t kFlagsAt = 12;
 constexpr size_t kNextPositionAt = 16;
 constexpr size_t kChecksumAt = 24;
 static_assert(kChecksumAt + 8 == kDurableMarkSize);
-
-template <typename T>
-void StoreLE(uint8_t* p, T v) {
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    p[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
-  }
-}
-
-template <typename T>
-T LoadLE(const uint8_t* p) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  }
-  return static_cast<T>(v);
-}
 
 std::optional<DurableMark> DecodeSlot(const uint8_t* slot, size_t index,
                                       uint64_t seed) {

@@ -4,12 +4,12 @@
 #include <lz4.h>
 
 #include <array>
-#include <bit>
 #include <cassert>
 #include <climits>
 #include <cstring>
 
 #include "segment/checksum.h"
+#include "segment/little_endian.h"
 
 namespace cairn::segment {
 namespace {
@@ -45,34 +45,6 @@ static_assert(kDataLengthAt + 4 == kEventBodyFixedSize);
 // sizes beyond it are rejected before anything is allocated, so a damaged
 // or hostile record cannot make a reader allocate gigabytes.
 constexpr uint64_t kMaxLz4Ratio = 255;
-
-// Little-endian stores and loads through memcpy: records sit at arbitrary
-// offsets, so their fields are unaligned.
-template <typename T>
-void StoreLE(uint8_t* p, T v) {
-  if constexpr (std::endian::native == std::endian::big) {
-    for (size_t i = 0; i < sizeof(T); ++i) {
-      p[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
-    }
-  } else {
-    std::memcpy(p, &v, sizeof(T));
-  }
-}
-
-template <typename T>
-T LoadLE(const uint8_t* p) {
-  if constexpr (std::endian::native == std::endian::big) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) {
-      v |= static_cast<uint64_t>(p[i]) << (8 * i);
-    }
-    return static_cast<T>(v);
-  } else {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  }
-}
 
 uint32_t HeaderChecksum(const uint8_t* header, uint64_t seed) {
   return static_cast<uint32_t>(

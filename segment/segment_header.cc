@@ -1,12 +1,12 @@
 // Copyright (c) Cairn authors.
 #include "segment/segment_header.h"
 
-#include <bit>
 #include <cstdio>
 #include <cstring>
 
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
+#include "segment/little_endian.h"
 
 namespace cairn::segment {
 namespace {
@@ -41,32 +41,6 @@ constexpr uint64_t kHeaderChecksumSeed = 0x43414952ull;
 // file names sort in segment order.
 constexpr size_t kFileNameDigits = 12;
 constexpr std::string_view kFileNameSuffix = ".seg";
-
-template <typename T>
-void StoreLE(uint8_t* p, T v) {
-  if constexpr (std::endian::native == std::endian::big) {
-    for (size_t i = 0; i < sizeof(T); ++i) {
-      p[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
-    }
-  } else {
-    std::memcpy(p, &v, sizeof(T));
-  }
-}
-
-template <typename T>
-T LoadLE(const uint8_t* p) {
-  if constexpr (std::endian::native == std::endian::big) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) {
-      v |= static_cast<uint64_t>(p[i]) << (8 * i);
-    }
-    return static_cast<T>(v);
-  } else {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-  }
-}
 
 }  // namespace
 

@@ -35,6 +35,8 @@ struct SegmentHeader {
 
   // Seed of the record checksums in this segment.
   uint64_t Seed() const;
+
+  friend bool operator==(const SegmentHeader&, const SegmentHeader&) = default;
 };
 
 // Writes the header into out[0, kSegmentHeaderSize) (zero-padded).

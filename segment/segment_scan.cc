@@ -9,6 +9,7 @@
 
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
+#include "segment/little_endian.h"
 
 namespace cairn::segment {
 namespace {
@@ -17,27 +18,6 @@ namespace {
 // tail of a preallocated segment can be hundreds of MiB of zeros.
 constexpr size_t kZeroBlockSize = 4096;
 constexpr uint8_t kZeroBlock[kZeroBlockSize] = {};
-
-// Offset of the first nonzero byte in p[0, n), or n if there is none.
-size_t FirstNonZero(const uint8_t* p, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    const size_t chunk = std::min(kZeroBlockSize, n - i);
-    if (std::memcmp(p + i, kZeroBlock, chunk) != 0) {
-      while (p[i] == 0) ++i;
-      return i;
-    }
-    i += chunk;
-  }
-  return n;
-}
-
-// A few raw header bytes, read only to explain why DecodeRecordHeader
-// refused a header (the layout is the grammar in record.h).
-uint32_t Load32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
-         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
-}
 
 std::string At(uint64_t offset) {
   return " at offset " + std::to_string(offset);
@@ -61,7 +41,8 @@ std::string DescribeHeader(const uint8_t* p, size_t available, uint64_t offset,
   }
   const uint32_t computed =
       static_cast<uint32_t>(Checksum64(p + 4, kRecordHeaderSize - 4, seed));
-  if (Load32(p) != computed) return "bad header checksum" + At(offset);
+  if (LoadLE<uint32_t>(p) != computed)
+    return "bad header checksum" + At(offset);
   if (check == HeaderCheck::kTruncated) {
     return "record" + At(offset) + " (position " + std::to_string(h.position) +
            ") has a " + std::to_string(h.body_length) + "-byte body but only " +
@@ -108,7 +89,7 @@ bool FindVoucher(const uint8_t* data, size_t size, uint64_t from, uint64_t seed,
     o = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data) - 4;
     const uint8_t* p = data + o;
     if (p[6] == 0 && p[7] == 0 && (p[5] & ~kKnownFlags) == 0 &&
-        Load32(p + 12) > from) {
+        LoadLE<uint32_t>(p + 12) > from) {
       RecordHeader h;
       if (DecodeRecordHeader(p, size - o, seed, &h) == HeaderCheck::kOk &&
           h.synced_offset > from) {
@@ -123,6 +104,31 @@ bool FindVoucher(const uint8_t* data, size_t size, uint64_t from, uint64_t seed,
 }
 
 }  // namespace
+
+size_t FirstNonZero(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const size_t chunk = std::min(kZeroBlockSize, n - i);
+    if (std::memcmp(p + i, kZeroBlock, chunk) != 0) {
+      while (p[i] == 0) ++i;
+      return i;
+    }
+    i += chunk;
+  }
+  return n;
+}
+
+size_t EndOfNonZero(const uint8_t* p, size_t n) {
+  while (n > 0) {
+    const size_t chunk = std::min(kZeroBlockSize, n);
+    if (std::memcmp(p + n - chunk, kZeroBlock, chunk) != 0) {
+      while (p[n - 1] == 0) --n;
+      return n;
+    }
+    n -= chunk;
+  }
+  return 0;
+}
 
 Status ScanSegment(
     const uint8_t* data, size_t size, const SegmentHeader& header,

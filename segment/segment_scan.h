@@ -61,6 +61,13 @@ struct SegmentScanResult {
   uint64_t torn_offset = 0;
 };
 
+// Zeroed (preallocated) space is what follows a segment's records; these
+// find where it is not zero, a block at a time (it can be hundreds of MiB).
+// The offset of the first nonzero byte in p[0, n), or n if there is none.
+size_t FirstNonZero(const uint8_t* p, size_t n);
+// The end of the last nonzero byte in p[0, n), or 0 if there is none.
+size_t EndOfNonZero(const uint8_t* p, size_t n);
+
 // Scans `data` (`size` bytes: the segment file from offset 0, header
 // included). Calls on_append once per whole append, in order, with its
 // records. Corruption (naming `file` and the offset) when: a record's

@@ -225,8 +225,8 @@ class Verifier {
               "torn tail: an append interrupted by a crash (or one a live "
               "writer is still writing); the next writable open truncates it");
     }
-    log_.segments.push_back({name.path, header.first_position,
-                             result.next_position, header.Seed()});
+    log_.segments.push_back(
+        {name.path, header, result.next_position, header.Seed()});
     next_position_ = result.next_position;
   }
 

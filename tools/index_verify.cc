@@ -2,19 +2,17 @@
 #include "tools/index_verify.h"
 
 #include <algorithm>
-#include <list>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
 
 #include "engine/io/file_system.h"
+#include "engine/src/segment_cache.h"
 #include "index/format.h"
 #include "index/manifest.h"
 #include "index/table.h"
 #include "segment/record.h"
 #include "tools/index_files.h"
-#include "tools/segment_walk.h"
 
 namespace cairn::tools {
 namespace {
@@ -27,14 +25,15 @@ constexpr uint64_t kMaxEntryFindings = 20;
 // when the manifest changed under it, this many times at most.
 constexpr int kAttempts = 3;
 
-// Segment files the cross-checks keep open at once: a store of any number
-// of segments is verified within a few file descriptors and mappings.
+// Segments the cross-checks keep mapped at once: a store of any number of
+// segments is verified within a few mappings (and no kept descriptor).
 constexpr size_t kOpenSegments = 16;
 
 // The log's records, located by position for the cross-checks.
 class LogReader {
  public:
-  explicit LogReader(const VerifiedLog& log) : log_(log) {}
+  explicit LogReader(const VerifiedLog& log)
+      : log_(log), cache_(io::PosixFileSystem(), kOpenSegments) {}
 
   uint64_t end_position() const {
     return log_.segments.empty() ? 0 : log_.segments.back().end_position;
@@ -46,66 +45,51 @@ class LogReader {
     EventId id;
   };
 
-  // The record at (position, offset), or why there is none.
+  // The record at (position, offset), or why there is none. Its views
+  // point into the cache's mapping: valid until the next Read.
   std::optional<std::string> Read(uint64_t position, uint32_t offset,
                                   Record* out) const {
     auto it =
         std::upper_bound(log_.segments.begin(), log_.segments.end(), position,
                          [](uint64_t p, const VerifiedLog::Segment& s) {
-                           return p < s.first_position;
+                           return p < s.header.first_position;
                          });
     if (it == log_.segments.begin() || position >= (it - 1)->end_position) {
       return "position " + std::to_string(position) + " is not in the log";
     }
-    const size_t i = static_cast<size_t>(it - log_.segments.begin()) - 1;
-    const SegmentFile* file = File(i);
-    if (file == nullptr || offset >= file->size()) {
+    const VerifiedLog::Segment& seg = *(it - 1);
+    // A segment that no longer opens (or was replaced since its check)
+    // reads as one that holds no such offset.
+    auto map = cache_.Get(seg.path, seg.header);
+    if (!map.ok() || offset >= (*map)->size()) {
       return "offset " + std::to_string(offset) + " is outside segment " +
-             log_.segments[i].path;
+             seg.path;
     }
+    const uint8_t* data = (*map)->data();
+    const size_t size = (*map)->size();
     segment::RecordHeader header;
-    if (segment::DecodeRecordHeader(
-            file->data() + offset, file->size() - offset, log_.segments[i].seed,
-            &header) != segment::HeaderCheck::kOk) {
+    if (segment::DecodeRecordHeader(data + offset, size - offset, seg.seed,
+                                    &header) != segment::HeaderCheck::kOk) {
       return "no record starts at offset " + std::to_string(offset) + " of " +
-             log_.segments[i].path;
+             seg.path;
     }
     if (header.position != position) {
       return "the record at offset " + std::to_string(offset) + " of " +
-             log_.segments[i].path + " has position " +
-             std::to_string(header.position);
+             seg.path + " has position " + std::to_string(header.position);
     }
     std::string_view type;
-    if (!segment::PeekEventKey(file->data() + offset, header, &out->stream,
-                               &type, &out->revision)) {
+    if (!segment::PeekEventKey(data + offset, header, &out->stream, &type,
+                               &out->revision)) {
       return "the record at offset " + std::to_string(offset) +
              " does not decode";
     }
-    out->id = segment::PeekEventId(file->data() + offset);
+    out->id = segment::PeekEventId(data + offset);
     return std::nullopt;
   }
 
  private:
-  // Segment i of the log, mapped (null if it can not be opened): the
-  // kOpenSegments most recently used stay open.
-  const SegmentFile* File(size_t i) const {
-    for (auto it = open_.begin(); it != open_.end(); ++it) {
-      if (it->first == i) {
-        open_.splice(open_.begin(), open_, it);
-        return open_.front().second.get();
-      }
-    }
-    auto file = OpenSegmentFile(log_.segments[i].path);
-    open_.emplace_front(
-        i, file.ok() ? std::make_unique<SegmentFile>(std::move(file.value()))
-                     : nullptr);
-    if (open_.size() > kOpenSegments) open_.pop_back();
-    return open_.front().second.get();
-  }
-
   const VerifiedLog& log_;
-  // Most recently used first.
-  mutable std::list<std::pair<size_t, std::unique_ptr<SegmentFile>>> open_;
+  mutable engine::SegmentCache cache_;
 };
 
 class IndexChecker {

@@ -18,15 +18,17 @@
 #include <string>
 #include <vector>
 
+#include "segment/segment_header.h"
+
 namespace cairn::tools {
 
 // The log as the segment checks of `cairn verify` found it.
 struct VerifiedLog {
   struct Segment {
     std::string path;
-    uint64_t first_position = 0;
-    uint64_t end_position = 0;  // after the last whole append
-    uint64_t seed = 0;          // of its record checksums
+    segment::SegmentHeader header;  // as verified
+    uint64_t end_position = 0;      // after the last whole append
+    uint64_t seed = 0;              // of its record checksums
   };
   uint64_t store_id = 0;
   std::vector<Segment> segments;  // in position order, without gaps

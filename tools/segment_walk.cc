@@ -6,19 +6,13 @@
 #include <utility>
 
 #include "segment/segment_header.h"
+#include "segment/segment_scan.h"
 
 namespace cairn::tools {
 namespace {
 
 bool AllZero(const uint8_t* p, size_t n) {
-  static constexpr uint8_t kZeros[4096] = {};
-  while (n > 0) {
-    size_t chunk = std::min(n, sizeof(kZeros));
-    if (std::memcmp(p, kZeros, chunk) != 0) return false;
-    p += chunk;
-    n -= chunk;
-  }
-  return true;
+  return segment::FirstNonZero(p, n) == n;
 }
 
 // The first offset in [from, size) where a record header verifies, or

@@ -4,17 +4,6 @@
 #include <iterator>
 
 namespace cairn::engine {
-namespace {
-
-bool SameHeader(const segment::SegmentHeader& a,
-                const segment::SegmentHeader& b) {
-  return a.format_version == b.format_version && a.store_id == b.store_id &&
-         a.segment_number == b.segment_number &&
-         a.first_position == b.first_position && a.capacity == b.capacity &&
-         a.created_us == b.created_us;
-}
-
-}  // namespace
 
 Result<SegmentCache::Mapping> SegmentCache::Open(
     const std::string& path, const segment::SegmentHeader& header) const {
@@ -32,7 +21,7 @@ Result<SegmentCache::Mapping> SegmentCache::Open(
   Status s = segment::DecodeSegmentHeader(mapping->data(), mapping->size(),
                                           path, &now);
   if (!s.ok()) return s;
-  if (!SameHeader(now, header)) {
+  if (now != header) {
     return Status::Corruption(path, 0,
                               "segment header differs from the one verified "
                               "when the store was opened (the file was "

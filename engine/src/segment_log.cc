@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <vector>
 
 #include "segment/checksum.h"
@@ -20,13 +19,6 @@ int64_t NowMicros() {
       .count();
 }
 
-bool AllZero(const uint8_t* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
-    if (data[i] != 0) return false;
-  }
-  return true;
-}
-
 // Whether `file` reads as zeros in [begin, end).
 bool ReadsAsZeros(io::File* file, uint64_t begin, uint64_t end) {
   std::vector<uint8_t> chunk(1u << 20);
@@ -37,27 +29,10 @@ bool ReadsAsZeros(io::File* file, uint64_t begin, uint64_t end) {
     if (!file->Read(at, chunk.data(), want, &got).ok() || got == 0) {
       return false;
     }
-    if (!AllZero(chunk.data(), got)) return false;
+    if (segment::FirstNonZero(chunk.data(), got) != got) return false;
     at += got;
   }
   return true;
-}
-
-// End of the last nonzero byte in data[begin, end), or `begin` if there
-// is none. Scans backwards a block at a time: the zeroed tail of a segment
-// can be long.
-uint64_t EndOfNonZero(const uint8_t* data, uint64_t begin, uint64_t end) {
-  constexpr uint64_t kBlock = 4096;
-  static const std::vector<uint8_t> zeros(kBlock, 0);
-  while (end > begin) {
-    const uint64_t n = std::min(kBlock, end - begin);
-    if (std::memcmp(data + end - n, zeros.data(), n) != 0) {
-      while (data[end - 1] == 0) --end;
-      return end;
-    }
-    end -= n;
-  }
-  return begin;
 }
 
 // Writes zeros over [begin, end) with real writes (not fallocate), so the
@@ -128,7 +103,8 @@ Status SegmentLog::RepairActive(Segment* seg,
   if (result.torn_tail) {
     zero_begin = result.end_offset;
     zero_end =
-        EndOfNonZero(seg->map->data(), result.end_offset, seg->map->size());
+        zero_begin + segment::EndOfNonZero(seg->map->data() + zero_begin,
+                                           seg->map->size() - zero_begin);
   }
   const bool short_file = *size < capacity;
   if (short_file) {

@@ -144,13 +144,9 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
   } else {
     segment::RecordHeader header;
     MappedSegment pin;
-    auto record = RecordAt(next - 1, *offset, &header, &pin);
-    const Segment& seg = *segments[*at];
+    auto record = VerifiedRecordAt(next - 1, *offset, &header, &pin);
     if (!record.ok()) {
       mismatch = record.status().ToString();
-    } else if (!segment::VerifyRecordBody(*record, header, seg.seed)) {
-      mismatch = "the last event the index holds (position " +
-                 std::to_string(next - 1) + ") fails its body checksum";
     } else if (*at + 1 < segments.size() &&
                segments[*at + 1]->header.first_position == next) {
       *start = SegmentLog::ReplayStart{*at + 1, 0, next};

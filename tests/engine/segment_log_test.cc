@@ -5,11 +5,14 @@
 // at segment 0 and position 0 is refused.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
 
 #include "cairn/cairn.h"
+#include "engine/src/store_impl.h"
 #include "segment/segment_header.h"
+#include "testing/file_system_wrapper.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -106,6 +109,68 @@ TEST(SegmentLogTest, EmptyActiveSegmentIsReplacedWhileAReaderFollows) {
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   ASSERT_EQ(all->events.size(), 1u);
   EXPECT_EQ(all->events[0].data, Big('a'));
+}
+
+// Fails every directory fsync while `fail` is set.
+class DirSyncFails : public io::FileSystemWrapper {
+ public:
+  DirSyncFails() : FileSystemWrapper(io::PosixFileSystem()) {}
+  std::atomic<bool> fail{false};
+  Status SyncDir(const std::string& path) override {
+    if (fail) return Status::IOError("injected directory fsync failure");
+    return FileSystemWrapper::SyncDir(path);
+  }
+};
+
+// The replacing segment is renamed over the empty active one before the
+// directory fsync: once that fsync has failed, the old file (unlinked,
+// still open) must take no record, since one written there would be gone
+// at the next open; a later roll completes the replacement.
+TEST(SegmentLogTest, AFailedReplacementFencesTheOldActiveSegment) {
+  const Options large = WithSegmentSize(1 << 20);
+  for (bool roll_again : {false, true}) {
+    SCOPED_TRACE(roll_again);
+    testing::TempDir dir;
+    const std::string path = dir.Sub("s");
+    {
+      auto store = Store::Open(path, WithSegmentSize(uint64_t{64} * 1024));
+      ASSERT_TRUE(store.ok());
+      CAIRN_ASSERT_OK((*store)->Close());
+    }
+    DirSyncFails fs;
+    size_t acknowledged = 0;
+    {
+      auto store = engine::StoreImpl::Open(&fs, path, large);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      fs.fail = true;
+      auto big = (*store)->Append("big", ExpectedVersion::Any(),
+                                  {Event("E", Big('a'))});
+      EXPECT_TRUE(big.status().IsIOError()) << big.status().ToString();
+      fs.fail = false;
+      // The rename took place: the name holds the new, larger file.
+      EXPECT_EQ(fs::file_size(SegmentPath(path, 0)), uint64_t{1} << 20);
+      if (roll_again) {
+        // Another append that needs the roll completes the replacement.
+        ASSERT_TRUE(
+            (*store)
+                ->Append("big", ExpectedVersion::Any(), {Event("E", Big('b'))})
+                .ok());
+        ++acknowledged;
+      }
+      // A small append fits the old file, and is refused there.
+      auto small =
+          (*store)->Append("small", ExpectedVersion::Any(), {Event("E", "1")});
+      EXPECT_EQ(small.ok(), roll_again) << small.status().ToString();
+      if (small.ok()) ++acknowledged;
+      (void)(*store)->Close();
+    }
+    auto store = Store::Open(path, large);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto all = (*store)->ReadAll(testing::AllUpTo(10));
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    EXPECT_EQ(all->events.size(), acknowledged);
+    EXPECT_FALSE(fs::exists(SegmentPath(path, 1)));
+  }
 }
 
 class MissingSegmentTest : public ::testing::Test {

@@ -11,13 +11,8 @@
 namespace cairn::segment {
 namespace {
 
+using testing::PutDurableMark;
 using testing::SegmentImage;
-
-void Put(SegmentImage* image, const DurableMark& mark) {
-  EncodeDurableMark(mark, image->seed(),
-                    reinterpret_cast<uint8_t*>(image->bytes().data()) +
-                        DurableMarkOffset(mark.sequence));
-}
 
 DurableMark Mark(uint64_t sequence, uint32_t end, uint64_t next,
                  bool closed = false) {
@@ -36,14 +31,14 @@ TEST(DurableMarkTest, NewSegmentHasNone) {
 
 TEST(DurableMarkTest, RoundTripsAndTheHigherSequenceWins) {
   SegmentImage image;
-  Put(&image, Mark(1, 5000, 103));
+  PutDurableMark(&image, Mark(1, 5000, 103));
   auto one = NewestDurableMark(image.data(), image.size(), image.header());
   ASSERT_TRUE(one);
   EXPECT_EQ(one->sequence, 1u);
   EXPECT_EQ(one->end_offset, 5000u);
   EXPECT_EQ(one->next_position, 103u);
   EXPECT_FALSE(one->closed());
-  Put(&image, Mark(2, 6000, 110, /*closed=*/true));
+  PutDurableMark(&image, Mark(2, 6000, 110, /*closed=*/true));
   auto two = NewestDurableMark(image.data(), image.size(), image.header());
   ASSERT_TRUE(two);
   EXPECT_EQ(two->sequence, 2u);
@@ -56,8 +51,8 @@ TEST(DurableMarkTest, RoundTripsAndTheHigherSequenceWins) {
 
 TEST(DurableMarkTest, ATornOrDamagedSlotIsNotAMark) {
   SegmentImage image;
-  Put(&image, Mark(1, 5000, 103));
-  Put(&image, Mark(2, 6000, 110));
+  PutDurableMark(&image, Mark(1, 5000, 103));
+  PutDurableMark(&image, Mark(2, 6000, 110));
   for (size_t i = 0; i < kDurableMarkSize; ++i) {
     SegmentImage damaged = image;
     damaged.bytes()[DurableMarkOffset(2) + i] ^= 0x04;
@@ -76,7 +71,7 @@ TEST(DurableMarkTest, AMarkInTheWrongSlotOrOfAnotherSegmentIsNotAMark) {
       reinterpret_cast<uint8_t*>(image.bytes().data()) + DurableMarkOffset(1));
   EXPECT_FALSE(NewestDurableMark(image.data(), image.size(), image.header()));
   SegmentImage other(100, 64 * 1024, 0x5eed5eed12345678ull, 8);
-  Put(&image, m);
+  PutDurableMark(&image, m);
   std::memcpy(other.bytes().data() + DurableMarkOffset(2),
               image.bytes().data() + DurableMarkOffset(2), kDurableMarkSize);
   EXPECT_FALSE(NewestDurableMark(other.data(), other.size(), other.header()));
@@ -84,7 +79,7 @@ TEST(DurableMarkTest, AMarkInTheWrongSlotOrOfAnotherSegmentIsNotAMark) {
 
 TEST(DurableMarkTest, VersionOneSegmentsHaveNoSlots) {
   SegmentImage image;
-  Put(&image, Mark(1, 5000, 103));
+  PutDurableMark(&image, Mark(1, 5000, 103));
   SegmentHeader v1 = image.header();
   v1.format_version = 1;
   EXPECT_FALSE(NewestDurableMark(image.data(), image.size(), v1));

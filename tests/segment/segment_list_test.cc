@@ -20,8 +20,21 @@ SegmentHeader Header(uint64_t number, uint64_t first_position,
   return h;
 }
 
-std::string FileOf(const Status& s) {
-  return s.corruption() != nullptr ? s.corruption()->file : "";
+// Whether `s` is Corruption naming `file` with a message containing `text`.
+testing::AssertionResult CorruptionOf(const Status& s, const std::string& file,
+                                      const std::string& text) {
+  if (!s.IsCorruption() || s.corruption() == nullptr) {
+    return testing::AssertionFailure() << "not corruption: " << s.ToString();
+  }
+  if (s.corruption()->file != file) {
+    return testing::AssertionFailure()
+           << "names " << s.corruption()->file << ", not " << file;
+  }
+  if (s.message().find(text) == std::string::npos) {
+    return testing::AssertionFailure()
+           << "\"" << text << "\" not in: " << s.ToString();
+  }
+  return testing::AssertionSuccess();
 }
 
 TEST(SegmentListTest, ContiguousSegmentsFromZeroPass) {
@@ -35,65 +48,48 @@ TEST(SegmentListTest, ContiguousSegmentsFromZeroPass) {
 
 TEST(SegmentListTest, MissingOldestSegmentIsCorruptionNamingIt) {
   SegmentListChecker list("/d");
-  Status s = list.CheckNumber(1);
-  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
-  EXPECT_EQ(FileOf(s), "/d/000000000000.seg");
-  EXPECT_NE(s.message().find("segment file is missing"), std::string::npos)
-      << s.ToString();
+  EXPECT_TRUE(CorruptionOf(list.CheckNumber(1), "/d/000000000000.seg",
+                           "segment file is missing"));
 
   SegmentListChecker three("/d/");
-  s = three.CheckNumber(3);
-  ASSERT_TRUE(s.IsCorruption());
-  EXPECT_EQ(FileOf(s), "/d/000000000000.seg");
-  EXPECT_NE(s.message().find("segment files 0 to 2 are missing"),
-            std::string::npos)
-      << s.ToString();
+  EXPECT_TRUE(CorruptionOf(three.CheckNumber(3), "/d/000000000000.seg",
+                           "segment files 0 to 2 are missing"));
 }
 
 TEST(SegmentListTest, GapInTheMiddleIsCorruptionNamingTheFirstMissingFile) {
   SegmentListChecker list("/d");
   EXPECT_TRUE(list.CheckNumber(0).ok());
   EXPECT_TRUE(list.CheckNumber(1).ok());
-  Status s = list.CheckNumber(4);
-  ASSERT_TRUE(s.IsCorruption());
-  EXPECT_EQ(FileOf(s), "/d/000000000002.seg");
-  EXPECT_NE(s.message().find("segment files 2 to 3 are missing"),
-            std::string::npos)
-      << s.ToString();
+  EXPECT_TRUE(CorruptionOf(list.CheckNumber(4), "/d/000000000002.seg",
+                           "segment files 2 to 3 are missing"));
   // Checking goes on after the gap.
   EXPECT_TRUE(list.CheckNumber(5).ok());
 }
 
 TEST(SegmentListTest, FirstSegmentMustStartAtPositionZero) {
   SegmentListChecker list("/d");
-  Status s = list.CheckHeader(0, Header(0, 5));
-  ASSERT_TRUE(s.IsCorruption());
-  EXPECT_EQ(FileOf(s), "/d/000000000000.seg");
-  EXPECT_NE(s.message().find("first segment starts at position 5, not 0"),
-            std::string::npos);
+  EXPECT_TRUE(CorruptionOf(list.CheckHeader(0, Header(0, 5)),
+                           "/d/000000000000.seg",
+                           "first segment starts at position 5, not 0"));
 }
 
 TEST(SegmentListTest, HeaderMustCarryItsFileNumberAndTheStore) {
   SegmentListChecker list("/d");
   ASSERT_TRUE(list.CheckHeader(0, Header(0, 0)).ok());
-  Status s = list.CheckHeader(1, Header(2, 4));
-  ASSERT_TRUE(s.IsCorruption());
-  EXPECT_NE(s.message().find("says number 2 but the file name says 1"),
-            std::string::npos);
-  s = list.CheckHeader(1, Header(1, 4, /*store_id=*/8));
-  ASSERT_TRUE(s.IsCorruption());
-  EXPECT_NE(s.message().find("another store"), std::string::npos);
+  EXPECT_TRUE(CorruptionOf(list.CheckHeader(1, Header(2, 4)),
+                           "/d/000000000001.seg",
+                           "says number 2 but the file name says 1"));
+  EXPECT_TRUE(CorruptionOf(list.CheckHeader(1, Header(1, 4, /*store_id=*/8)),
+                           "/d/000000000001.seg", "another store"));
 }
 
 TEST(SegmentListTest, StartsNeverGoBackwards) {
   SegmentListChecker list("/d");
   ASSERT_TRUE(list.CheckHeader(0, Header(0, 0)).ok());
   ASSERT_TRUE(list.CheckHeader(1, Header(1, 10)).ok());
-  Status s = list.CheckHeader(2, Header(2, 9));
-  ASSERT_TRUE(s.IsCorruption());
-  EXPECT_EQ(FileOf(s), "/d/000000000002.seg");
-  EXPECT_NE(s.message().find("before the start of the segment before it"),
-            std::string::npos);
+  EXPECT_TRUE(CorruptionOf(list.CheckHeader(2, Header(2, 9)),
+                           "/d/000000000002.seg",
+                           "before the start of the segment before it"));
 }
 
 TEST(SegmentListTest, SameStartAsThePredecessorIsLeftToTheRecordScan) {

@@ -62,6 +62,29 @@ void Flip(SegmentImage* image, uint64_t offset) {
   image->bytes()[offset] = static_cast<char>(image->bytes()[offset] ^ 0x10);
 }
 
+TEST(SegmentScanTest, NonZeroBytesAreFoundAcrossZeroBlocks) {
+  // Sizes around the 4 KiB blocks the helpers compare at a time.
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4095}, size_t{4096},
+                   size_t{4097}, size_t{3 * 4096 + 5}}) {
+    SCOPED_TRACE(n);
+    std::vector<uint8_t> bytes(n, 0);
+    EXPECT_EQ(FirstNonZero(bytes.data(), n), n);
+    EXPECT_EQ(EndOfNonZero(bytes.data(), n), 0u);
+    for (size_t at : {size_t{0}, n / 2, n - 1}) {
+      if (at >= n) continue;
+      std::fill(bytes.begin(), bytes.end(), 0);
+      bytes[at] = 7;
+      EXPECT_EQ(FirstNonZero(bytes.data(), n), at);
+      EXPECT_EQ(EndOfNonZero(bytes.data(), n), at + 1);
+    }
+  }
+  std::vector<uint8_t> two(3 * 4096, 0);
+  two[10] = 1;
+  two[2 * 4096 + 3] = 1;
+  EXPECT_EQ(FirstNonZero(two.data(), two.size()), 10u);
+  EXPECT_EQ(EndOfNonZero(two.data(), two.size()), 2u * 4096 + 4);
+}
+
 TEST(SegmentScanTest, EmptySegmentIsClean) {
   SegmentImage image(100);
   for (bool is_last : {false, true}) {
@@ -499,12 +522,6 @@ TEST(SegmentScanStopTest, StopsAtPositionWithoutLookingFurther) {
                   .IsCorruption());
 }
 
-}  // namespace
-}  // namespace cairn::segment
-
-namespace cairn::segment {
-namespace {
-
 // Durable-end marks (segment/durable_mark.h): records below a mark were
 // durable, so damage there is corruption even in the last segment, with no
 // later record and no watermark to vouch for it.
@@ -514,18 +531,23 @@ void PutMark(SegmentImage* image, uint64_t sequence, uint64_t end,
   mark.sequence = sequence;
   mark.end_offset = static_cast<uint32_t>(end);
   mark.next_position = next_position;
-  EncodeDurableMark(mark, image->seed(),
-                    reinterpret_cast<uint8_t*>(image->bytes().data()) +
-                        DurableMarkOffset(sequence));
+  testing::PutDurableMark(image, mark);
+}
+
+// Two synced appends (two records, then `last_records`) marked durable up
+// to their end; returns the offset of the second append.
+uint64_t MarkTwoSyncedAppends(SegmentImage* image, int last_records) {
+  image->Append(2);
+  image->Sync();
+  const uint64_t last = image->Append(last_records);
+  image->Sync();
+  PutMark(image, 1, image->end(), image->next_position());
+  return last;
 }
 
 TEST(SegmentScanMarkTest, DamageToTheMarkedLastAppendIsCorruption) {
   SegmentImage image;
-  image.Append(2);
-  image.Sync();
-  const uint64_t last = image.Append(1);
-  image.Sync();
-  PutMark(&image, 1, image.end(), image.next_position());
+  const uint64_t last = MarkTwoSyncedAppends(&image, 1);
   for (uint64_t at : {last, last + 5, last + 40, image.end() - 1}) {
     SCOPED_TRACE(at);
     SegmentImage damaged = image;
@@ -546,11 +568,7 @@ TEST(SegmentScanMarkTest, DamageToTheMarkedLastAppendIsCorruption) {
 
 TEST(SegmentScanMarkTest, MarkedAppendsThatVanishedAreCorruption) {
   SegmentImage image;
-  image.Append(2);
-  image.Sync();
-  const uint64_t last = image.Append(2);
-  image.Sync();
-  PutMark(&image, 1, image.end(), image.next_position());
+  const uint64_t last = MarkTwoSyncedAppends(&image, 2);
   std::fill(image.bytes().begin() + static_cast<ptrdiff_t>(last),
             image.bytes().begin() + static_cast<ptrdiff_t>(image.end()), '\0');
   Scan scan = RunScan(image, /*is_last=*/true);

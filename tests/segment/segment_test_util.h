@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "segment/durable_mark.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
 
@@ -110,6 +111,14 @@ class SegmentImage {
   uint64_t next_position_ = 0;
   uint64_t revision_ = 0;
 };
+
+// Writes `mark` into its slot of the image's header page, as the writer
+// does after a sync.
+inline void PutDurableMark(SegmentImage* image, const DurableMark& mark) {
+  EncodeDurableMark(mark, image->seed(),
+                    reinterpret_cast<uint8_t*>(image->bytes().data()) +
+                        DurableMarkOffset(mark.sequence));
+}
 
 }  // namespace cairn::segment::testing
 
