@@ -47,6 +47,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   commands.push_back(AddVerifyCommand(app, io));
   commands.push_back(AddStatsCommand(app, io));
   commands.push_back(AddIndexCommand(app, io));
+  commands.push_back(AddBackupCommand(app, io));
   commands.push_back(AddBenchCommand(app, io));
   commands.push_back(AddTailCommand(app, io));
   CLI::App* version = app.add_subcommand("version", "Print the version");

@@ -103,6 +103,7 @@ Command AddDumpCommand(CLI::App& app, const Io& io);
 Command AddVerifyCommand(CLI::App& app, const Io& io);
 Command AddStatsCommand(CLI::App& app, const Io& io);
 Command AddIndexCommand(CLI::App& app, const Io& io);
+Command AddBackupCommand(CLI::App& app, const Io& io);
 
 }  // namespace cairn::tools
 

@@ -85,6 +85,8 @@ class StoreImpl final : public Store {
       std::string_view name) override;
   Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
       std::string_view group, const ConsumerGroupOptions& options) override;
+  Result<BackupResult> Backup(const std::string& destination,
+                              const BackupOptions& options) override;
   Status Sync() override;
   Status Close() override;
 

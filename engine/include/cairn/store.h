@@ -88,6 +88,22 @@ struct ReadAllResult {
   std::optional<GlobalPosition> next_position;
 };
 
+struct BackupOptions {
+  // Called after each copied or reused piece of the store with the bytes
+  // handled so far and the bytes the backup handles in all. May be empty.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct BackupResult {
+  // The backup holds every event below this position: each one durable
+  // when the backup started, and nothing after a gap.
+  GlobalPosition end_position;
+  uint64_t bytes_copied = 0;  // written to the destination by this run
+  uint64_t bytes_reused = 0;  // already there from an older backup
+  uint64_t files_copied = 0;
+  uint64_t files_reused = 0;
+};
+
 struct StoreStats {
   uint64_t events = 0;    // visible events (== next position)
   uint64_t streams = 0;   // streams with at least one event
@@ -188,6 +204,23 @@ class CAIRN_EXPORT Store {
   // events after it are delivered again (at-least-once).
   virtual Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
       std::string_view group, const ConsumerGroupOptions& options) = 0;
+
+  // Hot backup: copies a consistent prefix of the store into the directory
+  // `destination` (created if missing) while appends and reads go on. The
+  // copy opens as a store holding every event that was durable when the
+  // backup started. Incremental: when `destination` holds an older backup
+  // of this store, the parts of the log that cannot have changed since are
+  // kept rather than copied again. Every copied event's checksums are
+  // verified; damage is Corruption and the destination keeps its older
+  // backup's events. The copy has no index (its first open builds one).
+  // Errors: InvalidArgument when `destination` holds another store or was
+  // written to since the last backup, Locked while a store or another
+  // backup has it open. A crash during a backup leaves `destination`
+  // openable, holding the older backup or a longer prefix. Works on
+  // read-only opens too (then it copies what the writer has made durable).
+  // docs/durability.md ("Backup and restore") gives the restore procedure.
+  virtual Result<BackupResult> Backup(const std::string& destination,
+                                      const BackupOptions& options) = 0;
 
   // Makes every acknowledged append durable now (useful with kInterval and
   // kNone; a no-op cost with kGroupCommit).
