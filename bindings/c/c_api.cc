@@ -471,6 +471,25 @@ cairn_code cairn_stats(cairn_store_t* store, cairn_stats_t* stats,
   });
 }
 
+cairn_code cairn_backup(cairn_store_t* store, const char* destination,
+                        cairn_backup_result_t* result, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || destination == nullptr) {
+      return Invalid("cairn_backup: NULL argument", err);
+    }
+    auto backup = store->store->Backup(destination, cairn::BackupOptions());
+    if (!backup.ok()) return Fail(backup.status(), err);
+    if (result != nullptr) {
+      result->end_position = backup->end_position.value();
+      result->bytes_copied = backup->bytes_copied;
+      result->bytes_reused = backup->bytes_reused;
+      result->files_copied = backup->files_copied;
+      result->files_reused = backup->files_reused;
+    }
+    return CAIRN_OK;
+  });
+}
+
 // ---- Subscriptions ----
 
 cairn_code cairn_subscribe(cairn_store_t* store,

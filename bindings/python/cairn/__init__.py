@@ -33,7 +33,7 @@ from cairn import _c
 
 __all__ = [
     "ANY", "NO_STREAM", "STREAM_EXISTS", "EventData", "RecordedEvent",
-    "AppendResult", "Stats", "Store", "Subscription", "CairnError",
+    "AppendResult", "BackupResult", "Stats", "Store", "Subscription", "CairnError",
     "WrongExpectedVersion", "InvalidArgument", "NotFound", "Corruption",
     "StoreIOError", "ReadOnly", "Locked", "NoSpace", "Closed", "NotSupported",
     "version",
@@ -204,6 +204,15 @@ class Stats:
     bytes: int
     durable_position_end: int
     index_checkpoint: int
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    end_position: int   # the backup holds every event below it
+    bytes_copied: int   # written by this run
+    bytes_reused: int   # kept from an older backup
+    files_copied: int
+    files_reused: int
 
 
 def _event(e: _c.Event) -> RecordedEvent:
@@ -388,6 +397,16 @@ class Store:
         _call(_lib.cairn_stats, self._live(), ctypes.byref(s))
         return Stats(s.events, s.streams, s.segments, s.bytes,
                      s.durable_position_end, s.index_checkpoint)
+
+    def backup(self, destination: Union[str, os.PathLike]) -> BackupResult:
+        """Copies a consistent backup into `destination` while appends go
+        on; incremental when it holds an older backup of this store. The
+        copy opens as a store (see Store::Backup in cairn/store.h)."""
+        r = _c.BackupResult()
+        _call(_lib.cairn_backup, self._live(), os.fsencode(destination),
+              ctypes.byref(r))
+        return BackupResult(r.end_position, r.bytes_copied, r.bytes_reused,
+                            r.files_copied, r.files_reused)
 
     def subscribe(self, *, stream: Optional[str] = None,
                   from_revision: int = 0,

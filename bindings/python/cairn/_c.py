@@ -69,6 +69,14 @@ class Stats(ctypes.Structure):
     ]
 
 
+class BackupResult(ctypes.Structure):
+    _fields_ = [
+        ("end_position", c_uint64), ("bytes_copied", c_uint64),
+        ("bytes_reused", c_uint64), ("files_copied", c_uint64),
+        ("files_reused", c_uint64),
+    ]
+
+
 ON_EVENT = CFUNCTYPE(None, c_void_p, POINTER(Event))
 ON_POSITION = CFUNCTYPE(None, c_void_p, c_uint64)
 ON_STOPPED = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
@@ -138,6 +146,8 @@ def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
                                           POINTER(c_int), POINTER(c_uint64),
                                           err]),
         "cairn_stats": (c_int, [c_void_p, POINTER(Stats), err]),
+        "cairn_backup": (c_int, [c_void_p, c_char_p, POINTER(BackupResult),
+                                 err]),
         "cairn_subscribe": (c_int, [c_void_p, POINTER(SubscriptionOptions),
                                     POINTER(SubscriptionCallbacks),
                                     POINTER(c_void_p), err]),

@@ -193,3 +193,19 @@ def test_dropped_subscriptions_stop(store):
     gc.collect()
     assert collected() is None
     assert store.stats().events == 1000
+
+
+def test_backup_is_a_store_with_the_same_events(store, tmp_path):
+    store.append("Order-1", [cairn.EventData("OrderPlaced", b"{}")])
+    store.append("Order-2", [cairn.EventData("OrderPlaced", b"{}")])
+    result = store.backup(tmp_path / "backup")
+    assert result.end_position == 2 and result.files_copied >= 1
+    again = store.backup(tmp_path / "backup")
+    assert again.end_position == 2
+    with pytest.raises(cairn.InvalidArgument):
+        store.backup(tmp_path)  # holds the store: not a backup
+    copy = cairn.Store.open(tmp_path / "backup", read_only=True)
+    try:
+        assert [e.stream for e in copy.read_all()] == ["Order-1", "Order-2"]
+    finally:
+        copy.close()

@@ -266,6 +266,25 @@ CAIRN_C_EXPORT cairn_code cairn_stats(cairn_store_t* store,
                                       cairn_stats_t* stats,
                                       cairn_error_t** err);
 
+/* What a backup did (Store::Backup in cairn/store.h). */
+typedef struct cairn_backup_result_t {
+  uint64_t end_position; /* the backup holds every event below it */
+  uint64_t bytes_copied; /* written to the destination by this run */
+  uint64_t bytes_reused; /* kept from an older backup there */
+  uint64_t files_copied;
+  uint64_t files_reused;
+} cairn_backup_result_t;
+
+/* Hot backup into the directory `destination` (NUL-terminated; created if
+ * missing, or an older backup of this store, which makes the run
+ * incremental) while appends go on. `result` may be NULL. The copy opens
+ * as a store holding every event durable when the backup started; see
+ * Store::Backup for the errors and crash semantics. */
+CAIRN_C_EXPORT cairn_code cairn_backup(cairn_store_t* store,
+                                       const char* destination,
+                                       cairn_backup_result_t* result,
+                                       cairn_error_t** err);
+
 /* ---- Subscriptions ----------------------------------------------------- */
 
 /* Called on the subscription's own thread, one call at a time. Any callback
