@@ -14,6 +14,7 @@
 
 #include "index/link_streams.h"
 #include "testing/memory_file_system.h"
+#include "tests/index/index_test_util.h"
 
 namespace cairn::index {
 namespace {
@@ -65,11 +66,9 @@ class LinkIndexTest : public ::testing::Test {
   LinkIndexTest() {
     EXPECT_TRUE(fs_.CreateDir("/store").ok());
     EXPECT_TRUE(fs_.SyncDir("/").ok());
+    options_ = testing::SmallInlineOptions();
     options_.memtable_entries = 16;
     options_.cache_streams = 2;
-    options_.merge_fan_in = 3;
-    options_.anchor_stride = 8;
-    options_.background = false;
     options_.stream_hash = ConstantHash;  // every name collides
     const char* streams[] = {"Order-1", "Order-2", "plain", "Cust-9"};
     const char* types[] = {"Placed", "$meta", "Shipped"};
