@@ -29,6 +29,7 @@ Result<std::unique_ptr<LinkIndex>> LinkIndex::Open(
     io::FileSystem* fs, const std::string& dir, uint64_t store_id,
     uint64_t first_position, const IndexOptions& options, EventKeyReader keys) {
   std::unique_ptr<LinkIndex> link(new LinkIndex());
+  link->dir_ = dir;
   // The PersistentIndex checks attributions against the log by name: the
   // name of a slot is derived from the record it points at.
   NameReader names = [keys = std::move(keys)](
@@ -71,7 +72,7 @@ Status LinkIndex::Add(std::string_view stream, std::string_view type,
   const uint64_t next = index_->next_position();
   if (next >= SlotOf(position + 1, kCategorySlot)) return Status::Ok();
   if (next < SlotOf(position, kCategorySlot)) {
-    return Status::Corruption("link index", 0,
+    return Status::Corruption(dir_, 0,
                               "link index expected position " +
                                   std::to_string(next / 2) + ", got " +
                                   std::to_string(position));

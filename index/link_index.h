@@ -101,20 +101,18 @@ class LinkIndex {
   // listed. Any thread.
   void SetDurable(uint64_t next_position);
 
-  // As PersistentIndex, in events rather than slots.
-  uint64_t tables_end() const { return index_->tables_end() / 2; }
-  uint64_t memory_entries() const { return index_->memory_entries(); }
+  // As PersistentIndex.
   Status AdoptWriterTables(bool* adopted) {
     return index_->AdoptWriterTables(adopted);
   }
   void Throttle() { index_->Throttle(); }
   void WaitIdle() { index_->WaitIdle(); }
   Status Close() { return index_->Close(); }
-  IndexStats Stats() const { return index_->Stats(); }
 
  private:
   LinkIndex() = default;
 
+  std::string dir_;
   // Durable end in slots. Declared before index_, whose threads read it.
   std::atomic<uint64_t> durable_slots_{0};
   std::unique_ptr<PersistentIndex> index_;

@@ -267,13 +267,6 @@ class StoreImpl final : public Store {
     if (index_) index_->WaitIdle();
     if (links_) links_->WaitIdle();
   }
-  // The link index's statistics (state lock held shared; none when the
-  // store keeps no category and event-type streams). For tests.
-  std::optional<index::IndexStats> LinkIndexStatsForTest() const {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
-    if (!links_) return std::nullopt;
-    return links_->Stats();
-  }
   // The stream index's statistics (state lock held shared). For tests.
   index::IndexStats IndexStatsForTest() const {
     std::shared_lock<std::shared_mutex> lock(state_mu_);

@@ -360,10 +360,11 @@ Status StoreImpl::OpenReader() {
 uint64_t StoreImpl::FollowerIndexEnd() const {
   const uint64_t bound = index::PersistentIndex::kFollowerMemTables *
                          options_.index_memtable_events;
-  const uint64_t tables_end =
-      links_ ? std::min(index_->tables_end(), links_->tables_end())
-             : index_->tables_end();
-  return tables_end + bound;
+  // The stream index's tables only: a writer reopened without the link
+  // index lists no link tables, and the follower must not wait for them
+  // (its link entries are then bounded by the appends since, see
+  // docs/architecture.md, "Category and event-type streams").
+  return index_->tables_end() + bound;
 }
 
 Status StoreImpl::Refresh() {
