@@ -45,6 +45,7 @@ struct BenchArgs {
   std::string durability = "group";
   double raw_seconds = 1;
   bool json = false;
+  bool no_category_streams = false;
 };
 
 // A fresh directory, removed with everything in it on destruction.
@@ -100,7 +101,15 @@ int RunBench(const Io& io, const BenchArgs& args) {
   if (args.workload == "all") {
     workloads.assign(std::begin(kAllWorkloads), std::end(kAllWorkloads));
   } else {
-    workloads.push_back(args.workload);
+    // A comma-separated list runs in one report, so ratios between its
+    // workloads (concurrent against concurrent-plain, read-category
+    // against read-long-stream) come from the same run.
+    std::string_view rest = args.workload;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      workloads.push_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    }
   }
 
   ScratchDir scratch;
@@ -153,6 +162,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
     config.subscribers = args.subscribers;
     config.in_flight = args.in_flight;
     config.durability = ParseDurability(args.durability);
+    config.category_and_type_streams = !args.no_category_streams;
     config.progress = &progress;
     auto result = bench::RunWorkload(name, config);
     // Each store goes as soon as it is measured: a scale run can leave
@@ -185,15 +195,29 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
       "bench",
       "Measure Cairn and the raw disk limits on this machine (writes to a "
       "temporary directory, removed afterwards)");
-  std::vector<std::string> names(std::begin(bench::kWorkloadNames),
-                                 std::end(bench::kWorkloadNames));
-  names.push_back("all");
-  sub->add_option(
-         "--workload", args->workload,
-         "single, concurrent, batch, read-all, read-streams, scale, subscribe, "
-         "or all (single, concurrent, batch and read-all)")
+  sub->add_option("--workload", args->workload,
+                  "single, concurrent, batch, read-all, read-streams, scale, "
+                  "subscribe, concurrent-plain, read-category, "
+                  "read-long-stream, a comma-separated list of them, or all "
+                  "(single, concurrent, batch and read-all)")
       ->required()
-      ->check(CLI::IsMember(names));
+      ->check(CLI::Validator(
+          [](const std::string& value) -> std::string {
+            if (value == "all") return "";
+            std::string_view rest = value;
+            while (true) {
+              const size_t comma = rest.find(',');
+              const std::string_view name = rest.substr(0, comma);
+              if (std::find(std::begin(bench::kWorkloadNames),
+                            std::end(bench::kWorkloadNames),
+                            name) == std::end(bench::kWorkloadNames)) {
+                return "unknown workload '" + std::string(name) + "'";
+              }
+              if (comma == std::string_view::npos) return "";
+              rest = rest.substr(comma + 1);
+            }
+          },
+          "WORKLOAD[,WORKLOAD...]"));
   sub->add_option("--duration", args->seconds,
                   "Seconds each workload measures (scale runs until --events "
                   "are stored)")
@@ -232,6 +256,9 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
                   "Seconds for each raw disk measurement")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  sub->add_flag("--no-category-streams", args->no_category_streams,
+                "Open the stores without the $ce-/$et- streams "
+                "(Options::category_and_type_streams = false)");
   sub->add_flag("--json", args->json,
                 "Print one JSON object instead of the summary");
   return {sub, [io, args] { return RunBench(io, *args); }};

@@ -16,6 +16,10 @@ constexpr double kConcurrentGoal = 250'000;  // events/s
 constexpr double kConcurrentVsSingle = 40;   // x single
 constexpr double kBatchGoal = 0.6;           // x raw durable bandwidth
 constexpr double kReadAllGoal = 10'000'000;  // events/s
+// Issue 10: $ce-/$et- indexing costs <= 15 % of concurrent throughput, and
+// reading a $ce- stream runs at >= 50 % of a plain one's rate.
+constexpr double kLinkAppendGoal = 0.85;  // concurrent over concurrent-plain
+constexpr double kLinkReadGoal = 0.5;     // read-category over plain
 
 // Writes JSON text, inserting commas between members and items. Only what
 // the report needs: objects, arrays, strings and numbers.
@@ -177,6 +181,9 @@ void WriteResultMembers(JsonWriter* w, const BenchReport& report,
     w->Number("ratio_to_raw_append_writes", *a.ratio_to_raw_append_writes);
   }
   if (a.ratio_to_single) w->Number("ratio_to_single", *a.ratio_to_single);
+  if (a.ratio_to_baseline) {
+    w->Number("ratio_to_baseline", *a.ratio_to_baseline);
+  }
   if (!a.goal.empty()) {
     w->BeginObject("goal");
     w->String("text", a.goal);
@@ -242,11 +249,29 @@ std::string Describe(const WorkloadResult& r) {
   if (r.workload == "scale") {
     return std::to_string(kBatchEvents) + "-event Appends as the store grows";
   }
+  if (r.workload == "concurrent-plain") {
+    return "concurrent without the $ce-/$et- streams";
+  }
+  if (r.workload == "read-category") {
+    return "whole $ce- stream ReadStream, 1024 per call, warm";
+  }
+  if (r.workload == "read-long-stream") {
+    return "whole plain stream ReadStream (as long as the $ce- one), warm";
+  }
   if (r.workload == "subscribe") {
     return "live $all subscriptions while " + std::to_string(r.in_flight) +
            " single-event AppendAsync are in flight, durable";
   }
   return "";
+}
+
+// A goal of the form "rate >= goal x baseline rate", both from the same
+// run; unjudged (no ratio) when either is missing.
+void JudgeAgainst(double rate, double baseline, double goal,
+                  const char* goal_format, Assessment* a) {
+  if (rate > 0 && baseline > 0) a->ratio_to_baseline = rate / baseline;
+  a->goal = Format(goal_format, goal * 100);
+  if (a->ratio_to_baseline) a->goal_met = *a->ratio_to_baseline >= goal;
 }
 
 }  // namespace
@@ -290,6 +315,15 @@ Assessment Assess(const BenchReport& report, const WorkloadResult& r) {
   } else if (r.workload == "read-all") {
     a.goal = Format(">= %.0fM events/s", kReadAllGoal / 1e6);
     a.goal_met = eps >= kReadAllGoal;
+  } else if (r.workload == "concurrent-plain") {
+    // The cost of the $ce-/$et- streams per append, from the same run.
+    const WorkloadResult* with = Find(report, "concurrent");
+    JudgeAgainst(with != nullptr ? with->events_per_sec : 0, eps,
+                 kLinkAppendGoal, "concurrent >= %.0f%% of this", &a);
+  } else if (r.workload == "read-category") {
+    const WorkloadResult* plain = Find(report, "read-long-stream");
+    JudgeAgainst(eps, plain != nullptr ? plain->events_per_sec : 0,
+                 kLinkReadGoal, ">= %.0f%% of read-long-stream", &a);
   }
   return a;
 }
@@ -446,6 +480,11 @@ std::string ReportText(const BenchReport& report) {
     if (a.ratio_to_raw_append_writes) {
       out += "  = " + Format("%.0f%%", *a.ratio_to_raw_append_writes * 100) +
              " of raw writes+fdatasync of the same size\n";
+    }
+    if (a.ratio_to_baseline) {
+      out += "  ratio " + Format("%.2f", *a.ratio_to_baseline) +
+             (r.workload == "read-category" ? " of read-long-stream\n"
+                                            : " (concurrent over this)\n");
     }
     if (a.ratio_to_single) {
       out += "  = " + Format("%.1fx", *a.ratio_to_single) + " single\n";

@@ -49,6 +49,10 @@ struct Assessment {
   std::optional<double> ratio_to_raw_append_writes;
   // concurrent: events/s over those of `single` in the same run.
   std::optional<double> ratio_to_single;
+  // concurrent-plain: concurrent's events/s over its own (the cost of the
+  // $ce-/$et- streams per append); read-category: its events/s over
+  // read-long-stream's. Both from the same run.
+  std::optional<double> ratio_to_baseline;
   // The goal for this workload, if it has one, and whether it was met
   // (nullopt when the run lacks what the goal compares against).
   std::string goal;

@@ -29,6 +29,11 @@ constexpr uint64_t kDefaultReadStreams = 100'000;
 constexpr uint64_t kDefaultReadAllEvents = 1'000'000;
 constexpr uint64_t kDefaultEventsPerStream = 10;
 constexpr uint64_t kDefaultScaleEvents = 100'000'000;
+// read-category and read-long-stream: the length of the streams read, the
+// plain stream's name (no '-': in no category) and the events per read.
+constexpr uint64_t kDefaultLongStream = 500'000;
+constexpr char kLedgerStream[] = "Ledger";
+constexpr uint64_t kLongStreamPage = 1024;
 // Distinct events cycled through by the writers: enough variety that no
 // cache or compressor sees the same bytes over and over, few enough to
 // build up front.
@@ -72,11 +77,12 @@ std::vector<std::string> StreamNames(uint64_t count) {
   return names;
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& dir,
+Result<std::unique_ptr<Store>> OpenStore(const WorkloadConfig& config,
                                          Durability durability) {
   Options options;
   options.durability = durability;
-  return Store::Open(dir, options);
+  options.category_and_type_streams = config.category_and_type_streams;
+  return Store::Open(config.dir, options);
 }
 
 void ShowRate(Progress* progress, int64_t now, std::string_view phase,
@@ -215,7 +221,7 @@ Result<std::unique_ptr<Store>> PreloadAndReopen(
     const std::vector<std::string>& streams, WorkloadResult* result) {
   auto pool = MakeEvents(config.event_size, kEventPool, 1);
   {
-    auto store = OpenStore(config.dir, Durability::kNone);
+    auto store = OpenStore(config, Durability::kNone);
     if (!store.ok()) return store.status();
     const int64_t start = NowNanos();
     Status s = Load(store->get(), total, per_append, streams, pool,
@@ -230,7 +236,7 @@ Result<std::unique_ptr<Store>> PreloadAndReopen(
                           " reopening the store");
   }
   const int64_t start = NowNanos();
-  auto store = OpenStore(config.dir, Durability::kGroupCommit);
+  auto store = OpenStore(config, Durability::kGroupCommit);
   if (!store.ok()) return store.status();
   result->open_seconds = Seconds(NowNanos() - start);
   result->memory_after_open = ReadMemoryUsage();
@@ -288,7 +294,7 @@ Status RunSyncAppends(const WorkloadConfig& config, uint64_t per_append,
       StreamNames(config.streams ? config.streams : kDefaultStreams);
   const auto pool = MakeEvents(config.event_size,
                                std::max<size_t>(kEventPool, per_append), 2);
-  auto store = OpenStore(config.dir, config.durability);
+  auto store = OpenStore(config, config.durability);
   if (!store.ok()) return store.status();
   result->latency_of = "append";
   const uint64_t limit = config.events;
@@ -322,7 +328,7 @@ Status RunConcurrent(const WorkloadConfig& config, WorkloadResult* result) {
   const auto streams =
       StreamNames(config.streams ? config.streams : kDefaultStreams);
   const auto pool = MakeEvents(config.event_size, kEventPool, 3);
-  auto store = OpenStore(config.dir, config.durability);
+  auto store = OpenStore(config, config.durability);
   if (!store.ok()) return store.status();
   result->latency_of = "append";
   Pipeline pipeline(kConcurrentInFlight, 1, &result->latency_ns);
@@ -437,6 +443,55 @@ Status RunReadStreams(const WorkloadConfig& config, WorkloadResult* result) {
   return (*store)->Close();
 }
 
+// read-category and read-long-stream: one log holding a plain stream
+// ("Ledger", no category) and, interleaved with it event by event, as
+// many events spread over streams of category "Order"; then whole-stream
+// reads (1024 events per ReadStream) of `target`, `$ce-Order` or
+// "Ledger": streams of the same length, so the two rates compare a
+// category stream with a plain one.
+Status RunReadLong(const WorkloadConfig& config, const std::string& target,
+                   WorkloadResult* result) {
+  const uint64_t total = config.events ? config.events : kDefaultLongStream * 2;
+  const uint64_t orders = config.streams ? config.streams : kDefaultStreams;
+  std::vector<std::string> streams;
+  for (uint64_t i = 0; i < orders; ++i) {
+    streams.push_back(kLedgerStream);
+    streams.push_back(StreamName(i));
+  }
+  auto store = PreloadAndReopen(config, total, 1, streams, result);
+  if (!store.ok()) return store.status();
+  Status s = StoredBytes(store->get(), result);
+  if (!s.ok()) return s;
+  result->latency_of = "read";
+  ReadStreamOptions options;
+  options.max_count = kLongStreamPage;
+  // At least one timed pass over the stream, however short the duration;
+  // the first one warms the pages.
+  const int64_t start = NowNanos();
+  const int64_t deadline = Deadline(start, config.seconds);
+  int64_t now = start;
+  do {
+    options.from = StreamRevision(0);
+    for (;;) {
+      auto read = (*store)->ReadStream(target, options);
+      const int64_t end = NowNanos();
+      if (!read.ok()) return read.status();
+      result->latency_ns.Record(static_cast<uint64_t>(end - now));
+      result->events += read->events.size();
+      ++result->operations;
+      now = end;
+      if (read->end_of_stream || read->events.empty()) break;
+      options.from =
+          StreamRevision(options.from->value() + read->events.size());
+    }
+    ShowRate(config.progress, now, result->workload, result->events, start,
+             Seconds(now - start) / config.seconds);
+  } while (now < deadline);
+  SetRate(result, now - start);
+  result->memory = ReadMemoryUsage();
+  return (*store)->Close();
+}
+
 // Kills a writer with SIGKILL once it has acknowledged 1.5 in-memory
 // index tables' worth of further appends (so the index holds at least one
 // table's worth it has not listed yet), then times the open that recovers.
@@ -460,7 +515,7 @@ Status MeasureCrashReopen(const WorkloadConfig& config,
   }
   if (pid == 0) {
     close(fds[0]);
-    auto store = OpenStore(config.dir, Durability::kGroupCommit);
+    auto store = OpenStore(config, Durability::kGroupCommit);
     Status s = store.ok() ? Load(store->get(), extra, kBatchEvents, streams,
                                  pool, nullptr, "")
                           : store.status();
@@ -533,7 +588,7 @@ Status RunScale(const WorkloadConfig& config, WorkloadResult* result) {
   const auto pool = MakeEvents(config.event_size, kEventPool, 4);
   const size_t windows = pool.size() - kBatchEvents + 1;
   {
-    auto store = OpenStore(config.dir, config.durability);
+    auto store = OpenStore(config, config.durability);
     if (!store.ok()) return store.status();
     result->latency_of = "append";
     const int64_t start = NowNanos();
@@ -589,7 +644,7 @@ Status RunScale(const WorkloadConfig& config, WorkloadResult* result) {
     config.progress->Show("cairn bench: scale reopening the store");
   }
   const int64_t start = NowNanos();
-  auto store = OpenStore(config.dir, Durability::kGroupCommit);
+  auto store = OpenStore(config, Durability::kGroupCommit);
   if (!store.ok()) return store.status();
   result->open_seconds = Seconds(NowNanos() - start);
   result->memory_after_open = ReadMemoryUsage();
@@ -664,6 +719,14 @@ Result<WorkloadResult> RunWorkload(std::string_view name,
     s = RunSyncAppends(config, kBatchEvents, &result);
   } else if (name == "concurrent") {
     s = RunConcurrent(config, &result);
+  } else if (name == "concurrent-plain") {
+    WorkloadConfig plain = config;
+    plain.category_and_type_streams = false;
+    s = RunConcurrent(plain, &result);
+  } else if (name == "read-category") {
+    s = RunReadLong(config, "$ce-Order", &result);
+  } else if (name == "read-long-stream") {
+    s = RunReadLong(config, kLedgerStream, &result);
   } else if (name == "read-all") {
     s = RunReadAll(config, &result);
   } else if (name == "read-streams") {

@@ -13,6 +13,12 @@
 //                 throughput and memory as the store grows
 //   subscribe     live subscriptions while concurrent appends run:
 //                 append-to-delivery latency, deliveries/s, catch-up rate
+//   concurrent-plain  concurrent without the category and event-type
+//                 streams: against concurrent, their cost per append
+//   read-category whole-stream reads of a `$ce-` stream, warm
+//   read-long-stream  the same of a plain stream of the same length in
+//                 the same kind of log: against read-category, what
+//                 reading through the link index costs
 #ifndef CAIRN_TOOLS_BENCH_WORKLOADS_H_
 #define CAIRN_TOOLS_BENCH_WORKLOADS_H_
 
@@ -32,8 +38,9 @@ namespace cairn::tools::bench {
 
 // The names RunWorkload accepts, in the order `all` would list them.
 inline constexpr std::string_view kWorkloadNames[] = {
-    "single",       "concurrent", "batch",    "read-all",
-    "read-streams", "scale",      "subscribe"};
+    "single",        "concurrent",      "batch",     "read-all",
+    "read-streams",  "scale",           "subscribe", "concurrent-plain",
+    "read-category", "read-long-stream"};
 
 // How many single-event appends `concurrent` keeps in flight, and how many
 // events each append of `batch` and `scale` carries.
@@ -51,10 +58,15 @@ struct WorkloadConfig {
   uint32_t event_size = 200;
   // 0 means the workload's default: no limit for single, concurrent and
   // batch (which otherwise stop after this many events), 1 000 000 for
-  // read-all, 10 per stream for read-streams, 10 000 000 for scale.
+  // read-all, 10 per stream for read-streams, 10 000 000 for scale,
+  // 1 000 000 for read-category and read-long-stream (half of them in
+  // the stream read).
   uint64_t events = 0;
   // 0 means the default: 10 000 streams (100 000 for read-streams).
   uint64_t streams = 0;
+  // Options::category_and_type_streams of the store (concurrent-plain
+  // turns it off whatever this says).
+  bool category_and_type_streams = true;
   // Of the measured appends; the pre-loads of the read workloads always
   // use kNone (and reopen the store before reading).
   Durability durability = Durability::kGroupCommit;

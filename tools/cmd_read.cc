@@ -67,7 +67,10 @@ int RunRead(const Io& io, const ReadArgs& args) {
     out.MaybeFlush();
     remaining -= page->events.size();
     if (page->end_of_stream || page->events.empty()) break;
-    uint64_t last = page->events.back().revision.value();
+    // Pages follow the stream read: a category or type stream's own
+    // revisions, not the original events'.
+    const RecordedEvent& back = page->events.back();
+    uint64_t last = back.link_revision.value_or(back.revision).value();
     if (args.backward) {
       if (last == 0) break;
       options.from = StreamRevision(last - 1);

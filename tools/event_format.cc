@@ -200,10 +200,20 @@ void AppendEventJsonLine(const RecordedEventView& event, PayloadStyle style,
   AppendTimestamp(event.created_us, out);
   out->append("\",\"created_us\":");
   AppendInt(event.created_us, out);
+  if (event.link_revision) {
+    out->append(",\"link_revision\":");
+    AppendUint(event.link_revision->value(), out);
+  }
   out->append("}\n");
 }
 
 void AppendEventText(const RecordedEventView& event, std::string* out) {
+  if (event.link_revision) {
+    // An event of a category or type stream: its place there, then the
+    // original event.
+    AppendUint(event.link_revision->value(), out);
+    out->append(" -> ");
+  }
   out->append(event.stream);
   out->push_back('@');
   AppendUint(event.revision.value(), out);

@@ -9,6 +9,8 @@
 //    "type":"OrderPlaced","content_type":"json","data":{"total":5},
 //    "metadata":null,"created":"2026-01-02T03:04:05.123456Z",
 //    "created_us":1767323045123456}
+// Events read from a category or event-type stream (`$ce-...`, `$et-...`)
+// add "link_revision": their revision in that stream (import ignores it).
 //
 // data and metadata appear as JSON values when the event's content type is
 // JSON and the bytes are JSON; otherwise as base64 strings, flagged by

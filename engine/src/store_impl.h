@@ -44,11 +44,20 @@
 #include "engine/src/follower_registry.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
+#include "index/link_index.h"
 #include "index/persistent_index.h"
 
 namespace cairn::engine {
 
 inline constexpr char kLockFileName[] = "LOCK";
+inline constexpr char kIndexDirName[] = "index";
+// The link index (category and event-type streams), inside kIndexDirName.
+inline constexpr char kLinkIndexDirName[] = "links";
+
+// A read-only opener beside a live writer can find a table the writer's
+// merge just replaced; it tries again this many times before replaying
+// from the last table it could load.
+inline constexpr int kReaderIndexAttempts = 3;
 
 class ConsumerGroup;
 
@@ -123,6 +132,31 @@ class StoreImpl final : public Store {
   // starts: after the last event the index holds, once the log confirms
   // that event (else the index is discarded and rebuilt from the start).
   Status OpenIndex(bool read_only, SegmentLog::ReplayStart* start);
+  // Where the replay must start for an index that holds every event below
+  // `next` (the record at next - 1 at `last_offset`, if loaded from a
+  // table). False if the log does not confirm that event: *mismatch says
+  // why, and the index must be rebuilt.
+  bool ReplayStartFor(uint64_t next, std::optional<uint32_t> last_offset,
+                      SegmentLog::ReplayStart* start, std::string* mismatch);
+  // --- category and event-type streams (store_links.cc) ---
+  // Opens the link index in DIR/index/links (when the option is on) and
+  // moves *start back to where it needs the replay to begin.
+  Status OpenLinkIndex(bool read_only, SegmentLog::ReplayStart* start);
+  // The stream name and type of the record at (position, offset), body
+  // verified (the link index derives its stream names from them).
+  Result<index::EventKey> EventKeyAt(uint64_t position, uint64_t offset) const;
+  // Adds the published group to the link index (state lock exclusive).
+  Status IndexGroupLinks();
+  // The log is durable below `next`: durable_next_ and the link index.
+  void MarkDurable(uint64_t next);
+  // NotSupported when the store keeps no category and event-type streams.
+  Status CheckLinksEnabled(std::string_view stream) const;
+  // The decoded event (its body verified) really is in the category or
+  // type stream `link_stream` the link index filed it under: Corruption
+  // naming the record otherwise, never a wrong answer.
+  Status CheckLinkMember(std::string_view link_stream,
+                         const RecordedEventView& event,
+                         const MappedSegment& segment, uint64_t offset) const;
   // Replays the log from `start` into the index, reporting progress.
   Status ReplayLog(const SegmentLog::ReplayStart& start, uint64_t durable_end,
                    uint64_t limit);
@@ -229,10 +263,11 @@ class StoreImpl final : public Store {
   void WaitForChange(uint32_t seen, std::chrono::milliseconds timeout);
   void WakeFollowers();
   bool closed() const { return closed_flag_.load(std::memory_order_acquire); }
-  // Waits until the index's background work has caught up (every durable
+  // Waits until the indexes' background work has caught up (every durable
   // event in a listed table, no merge due). For tests and tools.
   void WaitIndexIdle() {
     if (index_) index_->WaitIdle();
+    if (links_) links_->WaitIdle();
   }
   // The stream index's statistics (state lock held shared). For tests.
   index::IndexStats IndexStatsForTest() const {
@@ -262,6 +297,9 @@ class StoreImpl final : public Store {
   // After log_ and durable_next_, which its threads and callbacks use: it
   // is destroyed first.
   std::unique_ptr<index::PersistentIndex> index_;
+  // The category and event-type streams (null when the option is off).
+  // Destroyed before index_ and log_, which its threads and reader use.
+  std::unique_ptr<index::LinkIndex> links_;
 
   // Commit thread only.
   Group group_;

@@ -63,8 +63,8 @@ Result<const uint8_t*> StoreImpl::VerifiedRecordAt(
   return record;
 }
 
-Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
-                                                 uint64_t offset) const {
+Result<index::EventKey> StoreImpl::EventKeyAt(uint64_t position,
+                                              uint64_t offset) const {
   segment::RecordHeader header;
   MappedSegment pin;
   auto record = VerifiedRecordAt(position, offset, &header, &pin);
@@ -78,13 +78,21 @@ Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
                                   std::to_string(position) + " is malformed");
   }
   // The mapping may be unmapped once `pin` goes (the cache of open
-  // segments evicts it), so the name is copied to this thread's buffer:
-  // valid until this thread's next call, which is as long as the index
-  // needs it (it compares the name at once).
-  thread_local std::string name;
-  name.assign(stream);
-  std::string_view copy = name;
-  return copy;
+  // segments evicts it), so the strings are copied to this thread's
+  // buffers: valid until this thread's next call, which is as long as the
+  // index needs them (it compares a name at once).
+  thread_local std::string stream_copy;
+  thread_local std::string type_copy;
+  stream_copy.assign(stream);
+  type_copy.assign(type);
+  return index::EventKey{stream_copy, type_copy};
+}
+
+Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
+                                                 uint64_t offset) const {
+  auto key = EventKeyAt(position, offset);
+  if (!key.ok()) return key.status();
+  return key->stream;
 }
 
 Result<EventId> StoreImpl::EventIdAt(uint64_t position, uint64_t offset) const {

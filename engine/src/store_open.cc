@@ -29,13 +29,6 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-constexpr char kIndexDirName[] = "index";
-
-// A read-only opener beside a live writer can find a table the writer's
-// merge just replaced; it tries again this many times before replaying
-// from the last table it could load.
-constexpr int kReaderIndexAttempts = 3;
-
 }  // namespace
 
 StoreImpl::StoreImpl(io::FileSystem* fs, std::string dir,
@@ -67,8 +60,10 @@ Status StoreImpl::IndexAppend(const MappedSegment& segment,
   uint64_t first_revision = 0;
   std::vector<uint32_t> offsets;
   std::vector<EventId> ids;
+  std::vector<std::string_view> types;
   offsets.reserve(records.size());
   ids.reserve(records.size());
+  types.reserve(records.size());
   for (const segment::ScannedRecord& r : records) {
     const uint8_t* record = segment.data() + r.offset;
     std::string_view name;
@@ -88,9 +83,23 @@ Status StoreImpl::IndexAppend(const MappedSegment& segment,
     }
     offsets.push_back(static_cast<uint32_t>(r.offset));
     ids.push_back(segment::PeekEventId(record));
+    types.push_back(type);
   }
-  Status s = index_->AddRun(stream, first_revision,
-                            records.front().header.position, offsets, ids);
+  // The replay starts where the index that lags most needs it: the other
+  // skips what it holds already.
+  const uint64_t first_position = records.front().header.position;
+  const uint64_t next = index_->next_position();
+  Status s;
+  if (first_position + records.size() > next) {
+    const size_t skip =
+        next > first_position ? static_cast<size_t>(next - first_position) : 0;
+    s = index_->AddRun(stream, first_revision + skip, first_position + skip,
+                       std::span(offsets).subspan(skip),
+                       std::span(ids).subspan(skip));
+  }
+  for (size_t i = 0; s.ok() && links_ && i < records.size(); ++i) {
+    s = links_->Add(stream, types[i], first_position + i, offsets[i], ids[i]);
+  }
   if (!s.ok()) {
     // The log is the truth: a revision that does not follow is damage
     // in the log (the index was checked against it at open).
@@ -131,36 +140,46 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
   *start = SegmentLog::ReplayStart{0, 0, first_position};
   const uint64_t next = index_->next_position();
   if (next == first_position) return Status::Ok();
-  // The index claims every event below `next`. Believe it only if the log
-  // has the last of them where the index says: a log restored from an
-  // older backup, or an index copied from another store, is caught here
-  // and the index rebuilt.
   std::string mismatch;
-  auto at = log_->SegmentStartingAtOrBefore(next - 1);
-  auto offset = index_->loaded_last_offset();
-  if (!at || !offset) {
-    mismatch = "the index ends at position " + std::to_string(next) +
-               " but its last event is not in the log";
-  } else {
-    segment::RecordHeader header;
-    MappedSegment pin;
-    auto record = VerifiedRecordAt(next - 1, *offset, &header, &pin);
-    if (!record.ok()) {
-      mismatch = record.status().ToString();
-    } else if (*at + 1 < segments.size() &&
-               segments[*at + 1]->header.first_position == next) {
-      *start = SegmentLog::ReplayStart{*at + 1, 0, next};
-    } else {
-      *start =
-          SegmentLog::ReplayStart{*at, *offset + header.RecordSize(), next};
-    }
-  }
-  if (!mismatch.empty()) {
+  if (!ReplayStartFor(next, index_->loaded_last_offset(), start, &mismatch)) {
     // Derived data never stops an open: start the index again.
+    *start = SegmentLog::ReplayStart{0, 0, first_position};
     Status s = index_->Reset(first_position);
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+bool StoreImpl::ReplayStartFor(uint64_t next,
+                               std::optional<uint32_t> last_offset,
+                               SegmentLog::ReplayStart* start,
+                               std::string* mismatch) {
+  // The index claims every event below `next`. Believe it only if the log
+  // has the last of them where the index says: a log restored from an
+  // older backup, or an index copied from another store, is caught here
+  // and the index rebuilt.
+  const auto& segments = log_->segments();
+  auto at = log_->SegmentStartingAtOrBefore(next - 1);
+  if (!at || !last_offset) {
+    *mismatch = "the index ends at position " + std::to_string(next) +
+                " but its last event is not in the log";
+    return false;
+  }
+  segment::RecordHeader header;
+  MappedSegment pin;
+  auto record = VerifiedRecordAt(next - 1, *last_offset, &header, &pin);
+  if (!record.ok()) {
+    *mismatch = record.status().ToString();
+    return false;
+  }
+  if (*at + 1 < segments.size() &&
+      segments[*at + 1]->header.first_position == next) {
+    *start = SegmentLog::ReplayStart{*at + 1, 0, next};
+  } else {
+    *start =
+        SegmentLog::ReplayStart{*at, *last_offset + header.RecordSize(), next};
+  }
+  return true;
 }
 
 Status StoreImpl::ReplayLog(const SegmentLog::ReplayStart& start,
@@ -239,6 +258,7 @@ Status StoreImpl::OpenWriter() {
   }
   SegmentLog::ReplayStart start;
   s = OpenIndex(/*read_only=*/false, &start);
+  if (s.ok()) s = OpenLinkIndex(/*read_only=*/false, &start);
   if (s.ok()) {
     s = ReplayLog(start, durable_hint, std::numeric_limits<uint64_t>::max());
   }
@@ -266,7 +286,7 @@ Status StoreImpl::OpenWriter() {
   uint64_t next = log_->next_position();
   visible_next_ = next;
   // From here the index may list what it replayed: it is durable.
-  durable_next_ = next;
+  MarkDurable(next);
   // Mark that: the recovered end becomes verifiable without the
   // watermark, and the mark (not closed) tells the next open that this
   // writer may leave pages in the cache the device never got.
@@ -320,10 +340,12 @@ Status StoreImpl::OpenReader() {
   }
   SegmentLog::ReplayStart start;
   Status s = OpenIndex(/*read_only=*/true, &start);
+  if (s.ok()) s = OpenLinkIndex(/*read_only=*/true, &start);
   if (!s.ok()) return s;
   // The writer lists only durable events in the index, possibly published
   // after the watermark was read above.
   limit = std::max(limit, index_->next_position());
+  if (links_) limit = std::max(limit, links_->next_position());
   // Beside a live writer, index in memory no more than a follower may hold
   // (Refresh goes on from there as the writer's tables catch up).
   if (writer_live) limit = std::min(limit, FollowerIndexEnd());
@@ -331,13 +353,17 @@ Status StoreImpl::OpenReader() {
   if (!s.ok()) return s;
   FindSealedEnds();
   visible_next_ = log_->next_position();
-  durable_next_ = log_->next_position();
+  MarkDurable(log_->next_position());
   return Status::Ok();
 }
 
 uint64_t StoreImpl::FollowerIndexEnd() const {
   const uint64_t bound = index::PersistentIndex::kFollowerMemTables *
                          options_.index_memtable_events;
+  // The stream index's tables only: a writer reopened without the link
+  // index lists no link tables, and the follower must not wait for them
+  // (its link entries are then bounded by the appends since, see
+  // docs/architecture.md, "Category and event-type streams").
   return index_->tables_end() + bound;
 }
 
@@ -357,10 +383,12 @@ Status StoreImpl::Refresh() {
                             options_.index_memtable_events) {
     bool adopted = false;
     Status s = index_->AdoptWriterTables(&adopted);
+    if (s.ok() && links_) s = links_->AdoptWriterTables(&adopted);
     if (!s.ok()) return s;
   }
   // The writer lists only durable events in its tables.
   limit = std::max(limit, index_->next_position());
+  if (links_) limit = std::max(limit, links_->next_position());
   const uint64_t bound = FollowerIndexEnd();
   if (limit > bound && fs_->IsLocked(io::JoinPath(dir_, kLockFileName))) {
     // The live writer's tables are behind: wait for them (a later Refresh
@@ -374,7 +402,9 @@ Status StoreImpl::Refresh() {
                  std::span<const segment::ScannedRecord> records) {
         if (!index_status.ok()) return;
         // Positions the adopted tables hold are listed, not indexed again.
-        const uint64_t next = index_->next_position();
+        const uint64_t next =
+            links_ ? std::min(index_->next_position(), links_->next_position())
+                   : index_->next_position();
         size_t skip = 0;
         while (skip < records.size() && records[skip].header.position < next) {
           ++skip;
@@ -386,7 +416,7 @@ Status StoreImpl::Refresh() {
   if (!s.ok()) return s;
   if (!index_status.ok()) return index_status;
   visible_next_ = log_->next_position();
-  durable_next_ = log_->next_position();
+  MarkDurable(log_->next_position());
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engine/src/store_impl.h"
+#include "index/link_streams.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
@@ -79,18 +80,23 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
   if (stream.empty()) {
     return Status::InvalidArgument("stream name must not be empty");
   }
-  Status s = Refresh();
+  // Category and event-type streams come from their own index.
+  const bool link = index::IsLinkStreamName(stream);
+  Status s = link ? CheckLinksEnabled(stream) : Status::Ok();
+  if (s.ok()) s = Refresh();
   if (!s.ok()) return s;
   ReadStreamResult result;
   struct Item {
     std::shared_ptr<Segment> segment;
     uint64_t offset;
     uint64_t position;
+    uint64_t revision;
   };
   std::vector<Item> items;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
-    auto last = index_->LastRevision(stream);
+    auto last =
+        link ? links_->LastRevision(stream) : index_->LastRevision(stream);
     if (!last.ok()) return last.status();
     if (!last->has_value()) {
       return Status::NotFound("stream '" + std::string(stream) +
@@ -102,8 +108,10 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
         options.from ? options.from->value() : (forward ? 0 : **last);
     if (!forward && from > **last) from = **last;
     std::vector<index::IndexedEvent> events;
-    s = index_->Read(stream, from, options.direction, options.max_count,
-                     &events);
+    s = link ? links_->Read(stream, from, options.direction, options.max_count,
+                            &events)
+             : index_->Read(stream, from, options.direction, options.max_count,
+                            &events);
     if (!s.ok()) return s;
     items.reserve(events.size());
     const auto& segments = log_->segments();
@@ -112,7 +120,7 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
       if (!index) {
         return Status::Corruption(dir_, 0, "stream index points past the log");
       }
-      items.push_back({segments[*index], e.offset, e.position});
+      items.push_back({segments[*index], e.offset, e.position, e.revision});
     }
     if (forward) {
       result.end_of_stream = from + events.size() > **last;
@@ -132,6 +140,10 @@ Result<ReadStreamResult> StoreImpl::ReadStream(
     }
     RecordedEventView view;
     s = DecodeAt(pinned, item.offset, item.position, &scratch, &view);
+    if (s.ok() && link) {
+      view.link_revision = StreamRevision(item.revision);
+      s = CheckLinkMember(stream, view, pinned, item.offset);
+    }
     if (!s.ok()) return s;
     result.events.push_back(view.ToOwned());
   }
@@ -312,8 +324,14 @@ Result<std::optional<StreamRevision>> StoreImpl::GetStreamRevision(
   if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
   Status s = Refresh();
   if (!s.ok()) return s;
+  const bool link = index::IsLinkStreamName(stream);
+  if (link) {
+    s = CheckLinksEnabled(stream);
+    if (!s.ok()) return s;
+  }
   std::shared_lock<std::shared_mutex> lock(state_mu_);
-  auto last = index_->LastRevision(stream);
+  auto last =
+      link ? links_->LastRevision(stream) : index_->LastRevision(stream);
   if (!last.ok()) return last.status();
   if (!last->has_value()) return std::optional<StreamRevision>();
   return std::optional<StreamRevision>(StreamRevision(**last));

@@ -222,6 +222,7 @@ void StoreImpl::CommitLoop() {
     // Appends wait here (no lock held) while the index is behind writing
     // its in-memory tables out, which keeps its memory bounded.
     index_->Throttle();
+    if (links_) links_->Throttle();
     ProcessBatch(&batch);
     batch.clear();
     if (dirty_ && options_.durability == Durability::kInterval &&
@@ -501,6 +502,7 @@ Status StoreImpl::FlushGroup() {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     Segment& active = log_->active();
     indexed = IndexGroup();
+    if (indexed.ok() && links_) indexed = IndexGroupLinks();
     active.end_position = group_.next_position;
     active.end_offset = end_offset;
     visible_next_.store(group_.next_position, std::memory_order_release);
@@ -513,7 +515,7 @@ Status StoreImpl::FlushGroup() {
   }
   if (sync) {
     synced_offset_ = end_offset;
-    durable_next_.store(group_.next_position, std::memory_order_release);
+    MarkDurable(group_.next_position);
   } else {
     dirty_ = true;
   }
@@ -561,7 +563,7 @@ Status StoreImpl::SyncNow() {
   }
   dirty_ = false;
   synced_offset_ = end_offset;
-  durable_next_.store(next, std::memory_order_release);
+  MarkDurable(next);
   PublishWatermark();
   return Status::Ok();
 }
@@ -644,6 +646,7 @@ Status StoreImpl::Close() {
   if (index_) {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     (void)index_->Close();
+    if (links_) (void)links_->Close();
   }
   // No background thread may write once the lock is released: the next
   // writer could adopt a file still being written.

@@ -151,6 +151,7 @@ RecordedEventView RecordedEvent::View() const {
   view.metadata = metadata;
   view.content_type = content_type;
   view.created_us = created_us;
+  view.link_revision = link_revision;
   return view;
 }
 
@@ -165,6 +166,7 @@ RecordedEvent RecordedEventView::ToOwned() const {
   event.metadata = std::string(metadata);
   event.content_type = content_type;
   event.created_us = created_us;
+  event.link_revision = link_revision;
   return event;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "index/link_streams.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
 
@@ -141,6 +142,12 @@ Status ValidateStreamName(std::string_view stream, const Options& options) {
         "stream name " + Quote(stream) + " is " +
         std::to_string(stream.size()) + " bytes, more than the limit of " +
         std::to_string(options.max_stream_name_length));
+  }
+  if (index::IsLinkStreamName(stream)) {
+    return Status::InvalidArgument(
+        "stream " + Quote(stream) +
+        " is a category or event-type stream: the store maintains it, "
+        "appends to it are refused");
   }
   if (stream.front() == '$') {
     return Status::InvalidArgument("stream name " + Quote(stream) +

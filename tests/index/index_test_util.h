@@ -220,6 +220,18 @@ inline Result<std::unique_ptr<io::File>> PowerCutFileSystem::OpenFile(
       std::make_unique<PowerCutFile>(this, std::move(file.value())));
 }
 
+// Small tables, a small cache and merges of three, all inline: every path
+// of the index runs within a few hundred events, deterministically.
+inline IndexOptions SmallInlineOptions() {
+  IndexOptions options;
+  options.memtable_entries = 50;
+  options.cache_streams = 8;
+  options.merge_fan_in = 3;
+  options.anchor_stride = 8;
+  options.background = false;
+  return options;
+}
+
 }  // namespace cairn::index::testing
 
 #endif  // CAIRN_TESTS_INDEX_INDEX_TEST_UTIL_H_

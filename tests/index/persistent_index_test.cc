@@ -39,11 +39,7 @@ class Harness {
   Harness() {
     EXPECT_TRUE(fs_.CreateDir("/store").ok());
     EXPECT_TRUE(fs_.SyncDir("/").ok());
-    options.memtable_entries = 50;
-    options.cache_streams = 8;
-    options.merge_fan_in = 3;
-    options.anchor_stride = 8;
-    options.background = false;
+    options = testing::SmallInlineOptions();
   }
 
   Status Open(io::FileSystem* fs = nullptr) {

@@ -12,7 +12,10 @@
 //    positions (atomicity; this covers unknown appends: wholly present or
 //    wholly absent);
 //  - every acknowledged append is present at its acknowledged positions
-//    with its acknowledged revisions, stream and payload.
+//    with its acknowledged revisions, stream and payload;
+//  - each category and event-type stream (`$ce-`, `$et-`) holds exactly
+//    the log's events of its category or type, in position order, with
+//    gapless revisions of its own (unless the store keeps none).
 #ifndef CAIRN_TESTS_RELIABILITY_ORACLE_H_
 #define CAIRN_TESTS_RELIABILITY_ORACLE_H_
 
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "cairn/cairn.h"
+#include "index/link_streams.h"
 
 namespace cairn::reliability {
 
@@ -45,6 +49,48 @@ struct OracleReport {
   std::string error;
   bool ok() const { return error.empty(); }
 };
+
+// The category and event-type streams of `store` against `log` (every
+// event, in position order). Reports problems through `fail`.
+template <typename Fail>
+void CheckLinkStreams(Store* store, const std::vector<RecordedEvent>& log,
+                      Fail&& fail) {
+  std::map<std::string, std::vector<uint64_t>> expected;
+  for (const RecordedEvent& e : log) {
+    index::LinkStreamNames names = index::LinkStreamsOf(e.stream, e.type);
+    if (!names.category.empty()) {
+      expected[names.category].push_back(e.position.value());
+    }
+    if (!names.type.empty()) expected[names.type].push_back(e.position.value());
+  }
+  for (const auto& [name, positions] : expected) {
+    ReadStreamOptions options;
+    options.max_count = UINT64_MAX;
+    auto read = store->ReadStream(name, options);
+    if (!read.ok() && read.status().code() == StatusCode::kNotSupported) {
+      return;  // the store keeps no category and event-type streams
+    }
+    if (!read.ok()) {
+      fail("reading " + name + ": " + read.status().ToString());
+      continue;
+    }
+    if (read->events.size() != positions.size()) {
+      fail(name + " holds " + std::to_string(read->events.size()) +
+           " events, the log " + std::to_string(positions.size()));
+      continue;
+    }
+    for (size_t i = 0; i < positions.size(); ++i) {
+      const RecordedEvent& e = read->events[i];
+      if (e.position.value() != positions[i] ||
+          e.link_revision != StreamRevision(i)) {
+        fail(name + " revision " + std::to_string(i) + " is position " +
+             std::to_string(e.position.value()) + ", expected " +
+             std::to_string(positions[i]));
+        break;
+      }
+    }
+  }
+}
 
 inline OracleReport CheckOracle(Store* store,
                                 const std::vector<Attempt>& attempts) {
@@ -88,6 +134,7 @@ inline OracleReport CheckOracle(Store* store,
     }
     rev = e.revision.value() + 1;
   }
+  CheckLinkStreams(store, log, fail);
   for (size_t p = 0; p < log.size();) {
     auto it = owner.find(log[p].id);
     if (it == owner.end()) {

@@ -146,6 +146,12 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
     EXPECT_GT(Number(Member(report, "raw"), "append_write_mb_per_sec"), 0);
     EXPECT_EQ(static_cast<uint64_t>(Number(report, "events")) % 100, 0u);
   }
+  if (workload == "read-category" || workload == "read-long-stream") {
+    // Whole passes over a stream holding half of the 2000 loaded events.
+    EXPECT_EQ(Number(Member(report, "load"), "events"), 2000);
+    EXPECT_EQ(static_cast<uint64_t>(Number(report, "events")) % 1000, 0u);
+    EXPECT_GT(Number(report, "events"), 0);
+  }
   if (workload == "read-all" || workload == "read-streams") {
     EXPECT_EQ(Number(Member(report, "load"), "events"), 2000);
   }
@@ -170,7 +176,8 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
 INSTANTIATE_TEST_SUITE_P(AllWorkloads, BenchWorkloadTest,
                          ::testing::Values("single", "concurrent", "batch",
                                            "read-all", "read-streams", "scale",
-                                           "subscribe"),
+                                           "subscribe", "concurrent-plain",
+                                           "read-category", "read-long-stream"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::erase(name, '-');
@@ -191,6 +198,23 @@ TEST(BenchTest, AllRunsFourWorkloadsAndComparesConcurrentWithSingle) {
   }
   EXPECT_GT(Number(results[1], "ratio_to_single"), 0);
   EXPECT_TRUE(Member(Member(results[1], "goal"), "met").is_bool());
+}
+
+TEST(BenchTest, ListComparesTheLinkStreamWorkloadsInOneRun) {
+  testing::TempDir dir;
+  BenchRun run = RunBench(
+      Tiny("concurrent,concurrent-plain,read-category,read-long-stream",
+           dir.path()));
+  ASSERT_EQ(run.code, kExitOk) << run.err;
+  json::Value report = ParseReport(run, run.out);
+  const auto& results = Member(report, "results").items();
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_GT(Number(results[1], "ratio_to_baseline"), 0);
+  EXPECT_TRUE(Member(Member(results[1], "goal"), "met").is_bool());
+  EXPECT_GT(Number(results[2], "ratio_to_baseline"), 0);
+  EXPECT_TRUE(Member(Member(results[2], "goal"), "met").is_bool());
+  BenchRun bad = RunBench(Tiny("concurrent,nope", dir.path()));
+  EXPECT_NE(bad.code, kExitOk);
 }
 
 TEST(BenchTest, HumanSummaryAndProgress) {

@@ -245,6 +245,39 @@ TEST_F(AppendReadTest, ReadPagesThroughLongStreams) {
   EXPECT_EQ(ReadJson({"read-all", store(), "--backward"}).size(), 2500u);
 }
 
+TEST_F(AppendReadTest, ReadsCategoryAndTypeStreamsAcrossPages) {
+  // Three streams of one category interleaved, more than one page (1024)
+  // of the read loop, which must page by the category's own revisions.
+  std::string lines;
+  for (int i = 0; i < 2100; ++i) {
+    lines += R"({"stream":"Order-)" + std::to_string(i % 3) + R"(","type":")" +
+             (i % 2 == 0 ? "Even" : "Odd") + R"(","data":)" +
+             std::to_string(i) + "}\n";
+  }
+  ASSERT_EQ(RunCairn({"import", store(), "-", "--segment-size", kSmallSegments},
+                     lines)
+                .code,
+            0);
+  std::vector<json::Value> events = ReadJson({"read", store(), "$ce-Order"});
+  ASSERT_EQ(events.size(), 2100u);
+  for (uint64_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(U64(events[i], "link_revision"), i);
+    ASSERT_EQ(U64(events[i], "position"), i);
+    ASSERT_EQ(U64(events[i], "revision"), i / 3);
+  }
+  events = ReadJson({"read", store(), "$et-Odd", "--backward"});
+  ASSERT_EQ(events.size(), 1050u);
+  EXPECT_EQ(U64(events.front(), "link_revision"), 1049u);
+  EXPECT_EQ(U64(events.front(), "position"), 2099u);
+  CliOutput text = RunCairn({"read", store(), "$et-Even", "--limit", "1"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(text.out.rfind("0 -> Order-0@0", 0), 0u) << text.out;
+  CliOutput refused = Append("$ce-Order", "Even", "{}");
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("category or event-type"), std::string::npos)
+      << refused.err;
+}
+
 TEST_F(AppendReadTest, ReadMissingStreamOrStore) {
   AppendOk("s", "T", "1");
   CliOutput r = RunCairn({"read", store(), "nope"});

@@ -100,6 +100,19 @@ TEST(CmdTailTest, LimitAndFilterInProcess) {
   lines = test::ParseLines(r.out, &storage);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].Find("revision")->AsUint64(), std::optional<uint64_t>(8));
+  // An event-type stream: its own revisions, the original events.
+  r = test::RunCairn({"tail", store_dir, "--stream", "$et-Odd", "--from", "2",
+                      "--limit", "3", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  lines = test::ParseLines(r.out, &storage);
+  ASSERT_EQ(lines.size(), 3u);
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[i].Find("link_revision")->AsUint64(),
+              std::optional<uint64_t>(2 + i));
+    EXPECT_EQ(lines[i].Find("stream")->string_value(), "odd-1");
+    EXPECT_EQ(lines[i].Find("position")->AsUint64(),
+              std::optional<uint64_t>(5 + 2 * i));
+  }
 }
 
 }  // namespace

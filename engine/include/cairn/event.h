@@ -3,6 +3,7 @@
 #define CAIRN_EVENT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,11 @@ struct CAIRN_EXPORT RecordedEvent {
   ContentType content_type = ContentType::kJson;
   // When the store accepted the append, microseconds since the Unix epoch.
   int64_t created_us = 0;
+  // Set only for events read from a category or event-type stream
+  // (`$ce-<category>`, `$et-<type>`): the event's revision in that stream.
+  // The other fields are the original event's (its own stream, revision
+  // and position), as a resolved link presents it.
+  std::optional<StreamRevision> link_revision;
 
   // A view of this event (valid while it lives and is unchanged), for code
   // that handles both kinds.
@@ -59,6 +65,7 @@ struct CAIRN_EXPORT RecordedEventView {
   std::string_view metadata;
   ContentType content_type = ContentType::kJson;
   int64_t created_us = 0;
+  std::optional<StreamRevision> link_revision;  // as in RecordedEvent
 
   RecordedEvent ToOwned() const;
 };

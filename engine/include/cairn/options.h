@@ -137,6 +137,22 @@ struct Options {
   // Default 1024; 1..1048576.
   uint64_t idempotency_window = 1024;
 
+  // Maintain the category and event-type streams `$ce-<category>` and
+  // `$et-<type>` (docs/architecture.md, "Category and event-type streams"):
+  // read-only streams with gapless revisions of their own, in commit
+  // order, whose events are the original events (RecordedEvent::
+  // link_revision holds the revision in the category or type stream).
+  // They live in a second index (DIR/index/links/), derived data like the
+  // stream index: never listing what the log has not made durable, and
+  // rebuilt from the log where missing or damaged, so a crash loses
+  // nothing. Costs two index entries per event (on disk and in memory,
+  // twice the stream index's) and a little append latency.
+  // false: nothing is maintained, and reading or subscribing to such a
+  // stream is NotSupported. Reopening with true after appends made with
+  // false catches the index up from the log at open (replaying what it
+  // lacks, like a rebuild; open_progress reports it). Default true.
+  bool category_and_type_streams = true;
+
   // Discard the index and rebuild it from the whole log at open (what
   // `cairn index rebuild` does). Writers only. A crash during the rebuild
   // leaves a partial index the next open continues. Default false.

@@ -1,0 +1,114 @@
+// Copyright (c) Cairn authors.
+#include "index/link_index.h"
+
+#include <utility>
+
+#include "index/link_streams.h"
+
+namespace cairn::index {
+namespace {
+
+constexpr uint64_t kSlotsPerEvent = 2;
+constexpr uint64_t kCategorySlot = 0;
+constexpr uint64_t kTypeSlot = 1;
+
+uint64_t SlotOf(uint64_t position, uint64_t kind) {
+  return position * kSlotsPerEvent + kind;
+}
+
+// The name a slot is kept under: its category or type stream, "" if none.
+std::string SlotName(const EventKey& key, uint64_t kind) {
+  LinkStreamNames names = LinkStreamsOf(key.stream, key.type);
+  return kind == kCategorySlot ? std::move(names.category)
+                               : std::move(names.type);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LinkIndex>> LinkIndex::Open(
+    io::FileSystem* fs, const std::string& dir, uint64_t store_id,
+    uint64_t first_position, const IndexOptions& options, EventKeyReader keys) {
+  std::unique_ptr<LinkIndex> link(new LinkIndex());
+  link->dir_ = dir;
+  // The PersistentIndex checks attributions against the log by name: the
+  // name of a slot is derived from the record it points at.
+  NameReader names = [keys = std::move(keys)](
+                         uint64_t slot,
+                         uint32_t offset) -> Result<std::string_view> {
+    auto key = keys(slot / kSlotsPerEvent, offset);
+    if (!key.ok()) return key.status();
+    thread_local std::string name;
+    name = SlotName(*key, slot % kSlotsPerEvent);
+    std::string_view view = name;
+    return view;
+  };
+  const std::atomic<uint64_t>* durable =
+      options.read_only ? nullptr : &link->durable_slots_;
+  auto index =
+      PersistentIndex::Open(fs, dir, store_id, first_position * kSlotsPerEvent,
+                            options, std::move(names), durable);
+  if (!index.ok()) return index.status();
+  link->index_ = std::move(index.value());
+  return link;
+}
+
+LinkIndex::~LinkIndex() {
+  // The index's threads read durable_slots_: stop them first.
+  index_.reset();
+}
+
+std::optional<uint64_t> LinkIndex::last_indexed_position() const {
+  const uint64_t next = index_->next_position();
+  if (next == 0) return std::nullopt;
+  return (next - 1) / kSlotsPerEvent;
+}
+
+Status LinkIndex::Reset(uint64_t first_position) {
+  return index_->Reset(first_position * kSlotsPerEvent);
+}
+
+Status LinkIndex::Add(std::string_view stream, std::string_view type,
+                      uint64_t position, uint32_t offset, const EventId& id) {
+  const uint64_t next = index_->next_position();
+  if (next >= SlotOf(position + 1, kCategorySlot)) return Status::Ok();
+  if (next < SlotOf(position, kCategorySlot)) {
+    return Status::Corruption(dir_, 0,
+                              "link index expected position " +
+                                  std::to_string(next / 2) + ", got " +
+                                  std::to_string(position));
+  }
+  LinkStreamNames names = LinkStreamsOf(stream, type);
+  for (uint64_t kind = next % kSlotsPerEvent; kind < kSlotsPerEvent; ++kind) {
+    const std::string& name =
+        kind == kCategorySlot ? names.category : names.type;
+    auto last = index_->LastRevision(name);
+    if (!last.ok()) return last.status();
+    const uint64_t revision = last->has_value() ? **last + 1 : 0;
+    Status s = index_->Add(name, revision, SlotOf(position, kind), offset, id);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<uint64_t>> LinkIndex::LastRevision(
+    std::string_view stream) const {
+  return index_->LastRevision(stream);
+}
+
+Status LinkIndex::Read(std::string_view stream, uint64_t from,
+                       Direction direction, uint64_t max_count,
+                       std::vector<IndexedEvent>* out) const {
+  const size_t first = out->size();
+  Status s = index_->Read(stream, from, direction, max_count, out);
+  for (size_t i = first; i < out->size(); ++i) {
+    (*out)[i].position /= kSlotsPerEvent;
+  }
+  return s;
+}
+
+void LinkIndex::SetDurable(uint64_t next_position) {
+  durable_slots_.store(next_position * kSlotsPerEvent,
+                       std::memory_order_release);
+}
+
+}  // namespace cairn::index
