@@ -44,8 +44,8 @@ namespace {
 
 using cairn::Status;
 
-static_assert(static_cast<int>(cairn::StatusCode::kNotSupported) ==
-                  CAIRN_NOT_SUPPORTED,
+static_assert(static_cast<int>(cairn::StatusCode::kStreamDeleted) ==
+                  CAIRN_STREAM_DELETED,
               "cairn_code mirrors cairn::StatusCode");
 
 std::string_view View(const char* data, size_t size) {

@@ -36,6 +36,7 @@ __all__ = [
     "AppendResult", "Stats", "Store", "Subscription", "CairnError",
     "WrongExpectedVersion", "InvalidArgument", "NotFound", "Corruption",
     "StoreIOError", "ReadOnly", "Locked", "NoSpace", "Closed", "NotSupported",
+    "StreamDeleted",
     "version",
 ]
 
@@ -108,9 +109,13 @@ class NotSupported(CairnError):
     code = 10
 
 
+class StreamDeleted(CairnError):
+    code = 11
+
+
 _ERRORS = {cls.code: cls for cls in (
     InvalidArgument, NotFound, Corruption, StoreIOError, ReadOnly, Locked,
-    NoSpace, Closed, NotSupported)}
+    NoSpace, Closed, NotSupported, StreamDeleted)}
 
 
 def _load() -> ctypes.CDLL:

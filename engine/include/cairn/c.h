@@ -59,7 +59,8 @@ typedef enum cairn_code {
   CAIRN_LOCKED = 7,
   CAIRN_NO_SPACE = 8,
   CAIRN_CLOSED = 9,
-  CAIRN_NOT_SUPPORTED = 10
+  CAIRN_NOT_SUPPORTED = 10,
+  CAIRN_STREAM_DELETED = 11
 } cairn_code;
 
 typedef struct cairn_error_t cairn_error_t;
