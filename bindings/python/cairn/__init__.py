@@ -27,7 +27,7 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, Optional, Sequence, Tuple, Union
 
 from cairn import _c
 
@@ -328,6 +328,57 @@ class Store:
         result = _c.AppendResult()
         _call(_lib.cairn_append, self._live(), name, len(name),
               _c.Expected(kind, revision), array, len(events),
+              ctypes.byref(result))
+        return AppendResult(result.first_revision, result.last_revision,
+                            result.first_position, result.last_position,
+                            bool(result.idempotent_replay))
+
+    def delete(self, stream: str, *, expected: Expected = ANY) -> int:
+        """Soft-deletes ``stream`` (it reads as NotFound until appended to
+        again); returns the delete's position in the global log."""
+        return self._deleting(_lib.cairn_delete, stream, expected)
+
+    def tombstone(self, stream: str, *, expected: Expected = ANY) -> int:
+        """Tombstones ``stream``: later reads and appends raise
+        StreamDeleted. Returns the tombstone's position."""
+        return self._deleting(_lib.cairn_tombstone, stream, expected)
+
+    def _deleting(self, function, stream: str, expected: Expected) -> int:
+        kind, revision = _expected(expected)
+        name = _bytes(stream)
+        position = ctypes.c_uint64()
+        _call(function, self._live(), name, len(name),
+              _c.Expected(kind, revision), ctypes.byref(position))
+        return position.value
+
+    def get_metadata(self, stream: str) -> Tuple[str, Optional[int]]:
+        """The stream's metadata JSON as written ("{}" when none) and its
+        revision (None when never set: write it with expected=NO_STREAM)."""
+        name = _bytes(stream)
+        handle = ctypes.c_void_p()
+        _call(_lib.cairn_get_stream_metadata, self._live(), name, len(name),
+              ctypes.byref(handle))
+        try:
+            length = ctypes.c_size_t()
+            text = ctypes.string_at(
+                _lib.cairn_metadata_json(handle, ctypes.byref(length)),
+                length.value).decode("utf-8")
+            revision = ctypes.c_uint64()
+            has = _lib.cairn_metadata_revision(handle, ctypes.byref(revision))
+            return text, revision.value if has else None
+        finally:
+            _lib.cairn_metadata_free(handle)
+
+    def set_metadata(self, stream: str, metadata: str, *,
+                     expected: Expected = ANY) -> AppendResult:
+        """Replaces the stream's metadata JSON; ``expected`` is checked
+        against the metadata's own revision."""
+        kind, revision = _expected(expected)
+        name = _bytes(stream)
+        text = _bytes(metadata)
+        result = _c.AppendResult()
+        _call(_lib.cairn_set_stream_metadata, self._live(), name, len(name),
+              _c.Expected(kind, revision), text, len(text),
               ctypes.byref(result))
         return AppendResult(result.first_revision, result.last_revision,
                             result.first_position, result.last_position,

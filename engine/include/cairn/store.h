@@ -191,7 +191,9 @@ class CAIRN_EXPORT Store {
   // the stream has neither events nor metadata; StreamDeleted if it was
   // tombstoned. Subscribers to $all see the metadata event. ReadAll and
   // VisitAll still return the deleted events: only a scavenge removes
-  // them.
+  // them. Unlike KurrentDB, expected versions of later appends see the
+  // stream's stored revision: NoStream fails and StreamExists holds on a
+  // soft-deleted stream.
   virtual Result<DeleteResult> Delete(std::string_view stream,
                                       ExpectedVersion expected) = 0;
 
