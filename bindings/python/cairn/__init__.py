@@ -329,9 +329,7 @@ class Store:
         _call(_lib.cairn_append, self._live(), name, len(name),
               _c.Expected(kind, revision), array, len(events),
               ctypes.byref(result))
-        return AppendResult(result.first_revision, result.last_revision,
-                            result.first_position, result.last_position,
-                            bool(result.idempotent_replay))
+        return _append_result(result)
 
     def delete(self, stream: str, *, expected: Expected = ANY) -> int:
         """Soft-deletes ``stream`` (it reads as NotFound until appended to
@@ -380,9 +378,7 @@ class Store:
         _call(_lib.cairn_set_stream_metadata, self._live(), name, len(name),
               _c.Expected(kind, revision), text, len(text),
               ctypes.byref(result))
-        return AppendResult(result.first_revision, result.last_revision,
-                            result.first_position, result.last_position,
-                            bool(result.idempotent_replay))
+        return _append_result(result)
 
     def read_stream(self, stream: str, *, from_revision: Optional[int] = None,
                     backward: bool = False, max_count: Optional[int] = None,
@@ -472,6 +468,12 @@ def _paged(page, start: Optional[int], max_count: Optional[int],
             remaining -= len(items)
         if start is None:
             return
+
+
+def _append_result(result: "_c.AppendResult") -> AppendResult:
+    return AppendResult(result.first_revision, result.last_revision,
+                        result.first_position, result.last_position,
+                        bool(result.idempotent_replay))
 
 
 def _expected(expected: Expected) -> tuple:
