@@ -46,6 +46,9 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   commands.push_back(AddDumpCommand(app, io));
   commands.push_back(AddVerifyCommand(app, io));
   commands.push_back(AddStatsCommand(app, io));
+  commands.push_back(AddDeleteCommand(app, io));
+  commands.push_back(AddTombstoneCommand(app, io));
+  commands.push_back(AddMetadataCommand(app, io));
   commands.push_back(AddIndexCommand(app, io));
   commands.push_back(AddBackupCommand(app, io));
   commands.push_back(AddBenchCommand(app, io));

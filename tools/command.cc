@@ -86,4 +86,15 @@ Result<std::string> ReadInput(const Io& io, const std::string& path) {
   return std::move(contents).str();
 }
 
+Result<ExpectedVersion> ParseExpectedOption(const std::string& text) {
+  auto expected = ExpectedVersion::Parse(text);
+  if (!expected) {
+    return Status::InvalidArgument(
+        "--expected must be any, no-stream, exists or a revision number, "
+        "not '" +
+        text + "'");
+  }
+  return *expected;
+}
+
 }  // namespace cairn::tools

@@ -91,6 +91,10 @@ class OutputBuffer {
   std::string buffer_;
 };
 
+// Parses an --expected value (any, no-stream, exists or a revision):
+// InvalidArgument naming the option otherwise.
+Result<ExpectedVersion> ParseExpectedOption(const std::string& text);
+
 // Reads `path` whole ("-" means io.in).
 Result<std::string> ReadInput(const Io& io, const std::string& path);
 
@@ -102,6 +106,9 @@ Command AddExportCommand(CLI::App& app, const Io& io);
 Command AddDumpCommand(CLI::App& app, const Io& io);
 Command AddVerifyCommand(CLI::App& app, const Io& io);
 Command AddStatsCommand(CLI::App& app, const Io& io);
+Command AddDeleteCommand(CLI::App& app, const Io& io);
+Command AddTombstoneCommand(CLI::App& app, const Io& io);
+Command AddMetadataCommand(CLI::App& app, const Io& io);
 Command AddIndexCommand(CLI::App& app, const Io& io);
 Command AddBackupCommand(CLI::App& app, const Io& io);
 

@@ -8,6 +8,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,12 @@ struct cairn_store_t {
   std::unique_ptr<cairn::Store> store;
 };
 
+struct cairn_metadata_t {
+  std::string json;
+  bool has_revision = false;
+  uint64_t revision = 0;
+};
+
 struct cairn_events_t {
   std::vector<cairn::RecordedEvent> events;
   uint64_t last_revision = 0;
@@ -44,8 +51,8 @@ namespace {
 
 using cairn::Status;
 
-static_assert(static_cast<int>(cairn::StatusCode::kNotSupported) ==
-                  CAIRN_NOT_SUPPORTED,
+static_assert(static_cast<int>(cairn::StatusCode::kStreamDeleted) ==
+                  CAIRN_STREAM_DELETED,
               "cairn_code mirrors cairn::StatusCode");
 
 std::string_view View(const char* data, size_t size) {
@@ -92,6 +99,31 @@ cairn_code Guard(cairn_error_t** err, Body&& body) noexcept {
   } catch (...) {
     return Fail(Status::IOError("unknown C++ exception"), err);
   }
+}
+
+std::optional<cairn::ExpectedVersion> ExpectedFrom(cairn_expected_t expected) {
+  switch (expected.kind) {
+    case CAIRN_EXPECT_ANY:
+      return cairn::ExpectedVersion::Any();
+    case CAIRN_EXPECT_NO_STREAM:
+      return cairn::ExpectedVersion::NoStream();
+    case CAIRN_EXPECT_STREAM_EXISTS:
+      return cairn::ExpectedVersion::StreamExists();
+    case CAIRN_EXPECT_EXACT:
+      return cairn::ExpectedVersion::Exact(expected.revision);
+    default:
+      return std::nullopt;
+  }
+}
+
+void FillAppendResult(const cairn::AppendResult& in,
+                      cairn_append_result_t* out) {
+  if (out == nullptr) return;
+  out->first_revision = in.first_revision.value();
+  out->last_revision = in.last_revision.value();
+  out->first_position = in.first_position.value();
+  out->last_position = in.last_position.value();
+  out->idempotent_replay = in.idempotent_replay ? 1 : 0;
 }
 
 cairn::EventId IdFrom(const uint8_t bytes[16]) {
@@ -289,21 +321,9 @@ cairn_code cairn_append(cairn_store_t* store, const char* stream,
     if (store == nullptr || (events == nullptr && count > 0)) {
       return Invalid("cairn_append: store and events must not be NULL", err);
     }
-    cairn::ExpectedVersion version = cairn::ExpectedVersion::Any();
-    switch (expected.kind) {
-      case CAIRN_EXPECT_ANY:
-        break;
-      case CAIRN_EXPECT_NO_STREAM:
-        version = cairn::ExpectedVersion::NoStream();
-        break;
-      case CAIRN_EXPECT_STREAM_EXISTS:
-        version = cairn::ExpectedVersion::StreamExists();
-        break;
-      case CAIRN_EXPECT_EXACT:
-        version = cairn::ExpectedVersion::Exact(expected.revision);
-        break;
-      default:
-        return Invalid("cairn_append: unknown expected version kind", err);
+    auto version = ExpectedFrom(expected);
+    if (!version) {
+      return Invalid("cairn_append: unknown expected version kind", err);
     }
     std::vector<cairn::EventData> data;
     data.reserve(count);
@@ -322,18 +342,119 @@ cairn_code cairn_append(cairn_store_t* store, const char* stream,
       data.push_back(std::move(e));
     }
     auto appended =
-        store->store->Append(View(stream, stream_len), version, data);
+        store->store->Append(View(stream, stream_len), *version, data);
     if (!appended.ok()) return Fail(appended.status(), err);
-    if (result != nullptr) {
-      result->first_revision = appended->first_revision.value();
-      result->last_revision = appended->last_revision.value();
-      result->first_position = appended->first_position.value();
-      result->last_position = appended->last_position.value();
-      result->idempotent_replay = appended->idempotent_replay ? 1 : 0;
-    }
+    FillAppendResult(*appended, result);
     return CAIRN_OK;
   });
 }
+
+// ---- Stream lifecycle ----
+
+namespace {
+
+cairn_code Deleting(const char* name, bool tombstone, cairn_store_t* store,
+                    const char* stream, size_t stream_len,
+                    cairn_expected_t expected, uint64_t* position,
+                    cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr) {
+      return Invalid((std::string(name) + ": store must not be NULL").c_str(),
+                     err);
+    }
+    auto version = ExpectedFrom(expected);
+    if (!version) {
+      return Invalid(
+          (std::string(name) + ": unknown expected version kind").c_str(), err);
+    }
+    const std::string_view s = View(stream, stream_len);
+    auto done = tombstone ? store->store->Tombstone(s, *version)
+                          : store->store->Delete(s, *version);
+    if (!done.ok()) return Fail(done.status(), err);
+    if (position != nullptr) *position = done->position.value();
+    return CAIRN_OK;
+  });
+}
+
+}  // namespace
+
+cairn_code cairn_delete(cairn_store_t* store, const char* stream,
+                        size_t stream_len, cairn_expected_t expected,
+                        uint64_t* position, cairn_error_t** err) {
+  return Deleting("cairn_delete", /*tombstone=*/false, store, stream,
+                  stream_len, expected, position, err);
+}
+
+cairn_code cairn_tombstone(cairn_store_t* store, const char* stream,
+                           size_t stream_len, cairn_expected_t expected,
+                           uint64_t* position, cairn_error_t** err) {
+  return Deleting("cairn_tombstone", /*tombstone=*/true, store, stream,
+                  stream_len, expected, position, err);
+}
+
+cairn_code cairn_set_stream_metadata(cairn_store_t* store, const char* stream,
+                                     size_t stream_len,
+                                     cairn_expected_t expected,
+                                     const char* json, size_t json_len,
+                                     cairn_append_result_t* result,
+                                     cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr) {
+      return Invalid("cairn_set_stream_metadata: store must not be NULL", err);
+    }
+    auto version = ExpectedFrom(expected);
+    if (!version) {
+      return Invalid("cairn_set_stream_metadata: unknown expected version kind",
+                     err);
+    }
+    auto set = store->store->SetStreamMetadataJson(
+        View(stream, stream_len), *version, View(json, json_len));
+    if (!set.ok()) return Fail(set.status(), err);
+    FillAppendResult(*set, result);
+    return CAIRN_OK;
+  });
+}
+
+cairn_code cairn_get_stream_metadata(cairn_store_t* store, const char* stream,
+                                     size_t stream_len,
+                                     cairn_metadata_t** metadata,
+                                     cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || metadata == nullptr) {
+      return Invalid(
+          "cairn_get_stream_metadata: store and metadata must not be NULL",
+          err);
+    }
+    auto got = store->store->GetStreamMetadata(View(stream, stream_len));
+    if (!got.ok()) return Fail(got.status(), err);
+    auto out = std::make_unique<cairn_metadata_t>();
+    out->json = std::move(got->json);
+    if (got->metastream_revision) {
+      out->has_revision = true;
+      out->revision = got->metastream_revision->value();
+    }
+    *metadata = out.release();
+    return CAIRN_OK;
+  });
+}
+
+const char* cairn_metadata_json(const cairn_metadata_t* metadata, size_t* len) {
+  if (metadata == nullptr) {
+    if (len != nullptr) *len = 0;
+    return "";
+  }
+  if (len != nullptr) *len = metadata->json.size();
+  return metadata->json.c_str();
+}
+
+int cairn_metadata_revision(const cairn_metadata_t* metadata,
+                            uint64_t* revision) {
+  if (metadata == nullptr || !metadata->has_revision) return 0;
+  if (revision != nullptr) *revision = metadata->revision;
+  return 1;
+}
+
+void cairn_metadata_free(cairn_metadata_t* metadata) { delete metadata; }
 
 void cairn_event_id_generate(uint8_t id[16]) {
   std::memcpy(id, cairn::EventId::Generate().bytes().data(), 16);

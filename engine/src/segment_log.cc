@@ -5,6 +5,7 @@
 #include <chrono>
 #include <vector>
 
+#include "engine/src/wall_clock.h"
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
 #include "segment/record.h"
@@ -12,12 +13,6 @@
 
 namespace cairn::engine {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Whether `file` reads as zeros in [begin, end).
 bool ReadsAsZeros(io::File* file, uint64_t begin, uint64_t end) {
@@ -207,7 +202,7 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
   header.segment_number = number;
   header.first_position = first_position;
   header.capacity = options_.segment_size;
-  header.created_us = NowMicros();
+  header.created_us = WallClockMicros();
   std::vector<uint8_t> bytes(segment::kSegmentHeaderSize);
   segment::EncodeSegmentHeader(header, bytes.data());
   // The header is durable before the name appears, and the name is durable

@@ -51,6 +51,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "Closed";
     case StatusCode::kNotSupported:
       return "NotSupported";
+    case StatusCode::kStreamDeleted:
+      return "StreamDeleted";
   }
   return "Unknown";
 }
@@ -138,6 +140,9 @@ Status Status::Closed(std::string_view message) {
 }
 Status Status::NotSupported(std::string_view message) {
   return Status(MakeRep(StatusCode::kNotSupported, message));
+}
+Status Status::StreamDeleted(std::string_view message) {
+  return Status(MakeRep(StatusCode::kStreamDeleted, message));
 }
 
 StatusCode Status::code() const { return rep_ ? rep_->code : StatusCode::kOk; }

@@ -25,4 +25,12 @@ std::future<Result<AppendResult>> Store::AppendFuture(
   return future;
 }
 
+Result<AppendResult> Store::SetStreamMetadata(std::string_view stream,
+                                              ExpectedVersion expected,
+                                              const StreamMetadata& metadata) {
+  auto json = metadata.ToJson();
+  if (!json.ok()) return json.status();
+  return SetStreamMetadataJson(stream, expected, *json);
+}
+
 }  // namespace cairn

@@ -36,6 +36,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cairn/store.h"
@@ -82,6 +83,15 @@ class StoreImpl final : public Store {
   Result<std::optional<GlobalPosition>> VisitAll(
       const ReadAllOptions& options,
       const std::function<bool(const RecordedEventView&)>& visitor) override;
+  Result<StreamMetadataResult> GetStreamMetadata(
+      std::string_view stream) override;
+  Result<AppendResult> SetStreamMetadataJson(std::string_view stream,
+                                             ExpectedVersion expected,
+                                             std::string_view json) override;
+  Result<DeleteResult> Delete(std::string_view stream,
+                              ExpectedVersion expected) override;
+  Result<DeleteResult> Tombstone(std::string_view stream,
+                                 ExpectedVersion expected) override;
   Result<std::optional<StreamRevision>> GetStreamRevision(
       std::string_view stream) override;
   Result<StoreStats> GetStats() override;
@@ -111,6 +121,10 @@ class StoreImpl final : public Store {
     std::vector<uint32_t> record_sizes;
     AppendCallback done;
     Result<AppendResult> result = Status::Closed("not run");
+    // Soft delete (an append to "$$S"): `expected` guards the metadata
+    // stream against a concurrent metadata write, and this guards S.
+    std::optional<ExpectedVersion> owner_expected;
+    bool tombstone = false;  // the "$streamDeleted" event of a Tombstone
   };
 
   // Appends sequenced into the group being built.
@@ -121,6 +135,8 @@ class StoreImpl final : public Store {
     std::vector<std::unique_ptr<Request>> members;
     // Last revision per stream including this group's appends.
     std::unordered_map<std::string, uint64_t> revisions;
+    // Streams this group tombstones.
+    std::unordered_set<std::string> tombstones;
   };
 
   StoreImpl(io::FileSystem* fs, std::string dir, const Options& options);
@@ -174,8 +190,13 @@ class StoreImpl final : public Store {
   uint64_t FollowerIndexEnd() const;
 
   // --- write path (store_write.cc) ---
+  // `system`: an append of the store's own to "$$<stream>" or of a
+  // tombstone (store_lifecycle.cc), which user appends may not make.
   Status PrepareAppend(std::string_view stream, ExpectedVersion expected,
-                       std::span<const EventData> events, Request* request);
+                       std::span<const EventData> events, Request* request,
+                       bool system = false);
+  // Queues a prepared append and waits for its outcome.
+  Result<AppendResult> SubmitAndWait(std::unique_ptr<Request> request);
   void Enqueue(std::unique_ptr<Request> request);
   void CommitLoop();
   void ProcessBatch(std::vector<std::unique_ptr<Request>>* batch);
@@ -183,6 +204,17 @@ class StoreImpl final : public Store {
   // an idempotent replay, or sequenced into the group (nullopt).
   std::optional<Result<AppendResult>> Sequence(Request* request);
   std::optional<Result<AppendResult>> CheckRetry(
+      const Request& request, std::optional<uint64_t> current);
+  // --- lifecycle on the commit thread (store_lifecycle.cc) ---
+  // The stream's last revision including the unpublished group.
+  Result<std::optional<uint64_t>> CurrentRevision(std::string_view stream);
+  // Whether the stream's last event (revision `current`) is a tombstone.
+  Result<bool> IsTombstoned(std::string_view stream,
+                            std::optional<uint64_t> current);
+  // Refuses an append to a tombstoned stream (or to its metadata stream)
+  // and checks a soft delete's guard on the stream it deletes. `current`
+  // is the appended stream's last revision.
+  std::optional<Result<AppendResult>> CheckLifecycle(
       const Request& request, std::optional<uint64_t> current);
   // Adds the published group to the index (state lock held exclusively).
   Status IndexGroup();
@@ -228,6 +260,33 @@ class StoreImpl final : public Store {
   Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;
 
   // --- read path (store_read.cc) ---
+  // The stream's stored events, without metadata or tombstones applied
+  // (ReadStream, in store_retention.cc, applies them).
+  Result<ReadStreamResult> ReadStoredStream(std::string_view stream,
+                                            const ReadStreamOptions& options);
+  // A stream's newest stored event and newest metadata (store_lifecycle.cc).
+  struct StreamHead {
+    std::optional<RecordedEvent> last;            // nullopt: no events
+    std::optional<RecordedEvent> metadata_event;  // nullopt: none set
+    StreamMetadata metadata;                      // parsed metadata_event
+  };
+  // StreamDeleted if the stream's last event is its tombstone. A metadata
+  // stream has no metadata of its own.
+  Result<StreamHead> ReadHead(std::string_view stream);
+  // --- retention (store_retention.cc) ---
+  // Which of a stream's stored events a read may return.
+  struct Visibility {
+    uint64_t last = 0;   // the stored last revision
+    uint64_t first = 0;  // the first readable revision (> last: none)
+    // Events created before this (microseconds since the epoch) are
+    // hidden ($maxAge).
+    std::optional<int64_t> min_created_us;
+  };
+  Result<Visibility> VisibilityOf(std::string_view stream);
+  // The first revision of `stream` whose position is above `position`, or
+  // last + 1.
+  Result<uint64_t> FirstRevisionAfter(std::string_view stream,
+                                      uint64_t position, uint64_t last);
   // Verifies and decodes the record at `offset`. `header` is the record's
   // already verified header, or null to read and verify it here.
   Status DecodeAt(const MappedSegment& segment, uint64_t offset,
@@ -279,6 +338,12 @@ class StoreImpl final : public Store {
   size_t ConsumerGroupEntriesForTest() {
     std::lock_guard<std::mutex> lock(groups_mu_);
     return groups_.size();
+  }
+  // Makes $maxAge judge event ages against `now_us` (microseconds since the
+  // epoch) instead of the system clock, so tests need no sleeps. 0 restores
+  // the system clock.
+  void SetRetentionClockForTest(int64_t now_us) {
+    retention_now_for_test_.store(now_us, std::memory_order_relaxed);
   }
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }
@@ -351,6 +416,7 @@ class StoreImpl final : public Store {
  private:
   std::mutex groups_mu_;
   std::unordered_map<std::string, std::weak_ptr<ConsumerGroup>> groups_;
+  std::atomic<int64_t> retention_now_for_test_{0};
 };
 
 }  // namespace cairn::engine

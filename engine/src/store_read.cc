@@ -74,7 +74,7 @@ Status StoreImpl::DecodeAt(const MappedSegment& segment, uint64_t offset,
   return Status::Ok();
 }
 
-Result<ReadStreamResult> StoreImpl::ReadStream(
+Result<ReadStreamResult> StoreImpl::ReadStoredStream(
     std::string_view stream, const ReadStreamOptions& options) {
   if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
   if (stream.empty()) {

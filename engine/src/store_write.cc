@@ -10,6 +10,7 @@
 
 #include "engine/src/store_impl.h"
 #include "engine/src/validation.h"
+#include "engine/src/wall_clock.h"
 #include "segment/durable_mark.h"
 #include "segment/record.h"
 
@@ -25,12 +26,6 @@ constexpr uint64_t kMaxQueuedBytes = 256ull << 20;
 // vouched for by the synced_offset of later records anyway; the mark
 // covers the newest group when the appends stop (docs/durability.md).
 constexpr uint64_t kGroupsPerDurableMark = 64;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -57,8 +52,8 @@ void StoreImpl::Fail(const Status& status) {
 Status StoreImpl::PrepareAppend(std::string_view stream,
                                 ExpectedVersion expected,
                                 std::span<const EventData> events,
-                                Request* request) {
-  Status s = ValidateAppend(stream, events, options_);
+                                Request* request, bool system) {
+  Status s = ValidateAppend(stream, events, options_, system);
   if (!s.ok()) return s;
   request->stream = std::string(stream);
   request->expected = expected;
@@ -71,7 +66,7 @@ Status StoreImpl::PrepareAppend(std::string_view stream,
                 e.metadata.size();
   }
   request->records.reserve(estimate);
-  const int64_t now = NowMicros();
+  const int64_t now = WallClockMicros();
   for (const EventData& e : events) {
     EventId id = e.id;
     if (id.IsNil()) {
@@ -137,6 +132,11 @@ Result<AppendResult> StoreImpl::Append(std::string_view stream,
   auto request = std::make_unique<Request>();
   Status s = PrepareAppend(stream, expected, events, request.get());
   if (!s.ok()) return s;
+  return SubmitAndWait(std::move(request));
+}
+
+Result<AppendResult> StoreImpl::SubmitAndWait(
+    std::unique_ptr<Request> request) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Result<AppendResult>> outcome;
@@ -289,6 +289,7 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
     if (!last.ok()) return Result<AppendResult>(last.status());
     current = *last;
   }
+  if (auto refused = CheckLifecycle(*request, current)) return refused;
   if (request->client_ids) {
     if (auto retry = CheckRetry(*request, current)) return retry;
   }
@@ -325,6 +326,7 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
   group_.bytes.append(request->records);
   group_.next_position += count;
   group_.revisions[request->stream] = first_revision + count - 1;
+  if (request->tombstone) group_.tombstones.insert(request->stream);
   AppendResult result;
   result.first_revision = StreamRevision(first_revision);
   result.last_revision = StreamRevision(first_revision + count - 1);
@@ -493,6 +495,7 @@ Status StoreImpl::FlushGroup() {
     group_.members.clear();
     group_.bytes.clear();
     group_.revisions.clear();
+    group_.tombstones.clear();
     group_.next_position = visible_next_.load(std::memory_order_relaxed);
     return s;
   }
@@ -524,6 +527,7 @@ Status StoreImpl::FlushGroup() {
   group_.members.clear();
   group_.bytes.clear();
   group_.revisions.clear();
+  group_.tombstones.clear();
   group_.start_offset = end_offset;
   if (sync && ++groups_since_mark_ >= kGroupsPerDurableMark) {
     // The group is durable and acknowledged either way; a failed mark

@@ -156,11 +156,13 @@ Status SubscriptionImpl::RunStream() {
         if (e.position.value() >= *end) break;
         handler_->OnEvent(e.View());
         position_.store(e.position.value() + 1, std::memory_order_release);
-        ++next_revision;
+        // Retention may skip revisions ($maxCount, $maxAge, $tb).
+        next_revision = e.revision.value() + 1;
         ++delivered;
         if (stop_.load(std::memory_order_acquire)) return Status::Ok();
       }
     } else if (!events.status().IsNotFound()) {
+      // Includes StreamDeleted: a tombstone ends the subscription.
       return events.status();
     }
     if (delivered > 0) continue;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/src/stream_metadata.h"
 #include "index/link_streams.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
@@ -162,9 +163,10 @@ Status ValidateStreamName(std::string_view stream, const Options& options) {
 }
 
 Status ValidateAppend(std::string_view stream,
-                      std::span<const EventData> events,
-                      const Options& options) {
-  Status s = ValidateStreamName(stream, options);
+                      std::span<const EventData> events, const Options& options,
+                      bool system) {
+  Status s =
+      ValidateStreamName(system ? LifecycleOwner(stream) : stream, options);
   if (!s.ok()) return s;
   if (events.empty()) {
     return Status::InvalidArgument("an append needs at least one event");
@@ -182,6 +184,11 @@ Status ValidateAppend(std::string_view stream,
                                      std::to_string(e.type.size()) +
                                      " bytes, more than the limit of " +
                                      std::to_string(options.max_type_length));
+    }
+    if (!system && e.type == kStreamDeletedEventType) {
+      return Status::InvalidArgument(which + ": event type " +
+                                     std::string(kStreamDeletedEventType) +
+                                     " is reserved for Store::Tombstone");
     }
     if (!IsPrintableUtf8(e.type)) {
       return Status::InvalidArgument(

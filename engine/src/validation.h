@@ -25,10 +25,13 @@ uint64_t EffectiveMaxAppendSize(const Options& options);
 Status ValidateStreamName(std::string_view stream, const Options& options);
 
 // Validates the whole append: stream name, at least one event, each event's
-// type and size, the append's total size, no id used twice.
+// type and size, the append's total size, no id used twice. A user append
+// (`system` false) may not use a '$' stream name nor the tombstone's event
+// type; the store's own appends (`system`) write "$$<stream>" metadata
+// streams and tombstones, for a valid user stream name.
 Status ValidateAppend(std::string_view stream,
-                      std::span<const EventData> events,
-                      const Options& options);
+                      std::span<const EventData> events, const Options& options,
+                      bool system = false);
 
 // True if `text` is well-formed UTF-8 without control characters.
 bool IsPrintableUtf8(std::string_view text);

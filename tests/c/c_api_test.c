@@ -275,6 +275,55 @@ static void TestSubscription(cairn_store_t* store) {
   cairn_subscription_free(sub);
 }
 
+/* Runs on the store the other tests left (positions 0..3 are taken). */
+static void TestLifecycle(cairn_store_t* store) {
+  cairn_expected_t any = {CAIRN_EXPECT_ANY, 0};
+  cairn_expected_t no_stream = {CAIRN_EXPECT_NO_STREAM, 0};
+  cairn_error_t* err = NULL;
+  cairn_metadata_t* meta = NULL;
+  CHECK(cairn_get_stream_metadata(store, "Order-1", 7, &meta, NULL) ==
+        CAIRN_OK);
+  CHECK(Equals(cairn_metadata_json(meta, NULL), 2, "{}"));
+  CHECK(cairn_metadata_revision(meta, NULL) == 0);
+  cairn_metadata_free(meta);
+  const char* json = "{\"$maxCount\":1, \"x\":1}";
+  cairn_append_result_t result;
+  CHECK(cairn_set_stream_metadata(store, "Order-1", 7, no_stream, json,
+                                  strlen(json), &result, NULL) == CAIRN_OK);
+  CHECK(result.first_revision == 0 && result.first_position == 4);
+  CHECK(cairn_set_stream_metadata(store, "Order-1", 7, any, "{\"$maxAge\":0}",
+                                  13, NULL, &err) == CAIRN_INVALID_ARGUMENT);
+  cairn_error_free(err);
+  err = NULL;
+  CHECK(cairn_get_stream_metadata(store, "Order-1", 7, &meta, NULL) ==
+        CAIRN_OK);
+  size_t len = 0;
+  const char* got = cairn_metadata_json(meta, &len);
+  CHECK(Equals(got, len, json));
+  uint64_t revision = 99;
+  CHECK(cairn_metadata_revision(meta, &revision) == 1 && revision == 0);
+  cairn_metadata_free(meta);
+  cairn_events_t* events = NULL;
+  CHECK(cairn_read_stream(store, "Order-1", 7, NULL, &events, NULL) ==
+        CAIRN_OK);
+  CHECK(cairn_events_count(events) == 1); /* $maxCount 1 */
+  cairn_events_free(events);
+
+  uint64_t position = 0;
+  CHECK(cairn_delete(store, "Order-1", 7, any, &position, NULL) == CAIRN_OK);
+  CHECK(position == 5);
+  CHECK(cairn_read_stream(store, "Order-1", 7, NULL, &events, NULL) ==
+        CAIRN_NOT_FOUND);
+  CHECK(cairn_tombstone(store, "User-7", 6, no_stream, NULL, &err) ==
+        CAIRN_WRONG_EXPECTED_VERSION);
+  cairn_error_free(err);
+  CHECK(cairn_tombstone(store, "User-7", 6, any, &position, NULL) == CAIRN_OK);
+  CHECK(position == 6);
+  cairn_event_data_t e = Event("E", "{}");
+  CHECK(cairn_append(store, "User-7", 6, any, &e, 1, NULL, NULL) ==
+        CAIRN_STREAM_DELETED);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s DIR\n", argv[0]);
@@ -359,6 +408,11 @@ int main(int argc, char** argv) {
   cairn_expected_t any = {CAIRN_EXPECT_ANY, 0};
   cairn_event_data_t e = Event("T", "{}");
   CHECK(cairn_append(store, "s", 1, any, &e, 1, NULL, NULL) == CAIRN_READ_ONLY);
+  cairn_store_free(store);
+
+  /* Writable again, for the stream lifecycle calls. */
+  CHECK(cairn_open(argv[1], NULL, &store, NULL) == CAIRN_OK);
+  TestLifecycle(store);
   cairn_store_free(store);
 
   printf("%d passed, %d failed\n", passed, failed);

@@ -87,6 +87,7 @@ class SubscriptionRecorder : public SubscriptionHandler {
     return checkpoints_;
   }
   const std::vector<uint64_t>& caught_up_locked() const { return caught_up_; }
+  bool stopped_locked() const { return stopped_; }
 
  private:
   std::function<void()> gate_;

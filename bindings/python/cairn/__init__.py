@@ -27,7 +27,7 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, Optional, Sequence, Tuple, Union
 
 from cairn import _c
 
@@ -36,6 +36,7 @@ __all__ = [
     "AppendResult", "BackupResult", "Stats", "Store", "Subscription", "CairnError",
     "WrongExpectedVersion", "InvalidArgument", "NotFound", "Corruption",
     "StoreIOError", "ReadOnly", "Locked", "NoSpace", "Closed", "NotSupported",
+    "StreamDeleted",
     "version",
 ]
 
@@ -108,9 +109,13 @@ class NotSupported(CairnError):
     code = 10
 
 
+class StreamDeleted(CairnError):
+    code = 11
+
+
 _ERRORS = {cls.code: cls for cls in (
     InvalidArgument, NotFound, Corruption, StoreIOError, ReadOnly, Locked,
-    NoSpace, Closed, NotSupported)}
+    NoSpace, Closed, NotSupported, StreamDeleted)}
 
 
 def _load() -> ctypes.CDLL:
@@ -333,9 +338,56 @@ class Store:
         _call(_lib.cairn_append, self._live(), name, len(name),
               _c.Expected(kind, revision), array, len(events),
               ctypes.byref(result))
-        return AppendResult(result.first_revision, result.last_revision,
-                            result.first_position, result.last_position,
-                            bool(result.idempotent_replay))
+        return _append_result(result)
+
+    def delete(self, stream: str, *, expected: Expected = ANY) -> int:
+        """Soft-deletes ``stream`` (it reads as NotFound until appended to
+        again); returns the delete's position in the global log."""
+        return self._deleting(_lib.cairn_delete, stream, expected)
+
+    def tombstone(self, stream: str, *, expected: Expected = ANY) -> int:
+        """Tombstones ``stream``: later reads and appends raise
+        StreamDeleted. Returns the tombstone's position."""
+        return self._deleting(_lib.cairn_tombstone, stream, expected)
+
+    def _deleting(self, function, stream: str, expected: Expected) -> int:
+        kind, revision = _expected(expected)
+        name = _bytes(stream)
+        position = ctypes.c_uint64()
+        _call(function, self._live(), name, len(name),
+              _c.Expected(kind, revision), ctypes.byref(position))
+        return position.value
+
+    def get_metadata(self, stream: str) -> Tuple[str, Optional[int]]:
+        """The stream's metadata JSON as written ("{}" when none) and its
+        revision (None when never set: write it with expected=NO_STREAM)."""
+        name = _bytes(stream)
+        handle = ctypes.c_void_p()
+        _call(_lib.cairn_get_stream_metadata, self._live(), name, len(name),
+              ctypes.byref(handle))
+        try:
+            length = ctypes.c_size_t()
+            text = ctypes.string_at(
+                _lib.cairn_metadata_json(handle, ctypes.byref(length)),
+                length.value).decode("utf-8")
+            revision = ctypes.c_uint64()
+            has = _lib.cairn_metadata_revision(handle, ctypes.byref(revision))
+            return text, revision.value if has else None
+        finally:
+            _lib.cairn_metadata_free(handle)
+
+    def set_metadata(self, stream: str, metadata: str, *,
+                     expected: Expected = ANY) -> AppendResult:
+        """Replaces the stream's metadata JSON; ``expected`` is checked
+        against the metadata's own revision."""
+        kind, revision = _expected(expected)
+        name = _bytes(stream)
+        text = _bytes(metadata)
+        result = _c.AppendResult()
+        _call(_lib.cairn_set_stream_metadata, self._live(), name, len(name),
+              _c.Expected(kind, revision), text, len(text),
+              ctypes.byref(result))
+        return _append_result(result)
 
     def read_stream(self, stream: str, *, from_revision: Optional[int] = None,
                     backward: bool = False, max_count: Optional[int] = None,
@@ -435,6 +487,12 @@ def _paged(page, start: Optional[int], max_count: Optional[int],
             remaining -= len(items)
         if start is None:
             return
+
+
+def _append_result(result: "_c.AppendResult") -> AppendResult:
+    return AppendResult(result.first_revision, result.last_revision,
+                        result.first_position, result.last_position,
+                        bool(result.idempotent_replay))
 
 
 def _expected(expected: Expected) -> tuple:

@@ -38,6 +38,32 @@ def test_append_read_and_retry(store):
     assert store.stream_revision("Nope") is None
 
 
+def test_metadata_soft_delete_and_tombstone(store):
+    assert store.get_metadata("s") == ("{}", None)
+    store.append("s", [cairn.EventData("E", "{}") for _ in range(3)])
+    text = '{"$maxCount":2, "owner":"ops"}'
+    set_ = store.set_metadata("s", text, expected=cairn.NO_STREAM)
+    assert set_.first_revision == 0
+    assert store.get_metadata("s") == (text, 0)
+    assert [e.revision for e in store.read_stream("s")] == [1, 2]
+    with pytest.raises(cairn.InvalidArgument):
+        store.set_metadata("s", '{"$maxCount":0}')
+    with pytest.raises(cairn.WrongExpectedVersion):
+        store.set_metadata("s", "{}", expected=5)
+
+    store.delete("s", expected=2)
+    with pytest.raises(cairn.NotFound):
+        list(store.read_stream("s"))
+    store.append("s", [cairn.EventData("E", "{}")])
+    assert [e.revision for e in store.read_stream("s")] == [3]
+
+    store.tombstone("s")
+    with pytest.raises(cairn.StreamDeleted):
+        list(store.read_stream("s"))
+    with pytest.raises(cairn.StreamDeleted):
+        store.append("s", [cairn.EventData("E", "{}")])
+
+
 def test_wrong_expected_version_carries_the_actual_revision(store):
     store.append("s", [cairn.EventData("A")], expected=cairn.NO_STREAM)
     with pytest.raises(cairn.WrongExpectedVersion) as info:

@@ -59,7 +59,8 @@ typedef enum cairn_code {
   CAIRN_LOCKED = 7,
   CAIRN_NO_SPACE = 8,
   CAIRN_CLOSED = 9,
-  CAIRN_NOT_SUPPORTED = 10
+  CAIRN_NOT_SUPPORTED = 10,
+  CAIRN_STREAM_DELETED = 11
 } cairn_code;
 
 typedef struct cairn_error_t cairn_error_t;
@@ -170,6 +171,51 @@ CAIRN_C_EXPORT cairn_code
 cairn_append(cairn_store_t* store, const char* stream, size_t stream_len,
              cairn_expected_t expected, const cairn_event_data_t* events,
              size_t count, cairn_append_result_t* result, cairn_error_t** err);
+
+/* ---- Stream lifecycle (cairn/store.h says what each does) -------------- */
+
+/* Soft delete: the stream reads as CAIRN_NOT_FOUND until appended to
+ * again. `expected` is checked against the stream. *position (may be
+ * NULL) = where the delete was recorded in the global log. */
+CAIRN_C_EXPORT cairn_code cairn_delete(cairn_store_t* store, const char* stream,
+                                       size_t stream_len,
+                                       cairn_expected_t expected,
+                                       uint64_t* position, cairn_error_t** err);
+/* Tombstone: every later read of or append to the stream fails with
+ * CAIRN_STREAM_DELETED. */
+CAIRN_C_EXPORT cairn_code cairn_tombstone(cairn_store_t* store,
+                                          const char* stream, size_t stream_len,
+                                          cairn_expected_t expected,
+                                          uint64_t* position,
+                                          cairn_error_t** err);
+
+/* Replaces the stream's metadata JSON ($maxCount, $maxAge, $tb,
+ * $cacheControl, $acl, custom properties; stored byte for byte).
+ * `expected` is checked against the metadata's own revision. `result`
+ * (may be NULL) gets the metadata event's revision and position. */
+CAIRN_C_EXPORT cairn_code cairn_set_stream_metadata(
+    cairn_store_t* store, const char* stream, size_t stream_len,
+    cairn_expected_t expected, const char* json, size_t json_len,
+    cairn_append_result_t* result, cairn_error_t** err);
+
+/* A stream's metadata, owning its bytes. */
+typedef struct cairn_metadata_t cairn_metadata_t;
+/* On CAIRN_OK, *metadata is a new object (owned by the caller:
+ * cairn_metadata_free). */
+CAIRN_C_EXPORT cairn_code cairn_get_stream_metadata(cairn_store_t* store,
+                                                    const char* stream,
+                                                    size_t stream_len,
+                                                    cairn_metadata_t** metadata,
+                                                    cairn_error_t** err);
+/* The JSON as written ("{}" when none was set), NUL terminated, owned by
+ * `metadata`; *len (may be NULL) = its length. */
+CAIRN_C_EXPORT const char* cairn_metadata_json(const cairn_metadata_t* metadata,
+                                               size_t* len);
+/* 1 and *revision = the metadata's revision (for CAIRN_EXPECT_EXACT on the
+ * next write); 0 when none was ever set (use CAIRN_EXPECT_NO_STREAM). */
+CAIRN_C_EXPORT int cairn_metadata_revision(const cairn_metadata_t* metadata,
+                                           uint64_t* revision);
+CAIRN_C_EXPORT void cairn_metadata_free(cairn_metadata_t* metadata);
 
 /* A random (version 4) UUID for an event id. */
 CAIRN_C_EXPORT void cairn_event_id_generate(uint8_t id[16]);

@@ -43,6 +43,9 @@ enum class StatusCode : uint8_t {
   kClosed = 9,
   // The persisted format version is not one this build understands.
   kNotSupported = 10,
+  // The stream was tombstoned (Store::Tombstone): it can never be read,
+  // appended to or subscribed to again (KurrentDB's StreamDeleted).
+  kStreamDeleted = 11,
 };
 
 // Human-readable name of a code ("WrongExpectedVersion", ...).
@@ -87,6 +90,7 @@ class [[nodiscard]] CAIRN_EXPORT Status {
   static Status NoSpace(std::string_view message);
   static Status Closed(std::string_view message);
   static Status NotSupported(std::string_view message);
+  static Status StreamDeleted(std::string_view message);
 
   bool ok() const { return rep_ == nullptr; }
   StatusCode code() const;
@@ -103,6 +107,7 @@ class [[nodiscard]] CAIRN_EXPORT Status {
   bool IsLocked() const { return code() == StatusCode::kLocked; }
   bool IsNoSpace() const { return code() == StatusCode::kNoSpace; }
   bool IsClosed() const { return code() == StatusCode::kClosed; }
+  bool IsStreamDeleted() const { return code() == StatusCode::kStreamDeleted; }
 
   // The message without the code name; empty for OK.
   const std::string& message() const;

@@ -21,6 +21,7 @@
 #include "cairn/options.h"
 #include "cairn/result.h"
 #include "cairn/status.h"
+#include "cairn/stream_metadata.h"
 #include "cairn/subscription.h"
 #include "cairn/types.h"
 
@@ -137,7 +138,9 @@ class CAIRN_EXPORT Store {
 
   // Appends `events` (at least one) to `stream` atomically if `expected`
   // holds, and returns once the append is durable (see Options::durability).
-  // Errors: WrongExpectedVersion, InvalidArgument (nothing written),
+  // Errors: WrongExpectedVersion, InvalidArgument (nothing written; the
+  // event type "$streamDeleted" is reserved for Tombstone), StreamDeleted
+  // (the stream was tombstoned),
   // ReadOnly, IOError/NoSpace (outcome unknown: retry with the same event
   // ids, which is idempotent), Closed.
   virtual Result<AppendResult> Append(std::string_view stream,
@@ -162,9 +165,62 @@ class CAIRN_EXPORT Store {
                                                  ExpectedVersion expected,
                                                  std::vector<EventData> events);
 
-  // Reads a stream's events. NotFound if the stream has no events.
+  // Reads a stream's events. NotFound if the stream has no events or was
+  // soft-deleted (Delete) and not appended to since; StreamDeleted if it
+  // was tombstoned. The stream's metadata applies at once: events below
+  // $tb, beyond the newest $maxCount or created more than $maxAge seconds
+  // ago are skipped (a forward read starting below them starts at the
+  // first readable event), whether or not they are still stored.
+  // last_revision and end_of_stream refer to the stored events.
   virtual Result<ReadStreamResult> ReadStream(
       std::string_view stream, const ReadStreamOptions& options) = 0;
+
+  // The stream's metadata (stream_metadata.h), kept in its metadata stream
+  // "$$<stream>" as events of type "$metadata". A stream without any gives
+  // an empty StreamMetadata, json "{}" and no metastream_revision.
+  // StreamDeleted if the stream was tombstoned; InvalidArgument for a
+  // name that is not a user stream's.
+  virtual Result<StreamMetadataResult> GetStreamMetadata(
+      std::string_view stream) = 0;
+
+  // Replaces the stream's metadata with `json` (stored byte for byte after
+  // StreamMetadata::FromJson validates it), as an append to the metadata
+  // stream: `expected` is checked against the metadata stream's revision
+  // (StreamMetadataResult::metastream_revision), atomically and durably like
+  // any append. Errors as Append, plus StreamDeleted if the stream was
+  // tombstoned. The stream need not exist.
+  virtual Result<AppendResult> SetStreamMetadataJson(std::string_view stream,
+                                                     ExpectedVersion expected,
+                                                     std::string_view json) = 0;
+
+  // SetStreamMetadataJson with metadata.ToJson().
+  Result<AppendResult> SetStreamMetadata(std::string_view stream,
+                                         ExpectedVersion expected,
+                                         const StreamMetadata& metadata);
+
+  // Soft delete (KurrentDB semantics): `expected` is checked against the
+  // stream's revision; then its metadata is rewritten with $tb set to
+  // kSoftDeletedTruncateBefore (its other properties are kept), as an
+  // append to the metadata stream. The stream then reads as NotFound; an
+  // append continues its revisions after the old last one, and only
+  // events appended after the delete are readable. WrongExpectedVersion if
+  // the stream has neither events nor metadata; StreamDeleted if it was
+  // tombstoned. Subscribers to $all see the metadata event. ReadAll and
+  // VisitAll still return the deleted events: only a scavenge removes
+  // them. Unlike KurrentDB, expected versions of later appends see the
+  // stream's stored revision: NoStream fails and StreamExists holds on a
+  // soft-deleted stream.
+  virtual Result<DeleteResult> Delete(std::string_view stream,
+                                      ExpectedVersion expected) = 0;
+
+  // Tombstone (hard delete): appends one event of type "$streamDeleted" to
+  // the stream if `expected` holds. From then on every read of the
+  // stream, append to it, subscription to it and metadata call for it
+  // fails with StreamDeleted, and the name can never be used again.
+  // ReadAll and VisitAll still return its events (and the tombstone)
+  // until a scavenge removes them.
+  virtual Result<DeleteResult> Tombstone(std::string_view stream,
+                                         ExpectedVersion expected) = 0;
 
   // Reads the global log in position order.
   virtual Result<ReadAllResult> ReadAll(const ReadAllOptions& options) = 0;

@@ -32,7 +32,10 @@
 namespace cairn {
 
 struct SubscriptionOptions {
-  // Follow one stream (from `from_revision`) instead of $all.
+  // Follow one stream (from `from_revision`) instead of $all. Delivers
+  // what ReadStream returns: the stream's metadata ($tb, $maxCount,
+  // $maxAge) applies, and a tombstone stops the subscription with
+  // StreamDeleted.
   std::optional<std::string> stream;
   StreamRevision from_revision;
 

@@ -1,0 +1,259 @@
+// Copyright (c) Cairn authors.
+//
+// Stream lifecycle: metadata writes, soft delete and tombstones. Each is an
+// ordinary append in the global log (atomic, durable, seen by $all
+// subscribers), made by the store itself: metadata and soft deletes to the
+// metadata stream "$$S", a tombstone as the "$streamDeleted" event at the
+// end of S. The commit thread refuses appends to a tombstoned stream and
+// checks a soft delete's expected version on S in the same step that
+// sequences it, so there is no check-then-write race.
+#include <string>
+#include <utility>
+
+#include "engine/src/store_impl.h"
+#include "engine/src/stream_metadata.h"
+#include "engine/src/validation.h"
+#include "segment/record.h"
+
+namespace cairn::engine {
+namespace {
+
+bool ExpectedHolds(const ExpectedVersion& expected,
+                   std::optional<uint64_t> current) {
+  switch (expected.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      return true;
+    case ExpectedVersion::Kind::kNoStream:
+      return !current.has_value();
+    case ExpectedVersion::Kind::kStreamExists:
+      return current.has_value();
+    case ExpectedVersion::Kind::kExact:
+      return current.has_value() && *current == expected.revision();
+  }
+  return false;
+}
+
+Status TombstonedStatus(std::string_view stream) {
+  return Status::StreamDeleted("stream '" + std::string(stream) +
+                               "' was tombstoned");
+}
+
+// The context of a soft delete's conflict on the stream it deletes (as
+// opposed to a concurrent metadata write, which it retries).
+constexpr std::string_view kDeletedStreamConflict = "on the stream to delete";
+
+// A soft delete retries its read-modify-write of the metadata this often
+// when metadata writes race with it, then reports the conflict.
+constexpr int kSoftDeleteAttempts = 8;
+
+}  // namespace
+
+Result<std::optional<uint64_t>> StoreImpl::CurrentRevision(
+    std::string_view stream) {
+  auto in_group = group_.revisions.find(std::string(stream));
+  if (in_group != group_.revisions.end()) {
+    return std::optional<uint64_t>(in_group->second);
+  }
+  // Only the commit thread changes the index, so it reads without the lock.
+  return index_->LastRevision(stream);
+}
+
+Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
+                                     std::optional<uint64_t> current) {
+  if (!current) return false;
+  const std::string name(stream);
+  if (group_.tombstones.count(name) != 0) return true;
+  // Its last event is in the unpublished group and is not a tombstone.
+  if (group_.revisions.count(name) != 0) return false;
+  std::vector<index::IndexedEvent> last;
+  Status s = index_->Read(stream, *current, Direction::kForward, 1, &last);
+  if (!s.ok()) return s;
+  if (last.empty()) {
+    return Status::Corruption(
+        dir_, 0, "stream index lacks the last revision of '" + name + "'");
+  }
+  segment::RecordHeader header;
+  MappedSegment pin;
+  auto record =
+      VerifiedRecordAt(last[0].position, last[0].offset, &header, &pin);
+  if (!record.ok()) return record.status();
+  std::string_view name_in_log;
+  std::string_view type;
+  uint64_t revision = 0;
+  if (!segment::PeekEventKey(*record, header, &name_in_log, &type, &revision)) {
+    return Status::Corruption(dir_, last[0].offset,
+                              "event record body of position " +
+                                  std::to_string(last[0].position) +
+                                  " is malformed");
+  }
+  return type == kStreamDeletedEventType;
+}
+
+std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(
+    const Request& request, std::optional<uint64_t> current) {
+  using Decision = std::optional<Result<AppendResult>>;
+  const std::string_view owner = LifecycleOwner(request.stream);
+  std::optional<uint64_t> owner_current = current;
+  if (owner.size() != request.stream.size()) {
+    auto revision = CurrentRevision(owner);
+    if (!revision.ok()) return Decision(revision.status());
+    owner_current = *revision;
+  }
+  auto tombstoned = IsTombstoned(owner, owner_current);
+  if (!tombstoned.ok()) return Decision(tombstoned.status());
+  if (*tombstoned) return Decision(TombstonedStatus(owner));
+  if (request.owner_expected) {
+    // KurrentDB: deleting a stream that has neither events nor metadata
+    // is a wrong expected version.
+    if (!owner_current && !current) {
+      return Decision(Status::WrongExpectedVersion(
+          request.owner_expected->ToString(), std::nullopt,
+          std::string(kDeletedStreamConflict) + ", which does not exist"));
+    }
+    if (!ExpectedHolds(*request.owner_expected, owner_current)) {
+      return Decision(
+          Status::WrongExpectedVersion(request.owner_expected->ToString(),
+                                       owner_current, kDeletedStreamConflict));
+    }
+  }
+  return std::nullopt;
+}
+
+Result<StoreImpl::StreamHead> StoreImpl::ReadHead(std::string_view stream) {
+  ReadStreamOptions newest;
+  newest.direction = Direction::kBackward;
+  newest.max_count = 1;
+  StreamHead head;
+  auto tail = ReadStoredStream(stream, newest);
+  if (!tail.ok() && !tail.status().IsNotFound()) return tail.status();
+  if (tail.ok() && !tail->events.empty()) {
+    head.last = std::move(tail->events.back());
+    if (head.last->type == kStreamDeletedEventType) {
+      return TombstonedStatus(stream);
+    }
+  }
+  if (IsMetastream(stream)) return head;
+  auto meta = ReadStoredStream(MetastreamOf(stream), newest);
+  if (!meta.ok() && !meta.status().IsNotFound()) return meta.status();
+  if (!meta.ok() || meta->events.empty()) return head;
+  head.metadata_event = std::move(meta->events.back());
+  auto parsed = StreamMetadata::FromJson(head.metadata_event->data);
+  if (!parsed.ok()) {
+    // Only SetStreamMetadataJson and Delete write metadata streams, and
+    // they validate: a record that verified but does not parse is a bug.
+    return Status::Corruption(
+        dir_, head.metadata_event->position.value(),
+        "metadata event of stream '" + std::string(stream) +
+            "' does not parse: " + parsed.status().message());
+  }
+  head.metadata = std::move(parsed.value());
+  return head;
+}
+
+Result<StreamMetadataResult> StoreImpl::GetStreamMetadata(
+    std::string_view stream) {
+  Status s = ValidateStreamName(stream, options_);
+  if (!s.ok()) return s;
+  auto head = ReadHead(stream);
+  if (!head.ok()) return head.status();
+  StreamMetadataResult result;
+  result.json = "{}";
+  if (!head->metadata_event) return result;
+  result.metadata = std::move(head->metadata);
+  result.json = std::move(head->metadata_event->data);
+  result.metastream_revision = head->metadata_event->revision;
+  return result;
+}
+
+Result<AppendResult> StoreImpl::SetStreamMetadataJson(std::string_view stream,
+                                                      ExpectedVersion expected,
+                                                      std::string_view json) {
+  Status gate = WriteGate();
+  if (!gate.ok()) return gate;
+  Status s = ValidateStreamName(stream, options_);
+  if (!s.ok()) return s;
+  auto parsed = StreamMetadata::FromJson(json);
+  if (!parsed.ok()) return parsed.status();
+  std::string data(json);
+  if (parsed->truncate_before == kSoftDeletedTruncateBefore) {
+    // Keeping a soft delete's $tb would hide the events appended since the
+    // delete (the delete's cut is where its metadata event is in the log):
+    // like KurrentDB, the cut becomes an ordinary $tb at the first of them.
+    auto visible = VisibilityOf(stream);
+    if (visible.ok() && visible->first <= visible->last) {
+      auto rewritten = WithTruncateBefore(json, visible->first);
+      if (!rewritten.ok()) return rewritten.status();
+      data = std::move(rewritten.value());
+    }
+  }
+  EventData event;
+  event.type = std::string(kMetadataEventType);
+  event.data = std::move(data);
+  event.content_type = ContentType::kJson;
+  auto request = std::make_unique<Request>();
+  s = PrepareAppend(MetastreamOf(stream), expected, {&event, 1}, request.get(),
+                    /*system=*/true);
+  if (!s.ok()) return s;
+  return SubmitAndWait(std::move(request));
+}
+
+Result<DeleteResult> StoreImpl::Delete(std::string_view stream,
+                                       ExpectedVersion expected) {
+  Status gate = WriteGate();
+  if (!gate.ok()) return gate;
+  Status s = ValidateStreamName(stream, options_);
+  if (!s.ok()) return s;
+  for (int attempt = 1;; ++attempt) {
+    // Read-modify-write of the metadata: the append expects the metadata
+    // revision read here, so a concurrent metadata write is never lost.
+    auto current = GetStreamMetadata(stream);
+    if (!current.ok()) return current.status();
+    auto json = WithTruncateBefore(current->json, kSoftDeletedTruncateBefore);
+    if (!json.ok()) return json.status();
+    EventData event;
+    event.type = std::string(kMetadataEventType);
+    event.data = std::move(json.value());
+    auto request = std::make_unique<Request>();
+    const ExpectedVersion meta_expected =
+        current->metastream_revision
+            ? ExpectedVersion::Exact(current->metastream_revision->value())
+            : ExpectedVersion::NoStream();
+    s = PrepareAppend(MetastreamOf(stream), meta_expected, {&event, 1},
+                      request.get(), /*system=*/true);
+    if (!s.ok()) return s;
+    request->owner_expected = expected;
+    auto appended = SubmitAndWait(std::move(request));
+    if (appended.ok()) return DeleteResult{appended->first_position};
+    // A conflict on the metadata stream (a metadata write raced with the
+    // read above) is retried; one on the stream itself is the caller's.
+    const bool metadata_raced =
+        appended.status().IsWrongExpectedVersion() &&
+        appended.status().message().find(kDeletedStreamConflict) ==
+            std::string::npos;
+    if (!metadata_raced || attempt == kSoftDeleteAttempts) {
+      return appended.status();
+    }
+  }
+}
+
+Result<DeleteResult> StoreImpl::Tombstone(std::string_view stream,
+                                          ExpectedVersion expected) {
+  Status gate = WriteGate();
+  if (!gate.ok()) return gate;
+  // Also refuses "$$S": a metadata stream is never tombstoned on its own.
+  Status s = ValidateStreamName(stream, options_);
+  if (!s.ok()) return s;
+  EventData event;
+  event.type = std::string(kStreamDeletedEventType);
+  event.content_type = ContentType::kBinary;
+  auto request = std::make_unique<Request>();
+  s = PrepareAppend(stream, expected, {&event, 1}, request.get(),
+                    /*system=*/true);
+  if (!s.ok()) return s;
+  request->tombstone = true;
+  auto appended = SubmitAndWait(std::move(request));
+  if (!appended.ok()) return appended.status();
+  return DeleteResult{appended->first_position};
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,49 @@
+// Copyright (c) Cairn authors.
+//
+// The names and records of stream lifecycle (KurrentDB's conventions):
+// metadata streams "$$<stream>" holding "$metadata" JSON events, and the
+// "$streamDeleted" tombstone event. StreamMetadata's JSON codec is in
+// stream_metadata.cc, the only place that parses JSON (privately, with
+// nlohmann/json, so consumers of libcairn never need it).
+#ifndef CAIRN_ENGINE_SRC_STREAM_METADATA_H_
+#define CAIRN_ENGINE_SRC_STREAM_METADATA_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cairn/result.h"
+#include "cairn/stream_metadata.h"
+
+namespace cairn::engine {
+
+inline constexpr std::string_view kMetastreamPrefix = "$$";
+inline constexpr std::string_view kMetadataEventType = "$metadata";
+inline constexpr std::string_view kStreamDeletedEventType = "$streamDeleted";
+
+inline bool IsMetastream(std::string_view stream) {
+  return stream.starts_with(kMetastreamPrefix);
+}
+
+// "$$<stream>".
+inline std::string MetastreamOf(std::string_view stream) {
+  std::string name(kMetastreamPrefix);
+  name.append(stream);
+  return name;
+}
+
+// The stream whose lifecycle decides an append to `stream`: the stream a
+// metadata stream describes, else `stream` itself.
+inline std::string_view LifecycleOwner(std::string_view stream) {
+  return IsMetastream(stream) ? stream.substr(kMetastreamPrefix.size())
+                              : stream;
+}
+
+// `json` (valid metadata) with $tb set to `truncate_before`, the other
+// properties kept in order (re-serialised compactly).
+Result<std::string> WithTruncateBefore(std::string_view json,
+                                       uint64_t truncate_before);
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_STREAM_METADATA_H_
