@@ -17,8 +17,8 @@
 
 #include "bench/peers/driver.h"
 #include "bench/peers/workloads.h"
-#include "tools/bench_sysinfo.h"
-#include "tools/json.h"
+#include "tools/bench/sysinfo.h"
+#include "tools/jsonl/json.h"
 
 namespace cairn::peers {
 namespace {

@@ -27,10 +27,10 @@
 #include "index/format.h"
 #include "index/manifest.h"
 #include "index/table.h"
+#include "inspect/index_files.h"
 #include "testing/memory_file_system.h"
-#include "tests/tools/cli_test_util.h"
-#include "tests/tools/index_test_util.h"
-#include "tools/index_files.h"
+#include "tests/tools/cli/cli_test_util.h"
+#include "tests/tools/cli/index_test_util.h"
 
 namespace cairn::reliability {
 namespace {

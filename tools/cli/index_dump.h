@@ -1,0 +1,30 @@
+// Copyright (c) Cairn authors.
+//
+// `cairn dump` of index files (DIR/index/MANIFEST, DIR/index/NNN.idx):
+// their decoded structure with checksum status, also for damaged files.
+#ifndef CAIRN_TOOLS_CLI_INDEX_DUMP_H_
+#define CAIRN_TOOLS_CLI_INDEX_DUMP_H_
+
+#include <cstdint>
+#include <string>
+
+#include "tools/cli/command.h"
+
+namespace cairn::tools {
+
+// Whether `path` names an index file: by its name (MANIFEST, a table name,
+// their .tmp forms) or, for any other name, by its magic.
+bool IsIndexFile(const std::string& path);
+
+struct IndexDumpCounts {
+  uint64_t problems = 0;  // damage found
+  uint64_t errors = 0;    // files that could not be read
+};
+
+// Dumps one index file to `out` (text, or JSON Lines with `json`).
+IndexDumpCounts DumpIndexFile(const Io& io, const std::string& path, bool json,
+                              OutputBuffer* out);
+
+}  // namespace cairn::tools
+
+#endif  // CAIRN_TOOLS_CLI_INDEX_DUMP_H_
