@@ -13,7 +13,7 @@
 #include "inspect/segment_walk.h"
 #include "segment/segment_header.h"
 
-namespace cairn::tools {
+namespace cairn::inspect {
 namespace {
 
 using index::Get32;
@@ -132,16 +132,16 @@ std::string IndexDirOf(const std::string& store_dir) {
   return io::JoinPath(store_dir, "index");
 }
 
-IndexFileKind ClassifyIndexFileName(std::string_view name) {
-  if (name == index::kManifestFileName) return IndexFileKind::kManifest;
-  if (index::ParseTableFileName(name)) return IndexFileKind::kTable;
+IndexFileNameKind ClassifyIndexFileName(std::string_view name) {
+  if (name == index::kManifestFileName) return IndexFileNameKind::kManifest;
+  if (index::ParseTableFileName(name)) return IndexFileNameKind::kTable;
   if (name.ends_with(".tmp")) {
     name.remove_suffix(4);
     if (name == index::kManifestFileName || index::ParseTableFileName(name)) {
-      return IndexFileKind::kTemporary;
+      return IndexFileNameKind::kTemporary;
     }
   }
-  return IndexFileKind::kOther;
+  return IndexFileNameKind::kOther;
 }
 
 Result<IndexDirListing> ListIndexDir(const std::string& index_dir) {
@@ -154,16 +154,16 @@ Result<IndexDirListing> ListIndexDir(const std::string& index_dir) {
   IndexDirListing listing;
   for (const std::string& name : *names) {
     switch (ClassifyIndexFileName(name)) {
-      case IndexFileKind::kManifest:
+      case IndexFileNameKind::kManifest:
         listing.has_manifest = true;
         break;
-      case IndexFileKind::kTable:
+      case IndexFileNameKind::kTable:
         listing.tables.push_back(*index::ParseTableFileName(name));
         break;
-      case IndexFileKind::kTemporary:
+      case IndexFileNameKind::kTemporary:
         listing.temporaries.push_back(name);
         break;
-      case IndexFileKind::kOther:
+      case IndexFileNameKind::kOther:
         break;
     }
   }
@@ -328,4 +328,4 @@ RawManifest DecodeRawManifest(const uint8_t* data, size_t size,
   return m;
 }
 
-}  // namespace cairn::tools
+}  // namespace cairn::inspect

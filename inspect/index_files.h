@@ -1,13 +1,13 @@
 // Copyright (c) Cairn authors.
 //
-// Reading the persistent index's files below the Store, for `cairn dump`,
-// `cairn verify` and `cairn index stats` (docs/format.md, "Index files").
-// index::Table and index::ReadManifest refuse a damaged file as a whole;
-// the tools need to show what is still there, so this walks a table's or a
-// manifest's bytes field by field, checking each checksum it can and never
+// Reading the persistent index's files below the Store, for the inspection
+// API (cairn/inspect.h: verify, dump and index stats) (docs/format.md, "Index
+// files"). index::Table and index::ReadManifest refuse a damaged file as a
+// whole; inspection needs to show what is still there, so this walks a table's
+// or a manifest's bytes field by field, checking each checksum it can and never
 // trusting a count or offset before it has checked that it stays inside
 // the file. The checksum seeds are computed here from the specification,
-// independently of index/table.cc, so a tool and the engine that disagree
+// independently of index/table.cc, so inspection and the engine that disagree
 // about the format show up as a checksum mismatch rather than agreeing on
 // the same mistake.
 #ifndef CAIRN_INSPECT_INDEX_FILES_H_
@@ -20,12 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "cairn/inspect.h"
 #include "cairn/result.h"
 #include "cairn/status.h"
 #include "index/manifest.h"
 #include "index/table.h"
 
-namespace cairn::tools {
+namespace cairn::inspect {
 
 // "0x0123456789abcdef", "0x89abcdef": fixed-width hex for ids, hashes and
 // checksums in dumps.
@@ -38,17 +39,14 @@ std::string Hex32(uint32_t v);
 std::optional<uint64_t> StoreIdOfSegmentsIn(
     const std::string& dir, const std::string& except_name = "");
 
-// DIR/index: where a store keeps its index files.
-std::string IndexDirOf(const std::string& store_dir);
-
 // What a file of an index directory is, by its name.
-enum class IndexFileKind : uint8_t {
+enum class IndexFileNameKind : uint8_t {
   kManifest,   // MANIFEST
   kTable,      // NNNNNNNNNNNN.idx
   kTemporary,  // MANIFEST.tmp, NNNNNNNNNNNN.idx.tmp: a crash's leftover
   kOther,      // not the index's (left alone by the engine)
 };
-IndexFileKind ClassifyIndexFileName(std::string_view name);
+IndexFileNameKind ClassifyIndexFileName(std::string_view name);
 
 struct IndexDirListing {
   bool has_manifest = false;
@@ -151,6 +149,6 @@ struct RawManifest {
 RawManifest DecodeRawManifest(const uint8_t* data, size_t size,
                               const std::string& path);
 
-}  // namespace cairn::tools
+}  // namespace cairn::inspect
 
 #endif  // CAIRN_INSPECT_INDEX_FILES_H_

@@ -14,7 +14,7 @@
 #include "inspect/index_files.h"
 #include "segment/record.h"
 
-namespace cairn::tools {
+namespace cairn::inspect {
 namespace {
 
 // Entry mismatches listed per table before the rest are only counted: a
@@ -452,4 +452,4 @@ IndexReport VerifyIndex(const std::string& store_dir, const VerifiedLog& log) {
   return IndexChecker(store_dir, log).Run();
 }
 
-}  // namespace cairn::tools
+}  // namespace cairn::inspect

@@ -20,7 +20,7 @@
 
 #include "segment/segment_header.h"
 
-namespace cairn::tools {
+namespace cairn::inspect {
 
 // The log as the segment checks of `cairn verify` found it.
 struct VerifiedLog {
@@ -57,6 +57,6 @@ struct IndexReport {
 
 IndexReport VerifyIndex(const std::string& store_dir, const VerifiedLog& log);
 
-}  // namespace cairn::tools
+}  // namespace cairn::inspect
 
 #endif  // CAIRN_INSPECT_INDEX_VERIFY_H_

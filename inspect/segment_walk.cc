@@ -8,7 +8,7 @@
 #include "segment/segment_header.h"
 #include "segment/segment_scan.h"
 
-namespace cairn::tools {
+namespace cairn::inspect {
 namespace {
 
 bool AllZero(const uint8_t* p, size_t n) {
@@ -43,13 +43,22 @@ uint64_t FindNextHeader(const uint8_t* data, size_t size, uint64_t from,
 
 }  // namespace
 
+std::string ParentDir(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 Result<SegmentFile> OpenSegmentFile(const std::string& path) {
   io::FileSystem* fs = io::PosixFileSystem();
   SegmentFile segment;
   segment.path = path;
-  size_t slash = path.find_last_of('/');
-  segment.number = segment::ParseSegmentFileName(
-      slash == std::string::npos ? path : path.substr(slash + 1));
+  segment.number = segment::ParseSegmentFileName(BaseName(path));
   auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
   if (!file.ok()) return file.status();
   segment.file = std::move(file.value());
@@ -157,4 +166,4 @@ WalkResult WalkSegment(
   return result;
 }
 
-}  // namespace cairn::tools
+}  // namespace cairn::inspect

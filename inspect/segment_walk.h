@@ -1,13 +1,13 @@
 // Copyright (c) Cairn authors.
 //
-// Reading segment files below the Store, for `cairn dump` and `cairn
-// verify`: listing a directory's segments, mapping one, and walking its
-// records without trusting any of them. Unlike the engine's scan (which
-// stops at the first problem, because recovery must), the walk reports a
-// damaged record and carries on: after a record whose header verified it
-// continues behind the record; otherwise it resynchronises by trying every
-// following byte offset until a header verifies again, and reports the
-// bytes it skipped.
+// Reading segment files below the Store, for the inspection API
+// (cairn/inspect.h: verify and dump): listing a directory's segments, mapping
+// one, and walking its records without trusting any of them. Unlike the
+// engine's scan (which stops at the first problem, because recovery must), the
+// walk reports a damaged record and carries on: after a record whose header
+// verified it continues behind the record; otherwise it resynchronises by
+// trying every following byte offset until a header verifies again, and reports
+// the bytes it skipped.
 #ifndef CAIRN_INSPECT_SEGMENT_WALK_H_
 #define CAIRN_INSPECT_SEGMENT_WALK_H_
 
@@ -20,11 +20,16 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/inspect.h"
 #include "cairn/result.h"
 #include "engine/io/file_system.h"
 #include "segment/record.h"
 
-namespace cairn::tools {
+namespace cairn::inspect {
+
+// "dir/name" -> "dir" ("." without a slash), and -> "name".
+std::string ParentDir(const std::string& path);
+std::string BaseName(const std::string& path);
 
 // A segment file mapped read-only.
 struct SegmentFile {
@@ -46,17 +51,6 @@ struct SegmentName {
 };
 // The segment files of a store directory, in segment-number order.
 Result<std::vector<SegmentName>> ListSegmentFiles(const std::string& dir);
-
-enum class RecordStatus : uint8_t {
-  kOk,
-  kBadHeader,  // the header checksum or a header field is wrong
-  kBadBody,    // the header verified, the body checksum does not match
-  kTruncated,  // the record runs past the end of the file
-  kMalformed,  // both checksums match but the body does not decode
-};
-
-// "ok", "bad header", "bad body", "truncated", "malformed".
-std::string_view RecordStatusName(RecordStatus status);
 
 struct WalkedRecord {
   uint64_t offset = 0;  // of the record's header in the file
@@ -97,6 +91,6 @@ WalkResult WalkSegment(
     const std::function<void(const WalkedRecord&)>& on_record,
     const std::function<void(const SkippedBytes&)>& on_skip);
 
-}  // namespace cairn::tools
+}  // namespace cairn::inspect
 
 #endif  // CAIRN_INSPECT_SEGMENT_WALK_H_

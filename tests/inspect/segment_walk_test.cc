@@ -14,7 +14,7 @@
 #include "segment/record.h"
 #include "segment/segment_header.h"
 
-namespace cairn::tools {
+namespace cairn::inspect {
 namespace {
 
 constexpr size_t kCapacity = 16384;
@@ -258,4 +258,4 @@ TEST(SegmentWalkTest, RandomGarbageIsSurvived) {
 }
 
 }  // namespace
-}  // namespace cairn::tools
+}  // namespace cairn::inspect

@@ -17,8 +17,8 @@
 #include <span>
 #include <utility>
 
+#include "cairn/inspect.h"
 #include "cairn/store.h"
-#include "segment/record.h"
 #include "tools/bench/subscribe.h"
 
 namespace cairn::tools::bench {
@@ -601,8 +601,7 @@ Status RunScale(const WorkloadConfig& config, WorkloadResult* result) {
 }  // namespace
 
 uint64_t StoredEventBytes(uint32_t event_size) {
-  return segment::kRecordHeaderSize + segment::kEventBodyFixedSize +
-         StreamName(0).size() + event_size;
+  return inspect::StoredRecordBytes(StreamName(0).size(), event_size);
 }
 
 std::string StreamName(uint64_t index) {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cairn/inspect.h"
 #include "cairn/version.h"
-#include "segment/segment_header.h"
 #include "tools/cli/cmd_bench.h"
 #include "tools/cli/cmd_tail.h"
 #include "tools/cli/command.h"
@@ -23,7 +23,7 @@ namespace {
 
 std::string VersionText() {
   return std::string("cairn ") + Version() + " (segment format " +
-         std::to_string(segment::kSegmentFormatVersion) + ")";
+         std::to_string(inspect::SegmentFormatVersion()) + ")";
 }
 
 }  // namespace

@@ -18,20 +18,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string>
+#include <system_error>
 #include <vector>
 
-#include "engine/io/file_system.h"
-#include "engine/src/watermark.h"
-#include "index/format.h"
-#include "index/manifest.h"
-#include "index/table.h"
-#include "inspect/index_files.h"
+#include "cairn/inspect.h"
 #include "tools/bench/progress.h"
 #include "tools/bench/stats.h"
 #include "tools/cli/command.h"
@@ -108,10 +104,11 @@ int RunRebuild(const Io& io, const IndexArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
-  index::Manifest m;
-  Status read =
-      index::ReadManifest(io::PosixFileSystem(), IndexDirOf(args.dir), &m);
-  if (!read.ok()) return FailStatus(io, kName, read);
+  auto index = inspect::ReadIndexStats(args.dir);
+  if (!index.ok()) return FailStatus(io, kName, index.status());
+  if (!index->manifest_status.ok()) {
+    return FailStatus(io, kName, index->manifest_status);
+  }
   char rate[64];
   std::snprintf(
       rate, sizeof(rate), " in %.2f s (%s events/s)", seconds,
@@ -119,26 +116,18 @@ int RunRebuild(const Io& io, const IndexArgs& args) {
           .c_str());
   io.out << "rebuilt the index of " << args.dir << ": " << last.events
          << " events replayed, " << stats->events << " events in "
-         << stats->streams << " streams, " << m.tables.size() << " table"
-         << (m.tables.size() == 1 ? "" : "s") << ", checkpoint "
-         << m.end_position() << rate << '\n';
+         << stats->streams << " streams, " << index->tables.size() << " table"
+         << (index->tables.size() == 1 ? "" : "s") << ", checkpoint "
+         << index->checkpoint << rate << '\n';
   return io.out ? kExitOk : kExitError;
 }
 
-struct TableRow {
-  index::ManifestTable record;
-  uint64_t bytes = 0;
-  uint64_t new_streams = 0;
-  std::string problem;  // why the table could not be read
-};
-
 int RunStats(const Io& io, const IndexArgs& args) {
   constexpr std::string_view kName = "index stats";
-  io::FileSystem* fs = io::PosixFileSystem();
-  const std::string dir = IndexDirOf(args.dir);
-  auto listing = ListIndexDir(dir);
-  if (!listing.ok()) {
-    if (!fs->Exists(args.dir)) {
+  auto read = inspect::ReadIndexStats(args.dir);
+  if (!read.ok()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(args.dir, ec)) {
       return Fail(io, kName, "no store at " + args.dir, kExitError);
     }
     return Fail(
@@ -146,8 +135,8 @@ int RunStats(const Io& io, const IndexArgs& args) {
         "no index in " + args.dir + " (the next writable open builds it)",
         kExitError);
   }
-  index::Manifest m;
-  Status s = index::ReadManifest(fs, dir, &m);
+  const inspect::IndexStats& m = *read;
+  const Status& s = m.manifest_status;
   if (!s.ok()) {
     return Fail(io, kName,
                 "the index manifest is unusable: " + s.ToString() +
@@ -156,60 +145,29 @@ int RunStats(const Io& io, const IndexArgs& args) {
                     args.dir + "`)",
                 s.IsNotFound() ? kExitError : kExitIndexDamage);
   }
-  std::vector<TableRow> rows;
-  uint64_t table_bytes = 0;
-  uint64_t streams = 0;
-  uint64_t damaged = 0;
-  std::vector<uint64_t> levels;
-  for (const index::ManifestTable& t : m.tables) {
-    TableRow row;
-    row.record = t;
-    auto table = index::Table::Open(
-        fs, io::JoinPath(dir, index::TableFileName(t.number)), m.store_id,
-        t.number, m.anchor_stride);
-    if (table.ok()) {
-      row.bytes = (*table)->file_size();
-      row.new_streams = (*table)->info().new_streams;
-    } else {
-      row.problem = table.status().ToString();
-      ++damaged;
-    }
-    table_bytes += row.bytes;
-    streams += row.new_streams;
-    if (levels.size() <= t.level) levels.resize(t.level + 1);
-    ++levels[t.level];
-    rows.push_back(std::move(row));
-  }
-  std::set<uint64_t> listed;
-  for (const auto& t : m.tables) listed.insert(t.number);
-  uint64_t unlisted = 0;
-  for (uint64_t n : listing->tables) unlisted += listed.count(n) == 0 ? 1 : 0;
-  // The log's end from the watermark (never ahead of the durable log): the
-  // events after the checkpoint are in the writer's memory only, and an
-  // open after a crash replays them from the log.
-  std::optional<uint64_t> log_end;
-  if (fs->Exists(io::JoinPath(args.dir, engine::kWatermarkFileName))) {
-    auto wm = engine::Watermark::Open(fs, args.dir, 0, /*writable=*/false);
-    if (wm.ok() && (*wm)->store_id() == m.store_id) {
-      log_end = (*wm)->durable_next();
-    }
-  }
-  const uint64_t checkpoint = m.end_position();
+  const std::string& dir = m.index_dir;
+  const std::vector<inspect::IndexTableStats>& rows = m.tables;
+  const std::vector<uint64_t>& levels = m.tables_per_level;
+  const uint64_t streams = m.streams;
+  const uint64_t table_bytes = m.table_bytes;
+  const uint64_t damaged = m.damaged_tables;
+  const uint64_t unlisted = m.unlisted_tables;
+  const std::optional<uint64_t>& log_end = m.log_durable_end;
+  const uint64_t checkpoint = m.checkpoint;
   if (args.json) {
     std::string out = "{\"dir\":";
     json::AppendQuoted(dir, &out);
-    out +=
-        ",\"store_id\":\"" + Hex64(m.store_id) +
-        "\",\"generation\":" + std::to_string(m.generation) +
-        ",\"checkpoint\":" + std::to_string(checkpoint) +
-        ",\"next_table_number\":" + std::to_string(m.next_table_number) +
-        ",\"anchor_stride\":" + std::to_string(m.anchor_stride) +
-        ",\"stream_hash_id\":" + std::to_string(m.stream_hash_id) +
-        ",\"streams\":" + std::to_string(streams) +
-        ",\"table_bytes\":" + std::to_string(table_bytes) +
-        ",\"damaged_tables\":" + std::to_string(damaged) +
-        ",\"unlisted_tables\":" + std::to_string(unlisted) +
-        ",\"temporary_files\":" + std::to_string(listing->temporaries.size());
+    out += ",\"store_id\":\"" + Hex64(m.store_id) +
+           "\",\"generation\":" + std::to_string(m.generation) +
+           ",\"checkpoint\":" + std::to_string(checkpoint) +
+           ",\"next_table_number\":" + std::to_string(m.next_table_number) +
+           ",\"anchor_stride\":" + std::to_string(m.anchor_stride) +
+           ",\"stream_hash_id\":" + std::to_string(m.stream_hash_id) +
+           ",\"streams\":" + std::to_string(streams) +
+           ",\"table_bytes\":" + std::to_string(table_bytes) +
+           ",\"damaged_tables\":" + std::to_string(damaged) +
+           ",\"unlisted_tables\":" + std::to_string(unlisted) +
+           ",\"temporary_files\":" + std::to_string(m.temporary_files);
     if (log_end) {
       out += ",\"log_durable_end\":" + std::to_string(*log_end) +
              ",\"unindexed_events\":" +
@@ -217,13 +175,13 @@ int RunStats(const Io& io, const IndexArgs& args) {
     }
     out += ",\"tables\":[";
     for (size_t i = 0; i < rows.size(); ++i) {
-      const TableRow& r = rows[i];
+      const inspect::IndexTableStats& r = rows[i];
       out += std::string(i == 0 ? "" : ",") +
-             "{\"number\":" + std::to_string(r.record.number) +
-             ",\"level\":" + std::to_string(r.record.level) +
-             ",\"first_position\":" + std::to_string(r.record.first_position) +
-             ",\"end_position\":" + std::to_string(r.record.end_position) +
-             ",\"entries\":" + std::to_string(r.record.entry_count) +
+             "{\"number\":" + std::to_string(r.table.number) +
+             ",\"level\":" + std::to_string(r.table.level) +
+             ",\"first_position\":" + std::to_string(r.table.first_position) +
+             ",\"end_position\":" + std::to_string(r.table.end_position) +
+             ",\"entries\":" + std::to_string(r.table.entry_count) +
              ",\"bytes\":" + std::to_string(r.bytes) +
              ",\"new_streams\":" + std::to_string(r.new_streams);
       if (!r.problem.empty()) {
@@ -261,22 +219,22 @@ int RunStats(const Io& io, const IndexArgs& args) {
       io.out << "  number  level  positions                entries       "
                 "bytes\n";
     }
-    for (const TableRow& r : rows) {
+    for (const inspect::IndexTableStats& r : rows) {
       char line[160];
       std::snprintf(line, sizeof(line), "  %-6llu  %-5u  %-23s  %-12llu  %llu",
-                    static_cast<unsigned long long>(r.record.number),
-                    r.record.level,
-                    ("[" + std::to_string(r.record.first_position) + ", " +
-                     std::to_string(r.record.end_position) + ")")
+                    static_cast<unsigned long long>(r.table.number),
+                    r.table.level,
+                    ("[" + std::to_string(r.table.first_position) + ", " +
+                     std::to_string(r.table.end_position) + ")")
                         .c_str(),
-                    static_cast<unsigned long long>(r.record.entry_count),
+                    static_cast<unsigned long long>(r.table.entry_count),
                     static_cast<unsigned long long>(r.bytes));
       io.out << line << (r.problem.empty() ? "" : "  DAMAGED: " + r.problem)
              << '\n';
     }
-    if (unlisted > 0 || !listing->temporaries.empty()) {
+    if (unlisted > 0 || m.temporary_files > 0) {
       io.out << "leftovers:   " << unlisted << " unlisted table(s), "
-             << listing->temporaries.size()
+             << m.temporary_files
              << " temporary file(s) (removed at the next writable open)\n";
     }
   }

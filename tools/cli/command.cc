@@ -86,4 +86,12 @@ Result<std::string> ReadInput(const Io& io, const std::string& path) {
   return std::move(contents).str();
 }
 
+std::string HexDigits(uint64_t v, int digits) {
+  std::string out(2 + static_cast<size_t>(digits), '0');
+  out[1] = 'x';
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = out.size(); i-- > 2; v >>= 4) out[i] = kDigits[v & 0xf];
+  return out;
+}
+
 }  // namespace cairn::tools

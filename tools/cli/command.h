@@ -91,6 +91,12 @@ class OutputBuffer {
   std::string buffer_;
 };
 
+// "0x0123456789abcdef", "0x89abcdef": fixed-width hex for ids, hashes and
+// checksums in dumps.
+std::string HexDigits(uint64_t v, int digits);
+inline std::string Hex64(uint64_t v) { return HexDigits(v, 16); }
+inline std::string Hex32(uint32_t v) { return HexDigits(v, 8); }
+
 // Reads `path` whole ("-" means io.in).
 Result<std::string> ReadInput(const Io& io, const std::string& path);
 

@@ -1,50 +1,15 @@
 // Copyright (c) Cairn authors.
 #include "tools/cli/index_dump.h"
 
-#include <cstring>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "engine/io/file_system.h"
-#include "index/format.h"
-#include "index/manifest.h"
-#include "index/table.h"
-#include "inspect/index_files.h"
-#include "inspect/segment_walk.h"
+#include "cairn/inspect.h"
 #include "tools/jsonl/json.h"
 
 namespace cairn::tools {
 namespace {
-
-std::string ParentDir(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string BaseName(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// The store id of a table's store, for checking a table whose header is
-// damaged: from the manifest beside it, else from a segment of the store
-// (the index directory's parent).
-std::optional<uint64_t> StoreIdNear(const std::string& table_path) {
-  const std::string dir = ParentDir(table_path);
-  auto bytes =
-      ReadSmallFile(io::JoinPath(dir, index::kManifestFileName), 1 << 22);
-  if (bytes.ok()) {
-    index::Manifest m;
-    if (index::DecodeManifest(reinterpret_cast<const uint8_t*>(bytes->data()),
-                              bytes->size(), dir, &m)
-            .ok()) {
-      return m.store_id;
-    }
-  }
-  return StoreIdOfSegmentsIn(ParentDir(dir));
-}
 
 // One JSON object per line: {"kind":...,"file":...,...}.
 class JsonLine {
@@ -83,24 +48,22 @@ std::string Range(uint64_t first, uint64_t end) {
   return "[" + std::to_string(first) + ", " + std::to_string(end) + ")";
 }
 
-class IndexDumper {
+class IndexDumper : public inspect::TableVisitor {
  public:
   IndexDumper(const std::string& path, bool json, OutputBuffer* out)
       : path_(path), json_(json), out_(out) {}
 
   IndexDumpCounts counts() const { return counts_; }
 
-  void DumpManifest(const std::string& bytes) {
-    RawManifest m = DecodeRawManifest(
-        reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path_);
-    const index::Manifest& f = m.fields;
+  void DumpManifest(const inspect::ManifestDump& m) {
+    const inspect::ManifestDump& f = m;
     const bool ok = m.status.ok();
     if (!ok) ++counts_.problems;
     if (json_) {
       JsonLine line(buf(), "index_manifest", path_);
       line.S("status", ok ? "ok" : "damaged");
       if (!ok) line.S("error", m.status.ToString());
-      line.U("file_size", bytes.size())
+      line.U("file_size", m.file_size)
           .B("magic_ok", m.magic_ok)
           .U("version", m.version)
           .S("store_id", Hex64(f.store_id))
@@ -110,7 +73,7 @@ class IndexDumper {
           .U("next_table_number", f.next_table_number)
           .U("table_count", m.table_count)
           .B("checksum_ok", m.checksum_ok);
-      if (ok) line.U("checkpoint", f.end_position());
+      if (ok) line.U("checkpoint", f.checkpoint);
     } else {
       *buf() += "index manifest " + path_ + "\n";
       if (ok) {
@@ -121,24 +84,24 @@ class IndexDumper {
                   std::to_string(f.anchor_stride) + ", next table number " +
                   std::to_string(f.next_table_number) + ", " +
                   std::to_string(m.table_count) + " tables, checkpoint " +
-                  std::to_string(f.end_position()) + "\n";
+                  std::to_string(f.checkpoint) + "\n";
       } else {
         *buf() += "  DAMAGED: " + m.status.ToString() + "\n";
-        *buf() += "  as the bytes read (unverified): " +
-                  std::to_string(bytes.size()) + " bytes, magic " +
-                  OkOr(m.magic_ok, "BAD") + ", version " +
-                  std::to_string(m.version) + ", store " + Hex64(f.store_id) +
-                  ", generation " + std::to_string(f.generation) +
-                  ", stream hash " + std::to_string(f.stream_hash_id) +
-                  ", anchor stride " + std::to_string(f.anchor_stride) +
-                  ", next table number " + std::to_string(f.next_table_number) +
-                  ", table count " + std::to_string(m.table_count) +
-                  (m.size_matches_count ? "" : " (does not match the size)") +
-                  ", checksum " + OkOr(m.checksum_ok, "MISMATCH") + "\n";
+        *buf() +=
+            "  as the bytes read (unverified): " + std::to_string(m.file_size) +
+            " bytes, magic " + OkOr(m.magic_ok, "BAD") + ", version " +
+            std::to_string(m.version) + ", store " + Hex64(f.store_id) +
+            ", generation " + std::to_string(f.generation) + ", stream hash " +
+            std::to_string(f.stream_hash_id) + ", anchor stride " +
+            std::to_string(f.anchor_stride) + ", next table number " +
+            std::to_string(f.next_table_number) + ", table count " +
+            std::to_string(m.table_count) +
+            (m.size_matches_count ? "" : " (does not match the size)") +
+            ", checksum " + OkOr(m.checksum_ok, "MISMATCH") + "\n";
       }
     }
     for (size_t i = 0; i < f.tables.size(); ++i) {
-      const index::ManifestTable& t = f.tables[i];
+      const inspect::ManifestTableInfo& t = f.tables[i];
       if (json_) {
         JsonLine(buf(), "index_manifest_table", path_)
             .U("record", i)
@@ -153,37 +116,30 @@ class IndexDumper {
                   std::to_string(t.level) + "  positions " +
                   Range(t.first_position, t.end_position) + "  " +
                   std::to_string(t.entry_count) + " entries  last offset " +
-                  std::to_string(t.last_offset) + "  (" +
-                  index::TableFileName(t.number) + ")\n";
+                  std::to_string(t.last_offset) + "  (" + t.file_name + ")\n";
       }
     }
     out_->MaybeFlush();
   }
 
-  void DumpTable(const uint8_t* data, size_t size) {
-    const std::optional<uint64_t> number =
-        index::ParseTableFileName(BaseName(path_));
-    std::optional<uint64_t> hint = StoreIdNear(path_);
-    TableWalkResult walk = WalkTable(
-        data, size, path_, number, hint,
-        [&](const TableWalkHeader& h) { PrintTableHeader(h, size, hint); },
-        [&](uint64_t position, uint32_t offset) {
-          PrintAnchor(position, offset);
-        },
-        [&](const TableWalkBlock& b) { PrintBlock(b); });
-    counts_.problems += walk.problems + extra_problems_;
-    const uint64_t problems = walk.problems + extra_problems_;
+  void OnStart(const inspect::TableStart& h) override { PrintTableHeader(h); }
+  void OnAnchor(uint64_t position, uint32_t offset) override {
+    PrintAnchor(position, offset);
+  }
+  void OnBlock(const inspect::TableBlock& b) override { PrintBlock(b); }
+  void OnEnd(const inspect::TableEnd& end) override {
+    counts_.problems += end.problems;
     if (json_) {
       JsonLine(buf(), "end", path_)
-          .U("blocks_ok", walk.blocks_ok)
-          .U("blocks_damaged", walk.blocks_damaged)
-          .U("problems", problems);
+          .U("blocks_ok", end.blocks_ok)
+          .U("blocks_damaged", end.blocks_damaged)
+          .U("problems", end.problems);
     } else {
-      *buf() += "  " + std::to_string(walk.blocks_ok + walk.blocks_damaged) +
-                " blocks: " + std::to_string(walk.blocks_ok) + " ok, " +
-                std::to_string(walk.blocks_damaged) + " damaged; " +
-                std::to_string(problems) + " problem" +
-                (problems == 1 ? "" : "s") + "\n";
+      *buf() += "  " + std::to_string(end.blocks_ok + end.blocks_damaged) +
+                " blocks: " + std::to_string(end.blocks_ok) + " ok, " +
+                std::to_string(end.blocks_damaged) + " damaged; " +
+                std::to_string(end.problems) + " problem" +
+                (end.problems == 1 ? "" : "s") + "\n";
     }
     out_->MaybeFlush();
   }
@@ -191,14 +147,14 @@ class IndexDumper {
  private:
   std::string* buf() { return out_->buffer(); }
 
-  void PrintTableHeader(const TableWalkHeader& h, size_t size,
-                        std::optional<uint64_t> hint) {
-    const RawTableHeader& r = h.raw;
-    const index::TableInfo& i = r.info;
+  void PrintTableHeader(const inspect::TableStart& h) {
+    const inspect::TableStart& r = h;
+    const inspect::TableStart& i = h;
+    const uint64_t size = h.file_size;
     if (json_) {
       JsonLine line(buf(), "index_table", path_);
-      line.S("status", h.status.ok() ? "ok" : "bad header");
-      if (!h.status.ok()) line.S("error", h.status.ToString());
+      line.S("status", h.header_status.ok() ? "ok" : "bad header");
+      if (!h.header_status.ok()) line.S("error", h.header_status.ToString());
       line.U("file_size", size)
           .B("magic_ok", r.magic_ok)
           .U("format_version", r.format_version)
@@ -215,26 +171,29 @@ class IndexDumper {
           .U("fences_offset", r.fences_offset)
           .U("anchors_offset", r.anchors_offset)
           .U("entries_offset", r.entries_offset)
-          .U("file_size_field", r.file_size)
+          .U("file_size_field", r.file_size_field)
           .B("header_checksum_ok", h.header_checksum_ok)
           .B("layout_ok", h.layout_ok)
-          .B("checksums_checked", h.seed.has_value());
-      if (h.layout_ok && h.seed) {
+          .B("checksums_checked", h.checksums_checked);
+      if (h.layout_ok && h.checksums_checked) {
         line.B("fences_ok", h.fences_ok).B("anchors_ok", h.anchors_ok);
       }
       if (h.number_mismatch) line.S("number_mismatch", "header vs file name");
-      if (h.store_mismatch && hint) line.S("store_of_directory", Hex64(*hint));
+      if (h.store_of_directory) {
+        line.S("store_of_directory", Hex64(*h.store_of_directory));
+      }
       return;
     }
     std::string& b = *buf();
     b += "index table " + path_ + "\n";
-    if (!h.status.ok()) {
-      b += "  BAD TABLE HEADER: " + h.status.ToString() + "\n";
+    if (!h.header_status.ok()) {
+      b += "  BAD TABLE HEADER: " + h.header_status.ToString() + "\n";
     }
-    b += std::string("  ") + (h.status.ok() ? "header ok" : "header fields") +
-         ": format " + std::to_string(r.format_version) + ", store " +
-         Hex64(i.store_id) + ", number " + std::to_string(i.number) +
-         ", level " + std::to_string(i.level) + ", anchor stride " +
+    b += std::string("  ") +
+         (h.header_status.ok() ? "header ok" : "header fields") + ": format " +
+         std::to_string(r.format_version) + ", store " + Hex64(i.store_id) +
+         ", number " + std::to_string(i.number) + ", level " +
+         std::to_string(i.level) + ", anchor stride " +
          std::to_string(i.anchor_stride) + ", positions " +
          Range(i.first_position, i.end_position) + ", " +
          std::to_string(i.entry_count) + " entries, " +
@@ -242,38 +201,37 @@ class IndexDumper {
          std::to_string(i.last_offset) + ", file size " + std::to_string(size) +
          "\n";
     if (r.reserved != 0) {
-      // Not checked at open (it is covered by the header checksum), but
-      // version 1 writes it zero.
-      ++extra_problems_;
       b += "  reserved field at offset 68 is " + std::to_string(r.reserved) +
            ", not 0\n";
     }
     if (h.number_mismatch) {
       b += "  the header's number differs from the file name's\n";
     }
-    if (h.store_mismatch && hint) {
+    if (h.store_of_directory) {
       b += "  the table belongs to another store than its directory (" +
-           Hex64(*hint) + ")\n";
+           Hex64(*h.store_of_directory) + ")\n";
     }
     if (!h.layout_ok) {
       b += "  the section fields do not fit the counts and the file size: "
            "the blocks cannot be located\n";
       return;
     }
-    if (!h.status.ok()) {
+    if (!h.header_status.ok()) {
       b += "  the section fields fit the file size: walking them "
            "(header unverified)\n";
     }
-    if (!h.seed) {
+    if (!h.checksums_checked) {
       b += "  checksums cannot be checked: the header is damaged and no "
            "manifest or segment beside it gives the store id\n";
     }
     b += "  fences at " + std::to_string(r.fences_offset) + " (" +
          std::to_string(h.block_count) + " x 24 B)" +
-         (h.seed ? ", checksum " + OkOr(h.fences_ok, "MISMATCH") : "") +
+         (h.checksums_checked ? ", checksum " + OkOr(h.fences_ok, "MISMATCH")
+                              : "") +
          "; anchors at " + std::to_string(r.anchors_offset) + " (" +
          std::to_string(h.anchor_count) + " x 4 B)" +
-         (h.seed ? ", checksum " + OkOr(h.anchors_ok, "MISMATCH") : "") +
+         (h.checksums_checked ? ", checksum " + OkOr(h.anchors_ok, "MISMATCH")
+                              : "") +
          "; entries at " + std::to_string(r.entries_offset) + "\n";
   }
 
@@ -289,48 +247,44 @@ class IndexDumper {
     out_->MaybeFlush();
   }
 
-  void PrintBlock(const TableWalkBlock& b) {
-    index::Entry first = index::DecodeEntry(b.data);
-    const bool fence_ok =
-        first.hash == b.fence_hash && first.revision == b.fence_revision;
-    if (!fence_ok) ++extra_problems_;
-    if (!b.padding_zero) ++extra_problems_;
+  void PrintBlock(const inspect::TableBlock& b) {
+    const bool fence_ok = b.fence_matches;
     if (json_) {
       JsonLine(buf(), "index_block", path_)
           .U("block", b.index)
           .U("offset", b.offset)
-          .U("entries", b.entries)
+          .U("entries", b.entries.size())
           .S("status", b.checksum_ok ? "ok" : "bad checksum")
           .B("fence_matches", fence_ok)
           .B("padding_zero", b.padding_zero);
     } else {
       *buf() += "  block " + std::to_string(b.index) + "  offset " +
-                std::to_string(b.offset) + "  " + std::to_string(b.entries) +
-                " entries  " +
+                std::to_string(b.offset) + "  " +
+                std::to_string(b.entries.size()) + " entries  " +
                 (b.checksum_ok ? std::string("ok")
                                : "DAMAGED (checksum mismatch: the entries "
                                  "below are unverified)") +
                 (fence_ok ? "" : "  FENCE DOES NOT MATCH THE FIRST ENTRY") +
                 (b.padding_zero ? "" : "  NONZERO PADDING") + "\n";
     }
-    for (uint64_t k = 0; k < b.entries; ++k) {
-      index::Entry e = index::DecodeEntry(b.data + k * index::kEntrySize);
+    for (size_t k = 0; k < b.entries.size(); ++k) {
+      const inspect::IndexEntryInfo& e = b.entries[k];
       if (json_) {
         JsonLine(buf(), "index_entry", path_)
             .U("block", b.index)
-            .U("offset", b.offset + k * index::kEntrySize)
+            .U("offset", e.file_offset)
             .B("verified", b.checksum_ok)
-            .S("hash", Hex64(e.hash))
+            .S("hash", Hex64(e.stream_hash))
             .U("revision", e.revision)
             .U("position", e.position)
-            .U("segment_offset", e.offset)
+            .U("segment_offset", e.segment_offset)
             .S("id_tag", Hex32(e.id_tag));
       } else {
-        *buf() += "    hash " + Hex64(e.hash) + "  revision " +
+        *buf() += "    hash " + Hex64(e.stream_hash) + "  revision " +
                   std::to_string(e.revision) + "  position " +
                   std::to_string(e.position) + "  offset " +
-                  std::to_string(e.offset) + "  id tag " + Hex32(e.id_tag) +
-                  "\n";
+                  std::to_string(e.segment_offset) + "  id tag " +
+                  Hex32(e.id_tag) + "\n";
       }
       out_->MaybeFlush();
     }
@@ -340,65 +294,32 @@ class IndexDumper {
   const bool json_;
   OutputBuffer* out_;
   IndexDumpCounts counts_;
-  uint64_t extra_problems_ = 0;
 };
 
 }  // namespace
-
-namespace {
-
-enum class DumpKind { kNone, kManifest, kTable };
-
-// By name first; a file under another name (a copy, a renamed file) by its
-// magic.
-DumpKind KindOf(const std::string& path) {
-  std::string name = BaseName(path);
-  if (name.ends_with(".tmp")) name.resize(name.size() - 4);
-  if (name == index::kManifestFileName) return DumpKind::kManifest;
-  if (index::ParseTableFileName(name)) return DumpKind::kTable;
-  auto file = io::PosixFileSystem()->OpenFile(path, io::OpenMode::kReadOnly);
-  if (!file.ok()) return DumpKind::kNone;
-  char magic[8] = {};
-  size_t got = 0;
-  if (!(*file)->Read(0, magic, sizeof(magic), &got).ok() || got != 8) {
-    return DumpKind::kNone;
-  }
-  if (std::memcmp(magic, index::kManifestMagic, 8) == 0) {
-    return DumpKind::kManifest;
-  }
-  if (std::memcmp(magic, index::kTableMagic, 8) == 0) return DumpKind::kTable;
-  return DumpKind::kNone;
-}
-
-}  // namespace
-
-bool IsIndexFile(const std::string& path) {
-  return KindOf(path) != DumpKind::kNone;
-}
 
 IndexDumpCounts DumpIndexFile(const Io& io, const std::string& path, bool json,
                               OutputBuffer* out) {
   IndexDumper dumper(path, json, out);
   IndexDumpCounts counts;
-  if (KindOf(path) == DumpKind::kManifest) {
-    auto bytes = ReadSmallFile(path, 1 << 22);
-    if (!bytes.ok()) {
+  if (inspect::IndexFileKindOf(path) == inspect::IndexFileKind::kManifest) {
+    auto manifest = inspect::DumpManifest(path);
+    if (!manifest.ok()) {
       out->Flush();
-      Fail(io, "dump", bytes.status().ToString(), kExitError);
+      Fail(io, "dump", manifest.status().ToString(), kExitError);
       counts.errors = 1;
       return counts;
     }
-    dumper.DumpManifest(*bytes);
+    dumper.DumpManifest(*manifest);
     return dumper.counts();
   }
-  auto file = OpenSegmentFile(path);  // maps any file read-only
-  if (!file.ok()) {
+  Status s = inspect::DumpTable(path, &dumper);
+  if (!s.ok()) {
     out->Flush();
-    Fail(io, "dump", file.status().ToString(), kExitError);
+    Fail(io, "dump", s.ToString(), kExitError);
     counts.errors = 1;
     return counts;
   }
-  dumper.DumpTable(file->data(), file->size());
   return dumper.counts();
 }
 

@@ -1,7 +1,8 @@
 // Copyright (c) Cairn authors.
 //
 // `cairn dump` of index files (DIR/index/MANIFEST, DIR/index/NNN.idx):
-// their decoded structure with checksum status, also for damaged files.
+// their decoded structure with checksum status, also for damaged files, as
+// the inspection API (cairn/inspect.h) reads it.
 #ifndef CAIRN_TOOLS_CLI_INDEX_DUMP_H_
 #define CAIRN_TOOLS_CLI_INDEX_DUMP_H_
 
@@ -11,10 +12,6 @@
 #include "tools/cli/command.h"
 
 namespace cairn::tools {
-
-// Whether `path` names an index file: by its name (MANIFEST, a table name,
-// their .tmp forms) or, for any other name, by its magic.
-bool IsIndexFile(const std::string& path);
 
 struct IndexDumpCounts {
   uint64_t problems = 0;  // damage found

@@ -22,6 +22,15 @@
 
 namespace cairn::tools::test {
 
+using inspect::IndexDirOf;
+using inspect::ListSegmentFiles;
+using inspect::OpenSegmentFile;
+using inspect::SegmentFile;
+using inspect::SegmentName;
+using inspect::SkippedBytes;
+using inspect::WalkedRecord;
+using inspect::WalkSegment;
+
 // Changes what the index is told about the event at `position` (its
 // stream name and record offset), to build indexes that disagree with the
 // log.
