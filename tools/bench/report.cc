@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "tools/jsonl/json.h"
+#include "tools/jsonl/json_writer.h"
 
 namespace cairn::tools::bench {
 namespace {
@@ -17,84 +18,9 @@ constexpr double kConcurrentVsSingle = 40;   // x single
 constexpr double kBatchGoal = 0.6;           // x raw durable bandwidth
 constexpr double kReadAllGoal = 10'000'000;  // events/s
 
-// Writes JSON text, inserting commas between members and items. Only what
-// the report needs: objects, arrays, strings and numbers.
-class JsonWriter {
- public:
-  void BeginObject(std::string_view key = {}) { Open(key, '{'); }
-  void EndObject() { Close('}'); }
-  void BeginArray(std::string_view key = {}) { Open(key, '['); }
-  void EndArray() { Close(']'); }
-
-  void String(std::string_view key, std::string_view value) {
-    Key(key);
-    json::AppendQuoted(value, &out_);
-  }
-  void Uint(std::string_view key, uint64_t value) {
-    Key(key);
-    out_ += std::to_string(value);
-  }
-  void Number(std::string_view key, double value) {
-    Key(key);
-    if (!std::isfinite(value)) {
-      out_ += "null";
-      return;
-    }
-    char text[64];
-    // Three decimals keep small ratios and latencies readable without
-    // exponents; large rates simply carry a harmless fraction.
-    (void)std::snprintf(text, sizeof(text), "%.3f", value);
-    out_ += text;
-  }
-  void Bool(std::string_view key, bool value) {
-    Key(key);
-    out_ += value ? "true" : "false";
-  }
-  void Null(std::string_view key) {
-    Key(key);
-    out_ += "null";
-  }
-
-  std::string Take() { return std::move(out_); }
-
- private:
-  void Key(std::string_view key) {
-    if (need_comma_) out_ += ',';
-    need_comma_ = true;
-    if (!key.empty()) {
-      json::AppendQuoted(key, &out_);
-      out_ += ':';
-    }
-  }
-  void Open(std::string_view key, char bracket) {
-    Key(key);
-    out_ += bracket;
-    need_comma_ = false;
-  }
-  void Close(char bracket) {
-    out_ += bracket;
-    need_comma_ = true;
-  }
-
-  std::string out_;
-  bool need_comma_ = false;
-};
-
 double Micros(uint64_t nanos) { return static_cast<double>(nanos) / 1e3; }
 
-void WriteLatency(JsonWriter* w, std::string_view key,
-                  const LatencyHistogram& h) {
-  w->BeginObject(key);
-  w->Number("p50", Micros(h.Percentile(0.5)));
-  w->Number("p99", Micros(h.Percentile(0.99)));
-  w->Number("p999", Micros(h.Percentile(0.999)));
-  w->Number("mean", h.Mean() / 1e3);
-  w->Number("max", Micros(h.max()));
-  w->Uint("samples", h.count());
-  w->EndObject();
-}
-
-void WriteMemory(JsonWriter* w, std::string_view key, const MemoryUsage& m) {
+void WriteMemory(json::Writer* w, std::string_view key, const MemoryUsage& m) {
   w->BeginObject(key);
   w->Uint("vm_rss_bytes", m.vm_rss);
   w->Uint("rss_anon_bytes", m.rss_anon);
@@ -103,7 +29,7 @@ void WriteMemory(JsonWriter* w, std::string_view key, const MemoryUsage& m) {
 
 // The members of one result (inside an object the caller opened); the
 // top level already names the workload, so it asks to leave it out.
-void WriteResultMembers(JsonWriter* w, const BenchReport& report,
+void WriteResultMembers(json::Writer* w, const BenchReport& report,
                         const WorkloadResult& r, bool with_name = true) {
   if (with_name) w->String("workload", r.workload);
   w->Uint("events", r.events);
@@ -295,7 +221,7 @@ Assessment Assess(const BenchReport& report, const WorkloadResult& r) {
 }
 
 std::string ReportJson(const BenchReport& report) {
-  JsonWriter w;
+  json::Writer w;
   w.BeginObject();
   w.String("workload", report.workload);
   w.String("date", report.date);
@@ -458,6 +384,18 @@ std::string ReportText(const BenchReport& report) {
     }
   }
   return out;
+}
+
+void WriteLatency(json::Writer* w, std::string_view key,
+                  const LatencyHistogram& h) {
+  w->BeginObject(key);
+  w->Number("p50", Micros(h.Percentile(0.5)));
+  w->Number("p99", Micros(h.Percentile(0.99)));
+  w->Number("p999", Micros(h.Percentile(0.999)));
+  w->Number("mean", h.Mean() / 1e3);
+  w->Number("max", Micros(h.max()));
+  w->Uint("samples", h.count());
+  w->EndObject();
 }
 
 }  // namespace cairn::tools::bench

@@ -8,11 +8,13 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tools/bench/raw.h"
 #include "tools/bench/sysinfo.h"
 #include "tools/bench/workloads.h"
+#include "tools/jsonl/json_writer.h"
 
 namespace cairn::tools::bench {
 
@@ -59,6 +61,12 @@ Assessment Assess(const BenchReport& report, const WorkloadResult& result);
 
 // One JSON object (no trailing newline).
 std::string ReportJson(const BenchReport& report);
+
+// A latency histogram as {"p50":..,"p99":..,"p999":..,"mean":..,"max":..,
+// "samples":N}, in microseconds: the shape of every latency in the JSON
+// reports of `cairn bench` and bench/peers.
+void WriteLatency(json::Writer* w, std::string_view key,
+                  const LatencyHistogram& h);
 // The human summary.
 std::string ReportText(const BenchReport& report);
 

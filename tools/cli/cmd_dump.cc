@@ -70,38 +70,18 @@ class Dumper : public inspect::SegmentVisitor {
  private:
   std::string* buf() { return out_.buffer(); }
 
-  void JsonStart(std::string_view kind) {
-    buf()->append("{\"kind\":\"");
-    buf()->append(kind);
-    buf()->append("\",\"file\":");
-    json::AppendQuoted(path_, buf());
-  }
-  void JsonField(std::string_view key, uint64_t value) {
-    buf()->append(",\"").append(key).append("\":");
-    buf()->append(std::to_string(value));
-  }
-  void JsonField(std::string_view key, std::string_view value) {
-    buf()->append(",\"").append(key).append("\":");
-    json::AppendQuoted(value, buf());
-  }
-  void JsonBool(std::string_view key, bool value) {
-    buf()->append(",\"").append(key).append("\":");
-    buf()->append(value ? "true" : "false");
-  }
-
   void PrintHeader(const inspect::SegmentHeaderInfo& h) {
     if (json_) {
-      JsonStart("segment");
-      JsonField("status", "ok");
-      JsonField("format_version", h.format_version);
-      JsonField("store_id", Hex64(h.store_id));
-      JsonField("segment_number", h.segment_number);
-      JsonField("first_position", h.first_position);
-      JsonField("capacity", h.capacity);
-      JsonField("created", FormatTimestamp(h.created_us));
-      buf()->append(",\"created_us\":").append(std::to_string(h.created_us));
-      JsonField("file_size", file_size_);
-      buf()->append("}\n");
+      DumpLine line(buf(), "segment", path_);
+      line.S("status", "ok");
+      line.U("format_version", h.format_version);
+      line.S("store_id", Hex64(h.store_id));
+      line.U("segment_number", h.segment_number);
+      line.U("first_position", h.first_position);
+      line.U("capacity", h.capacity);
+      line.S("created", FormatTimestamp(h.created_us));
+      line.I("created_us", h.created_us);
+      line.U("file_size", file_size_);
       return;
     }
     *buf() += "segment " + path_ + "\n  format " +
@@ -116,12 +96,11 @@ class Dumper : public inspect::SegmentVisitor {
 
   void PrintBadHeader(const Status& s, std::optional<uint64_t> store_id) {
     if (json_) {
-      JsonStart("segment");
-      JsonField("status", "bad header");
-      JsonField("error", s.ToString());
-      JsonField("file_size", file_size_);
-      if (store_id) JsonField("store_id_from_sibling", Hex64(*store_id));
-      buf()->append("}\n");
+      DumpLine line(buf(), "segment", path_);
+      line.S("status", "bad header");
+      line.S("error", s.ToString());
+      line.U("file_size", file_size_);
+      if (store_id) line.S("store_id_from_sibling", Hex64(*store_id));
       return;
     }
     *buf() +=
@@ -136,29 +115,28 @@ class Dumper : public inspect::SegmentVisitor {
 
   void PrintRecord(const inspect::RecordInfo& r) {
     if (json_) {
-      JsonStart("record");
-      JsonField("offset", r.offset);
-      JsonField("length", r.length);
-      JsonField("status", inspect::RecordStatusName(r.status));
+      DumpLine line(buf(), "record", path_);
+      line.U("offset", r.offset);
+      line.U("length", r.length);
+      line.S("status", inspect::RecordStatusName(r.status));
       if (r.header_valid) {
-        JsonField("position", r.position);
-        JsonBool("compressed", r.compressed);
-        JsonBool("commit", r.commit);
-        JsonField("synced_offset", r.synced_offset);
+        line.U("position", r.position);
+        line.B("compressed", r.compressed);
+        line.B("commit", r.commit);
+        line.U("synced_offset", r.synced_offset);
       }
       if (r.body_valid) {
         const auto& f = r;
-        JsonField("stream", f.stream);
-        JsonField("revision", f.revision);
-        JsonField("type", f.type);
-        JsonField("id", f.id.ToString());
-        JsonField("content_type",
-                  f.content_type == ContentType::kJson ? "json" : "binary");
-        JsonField("data_size", f.data_size);
-        JsonField("metadata_size", f.metadata_size);
-        JsonField("created", FormatTimestamp(f.created_us));
+        line.S("stream", f.stream);
+        line.U("revision", f.revision);
+        line.S("type", f.type);
+        line.S("id", f.id.ToString());
+        line.S("content_type",
+               f.content_type == ContentType::kJson ? "json" : "binary");
+        line.U("data_size", f.data_size);
+        line.U("metadata_size", f.metadata_size);
+        line.S("created", FormatTimestamp(f.created_us));
       }
-      buf()->append("}\n");
       out_.MaybeFlush();
       return;
     }
@@ -188,12 +166,11 @@ class Dumper : public inspect::SegmentVisitor {
 
   void PrintSkipped(const inspect::SkippedRange& b) {
     if (json_) {
-      JsonStart("skipped");
-      JsonField("from", b.begin);
-      JsonField("to", b.end);
-      JsonField("bytes", b.end - b.begin);
-      JsonBool("all_zero", b.all_zero);
-      buf()->append("}\n");
+      DumpLine line(buf(), "skipped", path_);
+      line.U("from", b.begin);
+      line.U("to", b.end);
+      line.U("bytes", b.end - b.begin);
+      line.B("all_zero", b.all_zero);
       return;
     }
     *buf() += "  skipped bytes [" + std::to_string(b.begin) + ", " +
@@ -206,11 +183,10 @@ class Dumper : public inspect::SegmentVisitor {
 
   void PrintEnd(const inspect::SegmentEnd& w) {
     if (json_) {
-      JsonStart("end");
-      JsonField("end_of_records", w.end_of_records);
-      JsonField("records_ok", w.records_ok);
-      JsonField("problems", w.problems);
-      buf()->append("}\n");
+      DumpLine line(buf(), "end", path_);
+      line.U("end_of_records", w.end_of_records);
+      line.U("records_ok", w.records_ok);
+      line.U("problems", w.problems);
       return;
     }
     *buf() += "  records end at offset " + std::to_string(w.end_of_records) +

@@ -31,7 +31,7 @@
 #include "tools/bench/progress.h"
 #include "tools/bench/stats.h"
 #include "tools/cli/command.h"
-#include "tools/jsonl/json.h"
+#include "tools/jsonl/json_writer.h"
 
 namespace cairn::tools {
 namespace {
@@ -155,43 +155,41 @@ int RunStats(const Io& io, const IndexArgs& args) {
   const std::optional<uint64_t>& log_end = m.log_durable_end;
   const uint64_t checkpoint = m.checkpoint;
   if (args.json) {
-    std::string out = "{\"dir\":";
-    json::AppendQuoted(dir, &out);
-    out += ",\"store_id\":\"" + Hex64(m.store_id) +
-           "\",\"generation\":" + std::to_string(m.generation) +
-           ",\"checkpoint\":" + std::to_string(checkpoint) +
-           ",\"next_table_number\":" + std::to_string(m.next_table_number) +
-           ",\"anchor_stride\":" + std::to_string(m.anchor_stride) +
-           ",\"stream_hash_id\":" + std::to_string(m.stream_hash_id) +
-           ",\"streams\":" + std::to_string(streams) +
-           ",\"table_bytes\":" + std::to_string(table_bytes) +
-           ",\"damaged_tables\":" + std::to_string(damaged) +
-           ",\"unlisted_tables\":" + std::to_string(unlisted) +
-           ",\"temporary_files\":" + std::to_string(m.temporary_files);
+    json::Writer w;
+    w.BeginObject();
+    w.String("dir", dir);
+    w.String("store_id", Hex64(m.store_id));
+    w.Uint("generation", m.generation);
+    w.Uint("checkpoint", checkpoint);
+    w.Uint("next_table_number", m.next_table_number);
+    w.Uint("anchor_stride", m.anchor_stride);
+    w.Uint("stream_hash_id", m.stream_hash_id);
+    w.Uint("streams", streams);
+    w.Uint("table_bytes", table_bytes);
+    w.Uint("damaged_tables", damaged);
+    w.Uint("unlisted_tables", unlisted);
+    w.Uint("temporary_files", m.temporary_files);
     if (log_end) {
-      out += ",\"log_durable_end\":" + std::to_string(*log_end) +
-             ",\"unindexed_events\":" +
-             std::to_string(*log_end > checkpoint ? *log_end - checkpoint : 0);
+      w.Uint("log_durable_end", *log_end);
+      w.Uint("unindexed_events",
+             *log_end > checkpoint ? *log_end - checkpoint : 0);
     }
-    out += ",\"tables\":[";
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const inspect::IndexTableStats& r = rows[i];
-      out += std::string(i == 0 ? "" : ",") +
-             "{\"number\":" + std::to_string(r.table.number) +
-             ",\"level\":" + std::to_string(r.table.level) +
-             ",\"first_position\":" + std::to_string(r.table.first_position) +
-             ",\"end_position\":" + std::to_string(r.table.end_position) +
-             ",\"entries\":" + std::to_string(r.table.entry_count) +
-             ",\"bytes\":" + std::to_string(r.bytes) +
-             ",\"new_streams\":" + std::to_string(r.new_streams);
-      if (!r.problem.empty()) {
-        out += ",\"problem\":";
-        json::AppendQuoted(r.problem, &out);
-      }
-      out += "}";
+    w.BeginArray("tables");
+    for (const inspect::IndexTableStats& r : rows) {
+      w.BeginObject();
+      w.Uint("number", r.table.number);
+      w.Uint("level", r.table.level);
+      w.Uint("first_position", r.table.first_position);
+      w.Uint("end_position", r.table.end_position);
+      w.Uint("entries", r.table.entry_count);
+      w.Uint("bytes", r.bytes);
+      w.Uint("new_streams", r.new_streams);
+      if (!r.problem.empty()) w.String("problem", r.problem);
+      w.EndObject();
     }
-    out += "]}\n";
-    io.out << out;
+    w.EndArray();
+    w.EndObject();
+    io.out << w.Take() << '\n';
   } else {
     io.out << "index " << dir << " (store " << Hex64(m.store_id) << ")\n"
            << "manifest:    generation " << m.generation

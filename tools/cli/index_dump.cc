@@ -6,39 +6,9 @@
 #include <string_view>
 
 #include "cairn/inspect.h"
-#include "tools/jsonl/json.h"
 
 namespace cairn::tools {
 namespace {
-
-// One JSON object per line: {"kind":...,"file":...,...}.
-class JsonLine {
- public:
-  JsonLine(std::string* out, std::string_view kind, const std::string& file)
-      : out_(out) {
-    out_->append("{\"kind\":\"").append(kind).append("\",\"file\":");
-    json::AppendQuoted(file, out_);
-  }
-  ~JsonLine() { out_->append("}\n"); }
-  JsonLine& U(std::string_view key, uint64_t v) {
-    Key(key).append(std::to_string(v));
-    return *this;
-  }
-  JsonLine& S(std::string_view key, std::string_view v) {
-    json::AppendQuoted(v, &Key(key));
-    return *this;
-  }
-  JsonLine& B(std::string_view key, bool v) {
-    Key(key).append(v ? "true" : "false");
-    return *this;
-  }
-
- private:
-  std::string& Key(std::string_view key) {
-    return out_->append(",\"").append(key).append("\":");
-  }
-  std::string* out_;
-};
 
 std::string OkOr(bool ok, std::string_view bad) {
   return ok ? "ok" : std::string(bad);
@@ -60,7 +30,7 @@ class IndexDumper : public inspect::TableVisitor {
     const bool ok = m.status.ok();
     if (!ok) ++counts_.problems;
     if (json_) {
-      JsonLine line(buf(), "index_manifest", path_);
+      DumpLine line(buf(), "index_manifest", path_);
       line.S("status", ok ? "ok" : "damaged");
       if (!ok) line.S("error", m.status.ToString());
       line.U("file_size", m.file_size)
@@ -103,7 +73,7 @@ class IndexDumper : public inspect::TableVisitor {
     for (size_t i = 0; i < f.tables.size(); ++i) {
       const inspect::ManifestTableInfo& t = f.tables[i];
       if (json_) {
-        JsonLine(buf(), "index_manifest_table", path_)
+        DumpLine(buf(), "index_manifest_table", path_)
             .U("record", i)
             .U("number", t.number)
             .U("level", t.level)
@@ -130,7 +100,7 @@ class IndexDumper : public inspect::TableVisitor {
   void OnEnd(const inspect::TableEnd& end) override {
     counts_.problems += end.problems;
     if (json_) {
-      JsonLine(buf(), "end", path_)
+      DumpLine(buf(), "end", path_)
           .U("blocks_ok", end.blocks_ok)
           .U("blocks_damaged", end.blocks_damaged)
           .U("problems", end.problems);
@@ -152,7 +122,7 @@ class IndexDumper : public inspect::TableVisitor {
     const inspect::TableStart& i = h;
     const uint64_t size = h.file_size;
     if (json_) {
-      JsonLine line(buf(), "index_table", path_);
+      DumpLine line(buf(), "index_table", path_);
       line.S("status", h.header_status.ok() ? "ok" : "bad header");
       if (!h.header_status.ok()) line.S("error", h.header_status.ToString());
       line.U("file_size", size)
@@ -237,7 +207,7 @@ class IndexDumper : public inspect::TableVisitor {
 
   void PrintAnchor(uint64_t position, uint32_t offset) {
     if (json_) {
-      JsonLine(buf(), "index_anchor", path_)
+      DumpLine(buf(), "index_anchor", path_)
           .U("position", position)
           .U("offset", offset);
     } else {
@@ -250,7 +220,7 @@ class IndexDumper : public inspect::TableVisitor {
   void PrintBlock(const inspect::TableBlock& b) {
     const bool fence_ok = b.fence_matches;
     if (json_) {
-      JsonLine(buf(), "index_block", path_)
+      DumpLine(buf(), "index_block", path_)
           .U("block", b.index)
           .U("offset", b.offset)
           .U("entries", b.entries.size())
@@ -270,7 +240,7 @@ class IndexDumper : public inspect::TableVisitor {
     for (size_t k = 0; k < b.entries.size(); ++k) {
       const inspect::IndexEntryInfo& e = b.entries[k];
       if (json_) {
-        JsonLine(buf(), "index_entry", path_)
+        DumpLine(buf(), "index_entry", path_)
             .U("block", b.index)
             .U("offset", e.file_offset)
             .B("verified", b.checksum_ok)

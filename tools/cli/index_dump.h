@@ -8,10 +8,22 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "tools/cli/command.h"
+#include "tools/jsonl/json_writer.h"
 
 namespace cairn::tools {
+
+// One JSON line of `cairn dump --json`: {"kind":KIND,"file":FILE,...}.
+class DumpLine : public json::LineWriter {
+ public:
+  DumpLine(std::string* out, std::string_view kind, std::string_view file)
+      : LineWriter(out) {
+    S("kind", kind);
+    S("file", file);
+  }
+};
 
 struct IndexDumpCounts {
   uint64_t problems = 0;  // damage found
