@@ -13,65 +13,13 @@
 
 #include "segment/record.h"
 #include "segment/segment_header.h"
+#include "tests/inspect/segment_writer.h"
 #include "tests/tools/cli/cli_test_util.h"
 
 namespace cairn::tools::test {
 namespace {
 
-// Writes segment files record by record, with correct checksums.
-class SegmentWriter {
- public:
-  SegmentWriter(std::string dir, uint64_t store_id)
-      : dir_(std::move(dir)), store_id_(store_id) {
-    std::filesystem::create_directories(dir_);
-  }
-
-  // Starts segment `number` at global position `first_position`.
-  void StartSegment(uint64_t number, uint64_t first_position) {
-    Finish();
-    header_ = segment::SegmentHeader();
-    header_.store_id = store_id_;
-    header_.segment_number = number;
-    header_.first_position = first_position;
-    header_.capacity = kSize;
-    bytes_.assign(kSize, 0);
-    segment::EncodeSegmentHeader(header_, bytes_.data());
-    offset_ = segment::kSegmentHeaderSize;
-  }
-
-  void Add(const std::string& stream, uint64_t position, uint64_t revision,
-           bool commit = true) {
-    segment::EventFields fields;
-    fields.stream = stream;
-    fields.type = "T";
-    fields.data = "{}";
-    fields.id = EventId::Generate();
-    fields.content_type = ContentType::kJson;
-    std::string record;
-    size_t size = segment::EncodeEventRecord(fields, 0, &record);
-    segment::SealRecord(reinterpret_cast<uint8_t*>(record.data()), position,
-                        revision, static_cast<uint32_t>(offset_), commit,
-                        header_.Seed());
-    std::memcpy(bytes_.data() + offset_, record.data(), size);
-    offset_ += size;
-  }
-
-  // Writes the current segment out.
-  void Finish() {
-    if (bytes_.empty()) return;
-    WriteFile(dir_ + "/" + segment::SegmentFileName(header_.segment_number),
-              std::string(bytes_.begin(), bytes_.end()));
-    bytes_.clear();
-  }
-
- private:
-  static constexpr size_t kSize = 65536;
-  std::string dir_;
-  uint64_t store_id_;
-  segment::SegmentHeader header_;
-  std::vector<uint8_t> bytes_;
-  uint64_t offset_ = 0;
-};
+using inspect::test::SegmentWriter;
 
 class VerifyTest : public ::testing::Test {
  protected:
@@ -187,78 +135,6 @@ TEST_F(VerifyTest, TornTailOfTheLastSegmentIsAWarning) {
                        "verify: ok: 1 segments, 10 events, 2 streams, "
                        "1 warning"))
       << r.out;
-}
-
-TEST_F(VerifyTest, RevisionGapWithValidChecksums) {
-  SegmentWriter w(store(), 77);
-  w.StartSegment(0, 0);
-  w.Add("a", 0, 0);
-  w.Add("b", 1, 0);
-  w.Add("a", 2, 2);  // revision 1 is missing
-  w.Add("b", 3, 1);
-  w.Finish();
-  CliOutput r = RunCairn({"verify", store()});
-  EXPECT_EQ(r.code, 4);
-  EXPECT_TRUE(Contains(r.out,
-                       "stream 'a' has revision 2 at position 2, "
-                       "expected revision 1"))
-      << r.out;
-  EXPECT_TRUE(Contains(r.out, "verify: 1 problem")) << r.out;
-}
-
-TEST_F(VerifyTest, StreamsMustStartAtRevisionZero) {
-  SegmentWriter w(store(), 77);
-  w.StartSegment(0, 0);
-  w.Add("a", 0, 1);
-  w.Finish();
-  CliOutput r = RunCairn({"verify", store()});
-  EXPECT_EQ(r.code, 4);
-  EXPECT_TRUE(Contains(r.out, "expected revision 0")) << r.out;
-}
-
-TEST_F(VerifyTest, PositionsMustContinueAcrossSegments) {
-  SegmentWriter w(store(), 77);
-  w.StartSegment(0, 0);
-  w.Add("a", 0, 0);
-  w.Add("a", 1, 1);
-  w.StartSegment(1, 3);  // position 2 is missing
-  w.Add("a", 3, 2);
-  w.Finish();
-  CliOutput r = RunCairn({"verify", store()});
-  EXPECT_EQ(r.code, 4);
-  EXPECT_TRUE(Contains(r.out, segment(1) +
-                                  ":0: segment starts at position 3 but the "
-                                  "previous segment ends at position 2"))
-      << r.out;
-}
-
-TEST_F(VerifyTest, SegmentsMustBelongToOneStore) {
-  SegmentWriter w(store(), 77);
-  w.StartSegment(0, 0);
-  w.Add("a", 0, 0);
-  w.Finish();
-  SegmentWriter other(store(), 78);
-  other.StartSegment(1, 1);
-  other.Add("a", 1, 1);
-  other.Finish();
-  CliOutput r = RunCairn({"verify", store()});
-  EXPECT_EQ(r.code, 4);
-  EXPECT_TRUE(Contains(r.out, segment(1) + ":0: segment belongs to another "
-                                           "store"))
-      << r.out;
-}
-
-TEST_F(VerifyTest, IncompleteAppendInASealedSegment) {
-  SegmentWriter w(store(), 77);
-  w.StartSegment(0, 0);
-  w.Add("a", 0, 0);
-  w.Add("a", 1, 1, /*commit=*/false);  // the append never got its commit
-  w.StartSegment(1, 2);
-  w.Add("a", 2, 2);
-  w.Finish();
-  CliOutput r = RunCairn({"verify", store()});
-  EXPECT_EQ(r.code, 4);
-  EXPECT_TRUE(Contains(r.out, "incomplete append")) << r.out;
 }
 
 // The engine's open and verify check the list of segments through one
