@@ -1,8 +1,9 @@
 // Copyright (c) Cairn authors.
 //
-// End-to-end tests of `cairn verify`: stores written through the CLI and
-// then damaged, and stores built record by record with the segment codec
-// to break invariants that checksums can not catch.
+// End-to-end tests of `cairn verify`: its output lines and exit codes on
+// stores written through the CLI and then damaged, and its agreement with
+// the engine's open on segment-list layouts. The invariants themselves are
+// tested on the library (tests/inspect/store_verify_test.cc).
 #include <gtest/gtest.h>
 
 #include <cstring>
