@@ -25,7 +25,7 @@
 #include "cairn/event.h"
 #include "cairn/result.h"
 #include "cairn/status.h"
-#include "tools/bench_stats.h"
+#include "tools/bench/stats.h"
 
 namespace cairn::peers {
 

@@ -17,8 +17,9 @@
 
 #include "bench/peers/driver.h"
 #include "bench/peers/workloads.h"
-#include "tools/bench_sysinfo.h"
-#include "tools/json.h"
+#include "tools/bench/report.h"
+#include "tools/bench/sysinfo.h"
+#include "tools/jsonl/json_writer.h"
 
 namespace cairn::peers {
 namespace {
@@ -36,67 +37,53 @@ struct Args {
   bool json = false;
 };
 
-std::string Number(double value) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%.3f", value);
-  return text;
-}
-
-std::string Quoted(std::string_view s) { return tools::json::Quote(s); }
-
-std::string Latency(const LatencyHistogram& h) {
-  auto us = [](uint64_t ns) { return Number(static_cast<double>(ns) / 1e3); };
-  return "{\"p50\":" + us(h.Percentile(0.5)) +
-         ",\"p99\":" + us(h.Percentile(0.99)) +
-         ",\"p999\":" + us(h.Percentile(0.999)) +
-         ",\"mean\":" + Number(h.Mean() / 1e3) + ",\"max\":" + us(h.max()) +
-         ",\"samples\":" + std::to_string(h.count()) + "}";
-}
-
 std::string Json(const Args& args, Driver* driver,
                  const std::vector<Setting>& settings, const PeerResult& r,
                  const std::string& date, double load_start, double load_end) {
   const tools::bench::MachineInfo m = tools::bench::ReadMachineInfo();
-  std::string out = "{";
-  out += "\"peer\":" + Quoted(driver->name());
-  out += ",\"workload\":" + Quoted(r.workload);
-  out += ",\"date\":" + Quoted(date);
-  out += ",\"machine\":{\"nproc\":" + std::to_string(m.nproc) +
-         ",\"kernel\":" + Quoted(m.kernel) + ",\"cpu\":" + Quoted(m.cpu_model) +
-         ",\"memory_bytes\":" + std::to_string(m.memory_bytes) + "}";
-  out += ",\"dir\":" + Quoted(args.dir);
-  out += ",\"fs\":" + Quoted(args.dir.empty()
-                                 ? "unknown"
-                                 : tools::bench::FileSystemType(args.dir));
-  out += ",\"load_average_start\":" + Number(load_start);
-  out += ",\"load_average_end\":" + Number(load_end);
-  out += ",\"durability\":" + Quoted(driver->durability());
-  out += ",\"settings\":{\"duration_s\":" + Number(args.config.seconds) +
-         ",\"event_size\":" + std::to_string(args.config.event_size) +
-         ",\"streams\":" + std::to_string(args.config.streams) +
-         ",\"batch_events\":" + std::to_string(args.config.batch_events) +
-         ",\"read_events\":" + std::to_string(args.config.read_events) +
-         ",\"in_flight\":" + std::to_string(args.config.in_flight);
-  for (const auto& [key, value] : settings) {
-    out += "," + Quoted(key) + ":" + Quoted(value);
-  }
-  out += "}";
-  out += ",\"events\":" + std::to_string(r.events);
-  out += ",\"seconds\":" + Number(r.seconds);
-  out += ",\"events_per_sec\":" + Number(r.events_per_sec);
-  out += ",\"operations\":" + std::to_string(r.operations);
-  out +=
-      ",\"payload_bytes_per_event\":" + std::to_string(args.config.event_size);
-  out += ",\"streams\":" + std::to_string(args.config.streams);
-  out += ",\"writers\":" + std::to_string(r.writers);
-  out += ",\"latency_of\":" + Quoted(r.latency_of);
-  out += ",\"latency_us\":" + Latency(r.latency_ns);
+  tools::json::Writer w;
+  w.BeginObject();
+  w.String("peer", driver->name());
+  w.String("workload", r.workload);
+  w.String("date", date);
+  w.BeginObject("machine");
+  w.Uint("nproc", m.nproc);
+  w.String("kernel", m.kernel);
+  w.String("cpu", m.cpu_model);
+  w.Uint("memory_bytes", m.memory_bytes);
+  w.EndObject();
+  w.String("dir", args.dir);
+  w.String("fs", args.dir.empty() ? "unknown"
+                                  : tools::bench::FileSystemType(args.dir));
+  w.Number("load_average_start", load_start);
+  w.Number("load_average_end", load_end);
+  w.String("durability", driver->durability());
+  w.BeginObject("settings");
+  w.Number("duration_s", args.config.seconds);
+  w.Uint("event_size", args.config.event_size);
+  w.Uint("streams", args.config.streams);
+  w.Uint("batch_events", args.config.batch_events);
+  w.Uint("read_events", args.config.read_events);
+  w.Uint("in_flight", args.config.in_flight);
+  for (const auto& [key, value] : settings) w.String(key, value);
+  w.EndObject();
+  w.Uint("events", r.events);
+  w.Number("seconds", r.seconds);
+  w.Number("events_per_sec", r.events_per_sec);
+  w.Uint("operations", r.operations);
+  w.Uint("payload_bytes_per_event", args.config.event_size);
+  w.Uint("streams", args.config.streams);
+  w.Uint("writers", r.writers);
+  w.String("latency_of", r.latency_of);
+  tools::bench::WriteLatency(&w, "latency_us", r.latency_ns);
   if (r.loaded_events > 0) {
-    out += ",\"load\":{\"events\":" + std::to_string(r.loaded_events) +
-           ",\"seconds\":" + Number(r.load_seconds) + "}";
+    w.BeginObject("load");
+    w.Uint("events", r.loaded_events);
+    w.Number("seconds", r.load_seconds);
+    w.EndObject();
   }
-  out += "}";
-  return out;
+  w.EndObject();
+  return w.Take();
 }
 
 std::unique_ptr<Driver> MakeDriver(const Args& args, std::string* error) {

@@ -9,14 +9,14 @@
 #include <thread>
 #include <vector>
 
-#include "tools/bench_workloads.h"
+#include "tools/bench/workloads.h"
 
 namespace cairn::peers {
 namespace {
 
 using tools::bench::NowNanos;
 
-// As in tools/bench_workloads.cc: distinct events cycled through by the
+// As in tools/bench/workloads.cc: distinct events cycled through by the
 // writers, and the seeds of each workload's pool.
 constexpr size_t kEventPool = 256;
 constexpr uint64_t kLoadSeed = 1;

@@ -9,7 +9,7 @@
 //   read-all    pre-load `events` in 100-event appends, one warm-up pass,
 //               then timed passes over everything in global order
 // Events, stream names and their spread are those of `cairn bench`
-// (tools/bench_workloads.cc): 200-byte events over 10 000 streams.
+// (tools/bench/workloads.cc): 200-byte events over 10 000 streams.
 #ifndef CAIRN_BENCH_PEERS_WORKLOADS_H_
 #define CAIRN_BENCH_PEERS_WORKLOADS_H_
 

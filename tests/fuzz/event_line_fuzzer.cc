@@ -1,7 +1,7 @@
 // Copyright (c) Cairn authors.
 //
-// Fuzzes the line parser of `cairn import` (tools/event_format.h). Any line
-// may be rejected, none may crash; an accepted event, written out again as
+// Fuzzes the line parser of `cairn import` (tools/jsonl/event_format.h). Any
+// line may be rejected, none may crash; an accepted event, written out again as
 // `cairn export` writes it, must be parsed back to the same event (the
 // export/import round trip is exact).
 #include <cstddef>
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "tests/fuzz/fuzz_util.h"
-#include "tools/event_format.h"
+#include "tools/jsonl/event_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cairn;

@@ -2,7 +2,7 @@
 //
 // Fuzzes the decoders of the persistent index's files (index/table.h,
 // index/manifest.h) and the tools' field-by-field walk of them
-// (tools/index_files.h), on the in-memory file system. Input: a mode byte,
+// (inspect/index_files.h), on the in-memory file system. Input: a mode byte,
 // then the payload.
 //   mode % 3 == 0: the payload is a manifest. Bit 4: its count is set to
 //     what the size holds and its checksum recomputed, so the record
@@ -32,9 +32,9 @@
 #include "index/format.h"
 #include "index/manifest.h"
 #include "index/table.h"
+#include "inspect/index_files.h"
 #include "testing/memory_file_system.h"
 #include "tests/fuzz/fuzz_util.h"
-#include "tools/index_files.h"
 
 namespace {
 

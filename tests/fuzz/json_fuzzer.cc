@@ -1,7 +1,7 @@
 // Copyright (c) Cairn authors.
 //
-// Fuzzes the strict JSON parser of `cairn import` (tools/json.h): no input
-// may crash it or make it read out of bounds, and its answers must agree
+// Fuzzes the strict JSON parser of `cairn import` (tools/jsonl/json.h): no
+// input may crash it or make it read out of bounds, and its answers must agree
 // with each other:
 //  - Validate and Parse accept exactly the same texts;
 //  - a parsed value's raw text is the input without surrounding whitespace;
@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "tests/fuzz/fuzz_util.h"
-#include "tools/json.h"
+#include "tools/jsonl/json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace json = cairn::tools::json;

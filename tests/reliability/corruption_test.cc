@@ -42,7 +42,7 @@
 #include "tests/reliability/oracle.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 namespace cairn::reliability {
 namespace {

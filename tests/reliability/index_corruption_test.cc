@@ -24,13 +24,13 @@
 #include <vector>
 
 #include "cairn/cairn.h"
+#include "cairn/inspect.h"
 #include "index/format.h"
 #include "index/manifest.h"
 #include "index/table.h"
 #include "testing/memory_file_system.h"
-#include "tests/tools/cli_test_util.h"
-#include "tests/tools/index_test_util.h"
-#include "tools/index_files.h"
+#include "tests/tools/cli/cli_test_util.h"
+#include "tests/tools/cli/index_test_util.h"
 
 namespace cairn::reliability {
 namespace {
@@ -78,7 +78,7 @@ class IndexCorruptionTest : public ::testing::Test {
   }
 
   std::string store() const { return dir_.Sub("store"); }
-  std::string index() const { return tools::IndexDirOf(store()); }
+  std::string index() const { return inspect::IndexDirOf(store()); }
   std::string path(const std::string& name) const {
     return index() + "/" + name;
   }
@@ -203,7 +203,7 @@ TEST_F(IndexCorruptionTest, MissingAndForeignFilesAreDetected) {
   // table numbers and layout): the whole index, or one table of it.
   const std::string other = dir_.Sub("other");
   BuildStore(other);
-  const std::string foreign = tools::IndexDirOf(other);
+  const std::string foreign = inspect::IndexDirOf(other);
   const std::string first = index::TableFileName(m.tables[0].number);
   std::filesystem::copy_file(foreign + "/" + first, path(first),
                              std::filesystem::copy_options::overwrite_existing);
@@ -262,7 +262,7 @@ std::string OpenAndReadEverything(const std::string& dir) {
   if (!closed.ok()) return "close: " + closed.ToString();
   index::Manifest m;
   Status s =
-      index::ReadManifest(io::PosixFileSystem(), tools::IndexDirOf(dir), &m);
+      index::ReadManifest(io::PosixFileSystem(), inspect::IndexDirOf(dir), &m);
   if (!s.ok()) return "no manifest after close: " + s.ToString();
   if (m.end_position() != static_cast<uint64_t>(kEvents)) {
     return "index checkpoint after close: " + std::to_string(m.end_position());
@@ -299,7 +299,7 @@ TEST_F(IndexCorruptionTest, StoreOpensOverADamagedIndexAndReadsEveryEvent) {
       {"manifest missing", [&] { std::filesystem::remove(path("MANIFEST")); }});
   cases.push_back({"another store's index", [&] {
                      std::filesystem::remove_all(index());
-                     std::filesystem::copy(tools::IndexDirOf(other), index());
+                     std::filesystem::copy(inspect::IndexDirOf(other), index());
                    }});
   cases.push_back({"stray temporary files", [&] {
                      WriteFile(path("MANIFEST.tmp"), "x");
@@ -318,7 +318,7 @@ TEST_F(IndexCorruptionTest, StoreOpensOverADamagedIndexAndReadsEveryEvent) {
                      [&, name] { std::filesystem::remove(path(name)); }});
     cases.push_back({name + " of another store", [&, name] {
                        std::filesystem::copy_file(
-                           tools::IndexDirOf(other) + "/" + name, path(name),
+                           inspect::IndexDirOf(other) + "/" + name, path(name),
                            std::filesystem::copy_options::overwrite_existing);
                      }});
   }

@@ -1,0 +1,331 @@
+// Copyright (c) Cairn authors.
+#include "inspect/index_files.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "engine/io/file_system.h"
+#include "index/format.h"
+#include "inspect/segment_walk.h"
+#include "segment/segment_header.h"
+
+namespace cairn::inspect {
+namespace {
+
+using index::Get32;
+using index::Get64;
+using index::kEntriesPerBlock;
+using index::kEntrySize;
+using index::kFenceSize;
+using index::kTableBlockSize;
+using index::kTableHeaderSize;
+
+// docs/format.md: "CAIRNIXT" as a little-endian u64 (the header checksum's
+// seed and the third word of the table seed's input), the block seed's
+// multiplier, the manifest's fixed part and its checksum seed.
+constexpr uint64_t kTableHeaderSeed = 0x5458494e52494143ull;
+constexpr uint64_t kBlockSeedStep = 0x9E3779B97F4A7C15ull;
+constexpr size_t kHeaderFieldsSize = 128;
+using index::kManifestFixedSize;
+constexpr size_t kManifestTableSize = index::kManifestTableRecordSize;
+constexpr uint64_t kManifestSeed = 0x464d494e52494143ull;
+
+using u128 = unsigned __int128;
+
+bool AllZero(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+RawTableHeader DecodeRawHeader(const uint8_t* d) {
+  RawTableHeader h;
+  h.magic_ok = std::memcmp(d, index::kTableMagic, 8) == 0;
+  h.format_version = Get32(d + 8);
+  h.header_size = Get32(d + 12);
+  h.info.store_id = Get64(d + 16);
+  h.info.number = Get64(d + 24);
+  h.info.level = Get32(d + 32);
+  h.info.anchor_stride = Get32(d + 36);
+  h.info.entry_count = Get64(d + 40);
+  h.info.first_position = Get64(d + 48);
+  h.info.end_position = Get64(d + 56);
+  h.info.last_offset = Get32(d + 64);
+  h.reserved = Get32(d + 68);
+  h.info.new_streams = Get64(d + 72);
+  h.fences_offset = Get64(d + 80);
+  h.anchors_offset = Get64(d + 88);
+  h.entries_offset = Get64(d + 96);
+  h.file_size = Get64(d + 104);
+  h.fences_checksum = Get64(d + 112);
+  h.anchors_checksum = Get64(d + 120);
+  h.header_checksum = Get64(d + kHeaderFieldsSize);
+  return h;
+}
+
+// Whether the raw section fields are the layout the raw counts imply and
+// fit the file, computed without overflow (the counts are untrusted).
+bool LayoutFits(const RawTableHeader& h, size_t size, uint64_t* block_count,
+                uint64_t* anchor_count) {
+  const index::TableInfo& info = h.info;
+  if (info.anchor_stride == 0 || info.end_position < info.first_position ||
+      info.entry_count != info.end_position - info.first_position) {
+    return false;
+  }
+  const u128 blocks =
+      (u128{info.entry_count} + kEntriesPerBlock - 1) / kEntriesPerBlock;
+  const u128 anchors = info.anchor_count();
+  const u128 anchors_offset = u128{kTableHeaderSize} + blocks * kFenceSize;
+  const u128 anchors_end = anchors_offset + anchors * 4;
+  const u128 entries_offset =
+      (anchors_end + kTableBlockSize - 1) / kTableBlockSize * kTableBlockSize;
+  const u128 file_size = entries_offset + blocks * kTableBlockSize;
+  if (h.fences_offset != kTableHeaderSize ||
+      h.anchors_offset != anchors_offset ||
+      h.entries_offset != entries_offset || h.file_size != file_size ||
+      file_size != size) {
+    return false;
+  }
+  *block_count = static_cast<uint64_t>(blocks);
+  *anchor_count = static_cast<uint64_t>(anchors);
+  return true;
+}
+
+}  // namespace
+
+std::string Hex64(uint64_t v) {
+  char buf[24];
+  int n = std::snprintf(buf, sizeof(buf), "0x%016" PRIx64, v);
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+std::string Hex32(uint32_t v) {
+  char buf[16];
+  int n = std::snprintf(buf, sizeof(buf), "0x%08" PRIx32, v);
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+std::optional<uint64_t> StoreIdOfSegmentsIn(const std::string& dir,
+                                            const std::string& except_name) {
+  auto names = ListSegmentFiles(dir);
+  if (!names.ok()) return std::nullopt;
+  for (const SegmentName& name : *names) {
+    if (name.path == io::JoinPath(dir, except_name)) continue;
+    auto file = OpenSegmentFile(name.path);
+    if (!file.ok()) continue;
+    segment::SegmentHeader header;
+    if (segment::DecodeSegmentHeader(file->data(), file->size(), file->path,
+                                     &header)
+            .ok()) {
+      return header.store_id;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string IndexDirOf(const std::string& store_dir) {
+  return io::JoinPath(store_dir, "index");
+}
+
+IndexFileNameKind ClassifyIndexFileName(std::string_view name) {
+  if (name == index::kManifestFileName) return IndexFileNameKind::kManifest;
+  if (index::ParseTableFileName(name)) return IndexFileNameKind::kTable;
+  if (name.ends_with(".tmp")) {
+    name.remove_suffix(4);
+    if (name == index::kManifestFileName || index::ParseTableFileName(name)) {
+      return IndexFileNameKind::kTemporary;
+    }
+  }
+  return IndexFileNameKind::kOther;
+}
+
+Result<IndexDirListing> ListIndexDir(const std::string& index_dir) {
+  io::FileSystem* fs = io::PosixFileSystem();
+  if (!fs->Exists(index_dir)) {
+    return Status::NotFound("no index directory " + index_dir);
+  }
+  auto names = fs->ListDir(index_dir);
+  if (!names.ok()) return names.status();
+  IndexDirListing listing;
+  for (const std::string& name : *names) {
+    switch (ClassifyIndexFileName(name)) {
+      case IndexFileNameKind::kManifest:
+        listing.has_manifest = true;
+        break;
+      case IndexFileNameKind::kTable:
+        listing.tables.push_back(*index::ParseTableFileName(name));
+        break;
+      case IndexFileNameKind::kTemporary:
+        listing.temporaries.push_back(name);
+        break;
+      case IndexFileNameKind::kOther:
+        break;
+    }
+  }
+  std::sort(listing.tables.begin(), listing.tables.end());
+  std::sort(listing.temporaries.begin(), listing.temporaries.end());
+  return listing;
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_size) {
+  io::FileSystem* fs = io::PosixFileSystem();
+  auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  if (*size > max_size) {
+    return Status::Corruption(path, 0,
+                              "file is " + std::to_string(*size) +
+                                  " bytes, more than an index manifest can be");
+  }
+  std::string bytes(*size, '\0');
+  size_t got = 0;
+  Status s = (*file)->Read(0, bytes.data(), bytes.size(), &got);
+  if (!s.ok()) return s;
+  bytes.resize(got);
+  return bytes;
+}
+
+uint64_t IndexTableSeed(uint64_t store_id, uint64_t number) {
+  uint8_t key[24];
+  index::Put64(key, store_id);
+  index::Put64(key + 8, number);
+  index::Put64(key + 16, kTableHeaderSeed);
+  return XXH3_64bits_withSeed(key, sizeof(key), 0);
+}
+
+uint64_t IndexBlockSeed(uint64_t table_seed, uint64_t block) {
+  return table_seed + block * kBlockSeedStep;
+}
+
+TableWalkResult WalkTable(
+    const uint8_t* data, size_t size, const std::string& path,
+    std::optional<uint64_t> number, std::optional<uint64_t> store_id_hint,
+    const std::function<void(const TableWalkHeader&)>& on_header,
+    const std::function<void(uint64_t position, uint32_t offset)>& on_anchor,
+    const std::function<void(const TableWalkBlock&)>& on_block) {
+  TableWalkResult result;
+  TableWalkHeader& h = result.header;
+  if (size < kTableHeaderSize) {
+    h.status =
+        Status::Corruption(path, 0, "index table is shorter than its header");
+    ++result.problems;
+    on_header(h);
+    return result;
+  }
+  h.raw = DecodeRawHeader(data);
+  index::TableInfo decoded;
+  h.status = index::DecodeTableHeader(data, size, path, &decoded);
+  if (!h.status.ok()) ++result.problems;
+  if (h.status.ok()) {
+    h.number_mismatch = number && decoded.number != *number;
+    h.store_mismatch = store_id_hint && decoded.store_id != *store_id_hint;
+    if (h.number_mismatch) ++result.problems;
+    if (h.store_mismatch) ++result.problems;
+  }
+  h.header_checksum_ok =
+      h.raw.header_checksum ==
+      XXH3_64bits_withSeed(data, kHeaderFieldsSize, kTableHeaderSeed);
+  h.layout_ok = LayoutFits(h.raw, size, &h.block_count, &h.anchor_count);
+  if (h.status.ok() && !h.layout_ok) ++result.problems;  // size mismatch
+  if (h.header_checksum_ok) {
+    h.seed = IndexTableSeed(h.raw.info.store_id, h.raw.info.number);
+  } else if (store_id_hint && number) {
+    h.seed = IndexTableSeed(*store_id_hint, *number);
+  }
+  const uint8_t* fences = data + kTableHeaderSize;
+  if (h.layout_ok && h.seed) {
+    h.fences_ok =
+        h.raw.fences_checksum ==
+        XXH3_64bits_withSeed(fences, h.block_count * kFenceSize, *h.seed);
+    h.anchors_ok = h.raw.anchors_checksum ==
+                   XXH3_64bits_withSeed(data + h.raw.anchors_offset,
+                                        h.anchor_count * 4, *h.seed);
+    if (!h.fences_ok) ++result.problems;
+    if (!h.anchors_ok) ++result.problems;
+  }
+  on_header(h);
+  if (!h.layout_ok) return result;
+
+  const uint32_t stride = h.raw.info.anchor_stride;
+  uint64_t position =
+      (h.raw.info.first_position + stride - 1) / stride * stride;
+  for (uint64_t i = 0; i < h.anchor_count; ++i, position += stride) {
+    on_anchor(position, Get32(data + h.raw.anchors_offset + 4 * i));
+  }
+  for (uint64_t i = 0; i < h.block_count; ++i) {
+    TableWalkBlock b;
+    b.index = i;
+    b.offset = h.raw.entries_offset + i * kTableBlockSize;
+    b.data = data + b.offset;
+    b.entries = std::min<uint64_t>(
+        kEntriesPerBlock, h.raw.info.entry_count - i * kEntriesPerBlock);
+    const uint8_t* fence = fences + i * kFenceSize;
+    b.fence_hash = Get64(fence);
+    b.fence_revision = Get64(fence + 8);
+    b.checksum_ok =
+        h.seed &&
+        Get64(fence + 16) == XXH3_64bits_withSeed(b.data, kTableBlockSize,
+                                                  IndexBlockSeed(*h.seed, i));
+    b.padding_zero = AllZero(b.data + b.entries * kEntrySize,
+                             kTableBlockSize - b.entries * kEntrySize);
+    if (b.checksum_ok) {
+      ++result.blocks_ok;
+    } else {
+      ++result.blocks_damaged;
+      ++result.problems;
+    }
+    on_block(b);
+  }
+  return result;
+}
+
+RawManifest DecodeRawManifest(const uint8_t* data, size_t size,
+                              const std::string& path) {
+  RawManifest m;
+  m.status = index::DecodeManifest(data, size, path, &m.fields);
+  if (m.status.ok()) {
+    m.magic_ok = true;
+    m.version = index::kManifestFormatVersion;
+    m.table_count = static_cast<uint32_t>(m.fields.tables.size());
+    m.size_matches_count = true;
+    m.checksum_ok = true;
+    return m;
+  }
+  // Damaged: show whatever fields the bytes hold.
+  m.fields = index::Manifest();
+  if (size >= 8) m.magic_ok = std::memcmp(data, index::kManifestMagic, 8) == 0;
+  if (size >= 12) m.version = Get32(data + 8);
+  if (size >= 16) m.reserved1 = Get32(data + 12);
+  if (size >= 24) m.fields.store_id = Get64(data + 16);
+  if (size >= 32) m.fields.generation = Get64(data + 24);
+  if (size >= 36) m.fields.stream_hash_id = Get32(data + 32);
+  if (size >= 40) m.fields.anchor_stride = Get32(data + 36);
+  if (size >= 48) m.fields.next_table_number = Get64(data + 40);
+  if (size >= 52) m.table_count = Get32(data + 48);
+  if (size >= 56) m.reserved2 = Get32(data + 52);
+  m.size_matches_count =
+      size >= kManifestFixedSize + 8 &&
+      size == kManifestFixedSize + u128{m.table_count} * kManifestTableSize + 8;
+  if (size >= 8) {
+    m.checksum_ok = Get64(data + size - 8) ==
+                    XXH3_64bits_withSeed(data, size - 8, kManifestSeed);
+  }
+  // The records the bytes hold, whatever the count says.
+  const size_t records =
+      size < kManifestFixedSize + 8
+          ? 0
+          : (size - kManifestFixedSize - 8) / kManifestTableSize;
+  for (size_t i = 0; i < records; ++i) {
+    m.fields.tables.push_back(index::DecodeManifestTable(
+        data + kManifestFixedSize + i * kManifestTableSize));
+  }
+  return m;
+}
+
+}  // namespace cairn::inspect

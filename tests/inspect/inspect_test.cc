@@ -1,0 +1,290 @@
+// Copyright (c) Cairn authors.
+//
+// The inspection API (cairn/inspect.h) on stores written through the
+// public API, healthy and then damaged: verify's typed findings and its
+// log/index split, and the segment and index dumps as structured results.
+#include "cairn/inspect.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cairn/cairn.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::inspect {
+namespace {
+
+constexpr int kEvents = 300;
+constexpr int kStreams = 5;
+
+// Flips every bit of the byte at `offset` of `path`.
+void FlipByte(const std::string& path, uint64_t offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(f.good()) << path;
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(~c));
+  ASSERT_TRUE(f.good()) << path;
+}
+
+// Collects what DumpSegment hands out.
+class RecordingSegmentVisitor : public SegmentVisitor {
+ public:
+  void OnStart(const SegmentStart& s) override { start = s; }
+  void OnRecord(const RecordInfo& r) override {
+    records.push_back(r);
+    // The views are valid during the call only.
+    if (r.body_valid) {
+      ++per_stream[std::string(r.stream)];
+      types.emplace_back(r.type);
+    }
+    records.back().stream = {};
+    records.back().type = {};
+  }
+  void OnSkipped(const SkippedRange& r) override { skipped.push_back(r); }
+  void OnEnd(const SegmentEnd& e) override {
+    end = e;
+    ended = true;
+  }
+
+  SegmentStart start;
+  std::vector<RecordInfo> records;
+  std::vector<SkippedRange> skipped;
+  std::map<std::string, int> per_stream;
+  std::vector<std::string> types;
+  SegmentEnd end;
+  bool ended = false;
+};
+
+class RecordingTableVisitor : public TableVisitor {
+ public:
+  void OnStart(const TableStart& s) override { start = s; }
+  void OnAnchor(uint64_t, uint32_t) override { ++anchors; }
+  void OnBlock(const TableBlock& b) override {
+    ++blocks;
+    entries += b.entries.size();
+    if (!b.checksum_ok) ++damaged_blocks;
+  }
+  void OnEnd(const TableEnd& e) override { end = e; }
+
+  TableStart start;
+  uint64_t anchors = 0;
+  uint64_t blocks = 0;
+  uint64_t damaged_blocks = 0;
+  uint64_t entries = 0;
+  TableEnd end;
+};
+
+class InspectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options options = testing::SmallOptions();
+    options.index_memtable_events = 64;
+    auto store = Store::Open(store_dir(), options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int i = 0; i < kEvents; ++i) {
+      auto r = (*store)->Append("Order-" + std::to_string(i % kStreams),
+                                ExpectedVersion::Any(),
+                                {testing::Event("OrderPlaced")});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+
+  std::string store_dir() const { return dir_.Sub("store"); }
+
+  std::vector<std::string> Segments() const {
+    auto segments = SegmentFilesOf(store_dir());
+    EXPECT_TRUE(segments.ok()) << segments.status().ToString();
+    return segments.ok() ? *segments : std::vector<std::string>();
+  }
+
+  // The first table file of the index directory.
+  std::string FirstTable() const {
+    for (const std::string& path : IndexFilesOf(IndexDirOf(store_dir()))) {
+      if (IndexFileKindOf(path) == IndexFileKind::kTable) return path;
+    }
+    return "";
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(InspectTest, VerifyOfAHealthyStoreCountsEverythingAndFindsNothing) {
+  std::vector<Finding> seen;
+  VerifyOptions options;
+  options.on_finding = [&](const Finding& f) { seen.push_back(f); };
+  auto report = VerifyStore(store_dir(), options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->healthy());
+  EXPECT_FALSE(report->only_derived_damaged());
+  EXPECT_EQ(report->segments, Segments().size());
+  EXPECT_EQ(report->events, static_cast<uint64_t>(kEvents));
+  EXPECT_EQ(report->streams, static_cast<uint64_t>(kStreams));
+  EXPECT_TRUE(report->findings.empty());
+  EXPECT_TRUE(seen.empty());
+  EXPECT_TRUE(report->index_present);
+  EXPECT_TRUE(report->index_checked_against_log);
+  EXPECT_EQ(report->index_entries, report->index_checkpoint);
+}
+
+TEST_F(InspectTest, VerifyOfADirectoryWithoutSegmentsChecksNothing) {
+  auto report = VerifyStore(dir_.path());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->segments, 0u);
+  EXPECT_TRUE(report->findings.empty());
+}
+
+TEST_F(InspectTest, VerifyOfAMissingDirectoryIsAnError) {
+  EXPECT_FALSE(VerifyStore(dir_.Sub("nothing-here")).ok());
+}
+
+TEST_F(InspectTest, DamagedRecordIsALogFindingAtItsFileAndOffset) {
+  const std::string segment = Segments().front();
+  RecordingSegmentVisitor before;
+  ASSERT_TRUE(DumpSegment(segment, &before).ok());
+  ASSERT_GT(before.records.size(), 2u);
+  const RecordInfo victim = before.records[1];
+  FlipByte(segment, victim.offset + victim.length - 1);  // in the body
+
+  auto report = VerifyStore(store_dir());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GT(report->log_problems, 0u);
+  EXPECT_FALSE(report->only_derived_damaged());
+  ASSERT_FALSE(report->findings.empty());
+  const Finding& f = report->findings.front();
+  EXPECT_EQ(f.area, Area::kLog);
+  EXPECT_EQ(f.severity, Severity::kProblem);
+  EXPECT_EQ(f.file, segment);
+  EXPECT_EQ(f.offset, victim.offset);
+
+  RecordingSegmentVisitor after;
+  ASSERT_TRUE(DumpSegment(segment, &after).ok());
+  ASSERT_EQ(after.records.size(), before.records.size());
+  EXPECT_EQ(after.records[1].status, RecordStatus::kBadBody);
+  EXPECT_TRUE(after.records[1].header_valid);
+  EXPECT_FALSE(after.records[1].body_valid);
+  EXPECT_EQ(after.end.problems, 1u);
+}
+
+TEST_F(InspectTest, DamagedIndexTableIsOnlyDerivedDamage) {
+  const std::string table = FirstTable();
+  ASSERT_FALSE(table.empty());
+  RecordingTableVisitor healthy;
+  ASSERT_TRUE(DumpTable(table, &healthy).ok());
+  ASSERT_GT(healthy.blocks, 0u);
+  // The last byte of the last block is inside its entries or padding,
+  // both covered by the block checksum.
+  FlipByte(table, healthy.start.file_size - 1);
+
+  auto report = VerifyStore(store_dir());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->log_problems, 0u);
+  EXPECT_GT(report->index_problems, 0u);
+  EXPECT_TRUE(report->only_derived_damaged());
+  ASSERT_FALSE(report->findings.empty());
+  for (const Finding& f : report->findings) EXPECT_EQ(f.area, Area::kIndex);
+
+  RecordingTableVisitor damaged;
+  ASSERT_TRUE(DumpTable(table, &damaged).ok());
+  EXPECT_EQ(damaged.blocks, healthy.blocks);
+  EXPECT_EQ(damaged.damaged_blocks, 1u);
+  EXPECT_GT(damaged.end.problems, 0u);
+}
+
+TEST_F(InspectTest, MaxFindingsBoundsTheReportButNotTheCounts) {
+  const std::string segment = Segments().front();
+  RecordingSegmentVisitor dump;
+  ASSERT_TRUE(DumpSegment(segment, &dump).ok());
+  ASSERT_GT(dump.records.size(), 4u);
+  for (size_t i = 1; i < 4; ++i) {
+    FlipByte(segment, dump.records[i].offset + dump.records[i].length - 1);
+  }
+  VerifyOptions options;
+  options.max_findings = 1;
+  uint64_t called = 0;
+  options.on_finding = [&](const Finding&) { ++called; };
+  auto report = VerifyStore(store_dir(), options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GE(report->log_problems, 3u);
+  EXPECT_EQ(report->findings.size(), 1u);
+  EXPECT_EQ(report->findings.size() + report->findings_dropped, called);
+}
+
+TEST_F(InspectTest, SegmentDumpGivesEveryEventWithItsFields) {
+  uint64_t records = 0;
+  uint64_t next_position = 0;
+  std::map<std::string, int> per_stream;
+  for (const std::string& segment : Segments()) {
+    RecordingSegmentVisitor v;
+    ASSERT_TRUE(DumpSegment(segment, &v).ok());
+    ASSERT_TRUE(v.start.header_status.ok());
+    ASSERT_TRUE(v.ended);
+    EXPECT_EQ(v.start.header.first_position, next_position);
+    EXPECT_EQ(v.end.problems, 0u);
+    for (const RecordInfo& r : v.records) {
+      EXPECT_EQ(r.status, RecordStatus::kOk);
+      EXPECT_EQ(r.position, next_position++);
+      EXPECT_TRUE(r.commit);
+    }
+    for (const std::string& type : v.types) EXPECT_EQ(type, "OrderPlaced");
+    records += v.records.size();
+    for (const auto& [stream, n] : v.per_stream) per_stream[stream] += n;
+  }
+  EXPECT_EQ(records, static_cast<uint64_t>(kEvents));
+  ASSERT_EQ(per_stream.size(), static_cast<size_t>(kStreams));
+  for (const auto& [stream, n] : per_stream) {
+    EXPECT_EQ(n, kEvents / kStreams) << stream;
+  }
+}
+
+TEST_F(InspectTest, DumpOfAMissingSegmentIsAnErrorAndVisitsNothing) {
+  RecordingSegmentVisitor v;
+  EXPECT_FALSE(DumpSegment(dir_.Sub("missing.seg"), &v).ok());
+  EXPECT_FALSE(v.ended);
+}
+
+TEST_F(InspectTest, ManifestDumpAndStatsAgreeWithTheTables) {
+  const std::string manifest = IndexDirOf(store_dir()) + "/MANIFEST";
+  EXPECT_EQ(IndexFileKindOf(manifest), IndexFileKind::kManifest);
+  auto m = DumpManifest(manifest);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_TRUE(m->status.ok()) << m->status.ToString();
+  EXPECT_TRUE(m->checksum_ok);
+  ASSERT_FALSE(m->tables.empty());
+
+  auto stats = ReadIndexStats(store_dir());
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_TRUE(stats->manifest_status.ok());
+  EXPECT_EQ(stats->checkpoint, m->checkpoint);
+  EXPECT_EQ(stats->generation, m->generation);
+  EXPECT_EQ(stats->damaged_tables, 0u);
+  ASSERT_EQ(stats->tables.size(), m->tables.size());
+  uint64_t entries = 0;
+  for (const ManifestTableInfo& t : m->tables) {
+    RecordingTableVisitor v;
+    ASSERT_TRUE(
+        DumpTable(IndexDirOf(store_dir()) + "/" + t.file_name, &v).ok());
+    EXPECT_TRUE(v.start.header_status.ok());
+    EXPECT_EQ(v.entries, t.entry_count);
+    EXPECT_EQ(v.end.problems, 0u);
+    entries += v.entries;
+  }
+  EXPECT_EQ(entries, m->checkpoint);
+}
+
+TEST_F(InspectTest, StatsOfAStoreWithoutIndexIsAnError) {
+  EXPECT_FALSE(ReadIndexStats(dir_.Sub("nothing-here")).ok());
+}
+
+}  // namespace
+}  // namespace cairn::inspect

@@ -1,0 +1,440 @@
+// Copyright (c) Cairn authors.
+#include "tools/bench/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+
+#include "tools/jsonl/json.h"
+#include "tools/jsonl/json_writer.h"
+
+namespace cairn::tools::bench {
+namespace {
+
+// The goals the project set itself (docs/benchmarks.md).
+constexpr double kSingleGoal = 0.8;          // x raw fdatasync rate
+constexpr double kConcurrentGoal = 250'000;  // events/s
+constexpr double kConcurrentVsSingle = 40;   // x single
+constexpr double kBatchGoal = 0.6;           // x raw durable bandwidth
+constexpr double kReadAllGoal = 10'000'000;  // events/s
+// Issue 10: $ce-/$et- indexing costs <= 15 % of concurrent throughput, and
+// reading a $ce- stream runs at >= 50 % of a plain one's rate.
+constexpr double kLinkAppendGoal = 0.85;  // concurrent over concurrent-plain
+constexpr double kLinkReadGoal = 0.5;     // read-category over plain
+
+double Micros(uint64_t nanos) { return static_cast<double>(nanos) / 1e3; }
+
+void WriteMemory(json::Writer* w, std::string_view key, const MemoryUsage& m) {
+  w->BeginObject(key);
+  w->Uint("vm_rss_bytes", m.vm_rss);
+  w->Uint("rss_anon_bytes", m.rss_anon);
+  w->EndObject();
+}
+
+// The members of one result (inside an object the caller opened); the
+// top level already names the workload, so it asks to leave it out.
+void WriteResultMembers(json::Writer* w, const BenchReport& report,
+                        const WorkloadResult& r, bool with_name = true) {
+  if (with_name) w->String("workload", r.workload);
+  w->Uint("events", r.events);
+  w->Number("seconds", r.seconds);
+  w->Number("events_per_sec", r.events_per_sec);
+  w->Uint("operations", r.operations);
+  w->Number("bytes_per_event", r.bytes_per_event);
+  w->Uint("payload_bytes_per_event", r.payload_bytes_per_event);
+  w->Uint("streams", r.streams);
+  w->String("latency_of", r.latency_of);
+  WriteLatency(w, "latency_us", r.latency_ns);
+  WriteMemory(w, "memory", r.memory);
+  if (r.loaded_events > 0) {
+    w->BeginObject("load");
+    w->Uint("events", r.loaded_events);
+    w->Number("seconds", r.load_seconds);
+    w->Number("open_seconds", r.open_seconds);
+    WriteMemory(w, "memory_after_open", r.memory_after_open);
+    w->EndObject();
+  }
+  if (r.crash_appended_events > 0) {
+    w->BeginObject("restart");
+    w->Uint("killed_after_appending", r.crash_appended_events);
+    w->Uint("replayed_events_after_kill", r.crash_replayed_events);
+    w->Number("open_seconds_after_kill", r.crash_open_seconds);
+    w->Number("open_seconds_after_close", r.open_seconds);
+    w->Uint("random_stream_reads", r.reads);
+    w->Uint("events_read", r.read_events);
+    w->Number("read_events_per_sec",
+              r.read_seconds > 0
+                  ? static_cast<double>(r.read_events) / r.read_seconds
+                  : 0);
+    w->Number(
+        "reads_per_sec",
+        r.read_seconds > 0 ? static_cast<double>(r.reads) / r.read_seconds : 0);
+    WriteLatency(w, "read_latency_us", r.read_latency_ns);
+    w->EndObject();
+  }
+  if (r.subscribers > 0) {
+    w->Uint("subscribers", r.subscribers);
+    w->Uint("in_flight", r.in_flight);
+    w->Uint("delivered", r.delivered);
+    w->Number("delivered_per_sec", r.delivered_per_sec);
+    w->Number("catchup_events_per_sec", r.catchup_events_per_sec);
+  }
+  if (!r.samples.empty()) {
+    w->BeginArray("samples");
+    for (const ScaleSample& s : r.samples) {
+      w->BeginObject();
+      w->Uint("events", s.events);
+      w->Number("seconds", s.seconds);
+      w->Number("events_per_sec", s.events_per_sec);
+      w->Uint("vm_rss_bytes", s.memory.vm_rss);
+      w->Uint("rss_anon_bytes", s.memory.rss_anon);
+      w->EndObject();
+    }
+    w->EndArray();
+  }
+  const Assessment a = Assess(report, r);
+  if (a.ratio_to_raw_fsync) {
+    w->Number("ratio_to_raw_fsync", *a.ratio_to_raw_fsync);
+  }
+  if (a.ratio_to_raw_bandwidth) {
+    w->Number("ratio_to_raw_bandwidth", *a.ratio_to_raw_bandwidth);
+  }
+  if (a.stored_mb_per_sec) w->Number("stored_mb_per_sec", *a.stored_mb_per_sec);
+  if (a.payload_mb_per_sec) {
+    w->Number("payload_mb_per_sec", *a.payload_mb_per_sec);
+  }
+  if (a.ratio_to_raw_append_writes) {
+    w->Number("ratio_to_raw_append_writes", *a.ratio_to_raw_append_writes);
+  }
+  if (a.ratio_to_single) w->Number("ratio_to_single", *a.ratio_to_single);
+  if (a.ratio_to_baseline) {
+    w->Number("ratio_to_baseline", *a.ratio_to_baseline);
+  }
+  if (!a.goal.empty()) {
+    w->BeginObject("goal");
+    w->String("text", a.goal);
+    if (a.goal_met) {
+      w->Bool("met", *a.goal_met);
+    } else {
+      w->Null("met");
+    }
+    w->EndObject();
+  }
+}
+
+const WorkloadResult* Find(const BenchReport& report, std::string_view name) {
+  for (const WorkloadResult& r : report.results) {
+    if (r.workload == name) return &r;
+  }
+  return nullptr;
+}
+
+std::string Format(const char* format, double value) {
+  char text[64];
+  (void)std::snprintf(text, sizeof(text), format, value);
+  return text;
+}
+
+// "850 us", "12.3 ms", "1.20 s".
+std::string Duration(uint64_t nanos) {
+  const double us = Micros(nanos);
+  if (us < 1) return Format("%.2f us", us);
+  if (us < 10'000) return Format("%.0f us", us);
+  if (us < 10'000'000) return Format("%.1f ms", us / 1e3);
+  return Format("%.2f s", us / 1e6);
+}
+
+std::string Latencies(const LatencyHistogram& h) {
+  return "p50 " + Duration(h.Percentile(0.5)) + ", p99 " +
+         Duration(h.Percentile(0.99)) + ", p99.9 " +
+         Duration(h.Percentile(0.999));
+}
+
+std::string MiB(uint64_t bytes) {
+  return Format("%.0f MiB", static_cast<double>(bytes) / (1 << 20));
+}
+
+std::string Describe(const WorkloadResult& r) {
+  if (r.workload == "single") {
+    return "1 event per Append, each awaited, durable";
+  }
+  if (r.workload == "concurrent") {
+    return std::to_string(kConcurrentInFlight) +
+           " single-event AppendAsync in flight from one thread, durable";
+  }
+  if (r.workload == "batch") {
+    return std::to_string(kBatchEvents) +
+           "-event Appends, each awaited, durable";
+  }
+  if (r.workload == "read-all") {
+    return "VisitAll over the whole log, warm, repeated";
+  }
+  if (r.workload == "read-streams") {
+    return "random single-stream ReadStream, warm";
+  }
+  if (r.workload == "scale") {
+    return std::to_string(kBatchEvents) + "-event Appends as the store grows";
+  }
+  if (r.workload == "concurrent-plain") {
+    return "concurrent without the $ce-/$et- streams";
+  }
+  if (r.workload == "read-category") {
+    return "whole $ce- stream ReadStream, 1024 per call, warm";
+  }
+  if (r.workload == "read-long-stream") {
+    return "whole plain stream ReadStream (as long as the $ce- one), warm";
+  }
+  if (r.workload == "subscribe") {
+    return "live $all subscriptions while " + std::to_string(r.in_flight) +
+           " single-event AppendAsync are in flight, durable";
+  }
+  return "";
+}
+
+// A goal of the form "rate >= goal x baseline rate", both from the same
+// run; unjudged (no ratio) when either is missing.
+void JudgeAgainst(double rate, double baseline, double goal,
+                  const char* goal_format, Assessment* a) {
+  if (rate > 0 && baseline > 0) a->ratio_to_baseline = rate / baseline;
+  a->goal = Format(goal_format, goal * 100);
+  if (a->ratio_to_baseline) a->goal_met = *a->ratio_to_baseline >= goal;
+}
+
+}  // namespace
+
+Assessment Assess(const BenchReport& report, const WorkloadResult& r) {
+  Assessment a;
+  const double eps = r.events_per_sec;
+  if (r.workload == "single") {
+    if (report.raw.fsync_per_sec > 0) {
+      a.ratio_to_raw_fsync = eps / report.raw.fsync_per_sec;
+    }
+    a.goal = Format(">= %.2fx the raw fdatasync rate", kSingleGoal);
+    if (a.ratio_to_raw_fsync) a.goal_met = *a.ratio_to_raw_fsync >= kSingleGoal;
+  } else if (r.workload == "batch") {
+    a.stored_mb_per_sec = eps * r.bytes_per_event / 1e6;
+    a.payload_mb_per_sec = eps * r.payload_bytes_per_event / 1e6;
+    if (report.raw.write_mb_per_sec > 0) {
+      a.ratio_to_raw_bandwidth =
+          *a.stored_mb_per_sec / report.raw.write_mb_per_sec;
+    }
+    if (report.raw.append_write_mb_per_sec > 0) {
+      a.ratio_to_raw_append_writes =
+          *a.stored_mb_per_sec / report.raw.append_write_mb_per_sec;
+    }
+    a.goal = Format(">= %.0f%% of the raw durable bandwidth", kBatchGoal * 100);
+    if (a.ratio_to_raw_bandwidth) {
+      a.goal_met = *a.ratio_to_raw_bandwidth >= kBatchGoal;
+    }
+  } else if (r.workload == "concurrent") {
+    const WorkloadResult* single = Find(report, "single");
+    if (single != nullptr && single->events_per_sec > 0) {
+      a.ratio_to_single = eps / single->events_per_sec;
+    }
+    a.goal = Format(">= %.0fk events/s", kConcurrentGoal / 1e3) +
+             Format(" and >= %.0fx single", kConcurrentVsSingle);
+    if (eps < kConcurrentGoal) {
+      a.goal_met = false;
+    } else if (a.ratio_to_single) {
+      a.goal_met = *a.ratio_to_single >= kConcurrentVsSingle;
+    }
+  } else if (r.workload == "read-all") {
+    a.goal = Format(">= %.0fM events/s", kReadAllGoal / 1e6);
+    a.goal_met = eps >= kReadAllGoal;
+  } else if (r.workload == "concurrent-plain") {
+    // The cost of the $ce-/$et- streams per append, from the same run.
+    const WorkloadResult* with = Find(report, "concurrent");
+    JudgeAgainst(with != nullptr ? with->events_per_sec : 0, eps,
+                 kLinkAppendGoal, "concurrent >= %.0f%% of this", &a);
+  } else if (r.workload == "read-category") {
+    const WorkloadResult* plain = Find(report, "read-long-stream");
+    JudgeAgainst(eps, plain != nullptr ? plain->events_per_sec : 0,
+                 kLinkReadGoal, ">= %.0f%% of read-long-stream", &a);
+  }
+  return a;
+}
+
+std::string ReportJson(const BenchReport& report) {
+  json::Writer w;
+  w.BeginObject();
+  w.String("workload", report.workload);
+  w.String("date", report.date);
+  w.BeginObject("machine");
+  w.Uint("nproc", report.machine.nproc);
+  w.String("kernel", report.machine.kernel);
+  w.String("cpu", report.machine.cpu_model);
+  w.Uint("memory_bytes", report.machine.memory_bytes);
+  w.EndObject();
+  w.String("dir", report.dir);
+  w.String("fs", report.fs_type);
+  w.Number("load_average_start", report.load_start);
+  w.Number("load_average_end", report.load_end);
+  w.BeginObject("settings");
+  w.Number("duration_s", report.seconds);
+  w.Uint("event_size", report.event_size);
+  w.Uint("events", report.events);
+  w.Uint("streams", report.streams);
+  w.String("durability", report.durability);
+  w.Number("raw_duration_s", report.raw_seconds);
+  w.EndObject();
+  w.BeginObject("raw");
+  w.Number("fsync_per_sec", report.raw.fsync_per_sec);
+  w.Uint("fsync_ops", report.raw.fsync_ops);
+  WriteLatency(&w, "fsync_latency_us", report.raw.fsync_latency_ns);
+  w.Number("fresh_fsync_per_sec", report.raw.fresh_fsync_per_sec);
+  WriteLatency(&w, "fresh_fsync_latency_us", report.raw.fresh_fsync_latency_ns);
+  w.Number("write_mb_per_sec", report.raw.write_mb_per_sec);
+  w.Uint("write_bytes", report.raw.write_bytes);
+  if (report.raw.append_write_bytes > 0) {
+    w.Uint("append_write_bytes", report.raw.append_write_bytes);
+    w.Number("append_writes_per_sec", report.raw.append_writes_per_sec);
+    w.Number("append_write_mb_per_sec", report.raw.append_write_mb_per_sec);
+  }
+  w.EndObject();
+  w.Number("raw_fsync_per_sec", report.raw.fsync_per_sec);
+  w.Number("raw_write_mb_per_sec", report.raw.write_mb_per_sec);
+  // A single workload's figures also sit at the top level, so scripts can
+  // read `.events_per_sec` without knowing about `results`.
+  if (report.results.size() == 1 && report.workload != "all") {
+    WriteResultMembers(&w, report, report.results.front(),
+                       /*with_name=*/false);
+  }
+  w.BeginArray("results");
+  for (const WorkloadResult& r : report.results) {
+    w.BeginObject();
+    WriteResultMembers(&w, report, r);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string ReportText(const BenchReport& report) {
+  std::string out;
+  const MachineInfo& m = report.machine;
+  out += "cairn bench " + report.workload + ", " + report.date + "\n";
+  out += "machine:   " + std::to_string(m.nproc) + " CPUs, " +
+         (m.cpu_model.empty() ? "unknown CPU" : m.cpu_model) + ", " +
+         Format("%.1f GiB", static_cast<double>(m.memory_bytes) /
+                                static_cast<double>(1ull << 30)) +
+         ", " + m.kernel + "\n";
+  out += "directory: " + report.dir + " (" + report.fs_type + ")\n";
+  out += "load:      " + Format("%.2f", report.load_start) + " before, " +
+         Format("%.2f", report.load_end) +
+         " after (1-minute load average; other work skews the figures)\n";
+  out += "settings:  " + Format("%g s", report.seconds) + " per workload, " +
+         std::to_string(report.event_size) + " B events, durability " +
+         report.durability + "\n";
+  out += "raw disk:  4 KiB write+fdatasync " +
+         Format("%.0f/s", report.raw.fsync_per_sec) + " (" +
+         Latencies(report.raw.fsync_latency_ns) + ")\n";
+  out += "           into fresh preallocated blocks " +
+         Format("%.0f/s", report.raw.fresh_fsync_per_sec) + " (" +
+         Latencies(report.raw.fresh_fsync_latency_ns) + ")\n";
+  out += "           1 MiB write+fdatasync " +
+         Format("%.1f MB/s", report.raw.write_mb_per_sec) + "\n";
+  if (report.raw.append_write_bytes > 0) {
+    out += "           " + std::to_string(report.raw.append_write_bytes) +
+           " B write+fdatasync (one batch append's bytes) " +
+           Format("%.0f/s", report.raw.append_writes_per_sec) + " = " +
+           Format("%.1f MB/s", report.raw.append_write_mb_per_sec) + "\n";
+  }
+  for (const WorkloadResult& r : report.results) {
+    out += "\n" + r.workload + ": " + Describe(r) + "\n";
+    if (r.loaded_events > 0 && r.workload != "scale") {
+      out += "  loaded   " + std::to_string(r.loaded_events) + " events over " +
+             std::to_string(r.streams) + " streams in " +
+             Format("%.2f s", r.load_seconds) + "; reopen took " +
+             Format("%.2f s", r.open_seconds) + "\n";
+    }
+    out += "  " + std::to_string(r.events) + " events in " +
+           Format("%.2f s", r.seconds) + " = " +
+           Format("%.0f events/s", r.events_per_sec) + " (" +
+           Format("%.0f", r.bytes_per_event) + " B/event stored, " +
+           std::to_string(r.payload_bytes_per_event) + " B payload)\n";
+    if (r.latency_ns.count() > 0) {
+      out += "  latency per " + r.latency_of + ": " + Latencies(r.latency_ns) +
+             "\n";
+    }
+    if (r.subscribers > 0) {
+      out += "  " + std::to_string(r.subscribers) +
+             " subscribers: " + std::to_string(r.delivered) + " deliveries = " +
+             Format("%.0f deliveries/s", r.delivered_per_sec) +
+             "; catch-up of a new subscription " +
+             Format("%.0f events/s", r.catchup_events_per_sec) + "\n";
+    }
+    for (const ScaleSample& s : r.samples) {
+      out += "  " + Format("%10.0f", static_cast<double>(s.events)) +
+             " events  " + Format("%8.1f s", s.seconds) + "  " +
+             Format("%9.0f events/s", s.events_per_sec) + "  VmRSS " +
+             MiB(s.memory.vm_rss) + "  RssAnon " + MiB(s.memory.rss_anon) +
+             "\n";
+    }
+    if (r.workload == "scale") {
+      out += "  reopen after a clean close took " +
+             Format("%.2f s", r.open_seconds) + "; RssAnon after reopen " +
+             MiB(r.memory_after_open.rss_anon) + "\n";
+      out += "  reopen after kill -9 took " +
+             Format("%.2f s", r.crash_open_seconds) + " (replayed " +
+             std::to_string(r.crash_replayed_events) + " events)\n";
+      if (r.read_seconds > 0) {
+        out += "  random stream reads: " +
+               Format("%.0f reads/s",
+                      static_cast<double>(r.reads) / r.read_seconds) +
+               ", " +
+               Format("%.0f events/s",
+                      static_cast<double>(r.read_events) / r.read_seconds) +
+               ", p99 " +
+               Format("%.0f us",
+                      static_cast<double>(r.read_latency_ns.Percentile(0.99)) /
+                          1e3) +
+               "\n";
+      }
+    }
+    const Assessment a = Assess(report, r);
+    if (a.ratio_to_raw_fsync) {
+      out += "  = " + Format("%.2fx", *a.ratio_to_raw_fsync) +
+             " the raw fdatasync rate\n";
+    }
+    if (a.ratio_to_raw_bandwidth) {
+      out += "  = " + Format("%.1f MB/s stored", *a.stored_mb_per_sec) +
+             Format(" (%.1f MB/s payload), ", *a.payload_mb_per_sec) +
+             Format("%.0f%%", *a.ratio_to_raw_bandwidth * 100) +
+             " of the raw durable bandwidth\n";
+    }
+    if (a.ratio_to_raw_append_writes) {
+      out += "  = " + Format("%.0f%%", *a.ratio_to_raw_append_writes * 100) +
+             " of raw writes+fdatasync of the same size\n";
+    }
+    if (a.ratio_to_baseline) {
+      out += "  ratio " + Format("%.2f", *a.ratio_to_baseline) +
+             (r.workload == "read-category" ? " of read-long-stream\n"
+                                            : " (concurrent over this)\n");
+    }
+    if (a.ratio_to_single) {
+      out += "  = " + Format("%.1fx", *a.ratio_to_single) + " single\n";
+    }
+    if (!a.goal.empty()) {
+      out += "  goal " + a.goal + ": " +
+             (a.goal_met ? (*a.goal_met ? "met" : "NOT MET")
+                         : "not assessed (run `all` to compare)") +
+             "\n";
+    }
+  }
+  return out;
+}
+
+void WriteLatency(json::Writer* w, std::string_view key,
+                  const LatencyHistogram& h) {
+  w->BeginObject(key);
+  w->Number("p50", Micros(h.Percentile(0.5)));
+  w->Number("p99", Micros(h.Percentile(0.99)));
+  w->Number("p999", Micros(h.Percentile(0.999)));
+  w->Number("mean", h.Mean() / 1e3);
+  w->Number("max", Micros(h.max()));
+  w->Uint("samples", h.count());
+  w->EndObject();
+}
+
+}  // namespace cairn::tools::bench

@@ -1,0 +1,155 @@
+// Copyright (c) Cairn authors.
+//
+// The workloads of `cairn bench`. Each runs against a fresh store in a
+// directory of its own and measures through the public API only, as an
+// application would see the store:
+//   single        one thread, one event per Append, each awaited (durable)
+//   concurrent    one thread keeping 256 single-event AppendAsync calls in
+//                 flight over many streams (durable: group commit at work)
+//   batch         100-event Appends, each awaited (durable)
+//   read-all      VisitAll over a pre-loaded log, warm, repeated
+//   read-streams  random single-stream ReadStream calls, warm
+//   scale         100-event Appends up to a large event count, sampling
+//                 throughput and memory as the store grows
+//   subscribe     live subscriptions while concurrent appends run:
+//                 append-to-delivery latency, deliveries/s, catch-up rate
+//   concurrent-plain  concurrent without the category and event-type
+//                 streams: against concurrent, their cost per append
+//   read-category whole-stream reads of a `$ce-` stream, warm
+//   read-long-stream  the same of a plain stream of the same length in
+//                 the same kind of log: against read-category, what
+//                 reading through the link index costs
+#ifndef CAIRN_TOOLS_BENCH_WORKLOADS_H_
+#define CAIRN_TOOLS_BENCH_WORKLOADS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/event.h"
+#include "cairn/options.h"
+#include "cairn/result.h"
+#include "tools/bench/progress.h"
+#include "tools/bench/stats.h"
+#include "tools/bench/sysinfo.h"
+
+namespace cairn::tools::bench {
+
+// The names RunWorkload accepts, in the order `all` would list them.
+inline constexpr std::string_view kWorkloadNames[] = {
+    "single",        "concurrent",      "batch",     "read-all",
+    "read-streams",  "scale",           "subscribe", "concurrent-plain",
+    "read-category", "read-long-stream"};
+
+// How many single-event appends `concurrent` keeps in flight, and how many
+// events each append of `batch` and `scale` carries.
+inline constexpr uint64_t kConcurrentInFlight = 256;
+inline constexpr uint64_t kBatchEvents = 100;
+
+struct WorkloadConfig {
+  // An existing, empty directory the workload may fill; the caller removes
+  // it afterwards.
+  std::string dir;
+  // How long the measured phase runs (scale ignores it: it runs until
+  // `events` are stored).
+  double seconds = 5;
+  // Bytes of type + data + metadata per event.
+  uint32_t event_size = 200;
+  // 0 means the workload's default: no limit for single, concurrent and
+  // batch (which otherwise stop after this many events), 1 000 000 for
+  // read-all, 10 per stream for read-streams, 10 000 000 for scale,
+  // 1 000 000 for read-category and read-long-stream (half of them in
+  // the stream read).
+  uint64_t events = 0;
+  // 0 means the default: 10 000 streams (100 000 for read-streams).
+  uint64_t streams = 0;
+  // Options::category_and_type_streams of the store (concurrent-plain
+  // turns it off whatever this says).
+  bool category_and_type_streams = true;
+  // Of the measured appends; the pre-loads of the read workloads always
+  // use kNone (and reopen the store before reading).
+  Durability durability = Durability::kGroupCommit;
+  // subscribe only: live subscriptions while the writer runs, and the
+  // writer's appends in flight (fewer leave the CPUs idle part of the time,
+  // to measure delivery latency on an unsaturated machine).
+  uint32_t subscribers = 1;
+  uint32_t in_flight = 256;
+  Progress* progress = nullptr;  // may be null
+};
+
+// One line of the scale workload's growth report.
+struct ScaleSample {
+  uint64_t events = 0;        // stored so far
+  double seconds = 0;         // since the start of the load
+  double events_per_sec = 0;  // over the interval since the last sample
+  MemoryUsage memory;
+};
+
+struct WorkloadResult {
+  std::string workload;
+  // Events appended (write workloads) or delivered (read workloads) in the
+  // measured phase, and how long it took.
+  uint64_t events = 0;
+  double seconds = 0;
+  double events_per_sec = 0;
+  // Appends, reads or passes in the measured phase (see latency_of).
+  uint64_t operations = 0;
+  // Bytes per event as the application sees them (type + data + metadata)
+  // and as stored (record header, stream name and body included).
+  uint32_t payload_bytes_per_event = 0;
+  double bytes_per_event = 0;
+  uint64_t streams = 0;
+  // What one latency sample is: "append", "read" (one ReadStream) or
+  // "pass" (one VisitAll over the whole log).
+  std::string latency_of;
+  LatencyHistogram latency_ns;
+  // Read workloads and scale: the pre-load, and reopening the store
+  // (which rebuilds the in-memory indexes from the log).
+  uint64_t loaded_events = 0;
+  double load_seconds = 0;
+  double open_seconds = 0;
+  // scale only.
+  std::vector<ScaleSample> samples;
+  // subscribe only: subscriptions, deliveries across them, and the rate of
+  // a fresh subscription catching up over the whole log afterwards.
+  uint32_t subscribers = 0;
+  uint32_t in_flight = 0;
+  uint64_t delivered = 0;
+  double delivered_per_sec = 0;
+  double catchup_events_per_sec = 0;
+  MemoryUsage memory;             // at the end of the measured phase
+  MemoryUsage memory_after_open;  // read workloads and scale: after reopen
+  // scale only: a writer killed with SIGKILL after `crash_appended_events`
+  // more appends, and the open after it (which replays what the index had
+  // not written out yet); then warm random single-stream reads after the
+  // clean reopen.
+  uint64_t crash_appended_events = 0;
+  uint64_t crash_replayed_events = 0;
+  double crash_open_seconds = 0;
+  uint64_t reads = 0;
+  uint64_t read_events = 0;
+  double read_seconds = 0;
+  LatencyHistogram read_latency_ns;
+};
+
+// Runs workload `name` (one of kWorkloadNames).
+Result<WorkloadResult> RunWorkload(std::string_view name,
+                                   const WorkloadConfig& config);
+
+// `count` distinct events of exactly `size` bytes of type + data + metadata
+// with JSON data and metadata; the data carries random characters so that
+// compression (for events at or above the store's threshold) gains no more
+// than it would on real data. Nil ids: the store generates them.
+std::vector<EventData> MakeEvents(uint32_t size, size_t count, uint64_t seed);
+
+// Bytes one event of `event_size` takes on disk in these workloads (record
+// header, fixed body fields, stream name, payload; no compression).
+uint64_t StoredEventBytes(uint32_t event_size);
+
+// Stream names shaped like real ones ("Order-" + a UUID), distinct per index.
+std::string StreamName(uint64_t index);
+
+}  // namespace cairn::tools::bench
+
+#endif  // CAIRN_TOOLS_BENCH_WORKLOADS_H_
