@@ -13,6 +13,7 @@
 #include "engine/src/store_impl.h"
 #include "engine/src/stream_metadata.h"
 #include "engine/src/wall_clock.h"
+#include "index/link_streams.h"
 
 namespace cairn::engine {
 namespace {
@@ -93,6 +94,9 @@ Result<StoreImpl::Visibility> StoreImpl::VisibilityOf(std::string_view stream) {
 
 Result<ReadStreamResult> StoreImpl::ReadStream(
     std::string_view stream, const ReadStreamOptions& options) {
+  // Category and event-type streams have no metadata of their own, and
+  // their revisions are link revisions: they are read as stored.
+  if (index::IsLinkStreamName(stream)) return ReadStoredStream(stream, options);
   auto visible = VisibilityOf(stream);
   if (!visible.ok()) return visible.status();
   const Visibility& v = *visible;

@@ -156,8 +156,10 @@ Status SubscriptionImpl::RunStream() {
         if (e.position.value() >= *end) break;
         handler_->OnEvent(e.View());
         position_.store(e.position.value() + 1, std::memory_order_release);
-        // Retention may skip revisions ($maxCount, $maxAge, $tb).
-        next_revision = e.revision.value() + 1;
+        // Retention may skip revisions ($maxCount, $maxAge, $tb). A
+        // category or type stream counts its own (link) revisions.
+        next_revision =
+            (e.link_revision ? *e.link_revision : e.revision).value() + 1;
         ++delivered;
         if (stop_.load(std::memory_order_acquire)) return Status::Ok();
       }

@@ -411,7 +411,7 @@ int main(int argc, char** argv) {
   cairn_store_free(store);
 
   /* Writable again, for the stream lifecycle calls. */
-  CHECK(cairn_open(argv[1], NULL, &store, NULL) == CAIRN_OK);
+  CHECK(cairn_open(store_dir, NULL, &store, NULL) == CAIRN_OK);
   TestLifecycle(store);
   cairn_store_free(store);
 
