@@ -81,7 +81,8 @@ class ScratchDir {
 };
 
 std::string DefaultParent() {
-  const char* tmp = std::getenv("TMPDIR");
+  // Read once, before the benchmark starts any thread.
+  const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe)
   return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
 }
 
@@ -187,7 +188,7 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
       "temporary directory, removed afterwards)");
   std::vector<std::string> names(std::begin(bench::kWorkloadNames),
                                  std::end(bench::kWorkloadNames));
-  names.push_back("all");
+  names.emplace_back("all");
   sub->add_option(
          "--workload", args->workload,
          "single, concurrent, batch, read-all, read-streams, scale, subscribe, "

@@ -54,8 +54,8 @@ std::string Percent(uint64_t part, uint64_t whole) {
 
 std::string MiB(uint64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f MiB",
-                static_cast<double>(bytes) / (1 << 20));
+  (void)std::snprintf(buf, sizeof(buf), "%.1f MiB",
+                      static_cast<double>(bytes) / (1 << 20));
   return buf;
 }
 
@@ -113,7 +113,7 @@ int RunRebuild(const Io& io, const IndexArgs& args) {
       index::ReadManifest(io::PosixFileSystem(), IndexDirOf(args.dir), &m);
   if (!read.ok()) return FailStatus(io, kName, read);
   char rate[64];
-  std::snprintf(
+  (void)std::snprintf(
       rate, sizeof(rate), " in %.2f s (%s events/s)", seconds,
       bench::Short(seconds > 0 ? static_cast<double>(last.events) / seconds : 0)
           .c_str());
@@ -263,14 +263,14 @@ int RunStats(const Io& io, const IndexArgs& args) {
     }
     for (const TableRow& r : rows) {
       char line[160];
-      std::snprintf(line, sizeof(line), "  %-6llu  %-5u  %-23s  %-12llu  %llu",
-                    static_cast<unsigned long long>(r.record.number),
-                    r.record.level,
-                    ("[" + std::to_string(r.record.first_position) + ", " +
-                     std::to_string(r.record.end_position) + ")")
-                        .c_str(),
-                    static_cast<unsigned long long>(r.record.entry_count),
-                    static_cast<unsigned long long>(r.bytes));
+      (void)std::snprintf(
+          line, sizeof(line), "  %-6llu  %-5u  %-23s  %-12llu  %llu",
+          static_cast<unsigned long long>(r.record.number), r.record.level,
+          ("[" + std::to_string(r.record.first_position) + ", " +
+           std::to_string(r.record.end_position) + ")")
+              .c_str(),
+          static_cast<unsigned long long>(r.record.entry_count),
+          static_cast<unsigned long long>(r.bytes));
       io.out << line << (r.problem.empty() ? "" : "  DAMAGED: " + r.problem)
              << '\n';
     }

@@ -37,7 +37,7 @@ class AppendReadTest : public ::testing::Test {
 
   // Events printed by `read`/`read-all --json`.
   std::vector<json::Value> ReadJson(std::vector<std::string> args) {
-    args.push_back("--json");
+    args.emplace_back("--json");
     CliOutput r = RunCairn(args);
     EXPECT_EQ(r.code, 0) << r.err;
     return ParseLines(r.out, &lines_);
@@ -253,7 +253,7 @@ TEST_F(AppendReadTest, ReadMissingStreamOrStore) {
   const std::string missing = dir_.Sub("missing");
   for (const char* command : {"read", "read-all", "stats", "export"}) {
     std::vector<std::string> args = {command, missing};
-    if (std::string(command) == "read") args.push_back("s");
+    if (std::string(command) == "read") args.emplace_back("s");
     r = RunCairn(args);
     EXPECT_EQ(r.code, 1) << command;
     EXPECT_TRUE(Contains(r.err, "no store at")) << command << ": " << r.err;
