@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cairn/event.h"
+#include "cairn/options.h"
 
 namespace cairn {
 
@@ -166,6 +167,18 @@ RecordedEvent RecordedEventView::ToOwned() const {
   event.content_type = content_type;
   event.created_us = created_us;
   return event;
+}
+
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
 }
 
 }  // namespace cairn

@@ -328,10 +328,23 @@ TEST_F(AppendReadTest, Stats) {
   EXPECT_EQ(U64(v[0], "segments"), 1u);
   EXPECT_GT(U64(v[0], "bytes"), 0u);
   EXPECT_EQ(U64(v[0], "durable_position_end"), 3u);
+  // The stream index: each append's clean close wrote its entry out.
+  const json::Value* index = v[0].Find("index");
+  ASSERT_NE(index, nullptr) << r.out;
+  EXPECT_EQ(U64(*index, "checkpoint"), 3u);
+  EXPECT_GE(U64(*index, "tables"), 1u);
+  EXPECT_GT(U64(*index, "table_bytes"), 0u);
+  EXPECT_EQ(U64(*index, "memory_entries"), 0u);
+  EXPECT_EQ(Str(*index, "background_error"), "");
+  for (const char* key : {"flushes", "merges", "cache_hits", "cache_misses"}) {
+    EXPECT_NE(index->Find(key), nullptr) << key;
+  }
   r = RunCairn({"stats", store()});
   ASSERT_EQ(r.code, 0);
   EXPECT_TRUE(Contains(r.out, "events:           3\n")) << r.out;
   EXPECT_TRUE(Contains(r.out, "streams:          2\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "index checkpoint: 3\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "index error:      none\n")) << r.out;
 }
 
 }  // namespace
