@@ -28,9 +28,10 @@ constexpr uint64_t kEventsPerStream = 4;
 
 std::string Name(uint64_t i) {
   char text[64];
-  std::snprintf(text, sizeof(text), "Order-%016llx-%08llx",
-                static_cast<unsigned long long>(i * 0x9E3779B97F4A7C15ull),
-                static_cast<unsigned long long>(i));
+  (void)std::snprintf(
+      text, sizeof(text), "Order-%016llx-%08llx",
+      static_cast<unsigned long long>(i * 0x9E3779B97F4A7C15ull),
+      static_cast<unsigned long long>(i));
   return text;
 }
 
@@ -50,7 +51,8 @@ struct Fixture {
     for (uint64_t i = 0; i < kStreams; ++i) names.push_back(Name(i));
     NameReader reader = [this](uint64_t position,
                                uint32_t) -> Result<std::string_view> {
-      return std::string_view(names[position % kStreams]);
+      const std::string_view name = names[position % kStreams];
+      return name;
     };
     auto opened = PersistentIndex::Open(&fs, "/index", 1, 0, IndexOptions(),
                                         reader, nullptr);
@@ -138,7 +140,8 @@ void BM_IndexAdd(benchmark::State& state) {
   for (uint64_t i = 0; i < 10'000; ++i) names.push_back(Name(i));
   NameReader reader = [&names](uint64_t position,
                                uint32_t) -> Result<std::string_view> {
-    return std::string_view(names[position % names.size()]);
+    const std::string_view name = names[position % names.size()];
+    return name;
   };
   auto index = PersistentIndex::Open(&fs, "/index", 1, 0, IndexOptions(),
                                      reader, nullptr);

@@ -456,6 +456,9 @@ void PersistentIndex::Freeze() {
 }
 
 void PersistentIndex::NoteError(const Status& s) {
+  // Reported first: whoever sees background_error_ (Stats, WaitIdle) can
+  // rely on the report having been made.
+  if (options_.on_background_error) options_.on_background_error(s);
   std::lock_guard<std::mutex> lock(mu_);
   background_error_ = s.ToString();
   error_pending_ = true;

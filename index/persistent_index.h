@@ -79,6 +79,10 @@ struct IndexOptions {
   // records for it. Tests force collisions with a custom one.
   StreamHashFn stream_hash = nullptr;
   uint32_t stream_hash_id = kStreamHashId;
+  // Called with each failure of background work (a flush, a manifest
+  // commit, a merge) on the thread that met it, possibly with an index
+  // lock held: it must not call the index. Null: none.
+  std::function<void(const Status&)> on_background_error;
 };
 
 // Reads the stream name of the log record at (position, offset), after

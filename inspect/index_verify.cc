@@ -127,8 +127,9 @@ class IndexChecker {
       std::string message = s.message();
       const std::string suffix = " (file " + where->file + ", offset " +
                                  std::to_string(where->offset) + ")";
-      if (message.ends_with(suffix))
+      if (message.ends_with(suffix)) {
         message.resize(message.size() - suffix.size());
+      }
       Problem(where->file, where->offset, message);
     } else {
       Problem(file, 0, s.ToString());

@@ -123,8 +123,8 @@ std::string SegmentFileName(uint64_t segment_number) {
   // 20 digits hold any u64; numbers past 12 digits give names that
   // ParseSegmentFileName refuses (10^12 segments is out of reach).
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%012llu.seg",
-                static_cast<unsigned long long>(segment_number));
+  (void)std::snprintf(buf, sizeof(buf), "%012llu.seg",
+                      static_cast<unsigned long long>(segment_number));
   return buf;
 }
 

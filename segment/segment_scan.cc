@@ -41,8 +41,9 @@ std::string DescribeHeader(const uint8_t* p, size_t available, uint64_t offset,
   }
   const uint32_t computed =
       static_cast<uint32_t>(Checksum64(p + 4, kRecordHeaderSize - 4, seed));
-  if (LoadLE<uint32_t>(p) != computed)
+  if (LoadLE<uint32_t>(p) != computed) {
     return "bad header checksum" + At(offset);
+  }
   if (check == HeaderCheck::kTruncated) {
     return "record" + At(offset) + " (position " + std::to_string(h.position) +
            ") has a " + std::to_string(h.body_length) + "-byte body but only " +

@@ -93,6 +93,16 @@ struct FaultRule {
   // size) instead of a random number.
   uint64_t partial_bytes = UINT64_MAX;
   std::string path_suffix;
+
+  // Every operation of kind `op` from the next one on fails with `error`
+  // (a dead device, a full disk), until ClearFaults().
+  static FaultRule Always(FaultOp op, FaultError error = FaultError::kIO) {
+    FaultRule rule;
+    rule.op = op;
+    rule.error = error;
+    rule.sticky = true;
+    return rule;
+  }
 };
 
 struct CrashOptions {
@@ -105,6 +115,18 @@ struct CrashOptions {
   double persist_dir = 0.5;
   // Chance that a live shared mapping is written back as it is.
   double persist_shared = 0.5;
+
+  // The plain power loss of MemoryFileSystem::SimulateCrash: every write
+  // since its file's last Sync and every directory change since its last
+  // SyncDir is lost; nothing is torn or flipped. For tests whose oracle is
+  // "exactly what was synced survives".
+  static CrashOptions LoseUnsynced() {
+    return {.keep_whole = 0,
+            .keep_torn = 0,
+            .flip_bit = 0,
+            .persist_dir = 0,
+            .persist_shared = 0};
+  }
 };
 
 struct CrashReport {

@@ -129,8 +129,9 @@ Status PathError(std::string_view op, const std::string& path, int err) {
   std::string msg(op);
   msg += ' ';
   msg += path;
-  if (err == ENOENT)
+  if (err == ENOENT) {
     return Status::NotFound(msg + ": no such file or directory");
+  }
   return Status::IOError(msg, err);
 }
 
@@ -535,8 +536,9 @@ Result<std::unique_ptr<File>> MemoryFileSystem::OpenFile(
   Result<std::shared_ptr<Node>> dir = state_->LookupParent(path, "open", &name);
   if (!dir.ok()) {
     // Opening "/" or "" is opening a directory.
-    if (dir.status().IsInvalidArgument())
+    if (dir.status().IsInvalidArgument()) {
       return PathError("open", path, EISDIR);
+    }
     return dir.status();
   }
   auto& entries = (*dir)->entries;

@@ -296,7 +296,7 @@ class PosixFile final : public File {
   Status AllocateByWriting(uint64_t size) {
     Result<uint64_t> current = Size();
     if (!current.ok()) return current.status();
-    static constexpr size_t kChunk = 64 * 1024;
+    static constexpr size_t kChunk = size_t{64} * 1024;
     const std::vector<uint8_t> zeros(kChunk, 0);
     for (uint64_t pos = *current; pos < size;) {
       const size_t n =
@@ -409,7 +409,8 @@ class PosixFileSystemImpl final : public FileSystem {
     std::vector<std::string> names;
     for (;;) {
       errno = 0;  // readdir returns null both at the end and on error
-      const dirent* entry = ::readdir(dir);
+      // Thread-safe here: the stream is this call's own.
+      const dirent* entry = ::readdir(dir);  // NOLINT(concurrency-mt-unsafe)
       if (entry == nullptr) break;
       const std::string_view name(entry->d_name);
       if (name == "." || name == "..") continue;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <vector>
 
+#include "engine/src/report.h"
 #include "engine/src/wall_clock.h"
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
@@ -129,6 +130,20 @@ Status SegmentLog::RepairActive(Segment* seg,
   // and keeps the zero-filled extents behind it.
   if (s.ok()) s = ZeroFill(seg->file.get(), zero_begin, zero_end);
   if (s.ok()) s = seg->file->Sync();
+  if (s.ok() && short_file) {
+    Report(options_, LogLevel::kWarning,
+           "extended the active segment " + seg->path + " from " +
+               std::to_string(*size) + " bytes to its capacity " +
+               std::to_string(capacity));
+  }
+  if (s.ok() && result.torn_tail) {
+    Report(options_, LogLevel::kWarning,
+           "cut off a torn tail of " + seg->path + ": zeroed bytes " +
+               std::to_string(result.end_offset) + " to " +
+               std::to_string(zero_end) +
+               " after the last whole record (the log ends at position " +
+               std::to_string(result.next_position) + ")");
+  }
   Status mapped = MapSegment(seg);
   return s.ok() ? mapped : s;
 }
@@ -294,6 +309,10 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
       if (s.ok()) s = fs->SyncDir(dir);
       if (!s.ok()) return s;
       numbers.pop_back();
+      Report(options, LogLevel::kWarning,
+             "removed segment file " + path +
+                 ": its creation was interrupted (" + probe.status().message() +
+                 ") and it holds no record");
     }
   }
 
@@ -358,6 +377,8 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
       }
       Status s = fs->RemoveFile(path);
       if (!s.ok()) return s;
+      Report(options, LogLevel::kInfo,
+             "removed spare segment file " + path + " left by an earlier run");
     }
     if (!adopted) log->preparer_->Request(next_number);
   }

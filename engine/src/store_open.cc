@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "engine/src/report.h"
 #include "engine/src/store_impl.h"
 #include "engine/src/validation.h"
 #include "segment/durable_mark.h"
@@ -116,6 +117,14 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
   index_options.memtable_entries = options_.index_memtable_events;
   index_options.cache_streams = options_.index_cache_streams;
   index_options.read_only = read_only;
+  if (options_.logger) {
+    index_options.on_background_error = [logger =
+                                             options_.logger](const Status& s) {
+      logger(LogLevel::kError,
+             "stream index background work failed (retried later): " +
+                 s.ToString());
+    };
+  }
   index::NameReader names = [this](uint64_t position, uint32_t offset) {
     return StreamNameAt(position, offset);
   };
@@ -132,9 +141,17 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
       break;
     }
   }
+  if (!index_->open_note().empty()) {
+    Report(options_, LogLevel::kWarning,
+           "stream index in " + index_dir + ": " + index_->open_note());
+  }
   if (options_.rebuild_index) {
     Status s = index_->Reset(first_position);
     if (!s.ok()) return s;
+    Report(options_, LogLevel::kInfo,
+           "stream index in " + index_dir +
+               " discarded as asked (rebuild_index); rebuilding it from the "
+               "log");
   }
 
   *start = SegmentLog::ReplayStart{0, 0, first_position};
@@ -146,6 +163,9 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
     *start = SegmentLog::ReplayStart{0, 0, first_position};
     Status s = index_->Reset(first_position);
     if (!s.ok()) return s;
+    Report(options_, LogLevel::kWarning,
+           "stream index in " + index_dir + " does not match the log (" +
+               mismatch + "); discarded and rebuilt from the log");
   }
   return Status::Ok();
 }
@@ -205,6 +225,12 @@ Status StoreImpl::ReplayLog(const SegmentLog::ReplayStart& start,
   progress.done = true;
   progress.scanned_bytes = progress.total_bytes;
   if (report) report(progress);
+  if (progress.events > 0) {
+    Report(options_, LogLevel::kInfo,
+           "replayed " + std::to_string(progress.events) +
+               " events of the log from position " +
+               std::to_string(start.position) + " into the stream index");
+  }
   return Status::Ok();
 }
 

@@ -345,7 +345,16 @@ Result<StoreStats> StoreImpl::GetStats() {
   StoreStats stats;
   stats.events = visible_next_.load(std::memory_order_acquire);
   stats.streams = index_->StreamCount();
-  stats.index_checkpoint = GlobalPosition(index_->Stats().checkpoint);
+  const index::IndexStats index = index_->Stats();
+  stats.index_checkpoint = GlobalPosition(index.checkpoint);
+  stats.index.tables = index.tables.size();
+  for (const auto& table : index.tables) stats.index.table_bytes += table.bytes;
+  stats.index.memory_entries = index.memtable_entries;
+  stats.index.flushes = index.flushes;
+  stats.index.merges = index.merges;
+  stats.index.cache_hits = index.cache_hits;
+  stats.index.cache_misses = index.cache_misses;
+  stats.index.background_error = index.background_error;
   stats.segments = log_->segments().size();
   stats.bytes = log_->record_bytes();
   stats.durable_position_end =

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cairn/event.h"
+#include "cairn/options.h"
 
 namespace cairn {
 
@@ -168,6 +169,18 @@ RecordedEvent RecordedEventView::ToOwned() const {
   event.created_us = created_us;
   event.link_revision = link_revision;
   return event;
+}
+
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
 }
 
 }  // namespace cairn

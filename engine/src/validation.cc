@@ -13,7 +13,7 @@
 namespace cairn::engine {
 namespace {
 
-constexpr uint64_t kMinSegmentSize = 64 * 1024;
+constexpr uint64_t kMinSegmentSize = uint64_t{64} * 1024;
 constexpr uint64_t kMaxSegmentSize = (1ull << 32) - 1;  // offsets are u32
 constexpr uint64_t kMaxFieldLength = 65535;             // u16 on disk
 // vm.max_map_count defaults to 65530 mappings per process, shared with

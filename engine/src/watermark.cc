@@ -3,12 +3,13 @@
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bit>
 #include <climits>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 
 namespace cairn::engine {
 namespace {
@@ -22,8 +23,8 @@ constexpr size_t kSequenceOffset = 40;
 
 // A futex shared between processes (no FUTEX_PRIVATE_FLAG): the word lives
 // in a MAP_SHARED mapping of the watermark file.
-long Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
-           const struct timespec* timeout) {
+int64_t Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
+              const struct timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word), op, value,
                  timeout, nullptr, 0);
 }
@@ -145,7 +146,8 @@ uint32_t Watermark::sequence() const {
 void Watermark::Wait(uint32_t seen, std::chrono::milliseconds timeout) const {
   struct timespec ts;
   ts.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  ts.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1000000);
+  ts.tv_nsec =
+      static_cast<decltype(ts.tv_nsec)>((timeout.count() % 1000) * 1000000);
   // Returns at once if the word already moved on (EAGAIN), on a wake, or
   // after the timeout; all are fine for a caller that re-checks.
   (void)Futex(SequenceWord(), FUTEX_WAIT, seen, &ts);

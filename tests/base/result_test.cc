@@ -31,7 +31,7 @@ TEST(ResultDeathTest, ValueOfAnErrorAbortsWithTheStatus) {
 
 TEST(ResultDeathTest, BuildingFromAnOkStatusAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(Result<int>{Status::Ok()}, "OK status");
+  EXPECT_DEATH((void)Result<int>{Status::Ok()}, "OK status");
 }
 
 }  // namespace

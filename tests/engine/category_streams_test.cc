@@ -17,8 +17,8 @@
 
 #include "cairn/cairn.h"
 #include "engine/src/store_impl.h"
+#include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
-#include "tests/support/crashable_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/subscription_recorder.h"
 #include "tests/support/temp_dir.h"
@@ -340,7 +340,8 @@ TEST(CategoryStreamsTest, CrashRecoveryKeepsRevisionsGapless) {
   std::vector<Appended> appended;
   Options options = SmallTables();
   for (int incarnation = 0; incarnation < 3; ++incarnation) {
-    testing::CrashableFileSystem process(&base);
+    io::FaultInjectionFileSystem process(&base, 1);
+    process.set_crash_options(io::CrashOptions::LoseUnsynced());
     auto opened = engine::StoreImpl::Open(&process, "/store", options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     ExpectModel(opened->get(), appended);

@@ -6,8 +6,8 @@
 
 #include "cairn/cairn.h"
 #include "engine/src/store_impl.h"
+#include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
-#include "tests/support/crashable_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/subscription_recorder.h"
 #include "tests/support/temp_dir.h"
@@ -62,7 +62,8 @@ TEST(CheckpointTest, SurvivesPowerLossAndResumesSubscription) {
   Options options = testing::SmallOptions();
   uint64_t saved = 0;
   {
-    testing::CrashableFileSystem process(&fs);
+    io::FaultInjectionFileSystem process(&fs, 1);
+    process.set_crash_options(io::CrashOptions::LoseUnsynced());
     auto store = engine::StoreImpl::Open(&process, "/s", options);
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->Append("a", ExpectedVersion::Any(), Events(30)).ok());

@@ -15,8 +15,8 @@
 
 #include "cairn/cairn.h"
 #include "engine/src/store_impl.h"
+#include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
-#include "tests/support/crashable_file_system.h"
 #include "tests/support/store_test_util.h"
 
 namespace cairn {
@@ -46,7 +46,8 @@ TEST_P(CrashTest, AcknowledgedAppendsSurvivePowerLoss) {
   const int crash_after = 20 + static_cast<int>(rng() % 200);
 
   for (int round = 0; round < 3; ++round) {
-    testing::CrashableFileSystem process(&fs);
+    io::FaultInjectionFileSystem process(&fs, 1);
+    process.set_crash_options(io::CrashOptions::LoseUnsynced());
     auto opened = engine::StoreImpl::Open(&process, "/store", options);
     ASSERT_TRUE(opened.ok())
         << "round " << round << ": " << opened.status().ToString();

@@ -9,7 +9,6 @@
 #include "engine/src/store_impl.h"
 #include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
-#include "tests/support/faulty_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,7 +20,7 @@ using testing::Events;
 
 TEST(FailStopTest, FailedFsyncMakesStoreReadOnly) {
   testing::TempDir dir;
-  testing::FaultyFileSystem faulty(io::PosixFileSystem());
+  io::FaultInjectionFileSystem faulty(io::PosixFileSystem(), 1);
   std::vector<AppendResult> acked;
   {
     auto store =
@@ -32,22 +31,23 @@ TEST(FailStopTest, FailedFsyncMakesStoreReadOnly) {
       ASSERT_TRUE(r.ok());
       acked.push_back(*r);
     }
-    faulty.syncs_until_failure = 0;
+    faulty.AddRule(io::FaultRule::Always(io::FaultOp::kSync));
     auto failed = (*store)->Append("s", ExpectedVersion::Any(), Events(2));
     EXPECT_TRUE(failed.status().IsIOError()) << failed.status().ToString();
-    int syncs_after_failure = faulty.sync_calls.load();
+    const uint64_t syncs_after_failure = faulty.count(io::FaultOp::kSync);
 
     // Fail-stop: later writes are refused without touching the disk, even
     // once the device would work again.
-    faulty.syncs_until_failure = -1;
+    faulty.ClearFaults();
     auto refused = (*store)->Append("s", ExpectedVersion::Any(), Events(1));
     EXPECT_TRUE(refused.status().IsReadOnly()) << refused.status().ToString();
-    EXPECT_NE(refused.status().message().find("injected fsync failure"),
+    EXPECT_NE(refused.status().message().find("injected fault: sync"),
               std::string::npos);
     EXPECT_TRUE((*store)->Sync().IsReadOnly());
     auto async = (*store)->AppendFuture("s", ExpectedVersion::Any(), Events(1));
     EXPECT_TRUE(async.get().status().IsReadOnly());
-    EXPECT_EQ(faulty.sync_calls.load(), syncs_after_failure);  // no retry
+    EXPECT_EQ(faulty.count(io::FaultOp::kSync), syncs_after_failure);
+    EXPECT_EQ(faulty.retried_syncs(), 0u);  // no retry
 
     // Reads still serve what was acknowledged.
     auto read = (*store)->ReadStream("s", testing::StreamUpTo(100));
@@ -70,13 +70,14 @@ TEST(FailStopTest, FailedFsyncMakesStoreReadOnly) {
 
 TEST(FailStopTest, NoSpaceAtSegmentRollIsNotFatal) {
   testing::TempDir dir;
-  testing::FaultyFileSystem faulty(io::PosixFileSystem());
+  io::FaultInjectionFileSystem faulty(io::PosixFileSystem(), 1);
   Options options = testing::SmallOptions();
   options.compression_threshold = 0;  // the events must fill segments
   auto store = engine::StoreImpl::Open(&faulty, dir.Sub("s"), options);
   ASSERT_TRUE(store.ok());
   std::string big(10000, 'b');
-  faulty.allocate_no_space = true;
+  faulty.AddRule(
+      io::FaultRule::Always(io::FaultOp::kAllocate, io::FaultError::kNoSpace));
   Status first_failure;
   int appended = 0;
   for (int i = 0; i < 100 && first_failure.ok(); ++i) {
@@ -90,7 +91,7 @@ TEST(FailStopTest, NoSpaceAtSegmentRollIsNotFatal) {
   ASSERT_TRUE(first_failure.IsNoSpace()) << first_failure.ToString();
   auto before = (*store)->GetStats();
   ASSERT_TRUE(before.ok());
-  faulty.allocate_no_space = false;
+  faulty.ClearFaults();
   auto r = (*store)->Append("s", ExpectedVersion::Any(), {Event("B", big)});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->first_revision, StreamRevision(appended));

@@ -16,8 +16,8 @@
 
 #include "cairn/cairn.h"
 #include "engine/src/store_impl.h"
+#include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
-#include "tests/support/crashable_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -127,7 +127,8 @@ TEST(IndexRecoveryTest, CrashReplaysOnlyWhatFollowsTheCheckpoint) {
   std::vector<std::string> streams;
   uint64_t checkpoint = 0;
   {
-    testing::CrashableFileSystem process(&base);
+    io::FaultInjectionFileSystem process(&base, 1);
+    process.set_crash_options(io::CrashOptions::LoseUnsynced());
     auto opened =
         engine::StoreImpl::Open(&process, "/store", DurableIndexOptions());
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();

@@ -13,9 +13,8 @@
 #include "engine/src/store_impl.h"
 #include "segment/durable_mark.h"
 #include "segment/segment_header.h"
+#include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
-#include "tests/support/crashable_file_system.h"
-#include "tests/support/faulty_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -291,7 +290,8 @@ class MarkedTailTest : public ::testing::Test {
   // Opens the store in a new incarnation of the process.
   Result<std::unique_ptr<Store>> Open() {
     incarnations_.push_back(
-        std::make_unique<testing::CrashableFileSystem>(&memory_));
+        std::make_unique<io::FaultInjectionFileSystem>(&memory_, 1));
+    incarnations_.back()->set_crash_options(io::CrashOptions::LoseUnsynced());
     return engine::StoreImpl::Open(incarnations_.back().get(), dir_,
                                    testing::SmallOptions());
   }
@@ -323,7 +323,7 @@ class MarkedTailTest : public ::testing::Test {
 
   std::string dir_ = "/store";
   io::MemoryFileSystem memory_;
-  std::vector<std::unique_ptr<testing::CrashableFileSystem>> incarnations_;
+  std::vector<std::unique_ptr<io::FaultInjectionFileSystem>> incarnations_;
   uint64_t last_offset_ = 0;
 };
 
@@ -419,15 +419,16 @@ TEST_F(RecoveryTest, ShortActiveSegmentOnAFullDiskIsNoSpace) {
   Build(3);
   std::string dir = Copy("short-full");
   fs::resize_file(SegmentPath(dir, 0), last_offset_ + last_size_);
-  testing::FaultyFileSystem faulty(io::PosixFileSystem());
-  faulty.allocate_no_space = true;
+  io::FaultInjectionFileSystem faulty(io::PosixFileSystem(), 1);
+  faulty.AddRule(
+      io::FaultRule::Always(io::FaultOp::kAllocate, io::FaultError::kNoSpace));
   auto refused = engine::StoreImpl::Open(&faulty, dir, testing::SmallOptions());
   ASSERT_TRUE(refused.status().IsNoSpace()) << refused.status().ToString();
   EXPECT_NE(refused.status().message().find(SegmentPath(dir, 0)),
             std::string::npos)
       << refused.status().ToString();
   EXPECT_EQ(fs::file_size(SegmentPath(dir, 0)), last_offset_ + last_size_);
-  faulty.allocate_no_space = false;
+  faulty.ClearFaults();
   auto store = engine::StoreImpl::Open(&faulty, dir, testing::SmallOptions());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto r = (*store)->Append("after", ExpectedVersion::Any(), Events(1));

@@ -4,7 +4,7 @@
 // global reads, filters, stats, persistence across reopen, segment rolling.
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <fstream>
 
 #include "cairn/cairn.h"
 #include "tests/support/store_test_util.h"
@@ -18,7 +18,8 @@ using testing::Events;
 
 class StoreBasicTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Store> OpenStore(Options options = testing::SmallOptions()) {
+  std::unique_ptr<Store> OpenStore(
+      const Options& options = testing::SmallOptions()) {
     auto store = Store::Open(dir_.Sub("store"), options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
@@ -311,12 +312,13 @@ TEST(ReadVerificationTest, BodyChecksumOnReadUnlessDisabled) {
     // The data's last byte sits just before the end of the only record.
     auto stats = (*store)->GetStats();
     ASSERT_TRUE(stats.ok());
-    std::FILE* f =
-        std::fopen((dir.Sub("s") + "/000000000000.seg").c_str(), "r+b");
-    ASSERT_NE(f, nullptr);
-    std::fseek(f, static_cast<long>(4096 + stats->bytes - 3), SEEK_SET);
-    std::fputc('X', f);
-    std::fclose(f);
+    std::fstream f(dir.Sub("s") + "/000000000000.seg",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.is_open());
+    f.seekp(static_cast<std::streamoff>(4096 + stats->bytes - 3));
+    f.put('X');
+    f.close();
+    ASSERT_FALSE(f.fail());
   }
   auto verified = (*store)->ReadAll({});
   EXPECT_TRUE(verified.status().IsCorruption()) << verified.status().ToString();

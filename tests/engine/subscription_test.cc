@@ -23,7 +23,7 @@ using testing::Events;
 using testing::SubscriptionRecorder;
 
 std::unique_ptr<Store> Open(const std::string& dir,
-                            Options options = testing::SmallOptions()) {
+                            const Options& options = testing::SmallOptions()) {
   auto store = Store::Open(dir, options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;

@@ -78,8 +78,9 @@ TEST(ValidationTest, StoreRejectsBadInputAndWritesNothing) {
   bad("s", {Event("T", "{}", id), Event("T", "{}", id)});
   // An append larger than the per-append limit (half a segment here).
   std::vector<EventData> many;
-  for (int i = 0; i < 200; ++i)
+  for (int i = 0; i < 200; ++i) {
     many.push_back(Event("T", std::string(900, 'y')));
+  }
   bad("s", many);
 
   // The async form reports the same errors.

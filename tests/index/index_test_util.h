@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,7 +56,8 @@ struct FakeLog {
           if (position >= names.size() || offset != OffsetOf(position)) {
             return Status::Corruption("log", offset, "no such record");
           }
-          return std::string_view(names[position]);
+          const std::string_view name = names[position];
+          return name;
         };
   }
 };
@@ -104,120 +104,6 @@ inline void ExpectMatchesModel(const PersistentIndex& index, const FakeLog& log,
     ASSERT_TRUE(anchor.has_value()) << p;
     EXPECT_EQ(*anchor, FakeLog::OffsetOf(p)) << p;
   }
-}
-
-// Forwards to `base` and makes every file operation from the N-th on fail,
-// after telling the memory file system to lose what was not synced: the
-// process "lost power" just before that operation.
-class PowerCutFileSystem : public io::FileSystem {
- public:
-  PowerCutFileSystem(io::MemoryFileSystem* base, int64_t cut_at)
-      : base_(base), cut_at_(cut_at) {}
-
-  bool cut() const { return cut_.load(); }
-  int64_t operations() const { return ops_.load(); }
-
-  // Counts one operation; false if it must fail.
-  bool Step() {
-    if (cut_.load()) return false;
-    if (++ops_ == cut_at_) {
-      cut_ = true;
-      base_->SimulateCrash();
-      return false;
-    }
-    return true;
-  }
-  static Status Dead() { return Status::IOError("power cut (test)"); }
-
-  Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
-                                             io::OpenMode mode) override;
-  Status CreateDir(const std::string& path) override {
-    return Step() ? base_->CreateDir(path) : Dead();
-  }
-  Status SyncDir(const std::string& path) override {
-    return Step() ? base_->SyncDir(path) : Dead();
-  }
-  Result<std::vector<std::string>> ListDir(const std::string& path) override {
-    if (!Step()) return Dead();
-    return base_->ListDir(path);
-  }
-  Status RemoveFile(const std::string& path) override {
-    return Step() ? base_->RemoveFile(path) : Dead();
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return Step() ? base_->Rename(from, to) : Dead();
-  }
-  bool Exists(const std::string& path) override {
-    return !cut_.load() && base_->Exists(path);
-  }
-  Result<std::unique_ptr<io::FileLock>> LockFile(
-      const std::string& path) override {
-    if (!Step()) return Dead();
-    return base_->LockFile(path);
-  }
-  bool IsLocked(const std::string& path) override {
-    return base_->IsLocked(path);
-  }
-
- private:
-  io::MemoryFileSystem* base_;
-  int64_t cut_at_;  // 0: never
-  std::atomic<int64_t> ops_{0};
-  std::atomic<bool> cut_{false};
-};
-
-class PowerCutFile : public io::File {
- public:
-  PowerCutFile(PowerCutFileSystem* fs, std::unique_ptr<io::File> base)
-      : fs_(fs), base_(std::move(base)) {}
-  Status Write(uint64_t offset, const void* data, size_t size) override {
-    return fs_->Step() ? base_->Write(offset, data, size)
-                       : PowerCutFileSystem::Dead();
-  }
-  Status Read(uint64_t offset, void* out, size_t size, size_t* read) override {
-    return fs_->Step() ? base_->Read(offset, out, size, read)
-                       : PowerCutFileSystem::Dead();
-  }
-  Status Sync() override {
-    return fs_->Step() ? base_->Sync() : PowerCutFileSystem::Dead();
-  }
-  Status Allocate(uint64_t size) override {
-    return fs_->Step() ? base_->Allocate(size) : PowerCutFileSystem::Dead();
-  }
-  Status Truncate(uint64_t size) override {
-    return fs_->Step() ? base_->Truncate(size) : PowerCutFileSystem::Dead();
-  }
-  Status DropCache(uint64_t offset, uint64_t size) override {
-    return fs_->Step() ? base_->DropCache(offset, size)
-                       : PowerCutFileSystem::Dead();
-  }
-  Result<uint64_t> Size() override {
-    if (!fs_->Step()) return PowerCutFileSystem::Dead();
-    return base_->Size();
-  }
-  Result<std::unique_ptr<io::MappedRegion>> Map(uint64_t offset,
-                                                size_t size) override {
-    if (!fs_->Step()) return PowerCutFileSystem::Dead();
-    return base_->Map(offset, size);
-  }
-  Result<std::unique_ptr<io::SharedRegion>> MapShared(size_t size) override {
-    if (!fs_->Step()) return PowerCutFileSystem::Dead();
-    return base_->MapShared(size);
-  }
-  Status Close() override { return base_->Close(); }
-
- private:
-  PowerCutFileSystem* fs_;
-  std::unique_ptr<io::File> base_;
-};
-
-inline Result<std::unique_ptr<io::File>> PowerCutFileSystem::OpenFile(
-    const std::string& path, io::OpenMode mode) {
-  if (!Step()) return Dead();
-  auto file = base_->OpenFile(path, mode);
-  if (!file.ok()) return file.status();
-  return std::unique_ptr<io::File>(
-      std::make_unique<PowerCutFile>(this, std::move(file.value())));
 }
 
 // Small tables, a small cache and merges of three, all inline: every path

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "index/format.h"
+#include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
 #include "tests/index/index_test_util.h"
 
@@ -74,20 +75,22 @@ TEST(ManifestTest, ReplacementIsAtomicAcrossACrash) {
   Manifest b = a;
   b.generation = 4;
   b.tables.pop_back();
-  // Lose power before each file operation of the replacement in turn:
-  // the manifest read afterwards is always a or b, whole.
+  // Lose power before each mutating file operation of the replacement in
+  // turn: the manifest read afterwards is always a or b, whole.
   bool saw_a = false;
   bool saw_b = false;
-  for (int64_t cut = 1;; ++cut) {
+  for (uint64_t cut = 1;; ++cut) {
     io::MemoryFileSystem base;
     ASSERT_TRUE(base.CreateDir("/i").ok());
     ASSERT_TRUE(base.SyncDir("/").ok());
     Manifest out;
     EXPECT_TRUE(ReadManifest(&base, "/i", &out).IsNotFound());
     ASSERT_TRUE(WriteManifest(&base, "/i", a).ok());
-    testing::PowerCutFileSystem fs(&base, cut);
+    io::FaultInjectionFileSystem fs(&base, 1);
+    fs.set_crash_options(io::CrashOptions::LoseUnsynced());
+    fs.CrashAtMutation(cut);
     Status s = WriteManifest(&fs, "/i", b);
-    const bool cut_happened = fs.cut();
+    const bool cut_happened = fs.crashed_by_trigger();
     if (!cut_happened) {
       ASSERT_TRUE(s.ok());
       base.SimulateCrash();

@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
 #include "tests/index/index_test_util.h"
 
@@ -23,7 +24,6 @@ std::string StreamName(uint64_t n) {
 
 using testing::ExpectMatchesModel;
 using testing::FakeLog;
-using testing::PowerCutFileSystem;
 
 constexpr uint64_t kStore = 0xabcdef;
 constexpr char kDir[] = "/store/index";
@@ -550,6 +550,7 @@ TEST(IndexTest, ConcurrentReadersSeeConsistentAnswers) {
     done = true;
   });
   std::vector<std::thread> readers;
+  readers.reserve(2);
   std::atomic<uint64_t> reads{0};
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
@@ -589,12 +590,12 @@ TEST(IndexTest, ConcurrentReadersSeeConsistentAnswers) {
   ExpectMatchesModel(*h.index, h.log, h.log.names.size());
 }
 
-// Power is cut before each file operation in turn while events are added
-// (flushes and merges inline); the next open must find a consistent index
+// Power is cut before each mutating file operation in turn while events are
+// added (flushes and merges inline); the next open must find a consistent index
 // that, with the log replayed from its checkpoint, matches the model.
 TEST(IndexTest, PowerCutAtEveryFileOperation) {
   constexpr uint64_t kEvents = 150;
-  auto run = [&](int64_t cut, bool* cut_happened) {
+  auto run = [&](uint64_t cut, bool* cut_happened) {
     Harness h;
     h.options.memtable_entries = 16;
     h.options.merge_fan_in = 2;
@@ -602,15 +603,17 @@ TEST(IndexTest, PowerCutAtEveryFileOperation) {
     for (uint64_t i = 0; i < kEvents; ++i) {
       h.log.Append(StreamName(rng() % 12));
     }
-    PowerCutFileSystem fs(&h.fs_, cut);
+    io::FaultInjectionFileSystem fs(&h.fs_, 1);
+    fs.set_crash_options(io::CrashOptions::LoseUnsynced());
+    fs.CrashAtMutation(cut);
     Status s = h.Open(&fs);
     for (uint64_t p = 0; s.ok() && p < kEvents; ++p) {
       s = h.log.Feed(h.index.get(), p, p + 1);
     }
     if (s.ok()) s = h.index->Close();
-    *cut_happened = fs.cut();
+    *cut_happened = fs.crashed_by_trigger();
     h.index.reset();
-    if (!fs.cut()) h.fs_.SimulateCrash();
+    if (!*cut_happened) h.fs_.SimulateCrash();
     Status o = h.OpenAndReplay();
     ASSERT_TRUE(o.ok()) << "cut at " << cut << ": " << o.ToString();
     ExpectMatchesModel(*h.index, h.log, kEvents);
@@ -623,12 +626,12 @@ TEST(IndexTest, PowerCutAtEveryFileOperation) {
     }
   };
   bool happened = true;
-  int64_t cut = 1;
+  uint64_t cut = 1;
   for (; happened; ++cut) {
     run(cut, &happened);
     if (::testing::Test::HasFatalFailure()) return;
   }
-  EXPECT_GT(cut, 50);  // the sweep covered flushes and merges
+  EXPECT_GT(cut, 50u);  // the sweep covered flushes and merges
 }
 
 }  // namespace

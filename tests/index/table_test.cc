@@ -109,6 +109,7 @@ TEST_F(TableTest, LookupsMatchBruteForce) {
   std::vector<Entry> sorted = entries;
   std::sort(sorted.begin(), sorted.end(), EntryLess);
   std::vector<uint64_t> hashes;
+  hashes.reserve(sorted.size() + 1);
   for (const Entry& e : sorted) hashes.push_back(e.hash);
   hashes.push_back(0);
   hashes.push_back(999999);

@@ -485,6 +485,7 @@ TEST_F(MemoryFileSystemTest, ConcurrentWritersOnSeparateFiles) {
   constexpr int kThreads = 4;
   constexpr int kWrites = 500;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([this, t] {
       const std::string path = "/db/t" + std::to_string(t);

@@ -200,14 +200,16 @@ void Restore(io::FileSystem* fs, const std::string& path, uint64_t offset,
 // Whether a refusal names the damaged file and a place at or before the
 // damage; returns a description of the problem, or "".
 std::string CheckRefusal(const Status& s, const SegmentFile& seg, uint64_t at) {
-  if (s.code() == StatusCode::kNotSupported && at >= 8 && at < 12)
+  if (s.code() == StatusCode::kNotSupported && at >= 8 && at < 12) {
     return "";  // version field
+  }
   if (!s.IsCorruption()) return "not Corruption: " + s.ToString();
   const auto* where = s.corruption();
   if (where == nullptr) return "Corruption without a place: " + s.ToString();
   if (where->file != seg.path) return "names the wrong file: " + s.ToString();
-  if (where->offset > at)
+  if (where->offset > at) {
     return "names an offset after the damage: " + s.ToString();
+  }
   return "";
 }
 

@@ -48,7 +48,7 @@ void LogLine(const std::string& line) {
 }
 
 [[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "cairn_crash_writer: %s\n", what.c_str());
+  (void)std::fprintf(stderr, "cairn_crash_writer: %s\n", what.c_str());
   std::_Exit(2);
 }
 
@@ -131,7 +131,8 @@ void Writer(cairn::Store* store, uint64_t seed, int t) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s DIR ACK_LOG SEED [THREADS]\n", argv[0]);
+    (void)std::fprintf(stderr, "usage: %s DIR ACK_LOG SEED [THREADS]\n",
+                       argv[0]);
     return 1;
   }
   const uint64_t seed = std::strtoull(argv[3], nullptr, 10);

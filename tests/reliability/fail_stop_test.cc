@@ -98,8 +98,9 @@ uint64_t CountCleanRun(FaultOp op) {
   EXPECT_TRUE(store.ok());
   if (!store.ok()) return 0;
   Workload w(1);
-  for (int i = 0; i < kAppends; ++i)
+  for (int i = 0; i < kAppends; ++i) {
     EXPECT_TRUE(w.AppendOne(store->get()).ok());
+  }
   EXPECT_TRUE((*store)->Close().ok());
   return fs.count(op);
 }

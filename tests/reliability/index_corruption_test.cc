@@ -48,7 +48,9 @@ constexpr int kEvents = 1500;
 constexpr int kStreams = 13;
 
 uint64_t DamageStep() {
-  const char* v = std::getenv("CAIRN_INDEX_DAMAGE_STEP");
+  // Test settings, read before any thread of the test starts.
+  const char* v =
+      std::getenv("CAIRN_INDEX_DAMAGE_STEP");  // NOLINT(concurrency-mt-unsafe)
   return v != nullptr && std::atoll(v) > 0 ? std::atoll(v) : 397;
 }
 

@@ -15,14 +15,14 @@
 //                             reopen and check it, grows with every kill)
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -42,7 +42,8 @@ namespace cairn::reliability {
 namespace {
 
 uint64_t EnvU64(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
+  // Test settings, read before any thread of the test starts.
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
 }
 

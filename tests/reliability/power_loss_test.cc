@@ -48,7 +48,8 @@ namespace cairn::reliability {
 namespace {
 
 uint64_t EnvU64(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
+  // Test settings, read before any thread of the test starts.
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
@@ -443,6 +444,7 @@ class PowerLossRun {
 TEST(PowerLossTest, AcknowledgedAppendsSurviveRandomPowerLoss) {
   uint64_t first = EnvU64("CAIRN_POWER_LOSS_FIRST_SEED", 1);
   uint64_t count = EnvU64("CAIRN_POWER_LOSS_SEEDS", 200);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before threads start
   if (const char* one = std::getenv("CAIRN_SEED"); one != nullptr && *one) {
     first = std::strtoull(one, nullptr, 10);
     count = 1;

@@ -57,10 +57,13 @@ inline ReadStreamOptions StreamUpTo(uint64_t max_count) {
     ASSERT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
 
+// `lhs` names a new variable, so it can not be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CAIRN_ASSERT_OK_AND_ASSIGN(lhs, expr)                         \
   auto lhs##_result = (expr);                                         \
   ASSERT_TRUE(lhs##_result.ok()) << lhs##_result.status().ToString(); \
   auto lhs = std::move(lhs##_result).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace cairn::testing
 

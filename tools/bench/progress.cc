@@ -31,13 +31,13 @@ void Progress::Clear() {
 std::string Short(double value) {
   char text[32];
   if (value >= 1e9) {
-    std::snprintf(text, sizeof(text), "%.2fG", value / 1e9);
+    (void)std::snprintf(text, sizeof(text), "%.2fG", value / 1e9);
   } else if (value >= 1e6) {
-    std::snprintf(text, sizeof(text), "%.2fM", value / 1e6);
+    (void)std::snprintf(text, sizeof(text), "%.2fM", value / 1e6);
   } else if (value >= 1e4) {
-    std::snprintf(text, sizeof(text), "%.1fk", value / 1e3);
+    (void)std::snprintf(text, sizeof(text), "%.1fk", value / 1e3);
   } else {
-    std::snprintf(text, sizeof(text), "%.0f", value);
+    (void)std::snprintf(text, sizeof(text), "%.0f", value);
   }
   return text;
 }

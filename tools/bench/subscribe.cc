@@ -113,8 +113,9 @@ Status RunSubscribe(const WorkloadConfig& config, WorkloadResult* result) {
                           {pool[issued % pool.size()]},
                           [&](Result<AppendResult> r) {
                             const int64_t now = NowNanos();
-                            if (r.ok())
+                            if (r.ok()) {
                               acks->Record(r->first_position.value(), now);
+                            }
                             std::lock_guard<std::mutex> lock(mu);
                             if (!r.ok() && error.ok()) error = r.status();
                             --in_flight;

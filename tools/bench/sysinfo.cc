@@ -5,6 +5,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -34,11 +36,11 @@ std::string ProcField(const char* file, std::string_view key) {
       if (colon == std::string::npos) continue;
       // "model name\t: X" has spaces or tabs between key and colon; a
       // longer key with the same prefix has other characters there.
-      if (!Trim(std::string_view(line).substr(key.size(), colon - key.size()))
-               .empty()) {
+      const std::string_view view = line;
+      if (!Trim(view.substr(key.size(), colon - key.size())).empty()) {
         continue;
       }
-      return Trim(std::string_view(line).substr(colon + 1));
+      return Trim(view.substr(colon + 1));
     }
   }
   return "";
@@ -54,7 +56,7 @@ uint64_t KilobytesField(const char* file, std::string_view key) {
 
 MachineInfo ReadMachineInfo() {
   MachineInfo info;
-  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const int64_t cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   info.nproc = cpus > 0 ? static_cast<unsigned>(cpus) : 0;
   struct utsname names;
   if (::uname(&names) == 0) {
@@ -70,7 +72,7 @@ std::string FileSystemType(const std::string& path) {
   struct statfs fs;
   if (::statfs(path.c_str(), &fs) != 0) return "unknown";
   // Magic numbers from statfs(2).
-  switch (static_cast<unsigned long>(fs.f_type)) {
+  switch (static_cast<uint64_t>(fs.f_type)) {
     case 0xEF53:
       return "ext4";  // also ext2/ext3, which share the magic
     case 0x58465342:
@@ -89,8 +91,8 @@ std::string FileSystemType(const std::string& path) {
       return "fuse";
     default: {
       char hex[32];
-      std::snprintf(hex, sizeof(hex), "0x%lx",
-                    static_cast<unsigned long>(fs.f_type));
+      (void)std::snprintf(hex, sizeof(hex), "0x%" PRIx64,
+                          static_cast<uint64_t>(fs.f_type));
       return std::string("unknown (") + hex + ")";
     }
   }
@@ -101,7 +103,9 @@ std::string UtcTimestamp() {
   std::tm utc;
   gmtime_r(&now, &utc);
   char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  if (std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) {
+    return "";
+  }
   return text;
 }
 

@@ -1,13 +1,13 @@
 // Copyright (c) Cairn authors.
 #include "tools/bench/workloads.h"
 
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <functional>
 #include <limits>

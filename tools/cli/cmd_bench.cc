@@ -82,7 +82,8 @@ class ScratchDir {
 };
 
 std::string DefaultParent() {
-  const char* tmp = std::getenv("TMPDIR");
+  // Read once, before the benchmark starts any thread.
+  const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe)
   return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
 }
 

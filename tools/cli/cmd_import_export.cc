@@ -254,8 +254,9 @@ class Importer {
         code = ReportStoreFailure();
       }
       Status closed = store_->Close();  // makes every append durable
-      if (!closed.ok() && code == kExitOk)
+      if (!closed.ok() && code == kExitOk) {
         code = FailStatus(io_, kName, closed);
+      }
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -435,8 +436,9 @@ int RunExport(const Io& io, const ExportArgs& args) {
   if (!out.Flush()) return Fail(io, kName, "cannot write output", kExitError);
   if (sink == &file) {
     file.close();
-    if (!file)
+    if (!file) {
       return Fail(io, kName, "cannot write " + args.output, kExitError);
+    }
     io.out << "exported " << events << " events to " << args.output << '\n';
   }
   return kExitOk;

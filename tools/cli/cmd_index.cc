@@ -50,8 +50,8 @@ std::string Percent(uint64_t part, uint64_t whole) {
 
 std::string MiB(uint64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f MiB",
-                static_cast<double>(bytes) / (1 << 20));
+  (void)std::snprintf(buf, sizeof(buf), "%.1f MiB",
+                      static_cast<double>(bytes) / (1 << 20));
   return buf;
 }
 
@@ -110,7 +110,7 @@ int RunRebuild(const Io& io, const IndexArgs& args) {
     return FailStatus(io, kName, index->manifest_status);
   }
   char rate[64];
-  std::snprintf(
+  (void)std::snprintf(
       rate, sizeof(rate), " in %.2f s (%s events/s)", seconds,
       bench::Short(seconds > 0 ? static_cast<double>(last.events) / seconds : 0)
           .c_str());
@@ -219,14 +219,14 @@ int RunStats(const Io& io, const IndexArgs& args) {
     }
     for (const inspect::IndexTableStats& r : rows) {
       char line[160];
-      std::snprintf(line, sizeof(line), "  %-6llu  %-5u  %-23s  %-12llu  %llu",
-                    static_cast<unsigned long long>(r.table.number),
-                    r.table.level,
-                    ("[" + std::to_string(r.table.first_position) + ", " +
-                     std::to_string(r.table.end_position) + ")")
-                        .c_str(),
-                    static_cast<unsigned long long>(r.table.entry_count),
-                    static_cast<unsigned long long>(r.bytes));
+      (void)std::snprintf(
+          line, sizeof(line), "  %-6llu  %-5u  %-23s  %-12llu  %llu",
+          static_cast<unsigned long long>(r.table.number), r.table.level,
+          ("[" + std::to_string(r.table.first_position) + ", " +
+           std::to_string(r.table.end_position) + ")")
+              .c_str(),
+          static_cast<unsigned long long>(r.table.entry_count),
+          static_cast<unsigned long long>(r.bytes));
       io.out << line << (r.problem.empty() ? "" : "  DAMAGED: " + r.problem)
              << '\n';
     }

@@ -3,8 +3,10 @@
 
 #include <cerrno>
 #include <fstream>
+#include <iostream>
 #include <istream>
 #include <iterator>
+#include <mutex>
 #include <ostream>
 #include <sstream>
 #include <utility>
@@ -58,6 +60,15 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& dir, bool read_only,
                                          const Options& base) {
   Options options = base;
   options.read_only = read_only;
+  if (!options.logger) {
+    options.logger = [](LogLevel level, std::string_view message) {
+      if (level == LogLevel::kInfo) return;  // routine: not worth a line
+      // Background threads report too: one line at a time.
+      static std::mutex mu;
+      std::lock_guard<std::mutex> lock(mu);
+      std::cerr << "cairn: " << LogLevelName(level) << ": " << message << '\n';
+    };
+  }
   // A typo in DIR must not leave a new empty store behind for commands
   // that only look.
   if (read_only) options.create_if_missing = false;

@@ -65,6 +65,9 @@ int FailStatus(const Io& io, std::string_view command, const Status& status);
 
 // Opens the store in `dir`. Read-only opens never create anything and work
 // beside a running writer; writable opens create the store if missing.
+// Unless `base` has a logger, the store's warnings and errors (repairs at
+// open, failed background work) go to standard error as
+// "cairn: warning: ..." lines.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& dir, bool read_only,
                                          const Options& base = Options());
 

@@ -8,6 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string_view>
+
+#include "cairn/export.h"
 
 namespace cairn {
 
@@ -40,6 +43,32 @@ struct OpenProgress {
   uint64_t total_bytes = 0;
   bool done = false;
 };
+
+// How much a report to Options::logger matters.
+enum class LogLevel : uint8_t {
+  // Routine work the store did on its own: the log replayed into the
+  // stream index after a crash, a spare segment file left by an earlier
+  // run removed, an index rebuild that Options::rebuild_index asked for.
+  kInfo = 0,
+  // The store repaired something at open: a torn tail cut off, a segment
+  // file whose creation was interrupted removed, an active segment extended
+  // to its capacity, the stream index (or some of its tables) discarded and
+  // rebuilt from the log.
+  kWarning = 1,
+  // Background work failed: an index flush or merge. The store keeps
+  // answering correctly (the index keeps the entries in memory and retries
+  // after a pause), but the index's memory and the replay of the next open
+  // grow until the cause, a full disk say, is gone. The last such failure
+  // is also in StoreStats::index.background_error.
+  kError = 2,
+};
+
+// "info", "warning" or "error".
+CAIRN_EXPORT const char* LogLevelName(LogLevel level);
+
+// Receives one report: a sentence in English that names the file, where
+// the report concerns one.
+using Logger = std::function<void(LogLevel level, std::string_view message)>;
 
 struct Options {
   // Create the directory and an empty store if none exists. Default true.
@@ -162,6 +191,16 @@ struct Options {
   // (after a crash, a rebuild, or for a read-only opener the unindexed
   // tail), at most every few MiB and once with done = true. Default: none.
   std::function<void(const OpenProgress&)> open_progress;
+
+  // Receives the store's reports of what it does on its own (see
+  // LogLevel): recovery actions at open and failures of background work,
+  // which leave no other trace. Called on the opening thread and on the
+  // store's background threads, possibly from two at once: it must be
+  // thread-safe, return quickly and not call the store. No call
+  // follows the return of Close(). Default: none, and nothing is reported (a
+  // library does not write to its host's standard error; the `cairn` command
+  // line prints warnings and errors there).
+  Logger logger;
 };
 
 }  // namespace cairn

@@ -105,6 +105,25 @@ struct BackupResult {
   uint64_t files_reused = 0;
 };
 
+// The stream index: derived data that maps streams to their events, kept
+// in sorted tables on disk plus the newest entries in memory, and rebuilt
+// from the log whenever it is lost or damaged. Counters count since open.
+struct StoreIndexStats {
+  uint64_t tables = 0;          // sorted tables (written, or being merged)
+  uint64_t table_bytes = 0;     // their size on disk
+  uint64_t memory_entries = 0;  // entries not yet in a table
+  uint64_t flushes = 0;         // in-memory entries written out as a table
+  uint64_t merges = 0;          // tables merged into one
+  // Lookups of a stream's last revision answered from the bounded cache
+  // (Options::index_cache_streams), and those that read the tables.
+  uint64_t cache_hits = 0;
+  uint64_t cache_misses = 0;
+  // The last failure of the index's background work (a flush or merge),
+  // empty if none; it is also reported to Options::logger. Such work is
+  // retried; answers stay correct.
+  std::string background_error;
+};
+
 struct StoreStats {
   uint64_t events = 0;    // visible events (== next position)
   uint64_t streams = 0;   // streams with at least one event
@@ -115,6 +134,7 @@ struct StoreStats {
   // Events below this position are in durable index tables: an open after
   // a crash replays the log only from here.
   GlobalPosition index_checkpoint;
+  StoreIndexStats index;
 };
 
 class CAIRN_EXPORT Store {

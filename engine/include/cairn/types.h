@@ -35,6 +35,9 @@ class GlobalPosition {
   constexpr GlobalPosition() = default;
   constexpr explicit GlobalPosition(uint64_t value) : value_(value) {}
   constexpr uint64_t value() const { return value_; }
+  // clang-tidy 14 flags the literal 0 of the defaulted comparison's
+  // synthesised body (a false positive of modernize-use-nullptr).
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   constexpr auto operator<=>(const GlobalPosition&) const = default;
 
  private:
@@ -97,6 +100,7 @@ class CAIRN_EXPORT EventId {
   bool IsNil() const;
   // Lower-case canonical 8-4-4-4-12 form.
   std::string ToString() const;
+  // NOLINTNEXTLINE(modernize-use-nullptr): as for GlobalPosition
   auto operator<=>(const EventId&) const = default;
 
  private:

@@ -6,9 +6,9 @@
 #define CAIRN_TESTS_TOOLS_CLI_CLI_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>

@@ -37,7 +37,7 @@ class AppendReadTest : public ::testing::Test {
 
   // Events printed by `read`/`read-all --json`.
   std::vector<json::Value> ReadJson(std::vector<std::string> args) {
-    args.push_back("--json");
+    args.emplace_back("--json");
     CliOutput r = RunCairn(args);
     EXPECT_EQ(r.code, 0) << r.err;
     return ParseLines(r.out, &lines_);
@@ -286,7 +286,7 @@ TEST_F(AppendReadTest, ReadMissingStreamOrStore) {
   const std::string missing = dir_.Sub("missing");
   for (const char* command : {"read", "read-all", "stats", "export"}) {
     std::vector<std::string> args = {command, missing};
-    if (std::string(command) == "read") args.push_back("s");
+    if (std::string(command) == "read") args.emplace_back("s");
     r = RunCairn(args);
     EXPECT_EQ(r.code, 1) << command;
     EXPECT_TRUE(Contains(r.err, "no store at")) << command << ": " << r.err;
@@ -361,10 +361,23 @@ TEST_F(AppendReadTest, Stats) {
   EXPECT_EQ(U64(v[0], "segments"), 1u);
   EXPECT_GT(U64(v[0], "bytes"), 0u);
   EXPECT_EQ(U64(v[0], "durable_position_end"), 3u);
+  // The stream index: each append's clean close wrote its entry out.
+  const json::Value* index = v[0].Find("index");
+  ASSERT_NE(index, nullptr) << r.out;
+  EXPECT_EQ(U64(*index, "checkpoint"), 3u);
+  EXPECT_GE(U64(*index, "tables"), 1u);
+  EXPECT_GT(U64(*index, "table_bytes"), 0u);
+  EXPECT_EQ(U64(*index, "memory_entries"), 0u);
+  EXPECT_EQ(Str(*index, "background_error"), "");
+  for (const char* key : {"flushes", "merges", "cache_hits", "cache_misses"}) {
+    EXPECT_NE(index->Find(key), nullptr) << key;
+  }
   r = RunCairn({"stats", store()});
   ASSERT_EQ(r.code, 0);
   EXPECT_TRUE(Contains(r.out, "events:           3\n")) << r.out;
   EXPECT_TRUE(Contains(r.out, "streams:          2\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "index checkpoint: 3\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "index error:      none\n")) << r.out;
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 //
 // `cairn tail` follows a live writer from another process.
 #include <gtest/gtest.h>
-#include <stdio.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,8 +45,9 @@ TEST(CmdTailTest, FollowsWriterInAnotherProcess) {
   std::string out;
   char buffer[65536];
   size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
     out.append(buffer, n);
+  }
   int status = pclose(pipe);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);

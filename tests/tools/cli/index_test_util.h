@@ -69,7 +69,8 @@ inline void BuildIndexFromLog(const std::string& dir,
     if (position >= streams.size()) {
       return Status::Corruption("log", position, "no such position");
     }
-    return std::string_view(streams[position]);
+    const std::string_view name = streams[position];
+    return name;
   };
   auto opened =
       index::PersistentIndex::Open(io::PosixFileSystem(), IndexDirOf(dir),
