@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "cairn/store.h"
 
@@ -75,10 +77,15 @@ class CallTicket {
   bool held_;
 };
 
+// Receives the server's notable events (a dropped subscriber, ...), one
+// line each, from any thread.
+using ServerLog = std::function<void(const std::string&)>;
+
 struct CallContext {
   Store* store = nullptr;
   CallLimits limits;
   CallGate* gate = nullptr;
+  ServerLog log;
 };
 
 }  // namespace cairn::server
