@@ -111,6 +111,22 @@ TEST_F(BatchAppendCallTest, OversizedAppendAnswersMaximumAppendSizeExceeded) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+TEST_F(BatchAppendCallTest, UnfinishedAppendsAreBoundedInBytes) {
+  ServerOptions options;
+  options.limits.batch_max_buffered_bytes = 10;
+  StartServer(options);
+  grpc::ClientContext context;
+  auto stream = stub_->BatchAppend(&context);
+  // Five events of 3 bytes ("E" and "{}") and no final chunk.
+  ASSERT_TRUE(
+      stream->Write(Chunk(EventId::Generate().ToString(), "s", 5, false)));
+  streams::BatchAppendResp reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  EXPECT_EQ(stream->Finish().error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_FALSE(store_->GetStreamRevision("s").value().has_value());
+}
+
 TEST_F(BatchAppendCallTest, MissingCorrelationIdEndsTheCall) {
   grpc::ClientContext context;
   auto stream = stub_->BatchAppend(&context);
