@@ -6,7 +6,7 @@
 // Runs the KurrentDB-compatible gRPC server (server/) over the store in DIR
 // until SIGINT or SIGTERM, then shuts down cleanly: subscriptions end,
 // running appends finish, the store closes.
-#include <pthread.h>
+#include <semaphore.h>
 
 #include <csignal>
 #include <ostream>
@@ -31,26 +31,41 @@ struct ServeArgs {
   uint64_t stall_seconds = 30;
 };
 
-// Blocks SIGINT/SIGTERM in this thread (and so in every thread it starts)
-// and waits for them with sigwait; restores the mask when destroyed.
+// Waits for SIGINT or SIGTERM. A handler (not sigwait) catches them,
+// because libraries may have started threads that do not block the
+// signals; the handler only posts a semaphore, which is async-signal-safe.
+sem_t g_signalled;
+volatile std::sig_atomic_t g_signal = 0;
+
+extern "C" void OnServeSignal(int signal) {
+  g_signal = signal;
+  sem_post(&g_signalled);
+}
+
 class SignalWaiter {
  public:
   SignalWaiter() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    sem_init(&g_signalled, 0, 0);
+    struct sigaction action {};
+    action.sa_handler = OnServeSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
   }
-  ~SignalWaiter() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  ~SignalWaiter() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    sem_destroy(&g_signalled);
+  }
   int Wait() {
-    int signal = 0;
-    sigwait(&set_, &signal);
-    return signal;
+    while (sem_wait(&g_signalled) != 0) {
+    }
+    return g_signal;
   }
 
  private:
-  sigset_t set_;
-  sigset_t old_;
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
 };
 
 int RunServe(const Io& io, const ServeArgs& args) {
