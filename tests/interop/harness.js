@@ -30,8 +30,13 @@ function cairnBinary() {
   return bin;
 }
 
-// The line the server prints once the store is open and a listener is bound.
-const LISTENING = /\b(grpc|http)\b.*listening on\s+(\S+):(\d+)/;
+// What the server prints once the store is open and its listeners are bound:
+// "... gRPC on 127.0.0.1:41234, HTTP on 127.0.0.1:41235" (one line or two;
+// "grpc listening on ..." is read the same way).
+const LISTENING = {
+  grpc: /\bgrpc\b(?:\s+listening)?\s+on\s+([^\s,]+):(\d+)/i,
+  http: /\bhttp\b(?:\s+listening)?\s+on\s+([^\s,]+):(\d+)/i,
+};
 
 // Every server this process started, so that a crashed test run leaves no
 // server behind.
@@ -58,11 +63,11 @@ async function startServer({ dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-
     const found = {};
     const onLine = (line) => {
       output += line + '\n';
-      const m = LISTENING.exec(line);
-      if (m) {
-        found[m[1]] = { host: m[2], port: Number(m[3]) };
-        if (found.grpc && found.http) resolve(found);
+      for (const [kind, pattern] of Object.entries(LISTENING)) {
+        const m = pattern.exec(line);
+        if (m) found[kind] = { host: m[1], port: Number(m[2]) };
       }
+      if (found.grpc && found.http) resolve(found);
     };
     readline.createInterface({ input: child.stdout }).on('line', onLine);
     readline.createInterface({ input: child.stderr }).on('line', onLine);
