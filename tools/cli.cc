@@ -49,6 +49,9 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   commands.push_back(AddIndexCommand(app, io));
   commands.push_back(AddBenchCommand(app, io));
   commands.push_back(AddTailCommand(app, io));
+#ifdef CAIRN_WITH_SERVER
+  commands.push_back(AddServeCommand(app, io));
+#endif
   CLI::App* version = app.add_subcommand("version", "Print the version");
   commands.push_back({version, [&io] {
                         io.out << VersionText() << '\n';

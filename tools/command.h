@@ -103,6 +103,8 @@ Command AddDumpCommand(CLI::App& app, const Io& io);
 Command AddVerifyCommand(CLI::App& app, const Io& io);
 Command AddStatsCommand(CLI::App& app, const Io& io);
 Command AddIndexCommand(CLI::App& app, const Io& io);
+// Only in builds with the server layer (CAIRN_WITH_SERVER).
+Command AddServeCommand(CLI::App& app, const Io& io);
 
 }  // namespace cairn::tools
 

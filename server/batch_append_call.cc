@@ -1,0 +1,287 @@
+// Copyright (c) Cairn authors.
+#include "server/batch_append_call.h"
+
+#include <utility>
+
+#include "server/proposed_event.h"
+#include "shared.pb.h"
+
+namespace cairn::server {
+
+namespace {
+
+std::optional<ExpectedVersion> ExpectedFromBatch(
+    const event_store::client::streams::BatchAppendReq::Options& options) {
+  using Options = event_store::client::streams::BatchAppendReq::Options;
+  switch (options.expected_stream_position_case()) {
+    case Options::kStreamPosition:
+      return ExpectedVersion::Exact(options.stream_position());
+    case Options::kNoStream:
+      return ExpectedVersion::NoStream();
+    case Options::kAny:
+      return ExpectedVersion::Any();
+    case Options::kStreamExists:
+      return ExpectedVersion::StreamExists();
+    default:
+      return std::nullopt;
+  }
+}
+
+std::chrono::system_clock::time_point FromProtoTime(
+    const google::protobuf::Timestamp& time) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(time.seconds()) +
+          std::chrono::nanoseconds(time.nanos())));
+}
+
+}  // namespace
+
+BatchAppendCall::BatchAppendCall(const CallContext& context,
+                                 grpc::CallbackServerContext* rpc)
+    : context_(context), rpc_(rpc), ticket_(*context.gate) {
+  if (!ticket_.held()) {
+    finished_ = true;
+    Finish(TooManyCalls(context.gate->limit()).Apply(rpc_));
+    return;
+  }
+  reading_ = true;
+  StartRead(&request_);
+}
+
+void BatchAppendCall::OnReadDone(bool ok) {
+  {
+    std::lock_guard lock(mu_);
+    reading_ = false;
+    if (!ok) read_closed_ = true;
+  }
+  if (ok) {
+    if (std::optional<RpcError> error = Take()) {
+      std::lock_guard lock(mu_);
+      read_closed_ = true;
+      if (!error_) error_ = std::move(error);
+    }
+  }
+  Advance();
+}
+
+void BatchAppendCall::OnWriteDone(bool ok) {
+  {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      // The client is gone: replies have nowhere to go.
+      write_failed_ = true;
+      replies_.clear();
+    }
+  }
+  Advance();
+}
+
+std::optional<RpcError> BatchAppendCall::Take() {
+  if (!request_.has_correlation_id() ||
+      !EventIdFromProto(request_.correlation_id())) {
+    return BadRequest("BatchAppend needs a UUID correlation_id");
+  }
+  const std::string key = request_.correlation_id().SerializeAsString();
+  auto it = open_.find(key);
+  if (it == open_.end()) {
+    if (open_.size() >= context_.limits.batch_max_open) {
+      return RpcError{grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "BatchAppend has " +
+                          std::to_string(context_.limits.batch_max_open) +
+                          " unfinished appends",
+                      {},
+                      std::nullopt};
+    }
+    it = open_.emplace(key, Open{}).first;
+    it->second.correlation = request_.correlation_id();
+    if (std::optional<RpcError> error = Start(request_, &it->second)) {
+      it->second.failed = true;
+      Response reply = Reply(it->second);
+      SetBatchError(*error, reply.mutable_error());
+      Answer(std::move(reply));
+    }
+  }
+  Open& open = it->second;
+  for (const auto& message : request_.proposed_messages()) {
+    if (open.failed) break;
+    EventData event;
+    std::optional<RpcError> error =
+        ToEventData(message, context_.limits.max_event_size, &event);
+    if (!error) {
+      open.bytes += ProposedSize(event);
+      if (open.bytes > context_.limits.max_append_size) {
+        error = MaximumAppendSizeExceeded(context_.limits.max_append_size);
+      }
+    }
+    if (error) {
+      open.failed = true;
+      open.events.clear();
+      Response reply = Reply(open);
+      SetBatchError(*error, reply.mutable_error());
+      Answer(std::move(reply));
+      break;
+    }
+    open.events.push_back(std::move(event));
+  }
+  if (request_.is_final()) {
+    Open done = std::move(open);
+    open_.erase(it);
+    if (!done.failed) Submit(std::move(done));
+  }
+  return std::nullopt;
+}
+
+std::optional<RpcError> BatchAppendCall::Start(const Request& request,
+                                               Open* open) {
+  if (!request.has_options()) {
+    return BadRequest("the first chunk of an append needs options");
+  }
+  open->options = request.options();
+  std::string why;
+  if (!WritableStreamName(open->options.stream_identifier().stream_name(),
+                          &why)) {
+    return BadRequest(why);
+  }
+  std::optional<ExpectedVersion> expected = ExpectedFromBatch(open->options);
+  if (!expected) return BadRequest("the append needs an expected position");
+  open->expected = *expected;
+  using Options = Request::Options;
+  switch (open->options.deadline_option_case()) {
+    case Options::kDeadline21100:
+      open->deadline = FromProtoTime(open->options.deadline_21_10_0());
+      break;
+    case Options::kDeadline:
+      open->deadline =
+          std::chrono::system_clock::now() +
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::seconds(open->options.deadline().seconds()) +
+              std::chrono::nanoseconds(open->options.deadline().nanos()));
+      break;
+    default:
+      break;
+  }
+  return std::nullopt;
+}
+
+void BatchAppendCall::Submit(Open open) {
+  if (open.deadline && std::chrono::system_clock::now() >= *open.deadline) {
+    Response reply = Reply(open);
+    SetBatchError(grpc::StatusCode::DEADLINE_EXCEEDED, "Timeout",
+                  event_store::client::Timeout(), reply.mutable_error());
+    Answer(std::move(reply));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+  }
+  std::string stream = open.options.stream_identifier().stream_name();
+  std::vector<EventData> events = std::move(open.events);
+  const ExpectedVersion expected = open.expected;
+  RunAppend(context_.store, std::move(stream), expected, std::move(events),
+            [this, open = std::move(open)](Result<AppendOutcome> outcome) {
+              Complete(open, std::move(outcome));
+              {
+                std::lock_guard lock(mu_);
+                --in_flight_;
+              }
+              Advance();
+            });
+}
+
+BatchAppendCall::Response BatchAppendCall::Reply(const Open& open) const {
+  Response reply;
+  *reply.mutable_correlation_id() = open.correlation;
+  *reply.mutable_stream_identifier() = open.options.stream_identifier();
+  switch (open.expected.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      reply.mutable_any();
+      break;
+    case ExpectedVersion::Kind::kNoStream:
+      reply.mutable_no_stream();
+      break;
+    case ExpectedVersion::Kind::kStreamExists:
+      reply.mutable_stream_exists();
+      break;
+    case ExpectedVersion::Kind::kExact:
+      reply.set_stream_position(open.expected.revision());
+      break;
+  }
+  return reply;
+}
+
+void BatchAppendCall::Complete(const Open& open,
+                               Result<AppendOutcome> outcome) {
+  Response reply = Reply(open);
+  if (!outcome.ok()) {
+    const Status& status = outcome.status();
+    if (status.IsWrongExpectedVersion()) {
+      event_store::client::WrongExpectedVersion detail;
+      const std::optional<uint64_t>& actual =
+          status.wrong_expected_version()->actual_revision;
+      if (actual) {
+        detail.set_current_stream_revision(*actual);
+      } else {
+        detail.mutable_current_no_stream();
+      }
+      switch (open.expected.kind()) {
+        case ExpectedVersion::Kind::kAny:
+          detail.mutable_expected_any();
+          break;
+        case ExpectedVersion::Kind::kNoStream:
+          detail.mutable_expected_no_stream();
+          break;
+        case ExpectedVersion::Kind::kStreamExists:
+          detail.mutable_expected_stream_exists();
+          break;
+        case ExpectedVersion::Kind::kExact:
+          detail.set_expected_stream_position(open.expected.revision());
+          break;
+      }
+      SetBatchError(grpc::StatusCode::ALREADY_EXISTS, "WrongExpectedVersion",
+                    detail, reply.mutable_error());
+    } else {
+      SetBatchError(FromStoreStatus(status), reply.mutable_error());
+    }
+    Answer(std::move(reply));
+    return;
+  }
+  FillAppendSuccess(outcome.value(), reply.mutable_success());
+  Answer(std::move(reply));
+}
+
+void BatchAppendCall::Answer(Response response) {
+  std::lock_guard lock(mu_);
+  if (!write_failed_ && !finished_) replies_.push_back(std::move(response));
+}
+
+void BatchAppendCall::Advance() {
+  std::unique_lock lock(mu_);
+  if (finished_) return;
+  if (!writing_ && !replies_.empty()) {
+    current_ = std::move(replies_.front());
+    replies_.pop_front();
+    writing_ = true;
+    lock.unlock();
+    StartWrite(&current_);
+    lock.lock();
+  }
+  if (!read_closed_ && !reading_ &&
+      in_flight_ < context_.limits.batch_max_in_flight) {
+    reading_ = true;
+    lock.unlock();
+    StartRead(&request_);
+    return;
+  }
+  if (read_closed_ && !reading_ && in_flight_ == 0 && !writing_ &&
+      replies_.empty() && !finished_) {
+    finished_ = true;
+    std::optional<RpcError> error = std::move(error_);
+    lock.unlock();
+    Finish(error ? error->Apply(rpc_) : grpc::Status::OK);
+  }
+}
+
+}  // namespace cairn::server

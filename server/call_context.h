@@ -1,0 +1,86 @@
+// Copyright (c) Cairn authors.
+//
+// What every call of the Streams service shares: the store, the limits
+// that bound a call's memory, and the gate that bounds how many calls run
+// at once.
+#ifndef CAIRN_SERVER_CALL_CONTEXT_H_
+#define CAIRN_SERVER_CALL_CONTEXT_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "cairn/store.h"
+
+namespace cairn::server {
+
+struct CallLimits {
+  // Total bytes (data, metadata, type) of one append; at most the store's
+  // Options::max_append_size.
+  uint64_t max_append_size = 32ull << 20;
+  // Bytes of one event; at most the store's Options::max_event_size.
+  uint64_t max_event_size = 16ull << 20;
+  // Responses a Read call queues ahead of its client. A subscription whose
+  // client reads nothing while this is full for `subscriber_stall_timeout`
+  // is ended with RESOURCE_EXHAUSTED.
+  size_t read_buffer_messages = 512;
+  std::chrono::milliseconds subscriber_stall_timeout{30000};
+  // Events a non-subscription Read fetches from the store at a time, and
+  // events a filtered $all read examines per page.
+  uint32_t read_page_events = 128;
+  uint32_t read_page_examined = 4096;
+  // Appends of one BatchAppend call in flight at once (the call stops
+  // reading requests until one finishes), and correlation ids whose chunks
+  // it buffers.
+  size_t batch_max_in_flight = 256;
+  size_t batch_max_open = 64;
+  // Calls of the Streams service running at once; more are refused with
+  // RESOURCE_EXHAUSTED.
+  size_t max_calls = 1024;
+};
+
+// Counts running calls against CallLimits::max_calls.
+class CallGate {
+ public:
+  explicit CallGate(size_t limit) : limit_(limit) {}
+  bool TryEnter() {
+    size_t now = active_.fetch_add(1) + 1;
+    if (now <= limit_) return true;
+    active_.fetch_sub(1);
+    return false;
+  }
+  void Leave() { active_.fetch_sub(1); }
+  size_t limit() const { return limit_; }
+  size_t active() const { return active_.load(); }
+
+ private:
+  const size_t limit_;
+  std::atomic<size_t> active_{0};
+};
+
+// Holds one place in the gate for a call's lifetime.
+class CallTicket {
+ public:
+  explicit CallTicket(CallGate& gate) : gate_(gate), held_(gate.TryEnter()) {}
+  CallTicket(const CallTicket&) = delete;
+  CallTicket& operator=(const CallTicket&) = delete;
+  ~CallTicket() {
+    if (held_) gate_.Leave();
+  }
+  bool held() const { return held_; }
+
+ private:
+  CallGate& gate_;
+  bool held_;
+};
+
+struct CallContext {
+  Store* store = nullptr;
+  CallLimits limits;
+  CallGate* gate = nullptr;
+};
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_SERVER_CALL_CONTEXT_H_

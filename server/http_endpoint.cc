@@ -1,0 +1,55 @@
+// Copyright (c) Cairn authors.
+#include "server/http_endpoint.h"
+
+#include <httplib.h>
+
+#include "cairn/version.h"
+#include "server/info_services.h"
+
+namespace cairn::server {
+
+HttpEndpoint::HttpEndpoint() : http_(std::make_unique<httplib::Server>()) {
+  http_->Get("/health/live",
+             [this](const httplib::Request&, httplib::Response& response) {
+               response.status = ready_ ? 204 : 503;
+             });
+  http_->Get("/ping", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"text":"Ping request successfully handled"})",
+                         "application/json");
+  });
+  http_->Get("/info",
+             [this](const httplib::Request&, httplib::Response& response) {
+               std::string body = std::string(R"({"dbVersion":")") + Version() +
+                                  R"(","esVersion":")" + kProtocolVersion +
+                                  R"(","server":"cairn","state":")" +
+                                  (ready_ ? "leader" : "opening") +
+                                  R"(","features":{"projections":false,)"
+                                  R"("userManagement":false,"atomPub":false},)"
+                                  R"("authentication":{"type":"insecure",)"
+                                  R"("properties":{}}})";
+               response.set_content(body, "application/json");
+             });
+}
+
+HttpEndpoint::~HttpEndpoint() { Stop(); }
+
+Status HttpEndpoint::Start(const ListenAddress& address) {
+  port_ = address.port == 0
+              ? http_->bind_to_any_port(address.host)
+              : (http_->bind_to_port(address.host, address.port) ? address.port
+                                                                 : -1);
+  if (port_ <= 0) {
+    return Status::IOError("cannot listen for HTTP on " + address.ToString());
+  }
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  return Status::Ok();
+}
+
+void HttpEndpoint::Stop() {
+  if (thread_.joinable()) {
+    http_->stop();
+    thread_.join();
+  }
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,53 @@
+// Copyright (c) Cairn authors.
+//
+// Turns a proposed message of Append or BatchAppend (the two carry the
+// same fields) into a Cairn EventData, checking what the protocol
+// requires: a valid id, the `type` and `content-type` metadata keys, and
+// the per-event size limit. Also the expected-version conversions.
+#ifndef CAIRN_SERVER_PROPOSED_EVENT_H_
+#define CAIRN_SERVER_PROPOSED_EVENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cairn/event.h"
+#include "cairn/types.h"
+#include "server/convert.h"
+#include "server/rpc_error.h"
+
+namespace cairn::server {
+
+// The bytes an event counts against the size limits.
+inline uint64_t ProposedSize(const EventData& event) {
+  return event.data.size() + event.metadata.size() + event.type.size();
+}
+
+template <typename Proposed>
+std::optional<RpcError> ToEventData(const Proposed& message,
+                                    uint64_t max_event_size, EventData* out) {
+  std::optional<EventId> id = EventIdFromProto(message.id());
+  if (!id) return BadRequest("event id is missing or not a UUID");
+  const auto& metadata = message.metadata();
+  auto type = metadata.find("type");
+  auto content_type = metadata.find("content-type");
+  if (type == metadata.end() || content_type == metadata.end()) {
+    return MissingRequiredMetadata();
+  }
+  out->id = *id;
+  out->type = type->second;
+  out->content_type = content_type->second == kJsonContentType
+                          ? ContentType::kJson
+                          : ContentType::kBinary;
+  out->data = message.data();
+  out->metadata = message.custom_metadata();
+  const uint64_t size = ProposedSize(*out);
+  if (size > max_event_size) {
+    return MaximumAppendEventSizeExceeded(id->ToString(), size, max_event_size);
+  }
+  return std::nullopt;
+}
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_SERVER_PROPOSED_EVENT_H_

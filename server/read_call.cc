@@ -1,0 +1,517 @@
+// Copyright (c) Cairn authors.
+#include "server/read_call.h"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "cairn/store.h"
+#include "server/convert.h"
+
+namespace cairn::server {
+
+using event_store::client::streams::ReadReq;
+using event_store::client::streams::ReadResp;
+
+bool ReadRegistry::Add(ReadCall* call) {
+  std::lock_guard lock(mu_);
+  if (ended_) return false;
+  calls_.insert(call);
+  return true;
+}
+
+void ReadRegistry::Remove(ReadCall* call) {
+  std::lock_guard lock(mu_);
+  calls_.erase(call);
+}
+
+void ReadRegistry::EndAll(const RpcError& error) {
+  std::lock_guard lock(mu_);
+  ended_ = error;
+  // End only finishes the call; its OnDone (which takes mu_ to Remove
+  // itself) runs later on another thread.
+  for (ReadCall* call : calls_) call->End(error);
+}
+
+class ReadCall::Listener final : public SubscriptionHandler {
+ public:
+  explicit Listener(ReadCall* call) : call_(call) {}
+  void OnEvent(const RecordedEventView& event) override {
+    call_->OnSubscribedEvent(event);
+  }
+  void OnCaughtUp(GlobalPosition position) override {
+    call_->OnSubscriptionCaughtUp(position, true);
+  }
+  void OnFellBehind(GlobalPosition position) override {
+    call_->OnSubscriptionCaughtUp(position, false);
+  }
+  void OnStopped(const Status& status) override {
+    call_->OnSubscriptionStopped(status);
+  }
+
+ private:
+  ReadCall* call_;  // outlives the subscription: OnDone stops it first
+};
+
+ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
+                   grpc::CallbackServerContext* rpc, const ReadReq* request)
+    : context_(context),
+      registry_(registry),
+      rpc_(rpc),
+      ticket_(*context.gate) {
+  if (!ticket_.held()) {
+    finished_ = true;
+    Finish(TooManyCalls(context.gate->limit()).Apply(rpc_));
+    return;
+  }
+  std::variant<ReadPlan, RpcError> parsed = ParseReadRequest(*request);
+  if (auto* error = std::get_if<RpcError>(&parsed)) {
+    finished_ = true;
+    Finish(error->Apply(rpc_));
+    return;
+  }
+  plan_ = std::move(std::get<ReadPlan>(parsed));
+  registered_ = registry_->Add(this);
+  if (!registered_) {
+    finished_ = true;
+    Finish(ShuttingDown().Apply(rpc_));
+    return;
+  }
+  if (plan_.subscription) {
+    StartSubscription();
+    return;
+  }
+  remaining_ = plan_.count;
+  Kick();
+}
+
+void ReadCall::OnWriteDone(bool ok) {
+  {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+  }
+  if (!ok) {
+    End(Cancelled("the client went away"));
+    return;
+  }
+  Kick();
+}
+
+void ReadCall::OnCancel() { End(Cancelled("Read cancelled")); }
+
+void ReadCall::OnDone() {
+  std::unique_ptr<Subscription> subscription;
+  {
+    std::lock_guard lock(mu_);
+    subscription = std::move(subscription_);
+  }
+  // Returns after the listener's last call; Push no longer waits, as the
+  // call has finished.
+  if (subscription) subscription->Stop();
+  if (registered_) registry_->Remove(this);
+  delete this;
+}
+
+void ReadCall::End(const RpcError& error) {
+  std::unique_lock lock(mu_);
+  if (finished_) return;
+  finished_ = true;
+  queue_.clear();
+  room_.notify_all();
+  lock.unlock();
+  // Only the thread that set finished_ touches the trailers.
+  Finish(error.Apply(rpc_));
+}
+
+void ReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
+  if (writing_ || finished_) {
+    lock.unlock();
+    return;
+  }
+  if (queue_.empty()) {
+    if (final_) {
+      finished_ = true;
+      RpcError error = std::move(*final_);
+      lock.unlock();
+      Finish(error.Apply(rpc_));
+      return;
+    }
+    lock.unlock();
+    return;
+  }
+  current_ = std::move(queue_.front());
+  queue_.pop_front();
+  writing_ = true;
+  room_.notify_all();
+  lock.unlock();
+  StartWrite(&current_);
+}
+
+void ReadCall::Kick() {
+  std::unique_lock lock(mu_);
+  if (!plan_.subscription && !writing_ && !finished_ && queue_.empty() &&
+      !final_) {
+    lock.unlock();
+    FillPage();
+    lock.lock();
+  }
+  StartNextLocked(lock);
+}
+
+void ReadCall::Enqueue(ReadResp response) {
+  std::lock_guard lock(mu_);
+  if (!finished_) queue_.push_back(std::move(response));
+}
+
+void ReadCall::EnqueueStreamNotFound() {
+  ReadResp response;
+  response.mutable_stream_not_found()
+      ->mutable_stream_identifier()
+      ->set_stream_name(plan_.stream);
+  Enqueue(std::move(response));
+}
+
+void ReadCall::SetFinal(RpcError error) {
+  std::lock_guard lock(mu_);
+  final_ = std::move(error);
+}
+
+void ReadCall::FillPage() {
+  if (remaining_ == 0) {
+    SetFinal(Ok());
+    return;
+  }
+  if (plan_.all) {
+    FillAllPage();
+  } else {
+    FillStreamPage();
+  }
+  first_page_ = false;
+}
+
+void ReadCall::FillStreamPage() {
+  const bool forward = plan_.direction == Direction::kForward;
+  if (first_page_) {
+    switch (plan_.start) {
+      case ReadPlan::Start::kStart:
+        next_ = 0;
+        break;
+      case ReadPlan::Start::kEnd:
+        if (forward) {
+          // Nothing follows the end; the stream must still exist.
+          Result<std::optional<StreamRevision>> revision =
+              context_.store->GetStreamRevision(plan_.stream);
+          if (!revision.ok()) {
+            SetFinal(FromStoreStatus(revision.status()));
+            return;
+          }
+          if (!revision.value()) {
+            EnqueueStreamNotFound();
+          }
+          SetFinal(Ok());
+          return;
+        }
+        next_.reset();
+        break;
+      case ReadPlan::Start::kPoint:
+        next_ = plan_.point;
+        break;
+    }
+  }
+  ReadStreamOptions options;
+  options.direction = plan_.direction;
+  if (next_) options.from = StreamRevision(*next_);
+  options.max_count =
+      std::min<uint64_t>(remaining_, context_.limits.read_page_events);
+  Result<ReadStreamResult> result =
+      context_.store->ReadStream(plan_.stream, options);
+  if (!result.ok()) {
+    if (result.status().IsNotFound()) {
+      if (first_page_) {
+        EnqueueStreamNotFound();
+      }
+      SetFinal(Ok());
+      return;
+    }
+    SetFinal(FromStoreStatus(result.status()));
+    return;
+  }
+  const std::vector<RecordedEvent>& events = result.value().events;
+  for (const RecordedEvent& event : events) {
+    ReadResp response;
+    EventToResponse(event.View(), &response);
+    Enqueue(std::move(response));
+    --remaining_;
+  }
+  if (events.empty() || result.value().end_of_stream || remaining_ == 0) {
+    SetFinal(Ok());
+    return;
+  }
+  const uint64_t last = events.back().revision.value();
+  if (!forward && last == 0) {
+    SetFinal(Ok());
+    return;
+  }
+  next_ = forward ? last + 1 : last - 1;
+}
+
+void ReadCall::FillAllPage() {
+  const bool forward = plan_.direction == Direction::kForward;
+  if (first_page_) {
+    switch (plan_.start) {
+      case ReadPlan::Start::kStart:
+        if (!forward) {
+          SetFinal(Ok());
+          return;
+        }
+        next_ = 0;
+        break;
+      case ReadPlan::Start::kEnd:
+        if (forward) {
+          SetFinal(Ok());
+          return;
+        }
+        next_.reset();
+        break;
+      case ReadPlan::Start::kPoint:
+        if (forward) {
+          next_ = plan_.point;
+          break;
+        }
+        // Backwards from a position means the events before it.
+        if (plan_.point == 0) {
+          SetFinal(Ok());
+          return;
+        }
+        next_ = plan_.point - 1;
+        {
+          Result<StoreStats> stats = context_.store->GetStats();
+          if (!stats.ok()) {
+            SetFinal(FromStoreStatus(stats.status()));
+            return;
+          }
+          if (*next_ >= stats.value().events) next_.reset();
+        }
+        break;
+    }
+  }
+  ReadAllOptions options;
+  options.direction = plan_.direction;
+  if (next_) options.from = GlobalPosition(*next_);
+  options.max_count = context_.limits.read_page_examined;
+  uint32_t matched = 0;
+  bool stopped = false;
+  std::optional<uint64_t> last;
+  Result<std::optional<GlobalPosition>> result =
+      context_.store->VisitAll(options, [&](const RecordedEventView& event) {
+        last = event.position.value();
+        if (!plan_.filter || plan_.filter->Matches(event)) {
+          ReadResp response;
+          EventToResponse(event, &response);
+          Enqueue(std::move(response));
+          ++matched;
+          --remaining_;
+        }
+        if (remaining_ == 0 || matched >= context_.limits.read_page_events) {
+          stopped = true;
+          return false;
+        }
+        return true;
+      });
+  if (!result.ok()) {
+    SetFinal(FromStoreStatus(result.status()));
+    return;
+  }
+  if (remaining_ == 0) {
+    SetFinal(Ok());
+    return;
+  }
+  if (stopped) {
+    if (!forward && *last == 0) {
+      SetFinal(Ok());
+      return;
+    }
+    next_ = forward ? *last + 1 : *last - 1;
+    return;
+  }
+  if (!result.value()) {
+    SetFinal(Ok());
+    return;
+  }
+  next_ = result.value()->value();
+}
+
+void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
+  ReadResp::ReadEvent* read_event = out->mutable_event();
+  read_event->set_commit_position(event.position.value());
+  if (plan_.resolve_links && event.type == "$>") {
+    if (std::optional<RecordedEvent> target = ResolveLink(event.data)) {
+      RecordedEventToProto(target->View(), plan_.uuid,
+                           read_event->mutable_event());
+      RecordedEventToProto(event, plan_.uuid, read_event->mutable_link());
+      return;
+    }
+  }
+  RecordedEventToProto(event, plan_.uuid, read_event->mutable_event());
+}
+
+std::optional<RecordedEvent> ReadCall::ResolveLink(std::string_view data) {
+  // A link's data is "<revision>@<stream>".
+  const size_t at = data.find('@');
+  if (at == std::string_view::npos || at + 1 >= data.size()) {
+    return std::nullopt;
+  }
+  uint64_t revision = 0;
+  auto [end, error] = std::from_chars(data.data(), data.data() + at, revision);
+  if (error != std::errc() || end != data.data() + at) return std::nullopt;
+  ReadStreamOptions options;
+  options.from = StreamRevision(revision);
+  options.max_count = 1;
+  Result<ReadStreamResult> result =
+      context_.store->ReadStream(data.substr(at + 1), options);
+  if (!result.ok() || result.value().events.empty() ||
+      result.value().events.front().revision.value() != revision) {
+    return std::nullopt;
+  }
+  return std::move(result.value().events.front());
+}
+
+void ReadCall::StartSubscription() {
+  ReadResp confirmation;
+  confirmation.mutable_confirmation()->set_subscription_id(
+      EventId::Generate().ToString());
+  Enqueue(std::move(confirmation));
+
+  SubscriptionOptions options;
+  options.checkpoint_interval = 0;  // filters run here, so do checkpoints
+  if (!plan_.all) {
+    options.stream = plan_.stream;
+    switch (plan_.start) {
+      case ReadPlan::Start::kStart:
+        options.from_revision = StreamRevision(0);
+        break;
+      case ReadPlan::Start::kPoint:
+        // Subscriptions start after the given revision.
+        options.from_revision = StreamRevision(plan_.point + 1);
+        last_revision_ = plan_.point;
+        break;
+      case ReadPlan::Start::kEnd: {
+        Result<std::optional<StreamRevision>> revision =
+            context_.store->GetStreamRevision(plan_.stream);
+        if (!revision.ok()) {
+          End(FromStoreStatus(revision.status()));
+          return;
+        }
+        if (revision.value()) {
+          options.from_revision = StreamRevision(revision.value()->value() + 1);
+          last_revision_ = revision.value()->value();
+        }
+        break;
+      }
+    }
+  } else {
+    switch (plan_.start) {
+      case ReadPlan::Start::kStart:
+        break;
+      case ReadPlan::Start::kPoint:
+        options.from_position = GlobalPosition(plan_.point + 1);
+        break;
+      case ReadPlan::Start::kEnd:
+        options.from_end = true;
+        break;
+    }
+  }
+  Result<std::unique_ptr<Subscription>> subscription =
+      context_.store->Subscribe(options, std::make_shared<Listener>(this));
+  if (!subscription.ok()) {
+    End(FromStoreStatus(subscription.status()));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    subscription_ = std::move(subscription.value());
+  }
+  Kick();
+}
+
+bool ReadCall::Push(ReadResp response) {
+  std::unique_lock lock(mu_);
+  while (!finished_ && queue_.size() >= context_.limits.read_buffer_messages) {
+    if (room_.wait_for(lock, context_.limits.subscriber_stall_timeout) ==
+            std::cv_status::timeout &&
+        !finished_ && queue_.size() >= context_.limits.read_buffer_messages) {
+      finished_ = true;
+      const size_t buffered = queue_.size();
+      queue_.clear();
+      room_.notify_all();
+      lock.unlock();
+      Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          "subscription dropped: the client read nothing while " +
+              std::to_string(buffered) + " responses were buffered for it"));
+      return false;
+    }
+  }
+  if (finished_) return false;
+  queue_.push_back(std::move(response));
+  StartNextLocked(lock);
+  return true;
+}
+
+ReadResp ReadCall::Checkpoint(uint64_t position) {
+  ReadResp response;
+  ReadResp::Checkpoint* checkpoint = response.mutable_checkpoint();
+  checkpoint->set_commit_position(position);
+  checkpoint->set_prepare_position(position);
+  NowToTimestamp(checkpoint->mutable_timestamp());
+  return response;
+}
+
+void ReadCall::OnSubscribedEvent(const RecordedEventView& event) {
+  ++examined_;
+  if (!plan_.all) last_revision_ = event.revision.value();
+  if (!plan_.filter || plan_.filter->Matches(event)) {
+    ReadResp response;
+    EventToResponse(event, &response);
+    if (!Push(std::move(response))) return;
+  }
+  if (plan_.filter && plan_.checkpoint_interval != 0 &&
+      examined_ % plan_.checkpoint_interval == 0) {
+    Push(Checkpoint(event.position.value()));
+  }
+}
+
+void ReadCall::OnSubscriptionCaughtUp(GlobalPosition position, bool caught_up) {
+  ReadResp response;
+  google::protobuf::Timestamp* timestamp;
+  auto fill = [&](auto* message) {
+    timestamp = message->mutable_timestamp();
+    if (!plan_.all) {
+      if (last_revision_) {
+        message->set_stream_revision(static_cast<int64_t>(*last_revision_));
+      }
+    } else if (position.value() > 0) {
+      message->mutable_position()->set_commit_position(position.value() - 1);
+      message->mutable_position()->set_prepare_position(position.value() - 1);
+    }
+  };
+  if (caught_up) {
+    fill(response.mutable_caught_up());
+  } else {
+    fill(response.mutable_fell_behind());
+  }
+  NowToTimestamp(timestamp);
+  // Everything before `position` was examined: a filtered subscription's
+  // client may resume from its last event.
+  if (caught_up && plan_.filter && position.value() > 0) {
+    if (!Push(Checkpoint(position.value() - 1))) return;
+  }
+  Push(std::move(response));
+}
+
+void ReadCall::OnSubscriptionStopped(const Status& status) {
+  if (status.ok()) return;  // stopped by OnDone
+  End(FromStoreStatus(status));
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,119 @@
+// Copyright (c) Cairn authors.
+//
+// Streams.Read: reads of a stream or of $all (paged from the store as the
+// client takes the responses, so memory per call is one page), and
+// subscriptions (a Cairn subscription whose events are queued for the
+// client in a bounded buffer). A subscriber that takes nothing while its
+// buffer is full for CallLimits::subscriber_stall_timeout is ended with
+// RESOURCE_EXHAUSTED; the subscription's own thread waits meanwhile, so a
+// slow client slows only itself.
+#ifndef CAIRN_SERVER_READ_CALL_H_
+#define CAIRN_SERVER_READ_CALL_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "cairn/event.h"
+#include "cairn/subscription.h"
+#include "server/call_context.h"
+#include "server/read_request.h"
+#include "server/rpc_error.h"
+#include "streams.pb.h"
+
+namespace cairn::server {
+
+class ReadCall;
+
+// The running Read calls, so that a server shutdown can end the
+// subscriptions (which never end on their own).
+class ReadRegistry {
+ public:
+  // False once EndAll ran: the call must end at once.
+  bool Add(ReadCall* call);
+  void Remove(ReadCall* call);
+  // Ends every running call with `status`, and every later one.
+  void EndAll(const RpcError& error);
+
+ private:
+  std::mutex mu_;
+  std::set<ReadCall*> calls_;
+  std::optional<RpcError> ended_;
+};
+
+class ReadCall final
+    : public grpc::ServerWriteReactor<event_store::client::streams::ReadResp> {
+ public:
+  ReadCall(const CallContext& context, ReadRegistry* registry,
+           grpc::CallbackServerContext* rpc,
+           const event_store::client::streams::ReadReq* request);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+  // Ends the call with `error` (or OK) unless it already ended.
+  void End(const RpcError& error);
+
+ private:
+  class Listener;
+  using ReadResp = event_store::client::streams::ReadResp;
+
+  void StartSubscription();
+  // Paged reads: queues the next page, or the final status once done.
+  void FillPage();
+  void FillStreamPage();
+  void FillAllPage();
+  void SetFinal(RpcError error);
+  void Enqueue(ReadResp response);
+  // A read of a stream without events answers this, then OK.
+  void EnqueueStreamNotFound();
+  // Fills an event response, resolving a link when asked to.
+  void EventToResponse(const RecordedEventView& event, ReadResp* out);
+  std::optional<RecordedEvent> ResolveLink(std::string_view data);
+
+  // Starts the next write unless one is in flight; unlocks `lock`.
+  void StartNextLocked(std::unique_lock<std::mutex>& lock);
+  void Kick();
+  // From the subscription's thread: waits for room in the buffer.
+  bool Push(ReadResp response);
+
+  void OnSubscribedEvent(const RecordedEventView& event);
+  void OnSubscriptionCaughtUp(GlobalPosition position, bool caught_up);
+  void OnSubscriptionStopped(const Status& status);
+  ReadResp Checkpoint(uint64_t position);
+
+  const CallContext& context_;
+  ReadRegistry* registry_;
+  grpc::CallbackServerContext* rpc_;
+  CallTicket ticket_;
+  ReadPlan plan_;
+  bool registered_ = false;
+
+  // Paged reads (touched only by the write sequence).
+  bool first_page_ = true;
+  std::optional<uint64_t> next_;  // revision or position; nullopt: the end
+  uint64_t remaining_ = 0;
+
+  // Subscriptions (touched only by the subscription's thread).
+  uint64_t examined_ = 0;
+  std::optional<uint64_t> last_revision_;
+
+  std::mutex mu_;
+  std::condition_variable room_;
+  std::deque<ReadResp> queue_;
+  ReadResp current_;
+  bool writing_ = false;
+  bool finished_ = false;
+  std::optional<RpcError> final_;
+  std::unique_ptr<Subscription> subscription_;
+};
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_SERVER_READ_CALL_H_

@@ -1,0 +1,133 @@
+// Copyright (c) Cairn authors.
+#include "server/rpc_error.h"
+
+#include "shared.pb.h"
+
+namespace cairn::server {
+
+grpc::Status RpcError::Apply(grpc::ServerContextBase* context) const {
+  for (const auto& [key, value] : trailers) {
+    context->AddTrailingMetadata(key, value);
+  }
+  return grpc::Status(code, message);
+}
+
+RpcError Ok() { return {grpc::StatusCode::OK, "", {}, std::nullopt}; }
+
+RpcError ShuttingDown() {
+  return {grpc::StatusCode::UNAVAILABLE,
+          "Server Is Shutting Down",
+          {},
+          std::nullopt};
+}
+
+RpcError Cancelled(std::string message) {
+  return {grpc::StatusCode::CANCELLED, std::move(message), {}, std::nullopt};
+}
+
+RpcError BadRequest(std::string message) {
+  return {
+      grpc::StatusCode::INVALID_ARGUMENT, std::move(message), {}, std::nullopt};
+}
+
+RpcError MissingRequiredMetadata() {
+  return {grpc::StatusCode::INVALID_ARGUMENT,
+          "Required metadata properties are missing: type, content-type",
+          {{"exception", "missing-required-metadata-property"},
+           {"required-metadata-properties", "type,content-type"}},
+          std::nullopt};
+}
+
+namespace {
+
+google::protobuf::Any Pack(const google::protobuf::Message& detail) {
+  google::protobuf::Any any;
+  any.PackFrom(detail);
+  return any;
+}
+
+}  // namespace
+
+RpcError MaximumAppendSizeExceeded(uint64_t max_append_size) {
+  event_store::client::MaximumAppendSizeExceeded detail;
+  detail.set_maxappendsize(static_cast<uint32_t>(max_append_size));
+  return {grpc::StatusCode::INVALID_ARGUMENT,
+          "Maximum Append Size of " + std::to_string(max_append_size) +
+              " Exceeded.",
+          {{"exception", "maximum-append-size-exceeded"},
+           {"maximum-append-size", std::to_string(max_append_size)}},
+          Pack(detail)};
+}
+
+RpcError MaximumAppendEventSizeExceeded(std::string_view event_id,
+                                        uint64_t size, uint64_t max_size) {
+  event_store::client::MaximumAppendEventSizeExceeded detail;
+  detail.set_eventid(std::string(event_id));
+  detail.set_proposedeventsize(static_cast<uint32_t>(size));
+  detail.set_maxappendeventsize(static_cast<uint32_t>(max_size));
+  return {grpc::StatusCode::INVALID_ARGUMENT,
+          "Event " + std::string(event_id) + " of " + std::to_string(size) +
+              " bytes exceeds the maximum event size of " +
+              std::to_string(max_size) + " bytes.",
+          {{"exception", "maximum-append-event-size-exceeded"},
+           {"maximum-append-event-size", std::to_string(max_size)},
+           {"event-id", std::string(event_id)},
+           {"proposed-append-event-size", std::to_string(size)}},
+          Pack(detail)};
+}
+
+RpcError TooManyCalls(size_t limit) {
+  return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+          "Server Is Too Busy: " + std::to_string(limit) +
+              " calls are active (--max-calls)",
+          {},
+          std::nullopt};
+}
+
+RpcError Unimplemented(std::string message) {
+  return {
+      grpc::StatusCode::UNIMPLEMENTED, std::move(message), {}, std::nullopt};
+}
+
+RpcError FromStoreStatus(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return BadRequest(status.message());
+    case StatusCode::kNotFound:
+      return {grpc::StatusCode::NOT_FOUND, status.ToString(), {}, std::nullopt};
+    case StatusCode::kCorruption:
+      return {grpc::StatusCode::DATA_LOSS, status.ToString(), {}, std::nullopt};
+    case StatusCode::kClosed:
+      return ShuttingDown();
+    default:
+      return {
+          grpc::StatusCode::UNAVAILABLE, status.ToString(), {}, std::nullopt};
+  }
+}
+
+void SetBatchError(grpc::StatusCode code, std::string message,
+                   const google::protobuf::Message& detail,
+                   google::rpc::Status* out) {
+  out->set_code(static_cast<int32_t>(code));
+  out->set_message(std::move(message));
+  out->mutable_details()->PackFrom(detail);
+}
+
+void SetBatchError(const RpcError& error, google::rpc::Status* out) {
+  if (error.batch_detail) {
+    out->set_code(static_cast<int32_t>(error.code));
+    out->set_message(error.message);
+    *out->mutable_details() = *error.batch_detail;
+    return;
+  }
+  if (error.code == grpc::StatusCode::INVALID_ARGUMENT) {
+    event_store::client::BadRequest detail;
+    detail.set_message(error.message);
+    SetBatchError(error.code, "BadRequest", detail, out);
+    return;
+  }
+  event_store::client::Unknown detail;
+  SetBatchError(error.code, error.message, detail, out);
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,81 @@
+// Copyright (c) Cairn authors.
+#include "server/server.h"
+
+#include <grpcpp/resource_quota.h>
+
+#include <chrono>
+
+#include "server/info_services.h"
+#include "server/streams_service.h"
+
+namespace cairn::server {
+
+namespace {
+
+constexpr std::chrono::seconds kShutdownGrace{5};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Start(Store* store,
+                                              const ServerOptions& options) {
+  if (!options.insecure && !IsLoopbackHost(options.listen.host)) {
+    return Status::InvalidArgument(
+        "refusing to listen on non-loopback address " +
+        options.listen.ToString() +
+        " without TLS or authentication (pass --insecure to allow it)");
+  }
+  std::unique_ptr<Server> server(new Server());
+  server->streams_ = std::make_unique<StreamsService>(store, options.limits);
+  server->features_ = std::make_unique<ServerFeaturesService>();
+  server->gossip_ =
+      std::make_unique<GossipService>(options.listen.host, options.listen.port);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen.ToString(),
+                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->streams_.get());
+  builder.RegisterService(server->features_.get());
+  builder.RegisterService(server->gossip_.get());
+  // The clients ping every 10 s, also on idle subscriptions: allow it
+  // rather than answering "too many pings" with GOAWAY.
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams_per_connection);
+  // An append message carries one event: its size limit plus framing.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options.limits.max_event_size + (1 << 20)));
+  grpc::ResourceQuota quota("cairn-serve");
+  quota.Resize(options.grpc_memory_bytes);
+  builder.SetResourceQuota(quota);
+  server->grpc_ = builder.BuildAndStart();
+  if (!server->grpc_ || server->port_ == 0) {
+    return Status::IOError("cannot listen for gRPC on " +
+                           options.listen.ToString());
+  }
+  server->gossip_->set_port(static_cast<uint16_t>(server->port_));
+  return server;
+}
+
+Server::~Server() { Shutdown(); }
+
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  return grpc_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void Server::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  // Subscriptions end first (with UNAVAILABLE, which makes clients
+  // reconnect); Shutdown then waits for the other calls, whose appends
+  // complete through the still-open store.
+  streams_->EndReads();
+  // Long-lived BatchAppend calls are cancelled after the grace period;
+  // each still waits for its running appends before it ends.
+  grpc_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  grpc_->Wait();
+}
+
+}  // namespace cairn::server

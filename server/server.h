@@ -1,0 +1,66 @@
+// Copyright (c) Cairn authors.
+//
+// `cairn serve`'s gRPC server: the KurrentDB v1 Streams, ServerFeatures and
+// Gossip services over one open Store, with the keepalive settings the
+// official clients need and bounded calls. Services the server does not
+// implement (persistent subscriptions, projections, users, operations,
+// monitoring) answer UNIMPLEMENTED, as gRPC does for unknown services.
+#ifndef CAIRN_SERVER_SERVER_H_
+#define CAIRN_SERVER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "cairn/result.h"
+#include "cairn/store.h"
+#include "server/call_context.h"
+#include "server/listen_address.h"
+
+namespace cairn::server {
+
+class StreamsService;
+class ServerFeaturesService;
+class GossipService;
+
+struct ServerOptions {
+  ListenAddress listen{"127.0.0.1", 2113};
+  // Allows a non-loopback listen address (there is no TLS or auth yet).
+  bool insecure = false;
+  CallLimits limits;
+  // HTTP/2 streams (calls) one connection may open at once.
+  int max_concurrent_streams_per_connection = 256;
+  // Memory gRPC may use for its buffers across all connections.
+  size_t grpc_memory_bytes = 256ull << 20;
+};
+
+class Server {
+ public:
+  // Starts serving `store` (which must outlive the server).
+  static Result<std::unique_ptr<Server>> Start(Store* store,
+                                               const ServerOptions& options);
+  ~Server();  // shuts down
+
+  // The bound gRPC port (useful with port 0).
+  int port() const { return port_; }
+  // An in-process channel to the server, for tests.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+  // Ends the subscriptions, lets running appends finish (their store
+  // callbacks complete before the store closes), then stops. Idempotent.
+  void Shutdown();
+
+ private:
+  Server() = default;
+
+  std::unique_ptr<StreamsService> streams_;
+  std::unique_ptr<ServerFeaturesService> features_;
+  std::unique_ptr<GossipService> gossip_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_SERVER_SERVER_H_

@@ -1,0 +1,51 @@
+// Copyright (c) Cairn authors.
+#include "server/streams_service.h"
+
+#include "server/append_call.h"
+#include "server/batch_append_call.h"
+
+namespace cairn::server {
+
+namespace streams = event_store::client::streams;
+
+StreamsService::StreamsService(Store* store, const CallLimits& limits)
+    : gate_(limits.max_calls), context_{store, limits, &gate_} {}
+
+grpc::ServerWriteReactor<streams::ReadResp>* StreamsService::Read(
+    grpc::CallbackServerContext* rpc, const streams::ReadReq* request) {
+  return new ReadCall(context_, &reads_, rpc, request);
+}
+
+grpc::ServerReadReactor<streams::AppendReq>* StreamsService::Append(
+    grpc::CallbackServerContext* rpc, streams::AppendResp* response) {
+  return new AppendCall(context_, rpc, response);
+}
+
+grpc::ServerBidiReactor<streams::BatchAppendReq, streams::BatchAppendResp>*
+StreamsService::BatchAppend(grpc::CallbackServerContext* rpc) {
+  return new BatchAppendCall(context_, rpc);
+}
+
+grpc::ServerUnaryReactor* StreamsService::Delete(
+    grpc::CallbackServerContext* rpc, const streams::DeleteReq* /*request*/,
+    streams::DeleteResp* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  reactor->Finish(
+      Unimplemented("Cairn does not delete streams yet (Streams.Delete)")
+          .Apply(rpc));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* StreamsService::Tombstone(
+    grpc::CallbackServerContext* rpc, const streams::TombstoneReq* /*request*/,
+    streams::TombstoneResp* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  reactor->Finish(
+      Unimplemented("Cairn does not tombstone streams yet (Streams.Tombstone)")
+          .Apply(rpc));
+  return reactor;
+}
+
+void StreamsService::EndReads() { reads_.EndAll(ShuttingDown()); }
+
+}  // namespace cairn::server

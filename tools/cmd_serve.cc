@@ -1,0 +1,141 @@
+// Copyright (c) Cairn authors.
+//
+// cairn serve DIR [--listen 127.0.0.1:2113] [--http 127.0.0.1:2114]
+//                 [--insecure] [--max-calls N] ...
+//
+// Runs the KurrentDB-compatible gRPC server (server/) over the store in DIR
+// until SIGINT or SIGTERM, then shuts down cleanly: subscriptions end,
+// running appends finish, the store closes.
+#include <pthread.h>
+
+#include <csignal>
+#include <ostream>
+#include <string>
+
+#include "cairn/version.h"
+#include "server/http_endpoint.h"
+#include "server/info_services.h"
+#include "server/server.h"
+#include "tools/command.h"
+
+namespace cairn::tools {
+namespace {
+
+struct ServeArgs {
+  std::string dir;
+  std::string listen = "127.0.0.1:2113";
+  std::string http = "127.0.0.1:2114";
+  bool insecure = false;
+  size_t max_calls = server::CallLimits().max_calls;
+  size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
+  uint64_t stall_seconds = 30;
+};
+
+// Blocks SIGINT/SIGTERM in this thread (and so in every thread it starts)
+// and waits for them with sigwait; restores the mask when destroyed.
+class SignalWaiter {
+ public:
+  SignalWaiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~SignalWaiter() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  int Wait() {
+    int signal = 0;
+    sigwait(&set_, &signal);
+    return signal;
+  }
+
+ private:
+  sigset_t set_;
+  sigset_t old_;
+};
+
+int RunServe(const Io& io, const ServeArgs& args) {
+  constexpr std::string_view kName = "serve";
+  Result<server::ListenAddress> listen =
+      server::ParseListenAddress(args.listen);
+  if (!listen.ok())
+    return Fail(io, kName, listen.status().message(), kExitUsage);
+  Result<server::ListenAddress> http = server::ParseListenAddress(args.http);
+  if (!http.ok()) return Fail(io, kName, http.status().message(), kExitUsage);
+  for (const server::ListenAddress* address :
+       {&listen.value(), &http.value()}) {
+    if (!args.insecure && !server::IsLoopbackHost(address->host)) {
+      return Fail(io, kName,
+                  "refusing to listen on " + address->ToString() +
+                      ": there is no TLS or authentication yet; pass "
+                      "--insecure to listen beyond loopback",
+                  kExitUsage);
+    }
+  }
+
+  SignalWaiter signals;
+  server::HttpEndpoint health;
+  if (Status status = health.Start(http.value()); !status.ok()) {
+    return FailStatus(io, kName, status);
+  }
+  Options options;
+  Result<std::unique_ptr<Store>> store = OpenStore(args.dir, false, options);
+  if (!store.ok()) return FailStatus(io, kName, store.status());
+  server::ServerOptions server_options;
+  server_options.listen = listen.value();
+  server_options.insecure = args.insecure;
+  server_options.limits.max_append_size = options.max_append_size;
+  server_options.limits.max_event_size = options.max_event_size;
+  server_options.limits.max_calls = args.max_calls;
+  server_options.limits.read_buffer_messages = args.subscriber_buffer;
+  server_options.limits.subscriber_stall_timeout =
+      std::chrono::seconds(args.stall_seconds);
+  Result<std::unique_ptr<server::Server>> server =
+      server::Server::Start(store.value().get(), server_options);
+  if (!server.ok()) return FailStatus(io, kName, server.status());
+  health.SetReady(true);
+  listen.value().port = static_cast<uint16_t>(server.value()->port());
+  http.value().port = static_cast<uint16_t>(health.port());
+  io.err << "cairn serve: Cairn " << Version() << " serving " << args.dir
+         << " (KurrentDB protocol " << server::kProtocolVersion << "): gRPC on "
+         << listen.value().ToString() << ", HTTP on " << http.value().ToString()
+         << std::endl;
+
+  const int signal = signals.Wait();
+  io.err << "cairn serve: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
+         << ", shutting down" << std::endl;
+  health.SetReady(false);
+  server.value()->Shutdown();
+  Status closed = store.value()->Close();
+  health.Stop();
+  if (!closed.ok()) return FailStatus(io, kName, closed);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddServeCommand(CLI::App& app, const Io& io) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Serve a store to the KurrentDB clients over gRPC");
+  cmd->add_option("DIR", args->dir, "Store directory (created if missing)")
+      ->required();
+  cmd->add_option("--listen", args->listen,
+                  "gRPC address HOST:PORT (default 127.0.0.1:2113)");
+  cmd->add_option("--http", args->http,
+                  "HTTP address for /health/live, /info, /ping "
+                  "(default 127.0.0.1:2114)");
+  cmd->add_flag("--insecure", args->insecure,
+                "Allow non-loopback addresses (no TLS, no authentication)");
+  cmd->add_option("--max-calls", args->max_calls,
+                  "Streams calls running at once (default 1024)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--subscriber-buffer", args->subscriber_buffer,
+                  "Responses queued per read call (default 512)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--subscriber-stall-timeout", args->stall_seconds,
+                  "Seconds a subscriber may read nothing with a full buffer "
+                  "before it is dropped (default 30)");
+  return {cmd, [&io, args] { return RunServe(io, *args); }};
+}
+
+}  // namespace cairn::tools
