@@ -1,48 +1,80 @@
 'use strict';
-// The two official Node clients behind one small adapter, so that every test
+// The two official Node clients behind one small adapter, so that every suite
 // runs against both. They share most of their API; the differences are the
-// option name of an append's expected revision and the field names of
-// WrongExpectedVersionError.
+// option name of an append's expected revision, the field names of
+// WrongExpectedVersionError, and where their generated gRPC stubs live.
+//
+// One process loads one client: both register their generated protobuf
+// classes in google-protobuf's global `proto` namespace, and whichever loads
+// second replaces the first's (then the first fails inside its own message
+// setters). So each *.test.js file picks a client with useClient() before it
+// loads a suite, and node --test runs every file in its own process.
 
 const { describe, before, after } = require('node:test');
-const kurrent = require('@kurrent/kurrentdb-client');
-const esdb = require('@eventstore/db-client');
 
-const FLAVOURS = [
-  {
+const FLAVOURS = {
+  kurrentdb: {
     name: '@kurrent/kurrentdb-client@1.3.1',
-    lib: kurrent,
-    connect: (server) =>
-      kurrent.KurrentDBClient.connectionString(`kurrentdb://${server.host}:${server.grpcPort}?tls=false`),
+    get lib() {
+      return require('@kurrent/kurrentdb-client');
+    },
+    connect(server) {
+      const url = `kurrentdb://${server.host}:${server.grpcPort}?tls=false`;
+      return this.lib.KurrentDBClient.connectionString(url);
+    },
     appendOptions: (state) => (state === undefined ? {} : { streamState: state }),
     wrongVersion: (err) => ({ expected: err.expectedState, actual: err.actualState }),
     // readAll takes a filter only in 1.x.
     readAllFilters: true,
+    // The client's own generated stubs, by the proto file names of 6.2.1.
+    generated(proto) {
+      const [, base, suffix] = /^(\w+?)(_grpc_pb|_pb)$/.exec(proto);
+      const renamed = { persistent: 'persistentsubscriptions', projections: 'projectionmanagement', users: 'usermanagement' };
+      return require(`@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/${renamed[base] ?? base}${suffix}`);
+    },
   },
-  {
+  esdb: {
     name: '@eventstore/db-client@6.2.1',
-    lib: esdb,
-    connect: (server) =>
-      esdb.EventStoreDBClient.connectionString(`esdb://${server.host}:${server.grpcPort}?tls=false`),
+    get lib() {
+      return require('@eventstore/db-client');
+    },
+    connect(server) {
+      const url = `esdb://${server.host}:${server.grpcPort}?tls=false`;
+      return this.lib.EventStoreDBClient.connectionString(url);
+    },
     appendOptions: (state) => (state === undefined ? {} : { expectedRevision: state }),
     wrongVersion: (err) => ({ expected: err.expectedVersion, actual: err.actualVersion }),
     readAllFilters: false,
+    generated: (proto) => require(`@eventstore/db-client/generated/${proto}`),
   },
-];
+};
 
-// Runs body(flavour, ctx) inside a describe() per client; ctx.client is that
-// client connected to `server` (from before() on), disposed of in after().
-function forEachClient(server, body) {
-  for (const flavour of FLAVOURS) {
-    describe(flavour.name, () => {
-      const ctx = {};
-      before(() => {
-        ctx.client = flavour.connect(server);
-      });
-      after(() => ctx.client.dispose());
-      body(flavour, ctx);
+let active;
+// Chooses the client of this process: 'kurrentdb' or 'esdb'.
+function useClient(name) {
+  if (!FLAVOURS[name]) throw new Error(`no client ${name}`);
+  if (active && active !== FLAVOURS[name]) throw new Error('one client per process');
+  active = FLAVOURS[name];
+}
+
+function activeClient() {
+  if (!active) throw new Error('the test file did not call useClient()');
+  return active;
+}
+
+// Runs body(flavour, ctx) inside a describe() named after this process's
+// client; ctx.client is that client connected to `server` (from before() on),
+// disposed of in after().
+function describeClient(server, body) {
+  const flavour = activeClient();
+  describe(flavour.name, () => {
+    const ctx = {};
+    before(() => {
+      ctx.client = flavour.connect(server);
     });
-  }
+    after(() => ctx.client.dispose());
+    body(flavour, ctx);
+  });
 }
 
 // gRPC status UNIMPLEMENTED, as grpc-js reports it, or as the Rust bridge of
@@ -103,8 +135,9 @@ function jsonEvents(lib, n, type = 'Tested', extra = {}) {
 }
 
 module.exports = {
-  FLAVOURS,
-  forEachClient,
+  useClient,
+  activeClient,
+  describeClient,
   isUnimplemented,
   orSkip,
   skipIfUnimplemented,

@@ -7,8 +7,8 @@
 
 const { it } = require('node:test');
 const assert = require('node:assert/strict');
-const { serverForFile } = require('./harness');
-const { forEachClient, uniqueStream, jsonEvents } = require('./clients');
+const { serverForFile } = require('../harness');
+const { describeClient, uniqueStream, jsonEvents } = require('../clients');
 
 const TOTAL = Number(process.env.CAIRN_INTEROP_EVENTS || 100000);
 const WRITERS = 4;
@@ -43,7 +43,7 @@ function follow(subscription, onEvent) {
   return { done, caughtUp, firstCaughtUp };
 }
 
-forEachClient(server, (flavour, ctx) => {
+describeClient(server, (flavour, ctx) => {
   const { lib } = flavour;
   const { START, END, ANY, NO_STREAM, streamNameFilter, eventTypeFilter } = lib;
 

@@ -6,12 +6,12 @@
 const { it } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
-const { serverForFile } = require('./harness');
-const { forEachClient, collect, rejection, uniqueStream, jsonEvents } = require('./clients');
+const { serverForFile } = require('../harness');
+const { describeClient, collect, rejection, uniqueStream, jsonEvents } = require('../clients');
 
 const server = serverForFile();
 
-forEachClient(server, (flavour, ctx) => {
+describeClient(server, (flavour, ctx) => {
   const { lib } = flavour;
   const { ANY, NO_STREAM, STREAM_EXISTS, WrongExpectedVersionError } = lib;
 

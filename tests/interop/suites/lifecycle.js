@@ -7,14 +7,14 @@
 
 const { it } = require('node:test');
 const assert = require('node:assert/strict');
-const { serverForFile } = require('./harness');
-const { forEachClient, collect, orSkip, skipIfUnimplemented, rejection, uniqueStream, jsonEvents } = require('./clients');
+const { serverForFile } = require('../harness');
+const { describeClient, collect, orSkip, skipIfUnimplemented, rejection, uniqueStream, jsonEvents } = require('../clients');
 
 const server = serverForFile();
 
 const revisions = (events) => events.map((e) => Number(e.event.revision));
 
-forEachClient(server, (flavour, ctx) => {
+describeClient(server, (flavour, ctx) => {
   const { lib } = flavour;
   const { ANY, NO_STREAM, StreamNotFoundError, StreamDeletedError, WrongExpectedVersionError } = lib;
 

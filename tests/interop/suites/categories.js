@@ -6,12 +6,12 @@
 
 const { it, before } = require('node:test');
 const assert = require('node:assert/strict');
-const { serverForFile } = require('./harness');
-const { forEachClient, collect, orSkip, uniqueStream } = require('./clients');
+const { serverForFile } = require('../harness');
+const { describeClient, collect, orSkip, uniqueStream } = require('../clients');
 
 const server = serverForFile();
 
-forEachClient(server, (flavour, ctx) => {
+describeClient(server, (flavour, ctx) => {
   const { lib } = flavour;
   const { ANY, BACKWARDS, END, START } = lib;
 

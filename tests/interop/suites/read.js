@@ -6,15 +6,15 @@
 
 const { it, before } = require('node:test');
 const assert = require('node:assert/strict');
-const { serverForFile } = require('./harness');
-const { forEachClient, collect, rejection, uniqueStream, jsonEvents } = require('./clients');
+const { serverForFile } = require('../harness');
+const { describeClient, collect, rejection, uniqueStream, jsonEvents } = require('../clients');
 
 const server = serverForFile();
 
 const revisions = (events) => events.map((e) => Number(e.event.revision));
 const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
 
-forEachClient(server, (flavour, ctx) => {
+describeClient(server, (flavour, ctx) => {
   const { lib } = flavour;
   const { START, END, FORWARDS, BACKWARDS, NO_STREAM, StreamNotFoundError } = lib;
 
