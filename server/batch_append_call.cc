@@ -110,13 +110,25 @@ std::optional<RpcError> BatchAppendCall::Take() {
     std::optional<RpcError> error =
         ToEventData(message, context_.limits.max_event_size, &event);
     if (!error) {
-      open.bytes += ProposedSize(event);
+      const uint64_t size = ProposedSize(event);
+      open.bytes += size;
+      open_bytes_ += size;
       if (open.bytes > context_.limits.max_append_size) {
         error = MaximumAppendSizeExceeded(context_.limits.max_append_size);
+      } else if (open_bytes_ > context_.limits.batch_max_buffered_bytes) {
+        return RpcError{
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "BatchAppend buffers more than " +
+                std::to_string(context_.limits.batch_max_buffered_bytes) +
+                " bytes of unfinished appends",
+            {},
+            std::nullopt};
       }
     }
     if (error) {
       open.failed = true;
+      open_bytes_ -= open.bytes;
+      open.bytes = 0;
       open.events.clear();
       Response reply = Reply(open);
       SetBatchError(*error, reply.mutable_error());
@@ -126,6 +138,7 @@ std::optional<RpcError> BatchAppendCall::Take() {
     open.events.push_back(std::move(event));
   }
   if (request_.is_final()) {
+    open_bytes_ -= open.bytes;
     Open done = std::move(open);
     open_.erase(it);
     if (!done.failed) Submit(std::move(done));

@@ -73,6 +73,7 @@ class BatchAppendCall final
   CallTicket ticket_;
   Request request_;
   std::map<std::string, Open> open_;  // by correlation id bytes
+  uint64_t open_bytes_ = 0;           // events buffered in open_
 
   std::mutex mu_;
   std::deque<Response> replies_;

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "cairn/store.h"
 
@@ -35,6 +37,9 @@ struct CallLimits {
   // it buffers.
   size_t batch_max_in_flight = 256;
   size_t batch_max_open = 64;
+  // Bytes of events one BatchAppend call buffers for appends whose final
+  // chunk has not arrived; beyond it the call ends with RESOURCE_EXHAUSTED.
+  uint64_t batch_max_buffered_bytes = 64ull << 20;
   // Calls of the Streams service running at once; more are refused with
   // RESOURCE_EXHAUSTED.
   size_t max_calls = 1024;
@@ -75,10 +80,15 @@ class CallTicket {
   bool held_;
 };
 
+// Receives the server's notable events (a dropped subscriber, ...), one
+// line each, from any thread.
+using ServerLog = std::function<void(const std::string&)>;
+
 struct CallContext {
   Store* store = nullptr;
   CallLimits limits;
   CallGate* gate = nullptr;
+  ServerLog log;
 };
 
 }  // namespace cairn::server

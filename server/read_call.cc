@@ -149,8 +149,10 @@ void ReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
 
 void ReadCall::Kick() {
   std::unique_lock lock(mu_);
-  if (!plan_.subscription && !writing_ && !finished_ && queue_.empty() &&
-      !final_) {
+  // A filtered page may match nothing: read on until there is something
+  // to send or the read is done.
+  while (!plan_.subscription && !writing_ && !finished_ && queue_.empty() &&
+         !final_) {
     lock.unlock();
     FillPage();
     lock.lock();
@@ -441,14 +443,16 @@ bool ReadCall::Push(ReadResp response) {
             std::cv_status::timeout &&
         !finished_ && queue_.size() >= context_.limits.read_buffer_messages) {
       finished_ = true;
-      const size_t buffered = queue_.size();
+      const std::string message =
+          "subscription dropped: the client read nothing while " +
+          std::to_string(queue_.size()) + " responses were buffered for it";
       queue_.clear();
       room_.notify_all();
       lock.unlock();
-      Finish(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          "subscription dropped: the client read nothing while " +
-              std::to_string(buffered) + " responses were buffered for it"));
+      // OnDone stops this subscription (waiting for this call to return)
+      // before it deletes the call, so the members stay valid here.
+      if (context_.log) context_.log(rpc_->peer() + ": " + message);
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message));
       return false;
     }
   }

@@ -25,7 +25,8 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
         " without TLS or authentication (pass --insecure to allow it)");
   }
   std::unique_ptr<Server> server(new Server());
-  server->streams_ = std::make_unique<StreamsService>(store, options.limits);
+  server->streams_ =
+      std::make_unique<StreamsService>(store, options.limits, options.log);
   server->features_ = std::make_unique<ServerFeaturesService>();
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);

@@ -31,6 +31,8 @@ struct ServerOptions {
   CallLimits limits;
   // HTTP/2 streams (calls) one connection may open at once.
   int max_concurrent_streams_per_connection = 256;
+  // Where notable events go (e.g. a dropped subscriber); may be empty.
+  ServerLog log;
   // Memory gRPC may use for its buffers across all connections.
   size_t grpc_memory_bytes = 256ull << 20;
 };

@@ -8,8 +8,10 @@ namespace cairn::server {
 
 namespace streams = event_store::client::streams;
 
-StreamsService::StreamsService(Store* store, const CallLimits& limits)
-    : gate_(limits.max_calls), context_{store, limits, &gate_} {}
+StreamsService::StreamsService(Store* store, const CallLimits& limits,
+                               ServerLog log)
+    : gate_(limits.max_calls),
+      context_{store, limits, &gate_, std::move(log)} {}
 
 grpc::ServerWriteReactor<streams::ReadResp>* StreamsService::Read(
     grpc::CallbackServerContext* rpc, const streams::ReadReq* request) {

@@ -17,7 +17,7 @@ namespace cairn::server {
 class StreamsService final
     : public event_store::client::streams::Streams::CallbackService {
  public:
-  StreamsService(Store* store, const CallLimits& limits);
+  StreamsService(Store* store, const CallLimits& limits, ServerLog log);
 
   grpc::ServerWriteReactor<event_store::client::streams::ReadResp>* Read(
       grpc::CallbackServerContext* rpc,

@@ -89,6 +89,10 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server_options.limits.read_buffer_messages = args.subscriber_buffer;
   server_options.limits.subscriber_stall_timeout =
       std::chrono::seconds(args.stall_seconds);
+  server_options.log = [&io](const std::string& line) {
+    // One write per line: calls log from many threads.
+    io.err << ("cairn serve: " + line + "\n") << std::flush;
+  };
   Result<std::unique_ptr<server::Server>> server =
       server::Server::Start(store.value().get(), server_options);
   if (!server.ok()) return FailStatus(io, kName, server.status());

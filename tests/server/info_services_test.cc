@@ -1,0 +1,56 @@
+// Copyright (c) Cairn authors.
+#include "server/info_services.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/server/server_test_util.h"
+
+namespace cairn::server::testing {
+namespace {
+
+using InfoServicesTest = ServerTest;
+
+TEST_F(InfoServicesTest, ServerFeaturesListsExactlyTheWorkingMethods) {
+  auto stub =
+      event_store::client::server_features::ServerFeatures::NewStub(channel_);
+  grpc::ClientContext context;
+  event_store::client::server_features::SupportedMethods methods;
+  ASSERT_TRUE(stub->GetSupportedMethods(&context, {}, &methods).ok());
+  std::set<std::string> names;
+  for (const auto& method : methods.methods()) {
+    names.insert(method.service_name() + "/" + method.method_name());
+  }
+  EXPECT_TRUE(names.count("event_store.client.streams.streams/batchappend"));
+  EXPECT_TRUE(names.count("event_store.client.streams.streams/read"));
+  EXPECT_FALSE(names.count("event_store.client.streams.streams/delete"));
+  EXPECT_FALSE(names.count("event_store.client.streams.streams/tombstone"));
+  // Numeric X.Y.Z: clients parse it.
+  EXPECT_EQ(methods.event_store_server_version(), "24.10.0");
+}
+
+TEST_F(InfoServicesTest, GossipDescribesOneLeader) {
+  auto stub = event_store::client::gossip::Gossip::NewStub(channel_);
+  grpc::ClientContext context;
+  event_store::client::gossip::ClusterInfo info;
+  ASSERT_TRUE(stub->Read(&context, {}, &info).ok());
+  ASSERT_EQ(info.members_size(), 1);
+  EXPECT_EQ(info.members(0).state(),
+            event_store::client::gossip::MemberInfo::Leader);
+  EXPECT_TRUE(info.members(0).is_alive());
+  EXPECT_EQ(info.members(0).http_end_point().port(),
+            static_cast<uint32_t>(server_->port()));
+}
+
+TEST_F(InfoServicesTest, DeleteAndTombstoneAnswerUnimplemented) {
+  grpc::ClientContext context;
+  streams::DeleteReq request;
+  streams::DeleteResp response;
+  grpc::Status status = stub_->Delete(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(status.error_message().find("Delete"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::server::testing

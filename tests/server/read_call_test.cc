@@ -1,0 +1,260 @@
+// Copyright (c) Cairn authors.
+#include "server/read_call.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "tests/server/server_test_util.h"
+
+namespace cairn::server::testing {
+namespace {
+
+using ReadCallTest = ServerTest;
+
+std::vector<uint64_t> Revisions(const std::vector<streams::ReadResp>& all) {
+  std::vector<uint64_t> out;
+  for (const auto& response : all) {
+    if (response.has_event()) {
+      out.push_back(response.event().event().stream_revision());
+    }
+  }
+  return out;
+}
+
+TEST_F(ReadCallTest, ReadsAStreamForwardsAcrossPages) {
+  ServerOptions options;
+  options.limits.read_page_events = 3;
+  StartServer(options);
+  Seed("s", 10);
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(ReadRequest("s"), &responses).ok());
+  ASSERT_EQ(responses.size(), 10u);
+  EXPECT_EQ(Revisions(responses),
+            (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  const auto& event = responses[0].event().event();
+  EXPECT_EQ(event.stream_identifier().stream_name(), "s");
+  EXPECT_EQ(event.metadata().at("type"), "E");
+  EXPECT_EQ(event.metadata().at("content-type"), "application/json");
+  EXPECT_FALSE(event.metadata().at("created").empty());
+  EXPECT_EQ(event.id().value_case(), event_store::client::UUID::kString);
+}
+
+TEST_F(ReadCallTest, ReadsBackwardsFromTheEndWithACount) {
+  Seed("s", 5);
+  auto request = ReadRequest("s");
+  request.mutable_options()->set_read_direction(
+      streams::ReadReq::Options::Backwards);
+  request.mutable_options()->mutable_stream()->mutable_end();
+  request.mutable_options()->set_count(2);
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(request, &responses).ok());
+  EXPECT_EQ(Revisions(responses), (std::vector<uint64_t>{4, 3}));
+}
+
+TEST_F(ReadCallTest, MissingStreamAnswersStreamNotFoundAndOk) {
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(ReadRequest("nothing"), &responses).ok());
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].stream_not_found().stream_identifier().stream_name(),
+            "nothing");
+}
+
+TEST_F(ReadCallTest, StructuredIdsRoundTrip) {
+  Seed("s", 1);
+  auto request = ReadRequest("s");
+  request.mutable_options()->mutable_uuid_option()->mutable_structured();
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(request, &responses).ok());
+  ASSERT_EQ(responses.size(), 1u);
+  auto id = EventIdFromProto(responses[0].event().event().id());
+  ASSERT_TRUE(id.has_value());
+  auto stored = store_->ReadStream("s", ReadStreamOptions());
+  EXPECT_EQ(*id, stored.value().events[0].id);
+}
+
+TEST_F(ReadCallTest, ReadsAllWithAPrefixFilterAndFromAPosition) {
+  ServerOptions options;
+  options.limits.read_page_examined = 2;  // many pages
+  StartServer(options);
+  Seed("a-1", 3);
+  Seed("b-1", 3);
+  Seed("a-2", 2);
+  auto request = ReadRequest("$all");
+  auto* filter = request.mutable_options()->mutable_filter();
+  filter->mutable_stream_identifier()->add_prefix("a-");
+  filter->set_max(32);
+  filter->set_checkpointintervalmultiplier(1);
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(request, &responses).ok());
+  ASSERT_EQ(responses.size(), 5u);
+  EXPECT_EQ(responses[3].event().event().stream_identifier().stream_name(),
+            "a-2");
+
+  // Backwards from position 3 means the events before it.
+  request.mutable_options()->clear_filter();
+  request.mutable_options()->mutable_no_filter();
+  request.mutable_options()->set_read_direction(
+      streams::ReadReq::Options::Backwards);
+  auto* position = request.mutable_options()->mutable_all()->mutable_position();
+  position->set_commit_position(3);
+  position->set_prepare_position(3);
+  responses.clear();
+  ASSERT_TRUE(ReadAllResponses(request, &responses).ok());
+  ASSERT_EQ(responses.size(), 3u);
+  EXPECT_EQ(responses[0].event().commit_position(), 2u);
+  EXPECT_EQ(responses[2].event().commit_position(), 0u);
+}
+
+TEST_F(ReadCallTest, RegexFilterOnEventTypes) {
+  Seed("s", 2, "OrderPlaced");
+  Seed("s", 2, "OrderPaid");
+  auto request = ReadRequest("$all");
+  request.mutable_options()->mutable_filter()->mutable_event_type()->set_regex(
+      "Pa(id|x)$");
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(request, &responses).ok());
+  EXPECT_EQ(Revisions(responses), (std::vector<uint64_t>{2, 3}));
+}
+
+TEST_F(ReadCallTest, InvalidCombinationsAreRefused) {
+  auto request = ReadRequest("s");
+  request.mutable_options()->mutable_filter()->mutable_event_type()->add_prefix(
+      "x");
+  std::vector<streams::ReadResp> responses;
+  EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request = ReadRequest("s");
+  request.mutable_options()->clear_uuid_option();
+  EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(responses.empty());
+}
+
+TEST_F(ReadCallTest, StreamSubscriptionCatchesUpThenGoesLive) {
+  Seed("s", 3);
+  auto request = ReadRequest("s");
+  request.mutable_options()->mutable_subscription();
+  grpc::ClientContext context;
+  auto reader = stub_->Read(&context, request);
+  streams::ReadResp response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_FALSE(response.confirmation().subscription_id().empty());
+  for (uint64_t revision = 0; revision < 3; ++revision) {
+    ASSERT_TRUE(reader->Read(&response));
+    EXPECT_EQ(response.event().event().stream_revision(), revision);
+  }
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_TRUE(response.has_caught_up());
+  EXPECT_EQ(response.caught_up().stream_revision(), 2);
+  Seed("s", 1);
+  Seed("other", 1);
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.event().event().stream_revision(), 3u);
+  context.TryCancel();
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(ReadCallTest, SubscriptionFromARevisionStartsAfterIt) {
+  Seed("s", 5);
+  auto request = ReadRequest("s");
+  request.mutable_options()->mutable_subscription();
+  request.mutable_options()->mutable_stream()->set_revision(2);
+  grpc::ClientContext context;
+  auto reader = stub_->Read(&context, request);
+  streams::ReadResp response;
+  ASSERT_TRUE(reader->Read(&response));  // confirmation
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.event().event().stream_revision(), 3u);
+  context.TryCancel();
+  while (reader->Read(&response)) {
+  }
+  reader->Finish();
+}
+
+TEST_F(ReadCallTest, FilteredAllSubscriptionSendsCheckpoints) {
+  Seed("a", 2);
+  Seed("b", 4);
+  auto request = ReadRequest("$all");
+  request.mutable_options()->mutable_subscription();
+  auto* filter = request.mutable_options()->mutable_filter();
+  filter->mutable_stream_identifier()->add_prefix("a");
+  filter->set_max(2);
+  filter->set_checkpointintervalmultiplier(1);
+  grpc::ClientContext context;
+  auto reader = stub_->Read(&context, request);
+  std::vector<streams::ReadResp> responses;
+  streams::ReadResp response;
+  while (reader->Read(&response)) {
+    responses.push_back(response);
+    if (response.has_caught_up()) break;
+  }
+  // confirmation, a@0, a@1, checkpoint@1, checkpoint@3, checkpoint@5
+  // (every 2 examined), checkpoint at the caught-up point, caught_up.
+  std::vector<uint64_t> checkpoints;
+  int events = 0;
+  for (const auto& r : responses) {
+    if (r.has_checkpoint())
+      checkpoints.push_back(r.checkpoint().commit_position());
+    if (r.has_event()) ++events;
+  }
+  EXPECT_EQ(events, 2);
+  EXPECT_EQ(checkpoints, (std::vector<uint64_t>{1, 3, 5, 5}));
+  ASSERT_TRUE(responses.back().has_caught_up());
+  EXPECT_EQ(responses.back().caught_up().position().commit_position(), 5u);
+  context.TryCancel();
+  while (reader->Read(&response)) {
+  }
+  reader->Finish();
+}
+
+TEST_F(ReadCallTest, ShutdownEndsSubscriptionsWithUnavailable) {
+  auto request = ReadRequest("$all");
+  request.mutable_options()->mutable_subscription();
+  grpc::ClientContext context;
+  auto reader = stub_->Read(&context, request);
+  streams::ReadResp response;
+  ASSERT_TRUE(reader->Read(&response));  // confirmation
+  server_->Shutdown();
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(ReadCallTest, ASubscriberThatReadsNothingIsDropped) {
+  std::promise<std::string> dropped;
+  ServerOptions options;
+  options.limits.read_buffer_messages = 2;
+  options.limits.subscriber_stall_timeout = std::chrono::milliseconds(0);
+  options.log = [&dropped](const std::string& line) {
+    dropped.set_value(line);
+  };
+  StartServer(options);
+  // Far more than gRPC's flow-control windows hold.
+  std::vector<EventData> events(64);
+  for (auto& event : events) {
+    event.type = "Big";
+    event.data = std::string(256 << 10, 'x');
+    event.content_type = ContentType::kBinary;
+  }
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), events).ok());
+  }
+  auto request = ReadRequest("s");
+  request.mutable_options()->mutable_subscription();
+  grpc::ClientContext context;
+  auto reader = stub_->Read(&context, request);
+  EXPECT_NE(dropped.get_future().get().find("subscription dropped"),
+            std::string::npos);
+  streams::ReadResp response;
+  size_t received = 0;
+  while (reader->Read(&response)) ++received;
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_LT(received, 256u);
+}
+
+}  // namespace
+}  // namespace cairn::server::testing
