@@ -19,6 +19,10 @@ describeClient(server, (flavour, ctx) => {
   const { ANY, NO_STREAM, StreamNotFoundError, StreamDeletedError, WrongExpectedVersionError } = lib;
 
 
+  // setStreamMetadata documents `expectedRevision` in both clients, but 1.x
+  // hands its options to appendToStream, which reads `streamState`: pass
+  // what each client's append reads.
+  const metadataOptions = (state) => flavour.appendOptions(state);
   const append = (stream, events, state) =>
     ctx.client.appendToStream(stream, events, flavour.appendOptions(state));
 
@@ -35,7 +39,7 @@ describeClient(server, (flavour, ctx) => {
       nested: { a: [1, 2] },
     };
     const set = await orSkip(t, 'stream metadata ($$stream writes)', () =>
-      ctx.client.setStreamMetadata(stream, metadata, { expectedRevision: NO_STREAM }),
+      ctx.client.setStreamMetadata(stream, metadata, metadataOptions(NO_STREAM)),
     );
     if (set.skipped) return;
     assert.equal(set.value.nextExpectedRevision, 0n);
@@ -49,9 +53,9 @@ describeClient(server, (flavour, ctx) => {
     );
     assert.equal(raw[0].event.data.$maxAge, 3600);
     // Metadata writes are appends: expected revisions apply.
-    const err = await rejection(ctx.client.setStreamMetadata(stream, { owner: 'x' }, { expectedRevision: NO_STREAM }));
+    const err = await rejection(ctx.client.setStreamMetadata(stream, { owner: 'x' }, metadataOptions(NO_STREAM)));
     assert.ok(err instanceof WrongExpectedVersionError, `${err.name}: ${err.message}`);
-    const next = await ctx.client.setStreamMetadata(stream, { owner: 'y' }, { expectedRevision: 0n });
+    const next = await ctx.client.setStreamMetadata(stream, { owner: 'y' }, metadataOptions(0n));
     assert.equal(next.nextExpectedRevision, 1n);
     assert.deepEqual((await ctx.client.getStreamMetadata(stream)).metadata, { owner: 'y' });
   });
