@@ -46,7 +46,19 @@ process.on('exit', () => {
 });
 
 // dir: reopen an existing store (one a stopped server left with keepDir).
-async function startServer({ dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-interop-')), extraArgs = [] } = {}) {
+async function startServer({ dir, extraArgs = [] } = {}) {
+  if (dir) return startServerIn(dir, extraArgs);
+  // A directory made here is removed again if the server does not start.
+  const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-interop-'));
+  try {
+    return await startServerIn(fresh, extraArgs);
+  } catch (err) {
+    fs.rmSync(fresh, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startServerIn(dir, extraArgs) {
   const args = ['serve', dir, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...extraArgs];
   const child = spawn(cairnBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
