@@ -1,0 +1,148 @@
+'use strict';
+// The two official Node clients behind one small adapter, so that every suite
+// runs against both. They share most of their API; the differences are the
+// option name of an append's expected revision, the field names of
+// WrongExpectedVersionError, and where their generated gRPC stubs live.
+//
+// One process loads one client: both register their generated protobuf
+// classes in google-protobuf's global `proto` namespace, and whichever loads
+// second replaces the first's (then the first fails inside its own message
+// setters). So each *.test.js file picks a client with useClient() before it
+// loads a suite, and node --test runs every file in its own process.
+
+const { describe, before, after } = require('node:test');
+
+const FLAVOURS = {
+  kurrentdb: {
+    name: '@kurrent/kurrentdb-client@1.3.1',
+    get lib() {
+      return require('@kurrent/kurrentdb-client');
+    },
+    connect(server) {
+      const url = `kurrentdb://${server.host}:${server.grpcPort}?tls=false`;
+      return this.lib.KurrentDBClient.connectionString(url);
+    },
+    appendOptions: (state) => (state === undefined ? {} : { streamState: state }),
+    wrongVersion: (err) => ({ expected: err.expectedState, actual: err.actualState }),
+    // readAll takes a filter only in 1.x.
+    readAllFilters: true,
+    // The client's own generated stubs, by the proto file names of 6.2.1.
+    generated(proto) {
+      const [, base, suffix] = /^(\w+?)(_grpc_pb|_pb)$/.exec(proto);
+      const renamed = { persistent: 'persistentsubscriptions', projections: 'projectionmanagement', users: 'usermanagement' };
+      return require(`@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/${renamed[base] ?? base}${suffix}`);
+    },
+  },
+  esdb: {
+    name: '@eventstore/db-client@6.2.1',
+    get lib() {
+      return require('@eventstore/db-client');
+    },
+    connect(server) {
+      const url = `esdb://${server.host}:${server.grpcPort}?tls=false`;
+      return this.lib.EventStoreDBClient.connectionString(url);
+    },
+    appendOptions: (state) => (state === undefined ? {} : { expectedRevision: state }),
+    wrongVersion: (err) => ({ expected: err.expectedVersion, actual: err.actualVersion }),
+    readAllFilters: false,
+    generated: (proto) => require(`@eventstore/db-client/generated/${proto}`),
+  },
+};
+
+let active;
+// Chooses the client of this process: 'kurrentdb' or 'esdb'.
+function useClient(name) {
+  if (!FLAVOURS[name]) throw new Error(`no client ${name}`);
+  if (active && active !== FLAVOURS[name]) throw new Error('one client per process');
+  active = FLAVOURS[name];
+}
+
+function activeClient() {
+  if (!active) throw new Error('the test file did not call useClient()');
+  return active;
+}
+
+// Runs body(flavour, ctx) inside a describe() named after this process's
+// client; ctx.client is that client connected to `server` (from before() on),
+// disposed of in after().
+function describeClient(server, body) {
+  const flavour = activeClient();
+  describe(flavour.name, () => {
+    const ctx = {};
+    before(() => {
+      ctx.client = flavour.connect(server);
+    });
+    after(() => ctx.client.dispose());
+    body(flavour, ctx);
+  });
+}
+
+// gRPC status UNIMPLEMENTED, as grpc-js reports it, or as the Rust bridge of
+// the 1.x client words it.
+function isUnimplemented(err) {
+  return err && (err.code === 12 || /unimplemented|unsupported/i.test(String(err.message)));
+}
+
+// Skips the test with `need` when err is the server's UNIMPLEMENTED, so that
+// the test turns on when the feature lands; returns whether it skipped.
+function skipIfUnimplemented(t, err, need) {
+  if (!isUnimplemented(err)) return false;
+  t.skip(`needs ${need} (server answered UNIMPLEMENTED: ${err.message})`);
+  return true;
+}
+
+// Runs fn(); skips the test when the server answers UNIMPLEMENTED. Any other
+// error fails the test.
+async function orSkip(t, need, fn) {
+  try {
+    return { value: await fn() };
+  } catch (err) {
+    if (skipIfUnimplemented(t, err, need)) return { skipped: true };
+    throw err;
+  }
+}
+
+// Collects an async iterable (a read) into an array.
+async function collect(iterable) {
+  const out = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+// Awaits a promise that must reject; returns the error.
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
+
+let counter = 0;
+// A stream name unique within the test run.
+function uniqueStream(prefix = 'test') {
+  counter += 1;
+  return `${prefix}-${process.pid}x${counter}`;
+}
+
+function jsonEvents(lib, n, type = 'Tested', extra = {}) {
+  const events = [];
+  for (let i = 0; i < n; i++) {
+    events.push(lib.jsonEvent({ type, data: { i, ...extra } }));
+  }
+  return events;
+}
+
+module.exports = {
+  useClient,
+  activeClient,
+  describeClient,
+  isUnimplemented,
+  orSkip,
+  skipIfUnimplemented,
+  collect,
+  rejection,
+  uniqueStream,
+  jsonEvents,
+};

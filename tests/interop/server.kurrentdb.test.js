@@ -1,0 +1,4 @@
+'use strict';
+// The server suite (suites/server.js) with kurrentdb; see README.md.
+require('./clients').useClient('kurrentdb');
+require('./suites/server');
