@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "tests/tools/cli_test_util.h"
+#include "tests/tools/cli/cli_test_util.h"
 
 namespace cairn::tools::test {
 namespace {
