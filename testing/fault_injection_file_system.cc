@@ -610,6 +610,14 @@ void FaultInjectionFileSystem::CrashAtMutation(uint64_t n,
   shared_->crashed_by_trigger = false;
 }
 
+bool FaultInjectionFileSystem::DisarmCrash() {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->crash_at = 0;
+  const bool fired = shared_->crashed_by_trigger;
+  shared_->crashed_by_trigger = false;
+  return fired;
+}
+
 bool FaultInjectionFileSystem::crashed_by_trigger() const {
   std::lock_guard<std::mutex> lock(shared_->mu);
   return shared_->crashed_by_trigger;

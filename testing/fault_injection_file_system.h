@@ -189,6 +189,10 @@ class FaultInjectionFileSystem final : public FileSystem {
   // reproducible while other threads do I/O too.)
   void CrashAtMutation(uint64_t n, std::string path_suffix = "");
   bool crashed_by_trigger() const;
+  // Disarms the trigger (as CrashAtMutation(0)) and returns whether it had
+  // fired, in one step: background threads of the store may reach the
+  // trigger between a separate check and the disarm.
+  bool DisarmCrash();
   // Sum of all crash reports so far.
   CrashReport total_report() const;
   // Mutating operations counted by CrashAtMutation so far.

@@ -150,13 +150,12 @@ class PowerLossRun {
       }
       for (auto& c : clients) c.join();
       ++totals->rounds;
-      if (fs_.crashed_by_trigger()) {
+      if (fs_.DisarmCrash()) {
         ++totals->crashes;
       } else if (rng_() % 2 == 0) {
         fs_.Crash();  // power loss while idle
         ++totals->crashes;
       } else {
-        fs_.CrashAtMutation(0);
         Status closed = store->Close();
         if (closed.ok()) {
           NoteSynced(acks_.load());
