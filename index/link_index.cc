@@ -11,6 +11,8 @@ namespace {
 constexpr uint64_t kSlotsPerEvent = 2;
 constexpr uint64_t kCategorySlot = 0;
 constexpr uint64_t kTypeSlot = 1;
+// The slots of one event are consecutive, its category's first.
+static_assert(kTypeSlot == kCategorySlot + 1 && kTypeSlot < kSlotsPerEvent);
 
 uint64_t SlotOf(uint64_t position, uint64_t kind) {
   return position * kSlotsPerEvent + kind;

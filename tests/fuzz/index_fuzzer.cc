@@ -64,8 +64,8 @@ void FuzzManifest(std::vector<uint8_t> bytes, bool reseal) {
   cairn::index::Manifest m;
   cairn::Status s =
       cairn::index::DecodeManifest(bytes.data(), bytes.size(), "fuzz", &m);
-  cairn::tools::RawManifest raw =
-      cairn::tools::DecodeRawManifest(bytes.data(), bytes.size(), "fuzz");
+  cairn::inspect::RawManifest raw =
+      cairn::inspect::DecodeRawManifest(bytes.data(), bytes.size(), "fuzz");
   FUZZ_CHECK(raw.status.ok() == s.ok());
   if (!s.ok()) return;
   FUZZ_CHECK(raw.fields == m);
@@ -93,7 +93,7 @@ void Reseal(std::vector<uint8_t>* file, bool sections) {
     Put64(d + 96, entries_offset);
     Put64(d + 104, entries_offset + blocks * 4096);
     const uint64_t seed =
-        cairn::tools::IndexTableSeed(Get64(d + 16), Get64(d + 24));
+        cairn::inspect::IndexTableSeed(Get64(d + 16), Get64(d + 24));
     // Checksums only of what lies inside the file.
     const size_t size = file->size();
     if (blocks <= (size - 4096) / 24) {
@@ -102,7 +102,7 @@ void Reseal(std::vector<uint8_t>* file, bool sections) {
         if (at < entries_offset || at > size || size - at < 4096) break;
         Put64(d + 4096 + i * 24 + 16,
               cairn::index::IndexChecksum(
-                  d + at, 4096, cairn::tools::IndexBlockSeed(seed, i)));
+                  d + at, 4096, cairn::inspect::IndexBlockSeed(seed, i)));
       }
       Put64(d + 112, cairn::index::IndexChecksum(d + 4096, blocks * 24, seed));
     }
@@ -142,10 +142,10 @@ void Exercise(cairn::io::FileSystem* fs, const std::vector<Entry>* written,
   auto table = Table::Open(fs, kPath, 0, kNumber, 0);
   // The tools' walk reads the same bytes; whatever Table::Open accepts, it
   // accepts too (and it never reads outside them, damaged or not).
-  cairn::tools::TableWalkResult walk = cairn::tools::WalkTable(
+  cairn::inspect::TableWalkResult walk = cairn::inspect::WalkTable(
       bytes.data(), bytes.size(), kPath, kNumber, kStore,
-      [](const cairn::tools::TableWalkHeader&) {}, [](uint64_t, uint32_t) {},
-      [](const cairn::tools::TableWalkBlock&) {});
+      [](const cairn::inspect::TableWalkHeader&) {}, [](uint64_t, uint32_t) {},
+      [](const cairn::inspect::TableWalkBlock&) {});
   if (!table.ok()) {
     FUZZ_CHECK(table.status().IsCorruption() ||
                table.status().code() == cairn::StatusCode::kNotSupported);
