@@ -33,14 +33,13 @@ Result<uint64_t> StoreImpl::FirstRevisionAfter(std::string_view stream,
   uint64_t lo = 0;
   uint64_t hi = last + 1;
   std::vector<index::IndexedEvent> found;
+  // One shared lock for the whole search, not one per step.
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
     found.clear();
-    {
-      std::shared_lock<std::shared_mutex> lock(state_mu_);
-      Status s = index_->Read(stream, mid, Direction::kForward, 1, &found);
-      if (!s.ok()) return s;
-    }
+    Status s = index_->Read(stream, mid, Direction::kForward, 1, &found);
+    if (!s.ok()) return s;
     if (found.empty()) {
       return Status::Corruption(dir_, 0,
                                 "stream index lacks revision " +
