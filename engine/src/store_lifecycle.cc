@@ -132,7 +132,7 @@ Result<StoreImpl::StreamHead> StoreImpl::ReadHead(std::string_view stream) {
       return TombstonedStatus(stream);
     }
   }
-  if (IsMetastream(stream)) return head;
+  if (IsMetadataStream(stream)) return head;
   auto meta = ReadStoredStream(MetastreamOf(stream), newest);
   if (!meta.ok() && !meta.status().IsNotFound()) return meta.status();
   if (!meta.ok() || meta->events.empty()) return head;

@@ -17,17 +17,11 @@
 
 namespace cairn::engine {
 
-inline constexpr std::string_view kMetastreamPrefix = "$$";
-inline constexpr std::string_view kMetadataEventType = "$metadata";
 inline constexpr std::string_view kStreamDeletedEventType = "$streamDeleted";
-
-inline bool IsMetastream(std::string_view stream) {
-  return stream.starts_with(kMetastreamPrefix);
-}
 
 // "$$<stream>".
 inline std::string MetastreamOf(std::string_view stream) {
-  std::string name(kMetastreamPrefix);
+  std::string name(kMetadataStreamPrefix);
   name.append(stream);
   return name;
 }
@@ -35,8 +29,7 @@ inline std::string MetastreamOf(std::string_view stream) {
 // The stream whose lifecycle decides an append to `stream`: the stream a
 // metadata stream describes, else `stream` itself.
 inline std::string_view LifecycleOwner(std::string_view stream) {
-  return IsMetastream(stream) ? stream.substr(kMetastreamPrefix.size())
-                              : stream;
+  return IsMetadataStream(stream) ? MetadataStreamOwner(stream) : stream;
 }
 
 // `json` (valid metadata) with $tb set to `truncate_before`, the other

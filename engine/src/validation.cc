@@ -150,10 +150,17 @@ Status ValidateStreamName(std::string_view stream, const Options& options) {
         " is a category or event-type stream: the store maintains it, "
         "appends to it are refused");
   }
-  if (stream.front() == '$') {
-    return Status::InvalidArgument("stream name " + Quote(stream) +
-                                   " starts with '$', reserved for system "
-                                   "streams");
+  // KurrentDB's rule: any client may write a '$' (system) stream, except
+  // the ones the store derives ($all above, $ce-/$et-) and metadata
+  // streams, which only SetStreamMetadataJson and Delete write.
+  if (stream == "$all") {
+    return Status::InvalidArgument(
+        "stream '$all' is the global log: it can not be written or deleted");
+  }
+  if (IsMetadataStream(stream)) {
+    return Status::InvalidArgument(
+        "stream name " + Quote(stream) +
+        " is a metadata stream: write it with SetStreamMetadataJson");
   }
   if (!IsPrintableUtf8(stream)) {
     return Status::InvalidArgument(

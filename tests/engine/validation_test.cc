@@ -66,7 +66,10 @@ TEST(ValidationTest, StoreRejectsBadInputAndWritesNothing) {
   };
   bad("", {Event("T")});
   bad("much-too-long-stream-name", {Event("T")});
-  bad("$system", {Event("T")});
+  bad("$all", {Event("T")});
+  bad("$$s", {Event("T")});
+  bad("$ce-s", {Event("T")});
+  bad("$et-T", {Event("T")});
   bad("bad\nname", {Event("T")});
   bad("s", {});
   bad("s", {Event("")});
@@ -91,6 +94,39 @@ TEST(ValidationTest, StoreRejectsBadInputAndWritesNothing) {
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->events, 0u);
   EXPECT_EQ(stats->bytes, 0u);
+}
+
+// KurrentDB's rule: any caller may write a system ('$') stream that the
+// store does not derive, and give it metadata.
+TEST(ValidationTest, SystemStreamsAreWritable) {
+  testing::TempDir dir;
+  auto opened = Store::Open(dir.Sub("s"), testing::SmallOptions());
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  auto appended = store.Append("$users", ExpectedVersion::NoStream(),
+                               {Event("$User", "admin")});
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  auto metadata = store.SetStreamMetadataJson(
+      "$user-admin", ExpectedVersion::NoStream(), R"({"$maxCount":2})");
+  ASSERT_TRUE(metadata.ok()) << metadata.status().ToString();
+  auto read = store.ReadStream("$users", {});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->events.size(), 1u);
+  EXPECT_EQ(read->events[0].type, "$User");
+  auto meta = store.ReadStream("$$$user-admin", {});
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  ASSERT_EQ(meta->events.size(), 1u);
+  EXPECT_EQ(meta->events[0].data, R"({"$maxCount":2})");
+  // Derived and metadata streams stay refused for every write.
+  EXPECT_TRUE(store.Tombstone("$all", ExpectedVersion::Any())
+                  .status()
+                  .IsInvalidArgument());
+  EXPECT_TRUE(store.Delete("$$$users", ExpectedVersion::Any())
+                  .status()
+                  .IsInvalidArgument());
+  EXPECT_TRUE(store.SetStreamMetadataJson("$ce-x", ExpectedVersion::Any(), "{}")
+                  .status()
+                  .IsInvalidArgument());
 }
 
 }  // namespace

@@ -119,8 +119,11 @@ struct Options {
   uint64_t max_append_size = 32ull << 20;
 
   // Longest stream name accepted, in bytes. Names are 1..N bytes of valid
-  // UTF-8 without control characters and must not start with '$'
-  // (reserved for system streams). Default 1024.
+  // UTF-8 without control characters. Names starting with '$' are system
+  // streams (as in KurrentDB, any caller may append to them), except
+  // "$all", the derived `$ce-`/`$et-` streams and the metadata streams
+  // "$$<stream>" (written only through SetStreamMetadataJson and Delete),
+  // which appends refuse. Default 1024.
   uint32_t max_stream_name_length = 1024;
 
   // Longest event type accepted, in bytes (same character rules as stream

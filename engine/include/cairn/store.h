@@ -158,6 +158,10 @@ class CAIRN_EXPORT Store {
 
   // Appends `events` (at least one) to `stream` atomically if `expected`
   // holds, and returns once the append is durable (see Options::durability).
+  // System streams (names starting with '$', e.g. "$users") are written
+  // like any other, as in KurrentDB; "$all", "$ce-*"/"$et-*" (derived by
+  // the store) and "$$<stream>" (metadata: SetStreamMetadataJson) are
+  // refused with InvalidArgument (see Options::max_stream_name_length).
   // Errors: WrongExpectedVersion, InvalidArgument (nothing written; the
   // event type "$streamDeleted" is reserved for Tombstone), StreamDeleted
   // (the stream was tombstoned),
@@ -199,7 +203,7 @@ class CAIRN_EXPORT Store {
   // "$$<stream>" as events of type "$metadata". A stream without any gives
   // an empty StreamMetadata, json "{}" and no metastream_revision.
   // StreamDeleted if the stream was tombstoned; InvalidArgument for a
-  // name that is not a user stream's.
+  // name Append refuses (a metadata stream has no metadata of its own).
   virtual Result<StreamMetadataResult> GetStreamMetadata(
       std::string_view stream) = 0;
 

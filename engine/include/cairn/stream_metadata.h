@@ -20,6 +20,20 @@
 
 namespace cairn {
 
+// The metadata of stream S is kept in its metadata stream "$$S", as
+// events of type "$metadata" (the newest one holds the metadata).
+inline constexpr std::string_view kMetadataStreamPrefix = "$$";
+inline constexpr std::string_view kMetadataEventType = "$metadata";
+
+inline bool IsMetadataStream(std::string_view stream) {
+  return stream.starts_with(kMetadataStreamPrefix);
+}
+
+// S for "$$S".
+inline std::string_view MetadataStreamOwner(std::string_view metadata_stream) {
+  return metadata_stream.substr(kMetadataStreamPrefix.size());
+}
+
 // `$tb` of a soft-deleted stream (KurrentDB's long.MaxValue): the stream
 // reads as not found until it is appended to again; then only the events
 // appended after the delete are visible.

@@ -95,9 +95,9 @@ TEST_F(AppendReadTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Append("s", "T", "1", {"--expected", "soon"}).code, 2);
   EXPECT_EQ(Append("s", "T", "1", {"--id", "not-a-uuid"}).code, 2);
   EXPECT_EQ(Append("s", "T", "1", {"--metadata", "[1,"}).code, 2);
-  r = Append("$system", "T", "1");
+  r = Append("$$s", "T", "1");
   EXPECT_EQ(r.code, 2);
-  EXPECT_TRUE(Contains(r.err, "reserved for system streams")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "is a metadata stream")) << r.err;
   // Nothing above created an event.
   EXPECT_EQ(RunCairn({"read", store(), "s"}).code, 1);
   EXPECT_EQ(RunCairn({"append", store(), "s", "--data", "1"}).code, 2);
