@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "server/proposed_event.h"
-#include "server/system_streams.h"
 
 namespace cairn::server {
 
@@ -55,9 +54,6 @@ std::optional<RpcError> AppendCall::Take() {
     stream_ = options.stream_identifier().stream_name();
     std::string why;
     if (!WritableStreamName(stream_, &why)) return BadRequest(why);
-    if (std::optional<RpcError> error = UnservedStreamWrite(stream_)) {
-      return error;
-    }
     std::optional<ExpectedVersion> expected = ExpectedFromOptions(options);
     if (!expected)
       return BadRequest("Append options need an expected revision");
@@ -98,7 +94,7 @@ void AppendCall::Complete(Result<AppendOutcome> outcome) {
       Finish(grpc::Status::OK);
       return;
     }
-    Fail(FromStoreStatus(status));
+    Fail(FromStoreStatus(status, stream_));
     return;
   }
   FillAppendSuccess(outcome.value(), response_->mutable_success());

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "server/system_streams.h"
+
 namespace cairn::server {
 
 namespace {
@@ -21,10 +23,37 @@ bool Holds(ExpectedVersion expected, std::optional<StreamRevision> current) {
   return false;
 }
 
+AppendOutcome OutcomeOf(const AppendResult& result) {
+  return AppendOutcome{result.last_revision.value(),
+                       result.last_position.value()};
+}
+
+// An append to "$$<stream>": the stream's new metadata, one "$metadata"
+// event whose data is the metadata's JSON. The store validates the JSON
+// and checks `expected` against the metadata stream's revision.
+Result<AppendOutcome> WriteMetadata(Store* store, std::string_view stream,
+                                    ExpectedVersion expected,
+                                    const std::vector<EventData>& events) {
+  if (events.size() != 1 || events[0].type != kMetadataEventType) {
+    return Status::InvalidArgument(
+        "an append to a metadata stream ($$stream) takes exactly one event "
+        "of type $metadata");
+  }
+  Result<AppendResult> result = store->SetStreamMetadataJson(
+      MetadataStreamOwner(stream), expected, events[0].data);
+  if (!result.ok()) return result.status();
+  return OutcomeOf(result.value());
+}
+
 }  // namespace
 
 void RunAppend(Store* store, std::string stream, ExpectedVersion expected,
                std::vector<EventData> events, AppendDone done) {
+  if (IsMetadataStream(stream) && !events.empty()) {
+    // Store::SetStreamMetadataJson waits for durability on this thread.
+    done(WriteMetadata(store, stream, expected, events));
+    return;
+  }
   if (events.empty()) {
     Result<std::optional<StreamRevision>> current =
         store->GetStreamRevision(stream);
@@ -41,16 +70,14 @@ void RunAppend(Store* store, std::string stream, ExpectedVersion expected,
     done(AppendOutcome{actual, std::nullopt});
     return;
   }
-  store->AppendAsync(
-      std::move(stream), expected, std::move(events),
-      [done = std::move(done)](Result<AppendResult> result) {
-        if (!result.ok()) {
-          done(result.status());
-          return;
-        }
-        done(AppendOutcome{result.value().last_revision.value(),
-                           result.value().last_position.value()});
-      });
+  store->AppendAsync(std::move(stream), expected, std::move(events),
+                     [done = std::move(done)](Result<AppendResult> result) {
+                       if (!result.ok()) {
+                         done(result.status());
+                         return;
+                       }
+                       done(OutcomeOf(result.value()));
+                     });
 }
 
 bool WritableStreamName(const std::string& stream, std::string* why) {

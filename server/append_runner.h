@@ -3,7 +3,10 @@
 // Runs one append for Append and BatchAppend: through Store::AppendAsync,
 // so that appends of all connections share the store's group commit. An
 // append of zero events (which the protocol allows) only checks the
-// expected version.
+// expected version. An append to a metadata stream "$$<stream>" sets the
+// stream's metadata (Store::SetStreamMetadataJson, synchronously): it
+// takes exactly one "$metadata" event holding valid metadata JSON;
+// anything else is InvalidArgument.
 #ifndef CAIRN_SERVER_APPEND_RUNNER_H_
 #define CAIRN_SERVER_APPEND_RUNNER_H_
 

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "server/proposed_event.h"
-#include "server/system_streams.h"
 #include "shared.pb.h"
 
 namespace cairn::server {
@@ -158,10 +157,6 @@ std::optional<RpcError> BatchAppendCall::Start(const Request& request,
                           &why)) {
     return BadRequest(why);
   }
-  if (std::optional<RpcError> error = UnservedStreamWrite(
-          open->options.stream_identifier().stream_name())) {
-    return error;
-  }
   std::optional<ExpectedVersion> expected = ExpectedFromBatch(open->options);
   if (!expected) return BadRequest("the append needs an expected position");
   open->expected = *expected;
@@ -261,7 +256,9 @@ void BatchAppendCall::Complete(const Open& open,
       SetBatchError(grpc::StatusCode::ALREADY_EXISTS, "WrongExpectedVersion",
                     detail, reply.mutable_error());
     } else {
-      SetBatchError(FromStoreStatus(status), reply.mutable_error());
+      SetBatchError(FromStoreStatus(
+                        status, open.options.stream_identifier().stream_name()),
+                    reply.mutable_error());
     }
     Answer(std::move(reply));
     return;

@@ -24,12 +24,13 @@ void AddSupportedMethod(
 grpc::ServerUnaryReactor* ServerFeaturesService::GetSupportedMethods(
     grpc::CallbackServerContext* rpc, const event_store::client::Empty*,
     event_store::client::server_features::SupportedMethods* response) {
-  // Exactly the methods that work; Delete and Tombstone are left out
-  // until they do.
+  // Exactly the methods that work.
   constexpr char kStreams[] = "event_store.client.streams.streams";
   AddSupportedMethod(response, kStreams, "read", {"position", "events"});
   AddSupportedMethod(response, kStreams, "append");
   AddSupportedMethod(response, kStreams, "batchappend", {"deadline_duration"});
+  AddSupportedMethod(response, kStreams, "delete");
+  AddSupportedMethod(response, kStreams, "tombstone");
   AddSupportedMethod(response, "event_store.client.gossip.gossip", "read");
   AddSupportedMethod(response,
                      "event_store.client.server_features.serverfeatures",

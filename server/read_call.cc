@@ -7,6 +7,7 @@
 
 #include "cairn/store.h"
 #include "server/convert.h"
+#include "server/link_events.h"
 #include "server/system_streams.h"
 
 namespace cairn::server {
@@ -72,13 +73,6 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
     return;
   }
   plan_ = std::move(std::get<ReadPlan>(parsed));
-  if (!plan_.all) {
-    if (std::optional<RpcError> error = UnservedStreamRead(plan_.stream)) {
-      finished_ = true;
-      Finish(error->Apply(rpc_));
-      return;
-    }
-  }
   registered_ = registry_->Add(this);
   if (!registered_) {
     finished_ = true;
@@ -212,7 +206,7 @@ void ReadCall::FillStreamPage() {
           Result<std::optional<StreamRevision>> revision =
               context_.store->GetStreamRevision(plan_.stream);
           if (!revision.ok()) {
-            SetFinal(FromStoreStatus(revision.status()));
+            SetFinal(FromStoreStatus(revision.status(), plan_.stream));
             return;
           }
           if (!revision.value()) {
@@ -243,7 +237,7 @@ void ReadCall::FillStreamPage() {
       SetFinal(Ok());
       return;
     }
-    SetFinal(FromStoreStatus(result.status()));
+    SetFinal(FromStoreStatus(result.status(), plan_.stream));
     return;
   }
   const std::vector<RecordedEvent>& events = result.value().events;
@@ -257,7 +251,7 @@ void ReadCall::FillStreamPage() {
     SetFinal(Ok());
     return;
   }
-  const uint64_t last = events.back().revision.value();
+  const uint64_t last = RevisionInStream(events.back().View());
   if (!forward && last == 0) {
     SetFinal(Ok());
     return;
@@ -354,7 +348,20 @@ void ReadCall::FillAllPage() {
 void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
   ReadResp::ReadEvent* read_event = out->mutable_event();
   read_event->set_commit_position(event.position.value());
-  if (plan_.resolve_links && event.type == "$>") {
+  if (event.link_revision) {
+    // An event of a $ce-/$et- stream: the store gives the original, the
+    // client sees the link, resolved if it asked for that.
+    if (plan_.resolve_links) {
+      RecordedEventToProto(event, plan_.uuid, read_event->mutable_event());
+      LinkEventToProto(plan_.stream, event, plan_.uuid,
+                       read_event->mutable_link());
+    } else {
+      LinkEventToProto(plan_.stream, event, plan_.uuid,
+                       read_event->mutable_event());
+    }
+    return;
+  }
+  if (plan_.resolve_links && event.type == kLinkEventType) {
     if (std::optional<RecordedEvent> target = ResolveLink(event.data)) {
       RecordedEventToProto(target->View(), plan_.uuid,
                            read_event->mutable_event());
@@ -386,6 +393,11 @@ std::optional<RecordedEvent> ReadCall::ResolveLink(std::string_view data) {
   return std::move(result.value().events.front());
 }
 
+uint64_t ReadCall::RevisionInStream(const RecordedEventView& event) {
+  return event.link_revision ? event.link_revision->value()
+                             : event.revision.value();
+}
+
 void ReadCall::StartSubscription() {
   ReadResp confirmation;
   confirmation.mutable_confirmation()->set_subscription_id(
@@ -409,7 +421,7 @@ void ReadCall::StartSubscription() {
         Result<std::optional<StreamRevision>> revision =
             context_.store->GetStreamRevision(plan_.stream);
         if (!revision.ok()) {
-          End(FromStoreStatus(revision.status()));
+          End(FromStoreStatus(revision.status(), plan_.stream));
           return;
         }
         if (revision.value()) {
@@ -434,7 +446,7 @@ void ReadCall::StartSubscription() {
   Result<std::unique_ptr<Subscription>> subscription =
       context_.store->Subscribe(options, std::make_shared<Listener>(this));
   if (!subscription.ok()) {
-    End(FromStoreStatus(subscription.status()));
+    End(FromStoreStatus(subscription.status(), plan_.stream));
     return;
   }
   {
@@ -481,7 +493,7 @@ ReadResp ReadCall::Checkpoint(uint64_t position) {
 
 void ReadCall::OnSubscribedEvent(const RecordedEventView& event) {
   ++examined_;
-  if (!plan_.all) last_revision_ = event.revision.value();
+  if (!plan_.all) last_revision_ = RevisionInStream(event);
   if (!plan_.filter || plan_.filter->Matches(event)) {
     ReadResp response;
     EventToResponse(event, &response);
@@ -523,7 +535,7 @@ void ReadCall::OnSubscriptionCaughtUp(GlobalPosition position, bool caught_up) {
 
 void ReadCall::OnSubscriptionStopped(const Status& status) {
   if (status.ok()) return;  // stopped by OnDone
-  End(FromStoreStatus(status));
+  End(FromStoreStatus(status, plan_.all ? std::string_view() : plan_.stream));
 }
 
 }  // namespace cairn::server

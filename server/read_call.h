@@ -76,6 +76,9 @@ class ReadCall final
   // Fills an event response, resolving a link when asked to.
   void EventToResponse(const RecordedEventView& event, ReadResp* out);
   std::optional<RecordedEvent> ResolveLink(std::string_view data);
+  // The event's revision in the stream read: its link revision in a
+  // $ce-/$et- stream.
+  static uint64_t RevisionInStream(const RecordedEventView& event);
 
   // Starts the next write unless one is in flight; unlocks `lock`.
   void StartNextLocked(std::unique_lock<std::mutex>& lock);

@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 #include "server/rpc_error.h"
 
+#include "server/system_streams.h"
 #include "shared.pb.h"
 
 namespace cairn::server {
@@ -89,8 +90,24 @@ RpcError Unimplemented(std::string message) {
       grpc::StatusCode::UNIMPLEMENTED, std::move(message), {}, std::nullopt};
 }
 
-RpcError FromStoreStatus(const Status& status) {
+RpcError StreamDeleted(std::string_view stream) {
+  // A metadata write fails because its stream is tombstoned: name that.
+  if (IsMetadataStream(stream)) stream = MetadataStreamOwner(stream);
+  event_store::client::StreamDeleted detail;
+  detail.mutable_stream_identifier()->set_stream_name(std::string(stream));
+  return {
+      grpc::StatusCode::FAILED_PRECONDITION,
+      "Event stream '" + std::string(stream) + "' is deleted.",
+      {{"exception", "stream-deleted"}, {"stream-name", std::string(stream)}},
+      Pack(detail)};
+}
+
+RpcError FromStoreStatus(const Status& status, std::string_view stream) {
   switch (status.code()) {
+    case StatusCode::kStreamDeleted:
+      return StreamDeleted(stream);
+    case StatusCode::kNotSupported:
+      return Unimplemented(status.message());
     case StatusCode::kInvalidArgument:
       return BadRequest(status.message());
     case StatusCode::kNotFound:
@@ -115,8 +132,13 @@ void SetBatchError(grpc::StatusCode code, std::string message,
 
 void SetBatchError(const RpcError& error, google::rpc::Status* out) {
   if (error.batch_detail) {
-    out->set_code(static_cast<int32_t>(error.code));
-    out->set_message(error.message);
+    // KurrentDB's in-message StreamDeleted is NOT_FOUND "StreamDeleted",
+    // where its trailer form is FAILED_PRECONDITION.
+    const bool deleted =
+        error.batch_detail->Is<event_store::client::StreamDeleted>();
+    out->set_code(static_cast<int32_t>(deleted ? grpc::StatusCode::NOT_FOUND
+                                               : error.code));
+    out->set_message(deleted ? "StreamDeleted" : error.message);
     *out->mutable_details() = *error.batch_detail;
     return;
   }

@@ -46,10 +46,16 @@ RpcError MaximumAppendEventSizeExceeded(std::string_view event_id,
                                         uint64_t size, uint64_t max_size);
 RpcError TooManyCalls(size_t limit);
 RpcError Unimplemented(std::string message);
+// A tombstoned stream: FAILED_PRECONDITION `stream-deleted` with
+// `stream-name`, the stream itself for its metadata stream (BatchAppend:
+// NOT_FOUND "StreamDeleted" with the event_store.client.StreamDeleted detail).
+RpcError StreamDeleted(std::string_view stream);
 // A store failure other than WrongExpectedVersion, with the code the
 // clients treat alike: UNAVAILABLE (retry or reconnect) for a closing or
-// failed store, DATA_LOSS for corruption, INVALID_ARGUMENT for bad input.
-RpcError FromStoreStatus(const Status& status);
+// failed store, DATA_LOSS for corruption, INVALID_ARGUMENT for bad input,
+// UNIMPLEMENTED for what the store does not support, and StreamDeleted
+// (naming `stream`, the stream the call is about) for a tombstoned stream.
+RpcError FromStoreStatus(const Status& status, std::string_view stream = {});
 
 // BatchAppend's in-message errors. `detail` is packed as
 // type.googleapis.com/event_store.client.<Name>.

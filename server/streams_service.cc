@@ -3,6 +3,7 @@
 
 #include "server/append_call.h"
 #include "server/batch_append_call.h"
+#include "server/delete_call.h"
 
 namespace cairn::server {
 
@@ -29,22 +30,20 @@ StreamsService::BatchAppend(grpc::CallbackServerContext* rpc) {
 }
 
 grpc::ServerUnaryReactor* StreamsService::Delete(
-    grpc::CallbackServerContext* rpc, const streams::DeleteReq* /*request*/,
-    streams::DeleteResp* /*response*/) {
+    grpc::CallbackServerContext* rpc, const streams::DeleteReq* request,
+    streams::DeleteResp* response) {
   grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
   reactor->Finish(
-      Unimplemented("Cairn does not delete streams yet (Streams.Delete)")
-          .Apply(rpc));
+      RunDeleteCall(context_, DeleteKind::kSoft, rpc, *request, response));
   return reactor;
 }
 
 grpc::ServerUnaryReactor* StreamsService::Tombstone(
-    grpc::CallbackServerContext* rpc, const streams::TombstoneReq* /*request*/,
-    streams::TombstoneResp* /*response*/) {
+    grpc::CallbackServerContext* rpc, const streams::TombstoneReq* request,
+    streams::TombstoneResp* response) {
   grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
   reactor->Finish(
-      Unimplemented("Cairn does not tombstone streams yet (Streams.Tombstone)")
-          .Apply(rpc));
+      RunDeleteCall(context_, DeleteKind::kTombstone, rpc, *request, response));
   return reactor;
 }
 

@@ -1,8 +1,6 @@
 // Copyright (c) Cairn authors.
 //
 // The Streams service of the KurrentDB v1 protocol over a Cairn store.
-// Delete and Tombstone need stream lifecycle support from the engine and
-// answer UNIMPLEMENTED until it exists.
 #ifndef CAIRN_SERVER_STREAMS_SERVICE_H_
 #define CAIRN_SERVER_STREAMS_SERVICE_H_
 

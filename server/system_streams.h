@@ -1,23 +1,22 @@
 // Copyright (c) Cairn authors.
 //
-// The system streams (names starting with '$') Cairn does not serve yet:
-// metadata streams ($$stream), category and event-type streams ($ce-,
-// $et-), and writes to any other system stream (the engine reserves '$'
-// names). Calls on them answer UNIMPLEMENTED with a message saying so,
-// rather than a misleading "not found" or "bad request".
+// The system streams (names starting with '$') the server maps onto store
+// calls rather than plain appends: a write to a metadata stream
+// "$$<stream>" (cairn/stream_metadata.h) is Store::SetStreamMetadataJson
+// for <stream>. Reads of "$$<stream>", of the category and event-type
+// streams ($ce-, $et-) and of every other system stream are ordinary
+// stream reads.
 #ifndef CAIRN_SERVER_SYSTEM_STREAMS_H_
 #define CAIRN_SERVER_SYSTEM_STREAMS_H_
 
-#include <optional>
 #include <string_view>
 
-#include "server/rpc_error.h"
+#include "cairn/stream_metadata.h"
 
 namespace cairn::server {
 
-std::optional<RpcError> UnservedStreamRead(std::string_view stream);
-// `$all` is not covered here: writing it is a bad request.
-std::optional<RpcError> UnservedStreamWrite(std::string_view stream);
+// KurrentDB's link event: its data is "<revision>@<stream>".
+inline constexpr std::string_view kLinkEventType = "$>";
 
 }  // namespace cairn::server
 

@@ -5,7 +5,8 @@
 // channel to a server on a real store: no input may crash or hang a
 // handler, and every call ends with a status (a refused request with
 // INVALID_ARGUMENT or another clear code, never a silent hang). The first
-// byte picks the RPC; the rest is the serialized request.
+// byte picks the RPC (Read, Append, BatchAppend, Delete, Tombstone); the rest
+// is the serialized request.
 #include <grpcpp/grpcpp.h>
 
 #include <cstddef>
@@ -118,17 +119,41 @@ void FuzzBatchAppend(const std::string& bytes) {
   (void)stream->Finish();
 }
 
+// Delete and Tombstone: a unary call that must end with a status, and on
+// success carry a position.
+template <typename Request, typename Response, typename Method>
+void FuzzDelete(const std::string& bytes, Method method) {
+  Request request;
+  if (!request.ParseFromString(bytes)) return;
+  grpc::ClientContext context;
+  Response response;
+  grpc::Status status =
+      (GetFixture().stub.get()->*method)(&context, request, &response);
+  if (status.ok()) {
+    FUZZ_CHECK(response.position_option_case() !=
+               Response::POSITION_OPTION_NOT_SET);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 5) {
     case 0:
       FuzzRead(bytes);
       break;
     case 1:
       FuzzAppend(bytes);
+      break;
+    case 3:
+      FuzzDelete<streams::DeleteReq, streams::DeleteResp>(
+          bytes, &streams::Streams::Stub::Delete);
+      break;
+    case 4:
+      FuzzDelete<streams::TombstoneReq, streams::TombstoneResp>(
+          bytes, &streams::Streams::Stub::Tombstone);
       break;
     default:
       FuzzBatchAppend(bytes);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cairn/version.h"
+#include "server/bootstrap.h"
 #include "server/http_endpoint.h"
 #include "server/info_services.h"
 #include "server/server.h"
@@ -95,6 +96,11 @@ int RunServe(const Io& io, const ServeArgs& args) {
   Options options;
   Result<std::unique_ptr<Store>> store = OpenStore(args.dir, false, options);
   if (!store.ok()) return FailStatus(io, kName, store.status());
+  // Before serving: clients may read the bootstrap events at once.
+  if (Status status = server::WriteBootstrapEvents(store.value().get());
+      !status.ok()) {
+    return FailStatus(io, kName, status);
+  }
   server::ServerOptions server_options;
   server_options.listen = listen.value();
   server_options.insecure = args.insecure;
