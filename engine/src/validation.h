@@ -28,7 +28,8 @@ Status ValidateStreamName(std::string_view stream, const Options& options);
 // type and size, the append's total size, no id used twice. A user append
 // (`system` false) may not use a '$' stream name nor the tombstone's event
 // type; the store's own appends (`system`) write "$$<stream>" metadata
-// streams and tombstones, for a valid user stream name.
+// streams, "$snapshot-<stream>" snapshot streams (and their metadata
+// streams) and tombstones, for a valid user stream name.
 Status ValidateAppend(std::string_view stream,
                       std::span<const EventData> events, const Options& options,
                       bool system = false);
