@@ -168,6 +168,14 @@ Status ValidateAppend(std::string_view stream,
   Status s =
       ValidateStreamName(system ? LifecycleOwner(stream) : stream, options);
   if (!s.ok()) return s;
+  if (stream.size() > kMaxFieldLength) {
+    // A system stream's prefix ("$$", "$snapshot-") can push a valid
+    // owner name past what a record can hold.
+    return Status::InvalidArgument("stream name " + Quote(stream) + " is " +
+                                   std::to_string(stream.size()) +
+                                   " bytes, more than a record holds (" +
+                                   std::to_string(kMaxFieldLength) + ")");
+  }
   if (events.empty()) {
     return Status::InvalidArgument("an append needs at least one event");
   }

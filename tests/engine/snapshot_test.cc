@@ -185,6 +185,19 @@ TEST_F(SnapshotTest, OversizedSnapshotsAreRefused) {
   Save(1, std::string(512, 'x'));
 }
 
+TEST_F(SnapshotTest, SnapshotStreamNamesMustFitARecord) {
+  Options options = testing::SmallOptions();
+  options.max_stream_name_length = 65535;
+  Reopen(options);
+  const std::string longest(65535 - 5, 'n');  // "$snapshot-" does not fit
+  ASSERT_TRUE(
+      store_->Append(longest, ExpectedVersion::NoStream(), Events(1)).ok());
+  EXPECT_TRUE(SaveStatus(0, State("x"), longest).IsInvalidArgument());
+  auto read = store_->ReadStream(longest, {});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->events.size(), 1u);
+}
+
 TEST_F(SnapshotTest, KeepSetsTheSnapshotStreamsMaxCount) {
   Save(1, "a");
   Save(2, "b");
