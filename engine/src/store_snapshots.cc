@@ -17,8 +17,11 @@
 namespace cairn::engine {
 namespace {
 
-// Snapshot events read per step of LoadAggregate's backward scan.
-constexpr uint64_t kSnapshotScanChunk = 8;
+// Snapshot events read per step of LoadAggregate's backward scan: one, so
+// that a load holds at most one candidate snapshot at a time (they can be
+// as large as Options::max_event_size), and the newest, usually usable,
+// is all a load reads.
+constexpr uint64_t kSnapshotScanChunk = 1;
 
 // Whether a snapshot at `revision` is usable for a stream with visibility
 // `v`: not truncated or deleted below, not beyond the stored end, and no
