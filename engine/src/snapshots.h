@@ -52,9 +52,9 @@ Status ValidateSnapshotSchema(std::string_view schema);
 // The header as the snapshot event's metadata JSON.
 std::string EncodeSnapshotHeader(const SnapshotHeader& header);
 
-// Parses a snapshot event's metadata: InvalidArgument if it is not a
+// Parses a snapshot event's metadata `text`: InvalidArgument if it is not a
 // header EncodeSnapshotHeader wrote.
-Result<SnapshotHeader> DecodeSnapshotHeader(std::string_view json);
+Result<SnapshotHeader> DecodeSnapshotHeader(std::string_view text);
 
 }  // namespace cairn::engine
 

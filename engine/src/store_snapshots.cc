@@ -120,8 +120,9 @@ Result<std::optional<AggregateResult>> StoreImpl::ReadAfterSnapshot(
     uint64_t max_count) {
   ReadStreamOptions read_options;
   read_options.max_count = max_count;
-  if (snapshot)
+  if (snapshot) {
     read_options.from = StreamRevision(snapshot->revision.value() + 1);
+  }
   auto read = ReadStream(stream, read_options);
   if (!read.ok()) return read.status();
   if (snapshot) {
