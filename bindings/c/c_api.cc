@@ -47,6 +47,12 @@ struct cairn_events_t {
   uint64_t next_position = 0;
 };
 
+struct cairn_aggregate_t {
+  std::optional<cairn::Snapshot> snapshot;
+  cairn_events_t events;  // after the snapshot
+  uint64_t next_revision = 0;
+};
+
 namespace {
 
 using cairn::Status;
@@ -610,6 +616,90 @@ cairn_code cairn_backup(cairn_store_t* store, const char* destination,
     return CAIRN_OK;
   });
 }
+
+// ---- Snapshots ----
+
+cairn_code cairn_save_snapshot(cairn_store_t* store, const char* stream,
+                               size_t stream_len, uint64_t revision,
+                               const cairn_snapshot_data_t* snapshot,
+                               uint64_t keep, uint64_t* position,
+                               cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || snapshot == nullptr) {
+      return Invalid("cairn_save_snapshot: store and snapshot must not be NULL",
+                     err);
+    }
+    if (snapshot->content_type != CAIRN_CONTENT_BINARY &&
+        snapshot->content_type != CAIRN_CONTENT_JSON) {
+      return Invalid("cairn_save_snapshot: unknown content type", err);
+    }
+    cairn::SnapshotData data;
+    data.data = std::string(View(snapshot->data, snapshot->data_len));
+    data.schema = std::string(View(snapshot->schema, snapshot->schema_len));
+    data.content_type = static_cast<cairn::ContentType>(snapshot->content_type);
+    cairn::SaveSnapshotOptions options;
+    if (keep != 0) options.keep = keep;
+    auto saved = store->store->SaveSnapshot(View(stream, stream_len),
+                                            cairn::StreamRevision(revision),
+                                            data, options);
+    if (!saved.ok()) return Fail(saved.status(), err);
+    if (position != nullptr) *position = saved->position.value();
+    return CAIRN_OK;
+  });
+}
+
+cairn_code cairn_load_aggregate(cairn_store_t* store, const char* stream,
+                                size_t stream_len, uint64_t max_count,
+                                cairn_aggregate_t** aggregate,
+                                cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr || aggregate == nullptr) {
+      return Invalid(
+          "cairn_load_aggregate: store and aggregate must not be NULL", err);
+    }
+    *aggregate = nullptr;
+    cairn::LoadAggregateOptions options;
+    if (max_count != 0) options.max_count = max_count;
+    auto loaded =
+        store->store->LoadAggregate(View(stream, stream_len), options);
+    if (!loaded.ok()) return Fail(loaded.status(), err);
+    auto* out = new (std::nothrow) cairn_aggregate_t;
+    if (out == nullptr) return Fail(Status::IOError("out of memory"), err);
+    out->snapshot = std::move(loaded->snapshot);
+    out->events.events = std::move(loaded->events);
+    out->events.last_revision = loaded->last_revision.value();
+    out->events.end_of_stream = loaded->end_of_stream;
+    out->next_revision = loaded->next_revision.value();
+    *aggregate = out;
+    return CAIRN_OK;
+  });
+}
+
+int cairn_aggregate_snapshot(const cairn_aggregate_t* aggregate,
+                             cairn_snapshot_t* out) {
+  if (aggregate == nullptr || !aggregate->snapshot || out == nullptr) return 0;
+  const cairn::Snapshot& s = *aggregate->snapshot;
+  out->revision = s.revision.value();
+  out->data = s.data.data();
+  out->data_len = s.data.size();
+  out->schema = s.schema.data();
+  out->schema_len = s.schema.size();
+  out->content_type = static_cast<int>(s.content_type);
+  out->position = s.position.value();
+  out->created_us = s.created_us;
+  return 1;
+}
+
+const cairn_events_t* cairn_aggregate_events(
+    const cairn_aggregate_t* aggregate) {
+  return aggregate == nullptr ? nullptr : &aggregate->events;
+}
+
+uint64_t cairn_aggregate_next_revision(const cairn_aggregate_t* aggregate) {
+  return aggregate == nullptr ? 0 : aggregate->next_revision;
+}
+
+void cairn_aggregate_free(cairn_aggregate_t* aggregate) { delete aggregate; }
 
 // ---- Subscriptions ----
 

@@ -106,6 +106,12 @@ class StoreImpl final : public Store {
       std::string_view group, const ConsumerGroupOptions& options) override;
   Result<BackupResult> Backup(const std::string& destination,
                               const BackupOptions& options) override;
+  Result<SaveSnapshotResult> SaveSnapshot(
+      std::string_view stream, StreamRevision revision,
+      const SnapshotData& snapshot,
+      const SaveSnapshotOptions& options) override;
+  Result<AggregateResult> LoadAggregate(
+      std::string_view stream, const LoadAggregateOptions& options) override;
   Status Sync() override;
   Status Close() override;
 
@@ -278,6 +284,9 @@ class StoreImpl final : public Store {
   struct Visibility {
     uint64_t last = 0;   // the stored last revision
     uint64_t first = 0;  // the first readable revision (> last: none)
+    // The first revision $tb or a soft delete leaves readable (first
+    // without $maxCount).
+    uint64_t truncated_before = 0;
     // Events created before this (microseconds since the epoch) are
     // hidden ($maxAge).
     std::optional<int64_t> min_created_us;
@@ -287,6 +296,20 @@ class StoreImpl final : public Store {
   // last + 1.
   Result<uint64_t> FirstRevisionAfter(std::string_view stream,
                                       uint64_t position, uint64_t last);
+  // --- snapshots (store_snapshots.cc) ---
+  // Appends a snapshot of `stream` at `revision` to its snapshot stream,
+  // first setting that stream's $maxCount to `keep` if it differs; checks
+  // nothing about `revision`.
+  Result<SaveSnapshotResult> AppendSnapshot(std::string_view stream,
+                                            uint64_t revision,
+                                            const SnapshotData& snapshot,
+                                            uint64_t keep);
+  // The stream's readable events after `snapshot` (from the first readable
+  // one without), or nullopt when retention or a concurrent delete hides
+  // some event right after the snapshot.
+  Result<std::optional<AggregateResult>> ReadAfterSnapshot(
+      std::string_view stream, std::optional<Snapshot> snapshot,
+      uint64_t max_count);
   // Verifies and decodes the record at `offset`. `header` is the record's
   // already verified header, or null to read and verify it here.
   Status DecodeAt(const MappedSegment& segment, uint64_t offset,
@@ -344,6 +367,15 @@ class StoreImpl final : public Store {
   // the system clock.
   void SetRetentionClockForTest(int64_t now_us) {
     retention_now_for_test_.store(now_us, std::memory_order_relaxed);
+  }
+  // Saves a snapshot without checking its revision against the stream,
+  // as a store damaged or changed behind the engine's back could hold one.
+  // For tests of LoadAggregate's checks.
+  Result<SaveSnapshotResult> AppendSnapshotForTest(std::string_view stream,
+                                                   uint64_t revision,
+                                                   const SnapshotData& snapshot,
+                                                   uint64_t keep) {
+    return AppendSnapshot(stream, revision, snapshot, keep);
   }
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }

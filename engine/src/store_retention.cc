@@ -74,6 +74,7 @@ Result<StoreImpl::Visibility> StoreImpl::VisibilityOf(std::string_view stream) {
   } else if (m.truncate_before) {
     v.first = *m.truncate_before;
   }
+  v.truncated_before = v.first;
   if (m.max_count) {
     const uint64_t keep_from =
         v.last + 1 >= *m.max_count ? v.last + 1 - *m.max_count : 0;

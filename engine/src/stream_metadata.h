@@ -14,6 +14,7 @@
 
 #include "cairn/result.h"
 #include "cairn/stream_metadata.h"
+#include "engine/src/snapshots.h"
 
 namespace cairn::engine {
 
@@ -27,9 +28,11 @@ inline std::string MetastreamOf(std::string_view stream) {
 }
 
 // The stream whose lifecycle decides an append to `stream`: the stream a
-// metadata stream describes, else `stream` itself.
+// metadata stream or a snapshot stream (snapshots.h) describes, also
+// through both ("$$$snapshot-S" is S's), else `stream` itself.
 inline std::string_view LifecycleOwner(std::string_view stream) {
-  return IsMetadataStream(stream) ? MetadataStreamOwner(stream) : stream;
+  return SnapshotOwner(IsMetadataStream(stream) ? MetadataStreamOwner(stream)
+                                                : stream);
 }
 
 // `json` (valid metadata) with $tb set to `truncate_before`, the other

@@ -151,8 +151,9 @@ Status ValidateStreamName(std::string_view stream, const Options& options) {
         "appends to it are refused");
   }
   // KurrentDB's rule: any client may write a '$' (system) stream, except
-  // the ones the store derives ($all above, $ce-/$et-) and metadata
-  // streams, which only SetStreamMetadataJson and Delete write.
+  // the ones the store derives ($all above, $ce-/$et-), metadata streams,
+  // which only SetStreamMetadataJson and Delete write, and snapshot
+  // streams, which only SaveSnapshot writes.
   if (stream == "$all") {
     return Status::InvalidArgument(
         "stream '$all' is the global log: it can not be written or deleted");
@@ -161,6 +162,11 @@ Status ValidateStreamName(std::string_view stream, const Options& options) {
     return Status::InvalidArgument(
         "stream name " + Quote(stream) +
         " is a metadata stream: write it with SetStreamMetadataJson");
+  }
+  if (IsSnapshotStream(stream)) {
+    return Status::InvalidArgument(
+        "stream name " + Quote(stream) +
+        " is a snapshot stream: write it with SaveSnapshot");
   }
   if (!IsPrintableUtf8(stream)) {
     return Status::InvalidArgument(
@@ -175,6 +181,14 @@ Status ValidateAppend(std::string_view stream,
   Status s =
       ValidateStreamName(system ? LifecycleOwner(stream) : stream, options);
   if (!s.ok()) return s;
+  if (stream.size() > kMaxFieldLength) {
+    // A system stream's prefix ("$$", "$snapshot-") can push a valid
+    // owner name past what a record can hold.
+    return Status::InvalidArgument("stream name " + Quote(stream) + " is " +
+                                   std::to_string(stream.size()) +
+                                   " bytes, more than a record holds (" +
+                                   std::to_string(kMaxFieldLength) + ")");
+  }
   if (events.empty()) {
     return Status::InvalidArgument("an append needs at least one event");
   }

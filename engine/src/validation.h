@@ -31,9 +31,10 @@ Status ValidateStreamName(std::string_view stream, const Options& options);
 
 // Validates the whole append: stream name, at least one event, each event's
 // type and size, the append's total size, no id used twice. A caller's
-// append (`system` false) may not use a metadata stream nor the
-// tombstone's event type; the store's own appends (`system`) write
-// "$$<stream>" metadata streams and tombstones, for a valid stream name.
+// append (`system` false) may not use a metadata or snapshot stream nor
+// the tombstone's event type; the store's own appends (`system`) write
+// "$$<stream>" metadata streams, "$snapshot-<stream>" snapshot streams
+// (and their metadata streams) and tombstones, for a valid stream name.
 Status ValidateAppend(std::string_view stream,
                       std::span<const EventData> events, const Options& options,
                       bool system = false);

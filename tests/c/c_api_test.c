@@ -324,6 +324,54 @@ static void TestLifecycle(cairn_store_t* store) {
         CAIRN_STREAM_DELETED);
 }
 
+/* Snapshots of a fresh stream: save, load, bad input. */
+static void TestSnapshots(cairn_store_t* store) {
+  cairn_expected_t any = {CAIRN_EXPECT_ANY, 0};
+  cairn_event_data_t events3[3] = {Event("A", "{}"), Event("B", "{}"),
+                                   Event("C", "{}")};
+  CHECK(cairn_append(store, "Cart-1", 6, any, events3, 3, NULL, NULL) ==
+        CAIRN_OK);
+  cairn_aggregate_t* aggregate = NULL;
+  cairn_snapshot_t snap;
+  CHECK(cairn_load_aggregate(store, "Cart-1", 6, 0, &aggregate, NULL) ==
+        CAIRN_OK);
+  CHECK(cairn_aggregate_snapshot(aggregate, &snap) == 0);
+  CHECK(cairn_events_count(cairn_aggregate_events(aggregate)) == 3);
+  cairn_aggregate_free(aggregate);
+
+  cairn_snapshot_data_t state = {"{\"n\":2}", 7, "Cart/v1", 7,
+                                 CAIRN_CONTENT_JSON};
+  uint64_t position = 0;
+  CHECK(cairn_save_snapshot(store, "Cart-1", 6, 1, &state, 0, &position,
+                            NULL) == CAIRN_OK);
+  CHECK(position > 0);
+  cairn_error_t* err = NULL;
+  CHECK(cairn_save_snapshot(store, "Cart-1", 6, 3, &state, 0, NULL, &err) ==
+        CAIRN_INVALID_ARGUMENT);
+  cairn_error_free(err);
+  CHECK(cairn_save_snapshot(store, "Cart-9", 6, 0, &state, 0, NULL, NULL) ==
+        CAIRN_NOT_FOUND);
+
+  CHECK(cairn_load_aggregate(store, "Cart-1", 6, 0, &aggregate, NULL) ==
+        CAIRN_OK);
+  CHECK(cairn_aggregate_snapshot(aggregate, &snap) == 1);
+  CHECK(snap.revision == 1 && snap.position == position);
+  CHECK(Equals(snap.data, snap.data_len, "{\"n\":2}"));
+  CHECK(Equals(snap.schema, snap.schema_len, "Cart/v1"));
+  CHECK(snap.content_type == CAIRN_CONTENT_JSON && snap.created_us > 0);
+  const cairn_events_t* after = cairn_aggregate_events(aggregate);
+  CHECK(cairn_events_count(after) == 1);
+  cairn_event_t e;
+  CHECK(cairn_events_get(after, 0, &e) == 1 && e.revision == 2);
+  CHECK(cairn_events_last_revision(after) == 2);
+  CHECK(cairn_events_end_of_stream(after) == 1);
+  CHECK(cairn_aggregate_next_revision(aggregate) == 3);
+  cairn_aggregate_free(aggregate);
+  CHECK(cairn_load_aggregate(store, "Cart-9", 6, 0, &aggregate, NULL) ==
+        CAIRN_NOT_FOUND);
+  CHECK(aggregate == NULL);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s DIR\n", argv[0]);
@@ -413,6 +461,7 @@ int main(int argc, char** argv) {
   /* Writable again, for the stream lifecycle calls. */
   CHECK(cairn_open(store_dir, NULL, &store, NULL) == CAIRN_OK);
   TestLifecycle(store);
+  TestSnapshots(store);
   cairn_store_free(store);
 
   printf("%d passed, %d failed\n", passed, failed);

@@ -27,32 +27,6 @@ struct AppendArgs {
   uint64_t segment_size = Options().segment_size;
 };
 
-// Resolves a --data/--metadata argument: "@path" reads a file ("@-" standard
-// input); anything else is the value itself. Without --binary the value
-// must be JSON; whitespace around it is dropped because it carries no
-// meaning and would keep `read --json` from showing the value as is.
-Status LoadPayload(const Io& io, const std::string& arg, bool binary,
-                   std::string_view what, std::string* out) {
-  std::string bytes = arg;
-  if (!arg.empty() && arg[0] == '@') {
-    auto contents = ReadInput(io, arg.substr(1));
-    if (!contents.ok()) return contents.status();
-    bytes = std::move(contents.value());
-  }
-  if (binary) {
-    *out = std::move(bytes);
-    return Status::Ok();
-  }
-  json::ParseError error;
-  if (!json::Validate(bytes, &error)) {
-    return Status::InvalidArgument(std::string(what) + " is not valid JSON (" +
-                                   error.ToString() +
-                                   "); pass --binary to store arbitrary bytes");
-  }
-  *out = std::string(json::TrimWhitespace(bytes));
-  return Status::Ok();
-}
-
 int RunAppend(const Io& io, const AppendArgs& args) {
   constexpr std::string_view kName = "append";
   auto expected = ExpectedVersion::Parse(args.expected);

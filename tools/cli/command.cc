@@ -11,6 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include "tools/jsonl/json.h"
+
 namespace cairn::tools {
 
 int ExitCodeFor(const Status& status) {
@@ -106,6 +108,28 @@ Result<ExpectedVersion> ParseExpectedOption(const std::string& text) {
         text + "'");
   }
   return *expected;
+}
+
+Status LoadPayload(const Io& io, const std::string& arg, bool binary,
+                   std::string_view what, std::string* out) {
+  std::string bytes = arg;
+  if (!arg.empty() && arg[0] == '@') {
+    auto contents = ReadInput(io, arg.substr(1));
+    if (!contents.ok()) return contents.status();
+    bytes = std::move(contents.value());
+  }
+  if (binary) {
+    *out = std::move(bytes);
+    return Status::Ok();
+  }
+  json::ParseError error;
+  if (!json::Validate(bytes, &error)) {
+    return Status::InvalidArgument(std::string(what) + " is not valid JSON (" +
+                                   error.ToString() +
+                                   "); pass --binary to store arbitrary bytes");
+  }
+  *out = std::string(json::TrimWhitespace(bytes));
+  return Status::Ok();
 }
 
 std::string HexDigits(uint64_t v, int digits) {

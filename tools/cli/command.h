@@ -106,6 +106,14 @@ inline std::string Hex32(uint32_t v) { return HexDigits(v, 8); }
 // Reads `path` whole ("-" means io.in).
 Result<std::string> ReadInput(const Io& io, const std::string& path);
 
+// Resolves a --data/--metadata argument: "@path" reads a file ("@-" standard
+// input); anything else is the value itself. Without `binary` the value
+// must be JSON (InvalidArgument naming `what` otherwise); whitespace
+// around it is dropped because it carries no meaning and would keep
+// `read --json` from showing the value as is.
+Status LoadPayload(const Io& io, const std::string& arg, bool binary,
+                   std::string_view what, std::string* out);
+
 Command AddAppendCommand(CLI::App& app, const Io& io);
 Command AddReadCommand(CLI::App& app, const Io& io);
 Command AddReadAllCommand(CLI::App& app, const Io& io);
@@ -119,6 +127,7 @@ Command AddTombstoneCommand(CLI::App& app, const Io& io);
 Command AddMetadataCommand(CLI::App& app, const Io& io);
 Command AddIndexCommand(CLI::App& app, const Io& io);
 Command AddBackupCommand(CLI::App& app, const Io& io);
+Command AddSnapshotCommand(CLI::App& app, const Io& io);
 // Only in builds with the server layer (CAIRN_WITH_SERVER).
 Command AddServeCommand(CLI::App& app, const Io& io);
 

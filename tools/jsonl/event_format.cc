@@ -69,30 +69,6 @@ bool AppendPayload(std::string_view bytes, ContentType content_type,
   return true;
 }
 
-std::string_view ContentTypeName(ContentType type) {
-  return type == ContentType::kJson ? "json" : "binary";
-}
-
-// The text form of a payload for humans: JSON as is (minified), other bytes
-// as base64 with their size.
-void AppendPayloadText(std::string_view bytes, ContentType content_type,
-                       std::string* out) {
-  if (bytes.empty()) {
-    out->append("(empty)");
-    return;
-  }
-  if (content_type == ContentType::kJson && json::IsJson(bytes)) {
-    out->append(json::Minify(bytes));
-    return;
-  }
-  out->append("(");
-  AppendUint(bytes.size(), out);
-  out->append(content_type == ContentType::kJson
-                  ? " bytes, not valid JSON) base64:"
-                  : " bytes, binary) base64:");
-  Base64Encode(bytes, out);
-}
-
 // Decodes a data/metadata field of an import line into bytes.
 bool DecodePayloadField(const json::Value& value, const json::Value* encoding,
                         std::string_view name, std::string* out,
@@ -125,6 +101,41 @@ bool DecodePayloadField(const json::Value& value, const json::Value* encoding,
 }
 
 }  // namespace
+
+std::string_view ContentTypeName(ContentType type) {
+  return type == ContentType::kJson ? "json" : "binary";
+}
+
+void AppendPayloadText(std::string_view bytes, ContentType content_type,
+                       std::string* out) {
+  if (bytes.empty()) {
+    out->append("(empty)");
+    return;
+  }
+  if (content_type == ContentType::kJson && json::IsJson(bytes)) {
+    out->append(json::Minify(bytes));
+    return;
+  }
+  out->append("(");
+  AppendUint(bytes.size(), out);
+  out->append(content_type == ContentType::kJson
+                  ? " bytes, not valid JSON) base64:"
+                  : " bytes, binary) base64:");
+  Base64Encode(bytes, out);
+}
+
+void AppendPayloadField(std::string_view name, std::string_view bytes,
+                        ContentType content_type, PayloadStyle style,
+                        std::string* out) {
+  out->push_back('"');
+  out->append(name);
+  out->append("\":");
+  if (AppendPayload(bytes, content_type, style, out)) {
+    out->append(",\"");
+    out->append(name);
+    out->append("_encoding\":\"base64\"");
+  }
+}
 
 void AppendTimestamp(int64_t us, std::string* out) {
   // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
@@ -188,14 +199,11 @@ void AppendEventJsonLine(const RecordedEventView& event, PayloadStyle style,
   json::AppendQuoted(event.type, out);
   out->append(",\"content_type\":\"");
   out->append(ContentTypeName(event.content_type));
-  out->append("\",\"data\":");
-  if (AppendPayload(event.data, event.content_type, style, out)) {
-    out->append(",\"data_encoding\":\"base64\"");
-  }
-  out->append(",\"metadata\":");
-  if (AppendPayload(event.metadata, event.content_type, style, out)) {
-    out->append(",\"metadata_encoding\":\"base64\"");
-  }
+  out->append("\",");
+  AppendPayloadField("data", event.data, event.content_type, style, out);
+  out->push_back(',');
+  AppendPayloadField("metadata", event.metadata, event.content_type, style,
+                     out);
   out->append(",\"created\":\"");
   AppendTimestamp(event.created_us, out);
   out->append("\",\"created_us\":");

@@ -46,6 +46,21 @@ enum class PayloadStyle : uint8_t {
   kDisplay,
 };
 
+// Appends `"<name>":<bytes>` as a data/metadata field of a JSON line is
+// written (JSON or base64, as above), plus `"<name>_encoding":"base64"`
+// when the bytes went out as base64.
+void AppendPayloadField(std::string_view name, std::string_view bytes,
+                        ContentType content_type, PayloadStyle style,
+                        std::string* out);
+
+// "json" or "binary".
+std::string_view ContentTypeName(ContentType type);
+
+// The text form of a payload for humans: JSON as is (minified), other bytes
+// as base64 with their size.
+void AppendPayloadText(std::string_view bytes, ContentType content_type,
+                       std::string* out);
+
 // Appends one JSON line, '\n' included, describing `event`.
 void AppendEventJsonLine(const RecordedEventView& event, PayloadStyle style,
                          std::string* out);

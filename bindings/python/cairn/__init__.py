@@ -34,6 +34,7 @@ from cairn import _c
 __all__ = [
     "ANY", "NO_STREAM", "STREAM_EXISTS", "EventData", "RecordedEvent",
     "AppendResult", "BackupResult", "Stats", "Store", "Subscription", "CairnError",
+    "Snapshot", "Aggregate",
     "WrongExpectedVersion", "InvalidArgument", "NotFound", "Corruption",
     "StoreIOError", "ReadOnly", "Locked", "NoSpace", "Closed", "NotSupported",
     "StreamDeleted",
@@ -220,6 +221,29 @@ class BackupResult:
     files_reused: int
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    revision: int  # the state after the stream's event at this revision
+    data: bytes
+    schema: str
+    json: bool
+    position: int  # of the snapshot event in the global log
+    created_us: int
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """The newest usable snapshot (None: none) and the events after it.
+    When ``end_of_stream`` is false, more events follow: read them with
+    ``read_stream(stream, from_revision=next_revision)``."""
+
+    snapshot: Optional[Snapshot]
+    events: list
+    last_revision: int
+    end_of_stream: bool
+    next_revision: int
+
+
 def _event(e: _c.Event) -> RecordedEvent:
     return RecordedEvent(
         stream=ctypes.string_at(e.stream, e.stream_len).decode("utf-8"),
@@ -388,6 +412,59 @@ class Store:
               _c.Expected(kind, revision), text, len(text),
               ctypes.byref(result))
         return _append_result(result)
+
+    def save_snapshot(self, stream: str, revision: int,
+                      data: Union[bytes, str], *, schema: str = "",
+                      json: bool = False, keep: int = 1) -> int:
+        """Saves ``data`` as the stream's state after its event at
+        ``revision`` (``schema``: its content type or schema version),
+        keeping the newest ``keep`` snapshots. Returns the snapshot's
+        position in the global log. InvalidArgument when ``revision`` is
+        beyond the stream's end or below its first readable event."""
+        if keep < 1:
+            raise InvalidArgument("keep must be >= 1")
+        name = _bytes(stream)
+        payload = _bytes(data)
+        schema_bytes = _bytes(schema)
+        snapshot = _c.SnapshotData(payload, len(payload), schema_bytes,
+                                   len(schema_bytes), 1 if json else 0)
+        position = ctypes.c_uint64()
+        _call(_lib.cairn_save_snapshot, self._live(), name, len(name),
+              revision, ctypes.byref(snapshot), keep, ctypes.byref(position))
+        return position.value
+
+    def load_aggregate(self, stream: str, *,
+                       max_count: int = 4096) -> Aggregate:
+        """The newest usable snapshot of the stream plus at most
+        ``max_count`` events after it. Raises NotFound or StreamDeleted as
+        a read of the stream does."""
+        if max_count < 1:
+            raise InvalidArgument("max_count must be >= 1")
+        name = _bytes(stream)
+        handle = ctypes.c_void_p()
+        _call(_lib.cairn_load_aggregate, self._live(), name, len(name),
+              max_count, ctypes.byref(handle))
+        try:
+            snapshot = None
+            s = _c.Snapshot()
+            if _lib.cairn_aggregate_snapshot(handle, ctypes.byref(s)):
+                snapshot = Snapshot(
+                    revision=s.revision,
+                    data=ctypes.string_at(s.data, s.data_len),
+                    schema=ctypes.string_at(s.schema,
+                                            s.schema_len).decode("utf-8"),
+                    json=s.content_type == 1,
+                    position=s.position,
+                    created_us=s.created_us)
+            events = _lib.cairn_aggregate_events(handle)
+            return Aggregate(
+                snapshot=snapshot,
+                events=_Events(events).items(),
+                last_revision=_lib.cairn_events_last_revision(events),
+                end_of_stream=bool(_lib.cairn_events_end_of_stream(events)),
+                next_revision=_lib.cairn_aggregate_next_revision(handle))
+        finally:
+            _lib.cairn_aggregate_free(handle)
 
     def read_stream(self, stream: str, *, from_revision: Optional[int] = None,
                     backward: bool = False, max_count: Optional[int] = None,

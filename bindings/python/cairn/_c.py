@@ -77,6 +77,26 @@ class BackupResult(ctypes.Structure):
     ]
 
 
+class SnapshotData(ctypes.Structure):
+    _fields_ = [
+        ("data", c_char_p), ("data_len", c_size_t),
+        ("schema", c_char_p), ("schema_len", c_size_t),
+        ("content_type", c_int),
+    ]
+
+
+class Snapshot(ctypes.Structure):
+    # Pointers as c_void_p: the bytes are not NUL terminated.
+    _fields_ = [
+        ("revision", c_uint64),
+        ("data", c_void_p), ("data_len", c_size_t),
+        ("schema", c_void_p), ("schema_len", c_size_t),
+        ("content_type", c_int),
+        ("position", c_uint64),
+        ("created_us", c_int64),
+    ]
+
+
 ON_EVENT = CFUNCTYPE(None, c_void_p, POINTER(Event))
 ON_POSITION = CFUNCTYPE(None, c_void_p, c_uint64)
 ON_STOPPED = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
@@ -160,6 +180,15 @@ def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "cairn_stats": (c_int, [c_void_p, POINTER(Stats), err]),
         "cairn_backup": (c_int, [c_void_p, c_char_p, POINTER(BackupResult),
                                  err]),
+        "cairn_save_snapshot": (c_int, [c_void_p, c_char_p, c_size_t,
+                                        c_uint64, POINTER(SnapshotData),
+                                        c_uint64, POINTER(c_uint64), err]),
+        "cairn_load_aggregate": (c_int, [c_void_p, c_char_p, c_size_t,
+                                         c_uint64, POINTER(c_void_p), err]),
+        "cairn_aggregate_snapshot": (c_int, [c_void_p, POINTER(Snapshot)]),
+        "cairn_aggregate_events": (c_void_p, [c_void_p]),
+        "cairn_aggregate_next_revision": (c_uint64, [c_void_p]),
+        "cairn_aggregate_free": (None, [c_void_p]),
         "cairn_subscribe": (c_int, [c_void_p, POINTER(SubscriptionOptions),
                                     POINTER(SubscriptionCallbacks),
                                     POINTER(c_void_p), err]),

@@ -64,6 +64,39 @@ def test_metadata_soft_delete_and_tombstone(store):
         store.append("s", [cairn.EventData("E", "{}")])
 
 
+def test_snapshots_save_and_load_aggregate(store):
+    store.append("Cart-1", [cairn.EventData("Added", "{}") for _ in range(5)])
+    empty = store.load_aggregate("Cart-1")
+    assert empty.snapshot is None
+    assert [e.revision for e in empty.events] == [0, 1, 2, 3, 4]
+
+    position = store.save_snapshot("Cart-1", 2, '{"items":3}',
+                                   schema="Cart/v1", json=True)
+    loaded = store.load_aggregate("Cart-1")
+    assert loaded.snapshot.revision == 2
+    assert loaded.snapshot.data == b'{"items":3}' and loaded.snapshot.json
+    assert loaded.snapshot.schema == "Cart/v1"
+    assert loaded.snapshot.position == position
+    assert [e.revision for e in loaded.events] == [3, 4]
+    assert loaded.end_of_stream and loaded.last_revision == 4
+
+    part = store.load_aggregate("Cart-1", max_count=1)
+    assert [e.revision for e in part.events] == [3]
+    assert not part.end_of_stream and part.next_revision == 4
+    rest = list(store.read_stream("Cart-1", from_revision=part.next_revision))
+    assert [e.revision for e in rest] == [4]
+
+    with pytest.raises(cairn.InvalidArgument):
+        store.save_snapshot("Cart-1", 5, b"beyond the end")
+    with pytest.raises(cairn.InvalidArgument):
+        store.save_snapshot("Cart-1", 1, b"x", keep=0)
+    with pytest.raises(cairn.NotFound):
+        store.load_aggregate("Cart-9")
+    store.tombstone("Cart-1")
+    with pytest.raises(cairn.StreamDeleted):
+        store.load_aggregate("Cart-1")
+
+
 def test_wrong_expected_version_carries_the_actual_revision(store):
     store.append("s", [cairn.EventData("A")], expected=cairn.NO_STREAM)
     with pytest.raises(cairn.WrongExpectedVersion) as info:

@@ -317,6 +317,64 @@ CAIRN_C_EXPORT cairn_code cairn_stats(cairn_store_t* store,
                                       cairn_stats_t* stats,
                                       cairn_error_t** err);
 
+/* ---- Snapshots (cairn/snapshot.h) -------------------------------------- */
+
+/* A snapshot to save: the state, and its content type or schema version
+ * (e.g. "OrderState/v2"; may be empty). */
+typedef struct cairn_snapshot_data_t {
+  const char* data;
+  size_t data_len;
+  const char* schema;
+  size_t schema_len;
+  int content_type; /* a cairn_content_type */
+} cairn_snapshot_data_t;
+
+/* Saves `snapshot` as the stream's state after its event at `revision`,
+ * keeping the newest `keep` snapshots of the stream (0 is taken as the
+ * default, 1). CAIRN_INVALID_ARGUMENT when `revision` is beyond the
+ * stream's last revision or below its first readable one; see
+ * Store::SaveSnapshot. *position (may be NULL) = where the snapshot was
+ * recorded in the global log. */
+CAIRN_C_EXPORT cairn_code
+cairn_save_snapshot(cairn_store_t* store, const char* stream, size_t stream_len,
+                    uint64_t revision, const cairn_snapshot_data_t* snapshot,
+                    uint64_t keep, uint64_t* position, cairn_error_t** err);
+
+/* A loaded snapshot; its pointers belong to the aggregate it came from. */
+typedef struct cairn_snapshot_t {
+  uint64_t revision; /* the state after the stream's event at this revision */
+  const char* data;
+  size_t data_len;
+  const char* schema;
+  size_t schema_len;
+  int content_type;   /* a cairn_content_type */
+  uint64_t position;  /* of the snapshot event in the global log */
+  int64_t created_us; /* when it was saved */
+} cairn_snapshot_t;
+
+/* An aggregate: the newest usable snapshot and the events after it. */
+typedef struct cairn_aggregate_t cairn_aggregate_t;
+/* Loads the stream's aggregate (Store::LoadAggregate): at most `max_count`
+ * events after the snapshot (0 is taken as the default, 4096). On CAIRN_OK,
+ * *aggregate is a new object (owned by the caller: cairn_aggregate_free). */
+CAIRN_C_EXPORT cairn_code cairn_load_aggregate(
+    cairn_store_t* store, const char* stream, size_t stream_len,
+    uint64_t max_count, cairn_aggregate_t** aggregate, cairn_error_t** err);
+/* 1 and *out filled when the aggregate has a snapshot; 0 when the events
+ * start at the stream's first readable event. */
+CAIRN_C_EXPORT int cairn_aggregate_snapshot(const cairn_aggregate_t* aggregate,
+                                            cairn_snapshot_t* out);
+/* The events after the snapshot, owned by the aggregate (never pass them
+ * to cairn_events_free): cairn_events_count/get, and last_revision and
+ * end_of_stream as for a stream read. */
+CAIRN_C_EXPORT const cairn_events_t* cairn_aggregate_events(
+    const cairn_aggregate_t* aggregate);
+/* Where reading the rest of the stream continues when the events did not
+ * reach its end. */
+CAIRN_C_EXPORT uint64_t
+cairn_aggregate_next_revision(const cairn_aggregate_t* aggregate);
+CAIRN_C_EXPORT void cairn_aggregate_free(cairn_aggregate_t* aggregate);
+
 /* What a backup did (Store::Backup in cairn/store.h). */
 typedef struct cairn_backup_result_t {
   uint64_t end_position; /* the backup holds every event below it */

@@ -5,6 +5,7 @@
 #include "cairn/event.h"            // IWYU pragma: export
 #include "cairn/options.h"          // IWYU pragma: export
 #include "cairn/result.h"           // IWYU pragma: export
+#include "cairn/snapshot.h"         // IWYU pragma: export
 #include "cairn/status.h"           // IWYU pragma: export
 #include "cairn/store.h"            // IWYU pragma: export
 #include "cairn/stream_metadata.h"  // IWYU pragma: export

@@ -20,6 +20,7 @@
 #include "cairn/export.h"
 #include "cairn/options.h"
 #include "cairn/result.h"
+#include "cairn/snapshot.h"
 #include "cairn/status.h"
 #include "cairn/stream_metadata.h"
 #include "cairn/subscription.h"
@@ -245,6 +246,33 @@ class CAIRN_EXPORT Store {
   // until a scavenge removes them.
   virtual Result<DeleteResult> Tombstone(std::string_view stream,
                                          ExpectedVersion expected) = 0;
+
+  // Saves `snapshot` as the state of `stream` after its event at
+  // `revision` (snapshot.h), durably, as an append to the system stream
+  // "$snapshot-<stream>" whose $maxCount becomes options.keep (a metadata
+  // append to "$$$snapshot-<stream>" when it changes). Errors: NotFound if
+  // the stream has no readable events; InvalidArgument (nothing written)
+  // if `revision` is beyond the stream's last revision or below its first
+  // readable one, for a bad name, keep 0, or a schema or size out of
+  // range; StreamDeleted if the stream was tombstoned; the errors of
+  // Append otherwise.
+  virtual Result<SaveSnapshotResult> SaveSnapshot(
+      std::string_view stream, StreamRevision revision,
+      const SnapshotData& snapshot, const SaveSnapshotOptions& options) = 0;
+
+  // Loads an aggregate in one call: the newest saved snapshot the stream
+  // can still use plus the stream's readable events after it (at most
+  // options.max_count; see AggregateResult for the rest). A snapshot is
+  // never used when its revision is below the stream's $tb, from before a
+  // soft delete (below the first revision appended after it), above the
+  // stream's last revision, or when retention ($maxCount, $maxAge) hides
+  // events after it: then the next older snapshot is tried, and without
+  // one the events start at the first readable event. Errors as
+  // ReadStream: NotFound (no readable events), StreamDeleted (tombstoned),
+  // InvalidArgument (bad name, max_count 0). Under concurrent saves the
+  // answer is consistent but may use an older snapshot than the newest.
+  virtual Result<AggregateResult> LoadAggregate(
+      std::string_view stream, const LoadAggregateOptions& options) = 0;
 
   // Reads the global log in position order.
   virtual Result<ReadAllResult> ReadAll(const ReadAllOptions& options) = 0;
