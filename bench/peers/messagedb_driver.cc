@@ -45,11 +45,11 @@ constexpr char kReadPage[] =
 
 class MessageDbWriter : public Writer {
  public:
-  MessageDbWriter(std::unique_ptr<PgConn> conn, WriterMode mode)
+  MessageDbWriter(std::unique_ptr<PgConn> conn, WriteMode mode)
       : conn_(std::move(conn)), mode_(mode) {}
 
   Status Init() {
-    if (mode_ == WriterMode::kLoad) {
+    if (mode_ == WriteMode::kLoad) {
       Status s = conn_->Exec("SET synchronous_commit = off");
       if (!s.ok()) return s;
       return conn_->Prepare("load", kLoadInsert, 6);
@@ -60,14 +60,14 @@ class MessageDbWriter : public Writer {
     return Status::Ok();
   }
 
-  Result<int64_t> Append(const std::string& stream, int64_t expected,
-                         std::span<const EventData> events) override {
+  Result<Appended> Append(const std::string& stream, int64_t expected,
+                          std::span<const EventData> events) override {
     const int64_t n = static_cast<int64_t>(events.size());
-    if (mode_ == WriterMode::kLoad) return Load(stream, expected, events);
+    if (mode_ == WriteMode::kLoad) return Load(stream, expected, events);
     if (n == 1) {
       Status s = Write(stream, expected, events[0], /*queue=*/false);
       if (!s.ok()) return s;
-      return expected + 1;
+      return Appended{expected + 1, 0};
     }
     if (!pipelined_) {
       Status s = conn_->EnterPipeline();
@@ -82,7 +82,7 @@ class MessageDbWriter : public Writer {
     if (s.ok()) s = conn_->QueuePlain("COMMIT");
     if (s.ok()) s = conn_->SyncAndCollect(static_cast<int>(n) + 2);
     if (!s.ok()) return s;
-    return expected + n;
+    return Appended{expected + n, 0};
   }
 
  private:
@@ -107,8 +107,8 @@ class MessageDbWriter : public Writer {
     return r.ok() ? Status::Ok() : r.status();
   }
 
-  Result<int64_t> Load(const std::string& stream, int64_t expected,
-                       std::span<const EventData> events) {
+  Result<Appended> Load(const std::string& stream, int64_t expected,
+                        std::span<const EventData> events) {
     std::vector<std::string> ids, types, data, metadata;
     for (const EventData& e : events) {
       ids.push_back(NewUuid(ThreadRng()));
@@ -122,11 +122,11 @@ class MessageDbWriter : public Writer {
     auto r = conn_->Run("load", {stream.c_str(), first.c_str(), a.c_str(),
                                  b.c_str(), c.c_str(), d.c_str()});
     if (!r.ok()) return r.status();
-    return expected + static_cast<int64_t>(events.size());
+    return Appended{expected + static_cast<int64_t>(events.size()), 0};
   }
 
   std::unique_ptr<PgConn> conn_;
-  WriterMode mode_;
+  WriteMode mode_;
   bool pipelined_ = false;
 };
 
@@ -176,7 +176,7 @@ class MessageDbDriver : public Driver {
     return s;
   }
 
-  Result<std::unique_ptr<Writer>> NewWriter(WriterMode mode) override {
+  Result<std::unique_ptr<Writer>> NewWriter(WriteMode mode) override {
     auto conn = PgConn::Connect(conninfo_);
     if (!conn.ok()) return conn.status();
     auto writer =
@@ -186,7 +186,10 @@ class MessageDbDriver : public Driver {
     return std::unique_ptr<Writer>(std::move(writer));
   }
 
+  // Plain SQL: appends and passes over everything, nothing more.
+  Capabilities capabilities() const override { return {}; }
   int concurrent_writers() const override { return writers_; }
+  int load_writers() const override { return 2; }
 
   Status AfterLoad() override {
     auto conn = PgConn::Connect(admin_conninfo_);

@@ -65,8 +65,8 @@ class PgWriter : public Writer {
  public:
   explicit PgWriter(std::unique_ptr<PgConn> conn) : conn_(std::move(conn)) {}
 
-  Status Init(WriterMode mode) {
-    if (mode == WriterMode::kLoad) {
+  Status Init(WriteMode mode) {
+    if (mode == WriteMode::kLoad) {
       // The pre-load only has to be fast; what is measured is the reads.
       Status s = conn_->Exec("SET synchronous_commit = off");
       if (!s.ok()) return s;
@@ -76,8 +76,8 @@ class PgWriter : public Writer {
     return s;
   }
 
-  Result<int64_t> Append(const std::string& stream, int64_t expected,
-                         std::span<const EventData> events) override {
+  Result<Appended> Append(const std::string& stream, int64_t expected,
+                          std::span<const EventData> events) override {
     const std::string version = std::to_string(expected);
     auto r = Send(stream, version, events);
     if (!r.ok()) return r.status();
@@ -86,7 +86,7 @@ class PgWriter : public Writer {
       return Status::WrongExpectedVersion(version, std::nullopt,
                                           "events: version check failed");
     }
-    return expected + static_cast<int64_t>(events.size());
+    return Appended{expected + static_cast<int64_t>(events.size()), 0};
   }
 
  private:
@@ -166,7 +166,7 @@ class PgDriver : public Driver {
     return s;
   }
 
-  Result<std::unique_ptr<Writer>> NewWriter(WriterMode mode) override {
+  Result<std::unique_ptr<Writer>> NewWriter(WriteMode mode) override {
     auto conn = PgConn::Connect(conninfo_);
     if (!conn.ok()) return conn.status();
     auto writer = std::make_unique<PgWriter>(std::move(conn.value()));
@@ -175,7 +175,10 @@ class PgDriver : public Driver {
     return std::unique_ptr<Writer>(std::move(writer));
   }
 
+  // Plain SQL: appends and passes over everything, nothing more.
+  Capabilities capabilities() const override { return {}; }
   int concurrent_writers() const override { return writers_; }
+  int load_writers() const override { return 2; }
 
   Status AfterLoad() override {
     auto conn = PgConn::Connect(conninfo_);
