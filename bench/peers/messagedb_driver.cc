@@ -21,6 +21,7 @@
 
 #include "bench/peers/driver.h"
 #include "bench/peers/pg_conn.h"
+#include "bench/peers/pg_family.h"
 
 namespace cairn::peers {
 namespace {
@@ -130,32 +131,28 @@ class MessageDbWriter : public Writer {
   bool pipelined_ = false;
 };
 
-class MessageDbDriver : public Driver {
+class MessageDbDriver : public PgFamilyDriver {
  public:
   MessageDbDriver(std::string admin_conninfo, std::string conninfo, int writers)
-      : admin_conninfo_(std::move(admin_conninfo)),
-        conninfo_(std::move(conninfo)),
-        writers_(writers) {}
+      : PgFamilyDriver(
+            std::move(admin_conninfo), std::move(conninfo), writers,
+            // get_category_messages takes the first position to return.
+            {kReadPage, "1", {1, 2, 3}, [](const PGresult* rows, int last) {
+               return std::to_string(std::stoll(PQgetvalue(rows, last, 0)) + 1);
+             }}) {}
 
   std::string name() const override { return "messagedb"; }
-  std::string durability() const override {
-    return "commit acknowledged after the WAL fsync (synchronous_commit=on, "
-           "fsync=on)";
-  }
 
   std::vector<Setting> Settings() override {
-    std::vector<Setting> out;
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return out;
+    std::vector<Setting> queries;
     for (const char* query :
          {"SELECT message_store.message_store_version()", "SHOW server_version",
           "SHOW synchronous_commit", "SHOW fsync", "SHOW wal_sync_method",
           "SHOW shared_buffers", "SHOW max_wal_size"}) {
-      auto value = (*conn)->QueryValue(query);
-      if (value.ok()) out.emplace_back(query, *value);
+      queries.emplace_back(query, query);
     }
-    out.emplace_back("client", "libpq " + std::to_string(PQlibVersion()));
-    out.emplace_back("concurrent_connections", std::to_string(writers_));
+    std::vector<Setting> out;
+    AddQueried(queries, &out);
     out.emplace_back("append",
                      "write_message() with expected_version; batch = BEGIN, "
                      "one write_message per event, COMMIT in one pipeline");
@@ -168,58 +165,18 @@ class MessageDbDriver : public Driver {
   }
 
   Status Reset() override {
-    auto conn = PgConn::Connect(admin_conninfo_);
-    if (!conn.ok()) return conn.status();
-    Status s =
-        (*conn)->Exec("TRUNCATE message_store.messages RESTART IDENTITY");
-    if (s.ok()) s = (*conn)->Exec("CHECKPOINT");
-    return s;
+    return ExecAdminAndCheckpoint(
+        "TRUNCATE message_store.messages RESTART IDENTITY");
   }
 
-  Result<std::unique_ptr<Writer>> NewWriter(WriteMode mode) override {
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return conn.status();
-    auto writer =
-        std::make_unique<MessageDbWriter>(std::move(conn.value()), mode);
+ protected:
+  Result<std::unique_ptr<Writer>> MakeWriter(std::unique_ptr<PgConn> conn,
+                                             WriteMode mode) override {
+    auto writer = std::make_unique<MessageDbWriter>(std::move(conn), mode);
     Status s = writer->Init();
     if (!s.ok()) return s;
     return std::unique_ptr<Writer>(std::move(writer));
   }
-
-  // Plain SQL: appends and passes over everything, nothing more.
-  Capabilities capabilities() const override { return {}; }
-  int concurrent_writers() const override { return writers_; }
-  int load_writers() const override { return 2; }
-
-  Status AfterLoad() override {
-    auto conn = PgConn::Connect(admin_conninfo_);
-    if (!conn.ok()) return conn.status();
-    return (*conn)->Exec("VACUUM ANALYZE");
-  }
-
-  Result<uint64_t> ReadAllPass(uint64_t /*total*/) override {
-    if (reader_ == nullptr) {
-      auto conn = PgConn::Connect(conninfo_);
-      if (!conn.ok()) return conn.status();
-      reader_ = std::move(conn.value());
-      Status s = reader_->Prepare("read_page", kReadPage, 1);
-      if (!s.ok()) return s;
-    }
-    // get_category_messages takes the first position to return.
-    return ReadAllPages(
-        reader_.get(), "read_page", "1", {1, 2, 3},
-        [](const PGresult* rows, int last) {
-          return std::to_string(std::stoll(PQgetvalue(rows, last, 0)) + 1);
-        },
-        &sink_);
-  }
-
- private:
-  std::string admin_conninfo_;
-  std::string conninfo_;
-  int writers_;
-  std::unique_ptr<PgConn> reader_;
-  uint64_t sink_ = 0;
 };
 
 }  // namespace

@@ -76,8 +76,8 @@ int Main(int argc, char** argv) {
   app.add_option("--event-size", args.config.event_size,
                  "Bytes of type + data + metadata per event")
       ->capture_default_str();
-  app.add_option("--streams", args.config.streams, "Streams written")
-      ->capture_default_str();
+  app.add_option("--streams", args.config.streams,
+                 "Streams written (default 10000)");
   app.add_option("--events", args.config.events,
                  "Events pre-loaded for read-all (default 1000000); caps "
                  "single, concurrent and batch");

@@ -379,7 +379,9 @@ std::string ReportText(const BenchReport& report) {
     out += "  " + std::to_string(r.events) + " events in " +
            Format("%.2f s", r.seconds) + " = " +
            Format("%.0f events/s", r.events_per_sec) + " (" +
-           Format("%.0f", r.bytes_per_event) + " B/event stored, " +
+           (r.bytes_per_event > 0
+                ? Format("%.0f", r.bytes_per_event) + " B/event stored, "
+                : std::string()) +
            std::to_string(r.payload_bytes_per_event) + " B payload)\n";
     if (r.latency_ns.count() > 0) {
       out += "  latency per " + r.latency_of + ": " + Latencies(r.latency_ns) +
