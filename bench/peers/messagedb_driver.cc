@@ -21,6 +21,7 @@
 
 #include "bench/peers/driver.h"
 #include "bench/peers/pg_conn.h"
+#include "bench/peers/pg_family.h"
 
 namespace cairn::peers {
 namespace {
@@ -45,11 +46,11 @@ constexpr char kReadPage[] =
 
 class MessageDbWriter : public Writer {
  public:
-  MessageDbWriter(std::unique_ptr<PgConn> conn, WriterMode mode)
+  MessageDbWriter(std::unique_ptr<PgConn> conn, WriteMode mode)
       : conn_(std::move(conn)), mode_(mode) {}
 
   Status Init() {
-    if (mode_ == WriterMode::kLoad) {
+    if (mode_ == WriteMode::kLoad) {
       Status s = conn_->Exec("SET synchronous_commit = off");
       if (!s.ok()) return s;
       return conn_->Prepare("load", kLoadInsert, 6);
@@ -60,14 +61,14 @@ class MessageDbWriter : public Writer {
     return Status::Ok();
   }
 
-  Result<int64_t> Append(const std::string& stream, int64_t expected,
-                         std::span<const EventData> events) override {
+  Result<Appended> Append(const std::string& stream, int64_t expected,
+                          std::span<const EventData> events) override {
     const int64_t n = static_cast<int64_t>(events.size());
-    if (mode_ == WriterMode::kLoad) return Load(stream, expected, events);
+    if (mode_ == WriteMode::kLoad) return Load(stream, expected, events);
     if (n == 1) {
       Status s = Write(stream, expected, events[0], /*queue=*/false);
       if (!s.ok()) return s;
-      return expected + 1;
+      return Appended{expected + 1, 0};
     }
     if (!pipelined_) {
       Status s = conn_->EnterPipeline();
@@ -82,7 +83,7 @@ class MessageDbWriter : public Writer {
     if (s.ok()) s = conn_->QueuePlain("COMMIT");
     if (s.ok()) s = conn_->SyncAndCollect(static_cast<int>(n) + 2);
     if (!s.ok()) return s;
-    return expected + n;
+    return Appended{expected + n, 0};
   }
 
  private:
@@ -107,8 +108,8 @@ class MessageDbWriter : public Writer {
     return r.ok() ? Status::Ok() : r.status();
   }
 
-  Result<int64_t> Load(const std::string& stream, int64_t expected,
-                       std::span<const EventData> events) {
+  Result<Appended> Load(const std::string& stream, int64_t expected,
+                        std::span<const EventData> events) {
     std::vector<std::string> ids, types, data, metadata;
     for (const EventData& e : events) {
       ids.push_back(NewUuid(ThreadRng()));
@@ -122,40 +123,36 @@ class MessageDbWriter : public Writer {
     auto r = conn_->Run("load", {stream.c_str(), first.c_str(), a.c_str(),
                                  b.c_str(), c.c_str(), d.c_str()});
     if (!r.ok()) return r.status();
-    return expected + static_cast<int64_t>(events.size());
+    return Appended{expected + static_cast<int64_t>(events.size()), 0};
   }
 
   std::unique_ptr<PgConn> conn_;
-  WriterMode mode_;
+  WriteMode mode_;
   bool pipelined_ = false;
 };
 
-class MessageDbDriver : public Driver {
+class MessageDbDriver : public PgFamilyDriver {
  public:
   MessageDbDriver(std::string admin_conninfo, std::string conninfo, int writers)
-      : admin_conninfo_(std::move(admin_conninfo)),
-        conninfo_(std::move(conninfo)),
-        writers_(writers) {}
+      : PgFamilyDriver(
+            std::move(admin_conninfo), std::move(conninfo), writers,
+            // get_category_messages takes the first position to return.
+            {kReadPage, "1", {1, 2, 3}, [](const PGresult* rows, int last) {
+               return std::to_string(std::stoll(PQgetvalue(rows, last, 0)) + 1);
+             }}) {}
 
   std::string name() const override { return "messagedb"; }
-  std::string durability() const override {
-    return "commit acknowledged after the WAL fsync (synchronous_commit=on, "
-           "fsync=on)";
-  }
 
   std::vector<Setting> Settings() override {
-    std::vector<Setting> out;
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return out;
+    std::vector<Setting> queries;
     for (const char* query :
          {"SELECT message_store.message_store_version()", "SHOW server_version",
           "SHOW synchronous_commit", "SHOW fsync", "SHOW wal_sync_method",
           "SHOW shared_buffers", "SHOW max_wal_size"}) {
-      auto value = (*conn)->QueryValue(query);
-      if (value.ok()) out.emplace_back(query, *value);
+      queries.emplace_back(query, query);
     }
-    out.emplace_back("client", "libpq " + std::to_string(PQlibVersion()));
-    out.emplace_back("concurrent_connections", std::to_string(writers_));
+    std::vector<Setting> out;
+    AddQueried(queries, &out);
     out.emplace_back("append",
                      "write_message() with expected_version; batch = BEGIN, "
                      "one write_message per event, COMMIT in one pipeline");
@@ -168,55 +165,18 @@ class MessageDbDriver : public Driver {
   }
 
   Status Reset() override {
-    auto conn = PgConn::Connect(admin_conninfo_);
-    if (!conn.ok()) return conn.status();
-    Status s =
-        (*conn)->Exec("TRUNCATE message_store.messages RESTART IDENTITY");
-    if (s.ok()) s = (*conn)->Exec("CHECKPOINT");
-    return s;
+    return ExecAdminAndCheckpoint(
+        "TRUNCATE message_store.messages RESTART IDENTITY");
   }
 
-  Result<std::unique_ptr<Writer>> NewWriter(WriterMode mode) override {
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return conn.status();
-    auto writer =
-        std::make_unique<MessageDbWriter>(std::move(conn.value()), mode);
+ protected:
+  Result<std::unique_ptr<Writer>> MakeWriter(std::unique_ptr<PgConn> conn,
+                                             WriteMode mode) override {
+    auto writer = std::make_unique<MessageDbWriter>(std::move(conn), mode);
     Status s = writer->Init();
     if (!s.ok()) return s;
     return std::unique_ptr<Writer>(std::move(writer));
   }
-
-  int concurrent_writers() const override { return writers_; }
-
-  Status AfterLoad() override {
-    auto conn = PgConn::Connect(admin_conninfo_);
-    if (!conn.ok()) return conn.status();
-    return (*conn)->Exec("VACUUM ANALYZE");
-  }
-
-  Result<uint64_t> ReadAllPass(uint64_t /*total*/) override {
-    if (reader_ == nullptr) {
-      auto conn = PgConn::Connect(conninfo_);
-      if (!conn.ok()) return conn.status();
-      reader_ = std::move(conn.value());
-      Status s = reader_->Prepare("read_page", kReadPage, 1);
-      if (!s.ok()) return s;
-    }
-    // get_category_messages takes the first position to return.
-    return ReadAllPages(
-        reader_.get(), "read_page", "1", {1, 2, 3},
-        [](const PGresult* rows, int last) {
-          return std::to_string(std::stoll(PQgetvalue(rows, last, 0)) + 1);
-        },
-        &sink_);
-  }
-
- private:
-  std::string admin_conninfo_;
-  std::string conninfo_;
-  int writers_;
-  std::unique_ptr<PgConn> reader_;
-  uint64_t sink_ = 0;
 };
 
 }  // namespace

@@ -9,16 +9,16 @@
 // Nats-Expected-Last-Subject-Sequence header: the stream sequence of the
 // subject's last message, 0 for an empty subject.
 //
-// single     js_PublishMsg, waiting for the ack
-// concurrent one connection, asynchronous publishes (js_PublishMsgAsync)
-//            with at most `in_flight` unacknowledged; each ack records the
-//            latency and the subject's new sequence
-// batch      100 asynchronous publishes to one subject, then waiting for
-//            all acks. JetStream 2.9 has no multi-message transaction: the
-//            batch is NOT atomic, and only its first message carries the
-//            expected sequence (the later ones' sequences are not known
-//            until acked)
-// read-all   an ordered push consumer over events.> from the first message
+// A Writer's append: one event is js_PublishMsg, waiting for the ack; a
+//            batch is asynchronous publishes to one subject, then waiting
+//            for all acks. JetStream 2.9 has no multi-message transaction:
+//            the batch is NOT atomic, and only its first message carries
+//            the expected sequence (the later ones' sequences are not
+//            known until acked)
+// AppendAsync (concurrent, pre-loads): one shared connection,
+//            asynchronous publishes (js_PublishMsgAsync); the append is
+//            done when the acks of all its messages are in
+// ReadAllPass an ordered push consumer over events.> from the first message
 //
 // Durability: nats-server 2.9 acknowledges a publish once it is written to
 // its files, without fsync; it syncs every 2 minutes. The per-write sync
@@ -28,7 +28,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -39,8 +39,6 @@
 
 namespace cairn::peers {
 namespace {
-
-using tools::bench::NowNanos;
 
 constexpr char kStream[] = "EVENTS";
 constexpr char kSubjects[] = "events.>";
@@ -116,16 +114,15 @@ class Client {
   void* self_ = nullptr;
 };
 
-// A message for `stream` carrying `event`, expecting `expected` as the
-// subject's last sequence (< 0: no expectation).
+// A message for `stream` carrying `event` with the id `id`, expecting
+// `expected` as the subject's last sequence (< 0: no expectation).
 Result<natsMsg*> MakeMsg(const std::string& stream, const EventData& event,
-                         int64_t expected) {
+                         int64_t expected, const std::string& id) {
   natsMsg* msg = nullptr;
   const std::string subject = kSubjectPrefix + stream;
   natsStatus s =
       natsMsg_Create(&msg, subject.c_str(), nullptr, event.data.data(),
                      static_cast<int>(event.data.size()));
-  const std::string id = NewUuid(ThreadRng());
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id.c_str());
   if (s == NATS_OK && expected >= 0) {
     // Set by hand: the client's ExpectLastSubjectSeq option treats 0 as
@@ -151,10 +148,10 @@ class NatsWriter : public Writer {
     return client_.Connect(url, 4096, &NatsWriter::OnAck, this);
   }
 
-  Result<int64_t> Append(const std::string& stream, int64_t expected,
-                         std::span<const EventData> events) override {
+  Result<Appended> Append(const std::string& stream, int64_t expected,
+                          std::span<const EventData> events) override {
     if (events.size() == 1) {
-      auto msg = MakeMsg(stream, events[0], expected);
+      auto msg = MakeMsg(stream, events[0], expected, NewUuid(ThreadRng()));
       if (!msg.ok()) return msg.status();
       jsPubAck* pa = nullptr;
       jsErrCode code = static_cast<jsErrCode>(0);
@@ -163,7 +160,7 @@ class NatsWriter : public Writer {
       if (s != NATS_OK) return NatsError("publish", s, code);
       const int64_t seq = static_cast<int64_t>(pa->Sequence);
       jsPubAck_Destroy(pa);
-      return seq;
+      return Appended{seq, 0};
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -171,7 +168,8 @@ class NatsWriter : public Writer {
       error_ = Status::Ok();
     }
     for (size_t i = 0; i < events.size(); ++i) {
-      auto msg = MakeMsg(stream, events[i], i == 0 ? expected : -1);
+      auto msg = MakeMsg(stream, events[i], i == 0 ? expected : -1,
+                         NewUuid(ThreadRng()));
       if (!msg.ok()) return msg.status();
       natsMsg* m = *msg;
       natsStatus s = js_PublishMsgAsync(client_.js(), &m, nullptr);
@@ -185,7 +183,7 @@ class NatsWriter : public Writer {
     if (s != NATS_OK) return NatsError("publish async complete", s);
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
-    return last_seq_;
+    return Appended{last_seq_, 0};
   }
 
  private:
@@ -207,111 +205,101 @@ class NatsWriter : public Writer {
   Status error_;
 };
 
-// The concurrent workload: one connection, `in_flight` asynchronous
-// publishes outstanding.
-class ConcurrentRun {
+// Driver::AppendAsync: one connection shared by every asynchronous append;
+// the acks come back on the client's thread, matched to their append by
+// the message id.
+class AsyncAppender {
  public:
-  explicit ConcurrentRun(const ConcurrentSpec& spec) : spec_(spec) {
-    const auto& streams = *spec.streams;
-    index_.reserve(streams.size());
-    for (size_t i = 0; i < streams.size(); ++i) {
-      index_.emplace(kSubjectPrefix + streams[i], i);
-    }
-    last_seq_.assign(streams.size(), 0);
-    start_ns_.assign(streams.size(), 0);
-    busy_.assign(streams.size(), false);
+  Status Connect(const std::string& url) {
+    return client_.Connect(url, kAsyncMaxPending, &AsyncAppender::OnAck, this);
   }
 
-  Status Run(const std::string& url, ConcurrentOutcome* out) {
-    Client client;
-    Status st = client.Connect(url, static_cast<int64_t>(spec_.in_flight) * 2,
-                               &ConcurrentRun::OnAck, this);
-    if (!st.ok()) return st;
-    const auto& streams = *spec_.streams;
-    const auto& pool = *spec_.pool;
-    const int64_t start = NowNanos();
-    const int64_t deadline = start + static_cast<int64_t>(spec_.seconds * 1e9);
-    uint64_t i = 0;
-    for (;; ++i) {
-      const size_t s = i % streams.size();
-      int64_t expected;
-      {
+  void Append(const std::string& stream, int64_t expected,
+              const std::vector<EventData>& events, AppendSink* sink,
+              uint64_t tag) {
+    auto pending = std::make_shared<Pending>();
+    pending->sink = sink;
+    pending->tag = tag;
+    pending->left = events.size();
+    for (size_t i = 0; i < events.size(); ++i) {
+      const std::string id = NewUuid(ThreadRng());
+      Status st;
+      auto msg = MakeMsg(stream, events[i], i == 0 ? expected : -1, id);
+      if (msg.ok()) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          by_id_.emplace(id, pending);
+        }
+        natsMsg* m = *msg;
+        natsStatus ps = js_PublishMsgAsync(client_.js(), &m, nullptr);
+        natsMsg_Destroy(m);  // no-op once the library took it
+        if (ps != NATS_OK) st = NatsError("publish async", ps);
+      } else {
+        st = msg.status();
+      }
+      if (!st.ok()) {
+        // This message and the rest are never sent: count them done.
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return in_flight_ < spec_.in_flight; });
-        if (!error_.ok()) break;
-        if (busy_[s]) continue;  // its last publish is not acked yet
-        ++in_flight_;
-        busy_[s] = true;
-        expected = last_seq_[s];
+        by_id_.erase(id);
+        if (pending->error.ok()) pending->error = st;
+        pending->left -= events.size() - i;
+        if (pending->left == 0) {
+          lock.unlock();
+          Finish(*pending);
+        }
+        return;
       }
-      const int64_t now = NowNanos();
-      if (now >= deadline) {
-        std::lock_guard<std::mutex> lock(mu_);
-        --in_flight_;
-        busy_[s] = false;
-        break;
-      }
-      auto msg = MakeMsg(streams[s], pool[i % pool.size()], expected);
-      if (!msg.ok()) return msg.status();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        start_ns_[s] = now;
-      }
-      natsMsg* m = *msg;
-      natsStatus ps = js_PublishMsgAsync(client.js(), &m, nullptr);
-      natsMsg_Destroy(m);
-      if (ps != NATS_OK) return NatsError("publish async", ps);
     }
-    jsPubOptions wait;
-    jsPubOptions_Init(&wait);
-    wait.MaxWait = kWaitMs;
-    natsStatus ws = js_PublishAsyncComplete(client.js(), &wait);
-    if (ws != NATS_OK) return NatsError("publish async complete", ws);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!error_.ok()) return error_;
-    out->events = acked_;
-    out->seconds =
-        static_cast<double>(std::max(last_done_, start) - start) / 1e9;
-    out->latency_ns = latency_;
-    return Status::Ok();
   }
 
  private:
-  static void OnAck(void* self, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
-    auto* run = static_cast<ConcurrentRun*>(self);
-    const int64_t end = NowNanos();
-    auto it = run->index_.find(natsMsg_GetSubject(msg));
-    std::lock_guard<std::mutex> lock(run->mu_);
-    if (it != run->index_.end()) {
-      const size_t s = it->second;
-      run->busy_[s] = false;
-      if (pa != nullptr) {
-        run->last_seq_[s] = static_cast<int64_t>(pa->Sequence);
-        run->latency_.Record(static_cast<uint64_t>(end - run->start_ns_[s]));
-        ++run->acked_;
-        run->last_done_ = std::max(run->last_done_, end);
-      }
+  // Enough for the pre-loads' 64 appends of 100 events in flight.
+  static constexpr int64_t kAsyncMaxPending = 1 << 16;
+
+  struct Pending {
+    AppendSink* sink = nullptr;
+    uint64_t tag = 0;
+    size_t left = 0;  // messages not acknowledged yet
+    int64_t last_seq = 0;
+    Status error;
+  };
+
+  static void Finish(const Pending& p) {
+    if (p.error.ok()) {
+      p.sink->AppendDone(p.tag, Appended{p.last_seq, 0});
+    } else {
+      p.sink->AppendDone(p.tag, p.error);
     }
-    if (pae != nullptr && run->error_.ok()) {
-      run->error_ =
-          NatsError("publish ack", pae->Err, pae->ErrCode, pae->ErrText);
-    }
-    --run->in_flight_;
-    run->cv_.notify_one();
   }
 
-  const ConcurrentSpec& spec_;
-  std::unordered_map<std::string, size_t> index_;
+  static void OnAck(void* self, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
+    auto* appender = static_cast<AsyncAppender*>(self);
+    const char* id = nullptr;
+    natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+    std::shared_ptr<Pending> pending;
+    {
+      std::lock_guard<std::mutex> lock(appender->mu_);
+      auto it = appender->by_id_.find(id != nullptr ? id : "");
+      if (it == appender->by_id_.end()) return;
+      pending = std::move(it->second);
+      appender->by_id_.erase(it);
+      if (pa != nullptr) {
+        pending->last_seq =
+            std::max(pending->last_seq, static_cast<int64_t>(pa->Sequence));
+      } else if (pending->error.ok()) {
+        pending->error =
+            pae != nullptr
+                ? NatsError("publish ack", pae->Err, pae->ErrCode, pae->ErrText)
+                : Status::IOError("nats: publish ack without outcome");
+      }
+      if (--pending->left != 0) return;
+    }
+    Finish(*pending);
+  }
+
+  Client client_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t in_flight_ = 0;
-  std::vector<int64_t> last_seq_;
-  std::vector<int64_t> start_ns_;
-  std::vector<bool> busy_;
-  uint64_t acked_ = 0;
-  int64_t last_done_ = 0;
-  LatencyHistogram latency_;
-  Status error_;
+  std::unordered_map<std::string, std::shared_ptr<Pending>> by_id_;
 };
 
 class NatsDriver : public Driver {
@@ -335,7 +323,8 @@ class NatsDriver : public Driver {
     out.emplace_back("append",
                      "one message per event, Nats-Msg-Id = event id, "
                      "Nats-Expected-Last-Subject-Sequence");
-    out.emplace_back("concurrent", "one connection, asynchronous publishes");
+    out.emplace_back("concurrent",
+                     "one connection, asynchronous publishes (AppendAsync)");
     out.emplace_back("batch",
                      "100 asynchronous publishes to one subject, then wait "
                      "for all acks; not atomic, only the first carries the "
@@ -345,6 +334,8 @@ class NatsDriver : public Driver {
   }
 
   Status Reset() override {
+    Status closed = Close();
+    if (!closed.ok()) return closed;
     Client client;
     Status st = client.Connect(url_, 1, nullptr, nullptr);
     if (!st.ok()) return st;
@@ -367,19 +358,41 @@ class NatsDriver : public Driver {
     return Status::Ok();
   }
 
-  Result<std::unique_ptr<Writer>> NewWriter(WriterMode /*mode*/) override {
+  Result<std::unique_ptr<Writer>> NewWriter(WriteMode /*mode*/) override {
     auto writer = std::make_unique<NatsWriter>();
     Status s = writer->Init(url_);
     if (!s.ok()) return s;
     return std::unique_ptr<Writer>(std::move(writer));
   }
 
-  int concurrent_writers() const override { return 1; }
-  bool runs_concurrent() const override { return true; }
-  Status RunConcurrent(const ConcurrentSpec& spec,
-                       ConcurrentOutcome* out) override {
-    ConcurrentRun run(spec);
-    return run.Run(url_, out);
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.async_append = true;
+    return c;
+  }
+  int load_writers() const override { return 2; }
+
+  void AppendAsync(const std::string& stream, int64_t expected,
+                   std::vector<EventData> events, AppendSink* sink,
+                   uint64_t tag) override {
+    if (appender_ == nullptr) {
+      auto appender = std::make_unique<AsyncAppender>();
+      Status st = appender->Connect(url_);
+      if (!st.ok()) {
+        sink->AppendDone(tag, st);
+        return;
+      }
+      appender_ = std::move(appender);
+    }
+    appender_->Append(stream, expected, events, sink, tag);
+  }
+
+  // Every asynchronous append has completed by the time a workload
+  // closes: the connection can go.
+  Status Close() override {
+    appender_.reset();
+    reader_.reset();
+    return Status::Ok();
   }
 
   Result<uint64_t> ReadAllPass(uint64_t total) override {
@@ -427,6 +440,7 @@ class NatsDriver : public Driver {
 
  private:
   std::string url_;
+  std::unique_ptr<AsyncAppender> appender_;
   std::unique_ptr<Client> reader_;
   uint64_t sink_ = 0;
 };

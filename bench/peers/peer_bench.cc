@@ -1,10 +1,11 @@
 // Copyright (c) Cairn authors.
 //
-// cairn_peer_bench: runs one `cairn bench` workload against one peer store
-// that bench/peers/run started, and prints the figures as one JSON object
-// with the field names of `cairn bench --json` (workload, events, seconds,
-// events_per_sec, latency_us {p50, p99, p999, ...}) plus the peer, its
-// settings and its durability, so one report can merge both.
+// cairn_peer_bench: runs one `cairn bench` workload (the same code,
+// tools/bench/workloads.cc) against one peer store that bench/peers/run
+// started, and prints the figures with the report writer of `cairn bench`
+// (tools/bench/report.cc): the same field names (workload, events,
+// seconds, events_per_sec, latency_us {p50, p99, p999, ...}) plus the
+// peer, its settings and its durability, so one report can merge both.
 //
 //   cairn_peer_bench --peer postgresql --pg "host=/tmp/x port=5432 ..."
 //                    --workload concurrent --connections 64 --json
@@ -16,10 +17,10 @@
 #include <vector>
 
 #include "bench/peers/driver.h"
-#include "bench/peers/workloads.h"
+#include "tools/bench/progress.h"
 #include "tools/bench/report.h"
 #include "tools/bench/sysinfo.h"
-#include "tools/jsonl/json_writer.h"
+#include "tools/bench/workloads.h"
 
 namespace cairn::peers {
 namespace {
@@ -33,58 +34,10 @@ struct Args {
   std::string nats;
   std::string dir;  // where the peer keeps its data, for the fs type
   int connections = 64;
-  WorkloadConfig config;
+  tools::bench::WorkloadConfig config;
+  bool progress = false;
   bool json = false;
 };
-
-std::string Json(const Args& args, Driver* driver,
-                 const std::vector<Setting>& settings, const PeerResult& r,
-                 const std::string& date, double load_start, double load_end) {
-  const tools::bench::MachineInfo m = tools::bench::ReadMachineInfo();
-  tools::json::Writer w;
-  w.BeginObject();
-  w.String("peer", driver->name());
-  w.String("workload", r.workload);
-  w.String("date", date);
-  w.BeginObject("machine");
-  w.Uint("nproc", m.nproc);
-  w.String("kernel", m.kernel);
-  w.String("cpu", m.cpu_model);
-  w.Uint("memory_bytes", m.memory_bytes);
-  w.EndObject();
-  w.String("dir", args.dir);
-  w.String("fs", args.dir.empty() ? "unknown"
-                                  : tools::bench::FileSystemType(args.dir));
-  w.Number("load_average_start", load_start);
-  w.Number("load_average_end", load_end);
-  w.String("durability", driver->durability());
-  w.BeginObject("settings");
-  w.Number("duration_s", args.config.seconds);
-  w.Uint("event_size", args.config.event_size);
-  w.Uint("streams", args.config.streams);
-  w.Uint("batch_events", args.config.batch_events);
-  w.Uint("read_events", args.config.read_events);
-  w.Uint("in_flight", args.config.in_flight);
-  for (const auto& [key, value] : settings) w.String(key, value);
-  w.EndObject();
-  w.Uint("events", r.events);
-  w.Number("seconds", r.seconds);
-  w.Number("events_per_sec", r.events_per_sec);
-  w.Uint("operations", r.operations);
-  w.Uint("payload_bytes_per_event", args.config.event_size);
-  w.Uint("streams", args.config.streams);
-  w.Uint("writers", r.writers);
-  w.String("latency_of", r.latency_of);
-  tools::bench::WriteLatency(&w, "latency_us", r.latency_ns);
-  if (r.loaded_events > 0) {
-    w.BeginObject("load");
-    w.Uint("events", r.loaded_events);
-    w.Number("seconds", r.load_seconds);
-    w.EndObject();
-  }
-  w.EndObject();
-  return w.Take();
-}
 
 std::unique_ptr<Driver> MakeDriver(const Args& args, std::string* error) {
   if (args.peer == "postgresql") {
@@ -112,8 +65,9 @@ int Main(int argc, char** argv) {
       ->required()
       ->check(
           CLI::IsMember({"postgresql", "messagedb", "sqlite", "jetstream"}));
-  std::vector<std::string> workloads(std::begin(kWorkloads),
-                                     std::end(kWorkloads));
+  std::vector<std::string> workloads(
+      std::begin(tools::bench::kPeerWorkloadNames),
+      std::end(tools::bench::kPeerWorkloadNames));
   app.add_option("--workload", args.workload, "The workload")
       ->required()
       ->check(CLI::IsMember(workloads));
@@ -122,13 +76,14 @@ int Main(int argc, char** argv) {
   app.add_option("--event-size", args.config.event_size,
                  "Bytes of type + data + metadata per event")
       ->capture_default_str();
-  app.add_option("--streams", args.config.streams, "Streams written")
-      ->capture_default_str();
-  app.add_option("--events", args.config.read_events,
-                 "Events pre-loaded for read-all")
-      ->capture_default_str();
+  app.add_option("--streams", args.config.streams,
+                 "Streams written (default 10000)");
+  app.add_option("--events", args.config.events,
+                 "Events pre-loaded for read-all (default 1000000); caps "
+                 "single, concurrent and batch");
   app.add_option("--in-flight", args.config.in_flight,
-                 "concurrent: asynchronous appends outstanding (JetStream)")
+                 "concurrent: appends in flight (drivers with AppendAsync: "
+                 "JetStream)")
       ->capture_default_str();
   app.add_option("--connections", args.connections,
                  "concurrent: writer threads, one connection each (SQL "
@@ -140,7 +95,7 @@ int Main(int argc, char** argv) {
   app.add_option("--sqlite", args.sqlite, "SQLite database file");
   app.add_option("--nats", args.nats, "NATS server URL");
   app.add_option("--dir", args.dir, "The peer's data directory (reported)");
-  app.add_flag("--progress", args.config.progress, "Progress on stderr");
+  app.add_flag("--progress", args.progress, "Progress on stderr");
   app.add_flag("--json", args.json, "Print one JSON object");
   CLI11_PARSE(app, argc, argv);
 
@@ -150,32 +105,35 @@ int Main(int argc, char** argv) {
     std::cerr << "cairn_peer_bench: " << error << "\n";
     return 2;
   }
-  const std::string date = tools::bench::UtcTimestamp();
-  const double load_start = tools::bench::LoadAverage();
-  auto result = RunWorkload(driver.get(), args.workload, args.config);
-  const double load_end = tools::bench::LoadAverage();
+  tools::bench::Progress progress(args.progress ? &std::cerr : nullptr);
+  args.config.progress = &progress;
+  tools::bench::BenchReport report;
+  report.peer = driver->name();
+  report.durability_text = driver->durability();
+  report.workload = args.workload;
+  report.date = tools::bench::UtcTimestamp();
+  report.machine = tools::bench::ReadMachineInfo();
+  report.dir = args.dir;
+  report.fs_type =
+      args.dir.empty() ? "unknown" : tools::bench::FileSystemType(args.dir);
+  report.seconds = args.config.seconds;
+  report.event_size = args.config.event_size;
+  report.events = args.config.events;
+  report.streams = args.config.streams;
+  report.in_flight = args.config.in_flight;
+  report.load_start = tools::bench::LoadAverage();
+  auto result =
+      tools::bench::RunWorkload(driver.get(), args.workload, args.config);
+  report.load_end = tools::bench::LoadAverage();
   if (!result.ok()) {
     std::cerr << "cairn_peer_bench: " << driver->name() << " " << args.workload
               << ": " << result.status().ToString() << "\n";
     return 1;
   }
-  const std::vector<Setting> settings = driver->Settings();
-  if (args.json) {
-    std::cout << Json(args, driver.get(), settings, *result, date, load_start,
-                      load_end)
-              << "\n";
-  } else {
-    const LatencyHistogram& h = result->latency_ns;
-    std::printf(
-        "%s %s: %llu events in %.2f s = %.0f events/s; latency per %s p50 "
-        "%.0f us, p99 %.0f us, p99.9 %.0f us\n",
-        driver->name().c_str(), result->workload.c_str(),
-        static_cast<unsigned long long>(result->events), result->seconds,
-        result->events_per_sec, result->latency_of.c_str(),
-        static_cast<double>(h.Percentile(0.5)) / 1e3,
-        static_cast<double>(h.Percentile(0.99)) / 1e3,
-        static_cast<double>(h.Percentile(0.999)) / 1e3);
-  }
+  report.results.push_back(std::move(result.value()));
+  report.store_settings = driver->Settings();
+  std::cout << (args.json ? tools::bench::ReportJson(report) + "\n"
+                          : tools::bench::ReportText(report));
   return 0;
 }
 

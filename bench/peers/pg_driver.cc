@@ -17,6 +17,7 @@
 
 #include "bench/peers/driver.h"
 #include "bench/peers/pg_conn.h"
+#include "bench/peers/pg_family.h"
 
 namespace cairn::peers {
 namespace {
@@ -65,8 +66,8 @@ class PgWriter : public Writer {
  public:
   explicit PgWriter(std::unique_ptr<PgConn> conn) : conn_(std::move(conn)) {}
 
-  Status Init(WriterMode mode) {
-    if (mode == WriterMode::kLoad) {
+  Status Init(WriteMode mode) {
+    if (mode == WriteMode::kLoad) {
       // The pre-load only has to be fast; what is measured is the reads.
       Status s = conn_->Exec("SET synchronous_commit = off");
       if (!s.ok()) return s;
@@ -76,8 +77,8 @@ class PgWriter : public Writer {
     return s;
   }
 
-  Result<int64_t> Append(const std::string& stream, int64_t expected,
-                         std::span<const EventData> events) override {
+  Result<Appended> Append(const std::string& stream, int64_t expected,
+                          std::span<const EventData> events) override {
     const std::string version = std::to_string(expected);
     auto r = Send(stream, version, events);
     if (!r.ok()) return r.status();
@@ -86,7 +87,7 @@ class PgWriter : public Writer {
       return Status::WrongExpectedVersion(version, std::nullopt,
                                           "events: version check failed");
     }
-    return expected + static_cast<int64_t>(events.size());
+    return Appended{expected + static_cast<int64_t>(events.size()), 0};
   }
 
  private:
@@ -123,31 +124,30 @@ class PgWriter : public Writer {
   std::vector<std::string> ids_, types_, data_, metadata_;
 };
 
-class PgDriver : public Driver {
+class PgDriver : public PgFamilyDriver {
  public:
   PgDriver(std::string conninfo, int writers)
-      : conninfo_(std::move(conninfo)), writers_(writers) {}
+      : PgFamilyDriver(
+            conninfo, conninfo, writers,
+            // Type, data and metadata: what a consumer would
+            // touch. The key is the last position read.
+            {kReadPage, "0", {4, 5, 6}, [](const PGresult* rows, int last) {
+               return std::string(PQgetvalue(rows, last, 0));
+             }}) {}
 
   std::string name() const override { return "postgresql"; }
-  std::string durability() const override {
-    return "commit acknowledged after the WAL fsync (synchronous_commit=on, "
-           "fsync=on)";
-  }
 
   std::vector<Setting> Settings() override {
-    std::vector<Setting> out;
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return out;
+    std::vector<Setting> queries;
     for (const char* name :
          {"server_version", "synchronous_commit", "fsync", "wal_sync_method",
           "full_page_writes", "commit_delay", "shared_buffers", "wal_buffers",
           "max_wal_size", "checkpoint_timeout", "max_connections",
           "wal_level"}) {
-      auto value = (*conn)->QueryValue(std::string("SHOW ") + name);
-      if (value.ok()) out.emplace_back(name, *value);
+      queries.emplace_back(name, std::string("SHOW ") + name);
     }
-    out.emplace_back("client", "libpq " + std::to_string(PQlibVersion()));
-    out.emplace_back("concurrent_connections", std::to_string(writers_));
+    std::vector<Setting> out;
+    AddQueried(queries, &out);
     out.emplace_back("append",
                      "one INSERT ... SELECT per append (autocommit), version "
                      "check in its WHERE clause, unique (stream_id, version)");
@@ -157,55 +157,18 @@ class PgDriver : public Driver {
   }
 
   Status Reset() override {
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return conn.status();
-    Status s = (*conn)->Exec(std::string("SET client_min_messages = warning;") +
-                             kSchema);
-    // Start each workload with no dirty pages of the last one to flush.
-    if (s.ok()) s = (*conn)->Exec("CHECKPOINT");
-    return s;
+    return ExecAdminAndCheckpoint(
+        std::string("SET client_min_messages = warning;") + kSchema);
   }
 
-  Result<std::unique_ptr<Writer>> NewWriter(WriterMode mode) override {
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return conn.status();
-    auto writer = std::make_unique<PgWriter>(std::move(conn.value()));
+ protected:
+  Result<std::unique_ptr<Writer>> MakeWriter(std::unique_ptr<PgConn> conn,
+                                             WriteMode mode) override {
+    auto writer = std::make_unique<PgWriter>(std::move(conn));
     Status s = writer->Init(mode);
     if (!s.ok()) return s;
     return std::unique_ptr<Writer>(std::move(writer));
   }
-
-  int concurrent_writers() const override { return writers_; }
-
-  Status AfterLoad() override {
-    auto conn = PgConn::Connect(conninfo_);
-    if (!conn.ok()) return conn.status();
-    return (*conn)->Exec("VACUUM ANALYZE");
-  }
-
-  Result<uint64_t> ReadAllPass(uint64_t /*total*/) override {
-    if (reader_ == nullptr) {
-      auto conn = PgConn::Connect(conninfo_);
-      if (!conn.ok()) return conn.status();
-      reader_ = std::move(conn.value());
-      Status s = reader_->Prepare("read_page", kReadPage, 1);
-      if (!s.ok()) return s;
-    }
-    // Type, data and metadata: what a consumer would touch. The key is
-    // the last position read.
-    return ReadAllPages(
-        reader_.get(), "read_page", "0", {4, 5, 6},
-        [](const PGresult* rows, int last) {
-          return std::string(PQgetvalue(rows, last, 0));
-        },
-        &sink_);
-  }
-
- private:
-  std::string conninfo_;
-  int writers_;
-  std::unique_ptr<PgConn> reader_;
-  uint64_t sink_ = 0;
 };
 
 }  // namespace

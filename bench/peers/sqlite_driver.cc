@@ -109,10 +109,10 @@ class SqliteWriter : public Writer {
  public:
   explicit SqliteWriter(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 
-  Status Init(WriterMode mode) {
+  Status Init(WriteMode mode) {
     Status s = db_->Exec(kPragmas);
     // The pre-load only has to be fast; what is measured is the reads.
-    if (s.ok() && mode == WriterMode::kLoad) {
+    if (s.ok() && mode == WriteMode::kLoad) {
       s = db_->Exec("PRAGMA synchronous = OFF");
     }
     if (!s.ok()) return s;
@@ -132,8 +132,8 @@ class SqliteWriter : public Writer {
     return Status::Ok();
   }
 
-  Result<int64_t> Append(const std::string& stream, int64_t expected,
-                         std::span<const EventData> events) override {
+  Result<Appended> Append(const std::string& stream, int64_t expected,
+                          std::span<const EventData> events) override {
     if (!Step(begin_)) return db_->Error("BEGIN IMMEDIATE");
     Status s = Insert(stream, expected, events);
     if (s.ok() && !Step(commit_)) s = db_->Error("COMMIT");
@@ -141,7 +141,7 @@ class SqliteWriter : public Writer {
       Step(rollback_);
       return s;
     }
-    return expected + static_cast<int64_t>(events.size());
+    return Appended{expected + static_cast<int64_t>(events.size()), 0};
   }
 
  private:
@@ -242,7 +242,7 @@ class SqliteDriver : public Driver {
     return s;
   }
 
-  Result<std::unique_ptr<Writer>> NewWriter(WriterMode mode) override {
+  Result<std::unique_ptr<Writer>> NewWriter(WriteMode mode) override {
     auto db = Db::Open(path_);
     if (!db.ok()) return db.status();
     auto writer = std::make_unique<SqliteWriter>(std::move(db.value()));
@@ -251,6 +251,8 @@ class SqliteDriver : public Driver {
     return std::unique_ptr<Writer>(std::move(writer));
   }
 
+  // Plain SQL: appends and passes over everything, nothing more.
+  Capabilities capabilities() const override { return {}; }
   int concurrent_writers() const override { return writers_; }
   // One writer at a time anyway.
   int load_writers() const override { return 1; }

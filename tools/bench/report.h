@@ -1,8 +1,9 @@
 // Copyright (c) Cairn authors.
 //
-// What `cairn bench` prints: the figures of a run set against the raw
-// limits measured in the same run and against the project's goals, as one
-// JSON object or as a summary for people.
+// What `cairn bench` and bench/peers print: the figures of a run, for
+// Cairn set against the raw limits measured in the same run and against
+// the project's goals, as one JSON object or as a summary for people. One
+// writer for both, so the peers' JSON has the field names of Cairn's.
 #ifndef CAIRN_TOOLS_BENCH_REPORT_H_
 #define CAIRN_TOOLS_BENCH_REPORT_H_
 
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/bench/driver.h"
 #include "tools/bench/raw.h"
 #include "tools/bench/sysinfo.h"
 #include "tools/bench/workloads.h"
@@ -19,6 +21,13 @@
 namespace cairn::tools::bench {
 
 struct BenchReport {
+  // The peer measured (bench/peers: its driver's name); empty for Cairn's
+  // own `cairn bench`, whose results are assessed against the goals.
+  std::string peer;
+  // The peer's durability of an acknowledged append, in words.
+  std::string durability_text;
+  // The peer's settings, as its driver reports them.
+  std::vector<Setting> store_settings;
   std::string workload;  // as asked for: a workload name or "all"
   std::string date;      // UTC, ISO 8601
   MachineInfo machine;
@@ -30,9 +39,11 @@ struct BenchReport {
   // Settings as given on the command line.
   double seconds = 0;
   uint32_t event_size = 0;
-  uint64_t events = 0;   // 0: the workloads' defaults
-  uint64_t streams = 0;  // 0: the workloads' defaults
-  std::string durability;
+  uint64_t events = 0;     // 0: the workloads' defaults
+  uint64_t streams = 0;    // 0: the workloads' defaults
+  uint32_t in_flight = 0;  // 0: not reported
+  std::string durability;  // `cairn bench --durability`
+  // The raw limits, when measured (raw_seconds > 0).
   double raw_seconds = 0;
   RawLimits raw;
   std::vector<WorkloadResult> results;

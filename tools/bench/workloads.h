@@ -1,24 +1,28 @@
 // Copyright (c) Cairn authors.
 //
-// The workloads of `cairn bench`. Each runs against a fresh store in a
-// directory of its own and measures through the public API only, as an
-// application would see the store:
-//   single        one thread, one event per Append, each awaited (durable)
-//   concurrent    one thread keeping 256 single-event AppendAsync calls in
-//                 flight over many streams (durable: group commit at work)
-//   batch         100-event Appends, each awaited (durable)
-//   read-all      VisitAll over a pre-loaded log, warm, repeated
-//   read-streams  random single-stream ReadStream calls, warm
-//   scale         100-event Appends up to a large event count, sampling
+// The workloads of `cairn bench` and bench/peers, written once against
+// Driver (driver.h) over the loops of loops.h. What each does:
+//   single        one thread, one event per append, each awaited (durable)
+//   concurrent    `in_flight` single-event appends in flight over many
+//                 streams (durable): one thread through AppendAsync where
+//                 the driver has it (group commit at work), else
+//                 concurrent_writers() threads
+//   batch         100-event appends, each awaited (durable)
+//   read-all      a pass over everything in global order over a pre-loaded
+//                 store, warm, repeated
+//   read-streams  random single-stream reads, warm
+//   scale         100-event appends up to a large event count, sampling
 //                 throughput and memory as the store grows
 //   subscribe     live subscriptions while concurrent appends run:
 //                 append-to-delivery latency, deliveries/s, catch-up rate
-//   concurrent-plain  concurrent without the category and event-type
-//                 streams: against concurrent, their cost per append
+//   concurrent-plain  concurrent on a Cairn store without the category
+//                 and event-type streams: against concurrent, their cost
+//                 per append
 //   read-category whole-stream reads of a `$ce-` stream, warm
 //   read-long-stream  the same of a plain stream of the same length in
 //                 the same kind of log: against read-category, what
 //                 reading through the link index costs
+// Every store starts empty (Driver::Reset) and is closed afterwards.
 #ifndef CAIRN_TOOLS_BENCH_WORKLOADS_H_
 #define CAIRN_TOOLS_BENCH_WORKLOADS_H_
 
@@ -30,6 +34,7 @@
 #include "cairn/event.h"
 #include "cairn/options.h"
 #include "cairn/result.h"
+#include "tools/bench/driver.h"
 #include "tools/bench/progress.h"
 #include "tools/bench/stats.h"
 #include "tools/bench/sysinfo.h"
@@ -42,14 +47,18 @@ inline constexpr std::string_view kWorkloadNames[] = {
     "read-streams",  "scale",           "subscribe", "concurrent-plain",
     "read-category", "read-long-stream"};
 
-// How many single-event appends `concurrent` keeps in flight, and how many
-// events each append of `batch` and `scale` carries.
-inline constexpr uint64_t kConcurrentInFlight = 256;
+// The workloads a driver without ReadStream, subscriptions and the rest
+// of Cairn's capabilities runs: those of bench/peers.
+inline constexpr std::string_view kPeerWorkloadNames[] = {
+    "single", "concurrent", "batch", "read-all"};
+
+// How many events each append of `batch`, `scale` and the read-all
+// pre-load carries.
 inline constexpr uint64_t kBatchEvents = 100;
 
 struct WorkloadConfig {
-  // An existing, empty directory the workload may fill; the caller removes
-  // it afterwards.
+  // RunWorkload(name, config), Cairn's: the store's directory (created,
+  // and emptied first); the caller removes it afterwards.
   std::string dir;
   // How long the measured phase runs (scale ignores it: it runs until
   // `events` are stored).
@@ -70,10 +79,11 @@ struct WorkloadConfig {
   // Of the measured appends; the pre-loads of the read workloads always
   // use kNone (and reopen the store before reading).
   Durability durability = Durability::kGroupCommit;
-  // subscribe only: live subscriptions while the writer runs, and the
-  // writer's appends in flight (fewer leave the CPUs idle part of the time,
-  // to measure delivery latency on an unsaturated machine).
+  // subscribe only: live subscriptions while the writer runs.
   uint32_t subscribers = 1;
+  // concurrent and subscribe, drivers with AppendAsync: appends in flight
+  // (for subscribe, fewer leave the CPUs idle part of the time, to measure
+  // delivery latency on an unsaturated machine).
   uint32_t in_flight = 256;
   Progress* progress = nullptr;  // may be null
 };
@@ -100,12 +110,14 @@ struct WorkloadResult {
   uint32_t payload_bytes_per_event = 0;
   double bytes_per_event = 0;
   uint64_t streams = 0;
+  // Client threads, or appends in flight for a driver with AppendAsync.
+  uint64_t writers = 0;
   // What one latency sample is: "append", "read" (one ReadStream) or
   // "pass" (one VisitAll over the whole log).
   std::string latency_of;
   LatencyHistogram latency_ns;
-  // Read workloads and scale: the pre-load, and reopening the store
-  // (which rebuilds the in-memory indexes from the log).
+  // Read workloads and scale: the pre-load, and what Driver::AfterLoad
+  // took (Cairn: reopening the store).
   uint64_t loaded_events = 0;
   double load_seconds = 0;
   double open_seconds = 0;
@@ -118,8 +130,10 @@ struct WorkloadResult {
   uint64_t delivered = 0;
   double delivered_per_sec = 0;
   double catchup_events_per_sec = 0;
-  MemoryUsage memory;             // at the end of the measured phase
-  MemoryUsage memory_after_open;  // read workloads and scale: after reopen
+  // Stores in this process only (Capabilities::in_process): at the end of
+  // the measured phase, and (read workloads and scale) after the reopen.
+  MemoryUsage memory;
+  MemoryUsage memory_after_open;
   // scale only: a writer killed with SIGKILL after `crash_appended_events`
   // more appends, and the open after it (which replays what the index had
   // not written out yet); then warm random single-stream reads after the
@@ -133,7 +147,13 @@ struct WorkloadResult {
   LatencyHistogram read_latency_ns;
 };
 
-// Runs workload `name` (one of kWorkloadNames).
+// Runs workload `name` (one of kWorkloadNames) against `driver`;
+// NotSupported when the driver lacks a capability the workload needs.
+Result<WorkloadResult> RunWorkload(Driver* driver, std::string_view name,
+                                   const WorkloadConfig& config);
+
+// Runs workload `name` against a Cairn store in config.dir (CairnDriver;
+// concurrent-plain opens it without the category and event-type streams).
 Result<WorkloadResult> RunWorkload(std::string_view name,
                                    const WorkloadConfig& config);
 
