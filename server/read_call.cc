@@ -202,15 +202,20 @@ void ReadCall::FillStreamPage() {
         break;
       case ReadPlan::Start::kEnd:
         if (forward) {
-          // Nothing follows the end; the stream must still exist.
-          Result<std::optional<StreamRevision>> revision =
-              context_.store->GetStreamRevision(plan_.stream);
-          if (!revision.ok()) {
-            SetFinal(FromStoreStatus(revision.status(), plan_.stream));
-            return;
-          }
-          if (!revision.value()) {
-            EnqueueStreamNotFound();
+          // Nothing follows the end; the stream must still be readable
+          // (not missing, soft-deleted or tombstoned).
+          ReadStreamOptions newest;
+          newest.direction = Direction::kBackward;
+          newest.max_count = 1;
+          Result<ReadStreamResult> probe =
+              context_.store->ReadStream(plan_.stream, newest);
+          if (!probe.ok()) {
+            if (probe.status().IsNotFound()) {
+              EnqueueStreamNotFound();
+            } else {
+              SetFinal(FromStoreStatus(probe.status(), plan_.stream));
+              return;
+            }
           }
           SetFinal(Ok());
           return;

@@ -60,6 +60,29 @@ TEST_F(ReadCallTest, MissingStreamAnswersStreamNotFoundAndOk) {
             "nothing");
 }
 
+TEST_F(ReadCallTest, ForwardsFromTheEndChecksTheStreamIsReadable) {
+  Seed("kept", 2);
+  Seed("deleted", 2);
+  Seed("gone", 2);
+  ASSERT_TRUE(store_->Delete("deleted", ExpectedVersion::Any()).ok());
+  ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+  auto from_end = [](const std::string& stream) {
+    auto request = ReadRequest(stream);
+    request.mutable_options()->mutable_stream()->mutable_end();
+    return request;
+  };
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(from_end("kept"), &responses).ok());
+  EXPECT_TRUE(responses.empty());
+  ASSERT_TRUE(ReadAllResponses(from_end("deleted"), &responses).ok());
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_TRUE(responses[0].has_stream_not_found());
+  responses.clear();
+  EXPECT_EQ(ReadAllResponses(from_end("gone"), &responses).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(responses.empty());
+}
+
 TEST_F(ReadCallTest, StructuredIdsRoundTrip) {
   Seed("s", 1);
   auto request = ReadRequest("s");
