@@ -255,7 +255,8 @@ class CAIRN_EXPORT Store {
   // if `revision` is beyond the stream's last revision or below its first
   // readable one, for a bad name, keep 0, or a schema or size out of
   // range; StreamDeleted if the stream was tombstoned; the errors of
-  // Append otherwise.
+  // Append otherwise. After a crash the snapshot is saved or not, as an
+  // append is; a changed `keep` may have taken effect without it.
   virtual Result<SaveSnapshotResult> SaveSnapshot(
       std::string_view stream, StreamRevision revision,
       const SnapshotData& snapshot, const SaveSnapshotOptions& options) = 0;
