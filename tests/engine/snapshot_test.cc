@@ -162,7 +162,11 @@ TEST_F(SnapshotTest, BadInputIsRefusedAndChangesNothing) {
   EXPECT_TRUE(SaveStatus(0, State("x", "bad\nschema")).IsInvalidArgument());
   EXPECT_TRUE(
       SaveStatus(0, State("x", std::string(1025, 'v'))).IsInvalidArgument());
-  EXPECT_TRUE(SaveStatus(0, State("x"), "$s").IsInvalidArgument());
+  // A '$' stream is an ordinary stream for snapshots ("$s" does not exist);
+  // snapshot and metadata streams have no snapshots of their own.
+  EXPECT_TRUE(SaveStatus(0, State("x"), "$s").IsNotFound());
+  EXPECT_TRUE(SaveStatus(0, State("x"), "$snapshot-s").IsInvalidArgument());
+  EXPECT_TRUE(SaveStatus(0, State("x"), "$$s").IsInvalidArgument());
   EXPECT_TRUE(SaveStatus(0, State("x"), "").IsInvalidArgument());
   EXPECT_TRUE(SaveStatus(0, State("x"), "$ce-s").IsInvalidArgument());
   EXPECT_TRUE(SaveStatus(0, State("x"), "missing").IsNotFound());
