@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "server/proposed_event.h"
+#include "server/system_streams.h"
 
 namespace cairn::server {
 
@@ -54,6 +55,9 @@ std::optional<RpcError> AppendCall::Take() {
     stream_ = options.stream_identifier().stream_name();
     std::string why;
     if (!WritableStreamName(stream_, &why)) return BadRequest(why);
+    if (std::optional<RpcError> error = UnservedStreamWrite(stream_)) {
+      return error;
+    }
     std::optional<ExpectedVersion> expected = ExpectedFromOptions(options);
     if (!expected)
       return BadRequest("Append options need an expected revision");

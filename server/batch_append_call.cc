@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "server/proposed_event.h"
+#include "server/system_streams.h"
 #include "shared.pb.h"
 
 namespace cairn::server {
@@ -156,6 +157,10 @@ std::optional<RpcError> BatchAppendCall::Start(const Request& request,
   if (!WritableStreamName(open->options.stream_identifier().stream_name(),
                           &why)) {
     return BadRequest(why);
+  }
+  if (std::optional<RpcError> error = UnservedStreamWrite(
+          open->options.stream_identifier().stream_name())) {
+    return error;
   }
   std::optional<ExpectedVersion> expected = ExpectedFromBatch(open->options);
   if (!expected) return BadRequest("the append needs an expected position");

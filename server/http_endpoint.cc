@@ -9,6 +9,12 @@
 namespace cairn::server {
 
 HttpEndpoint::HttpEndpoint() : http_(std::make_unique<httplib::Server>()) {
+  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, which
+  // would let a second server bind the same port and share its clients.
+  http_->set_socket_options([](socket_t socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   http_->Get("/health/live",
              [this](const httplib::Request&, httplib::Response& response) {
                response.status = ready_ ? 204 : 503;
@@ -41,7 +47,13 @@ Status HttpEndpoint::Start(const ListenAddress& address) {
   if (port_ <= 0) {
     return Status::IOError("cannot listen for HTTP on " + address.ToString());
   }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    http_->listen_after_bind();
+    listen_returned_ = true;
+  });
+  // httplib's stop() does nothing before the accept loop runs, so a Stop
+  // right after Start would wait forever: return once it runs.
+  while (!http_->is_running() && !listen_returned_) std::this_thread::yield();
   return Status::Ok();
 }
 

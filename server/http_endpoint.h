@@ -39,6 +39,7 @@ class HttpEndpoint {
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::atomic<bool> ready_{false};
+  std::atomic<bool> listen_returned_{false};
   int port_ = 0;
 };
 

@@ -7,6 +7,7 @@
 
 #include "cairn/store.h"
 #include "server/convert.h"
+#include "server/system_streams.h"
 
 namespace cairn::server {
 
@@ -71,6 +72,13 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
     return;
   }
   plan_ = std::move(std::get<ReadPlan>(parsed));
+  if (!plan_.all) {
+    if (std::optional<RpcError> error = UnservedStreamRead(plan_.stream)) {
+      finished_ = true;
+      Finish(error->Apply(rpc_));
+      return;
+    }
+  }
   registered_ = registry_->Add(this);
   if (!registered_) {
     finished_ = true;
