@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bench/serve/load_events.h"
+#include "shared.pb.h"
 
 namespace cairn::bench::serve {
 namespace {
@@ -159,6 +160,11 @@ void BatchAppendSession::OnReadDone(bool ok) {
     error = "BatchAppend: an answer for an unknown correlation id";
   } else if (!response_.has_success()) {
     error = "BatchAppend: " + response_.error().message();
+    // A bad request names what was wrong in its detail.
+    event_store::client::BadRequest detail;
+    if (response_.error().details().UnpackTo(&detail)) {
+      error += ": " + detail.message();
+    }
   }
   StartRead(&response_);
   if (done) done(error);
