@@ -14,7 +14,7 @@
 #include <mutex>
 #include <string>
 
-#include "tools/bench_stats.h"
+#include "tools/bench/stats.h"
 
 namespace cairn::bench::serve {
 

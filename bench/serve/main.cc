@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "bench/serve/workloads.h"
-#include "tools/json.h"
+#include "tools/jsonl/json.h"
 
 namespace cairn::bench::serve {
 namespace {
@@ -107,6 +107,10 @@ int Main(int argc, char** argv) {
   app.add_option("--workload", workloads, "Workloads to run (default all)")
       ->check(CLI::IsMember(choices));
   app.add_option("--duration", config.seconds, "Seconds per workload")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--operations", config.operations,
+                 "Appends or reads per workload, whatever the time (a smoke "
+                 "run with exact counts)")
       ->check(CLI::PositiveNumber);
   app.add_option("--event-size", config.event_size,
                  "Bytes of type + data per event (default 200)")

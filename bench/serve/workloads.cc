@@ -56,6 +56,13 @@ void Collect(const InFlight& run, WorkloadResult* result) {
   result->error = run.error();
 }
 
+// The time an operation-counted run may take: unbounded.
+constexpr double kNoTimeLimit = std::numeric_limits<int32_t>::max();
+
+double Seconds(const LoadConfig& config) {
+  return config.operations != 0 ? kNoTimeLimit : config.seconds;
+}
+
 // `events`-event appends to random streams of `names`, through Append or
 // through one BatchAppend call, `in_flight` at a time, for `seconds` or
 // until `max_appends` (when not 0).
@@ -99,8 +106,8 @@ WorkloadResult AppendWorkload(const std::string& name, const AppendShape& shape,
       NewResult(name, shape.rpc, "append (send to acknowledgement)");
   result.in_flight = shape.in_flight;
   result.events_per_append = shape.events;
-  RunAppends(stub, shape, StreamNames(config.streams), config, config.seconds,
-             0, &result);
+  RunAppends(stub, shape, StreamNames(config.streams), config, Seconds(config),
+             config.operations, &result);
   return result;
 }
 
@@ -111,7 +118,7 @@ std::string Preload(pb::Streams::Stub* stub,
   WorkloadResult preload;
   const uint64_t appends = (events + kPreloadBatch - 1) / kPreloadBatch;
   RunAppends(stub, {"Append", kPreloadInFlight, kPreloadBatch}, names, config,
-             std::numeric_limits<int32_t>::max(), appends, &preload);
+             kNoTimeLimit, appends, &preload);
   if (preload.error.empty() && preload.operations != appends) {
     return "pre-load stored " + std::to_string(preload.operations) + " of " +
            std::to_string(appends) + " appends";
@@ -119,12 +126,13 @@ std::string Preload(pb::Streams::Stub* stub,
   return preload.error;
 }
 
-// Whole reads with `request`, one at a time, for `seconds`; each must
-// return at least `expected` events.
+// Whole reads with `request`, one at a time, for `config`'s time or
+// operations; each must return at least `expected` events.
 void RunReads(pb::Streams::Stub* stub, const pb::ReadReq& request,
-              uint64_t expected, double seconds, WorkloadResult* result) {
+              uint64_t expected, const LoadConfig& config,
+              WorkloadResult* result) {
   const int64_t begin = NowNanos();
-  const int64_t deadline = begin + static_cast<int64_t>(seconds * 1e9);
+  const int64_t deadline = begin + static_cast<int64_t>(Seconds(config) * 1e9);
   int64_t now = begin;
   do {
     uint64_t events = 0;
@@ -146,7 +154,8 @@ void RunReads(pb::Streams::Stub* stub, const pb::ReadReq& request,
     result->latency_ns.Record(static_cast<uint64_t>(now - start));
     result->events += events;
     ++result->operations;
-  } while (now < deadline);
+  } while (config.operations != 0 ? result->operations < config.operations
+                                  : now < deadline);
   result->seconds = (now - begin) / 1e9;
 }
 
@@ -160,8 +169,7 @@ WorkloadResult ReadStreamWorkload(pb::Streams::Stub* stub,
   // The pre-load rounds up to whole 100-event appends.
   const uint64_t stored = (config.stream_events + kPreloadBatch - 1) /
                           kPreloadBatch * kPreloadBatch;
-  RunReads(stub, ReadStreamRequest(names[0], stored), stored, config.seconds,
-           &result);
+  RunReads(stub, ReadStreamRequest(names[0], stored), stored, config, &result);
   return result;
 }
 
@@ -174,7 +182,7 @@ WorkloadResult ReadAllWorkload(pb::Streams::Stub* stub,
   if (!result.error.empty()) return result;
   // $all also holds the server's bootstrap events and earlier workloads'.
   RunReads(stub, ReadAllRequest(std::numeric_limits<uint64_t>::max()),
-           config.all_events, config.seconds, &result);
+           config.all_events, config, &result);
   return result;
 }
 
@@ -242,7 +250,7 @@ WorkloadResult SubscribeWorkload(pb::Streams::Stub* stub,
   }
   WorkloadResult appends;
   RunAppends(stub, {"Append", 1, 1}, StreamNames(config.streams), config,
-             config.seconds, 0, &appends);
+             Seconds(config), config.operations, &appends);
   result.error = appends.error;
   result.append_latency_ns = appends.latency_ns;
   result.operations = appends.operations;

@@ -1,9 +1,10 @@
 // Copyright (c) Cairn authors.
 //
 // The workloads of the `cairn serve` load generator. Each one runs against
-// a running server for a fixed time and reports events, events per second
-// and a latency histogram of its unit of work (an append, a whole read, a
-// delivery to a subscriber).
+// a running server for a fixed time (or a fixed number of operations, for
+// a smoke run whose counts are exact) and reports events, events per
+// second and a latency histogram of its unit of work (an append, a whole
+// read, a delivery to a subscriber).
 #ifndef CAIRN_BENCH_SERVE_WORKLOADS_H_
 #define CAIRN_BENCH_SERVE_WORKLOADS_H_
 
@@ -12,12 +13,15 @@
 #include <vector>
 
 #include "bench/serve/calls.h"
-#include "tools/bench_stats.h"
+#include "tools/bench/stats.h"
 
 namespace cairn::bench::serve {
 
 struct LoadConfig {
-  double seconds = 5;              // measured time per workload
+  double seconds = 5;  // measured time per workload
+  // When not 0: each workload runs exactly this many appends or reads,
+  // whatever the time.
+  uint64_t operations = 0;
   size_t event_size = 200;         // bytes of type + data per event
   int streams = 10'000;            // streams the appends spread over
   uint64_t all_events = 100'000;   // pre-loaded for read-all
