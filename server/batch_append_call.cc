@@ -40,10 +40,10 @@ std::chrono::system_clock::time_point FromProtoTime(
 
 BatchAppendCall::BatchAppendCall(const CallContext& context,
                                  grpc::CallbackServerContext* rpc)
-    : context_(context), rpc_(rpc), ticket_(*context.gate) {
+    : context_(context), rpc_(rpc), ticket_(context, rpc->peer()) {
   if (!ticket_.held()) {
     finished_ = true;
-    Finish(TooManyCalls(context.gate->limit()).Apply(rpc_));
+    Finish(ticket_.refusal().Apply(rpc_));
     return;
   }
   reading_ = true;

@@ -45,6 +45,7 @@ class StreamsService final
 
  private:
   CallGate gate_;
+  ConnectionGate connections_;
   CallContext context_;
   ReadRegistry reads_;
 };
