@@ -16,9 +16,9 @@ AppendCall::AppendCall(const CallContext& context,
     : context_(context),
       rpc_(rpc),
       response_(response),
-      ticket_(*context.gate) {
+      ticket_(context, rpc->peer()) {
   if (!ticket_.held()) {
-    Fail(TooManyCalls(context.gate->limit()));
+    Fail(ticket_.refusal());
     return;
   }
   StartRead(&request_);

@@ -39,10 +39,10 @@ std::chrono::system_clock::time_point FromProtoTime(
 
 BatchAppendCall::BatchAppendCall(const CallContext& context,
                                  grpc::CallbackServerContext* rpc)
-    : context_(context), rpc_(rpc), ticket_(*context.gate) {
+    : context_(context), rpc_(rpc), ticket_(context, rpc->peer()) {
   if (!ticket_.held()) {
     finished_ = true;
-    Finish(TooManyCalls(context.gate->limit()).Apply(rpc_));
+    Finish(ticket_.refusal().Apply(rpc_));
     return;
   }
   reading_ = true;
@@ -50,22 +50,23 @@ BatchAppendCall::BatchAppendCall(const CallContext& context,
 }
 
 void BatchAppendCall::OnReadDone(bool ok) {
+  // reading_ stays set while the request is taken: no other thread starts
+  // a read into request_ or finishes the call meanwhile.
+  std::optional<RpcError> error;
+  if (ok) error = Take();
+  Actions actions;
   {
     std::lock_guard lock(mu_);
     reading_ = false;
-    if (!ok) read_closed_ = true;
+    if (!ok || error) read_closed_ = true;
+    if (error && !error_) error_ = std::move(error);
+    actions = NextLocked();
   }
-  if (ok) {
-    if (std::optional<RpcError> error = Take()) {
-      std::lock_guard lock(mu_);
-      read_closed_ = true;
-      if (!error_) error_ = std::move(error);
-    }
-  }
-  Advance();
+  Perform(std::move(actions));
 }
 
 void BatchAppendCall::OnWriteDone(bool ok) {
+  Actions actions;
   {
     std::lock_guard lock(mu_);
     writing_ = false;
@@ -74,8 +75,9 @@ void BatchAppendCall::OnWriteDone(bool ok) {
       write_failed_ = true;
       replies_.clear();
     }
+    actions = NextLocked();
   }
-  Advance();
+  Perform(std::move(actions));
 }
 
 std::optional<RpcError> BatchAppendCall::Take() {
@@ -195,16 +197,22 @@ void BatchAppendCall::Submit(Open open) {
   const ExpectedVersion expected = open.expected;
   RunAppend(context_.store, std::move(stream), expected, std::move(events),
             [this, open = std::move(open)](Result<AppendOutcome> outcome) {
-              Complete(open, std::move(outcome));
+              // Runs on the store's thread (or inline): in_flight_ keeps
+              // the call from finishing until the reply is queued and the
+              // next operations are chosen, all under one lock.
+              Response reply = Outcome(open, std::move(outcome));
+              Actions actions;
               {
                 std::lock_guard lock(mu_);
+                if (!write_failed_) replies_.push_back(std::move(reply));
                 --in_flight_;
+                actions = NextLocked();
               }
-              Advance();
+              Perform(std::move(actions));
             });
 }
 
-BatchAppendCall::Response BatchAppendCall::Reply(const Open& open) const {
+BatchAppendCall::Response BatchAppendCall::Reply(const Open& open) {
   Response reply;
   *reply.mutable_correlation_id() = open.correlation;
   *reply.mutable_stream_identifier() = open.options.stream_identifier();
@@ -225,8 +233,8 @@ BatchAppendCall::Response BatchAppendCall::Reply(const Open& open) const {
   return reply;
 }
 
-void BatchAppendCall::Complete(const Open& open,
-                               Result<AppendOutcome> outcome) {
+BatchAppendCall::Response BatchAppendCall::Outcome(
+    const Open& open, Result<AppendOutcome> outcome) {
   Response reply = Reply(open);
   if (!outcome.ok()) {
     const Status& status = outcome.status();
@@ -260,42 +268,49 @@ void BatchAppendCall::Complete(const Open& open,
                         status, open.options.stream_identifier().stream_name()),
                     reply.mutable_error());
     }
-    Answer(std::move(reply));
-    return;
+    return reply;
   }
   FillAppendSuccess(outcome.value(), reply.mutable_success());
-  Answer(std::move(reply));
+  return reply;
 }
 
 void BatchAppendCall::Answer(Response response) {
+  // Only from Take, while reading_ holds the call open; OnReadDone writes
+  // the reply once the request is taken.
   std::lock_guard lock(mu_);
-  if (!write_failed_ && !finished_) replies_.push_back(std::move(response));
+  if (!write_failed_) replies_.push_back(std::move(response));
 }
 
-void BatchAppendCall::Advance() {
-  std::unique_lock lock(mu_);
-  if (finished_) return;
+BatchAppendCall::Actions BatchAppendCall::NextLocked() {
+  Actions actions;
+  if (finished_) return actions;
   if (!writing_ && !replies_.empty()) {
     current_ = std::move(replies_.front());
     replies_.pop_front();
     writing_ = true;
-    lock.unlock();
-    StartWrite(&current_);
-    lock.lock();
+    actions.write = true;
   }
   if (!read_closed_ && !reading_ &&
       in_flight_ < context_.limits.batch_max_in_flight) {
     reading_ = true;
-    lock.unlock();
-    StartRead(&request_);
-    return;
-  }
-  if (read_closed_ && !reading_ && in_flight_ == 0 && !writing_ &&
-      replies_.empty() && !finished_) {
+    actions.read = true;
+  } else if (read_closed_ && !reading_ && in_flight_ == 0 && !writing_ &&
+             replies_.empty()) {
     finished_ = true;
-    std::optional<RpcError> error = std::move(error_);
-    lock.unlock();
-    Finish(error ? error->Apply(rpc_) : grpc::Status::OK);
+    actions.finish = true;
+    actions.error = std::move(error_);
+  }
+  return actions;
+}
+
+void BatchAppendCall::Perform(Actions actions) {
+  // While a read or write chosen here is not yet started, the call cannot
+  // finish (reading_/writing_ are set), so the second start is safe; after
+  // the last one this thread leaves the call.
+  if (actions.read) StartRead(&request_);
+  if (actions.write) StartWrite(&current_);
+  if (actions.finish) {
+    Finish(actions.error ? actions.error->Apply(rpc_) : grpc::Status::OK);
   }
 }
 

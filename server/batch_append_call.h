@@ -9,6 +9,15 @@
 // bounded: at most CallLimits::batch_max_open appends collect chunks and
 // at most batch_max_in_flight run at once (the call reads no further
 // requests until one finishes).
+//
+// Lifetime: every state change happens under mu_, and a thread decides
+// there what gRPC operations to start (Actions), then starts them after
+// releasing mu_ and touches the call no more: once an operation started,
+// its completion may finish the call and delete it on another thread. The
+// call finishes only when no read, write or append is outstanding, so
+// OnDone, which deletes it, runs after every thread left it. A request is
+// taken while reading_ is still set, so no other read reuses request_
+// meanwhile.
 #ifndef CAIRN_SERVER_BATCH_APPEND_CALL_H_
 #define CAIRN_SERVER_BATCH_APPEND_CALL_H_
 
@@ -58,15 +67,25 @@ class BatchAppendCall final
     bool failed = false;  // answered already; later chunks are dropped
   };
 
+  // The gRPC operations a thread starts after releasing mu_.
+  struct Actions {
+    bool read = false;
+    bool write = false;
+    bool finish = false;
+    std::optional<RpcError> error;  // with finish: the call's status
+  };
+
   // Takes one request; an error that ends the whole call.
   std::optional<RpcError> Take();
-  std::optional<RpcError> Start(const Request& request, Open* open);
+  static std::optional<RpcError> Start(const Request& request, Open* open);
   void Submit(Open open);
-  void Complete(const Open& open, Result<AppendOutcome> outcome);
-  Response Reply(const Open& open) const;
+  static Response Outcome(const Open& open, Result<AppendOutcome> outcome);
+  static Response Reply(const Open& open);
   void Answer(Response response);
-  // Writes the next reply, reads on, or finishes, as the state allows.
-  void Advance();
+  // With mu_ held: the next write, read or the finish, as the state allows.
+  Actions NextLocked();
+  // Starts `actions`; the caller touches the call no more afterwards.
+  void Perform(Actions actions);
 
   const CallContext& context_;
   grpc::CallbackServerContext* rpc_;

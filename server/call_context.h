@@ -1,8 +1,8 @@
 // Copyright (c) Cairn authors.
 //
 // What every call of the Streams service shares: the store, the limits
-// that bound a call's memory, and the gate that bounds how many calls run
-// at once.
+// that bound a call's memory, and the gates that bound how many calls run
+// at once and on how many connections.
 #ifndef CAIRN_SERVER_CALL_CONTEXT_H_
 #define CAIRN_SERVER_CALL_CONTEXT_H_
 
@@ -11,9 +11,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "cairn/store.h"
+#include "server/connection_gate.h"
+#include "server/rpc_error.h"
 
 namespace cairn::server {
 
@@ -43,6 +47,9 @@ struct CallLimits {
   // Calls of the Streams service running at once; more are refused with
   // RESOURCE_EXHAUSTED.
   size_t max_calls = 1024;
+  // Client connections with Streams calls running; the first call of one
+  // more connection is refused with RESOURCE_EXHAUSTED.
+  size_t max_connections = 256;
 };
 
 // Counts running calls against CallLimits::max_calls.
@@ -64,20 +71,26 @@ class CallGate {
   std::atomic<size_t> active_{0};
 };
 
-// Holds one place in the gate for a call's lifetime.
+struct CallContext;
+
+// Holds one place in the call gate and one call of its connection in the
+// connection gate for a call's lifetime.
 class CallTicket {
  public:
-  explicit CallTicket(CallGate& gate) : gate_(gate), held_(gate.TryEnter()) {}
+  // `peer`: the call's peer address (grpc::ServerContextBase::peer()).
+  CallTicket(const CallContext& context, std::string peer);
   CallTicket(const CallTicket&) = delete;
   CallTicket& operator=(const CallTicket&) = delete;
-  ~CallTicket() {
-    if (held_) gate_.Leave();
-  }
-  bool held() const { return held_; }
+  ~CallTicket();
+  bool held() const { return !refusal_; }
+  // Why the call is refused, when it is not held.
+  const RpcError& refusal() const { return *refusal_; }
 
  private:
-  CallGate& gate_;
-  bool held_;
+  CallGate* calls_ = nullptr;
+  ConnectionGate* connections_ = nullptr;
+  std::string peer_;
+  std::optional<RpcError> refusal_;
 };
 
 // Receives the server's notable events (a dropped subscriber, ...), one
@@ -88,8 +101,28 @@ struct CallContext {
   Store* store = nullptr;
   CallLimits limits;
   CallGate* gate = nullptr;
+  ConnectionGate* connections = nullptr;
   ServerLog log;
 };
+
+inline CallTicket::CallTicket(const CallContext& context, std::string peer)
+    : peer_(std::move(peer)) {
+  if (!context.gate->TryEnter()) {
+    refusal_ = TooManyCalls(context.gate->limit());
+    return;
+  }
+  calls_ = context.gate;
+  if (!context.connections->TryEnter(peer_)) {
+    refusal_ = TooManyConnections(context.connections->limit());
+    return;
+  }
+  connections_ = context.connections;
+}
+
+inline CallTicket::~CallTicket() {
+  if (connections_) connections_->Leave(peer_);
+  if (calls_) calls_->Leave();
+}
 
 }  // namespace cairn::server
 

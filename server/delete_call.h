@@ -46,8 +46,8 @@ template <typename Request, typename Response>
 grpc::Status RunDeleteCall(const CallContext& context, DeleteKind kind,
                            grpc::ServerContextBase* rpc, const Request& request,
                            Response* response) {
-  CallTicket ticket(*context.gate);
-  if (!ticket.held()) return TooManyCalls(context.gate->limit()).Apply(rpc);
+  CallTicket ticket(context, rpc->peer());
+  if (!ticket.held()) return ticket.refusal().Apply(rpc);
   const auto& options = request.options();
   std::variant<uint64_t, RpcError> outcome = DeleteStream(
       context.store, kind, options.stream_identifier().stream_name(),

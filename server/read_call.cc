@@ -60,10 +60,10 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
     : context_(context),
       registry_(registry),
       rpc_(rpc),
-      ticket_(*context.gate) {
+      ticket_(context, rpc->peer()) {
   if (!ticket_.held()) {
     finished_ = true;
-    Finish(TooManyCalls(context.gate->limit()).Apply(rpc_));
+    Finish(ticket_.refusal().Apply(rpc_));
     return;
   }
   std::variant<ReadPlan, RpcError> parsed = ParseReadRequest(*request);

@@ -85,6 +85,14 @@ RpcError TooManyCalls(size_t limit) {
           std::nullopt};
 }
 
+RpcError TooManyConnections(size_t limit) {
+  return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+          "Server Is Too Busy: " + std::to_string(limit) +
+              " connections have calls running (--max-connections)",
+          {},
+          std::nullopt};
+}
+
 RpcError Unimplemented(std::string message) {
   return {
       grpc::StatusCode::UNIMPLEMENTED, std::move(message), {}, std::nullopt};

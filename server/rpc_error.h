@@ -45,6 +45,8 @@ RpcError MaximumAppendSizeExceeded(uint64_t max_append_size);
 RpcError MaximumAppendEventSizeExceeded(std::string_view event_id,
                                         uint64_t size, uint64_t max_size);
 RpcError TooManyCalls(size_t limit);
+// A call on one more connection than --max-connections allows.
+RpcError TooManyConnections(size_t limit);
 RpcError Unimplemented(std::string message);
 // A tombstoned stream: FAILED_PRECONDITION `stream-deleted` with
 // `stream-name`, the stream itself for its metadata stream (BatchAppend:

@@ -12,7 +12,8 @@ namespace streams = event_store::client::streams;
 StreamsService::StreamsService(Store* store, const CallLimits& limits,
                                ServerLog log)
     : gate_(limits.max_calls),
-      context_{store, limits, &gate_, std::move(log)} {}
+      connections_(limits.max_connections),
+      context_{store, limits, &gate_, &connections_, std::move(log)} {}
 
 grpc::ServerWriteReactor<streams::ReadResp>* StreamsService::Read(
     grpc::CallbackServerContext* rpc, const streams::ReadReq* request) {

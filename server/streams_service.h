@@ -43,6 +43,7 @@ class StreamsService final
 
  private:
   CallGate gate_;
+  ConnectionGate connections_;
   CallContext context_;
   ReadRegistry reads_;
 };

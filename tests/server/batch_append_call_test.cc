@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "shared.pb.h"
 #include "tests/server/server_test_util.h"
@@ -12,27 +15,6 @@ namespace cairn::server::testing {
 namespace {
 
 using BatchAppendCallTest = ServerTest;
-
-streams::BatchAppendReq Chunk(const std::string& correlation,
-                              const std::string& stream, int events,
-                              bool is_final, bool with_options = true) {
-  streams::BatchAppendReq request;
-  request.mutable_correlation_id()->set_string(correlation);
-  if (with_options) {
-    request.mutable_options()->mutable_stream_identifier()->set_stream_name(
-        stream);
-    request.mutable_options()->mutable_any();
-  }
-  for (int i = 0; i < events; ++i) {
-    auto* message = request.add_proposed_messages();
-    message->mutable_id()->set_string(EventId::Generate().ToString());
-    (*message->mutable_metadata())["type"] = "E";
-    (*message->mutable_metadata())["content-type"] = "application/json";
-    message->set_data("{}");
-  }
-  request.set_is_final(is_final);
-  return request;
-}
 
 TEST_F(BatchAppendCallTest, MultiplexesChunkedAppendsByCorrelationId) {
   const std::string a = EventId::Generate().ToString();
@@ -136,6 +118,96 @@ TEST_F(BatchAppendCallTest, MissingCorrelationIdEndsTheCall) {
   streams::BatchAppendResp reply;
   EXPECT_FALSE(stream->Read(&reply));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Writes `n` single-append requests (one event each, or none every
+// `empty_every`th, which completes on the server's reading thread) on one
+// call without waiting, while another thread takes the replies; returns
+// the replies by correlation id.
+std::map<std::string, streams::BatchAppendResp> AppendMany(
+    streams::Streams::Stub* stub, int n, int empty_every) {
+  grpc::ClientContext context;
+  auto stream = stub->BatchAppend(&context);
+  std::map<std::string, streams::BatchAppendResp> replies;
+  std::thread reader([&] {
+    streams::BatchAppendResp reply;
+    while (static_cast<int>(replies.size()) < n && stream->Read(&reply)) {
+      replies[reply.correlation_id().string()] = reply;
+    }
+  });
+  for (int i = 0; i < n; ++i) {
+    const bool empty = empty_every != 0 && i % empty_every == 0;
+    if (!stream->Write(Chunk(EventId::Generate().ToString(),
+                             "s-" + std::to_string(i % 7), empty ? 0 : 1,
+                             true))) {
+      break;
+    }
+  }
+  reader.join();
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  return replies;
+}
+
+void ExpectAllSucceeded(
+    const std::map<std::string, streams::BatchAppendResp>& replies, int n) {
+  EXPECT_EQ(static_cast<int>(replies.size()), n);
+  for (const auto& [correlation, reply] : replies) {
+    EXPECT_TRUE(reply.has_success())
+        << correlation << ": " << reply.error().message();
+  }
+}
+
+// Every request is taken whole even while appends complete and start the
+// next read on other threads: with the in-flight limit reached again and
+// again, no request is read into the buffer still being taken (which
+// answered BadRequest) and no wake-up is lost (which left the call silent).
+TEST_F(BatchAppendCallTest, EveryAppendOfAFullCallIsAnswered) {
+  ExpectAllSucceeded(AppendMany(stub_.get(), 3000, 0), 3000);
+  EXPECT_EQ(store_->GetStreamRevision("s-0").value()->value(), 428u);
+}
+
+TEST_F(BatchAppendCallTest, InFlightLimitOfOneAnswersEveryAppend) {
+  ServerOptions options;
+  options.limits.batch_max_in_flight = 1;
+  StartServer(options);
+  ExpectAllSucceeded(AppendMany(stub_.get(), 1000, 5), 1000);
+}
+
+TEST_F(BatchAppendCallTest, AppendsCompletingOnTheReadingThreadAreAnswered) {
+  ServerOptions options;
+  options.limits.batch_max_in_flight = 2;
+  StartServer(options);
+  ExpectAllSucceeded(AppendMany(stub_.get(), 1000, 1), 1000);
+}
+
+// Calls cancelled while their appends run end without touching the call
+// after gRPC finished it (the sanitizer builds check), and the server
+// serves on.
+TEST_F(BatchAppendCallTest, CancelledCallsWithAppendsInFlightEndCleanly) {
+  constexpr int kCalls = 16;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kCalls; ++c) {
+    clients.emplace_back([this, c] {
+      grpc::ClientContext context;
+      auto stream = stub_->BatchAppend(&context);
+      for (int i = 0; i < 64; ++i) {
+        if (!stream->Write(Chunk(EventId::Generate().ToString(),
+                                 "c-" + std::to_string(c), 1, true))) {
+          break;
+        }
+      }
+      // Some replies arrive, then the client goes away mid-call.
+      streams::BatchAppendResp reply;
+      for (int i = 0; i < c % 4 && stream->Read(&reply); ++i) {
+      }
+      context.TryCancel();
+      const grpc::Status status = stream->Finish();
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+    });
+  }
+  for (auto& client : clients) client.join();
+  ExpectAllSucceeded(AppendMany(stub_.get(), 10, 0), 10);
 }
 
 TEST_F(BatchAppendCallTest, CallLimitRefusesTheCallBeyondIt) {

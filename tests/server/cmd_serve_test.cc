@@ -33,5 +33,16 @@ TEST(CmdServeTest, RefusesMalformedAddresses) {
   EXPECT_TRUE(Contains(result.err, "HOST:PORT")) << result.err;
 }
 
+TEST(CmdServeTest, RefusesAConnectionLimitOfZero) {
+  TempDir dir;
+  const std::string store = dir.path() + "/store";
+  CliOutput result =
+      RunCairn({"serve", store, "--listen", "127.0.0.1:0", "--http",
+                "127.0.0.1:0", "--max-connections", "0"});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_TRUE(Contains(result.err, "--max-connections")) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(store));
+}
+
 }  // namespace
 }  // namespace cairn::tools::test

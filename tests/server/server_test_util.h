@@ -21,6 +21,29 @@ namespace cairn::server::testing {
 
 namespace streams = event_store::client::streams;
 
+// One BatchAppend chunk of `events` events (type "E", data "{}") for
+// `stream` with expected revision any.
+inline streams::BatchAppendReq Chunk(const std::string& correlation,
+                                     const std::string& stream, int events,
+                                     bool is_final, bool with_options = true) {
+  streams::BatchAppendReq request;
+  request.mutable_correlation_id()->set_string(correlation);
+  if (with_options) {
+    request.mutable_options()->mutable_stream_identifier()->set_stream_name(
+        stream);
+    request.mutable_options()->mutable_any();
+  }
+  for (int i = 0; i < events; ++i) {
+    auto* message = request.add_proposed_messages();
+    message->mutable_id()->set_string(EventId::Generate().ToString());
+    (*message->mutable_metadata())["type"] = "E";
+    (*message->mutable_metadata())["content-type"] = "application/json";
+    message->set_data("{}");
+  }
+  request.set_is_final(is_final);
+  return request;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer(ServerOptions()); }

@@ -1,7 +1,7 @@
 // Copyright (c) Cairn authors.
 //
 // cairn serve DIR [--listen 127.0.0.1:2113] [--http 127.0.0.1:2114]
-//                 [--insecure] [--max-calls N] ...
+//                 [--insecure] [--max-calls N] [--max-connections N] ...
 //
 // Runs the KurrentDB-compatible gRPC server (server/) over the store in DIR
 // until SIGINT or SIGTERM, then shuts down cleanly: subscriptions end,
@@ -28,6 +28,7 @@ struct ServeArgs {
   std::string http = "127.0.0.1:2114";
   bool insecure = false;
   size_t max_calls = server::CallLimits().max_calls;
+  size_t max_connections = server::CallLimits().max_connections;
   size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
   uint64_t stall_seconds = 30;
 };
@@ -107,6 +108,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server_options.limits.max_append_size = options.max_append_size;
   server_options.limits.max_event_size = options.max_event_size;
   server_options.limits.max_calls = args.max_calls;
+  server_options.limits.max_connections = args.max_connections;
   server_options.limits.read_buffer_messages = args.subscriber_buffer;
   server_options.limits.subscriber_stall_timeout =
       std::chrono::seconds(args.stall_seconds);
@@ -153,6 +155,9 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
                 "Allow non-loopback addresses (no TLS, no authentication)");
   cmd->add_option("--max-calls", args->max_calls,
                   "Streams calls running at once (default 1024)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-connections", args->max_connections,
+                  "Client connections with calls running (default 256)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--subscriber-buffer", args->subscriber_buffer,
                   "Responses queued per read call (default 512)")

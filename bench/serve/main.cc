@@ -1,0 +1,159 @@
+// Copyright (c) Cairn authors.
+//
+// cairn_serve_bench: drives a running `cairn serve` through its gRPC API
+// (the callback API of the server's own generated stubs) and reports each
+// workload's events per second and latency percentiles, as text or as one
+// JSON object. bench/serve/run starts the server, runs this and the
+// embedded `cairn bench` in the same run, and compares them.
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "bench/serve/workloads.h"
+#include "tools/jsonl/json.h"
+
+namespace cairn::bench::serve {
+namespace {
+
+void AppendLatency(const char* key, const tools::bench::LatencyHistogram& h,
+                   std::string* out) {
+  char text[256];
+  std::snprintf(text, sizeof(text),
+                "\"%s\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
+                "\"p999\":%.1f,\"mean\":%.1f,\"max\":%.1f}",
+                key, h.Percentile(0.5) / 1e3, h.Percentile(0.9) / 1e3,
+                h.Percentile(0.99) / 1e3, h.Percentile(0.999) / 1e3,
+                h.Mean() / 1e3, h.max() / 1e3);
+  *out += text;
+}
+
+double EventsPerSecond(const WorkloadResult& r) {
+  return r.seconds > 0 ? r.events / r.seconds : 0;
+}
+
+std::string ToJson(const std::string& target, const LoadConfig& config,
+                   const std::vector<WorkloadResult>& results) {
+  std::string out = "{\"target\":";
+  tools::json::AppendQuoted(target, &out);
+  char text[256];
+  std::snprintf(text, sizeof(text),
+                ",\"duration\":%.3f,\"event_size\":%zu,\"streams\":%d,"
+                "\"all_events\":%llu,\"stream_events\":%llu,\"results\":[",
+                config.seconds, config.event_size, config.streams,
+                static_cast<unsigned long long>(config.all_events),
+                static_cast<unsigned long long>(config.stream_events));
+  out += text;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const WorkloadResult& r = results[i];
+    if (i > 0) out += ",";
+    out += "{\"workload\":";
+    tools::json::AppendQuoted(r.workload, &out);
+    out += ",\"rpc\":";
+    tools::json::AppendQuoted(r.rpc, &out);
+    out += ",\"latency_of\":";
+    tools::json::AppendQuoted(r.latency_of, &out);
+    std::snprintf(text, sizeof(text),
+                  ",\"in_flight\":%d,\"events_per_append\":%d,\"events\":%llu,"
+                  "\"operations\":%llu,\"seconds\":%.6f,"
+                  "\"events_per_sec\":%.1f,",
+                  r.in_flight, r.events_per_append,
+                  static_cast<unsigned long long>(r.events),
+                  static_cast<unsigned long long>(r.operations), r.seconds,
+                  EventsPerSecond(r));
+    out += text;
+    AppendLatency("latency_us", r.latency_ns, &out);
+    if (r.append_latency_ns.count() > 0) {
+      out += ",";
+      AppendLatency("append_latency_us", r.append_latency_ns, &out);
+    }
+    if (!r.error.empty()) {
+      out += ",\"error\":";
+      tools::json::AppendQuoted(r.error, &out);
+    }
+    out += "}";
+  }
+  out += "]}";
+  return out;
+}
+
+void PrintText(const WorkloadResult& r) {
+  const auto& h = r.latency_ns;
+  std::printf(
+      "%-17s %10.0f events/s  %9llu events  p50 %.0f us  p90 %.0f us  "
+      "p99 %.0f us  p99.9 %.0f us%s%s\n",
+      r.workload.c_str(), EventsPerSecond(r),
+      static_cast<unsigned long long>(r.events), h.Percentile(0.5) / 1e3,
+      h.Percentile(0.9) / 1e3, h.Percentile(0.99) / 1e3,
+      h.Percentile(0.999) / 1e3,
+      r.error.empty() ? "" : "  FAILED: ", r.error.c_str());
+  std::fflush(stdout);
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Load generator for cairn serve (gRPC)"};
+  std::string target;
+  std::vector<std::string> workloads = {"all"};
+  LoadConfig config;
+  bool json = false;
+  app.add_option("--target", target, "The server's gRPC address HOST:PORT")
+      ->required();
+  std::vector<std::string> choices = WorkloadNames();
+  choices.push_back("all");
+  app.add_option("--workload", workloads, "Workloads to run (default all)")
+      ->check(CLI::IsMember(choices));
+  app.add_option("--duration", config.seconds, "Seconds per workload")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--operations", config.operations,
+                 "Appends or reads per workload, whatever the time (a smoke "
+                 "run with exact counts)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--event-size", config.event_size,
+                 "Bytes of type + data per event (default 200)")
+      ->check(CLI::Range(32, 1 << 20));
+  app.add_option("--streams", config.streams,
+                 "Streams the appends spread over (default 10000)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--events", config.all_events,
+                 "Events pre-loaded for read-all (default 100000)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--stream-events", config.stream_events,
+                 "Events of the stream read-stream reads (default 1000)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--json", json, "Print one JSON object");
+  CLI11_PARSE(app, argc, argv);
+
+  if (workloads.size() == 1 && workloads[0] == "all") {
+    workloads = WorkloadNames();
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(30))) {
+    std::cerr << "cairn_serve_bench: cannot connect to " << target << "\n";
+    return 2;
+  }
+  auto stub = pb::Streams::NewStub(channel);
+  std::vector<WorkloadResult> results;
+  bool failed = false;
+  for (const std::string& name : workloads) {
+    results.push_back(RunWorkload(name, stub.get(), config));
+    if (!results.back().error.empty()) failed = true;
+    if (!json) PrintText(results.back());
+  }
+  if (json) std::cout << ToJson(target, config, results) << "\n";
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace cairn::bench::serve
+
+int main(int argc, char** argv) {
+  return cairn::bench::serve::Main(argc, argv);
+}

@@ -1,0 +1,55 @@
+// Copyright (c) Cairn authors.
+//
+// The workloads of the `cairn serve` load generator. Each one runs against
+// a running server for a fixed time (or a fixed number of operations, for
+// a smoke run whose counts are exact) and reports events, events per
+// second and a latency histogram of its unit of work (an append, a whole
+// read, a delivery to a subscriber).
+#ifndef CAIRN_BENCH_SERVE_WORKLOADS_H_
+#define CAIRN_BENCH_SERVE_WORKLOADS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench/serve/calls.h"
+#include "tools/bench/stats.h"
+
+namespace cairn::bench::serve {
+
+struct LoadConfig {
+  double seconds = 5;  // measured time per workload
+  // When not 0: each workload runs exactly this many appends or reads,
+  // whatever the time.
+  uint64_t operations = 0;
+  size_t event_size = 200;         // bytes of type + data per event
+  int streams = 10'000;            // streams the appends spread over
+  uint64_t all_events = 100'000;   // pre-loaded for read-all
+  uint64_t stream_events = 1'000;  // the one stream read-stream reads
+};
+
+struct WorkloadResult {
+  std::string workload;
+  std::string rpc;            // Append, BatchAppend or Read
+  int in_flight = 1;          // operations kept in flight
+  int events_per_append = 0;  // 0 for reads
+  std::string latency_of;     // what one latency sample times
+  uint64_t events = 0;        // events stored, read or delivered
+  uint64_t operations = 0;    // appends or reads
+  double seconds = 0;
+  tools::bench::LatencyHistogram latency_ns;
+  // subscribe only: the appends' own latency (send to acknowledgement).
+  tools::bench::LatencyHistogram append_latency_ns;
+  std::string error;  // empty when the workload completed
+};
+
+// The workload names, in the order `all` runs them.
+const std::vector<std::string>& WorkloadNames();
+
+// Runs one named workload (from WorkloadNames()).
+WorkloadResult RunWorkload(const std::string& name, pb::Streams::Stub* stub,
+                           const LoadConfig& config);
+
+}  // namespace cairn::bench::serve
+
+#endif  // CAIRN_BENCH_SERVE_WORKLOADS_H_
