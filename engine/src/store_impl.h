@@ -43,6 +43,7 @@
 #include "engine/io/file_system.h"
 #include "engine/src/checkpoint_store.h"
 #include "engine/src/follower_registry.h"
+#include "engine/src/scavenge_plan.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
 #include "index/link_index.h"
@@ -281,8 +282,17 @@ class StoreImpl final : public Store {
     // Events created before this (microseconds since the epoch) are
     // hidden ($maxAge).
     std::optional<int64_t> min_created_us;
+    // Soft-deleted with no event appended since: the stream reads as not
+    // found.
+    bool deleted = false;
   };
+  // NotFound for a stream without events or soft-deleted (`deleted`),
+  // StreamDeleted for a tombstoned one.
   Result<Visibility> VisibilityOf(std::string_view stream);
+  // The same from a head with a last event, `deleted` reported, not
+  // refused.
+  Result<Visibility> VisibilityFromHead(std::string_view stream,
+                                        const StreamHead& head);
   // The first revision of `stream` whose position is above `position`, or
   // last + 1.
   Result<uint64_t> FirstRevisionAfter(std::string_view stream,
@@ -345,6 +355,15 @@ class StoreImpl final : public Store {
   void SetRetentionClockForTest(int64_t now_us) {
     retention_now_for_test_.store(now_us, std::memory_order_relaxed);
   }
+  // --- scavenging (store_scavenge.cc) ---
+  // What a scavenge may remove from the stream (scavenge_plan.h): its last
+  // event and newest metadata as they are now. nullopt: no events.
+  Result<std::optional<StreamRetention>> RetentionOf(std::string_view stream);
+  // Walks every sealed segment and decides each record against the
+  // retention of its stream; reads only, changes nothing. Retention is
+  // cached for at most `max_cached_streams` streams at a time.
+  Result<ScavengePlan> PlanScavenge(size_t max_cached_streams);
+
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }
 

@@ -1,0 +1,203 @@
+// Copyright (c) Cairn authors.
+//
+// Planning a scavenge on a live store: which records of the sealed log no
+// stream read can return (deletion, tombstones, $maxCount, $maxAge, $tb,
+// older metadata), decided from the store's own index and log.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/cairn.h"
+#include "engine/src/store_impl.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+using testing::Events;
+
+// Retention is cached for this many streams while planning.
+constexpr size_t kPlanCache = 16;
+
+class StoreScavengeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options options = testing::SmallOptions();
+    options.compression_threshold = 0;
+    auto opened = Store::Open(dir_.Sub("store"), options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+  engine::StoreImpl* impl() {
+    return static_cast<engine::StoreImpl*>(store_.get());
+  }
+  void SetMetadata(const std::string& stream, const std::string& json) {
+    auto set =
+        store_->SetStreamMetadataJson(stream, ExpectedVersion::Any(), json);
+    ASSERT_TRUE(set.ok()) << set.status().ToString();
+  }
+  // Appends to "filler" until everything written so far is in a sealed
+  // segment (the plan examines sealed segments only).
+  void SealEverything() {
+    auto stats = store_->GetStats();
+    ASSERT_TRUE(stats.ok());
+    const uint64_t end = stats->events;
+    for (int i = 0; i < 1000; ++i) {
+      engine::ScavengePlan plan = Plan();
+      if (plan.examined_end >= end) return;
+      std::vector<EventData> big;
+      big.push_back(testing::Event("F", std::string(16 * 1024, 'f'),
+                                   EventId::Generate()));
+      ASSERT_TRUE(store_->Append("filler", ExpectedVersion::Any(), big).ok());
+    }
+    FAIL() << "the log never rolled";
+  }
+  engine::ScavengePlan Plan() {
+    auto plan = impl()->PlanScavenge(kPlanCache);
+    EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+    return plan.ok() ? std::move(plan).value() : engine::ScavengePlan{};
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreScavengeTest, AnEmptyStoreHasNothingToRemove) {
+  engine::ScavengePlan plan = Plan();
+  EXPECT_EQ(plan.examined_end, 0u);
+  EXPECT_EQ(plan.records, 0u);
+  EXPECT_EQ(plan.removable_records, 0u);
+  EXPECT_TRUE(plan.units.empty());
+}
+
+TEST_F(StoreScavengeTest, ReadableEventsAreNeverRemovable) {
+  ASSERT_TRUE(store_->Append("a", ExpectedVersion::NoStream(), Events(5)).ok());
+  SealEverything();
+  engine::ScavengePlan plan = Plan();
+  EXPECT_GT(plan.records, 5u);
+  EXPECT_EQ(plan.removable_records, 0u);
+  EXPECT_EQ(plan.removable_bytes, 0u);
+}
+
+TEST_F(StoreScavengeTest, ATombstonedStreamLosesEverythingButItsTombstone) {
+  ASSERT_TRUE(
+      store_->Append("gone", ExpectedVersion::NoStream(), Events(7)).ok());
+  ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+  SealEverything();
+  engine::ScavengePlan plan = Plan();
+  EXPECT_EQ(plan.removable_records, 7u);
+  ASSERT_FALSE(plan.units.empty());
+  EXPECT_EQ(plan.units.front().unit, 0u);
+  EXPECT_GT(plan.removable_bytes, 7u * 32);
+}
+
+TEST_F(StoreScavengeTest, MaxCountAndTruncateBeforeHideTheOldestEvents) {
+  ASSERT_TRUE(
+      store_->Append("a", ExpectedVersion::NoStream(), Events(10)).ok());
+  ASSERT_TRUE(
+      store_->Append("b", ExpectedVersion::NoStream(), Events(10)).ok());
+  SetMetadata("a", R"({"$maxCount":2})");
+  SetMetadata("b", R"({"$tb":4})");
+  SealEverything();
+  // a: revisions 0..7; b: 0..3.
+  EXPECT_EQ(Plan().removable_records, 8u + 4u);
+}
+
+TEST_F(StoreScavengeTest, MaxCountOneAndTruncateBeyondTheEndKeepTheLast) {
+  ASSERT_TRUE(store_->Append("a", ExpectedVersion::NoStream(), Events(6)).ok());
+  ASSERT_TRUE(store_->Append("b", ExpectedVersion::NoStream(), Events(6)).ok());
+  SetMetadata("a", R"({"$maxCount":1})");
+  SetMetadata("b", R"({"$tb":1000})");
+  SealEverything();
+  // Each keeps revision 5: b reads as empty but its revision continues.
+  EXPECT_EQ(Plan().removable_records, 5u + 5u);
+}
+
+TEST_F(StoreScavengeTest, ASoftDeleteKeepsTheLastEventForItsRevision) {
+  ASSERT_TRUE(store_->Append("a", ExpectedVersion::NoStream(), Events(4)).ok());
+  ASSERT_TRUE(store_->Delete("a", ExpectedVersion::Any()).ok());
+  SealEverything();
+  EXPECT_EQ(Plan().removable_records, 3u);
+  // Appending again continues the revisions; the old last event is no
+  // longer needed for that.
+  auto again = store_->Append("a", ExpectedVersion::Any(), Events(2));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->last_revision.value(), 5u);
+  SealEverything();
+  EXPECT_EQ(Plan().removable_records, 4u);
+}
+
+TEST_F(StoreScavengeTest, OnlyTheNewestMetadataEventStays) {
+  ASSERT_TRUE(store_->Append("a", ExpectedVersion::NoStream(), Events(1)).ok());
+  SetMetadata("a", R"({"x":1})");
+  SetMetadata("a", R"({"x":2})");
+  SetMetadata("a", R"({"x":3})");
+  SealEverything();
+  EXPECT_EQ(Plan().removable_records, 2u);
+  auto meta = store_->GetStreamMetadata("a");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->json, R"({"x":3})");
+}
+
+TEST_F(StoreScavengeTest, MaxAgeJudgesTheCreationTime) {
+  ASSERT_TRUE(store_->Append("a", ExpectedVersion::NoStream(), Events(5)).ok());
+  SetMetadata("a", R"({"$maxAge":10})");
+  SealEverything();
+  auto read = store_->ReadStream("a", testing::StreamUpTo(10));
+  ASSERT_TRUE(read.ok());
+  const int64_t newest = read->events.back().created_us;
+  impl()->SetRetentionClockForTest(newest);
+  EXPECT_EQ(Plan().removable_records, 0u);
+  // Long after: every event but the last is beyond the age.
+  impl()->SetRetentionClockForTest(newest + 11'000'000);
+  EXPECT_EQ(Plan().removable_records, 4u);
+}
+
+TEST_F(StoreScavengeTest, PlanningChangesNothing) {
+  ASSERT_TRUE(
+      store_->Append("gone", ExpectedVersion::NoStream(), Events(3)).ok());
+  ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+  SealEverything();
+  auto before = store_->ReadAll(testing::AllUpTo(100000));
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(Plan().removable_records, 3u);
+  EXPECT_EQ(Plan().removable_records, 3u);
+  auto after = store_->ReadAll(testing::AllUpTo(100000));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->events.size(), before->events.size());
+}
+
+TEST_F(StoreScavengeTest, PlanningRunsBesideAppendsAndDeletes) {
+  // Another thread appends, tombstones and rolls segments while plans run;
+  // every plan must succeed, and the removable count only grows (each
+  // stream is tombstoned whole, so a later plan sees at least as much).
+  constexpr int kStreams = 12;
+  std::thread writer([&] {
+    for (int i = 0; i < kStreams; ++i) {
+      const std::string name = "w" + std::to_string(i);
+      std::vector<EventData> events;
+      for (int k = 0; k < 4; ++k) {
+        events.push_back(testing::Event("E", std::string(8 * 1024, 'w'),
+                                        EventId::Generate()));
+      }
+      ASSERT_TRUE(
+          store_->Append(name, ExpectedVersion::NoStream(), events).ok());
+      ASSERT_TRUE(store_->Tombstone(name, ExpectedVersion::Any()).ok());
+    }
+  });
+  uint64_t seen = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto plan = impl()->PlanScavenge(kPlanCache);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    EXPECT_GE(plan->removable_records, seen);
+    seen = plan->removable_records;
+  }
+  writer.join();
+  SealEverything();
+  EXPECT_EQ(Plan().removable_records, kStreams * 4u);
+}
+
+}  // namespace
+}  // namespace cairn
