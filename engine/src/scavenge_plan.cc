@@ -34,4 +34,16 @@ Result<bool> ScavengePlanner::Removable(std::string_view stream,
   return retention.has_value() && IsRemovable(*retention, revision, created_us);
 }
 
+Result<bool> ScavengePlanner::RemovableRecord(
+    const uint8_t* record, const segment::RecordHeader& header,
+    const std::string& file, uint64_t offset) {
+  std::string_view stream;
+  std::string_view type;
+  uint64_t revision = 0;
+  if (!segment::PeekEventKey(record, header, &stream, &type, &revision)) {
+    return Status::Corruption(file, offset, "event record body is malformed");
+  }
+  return Removable(stream, revision, segment::PeekCreatedUs(record));
+}
+
 }  // namespace cairn::engine

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cairn/result.h"
+#include "segment/record.h"
 
 namespace cairn::engine {
 
@@ -77,6 +78,12 @@ class ScavengePlanner {
 
   Result<bool> Removable(std::string_view stream, uint64_t revision,
                          int64_t created_us);
+  // The same for a verified event record at `record` (its header decoded
+  // into `header`), at `offset` of `file`; Corruption if its body does not
+  // name a stream and revision.
+  Result<bool> RemovableRecord(const uint8_t* record,
+                               const segment::RecordHeader& header,
+                               const std::string& file, uint64_t offset);
 
   // Streams whose retention is cached now (for tests of the bound).
   size_t cached_streams() const { return cache_.size(); }

@@ -19,6 +19,11 @@ namespace cairn::engine {
 Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
                                   size_t limit);
 
+// Makes `path` (created if missing) hold exactly `bytes`, fdatasynced.
+// The caller fsyncs the directory if the file is new.
+Status WriteFileSynced(io::FileSystem* fs, const std::string& path,
+                       std::string_view bytes);
+
 // Writes `bytes` to dir/name crash-safely: a temporary file (name +
 // `temp_suffix`), fdatasynced, renamed over dir/name, the directory
 // fsynced. After a crash, dir/name holds either its old or its new bytes.

@@ -43,11 +43,13 @@
 #include "engine/io/file_system.h"
 #include "engine/src/checkpoint_store.h"
 #include "engine/src/follower_registry.h"
+#include "engine/src/scavenge_file.h"
 #include "engine/src/scavenge_plan.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
 #include "index/link_index.h"
 #include "index/persistent_index.h"
+#include "segment/scavenged_segment.h"
 
 namespace cairn::engine {
 
@@ -363,6 +365,17 @@ class StoreImpl final : public Store {
   // retention of its stream; reads only, changes nothing. Retention is
   // cached for at most `max_cached_streams` streams at a time.
   Result<ScavengePlan> PlanScavenge(size_t max_cached_streams);
+  // A planner that looks retention up through RetentionOf.
+  ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
+  // Writes the rewritten copy of the sealed segment numbered `unit` to its
+  // `.scv` name (docs/format.md, "Scavenged segments"), keeping the records
+  // `planner` does not find removable now: fdatasynced, the directory
+  // fsynced, then read back and verified. The log does not change: the
+  // file is garbage until a SCAVENGE file names it. InvalidArgument if
+  // `unit` is not a sealed segment.
+  Result<ScavengeUnitEntry> WriteScavengedUnit(
+      uint64_t unit, ScavengePlanner* planner,
+      segment::ScavengeCopyStats* stats);
 
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }

@@ -46,6 +46,12 @@ Result<std::optional<StreamRetention>> StoreImpl::RetentionOf(
   return std::optional<StreamRetention>(retention);
 }
 
+ScavengePlanner StoreImpl::MakeScavengePlanner(size_t max_cached_streams) {
+  return ScavengePlanner(
+      [this](std::string_view stream) { return RetentionOf(stream); },
+      max_cached_streams);
+}
+
 Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams) {
   // Sealed segments never change: the list of them is taken once, and the
   // active one (still written) is left out.
@@ -58,9 +64,7 @@ Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams) {
     plan.examined_end =
         listed.empty() ? 0 : listed.back()->header.first_position;
   }
-  ScavengePlanner planner(
-      [this](std::string_view stream) { return RetentionOf(stream); },
-      max_cached_streams);
+  ScavengePlanner planner = MakeScavengePlanner(max_cached_streams);
   for (const std::shared_ptr<Segment>& seg : sealed) {
     auto pinned = log_->Pin(seg);
     if (!pinned.ok()) return pinned.status();
@@ -78,20 +82,10 @@ Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams) {
         [&](std::span<const segment::ScannedRecord> records) {
           for (const segment::ScannedRecord& r : records) {
             if (!failure.ok()) return;
-            const uint8_t* record = mapped.data() + r.offset;
-            std::string_view stream;
-            std::string_view type;
-            uint64_t revision = 0;
-            if (!segment::PeekEventKey(record, r.header, &stream, &type,
-                                       &revision)) {
-              failure = Status::Corruption(seg->path, r.offset,
-                                           "event record body is malformed");
-              return;
-            }
             ++unit.records;
             unit.record_bytes += r.header.RecordSize();
-            auto removable = planner.Removable(stream, revision,
-                                               segment::PeekCreatedUs(record));
+            auto removable = planner.RemovableRecord(
+                mapped.data() + r.offset, r.header, seg->path, r.offset);
             if (!removable.ok()) {
               failure = removable.status();
               return;

@@ -10,7 +10,10 @@
 #include <vector>
 
 #include "cairn/cairn.h"
+#include "engine/io/file_system.h"
+#include "engine/src/small_file.h"
 #include "engine/src/store_impl.h"
+#include "segment/scavenged_segment.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -200,6 +203,107 @@ TEST_F(StoreScavengeTest, PlanningRunsBesideAppendsAndDeletes) {
   writer.join();
   SealEverything();
   EXPECT_EQ(Plan().removable_records, kStreams * 4u);
+}
+
+// --- writing rewritten units (store_scavenge_write.cc) ---
+
+// The bytes of a file of the store directory.
+std::string ReadStoreFile(const std::string& dir, const std::string& name) {
+  auto bytes = engine::ReadSmallFile(io::PosixFileSystem(),
+                                     io::JoinPath(dir, name), size_t{1} << 30);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  return bytes.ok() ? std::move(bytes).value() : std::string();
+}
+
+TEST_F(StoreScavengeTest, WritesAVerifiedCopyWithoutTheRemovableRecords) {
+  ASSERT_TRUE(
+      store_->Append("gone", ExpectedVersion::NoStream(), Events(7)).ok());
+  ASSERT_TRUE(
+      store_->Append("kept", ExpectedVersion::NoStream(), Events(3)).ok());
+  ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+  SealEverything();
+  engine::ScavengePlan plan = Plan();
+  ASSERT_EQ(plan.units.size(), 1u);
+  const engine::ScavengeUnitPlan& unit = plan.units.front();
+
+  engine::ScavengePlanner planner = impl()->MakeScavengePlanner(kPlanCache);
+  segment::ScavengeCopyStats stats;
+  auto entry = impl()->WriteScavengedUnit(unit.unit, &planner, &stats);
+  ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+  EXPECT_EQ(entry->number, unit.unit);
+  EXPECT_EQ(entry->generation, 1u);
+  EXPECT_EQ(stats.removed_records, unit.removable_records);
+  EXPECT_EQ(stats.removed_bytes, unit.removable_bytes);
+  EXPECT_EQ(stats.kept_records, unit.records - unit.removable_records);
+
+  const std::string name =
+      engine::ScavengedSegmentFileName(unit.unit, 1) + ".scv";
+  const std::string bytes = ReadStoreFile(dir_.Sub("store"), name);
+  EXPECT_EQ(bytes.size(), entry->size);
+  EXPECT_EQ(engine::ScavengeFileHash(bytes), entry->hash);
+  segment::SegmentHeader header;
+  segment::ScavengedFields fields;
+  uint64_t records = 0;
+  ASSERT_TRUE(segment::ScanScavengedSegment(
+                  reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                  name, [&](const segment::ScannedRecord&) { ++records; },
+                  &header, &fields)
+                  .ok());
+  EXPECT_EQ(records, stats.kept_records);
+  EXPECT_EQ(header.segment_number, unit.unit);
+  EXPECT_EQ(fields.generation, 1u);
+}
+
+TEST_F(StoreScavengeTest, WritingACopyChangesNoRead) {
+  ASSERT_TRUE(
+      store_->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+  ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+  ASSERT_TRUE(
+      store_->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+  SealEverything();
+  engine::ScavengePlan plan = Plan();
+  ASSERT_FALSE(plan.units.empty());
+  engine::ScavengePlanner planner = impl()->MakeScavengePlanner(kPlanCache);
+  segment::ScavengeCopyStats stats;
+  ASSERT_TRUE(
+      impl()
+          ->WriteScavengedUnit(plan.units.front().unit, &planner, &stats)
+          .ok());
+  // The copy is garbage until a commit names it: the log reads as before.
+  auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->events.size(), 4u);
+  EXPECT_EQ(Plan().removable_records, plan.removable_records);
+}
+
+TEST_F(StoreScavengeTest, WritingTheSameUnitAgainReplacesTheLeftover) {
+  ASSERT_TRUE(
+      store_->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+  ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+  SealEverything();
+  const uint64_t unit = Plan().units.front().unit;
+  engine::ScavengePlanner planner = impl()->MakeScavengePlanner(kPlanCache);
+  segment::ScavengeCopyStats first_stats;
+  auto first = impl()->WriteScavengedUnit(unit, &planner, &first_stats);
+  ASSERT_TRUE(first.ok());
+  // A stopped scavenge restarts: the same copy again, byte for byte.
+  segment::ScavengeCopyStats second_stats;
+  auto second = impl()->WriteScavengedUnit(unit, &planner, &second_stats);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*first, *second);
+}
+
+TEST_F(StoreScavengeTest, OnlySealedSegmentsAreRewritten) {
+  ASSERT_TRUE(store_->Append("a", ExpectedVersion::NoStream(), Events(2)).ok());
+  engine::ScavengePlanner planner = impl()->MakeScavengePlanner(kPlanCache);
+  segment::ScavengeCopyStats stats;
+  // Segment 0 is the active one here, and 99 does not exist.
+  for (const uint64_t unit : {uint64_t{0}, uint64_t{99}}) {
+    auto entry = impl()->WriteScavengedUnit(unit, &planner, &stats);
+    ASSERT_FALSE(entry.ok());
+    EXPECT_TRUE(entry.status().IsInvalidArgument())
+        << entry.status().ToString();
+  }
 }
 
 }  // namespace
