@@ -373,6 +373,12 @@ class StoreImpl final : public Store {
   // fsynced, then read back and verified. The log does not change: the
   // file is garbage until a SCAVENGE file names it. InvalidArgument if
   // `unit` is not a sealed segment.
+  // At a writer open (lock held), before the log is listed: removes what
+  // a scavenge that never reached its commit point left (`.scv` files, a
+  // SCAVENGE.tmp). A committed scavenge (a valid SCAVENGE file) is
+  // NotSupported by this build, which cannot finish one; a SCAVENGE file
+  // that does not verify is Corruption (its commit can not be judged).
+  Status DiscardUnfinishedScavenge();
   Result<ScavengeUnitEntry> WriteScavengedUnit(
       uint64_t unit, ScavengePlanner* planner,
       segment::ScavengeCopyStats* stats);

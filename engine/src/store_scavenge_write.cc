@@ -95,4 +95,36 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   return entry;
 }
 
+Status StoreImpl::DiscardUnfinishedScavenge() {
+  const std::string commit_path = io::JoinPath(dir_, kScavengeFileName);
+  if (fs_->Exists(commit_path)) {
+    // Far larger than any commit of a log of 10^6 segments.
+    auto text = ReadSmallFile(fs_, commit_path, size_t{64} << 20);
+    if (!text.ok()) return text.status();
+    if (!DecodeScavengeCommit(*text)) {
+      return Status::Corruption(commit_path, 0,
+                                "the scavenge commit file does not verify");
+    }
+    return Status::NotSupported(
+        commit_path +
+        ": a committed scavenge that this build cannot finish is pending");
+  }
+  auto names = fs_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  const std::string scv_suffix = std::string(".seg") + kScavengeWriteSuffix;
+  const std::string temp_name =
+      std::string(kScavengeFileName) + kScavengeTempSuffix;
+  bool removed = false;
+  for (const std::string& name : *names) {
+    const bool scv = name.size() > scv_suffix.size() &&
+                     name.compare(name.size() - scv_suffix.size(),
+                                  scv_suffix.size(), scv_suffix) == 0;
+    if (!scv && name != temp_name) continue;
+    Status s = fs_->RemoveFile(io::JoinPath(dir_, name));
+    if (!s.ok()) return s;
+    removed = true;
+  }
+  return removed ? fs_->SyncDir(dir_) : Status::Ok();
+}
+
 }  // namespace cairn::engine

@@ -28,11 +28,14 @@ constexpr size_t kPlanCache = 16;
 class StoreScavengeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Options options = testing::SmallOptions();
-    options.compression_threshold = 0;
-    auto opened = Store::Open(dir_.Sub("store"), options);
+    auto opened = Open();
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
+  }
+  Result<std::unique_ptr<Store>> Open() {
+    Options options = testing::SmallOptions();
+    options.compression_threshold = 0;
+    return Store::Open(dir_.Sub("store"), options);
   }
   engine::StoreImpl* impl() {
     return static_cast<engine::StoreImpl*>(store_.get());
@@ -57,6 +60,16 @@ class StoreScavengeTest : public ::testing::Test {
       ASSERT_TRUE(store_->Append("filler", ExpectedVersion::Any(), big).ok());
     }
     FAIL() << "the log never rolled";
+  }
+  // Five events of "gone", tombstoned (removable), and four of "kept", all
+  // sealed.
+  void TombstoneFiveKeepFourAndSeal() {
+    ASSERT_TRUE(
+        store_->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+    ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+    ASSERT_TRUE(
+        store_->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+    SealEverything();
   }
   engine::ScavengePlan Plan() {
     auto plan = impl()->PlanScavenge(kPlanCache);
@@ -255,12 +268,7 @@ TEST_F(StoreScavengeTest, WritesAVerifiedCopyWithoutTheRemovableRecords) {
 }
 
 TEST_F(StoreScavengeTest, WritingACopyChangesNoRead) {
-  ASSERT_TRUE(
-      store_->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
-  ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
-  ASSERT_TRUE(
-      store_->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
-  SealEverything();
+  TombstoneFiveKeepFourAndSeal();
   engine::ScavengePlan plan = Plan();
   ASSERT_FALSE(plan.units.empty());
   engine::ScavengePlanner planner = impl()->MakeScavengePlanner(kPlanCache);
@@ -304,6 +312,66 @@ TEST_F(StoreScavengeTest, OnlySealedSegmentsAreRewritten) {
     EXPECT_TRUE(entry.status().IsInvalidArgument())
         << entry.status().ToString();
   }
+}
+
+TEST_F(StoreScavengeTest, AWriterOpenDiscardsAnUncommittedScavenge) {
+  TombstoneFiveKeepFourAndSeal();
+  const uint64_t unit = Plan().units.front().unit;
+  engine::ScavengePlanner planner = impl()->MakeScavengePlanner(kPlanCache);
+  segment::ScavengeCopyStats stats;
+  ASSERT_TRUE(impl()->WriteScavengedUnit(unit, &planner, &stats).ok());
+  const std::string dir = dir_.Sub("store");
+  io::FileSystem* fs = io::PosixFileSystem();
+  ASSERT_TRUE(engine::WriteFileSynced(fs, io::JoinPath(dir, "SCAVENGE.tmp"),
+                                      "cairn-scavenge 1\n")
+                  .ok());
+  const std::string scv =
+      engine::ScavengedSegmentFileName(unit, 1) + engine::kScavengeWriteSuffix;
+  ASSERT_TRUE(fs->Exists(io::JoinPath(dir, scv)));
+  store_.reset();
+
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  EXPECT_FALSE(fs->Exists(io::JoinPath(dir, scv)));
+  EXPECT_FALSE(fs->Exists(io::JoinPath(dir, "SCAVENGE.tmp")));
+  auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->events.size(), 4u);
+  // Nothing was removed: the same records are removable as before.
+  EXPECT_EQ(Plan().removable_records, 5u);
+}
+
+TEST_F(StoreScavengeTest, ACommittedScavengeThisBuildCannotFinishIsRefused) {
+  ASSERT_TRUE(store_->Append("a", ExpectedVersion::NoStream(), Events(2)).ok());
+  store_.reset();
+  engine::ScavengeCommit commit;
+  commit.store_id = 1;
+  commit.units.push_back({0, 1, 4096, 1});
+  const std::string dir = dir_.Sub("store");
+  ASSERT_TRUE(engine::ReplaceFile(io::PosixFileSystem(), dir,
+                                  engine::kScavengeFileName, ".tmp",
+                                  engine::EncodeScavengeCommit(commit))
+                  .ok());
+  auto reopened = Open();
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), StatusCode::kNotSupported)
+      << reopened.status().ToString();
+  EXPECT_TRUE(io::PosixFileSystem()->Exists(
+      io::JoinPath(dir, engine::kScavengeFileName)));
+}
+
+TEST_F(StoreScavengeTest, ADamagedScavengeFileIsCorruption) {
+  store_.reset();
+  const std::string dir = dir_.Sub("store");
+  ASSERT_TRUE(engine::WriteFileSynced(
+                  io::PosixFileSystem(),
+                  io::JoinPath(dir, engine::kScavengeFileName),
+                  "cairn-scavenge 1\nstore 1\nindex\nlinks\nchecksum 0\n")
+                  .ok());
+  auto reopened = Open();
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_TRUE(reopened.status().IsCorruption()) << reopened.status().ToString();
 }
 
 }  // namespace
