@@ -14,6 +14,8 @@
 #include "engine/src/small_file.h"
 #include "engine/src/store_impl.h"
 #include "segment/scavenged_segment.h"
+#include "testing/fault_injection_file_system.h"
+#include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -24,6 +26,25 @@ using testing::Events;
 
 // Retention is cached for this many streams while planning.
 constexpr size_t kPlanCache = 16;
+
+// Appends to "filler" until everything written so far is in a sealed
+// segment (the plan examines sealed segments only).
+void AppendUntilSealed(Store& store) {
+  auto stats = store.GetStats();
+  ASSERT_TRUE(stats.ok());
+  const uint64_t end = stats->events;
+  auto* impl = static_cast<engine::StoreImpl*>(&store);
+  for (int i = 0; i < 1000; ++i) {
+    auto plan = impl->PlanScavenge(kPlanCache);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    if (plan->examined_end >= end) return;
+    std::vector<EventData> big;
+    big.push_back(
+        testing::Event("F", std::string(16 * 1024, 'f'), EventId::Generate()));
+    ASSERT_TRUE(store.Append("filler", ExpectedVersion::Any(), big).ok());
+  }
+  FAIL() << "the log never rolled";
+}
 
 class StoreScavengeTest : public ::testing::Test {
  protected:
@@ -45,22 +66,7 @@ class StoreScavengeTest : public ::testing::Test {
         store_->SetStreamMetadataJson(stream, ExpectedVersion::Any(), json);
     ASSERT_TRUE(set.ok()) << set.status().ToString();
   }
-  // Appends to "filler" until everything written so far is in a sealed
-  // segment (the plan examines sealed segments only).
-  void SealEverything() {
-    auto stats = store_->GetStats();
-    ASSERT_TRUE(stats.ok());
-    const uint64_t end = stats->events;
-    for (int i = 0; i < 1000; ++i) {
-      engine::ScavengePlan plan = Plan();
-      if (plan.examined_end >= end) return;
-      std::vector<EventData> big;
-      big.push_back(testing::Event("F", std::string(16 * 1024, 'f'),
-                                   EventId::Generate()));
-      ASSERT_TRUE(store_->Append("filler", ExpectedVersion::Any(), big).ok());
-    }
-    FAIL() << "the log never rolled";
-  }
+  void SealEverything() { AppendUntilSealed(*store_); }
   // Five events of "gone", tombstoned (removable), and four of "kept", all
   // sealed.
   void TombstoneFiveKeepFourAndSeal() {
@@ -372,6 +378,73 @@ TEST_F(StoreScavengeTest, ADamagedScavengeFileIsCorruption) {
   auto reopened = Open();
   ASSERT_FALSE(reopened.ok());
   EXPECT_TRUE(reopened.status().IsCorruption()) << reopened.status().ToString();
+}
+
+// Power loss at every mutating step of writing a rewritten copy: the next
+// writer open discards what was written, and every readable event still
+// reads, with the same records removable as before.
+TEST(ScavengeWriteCrashTest, PowerLossWhileWritingACopyLosesNothing) {
+  Options options = testing::SmallOptions();
+  options.compression_threshold = 0;
+  const std::string dir = "/store";
+  for (uint64_t crash_at = 1;; ++crash_at) {
+    SCOPED_TRACE("crash at mutation " + std::to_string(crash_at));
+    io::MemoryFileSystem memory;
+    io::FaultInjectionFileSystem fs(&memory, crash_at);
+    uint64_t removable = 0;
+    bool finished = false;
+    {
+      CAIRN_ASSERT_OK_AND_ASSIGN(store,
+                                 engine::StoreImpl::Open(&fs, dir, options));
+      auto* impl = static_cast<engine::StoreImpl*>(store.get());
+      ASSERT_TRUE(
+          store->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+      ASSERT_TRUE(store->Tombstone("gone", ExpectedVersion::Any()).ok());
+      ASSERT_TRUE(
+          store->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+      AppendUntilSealed(*store);
+      auto plan = impl->PlanScavenge(kPlanCache);
+      ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+      ASSERT_FALSE(plan->units.empty());
+      removable = plan->removable_records;
+      impl->WaitIndexIdle();
+      engine::ScavengePlanner planner = impl->MakeScavengePlanner(kPlanCache);
+      segment::ScavengeCopyStats stats;
+      fs.CrashAtMutation(crash_at, "");
+      auto written =
+          impl->WriteScavengedUnit(plan->units.front().unit, &planner, &stats);
+      finished = !fs.DisarmCrash();
+      if (finished) {
+        ASSERT_TRUE(written.ok()) << written.status().ToString();
+      }
+    }
+    if (!finished) fs.Crash();
+    fs.PowerOn();
+    CAIRN_ASSERT_OK_AND_ASSIGN(store,
+                               engine::StoreImpl::Open(&fs, dir, options));
+    auto names = fs.ListDir(dir);
+    ASSERT_TRUE(names.ok());
+    for (const std::string& name : *names) {
+      EXPECT_EQ(name.find(engine::kScavengeWriteSuffix), std::string::npos)
+          << name;
+    }
+    auto kept = store->ReadStream("kept", ReadStreamOptions{});
+    ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+    EXPECT_EQ(kept->events.size(), 4u);
+    EXPECT_TRUE(store->ReadStream("gone", ReadStreamOptions{})
+                    .status()
+                    .IsStreamDeleted());
+    auto plan =
+        static_cast<engine::StoreImpl*>(store.get())->PlanScavenge(kPlanCache);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    EXPECT_EQ(plan->removable_records, removable);
+    if (finished) {
+      // Create, write, sync, close and the directory fsync were all hit.
+      EXPECT_GT(crash_at, 3u);
+      break;
+    }
+    ASSERT_LT(crash_at, 100u) << "the write never finished";
+  }
 }
 
 }  // namespace
