@@ -128,6 +128,16 @@ inline EventId PeekEventId(const uint8_t* record) {
   return EventId(bytes);
 }
 
+// When the store accepted the event of a verified event record (body bytes
+// [8, 16)), without decoding the rest: what $maxAge judges.
+inline int64_t PeekCreatedUs(const uint8_t* record) {
+  uint64_t bits = 0;
+  for (int i = 7; i >= 0; --i) {
+    bits = (bits << 8) | record[kRecordHeaderSize + 8 + i];
+  }
+  return static_cast<int64_t>(bits);
+}
+
 }  // namespace cairn::segment
 
 #endif  // CAIRN_SEGMENT_RECORD_H_

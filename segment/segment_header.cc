@@ -24,6 +24,16 @@ constexpr size_t kChecksumOffset = 56;
 // Everything from here to kSegmentHeaderSize is zero in version 1; in
 // version 2 too, except the durable-end mark slots.
 constexpr size_t kPaddingOffset = 64;
+// Version 3 (a scavenged segment) adds two fields there, covered by the
+// header checksum together with bytes [0, kChecksumOffset).
+constexpr size_t kEndPositionOffset = 64;
+constexpr size_t kGenerationOffset = 72;
+constexpr size_t kScavengedFieldsEnd = 80;
+
+bool InScavengedFields(uint32_t version, size_t offset) {
+  return version == kScavengedSegmentFormatVersion &&
+         offset >= kEndPositionOffset && offset < kScavengedFieldsEnd;
+}
 
 bool InMarkSlot(uint32_t version, size_t offset) {
   if (version < kFirstMarkedSegmentVersion) return false;
@@ -36,6 +46,24 @@ bool InMarkSlot(uint32_t version, size_t offset) {
 // The header is not tied to a segment's identity (it *carries* that
 // identity), so it uses a fixed seed: "CAIR" as a little-endian u32.
 constexpr uint64_t kHeaderChecksumSeed = 0x43414952ull;
+
+// The header checksum of `version`: bytes [0, 56), and in version 3 also
+// the scavenged-segment fields [64, 80).
+uint64_t HeaderChecksum(const uint8_t* data, uint32_t version) {
+  if (version != kScavengedSegmentFormatVersion) {
+    return Checksum64(data, kChecksumOffset, kHeaderChecksumSeed);
+  }
+  uint8_t covered[kChecksumOffset + kScavengedFieldsEnd - kEndPositionOffset];
+  std::memcpy(covered, data, kChecksumOffset);
+  std::memcpy(covered + kChecksumOffset, data + kEndPositionOffset,
+              kScavengedFieldsEnd - kEndPositionOffset);
+  return Checksum64(covered, sizeof(covered), kHeaderChecksumSeed);
+}
+
+// Decodes a header of a version in [min_version, max_version].
+Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
+                    uint32_t min_version, uint32_t max_version,
+                    SegmentHeader* out);
 
 // Segment numbers are written as exactly this many decimal digits, so that
 // file names sort in segment order.
@@ -59,11 +87,57 @@ void EncodeSegmentHeader(const SegmentHeader& header, uint8_t* out) {
   StoreLE<uint64_t>(out + kCapacityOffset, header.capacity);
   StoreLE<int64_t>(out + kCreatedOffset, header.created_us);
   StoreLE<uint64_t>(out + kChecksumOffset,
-                    Checksum64(out, kChecksumOffset, kHeaderChecksumSeed));
+                    HeaderChecksum(out, header.format_version));
+}
+
+void EncodeScavengedSegmentHeader(const SegmentHeader& header,
+                                  const ScavengedFields& fields, uint8_t* out) {
+  SegmentHeader v3 = header;
+  v3.format_version = kScavengedSegmentFormatVersion;
+  EncodeSegmentHeader(v3, out);
+  StoreLE<uint64_t>(out + kEndPositionOffset, fields.end_position);
+  StoreLE<uint32_t>(out + kGenerationOffset, fields.generation);
+  StoreLE<uint64_t>(out + kChecksumOffset,
+                    HeaderChecksum(out, kScavengedSegmentFormatVersion));
 }
 
 Status DecodeSegmentHeader(const uint8_t* data, size_t size,
                            const std::string& file, SegmentHeader* out) {
+  return DecodeHeader(data, size, file, kOldestSegmentFormatVersion,
+                      kSegmentFormatVersion, out);
+}
+
+Status DecodeScavengedSegmentHeader(const uint8_t* data, size_t size,
+                                    const std::string& file, SegmentHeader* out,
+                                    ScavengedFields* fields) {
+  Status s = DecodeHeader(data, size, file, kScavengedSegmentFormatVersion,
+                          kScavengedSegmentFormatVersion, out);
+  if (!s.ok()) return s;
+  fields->end_position = LoadLE<uint64_t>(data + kEndPositionOffset);
+  fields->generation = LoadLE<uint32_t>(data + kGenerationOffset);
+  if (fields->generation == 0) {
+    return Status::Corruption(file, kGenerationOffset,
+                              "scavenged segment generation is 0");
+  }
+  if (fields->end_position < out->first_position) {
+    return Status::Corruption(file, kEndPositionOffset,
+                              "scavenged segment ends before it starts");
+  }
+  for (size_t i = kScavengedFieldsEnd - 4; i < kScavengedFieldsEnd; ++i) {
+    if (data[i] != 0) {
+      return Status::Corruption(file, i,
+                                "nonzero reserved byte in the scavenged "
+                                "segment header");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
+                    uint32_t min_version, uint32_t max_version,
+                    SegmentHeader* out) {
   if (size < kSegmentHeaderSize) {
     return Status::Corruption(file, 0,
                               "segment header truncated: the file has " +
@@ -80,16 +154,14 @@ Status DecodeSegmentHeader(const uint8_t* data, size_t size,
   // checksum the rest of its header differently, and must be refused as
   // unsupported rather than reported as damaged.
   const uint32_t version = LoadLE<uint32_t>(data + kVersionOffset);
-  if (version < kOldestSegmentFormatVersion ||
-      version > kSegmentFormatVersion) {
-    return Status::NotSupported("segment " + file + " has format version " +
-                                std::to_string(version) +
-                                "; this build reads versions " +
-                                std::to_string(kOldestSegmentFormatVersion) +
-                                " to " + std::to_string(kSegmentFormatVersion));
+  if (version < min_version || version > max_version) {
+    return Status::NotSupported(
+        "segment " + file + " has format version " + std::to_string(version) +
+        "; expected versions " + std::to_string(min_version) + " to " +
+        std::to_string(max_version));
   }
   const uint64_t stored = LoadLE<uint64_t>(data + kChecksumOffset);
-  if (stored != Checksum64(data, kChecksumOffset, kHeaderChecksumSeed)) {
+  if (stored != HeaderChecksum(data, version)) {
     return Status::Corruption(file, 0, "bad segment header checksum");
   }
   const uint32_t header_size = LoadLE<uint32_t>(data + kHeaderSizeOffset);
@@ -103,7 +175,8 @@ Status DecodeSegmentHeader(const uint8_t* data, size_t size,
   // anywhere in the header page is noticed. The mark slots carry their own
   // checksums (a damaged mark is ignored, never trusted).
   for (size_t i = kPaddingOffset; i < kSegmentHeaderSize; ++i) {
-    if (data[i] != 0 && !InMarkSlot(version, i)) {
+    if (data[i] != 0 && !InMarkSlot(version, i) &&
+        !InScavengedFields(version, i)) {
       return Status::Corruption(file, 0,
                                 "nonzero byte in the segment header padding "
                                 "at offset " +
@@ -118,6 +191,8 @@ Status DecodeSegmentHeader(const uint8_t* data, size_t size,
   out->created_us = LoadLE<int64_t>(data + kCreatedOffset);
   return Status::Ok();
 }
+
+}  // namespace
 
 std::string SegmentFileName(uint64_t segment_number) {
   // 20 digits hold any u64; numbers past 12 digits give names that

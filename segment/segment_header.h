@@ -47,6 +47,30 @@ void EncodeSegmentHeader(const SegmentHeader& header, uint8_t* out);
 Status DecodeSegmentHeader(const uint8_t* data, size_t size,
                            const std::string& file, SegmentHeader* out);
 
+// Format version 3: a scavenged segment, the kept records of a sealed
+// segment with gaps in their positions (docs/format.md, "Scavenged
+// segments"). DecodeSegmentHeader refuses it (NotSupported): only code
+// that handles the gaps decodes it, with DecodeScavengedSegmentHeader.
+inline constexpr uint32_t kScavengedSegmentFormatVersion = 3;
+
+// The header fields version 3 adds.
+struct ScavengedFields {
+  // The position after the last position the original segment covered.
+  uint64_t end_position = 0;
+  // 1 for the first rewrite of a segment number, then 2, 3, ...
+  uint32_t generation = 1;
+};
+
+// Writes a version-3 header (header.format_version is ignored).
+void EncodeScavengedSegmentHeader(const SegmentHeader& header,
+                                  const ScavengedFields& fields, uint8_t* out);
+// Parses and verifies a version-3 header: the checks of
+// DecodeSegmentHeader, a generation above 0 and end_position not before
+// first_position. Other versions are NotSupported.
+Status DecodeScavengedSegmentHeader(const uint8_t* data, size_t size,
+                                    const std::string& file, SegmentHeader* out,
+                                    ScavengedFields* fields);
+
 // "000000000042.seg" for segment 42.
 std::string SegmentFileName(uint64_t segment_number);
 // The segment number of a segment file name, nullopt for other names.

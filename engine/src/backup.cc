@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "engine/src/checkpoint_store.h"
+#include "engine/src/small_file.h"
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
 #include "segment/segment_header.h"
@@ -98,40 +99,6 @@ std::optional<Manifest> DecodeManifest(const std::string& text) {
     m.sealed[number] = size;
   }
   return m;
-}
-
-Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
-                                  size_t limit) {
-  auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
-  if (!file.ok()) return file.status();
-  auto size = (*file)->Size();
-  if (!size.ok()) return size.status();
-  if (*size > limit) {
-    return Status::InvalidArgument(path + " is larger than expected");
-  }
-  std::string bytes(*size, '\0');
-  size_t got = 0;
-  Status s = (*file)->Read(0, bytes.data(), bytes.size(), &got);
-  if (!s.ok()) return s;
-  bytes.resize(got);
-  return bytes;
-}
-
-// Writes `bytes` to `path` crash-safely: a temporary file, fdatasynced,
-// renamed over `path`, the directory fsynced.
-Status ReplaceFile(io::FileSystem* fs, const std::string& dir,
-                   const std::string& name, std::string_view bytes) {
-  const std::string path = io::JoinPath(dir, name);
-  const std::string temp = path + kTempSuffix;
-  auto file = fs->OpenFile(temp, io::OpenMode::kCreate);
-  if (!file.ok()) return file.status();
-  Status s = (*file)->Truncate(0);
-  if (s.ok()) s = (*file)->Write(0, bytes.data(), bytes.size());
-  if (s.ok()) s = (*file)->Sync();
-  if (s.ok()) s = (*file)->Close();
-  if (s.ok()) s = fs->Rename(temp, path);
-  if (s.ok()) s = fs->SyncDir(dir);
-  return s;
 }
 
 class BackupRun {
@@ -363,7 +330,7 @@ Status BackupRun::WriteCheckpoints() {
     if (!s.ok()) return s;
   }
   for (const auto& [name, bytes] : checkpoints_) {
-    Status s = ReplaceFile(fs_, dir, name, bytes);
+    Status s = ReplaceFile(fs_, dir, name, kTempSuffix, bytes);
     if (!s.ok()) return s;
     ++result_.files_copied;
     result_.bytes_copied += bytes.size();
@@ -422,7 +389,8 @@ Result<BackupResult> BackupRun::Run(
   }
   s = WriteCheckpoints();
   if (s.ok()) {
-    s = ReplaceFile(fs_, dest_, kBackupManifestName, EncodeManifest(next));
+    s = ReplaceFile(fs_, dest_, kBackupManifestName, kTempSuffix,
+                    EncodeManifest(next));
   }
   if (!s.ok()) return s;
   result_.end_position = GlobalPosition(next.end_position);

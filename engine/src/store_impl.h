@@ -43,10 +43,13 @@
 #include "engine/io/file_system.h"
 #include "engine/src/checkpoint_store.h"
 #include "engine/src/follower_registry.h"
+#include "engine/src/scavenge_file.h"
+#include "engine/src/scavenge_plan.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
 #include "index/link_index.h"
 #include "index/persistent_index.h"
+#include "segment/scavenged_segment.h"
 
 namespace cairn::engine {
 
@@ -290,8 +293,17 @@ class StoreImpl final : public Store {
     // Events created before this (microseconds since the epoch) are
     // hidden ($maxAge).
     std::optional<int64_t> min_created_us;
+    // Soft-deleted with no event appended since: the stream reads as not
+    // found.
+    bool deleted = false;
   };
+  // NotFound for a stream without events or soft-deleted (`deleted`),
+  // StreamDeleted for a tombstoned one.
   Result<Visibility> VisibilityOf(std::string_view stream);
+  // The same from a head with a last event, `deleted` reported, not
+  // refused.
+  Result<Visibility> VisibilityFromHead(std::string_view stream,
+                                        const StreamHead& head);
   // The first revision of `stream` whose position is above `position`, or
   // last + 1.
   Result<uint64_t> FirstRevisionAfter(std::string_view stream,
@@ -377,6 +389,32 @@ class StoreImpl final : public Store {
                                                    uint64_t keep) {
     return AppendSnapshot(stream, revision, snapshot, keep);
   }
+  // --- scavenging (store_scavenge.cc) ---
+  // What a scavenge may remove from the stream (scavenge_plan.h): its last
+  // event and newest metadata as they are now. nullopt: no events.
+  Result<std::optional<StreamRetention>> RetentionOf(std::string_view stream);
+  // Walks every sealed segment and decides each record against the
+  // retention of its stream; reads only, changes nothing. Retention is
+  // cached for at most `max_cached_streams` streams at a time.
+  Result<ScavengePlan> PlanScavenge(size_t max_cached_streams);
+  // A planner that looks retention up through RetentionOf.
+  ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
+  // Writes the rewritten copy of the sealed segment numbered `unit` to its
+  // `.scv` name (docs/format.md, "Scavenged segments"), keeping the records
+  // `planner` does not find removable now: fdatasynced, the directory
+  // fsynced, then read back and verified. The log does not change: the
+  // file is garbage until a SCAVENGE file names it. InvalidArgument if
+  // `unit` is not a sealed segment.
+  Result<ScavengeUnitEntry> WriteScavengedUnit(
+      uint64_t unit, ScavengePlanner* planner,
+      segment::ScavengeCopyStats* stats);
+  // At a writer open (lock held), before the log is listed: removes what
+  // a scavenge that never reached its commit point left (`.scv` files, a
+  // SCAVENGE.tmp). A committed scavenge (a valid SCAVENGE file) is
+  // NotSupported by this build, which cannot finish one; a SCAVENGE file
+  // that does not verify is Corruption (its commit can not be judged).
+  Status DiscardUnfinishedScavenge();
+
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }
 

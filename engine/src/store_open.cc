@@ -263,6 +263,8 @@ Status StoreImpl::OpenWriter() {
   auto lock = fs_->LockFile(io::JoinPath(dir_, kLockFileName));
   if (!lock.ok()) return lock.status();
   lock_ = std::move(lock.value());
+  Status discarded = DiscardUnfinishedScavenge();
+  if (!discarded.ok()) return discarded;
 
   auto log =
       SegmentLog::Open(fs_, dir_, options_, /*writable=*/true, RandomStoreId());

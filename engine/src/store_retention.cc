@@ -55,22 +55,27 @@ Result<uint64_t> StoreImpl::FirstRevisionAfter(std::string_view stream,
   return lo;
 }
 
-Result<StoreImpl::Visibility> StoreImpl::VisibilityOf(std::string_view stream) {
-  auto head = ReadHead(stream);
-  if (!head.ok()) return head.status();
-  if (!head->last) return NotFoundStatus(stream, "has no events");
+Result<StoreImpl::Visibility> StoreImpl::VisibilityFromHead(
+    std::string_view stream, const StreamHead& head) {
   Visibility v;
-  v.last = head->last->revision.value();
-  if (!head->metadata_event) return v;
-  const uint64_t metadata_position = head->metadata_event->position.value();
-  const StreamMetadata& m = head->metadata;
+  v.last = head.last->revision.value();
+  if (IsMetastream(stream)) {
+    // A metadata stream reads as its newest event (KurrentDB's implicit
+    // $maxCount of 1 for metadata streams): only that one decides, and a
+    // scavenge removes the others.
+    v.first = v.last;
+    return v;
+  }
+  if (!head.metadata_event) return v;
+  const uint64_t metadata_position = head.metadata_event->position.value();
+  const StreamMetadata& m = head.metadata;
   if (m.truncate_before == kSoftDeletedTruncateBefore) {
     // Soft-deleted: only the events appended after the delete are
     // readable, and without any the stream reads as not found.
     auto first = FirstRevisionAfter(stream, metadata_position, v.last);
     if (!first.ok()) return first.status();
-    if (*first > v.last) return NotFoundStatus(stream, "was deleted");
     v.first = *first;
+    v.deleted = *first > v.last;
   } else if (m.truncate_before) {
     v.first = *m.truncate_before;
   }
@@ -89,6 +94,15 @@ Result<StoreImpl::Visibility> StoreImpl::VisibilityOf(std::string_view stream) {
         retention_now_for_test_.load(std::memory_order_relaxed);
     v.min_created_us = (test_now != 0 ? test_now : WallClockMicros()) - age_us;
   }
+  return v;
+}
+
+Result<StoreImpl::Visibility> StoreImpl::VisibilityOf(std::string_view stream) {
+  auto head = ReadHead(stream);
+  if (!head.ok()) return head.status();
+  if (!head->last) return NotFoundStatus(stream, "has no events");
+  auto v = VisibilityFromHead(stream, *head);
+  if (v.ok() && v->deleted) return NotFoundStatus(stream, "was deleted");
   return v;
 }
 

@@ -1,0 +1,147 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/scavenge_file.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "segment/checksum.h"
+#include "segment/segment_header.h"
+
+namespace cairn::engine {
+namespace {
+
+constexpr uint64_t kCommitSeed = 0x53435631;  // "SCV1"
+constexpr char kChecksumWord[] = "checksum ";
+constexpr size_t kNumberDigits = 12;
+constexpr size_t kGenerationDigits = 4;
+constexpr std::string_view kScavengedSuffix = ".seg";
+
+bool ParseDigits(std::string_view digits, uint64_t* out) {
+  uint64_t value = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = value;
+  return true;
+}
+
+void AppendList(std::ostringstream& out, const char* word,
+                const std::vector<uint64_t>& tables) {
+  out << word;
+  for (const uint64_t table : tables) out << ' ' << table;
+  out << '\n';
+}
+
+bool ParseList(const std::string& line, const char* word,
+               std::vector<uint64_t>* tables) {
+  std::istringstream in(line);
+  std::string first;
+  if (!(in >> first) || first != word) return false;
+  uint64_t table = 0;
+  while (in >> table) tables->push_back(table);
+  return in.eof();
+}
+
+}  // namespace
+
+std::string EncodeScavengeCommit(const ScavengeCommit& commit) {
+  std::ostringstream out;
+  out << "cairn-scavenge 1\nstore " << commit.store_id << '\n';
+  for (const ScavengeUnitEntry& unit : commit.units) {
+    out << "unit " << unit.number << ' ' << unit.generation << ' ' << unit.size
+        << ' ' << std::hex << unit.hash << std::dec << '\n';
+  }
+  AppendList(out, "index", commit.index_tables);
+  AppendList(out, "links", commit.link_tables);
+  const std::string body = out.str();
+  std::ostringstream sum;
+  sum << std::hex << segment::Checksum64(body.data(), body.size(), kCommitSeed);
+  return body + kChecksumWord + sum.str() + "\n";
+}
+
+std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text) {
+  const size_t last = text.rfind(kChecksumWord);
+  if (last == std::string_view::npos || (last > 0 && text[last - 1] != '\n')) {
+    return std::nullopt;
+  }
+  const std::string_view body = text.substr(0, last);
+  std::istringstream tail(std::string(text.substr(last + 9)));
+  uint64_t sum = 0;
+  std::string rest;
+  if (!(tail >> std::hex >> sum) || (tail >> rest) ||
+      sum != segment::Checksum64(body.data(), body.size(), kCommitSeed)) {
+    return std::nullopt;
+  }
+  std::istringstream in{std::string(body)};
+  std::string line;
+  ScavengeCommit commit;
+  {
+    std::string word;
+    int version = 0;
+    if (!std::getline(in, line)) return std::nullopt;
+    std::istringstream first(line);
+    if (!(first >> word >> version) || word != "cairn-scavenge" ||
+        version != 1) {
+      return std::nullopt;
+    }
+    if (!std::getline(in, line)) return std::nullopt;
+    std::istringstream store(line);
+    if (!(store >> word >> commit.store_id) || word != "store") {
+      return std::nullopt;
+    }
+  }
+  while (std::getline(in, line) && line.rfind("unit ", 0) == 0) {
+    std::istringstream unit_line(line.substr(5));
+    ScavengeUnitEntry unit;
+    std::string extra;
+    if (!(unit_line >> unit.number >> unit.generation >> unit.size >>
+          std::hex >> unit.hash) ||
+        (unit_line >> extra) || unit.generation == 0) {
+      return std::nullopt;
+    }
+    commit.units.push_back(unit);
+  }
+  if (!ParseList(line, "index", &commit.index_tables)) return std::nullopt;
+  if (!std::getline(in, line) || !ParseList(line, "links", &commit.link_tables))
+    return std::nullopt;
+  if (std::getline(in, line)) return std::nullopt;
+  // Only the canonical text is a commit: stray whitespace (a damaged
+  // newline) or leading zeros are damage, not another spelling.
+  if (EncodeScavengeCommit(commit) != text) return std::nullopt;
+  return commit;
+}
+
+std::string ScavengedSegmentFileName(uint64_t number, uint32_t generation) {
+  char buf[48];
+  (void)std::snprintf(buf, sizeof(buf), "%012llu.g%04u.seg",
+                      static_cast<unsigned long long>(number),
+                      static_cast<unsigned>(generation));
+  return buf;
+}
+
+std::optional<ScavengedName> ParseScavengedSegmentFileName(
+    std::string_view name) {
+  // "NNNNNNNNNNNN.gGGGG.seg"
+  constexpr size_t kSize =
+      kNumberDigits + 2 + kGenerationDigits + kScavengedSuffix.size();
+  if (name.size() != kSize || name.substr(kNumberDigits, 2) != ".g" ||
+      name.substr(kSize - kScavengedSuffix.size()) != kScavengedSuffix) {
+    return std::nullopt;
+  }
+  uint64_t number = 0;
+  uint64_t generation = 0;
+  if (!ParseDigits(name.substr(0, kNumberDigits), &number) ||
+      !ParseDigits(name.substr(kNumberDigits + 2, kGenerationDigits),
+                   &generation) ||
+      generation == 0) {
+    return std::nullopt;
+  }
+  return ScavengedName{number, static_cast<uint32_t>(generation)};
+}
+
+uint64_t ScavengeFileHash(std::string_view bytes) {
+  return segment::Checksum64(bytes.data(), bytes.size(), 0);
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,67 @@
+// Copyright (c) Cairn authors.
+//
+// The SCAVENGE file, the commit point of a scavenge (docs/format.md, "The
+// SCAVENGE file"), and the names of the files a scavenge writes. Text, one
+// item per line, ending with a checksum over everything before it, so a
+// torn or damaged file is recognised and treated as absent.
+#ifndef CAIRN_ENGINE_SRC_SCAVENGE_FILE_H_
+#define CAIRN_ENGINE_SRC_SCAVENGE_FILE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cairn::engine {
+
+inline constexpr char kScavengeFileName[] = "SCAVENGE";
+inline constexpr char kScavengeTempSuffix[] = ".tmp";
+// The suffix of a rewritten segment while it is written; renamed to its
+// final name only after the commit point.
+inline constexpr char kScavengeWriteSuffix[] = ".scv";
+
+// One rewritten segment: its number, generation, and the size and XXH3-64
+// (seed 0) of its whole file, which identify the finished `.scv` file.
+struct ScavengeUnitEntry {
+  uint64_t number = 0;
+  uint32_t generation = 0;
+  uint64_t size = 0;
+  uint64_t hash = 0;
+
+  bool operator==(const ScavengeUnitEntry&) const = default;
+};
+
+struct ScavengeCommit {
+  uint64_t store_id = 0;
+  std::vector<ScavengeUnitEntry> units;
+  // Table numbers of the stream index and the link index that replace the
+  // tables covering the rewritten range.
+  std::vector<uint64_t> index_tables;
+  std::vector<uint64_t> link_tables;
+
+  bool operator==(const ScavengeCommit&) const = default;
+};
+
+std::string EncodeScavengeCommit(const ScavengeCommit& commit);
+// nullopt when `text` is not a whole, intact SCAVENGE file of this version
+// (then no scavenge committed: its leftovers are garbage).
+std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text);
+
+// "000000000003.g0001.seg" for segment 3, generation 1.
+std::string ScavengedSegmentFileName(uint64_t number, uint32_t generation);
+// The number and generation of a scavenged segment's file name (final, not
+// `.scv`), nullopt for other names.
+struct ScavengedName {
+  uint64_t number = 0;
+  uint32_t generation = 0;
+};
+std::optional<ScavengedName> ParseScavengedSegmentFileName(
+    std::string_view name);
+
+// XXH3-64 with seed 0 of a file's bytes, as in a unit line.
+uint64_t ScavengeFileHash(std::string_view bytes);
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_SCAVENGE_FILE_H_

@@ -1,0 +1,49 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/scavenge_plan.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace cairn::engine {
+
+bool IsRemovable(const StreamRetention& retention, uint64_t revision,
+                 int64_t created_us) {
+  if (revision >= retention.last) return false;
+  if (retention.tombstoned) return true;
+  if (revision < retention.first_readable) return true;
+  return retention.min_created_us.has_value() &&
+         created_us < *retention.min_created_us;
+}
+
+ScavengePlanner::ScavengePlanner(RetentionLookup lookup,
+                                 size_t max_cached_streams)
+    : lookup_(std::move(lookup)),
+      max_cached_streams_(std::max<size_t>(max_cached_streams, 1)) {}
+
+Result<bool> ScavengePlanner::Removable(std::string_view stream,
+                                        uint64_t revision, int64_t created_us) {
+  auto cached = cache_.find(std::string(stream));
+  if (cached == cache_.end()) {
+    auto looked_up = lookup_(stream);
+    if (!looked_up.ok()) return looked_up.status();
+    if (cache_.size() >= max_cached_streams_) cache_.clear();
+    cached =
+        cache_.emplace(std::string(stream), std::move(looked_up.value())).first;
+  }
+  const std::optional<StreamRetention>& retention = cached->second;
+  return retention.has_value() && IsRemovable(*retention, revision, created_us);
+}
+
+Result<bool> ScavengePlanner::RemovableRecord(
+    const uint8_t* record, const segment::RecordHeader& header,
+    const std::string& file, uint64_t offset) {
+  std::string_view stream;
+  std::string_view type;
+  uint64_t revision = 0;
+  if (!segment::PeekEventKey(record, header, &stream, &type, &revision)) {
+    return Status::Corruption(file, offset, "event record body is malformed");
+  }
+  return Removable(stream, revision, segment::PeekCreatedUs(record));
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,46 @@
+// Copyright (c) Cairn authors.
+#include "engine/src/small_file.h"
+
+namespace cairn::engine {
+
+Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
+                                  size_t limit) {
+  auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  if (*size > limit) {
+    return Status::InvalidArgument(path + " is larger than expected");
+  }
+  std::string bytes(*size, '\0');
+  size_t got = 0;
+  Status s = (*file)->Read(0, bytes.data(), bytes.size(), &got);
+  if (!s.ok()) return s;
+  bytes.resize(got);
+  return bytes;
+}
+
+Status WriteFileSynced(io::FileSystem* fs, const std::string& path,
+                       std::string_view bytes) {
+  auto file = fs->OpenFile(path, io::OpenMode::kCreate);
+  if (!file.ok()) return file.status();
+  // A leftover file (of a stopped run) may be longer than `bytes`.
+  Status s = (*file)->Truncate(0);
+  if (s.ok()) s = (*file)->Write(0, bytes.data(), bytes.size());
+  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = (*file)->Close();
+  return s;
+}
+
+Status ReplaceFile(io::FileSystem* fs, const std::string& dir,
+                   const std::string& name, std::string_view temp_suffix,
+                   std::string_view bytes) {
+  const std::string path = io::JoinPath(dir, name);
+  const std::string temp = path + std::string(temp_suffix);
+  Status s = WriteFileSynced(fs, temp, bytes);
+  if (s.ok()) s = fs->Rename(temp, path);
+  if (s.ok()) s = fs->SyncDir(dir);
+  return s;
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,36 @@
+// Copyright (c) Cairn authors.
+//
+// Small whole-file reads and crash-safe replacements of the store's small
+// text files (BACKUP, SCAVENGE), through the file-system interface.
+#ifndef CAIRN_ENGINE_SRC_SMALL_FILE_H_
+#define CAIRN_ENGINE_SRC_SMALL_FILE_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "cairn/result.h"
+#include "engine/io/file_system.h"
+
+namespace cairn::engine {
+
+// The bytes of `path`; InvalidArgument if it is larger than `limit` (it is
+// then not the small file it should be).
+Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
+                                  size_t limit);
+
+// Makes `path` (created if missing) hold exactly `bytes`, fdatasynced.
+// The caller fsyncs the directory if the file is new.
+Status WriteFileSynced(io::FileSystem* fs, const std::string& path,
+                       std::string_view bytes);
+
+// Writes `bytes` to dir/name crash-safely: a temporary file (name +
+// `temp_suffix`), fdatasynced, renamed over dir/name, the directory
+// fsynced. After a crash, dir/name holds either its old or its new bytes.
+Status ReplaceFile(io::FileSystem* fs, const std::string& dir,
+                   const std::string& name, std::string_view temp_suffix,
+                   std::string_view bytes);
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_ENGINE_SRC_SMALL_FILE_H_

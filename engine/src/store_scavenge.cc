@@ -1,0 +1,110 @@
+// Copyright (c) Cairn authors.
+//
+// Scavenging, the part that decides: which records of the sealed segments
+// no stream read can return any more (scavenge_plan.h has the rule). The
+// decision reads the log and the index only, through the same paths as
+// reads, so it runs beside appends and reads like any reader.
+#include <string>
+#include <vector>
+
+#include "engine/src/store_impl.h"
+#include "segment/record.h"
+#include "segment/segment_scan.h"
+
+namespace cairn::engine {
+
+Result<std::optional<StreamRetention>> StoreImpl::RetentionOf(
+    std::string_view stream) {
+  auto head = ReadHead(stream);
+  if (!head.ok()) {
+    if (!head.status().IsStreamDeleted()) return head.status();
+    // Tombstoned: everything but the tombstone (its last event) goes.
+    std::optional<uint64_t> last;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      auto found = index_->LastRevision(stream);
+      if (!found.ok()) return found.status();
+      last = *found;
+    }
+    if (!last) {
+      return Status::Corruption(
+          dir_, 0,
+          "stream index lacks the tombstone of '" + std::string(stream) + "'");
+    }
+    StreamRetention retention;
+    retention.last = *last;
+    retention.tombstoned = true;
+    return std::optional<StreamRetention>(retention);
+  }
+  if (!head->last) return std::optional<StreamRetention>();
+  auto visible = VisibilityFromHead(stream, *head);
+  if (!visible.ok()) return visible.status();
+  StreamRetention retention;
+  retention.last = visible->last;
+  retention.first_readable = visible->first;
+  retention.min_created_us = visible->min_created_us;
+  return std::optional<StreamRetention>(retention);
+}
+
+ScavengePlanner StoreImpl::MakeScavengePlanner(size_t max_cached_streams) {
+  return ScavengePlanner(
+      [this](std::string_view stream) { return RetentionOf(stream); },
+      max_cached_streams);
+}
+
+Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams) {
+  // Sealed segments never change: the list of them is taken once, and the
+  // active one (still written) is left out.
+  std::vector<std::shared_ptr<Segment>> sealed;
+  ScavengePlan plan;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    const auto& listed = log_->segments();
+    if (listed.size() > 1) sealed.assign(listed.begin(), listed.end() - 1);
+    plan.examined_end =
+        listed.empty() ? 0 : listed.back()->header.first_position;
+  }
+  ScavengePlanner planner = MakeScavengePlanner(max_cached_streams);
+  for (const std::shared_ptr<Segment>& seg : sealed) {
+    auto pinned = log_->Pin(seg);
+    if (!pinned.ok()) return pinned.status();
+    const MappedSegment& mapped = *pinned;
+    ScavengeUnitPlan unit;
+    unit.unit = seg->header.segment_number;
+    Status failure;
+    segment::SegmentScanOptions scan_options;
+    segment::SegmentScanResult scanned;
+    // The scan verifies every header and body checksum: nothing is decided
+    // on bytes that do not verify.
+    Status s = segment::ScanSegment(
+        mapped.data(), mapped.mapped_size(), seg->header, seg->path,
+        scan_options,
+        [&](std::span<const segment::ScannedRecord> records) {
+          for (const segment::ScannedRecord& r : records) {
+            if (!failure.ok()) return;
+            ++unit.records;
+            unit.record_bytes += r.header.RecordSize();
+            auto removable = planner.RemovableRecord(
+                mapped.data() + r.offset, r.header, seg->path, r.offset);
+            if (!removable.ok()) {
+              failure = removable.status();
+              return;
+            }
+            if (*removable) {
+              ++unit.removable_records;
+              unit.removable_bytes += r.header.RecordSize();
+            }
+          }
+        },
+        &scanned);
+    if (!s.ok()) return s;
+    if (!failure.ok()) return failure;
+    plan.records += unit.records;
+    plan.removable_records += unit.removable_records;
+    plan.removable_bytes += unit.removable_bytes;
+    if (unit.removable_records != 0) plan.units.push_back(unit);
+  }
+  return plan;
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,89 @@
+// Copyright (c) Cairn authors.
+//
+// The SCAVENGE commit file: what it encodes, that any damage or tear reads
+// as "no commit", and the names of rewritten segment files.
+#include "engine/src/scavenge_file.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace cairn::engine {
+namespace {
+
+ScavengeCommit SampleCommit() {
+  ScavengeCommit commit;
+  commit.store_id = 1234567890123ULL;
+  commit.units.push_back({3, 1, 8192, 0xdeadbeefcafef00dULL});
+  commit.units.push_back({4, 2, 4096, 0x1ULL});
+  commit.index_tables = {17, 18};
+  commit.link_tables = {9};
+  return commit;
+}
+
+TEST(ScavengeFileTest, EncodesAndDecodesEveryField) {
+  const ScavengeCommit commit = SampleCommit();
+  const std::string text = EncodeScavengeCommit(commit);
+  EXPECT_EQ(text.rfind("cairn-scavenge 1\nstore 1234567890123\n", 0), 0u);
+  EXPECT_NE(text.find("unit 3 1 8192 deadbeefcafef00d\n"), std::string::npos);
+  EXPECT_NE(text.find("index 17 18\nlinks 9\n"), std::string::npos);
+  auto decoded = DecodeScavengeCommit(text);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, commit);
+}
+
+TEST(ScavengeFileTest, ACommitWithNoUnitsOrTablesRoundTrips) {
+  ScavengeCommit commit;
+  commit.store_id = 7;
+  auto decoded = DecodeScavengeCommit(EncodeScavengeCommit(commit));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, commit);
+}
+
+TEST(ScavengeFileTest, EveryTruncationReadsAsNoCommit) {
+  const std::string text = EncodeScavengeCommit(SampleCommit());
+  for (size_t size = 0; size + 1 < text.size(); ++size) {
+    EXPECT_FALSE(DecodeScavengeCommit(text.substr(0, size)).has_value())
+        << "prefix of " << size << " bytes";
+  }
+}
+
+TEST(ScavengeFileTest, EveryChangedByteReadsAsNoCommit) {
+  const std::string text = EncodeScavengeCommit(SampleCommit());
+  for (size_t i = 0; i < text.size(); ++i) {
+    std::string damaged = text;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x01);
+    EXPECT_FALSE(DecodeScavengeCommit(damaged).has_value()) << "byte " << i;
+  }
+}
+
+TEST(ScavengeFileTest, TrailingBytesAfterTheChecksumReadAsNoCommit) {
+  std::string text = EncodeScavengeCommit(SampleCommit());
+  text += "unit 5 1 1 1\n";
+  EXPECT_FALSE(DecodeScavengeCommit(text).has_value());
+}
+
+TEST(ScavengeFileTest, NamesCarryNumberAndGeneration) {
+  EXPECT_EQ(ScavengedSegmentFileName(3, 1), "000000000003.g0001.seg");
+  auto parsed = ParseScavengedSegmentFileName("000000000042.g0017.seg");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->number, 42u);
+  EXPECT_EQ(parsed->generation, 17u);
+}
+
+TEST(ScavengeFileTest, OtherNamesAreNotScavengedSegments) {
+  for (const char* name :
+       {"000000000003.seg", "000000000003.g0001.seg.scv",
+        "000000000003.g0000.seg", "00000000003x.g0001.seg",
+        "000000000003.g001x.seg", "000000000003.h0001.seg", "SCAVENGE"}) {
+    EXPECT_FALSE(ParseScavengedSegmentFileName(name).has_value()) << name;
+  }
+}
+
+TEST(ScavengeFileTest, FileHashDependsOnEveryByte) {
+  EXPECT_NE(ScavengeFileHash("abc"), ScavengeFileHash("abd"));
+  EXPECT_EQ(ScavengeFileHash("abc"), ScavengeFileHash(std::string("abc")));
+}
+
+}  // namespace
+}  // namespace cairn::engine

@@ -1,0 +1,288 @@
+// Copyright (c) Cairn authors.
+//
+// Scavenged segments (format version 3): the copy keeps the chosen records
+// byte for byte at their positions, with gaps; the scan of a copy accepts
+// gaps but nothing else a sealed segment may not hold.
+#include "segment/scavenged_segment.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "segment/durable_mark.h"
+#include "segment/record.h"
+#include "tests/segment/segment_test_util.h"
+
+namespace cairn::segment {
+namespace {
+
+using testing::SegmentImage;
+
+constexpr char kFile[] = "000000000007.seg";
+
+const uint8_t* Bytes(const std::string& s) {
+  return reinterpret_cast<const uint8_t*>(s.data());
+}
+
+DurableMark ClosedMark(uint64_t end_offset, uint64_t next_position) {
+  DurableMark mark;
+  mark.sequence = 1;
+  mark.end_offset = static_cast<uint32_t>(end_offset);
+  mark.flags = kMarkFlagClosed;
+  mark.next_position = next_position;
+  return mark;
+}
+
+// A sealed source: positions 100..109 in appends of 3, 3, 4, closed.
+SegmentImage Source() {
+  SegmentImage image;
+  image.Append(3);
+  image.Append(3);
+  image.Append(4);
+  testing::PutDurableMark(&image,
+                          ClosedMark(image.end(), image.next_position()));
+  return image;
+}
+
+struct Copied {
+  uint64_t position;
+  std::string bytes;
+};
+
+// The records of a scavenged segment, verified.
+std::vector<Copied> ScanCopy(const std::string& file_bytes,
+                             ScavengedFields* fields = nullptr) {
+  std::vector<Copied> out;
+  SegmentHeader header;
+  ScavengedFields f;
+  Status s = ScanScavengedSegment(
+      Bytes(file_bytes), file_bytes.size(), kFile,
+      [&](const ScannedRecord& r) {
+        out.push_back({r.header.position,
+                       file_bytes.substr(r.offset, r.header.RecordSize())});
+      },
+      &header, &f);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (fields) *fields = f;
+  return out;
+}
+
+// The source's record bytes by position.
+std::vector<Copied> SourceRecords(const SegmentImage& image) {
+  std::vector<Copied> out;
+  SegmentScanResult result;
+  const std::string& bytes = const_cast<SegmentImage&>(image).bytes();
+  Status s = ScanSegment(
+      image.data(), image.size(), image.header(), kFile, {},
+      [&](std::span<const ScannedRecord> records) {
+        for (const ScannedRecord& r : records) {
+          out.push_back({r.header.position,
+                         bytes.substr(r.offset, r.header.RecordSize())});
+        }
+      },
+      &result);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+Status Build(const SegmentImage& image, const KeepRecord& keep,
+             std::string* out, ScavengeCopyStats* stats,
+             uint64_t end_position = 110, uint32_t generation = 1) {
+  ScavengedFields fields;
+  fields.end_position = end_position;
+  fields.generation = generation;
+  return BuildScavengedSegment(image.data(), image.size(), image.header(),
+                               kFile, fields, keep, out, stats);
+}
+
+KeepRecord KeepEvenPositions() {
+  return [](const ScannedRecord& r, const uint8_t*) {
+    return r.header.position % 2 == 0;
+  };
+}
+
+TEST(ScavengedSegmentTest, KeepsTheChosenRecordsByteForByteWithGaps) {
+  SegmentImage image = Source();
+  std::string copy;
+  ScavengeCopyStats stats;
+  ASSERT_TRUE(Build(image, KeepEvenPositions(), &copy, &stats).ok());
+  const std::vector<Copied> source = SourceRecords(image);
+  ASSERT_EQ(source.size(), 10u);
+  ScavengedFields fields;
+  const std::vector<Copied> kept = ScanCopy(copy, &fields);
+  ASSERT_EQ(kept.size(), 5u);
+  uint64_t kept_bytes = 0;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(kept[i].position, 100 + 2 * i);
+    EXPECT_EQ(kept[i].bytes, source[2 * i].bytes);
+    kept_bytes += kept[i].bytes.size();
+  }
+  EXPECT_EQ(stats.kept_records, 5u);
+  EXPECT_EQ(stats.removed_records, 5u);
+  EXPECT_EQ(stats.kept_bytes, kept_bytes);
+  EXPECT_EQ(stats.kept_bytes + stats.removed_bytes,
+            image.end() - kSegmentHeaderSize);
+  EXPECT_EQ(copy.size(), kSegmentHeaderSize + kept_bytes);
+  EXPECT_EQ(fields.end_position, 110u);
+  EXPECT_EQ(fields.generation, 1u);
+}
+
+TEST(ScavengedSegmentTest, OrdinaryReadersRefuseVersion3) {
+  // A store that does not handle gaps must never list one as a segment.
+  SegmentImage image = Source();
+  std::string copy;
+  ScavengeCopyStats stats;
+  ASSERT_TRUE(Build(image, KeepEvenPositions(), &copy, &stats).ok());
+  SegmentHeader header;
+  Status s = DecodeSegmentHeader(Bytes(copy), copy.size(), kFile, &header);
+  EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
+  // And the scavenged decoder refuses versions 1 and 2.
+  ScavengedFields fields;
+  s = DecodeScavengedSegmentHeader(image.data(), image.size(), kFile, &header,
+                                   &fields);
+  EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
+}
+
+TEST(ScavengedSegmentTest, KeepingNothingLeavesOnlyTheHeader) {
+  SegmentImage image = Source();
+  std::string copy;
+  ScavengeCopyStats stats;
+  ASSERT_TRUE(Build(
+                  image,
+                  [](const ScannedRecord&, const uint8_t*) { return false; },
+                  &copy, &stats)
+                  .ok());
+  EXPECT_EQ(copy.size(), kSegmentHeaderSize);
+  EXPECT_TRUE(ScanCopy(copy).empty());
+  EXPECT_EQ(stats.removed_records, 10u);
+}
+
+TEST(ScavengedSegmentTest, ScavengingACopyAgainKeepsItsGaps) {
+  SegmentImage image = Source();
+  std::string first;
+  ScavengeCopyStats stats;
+  ASSERT_TRUE(Build(image, KeepEvenPositions(), &first, &stats).ok());
+  SegmentHeader header;
+  ScavengedFields fields;
+  ASSERT_TRUE(DecodeScavengedSegmentHeader(Bytes(first), first.size(), kFile,
+                                           &header, &fields)
+                  .ok());
+  fields.generation = 2;
+  std::string second;
+  ASSERT_TRUE(BuildScavengedSegment(
+                  Bytes(first), first.size(), header, kFile, fields,
+                  [](const ScannedRecord& r, const uint8_t*) {
+                    return r.header.position >= 104;
+                  },
+                  &second, &stats)
+                  .ok());
+  ScavengedFields again;
+  const std::vector<Copied> kept = ScanCopy(second, &again);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[0].position, 104u);
+  EXPECT_EQ(kept[2].position, 108u);
+  EXPECT_EQ(again.generation, 2u);
+  EXPECT_EQ(stats.removed_records, 2u);
+}
+
+TEST(ScavengedSegmentTest, AnEndBelowTheSourceIsRefused) {
+  SegmentImage image = Source();
+  std::string copy = "untouched";
+  ScavengeCopyStats stats;
+  Status s = Build(image, KeepEvenPositions(), &copy, &stats, 109);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(copy, "untouched");
+}
+
+TEST(ScavengedSegmentTest, ADamagedSourceFailsTheCopy) {
+  SegmentImage image = Source();
+  image.bytes()[kSegmentHeaderSize + 60] ^= 0x01;  // first record's body
+  std::string copy = "untouched";
+  ScavengeCopyStats stats;
+  Status s = Build(image, KeepEvenPositions(), &copy, &stats);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(copy, "untouched");
+}
+
+class ScavengedDamageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SegmentImage image = Source();
+    ScavengeCopyStats stats;
+    ASSERT_TRUE(Build(image, KeepEvenPositions(), &copy_, &stats).ok());
+  }
+  Status Scan() {
+    SegmentHeader header;
+    ScavengedFields fields;
+    return ScanScavengedSegment(Bytes(copy_), copy_.size(), kFile, {}, &header,
+                                &fields);
+  }
+  std::string copy_;
+};
+
+TEST_F(ScavengedDamageTest, ABodyByteIsCorruption) {
+  copy_[kSegmentHeaderSize + 60] ^= 0x01;
+  EXPECT_TRUE(Scan().IsCorruption());
+}
+
+TEST_F(ScavengedDamageTest, TheEndPositionIsCoveredByTheChecksum) {
+  copy_[64] ^= 0x01;
+  EXPECT_TRUE(Scan().IsCorruption());
+}
+
+TEST_F(ScavengedDamageTest, ATruncatedFileIsCorruption) {
+  copy_.resize(copy_.size() - 1);
+  EXPECT_TRUE(Scan().IsCorruption());
+}
+
+TEST_F(ScavengedDamageTest, BytesAfterTheLastRecordAreCorruption) {
+  copy_.append(64, '\0');
+  EXPECT_TRUE(Scan().IsCorruption());
+}
+
+TEST_F(ScavengedDamageTest, AMissingMarkIsCorruption) {
+  for (const uint32_t slot : kDurableMarkOffsets) {
+    std::fill(copy_.begin() + slot, copy_.begin() + slot + kDurableMarkSize,
+              '\0');
+  }
+  EXPECT_TRUE(Scan().IsCorruption());
+}
+
+// A version-3 file assembled from records at the given positions.
+std::string Assemble(const std::vector<uint64_t>& positions,
+                     uint64_t end_position) {
+  SegmentHeader header = Source().header();
+  std::string bytes(kSegmentHeaderSize, '\0');
+  for (const uint64_t p : positions) {
+    bytes += testing::SealedRecord(testing::MakeEvent("s", "t", "{}"), p, 0,
+                                   kSegmentHeaderSize, true, header.Seed());
+  }
+  header.capacity = bytes.size();
+  ScavengedFields fields;
+  fields.end_position = end_position;
+  auto* out = reinterpret_cast<uint8_t*>(bytes.data());
+  EncodeScavengedSegmentHeader(header, fields, out);
+  EncodeDurableMark(ClosedMark(bytes.size(), end_position), header.Seed(),
+                    out + DurableMarkOffset(1));
+  return bytes;
+}
+
+Status ScanAssembled(const std::string& bytes) {
+  SegmentHeader header;
+  ScavengedFields fields;
+  return ScanScavengedSegment(Bytes(bytes), bytes.size(), kFile, {}, &header,
+                              &fields);
+}
+
+TEST(ScavengedPositionsTest, GapsPassRepeatsAndDisorderDoNot) {
+  EXPECT_TRUE(ScanAssembled(Assemble({100, 103, 109}, 110)).ok());
+  EXPECT_TRUE(ScanAssembled(Assemble({100, 103, 103}, 110)).IsCorruption());
+  EXPECT_TRUE(ScanAssembled(Assemble({103, 101}, 110)).IsCorruption());
+  // Before the segment's first position, or at or past its end.
+  EXPECT_TRUE(ScanAssembled(Assemble({99}, 110)).IsCorruption());
+  EXPECT_TRUE(ScanAssembled(Assemble({110}, 110)).IsCorruption());
+}
+
+}  // namespace
+}  // namespace cairn::segment
