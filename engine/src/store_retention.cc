@@ -59,7 +59,7 @@ Result<StoreImpl::Visibility> StoreImpl::VisibilityFromHead(
     std::string_view stream, const StreamHead& head) {
   Visibility v;
   v.last = head.last->revision.value();
-  if (IsMetastream(stream)) {
+  if (IsMetadataStream(stream)) {
     // A metadata stream reads as its newest event (KurrentDB's implicit
     // $maxCount of 1 for metadata streams): only that one decides, and a
     // scavenge removes the others.
