@@ -92,10 +92,9 @@ void ReadCall::OnWriteDone(bool ok) {
     std::lock_guard lock(mu_);
     writing_ = false;
   }
-  if (!ok) {
-    End(Cancelled("the client went away"));
-    return;
-  }
+  // A failed write ends the call; Kick then finishes it, also when an
+  // earlier End waited for this write (ending_).
+  if (!ok) End(Cancelled("the client went away"));
   Kick();
 }
 
@@ -116,10 +115,17 @@ void ReadCall::OnDone() {
 
 void ReadCall::End(const RpcError& error) {
   std::unique_lock lock(mu_);
-  if (finished_) return;
-  finished_ = true;
+  if (finished_ || ending_) return;
   queue_.clear();
   room_.notify_all();
+  if (writing_) {
+    // Another thread may be starting that write right now: Finish must
+    // not race StartWrite, so OnWriteDone finishes with `error`.
+    ending_ = true;
+    final_ = error;
+    return;
+  }
+  finished_ = true;
   lock.unlock();
   // Only the thread that set finished_ touches the trailers.
   Finish(error.Apply(rpc_));
@@ -164,7 +170,7 @@ void ReadCall::Kick() {
 
 void ReadCall::Enqueue(ReadResp response) {
   std::lock_guard lock(mu_);
-  if (!finished_) queue_.push_back(std::move(response));
+  if (!finished_ && !ending_) queue_.push_back(std::move(response));
 }
 
 void ReadCall::EnqueueStreamNotFound() {
@@ -463,7 +469,8 @@ void ReadCall::StartSubscription() {
 
 bool ReadCall::Push(ReadResp response) {
   std::unique_lock lock(mu_);
-  while (!finished_ && queue_.size() >= context_.limits.read_buffer_messages) {
+  while (!finished_ && !ending_ &&
+         queue_.size() >= context_.limits.read_buffer_messages) {
     if (room_.wait_for(lock, context_.limits.subscriber_stall_timeout) ==
             std::cv_status::timeout &&
         !finished_ && queue_.size() >= context_.limits.read_buffer_messages) {
@@ -481,7 +488,7 @@ bool ReadCall::Push(ReadResp response) {
       return false;
     }
   }
-  if (finished_) return false;
+  if (finished_ || ending_) return false;
   queue_.push_back(std::move(response));
   StartNextLocked(lock);
   return true;

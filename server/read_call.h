@@ -113,6 +113,9 @@ class ReadCall final
   ReadResp current_;
   bool writing_ = false;
   bool finished_ = false;
+  // End ran while a write was in flight: final_ holds its status, nothing
+  // more is queued, and the write's completion finishes the call.
+  bool ending_ = false;
   std::optional<RpcError> final_;
   std::unique_ptr<Subscription> subscription_;
 };
