@@ -9,20 +9,6 @@ namespace cairn::server {
 
 namespace {
 
-bool Holds(ExpectedVersion expected, std::optional<StreamRevision> current) {
-  switch (expected.kind()) {
-    case ExpectedVersion::Kind::kAny:
-      return true;
-    case ExpectedVersion::Kind::kNoStream:
-      return !current.has_value();
-    case ExpectedVersion::Kind::kStreamExists:
-      return current.has_value();
-    case ExpectedVersion::Kind::kExact:
-      return current.has_value() && current->value() == expected.revision();
-  }
-  return false;
-}
-
 AppendOutcome OutcomeOf(const AppendResult& result) {
   return AppendOutcome{result.last_revision.value(),
                        result.last_position.value()};
@@ -63,7 +49,7 @@ void RunAppend(Store* store, std::string stream, ExpectedVersion expected,
     }
     std::optional<uint64_t> actual;
     if (current.value()) actual = current.value()->value();
-    if (!Holds(expected, current.value())) {
+    if (!expected.Allows(actual)) {
       done(Status::WrongExpectedVersion(expected.ToString(), actual, stream));
       return;
     }

@@ -18,21 +18,6 @@
 namespace cairn::engine {
 namespace {
 
-bool ExpectedHolds(const ExpectedVersion& expected,
-                   std::optional<uint64_t> current) {
-  switch (expected.kind()) {
-    case ExpectedVersion::Kind::kAny:
-      return true;
-    case ExpectedVersion::Kind::kNoStream:
-      return !current.has_value();
-    case ExpectedVersion::Kind::kStreamExists:
-      return current.has_value();
-    case ExpectedVersion::Kind::kExact:
-      return current.has_value() && *current == expected.revision();
-  }
-  return false;
-}
-
 Status TombstonedStatus(std::string_view stream) {
   return Status::StreamDeleted("stream '" + std::string(stream) +
                                "' was tombstoned");
@@ -110,7 +95,7 @@ std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(
           request.owner_expected->ToString(), std::nullopt,
           std::string(kDeletedStreamConflict) + ", which does not exist"));
     }
-    if (!ExpectedHolds(*request.owner_expected, owner_current)) {
+    if (!request.owner_expected->Allows(owner_current)) {
       return Decision(
           Status::WrongExpectedVersion(request.owner_expected->ToString(),
                                        owner_current, kDeletedStreamConflict));

@@ -294,21 +294,7 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
     if (auto retry = CheckRetry(*request, current)) return retry;
   }
   const ExpectedVersion& expected = request->expected;
-  bool ok = true;
-  switch (expected.kind()) {
-    case ExpectedVersion::Kind::kAny:
-      break;
-    case ExpectedVersion::Kind::kNoStream:
-      ok = !current.has_value();
-      break;
-    case ExpectedVersion::Kind::kStreamExists:
-      ok = current.has_value();
-      break;
-    case ExpectedVersion::Kind::kExact:
-      ok = current.has_value() && *current == expected.revision();
-      break;
-  }
-  if (!ok) {
+  if (!expected.Allows(current)) {
     return Result<AppendResult>(
         Status::WrongExpectedVersion(expected.ToString(), current));
   }

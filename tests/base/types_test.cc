@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -87,6 +88,19 @@ TEST(EventIdTest, ParseAndFormat) {
 TEST(StrongTypesTest, Compare) {
   EXPECT_LT(StreamRevision(1), StreamRevision(2));
   EXPECT_EQ(GlobalPosition(7), GlobalPosition(7));
+}
+
+TEST(ExpectedVersionTest, AllowsFollowsEachKind) {
+  const std::optional<uint64_t> none;
+  EXPECT_TRUE(ExpectedVersion::Any().Allows(none));
+  EXPECT_TRUE(ExpectedVersion::Any().Allows(7));
+  EXPECT_TRUE(ExpectedVersion::NoStream().Allows(none));
+  EXPECT_FALSE(ExpectedVersion::NoStream().Allows(0));
+  EXPECT_FALSE(ExpectedVersion::StreamExists().Allows(none));
+  EXPECT_TRUE(ExpectedVersion::StreamExists().Allows(0));
+  EXPECT_TRUE(ExpectedVersion::Exact(3).Allows(3));
+  EXPECT_FALSE(ExpectedVersion::Exact(3).Allows(2));
+  EXPECT_FALSE(ExpectedVersion::Exact(0).Allows(none));
 }
 
 }  // namespace

@@ -72,6 +72,22 @@ class CAIRN_EXPORT ExpectedVersion {
   constexpr uint64_t revision() const { return revision_; }
   constexpr bool operator==(const ExpectedVersion&) const = default;
 
+  // Whether a stream whose last revision is `current` (nullopt: the stream
+  // has no events) satisfies this condition.
+  constexpr bool Allows(std::optional<uint64_t> current) const {
+    switch (kind_) {
+      case Kind::kAny:
+        return true;
+      case Kind::kNoStream:
+        return !current.has_value();
+      case Kind::kStreamExists:
+        return current.has_value();
+      case Kind::kExact:
+        return current.has_value() && *current == revision_;
+    }
+    return false;
+  }
+
   // "any", "no-stream", "exists" or the decimal revision.
   std::string ToString() const;
   // Parses the forms ToString() produces; nullopt on anything else.
