@@ -461,7 +461,6 @@ void PersistentIndex::NoteError(const Status& s) {
   if (options_.on_background_error) options_.on_background_error(s);
   std::lock_guard<std::mutex> lock(mu_);
   background_error_ = s.ToString();
-  error_pending_ = true;
 }
 
 bool PersistentIndex::FlushOne(Status* status) {
@@ -702,11 +701,6 @@ void PersistentIndex::RunInline() {
 void PersistentIndex::FlusherLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    if (error_pending_) {
-      error_pending_ = false;
-      work_cv_.wait_for(lock, kErrorBackoff, [&] { return stop_; });
-      continue;
-    }
     const bool has_frozen = !version_->frozen.empty();
     lock.unlock();
     bool commit_due = false;
@@ -742,6 +736,12 @@ void PersistentIndex::FlusherLoop() {
     lock.lock();
     flushing_ = false;
     idle_cv_.notify_all();
+    // Only the flusher's own failure makes it back off. A merge that keeps
+    // failing (a damaged table, a full disk) must not hold flushes back:
+    // appends wait in Throttle() for them, or for flush_failing_.
+    if (!s.ok()) {
+      work_cv_.wait_for(lock, kErrorBackoff, [&] { return stop_; });
+    }
   }
 }
 

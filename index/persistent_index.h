@@ -329,7 +329,6 @@ class PersistentIndex {
   std::atomic<uint64_t> merges_{0};
   std::atomic<uint64_t> merged_entries_{0};
   std::string background_error_;  // guarded by mu_
-  bool error_pending_ = false;    // guarded by mu_: back off before retrying
   bool flush_failing_ = false;    // guarded by mu_: the last flush failed
   std::thread flusher_;
   std::thread merger_;

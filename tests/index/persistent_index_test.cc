@@ -524,6 +524,58 @@ TEST(IndexTest, BackgroundWorkKeepsMemoryAndTablesBounded) {
   ExpectMatchesModel(*h.index, h.log, h.log.names.size());
 }
 
+// A merge that fails every time (here: a damaged entry block in the tables
+// it must read) is reported, and flushes go on: appends waiting in
+// Throttle() are never held back by it. A flusher that backed off on the
+// merger's errors too would flush about once a second here at best, and
+// with the merger retrying every second, possibly never: the engine's
+// commit thread would wait in Throttle() forever.
+// Streams "stream-N" hash low and every other name high, so damage to the
+// first entry block of the first tables is met by their merge but by no
+// lookup of a later stream.
+uint64_t LowForOldStreams(std::string_view s) {
+  const uint64_t h = DefaultStreamHash(s) >> 2;
+  return s.starts_with("stream-") ? h : h | (uint64_t{1} << 63);
+}
+
+TEST(IndexTest, AFailingMergeDoesNotHoldBackFlushes) {
+  Harness h;
+  h.options.memtable_entries = 300;  // three entry blocks per table
+  h.options.merge_fan_in = 2;
+  h.options.stream_hash = LowForOldStreams;
+  ASSERT_TRUE(h.Open().ok());
+  std::mt19937_64 rng(21);
+  h.AppendRandom(600, 10, &rng);  // two level-0 tables, not merged
+  ASSERT_TRUE(h.index->Close().ok());
+  Manifest m;
+  ASSERT_TRUE(ReadManifest(&h.fs_, kDir, &m).ok());
+  for (const auto& listed : m.tables) {
+    const std::string path =
+        std::string(kDir) + "/" + TableFileName(listed.number);
+    auto t = Table::Open(&h.fs_, path, kStore, listed.number, 8);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    const uint64_t entries_at =
+        (*t)->file_size() - (*t)->info().block_count() * kTableBlockSize;
+    h.FlipByte(path, entries_at + 100);
+  }
+  h.options.background = true;
+  ASSERT_TRUE(h.OpenAndReplay().ok());
+  const uint64_t flushes_before = h.index->Stats().flushes;
+  // Forty more tables' worth of entries, each append admitted by Throttle
+  // as the engine's commit thread does.
+  for (uint64_t i = 0; i < 40 * 300; ++i) {
+    h.index->Throttle();
+    Status s = h.Append(StreamName(rng() % 50));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  h.index->Throttle();
+  IndexStats st = h.index->Stats();
+  EXPECT_NE(st.background_error.find("orrupt"), std::string::npos)
+      << st.background_error;
+  EXPECT_LE(st.frozen_memtables, PersistentIndex::kMaxFrozenTables);
+  EXPECT_GE(st.flushes - flushes_before, 40u - 1 - 2);
+}
+
 // The engine's contract: Add under an exclusive lock, lookups under a
 // shared one, while flushes and merges run in the background.
 TEST(IndexTest, ConcurrentReadersSeeConsistentAnswers) {
