@@ -8,7 +8,17 @@
 
 namespace cairn::server {
 
-HttpEndpoint::HttpEndpoint() : http_(std::make_unique<httplib::Server>()) {
+HttpEndpoint::HttpEndpoint(const TlsMaterial* tls) {
+  if (tls == nullptr) {
+    http_ = std::make_unique<httplib::Server>();
+  } else {
+    // The callback runs within the constructor; false leaves the server
+    // invalid, which Start reports.
+    http_ = std::make_unique<httplib::SSLServer>([&](SSL_CTX& context) {
+      tls_status_ = UseTlsMaterial(&context, *tls);
+      return tls_status_.ok();
+    });
+  }
   // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, which
   // would let a second server bind the same port and share its clients.
   http_->set_socket_options([](socket_t socket) {
@@ -40,6 +50,10 @@ HttpEndpoint::HttpEndpoint() : http_(std::make_unique<httplib::Server>()) {
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
 Status HttpEndpoint::Start(const ListenAddress& address) {
+  if (!tls_status_.ok()) return tls_status_;
+  if (!http_->is_valid()) {
+    return Status::IOError("cannot set up HTTPS for " + address.ToString());
+  }
   port_ = address.port == 0
               ? http_->bind_to_any_port(address.host)
               : (http_->bind_to_port(address.host, address.port) ? address.port

@@ -3,7 +3,7 @@
 // The HTTP/1.1 port beside the gRPC one (gRPC cannot serve HTTP/1.1 on its
 // port): GET /health/live (204 when ready, 503 while the store opens or
 // the server stops), /info and /ping. Served by cpp-httplib on its own
-// threads.
+// threads; over HTTPS, with the gRPC port's certificate, when TLS is on.
 #ifndef CAIRN_SERVER_HTTP_ENDPOINT_H_
 #define CAIRN_SERVER_HTTP_ENDPOINT_H_
 
@@ -14,6 +14,7 @@
 
 #include "cairn/status.h"
 #include "server/listen_address.h"
+#include "server/tls_files.h"
 
 namespace httplib {
 class Server;
@@ -23,7 +24,8 @@ namespace cairn::server {
 
 class HttpEndpoint {
  public:
-  HttpEndpoint();
+  // Plain HTTP, or HTTPS with `tls`'s certificate when it is not null.
+  explicit HttpEndpoint(const TlsMaterial* tls = nullptr);
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
   ~HttpEndpoint();  // stops
@@ -37,6 +39,7 @@ class HttpEndpoint {
 
  private:
   std::unique_ptr<httplib::Server> http_;
+  Status tls_status_;  // why the HTTPS context could not be set up
   std::thread thread_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> listen_returned_{false};

@@ -1,8 +1,6 @@
 // Copyright (c) Cairn authors.
 //
-// HOST:PORT listen addresses, and whether a host is a loopback one: without
-// TLS and authentication the server binds to loopback only, unless the
-// operator says --insecure.
+// HOST:PORT listen addresses, and whether a host is a loopback one.
 #ifndef CAIRN_SERVER_LISTEN_ADDRESS_H_
 #define CAIRN_SERVER_LISTEN_ADDRESS_H_
 

@@ -14,15 +14,26 @@ namespace {
 
 constexpr std::chrono::seconds kShutdownGrace{5};
 
+std::shared_ptr<grpc::ServerCredentials> Credentials(const TlsMaterial& tls) {
+  grpc::SslServerCredentialsOptions ssl(
+      tls.client_ca_pem.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({tls.key_pem, tls.cert_chain_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(Store* store,
                                               const ServerOptions& options) {
-  if (!options.insecure && !IsLoopbackHost(options.listen.host)) {
+  if (!options.tls && !options.insecure) {
     return Status::InvalidArgument(
-        "refusing to listen on non-loopback address " +
-        options.listen.ToString() +
-        " without TLS or authentication (pass --insecure to allow it)");
+        "refusing to serve " + options.listen.ToString() +
+        " without TLS: pass --tls-cert and --tls-key (cairn serve "
+        "--dev-certs DIR makes a pair for local use), or --insecure to "
+        "serve plaintext");
   }
   std::unique_ptr<Server> server(new Server());
   server->streams_ =
@@ -32,7 +43,9 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
       std::make_unique<GossipService>(options.listen.host, options.listen.port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen.ToString(),
-                           grpc::InsecureServerCredentials(), &server->port_);
+                           options.tls ? Credentials(*options.tls)
+                                       : grpc::InsecureServerCredentials(),
+                           &server->port_);
   builder.RegisterService(server->streams_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());

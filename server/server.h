@@ -11,12 +11,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cairn/result.h"
 #include "cairn/store.h"
 #include "server/call_context.h"
 #include "server/listen_address.h"
+#include "server/tls_files.h"
 
 namespace cairn::server {
 
@@ -26,7 +28,10 @@ class GossipService;
 
 struct ServerOptions {
   ListenAddress listen{"127.0.0.1", 2113};
-  // Allows a non-loopback listen address (there is no TLS or auth yet).
+  // The server's certificate and key (and client CA): gRPC over TLS.
+  std::optional<TlsMaterial> tls;
+  // Serves plaintext when `tls` is empty. Without either, Start refuses:
+  // security fails closed.
   bool insecure = false;
   CallLimits limits;
   // HTTP/2 streams (calls) one connection may open at once.

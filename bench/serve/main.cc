@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bench/serve/workloads.h"
+#include "server/tls_files.h"
 #include "tools/jsonl/json.h"
 
 namespace cairn::bench::serve {
@@ -100,8 +101,11 @@ int Main(int argc, char** argv) {
   std::vector<std::string> workloads = {"all"};
   LoadConfig config;
   bool json = false;
+  std::string tls_ca;
   app.add_option("--target", target, "The server's gRPC address HOST:PORT")
       ->required();
+  app.add_option("--tls-ca", tls_ca,
+                 "Connect over TLS, trusting this CA (PEM); default plaintext");
   std::vector<std::string> choices = WorkloadNames();
   choices.push_back("all");
   app.add_option("--workload", workloads, "Workloads to run (default all)")
@@ -132,8 +136,20 @@ int Main(int argc, char** argv) {
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!tls_ca.empty()) {
+    Result<std::string> ca =
+        cairn::server::LoadPemCertificates("TLS CA", tls_ca);
+    if (!ca.ok()) {
+      std::cerr << "cairn_serve_bench: " << ca.status().message() << "\n";
+      return 2;
+    }
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ca.value();
+    credentials = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateCustomChannel(target, credentials, args);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() +
                                  std::chrono::seconds(30))) {
     std::cerr << "cairn_serve_bench: cannot connect to " << target << "\n";

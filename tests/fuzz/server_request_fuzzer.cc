@@ -45,6 +45,7 @@ struct Fixture {
     FUZZ_CHECK(store->Append("s", cairn::ExpectedVersion::Any(), events).ok());
     cairn::server::ServerOptions server_options;
     server_options.listen.port = 0;
+    server_options.insecure = true;  // the in-process channel only
     server_options.limits.max_append_size = 1 << 16;
     server_options.limits.max_event_size = 1 << 14;
     auto started = cairn::server::Server::Start(store.get(), server_options);

@@ -12,16 +12,24 @@
 
 const { describe, before, after } = require('node:test');
 
+// The connection string's options for `server`: plaintext, or TLS trusting
+// the CA of its dev certificates (harness.js).
+function defaultQuery(server) {
+  return server.tls ? `tls=true&tlsCAFile=${server.caFile}` : 'tls=false';
+}
+
 const FLAVOURS = {
   kurrentdb: {
     name: '@kurrent/kurrentdb-client@1.3.1',
     get lib() {
       return require('@kurrent/kurrentdb-client');
     },
-    connect(server) {
-      const url = `kurrentdb://${server.host}:${server.grpcPort}?tls=false`;
+    connect(server, query = defaultQuery(server)) {
+      const url = `kurrentdb://${server.host}:${server.grpcPort}?${query}`;
       return this.lib.KurrentDBClient.connectionString(url);
     },
+    // 1.3.1 turns it into rejectUnauthorized: false for grpc-js too.
+    honoursTlsVerifyCert: true,
     appendOptions: (state) => (state === undefined ? {} : { streamState: state }),
     wrongVersion: (err) => ({ expected: err.expectedState, actual: err.actualState }),
     // readAll takes a filter only in 1.x.
@@ -38,10 +46,12 @@ const FLAVOURS = {
     get lib() {
       return require('@eventstore/db-client');
     },
-    connect(server) {
-      const url = `esdb://${server.host}:${server.grpcPort}?tls=false`;
+    connect(server, query = defaultQuery(server)) {
+      const url = `esdb://${server.host}:${server.grpcPort}?${query}`;
       return this.lib.EventStoreDBClient.connectionString(url);
     },
+    // 6.2.1 only warns about tlsVerifyCert=false and verifies anyway.
+    honoursTlsVerifyCert: false,
     appendOptions: (state) => (state === undefined ? {} : { expectedRevision: state }),
     wrongVersion: (err) => ({ expected: err.expectedVersion, actual: err.actualVersion }),
     readAllFilters: false,

@@ -8,12 +8,17 @@
 //   server.grpcPort, server.httpPort, server.dir, server.output()
 //   await server.stop();                   // in after(): SIGTERM, exit status
 //
+// Servers are plaintext (--insecure) unless started with { tls: devCerts() }:
+// then both ports use TLS with the node certificate `cairn serve --dev-certs`
+// made, and server.caFile is the CA clients trust.
+//
 // The binary is $CAIRN_BIN, or build/debug/tools/cairn of this checkout.
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -45,21 +50,41 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+// A fresh directory with a CA and a node certificate for localhost and
+// 127.0.0.1 (`cairn serve --dev-certs`), removed when the process exits.
+function devCerts() {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-interop-certs-'));
+  process.on('exit', () => fs.rmSync(parent, { recursive: true, force: true }));
+  const dir = path.join(parent, 'certs');
+  const made = spawnSync(cairnBinary(), ['serve', '--dev-certs', dir], { encoding: 'utf8' });
+  if (made.status !== 0) {
+    throw new Error(`cairn serve --dev-certs failed (${made.status}):\n${made.stderr}`);
+  }
+  return {
+    dir,
+    caFile: path.join(dir, 'ca.crt'),
+    certFile: path.join(dir, 'node.crt'),
+    keyFile: path.join(dir, 'node.key'),
+  };
+}
+
 // dir: reopen an existing store (one a stopped server left with keepDir).
-async function startServer({ dir, extraArgs = [] } = {}) {
-  if (dir) return startServerIn(dir, extraArgs);
+// tls: certificates from devCerts(); without them the server is --insecure.
+async function startServer({ dir, extraArgs = [], tls } = {}) {
+  if (dir) return startServerIn(dir, extraArgs, tls);
   // A directory made here is removed again if the server does not start.
   const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-interop-'));
   try {
-    return await startServerIn(fresh, extraArgs);
+    return await startServerIn(fresh, extraArgs, tls);
   } catch (err) {
     fs.rmSync(fresh, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function startServerIn(dir, extraArgs) {
-  const args = ['serve', dir, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...extraArgs];
+async function startServerIn(dir, extraArgs, tls) {
+  const security = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : ['--insecure'];
+  const args = ['serve', dir, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...security, ...extraArgs];
   const child = spawn(cairnBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
 
@@ -98,6 +123,8 @@ async function startServerIn(dir, extraArgs) {
     grpcPort: ports.grpc.port,
     httpPort: ports.http.port,
     host: '127.0.0.1',
+    tls: Boolean(tls),
+    caFile: tls ? tls.caFile : undefined,
     output: () => output,
     exited,
     async stop({ keepDir = false } = {}) {
@@ -117,10 +144,13 @@ async function startServerIn(dir, extraArgs) {
   return server;
 }
 
+// Over HTTPS, trusting the server's CA, when the server uses TLS.
 function httpGet(server, urlPath, method = 'GET') {
+  const options = { host: server.host, port: server.httpPort, path: urlPath, method };
+  if (server.tls) options.ca = fs.readFileSync(server.caFile);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: server.host, port: server.httpPort, path: urlPath, method },
+    const req = (server.tls ? https : http).request(
+      options,
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -148,4 +178,4 @@ function serverForFile(options) {
   return server;
 }
 
-module.exports = { startServer, serverForFile, httpGet, cairnBinary };
+module.exports = { startServer, serverForFile, httpGet, cairnBinary, devCerts };

@@ -3,9 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include "cairn/store.h"
-#include "server/server.h"
-
 namespace cairn::server {
 namespace {
 
@@ -33,15 +30,6 @@ TEST(ListenAddressTest, KnowsLoopback) {
   EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
   EXPECT_FALSE(IsLoopbackHost("::"));
   EXPECT_FALSE(IsLoopbackHost("example.com"));
-}
-
-TEST(ListenAddressTest, ServerRefusesNonLoopbackWithoutInsecure) {
-  ServerOptions options;
-  options.listen = {"0.0.0.0", 0};
-  auto server = Server::Start(nullptr, options);
-  ASSERT_FALSE(server.ok());
-  EXPECT_TRUE(server.status().IsInvalidArgument());
-  EXPECT_NE(server.status().message().find("--insecure"), std::string::npos);
 }
 
 }  // namespace

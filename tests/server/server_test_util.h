@@ -57,6 +57,9 @@ class ServerTest : public ::testing::Test {
       store_ = std::move(store.value());
     }
     options.listen.port = 0;
+    // The handler tests talk over the in-process channel: plaintext,
+    // unless a test asks for TLS.
+    if (!options.tls) options.insecure = true;
     auto server = Server::Start(store_.get(), options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server.value());

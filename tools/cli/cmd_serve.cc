@@ -1,7 +1,9 @@
 // Copyright (c) Cairn authors.
 //
 // cairn serve DIR [--listen 127.0.0.1:2113] [--http 127.0.0.1:2114]
-//                 [--insecure] [--max-calls N] [--max-connections N] ...
+//                 (--tls-cert FILE --tls-key FILE [--tls-ca FILE] |
+//                  --insecure) [--max-calls N] [--max-connections N] ...
+// cairn serve --dev-certs DIR
 //
 // Runs the KurrentDB-compatible gRPC server (server/) over the store in DIR
 // until SIGINT or SIGTERM, then shuts down cleanly: subscriptions end,
@@ -9,11 +11,13 @@
 #include <semaphore.h>
 
 #include <csignal>
+#include <optional>
 #include <ostream>
 #include <string>
 
 #include "cairn/version.h"
 #include "server/bootstrap.h"
+#include "server/dev_certs.h"
 #include "server/http_endpoint.h"
 #include "server/info_services.h"
 #include "server/server.h"
@@ -27,6 +31,8 @@ struct ServeArgs {
   std::string listen = "127.0.0.1:2113";
   std::string http = "127.0.0.1:2114";
   bool insecure = false;
+  server::TlsFiles tls;
+  std::string dev_certs;
   size_t max_calls = server::CallLimits().max_calls;
   size_t max_connections = server::CallLimits().max_connections;
   size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
@@ -70,27 +76,68 @@ class SignalWaiter {
   struct sigaction old_term_ {};
 };
 
+constexpr std::string_view kName = "serve";
+
+int RunDevCerts(const Io& io, const ServeArgs& args) {
+  if (!args.dir.empty()) {
+    return Fail(io, kName,
+                "--dev-certs writes certificates and exits; it takes no "
+                "store DIR",
+                kExitUsage);
+  }
+  auto written = server::WriteDevCertificates(args.dev_certs);
+  if (!written.ok()) return FailStatus(io, kName, written.status());
+  for (const std::string& path : written.value()) io.out << path << "\n";
+  const std::string dir = args.dev_certs + "/";
+  io.out << "serve with --tls-cert " << dir << server::kDevNodeCert
+         << " --tls-key " << dir << server::kDevNodeKey << "; clients trust "
+         << dir << server::kDevCaCert << std::endl;
+  return kExitOk;
+}
+
+// The checked TLS files, none with --insecure; a usage error (returned
+// through `exit`) when neither or a part is given.
+std::optional<server::TlsMaterial> LoadTls(const Io& io, const ServeArgs& args,
+                                           int* exit) {
+  const server::TlsFiles& tls = args.tls;
+  const bool any = !tls.cert.empty() || !tls.key.empty() || !tls.ca.empty();
+  if (args.insecure && any) {
+    *exit = Fail(io, kName,
+                 "--insecure serves plaintext; it cannot be combined with "
+                 "--tls-cert, --tls-key or --tls-ca",
+                 kExitUsage);
+  } else if (!args.insecure && !any) {
+    *exit = Fail(io, kName,
+                 "refusing to serve without TLS: pass --tls-cert FILE and "
+                 "--tls-key FILE (`cairn serve --dev-certs DIR` makes a "
+                 "pair for local use), or --insecure to serve plaintext",
+                 kExitUsage);
+  } else if (any && (tls.cert.empty() || tls.key.empty())) {
+    *exit =
+        Fail(io, kName, "TLS needs both --tls-cert and --tls-key", kExitUsage);
+  } else if (any) {
+    auto material = server::LoadTlsMaterial(tls);
+    if (material.ok()) return std::move(material.value());
+    *exit = FailStatus(io, kName, material.status());
+  }
+  return std::nullopt;
+}
+
 int RunServe(const Io& io, const ServeArgs& args) {
-  constexpr std::string_view kName = "serve";
+  if (!args.dev_certs.empty()) return RunDevCerts(io, args);
+  if (args.dir.empty()) return Fail(io, kName, "DIR is required", kExitUsage);
   Result<server::ListenAddress> listen =
       server::ParseListenAddress(args.listen);
   if (!listen.ok())
     return Fail(io, kName, listen.status().message(), kExitUsage);
   Result<server::ListenAddress> http = server::ParseListenAddress(args.http);
   if (!http.ok()) return Fail(io, kName, http.status().message(), kExitUsage);
-  for (const server::ListenAddress* address :
-       {&listen.value(), &http.value()}) {
-    if (!args.insecure && !server::IsLoopbackHost(address->host)) {
-      return Fail(io, kName,
-                  "refusing to listen on " + address->ToString() +
-                      ": there is no TLS or authentication yet; pass "
-                      "--insecure to listen beyond loopback",
-                  kExitUsage);
-    }
-  }
+  int exit = kExitOk;
+  std::optional<server::TlsMaterial> tls = LoadTls(io, args, &exit);
+  if (exit != kExitOk) return exit;
 
   SignalWaiter signals;
-  server::HttpEndpoint health;
+  server::HttpEndpoint health(tls ? &*tls : nullptr);
   if (Status status = health.Start(http.value()); !status.ok()) {
     return FailStatus(io, kName, status);
   }
@@ -105,6 +152,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server::ServerOptions server_options;
   server_options.listen = listen.value();
   server_options.insecure = args.insecure;
+  server_options.tls = tls;
   server_options.limits.max_append_size = options.max_append_size;
   server_options.limits.max_event_size = options.max_event_size;
   server_options.limits.max_calls = args.max_calls;
@@ -125,7 +173,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   io.err << "cairn serve: Cairn " << Version() << " serving " << args.dir
          << " (KurrentDB protocol " << server::kProtocolVersion << "): gRPC on "
          << listen.value().ToString() << ", HTTP on " << http.value().ToString()
-         << std::endl;
+         << (tls ? " (TLS)" : " (insecure: plaintext)") << std::endl;
 
   const int signal = signals.Wait();
   io.err << "cairn serve: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
@@ -144,15 +192,24 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve a store to the KurrentDB clients over gRPC");
-  cmd->add_option("DIR", args->dir, "Store directory (created if missing)")
-      ->required();
+  cmd->add_option("DIR", args->dir, "Store directory (created if missing)");
   cmd->add_option("--listen", args->listen,
                   "gRPC address HOST:PORT (default 127.0.0.1:2113)");
   cmd->add_option("--http", args->http,
                   "HTTP address for /health/live, /info, /ping "
                   "(default 127.0.0.1:2114)");
+  cmd->add_option("--tls-cert", args->tls.cert,
+                  "Server certificate (chain), PEM; TLS on both ports");
+  cmd->add_option("--tls-key", args->tls.key,
+                  "Private key of --tls-cert, PEM (unencrypted)");
+  cmd->add_option("--tls-ca", args->tls.ca,
+                  "CA for client certificates, PEM: asked for, and "
+                  "verified when sent");
   cmd->add_flag("--insecure", args->insecure,
-                "Allow non-loopback addresses (no TLS, no authentication)");
+                "Serve plaintext, without TLS (no authentication either)");
+  cmd->add_option("--dev-certs", args->dev_certs,
+                  "Write a CA and a node certificate for localhost into "
+                  "this directory, then exit");
   cmd->add_option("--max-calls", args->max_calls,
                   "Streams calls running at once (default 1024)")
       ->check(CLI::PositiveNumber);
