@@ -78,6 +78,9 @@ class LinkIndex {
   std::optional<uint32_t> loaded_last_offset() const {
     return index_->loaded_last_offset();
   }
+  // The position of the event whose record loaded_last_offset() is: that
+  // of last_indexed_position() unless a scavenge removed events below it.
+  std::optional<uint64_t> loaded_last_position() const;
   const std::string& open_note() const { return index_->open_note(); }
 
   // Forgets everything; starts again at `first_position`.
@@ -108,6 +111,17 @@ class LinkIndex {
   void Throttle() { index_->Throttle(); }
   void WaitIdle() { index_->WaitIdle(); }
   Status Close() { return index_->Close(); }
+
+  // Scavenge, as PersistentIndex (table_rewrite.h), in global positions:
+  // `remap` is asked about events (both slots of an event go or stay with
+  // it), and `staged` names event positions; tables end between events.
+  PersistentIndex::MergePause PauseMerges() { return index_->PauseMerges(); }
+  Status StageRewrite(uint64_t first, uint64_t end, const PositionRemap& remap,
+                      StagedTables* staged);
+  Status InstallRewrite(const StagedTables& staged);
+  // As InstallStagedTables, on the closed link index in `dir`.
+  static Status InstallStaged(io::FileSystem* fs, const std::string& dir,
+                              const StagedTables& staged);
 
  private:
   LinkIndex() = default;
