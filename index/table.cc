@@ -370,6 +370,12 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
     }
     info->last_position = range == 0 ? 0 : info->end_position - 1;
   } else {
+    // Where version 1 has its checksum: reserved in version 2.
+    if (Get64(data + kHeaderFieldsSizeV1) != 0) {
+      return Status::Corruption(path, kHeaderFieldsSizeV1,
+                                "index table header reserved field is not "
+                                "zero");
+    }
     info->last_position = Get64(data + kLastPositionAt);
     const bool last_ok =
         info->entry_count == 0

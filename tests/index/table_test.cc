@@ -344,6 +344,39 @@ TEST_F(TableTest, TablesWithoutGapsStayVersionOne) {
             StatusCode::kInvalidArgument);
 }
 
+// Tables written by earlier builds (tests/fixtures) still open and verify.
+TEST_F(TableTest, CheckedInTablesOpen) {
+  io::FileSystem* fs = io::PosixFileSystem();
+  const std::string fixtures =
+      std::string(CAIRN_SOURCE_DIR) + "/tests/fixtures";
+  auto v1 = Table::Open(
+      fs, fixtures + "/segment-format-v1/store/index/000000000001.idx", 0, 1,
+      0);
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_EQ((*v1)->info().format_version(), 1u);
+  EXPECT_EQ((*v1)->info().last_position, (*v1)->info().end_position - 1);
+  EXPECT_TRUE((*v1)->VerifyAll().ok());
+
+  auto v2 = Table::Open(fs, fixtures + "/index-table-v2/000000000002.idx",
+                        0x0123456789abcdef, 2, 4);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  const TableInfo& info = (*v2)->info();
+  EXPECT_EQ(info.format_version(), 2u);
+  EXPECT_EQ(info.entry_count, 6u);
+  EXPECT_EQ(info.end_position, 10u);
+  EXPECT_EQ(info.last_position, 8u);
+  EXPECT_EQ(info.last_offset, 4596u);
+  EXPECT_EQ((*v2)->Anchor(4), std::optional<uint32_t>(4296));
+  Status verified = (*v2)->VerifyAll();
+  EXPECT_TRUE(verified.ok()) << verified.ToString();
+  std::vector<Entry> order2;
+  ASSERT_TRUE(
+      (*v2)->Scan(DefaultStreamHash("Order-2"), 0, UINT64_MAX, &order2).ok());
+  ASSERT_EQ(order2.size(), 3u);
+  EXPECT_EQ(order2[0].revision, 1u);
+  EXPECT_EQ(order2[0].position, 3u);
+}
+
 TEST_F(TableTest, CrashBeforeFinishLeavesOnlyATemporaryFile) {
   auto entries = MakeEntries(0, 500, 10, 6);
   std::sort(entries.begin(), entries.end(), EntryLess);
