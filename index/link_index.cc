@@ -141,6 +141,10 @@ Status LinkIndex::Add(std::string_view stream, std::string_view type,
   return Status::Ok();
 }
 
+Status LinkIndex::SkipRemoved(uint64_t end, uint32_t anchor) {
+  return index_->SkipRemoved(SlotOf(end, kCategorySlot), anchor);
+}
+
 Result<std::optional<uint64_t>> LinkIndex::LastRevision(
     std::string_view stream) const {
   return index_->LastRevision(stream);

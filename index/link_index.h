@@ -94,6 +94,10 @@ class LinkIndex {
   Status Add(std::string_view stream, std::string_view type, uint64_t position,
              uint32_t offset, const EventId& id);
 
+  // Events [next_position(), end) were removed by a scavenge, as
+  // PersistentIndex::SkipRemoved.
+  Status SkipRemoved(uint64_t end, uint32_t anchor);
+
   // The last revision of a category or type stream (by its full name).
   Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
   // As PersistentIndex::Read; the positions are the original events'.

@@ -252,6 +252,9 @@ Status PersistentIndex::Load(uint64_t first_position) {
   manifest_ = m;
   first_position_ = first_position;
   next_position_ = m.tables.empty() ? first_position : m.end_position();
+  for (const auto& t : tables) {
+    if (t->info().has_gaps()) gaps_.store(true, std::memory_order_relaxed);
+  }
   for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
     if ((*it)->info().entry_count == 0) continue;  // every event removed
     loaded_last_offset_ = (*it)->info().last_offset;
@@ -318,6 +321,7 @@ Status PersistentIndex::Reset(uint64_t first_position) {
   next_position_ = first_position;
   loaded_last_offset_.reset();
   loaded_last_position_.reset();
+  gaps_.store(false, std::memory_order_relaxed);
   active_ = std::make_unique<MemTable>(first_position, options_.anchor_stride);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -408,7 +412,12 @@ Status PersistentIndex::AddRun(std::string_view stream, uint64_t first_revision,
   auto last = LastRevision(stream);
   if (!last.ok()) return last.status();
   const uint64_t expected = last->has_value() ? **last + 1 : 0;
-  if (first_revision != expected) {
+  // Across a scavenge's holes a stream's revisions can jump (its removed
+  // events have no entries); they never repeat or go back.
+  const bool follows = gaps_.load(std::memory_order_relaxed)
+                           ? first_revision >= expected
+                           : first_revision == expected;
+  if (!follows) {
     return Status::Corruption(
         dir_, 0,
         "revision " + std::to_string(first_revision) + " of stream '" +
@@ -430,6 +439,18 @@ Status PersistentIndex::AddRun(std::string_view stream, uint64_t first_revision,
   }
   std::lock_guard<std::mutex> lock(cache_mu_);
   cache_.Put(stream, e.revision);
+  return Status::Ok();
+}
+
+Status PersistentIndex::SkipRemoved(uint64_t end, uint32_t anchor) {
+  if (end <= next_position_) {
+    return Status::InvalidArgument("index skip to position " +
+                                   std::to_string(end) + " does not go past " +
+                                   std::to_string(next_position_));
+  }
+  active_->Skip(end, anchor);
+  next_position_ = end;
+  gaps_.store(true, std::memory_order_relaxed);
   return Status::Ok();
 }
 
@@ -478,6 +499,7 @@ bool PersistentIndex::FlushOne(Status* status) {
   info.first_position = m->first_position();
   info.end_position = m->end_position();
   info.last_offset = m->last_offset();
+  info.last_position = m->last_position();
   info.new_streams = m->new_streams();
   Status s;
   {
@@ -1075,6 +1097,9 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
     if (attempt == kAdoptAttempts) return Status::Ok();
   }
 
+  for (const auto& t : tables) {
+    if (t->info().has_gaps()) gaps_.store(true, std::memory_order_relaxed);
+  }
   // Keep in memory only what follows the adopted tables.
   const uint64_t end = m.end_position();
   auto v = std::make_shared<Version>();

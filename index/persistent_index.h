@@ -165,7 +165,8 @@ class PersistentIndex {
   Status Reset(uint64_t first_position);
 
   // Indexes the event at `position` (which must be next_position()).
-  // Corruption if `revision` does not follow the stream's last revision.
+  // Corruption if `revision` does not follow the stream's last revision
+  // (once a scavenge removed events: is not above it).
   Status Add(std::string_view stream, uint64_t revision, uint64_t position,
              uint32_t offset, const EventId& id);
   // Indexes consecutive events of one stream (an append): revisions from
@@ -174,6 +175,13 @@ class PersistentIndex {
   Status AddRun(std::string_view stream, uint64_t first_revision,
                 uint64_t first_position, std::span<const uint32_t> offsets,
                 std::span<const EventId> ids);
+
+  // Positions [next_position(), end) were removed by a scavenge: a replay
+  // of a scavenged log calls this at each hole, with the anchor of the
+  // stride's multiples in it (the offset of the next kept record in their
+  // segment, or the end of that segment's records; call once per segment
+  // the hole spans). InvalidArgument unless end > next_position().
+  Status SkipRemoved(uint64_t end, uint32_t anchor);
 
   Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
   // Up to `max_count` events of `stream` from revision `from` (clamped to
@@ -355,6 +363,9 @@ class PersistentIndex {
   uint64_t next_position_ = 0;
   std::optional<uint32_t> loaded_last_offset_;
   std::optional<uint64_t> loaded_last_position_;
+  // A scavenge removed events below next_position_ (a table has gaps, or
+  // SkipRemoved was called): revisions of a stream may then jump.
+  std::atomic<bool> gaps_{false};
   std::string open_note_;
   bool closed_ = false;
 

@@ -124,6 +124,9 @@ Status PersistentIndex::InstallRewrite(const StagedTables& staged) {
       v->tables.insert(run, opened->begin(), opened->end());
       version_ = std::move(v);
     }
+    for (const TableInfo& info : infos) {
+      if (info.has_gaps()) gaps_.store(true, std::memory_order_relaxed);
+    }
     manifest_ = std::move(**next);
     next_table_number_ =
         std::max(next_table_number_, manifest_.next_table_number);
