@@ -2,10 +2,10 @@
 //
 // The index of the category and event-type streams (`$ce-<category>`,
 // `$et-<type>`, named by link_streams.h): for each such stream, its own
-// gapless revisions in commit order, each pointing at the original event's
-// record in the log. docs/architecture.md ("Category and event-type
-// streams") explains the design, docs/format.md ("The link index") the
-// files.
+// revisions in commit order (gapless until a scavenge removes events),
+// each pointing at the original event's record in the log. docs/architecture.md
+// ("Category and event-type streams") explains the design, docs/format.md ("The
+// link index") the files.
 //
 // It is a second PersistentIndex, in its own directory, over a doubled
 // position space: the event at global position p has two *slots*, 2p for

@@ -913,12 +913,11 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
   const uint64_t last = **last_result;
   const uint64_t hash = hash_(stream);
   auto v = Current();
-  // After a scavenge (a table with gaps) a stream can miss revisions; the
-  // read then goes on past them until it has max_count events or reaches
-  // the end, in windows of the revisions still wanted.
-  const bool gaps =
-      std::any_of(v->tables.begin(), v->tables.end(),
-                  [](const auto& t) { return t->info().has_gaps(); });
+  // After a scavenge (a table with gaps, or holes skipped by a replay) a
+  // stream can miss revisions; the read then goes on past them until it has
+  // max_count events or reaches the end, in windows of the revisions still
+  // wanted.
+  const bool gaps = gaps_.load(std::memory_order_relaxed);
   std::vector<IndexedEvent> found;
   uint64_t wanted = max_count;
   if (direction == Direction::kForward) {

@@ -104,6 +104,11 @@ Status PersistentIndex::InstallRewrite(const StagedTables& staged) {
     if (!next.ok()) return next.status();
     Status s = WriteManifest(fs_, dir_, **next);
     if (!s.ok()) return s;
+    // Before the tables are published: a reader that sees them also sees
+    // that revisions may have gaps (the version's mutex orders the two).
+    for (const TableInfo& info : infos) {
+      if (info.has_gaps()) gaps_.store(true, std::memory_order_relaxed);
+    }
     std::set<uint64_t> gone;
     for (const ManifestTable& t : manifest_.tables) gone.insert(t.number);
     for (const ManifestTable& t : (*next)->tables) gone.erase(t.number);
@@ -123,9 +128,6 @@ Status PersistentIndex::InstallRewrite(const StagedTables& staged) {
       run = v->tables.erase(run, run_end);
       v->tables.insert(run, opened->begin(), opened->end());
       version_ = std::move(v);
-    }
-    for (const TableInfo& info : infos) {
-      if (info.has_gaps()) gaps_.store(true, std::memory_order_relaxed);
     }
     manifest_ = std::move(**next);
     next_table_number_ =
