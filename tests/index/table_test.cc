@@ -325,6 +325,30 @@ TEST_F(TableTest, TablesWithGapsAreVersionTwo) {
   EXPECT_TRUE(Table::Open(&fs_, path, kStore, 12, kStride).ok());
 }
 
+// VerifyAll of a table with gaps: the header's last position must be its
+// highest entry's, and no position may appear twice.
+TEST_F(TableTest, VerifyAllChecksTablesWithGaps) {
+  auto entries = MakeEntries(0, 100, 5, 11);
+  std::erase_if(entries, [](const Entry& e) { return e.position % 2 == 1; });
+  TableInfo info = InfoOf(15, entries, 0, 100);
+  info.last_position = 96;  // the last entry is at 98
+  info.last_offset = 96 * 3;
+  auto wrong_last = Write(info, entries);
+  ASSERT_TRUE(wrong_last.ok()) << wrong_last.status().ToString();
+  EXPECT_TRUE((*wrong_last)->VerifyAll().IsCorruption());
+
+  // Position 98 twice (revisions apart, so the order holds).
+  Entry twice = entries.back();
+  twice.revision += 1000;
+  entries.push_back(twice);
+  info = InfoOf(16, entries, 0, 100);
+  info.last_position = 98;
+  info.last_offset = 98 * 3;
+  auto duplicated = Write(info, entries);
+  ASSERT_TRUE(duplicated.ok()) << duplicated.status().ToString();
+  EXPECT_TRUE((*duplicated)->VerifyAll().IsCorruption());
+}
+
 TEST_F(TableTest, TablesWithoutGapsStayVersionOne) {
   auto table = Write(13, MakeEntries(10, 90, 5, 10), 10, 100);
   ASSERT_TRUE(table.ok());
