@@ -65,6 +65,55 @@ std::optional<uint64_t> LinkIndex::last_indexed_position() const {
   return (next - 1) / kSlotsPerEvent;
 }
 
+std::optional<uint64_t> LinkIndex::loaded_last_position() const {
+  auto slot = index_->loaded_last_position();
+  if (!slot) return std::nullopt;
+  return *slot / kSlotsPerEvent;
+}
+
+namespace {
+
+StagedTables InSlots(const StagedTables& staged) {
+  StagedTables slots = staged;
+  slots.first_position = SlotOf(staged.first_position, kCategorySlot);
+  slots.end_position = SlotOf(staged.end_position, kCategorySlot);
+  return slots;
+}
+
+}  // namespace
+
+Status LinkIndex::StageRewrite(uint64_t first, uint64_t end,
+                               const PositionRemap& remap,
+                               StagedTables* staged) {
+  PositionRemap slots;
+  slots.offset = [&remap](uint64_t slot) {
+    return remap.offset(slot / kSlotsPerEvent);
+  };
+  // The first kept slot at or after a slot is one of the first kept event
+  // at or after its event.
+  slots.anchor = [&remap](uint64_t slot) {
+    return remap.anchor(slot / kSlotsPerEvent);
+  };
+  StagedTables in_slots;
+  Status s = index_->StageRewrite(SlotOf(first, kCategorySlot),
+                                  SlotOf(end, kCategorySlot), slots, &in_slots);
+  if (!s.ok()) return s;
+  *staged = in_slots;
+  // Tables end between events: both ends are even.
+  staged->first_position = in_slots.first_position / kSlotsPerEvent;
+  staged->end_position = in_slots.end_position / kSlotsPerEvent;
+  return Status::Ok();
+}
+
+Status LinkIndex::InstallRewrite(const StagedTables& staged) {
+  return index_->InstallRewrite(InSlots(staged));
+}
+
+Status LinkIndex::InstallStaged(io::FileSystem* fs, const std::string& dir,
+                                const StagedTables& staged) {
+  return InstallStagedTables(fs, dir, InSlots(staged));
+}
+
 Status LinkIndex::Reset(uint64_t first_position) {
   return index_->Reset(first_position * kSlotsPerEvent);
 }
@@ -90,6 +139,10 @@ Status LinkIndex::Add(std::string_view stream, std::string_view type,
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+Status LinkIndex::SkipRemoved(uint64_t end, uint32_t anchor) {
+  return index_->SkipRemoved(SlotOf(end, kCategorySlot), anchor);
 }
 
 Result<std::optional<uint64_t>> LinkIndex::LastRevision(

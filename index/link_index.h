@@ -2,10 +2,10 @@
 //
 // The index of the category and event-type streams (`$ce-<category>`,
 // `$et-<type>`, named by link_streams.h): for each such stream, its own
-// gapless revisions in commit order, each pointing at the original event's
-// record in the log. docs/architecture.md ("Category and event-type
-// streams") explains the design, docs/format.md ("The link index") the
-// files.
+// revisions in commit order (gapless until a scavenge removes events),
+// each pointing at the original event's record in the log. docs/architecture.md
+// ("Category and event-type streams") explains the design, docs/format.md ("The
+// link index") the files.
 //
 // It is a second PersistentIndex, in its own directory, over a doubled
 // position space: the event at global position p has two *slots*, 2p for
@@ -78,6 +78,9 @@ class LinkIndex {
   std::optional<uint32_t> loaded_last_offset() const {
     return index_->loaded_last_offset();
   }
+  // The position of the event whose record loaded_last_offset() is: that
+  // of last_indexed_position() unless a scavenge removed events below it.
+  std::optional<uint64_t> loaded_last_position() const;
   const std::string& open_note() const { return index_->open_note(); }
 
   // Forgets everything; starts again at `first_position`.
@@ -90,6 +93,10 @@ class LinkIndex {
   // if an earlier event is missing.
   Status Add(std::string_view stream, std::string_view type, uint64_t position,
              uint32_t offset, const EventId& id);
+
+  // Events [next_position(), end) were removed by a scavenge, as
+  // PersistentIndex::SkipRemoved.
+  Status SkipRemoved(uint64_t end, uint32_t anchor);
 
   // The last revision of a category or type stream (by its full name).
   Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
@@ -108,6 +115,17 @@ class LinkIndex {
   void Throttle() { index_->Throttle(); }
   void WaitIdle() { index_->WaitIdle(); }
   Status Close() { return index_->Close(); }
+
+  // Scavenge, as PersistentIndex (table_rewrite.h), in global positions:
+  // `remap` is asked about events (both slots of an event go or stay with
+  // it), and `staged` names event positions; tables end between events.
+  PersistentIndex::MergePause PauseMerges() { return index_->PauseMerges(); }
+  Status StageRewrite(uint64_t first, uint64_t end, const PositionRemap& remap,
+                      StagedTables* staged);
+  Status InstallRewrite(const StagedTables& staged);
+  // As InstallStagedTables, on the closed link index in `dir`.
+  static Status InstallStaged(io::FileSystem* fs, const std::string& dir,
+                              const StagedTables& staged);
 
  private:
   LinkIndex() = default;

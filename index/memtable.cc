@@ -18,6 +18,7 @@ size_t SlotOf(uint64_t hash, size_t mask) {
 
 MemTable::MemTable(uint64_t first_position, uint32_t anchor_stride)
     : first_position_(first_position),
+      end_position_(first_position),
       anchor_stride_(anchor_stride),
       slots_(kInitialSlots, Slot{0, kNone, 0}) {}
 
@@ -43,6 +44,21 @@ void MemTable::Grow() {
 }
 
 void MemTable::Add(const Entry& entry) {
+  Insert(entry);
+  if (entry.position % anchor_stride_ == 0) anchors_.push_back(entry.offset);
+  end_position_ = entry.position + 1;
+}
+
+void MemTable::Skip(uint64_t end, uint32_t anchor) {
+  const uint64_t first_anchor =
+      (end_position_ + anchor_stride_ - 1) / anchor_stride_ * anchor_stride_;
+  for (uint64_t p = first_anchor; p < end; p += anchor_stride_) {
+    anchors_.push_back(anchor);
+  }
+  end_position_ = std::max(end_position_, end);
+}
+
+void MemTable::Insert(const Entry& entry) {
   if ((used_slots_ + 1) * 2 > slots_.size()) Grow();
   const auto index = static_cast<uint32_t>(entries_.size());
   const size_t mask = slots_.size() - 1;
@@ -63,14 +79,24 @@ void MemTable::Add(const Entry& entry) {
   slots_[i].head = index;
   entries_.push_back(Item{entry, previous});
   if (entry.revision == 0) ++new_streams_;
-  if (entry.position % anchor_stride_ == 0) anchors_.push_back(entry.offset);
 }
 
 MemTable::MemTable(const MemTable& other, uint64_t from)
     : MemTable(from, other.anchor_stride_) {
-  for (uint64_t p = from; p < other.end_position(); ++p) {
-    Add(other.entries_[p - other.first_position_].entry);
-  }
+  // Entries are in position order; skipped positions have none.
+  auto it = std::lower_bound(
+      other.entries_.begin(), other.entries_.end(), from,
+      [](const Item& item, uint64_t p) { return item.entry.position < p; });
+  for (; it != other.entries_.end(); ++it) Insert(it->entry);
+  const uint32_t stride = anchor_stride_;
+  auto first_multiple = [&](uint64_t p) {
+    return (p + stride - 1) / stride * stride;
+  };
+  const uint64_t skipped =
+      (first_multiple(from) - first_multiple(other.first_position_)) / stride;
+  anchors_.assign(other.anchors_.begin() + static_cast<ptrdiff_t>(skipped),
+                  other.anchors_.end());
+  end_position_ = other.end_position_;
 }
 
 void MemTable::Scan(uint64_t hash, uint64_t lo, uint64_t hi,

@@ -35,16 +35,24 @@ class MemTable {
   // only what the writer's tables do not cover).
   MemTable(const MemTable& other, uint64_t from);
 
-  // Positions must be consecutive from first_position (the caller checks).
+  // The entry's position must be end_position() (the caller checks).
   void Add(const Entry& entry);
+  // Positions [end_position(), end) were removed by a scavenge (a log
+  // replayed across its holes): no entries, and `anchor` for the multiples
+  // of the stride among them (the first kept record after them in their
+  // segment, or the end of its records).
+  void Skip(uint64_t end, uint32_t anchor);
 
   uint64_t first_position() const { return first_position_; }
-  uint64_t end_position() const { return first_position_ + entries_.size(); }
+  // Positions below it are indexed or skipped.
+  uint64_t end_position() const { return end_position_; }
   uint64_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   uint64_t new_streams() const { return new_streams_; }
-  // Offset of the record at end_position() - 1.
+  // Offset and position of the last entry (not empty()): end_position() - 1
+  // unless positions were skipped.
   uint32_t last_offset() const { return entries_.back().entry.offset; }
+  uint64_t last_position() const { return entries_.back().entry.position; }
   uint64_t memory_bytes() const;
 
   // Calls fn(entry) for the entries with `hash`, newest first, until fn
@@ -88,7 +96,11 @@ class MemTable {
   }
   void Grow();
 
+  // Links an entry into its hash chain, without its anchor.
+  void Insert(const Entry& entry);
+
   uint64_t first_position_;
+  uint64_t end_position_;
   uint32_t anchor_stride_;
   uint64_t new_streams_ = 0;
   std::vector<Item> entries_;

@@ -51,17 +51,6 @@ Status ValidateOptions(const IndexOptions& o) {
   return Status::Ok();
 }
 
-ManifestTable RecordOf(const TableInfo& info) {
-  ManifestTable t;
-  t.number = info.number;
-  t.first_position = info.first_position;
-  t.end_position = info.end_position;
-  t.entry_count = info.entry_count;
-  t.level = info.level;
-  t.last_offset = info.last_offset;
-  return t;
-}
-
 // The first run of `fan_in` consecutive tables of one level, oldest first;
 // tables.size() if there is none. Levels never increase along the list
 // (a merge replaces the oldest tables of a run by one of the next level,
@@ -263,7 +252,15 @@ Status PersistentIndex::Load(uint64_t first_position) {
   manifest_ = m;
   first_position_ = first_position;
   next_position_ = m.tables.empty() ? first_position : m.end_position();
-  if (!m.tables.empty()) loaded_last_offset_ = m.tables.back().last_offset;
+  for (const auto& t : tables) {
+    if (t->info().has_gaps()) gaps_.store(true, std::memory_order_relaxed);
+  }
+  for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
+    if ((*it)->info().entry_count == 0) continue;  // every event removed
+    loaded_last_offset_ = (*it)->info().last_offset;
+    loaded_last_position_ = (*it)->info().last_position;
+    break;
+  }
   active_ = std::make_unique<MemTable>(next_position_, options_.anchor_stride);
   auto v = std::make_shared<Version>();
   v->tables = std::move(tables);
@@ -323,6 +320,8 @@ Status PersistentIndex::Reset(uint64_t first_position) {
   first_position_ = first_position;
   next_position_ = first_position;
   loaded_last_offset_.reset();
+  loaded_last_position_.reset();
+  gaps_.store(false, std::memory_order_relaxed);
   active_ = std::make_unique<MemTable>(first_position, options_.anchor_stride);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -413,7 +412,12 @@ Status PersistentIndex::AddRun(std::string_view stream, uint64_t first_revision,
   auto last = LastRevision(stream);
   if (!last.ok()) return last.status();
   const uint64_t expected = last->has_value() ? **last + 1 : 0;
-  if (first_revision != expected) {
+  // Across a scavenge's holes a stream's revisions can jump (its removed
+  // events have no entries); they never repeat or go back.
+  const bool follows = gaps_.load(std::memory_order_relaxed)
+                           ? first_revision >= expected
+                           : first_revision == expected;
+  if (!follows) {
     return Status::Corruption(
         dir_, 0,
         "revision " + std::to_string(first_revision) + " of stream '" +
@@ -435,6 +439,18 @@ Status PersistentIndex::AddRun(std::string_view stream, uint64_t first_revision,
   }
   std::lock_guard<std::mutex> lock(cache_mu_);
   cache_.Put(stream, e.revision);
+  return Status::Ok();
+}
+
+Status PersistentIndex::SkipRemoved(uint64_t end, uint32_t anchor) {
+  if (end <= next_position_) {
+    return Status::InvalidArgument("index skip to position " +
+                                   std::to_string(end) + " does not go past " +
+                                   std::to_string(next_position_));
+  }
+  active_->Skip(end, anchor);
+  next_position_ = end;
+  gaps_.store(true, std::memory_order_relaxed);
   return Status::Ok();
 }
 
@@ -482,6 +498,7 @@ bool PersistentIndex::FlushOne(Status* status) {
   info.first_position = m->first_position();
   info.end_position = m->end_position();
   info.last_offset = m->last_offset();
+  info.last_position = m->last_position();
   info.new_streams = m->new_streams();
   Status s;
   {
@@ -562,8 +579,9 @@ Status PersistentIndex::Commit() {
 }
 
 bool PersistentIndex::MergeDue() const {
-  return FindMergeRun(manifest_.tables, options_.merge_fan_in) <
-         manifest_.tables.size();
+  return merge_pauses_ == 0 &&
+         FindMergeRun(manifest_.tables, options_.merge_fan_in) <
+             manifest_.tables.size();
 }
 
 bool PersistentIndex::MergeOne(Status* status) {
@@ -573,8 +591,8 @@ bool PersistentIndex::MergeOne(Status* status) {
   TableInfo info;
   {
     std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+    if (!MergeDue()) return false;
     first = FindMergeRun(manifest_.tables, fan_in);
-    if (first == manifest_.tables.size()) return false;
     auto v = Current();
     for (size_t i = first; i < first + fan_in; ++i) {
       // Listed tables are the version's prefix, in the same order.
@@ -586,11 +604,16 @@ bool PersistentIndex::MergeOne(Status* status) {
   info.anchor_stride = options_.anchor_stride;
   info.first_position = inputs.front()->info().first_position;
   info.end_position = inputs.back()->info().end_position;
-  info.last_offset = inputs.back()->info().last_offset;
   for (const auto& t : inputs) {
     info.level = std::max(info.level, t->info().level + 1);
     info.entry_count += t->info().entry_count;
     info.new_streams += t->info().new_streams;
+    // The last input with entries holds the last event (after a scavenge
+    // a table can have none).
+    if (t->info().entry_count > 0) {
+      info.last_offset = t->info().last_offset;
+      info.last_position = t->info().last_position;
+    }
   }
 
   Status s;
@@ -888,22 +911,49 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
   if (!last_result.ok()) return last_result.status();
   if (!last_result->has_value()) return Status::Ok();
   const uint64_t last = **last_result;
-  uint64_t lo = 0;
-  uint64_t hi = 0;
-  if (direction == Direction::kForward) {
-    if (from > last) return Status::Ok();
-    lo = from;
-    hi = from + std::min(max_count - 1, last - from);
-  } else {
-    hi = std::min(from, last);
-    lo = hi - std::min(max_count - 1, hi);
-  }
   const uint64_t hash = hash_(stream);
   auto v = Current();
+  // After a scavenge (a table with gaps, or holes skipped by a replay) a
+  // stream can miss revisions; the read then goes on past them until it has
+  // max_count events or reaches the end, in windows of the revisions still
+  // wanted.
+  const bool gaps = gaps_.load(std::memory_order_relaxed);
+  std::vector<IndexedEvent> found;
+  uint64_t wanted = max_count;
+  if (direction == Direction::kForward) {
+    for (uint64_t lo = from; wanted > 0 && lo <= last;) {
+      const uint64_t hi = lo + std::min(wanted - 1, last - lo);
+      const size_t before = found.size();
+      Status s = ReadWindow(*v, stream, hash, lo, hi, last, gaps, &found);
+      if (!s.ok()) return s;
+      wanted -= found.size() - before;
+      if (hi == last) break;
+      lo = hi + 1;
+    }
+  } else {
+    for (uint64_t hi = std::min(from, last); wanted > 0;) {
+      const uint64_t lo = hi - std::min(wanted - 1, hi);
+      std::vector<IndexedEvent> window;
+      Status s = ReadWindow(*v, stream, hash, lo, hi, last, gaps, &window);
+      if (!s.ok()) return s;
+      wanted -= window.size();
+      found.insert(found.end(), window.rbegin(), window.rend());
+      if (lo == 0) break;
+      hi = lo - 1;
+    }
+  }
+  out->insert(out->end(), found.begin(), found.end());
+  return Status::Ok();
+}
+
+Status PersistentIndex::ReadWindow(const Version& v, std::string_view stream,
+                                   uint64_t hash, uint64_t lo, uint64_t hi,
+                                   uint64_t last, bool gaps,
+                                   std::vector<IndexedEvent>* out) const {
   std::vector<Entry> entries;
   active_->Scan(hash, lo, hi, &entries);
-  for (const auto& m : v->frozen) m->Scan(hash, lo, hi, &entries);
-  for (const auto& t : v->tables) {
+  for (const auto& m : v.frozen) m->Scan(hash, lo, hi, &entries);
+  for (const auto& t : v.tables) {
     Status s = t->Scan(hash, lo, hi, &entries);
     if (!s.ok()) {
       NoteDamage(s);
@@ -914,18 +964,18 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
     return a.revision != b.revision ? a.revision < b.revision
                                     : a.position < b.position;
   });
-  // The stream has every revision in [lo, hi] (it reaches `last` without
-  // gaps), so a revision with a single entry is the stream's own; only
-  // where colliding streams share a revision do the records decide.
-  std::vector<IndexedEvent> found;
-  found.reserve(hi - lo + 1);
+  // Without gaps the stream has every revision in [lo, hi] (it reaches
+  // `last` without gaps), so a revision with a single entry is the
+  // stream's own; only where colliding streams share a revision do the
+  // records decide. With gaps a single entry can be a colliding stream's
+  // in place of a removed one: the records decide every entry.
   size_t i = 0;
   for (uint64_t r = lo; r <= hi; ++r) {
     while (i < entries.size() && entries[i].revision < r) ++i;
     size_t j = i;
     while (j < entries.size() && entries[j].revision == r) ++j;
     const Entry* pick = nullptr;
-    if (j - i == 1) {
+    if (j - i == 1 && !gaps) {
       pick = &entries[i];
     } else {
       for (size_t k = i; k < j; ++k) {
@@ -937,7 +987,7 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
         }
       }
     }
-    if (pick == nullptr) {
+    if (pick == nullptr && !gaps) {
       return Status::Corruption(
           dir_, 0,
           "the index has no entry for revision " + std::to_string(r) +
@@ -945,14 +995,12 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
               std::to_string(last) +
               "); `cairn index rebuild` recreates the index from the log");
     }
-    found.push_back(IndexedEvent{pick->revision, pick->position, pick->offset,
-                                 pick->id_tag});
+    if (pick != nullptr) {
+      out->push_back(IndexedEvent{pick->revision, pick->position, pick->offset,
+                                  pick->id_tag});
+    }
     i = j;
   }
-  if (direction == Direction::kBackward) {
-    std::reverse(found.begin(), found.end());
-  }
-  out->insert(out->end(), found.begin(), found.end());
   return Status::Ok();
 }
 
@@ -961,7 +1009,10 @@ Result<std::optional<IndexedEvent>> PersistentIndex::Find(
   std::vector<IndexedEvent> events;
   Status s = Read(stream, revision, Direction::kForward, 1, &events);
   if (!s.ok()) return s;
-  if (events.empty()) return std::optional<IndexedEvent>();
+  // Across a gap the read returns the next kept revision: not this one.
+  if (events.empty() || events.front().revision != revision) {
+    return std::optional<IndexedEvent>();
+  }
   return std::optional<IndexedEvent>(events.front());
 }
 
@@ -1045,6 +1096,9 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
     if (attempt == kAdoptAttempts) return Status::Ok();
   }
 
+  for (const auto& t : tables) {
+    if (t->info().has_gaps()) gaps_.store(true, std::memory_order_relaxed);
+  }
   // Keep in memory only what follows the adopted tables.
   const uint64_t end = m.end_position();
   auto v = std::make_shared<Version>();

@@ -40,6 +40,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cairn/result.h"
@@ -51,6 +52,7 @@
 #include "index/memtable.h"
 #include "index/stream_cache.h"
 #include "index/table.h"
+#include "index/table_rewrite.h"
 
 namespace cairn::index {
 
@@ -146,10 +148,14 @@ class PersistentIndex {
 
   // Every position below this is indexed; Add expects it next.
   uint64_t next_position() const { return next_position_; }
-  // Segment offset of the record at next_position() - 1, if that record
-  // came from a table loaded at open (to check the index against the log).
+  // Position and segment offset of the last event of the tables loaded at
+  // open (to check the index against the log): next_position() - 1 unless
+  // a scavenge removed events below it. None if no table has an entry.
   std::optional<uint32_t> loaded_last_offset() const {
     return loaded_last_offset_;
+  }
+  std::optional<uint64_t> loaded_last_position() const {
+    return loaded_last_position_;
   }
   // Why tables were dropped at open (empty if nothing was).
   const std::string& open_note() const { return open_note_; }
@@ -159,7 +165,8 @@ class PersistentIndex {
   Status Reset(uint64_t first_position);
 
   // Indexes the event at `position` (which must be next_position()).
-  // Corruption if `revision` does not follow the stream's last revision.
+  // Corruption if `revision` does not follow the stream's last revision
+  // (once a scavenge removed events: is not above it).
   Status Add(std::string_view stream, uint64_t revision, uint64_t position,
              uint32_t offset, const EventId& id);
   // Indexes consecutive events of one stream (an append): revisions from
@@ -169,11 +176,22 @@ class PersistentIndex {
                 uint64_t first_position, std::span<const uint32_t> offsets,
                 std::span<const EventId> ids);
 
+  // Positions [next_position(), end) were removed by a scavenge: a replay
+  // of a scavenged log calls this at each hole, with the anchor of the
+  // stride's multiples in it (the offset of the next kept record in their
+  // segment, or the end of that segment's records; call once per segment
+  // the hole spans). InvalidArgument unless end > next_position().
+  Status SkipRemoved(uint64_t end, uint32_t anchor);
+
   Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
   // Up to `max_count` events of `stream` from revision `from` (clamped to
-  // the last revision when reading backward), in `direction` order.
+  // the last revision when reading backward), in `direction` order. After a
+  // scavenge the revisions it removed are skipped: the read goes on to the
+  // next kept ones.
   Status Read(std::string_view stream, uint64_t from, Direction direction,
               uint64_t max_count, std::vector<IndexedEvent>* out) const;
+  // The event of exactly `revision`; none if it does not exist or a
+  // scavenge removed it.
   Result<std::optional<IndexedEvent>> Find(std::string_view stream,
                                            uint64_t revision) const;
   // The segment offset of the record at `position`, which must be a
@@ -235,6 +253,44 @@ class PersistentIndex {
   // open file and mapping). Needs exclusive access, like Add.
   Status AdoptWriterTables(bool* adopted);
 
+  // --- scavenge: rewriting the tables over rewritten segments ---
+  // (table_rewrite.h). The engine holds a MergePause from before the stage
+  // until the scavenge is finished (its SCAVENGE file removed): a merge
+  // would replace the tables being rewritten. Flushes continue; they only
+  // add tables above the rewritten range.
+
+  // While one exists, no merge starts; PauseMerges returns once a running
+  // merge has finished. Any thread; pauses nest.
+  class MergePause {
+   public:
+    MergePause(MergePause&& other) noexcept
+        : index_(std::exchange(other.index_, nullptr)) {}
+    MergePause& operator=(MergePause&&) = delete;
+    ~MergePause();
+
+   private:
+    friend class PersistentIndex;
+    explicit MergePause(PersistentIndex* index) : index_(index) {}
+    PersistentIndex* index_;
+  };
+  MergePause PauseMerges();
+
+  // Writer, under a MergePause, any thread: writes and syncs new tables for
+  // the listed tables overlapping positions [first, end) (those of the
+  // rewritten segments), as RewriteTable does, without changing the
+  // manifest or what lookups see. InvalidArgument if merges are not paused
+  // or the manifest does not yet cover `end` (in-memory entries would lie
+  // in the range: the caller first waits for the flushes, WaitIdle). The
+  // staged tables are garbage for the next open until InstallRewrite.
+  Status StageRewrite(uint64_t first, uint64_t end, const PositionRemap& remap,
+                      StagedTables* staged);
+  // Writer, under the same MergePause, any thread: lists the staged tables
+  // instead of those they replace (one manifest write) and publishes them
+  // to lookups (readers holding the old tables keep them), then removes the
+  // replaced tables. Ok if installed already; errors as
+  // InstallStagedTables.
+  Status InstallRewrite(const StagedTables& staged);
+
   // Writer: stops background work, writes out what the log has made
   // durable and lists it in the manifest. Idempotent. It replaces the
   // in-memory table that lookups read, so the engine holds its state lock
@@ -268,6 +324,12 @@ class PersistentIndex {
   // fn returns false or an error.
   template <typename Fn>
   Status ForEachNewest(const Version& v, uint64_t hash, Fn&& fn) const;
+  // Appends the events of `stream` with revisions in [lo, hi] to *out in
+  // ascending order; with `gaps`, missing revisions are skipped instead of
+  // being Corruption.
+  Status ReadWindow(const Version& v, std::string_view stream, uint64_t hash,
+                    uint64_t lo, uint64_t hi, uint64_t last, bool gaps,
+                    std::vector<IndexedEvent>* out) const;
   Result<std::optional<uint64_t>> LastRevisionUncached(const Version& v,
                                                        std::string_view stream,
                                                        uint64_t hash) const;
@@ -300,6 +362,10 @@ class PersistentIndex {
   std::unique_ptr<MemTable> active_;
   uint64_t next_position_ = 0;
   std::optional<uint32_t> loaded_last_offset_;
+  std::optional<uint64_t> loaded_last_position_;
+  // A scavenge removed events below next_position_ (a table has gaps, or
+  // SkipRemoved was called): revisions of a stream may then jump.
+  std::atomic<bool> gaps_{false};
   std::string open_note_;
   bool closed_ = false;
 
@@ -316,6 +382,7 @@ class PersistentIndex {
   // matching the log; AdoptWriterTables takes up only newer ones.
   std::optional<uint64_t> rejected_generation_;  // engine-serialised
   uint64_t next_table_number_ = 1;               // guarded by manifest_mu_
+  uint32_t merge_pauses_ = 0;                    // guarded by manifest_mu_
 
   mutable std::mutex mu_;
   std::shared_ptr<const Version> version_;  // guarded by mu_

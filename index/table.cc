@@ -13,7 +13,16 @@ namespace {
 // "CAIRNIXT" read as a little-endian u64: the header checksum's seed. The
 // header carries the table's identity, so it cannot be seeded with it.
 constexpr uint64_t kHeaderSeed = 0x5458494e52494143ull;
-constexpr size_t kHeaderFieldsSize = 128;  // checksum covers [0, 128)
+// The header checksum covers [0, 128) in version 1; version 2 adds
+// last_position at 136 and moves the checksum after it.
+constexpr size_t kHeaderFieldsSizeV1 = 128;
+constexpr size_t kHeaderFieldsSizeV2 = 144;
+constexpr size_t kLastPositionAt = 136;
+
+size_t HeaderFieldsSize(uint32_t version) {
+  return version == kTableFormatVersion ? kHeaderFieldsSizeV1
+                                        : kHeaderFieldsSizeV2;
+}
 
 // Buffers are written once they reach this size (fewer, larger writes).
 constexpr size_t kWriteChunk = 256 << 10;
@@ -54,7 +63,8 @@ void EncodeHeader(const TableInfo& info, const Layout& l,
                   uint8_t* out) {
   std::memset(out, 0, kTableHeaderSize);
   std::memcpy(out, kTableMagic, 8);
-  Put32(out + 8, kTableFormatVersion);
+  const uint32_t version = info.format_version();
+  Put32(out + 8, version);
   Put32(out + 12, kTableHeaderSize);
   Put64(out + 16, info.store_id);
   Put64(out + 24, info.number);
@@ -71,8 +81,11 @@ void EncodeHeader(const TableInfo& info, const Layout& l,
   Put64(out + 104, l.file_size);
   Put64(out + 112, fences_checksum);
   Put64(out + 120, anchors_checksum);
-  Put64(out + kHeaderFieldsSize,
-        IndexChecksum(out, kHeaderFieldsSize, kHeaderSeed));
+  if (version == kTableGapsFormatVersion) {
+    Put64(out + kLastPositionAt, info.last_position);
+  }
+  const size_t fields = HeaderFieldsSize(version);
+  Put64(out + fields, IndexChecksum(out, fields, kHeaderSeed));
 }
 
 }  // namespace
@@ -123,10 +136,25 @@ Result<std::unique_ptr<TableWriter>> TableWriter::Create(
   if (info.anchor_stride == 0) {
     return Status::InvalidArgument("index table anchor stride is 0");
   }
-  std::unique_ptr<TableWriter> w(new TableWriter(fs, dir, info));
+  if (info.end_position < info.first_position ||
+      info.entry_count > info.end_position - info.first_position) {
+    return Status::InvalidArgument(
+        "index table has more entries than positions");
+  }
+  TableInfo fixed = info;
+  if (!info.has_gaps()) {
+    fixed.last_position = info.entry_count == 0 ? 0 : info.end_position - 1;
+  } else if (info.entry_count == 0
+                 ? info.last_position != 0 || info.last_offset != 0
+                 : info.last_position < info.first_position ||
+                       info.last_position >= info.end_position) {
+    return Status::InvalidArgument(
+        "index table last position is outside its range");
+  }
+  std::unique_ptr<TableWriter> w(new TableWriter(fs, dir, fixed));
   w->path_ = io::JoinPath(dir, TableFileName(info.number));
   w->temp_path_ = w->path_ + ".tmp";
-  const Layout l = LayoutOf(info);
+  const Layout l = LayoutOf(fixed);
   w->fences_offset_ = l.fences_offset;
   w->anchors_offset_ = l.anchors_offset;
   w->entries_offset_ = l.entries_offset;
@@ -295,19 +323,20 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
     return Status::Corruption(path, 0, "not an index table (bad magic)");
   }
   uint32_t version = Get32(data + 8);
-  if (version != kTableFormatVersion) {
+  if (version != kTableFormatVersion && version != kTableGapsFormatVersion) {
     return Status::NotSupported(path + ": index table format version " +
                                 std::to_string(version) +
-                                " is not supported (this build reads 1)");
+                                " is not supported (this build reads 1 and 2)");
   }
-  if (Get64(data + kHeaderFieldsSize) !=
-      IndexChecksum(data, kHeaderFieldsSize, kHeaderSeed)) {
-    return Status::Corruption(path, 0, "index table header checksum mismatch");
+  const size_t fields = HeaderFieldsSize(version);
+  if (Get64(data + fields) != IndexChecksum(data, fields, kHeaderSeed)) {
+    return Status::Corruption(path, fields,
+                              "index table header checksum mismatch");
   }
   if (Get32(data + 12) != kTableHeaderSize) {
     return Status::Corruption(path, 12, "index table header size is not 4096");
   }
-  for (size_t i = kHeaderFieldsSize + 8; i < kTableHeaderSize; ++i) {
+  for (size_t i = fields + 8; i < kTableHeaderSize; ++i) {
     if (data[i] != 0) {
       return Status::Corruption(path, i,
                                 "index table header padding is not zero");
@@ -327,9 +356,42 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
                               "index table header reserved field is not zero");
   }
   if (info->anchor_stride == 0 || info->end_position < info->first_position ||
-      info->entry_count != info->end_position - info->first_position ||
       info->new_streams > info->entry_count) {
     return Status::Corruption(path, 32, "index table header is inconsistent");
+  }
+  // The version is a function of the counts: a table without gaps is
+  // always version 1, so each table has exactly one valid encoding.
+  const uint64_t range = info->end_position - info->first_position;
+  if (version == kTableFormatVersion) {
+    if (info->entry_count != range) {
+      return Status::Corruption(path, 40,
+                                "index table entry count is not its range's "
+                                "length");
+    }
+    info->last_position = range == 0 ? 0 : info->end_position - 1;
+  } else {
+    // Where version 1 has its checksum: reserved in version 2.
+    if (Get64(data + kHeaderFieldsSizeV1) != 0) {
+      return Status::Corruption(path, kHeaderFieldsSizeV1,
+                                "index table header reserved field is not "
+                                "zero");
+    }
+    info->last_position = Get64(data + kLastPositionAt);
+    const bool last_ok =
+        info->entry_count == 0
+            ? info->last_position == 0 && info->last_offset == 0
+            : info->last_position >= info->first_position &&
+                  info->last_position < info->end_position;
+    if (info->entry_count >= range) {
+      return Status::Corruption(path, 40,
+                                "index table of format version 2 has no gap "
+                                "in its range");
+    }
+    if (!last_ok) {
+      return Status::Corruption(path, kLastPositionAt,
+                                "index table last position is outside its "
+                                "range");
+    }
   }
   // Every entry takes 32 bytes of the file: counts beyond what the file can
   // hold are damage, and bounding them keeps the layout arithmetic below
@@ -536,6 +598,11 @@ Status Table::VerifyAll() const {
   // range it catches a duplicated or substituted position.
   unsigned __int128 sum = 0;
   const TableInfo& info = info_;
+  // With gaps the sum proves nothing: each position is marked instead, and
+  // the highest one must be the header's last position.
+  std::vector<bool> seen(
+      info.has_gaps() ? info.end_position - info.first_position : 0);
+  Entry last_kept;
   while (cursor.Next(&e)) {
     if (count > 0 && !EntryLess(previous, e)) {
       return BlockCorruption(count / kEntriesPerBlock,
@@ -553,14 +620,31 @@ Status Table::VerifyAll() const {
       return BlockCorruption(count / kEntriesPerBlock,
                              "fence does not match the block's first entry");
     }
+    if (info.has_gaps()) {
+      if (seen[e.position - info.first_position]) {
+        return BlockCorruption(count / kEntriesPerBlock,
+                               "index entry position " +
+                                   std::to_string(e.position) +
+                                   " appears more than once");
+      }
+      seen[e.position - info.first_position] = true;
+      if (count == 0 || e.position > last_kept.position) last_kept = e;
+    }
     if (e.revision == 0) ++new_streams;
     sum += e.position;
     previous = e;
     ++count;
   }
   if (!cursor.status().ok()) return cursor.status();
-  unsigned __int128 expected = 0;
-  if (info.end_position > info.first_position) {
+  unsigned __int128 expected = sum;
+  if (info.has_gaps()) {
+    if (count > 0 && (last_kept.position != info.last_position ||
+                      last_kept.offset != info.last_offset)) {
+      return Status::Corruption(path_, 64,
+                                "index table last position and offset do not "
+                                "match its last entry");
+    }
+  } else if (info.end_position > info.first_position) {
     unsigned __int128 n = info.end_position - info.first_position;
     expected = n * info.first_position + n * (n - 1) / 2;
   }

@@ -32,7 +32,11 @@
 namespace cairn::index {
 
 inline constexpr char kTableMagic[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', 'T'};
+// Version 1 tables hold every position of their range; version 2 tables
+// (written only for a range with removed positions, after a scavenge) hold
+// the kept ones and name their last kept position.
 inline constexpr uint32_t kTableFormatVersion = 1;
+inline constexpr uint32_t kTableGapsFormatVersion = 2;
 inline constexpr uint32_t kTableHeaderSize = 4096;
 inline constexpr uint32_t kTableBlockSize = 4096;
 inline constexpr uint32_t kEntriesPerBlock = kTableBlockSize / kEntrySize;
@@ -51,16 +55,26 @@ struct TableInfo {
   uint32_t level = 0;
   uint32_t anchor_stride = 0;
   uint64_t entry_count = 0;
-  // The table holds every event with a position in [first_position,
-  // end_position), and only those.
+  // The table holds every kept event with a position in [first_position,
+  // end_position), and only those: all of them unless a scavenge removed
+  // some (then entry_count < end_position - first_position).
   uint64_t first_position = 0;
   uint64_t end_position = 0;
-  // Segment offset of the record at end_position - 1 (where a replay of
-  // the log after this table resumes from).
+  // Segment offset and position of the table's last event (where a replay
+  // of the log after this table resumes from): end_position - 1 without
+  // gaps. Both 0 in a table with no entries (every event removed).
   uint32_t last_offset = 0;
-  // Entries with revision 0: the streams this table's range created.
+  uint64_t last_position = 0;
+  // Entries with revision 0: the streams this table's range created (and
+  // whose first event is kept).
   uint64_t new_streams = 0;
 
+  // Whether positions of the range have no entry (removed by a scavenge):
+  // such a table is written in format version 2.
+  bool has_gaps() const { return entry_count != end_position - first_position; }
+  uint32_t format_version() const {
+    return has_gaps() ? kTableGapsFormatVersion : kTableFormatVersion;
+  }
   // Anchors cover the multiples of anchor_stride in the range.
   uint64_t anchor_count() const;
   uint64_t block_count() const {
@@ -69,8 +83,10 @@ struct TableInfo {
 };
 
 // Writes one table: entries in EntryLess order, anchors in position order,
-// then Finish(). The file is written under a temporary name, synced, and
-// renamed into place, and the directory synced: after Finish() the table is
+// then Finish(). A range without gaps is written in format version 1
+// (`last_position` is then end_position - 1 whatever `info` says), one
+// with gaps in version 2. The file is written under a temporary name, synced,
+// and renamed into place, and the directory synced: after Finish() the table is
 // durable under its name; before, a crash leaves at most a temporary file
 // (which the next open removes).
 class TableWriter {
@@ -149,12 +165,14 @@ class Table {
   Status Scan(uint64_t hash, uint64_t lo, uint64_t hi,
               std::vector<Entry>* out) const;
   // Offset of the record at `position`, a multiple of the anchor stride in
-  // [first_position, end_position).
+  // [first_position, end_position); in a table with gaps, of the first kept
+  // record at or after it (or the end of its segment's records).
   std::optional<uint32_t> Anchor(uint64_t position) const;
 
   // Reads every block: checksums, sort order, positions inside the range,
-  // each position exactly once (checked by the sum of positions), entry
-  // and new-stream counts. For `cairn verify`; O(entries).
+  // each position at most once (exactly once, checked by the sum of
+  // positions, in a table without gaps), the last position, entry and
+  // new-stream counts. For `cairn verify`; O(entries).
   Status VerifyAll() const;
 
   // Sequential reader of all entries (merges, verification, dumps).

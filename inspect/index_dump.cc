@@ -69,6 +69,7 @@ TableStart ToTableStart(const std::string& path, uint64_t size,
   s.first_position = i.first_position;
   s.end_position = i.end_position;
   s.last_offset = i.last_offset;
+  s.last_position = i.last_position;
   s.reserved = r.reserved;
   s.new_streams = i.new_streams;
   s.fences_offset = r.fences_offset;

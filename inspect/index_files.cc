@@ -29,7 +29,15 @@ using index::kTableHeaderSize;
 // multiplier, the manifest's fixed part and its checksum seed.
 constexpr uint64_t kTableHeaderSeed = 0x5458494e52494143ull;
 constexpr uint64_t kBlockSeedStep = 0x9E3779B97F4A7C15ull;
-constexpr size_t kHeaderFieldsSize = 128;
+// The header checksum's range: [0, 128) in version 1, [0, 144) in version 2
+// (which adds last_position at 136); the checksum follows it.
+constexpr size_t kHeaderFieldsSizeV1 = 128;
+constexpr size_t kHeaderFieldsSizeV2 = 144;
+constexpr size_t kLastPositionAt = 136;
+
+size_t HeaderFieldsSize(uint32_t version) {
+  return version == 2 ? kHeaderFieldsSizeV2 : kHeaderFieldsSizeV1;
+}
 using index::kManifestFixedSize;
 constexpr size_t kManifestTableSize = index::kManifestTableRecordSize;
 constexpr uint64_t kManifestSeed = 0x464d494e52494143ull;
@@ -64,7 +72,12 @@ RawTableHeader DecodeRawHeader(const uint8_t* d) {
   h.file_size = Get64(d + 104);
   h.fences_checksum = Get64(d + 112);
   h.anchors_checksum = Get64(d + 120);
-  h.header_checksum = Get64(d + kHeaderFieldsSize);
+  h.header_checksum = Get64(d + HeaderFieldsSize(h.format_version));
+  if (h.format_version == 2) {
+    h.info.last_position = Get64(d + kLastPositionAt);
+  } else if (h.info.end_position > h.info.first_position) {
+    h.info.last_position = h.info.end_position - 1;
+  }
   return h;
 }
 
@@ -73,8 +86,9 @@ RawTableHeader DecodeRawHeader(const uint8_t* d) {
 bool LayoutFits(const RawTableHeader& h, size_t size, uint64_t* block_count,
                 uint64_t* anchor_count) {
   const index::TableInfo& info = h.info;
+  // Version 2 (a scavenge removed events) has fewer entries than positions.
   if (info.anchor_stride == 0 || info.end_position < info.first_position ||
-      info.entry_count != info.end_position - info.first_position) {
+      info.entry_count > info.end_position - info.first_position) {
     return false;
   }
   const u128 blocks =
@@ -230,7 +244,8 @@ TableWalkResult WalkTable(
   }
   h.header_checksum_ok =
       h.raw.header_checksum ==
-      XXH3_64bits_withSeed(data, kHeaderFieldsSize, kTableHeaderSeed);
+      XXH3_64bits_withSeed(data, HeaderFieldsSize(h.raw.format_version),
+                           kTableHeaderSeed);
   h.layout_ok = LayoutFits(h.raw, size, &h.block_count, &h.anchor_count);
   if (h.status.ok() && !h.layout_ok) ++result.problems;  // size mismatch
   if (h.header_checksum_ok) {

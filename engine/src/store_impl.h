@@ -158,10 +158,12 @@ class StoreImpl final : public Store {
   // that event (else the index is discarded and rebuilt from the start).
   Status OpenIndex(bool read_only, SegmentLog::ReplayStart* start);
   // Where the replay must start for an index that holds every event below
-  // `next` (the record at next - 1 at `last_offset`, if loaded from a
-  // table). False if the log does not confirm that event: *mismatch says
-  // why, and the index must be rebuilt.
-  bool ReplayStartFor(uint64_t next, std::optional<uint32_t> last_offset,
+  // `next`, the last of them (next - 1 unless a scavenge removed events)
+  // at `last_position` and `last_offset` if loaded from a table. False if
+  // the log does not confirm that event: *mismatch says why, and the index
+  // must be rebuilt.
+  bool ReplayStartFor(uint64_t next, std::optional<uint64_t> last_position,
+                      std::optional<uint32_t> last_offset,
                       SegmentLog::ReplayStart* start, std::string* mismatch);
   // --- category and event-type streams (store_links.cc) ---
   // Opens the link index in DIR/index/links (when the option is on) and

@@ -73,9 +73,10 @@ Status StoreImpl::OpenLinkIndex(bool read_only,
       std::string mismatch;
       // Only half of the last event's entries can not come from a table
       // (tables end between events); if it happens, start again.
-      reset = links_->next_position() != *last + 1 ||
-              !ReplayStartFor(*last + 1, links_->loaded_last_offset(),
-                              &link_start, &mismatch);
+      reset =
+          links_->next_position() != *last + 1 ||
+          !ReplayStartFor(*last + 1, links_->loaded_last_position(),
+                          links_->loaded_last_offset(), &link_start, &mismatch);
     }
   }
   if (reset) {

@@ -158,7 +158,8 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
   const uint64_t next = index_->next_position();
   if (next == first_position) return Status::Ok();
   std::string mismatch;
-  if (!ReplayStartFor(next, index_->loaded_last_offset(), start, &mismatch)) {
+  if (!ReplayStartFor(next, index_->loaded_last_position(),
+                      index_->loaded_last_offset(), start, &mismatch)) {
     // Derived data never stops an open: start the index again.
     *start = SegmentLog::ReplayStart{0, 0, first_position};
     Status s = index_->Reset(first_position);
@@ -171,23 +172,27 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
 }
 
 bool StoreImpl::ReplayStartFor(uint64_t next,
+                               std::optional<uint64_t> last_position,
                                std::optional<uint32_t> last_offset,
                                SegmentLog::ReplayStart* start,
                                std::string* mismatch) {
   // The index claims every event below `next`. Believe it only if the log
   // has the last of them where the index says: a log restored from an
   // older backup, or an index copied from another store, is caught here
-  // and the index rebuilt.
+  // and the index rebuilt. After a scavenge the last of them can be below
+  // next - 1 (the positions between were removed), so that every record
+  // after it has a position of `next` or more.
   const auto& segments = log_->segments();
-  auto at = log_->SegmentStartingAtOrBefore(next - 1);
-  if (!at || !last_offset) {
+  auto at = last_position ? log_->SegmentStartingAtOrBefore(*last_position)
+                          : std::nullopt;
+  if (!at || !last_offset || *last_position >= next) {
     *mismatch = "the index ends at position " + std::to_string(next) +
                 " but its last event is not in the log";
     return false;
   }
   segment::RecordHeader header;
   MappedSegment pin;
-  auto record = VerifiedRecordAt(next - 1, *last_offset, &header, &pin);
+  auto record = VerifiedRecordAt(*last_position, *last_offset, &header, &pin);
   if (!record.ok()) {
     *mismatch = record.status().ToString();
     return false;

@@ -69,6 +69,32 @@ TEST(MemTableTest, TailKeepsTheEntriesFromAPosition) {
   EXPECT_EQ(MemTable(m, 10).Sorted(), m.Sorted());
 }
 
+// Positions a scavenge removed: no entries, the anchors of the multiples
+// among them name what follows; a tail from inside a hole keeps them.
+TEST(MemTableTest, SkippedPositionsKeepTheirAnchors) {
+  MemTable m(10, 4);
+  m.Add(At(1, 0, 10));
+  m.Skip(17, 500);  // 12 and 16 are multiples of the stride
+  m.Add(At(1, 3, 17));
+  m.Skip(21, 700);  // 20
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.end_position(), 21u);
+  EXPECT_EQ(m.last_position(), 17u);
+  EXPECT_EQ(m.last_offset(), 34u);
+  EXPECT_EQ(m.Anchor(12), std::optional<uint32_t>(500));
+  EXPECT_EQ(m.Anchor(16), std::optional<uint32_t>(500));
+  EXPECT_EQ(m.Anchor(20), std::optional<uint32_t>(700));
+  EXPECT_EQ(m.anchors(), (std::vector<uint32_t>{500, 500, 700}));
+
+  MemTable tail(m, 13);
+  EXPECT_EQ(tail.first_position(), 13u);
+  EXPECT_EQ(tail.end_position(), 21u);
+  EXPECT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail.Anchor(16), std::optional<uint32_t>(500));
+  EXPECT_EQ(tail.Anchor(20), std::optional<uint32_t>(700));
+  EXPECT_EQ(tail.Sorted(), (std::vector<Entry>{At(1, 3, 17)}));
+}
+
 TEST(MemTableTest, CollidingStreamsAreAllScanned) {
   MemTable m(0, 8);
   // Two streams share hash 5; their revisions interleave on one chain.

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "cairn/cairn.h"
+#include "engine/io/file_system.h"
+#include "index/table.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -280,6 +282,59 @@ TEST_F(InspectTest, ManifestDumpAndStatsAgreeWithTheTables) {
     entries += v.entries;
   }
   EXPECT_EQ(entries, m->checkpoint);
+}
+
+// A table with gaps (format version 2, written after a scavenge): the dump
+// checks its header checksum, computed from the specification, and shows
+// its last position; a damaged last_position is a problem.
+TEST_F(InspectTest, TableWithGapsDumpsAsVersionTwo) {
+  const std::string dir = dir_.Sub("gaps");
+  io::FileSystem* fs = io::PosixFileSystem();
+  ASSERT_TRUE(fs->CreateDir(dir).ok());
+  index::TableInfo info;
+  info.store_id = 0x77;
+  info.number = 3;
+  info.anchor_stride = 4;
+  info.first_position = 10;
+  info.end_position = 30;
+  info.entry_count = 10;  // the even positions are kept
+  info.last_position = 28;
+  info.last_offset = 4096 + 28 * 5;
+  info.new_streams = 1;
+  {
+    auto w = index::TableWriter::Create(fs, dir, info);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    for (uint64_t p = 10; p < 30; p += 2) {
+      index::Entry e;
+      e.hash = 9;
+      e.revision = (p - 10) / 2;
+      e.position = p;
+      e.offset = static_cast<uint32_t>(4096 + p * 5);
+      ASSERT_TRUE((*w)->Add(e).ok());
+    }
+    for (uint64_t p = 12; p < 30; p += 4) {
+      ASSERT_TRUE((*w)->AddAnchor(static_cast<uint32_t>(4096 + p * 5)).ok());
+    }
+    ASSERT_TRUE((*w)->Finish().ok());
+  }
+  const std::string path = dir + "/" + index::TableFileName(3);
+  RecordingTableVisitor v;
+  ASSERT_TRUE(DumpTable(path, &v).ok());
+  EXPECT_TRUE(v.start.header_status.ok()) << v.start.header_status.ToString();
+  EXPECT_EQ(v.start.format_version, 2u);
+  EXPECT_EQ(v.start.last_position, 28u);
+  EXPECT_TRUE(v.start.header_checksum_ok);
+  EXPECT_TRUE(v.start.layout_ok);
+  EXPECT_TRUE(v.start.fences_ok);
+  EXPECT_TRUE(v.start.anchors_ok);
+  EXPECT_EQ(v.entries, 10u);
+  EXPECT_EQ(v.end.problems, 0u);
+
+  FlipByte(path, 136);  // last_position, inside the header checksum
+  RecordingTableVisitor damaged;
+  ASSERT_TRUE(DumpTable(path, &damaged).ok());
+  EXPECT_FALSE(damaged.start.header_checksum_ok);
+  EXPECT_GT(damaged.end.problems, 0u);
 }
 
 TEST_F(InspectTest, StatsOfAStoreWithoutIndexIsAnError) {

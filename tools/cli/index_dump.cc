@@ -136,6 +136,7 @@ class IndexDumper : public inspect::TableVisitor {
           .U("first_position", i.first_position)
           .U("end_position", i.end_position)
           .U("last_offset", i.last_offset)
+          .U("last_position", i.last_position)
           .U("reserved", r.reserved)
           .U("new_streams", i.new_streams)
           .U("fences_offset", r.fences_offset)
@@ -168,8 +169,12 @@ class IndexDumper : public inspect::TableVisitor {
          Range(i.first_position, i.end_position) + ", " +
          std::to_string(i.entry_count) + " entries, " +
          std::to_string(i.new_streams) + " new streams, last offset " +
-         std::to_string(i.last_offset) + ", file size " + std::to_string(size) +
-         "\n";
+         std::to_string(i.last_offset) +
+         // Format 2 (gaps): the last event is not at end - 1.
+         (r.format_version == 2
+              ? " (position " + std::to_string(i.last_position) + ")"
+              : "") +
+         ", file size " + std::to_string(size) + "\n";
     if (r.reserved != 0) {
       b += "  reserved field at offset 68 is " + std::to_string(r.reserved) +
            ", not 0\n";

@@ -279,6 +279,9 @@ struct TableStart {
   uint64_t first_position = 0;
   uint64_t end_position = 0;
   uint64_t last_offset = 0;
+  // Of the record at last_offset: end_position - 1 in version 1, a header
+  // field in version 2 (tables with gaps, after a scavenge).
+  uint64_t last_position = 0;
   uint32_t reserved = 0;  // version 1 writes 0
   uint64_t new_streams = 0;
   uint64_t fences_offset = 0;
