@@ -132,17 +132,30 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
   result.events.reserve(items.size());
   std::string scratch;
   MappedSegment pinned;
+  std::shared_ptr<Segment> pinned_for;  // the item segment `pinned` serves
   for (const Item& item : items) {
-    if (pinned.segment() != item.segment) {
+    if (pinned_for != item.segment) {
       auto pin = log_->Pin(item.segment);
       if (!pin.ok()) return pin.status();
       pinned = std::move(pin.value());
+      pinned_for = item.segment;
+    }
+    uint64_t offset = item.offset;
+    if (pinned.segment() != item.segment) {
+      // A scavenge replaced the segment's file during this read and the
+      // pin found its successor: the index's offset was into the old file,
+      // so the record is found by its position. One the scavenge removed
+      // is one no read can return (docs/architecture.md, "Scavenging").
+      auto kept = LocateKept(Location{pinned, 0, 0}, item.position);
+      if (!kept.ok()) return kept.status();
+      if (kept->position != item.position) continue;
+      offset = kept->offset;
     }
     RecordedEventView view;
-    s = DecodeAt(pinned, item.offset, item.position, &scratch, &view);
+    s = DecodeAt(pinned, offset, item.position, &scratch, &view);
     if (s.ok() && link) {
       view.link_revision = StreamRevision(item.revision);
-      s = CheckLinkMember(stream, view, pinned, item.offset);
+      s = CheckLinkMember(stream, view, pinned, offset);
     }
     if (!s.ok()) return s;
     result.events.push_back(view.ToOwned());
