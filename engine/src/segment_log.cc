@@ -368,19 +368,6 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
   }
   segment::SegmentFileListing listing = segment::ListSegmentFiles(*names);
   std::vector<segment::SegmentFileId>& ids = listing.current;
-  if (writable && !listing.superseded.empty()) {
-    // Files a committed scavenge replaced by a newer generation (the
-    // scavenge removes them itself unless it stopped before its clean-up).
-    for (const std::string& name : listing.superseded) {
-      Status s = fs->RemoveFile(io::JoinPath(dir, name));
-      if (!s.ok()) return s;
-      Report(options, LogLevel::kInfo,
-             "removed segment file " + io::JoinPath(dir, name) +
-                 ": a newer generation of it replaced it");
-    }
-    Status s = fs->SyncDir(dir);
-    if (!s.ok()) return s;
-  }
   // The one set of list rules, shared with `cairn verify`.
   segment::SegmentListChecker checker(dir);
   for (const segment::SegmentFileId& id : ids) {
@@ -458,6 +445,20 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
         0,
         "segment file is missing (the last segment " + last.path +
             " is a scavenged one, which never takes appends)");
+  }
+  if (writable && !listing.superseded.empty()) {
+    // Files a committed scavenge replaced by a newer generation (the
+    // scavenge removes them itself unless it stopped before its clean-up),
+    // removed once the newer ones' headers verified.
+    for (const std::string& name : listing.superseded) {
+      Status s = fs->RemoveFile(io::JoinPath(dir, name));
+      if (!s.ok()) return s;
+      Report(options, LogLevel::kInfo,
+             "removed segment file " + io::JoinPath(dir, name) +
+                 ": a newer generation of it replaced it");
+    }
+    Status s = fs->SyncDir(dir);
+    if (!s.ok()) return s;
   }
   if (writable) {
     Status s = log->OpenActive(log->segments_.back().get());

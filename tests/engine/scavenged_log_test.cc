@@ -196,6 +196,20 @@ TEST_F(ScavengedLogTest, AWriterOpenRemovesOlderGenerations) {
   EXPECT_EQ(Positions(all->events), kept_);
 }
 
+TEST_F(ScavengedLogTest, OlderGenerationsStayWhileTheNewestDoesNotVerify) {
+  Commit();
+  {
+    std::fstream file(Rewritten(),
+                      std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(20);  // the store id, inside the header checksum
+    file.put('\x7f');
+  }
+  auto opened = Store::Open(Dir(), Opts());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_TRUE(opened.status().IsCorruption()) << opened.status().ToString();
+  EXPECT_TRUE(fs::exists(Original()));
+}
+
 TEST_F(ScavengedLogTest, DamageInTheScavengedSegmentIsCorruption) {
   Commit();
   Reopen().reset();  // the writer open removes the original
