@@ -309,6 +309,34 @@ TEST_F(ScavengedLogTest, TheSwapReplacesTheSegmentUnderLiveReaders) {
   EXPECT_TRUE(impl->SwapScavengedSegment(0, 1).IsInvalidArgument());
 }
 
+TEST_F(ScavengedLogTest, AFollowerFindsTheNewGenerationWhenTheOldIsGone) {
+  std::unique_ptr<Store> store = Reopen();
+  ASSERT_NE(store, nullptr);
+  auto* impl = static_cast<engine::StoreImpl*>(store.get());
+  // A read-only opener beside the writer, keeping one segment mapped:
+  // segment 0 is not mapped once it has read the later ones.
+  Options follower_options = Opts(/*read_only=*/true);
+  follower_options.max_open_segments = 1;
+  auto follower = Store::Open(Dir(), follower_options);
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  auto before = (*follower)->ReadAll(testing::AllUpTo(1 << 20));
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(Positions(before->events), all_);
+
+  engine::ScavengePlanner planner = impl->MakeScavengePlanner(kPlanCache);
+  segment::ScavengeCopyStats stats;
+  ASSERT_TRUE(impl->WriteScavengedUnit(0, &planner, &stats).ok());
+  Commit();
+  ASSERT_TRUE(impl->SwapScavengedSegment(0, 1).ok());
+  fs::remove(Original());
+
+  // Its list still names the original file, which is gone: it reads the
+  // newest generation in the directory instead.
+  auto after = (*follower)->ReadAll(testing::AllUpTo(1 << 20));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(Positions(after->events), kept_);
+}
+
 TEST_F(ScavengedLogTest, AnIncrementalBackupCopiesTheRewrittenSegment) {
   const std::string dest = dir_.Sub("backup");
   std::unique_ptr<Store> store = Reopen();
