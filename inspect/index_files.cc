@@ -133,8 +133,9 @@ std::optional<uint64_t> StoreIdOfSegmentsIn(const std::string& dir,
     auto file = OpenSegmentFile(name.path);
     if (!file.ok()) continue;
     segment::SegmentHeader header;
-    if (segment::DecodeSegmentHeader(file->data(), file->size(), file->path,
-                                     &header)
+    segment::ScavengedFields fields;
+    if (segment::DecodeAnySegmentHeader(file->data(), file->size(), file->path,
+                                        &header, &fields)
             .ok()) {
       return header.store_id;
     }

@@ -69,13 +69,20 @@ Status DumpSegment(const std::string& path, SegmentVisitor* visitor) {
   start.path = path;
   start.file_size = file->size();
   segment::SegmentHeader header;
-  start.header_status =
-      segment::DecodeSegmentHeader(file->data(), file->size(), path, &header);
+  segment::ScavengedFields fields;
+  start.header_status = segment::DecodeAnySegmentHeader(
+      file->data(), file->size(), path, &header, &fields);
   std::optional<uint64_t> seed;
   if (start.header_status.ok()) {
-    start.header = {header.format_version, header.store_id,
-                    header.segment_number, header.first_position,
-                    header.capacity,       header.created_us};
+    SegmentHeaderInfo& info = start.header;
+    info.format_version = header.format_version;
+    info.store_id = header.store_id;
+    info.segment_number = header.segment_number;
+    info.first_position = header.first_position;
+    info.capacity = header.capacity;
+    info.created_us = header.created_us;
+    info.generation = fields.generation;
+    info.end_position = fields.generation != 0 ? fields.end_position : 0;
     seed = header.Seed();
   } else if (file->number) {
     // With a damaged header, the store id of any other segment in the same

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "segment/segment_header.h"
+#include "segment/segment_list.h"
 #include "segment/segment_scan.h"
 
 namespace cairn::inspect {
@@ -58,7 +59,9 @@ Result<SegmentFile> OpenSegmentFile(const std::string& path) {
   io::FileSystem* fs = io::PosixFileSystem();
   SegmentFile segment;
   segment.path = path;
-  segment.number = segment::ParseSegmentFileName(BaseName(path));
+  if (auto id = segment::ParseAnySegmentFileName(BaseName(path))) {
+    segment.number = id->number;
+  }
   auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
   if (!file.ok()) return file.status();
   segment.file = std::move(file.value());
@@ -70,19 +73,21 @@ Result<SegmentFile> OpenSegmentFile(const std::string& path) {
   return segment;
 }
 
-Result<std::vector<SegmentName>> ListSegmentFiles(const std::string& dir) {
+Result<std::vector<SegmentName>> ListSegmentFiles(
+    const std::string& dir, std::vector<std::string>* superseded) {
   auto names = io::PosixFileSystem()->ListDir(dir);
   if (!names.ok()) return names.status();
+  const segment::SegmentFileListing listing = segment::ListSegmentFiles(*names);
   std::vector<SegmentName> segments;
-  for (const std::string& name : *names) {
-    if (auto number = segment::ParseSegmentFileName(name)) {
-      segments.push_back({*number, io::JoinPath(dir, name)});
+  for (const segment::SegmentFileId& id : listing.current) {
+    segments.push_back({id.number, id.generation,
+                        io::JoinPath(dir, segment::SegmentFileName(id))});
+  }
+  if (superseded != nullptr) {
+    for (const std::string& name : listing.superseded) {
+      superseded->push_back(io::JoinPath(dir, name));
     }
   }
-  std::sort(segments.begin(), segments.end(),
-            [](const SegmentName& a, const SegmentName& b) {
-              return a.number < b.number;
-            });
   return segments;
 }
 

@@ -47,10 +47,14 @@ Result<SegmentFile> OpenSegmentFile(const std::string& path);
 
 struct SegmentName {
   uint64_t number = 0;
+  uint32_t generation = 0;  // of a scavenged segment's file, else 0
   std::string path;
 };
-// The segment files of a store directory, in segment-number order.
-Result<std::vector<SegmentName>> ListSegmentFiles(const std::string& dir);
+// The segment files of a store directory, in segment-number order: per
+// number the newest generation (segment::ListSegmentFiles). *superseded
+// (may be null) gets the paths of older generations.
+Result<std::vector<SegmentName>> ListSegmentFiles(
+    const std::string& dir, std::vector<std::string>* superseded = nullptr);
 
 struct WalkedRecord {
   uint64_t offset = 0;  // of the record's header in the file

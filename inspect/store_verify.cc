@@ -10,7 +10,11 @@
 //   - global positions gapless across segments;
 //   - every stream's revisions contiguous from 0;
 //   - only whole appends (a run of records ending in a commit record);
-//   - only zeros after the last record of every sealed (non-last) segment.
+//   - only zeros after the last record of every sealed (non-last) segment;
+//   - a scavenged segment (version 3, segment/scavenged_segment.h) holds
+//     kept records only, with gaps in positions, and ends exactly at the
+//     end of its last record; from the first one on, each stream's
+//     revisions need only increase (its removed events leave gaps).
 // segment::ScanSegment (the engine's recovery scan) checks each segment;
 // where it finds damage, the walk of inspect/segment_walk.h lists the other
 // damaged records of that segment too, since the scan stops at the first.
@@ -37,6 +41,7 @@
 #include "inspect/index_verify.h"
 #include "inspect/segment_walk.h"
 #include "segment/record.h"
+#include "segment/scavenged_segment.h"
 #include "segment/segment_header.h"
 #include "segment/segment_list.h"
 #include "segment/segment_scan.h"
@@ -50,16 +55,22 @@ class Verifier {
 
   Result<VerifyReport> Run(const std::string& dir) {
     dir_ = dir;
-    auto names = ListSegmentFiles(dir);
+    std::vector<std::string> superseded;
+    auto names = ListSegmentFiles(dir, &superseded);
     if (!names.ok()) return names.status();
     if (names->empty()) return std::move(report_);
     report_.segments = names->size();
     ReadWatermark(dir);
+    for (const std::string& path : superseded) {
+      Warning(path, 0,
+              "an older generation of a scavenged segment: garbage, removed "
+              "by the next writable open");
+    }
     // The list rules the engine's open applies, through the same checker.
     segment::SegmentListChecker list(dir);
     for (size_t i = 0; i < names->size(); ++i) {
       const SegmentName& name = (*names)[i];
-      Status gap = list.CheckNumber(name.number);
+      Status gap = list.CheckNumber(name.number, name.generation);
       if (!gap.ok()) {
         StatusProblem(name.path, gap);
         next_position_.reset();  // the positions in between are unknown
@@ -145,15 +156,18 @@ class Verifier {
       return;
     }
     segment::SegmentHeader header;
-    Status s = segment::DecodeSegmentHeader(file->data(), file->size(),
-                                            name.path, &header);
+    segment::ScavengedFields fields;
+    Status s = segment::DecodeAnySegmentHeader(file->data(), file->size(),
+                                               name.path, &header, &fields);
     if (!s.ok()) {
       StatusProblem(name.path, s);
       next_position_.reset();
       return;
     }
     if (!store_id_) store_id_ = header.store_id;
-    Status listed = list->CheckHeader(name.number, header);
+    const bool scavenged = fields.generation != 0;
+    Status listed =
+        list->CheckHeader(name.number, header, scavenged ? &fields : nullptr);
     if (!listed.ok()) {
       StatusProblem(name.path, listed);
     } else if (next_position_ && header.first_position != *next_position_) {
@@ -164,6 +178,15 @@ class Verifier {
                   std::to_string(*next_position_));
     }
 
+    if (scavenged) {
+      if (is_last) {
+        Problem(name.path, 0,
+                "the last segment is a scavenged one, which never takes "
+                "appends: the segments after it are missing");
+      }
+      VerifyScavenged(*file, name.path, header, fields);
+      return;
+    }
     segment::SegmentScanOptions options;
     options.is_last = is_last;
     if (is_last && watermark_store_id_) {
@@ -200,8 +223,35 @@ class Verifier {
     next_position_ = result.next_position;
   }
 
+  // Every record verified by ScanScavengedSegment; where it finds damage,
+  // the walk lists the rest, as for other segments.
+  void VerifyScavenged(const SegmentFile& file, const std::string& path,
+                       const segment::SegmentHeader& header,
+                       const segment::ScavengedFields& fields) {
+    revision_gaps_ = true;
+    std::string scratch;
+    segment::SegmentHeader scanned_header;
+    segment::ScavengedFields scanned_fields;
+    Status s = segment::ScanScavengedSegment(
+        file.data(), file.size(), path,
+        [&](const segment::ScannedRecord& r) {
+          CheckRecord(path, file.data() + r.offset, r, &scratch);
+        },
+        &scanned_header, &scanned_fields);
+    if (!s.ok()) {
+      StatusProblem(path, s);
+      ListOtherDamage(file, header, s);
+    } else {
+      log_.segments.push_back(
+          {path, header, fields.end_position, header.Seed()});
+    }
+    // The header verified: the next segment starts at its end.
+    next_position_ = fields.end_position;
+  }
+
   // Per record of a whole append: the full body decodes, and the stream's
-  // revisions go 0, 1, 2, ...
+  // revisions go 0, 1, 2, ... (only increase once a scavenged segment was
+  // met).
   void CheckRecord(const std::string& file, const uint8_t* record,
                    const segment::ScannedRecord& r, std::string* scratch) {
     ++report_.events;
@@ -214,7 +264,9 @@ class Verifier {
     }
     auto [it, inserted] = revisions_.try_emplace(std::string(fields.stream), 0);
     uint64_t expected = inserted ? 0 : it->second + 1;
-    if (fields.revision != expected) {
+    const bool in_order = revision_gaps_ ? fields.revision >= expected
+                                         : fields.revision == expected;
+    if (!in_order) {
       Problem(file, r.offset,
               "stream '" + std::string(fields.stream) + "' has revision " +
                   std::to_string(fields.revision) + " at position " +
@@ -296,6 +348,8 @@ class Verifier {
   std::optional<uint64_t> watermark_store_id_;
   uint64_t watermark_durable_ = 0;
   std::optional<uint64_t> next_position_ = 0;
+  // A scavenged segment was met: revisions may skip removed events.
+  bool revision_gaps_ = false;
   // Last revision seen per stream.
   std::unordered_map<std::string, uint64_t> revisions_;
   // The healthy segments, for checking the index against them.

@@ -69,6 +69,18 @@ Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
 // file names sort in segment order.
 constexpr size_t kFileNameDigits = 12;
 constexpr std::string_view kFileNameSuffix = ".seg";
+constexpr size_t kGenerationDigits = 4;
+
+// Decimal digits only (no sign, no space), as file names spell numbers.
+bool ParseDigits(std::string_view digits, uint64_t* out) {
+  uint64_t value = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = value;
+  return true;
+}
 
 }  // namespace
 
@@ -105,6 +117,19 @@ Status DecodeSegmentHeader(const uint8_t* data, size_t size,
                            const std::string& file, SegmentHeader* out) {
   return DecodeHeader(data, size, file, kOldestSegmentFormatVersion,
                       kSegmentFormatVersion, out);
+}
+
+Status DecodeAnySegmentHeader(const uint8_t* data, size_t size,
+                              const std::string& file, SegmentHeader* out,
+                              ScavengedFields* fields) {
+  if (size >= kVersionOffset + sizeof(uint32_t) &&
+      LoadLE<uint32_t>(data + kVersionOffset) ==
+          kScavengedSegmentFormatVersion) {
+    return DecodeScavengedSegmentHeader(data, size, file, out, fields);
+  }
+  *fields = ScavengedFields{};
+  fields->generation = 0;
+  return DecodeSegmentHeader(data, size, file, out);
 }
 
 Status DecodeScavengedSegmentHeader(const uint8_t* data, size_t size,
@@ -204,17 +229,54 @@ std::string SegmentFileName(uint64_t segment_number) {
 }
 
 std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
+  uint64_t number = 0;
   if (name.size() != kFileNameDigits + kFileNameSuffix.size() ||
-      name.substr(kFileNameDigits) != kFileNameSuffix) {
+      name.substr(kFileNameDigits) != kFileNameSuffix ||
+      !ParseDigits(name.substr(0, kFileNameDigits), &number)) {
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::string ScavengedSegmentFileName(uint64_t number, uint32_t generation) {
+  char buf[48];
+  (void)std::snprintf(buf, sizeof(buf), "%012llu.g%04u.seg",
+                      static_cast<unsigned long long>(number),
+                      static_cast<unsigned>(generation));
+  return buf;
+}
+
+std::optional<SegmentFileId> ParseScavengedSegmentFileName(
+    std::string_view name) {
+  // "NNNNNNNNNNNN.gGGGG.seg"
+  constexpr size_t kSize =
+      kFileNameDigits + 2 + kGenerationDigits + kFileNameSuffix.size();
+  if (name.size() != kSize || name.substr(kFileNameDigits, 2) != ".g" ||
+      name.substr(kSize - kFileNameSuffix.size()) != kFileNameSuffix) {
     return std::nullopt;
   }
   uint64_t number = 0;
-  for (size_t i = 0; i < kFileNameDigits; ++i) {
-    const char c = name[i];
-    if (c < '0' || c > '9') return std::nullopt;
-    number = number * 10 + static_cast<uint64_t>(c - '0');
+  uint64_t generation = 0;
+  if (!ParseDigits(name.substr(0, kFileNameDigits), &number) ||
+      !ParseDigits(name.substr(kFileNameDigits + 2, kGenerationDigits),
+                   &generation) ||
+      generation == 0) {
+    return std::nullopt;
   }
-  return number;
+  return SegmentFileId{number, static_cast<uint32_t>(generation)};
+}
+
+std::string SegmentFileName(const SegmentFileId& id) {
+  return id.generation == 0
+             ? SegmentFileName(id.number)
+             : ScavengedSegmentFileName(id.number, id.generation);
+}
+
+std::optional<SegmentFileId> ParseAnySegmentFileName(std::string_view name) {
+  if (auto number = ParseSegmentFileName(name)) {
+    return SegmentFileId{*number, 0};
+  }
+  return ParseScavengedSegmentFileName(name);
 }
 
 }  // namespace cairn::segment

@@ -71,10 +71,38 @@ Status DecodeScavengedSegmentHeader(const uint8_t* data, size_t size,
                                     const std::string& file, SegmentHeader* out,
                                     ScavengedFields* fields);
 
+// A header of any version this build reads: versions 1 and 2 as
+// DecodeSegmentHeader (fields->generation 0), version 3 as
+// DecodeScavengedSegmentHeader. For code that reads a scavenged segment's
+// gaps correctly (the engine's log, verify, dump).
+Status DecodeAnySegmentHeader(const uint8_t* data, size_t size,
+                              const std::string& file, SegmentHeader* out,
+                              ScavengedFields* fields);
+
 // "000000000042.seg" for segment 42.
 std::string SegmentFileName(uint64_t segment_number);
 // The segment number of a segment file name, nullopt for other names.
 std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+
+// Which file of a segment a name is: generation 0 for the original
+// `NNN.seg`, G >= 1 for a scavenge's rewrite `NNN.gGGGG.seg`.
+struct SegmentFileId {
+  uint64_t number = 0;
+  uint32_t generation = 0;
+
+  friend bool operator==(const SegmentFileId&, const SegmentFileId&) = default;
+};
+// "000000000003.g0001.seg" for segment 3, generation 1 (>= 1).
+std::string ScavengedSegmentFileName(uint64_t number, uint32_t generation);
+// The number and generation of a scavenged segment's file name (final, not
+// `.scv`), nullopt for other names.
+std::optional<SegmentFileId> ParseScavengedSegmentFileName(
+    std::string_view name);
+// The file name of `id`: SegmentFileName for generation 0, else
+// ScavengedSegmentFileName.
+std::string SegmentFileName(const SegmentFileId& id);
+// Either kind of segment file name, nullopt for other names.
+std::optional<SegmentFileId> ParseAnySegmentFileName(std::string_view name);
 
 }  // namespace cairn::segment
 

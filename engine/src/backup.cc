@@ -12,7 +12,9 @@
 #include "engine/src/small_file.h"
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
+#include "segment/scavenged_segment.h"
 #include "segment/segment_header.h"
+#include "segment/segment_list.h"
 #include "segment/segment_scan.h"
 
 namespace cairn::engine {
@@ -44,23 +46,33 @@ std::string ParentDir(const std::string& path) {
 
 // BACKUP: which sealed segments the destination holds whole. Text, one
 // item per line, ending with a checksum line over everything before it:
-//   cairn-backup 1
+//   cairn-backup 2
 //   store <store id>
 //   end <end position>
-//   sealed <segment number> <file size>     (one per sealed segment)
+//   sealed <segment number> <generation> <file size>  (one per sealed one)
 //   checksum <XXH3-64, hex>
+// Version 1 (older builds) has no generation in its sealed lines: 0, an
+// original segment file.
+constexpr int kManifestVersion = 2;
+
+struct SealedFile {
+  uint32_t generation = 0;
+  uint64_t size = 0;
+};
+
 struct Manifest {
   uint64_t store_id = 0;
   uint64_t end_position = 0;
-  std::map<uint64_t, uint64_t> sealed;  // number -> file size
+  std::map<uint64_t, SealedFile> sealed;  // by segment number
 };
 
 std::string EncodeManifest(const Manifest& m) {
   std::ostringstream out;
-  out << "cairn-backup 1\nstore " << m.store_id << "\nend " << m.end_position
-      << "\n";
-  for (const auto& [number, size] : m.sealed) {
-    out << "sealed " << number << " " << size << "\n";
+  out << "cairn-backup " << kManifestVersion << "\nstore " << m.store_id
+      << "\nend " << m.end_position << "\n";
+  for (const auto& [number, file] : m.sealed) {
+    out << "sealed " << number << " " << file.generation << " " << file.size
+        << "\n";
   }
   std::string body = out.str();
   std::ostringstream sum;
@@ -87,16 +99,19 @@ std::optional<Manifest> DecodeManifest(const std::string& text) {
   std::string word;
   int version = 0;
   Manifest m;
-  if (!(in >> word >> version) || word != "cairn-backup" || version != 1) {
+  if (!(in >> word >> version) || word != "cairn-backup" || version < 1 ||
+      version > kManifestVersion) {
     return std::nullopt;
   }
   if (!(in >> word >> m.store_id) || word != "store") return std::nullopt;
   if (!(in >> word >> m.end_position) || word != "end") return std::nullopt;
   while (in >> word) {
     uint64_t number = 0;
-    uint64_t size = 0;
-    if (word != "sealed" || !(in >> number >> size)) return std::nullopt;
-    m.sealed[number] = size;
+    SealedFile file;
+    if (word != "sealed" || !(in >> number)) return std::nullopt;
+    if (version >= 2 && !(in >> file.generation)) return std::nullopt;
+    if (!(in >> file.size)) return std::nullopt;
+    m.sealed[number] = file;
   }
   return m;
 }
@@ -137,7 +152,11 @@ class BackupRun {
   const BackupOptions& options_;
   std::unique_ptr<io::FileLock> lock_;
   std::vector<std::pair<std::string, std::string>> checkpoints_;
-  std::map<uint64_t, std::string> dest_segments_;  // number -> name
+  // Number -> the newest generation's file the destination holds.
+  std::map<uint64_t, segment::SegmentFileId> dest_segments_;
+  // Older generations there: removed once the manifest no longer needs
+  // them.
+  std::vector<std::string> dest_superseded_;
   std::optional<Manifest> manifest_;
   std::vector<uint8_t> zeros_ = std::vector<uint8_t>(kChunk, 0);
   uint64_t done_ = 0;
@@ -184,6 +203,7 @@ Status BackupRun::Prepare() {
   lock_ = std::move(*lock);
   auto names = fs_->ListDir(dest_);
   if (!names.ok()) return names.status();
+  std::vector<std::string> segment_names;
   for (const std::string& name : *names) {
     if (name == kLockName || name == kBackupManifestName ||
         name == kCheckpointDirName) {
@@ -201,14 +221,19 @@ Status BackupRun::Prepare() {
       if (!s.ok()) return s;
       continue;
     }
-    auto number = segment::ParseSegmentFileName(name);
-    if (!number) {
+    if (!segment::ParseAnySegmentFileName(name)) {
       return Status::InvalidArgument("backup destination " + dest_ + " holds " +
                                      name +
                                      ", which is not part of a Cairn backup");
     }
-    dest_segments_[*number] = name;
+    segment_names.push_back(name);
   }
+  segment::SegmentFileListing listing =
+      segment::ListSegmentFiles(segment_names);
+  for (const segment::SegmentFileId& id : listing.current) {
+    dest_segments_[id.number] = id;
+  }
+  dest_superseded_ = std::move(listing.superseded);
   if (fs_->Exists(io::JoinPath(dest_, kBackupManifestName))) {
     auto text = ReadSmallFile(fs_, io::JoinPath(dest_, kBackupManifestName),
                               size_t{64} << 20);
@@ -233,8 +258,8 @@ Status BackupRun::CheckDestination(uint64_t store_id, size_t segment_count) {
   if (!manifest_ && !dest_segments_.empty()) {
     // A first backup that stopped early: its segments are overwritten, but
     // only if they belong to this store.
-    const std::string path =
-        io::JoinPath(dest_, dest_segments_.begin()->second);
+    const std::string path = io::JoinPath(
+        dest_, segment::SegmentFileName(dest_segments_.begin()->second));
     auto file = fs_->OpenFile(path, io::OpenMode::kReadOnly);
     if (!file.ok()) return file.status();
     std::vector<uint8_t> bytes(segment::kSegmentHeaderSize);
@@ -242,7 +267,9 @@ Status BackupRun::CheckDestination(uint64_t store_id, size_t segment_count) {
     Status s = (*file)->Read(0, bytes.data(), bytes.size(), &got);
     if (!s.ok()) return s;
     segment::SegmentHeader header;
-    s = segment::DecodeSegmentHeader(bytes.data(), got, path, &header);
+    segment::ScavengedFields fields;
+    s = segment::DecodeAnySegmentHeader(bytes.data(), got, path, &header,
+                                        &fields);
     if (!s.ok() || header.store_id != store_id) {
       return Status::InvalidArgument("backup destination " + dest_ +
                                      " holds segments of another store");
@@ -261,7 +288,10 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
     return Status::Corruption(seg.path, size,
                               "segment shorter than its records");
   }
-  const std::string name = segment::SegmentFileName(seg.header.segment_number);
+  // A scavenged segment is copied under its own name: a store opened from
+  // the backup lists it (the newest generation) as the source does.
+  const std::string name = segment::SegmentFileName(
+      segment::SegmentFileId{seg.header.segment_number, seg.generation});
   const std::string path = io::JoinPath(dest_, name);
   const std::string temp = path + kTempSuffix;
   auto file = fs_->OpenFile(temp, io::OpenMode::kCreate);
@@ -303,9 +333,19 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
   scan.is_last = last;
   scan.durable_position_end = item.end_position;
   segment::SegmentScanResult found;
-  s = segment::ScanSegment((*map)->data(), size, seg.header, seg.path, scan,
-                           [](std::span<const segment::ScannedRecord>) {},
-                           &found);
+  if (seg.scavenged()) {
+    // Complete, with gaps: its own scan, and it ends where its file does.
+    segment::SegmentHeader header;
+    segment::ScavengedFields fields;
+    s = segment::ScanScavengedSegment((*map)->data(), size, seg.path, nullptr,
+                                      &header, &fields);
+    found.end_offset = size;
+    found.next_position = fields.end_position;
+  } else {
+    s = segment::ScanSegment((*map)->data(), size, seg.header, seg.path, scan,
+                             [](std::span<const segment::ScannedRecord>) {},
+                             &found);
+  }
   if (!s.ok()) return s;
   if (found.end_offset != item.end_offset ||
       found.next_position != item.end_position || found.torn_tail) {
@@ -353,13 +393,19 @@ Result<BackupResult> BackupRun::Run(
     const uint64_t number = seg.header.segment_number;
     if (!manifest_ || !dest_segments_.count(number)) continue;
     auto it = manifest_->sealed.find(number);
-    if (it == manifest_->sealed.end()) continue;
-    auto file = fs_->OpenFile(io::JoinPath(dest_, dest_segments_[number]),
-                              io::OpenMode::kReadOnly);
+    // A scavenge rewrote it since (a newer generation): copied again.
+    if (it == manifest_->sealed.end() ||
+        it->second.generation != seg.generation ||
+        dest_segments_[number].generation != seg.generation) {
+      continue;
+    }
+    auto file = fs_->OpenFile(
+        io::JoinPath(dest_, segment::SegmentFileName(dest_segments_[number])),
+        io::OpenMode::kReadOnly);
     if (!file.ok()) return file.status();
     auto size = (*file)->Size();
     if (!size.ok()) return size.status();
-    reuse[i] = *size == it->second;
+    reuse[i] = *size == it->second.size;
   }
   for (size_t i = 0; i < segments.size(); ++i) {
     if (!reuse[i]) total_ += segments[i].end_offset;
@@ -374,7 +420,7 @@ Result<BackupResult> BackupRun::Run(
     const uint64_t number = item.segment->header.segment_number;
     uint64_t file_size = 0;
     if (reuse[i]) {
-      file_size = manifest_->sealed[number];
+      file_size = manifest_->sealed[number].size;
       ++result_.files_reused;
       result_.bytes_reused += item.end_offset;
     } else {
@@ -385,13 +431,26 @@ Result<BackupResult> BackupRun::Run(
       result_.bytes_copied += item.end_offset;
       Progress(item.end_offset);
     }
-    if (!last) next.sealed[number] = file_size;
+    if (!last) next.sealed[number] = {item.segment->generation, file_size};
+    if (dest_segments_.count(number) &&
+        dest_segments_[number].generation != item.segment->generation) {
+      // The destination's older file of this number (a generation the
+      // source replaced): garbage once the new manifest is written.
+      dest_superseded_.push_back(
+          segment::SegmentFileName(dest_segments_[number]));
+    }
   }
   s = WriteCheckpoints();
   if (s.ok()) {
     s = ReplaceFile(fs_, dest_, kBackupManifestName, kTempSuffix,
                     EncodeManifest(next));
   }
+  // A crash before this leaves both files: a store opened from the backup
+  // lists the newest generation, as the source does.
+  for (size_t i = 0; s.ok() && i < dest_superseded_.size(); ++i) {
+    s = fs_->RemoveFile(io::JoinPath(dest_, dest_superseded_[i]));
+  }
+  if (s.ok() && !dest_superseded_.empty()) s = fs_->SyncDir(dest_);
   if (!s.ok()) return s;
   result_.end_position = GlobalPosition(next.end_position);
   return result_;

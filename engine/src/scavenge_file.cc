@@ -1,7 +1,6 @@
 // Copyright (c) Cairn authors.
 #include "engine/src/scavenge_file.h"
 
-#include <cstdio>
 #include <sstream>
 
 #include "segment/checksum.h"
@@ -12,19 +11,6 @@ namespace {
 
 constexpr uint64_t kCommitSeed = 0x53435631;  // "SCV1"
 constexpr char kChecksumWord[] = "checksum ";
-constexpr size_t kNumberDigits = 12;
-constexpr size_t kGenerationDigits = 4;
-constexpr std::string_view kScavengedSuffix = ".seg";
-
-bool ParseDigits(std::string_view digits, uint64_t* out) {
-  uint64_t value = 0;
-  for (const char c : digits) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = value;
-  return true;
-}
 
 void AppendList(std::ostringstream& out, const char* word,
                 const std::vector<uint64_t>& tables) {
@@ -110,34 +96,6 @@ std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text) {
   // newline) or leading zeros are damage, not another spelling.
   if (EncodeScavengeCommit(commit) != text) return std::nullopt;
   return commit;
-}
-
-std::string ScavengedSegmentFileName(uint64_t number, uint32_t generation) {
-  char buf[48];
-  (void)std::snprintf(buf, sizeof(buf), "%012llu.g%04u.seg",
-                      static_cast<unsigned long long>(number),
-                      static_cast<unsigned>(generation));
-  return buf;
-}
-
-std::optional<ScavengedName> ParseScavengedSegmentFileName(
-    std::string_view name) {
-  // "NNNNNNNNNNNN.gGGGG.seg"
-  constexpr size_t kSize =
-      kNumberDigits + 2 + kGenerationDigits + kScavengedSuffix.size();
-  if (name.size() != kSize || name.substr(kNumberDigits, 2) != ".g" ||
-      name.substr(kSize - kScavengedSuffix.size()) != kScavengedSuffix) {
-    return std::nullopt;
-  }
-  uint64_t number = 0;
-  uint64_t generation = 0;
-  if (!ParseDigits(name.substr(0, kNumberDigits), &number) ||
-      !ParseDigits(name.substr(kNumberDigits + 2, kGenerationDigits),
-                   &generation) ||
-      generation == 0) {
-    return std::nullopt;
-  }
-  return ScavengedName{number, static_cast<uint32_t>(generation)};
 }
 
 uint64_t ScavengeFileHash(std::string_view bytes) {

@@ -48,17 +48,6 @@ std::string EncodeScavengeCommit(const ScavengeCommit& commit);
 // (then no scavenge committed: its leftovers are garbage).
 std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text);
 
-// "000000000003.g0001.seg" for segment 3, generation 1.
-std::string ScavengedSegmentFileName(uint64_t number, uint32_t generation);
-// The number and generation of a scavenged segment's file name (final, not
-// `.scv`), nullopt for other names.
-struct ScavengedName {
-  uint64_t number = 0;
-  uint32_t generation = 0;
-};
-std::optional<ScavengedName> ParseScavengedSegmentFileName(
-    std::string_view name);
-
 // XXH3-64 with seed 0 of a file's bytes, as in a unit line.
 uint64_t ScavengeFileHash(std::string_view bytes);
 

@@ -18,8 +18,9 @@ Result<SegmentCache::Mapping> SegmentCache::Open(
   // segments cost no file descriptor.
   (void)(*file)->Close();
   segment::SegmentHeader now;
-  Status s = segment::DecodeSegmentHeader(mapping->data(), mapping->size(),
-                                          path, &now);
+  segment::ScavengedFields fields;
+  Status s = segment::DecodeAnySegmentHeader(mapping->data(), mapping->size(),
+                                             path, &now, &fields);
   if (!s.ok()) return s;
   if (now != header) {
     return Status::Corruption(path, 0,
@@ -30,17 +31,18 @@ Result<SegmentCache::Mapping> SegmentCache::Open(
   return mapping;
 }
 
-SegmentCache::Mapping SegmentCache::Insert(uint64_t number, Mapping mapping,
+SegmentCache::Mapping SegmentCache::Insert(const std::string& path,
+                                           Mapping mapping,
                                            std::list<Entry>* evicted) {
-  auto it = entries_.find(number);
+  auto it = entries_.find(path);
   if (it != entries_.end()) {
     // Someone else opened it meanwhile: keep theirs, drop this one.
     lru_.splice(lru_.begin(), lru_, it->second);
-    evicted->emplace_back(number, std::move(mapping));
+    evicted->emplace_back(path, std::move(mapping));
     return it->second->second;
   }
-  lru_.emplace_front(number, std::move(mapping));
-  entries_[number] = lru_.begin();
+  lru_.emplace_front(path, std::move(mapping));
+  entries_[path] = lru_.begin();
   while (lru_.size() > capacity_) {
     entries_.erase(lru_.back().first);
     evicted->splice(evicted->end(), lru_, std::prev(lru_.end()));
@@ -52,7 +54,7 @@ Result<SegmentCache::Mapping> SegmentCache::Get(
     const std::string& path, const segment::SegmentHeader& header) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(header.segment_number);
+    auto it = entries_.find(path);
     if (it != entries_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);
       return it->second->second;
@@ -65,30 +67,30 @@ Result<SegmentCache::Mapping> SegmentCache::Get(
   Mapping mapping;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    mapping =
-        Insert(header.segment_number, std::move(opened.value()), &evicted);
+    mapping = Insert(path, std::move(opened.value()), &evicted);
   }
   return mapping;  // `evicted` is unmapped here, without the lock
 }
 
-void SegmentCache::Put(uint64_t number, Mapping mapping) {
+void SegmentCache::Put(const std::string& path, Mapping mapping) {
   std::list<Entry> evicted;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(number);
+  auto it = entries_.find(path);
   if (it != entries_.end()) {
     evicted.splice(evicted.end(), lru_, it->second);
     entries_.erase(it);
   }
-  Insert(number, std::move(mapping), &evicted);
+  Insert(path, std::move(mapping), &evicted);
 }
 
-void SegmentCache::Erase(uint64_t number) {
-  std::list<Entry> evicted;
+SegmentCache::Mapping SegmentCache::Take(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(number);
-  if (it == entries_.end()) return;
-  evicted.splice(evicted.end(), lru_, it->second);
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return nullptr;
+  Mapping mapping = std::move(it->second->second);
+  lru_.erase(it->second);
   entries_.erase(it);
+  return mapping;
 }
 
 size_t SegmentCache::size() const {

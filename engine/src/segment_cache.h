@@ -35,35 +35,39 @@ class SegmentCache {
   SegmentCache(const SegmentCache&) = delete;
   SegmentCache& operator=(const SegmentCache&) = delete;
 
-  // The mapping of the segment at `path` whose header, as verified when
-  // the store opened it, is `header`: from the cache, or opened, mapped
-  // whole and added. A reopened segment's header is verified again and
-  // must equal `header` (else the file was replaced: Corruption).
+  // The mapping of the segment file at `path` whose header, as verified
+  // when the store opened it, is `header`: from the cache, or opened,
+  // mapped whole and added. A reopened segment's header is verified again
+  // (a scavenged segment's as version 3) and must equal `header` (else the
+  // file was replaced: Corruption). Entries are keyed by path, so the
+  // files of two generations of one segment number never mix.
   Result<Mapping> Get(const std::string& path,
                       const segment::SegmentHeader& header);
   // Adds a mapping the caller made (a segment just sealed) as the most
   // recently used.
-  void Put(uint64_t number, Mapping mapping);
-  // Forgets segment `number` (its file was replaced).
-  void Erase(uint64_t number);
+  void Put(const std::string& path, Mapping mapping);
+  // Forgets the file at `path` (it was replaced). Returns its mapping, if
+  // cached, for the caller to drop when it holds no lock.
+  Mapping Take(const std::string& path);
 
   size_t size() const;
   size_t capacity() const { return capacity_; }
 
  private:
-  using Entry = std::pair<uint64_t, Mapping>;
+  using Entry = std::pair<std::string, Mapping>;
 
   Result<Mapping> Open(const std::string& path,
                        const segment::SegmentHeader& header) const;
-  // Adds or refreshes `number` (mu_ held); evicted mappings go to
+  // Adds or refreshes `path` (mu_ held); evicted mappings go to
   // `evicted`, to be unmapped after mu_ is released.
-  Mapping Insert(uint64_t number, Mapping mapping, std::list<Entry>* evicted);
+  Mapping Insert(const std::string& path, Mapping mapping,
+                 std::list<Entry>* evicted);
 
   io::FileSystem* const fs_;
   const size_t capacity_;
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // most recently used first
-  std::unordered_map<uint64_t, std::list<Entry>::iterator> entries_;
+  std::unordered_map<std::string, std::list<Entry>::iterator> entries_;
 };
 
 }  // namespace cairn::engine

@@ -10,6 +10,7 @@
 #include "segment/checksum.h"
 #include "segment/durable_mark.h"
 #include "segment/record.h"
+#include "segment/scavenged_segment.h"
 #include "segment/segment_list.h"
 
 namespace cairn::engine {
@@ -78,7 +79,7 @@ Status SegmentLog::DropUnsureCache() {
   if (!size.ok()) return size.status();
   if (*size <= from) return Status::Ok();
   // The kernel keeps pages some process maps: unmap ours first.
-  cache_.Erase(seg->header.segment_number);
+  (void)cache_.Take(seg->path);
   if (seg->file == nullptr) return file->DropCache(from, *size - from);
   {
     std::lock_guard<std::mutex> lock(active_mu_);
@@ -163,9 +164,9 @@ Status SegmentLog::MapSegment(Segment* segment) {
 }
 
 Result<std::shared_ptr<Segment>> SegmentLog::LoadSegment(
-    uint64_t number) const {
+    segment::SegmentFileId id, segment::ScavengedFields* fields_out) const {
   auto segment = std::make_shared<Segment>();
-  segment->path = io::JoinPath(dir_, segment::SegmentFileName(number));
+  segment->path = io::JoinPath(dir_, segment::SegmentFileName(id));
   auto file = fs_->OpenFile(segment->path, io::OpenMode::kReadOnly);
   if (!file.ok()) return file.status();
   std::vector<uint8_t> bytes(segment::kSegmentHeaderSize);
@@ -174,12 +175,84 @@ Result<std::shared_ptr<Segment>> SegmentLog::LoadSegment(
   if (!s.ok()) return s;
   // Read-only, nothing to lose: a close error changes nothing read.
   (void)(*file)->Close();
-  s = segment::DecodeSegmentHeader(bytes.data(), got, segment->path,
-                                   &segment->header);
+  segment::ScavengedFields fields;
+  s = segment::DecodeAnySegmentHeader(bytes.data(), got, segment->path,
+                                      &segment->header, &fields);
   if (!s.ok()) return s;
+  if (fields.generation != id.generation) {
+    return Status::Corruption(
+        segment->path, 0,
+        "segment header says generation " + std::to_string(fields.generation) +
+            " but the file name says " + std::to_string(id.generation));
+  }
+  segment->generation = fields.generation;
   segment->seed = segment->header.Seed();
   segment->end_position = segment->header.first_position;
+  if (segment->scavenged()) {
+    // Complete by construction (synced whole before its commit), so its
+    // end is known without a scan; reads verify each record they use.
+    segment->end_position = fields.end_position;
+    segment->end_offset = segment->header.capacity;
+  }
+  if (fields_out != nullptr) *fields_out = fields;
   return segment;
+}
+
+Result<std::shared_ptr<Segment>> SegmentLog::FindSuccessor(
+    const Segment& old) const {
+  auto names = fs_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  for (const segment::SegmentFileId& id :
+       segment::ListSegmentFiles(*names).current) {
+    if (id.number != old.header.segment_number) continue;
+    if (id.generation <= old.generation) break;
+    auto loaded = LoadSegment(id);
+    if (!loaded.ok()) return loaded.status();
+    const Segment& found = **loaded;
+    if (found.header.store_id != old.header.store_id ||
+        found.header.first_position != old.header.first_position) {
+      return Status::Corruption(found.path, 0,
+                                "a newer generation of " + old.path +
+                                    " does not cover the same positions");
+    }
+    return loaded;
+  }
+  return std::shared_ptr<Segment>();
+}
+
+Result<std::shared_ptr<Segment>> SegmentLog::LoadGeneration(
+    uint64_t number, uint32_t generation) const {
+  return LoadSegment(segment::SegmentFileId{number, generation});
+}
+
+Result<std::shared_ptr<Segment>> SegmentLog::Replace(
+    std::shared_ptr<Segment> successor) {
+  const uint64_t number = successor->header.segment_number;
+  const uint64_t first_number = segments_.front()->header.segment_number;
+  // Numbering is gapless (segment_list.h): the entry is found by number.
+  if (number < first_number || number - first_number + 1 >= segments_.size()) {
+    return Status::InvalidArgument("segment " + std::to_string(number) +
+                                   " is not a sealed segment of the log");
+  }
+  std::shared_ptr<Segment>& entry =
+      segments_[static_cast<size_t>(number - first_number)];
+  std::shared_ptr<Segment> old = entry;
+  if (successor->generation <= old->generation ||
+      successor->header.store_id != old->header.store_id ||
+      successor->header.first_position != old->header.first_position ||
+      successor->end_position != old->end_position) {
+    return Status::InvalidArgument(successor->path + " does not replace " +
+                                   old->path);
+  }
+  entry = successor;
+  // The old file's mapping moves from the cache to the old entry: readers
+  // holding that entry keep reading it (also once the file is unlinked),
+  // and it is unmapped when the last of them lets go.
+  SegmentCache::Mapping mapping = cache_.Take(old->path);
+  std::lock_guard<std::mutex> lock(active_mu_);
+  old->successor = std::move(successor);
+  if (mapping) old->map = std::move(mapping);
+  return old;
 }
 
 Status SegmentLog::OpenActive(Segment* segment) {
@@ -191,13 +264,27 @@ Status SegmentLog::OpenActive(Segment* segment) {
 
 Result<MappedSegment> SegmentLog::Pin(
     const std::shared_ptr<Segment>& segment) const {
+  std::shared_ptr<Segment> successor;
   {
     std::lock_guard<std::mutex> lock(active_mu_);
     if (segment->map) return MappedSegment(segment, segment->map);
+    successor = segment->successor;
   }
   auto map = cache_.Get(segment->path, segment->header);
-  if (!map.ok()) return map.status();
-  return MappedSegment(segment, std::move(map.value()));
+  if (map.ok()) return MappedSegment(segment, std::move(map.value()));
+  if (!map.status().IsNotFound()) return map.status();
+  // The file is gone: a scavenge replaced it (in this process, by
+  // Replace, or in the writer's). Its successor covers the same positions.
+  if (!successor) {
+    auto found = FindSuccessor(*segment);
+    if (!found.ok()) return found.status();
+    if (!*found) return map.status();
+    successor = std::move(found.value());
+    std::lock_guard<std::mutex> lock(active_mu_);
+    if (!segment->successor) segment->successor = successor;
+    successor = segment->successor;
+  }
+  return Pin(successor);
 }
 
 Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
@@ -275,26 +362,24 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
   std::unique_ptr<SegmentLog> log(new SegmentLog(fs, dir, options, writable));
   auto names = fs->ListDir(dir);
   if (!names.ok()) return names.status();
-  std::vector<uint64_t> numbers;
   std::vector<std::string> spares;
   for (const std::string& name : *names) {
-    if (auto n = segment::ParseSegmentFileName(name)) numbers.push_back(*n);
     if (name.ends_with(".seg.spare")) spares.push_back(name);
   }
-  std::sort(numbers.begin(), numbers.end());
+  segment::SegmentFileListing listing = segment::ListSegmentFiles(*names);
+  std::vector<segment::SegmentFileId>& ids = listing.current;
   // The one set of list rules, shared with `cairn verify`.
   segment::SegmentListChecker checker(dir);
-  for (uint64_t number : numbers) {
-    Status s = checker.CheckNumber(number);
+  for (const segment::SegmentFileId& id : ids) {
+    Status s = checker.CheckNumber(id.number, id.generation);
     if (!s.ok()) return s;
   }
 
   // A crash while creating the newest segment can leave it without a valid
   // header; nothing was ever written to it, so it is removed.
-  if (writable && !numbers.empty()) {
-    std::string path =
-        io::JoinPath(dir, segment::SegmentFileName(numbers.back()));
-    auto probe = log->LoadSegment(numbers.back());
+  if (writable && !ids.empty()) {
+    std::string path = io::JoinPath(dir, segment::SegmentFileName(ids.back()));
+    auto probe = log->LoadSegment(ids.back());
     if (!probe.ok() && probe.status().IsCorruption()) {
       auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
       if (!file.ok()) return file.status();
@@ -308,7 +393,7 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
       Status s = fs->RemoveFile(path);
       if (s.ok()) s = fs->SyncDir(dir);
       if (!s.ok()) return s;
-      numbers.pop_back();
+      ids.pop_back();
       Report(options, LogLevel::kWarning,
              "removed segment file " + path +
                  ": its creation was interrupted (" + probe.status().message() +
@@ -320,7 +405,7 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
     log->preparer_ =
         std::make_unique<SegmentPreparer>(fs, dir, options.segment_size);
   }
-  if (numbers.empty()) {
+  if (ids.empty()) {
     if (!writable) {
       return Status::NotFound(dir + " holds no segment files");
     }
@@ -334,19 +419,46 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(io::FileSystem* fs,
   // Each header is read and verified once, its file closed again: a store
   // of any number of segments opens within a few file descriptors. Sealed
   // segments are mapped when read (SegmentCache).
-  log->segments_.reserve(numbers.size());
-  for (uint64_t number : numbers) {
-    auto loaded = log->LoadSegment(number);
+  log->segments_.reserve(ids.size());
+  for (const segment::SegmentFileId& id : ids) {
+    segment::ScavengedFields fields;
+    auto loaded = log->LoadSegment(id, &fields);
     if (!loaded.ok()) return loaded.status();
     std::shared_ptr<Segment> seg = std::move(loaded.value());
-    Status s = checker.CheckHeader(number, seg->header);
+    Status s = checker.CheckHeader(id.number, seg->header,
+                                   seg->scavenged() ? &fields : nullptr);
     if (!s.ok()) return s;
     if (log->segments_.empty()) {
       log->store_id_ = seg->header.store_id;
-    } else {
+    } else if (!log->segments_.back()->scavenged()) {
       log->segments_.back()->end_position = seg->header.first_position;
     }
     log->segments_.push_back(std::move(seg));
+  }
+  if (log->segments_.back()->scavenged()) {
+    // A scavenge never rewrites the segment taking appends, and a newer
+    // one always follows it: the segments after this one are missing.
+    const Segment& last = *log->segments_.back();
+    return Status::Corruption(
+        io::JoinPath(dir,
+                     segment::SegmentFileName(last.header.segment_number + 1)),
+        0,
+        "segment file is missing (the last segment " + last.path +
+            " is a scavenged one, which never takes appends)");
+  }
+  if (writable && !listing.superseded.empty()) {
+    // Files a committed scavenge replaced by a newer generation (the
+    // scavenge removes them itself unless it stopped before its clean-up),
+    // removed once the newer ones' headers verified.
+    for (const std::string& name : listing.superseded) {
+      Status s = fs->RemoveFile(io::JoinPath(dir, name));
+      if (!s.ok()) return s;
+      Report(options, LogLevel::kInfo,
+             "removed segment file " + io::JoinPath(dir, name) +
+                 ": a newer generation of it replaced it");
+    }
+    Status s = fs->SyncDir(dir);
+    if (!s.ok()) return s;
   }
   if (writable) {
     Status s = log->OpenActive(log->segments_.back().get());
@@ -409,6 +521,17 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
       segments_.resize(i);
       break;
     }
+    if (seg->scavenged()) {
+      // Never the last segment (Open); the list check made sure the next
+      // one starts at its end.
+      const uint64_t from = first ? start.offset : 0;
+      Status s = ReplayScavenged(seg, from, visit);
+      if (!s.ok()) return s;
+      scanned += seg->end_offset -
+                 std::max<uint64_t>(from, segment::kSegmentHeaderSize);
+      if (progress) progress(scanned);
+      continue;
+    }
     segment::SegmentScanOptions scan_options;
     scan_options.is_last = is_last;
     scan_options.durable_position_end = writable_ ? durable_end : 0;
@@ -469,6 +592,29 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
               " but the previous segment ends at position " +
               std::to_string(result.next_position));
     }
+  }
+  return Status::Ok();
+}
+
+Status SegmentLog::ReplayScavenged(const std::shared_ptr<Segment>& seg,
+                                   uint64_t start_offset,
+                                   const AppendVisitor& visit) {
+  auto pinned = Pin(seg);
+  if (!pinned.ok()) return pinned.status();
+  const MappedSegment& mapped = *pinned;
+  segment::SegmentHeader header;
+  segment::ScavengedFields fields;
+  Status s = segment::ScanScavengedSegment(
+      mapped.data(), mapped.mapped_size(), seg->path,
+      [&](const segment::ScannedRecord& r) {
+        if (r.offset >= start_offset) visit(mapped, std::span(&r, 1));
+      },
+      &header, &fields);
+  if (!s.ok()) return s;
+  if (header != seg->header || fields.end_position != seg->end_position) {
+    return Status::Corruption(seg->path, 0,
+                              "scavenged segment header differs from the one "
+                              "read when the store was opened");
   }
   return Status::Ok();
 }
@@ -546,7 +692,7 @@ void SegmentLog::AddSegment(std::shared_ptr<Segment> segment) {
   } else {
     // Sealed: subscribers usually read it next, so it joins the cache as
     // the most recently used rather than being reopened.
-    if (old->map) cache_.Put(old->header.segment_number, std::move(old->map));
+    if (old->map) cache_.Put(old->path, std::move(old->map));
   }
   old->file.reset();  // synced before the roll: nothing left to report
 }
@@ -576,7 +722,7 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
       // Mapped while shorter than its capacity (before the writer extended
       // it at its open): map it again. Readers that hold the old mapping
       // keep it valid.
-      cache_.Erase(seg->header.segment_number);
+      (void)cache_.Take(seg->path);
       auto fresh = Pin(segments_.back());
       if (!fresh.ok()) return fresh.status();
       if (fresh->mapped_size() > mapped.mapped_size()) {
@@ -590,7 +736,7 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
         // The writer replaces a segment without records when an append
         // does not fit it (CreateNext): then the file under this name has
         // another header.
-        auto again = LoadSegment(number);
+        auto again = LoadSegment(segment::SegmentFileId{number, 0});
         if (!again.ok()) return again.status();
         if ((*again)->header.created_us != seg->header.created_us ||
             (*again)->header.capacity != seg->header.capacity) {
@@ -600,14 +746,14 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
                                       "replaced segment does not continue "
                                       "the log");
           }
-          cache_.Erase(number);
+          (void)cache_.Take(seg->path);
           mapped = MappedSegment();
           segments_.back() = std::move(again.value());
           continue;
         }
       }
       // The writer moved on to the next segment.
-      auto next = LoadSegment(number + 1);
+      auto next = LoadSegment(segment::SegmentFileId{number + 1, 0});
       if (!next.ok()) return next.status();
       if ((*next)->header.segment_number != number + 1 ||
           (*next)->header.store_id != store_id_ ||

@@ -32,6 +32,11 @@ struct Segment {
   segment::SegmentHeader header;
   uint64_t seed = 0;
   std::string path;
+  // 0 for an original segment file; G for the scavenged segment (format
+  // version 3, records with gaps in their positions) `NNN.gGGGG.seg`,
+  // which is complete: its end_position and end_offset come from its
+  // header and file size.
+  uint32_t generation = 0;
   // The writer's active segment only: its file, open read-write, and its
   // mapping, for the store's lifetime. Every other segment is mapped only
   // while the log's cache of open segments holds it; its bytes are read
@@ -48,8 +53,13 @@ struct Segment {
   // End of the listed records.
   uint64_t end_offset = segment::kSegmentHeaderSize;
 
+  // Set by SegmentLog::Replace when this segment's entry was replaced by a
+  // newer generation of its file. Guarded by the log's active mutex.
+  std::shared_ptr<Segment> successor;
+
   uint64_t next_position() const { return end_position; }
   bool has_records() const { return end_offset != segment::kSegmentHeaderSize; }
+  bool scavenged() const { return generation != 0; }
 };
 
 // A segment with its bytes mapped. The mapping stays valid while this (or
@@ -127,8 +137,26 @@ class SegmentLog {
 
   // The bytes of `segment` (one of segments()), mapped: the active
   // segment's mapping, or the cache's (reopening the file, header verified
-  // again, if it was evicted). Thread-safe; no lock needed.
+  // again, if it was evicted). A segment whose file is gone because a
+  // scavenge replaced it pins its successor, the newest generation of its
+  // number (set by Replace, or found in the directory when another process
+  // replaced it): the returned MappedSegment's segment() is then not
+  // `segment`, and offsets into the old file do not apply to it.
+  // Thread-safe; no lock needed.
   Result<MappedSegment> Pin(const std::shared_ptr<Segment>& segment) const;
+
+  // Loads the scavenged segment file `number`.g`generation` (header read
+  // and verified, records not scanned, nothing mapped), to be listed with
+  // Replace. I/O: called without the caller's state lock.
+  Result<std::shared_ptr<Segment>> LoadGeneration(uint64_t number,
+                                                  uint32_t generation) const;
+  // Makes `successor` (from LoadGeneration, a newer generation of a sealed
+  // segment with the same number, start and end) the log's entry for its
+  // number. No I/O: the caller holds its state lock exclusively. Readers
+  // that hold the old entry keep reading its mapping if it was mapped;
+  // one that must reopen it finds the successor (Pin). Returns the old
+  // entry, whose mapping the caller drops after releasing its lock.
+  Result<std::shared_ptr<Segment>> Replace(std::shared_ptr<Segment> successor);
   // Sealed segments mapped by the cache now (at most max_open_segments).
   size_t cached_segments() const { return cache_.size(); }
 
@@ -183,9 +211,21 @@ class SegmentLog {
         writable_(writable),
         cache_(fs, options_.max_open_segments) {}
 
-  // Reads and verifies the header of segment `number` (the file is closed
-  // again); nothing is mapped.
-  Result<std::shared_ptr<Segment>> LoadSegment(uint64_t number) const;
+  // Reads and verifies the header of segment file `id` (the file is closed
+  // again); nothing is mapped. *fields (may be null) gets a scavenged
+  // segment's version-3 fields.
+  Result<std::shared_ptr<Segment>> LoadSegment(
+      segment::SegmentFileId id,
+      segment::ScavengedFields* fields = nullptr) const;
+  // The newest generation of `segment`'s number in the directory, if newer
+  // than `segment` (nullptr otherwise).
+  Result<std::shared_ptr<Segment>> FindSuccessor(const Segment& segment) const;
+  // Replay of a scavenged segment: the whole file verified
+  // (ScanScavengedSegment), its records from `start_offset` on (0: all)
+  // each visited alone: the COMMIT flags no longer group them into
+  // appends, which may have lost some of their records.
+  Status ReplayScavenged(const std::shared_ptr<Segment>& seg,
+                         uint64_t start_offset, const AppendVisitor& visit);
   // Opens `segment` read-write and maps it: the writer's active segment.
   Status OpenActive(Segment* segment);
   Result<std::shared_ptr<Segment>> Create(uint64_t number,

@@ -246,14 +246,24 @@ class StoreImpl final : public Store {
   struct Location {
     MappedSegment segment;  // pinned: readable without the state lock
     uint64_t offset = 0;
+    // The position of the record at `offset`; segment->end_position when
+    // `offset` is the end of a scavenged segment's records.
+    uint64_t position = 0;
   };
   // The record at `position` (listed): from the nearest position anchor of
-  // the index, walking at most anchor_stride - 1 record headers. Needs the
-  // state lock (shared) or the commit thread.
+  // the index, walking at most anchor_stride - 1 record headers. In a
+  // scavenged segment, the first kept record at or after `position`
+  // (walked from the segment's first record: the index's anchors are not
+  // used there), or the end of its records when none is. Needs the state
+  // lock (shared) or the commit thread.
   Result<Location> Locate(uint64_t position) const;
-  // Locations of positions [first, last], in order (same locking).
+  // Locations of the records at positions [first, last], in order: every
+  // position of an original segment, the kept ones of a scavenged
+  // segment (same locking).
   Status LocateRange(uint64_t first, uint64_t last,
                      std::vector<Location>* out) const;
+  // Locate in a scavenged segment (`location` has it pinned).
+  Result<Location> LocateKept(Location location, uint64_t position) const;
   // The record at (position, offset) after verifying its header: what the
   // index points at. Same locking; the segment need not list it yet
   // (replay visits an append before listing it). The record's bytes stay
@@ -410,6 +420,16 @@ class StoreImpl final : public Store {
   Result<ScavengeUnitEntry> WriteScavengedUnit(
       uint64_t unit, ScavengePlanner* planner,
       segment::ScavengeCopyStats* stats);
+  // Lists the scavenged segment file `number`.g`generation` (renamed to
+  // its final name after a scavenge's commit point) in place of the
+  // sealed segment `number` (store_scavenge_swap.cc). The file is read and
+  // verified before the state lock is taken; under it (exclusive) only
+  // the log's entry is exchanged. Readers holding the old entry keep its
+  // mapping; once its file is unlinked, one that must reopen it reads the
+  // successor. The stream index is not touched: its tables for the range
+  // are replaced by the index's own step. InvalidArgument if the file does
+  // not replace a sealed segment (number, start and end).
+  Status SwapScavengedSegment(uint64_t number, uint32_t generation);
   // At a writer open (lock held), before the log is listed: removes what
   // a scavenge that never reached its commit point left (`.scv` files, a
   // SCAVENGE.tmp). A committed scavenge (a valid SCAVENGE file) is

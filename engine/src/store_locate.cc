@@ -114,6 +114,7 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
   if (!pinned.ok()) return pinned.status();
   location.segment = std::move(pinned.value());
   const MappedSegment& seg = location.segment;
+  if (seg->scavenged()) return LocateKept(std::move(location), position);
   uint64_t at = seg->header.first_position;
   uint64_t offset = segment::kSegmentHeaderSize;
   const uint64_t anchor = position - position % index_->anchor_stride();
@@ -136,6 +137,36 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
     offset += header.RecordSize();
   }
   location.offset = offset;
+  location.position = position;
+  return location;
+}
+
+Result<StoreImpl::Location> StoreImpl::LocateKept(Location location,
+                                                  uint64_t position) const {
+  const MappedSegment& seg = location.segment;
+  uint64_t offset = segment::kSegmentHeaderSize;
+  uint64_t at = seg->header.first_position;
+  while (offset < seg->end_offset) {
+    segment::RecordHeader header;
+    Status s = ReadHeader(seg, offset, &header);
+    if (!s.ok()) return s;
+    if (header.position < at || header.position >= seg->end_position) {
+      return Status::Corruption(
+          seg->path, offset,
+          "record position " + std::to_string(header.position) +
+              " out of order in a scavenged segment (expected at least " +
+              std::to_string(at) + ")");
+    }
+    if (header.position >= position) {
+      location.offset = offset;
+      location.position = header.position;
+      return location;
+    }
+    at = header.position + 1;
+    offset += header.RecordSize();
+  }
+  location.offset = seg->end_offset;
+  location.position = seg->end_position;
   return location;
 }
 
@@ -145,27 +176,53 @@ Status StoreImpl::LocateRange(uint64_t first, uint64_t last,
   if (!location.ok()) return location.status();
   Location at = std::move(location.value());
   size_t segment_index = *log_->SegmentIndexOf(first);
-  for (uint64_t position = first;; ++position) {
-    // A loop: a sealed segment without records (the list rules accept
-    // one; the writer never seals one) is skipped.
-    while (position >= at.segment->end_position) {
+  for (;;) {
+    // A loop: a segment without records (a scavenged one can have none;
+    // an original one the list rules accept, though the writer never
+    // seals one) is skipped.
+    while (at.position >= at.segment->end_position) {
       ++segment_index;
       if (segment_index >= log_->segments().size()) {
         return Status::Corruption(
             dir_, 0,
-            "position " + std::to_string(position) + " is not in the log");
+            "position " + std::to_string(at.position) + " is not in the log");
       }
       auto pinned = log_->Pin(log_->segments()[segment_index]);
       if (!pinned.ok()) return pinned.status();
       at.segment = std::move(pinned.value());
       at.offset = segment::kSegmentHeaderSize;
+      at.position = at.segment->header.first_position;
+      if (at.segment->scavenged()) {
+        const uint64_t from = at.position;
+        auto kept = LocateKept(std::move(at), from);
+        if (!kept.ok()) return kept.status();
+        at = std::move(kept.value());
+      }
     }
+    if (at.position > last) return Status::Ok();
     out->push_back(at);
-    if (position == last) return Status::Ok();
+    if (at.position == last) return Status::Ok();
     segment::RecordHeader header;
     Status s = ReadHeader(at.segment, at.offset, &header);
     if (!s.ok()) return s;
     at.offset += header.RecordSize();
+    ++at.position;
+    if (at.segment->scavenged()) {
+      // The next kept record, or the end of this segment's records.
+      if (at.offset >= at.segment->end_offset) {
+        at.position = at.segment->end_position;
+        continue;
+      }
+      s = ReadHeader(at.segment, at.offset, &header);
+      if (!s.ok()) return s;
+      if (header.position < at.position) {
+        return Status::Corruption(at.segment->path, at.offset,
+                                  "record position " +
+                                      std::to_string(header.position) +
+                                      " out of order in a scavenged segment");
+      }
+      at.position = header.position;
+    }
   }
 }
 

@@ -87,7 +87,8 @@ Status StoreImpl::IndexAppend(const MappedSegment& segment,
     types.push_back(type);
   }
   // The replay starts where the index that lags most needs it: the other
-  // skips what it holds already.
+  // skips what it holds already. The records of one visit have consecutive
+  // positions (a scavenged segment's are visited one at a time).
   const uint64_t first_position = records.front().header.position;
   const uint64_t next = index_->next_position();
   Status s;
@@ -99,7 +100,8 @@ Status StoreImpl::IndexAppend(const MappedSegment& segment,
                        std::span(ids).subspan(skip));
   }
   for (size_t i = 0; s.ok() && links_ && i < records.size(); ++i) {
-    s = links_->Add(stream, types[i], first_position + i, offsets[i], ids[i]);
+    s = links_->Add(stream, types[i], records[i].header.position, offsets[i],
+                    ids[i]);
   }
   if (!s.ok()) {
     // The log is the truth: a revision that does not follow is damage
@@ -243,7 +245,7 @@ void StoreImpl::FindSealedEnds() {
   const auto& segments = log_->segments();
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
     Segment& seg = *segments[i];
-    if (seg.end_offset != segment::kSegmentHeaderSize ||
+    if (seg.scavenged() || seg.end_offset != segment::kSegmentHeaderSize ||
         seg.end_position == seg.header.first_position) {
       continue;  // replayed, or empty
     }

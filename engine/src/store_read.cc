@@ -132,17 +132,30 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
   result.events.reserve(items.size());
   std::string scratch;
   MappedSegment pinned;
+  std::shared_ptr<Segment> pinned_for;  // the item segment `pinned` serves
   for (const Item& item : items) {
-    if (pinned.segment() != item.segment) {
+    if (pinned_for != item.segment) {
       auto pin = log_->Pin(item.segment);
       if (!pin.ok()) return pin.status();
       pinned = std::move(pin.value());
+      pinned_for = item.segment;
+    }
+    uint64_t offset = item.offset;
+    if (pinned.segment() != item.segment) {
+      // A scavenge replaced the segment's file during this read and the
+      // pin found its successor: the index's offset was into the old file,
+      // so the record is found by its position. One the scavenge removed
+      // is one no read can return (docs/architecture.md, "Scavenging").
+      auto kept = LocateKept(Location{pinned, 0, 0}, item.position);
+      if (!kept.ok()) return kept.status();
+      if (kept->position != item.position) continue;
+      offset = kept->offset;
     }
     RecordedEventView view;
-    s = DecodeAt(pinned, item.offset, item.position, &scratch, &view);
+    s = DecodeAt(pinned, offset, item.position, &scratch, &view);
     if (s.ok() && link) {
       view.link_revision = StreamRevision(item.revision);
-      s = CheckLinkMember(stream, view, pinned, item.offset);
+      s = CheckLinkMember(stream, view, pinned, offset);
     }
     if (!s.ok()) return s;
     result.events.push_back(view.ToOwned());
@@ -199,6 +212,7 @@ Result<uint64_t> StoreImpl::ScanForward(
   std::vector<std::shared_ptr<Segment>> segments;
   size_t seg_index = 0;
   uint64_t offset = 0;
+  uint64_t position = from;
   MappedSegment seg;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -207,16 +221,16 @@ Result<uint64_t> StoreImpl::ScanForward(
     const auto& listed = log_->segments();
     segments.assign(listed.begin() + *log_->SegmentIndexOf(from), listed.end());
     offset = location->offset;
+    position = location->position;
     seg = std::move(location->segment);
   }
   std::string scratch;
   uint64_t matched = 0;
   uint64_t examined = 0;
-  uint64_t position = from;
   while (position < end && examined < max_examined) {
-    // A loop: a sealed segment without records (the list rules accept
-    // one; the writer never seals one) starts where the next one does, and
-    // is skipped.
+    // A loop: a sealed segment without records (a scavenged one can have
+    // none; an original one the list rules accept, though the writer never
+    // seals one) starts where the next one does, and is skipped.
     bool hopped = false;
     while (seg_index + 1 < segments.size() &&
            position >= segments[seg_index + 1]->header.first_position) {
@@ -229,9 +243,25 @@ Result<uint64_t> StoreImpl::ScanForward(
       seg = std::move(pinned.value());
       offset = segment::kSegmentHeaderSize;
     }
+    if (seg->scavenged() && offset >= seg->end_offset) {
+      // Past the kept records: the hole runs to the segment's end.
+      position = seg->end_position;
+      continue;
+    }
     segment::RecordHeader header;
     Status s = ReadHeader(seg, offset, &header);
     if (!s.ok()) return s;
+    if (seg->scavenged()) {
+      // Positions of removed records are skipped: the hole's width is
+      // whatever lies between two kept records.
+      if (header.position < position) {
+        return Status::Corruption(seg->path, offset,
+                                  "record position " +
+                                      std::to_string(header.position) +
+                                      " out of order in a scavenged segment");
+      }
+      position = header.position;
+    }
     RecordedEventView view;
     bool match = false;
     s = FilterAndDecode(seg, offset, position, header, filter, &scratch, &view,
@@ -280,10 +310,13 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
   std::vector<Location> items;
   for (;;) {
     items.clear();
+    // Positions [first, position]; a scavenged segment's hole in it has no
+    // items.
+    const uint64_t first =
+        position + 1 - std::min<uint64_t>(kBackwardChunk, position + 1);
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      uint64_t count = std::min<uint64_t>(kBackwardChunk, position + 1);
-      s = LocateRange(position + 1 - count, position, &items);
+      s = LocateRange(first, position, &items);
       if (!s.ok()) return s;
       std::reverse(items.begin(), items.end());
     }
@@ -293,18 +326,21 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
       if (!s.ok()) return s;
       RecordedEventView view;
       bool match = false;
-      s = FilterAndDecode(item.segment, item.offset, position, header, options,
-                          &scratch, &view, &match);
+      s = FilterAndDecode(item.segment, item.offset, item.position, header,
+                          options, &scratch, &view, &match);
       if (!s.ok()) return s;
       bool stop = false;
       if (match) {
         ++matched;
         stop = !visitor(view) || matched >= options.max_count;
       }
-      if (position == 0) return std::optional<GlobalPosition>();
-      --position;
-      if (stop) return std::optional<GlobalPosition>(GlobalPosition(position));
+      if (item.position == 0) return std::optional<GlobalPosition>();
+      if (stop) {
+        return std::optional<GlobalPosition>(GlobalPosition(item.position - 1));
+      }
     }
+    if (first == 0) return std::optional<GlobalPosition>();
+    position = first - 1;
   }
 }
 

@@ -11,20 +11,6 @@
 #include "segment/scavenged_segment.h"
 
 namespace cairn::engine {
-namespace {
-
-// The generation of the file a segment is read from now: 0 for an original
-// segment, N for a `.gNNNN.seg` rewrite.
-uint32_t GenerationOfPath(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string_view name = slash == std::string::npos
-                                    ? std::string_view(path)
-                                    : std::string_view(path).substr(slash + 1);
-  auto parsed = ParseScavengedSegmentFileName(name);
-  return parsed ? parsed->generation : 0;
-}
-
-}  // namespace
 
 Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
     uint64_t unit, ScavengePlanner* planner,
@@ -48,7 +34,7 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
 
   segment::ScavengedFields fields;
   fields.end_position = seg->end_position;
-  fields.generation = GenerationOfPath(seg->path) + 1;
+  fields.generation = seg->generation + 1;
   Status failure;
   std::string bytes;
   Status s = segment::BuildScavengedSegment(
@@ -67,9 +53,9 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   if (!s.ok()) return s;
   if (!failure.ok()) return failure;
 
-  const std::string path =
-      io::JoinPath(dir_, ScavengedSegmentFileName(unit, fields.generation) +
-                             kScavengeWriteSuffix);
+  const std::string path = io::JoinPath(
+      dir_, segment::ScavengedSegmentFileName(unit, fields.generation) +
+                kScavengeWriteSuffix);
   s = WriteFileSynced(fs_, path, bytes);
   if (s.ok()) s = fs_->SyncDir(dir_);
   if (!s.ok()) return s;

@@ -63,23 +63,6 @@ TEST(ScavengeFileTest, TrailingBytesAfterTheChecksumReadAsNoCommit) {
   EXPECT_FALSE(DecodeScavengeCommit(text).has_value());
 }
 
-TEST(ScavengeFileTest, NamesCarryNumberAndGeneration) {
-  EXPECT_EQ(ScavengedSegmentFileName(3, 1), "000000000003.g0001.seg");
-  auto parsed = ParseScavengedSegmentFileName("000000000042.g0017.seg");
-  ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->number, 42u);
-  EXPECT_EQ(parsed->generation, 17u);
-}
-
-TEST(ScavengeFileTest, OtherNamesAreNotScavengedSegments) {
-  for (const char* name :
-       {"000000000003.seg", "000000000003.g0001.seg.scv",
-        "000000000003.g0000.seg", "00000000003x.g0001.seg",
-        "000000000003.g001x.seg", "000000000003.h0001.seg", "SCAVENGE"}) {
-    EXPECT_FALSE(ParseScavengedSegmentFileName(name).has_value()) << name;
-  }
-}
-
 TEST(ScavengeFileTest, FileHashDependsOnEveryByte) {
   EXPECT_NE(ScavengeFileHash("abc"), ScavengeFileHash("abd"));
   EXPECT_EQ(ScavengeFileHash("abc"), ScavengeFileHash(std::string("abc")));

@@ -256,7 +256,7 @@ TEST_F(StoreScavengeTest, WritesAVerifiedCopyWithoutTheRemovableRecords) {
   EXPECT_EQ(stats.kept_records, unit.records - unit.removable_records);
 
   const std::string name =
-      engine::ScavengedSegmentFileName(unit.unit, 1) + ".scv";
+      segment::ScavengedSegmentFileName(unit.unit, 1) + ".scv";
   const std::string bytes = ReadStoreFile(dir_.Sub("store"), name);
   EXPECT_EQ(bytes.size(), entry->size);
   EXPECT_EQ(engine::ScavengeFileHash(bytes), entry->hash);
@@ -332,7 +332,7 @@ TEST_F(StoreScavengeTest, AWriterOpenDiscardsAnUncommittedScavenge) {
                                       "cairn-scavenge 1\n")
                   .ok());
   const std::string scv =
-      engine::ScavengedSegmentFileName(unit, 1) + engine::kScavengeWriteSuffix;
+      segment::ScavengedSegmentFileName(unit, 1) + engine::kScavengeWriteSuffix;
   ASSERT_TRUE(fs->Exists(io::JoinPath(dir, scv)));
   store_.reset();
 

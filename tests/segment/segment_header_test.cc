@@ -195,5 +195,31 @@ TEST(SegmentFileNameTest, ParseRejectsOtherNames) {
   }
 }
 
+TEST(SegmentFileNameTest, ScavengedNamesCarryNumberAndGeneration) {
+  EXPECT_EQ(ScavengedSegmentFileName(3, 1), "000000000003.g0001.seg");
+  EXPECT_EQ(SegmentFileName(SegmentFileId{3, 1}), "000000000003.g0001.seg");
+  EXPECT_EQ(SegmentFileName(SegmentFileId{3, 0}), "000000000003.seg");
+  auto parsed = ParseScavengedSegmentFileName("000000000042.g0017.seg");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(*parsed, (SegmentFileId{42, 17}));
+  EXPECT_EQ(ParseAnySegmentFileName("000000000042.g0017.seg"),
+            (SegmentFileId{42, 17}));
+  EXPECT_EQ(ParseAnySegmentFileName("000000000042.seg"),
+            (SegmentFileId{42, 0}));
+  // An original segment's name is not a scavenged one's.
+  EXPECT_FALSE(ParseSegmentFileName("000000000042.g0017.seg").has_value());
+}
+
+TEST(SegmentFileNameTest, OtherNamesAreNotScavengedSegments) {
+  for (const char* name :
+       {"000000000003.seg", "000000000003.g0001.seg.scv",
+        "000000000003.g0000.seg", "00000000003x.g0001.seg",
+        "000000000003.g001x.seg", "000000000003.h0001.seg", "SCAVENGE"}) {
+    EXPECT_FALSE(ParseScavengedSegmentFileName(name).has_value()) << name;
+  }
+  EXPECT_FALSE(ParseAnySegmentFileName("000000000003.g0001.seg.scv"));
+  EXPECT_FALSE(ParseAnySegmentFileName("000000000003.g0000.seg"));
+}
+
 }  // namespace
 }  // namespace cairn::segment

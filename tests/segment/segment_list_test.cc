@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace cairn::segment {
 namespace {
@@ -99,6 +100,57 @@ TEST(SegmentListTest, SameStartAsThePredecessorIsLeftToTheRecordScan) {
   ASSERT_TRUE(list.CheckHeader(0, Header(0, 0)).ok());
   EXPECT_TRUE(list.CheckHeader(1, Header(1, 0)).ok());
   EXPECT_TRUE(list.CheckHeader(2, Header(2, 3)).ok());
+}
+
+TEST(SegmentListTest, ListingTakesTheHighestGenerationPerNumber) {
+  const SegmentFileListing listing = ListSegmentFiles(
+      {"000000000001.g0001.seg", "000000000000.seg", "000000000001.seg",
+       "000000000001.g0002.seg", "000000000002.seg", "000000000002.seg.spare",
+       "000000000001.g0003.seg.scv", "LOCK", "000000000000.g0001.seg"});
+  EXPECT_EQ(listing.current,
+            (std::vector<SegmentFileId>{{0, 1}, {1, 2}, {2, 0}}));
+  EXPECT_EQ(
+      listing.superseded,
+      (std::vector<std::string>{"000000000000.seg", "000000000001.g0001.seg",
+                                "000000000001.seg"}));
+}
+
+TEST(SegmentListTest, ScavengedSegmentEndsWhereTheNextStarts) {
+  SegmentListChecker list("/d");
+  ASSERT_TRUE(list.CheckNumber(0).ok());
+  ASSERT_TRUE(list.CheckNumber(1, /*generation=*/2).ok());
+  ASSERT_TRUE(list.CheckNumber(2).ok());
+  EXPECT_EQ(list.PathOf(1), "/d/000000000001.g0002.seg");
+  ASSERT_TRUE(list.CheckHeader(0, Header(0, 0)).ok());
+  ScavengedFields fields;
+  fields.end_position = 20;
+  fields.generation = 2;
+  ASSERT_TRUE(list.CheckHeader(1, Header(1, 10), &fields).ok());
+  EXPECT_TRUE(CorruptionOf(list.CheckHeader(2, Header(2, 19)),
+                           "/d/000000000002.seg",
+                           "scavenged segment before it ends at position 20"));
+
+  SegmentListChecker exact("/d");
+  ASSERT_TRUE(exact.CheckNumber(0, 1).ok());
+  ASSERT_TRUE(exact.CheckNumber(1).ok());
+  fields.generation = 1;
+  ASSERT_TRUE(exact.CheckHeader(0, Header(0, 0), &fields).ok());
+  EXPECT_TRUE(exact.CheckHeader(1, Header(1, 20)).ok());
+}
+
+TEST(SegmentListTest, GenerationMustMatchTheFileName) {
+  SegmentListChecker list("/d");
+  ASSERT_TRUE(list.CheckNumber(0, 3).ok());
+  ASSERT_TRUE(list.CheckNumber(1).ok());
+  ScavengedFields fields;
+  fields.end_position = 5;
+  fields.generation = 2;
+  EXPECT_TRUE(CorruptionOf(list.CheckHeader(0, Header(0, 0), &fields),
+                           "/d/000000000000.g0003.seg",
+                           "header says generation 2"));
+  // A version-3 header under an original segment's name.
+  EXPECT_TRUE(CorruptionOf(list.CheckHeader(1, Header(1, 5), &fields),
+                           "/d/000000000001.seg", "header says generation 2"));
 }
 
 }  // namespace

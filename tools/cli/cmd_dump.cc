@@ -82,6 +82,10 @@ class Dumper : public inspect::SegmentVisitor {
       line.S("created", FormatTimestamp(h.created_us));
       line.I("created_us", h.created_us);
       line.U("file_size", file_size_);
+      if (h.generation != 0) {
+        line.U("generation", h.generation);
+        line.U("end_position", h.end_position);
+      }
       return;
     }
     *buf() += "segment " + path_ + "\n  format " +
@@ -92,6 +96,11 @@ class Dumper : public inspect::SegmentVisitor {
               std::to_string(h.capacity) + ", file size " +
               std::to_string(file_size_) + ", created " +
               FormatTimestamp(h.created_us) + "\n";
+    if (h.generation != 0) {
+      *buf() += "  scavenged: generation " + std::to_string(h.generation) +
+                ", end position " + std::to_string(h.end_position) +
+                " (positions without a record were removed)\n";
+    }
   }
 
   void PrintBadHeader(const Status& s, std::optional<uint64_t> store_id) {

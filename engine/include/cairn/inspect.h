@@ -124,6 +124,9 @@ struct SegmentHeaderInfo {
   uint64_t first_position = 0;
   uint64_t capacity = 0;
   int64_t created_us = 0;  // microseconds since the Unix epoch
+  // A scavenged segment (format version 3) only; 0 for other versions.
+  uint32_t generation = 0;
+  uint64_t end_position = 0;  // the position after the last it covers
 };
 
 struct SegmentStart {
