@@ -193,6 +193,14 @@ class StoreImpl final : public Store {
   // Adds one scanned append to the indexes (recovery and catch-up).
   Status IndexAppend(const MappedSegment& segment,
                      std::span<const segment::ScannedRecord> records);
+  // Tells `index` (the stream or the link index) that the positions from
+  // its next one up to `to` were removed by a scavenge, one SkipRemoved per
+  // segment the hole spans, with the anchor of the stride's multiples in
+  // it: `to_offset` (the record at `to`) in the segment holding `to`, the
+  // end of the records elsewhere. Corruption if a position of the hole
+  // lies in an original segment: only a scavenged segment has holes.
+  template <typename Index>
+  Status SkipScavengedHole(Index* index, uint64_t to, uint32_t to_offset);
   // Read-only: lists what the writer made durable since the last call,
   // taking up the writer's index tables as they appear so that the index
   // holds at most FollowerIndexEnd() - tables_end() entries in memory.

@@ -53,6 +53,30 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(io::FileSystem* fs,
   return std::unique_ptr<Store>(std::move(store));
 }
 
+template <typename Index>
+Status StoreImpl::SkipScavengedHole(Index* index, uint64_t to,
+                                    uint32_t to_offset) {
+  const auto& segments = log_->segments();
+  while (index->next_position() < to) {
+    const uint64_t p = index->next_position();
+    auto at = log_->SegmentIndexOf(p);
+    if (!at || !segments[*at]->scavenged()) {
+      return Status::Corruption(
+          at ? segments[*at]->path : dir_, 0,
+          "positions " + std::to_string(p) + " to " + std::to_string(to) +
+              " are missing from the log outside a scavenged segment");
+    }
+    const Segment& holder = *segments[*at];
+    const uint64_t end = std::min(to, holder.end_position);
+    const uint32_t anchor = to < holder.end_position
+                                ? to_offset
+                                : static_cast<uint32_t>(holder.end_offset);
+    Status s = index->SkipRemoved(end, anchor);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Status StoreImpl::IndexAppend(const MappedSegment& segment,
                               std::span<const segment::ScannedRecord> records) {
   // An append's records are one stream's, at consecutive revisions (the
@@ -90,9 +114,18 @@ Status StoreImpl::IndexAppend(const MappedSegment& segment,
   // skips what it holds already. The records of one visit have consecutive
   // positions (a scavenged segment's are visited one at a time).
   const uint64_t first_position = records.front().header.position;
-  const uint64_t next = index_->next_position();
+  // Positions below a scavenged segment's kept record that neither index
+  // holds were removed by a scavenge.
+  const auto first_offset = static_cast<uint32_t>(records.front().offset);
   Status s;
-  if (first_position + records.size() > next) {
+  if (first_position > index_->next_position()) {
+    s = SkipScavengedHole(index_.get(), first_position, first_offset);
+  }
+  if (s.ok() && links_ && first_position > links_->next_position()) {
+    s = SkipScavengedHole(links_.get(), first_position, first_offset);
+  }
+  const uint64_t next = index_->next_position();
+  if (s.ok() && first_position + records.size() > next) {
     const size_t skip =
         next > first_position ? static_cast<size_t>(next - first_position) : 0;
     s = index_->AddRun(stream, first_revision + skip, first_position + skip,
@@ -229,6 +262,19 @@ Status StoreImpl::ReplayLog(const SegmentLog::ReplayStart& start,
       });
   if (!s.ok()) return s;
   if (!index_status.ok()) return index_status;
+  // A hole at the end of the last scavenged segment is followed by no
+  // record that would reveal it: the indexes skip to the log's end.
+  const uint64_t end = std::min(limit, log_->next_position());
+  const bool scavenged =
+      std::any_of(log_->segments().begin(), log_->segments().end(),
+                  [](const auto& segment) { return segment->scavenged(); });
+  if (scavenged && index_->next_position() < end) {
+    s = SkipScavengedHole(index_.get(), end, 0);
+  }
+  if (s.ok() && scavenged && links_ && links_->next_position() < end) {
+    s = SkipScavengedHole(links_.get(), end, 0);
+  }
+  if (!s.ok()) return s;
   progress.done = true;
   progress.scanned_bytes = progress.total_bytes;
   if (report) report(progress);

@@ -6,9 +6,10 @@
 // the hole its removed records leave, damage in it is Corruption, and the
 // swap that lists it replaces the old file under live readers.
 //
-// The stream index keeps its tables of the range here (their rewrite is
+// Most tests keep the stream index's tables of the range (their rewrite is
 // the index's part of a scavenge): $all reads use none of its offsets in
-// a scavenged segment, so these tests exercise the log alone.
+// a scavenged segment, so they exercise the log alone. One removes the
+// index, so that the open rebuilds it across the hole.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -158,6 +159,34 @@ TEST_F(ScavengedLogTest, AllReadsContinueAcrossTheHoleBothWays) {
   EXPECT_EQ(Positions(below->events), (std::vector<uint64_t>{2, 1}));
   ASSERT_TRUE(below->next_position.has_value());
   EXPECT_EQ(below->next_position->value(), 0u);
+}
+
+// Without its index files the open rebuilds both indexes from the log,
+// across the hole: stream reads then return the kept events, the
+// tombstoned stream stays deleted, and appends continue.
+TEST_F(ScavengedLogTest, AnIndexRebuiltAcrossTheHoleServesStreamReads) {
+  Commit();
+  fs::remove_all(Dir() + "/index");
+  std::vector<uint64_t> kept_positions{9, 10, 11, 12};
+  for (int open = 0; open < 2; ++open) {  // rebuilt, then from its tables
+    std::unique_ptr<Store> store = Reopen();
+    ASSERT_NE(store, nullptr);
+    auto a = store->ReadStream("a", testing::StreamUpTo(100));
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ(Positions(a->events), (std::vector<uint64_t>{0, 1, 2}));
+    auto kept = store->ReadStream("kept", testing::StreamUpTo(100));
+    ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+    EXPECT_EQ(Positions(kept->events), kept_positions);
+    auto gone = store->ReadStream("gone", testing::StreamUpTo(100));
+    EXPECT_TRUE(gone.status().IsStreamDeleted()) << gone.status().ToString();
+    if (open == 0) {
+      auto more = store->Append("kept", ExpectedVersion::Exact(3), Events(1));
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      EXPECT_EQ(more->first_revision.value(), 4u);
+      kept_positions.push_back(more->first_position.value());
+    }
+    ASSERT_TRUE(store->Close().ok());
+  }
 }
 
 TEST_F(ScavengedLogTest, ASubscriptionFromBeforeTheHoleResumesAfterIt) {
