@@ -16,10 +16,10 @@ namespace {
 // The generation of the file a segment is read from now: 0 for an original
 // segment, N for a `.gNNNN.seg` rewrite.
 uint32_t GenerationOfPath(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string_view name = slash == std::string::npos
-                                    ? std::string_view(path)
-                                    : std::string_view(path).substr(slash + 1);
+  const std::string_view full = path;
+  const size_t slash = full.rfind('/');
+  const std::string_view name =
+      slash == std::string_view::npos ? full : full.substr(slash + 1);
   auto parsed = ParseScavengedSegmentFileName(name);
   return parsed ? parsed->generation : 0;
 }
