@@ -74,8 +74,9 @@ int RunServe(const Io& io, const ServeArgs& args) {
   constexpr std::string_view kName = "serve";
   Result<server::ListenAddress> listen =
       server::ParseListenAddress(args.listen);
-  if (!listen.ok())
+  if (!listen.ok()) {
     return Fail(io, kName, listen.status().message(), kExitUsage);
+  }
   Result<server::ListenAddress> http = server::ParseListenAddress(args.http);
   if (!http.ok()) return Fail(io, kName, http.status().message(), kExitUsage);
   for (const server::ListenAddress* address :
