@@ -40,16 +40,6 @@ std::optional<uint64_t> StoreIdNear(const std::string& table_path) {
   return StoreIdOfSegmentsIn(ParentDir(dir));
 }
 
-ManifestTableInfo ToTableInfo(const index::ManifestTable& t) {
-  return {t.number,
-          t.level,
-          t.first_position,
-          t.end_position,
-          t.entry_count,
-          t.last_offset,
-          index::TableFileName(t.number)};
-}
-
 TableStart ToTableStart(const std::string& path, uint64_t size,
                         const TableWalkHeader& h,
                         std::optional<uint64_t> hint) {

@@ -124,6 +124,16 @@ std::string Hex32(uint32_t v) {
   return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
+ManifestTableInfo ToTableInfo(const index::ManifestTable& t) {
+  return {t.number,
+          t.level,
+          t.first_position,
+          t.end_position,
+          t.entry_count,
+          t.last_offset,
+          index::TableFileName(t.number)};
+}
+
 std::optional<uint64_t> StoreIdOfSegmentsIn(const std::string& dir,
                                             const std::string& except_name) {
   auto names = ListSegmentFiles(dir);

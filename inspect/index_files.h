@@ -33,6 +33,9 @@ namespace cairn::inspect {
 std::string Hex64(uint64_t v);
 std::string Hex32(uint32_t v);
 
+// A manifest's table record as the inspection API shows it.
+ManifestTableInfo ToTableInfo(const index::ManifestTable& t);
+
 // The store id in the header of any segment file in `dir` (but
 // `except_name`) whose header verifies: what checksums of a file with a
 // damaged header are checked with.

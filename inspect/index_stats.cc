@@ -41,13 +41,7 @@ Result<IndexStats> ReadIndexStats(const std::string& store_dir) {
   for (const index::ManifestTable& t : m.tables) {
     listed.insert(t.number);
     IndexTableStats row;
-    row.table = {t.number,
-                 t.level,
-                 t.first_position,
-                 t.end_position,
-                 t.entry_count,
-                 t.last_offset,
-                 index::TableFileName(t.number)};
+    row.table = ToTableInfo(t);
     auto table = index::Table::Open(
         fs, io::JoinPath(stats.index_dir, row.table.file_name), m.store_id,
         t.number, m.anchor_stride);

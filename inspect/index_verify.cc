@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include "engine/io/file_system.h"
 #include "engine/src/segment_cache.h"
@@ -12,6 +13,7 @@
 #include "index/manifest.h"
 #include "index/table.h"
 #include "inspect/index_files.h"
+#include "inspect/status_finding.h"
 #include "segment/record.h"
 
 namespace cairn::inspect {
@@ -130,17 +132,8 @@ class IndexChecker {
     report_.findings.push_back({file, offset, std::move(message), true});
   }
   void StatusProblem(const std::string& file, const Status& s) {
-    if (const CorruptionInfo* where = s.corruption()) {
-      std::string message = s.message();
-      const std::string suffix = " (file " + where->file + ", offset " +
-                                 std::to_string(where->offset) + ")";
-      if (message.ends_with(suffix)) {
-        message.resize(message.size() - suffix.size());
-      }
-      Problem(where->file, where->offset, message);
-    } else {
-      Problem(file, 0, s.ToString());
-    }
+    StatusFinding f = FindingOf(file, s);
+    Problem(f.file, f.offset, std::move(f.message));
   }
 
   // Returns the manifest's generation if it was read.

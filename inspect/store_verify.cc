@@ -40,6 +40,7 @@
 #include "engine/src/watermark.h"
 #include "inspect/index_verify.h"
 #include "inspect/segment_walk.h"
+#include "inspect/status_finding.h"
 #include "segment/record.h"
 #include "segment/scavenged_segment.h"
 #include "segment/segment_header.h"
@@ -132,19 +133,8 @@ class Verifier {
 
   // A status from the segment layer, as a finding at its file and offset.
   void StatusProblem(const std::string& file, const Status& s) {
-    if (const CorruptionInfo* where = s.corruption()) {
-      std::string message = s.message();
-      // Status::Corruption appends " (file F, offset O)"; the finding
-      // carries both.
-      std::string suffix = " (file " + where->file + ", offset " +
-                           std::to_string(where->offset) + ")";
-      if (message.ends_with(suffix)) {
-        message.resize(message.size() - suffix.size());
-      }
-      Problem(where->file, where->offset, message);
-    } else {
-      Problem(file, 0, s.ToString());
-    }
+    StatusFinding f = FindingOf(file, s);
+    Problem(f.file, f.offset, std::move(f.message));
   }
 
   void VerifySegment(const SegmentName& name, bool is_last,

@@ -55,8 +55,9 @@ std::optional<RpcError> AppendCall::Take() {
     std::string why;
     if (!WritableStreamName(stream_, &why)) return BadRequest(why);
     std::optional<ExpectedVersion> expected = ExpectedFromOptions(options);
-    if (!expected)
+    if (!expected) {
       return BadRequest("Append options need an expected revision");
+    }
     expected_ = *expected;
     have_options_ = true;
     return std::nullopt;

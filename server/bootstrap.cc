@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 #include "server/bootstrap.h"
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,9 +52,11 @@ EventData Event(std::string_view id, std::string_view type, std::string data,
 // Appends `event` as the first event of `stream`, unless the stream
 // exists (then the event was written before, or the stream is someone
 // else's to keep).
-Status WriteFirst(Store* store, std::string_view stream, EventData event) {
+Status WriteFirst(Store* store, std::string_view stream,
+                  const EventData& event) {
   Result<AppendResult> result =
-      store->Append(stream, ExpectedVersion::NoStream(), {event});
+      store->Append(stream, ExpectedVersion::NoStream(),
+                    std::span<const EventData>(&event, 1));
   if (result.ok() || result.status().IsWrongExpectedVersion()) {
     return Status::Ok();
   }

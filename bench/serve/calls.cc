@@ -60,8 +60,8 @@ class AppendCall : public grpc::ClientWriteReactor<pb::AppendReq> {
 // echoes back unchanged.
 std::string CorrelationId(uint64_t n) {
   char text[37];
-  std::snprintf(text, sizeof(text), "00000000-0000-4000-8000-%012llx",
-                static_cast<unsigned long long>(n & 0xffffffffffffULL));
+  (void)std::snprintf(text, sizeof(text), "00000000-0000-4000-8000-%012llx",
+                      static_cast<unsigned long long>(n & 0xffffffffffffULL));
   return std::string(text, 36);
 }
 
@@ -99,11 +99,13 @@ void BatchAppendSession::Append(const std::string& stream, int events,
   }
   request.set_is_final(true);
   const pb::BatchAppendReq* write = nullptr;
-  bool queued = false;
+  // Set if the call has ended: completed outside the lock.
+  Completion refused;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!ended_) {
-      queued = true;
+    if (ended_) {
+      refused = std::move(done);
+    } else {
       const std::string id = CorrelationId(next_correlation_++);
       request.mutable_correlation_id()->set_string(id);
       waiting_.emplace(id, std::move(done));
@@ -114,8 +116,8 @@ void BatchAppendSession::Append(const std::string& stream, int events,
       }
     }
   }
-  if (!queued) {
-    done(std::string("BatchAppend: the call ended"));
+  if (refused) {
+    refused(std::string("BatchAppend: the call ended"));
     return;
   }
   // Outside the lock: gRPC may run reactions on this thread. A deque's

@@ -22,12 +22,12 @@ std::string RandomUuid(std::mt19937_64& rng) {
   const uint64_t hi = (rng() & ~0xf000ULL) | 0x4000ULL;
   const uint64_t lo = (rng() & ~(3ULL << 62)) | (2ULL << 62);
   char text[37];
-  std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  (void)std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
+                      static_cast<unsigned>(hi >> 32),
+                      static_cast<unsigned>((hi >> 16) & 0xffff),
+                      static_cast<unsigned>(hi & 0xffff),
+                      static_cast<unsigned>(lo >> 48),
+                      static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return std::string(text, 36);
 }
 

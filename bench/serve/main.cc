@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -24,12 +25,12 @@ namespace {
 void AppendLatency(const char* key, const tools::bench::LatencyHistogram& h,
                    std::string* out) {
   char text[256];
-  std::snprintf(text, sizeof(text),
-                "\"%s\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
-                "\"p999\":%.1f,\"mean\":%.1f,\"max\":%.1f}",
-                key, h.Percentile(0.5) / 1e3, h.Percentile(0.9) / 1e3,
-                h.Percentile(0.99) / 1e3, h.Percentile(0.999) / 1e3,
-                h.Mean() / 1e3, h.max() / 1e3);
+  (void)std::snprintf(text, sizeof(text),
+                      "\"%s\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,"
+                      "\"p999\":%.1f,\"mean\":%.1f,\"max\":%.1f}",
+                      key, h.Percentile(0.5) / 1e3, h.Percentile(0.9) / 1e3,
+                      h.Percentile(0.99) / 1e3, h.Percentile(0.999) / 1e3,
+                      h.Mean() / 1e3, h.max() / 1e3);
   *out += text;
 }
 
@@ -42,12 +43,13 @@ std::string ToJson(const std::string& target, const LoadConfig& config,
   std::string out = "{\"target\":";
   tools::json::AppendQuoted(target, &out);
   char text[256];
-  std::snprintf(text, sizeof(text),
-                ",\"duration\":%.3f,\"event_size\":%zu,\"streams\":%d,"
-                "\"all_events\":%llu,\"stream_events\":%llu,\"results\":[",
-                config.seconds, config.event_size, config.streams,
-                static_cast<unsigned long long>(config.all_events),
-                static_cast<unsigned long long>(config.stream_events));
+  (void)std::snprintf(
+      text, sizeof(text),
+      ",\"duration\":%.3f,\"event_size\":%zu,\"streams\":%d,"
+      "\"all_events\":%llu,\"stream_events\":%llu,\"results\":[",
+      config.seconds, config.event_size, config.streams,
+      static_cast<unsigned long long>(config.all_events),
+      static_cast<unsigned long long>(config.stream_events));
   out += text;
   for (size_t i = 0; i < results.size(); ++i) {
     const WorkloadResult& r = results[i];
@@ -58,14 +60,15 @@ std::string ToJson(const std::string& target, const LoadConfig& config,
     tools::json::AppendQuoted(r.rpc, &out);
     out += ",\"latency_of\":";
     tools::json::AppendQuoted(r.latency_of, &out);
-    std::snprintf(text, sizeof(text),
-                  ",\"in_flight\":%d,\"events_per_append\":%d,\"events\":%llu,"
-                  "\"operations\":%llu,\"seconds\":%.6f,"
-                  "\"events_per_sec\":%.1f,",
-                  r.in_flight, r.events_per_append,
-                  static_cast<unsigned long long>(r.events),
-                  static_cast<unsigned long long>(r.operations), r.seconds,
-                  EventsPerSecond(r));
+    (void)std::snprintf(
+        text, sizeof(text),
+        ",\"in_flight\":%d,\"events_per_append\":%d,\"events\":%llu,"
+        "\"operations\":%llu,\"seconds\":%.6f,"
+        "\"events_per_sec\":%.1f,",
+        r.in_flight, r.events_per_append,
+        static_cast<unsigned long long>(r.events),
+        static_cast<unsigned long long>(r.operations), r.seconds,
+        EventsPerSecond(r));
     out += text;
     AppendLatency("latency_us", r.latency_ns, &out);
     if (r.append_latency_ns.count() > 0) {
@@ -92,7 +95,7 @@ void PrintText(const WorkloadResult& r) {
       h.Percentile(0.9) / 1e3, h.Percentile(0.99) / 1e3,
       h.Percentile(0.999) / 1e3,
       r.error.empty() ? "" : "  FAILED: ", r.error.c_str());
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
 }
 
 int Main(int argc, char** argv) {
@@ -107,7 +110,7 @@ int Main(int argc, char** argv) {
   app.add_option("--tls-ca", tls_ca,
                  "Connect over TLS, trusting this CA (PEM); default plaintext");
   std::vector<std::string> choices = WorkloadNames();
-  choices.push_back("all");
+  choices.emplace_back("all");
   app.add_option("--workload", workloads, "Workloads to run (default all)")
       ->check(CLI::IsMember(choices));
   app.add_option("--duration", config.seconds, "Seconds per workload")
@@ -171,5 +174,12 @@ int Main(int argc, char** argv) {
 }  // namespace cairn::bench::serve
 
 int main(int argc, char** argv) {
-  return cairn::bench::serve::Main(argc, argv);
+  // gRPC, CLI11 and the standard library report what goes wrong outside
+  // the calls (an allocation, a bad argument) by exception.
+  try {
+    return cairn::bench::serve::Main(argc, argv);
+  } catch (const std::exception& e) {
+    (void)std::fprintf(stderr, "cairn_serve_bench: %s\n", e.what());
+    return 2;
+  }
 }

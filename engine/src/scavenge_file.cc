@@ -89,8 +89,10 @@ std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text) {
     commit.units.push_back(unit);
   }
   if (!ParseList(line, "index", &commit.index_tables)) return std::nullopt;
-  if (!std::getline(in, line) || !ParseList(line, "links", &commit.link_tables))
+  if (!std::getline(in, line) ||
+      !ParseList(line, "links", &commit.link_tables)) {
     return std::nullopt;
+  }
   if (std::getline(in, line)) return std::nullopt;
   // Only the canonical text is a commit: stray whitespace (a damaged
   // newline) or leading zeros are damage, not another spelling.

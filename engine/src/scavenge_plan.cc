@@ -27,8 +27,7 @@ Result<bool> ScavengePlanner::Removable(std::string_view stream,
     auto looked_up = lookup_(stream);
     if (!looked_up.ok()) return looked_up.status();
     if (cache_.size() >= max_cached_streams_) cache_.clear();
-    cached =
-        cache_.emplace(std::string(stream), std::move(looked_up.value())).first;
+    cached = cache_.emplace(std::string(stream), *looked_up).first;
   }
   const std::optional<StreamRetention>& retention = cached->second;
   return retention.has_value() && IsRemovable(*retention, revision, created_us);

@@ -17,14 +17,15 @@
 static int passed = 0;
 static int failed = 0;
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      ++passed;                                                                \
-    } else {                                                                   \
-      ++failed;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (cond) {                                                              \
+      ++passed;                                                              \
+    } else {                                                                 \
+      ++failed;                                                              \
+      (void)fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                  \
+    }                                                                        \
   } while (0)
 
 static cairn_event_data_t Event(const char* type, const char* data) {
@@ -374,14 +375,19 @@ static void TestSnapshots(cairn_store_t* store) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: %s DIR\n", argv[0]);
+    (void)fprintf(stderr, "usage: %s DIR\n", argv[0]);
     return 2;
   }
   CHECK(strlen(cairn_version()) >= 5);
   char store_dir[4096];
   char backup_dir[4096];
-  snprintf(store_dir, sizeof store_dir, "%s/store", argv[1]);
-  snprintf(backup_dir, sizeof backup_dir, "%s/backup", argv[1]);
+  if (snprintf(store_dir, sizeof store_dir, "%s/store", argv[1]) >=
+          (int)sizeof store_dir ||
+      snprintf(backup_dir, sizeof backup_dir, "%s/backup", argv[1]) >=
+          (int)sizeof backup_dir) {
+    (void)fprintf(stderr, "DIR is too long: %s\n", argv[1]);
+    return 2;
+  }
   cairn_error_t* err = NULL;
   cairn_store_t* store = NULL;
   cairn_options_t* options = cairn_options_create();
@@ -389,7 +395,7 @@ int main(int argc, char** argv) {
   CHECK(cairn_open(store_dir, options, &store, &err) == CAIRN_OK);
   cairn_options_free(options);
   if (store == NULL) {
-    fprintf(stderr, "open: %s\n", cairn_error_message(err));
+    (void)fprintf(stderr, "open: %s\n", cairn_error_message(err));
     return 1;
   }
   TestAppendAndRead(store);

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -43,7 +43,8 @@ Options Small() {
   return options;
 }
 
-std::unique_ptr<Store> OpenOrDie(const std::string& dir, Options options) {
+std::unique_ptr<Store> OpenOrDie(const std::string& dir,
+                                 const Options& options) {
   auto opened = Store::Open(dir, options);
   EXPECT_TRUE(opened.ok()) << opened.status().ToString();
   return opened.ok() ? std::move(opened).value() : nullptr;
@@ -182,7 +183,7 @@ TEST(BackupTest, RefusesADestinationThatIsNotAnOlderBackup) {
       << self.status().ToString();
 
   // A directory with other files in it.
-  ASSERT_EQ(std::system(("mkdir -p " + dir.Sub("other")).c_str()), 0);
+  ASSERT_TRUE(std::filesystem::create_directories(dir.Sub("other")));
   std::ofstream(dir.Sub("other") + "/notes.txt") << "mine";
   auto other = store->Backup(dir.Sub("other"), {});
   EXPECT_TRUE(other.status().IsInvalidArgument()) << other.status().ToString();
@@ -227,7 +228,7 @@ TEST(BackupTest, DamagedSourceIsCorruptionAndKeepsTheOlderBackup) {
   };
   const uint64_t before = copy_events();
   char name[32];
-  std::snprintf(name, sizeof(name), "/%012d.seg", 5);
+  (void)std::snprintf(name, sizeof(name), "/%012d.seg", 5);
   victim = dir.Sub("src") + name;
   {
     std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);

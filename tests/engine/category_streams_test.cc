@@ -122,7 +122,7 @@ Options SmallTables() {
   return o;
 }
 
-std::unique_ptr<Store> Open(const std::string& dir, Options options) {
+std::unique_ptr<Store> Open(const std::string& dir, const Options& options) {
   auto store = Store::Open(dir, options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;

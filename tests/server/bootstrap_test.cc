@@ -17,8 +17,9 @@ std::vector<std::string> StreamsOfAll(Store* store) {
   auto all = store->ReadAll({});
   EXPECT_TRUE(all.ok());
   std::vector<std::string> streams;
-  for (const RecordedEvent& event : all->events)
+  for (const RecordedEvent& event : all->events) {
     streams.push_back(event.stream);
+  }
   return streams;
 }
 

@@ -219,8 +219,9 @@ TEST_F(ReadCallTest, FilteredAllSubscriptionSendsCheckpoints) {
   std::vector<uint64_t> checkpoints;
   int events = 0;
   for (const auto& r : responses) {
-    if (r.has_checkpoint())
+    if (r.has_checkpoint()) {
       checkpoints.push_back(r.checkpoint().commit_position());
+    }
     if (r.has_event()) ++events;
   }
   EXPECT_EQ(events, 2);

@@ -162,10 +162,12 @@ class Driver {
 
   // Capabilities::async_append: appends `events` to `stream` if its token
   // is `expected`, and calls sink->AppendDone(tag, ...) once it is
-  // acknowledged or failed.
-  virtual void AppendAsync(const std::string& /*stream*/, int64_t /*expected*/,
-                           std::vector<EventData> /*events*/, AppendSink* sink,
-                           uint64_t tag) {
+  // acknowledged or failed. `events` is taken by value: a driver that
+  // appends moves it into the store (the default ignores it).
+  virtual void AppendAsync(
+      const std::string& /*stream*/, int64_t /*expected*/,
+      // NOLINTNEXTLINE(performance-unnecessary-value-param)
+      std::vector<EventData> /*events*/, AppendSink* sink, uint64_t tag) {
     sink->AppendDone(tag, Status::NotSupported(name() + ": AppendAsync"));
   }
   // Capabilities::read_stream: up to `max_count` events of `stream` from

@@ -326,7 +326,7 @@ Status RunReadLong(Driver* driver, const WorkloadConfig& config,
   const uint64_t orders = Or(config.streams, kDefaultStreams);
   std::vector<std::string> streams;
   for (uint64_t i = 0; i < orders; ++i) {
-    streams.push_back(kLedgerStream);
+    streams.emplace_back(kLedgerStream);
     streams.push_back(StreamName(i));
   }
   Status s = Preload(driver, config, total, 1, streams, result);

@@ -1,8 +1,8 @@
 // Copyright (c) Cairn authors.
 //
 // The `cairn bench` command: arguments, the scratch directory, and the
-// order of the phases. The measuring lives in bench_raw.cc and
-// bench_workloads.cc, the printing in bench_report.cc.
+// order of the phases. The measuring lives in tools/bench/raw.cc and
+// tools/bench/workloads.cc, the printing in tools/bench/report.cc.
 #include "tools/cli/cmd_bench.h"
 
 #include <unistd.h>
@@ -14,6 +14,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tools/bench/progress.h"
@@ -87,6 +88,17 @@ std::string DefaultParent() {
   return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
 }
 
+// "a,b,c" -> {"a", "b", "c"}: the names of a --workload list.
+std::vector<std::string_view> SplitWorkloads(std::string_view list) {
+  std::vector<std::string_view> names;
+  while (true) {
+    const size_t comma = list.find(',');
+    names.push_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) return names;
+    list = list.substr(comma + 1);
+  }
+}
+
 Durability ParseDurability(const std::string& name) {
   if (name == "interval") return Durability::kInterval;
   if (name == "none") return Durability::kNone;
@@ -98,20 +110,14 @@ int RunBench(const Io& io, const BenchArgs& args) {
   // reading both streams from a pipe.
   bench::Progress progress(!args.json || ::isatty(STDERR_FILENO) ? &io.err
                                                                  : nullptr);
-  std::vector<std::string_view> workloads;
-  if (args.workload == "all") {
-    workloads.assign(std::begin(kAllWorkloads), std::end(kAllWorkloads));
-  } else {
-    // A comma-separated list runs in one report, so ratios between its
-    // workloads (concurrent against concurrent-plain, read-category
-    // against read-long-stream) come from the same run.
-    std::string_view rest = args.workload;
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      workloads.push_back(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-    }
-  }
+  // A comma-separated list runs in one report, so ratios between its
+  // workloads (concurrent against concurrent-plain, read-category against
+  // read-long-stream) come from the same run.
+  const std::vector<std::string_view> workloads =
+      args.workload == "all"
+          ? std::vector<std::string_view>(std::begin(kAllWorkloads),
+                                          std::end(kAllWorkloads))
+          : SplitWorkloads(args.workload);
 
   ScratchDir scratch;
   Status s = scratch.Create(args.dir.empty() ? DefaultParent() : args.dir);
@@ -205,18 +211,14 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
       ->check(CLI::Validator(
           [](const std::string& value) -> std::string {
             if (value == "all") return "";
-            std::string_view rest = value;
-            while (true) {
-              const size_t comma = rest.find(',');
-              const std::string_view name = rest.substr(0, comma);
+            for (std::string_view name : SplitWorkloads(value)) {
               if (std::find(std::begin(bench::kWorkloadNames),
                             std::end(bench::kWorkloadNames),
                             name) == std::end(bench::kWorkloadNames)) {
                 return "unknown workload '" + std::string(name) + "'";
               }
-              if (comma == std::string_view::npos) return "";
-              rest = rest.substr(comma + 1);
             }
+            return "";
           },
           "WORKLOAD[,WORKLOAD...]"));
   sub->add_option("--duration", args->seconds,

@@ -128,8 +128,9 @@ int RunServe(const Io& io, const ServeArgs& args) {
   if (args.dir.empty()) return Fail(io, kName, "DIR is required", kExitUsage);
   Result<server::ListenAddress> listen =
       server::ParseListenAddress(args.listen);
-  if (!listen.ok())
+  if (!listen.ok()) {
     return Fail(io, kName, listen.status().message(), kExitUsage);
+  }
   Result<server::ListenAddress> http = server::ParseListenAddress(args.http);
   if (!http.ok()) return Fail(io, kName, http.status().message(), kExitUsage);
   int exit = kExitOk;

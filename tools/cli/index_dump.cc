@@ -18,6 +18,16 @@ std::string Range(uint64_t first, uint64_t end) {
   return "[" + std::to_string(first) + ", " + std::to_string(end) + ")";
 }
 
+// The manifest's header fields, as both its summary and its damaged-file
+// listing print them.
+std::string ManifestFields(const inspect::ManifestDump& m) {
+  return "version " + std::to_string(m.version) + ", store " +
+         Hex64(m.store_id) + ", generation " + std::to_string(m.generation) +
+         ", stream hash " + std::to_string(m.stream_hash_id) +
+         ", anchor stride " + std::to_string(m.anchor_stride) +
+         ", next table number " + std::to_string(m.next_table_number);
+}
+
 class IndexDumper : public inspect::TableVisitor {
  public:
   IndexDumper(const std::string& path, bool json, OutputBuffer* out)
@@ -26,7 +36,6 @@ class IndexDumper : public inspect::TableVisitor {
   IndexDumpCounts counts() const { return counts_; }
 
   void DumpManifest(const inspect::ManifestDump& m) {
-    const inspect::ManifestDump& f = m;
     const bool ok = m.status.ok();
     if (!ok) ++counts_.problems;
     if (json_) {
@@ -36,42 +45,33 @@ class IndexDumper : public inspect::TableVisitor {
       line.U("file_size", m.file_size)
           .B("magic_ok", m.magic_ok)
           .U("version", m.version)
-          .S("store_id", Hex64(f.store_id))
-          .U("generation", f.generation)
-          .U("stream_hash_id", f.stream_hash_id)
-          .U("anchor_stride", f.anchor_stride)
-          .U("next_table_number", f.next_table_number)
+          .S("store_id", Hex64(m.store_id))
+          .U("generation", m.generation)
+          .U("stream_hash_id", m.stream_hash_id)
+          .U("anchor_stride", m.anchor_stride)
+          .U("next_table_number", m.next_table_number)
           .U("table_count", m.table_count)
           .B("checksum_ok", m.checksum_ok);
-      if (ok) line.U("checkpoint", f.checkpoint);
+      if (ok) line.U("checkpoint", m.checkpoint);
     } else {
       *buf() += "index manifest " + path_ + "\n";
       if (ok) {
-        *buf() += "  ok: version " + std::to_string(m.version) + ", store " +
-                  Hex64(f.store_id) + ", generation " +
-                  std::to_string(f.generation) + ", stream hash " +
-                  std::to_string(f.stream_hash_id) + ", anchor stride " +
-                  std::to_string(f.anchor_stride) + ", next table number " +
-                  std::to_string(f.next_table_number) + ", " +
+        *buf() += "  ok: " + ManifestFields(m) + ", " +
                   std::to_string(m.table_count) + " tables, checkpoint " +
-                  std::to_string(f.checkpoint) + "\n";
+                  std::to_string(m.checkpoint) + "\n";
       } else {
         *buf() += "  DAMAGED: " + m.status.ToString() + "\n";
         *buf() +=
             "  as the bytes read (unverified): " + std::to_string(m.file_size) +
-            " bytes, magic " + OkOr(m.magic_ok, "BAD") + ", version " +
-            std::to_string(m.version) + ", store " + Hex64(f.store_id) +
-            ", generation " + std::to_string(f.generation) + ", stream hash " +
-            std::to_string(f.stream_hash_id) + ", anchor stride " +
-            std::to_string(f.anchor_stride) + ", next table number " +
-            std::to_string(f.next_table_number) + ", table count " +
+            " bytes, magic " + OkOr(m.magic_ok, "BAD") + ", " +
+            ManifestFields(m) + ", table count " +
             std::to_string(m.table_count) +
             (m.size_matches_count ? "" : " (does not match the size)") +
             ", checksum " + OkOr(m.checksum_ok, "MISMATCH") + "\n";
       }
     }
-    for (size_t i = 0; i < f.tables.size(); ++i) {
-      const inspect::ManifestTableInfo& t = f.tables[i];
+    for (size_t i = 0; i < m.tables.size(); ++i) {
+      const inspect::ManifestTableInfo& t = m.tables[i];
       if (json_) {
         DumpLine(buf(), "index_manifest_table", path_)
             .U("record", i)

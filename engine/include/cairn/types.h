@@ -22,6 +22,7 @@ class StreamRevision {
   constexpr StreamRevision() = default;
   constexpr explicit StreamRevision(uint64_t value) : value_(value) {}
   constexpr uint64_t value() const { return value_; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): as for GlobalPosition below
   constexpr auto operator<=>(const StreamRevision&) const = default;
 
  private:
