@@ -147,20 +147,46 @@ void ReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     return;
   }
-  current_ = std::move(queue_.front());
+  // current_ was written: it swaps with the next response and is kept
+  // for a later event, unless it is large (its strings keep their size).
+  current_.Swap(&queue_.front());
+  if (spare_.size() < context_.limits.read_page_events &&
+      queue_.front().GetCachedSize() <= kMaxSpareBytes) {
+    spare_.push_back(std::move(queue_.front()));
+  }
   queue_.pop_front();
   writing_ = true;
+  // More responses wait behind this one: gRPC may buffer it and send it
+  // with them, and completes its write without a flush. The last one
+  // available is sent at once, and so is every kWritesPerFlush-th: gRPC
+  // buffers up to a flow-control window, and a client that waits for it
+  // would stall the call.
+  grpc::WriteOptions options;
+  if (!queue_.empty() && ++buffered_writes_ < kWritesPerFlush) {
+    options.set_buffer_hint();
+  } else {
+    buffered_writes_ = 0;
+  }
   room_.notify_all();
   lock.unlock();
-  StartWrite(&current_);
+  StartWrite(&current_, options);
+}
+
+ReadResp ReadCall::TakeSpare() {
+  std::lock_guard lock(mu_);
+  if (spare_.empty()) return ReadResp();
+  ReadResp response = std::move(spare_.back());
+  spare_.pop_back();
+  return response;
 }
 
 void ReadCall::Kick() {
   std::unique_lock lock(mu_);
-  // A filtered page may match nothing: read on until there is something
-  // to send or the read is done.
-  while (!plan_.subscription && !writing_ && !finished_ && queue_.empty() &&
-         !final_) {
+  // A paged read keeps a response queued behind the one it sends, so that
+  // only the last one available flushes (StartNextLocked); a filtered page
+  // may match nothing, so it reads on until then or until the read is done.
+  while (!plan_.subscription && !writing_ && !finished_ && !ending_ &&
+         queue_.size() < 2 && !final_) {
     lock.unlock();
     FillPage();
     lock.lock();
@@ -253,7 +279,7 @@ void ReadCall::FillStreamPage() {
   }
   const std::vector<RecordedEvent>& events = result.value().events;
   for (const RecordedEvent& event : events) {
-    ReadResp response;
+    ReadResp response = TakeSpare();
     EventToResponse(event.View(), &response);
     Enqueue(std::move(response));
     --remaining_;
@@ -321,7 +347,7 @@ void ReadCall::FillAllPage() {
       context_.store->VisitAll(options, [&](const RecordedEventView& event) {
         last = event.position.value();
         if (!plan_.filter || plan_.filter->Matches(event)) {
-          ReadResp response;
+          ReadResp response = TakeSpare();
           EventToResponse(event, &response);
           Enqueue(std::move(response));
           ++matched;
@@ -357,6 +383,7 @@ void ReadCall::FillAllPage() {
 }
 
 void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
+  // `out` may be a reused response: every field is set or cleared.
   ReadResp::ReadEvent* read_event = out->mutable_event();
   read_event->set_commit_position(event.position.value());
   if (event.link_revision) {
@@ -367,6 +394,7 @@ void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
       LinkEventToProto(plan_.stream, event, plan_.uuid,
                        read_event->mutable_link());
     } else {
+      read_event->clear_link();
       LinkEventToProto(plan_.stream, event, plan_.uuid,
                        read_event->mutable_event());
     }
@@ -380,6 +408,7 @@ void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
       return;
     }
   }
+  read_event->clear_link();
   RecordedEventToProto(event, plan_.uuid, read_event->mutable_event());
 }
 
@@ -507,7 +536,7 @@ void ReadCall::OnSubscribedEvent(const RecordedEventView& event) {
   ++examined_;
   if (!plan_.all) last_revision_ = RevisionInStream(event);
   if (!plan_.filter || plan_.filter->Matches(event)) {
-    ReadResp response;
+    ReadResp response = TakeSpare();
     EventToResponse(event, &response);
     if (!Push(std::move(response))) return;
   }
