@@ -156,20 +156,9 @@ void ReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
   }
   queue_.pop_front();
   writing_ = true;
-  // More responses wait behind this one: gRPC may buffer it and send it
-  // with them, and completes its write without a flush. The last one
-  // available is sent at once, and so is every kWritesPerFlush-th: gRPC
-  // buffers up to a flow-control window, and a client that waits for it
-  // would stall the call.
-  grpc::WriteOptions options;
-  if (!queue_.empty() && ++buffered_writes_ < kWritesPerFlush) {
-    options.set_buffer_hint();
-  } else {
-    buffered_writes_ = 0;
-  }
   room_.notify_all();
   lock.unlock();
-  StartWrite(&current_, options);
+  StartWrite(&current_);
 }
 
 ReadResp ReadCall::TakeSpare() {
@@ -182,11 +171,10 @@ ReadResp ReadCall::TakeSpare() {
 
 void ReadCall::Kick() {
   std::unique_lock lock(mu_);
-  // A paged read keeps a response queued behind the one it sends, so that
-  // only the last one available flushes (StartNextLocked); a filtered page
-  // may match nothing, so it reads on until then or until the read is done.
-  while (!plan_.subscription && !writing_ && !finished_ && !ending_ &&
-         queue_.size() < 2 && !final_) {
+  // A filtered page may match nothing: read on until there is something
+  // to send or the read is done.
+  while (!plan_.subscription && !writing_ && !finished_ && queue_.empty() &&
+         !final_) {
     lock.unlock();
     FillPage();
     lock.lock();

@@ -119,9 +119,6 @@ class ReadCall final
   // kMaxSpareBytes each, so the memory they hold stays bounded.
   static constexpr int kMaxSpareBytes = 4096;
   std::vector<ReadResp> spare_;
-  // Writes with a buffer hint since the last one without.
-  static constexpr int kWritesPerFlush = 16;
-  int buffered_writes_ = 0;
   bool writing_ = false;
   bool finished_ = false;
   // End ran while a write was in flight: final_ holds its status, nothing
