@@ -2,9 +2,11 @@
 #include "server/server.h"
 
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/server_posix.h>
 
 #include <chrono>
 
+#include "server/connection_listener.h"
 #include "server/info_services.h"
 #include "server/streams_service.h"
 
@@ -31,8 +33,8 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen.ToString(),
-                           grpc::InsecureServerCredentials(), &server->port_);
+  // No listening port: the ConnectionListener accepts the connections, so
+  // that it can bound them (server/connection_listener.h).
   builder.RegisterService(server->streams_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
@@ -56,15 +58,26 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   quota.Resize(options.grpc_memory_bytes);
   builder.SetResourceQuota(quota);
   server->grpc_ = builder.BuildAndStart();
-  if (!server->grpc_ || server->port_ == 0) {
-    return Status::IOError("cannot listen for gRPC on " +
-                           options.listen.ToString());
-  }
+  if (!server->grpc_) return Status::IOError("cannot start gRPC");
+  auto listener =
+      ConnectionListener::Start(options.listen, options.max_open_connections,
+                                [grpc = server->grpc_.get()](int fd) {
+                                  grpc::AddInsecureChannelFromFd(grpc, fd);
+                                });
+  if (!listener.ok()) return listener.status();
+  server->listener_ = std::move(listener.value());
+  server->port_ = server->listener_->port();
   server->gossip_->set_port(static_cast<uint16_t>(server->port_));
   return server;
 }
 
 Server::~Server() { Shutdown(); }
+
+size_t Server::open_connections() const { return listener_->open(); }
+
+void Server::WaitOpenConnectionsAtMost(size_t count) {
+  listener_->WaitOpenAtMost(count);
+}
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return grpc_->InProcessChannel(grpc::ChannelArguments());
@@ -73,6 +86,9 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // No new connections from here on (gRPC must not get one while it shuts
+  // down); gRPC ends the open ones.
+  listener_->Stop();
   // Subscriptions end first (with UNAVAILABLE, which makes clients
   // reconnect); Shutdown then waits for the other calls, whose appends
   // complete through the still-open store.

@@ -1,7 +1,8 @@
 // Copyright (c) Cairn authors.
 //
 // cairn serve DIR [--listen 127.0.0.1:2113] [--http 127.0.0.1:2114]
-//                 [--insecure] [--max-calls N] [--max-connections N] ...
+//                 [--insecure] [--max-calls N] [--max-connections N]
+//                 [--max-open-connections N] ...
 //
 // Runs the KurrentDB-compatible gRPC server (server/) over the store in DIR
 // until SIGINT or SIGTERM, then shuts down cleanly: subscriptions end,
@@ -29,6 +30,7 @@ struct ServeArgs {
   bool insecure = false;
   size_t max_calls = server::CallLimits().max_calls;
   size_t max_connections = server::CallLimits().max_connections;
+  size_t max_open_connections = server::ServerOptions().max_open_connections;
   size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
   uint64_t stall_seconds = 30;
 };
@@ -109,6 +111,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server_options.limits.max_event_size = options.max_event_size;
   server_options.limits.max_calls = args.max_calls;
   server_options.limits.max_connections = args.max_connections;
+  server_options.max_open_connections = args.max_open_connections;
   server_options.limits.read_buffer_messages = args.subscriber_buffer;
   server_options.limits.subscriber_stall_timeout =
       std::chrono::seconds(args.stall_seconds);
@@ -158,6 +161,10 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-connections", args->max_connections,
                   "Client connections with calls running (default 256)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-open-connections", args->max_open_connections,
+                  "Client connections open at once, idle ones included "
+                  "(default 384)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--subscriber-buffer", args->subscriber_buffer,
                   "Responses queued per read call (default 512)")
