@@ -2,6 +2,7 @@
 #include "server/convert.h"
 
 #include <array>
+#include <charconv>
 #include <chrono>
 
 namespace cairn::server {
@@ -70,19 +71,24 @@ void NowToTimestamp(google::protobuf::Timestamp* out) {
 void RecordedEventToProto(
     const RecordedEventView& event, UuidFormat format,
     event_store::client::streams::ReadResp::ReadEvent::RecordedEvent* out) {
+  // Every field is assigned in place, so that a message reused for the
+  // next event keeps its strings' and map nodes' memory.
   EventIdToProto(event.id, format, out->mutable_id());
-  out->mutable_stream_identifier()->set_stream_name(std::string(event.stream));
+  out->mutable_stream_identifier()->mutable_stream_name()->assign(event.stream);
   out->set_stream_revision(event.revision.value());
   out->set_prepare_position(event.position.value());
   out->set_commit_position(event.position.value());
   auto& metadata = *out->mutable_metadata();
-  metadata["type"] = std::string(event.type);
-  metadata["created"] = std::to_string(TicksFromMicros(event.created_us));
-  metadata["content-type"] = std::string(
-      event.content_type == ContentType::kJson ? kJsonContentType
-                                               : kBinaryContentType);
-  out->set_custom_metadata(std::string(event.metadata));
-  out->set_data(std::string(event.data));
+  metadata["type"].assign(event.type);
+  std::array<char, 24> ticks{};
+  const auto printed = std::to_chars(ticks.data(), ticks.data() + ticks.size(),
+                                     TicksFromMicros(event.created_us));
+  metadata["created"].assign(ticks.data(), printed.ptr);
+  metadata["content-type"].assign(event.content_type == ContentType::kJson
+                                      ? kJsonContentType
+                                      : kBinaryContentType);
+  out->mutable_custom_metadata()->assign(event.metadata);
+  out->mutable_data()->assign(event.data);
 }
 
 }  // namespace cairn::server

@@ -147,12 +147,26 @@ void ReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     return;
   }
-  current_ = std::move(queue_.front());
+  // current_ was written: it swaps with the next response and is kept
+  // for a later event, unless it is large (its strings keep their size).
+  current_.Swap(&queue_.front());
+  if (spare_.size() < context_.limits.read_page_events &&
+      queue_.front().GetCachedSize() <= kMaxSpareBytes) {
+    spare_.push_back(std::move(queue_.front()));
+  }
   queue_.pop_front();
   writing_ = true;
   room_.notify_all();
   lock.unlock();
   StartWrite(&current_);
+}
+
+ReadResp ReadCall::TakeSpare() {
+  std::lock_guard lock(mu_);
+  if (spare_.empty()) return ReadResp();
+  ReadResp response = std::move(spare_.back());
+  spare_.pop_back();
+  return response;
 }
 
 void ReadCall::Kick() {
@@ -253,7 +267,7 @@ void ReadCall::FillStreamPage() {
   }
   const std::vector<RecordedEvent>& events = result.value().events;
   for (const RecordedEvent& event : events) {
-    ReadResp response;
+    ReadResp response = TakeSpare();
     EventToResponse(event.View(), &response);
     Enqueue(std::move(response));
     --remaining_;
@@ -321,7 +335,7 @@ void ReadCall::FillAllPage() {
       context_.store->VisitAll(options, [&](const RecordedEventView& event) {
         last = event.position.value();
         if (!plan_.filter || plan_.filter->Matches(event)) {
-          ReadResp response;
+          ReadResp response = TakeSpare();
           EventToResponse(event, &response);
           Enqueue(std::move(response));
           ++matched;
@@ -357,6 +371,7 @@ void ReadCall::FillAllPage() {
 }
 
 void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
+  // `out` may be a reused response: every field is set or cleared.
   ReadResp::ReadEvent* read_event = out->mutable_event();
   read_event->set_commit_position(event.position.value());
   if (event.link_revision) {
@@ -367,6 +382,7 @@ void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
       LinkEventToProto(plan_.stream, event, plan_.uuid,
                        read_event->mutable_link());
     } else {
+      read_event->clear_link();
       LinkEventToProto(plan_.stream, event, plan_.uuid,
                        read_event->mutable_event());
     }
@@ -380,6 +396,7 @@ void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
       return;
     }
   }
+  read_event->clear_link();
   RecordedEventToProto(event, plan_.uuid, read_event->mutable_event());
 }
 
@@ -507,7 +524,7 @@ void ReadCall::OnSubscribedEvent(const RecordedEventView& event) {
   ++examined_;
   if (!plan_.all) last_revision_ = RevisionInStream(event);
   if (!plan_.filter || plan_.filter->Matches(event)) {
-    ReadResp response;
+    ReadResp response = TakeSpare();
     EventToResponse(event, &response);
     if (!Push(std::move(response))) return;
   }

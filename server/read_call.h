@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "cairn/event.h"
 #include "cairn/subscription.h"
@@ -82,6 +83,9 @@ class ReadCall final
 
   // Starts the next write unless one is in flight; unlocks `lock`.
   void StartNextLocked(std::unique_lock<std::mutex>& lock);
+  // A written response to fill again (or a new one): its memory serves
+  // the next event.
+  ReadResp TakeSpare();
   void Kick();
   // From the subscription's thread: waits for room in the buffer.
   bool Push(ReadResp response);
@@ -111,6 +115,10 @@ class ReadCall final
   std::condition_variable room_;
   std::deque<ReadResp> queue_;
   ReadResp current_;
+  // Written responses kept for reuse, at most read_page_events of at most
+  // kMaxSpareBytes each, so the memory they hold stays bounded.
+  static constexpr int kMaxSpareBytes = 4096;
+  std::vector<ReadResp> spare_;
   bool writing_ = false;
   bool finished_ = false;
   // End ran while a write was in flight: final_ holds its status, nothing

@@ -2,9 +2,11 @@
 #include "server/server.h"
 
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/server_posix.h>
 
 #include <chrono>
 
+#include "server/connection_listener.h"
 #include "server/info_services.h"
 #include "server/streams_service.h"
 
@@ -42,10 +44,15 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen.ToString(),
-                           options.tls ? Credentials(*options.tls)
-                                       : grpc::InsecureServerCredentials(),
-                           &server->port_);
+  if (options.tls) {
+    // gRPC 1.51 can hand over a plaintext connection only
+    // (AddInsecureChannelFromFd), so with TLS gRPC accepts the connections
+    // itself and --max-open-connections does not apply (docs/server.md).
+    builder.AddListeningPort(options.listen.ToString(),
+                             Credentials(*options.tls), &server->port_);
+  }
+  // Plaintext: no listening port; the ConnectionListener accepts the
+  // connections, so that it can bound them (server/connection_listener.h).
   builder.RegisterService(server->streams_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
@@ -69,15 +76,35 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   quota.Resize(options.grpc_memory_bytes);
   builder.SetResourceQuota(quota);
   server->grpc_ = builder.BuildAndStart();
-  if (!server->grpc_ || server->port_ == 0) {
-    return Status::IOError("cannot listen for gRPC on " +
-                           options.listen.ToString());
+  if (!server->grpc_) return Status::IOError("cannot start gRPC");
+  if (options.tls) {
+    if (server->port_ == 0) {
+      return Status::IOError("cannot listen on " + options.listen.ToString());
+    }
+    server->gossip_->set_port(static_cast<uint16_t>(server->port_));
+    return server;
   }
+  auto listener =
+      ConnectionListener::Start(options.listen, options.max_open_connections,
+                                [grpc = server->grpc_.get()](int fd) {
+                                  grpc::AddInsecureChannelFromFd(grpc, fd);
+                                });
+  if (!listener.ok()) return listener.status();
+  server->listener_ = std::move(listener.value());
+  server->port_ = server->listener_->port();
   server->gossip_->set_port(static_cast<uint16_t>(server->port_));
   return server;
 }
 
 Server::~Server() { Shutdown(); }
+
+size_t Server::open_connections() const {
+  return listener_ ? listener_->open() : 0;
+}
+
+void Server::WaitOpenConnectionsAtMost(size_t count) {
+  if (listener_) listener_->WaitOpenAtMost(count);
+}
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return grpc_->InProcessChannel(grpc::ChannelArguments());
@@ -86,6 +113,9 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // No new connections from here on (gRPC must not get one while it shuts
+  // down); gRPC ends the open ones.
+  if (listener_) listener_->Stop();
   // Subscriptions end first (with UNAVAILABLE, which makes clients
   // reconnect); Shutdown then waits for the other calls, whose appends
   // complete through the still-open store.

@@ -22,6 +22,7 @@
 
 namespace cairn::server {
 
+class ConnectionListener;
 class StreamsService;
 class ServerFeaturesService;
 class GossipService;
@@ -40,6 +41,11 @@ struct ServerOptions {
   ServerLog log;
   // Memory gRPC may use for its buffers across all connections.
   size_t grpc_memory_bytes = 256ull << 20;
+  // TCP connections open at once, with calls or idle (each holds two file
+  // descriptors): one more is closed when it is accepted. Above
+  // limits.max_connections, so that a connection beyond that limit still
+  // gets its clear RESOURCE_EXHAUSTED status.
+  size_t max_open_connections = 384;
 };
 
 class Server {
@@ -51,6 +57,10 @@ class Server {
 
   // The bound gRPC port (useful with port 0).
   int port() const { return port_; }
+  // TCP connections open now (ServerOptions::max_open_connections), and a
+  // wait until at most `count` are (for tests).
+  size_t open_connections() const;
+  void WaitOpenConnectionsAtMost(size_t count);
   // An in-process channel to the server, for tests.
   std::shared_ptr<grpc::Channel> InProcessChannel();
   // Ends the subscriptions, lets running appends finish (their store
@@ -64,6 +74,8 @@ class Server {
   std::unique_ptr<ServerFeaturesService> features_;
   std::unique_ptr<GossipService> gossip_;
   std::unique_ptr<grpc::Server> grpc_;
+  // Accepts the connections (gRPC listens on no port of its own).
+  std::unique_ptr<ConnectionListener> listener_;
   int port_ = 0;
   bool shut_down_ = false;
 };

@@ -148,6 +148,19 @@ class StoreImpl final : public Store {
     std::unordered_set<std::string> tombstones;
   };
 
+  // An appended stream's end as the commit thread sees it. One index read
+  // (ReadTail) fills it for the version, tombstone and idempotency checks
+  // together; a stream with appends in the unpublished group is known from
+  // the group alone.
+  struct StreamTail {
+    std::optional<uint64_t> current;  // last revision, group included
+    // Whether `recent` holds the stream's newest published events, newest
+    // first: at least its last, and the idempotency window when the retry
+    // check needs it. False when `current` comes from the group.
+    bool published = false;
+    std::vector<index::IndexedEvent> recent;
+  };
+
   StoreImpl(io::FileSystem* fs, std::string dir, const Options& options);
 
   // --- open (store_open.cc) ---
@@ -222,19 +235,23 @@ class StoreImpl final : public Store {
   // Decides an append against the published state plus `group`: an error,
   // an idempotent replay, or sequenced into the group (nullopt).
   std::optional<Result<AppendResult>> Sequence(Request* request);
-  std::optional<Result<AppendResult>> CheckRetry(
-      const Request& request, std::optional<uint64_t> current);
+  // Fills `tail` for `request`'s stream from the group or one index read.
+  Status ReadTail(const Request& request, StreamTail* tail);
+  std::optional<Result<AppendResult>> CheckRetry(const Request& request,
+                                                 const StreamTail& tail);
   // --- lifecycle on the commit thread (store_lifecycle.cc) ---
   // The stream's last revision including the unpublished group.
   Result<std::optional<uint64_t>> CurrentRevision(std::string_view stream);
   // Whether the stream's last event (revision `current`) is a tombstone.
+  // `last`, when not null, is that event's index entry (read already).
   Result<bool> IsTombstoned(std::string_view stream,
-                            std::optional<uint64_t> current);
+                            std::optional<uint64_t> current,
+                            const index::IndexedEvent* last = nullptr);
   // Refuses an append to a tombstoned stream (or to its metadata stream)
-  // and checks a soft delete's guard on the stream it deletes. `current`
-  // is the appended stream's last revision.
-  std::optional<Result<AppendResult>> CheckLifecycle(
-      const Request& request, std::optional<uint64_t> current);
+  // and checks a soft delete's guard on the stream it deletes. `tail` is
+  // the appended stream's end.
+  std::optional<Result<AppendResult>> CheckLifecycle(const Request& request,
+                                                     const StreamTail& tail);
   // Adds the published group to the index (state lock held exclusively).
   Status IndexGroup();
   Status FlushGroup();
@@ -468,6 +485,7 @@ class StoreImpl final : public Store {
 
   // Commit thread only.
   Group group_;
+  StreamTail tail_;  // of the append being sequenced (its memory reused)
   uint64_t synced_offset_ = 0;  // of the active segment
   bool dirty_ = false;          // written but not yet fdatasynced
   // Sequence of the active segment's newest durable-end mark (0: none),

@@ -44,47 +44,55 @@ Result<std::optional<uint64_t>> StoreImpl::CurrentRevision(
 }
 
 Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
-                                     std::optional<uint64_t> current) {
+                                     std::optional<uint64_t> current,
+                                     const index::IndexedEvent* last) {
   if (!current) return false;
   const std::string name(stream);
   if (group_.tombstones.count(name) != 0) return true;
   // Its last event is in the unpublished group and is not a tombstone.
   if (group_.revisions.count(name) != 0) return false;
-  std::vector<index::IndexedEvent> last;
-  Status s = index_->Read(stream, *current, Direction::kForward, 1, &last);
-  if (!s.ok()) return s;
-  if (last.empty()) {
-    return Status::Corruption(
-        dir_, 0, "stream index lacks the last revision of '" + name + "'");
+  std::vector<index::IndexedEvent> read;
+  if (last == nullptr) {
+    Status s = index_->Read(stream, *current, Direction::kForward, 1, &read);
+    if (!s.ok()) return s;
+    if (read.empty()) {
+      return Status::Corruption(
+          dir_, 0, "stream index lacks the last revision of '" + name + "'");
+    }
+    last = &read.front();
   }
   segment::RecordHeader header;
   MappedSegment pin;
-  auto record =
-      VerifiedRecordAt(last[0].position, last[0].offset, &header, &pin);
+  auto record = VerifiedRecordAt(last->position, last->offset, &header, &pin);
   if (!record.ok()) return record.status();
   std::string_view name_in_log;
   std::string_view type;
   uint64_t revision = 0;
   if (!segment::PeekEventKey(*record, header, &name_in_log, &type, &revision)) {
-    return Status::Corruption(dir_, last[0].offset,
+    return Status::Corruption(dir_, last->offset,
                               "event record body of position " +
-                                  std::to_string(last[0].position) +
+                                  std::to_string(last->position) +
                                   " is malformed");
   }
   return type == kStreamDeletedEventType;
 }
 
 std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(
-    const Request& request, std::optional<uint64_t> current) {
+    const Request& request, const StreamTail& tail) {
   using Decision = std::optional<Result<AppendResult>>;
   const std::string_view owner = LifecycleOwner(request.stream);
+  const std::optional<uint64_t> current = tail.current;
   std::optional<uint64_t> owner_current = current;
+  // The appended stream's last event, when the tail read it already.
+  const index::IndexedEvent* last =
+      tail.published && !tail.recent.empty() ? &tail.recent.front() : nullptr;
   if (owner.size() != request.stream.size()) {
     auto revision = CurrentRevision(owner);
     if (!revision.ok()) return Decision(revision.status());
     owner_current = *revision;
+    last = nullptr;
   }
-  auto tombstoned = IsTombstoned(owner, owner_current);
+  auto tombstoned = IsTombstoned(owner, owner_current, last);
   if (!tombstoned.ok()) return Decision(tombstoned.status());
   if (*tombstoned) return Decision(TombstonedStatus(owner));
   if (request.owner_expected) {

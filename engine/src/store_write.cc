@@ -6,6 +6,8 @@
 // fdatasync, publishes it to readers and acknowledges it.
 #include <algorithm>
 #include <chrono>
+#include <limits>
+#include <span>
 #include <utility>
 
 #include "engine/src/store_impl.h"
@@ -278,20 +280,40 @@ void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
   (void)FlushGroup();
 }
 
-std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
-  std::optional<uint64_t> current;
-  auto in_group = group_.revisions.find(request->stream);
+Status StoreImpl::ReadTail(const Request& request, StreamTail* tail) {
+  tail->recent.clear();
+  tail->published = false;
+  auto in_group = group_.revisions.find(request.stream);
   if (in_group != group_.revisions.end()) {
-    current = in_group->second;
-  } else {
-    // Only this thread changes the index, so it reads without the lock.
-    auto last = index_->LastRevision(request->stream);
-    if (!last.ok()) return Result<AppendResult>(last.status());
-    current = *last;
+    tail->current = in_group->second;
+    return Status::Ok();
   }
-  if (auto refused = CheckLifecycle(*request, current)) return refused;
+  // The retry check of an append without a fixed place looks through the
+  // stream's last idempotency_window events; every other check needs only
+  // the last one. Only this thread changes the index, so it reads without
+  // the lock.
+  uint64_t count = 1;
+  const ExpectedVersion::Kind kind = request.expected.kind();
+  if (request.client_ids && (kind == ExpectedVersion::Kind::kAny ||
+                             kind == ExpectedVersion::Kind::kStreamExists)) {
+    count = std::max<uint64_t>(count, options_.idempotency_window);
+  }
+  Status s = index_->Read(request.stream, std::numeric_limits<uint64_t>::max(),
+                          Direction::kBackward, count, &tail->recent);
+  if (!s.ok()) return s;
+  tail->published = true;
+  tail->current.reset();
+  if (!tail->recent.empty()) tail->current = tail->recent.front().revision;
+  return Status::Ok();
+}
+
+std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
+  Status read = ReadTail(*request, &tail_);
+  if (!read.ok()) return Result<AppendResult>(read);
+  const std::optional<uint64_t> current = tail_.current;
+  if (auto refused = CheckLifecycle(*request, tail_)) return refused;
   if (request->client_ids) {
-    if (auto retry = CheckRetry(*request, current)) return retry;
+    if (auto retry = CheckRetry(*request, tail_)) return retry;
   }
   const ExpectedVersion& expected = request->expected;
   if (!expected.Allows(current)) {
@@ -323,7 +345,8 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
 }
 
 std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
-    const Request& request, std::optional<uint64_t> current) {
+    const Request& request, const StreamTail& tail) {
+  const std::optional<uint64_t> current = tail.current;
   if (!current) return std::nullopt;  // an empty stream holds no retry
   using Decision = std::optional<Result<AppendResult>>;
   const std::string& stream = request.stream;
@@ -387,11 +410,20 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
     }
     case ExpectedVersion::Kind::kAny:
     case ExpectedVersion::Kind::kStreamExists: {
-      // Recognised within the stream's last idempotency_window events.
-      std::vector<index::IndexedEvent> recent;
-      Status s = index_->Read(stream, *current, Direction::kBackward,
-                              options_.idempotency_window, &recent);
-      if (!s.ok()) return Decision(s);
+      // Recognised within the stream's last idempotency_window events,
+      // which ReadTail read: ProcessBatch publishes a group holding the
+      // stream before its retry check, so `tail` is the published end
+      // (read here only if that ever changes).
+      std::vector<index::IndexedEvent> unread;
+      std::span<const index::IndexedEvent> recent(
+          tail.recent.data(),
+          std::min<size_t>(tail.recent.size(), options_.idempotency_window));
+      if (!tail.published) {
+        Status s = index_->Read(stream, *current, Direction::kBackward,
+                                options_.idempotency_window, &unread);
+        if (!s.ok()) return Decision(s);
+        recent = unread;
+      }
       // The append's id tags, and its ids with their index, sorted: each
       // recent event costs a binary search or two, O((window + events) *
       // log events) on the commit thread with two allocations, not their

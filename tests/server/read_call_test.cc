@@ -40,6 +40,67 @@ TEST_F(ReadCallTest, ReadsAStreamForwardsAcrossPages) {
   EXPECT_EQ(event.id().value_case(), event_store::client::UUID::kString);
 }
 
+// The server reuses the memory of written responses for later events:
+// each response must still carry exactly its own event, whatever the one
+// before it held (a resolved link, longer data, metadata, a large event).
+TEST_F(ReadCallTest, EveryResponseCarriesOnlyItsOwnEvent) {
+  ServerOptions options;
+  options.limits.read_page_events = 3;  // reuse across many pages
+  StartServer(options);
+  EventData target;
+  target.type = "Target";
+  target.data = "T";
+  target.metadata = "tm";
+  ASSERT_TRUE(store_->Append("target", ExpectedVersion::Any(), {target}).ok());
+  constexpr int kEvents = 40;
+  std::vector<EventData> events(kEvents);
+  for (int i = 0; i < kEvents; ++i) {
+    EventData& event = events[i];
+    if (i % 4 == 3) {
+      event.type = "$>";
+      event.data = "0@target";
+      event.content_type = ContentType::kBinary;
+      continue;
+    }
+    event.type = "E" + std::to_string(i);
+    const size_t size = i == 10 ? 10'000 : static_cast<size_t>(i * 37 % 100);
+    event.data = std::string(size, static_cast<char>('a' + i % 26));
+    if (i % 2 == 1) event.metadata = "m" + std::to_string(i);
+    event.content_type = i % 3 == 0 ? ContentType::kJson : ContentType::kBinary;
+  }
+  ASSERT_TRUE(store_->Append("mix", ExpectedVersion::Any(), events).ok());
+  auto request = ReadRequest("mix");
+  request.mutable_options()->set_resolve_links(true);
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(request, &responses).ok());
+  ASSERT_EQ(responses.size(), static_cast<size_t>(kEvents));
+  for (int i = 0; i < kEvents; ++i) {
+    SCOPED_TRACE(i);
+    const auto& read = responses[i].event();
+    const auto& event = read.event();
+    if (i % 4 == 3) {
+      ASSERT_TRUE(read.has_link());
+      EXPECT_EQ(read.link().stream_identifier().stream_name(), "mix");
+      EXPECT_EQ(read.link().stream_revision(), static_cast<uint64_t>(i));
+      EXPECT_EQ(read.link().data(), "0@target");
+      EXPECT_EQ(event.stream_identifier().stream_name(), "target");
+      EXPECT_EQ(event.metadata().at("type"), "Target");
+      EXPECT_EQ(event.data(), "T");
+      EXPECT_EQ(event.custom_metadata(), "tm");
+      continue;
+    }
+    EXPECT_FALSE(read.has_link());
+    EXPECT_EQ(event.stream_identifier().stream_name(), "mix");
+    EXPECT_EQ(event.stream_revision(), static_cast<uint64_t>(i));
+    EXPECT_EQ(event.metadata().size(), 3u);
+    EXPECT_EQ(event.metadata().at("type"), events[i].type);
+    EXPECT_EQ(event.metadata().at("content-type"),
+              i % 3 == 0 ? "application/json" : "application/octet-stream");
+    EXPECT_EQ(event.data(), events[i].data);
+    EXPECT_EQ(event.custom_metadata(), events[i].metadata);
+  }
+}
+
 TEST_F(ReadCallTest, ReadsBackwardsFromTheEndWithACount) {
   Seed("s", 5);
   auto request = ReadRequest("s");

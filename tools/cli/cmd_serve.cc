@@ -2,7 +2,8 @@
 //
 // cairn serve DIR [--listen 127.0.0.1:2113] [--http 127.0.0.1:2114]
 //                 (--tls-cert FILE --tls-key FILE [--tls-ca FILE] |
-//                  --insecure) [--max-calls N] [--max-connections N] ...
+//                  --insecure) [--max-calls N] [--max-connections N]
+//                 [--max-open-connections N] ...
 // cairn serve --dev-certs DIR
 //
 // Runs the KurrentDB-compatible gRPC server (server/) over the store in DIR
@@ -35,6 +36,7 @@ struct ServeArgs {
   std::string dev_certs;
   size_t max_calls = server::CallLimits().max_calls;
   size_t max_connections = server::CallLimits().max_connections;
+  size_t max_open_connections = server::ServerOptions().max_open_connections;
   size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
   uint64_t stall_seconds = 30;
 };
@@ -158,6 +160,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server_options.limits.max_event_size = options.max_event_size;
   server_options.limits.max_calls = args.max_calls;
   server_options.limits.max_connections = args.max_connections;
+  server_options.max_open_connections = args.max_open_connections;
   server_options.limits.read_buffer_messages = args.subscriber_buffer;
   server_options.limits.subscriber_stall_timeout =
       std::chrono::seconds(args.stall_seconds);
@@ -216,6 +219,10 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-connections", args->max_connections,
                   "Client connections with calls running (default 256)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-open-connections", args->max_open_connections,
+                  "Client connections open at once, idle ones included "
+                  "(default 384)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--subscriber-buffer", args->subscriber_buffer,
                   "Responses queued per read call (default 512)")
