@@ -156,6 +156,7 @@ Result<std::optional<Manifest>> ManifestWithStaged(
   m.tables.erase(m.tables.begin() + static_cast<ptrdiff_t>(i),
                  m.tables.begin() + static_cast<ptrdiff_t>(j + 1));
   std::vector<ManifestTable> records;
+  records.reserve(staged_infos.size());
   for (const TableInfo& info : staged_infos) records.push_back(RecordOf(info));
   m.tables.insert(m.tables.begin() + static_cast<ptrdiff_t>(i), records.begin(),
                   records.end());

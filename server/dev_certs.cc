@@ -20,6 +20,8 @@ namespace cairn::server {
 
 namespace {
 
+// long: the type X509_gmtime_adj takes.
+// NOLINTNEXTLINE(google-runtime-int)
 constexpr long kValiditySeconds = 365L * 24 * 60 * 60;
 
 Status OpenSslFailure(std::string_view step) {
@@ -115,7 +117,7 @@ Result<X509Ptr> NewCertificate(EVP_PKEY* key, const char* common_name,
 
 Result<std::string> BioText(BIO* bio) {
   char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
+  const auto size = BIO_get_mem_data(bio, &data);
   if (size <= 0) return OpenSslFailure("PEM encoding");
   return std::string(data, static_cast<size_t>(size));
 }

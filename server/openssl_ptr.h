@@ -35,7 +35,7 @@ inline BioPtr MemoryBio(std::string_view text) {
 // The oldest queued OpenSSL error as text (empty if none); clears the
 // queue so the next failure reports its own cause.
 inline std::string TakeOpenSslError() {
-  const unsigned long code = ERR_get_error();
+  const auto code = ERR_get_error();
   ERR_clear_error();
   if (code == 0) return "";
   char text[256];

@@ -27,14 +27,18 @@ Result<std::string> ReadPemFile(std::string_view what,
   const std::string context = std::string(what) + " " + path + ": ";
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return Status::InvalidArgument(context + "cannot open (" +
-                                   std::strerror(errno) + ")");
+    return Status::InvalidArgument(
+        context + "cannot open (" +
+        std::strerror(errno) +  // NOLINT(concurrency-mt-unsafe)
+        ")");
   }
   std::string text(kMaxPemFileSize + 1, '\0');
   file.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (file.bad()) {
-    return Status::InvalidArgument(context + "cannot read (" +
-                                   std::strerror(errno) + ")");
+    return Status::InvalidArgument(
+        context + "cannot read (" +
+        std::strerror(errno) +  // NOLINT(concurrency-mt-unsafe)
+        ")");
   }
   text.resize(static_cast<size_t>(file.gcount()));
   if (text.size() > kMaxPemFileSize) {

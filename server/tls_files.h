@@ -12,7 +12,7 @@
 
 #include "cairn/result.h"
 
-typedef struct ssl_ctx_st SSL_CTX;
+using SSL_CTX = struct ssl_ctx_st;
 
 namespace cairn::server {
 

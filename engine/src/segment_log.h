@@ -217,9 +217,9 @@ class SegmentLog {
   Result<std::shared_ptr<Segment>> LoadSegment(
       segment::SegmentFileId id,
       segment::ScavengedFields* fields = nullptr) const;
-  // The newest generation of `segment`'s number in the directory, if newer
-  // than `segment` (nullptr otherwise).
-  Result<std::shared_ptr<Segment>> FindSuccessor(const Segment& segment) const;
+  // The newest generation of `old`'s number in the directory, if newer
+  // than `old` (nullptr otherwise).
+  Result<std::shared_ptr<Segment>> FindSuccessor(const Segment& old) const;
   // Replay of a scavenged segment: the whole file verified
   // (ScanScavengedSegment), its records from `start_offset` on (0: all)
   // each visited alone: the COMMIT flags no longer group them into

@@ -49,7 +49,7 @@ class ServerTlsTest : public testing::ServerTest {
   }
 
   std::shared_ptr<grpc::Channel> Channel(
-      std::shared_ptr<grpc::ChannelCredentials> credentials) {
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
     return grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                                credentials);
   }
@@ -134,14 +134,14 @@ TEST_F(ServerTlsTest, HttpEndpointServesHttpsWithTheSameCertificate) {
   endpoint.SetReady(true);
 
   httplib::SSLClient trusting("127.0.0.1", endpoint.port());
-  trusting.set_ca_cert_path(Path("a/ca.crt").c_str());
+  trusting.set_ca_cert_path(Path("a/ca.crt"));
   trusting.enable_server_certificate_verification(true);
   auto live = trusting.Get("/health/live");
   ASSERT_TRUE(live) << httplib::to_string(live.error());
   EXPECT_EQ(live->status, 204);
 
   httplib::SSLClient untrusting("127.0.0.1", endpoint.port());
-  untrusting.set_ca_cert_path(Path("b/ca.crt").c_str());
+  untrusting.set_ca_cert_path(Path("b/ca.crt"));
   untrusting.enable_server_certificate_verification(true);
   EXPECT_FALSE(untrusting.Get("/health/live"));
 
