@@ -260,7 +260,8 @@ class PersistentIndex {
   // add tables above the rewritten range.
 
   // While one exists, no merge starts; PauseMerges returns once a running
-  // merge has finished. Any thread; pauses nest.
+  // merge has finished. Any thread; pauses nest. A pause must be destroyed
+  // before its index (it holds a pointer to it).
   class MergePause {
    public:
     MergePause(MergePause&& other) noexcept

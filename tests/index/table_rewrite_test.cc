@@ -379,6 +379,8 @@ TEST_F(TableRewriteTest, CrashBetweenStageAndInstallLeavesTheOldIndex) {
     StagedTables staged;
     ASSERT_TRUE(index_->StageRewrite(100, 200, scavenge.Remap(), &staged).ok());
     fs_.SimulateCrash();
+    // A pause must not outlive its index (MergePause).
+    { auto released = std::move(pause); }
     index_.reset();
   }
   // No commit: the log keeps its records, the staged tables are garbage.
@@ -412,6 +414,8 @@ TEST_F(TableRewriteTest, InstallOnAClosedDirectoryIsIdempotent) {
     // The crash comes after the commit (the engine's SCAVENGE file) and
     // before the install.
     fs_.SimulateCrash();
+    // A pause must not outlive its index (MergePause).
+    { auto released = std::move(pause); }
     index_.reset();
   }
   // Not installed: installed now. Then again: nothing to do.
