@@ -143,15 +143,24 @@ void ConnectionListener::SetOpen(size_t open) {
 }
 
 void ConnectionListener::Loop() {
+  constexpr int kOutOfDescriptorsWaitMs = 100;
   std::vector<pollfd> fds;
+  bool out_of_descriptors = false;
   for (;;) {
     fds.clear();
     fds.push_back({wake_[0], POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
+    // A negative descriptor is skipped by poll.
+    fds.push_back({out_of_descriptors ? -1 : listen_fd_, POLLIN, 0});
     for (int fd : watched_) fds.push_back({fd, POLLRDHUP, 0});
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    const int ready = poll(fds.data(), fds.size(),
+                           out_of_descriptors ? kOutOfDescriptorsWaitMs : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return;  // cannot happen with valid descriptors
+    }
+    if (ready == 0) {  // the wait after running out of descriptors passed
+      out_of_descriptors = false;
+      continue;
     }
     if (fds[0].revents != 0) return;
     // Ended connections first, so that their slots serve this accept.
@@ -166,12 +175,13 @@ void ConnectionListener::Loop() {
     if (kept != watched_.size()) {
       watched_.resize(kept);
       SetOpen(kept);
+      out_of_descriptors = false;
     }
-    if ((fds[1].revents & POLLIN) != 0) Accept();
+    if ((fds[1].revents & POLLIN) != 0) out_of_descriptors = !Accept();
   }
 }
 
-void ConnectionListener::Accept() {
+bool ConnectionListener::Accept() {
   for (;;) {
     const int fd =
         accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -179,7 +189,7 @@ void ConnectionListener::Accept() {
       // EAGAIN: none left. Anything else (a connection reset before it was
       // accepted, no descriptors left) ends this round; poll says when to
       // try again.
-      return;
+      return errno != EMFILE && errno != ENFILE;
     }
     if (watched_.size() >= limit_) {
       // Counted first: the client may see the close at once.

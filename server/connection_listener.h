@@ -62,7 +62,11 @@ class ConnectionListener {
   ConnectionListener(int listen_fd, uint16_t port, size_t limit,
                      HandOff hand_off);
   void Loop();
-  void Accept();
+  // False when the process ran out of descriptors: the loop then stops
+  // polling the listening socket (which would report the waiting
+  // connection again at once) until a connection ends or a short wait
+  // passes, instead of spinning.
+  bool Accept();
   void SetOpen(size_t open);
 
   const int listen_fd_;
