@@ -82,6 +82,14 @@ StagedTables InSlots(const StagedTables& staged) {
 
 }  // namespace
 
+void LinkIndex::FreezeBelow(uint64_t end) {
+  index_->FreezeBelow(SlotOf(end, kCategorySlot));
+}
+
+Status LinkIndex::WaitListed(uint64_t end, const std::atomic<bool>* stop) {
+  return index_->WaitListed(SlotOf(end, kCategorySlot), stop);
+}
+
 Status LinkIndex::StageRewrite(uint64_t first, uint64_t end,
                                const PositionRemap& remap,
                                StagedTables* staged) {
@@ -94,6 +102,11 @@ Status LinkIndex::StageRewrite(uint64_t first, uint64_t end,
   slots.anchor = [&remap](uint64_t slot) {
     return remap.anchor(slot / kSlotsPerEvent);
   };
+  if (remap.rewritten) {
+    slots.rewritten = [&remap](uint64_t slot) {
+      return remap.rewritten(slot / kSlotsPerEvent);
+    };
+  }
   StagedTables in_slots;
   Status s = index_->StageRewrite(SlotOf(first, kCategorySlot),
                                   SlotOf(end, kCategorySlot), slots, &in_slots);

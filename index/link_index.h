@@ -120,6 +120,8 @@ class LinkIndex {
   // `remap` is asked about events (both slots of an event go or stay with
   // it), and `staged` names event positions; tables end between events.
   PersistentIndex::MergePause PauseMerges() { return index_->PauseMerges(); }
+  void FreezeBelow(uint64_t end);
+  Status WaitListed(uint64_t end, const std::atomic<bool>* stop);
   Status StageRewrite(uint64_t first, uint64_t end, const PositionRemap& remap,
                       StagedTables* staged);
   Status InstallRewrite(const StagedTables& staged);

@@ -477,6 +477,8 @@ void PersistentIndex::NoteError(const Status& s) {
   if (options_.on_background_error) options_.on_background_error(s);
   std::lock_guard<std::mutex> lock(mu_);
   background_error_ = s.ToString();
+  ++background_errors_;
+  idle_cv_.notify_all();
 }
 
 bool PersistentIndex::FlushOne(Status* status) {

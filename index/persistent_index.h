@@ -276,6 +276,16 @@ class PersistentIndex {
   };
   MergePause PauseMerges();
 
+  // Writer, with the access Add needs: freezes the in-memory table when it
+  // holds entries below `end`, so that the flusher writes them out (a
+  // scavenge needs tables, not memory, to cover what it rewrites).
+  void FreezeBelow(uint64_t end);
+  // Writer, any thread: waits until the manifest lists tables reaching
+  // `end` (the log must be durable there). Ok once it does; the flush's
+  // error if flushing fails meanwhile; Closed if the index stops or
+  // `*stop` (may be null) turns true.
+  Status WaitListed(uint64_t end, const std::atomic<bool>* stop);
+
   // Writer, under a MergePause, any thread: writes and syncs new tables for
   // the listed tables overlapping positions [first, end) (those of the
   // rewritten segments), as RewriteTable does, without changing the
@@ -396,8 +406,9 @@ class PersistentIndex {
   std::atomic<uint64_t> flushes_{0};
   std::atomic<uint64_t> merges_{0};
   std::atomic<uint64_t> merged_entries_{0};
-  std::string background_error_;  // guarded by mu_
-  bool flush_failing_ = false;    // guarded by mu_: the last flush failed
+  std::string background_error_;    // guarded by mu_
+  uint64_t background_errors_ = 0;  // guarded by mu_: failures so far
+  bool flush_failing_ = false;      // guarded by mu_: the last flush failed
   std::thread flusher_;
   std::thread merger_;
 };

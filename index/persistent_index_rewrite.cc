@@ -3,11 +3,20 @@
 // PersistentIndex: pausing merges, and staging and installing the tables
 // that a scavenge rewrites (table_rewrite.h).
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <string>
 
 #include "index/persistent_index.h"
 
 namespace cairn::index {
+namespace {
+
+// How often WaitListed looks again while the flusher waits for the log to
+// become durable (it is woken as well when a flush ends).
+constexpr auto kListedPoll = std::chrono::milliseconds(20);
+
+}  // namespace
 
 PersistentIndex::MergePause::~MergePause() {
   if (index_ == nullptr) return;
@@ -28,6 +37,51 @@ PersistentIndex::MergePause PersistentIndex::PauseMerges() {
   std::unique_lock<std::mutex> lock(mu_);
   idle_cv_.wait(lock, [&] { return !merging_; });
   return MergePause(this);
+}
+
+void PersistentIndex::FreezeBelow(uint64_t end) {
+  if (!active_->empty() && active_->first_position() < end) Freeze();
+}
+
+Status PersistentIndex::WaitListed(uint64_t end,
+                                   const std::atomic<bool>* stop) {
+  if (options_.read_only) {
+    return Status::InvalidArgument("a read-only index lists no tables");
+  }
+  uint64_t errors_before = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    errors_before = background_errors_;
+  }
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+      if (manifest_.end_position() >= end) return Status::Ok();
+    }
+    if (!options_.background) {
+      // Inline mode flushed at the freeze; what is left is a commit that
+      // waited for the log to become durable.
+      Status s = Commit();
+      if (!s.ok()) return s;
+      std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+      if (manifest_.end_position() >= end) return Status::Ok();
+      return Status::InvalidArgument("the index tables do not reach position " +
+                                     std::to_string(end) +
+                                     ": the log is not durable there");
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stop_ || (stop != nullptr && stop->load())) {
+      return Status::Closed("stopped while waiting for index tables");
+    }
+    // A flush or manifest write that failed meanwhile: the tables may not
+    // come (a dead or full disk); the caller gives up rather than wait.
+    if (flush_failing_ || background_errors_ != errors_before) {
+      return Status::IOError("writing the index tables failed: " +
+                             background_error_);
+    }
+    work_cv_.notify_all();
+    idle_cv_.wait_for(lock, kListedPoll);
+  }
 }
 
 Status PersistentIndex::StageRewrite(uint64_t first, uint64_t end,

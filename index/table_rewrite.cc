@@ -7,8 +7,11 @@
 namespace cairn::index {
 namespace {
 
-bool InRange(uint64_t position, uint64_t first, uint64_t end) {
-  return position >= first && position < end;
+// Whether the rewrite changes the entry or anchor of `position`.
+bool Rewritten(uint64_t position, uint64_t first, uint64_t end,
+               const PositionRemap& remap) {
+  return position >= first && position < end &&
+         (!remap.rewritten || remap.rewritten(position));
 }
 
 }  // namespace
@@ -39,7 +42,7 @@ Result<TableInfo> RewriteTable(io::FileSystem* fs, const std::string& dir,
   // The counts and the last kept event must be known before the writer
   // lays the file out: a first pass over the entries finds them.
   auto new_offset = [&](const Entry& e) -> std::optional<uint32_t> {
-    if (!InRange(e.position, first, end)) return e.offset;
+    if (!Rewritten(e.position, first, end, remap)) return e.offset;
     return remap.offset(e.position);
   };
   bool any = false;
@@ -75,7 +78,7 @@ Result<TableInfo> RewriteTable(io::FileSystem* fs, const std::string& dir,
   for (uint64_t p = (in.first_position + stride - 1) / stride * stride;
        p < in.end_position; p += stride) {
     const uint32_t anchor =
-        InRange(p, first, end) ? remap.anchor(p) : *input.Anchor(p);
+        Rewritten(p, first, end, remap) ? remap.anchor(p) : *input.Anchor(p);
     Status s = (*writer)->AddAnchor(anchor);
     if (!s.ok()) return s;
   }

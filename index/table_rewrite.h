@@ -48,6 +48,11 @@ struct PositionRemap {
   // (asked for the multiples of the anchor stride; by the link index, for
   // the events of its slots' multiples).
   std::function<uint32_t(uint64_t position)> anchor;
+  // Whether the record at `position` lies in a rewritten segment. The
+  // entries and anchors of positions it rejects stay as they are, so one
+  // rewrite can span segments left alone between rewritten ones. Empty:
+  // every position of the range does.
+  std::function<bool(uint64_t position)> rewritten;
 };
 
 // Tables written by a stage and the range of the tables they replace (the

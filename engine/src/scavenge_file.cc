@@ -13,20 +13,28 @@ constexpr uint64_t kCommitSeed = 0x53435631;  // "SCV1"
 constexpr char kChecksumWord[] = "checksum ";
 
 void AppendList(std::ostringstream& out, const char* word,
-                const std::vector<uint64_t>& tables) {
+                const index::StagedTables& tables) {
   out << word;
-  for (const uint64_t table : tables) out << ' ' << table;
+  if (!tables.numbers.empty()) {
+    out << ' ' << tables.first_position << ' ' << tables.end_position;
+    for (const uint64_t table : tables.numbers) out << ' ' << table;
+  }
   out << '\n';
 }
 
 bool ParseList(const std::string& line, const char* word,
-               std::vector<uint64_t>* tables) {
+               index::StagedTables* tables) {
   std::istringstream in(line);
   std::string first;
   if (!(in >> first) || first != word) return false;
+  if (in >> std::ws; in.eof()) return true;
+  if (!(in >> tables->first_position >> tables->end_position) ||
+      tables->first_position >= tables->end_position) {
+    return false;
+  }
   uint64_t table = 0;
-  while (in >> table) tables->push_back(table);
-  return in.eof();
+  while (in >> table) tables->numbers.push_back(table);
+  return in.eof() && !tables->numbers.empty();
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "index/table_rewrite.h"
+
 namespace cairn::engine {
 
 inline constexpr char kScavengeFileName[] = "SCAVENGE";
@@ -35,10 +37,11 @@ struct ScavengeUnitEntry {
 struct ScavengeCommit {
   uint64_t store_id = 0;
   std::vector<ScavengeUnitEntry> units;
-  // Table numbers of the stream index and the link index that replace the
-  // tables covering the rewritten range.
-  std::vector<uint64_t> index_tables;
-  std::vector<uint64_t> link_tables;
+  // The staged tables of the stream index and the link index that replace
+  // the tables covering the rewritten range (none for the link index when
+  // the store keeps no category and event-type streams).
+  index::StagedTables index_tables;
+  index::StagedTables link_tables;
 
   bool operator==(const ScavengeCommit&) const = default;
 };

@@ -4,15 +4,24 @@
 #include <algorithm>
 #include <utility>
 
+#include "segment/segment_header.h"
+
 namespace cairn::engine {
 
 bool IsRemovable(const StreamRetention& retention, uint64_t revision,
                  int64_t created_us) {
+  if (retention.erase_all) return true;
   if (revision >= retention.last) return false;
   if (retention.tombstoned) return true;
   if (revision < retention.first_readable) return true;
   return retention.min_created_us.has_value() &&
          created_us < *retention.min_created_us;
+}
+
+bool WorthRewriting(const ScavengeUnitPlan& unit) {
+  return unit.removable_records != 0 ||
+         unit.file_bytes >
+             2 * (unit.record_bytes + segment::kSegmentHeaderSize);
 }
 
 ScavengePlanner::ScavengePlanner(RetentionLookup lookup,

@@ -31,6 +31,10 @@ struct StreamRetention {
   uint64_t last = 0;
   // The last event is the stream's tombstone: every other event goes.
   bool tombstoned = false;
+  // Every event goes, the last one too: the snapshots of a tombstoned
+  // stream (their stream takes no appends any more, so nothing needs its
+  // revision, and they hold the erased stream's state).
+  bool erase_all = false;
   // Revisions below it are unreadable ($tb, $maxCount, a soft delete, the
   // implicit $maxCount of 1 of a metadata stream). Above `last`: none is.
   uint64_t first_readable = 0;
@@ -48,17 +52,27 @@ bool IsRemovable(const StreamRetention& retention, uint64_t revision,
 // What a scavenge would remove from one sealed unit of the log.
 struct ScavengeUnitPlan {
   uint64_t unit = 0;  // the segment number
+  // Its positions [first_position, end_position) and file size.
+  uint64_t first_position = 0;
+  uint64_t end_position = 0;
+  uint64_t file_bytes = 0;
   uint64_t records = 0;
   uint64_t record_bytes = 0;
   uint64_t removable_records = 0;
   uint64_t removable_bytes = 0;
 };
 
-// The outcome of planning a scavenge: the sealed units with something to
-// remove, in log order, and the totals.
+// Whether a sealed unit is worth rewriting: it has removable records, or
+// its file is more than half empty (a segment sealed early, by the roll a
+// scavenge asks for, keeps its preallocated size until rewritten).
+bool WorthRewriting(const ScavengeUnitPlan& unit);
+
+// The outcome of planning a scavenge: the sealed units worth rewriting, in
+// log order, and the totals.
 struct ScavengePlan {
   // Positions below it were examined (the start of the active segment).
   uint64_t examined_end = 0;
+  uint64_t units_examined = 0;
   uint64_t records = 0;
   uint64_t removable_records = 0;
   uint64_t removable_bytes = 0;

@@ -45,6 +45,7 @@
 #include "engine/src/follower_registry.h"
 #include "engine/src/scavenge_file.h"
 #include "engine/src/scavenge_plan.h"
+#include "engine/src/scavenge_remap.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
 #include "index/link_index.h"
@@ -115,6 +116,8 @@ class StoreImpl final : public Store {
       const SaveSnapshotOptions& options) override;
   Result<AggregateResult> LoadAggregate(
       std::string_view stream, const LoadAggregateOptions& options) override;
+  Result<ScavengeResult> Scavenge(const ScavengeOptions& options) override;
+  Status StopScavenge() override;
   Status Sync() override;
   Status Close() override;
 
@@ -122,6 +125,9 @@ class StoreImpl final : public Store {
   // An append (or a Sync barrier) waiting for the commit thread.
   struct Request {
     bool is_sync = false;
+    // A sync that then seals the active segment for a scavenge
+    // (SealForScavenge).
+    bool scavenge_roll = false;
     std::string stream;
     ExpectedVersion expected = ExpectedVersion::Any();
     std::vector<EventId> ids;
@@ -262,6 +268,12 @@ class StoreImpl final : public Store {
   // the last mark before Close. A failure is fatal, as any failed sync.
   Status WriteDurableMark(bool closed);
   Status RollSegment();
+  // Commit thread, after a sync: rolls the active segment if it holds
+  // records and freezes the indexes' in-memory tables below the new one.
+  Status SealForScavenge();
+  // Queues a sync (and with `scavenge_roll`, SealForScavenge) behind the
+  // queued appends and waits for it.
+  Status Barrier(bool scavenge_roll);
   void PublishWatermark();
   void Complete(std::unique_ptr<Request> request);
   void Fail(const Status& status);
@@ -444,7 +456,8 @@ class StoreImpl final : public Store {
   // `unit` is not a sealed segment.
   Result<ScavengeUnitEntry> WriteScavengedUnit(
       uint64_t unit, ScavengePlanner* planner,
-      segment::ScavengeCopyStats* stats);
+      segment::ScavengeCopyStats* stats,
+      std::optional<UnitRemap>* remap = nullptr);
   // Lists the scavenged segment file `number`.g`generation` (renamed to
   // its final name after a scavenge's commit point) in place of the
   // sealed segment `number` (store_scavenge_swap.cc). The file is read and
@@ -455,17 +468,46 @@ class StoreImpl final : public Store {
   // are replaced by the index's own step. InvalidArgument if the file does
   // not replace a sealed segment (number, start and end).
   Status SwapScavengedSegment(uint64_t number, uint32_t generation);
-  // At a writer open (lock held), before the log is listed: removes what
-  // a scavenge that never reached its commit point left (`.scv` files, a
-  // SCAVENGE.tmp). A committed scavenge (a valid SCAVENGE file) is
-  // NotSupported by this build, which cannot finish one; a SCAVENGE file
-  // that does not verify is Corruption (its commit can not be judged).
+  // The first half of the swap: the scavenged segment file, loaded and
+  // verified whole, ready for SegmentLog::Replace.
+  Result<std::shared_ptr<Segment>> LoadScavengedSegment(uint64_t number,
+                                                        uint32_t generation);
+  // At a writer open (lock held), before the log is listed and the
+  // indexes opened: finishes a committed scavenge (a valid SCAVENGE file:
+  // FinishCommittedScavenge), then removes what a scavenge that never
+  // reached its commit point left (`.scv` files, a SCAVENGE.tmp). A
+  // SCAVENGE file that does not verify is Corruption (its commit can not
+  // be judged).
   Status DiscardUnfinishedScavenge();
+  // Renames the committed units' `.scv` files (each checked against its
+  // size and hash) to their final names and installs the staged index
+  // tables; an index that is not the one the tables were staged against
+  // is dropped, to be rebuilt from the log. Idempotent.
+  Status FinishCommittedScavenge(const ScavengeCommit& commit);
 
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }
 
  private:
+  // --- the scavenge run (store_scavenge_run.cc) ---
+  // Rewritten units committed together.
+  struct ScavengeBatch {
+    std::vector<ScavengeUnitEntry> entries;
+    std::vector<UnitRemap> remaps;  // same order
+    uint64_t bytes_before = 0;
+    uint64_t bytes_after = 0;
+    uint64_t events_removed = 0;
+  };
+  Result<ScavengeResult> RunScavenge(const ScavengeOptions& options);
+  // Stages the index tables, writes the SCAVENGE file (the commit point)
+  // and applies it. A failure after the commit point fails the store.
+  Status CommitScavengeBatch(ScavengeBatch* batch);
+  Status ApplyScavengeCommit(const ScavengeCommit& commit);
+  // Removes a batch's `.scv` files (not committed).
+  void DiscardBatch(const ScavengeBatch& batch);
+  // Close: stops a running scavenge, waits for it, refuses new ones.
+  void StopScavengeForClose();
+
   io::FileSystem* const fs_;
   const std::string dir_;
   const Options options_;
@@ -525,6 +567,12 @@ class StoreImpl final : public Store {
   const std::shared_ptr<FollowerRegistry> followers_ =
       std::make_shared<FollowerRegistry>(this);
   std::mutex close_mu_;  // one Close() at a time; a second one waits
+
+  std::mutex scavenge_mu_;
+  std::condition_variable scavenge_cv_;  // a scavenge run ended
+  bool scavenge_running_ = false;        // guarded by scavenge_mu_
+  bool scavenge_closed_ = false;         // guarded by scavenge_mu_
+  std::atomic<bool> scavenge_stop_{false};
 
  public:
   const std::shared_ptr<FollowerRegistry>& followers() const {

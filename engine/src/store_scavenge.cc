@@ -7,14 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "engine/src/snapshots.h"
 #include "engine/src/store_impl.h"
 #include "segment/record.h"
+#include "segment/scavenged_segment.h"
 #include "segment/segment_scan.h"
 
 namespace cairn::engine {
 
 Result<std::optional<StreamRetention>> StoreImpl::RetentionOf(
     std::string_view stream) {
+  if (IsSnapshotStream(stream)) {
+    auto owner = ReadHead(SnapshotOwner(stream));
+    if (!owner.ok() && owner.status().IsStreamDeleted()) {
+      StreamRetention retention;
+      retention.erase_all = true;
+      return std::optional<StreamRetention>(retention);
+    }
+    if (!owner.ok() && !owner.status().IsNotFound()) return owner.status();
+  }
   auto head = ReadHead(stream);
   if (!head.ok()) {
     if (!head.status().IsStreamDeleted()) return head.status();
@@ -71,38 +82,51 @@ Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams) {
     const MappedSegment& mapped = *pinned;
     ScavengeUnitPlan unit;
     unit.unit = seg->header.segment_number;
+    unit.first_position = seg->header.first_position;
+    unit.end_position = seg->end_position;
+    unit.file_bytes = mapped.mapped_size();
     Status failure;
-    segment::SegmentScanOptions scan_options;
-    segment::SegmentScanResult scanned;
-    // The scan verifies every header and body checksum: nothing is decided
+    auto visit = [&](const segment::ScannedRecord& r) {
+      if (!failure.ok()) return;
+      ++unit.records;
+      unit.record_bytes += r.header.RecordSize();
+      auto removable = planner.RemovableRecord(mapped.data() + r.offset,
+                                               r.header, seg->path, r.offset);
+      if (!removable.ok()) {
+        failure = removable.status();
+        return;
+      }
+      if (*removable) {
+        ++unit.removable_records;
+        unit.removable_bytes += r.header.RecordSize();
+      }
+    };
+    // The scans verify every header and body checksum: nothing is decided
     // on bytes that do not verify.
-    Status s = segment::ScanSegment(
-        mapped.data(), mapped.mapped_size(), seg->header, seg->path,
-        scan_options,
-        [&](std::span<const segment::ScannedRecord> records) {
-          for (const segment::ScannedRecord& r : records) {
-            if (!failure.ok()) return;
-            ++unit.records;
-            unit.record_bytes += r.header.RecordSize();
-            auto removable = planner.RemovableRecord(
-                mapped.data() + r.offset, r.header, seg->path, r.offset);
-            if (!removable.ok()) {
-              failure = removable.status();
-              return;
-            }
-            if (*removable) {
-              ++unit.removable_records;
-              unit.removable_bytes += r.header.RecordSize();
-            }
-          }
-        },
-        &scanned);
+    Status s;
+    if (seg->generation != 0) {
+      segment::SegmentHeader header;
+      segment::ScavengedFields fields;
+      s = segment::ScanScavengedSegment(mapped.data(), mapped.mapped_size(),
+                                        seg->path, visit, &header, &fields);
+    } else {
+      segment::SegmentScanOptions scan_options;
+      segment::SegmentScanResult scanned;
+      s = segment::ScanSegment(
+          mapped.data(), mapped.mapped_size(), seg->header, seg->path,
+          scan_options,
+          [&](std::span<const segment::ScannedRecord> records) {
+            for (const segment::ScannedRecord& r : records) visit(r);
+          },
+          &scanned);
+    }
     if (!s.ok()) return s;
     if (!failure.ok()) return failure;
+    ++plan.units_examined;
     plan.records += unit.records;
     plan.removable_records += unit.removable_records;
     plan.removable_bytes += unit.removable_bytes;
-    if (unit.removable_records != 0) plan.units.push_back(unit);
+    if (WorthRewriting(unit)) plan.units.push_back(unit);
   }
   return plan;
 }

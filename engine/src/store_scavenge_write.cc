@@ -13,8 +13,8 @@
 namespace cairn::engine {
 
 Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
-    uint64_t unit, ScavengePlanner* planner,
-    segment::ScavengeCopyStats* stats) {
+    uint64_t unit, ScavengePlanner* planner, segment::ScavengeCopyStats* stats,
+    std::optional<UnitRemap>* remap) {
   std::shared_ptr<Segment> seg;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -65,10 +65,20 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   if (!written.ok()) return written.status();
   segment::SegmentHeader header;
   segment::ScavengedFields read_fields;
+  // The remap comes from the file's records, as readers will see them.
+  std::optional<UnitRemap> unused;
+  if (remap == nullptr) remap = &unused;
+  remap->emplace(seg->header.first_position, seg->end_position);
+  uint64_t records_end = segment::kSegmentHeaderSize;
   s = segment::ScanScavengedSegment(
       reinterpret_cast<const uint8_t*>(written->data()), written->size(), path,
-      nullptr, &header, &read_fields);
+      [&](const segment::ScannedRecord& r) {
+        (*remap)->Keep(r.header.position, static_cast<uint32_t>(r.offset));
+        records_end = r.offset + r.header.RecordSize();
+      },
+      &header, &read_fields);
   if (!s.ok()) return s;
+  (*remap)->Finish(static_cast<uint32_t>(records_end));
   if (*written != bytes) {
     return Status::Corruption(
         path, 0, "scavenged segment differs from what was written");
@@ -81,19 +91,83 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   return entry;
 }
 
+namespace {
+
+// Installs staged tables into the closed index in `dir` (`install` is the
+// index's function for it). An index that is not the one they were
+// staged against (or a staged table that is damaged) loses its manifest:
+// the open then rebuilds it from the log, which is the truth.
+Status FinishIndex(io::FileSystem* fs, const std::string& dir,
+                   const index::StagedTables& staged,
+                   Status (*install)(io::FileSystem*, const std::string&,
+                                     const index::StagedTables&)) {
+  if (staged.numbers.empty()) return Status::Ok();
+  Status s = install(fs, dir, staged);
+  if (s.ok() || s.IsNotFound()) return Status::Ok();
+  if (!s.IsCorruption()) return s;
+  s = fs->RemoveFile(io::JoinPath(dir, index::kManifestFileName));
+  if (!s.ok() && !s.IsNotFound()) return s;
+  return fs->SyncDir(dir);
+}
+
+}  // namespace
+
+Status StoreImpl::FinishCommittedScavenge(const ScavengeCommit& commit) {
+  bool renamed = false;
+  for (const ScavengeUnitEntry& unit : commit.units) {
+    const std::string final_path = io::JoinPath(
+        dir_, segment::ScavengedSegmentFileName(unit.number, unit.generation));
+    if (fs_->Exists(final_path)) continue;  // renamed before the crash
+    const std::string scv_path = final_path + kScavengeWriteSuffix;
+    if (!fs_->Exists(scv_path)) {
+      return Status::Corruption(
+          scv_path, 0, "a segment the committed scavenge rewrote is missing");
+    }
+    auto bytes = ReadSmallFile(fs_, scv_path, unit.size);
+    if (!bytes.ok() && !bytes.status().IsInvalidArgument()) {
+      return bytes.status();
+    }
+    if (!bytes.ok() || bytes->size() != unit.size ||
+        ScavengeFileHash(*bytes) != unit.hash) {
+      return Status::Corruption(scv_path, 0,
+                                "a segment the committed scavenge rewrote "
+                                "does not match its size and hash");
+    }
+    Status s = fs_->Rename(scv_path, final_path);
+    if (!s.ok()) return s;
+    renamed = true;
+  }
+  if (renamed) {
+    Status s = fs_->SyncDir(dir_);
+    if (!s.ok()) return s;
+  }
+  const std::string index_dir = io::JoinPath(dir_, kIndexDirName);
+  Status s = FinishIndex(fs_, index_dir, commit.index_tables,
+                         &index::InstallStagedTables);
+  if (s.ok()) {
+    s = FinishIndex(fs_, io::JoinPath(index_dir, kLinkIndexDirName),
+                    commit.link_tables, &index::LinkIndex::InstallStaged);
+  }
+  if (!s.ok()) return s;
+  // Older generations of the rewritten segments go when the log is listed.
+  s = fs_->RemoveFile(io::JoinPath(dir_, kScavengeFileName));
+  if (s.ok()) s = fs_->SyncDir(dir_);
+  return s;
+}
+
 Status StoreImpl::DiscardUnfinishedScavenge() {
   const std::string commit_path = io::JoinPath(dir_, kScavengeFileName);
   if (fs_->Exists(commit_path)) {
     // Far larger than any commit of a log of 10^6 segments.
     auto text = ReadSmallFile(fs_, commit_path, size_t{64} << 20);
     if (!text.ok()) return text.status();
-    if (!DecodeScavengeCommit(*text)) {
+    auto commit = DecodeScavengeCommit(*text);
+    if (!commit) {
       return Status::Corruption(commit_path, 0,
                                 "the scavenge commit file does not verify");
     }
-    return Status::NotSupported(
-        commit_path +
-        ": a committed scavenge that this build cannot finish is pending");
+    Status s = FinishCommittedScavenge(*commit);
+    if (!s.ok()) return s;
   }
   auto names = fs_->ListDir(dir_);
   if (!names.ok()) return names.status();

@@ -171,10 +171,15 @@ void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
 
 Status StoreImpl::Sync() {
   if (options_.read_only) return Status::Ok();
+  return Barrier(/*scavenge_roll=*/false);
+}
+
+Status StoreImpl::Barrier(bool scavenge_roll) {
   Status gate = WriteGate();
   if (!gate.ok()) return gate;
   auto request = std::make_unique<Request>();
   request->is_sync = true;
+  request->scavenge_roll = scavenge_roll;
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Status> outcome;
@@ -244,6 +249,7 @@ void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
     if (request->is_sync) {
       Status s = FlushGroup();
       if (s.ok()) s = SyncNow();
+      if (s.ok() && request->scavenge_roll) s = SealForScavenge();
       if (s.ok()) {
         request->result = AppendResult{};
       } else {
@@ -639,12 +645,33 @@ Status StoreImpl::RollSegment() {
   return Status::Ok();
 }
 
+Status StoreImpl::SealForScavenge() {
+  // The active segment's records become sealed (RollSegment), and the
+  // indexes' in-memory tables are frozen so that tables cover everything
+  // below the new active segment: a scavenge rewrites only what is sealed
+  // and in tables. Nothing is appended meanwhile: this is the commit
+  // thread.
+  if (log_->active().end_position > log_->active().header.first_position) {
+    Status s = RollSegment();
+    if (!s.ok()) return s;
+  }
+  const uint64_t end = visible_next_.load(std::memory_order_relaxed);
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  index_->FreezeBelow(end);
+  if (links_) links_->FreezeBelow(end);
+  return Status::Ok();
+}
+
 Status StoreImpl::Close() {
   std::lock_guard<std::mutex> close_lock(close_mu_);
   // Subscriptions and consumer groups first, while the store still serves
   // them (a group saves its checkpoint): they are stopped, their threads
   // joined, and their handles detached (later calls return Closed).
   followers_->Close();
+  // A running scavenge stops at its next step (a committed batch is
+  // finished first) and no new one starts: it uses the commit thread and
+  // the indexes, which close below.
+  StopScavengeForClose();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (closed_) return Status::Ok();

@@ -16,8 +16,8 @@ ScavengeCommit SampleCommit() {
   commit.store_id = 1234567890123ULL;
   commit.units.push_back({3, 1, 8192, 0xdeadbeefcafef00dULL});
   commit.units.push_back({4, 2, 4096, 0x1ULL});
-  commit.index_tables = {17, 18};
-  commit.link_tables = {9};
+  commit.index_tables = {100, 900, {17, 18}};
+  commit.link_tables = {64, 900, {9}};
   return commit;
 }
 
@@ -26,7 +26,8 @@ TEST(ScavengeFileTest, EncodesAndDecodesEveryField) {
   const std::string text = EncodeScavengeCommit(commit);
   EXPECT_EQ(text.rfind("cairn-scavenge 1\nstore 1234567890123\n", 0), 0u);
   EXPECT_NE(text.find("unit 3 1 8192 deadbeefcafef00d\n"), std::string::npos);
-  EXPECT_NE(text.find("index 17 18\nlinks 9\n"), std::string::npos);
+  EXPECT_NE(text.find("index 100 900 17 18\nlinks 64 900 9\n"),
+            std::string::npos);
   auto decoded = DecodeScavengeCommit(text);
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(*decoded, commit);

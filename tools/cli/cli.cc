@@ -51,6 +51,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   commands.push_back(AddMetadataCommand(app, io));
   commands.push_back(AddIndexCommand(app, io));
   commands.push_back(AddBackupCommand(app, io));
+  commands.push_back(AddScavengeCommand(app, io));
   commands.push_back(AddSnapshotCommand(app, io));
   commands.push_back(AddBenchCommand(app, io));
   commands.push_back(AddTailCommand(app, io));

@@ -127,6 +127,7 @@ Command AddTombstoneCommand(CLI::App& app, const Io& io);
 Command AddMetadataCommand(CLI::App& app, const Io& io);
 Command AddIndexCommand(CLI::App& app, const Io& io);
 Command AddBackupCommand(CLI::App& app, const Io& io);
+Command AddScavengeCommand(CLI::App& app, const Io& io);
 Command AddSnapshotCommand(CLI::App& app, const Io& io);
 // Only in builds with the server layer (CAIRN_WITH_SERVER).
 Command AddServeCommand(CLI::App& app, const Io& io);

@@ -106,6 +106,50 @@ struct BackupResult {
   uint64_t files_reused = 0;
 };
 
+// How a scavenge is going; passed to ScavengeOptions::progress.
+struct ScavengeProgress {
+  // Parts of the log the scavenge rewrites, and how many it has finished
+  // (committed: their removed events are gone for good).
+  uint64_t parts_total = 0;
+  uint64_t parts_done = 0;
+  uint64_t events_removed = 0;
+  uint64_t bytes_reclaimed = 0;
+};
+
+struct ScavengeOptions {
+  // Called on the scavenging thread before the first part and after each
+  // finished one. May be empty.
+  std::function<void(const ScavengeProgress&)> progress;
+  // Memory for the map of moved events of the parts committed together
+  // (about 4 bytes per event of those parts): parts are committed in
+  // batches that fit, at least one part per batch.
+  uint64_t max_memory_bytes = uint64_t{64} << 20;
+  // Streams whose deletion and retention state is kept in memory at once
+  // while deciding what to remove.
+  uint64_t max_cached_streams = uint64_t{1} << 16;
+};
+
+struct ScavengeResult {
+  // StopScavenge or Close ended the scavenge early. What it had finished
+  // stays done; a later Scavenge carries on with the rest.
+  bool stopped = false;
+  // Events examined (every event of the log below the position where the
+  // scavenge started) and those removed.
+  uint64_t events_examined = 0;
+  uint64_t events_removed = 0;
+  // Parts of the log examined and rewritten.
+  uint64_t parts_examined = 0;
+  uint64_t parts_rewritten = 0;
+  // Disk bytes of the rewritten parts before and after.
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+  uint64_t bytes_reclaimed() const { return bytes_before - bytes_after; }
+  // Wall-clock time the scavenge took, in microseconds.
+  uint64_t duration_us = 0;
+  // Every event below this position was examined.
+  GlobalPosition end_position;
+};
+
 // The stream index: derived data that maps streams to their events, kept
 // in sorted tables on disk plus the newest entries in memory, and rebuilt
 // from the log whenever it is lost or damaged. Counters count since open.
@@ -330,6 +374,27 @@ class CAIRN_EXPORT Store {
   // docs/durability.md ("Backup and restore") gives the restore procedure.
   virtual Result<BackupResult> Backup(const std::string& destination,
                                       const BackupOptions& options) = 0;
+
+  // Removes, online, the events no stream read can return any more:
+  // those of tombstoned streams (all but the tombstone), soft-deleted
+  // streams, and those beyond $maxCount, $maxAge and $tb, and every
+  // metadata event but each stream's newest. The disk space they held is
+  // given back and their bytes no longer exist in the store's files
+  // (docs/durability.md, "Scavenging and physical erasure"). Every
+  // surviving event keeps its position: ReadAll and subscriptions skip the
+  // removed positions. Appends, reads and subscriptions go on meanwhile;
+  // appends wait only for short moments. Retention becomes final: a
+  // metadata change after a scavenge cannot bring removed events back.
+  // Crash-safe: after a crash at any point the store opens with every
+  // event that should be readable, and none that a committed part of the
+  // scavenge removed; a later Scavenge carries on. Errors: Locked while
+  // another scavenge runs, InvalidArgument on a read-only open; a failed
+  // sync fails the store as for appends (it refuses writes until reopened,
+  // and the reopen finishes what the scavenge committed).
+  virtual Result<ScavengeResult> Scavenge(const ScavengeOptions& options) = 0;
+  // Asks a running scavenge to stop after its current step; it returns
+  // with `stopped`. NotFound if none runs.
+  virtual Status StopScavenge() = 0;
 
   // Makes every acknowledged append durable now (useful with kInterval and
   // kNone; a no-op cost with kGroupCommit).

@@ -1,0 +1,388 @@
+// Copyright (c) Cairn authors.
+//
+// Store::Scavenge end to end: what it removes and keeps, that the removed
+// bytes are gone from every file, that reads, appends and reopens agree
+// afterwards, its errors, and power loss at every step of a run.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cairn/cairn.h"
+#include "engine/src/scavenge_file.h"
+#include "engine/src/store_impl.h"
+#include "testing/fault_injection_file_system.h"
+#include "testing/memory_file_system.h"
+#include "tests/support/store_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+using testing::Events;
+
+Options ScavengeOptionsForTest() {
+  Options options = testing::SmallOptions();
+  options.compression_threshold = 0;  // markers stay findable in the files
+  return options;
+}
+
+// Events of `stream` in the whole of $all, by position.
+std::map<uint64_t, std::string> EventsInAll(Store& store,
+                                            const std::string& stream) {
+  std::map<uint64_t, std::string> out;
+  auto all = store.ReadAll(testing::AllUpTo(100000));
+  EXPECT_TRUE(all.ok()) << all.status().ToString();
+  if (!all.ok()) return out;
+  uint64_t previous = 0;
+  bool first = true;
+  for (const RecordedEvent& e : all->events) {
+    EXPECT_TRUE(first || e.position.value() > previous);
+    first = false;
+    previous = e.position.value();
+    if (e.stream == stream) out[e.position.value()] = e.data;
+  }
+  return out;
+}
+
+class StoreScavengeRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    auto opened = Store::Open(dir(), ScavengeOptionsForTest());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+  std::string dir() const { return dir_.Sub("store"); }
+  ScavengeResult Scavenge(const ScavengeOptions& options = {}) {
+    auto result = store_->Scavenge(options);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? *result : ScavengeResult{};
+  }
+  // Five events of "gone", tombstoned, and four of "kept".
+  void TombstoneFiveKeepFour() {
+    ASSERT_TRUE(
+        store_->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+    ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
+    ASSERT_TRUE(
+        store_->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+  }
+  void ExpectKeptAndGone() {
+    auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+    ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+    ASSERT_EQ(kept->events.size(), 4u);
+    for (uint64_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(kept->events[i].revision.value(), i);
+    }
+    EXPECT_TRUE(store_->ReadStream("gone", ReadStreamOptions{})
+                    .status()
+                    .IsStreamDeleted());
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreScavengeRunTest, RemovesATombstonedStreamAndKeepsPositions) {
+  TombstoneFiveKeepFour();
+  const auto kept_before = EventsInAll(*store_, "kept");
+  ASSERT_EQ(EventsInAll(*store_, "gone").size(), 6u);  // with the tombstone
+
+  const ScavengeResult result = Scavenge();
+  EXPECT_FALSE(result.stopped);
+  EXPECT_EQ(result.events_removed, 5u);
+  EXPECT_GE(result.parts_rewritten, 1u);
+  EXPECT_GT(result.bytes_reclaimed(), 0u);
+  EXPECT_GE(result.events_examined, 10u);
+
+  ExpectKeptAndGone();
+  EXPECT_EQ(EventsInAll(*store_, "kept"), kept_before);
+  EXPECT_EQ(EventsInAll(*store_, "gone").size(), 1u);  // the tombstone
+  // Appends go on after the stream's last revision.
+  auto appended = store_->Append("kept", ExpectedVersion::Exact(3), Events(1));
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+
+  Reopen();
+  auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->events.size(), 5u);
+  EXPECT_EQ(EventsInAll(*store_, "gone").size(), 1u);
+  // Nothing is left to remove.
+  EXPECT_EQ(Scavenge().events_removed, 0u);
+}
+
+TEST_F(StoreScavengeRunTest, AnIndexRebuiltAfterAScavengeReadsTheSame) {
+  TombstoneFiveKeepFour();
+  ASSERT_EQ(Scavenge().events_removed, 5u);
+  store_.reset();
+  std::filesystem::remove_all(std::filesystem::path(dir()) / "index");
+  Reopen();
+  ExpectKeptAndGone();
+  EXPECT_EQ(EventsInAll(*store_, "gone").size(), 1u);
+}
+
+TEST_F(StoreScavengeRunTest, RetentionAndTruncationRemoveOlderEvents) {
+  ASSERT_TRUE(
+      store_->Append("capped", ExpectedVersion::NoStream(), Events(10)).ok());
+  ASSERT_TRUE(store_
+                  ->SetStreamMetadataJson("capped", ExpectedVersion::Any(),
+                                          R"({"$maxCount":2})")
+                  .ok());
+  ASSERT_TRUE(
+      store_->Append("cut", ExpectedVersion::NoStream(), Events(6)).ok());
+  ASSERT_TRUE(
+      store_
+          ->SetStreamMetadataJson("cut", ExpectedVersion::Any(), R"({"$tb":4})")
+          .ok());
+  const ScavengeResult result = Scavenge();
+  EXPECT_EQ(result.events_removed, 8u + 4u);
+  auto capped = store_->ReadStream("capped", ReadStreamOptions{});
+  ASSERT_TRUE(capped.ok()) << capped.status().ToString();
+  ASSERT_EQ(capped->events.size(), 2u);
+  EXPECT_EQ(capped->events[0].revision.value(), 8u);
+  auto cut = store_->ReadStream("cut", ReadStreamOptions{});
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  ASSERT_EQ(cut->events.size(), 2u);
+  EXPECT_EQ(cut->events[0].revision.value(), 4u);
+  EXPECT_EQ(EventsInAll(*store_, "capped").size(), 2u);
+  EXPECT_EQ(EventsInAll(*store_, "cut").size(), 2u);
+  Reopen();
+  EXPECT_EQ(EventsInAll(*store_, "capped").size(), 2u);
+}
+
+// Every byte of every file under `root`, concatenated per file.
+std::vector<std::pair<std::string, std::string>> AllFiles(
+    const std::string& root) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    out.emplace_back(entry.path().string(),
+                     std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  return out;
+}
+
+std::vector<std::string> FilesHolding(const std::string& root,
+                                      const std::string& needle) {
+  std::vector<std::string> holders;
+  for (const auto& [path, bytes] : AllFiles(root)) {
+    if (bytes.find(needle) != std::string::npos) holders.push_back(path);
+  }
+  return holders;
+}
+
+TEST_F(StoreScavengeRunTest, ErasureIsPhysical) {
+  const EventId id = EventId::Generate();
+  const std::string id_bytes(id.bytes().begin(), id.bytes().end());
+  EventData secret = testing::Event("MarkerTypeQ7", "MarkerDataQ7", id);
+  secret.metadata = "MarkerMetaQ7";
+  std::vector<EventData> batch = {secret};
+  ASSERT_TRUE(
+      store_->Append("person-1", ExpectedVersion::NoStream(), batch).ok());
+  ASSERT_TRUE(
+      store_->Append("person-1", ExpectedVersion::Any(), Events(3)).ok());
+  SnapshotData snapshot;
+  snapshot.data = "MarkerSnapQ7";
+  snapshot.schema = "v1";
+  ASSERT_TRUE(store_
+                  ->SaveSnapshot("person-1", StreamRevision(3), snapshot,
+                                 SaveSnapshotOptions{})
+                  .ok());
+  ASSERT_TRUE(
+      store_->Append("other", ExpectedVersion::NoStream(), Events(3)).ok());
+  ASSERT_TRUE(store_->Sync().ok());
+  static_cast<engine::StoreImpl*>(store_.get())->WaitIndexIdle();
+  const std::vector<std::string> markers = {
+      "MarkerTypeQ7", "MarkerDataQ7", "MarkerMetaQ7", "MarkerSnapQ7", id_bytes};
+  for (const std::string& marker : markers) {
+    EXPECT_FALSE(FilesHolding(dir(), marker).empty())
+        << "the search must find what is there";
+  }
+  ASSERT_TRUE(store_->Tombstone("person-1", ExpectedVersion::Any()).ok());
+  const ScavengeResult result = Scavenge();
+  EXPECT_GE(result.events_removed, 5u);
+  store_.reset();  // closed: everything written out
+  for (const std::string& marker : markers) {
+    const auto holders = FilesHolding(dir(), marker);
+    EXPECT_TRUE(holders.empty()) << holders.front();
+  }
+  Reopen();
+  auto other = store_->ReadStream("other", ReadStreamOptions{});
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->events.size(), 3u);
+  EXPECT_TRUE(store_->ReadStream("person-1", ReadStreamOptions{})
+                  .status()
+                  .IsStreamDeleted());
+}
+
+TEST_F(StoreScavengeRunTest, AppendsAndReadsGoOnWhileItRuns) {
+  TombstoneFiveKeepFour();
+  std::atomic<bool> done{false};
+  std::atomic<int> appended{0};
+  std::thread writer([&] {
+    while (!done.load()) {
+      auto r = store_->Append("live", ExpectedVersion::Any(), Events(3));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      appended.fetch_add(3);
+      auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+      ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+      ASSERT_EQ(kept->events.size(), 4u);
+    }
+  });
+  const ScavengeResult result = Scavenge();
+  const ScavengeResult again = Scavenge();
+  done.store(true);
+  writer.join();
+  EXPECT_EQ(result.events_removed, 5u);
+  EXPECT_EQ(again.events_removed, 0u);
+  ExpectKeptAndGone();
+  auto live = store_->ReadStream("live", testing::StreamUpTo(1 << 20));
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  ASSERT_EQ(live->events.size(), static_cast<size_t>(appended.load()));
+  for (size_t i = 0; i < live->events.size(); ++i) {
+    ASSERT_EQ(live->events[i].revision.value(), i);
+  }
+}
+
+TEST_F(StoreScavengeRunTest, OneRunAtATimeAndStopEndsIt) {
+  TombstoneFiveKeepFour();
+  EXPECT_TRUE(store_->StopScavenge().IsNotFound());
+  ScavengeOptions options;
+  int calls = 0;
+  options.progress = [&](const ScavengeProgress& progress) {
+    if (calls++ != 0) return;
+    EXPECT_EQ(progress.parts_done, 0u);
+    EXPECT_GE(progress.parts_total, 1u);
+    EXPECT_TRUE(store_->Scavenge(ScavengeOptions{}).status().IsLocked());
+    EXPECT_TRUE(store_->StopScavenge().ok());
+  };
+  const ScavengeResult stopped = Scavenge(options);
+  EXPECT_TRUE(stopped.stopped);
+  EXPECT_EQ(stopped.events_removed, 0u);
+  ExpectKeptAndGone();
+  // A new run carries on.
+  EXPECT_EQ(Scavenge().events_removed, 5u);
+}
+
+TEST_F(StoreScavengeRunTest, ManySmallBatchesCommitEachPart) {
+  for (int i = 0; i < 6; ++i) {
+    const std::string stream = "s" + std::to_string(i);
+    ASSERT_TRUE(
+        store_->Append(stream, ExpectedVersion::NoStream(), Events(3)).ok());
+    ASSERT_TRUE(store_->Tombstone(stream, ExpectedVersion::Any()).ok());
+    std::vector<EventData> big = {
+        testing::Event("F", std::string(100 * 1024, 'f'), EventId::Generate())};
+    ASSERT_TRUE(store_->Append("filler", ExpectedVersion::Any(), big).ok());
+  }
+  ScavengeOptions options;
+  options.max_memory_bytes = 1;  // one part per batch
+  uint64_t progress_calls = 0;
+  options.progress = [&](const ScavengeProgress&) { ++progress_calls; };
+  const ScavengeResult result = Scavenge(options);
+  EXPECT_EQ(result.events_removed, 18u);
+  EXPECT_GE(result.parts_rewritten, 2u);
+  EXPECT_EQ(progress_calls, result.parts_rewritten + 1);
+  Reopen();
+  for (int i = 0; i < 6; ++i) {
+    const std::string stream = "s" + std::to_string(i);
+    EXPECT_EQ(EventsInAll(*store_, stream).size(), 1u);
+  }
+  auto filler = store_->ReadStream("filler", ReadStreamOptions{});
+  ASSERT_TRUE(filler.ok()) << filler.status().ToString();
+  EXPECT_EQ(filler->events.size(), 6u);
+}
+
+TEST_F(StoreScavengeRunTest, AReadOnlyOpenCannotScavenge) {
+  TombstoneFiveKeepFour();
+  Options options = ScavengeOptionsForTest();
+  options.read_only = true;
+  auto reader = Store::Open(dir(), options);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_TRUE(
+      (*reader)->Scavenge(ScavengeOptions{}).status().IsInvalidArgument());
+}
+
+TEST_F(StoreScavengeRunTest, AClosedStoreRefusesAScavenge) {
+  ASSERT_TRUE(store_->Close().ok());
+  EXPECT_TRUE(store_->Scavenge(ScavengeOptions{}).status().IsClosed());
+}
+
+// Power loss at every mutation of a run: the store opens with the kept
+// events readable and, once the commit point was reached, without the
+// removed ones; a new run finishes the job.
+TEST(ScavengeRunCrashTest,
+     PowerLossAtEveryStepLosesNothingAndResurrectsNothing) {
+  Options options = ScavengeOptionsForTest();
+  const std::string dir = "/store";
+  // Crashes after the commit point whose scavenge the reopen finished.
+  int committed_crashes = 0;
+  for (uint64_t crash_at = 1;; ++crash_at) {
+    SCOPED_TRACE("crash at mutation " + std::to_string(crash_at));
+    io::MemoryFileSystem memory;
+    io::FaultInjectionFileSystem fs(&memory, crash_at);
+    bool finished = false;
+    {
+      CAIRN_ASSERT_OK_AND_ASSIGN(store,
+                                 engine::StoreImpl::Open(&fs, dir, options));
+      ASSERT_TRUE(
+          store->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+      ASSERT_TRUE(store->Tombstone("gone", ExpectedVersion::Any()).ok());
+      ASSERT_TRUE(
+          store->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+      ASSERT_TRUE(store->Sync().ok());
+      fs.CrashAtMutation(crash_at, "");
+      auto result = store->Scavenge(ScavengeOptions{});
+      finished = !fs.DisarmCrash();
+      if (finished) {
+        ASSERT_TRUE(result.ok()) << result.status().ToString();
+        EXPECT_EQ(result->events_removed, 5u);
+      }
+    }
+    if (!finished) fs.Crash();
+    fs.PowerOn();
+    bool removed = false;
+    {
+      CAIRN_ASSERT_OK_AND_ASSIGN(store,
+                                 engine::StoreImpl::Open(&fs, dir, options));
+      EXPECT_FALSE(fs.Exists(io::JoinPath(dir, engine::kScavengeFileName)));
+      auto kept = store->ReadStream("kept", ReadStreamOptions{});
+      ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+      EXPECT_EQ(kept->events.size(), 4u);
+      const size_t gone = EventsInAll(*store, "gone").size();
+      EXPECT_TRUE(gone == 6 || gone == 1) << gone;
+      removed = gone == 1;
+      if (finished) {
+        EXPECT_TRUE(removed);
+      } else if (removed) {
+        ++committed_crashes;
+      }
+      auto again = store->Scavenge(ScavengeOptions{});
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      EXPECT_EQ(again->events_removed, removed ? 0u : 5u);
+      EXPECT_EQ(EventsInAll(*store, "gone").size(), 1u);
+    }
+    CAIRN_ASSERT_OK_AND_ASSIGN(store,
+                               engine::StoreImpl::Open(&fs, dir, options));
+    EXPECT_EQ(EventsInAll(*store, "gone").size(), 1u);
+    auto kept = store->ReadStream("kept", ReadStreamOptions{});
+    ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+    EXPECT_EQ(kept->events.size(), 4u);
+    if (finished) {
+      EXPECT_GT(committed_crashes, 0) << "no crash fell after the commit point";
+      break;
+    }
+    ASSERT_LT(crash_at, 400u) << "the scavenge never finished";
+  }
+}
+
+}  // namespace
+}  // namespace cairn
