@@ -361,14 +361,16 @@ void ConsumerGroup::Handled(const Delivery& delivery) {
 }
 
 Status ConsumerGroup::Ack(uint64_t member, GlobalPosition position) {
+  bool was_retry = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto taken = TakeInFlight(member, position.value());
     if (!taken.ok()) return taken.status();
+    was_retry = taken->retries > 0;
     Handled(*taken);
   }
-  // The stream may be unblocked, and there is room.
-  members_cv_.notify_all();
+  // A retry handled lets its stream's held-back events go.
+  if (was_retry) members_cv_.notify_all();
   dispatch_cv_.notify_all();
   MaybeSaveCheckpoint(/*force=*/false);
   return Status::Ok();
