@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "engine/src/stream_metadata.h"
+
 namespace cairn::engine {
 namespace {
 
@@ -26,12 +28,26 @@ class GroupMemberImpl final : public GroupMember {
 
   Result<std::vector<RecordedEvent>> Receive(
       size_t max_events, std::chrono::milliseconds timeout) override {
+    auto got = ReceiveDeliveries(max_events, timeout);
+    if (!got.ok()) return got.status();
+    std::vector<RecordedEvent> events;
+    events.reserve(got->size());
+    for (GroupDelivery& d : *got) events.push_back(std::move(d.event));
+    return events;
+  }
+  Result<std::vector<GroupDelivery>> ReceiveDeliveries(
+      size_t max_events, std::chrono::milliseconds timeout) override {
     if (group_ == nullptr) return Status::InvalidArgument("left the group");
     return group_->Receive(id_, max_events, timeout);
   }
   Status Ack(GlobalPosition position) override {
     if (group_ == nullptr) return Status::InvalidArgument("left the group");
     return group_->Ack(id_, position);
+  }
+  Status Nack(GlobalPosition position, NackAction action,
+              std::string_view reason) override {
+    if (group_ == nullptr) return Status::InvalidArgument("left the group");
+    return group_->Nack(id_, position, action, reason);
   }
   void Leave() override {
     if (group_ == nullptr) return;
@@ -50,6 +66,9 @@ Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
     StoreImpl* store, std::string name, const ConsumerGroupOptions& options) {
   auto saved = store->LoadCheckpoint(CheckpointName(name));
   if (!saved.ok()) return saved.status();
+  if (options.message_timeout.count() < 0) {
+    return Status::InvalidArgument("message_timeout must not be negative");
+  }
   uint64_t start = 0;
   if (saved->has_value()) {
     start = (*saved)->value();
@@ -75,16 +94,23 @@ ConsumerGroup::ConsumerGroup(StoreImpl* store, std::string name,
     : store_(store),
       registry_(store->followers()),
       name_(std::move(name)),
+      parked_stream_(ParkedStreamName(name_)),
+      parked_metastream_(MetastreamOf(parked_stream_)),
       options_(options),
       read_position_(start),
       saved_checkpoint_(start),
       last_save_(std::chrono::steady_clock::now()) {}
+
+ConsumerGroup::Clock::time_point ConsumerGroup::Now() const {
+  return options_.clock ? options_.clock() : Clock::now();
+}
 
 ConsumerGroup::~ConsumerGroup() {
   Shutdown(Status::Closed("the consumer group stopped"));
   registry_->Remove(this);
   // Saved already if the store closed first (StopFollowing).
   MaybeSaveCheckpoint(/*force=*/true);
+  TruncateReplayed();
 }
 
 void ConsumerGroup::Shutdown(const Status& status) {
@@ -109,6 +135,7 @@ void ConsumerGroup::Shutdown(const Status& status) {
 void ConsumerGroup::StopFollowing() {
   Shutdown(Status::Closed("the store is closed"));
   MaybeSaveCheckpoint(/*force=*/true);
+  TruncateReplayed();
 }
 
 Result<std::unique_ptr<GroupMember>> ConsumerGroup::Join(
@@ -141,18 +168,25 @@ uint64_t ConsumerGroup::PickOwner(const std::string& stream) const {
   return best;
 }
 
-void ConsumerGroup::Assign(RecordedEvent event) {
-  uint64_t& count = outstanding_[event.stream];
+void ConsumerGroup::Assign(Delivery delivery) {
+  const std::string& stream = delivery.event.stream;
+  uint64_t& count = outstanding_[stream];
   uint64_t owner = 0;
   if (count > 0) {
-    owner = owner_[event.stream];  // sticky while anything is outstanding
+    owner = owner_[stream];  // sticky while anything is outstanding
   } else {
-    owner = PickOwner(event.stream);
-    owner_[event.stream] = owner;
+    owner = PickOwner(stream);
+    owner_[stream] = owner;
   }
   ++count;
-  pending_.insert(event.position.value());
-  members_[owner].queue.push_back(std::move(event));
+  const uint64_t position = delivery.event.position.value();
+  if (delivery.parked_revision) {
+    replaying_[*delivery.parked_revision] = position;
+    replaying_positions_.insert(position);
+  } else {
+    pending_.insert(position);
+  }
+  members_[owner].queue.push_back(std::move(delivery));
 }
 
 void ConsumerGroup::Dispatch() {
@@ -166,17 +200,23 @@ void ConsumerGroup::Dispatch() {
       std::unique_lock<std::mutex> lock(mu_);
       dispatch_cv_.wait_for(lock, kIdleRecheck, [&] {
         return stopping_ || (!members_.empty() &&
-                             pending_.size() < per_member * members_.size());
+                             OutstandingCount() < per_member * members_.size());
       });
       if (stopping_) return;
-      if (members_.empty() || pending_.size() >= per_member * members_.size()) {
+      lock.unlock();
+      ExpireDeliveries();
+      TruncateReplayed();
+      MaybeSaveCheckpoint(/*force=*/false);
+      lock.lock();
+      if (stopping_) return;
+      if (members_.empty() ||
+          OutstandingCount() >= per_member * members_.size()) {
         continue;
       }
       from = read_position_;
       epoch = epoch_;
-      room = per_member * members_.size() - pending_.size();
+      room = per_member * members_.size() - OutstandingCount();
     }
-    MaybeSaveCheckpoint(/*force=*/false);
     if (!DispatchOnce(from, room, epoch, &batch)) return;
   }
 }
@@ -220,7 +260,12 @@ bool ConsumerGroup::DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
           resume = e.position.value();
           break;
         }
-        Assign(std::move(e));
+        // Its own parked links (and their $tb) would otherwise come back
+        // to a group that reads every stream.
+        if (e.stream == parked_stream_ || e.stream == parked_metastream_) {
+          continue;
+        }
+        Assign(Delivery{std::move(e), 0, std::nullopt, {}});
       }
       read_position_ = resume;
     }
@@ -230,13 +275,19 @@ bool ConsumerGroup::DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
   return failure.ok();
 }
 
-Result<std::vector<RecordedEvent>> ConsumerGroup::Receive(
+Result<std::vector<GroupDelivery>> ConsumerGroup::Receive(
     uint64_t member, size_t max, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
+  // The first queued event whose stream is not held back by a retry.
+  auto next_ready = [&](Member& m) {
+    return std::find_if(m.queue.begin(), m.queue.end(), [&](const auto& d) {
+      return !blocked_.contains(d.event.stream);
+    });
+  };
   auto has_work = [&] {
     auto it = members_.find(member);
     return stopping_ || !failure_.ok() || it == members_.end() ||
-           !it->second.queue.empty();
+           next_ready(it->second) != it->second.queue.end();
   };
   members_cv_.wait_for(lock, timeout, has_work);
   if (stopping_) return stop_status_;
@@ -244,36 +295,82 @@ Result<std::vector<RecordedEvent>> ConsumerGroup::Receive(
   if (it == members_.end()) return Status::InvalidArgument("not a member");
   Member& m = it->second;
   if (m.queue.empty() && !failure_.ok()) return failure_;
-  std::vector<RecordedEvent> out;
-  while (!m.queue.empty() && out.size() < max) {
-    RecordedEvent e = std::move(m.queue.front());
-    m.queue.pop_front();
-    out.push_back(e);
-    m.in_flight.emplace(e.position.value(), std::move(e));
+  std::vector<GroupDelivery> out;
+  const Clock::time_point deadline = options_.message_timeout.count() > 0
+                                         ? Now() + options_.message_timeout
+                                         : Clock::time_point::max();
+  for (auto d = next_ready(m); d != m.queue.end() && out.size() < max;) {
+    if (blocked_.contains(d->event.stream)) {
+      ++d;
+      continue;
+    }
+    Delivery taken = std::move(*d);
+    d = m.queue.erase(d);
+    // A retry in flight holds back the later events of its stream.
+    if (taken.retries > 0) ++blocked_[taken.event.stream];
+    taken.deadline = deadline;
+    out.push_back(GroupDelivery{taken.event, taken.retries});
+    const uint64_t position = taken.event.position.value();
+    m.in_flight.emplace(position, std::move(taken));
   }
+  m.delivered += out.size();
+  delivered_ += out.size();
   return out;
 }
 
+Result<std::map<uint64_t, ConsumerGroup::Delivery>::iterator>
+ConsumerGroup::FindInFlight(uint64_t member, uint64_t position) {
+  if (stopping_) return stop_status_;
+  auto it = members_.find(member);
+  if (it == members_.end()) return Status::InvalidArgument("not a member");
+  auto flight = it->second.in_flight.find(position);
+  if (flight == it->second.in_flight.end()) {
+    return Status::InvalidArgument(
+        "position " + std::to_string(position) +
+        " was not received by this member, or was acknowledged already");
+  }
+  return flight;
+}
+
+Result<ConsumerGroup::Delivery> ConsumerGroup::TakeInFlight(uint64_t member,
+                                                            uint64_t position) {
+  auto flight = FindInFlight(member, position);
+  if (!flight.ok()) return flight.status();
+  Delivery delivery = std::move((*flight)->second);
+  members_[member].in_flight.erase(*flight);
+  if (delivery.retries > 0) {
+    auto blocked = blocked_.find(delivery.event.stream);
+    if (--blocked->second == 0) blocked_.erase(blocked);
+  }
+  return delivery;
+}
+
+void ConsumerGroup::Handled(const Delivery& delivery) {
+  const uint64_t position = delivery.event.position.value();
+  if (delivery.parked_revision) {
+    replaying_.erase(*delivery.parked_revision);
+    replaying_positions_.erase(position);
+  } else {
+    pending_.erase(position);
+  }
+  auto count = outstanding_.find(delivery.event.stream);
+  if (--count->second == 0) {
+    owner_.erase(delivery.event.stream);
+    outstanding_.erase(count);
+  }
+}
+
 Status ConsumerGroup::Ack(uint64_t member, GlobalPosition position) {
+  bool was_retry = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return stop_status_;
-    auto it = members_.find(member);
-    if (it == members_.end()) return Status::InvalidArgument("not a member");
-    auto flight = it->second.in_flight.find(position.value());
-    if (flight == it->second.in_flight.end()) {
-      return Status::InvalidArgument(
-          "position " + std::to_string(position.value()) +
-          " was not received by this member, or was acknowledged already");
-    }
-    const std::string stream = flight->second.stream;
-    it->second.in_flight.erase(flight);
-    pending_.erase(position.value());
-    if (--outstanding_[stream] == 0) {
-      outstanding_.erase(stream);
-      owner_.erase(stream);
-    }
+    auto taken = TakeInFlight(member, position.value());
+    if (!taken.ok()) return taken.status();
+    was_retry = taken->retries > 0;
+    Handled(*taken);
   }
+  // A retry handled lets its stream's held-back events go.
+  if (was_retry) members_cv_.notify_all();
   dispatch_cv_.notify_all();
   MaybeSaveCheckpoint(/*force=*/false);
   return Status::Ok();
@@ -284,31 +381,45 @@ void ConsumerGroup::Leave(uint64_t member) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = members_.find(member);
     if (it == members_.end()) return;
-    std::vector<RecordedEvent> orphans;
-    for (auto& [position, e] : it->second.in_flight) {
-      orphans.push_back(std::move(e));
+    std::vector<Delivery> orphans;
+    for (auto& [position, d] : it->second.in_flight) {
+      if (d.retries > 0) {
+        auto blocked = blocked_.find(d.event.stream);
+        if (--blocked->second == 0) blocked_.erase(blocked);
+      }
+      orphans.push_back(std::move(d));
     }
-    for (RecordedEvent& e : it->second.queue) orphans.push_back(std::move(e));
+    for (Delivery& d : it->second.queue) orphans.push_back(std::move(d));
     members_.erase(it);
-    std::sort(orphans.begin(), orphans.end(),
-              [](const RecordedEvent& a, const RecordedEvent& b) {
-                return a.position < b.position;
-              });
+    // Log order within each stream (a replayed event is older than what
+    // its stream has outstanding from the log).
+    std::stable_sort(orphans.begin(), orphans.end(),
+                     [](const Delivery& a, const Delivery& b) {
+                       return a.event.position < b.event.position;
+                     });
     if (members_.empty()) {
       // Nobody to hand them to: forget them and re-read from the lowest
-      // outstanding position when a member joins.
+      // outstanding position when a member joins. Replayed events stay in
+      // the parked stream, from where a later replay takes them (those
+      // before the first unhandled one are truncated).
       if (!pending_.empty()) read_position_ = *pending_.begin();
+      if (!replaying_.empty()) next_replay_ = replaying_.begin()->first;
       ++epoch_;
       pending_.clear();
+      replaying_.clear();
+      replaying_positions_.clear();
       owner_.clear();
       outstanding_.clear();
+      blocked_.clear();
     } else {
       // The leaving member owned these streams exclusively, so the new
       // owners hold nothing of them yet: appending keeps stream order.
-      for (RecordedEvent& e : orphans) {
-        uint64_t& owner = owner_[e.stream];
-        if (owner == member) owner = PickOwner(e.stream);
-        members_[owner].queue.push_back(std::move(e));
+      // Streams it owns with an event being parked move too.
+      for (auto& [stream, owner] : owner_) {
+        if (owner == member) owner = PickOwner(stream);
+      }
+      for (Delivery& d : orphans) {
+        members_[owner_[d.event.stream]].queue.push_back(std::move(d));
       }
     }
   }

@@ -12,10 +12,31 @@
 // hands its queued and unacknowledged events to the new owners, in order.
 //
 // Checkpoint rule: the group's durable checkpoint is the lowest position
-// still outstanding (or the read position when none is): everything below
-// it was acknowledged. After a crash the group resumes there, so events
-// acknowledged after the last save are delivered again (at-least-once; the
-// window is one checkpoint_every interval plus max_in_flight per member).
+// read from the log still outstanding (or the read position when none is):
+// everything below it was acknowledged. After a crash the group resumes there,
+// so events acknowledged after the last save are delivered again
+// (at-least-once; the window is one checkpoint_every interval plus
+// max_in_flight per member).
+//
+// Retry rule: a retried event (NackAction::kRetry, or its message timeout
+// expired) stays outstanding, so its stream keeps its owner (or, when it
+// is the stream's only outstanding event, goes to whichever member
+// rendezvous hashing picks now). It is queued first at the owner, and while
+// it is in flight again the owner's later events of that stream are held
+// back, so they are not handed out before it is handled. After
+// max_retry_count retries it is parked instead. Expiry is checked on the
+// dispatcher thread, against options.clock, on every pass of its loop (at
+// least every 100 ms).
+//
+// Park rule: parking appends a link to the parked stream (parked_stream.h)
+// through the store's ordinary append path, and only a durable link makes
+// the event handled; a failed append retries it instead. A replay
+// (ReplayParked) reads the parked stream from the first revision not yet
+// replayed and queues the linked events as retries outside the checkpoint
+// (their links keep them safe); the parked stream's $tb advances past
+// entries once they, and every replayed entry before them, were handled.
+// Retry counts and a replay in progress live in memory only: a restart,
+// or every member leaving, resets them (the links are still parked).
 //
 // Failure rule: when the dispatcher can not read on (damage in the log, a
 // failed refresh of a read-only opener), it hands out the events it read
@@ -33,6 +54,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -46,19 +68,33 @@ namespace cairn::engine {
 
 class ConsumerGroup final : public Follower {
  public:
+  using Clock = std::chrono::steady_clock;
+
   static Result<std::shared_ptr<ConsumerGroup>> Create(
       StoreImpl* store, std::string name, const ConsumerGroupOptions& options);
   ~ConsumerGroup() override;
 
   Result<std::unique_ptr<GroupMember>> Join(
       const std::shared_ptr<ConsumerGroup>& self);
-  // The store is closing: stops the dispatcher and saves the checkpoint.
+  // The store is closing: stops the dispatcher and saves the checkpoint
+  // and the parked stream's truncation.
   void StopFollowing() override;
 
-  Result<std::vector<RecordedEvent>> Receive(uint64_t member, size_t max,
+  Result<std::vector<GroupDelivery>> Receive(uint64_t member, size_t max,
                                              std::chrono::milliseconds timeout);
   Status Ack(uint64_t member, GlobalPosition position);
+  Status Nack(uint64_t member, GlobalPosition position, NackAction action,
+              std::string_view reason);
   void Leave(uint64_t member);
+
+  // Store::ReplayParkedEvents and GetConsumerGroupInfo for a live group.
+  Status ReplayParked(std::optional<uint64_t> max_events);
+  Result<ConsumerGroupInfo> Info();
+  // GetConsumerGroupInfo for a group with no member: the durable figures.
+  // Parked entries before `replayed_before` count as replayed.
+  static Result<ConsumerGroupInfo> DurableInfo(StoreImpl& store,
+                                               const std::string& name,
+                                               uint64_t replayed_before);
 
   // The name of the group's checkpoint in the store.
   static std::string CheckpointName(const std::string& group) {
@@ -66,13 +102,23 @@ class ConsumerGroup final : public Follower {
   }
 
  private:
+  // An event handed out and not yet handled.
+  struct Delivery {
+    RecordedEvent event;
+    uint32_t retries = 0;
+    // Set for a replayed parked event: its revision in the parked stream.
+    std::optional<uint64_t> parked_revision;
+    Clock::time_point deadline{};  // in flight: when it times out
+  };
   struct Member {
-    std::deque<RecordedEvent> queue;
-    std::map<uint64_t, RecordedEvent> in_flight;  // by position
+    std::deque<Delivery> queue;
+    std::map<uint64_t, Delivery> in_flight;  // by position
+    uint64_t delivered = 0;
   };
 
   ConsumerGroup(StoreImpl* store, std::string name,
                 const ConsumerGroupOptions& options, uint64_t start);
+  Clock::time_point Now() const;
   void Dispatch();
   // Reads from `from` and assigns what it read; an error stops the
   // dispatcher (recorded in failure_). False once it must stop.
@@ -81,8 +127,32 @@ class ConsumerGroup final : public Follower {
   // Owner for a stream with nothing outstanding (mu_ held, members_ not
   // empty).
   uint64_t PickOwner(const std::string& stream) const;
-  // Hands `event` to its stream's owner (mu_ held).
-  void Assign(RecordedEvent event);
+  // Makes `delivery` outstanding and queues it at its stream's owner
+  // (mu_ held, members_ not empty).
+  void Assign(Delivery delivery);
+  // Events outstanding: what flow control counts (mu_ held).
+  uint64_t OutstandingCount() const {
+    return pending_.size() + replaying_.size();
+  }
+  // `position` among `member`'s in-flight events (mu_ held).
+  Result<std::map<uint64_t, Delivery>::iterator> FindInFlight(
+      uint64_t member, uint64_t position);
+  // Takes `position` out of `member`'s in-flight events (mu_ held).
+  Result<Delivery> TakeInFlight(uint64_t member, uint64_t position);
+  // `delivery` (taken out of flight, still outstanding) is done (mu_
+  // held).
+  void Handled(const Delivery& delivery);
+  // Queues `delivery` (taken out of flight) again, first at its stream's
+  // owner, one retry more (mu_ held).
+  void Retry(Delivery delivery);
+  // Appends the link parking `delivery` (taken out of flight in `epoch`;
+  // mu_ not held), then marks it handled, or retries it if the append
+  // failed.
+  Status Park(Delivery delivery, std::string_view reason, uint64_t epoch);
+  // Retries or parks the in-flight events whose deadline passed.
+  void ExpireDeliveries();
+  // Advances the parked stream's $tb past handled replays.
+  void TruncateReplayed();
   void MaybeSaveCheckpoint(bool force);
   void Shutdown(const Status& status);
 
@@ -91,6 +161,8 @@ class ConsumerGroup final : public Follower {
   StoreImpl* const store_;
   const std::shared_ptr<FollowerRegistry> registry_;
   const std::string name_;
+  const std::string parked_stream_;
+  const std::string parked_metastream_;  // where its $tb is set
   const ConsumerGroupOptions options_;
 
   std::mutex mu_;
@@ -100,7 +172,15 @@ class ConsumerGroup final : public Follower {
   uint64_t next_member_id_ = 1;
   std::unordered_map<std::string, uint64_t> owner_;
   std::unordered_map<std::string, uint64_t> outstanding_;
-  std::set<uint64_t> pending_;  // positions handed out, not acknowledged
+  // Streams with a retried event in flight: their queued events wait.
+  std::unordered_map<std::string, uint32_t> blocked_;
+  std::set<uint64_t> pending_;  // positions read from the log, outstanding
+  // Replayed parked events outstanding: parked revision -> position.
+  std::map<uint64_t, uint64_t> replaying_;
+  std::set<uint64_t> replaying_positions_;
+  uint64_t next_replay_ = 0;  // first parked revision not yet replayed
+  uint64_t delivered_ = 0;
+  uint64_t retries_ = 0;
   uint64_t read_position_;
   // Bumped when the last member leaves and read_position_ is rewound, so a
   // dispatcher batch read before that is discarded, not applied.
@@ -115,6 +195,7 @@ class ConsumerGroup final : public Follower {
   std::mutex save_mu_;         // one checkpoint write at a time
   uint64_t saved_checkpoint_;  // guarded by save_mu_
   std::chrono::steady_clock::time_point last_save_;  // guarded by save_mu_
+  uint64_t truncated_ = 0;  // guarded by save_mu_: the $tb written last
 
   std::mutex join_mu_;
   std::thread dispatcher_;

@@ -113,4 +113,34 @@ Result<std::unique_ptr<GroupMember>> StoreImpl::JoinConsumerGroup(
   return state->Join(state);
 }
 
+std::shared_ptr<ConsumerGroup> StoreImpl::LiveGroup(std::string_view group) {
+  std::lock_guard<std::mutex> lock(groups_mu_);
+  auto it = groups_.find(std::string(group));
+  return it == groups_.end() ? nullptr : it->second.lock();
+}
+
+Result<ConsumerGroupInfo> StoreImpl::GetConsumerGroupInfo(
+    std::string_view group) {
+  if (closed()) return Status::Closed("the store is closed");
+  Status s = CheckpointStore::ValidateName(group);
+  if (!s.ok()) return s;
+  if (auto live = LiveGroup(group)) return live->Info();
+  return ConsumerGroup::DurableInfo(*this, std::string(group),
+                                    /*replayed_before=*/0);
+}
+
+Status StoreImpl::ReplayParkedEvents(std::string_view group,
+                                     std::optional<uint64_t> max_events) {
+  if (closed()) return Status::Closed("the store is closed");
+  Status s = CheckpointStore::ValidateName(group);
+  if (!s.ok()) return s;
+  auto live = LiveGroup(group);
+  if (live == nullptr) {
+    return Status::NotFound("no member of the consumer group '" +
+                            std::string(group) +
+                            "' is joined: nobody could receive a replay");
+  }
+  return live->ReplayParked(max_events);
+}
+
 }  // namespace cairn::engine

@@ -108,6 +108,10 @@ class StoreImpl final : public Store {
       std::string_view name) override;
   Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
       std::string_view group, const ConsumerGroupOptions& options) override;
+  Result<ConsumerGroupInfo> GetConsumerGroupInfo(
+      std::string_view group) override;
+  Status ReplayParkedEvents(std::string_view group,
+                            std::optional<uint64_t> max_events) override;
   Result<BackupResult> Backup(const std::string& destination,
                               const BackupOptions& options) override;
   Result<SaveSnapshotResult> SaveSnapshot(
@@ -582,6 +586,8 @@ class StoreImpl final : public Store {
  private:
   std::mutex groups_mu_;
   std::unordered_map<std::string, std::weak_ptr<ConsumerGroup>> groups_;
+  // The group `group` if a member is joined to it, else null.
+  std::shared_ptr<ConsumerGroup> LiveGroup(std::string_view group);
   std::atomic<int64_t> retention_now_for_test_{0};
 };
 

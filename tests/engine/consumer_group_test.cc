@@ -14,6 +14,7 @@
 
 #include "cairn/cairn.h"
 #include "engine/src/store_impl.h"
+#include "tests/support/group_order_checker.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -22,27 +23,7 @@ namespace {
 
 using testing::Event;
 
-// Checks that each stream's events are acknowledged in revision order,
-// each once, and counts them.
-class OrderChecker {
- public:
-  void Acked(const RecordedEvent& e) {
-    std::lock_guard<std::mutex> lock(mu_);
-    uint64_t& next = next_[e.stream];
-    EXPECT_EQ(e.revision.value(), next) << e.stream << " out of order";
-    next = e.revision.value() + 1;
-    ++acked_;
-  }
-  uint64_t acked() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return acked_;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, uint64_t> next_;
-  uint64_t acked_ = 0;
-};
+using testing::OrderChecker;
 
 void Fill(Store& store, int events, int streams, std::mt19937& rng) {
   for (int i = 0; i < events; ++i) {

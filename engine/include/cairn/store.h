@@ -357,6 +357,17 @@ class CAIRN_EXPORT Store {
   // events after it are delivered again (at-least-once).
   virtual Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
       std::string_view group, const ConsumerGroupOptions& options) = 0;
+  // A consumer group's figures (subscription.h). For a group with no
+  // member joined, the durable ones: checkpoint and parked count.
+  virtual Result<ConsumerGroupInfo> GetConsumerGroupInfo(
+      std::string_view group) = 0;
+  // Hands the events parked by `group` (at most `max_events`, all when
+  // nullopt) to its members again, as retries, in the order they were
+  // parked. Their links are truncated from the parked stream (its $tb
+  // advances, as KurrentDB does) once they are handled, so a crash before
+  // that leaves them parked. NotFound unless a member is joined.
+  virtual Status ReplayParkedEvents(std::string_view group,
+                                    std::optional<uint64_t> max_events) = 0;
 
   // Hot backup: copies a consistent prefix of the store into the directory
   // `destination` (created if missing) while appends and reads go on. The

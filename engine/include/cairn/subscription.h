@@ -10,17 +10,19 @@
 // Store's destructor runs) stops every subscription (OnStopped gets Closed)
 // and consumer group (each saves its checkpoint), waits for their threads,
 // and detaches the handles: from then on they hold no reference to the
-// store, Receive and Ack return Closed, and Stop, Leave and destruction do
-// nothing more. A handler must not close or destroy the store it is
-// called from (Close waits for the handler's call to return).
+// store, Receive, Ack and Nack return Closed, and Stop, Leave and
+// destruction do nothing more. A handler must not close or destroy the store it
+// is called from (Close waits for the handler's call to return).
 #ifndef CAIRN_SUBSCRIPTION_H_
 #define CAIRN_SUBSCRIPTION_H_
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/event.h"
@@ -104,12 +106,88 @@ struct ConsumerGroupOptions {
   uint32_t max_in_flight = 1024;
   // The group's checkpoint is saved (durably) at most this often.
   std::chrono::milliseconds checkpoint_every{200};
+  // An event received and neither acknowledged nor nacked within this is
+  // retried (KurrentDB's message timeout). 0 disables the timeout.
+  std::chrono::milliseconds message_timeout{30000};
+  // An event retried this many times (by timeouts or NackAction::kRetry)
+  // is parked at its next failure instead of retried again.
+  uint32_t max_retry_count = 10;
+  // The clock message timeouts are measured on; empty means
+  // std::chrono::steady_clock. Tests inject one to expire events without
+  // waiting. The group's own thread looks at it at least every 100 ms.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
+
+// What a member does with an event it can not handle (KurrentDB's nack
+// actions).
+enum class NackAction {
+  // Deliver it again (to the stream's owner, first among the stream's
+  // events), or park it once it was retried max_retry_count times.
+  kRetry,
+  // Append a link to it to the group's parked stream (ParkedStreamName);
+  // ReplayParkedEvents delivers it again later. Handled once durable.
+  kPark,
+  // Drop it: it counts as handled.
+  kSkip,
+  // Nothing, as in KurrentDB: the event stays in flight until the message
+  // timeout retries it or the member leaves.
+  kStop,
+};
+
+// An event as a group hands it out, with how often it was retried.
+struct GroupDelivery {
+  RecordedEvent event;
+  // 0 on first delivery; each timeout or kRetry adds one. Counts live in
+  // memory only: they start again from 0 after a restart or once every
+  // member left.
+  uint32_t retry_count = 0;
+};
+
+// One member's figures, for ConsumerGroupInfo.
+struct GroupMemberInfo {
+  uint64_t id = 0;               // unique within the group's lifetime
+  uint64_t in_flight = 0;        // received, not yet handled
+  uint64_t queued = 0;           // assigned, not yet received
+  uint64_t delivered = 0;        // events received, retries included
+  uint32_t available_slots = 0;  // max_in_flight minus both above
+};
+
+// A consumer group's state (what KurrentDB's GetInfo reports).
+struct ConsumerGroupInfo {
+  std::string name;
+  std::string parked_stream;
+  // False when no member is joined: then only the durable figures
+  // (checkpoint, parked) are filled in.
+  bool live = false;
+  std::vector<GroupMemberInfo> members;
+  uint64_t in_flight = 0;  // sum over members
+  uint64_t queued = 0;     // sum over members
+  uint64_t delivered = 0;  // since the group started, retries included
+  uint64_t retries = 0;    // since the group started
+  // Events in the parked stream not yet replayed.
+  uint64_t parked = 0;
+  // Replayed parked events not yet handled.
+  uint64_t replaying = 0;
+  // The last durably saved checkpoint (nullopt: none yet).
+  std::optional<GlobalPosition> last_checkpoint;
+  // Where the group reads the log next.
+  GlobalPosition read_position;
+};
+
+// The stream a group parks events in, named as KurrentDB names the parked
+// stream of a persistent subscription to $all:
+// "$persistentsubscription-$all::<group>-parked". Each event in it is a
+// link (type "$>", data "<revision>@<stream>", metadata JSON with Added,
+// Reason and SubscriptionEventNumber).
+CAIRN_EXPORT std::string ParkedStreamName(std::string_view group);
 
 // One member of a consumer group. Each stream's events go to one member at
 // a time, in order; when members join or leave, streams move between
 // members only once their delivered events have been acknowledged (or,
-// for a member that left, are handed again to the new owner first).
+// for a member that left, are handed again to the new owner first). A
+// retried event is handed out before the later events of its stream, and
+// while it is in flight again those wait (they are not handed out) until
+// it is acknowledged, parked or skipped.
 class CAIRN_EXPORT GroupMember {
  public:
   virtual ~GroupMember() = default;  // leaves the group
@@ -121,9 +199,18 @@ class CAIRN_EXPORT GroupMember {
   // afresh.
   virtual Result<std::vector<RecordedEvent>> Receive(
       size_t max_events, std::chrono::milliseconds timeout) = 0;
+  // Receive, with each event's retry count.
+  virtual Result<std::vector<GroupDelivery>> ReceiveDeliveries(
+      size_t max_events, std::chrono::milliseconds timeout) = 0;
   // Acknowledges an event received by this member (by its position).
   // Closed once the store closed.
   virtual Status Ack(GlobalPosition position) = 0;
+  // Negatively acknowledges an event received by this member (see
+  // NackAction). A park returns once the link is durable; if the append
+  // fails, the event is retried and the error returned. `reason` goes into
+  // the parked link's metadata.
+  virtual Status Nack(GlobalPosition position, NackAction action,
+                      std::string_view reason) = 0;
   // Leaves the group: unacknowledged events go to the remaining members.
   virtual void Leave() = 0;
 };
