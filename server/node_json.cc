@@ -43,10 +43,10 @@ class JsonObject {
         out.push_back('\\');
         out.push_back(c);
       } else if (static_cast<unsigned char>(c) < 0x20) {
-        char escaped[8];
-        std::snprintf(escaped, sizeof(escaped), "\\u%04x",
-                      static_cast<unsigned>(c));
-        out.append(escaped);
+        static constexpr char kHex[] = "0123456789abcdef";
+        out.append("\\u00");
+        out.push_back(kHex[(c >> 4) & 0xF]);
+        out.push_back(kHex[c & 0xF]);
       } else {
         out.push_back(c);
       }
@@ -133,9 +133,11 @@ std::string IsoTime(int64_t micros) {
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char text[64];
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                utc.tm_min, utc.tm_sec, static_cast<int>(micros % 1000000));
+  // The buffer holds any date; the length returned is not needed.
+  (void)std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                      utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                      utc.tm_hour, utc.tm_min, utc.tm_sec,
+                      static_cast<int>(micros % 1000000));
   return text;
 }
 

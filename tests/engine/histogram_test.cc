@@ -47,7 +47,9 @@ TEST(HistogramTest, ConcurrentRecordsAreAllCounted) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&h, t] {
-      for (int i = 0; i < kPerThread; ++i) h.Record(uint64_t(t * 1000 + i % 7));
+      for (int i = 0; i < kPerThread; ++i) {
+        h.Record(static_cast<uint64_t>(t) * 1000 + i % 7);
+      }
     });
   }
   for (auto& thread : threads) thread.join();

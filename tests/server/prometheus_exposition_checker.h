@@ -64,7 +64,7 @@ class ExpositionChecker {
     static const std::regex kName("[a-zA-Z_:][a-zA-Z0-9_:]*");
     static const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
     if (!text.empty() && text.back() != '\n') {
-      errors_.push_back("the exposition must end with a line feed");
+      errors_.emplace_back("the exposition must end with a line feed");
     }
     std::istringstream lines(text);
     std::string line;

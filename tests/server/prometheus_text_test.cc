@@ -51,13 +51,17 @@ TEST(PrometheusTextTest, WritesFamiliesSamplesAndHistograms) {
 
 TEST(PrometheusTextTest, TheCheckerCatchesBrokenRules) {
   // Each exposition breaks one rule the checker must report.
+  constexpr char kDecreasing[] =
+      "# TYPE h histogram\n"
+      "h_bucket{le=\"1\"} 2\n"
+      "h_bucket{le=\"+Inf\"} 1\n"
+      "h_count 1\n";
   for (const char* broken : {
            "x_total 1\n",                                     // no TYPE
            "# TYPE x_total counter\nx_total 1\nx_total 2\n",  // duplicate
            "# TYPE x counter\nx 1\n",                         // no _total
            "# TYPE 1x gauge\n1x 1\n",                         // bad name
-           "# TYPE h histogram\nh_bucket{le=\"1\"} 2\n"
-           "h_bucket{le=\"+Inf\"} 1\nh_count 1\n",  // decreasing
+           kDecreasing,
            "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 3\n",
            "# TYPE a gauge\n# TYPE b gauge\na 1\n",  // outside its block
            "# TYPE a gauge\na{l=\"\\t\"} 1\n",       // bad escape
