@@ -43,7 +43,7 @@ void Writes(PrometheusText* out, const StoreActivity& a) {
                  "Duration of each durability sync (fdatasync) of the log.",
                  a.sync_micros, 1e6);
   out->Histogram("cairn_group_commit_events",
-                 "Events per group commit (one write and one sync).",
+                 "Events per group commit (one write for all its appends).",
                  a.group_commit_events);
 }
 

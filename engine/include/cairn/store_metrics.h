@@ -32,11 +32,12 @@ struct StoreActivity {
   // Durability syncs (fdatasync of the log) and how long each took, in
   // microseconds; bounds are powers of two.
   HistogramSnapshot sync_micros;
-  // Events per group commit (one write and one sync for many appends);
-  // bounds are powers of two.
+  // Events per group commit (one write, and with Durability::kGroupCommit
+  // one sync, for many appends); bounds are powers of two.
   HistogramSnapshot group_commit_events;
-  // Read calls by kind: ReadStream of a stream, of a category or
-  // event-type stream ($ce-, $et-), and ReadAll/VisitAll of $all.
+  // Read calls by kind: ReadStream of a stream (the reads LoadAggregate
+  // makes included), of a category or event-type stream ($ce-, $et-), and
+  // ReadAll/VisitAll of $all. Subscriptions' own reads are not counted.
   uint64_t stream_reads = 0;
   uint64_t link_stream_reads = 0;
   uint64_t all_reads = 0;
