@@ -3,10 +3,31 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 #include "cairn/version.h"
 #include "server/info_services.h"
+#include "server/metrics_exposition.h"
+#include "server/node_json.h"
+#include "server/prometheus_text.h"
+#include "server/server.h"
 
 namespace cairn::server {
+
+namespace {
+
+// A rendered page, or 503 when there is none to serve (no store attached
+// yet or any more, or its statistics could not be read).
+void Serve(httplib::Response* response, const char* content_type,
+           const std::optional<std::string>& body) {
+  if (!body) {
+    response->status = 503;
+    return;
+  }
+  response->set_content(*body, content_type);
+}
+
+}  // namespace
 
 HttpEndpoint::HttpEndpoint(const TlsMaterial* tls) {
   if (tls == nullptr) {
@@ -45,9 +66,63 @@ HttpEndpoint::HttpEndpoint(const TlsMaterial* tls) {
                                   R"("properties":{}}})";
                response.set_content(body, "application/json");
              });
+  http_->Get("/metrics",
+             [this](const httplib::Request&, httplib::Response& response) {
+               Serve(&response, kPrometheusContentType,
+                     Render([](const StoreStats& store, const Server& server) {
+                       return MetricsExposition(store, server.Figures());
+                     }));
+             });
+  http_->Get("/stats", [this](const httplib::Request& request,
+                              httplib::Response& response) {
+    if (!Authorized(request)) {
+      response.status = 401;
+      return;
+    }
+    Serve(&response, "application/json",
+          Render([](const StoreStats& store, const Server& server) {
+            return StatsJson(store, server.Figures());
+          }));
+  });
+  http_->Get(
+      "/gossip", [this](const httplib::Request&, httplib::Response& response) {
+        Serve(&response, "application/json",
+              Render([](const StoreStats& store, const Server& server) {
+                GossipNode node;
+                node.instance_id = server.instance_id();
+                node.host = server.host();
+                node.port = static_cast<uint16_t>(server.port());
+                node.now_micros =
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+                node.store = store;
+                return GossipJson(node);
+              }));
+      });
 }
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
+
+void HttpEndpoint::Attach(Store* store, const Server* server) {
+  std::lock_guard<std::mutex> lock(attached_mu_);
+  store_ = store;
+  server_ = server;
+}
+
+void HttpEndpoint::Detach() { Attach(nullptr, nullptr); }
+
+bool HttpEndpoint::Authorized(const httplib::Request& /*request*/) {
+  return true;
+}
+
+std::optional<std::string> HttpEndpoint::Render(const Page& page) {
+  std::lock_guard<std::mutex> lock(attached_mu_);
+  if (store_ == nullptr || server_ == nullptr) return std::nullopt;
+  Result<StoreStats> stats = store_->GetStats();
+  if (!stats.ok()) return std::nullopt;
+  return page(stats.value(), *server_);
+}
 
 Status HttpEndpoint::Start(const ListenAddress& address) {
   if (!tls_status_.ok()) return tls_status_;

@@ -2,25 +2,34 @@
 //
 // The HTTP/1.1 port beside the gRPC one (gRPC cannot serve HTTP/1.1 on its
 // port): GET /health/live (204 when ready, 503 while the store opens or
-// the server stops), /info and /ping. Served by cpp-httplib on its own
-// threads; over HTTPS, with the gRPC port's certificate, when TLS is on.
+// the server stops), /info and /ping; and, once a store and server are
+// attached, /metrics (Prometheus text), /stats and /gossip (JSON), 503
+// before that. Served by cpp-httplib on its own threads; over HTTPS, with
+// the gRPC port's certificate, when TLS is on.
 #ifndef CAIRN_SERVER_HTTP_ENDPOINT_H_
 #define CAIRN_SERVER_HTTP_ENDPOINT_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "cairn/status.h"
+#include "cairn/store.h"
 #include "server/listen_address.h"
 #include "server/tls_files.h"
 
 namespace httplib {
 class Server;
-}
+struct Request;
+}  // namespace httplib
 
 namespace cairn::server {
+
+class Server;
 
 class HttpEndpoint {
  public:
@@ -33,17 +42,34 @@ class HttpEndpoint {
   // Binds and starts serving; the node reports "opening" until SetReady.
   Status Start(const ListenAddress& address);
   void SetReady(bool ready) { ready_ = ready; }
+  // Serves /metrics, /stats and /gossip from `store` and `server` until
+  // Detach, which waits for the pages being served: call it before either
+  // goes away.
+  void Attach(Store* store, const Server* server);
+  void Detach();
   // The bound port (useful with port 0).
   int port() const { return port_; }
   void Stop();
 
  private:
+  // Whether `request` may see pages that need credentials (/stats). The
+  // server has no users yet, so there are no credentials to check: every
+  // request may. Authentication hooks in here.
+  static bool Authorized(const httplib::Request& request);
+  // The body of a page built from the attached store and server, or
+  // nullopt when none is attached.
+  using Page = std::function<std::string(const StoreStats&, const Server&)>;
+  std::optional<std::string> Render(const Page& page);
+
   std::unique_ptr<httplib::Server> http_;
   Status tls_status_;  // why the HTTPS context could not be set up
   std::thread thread_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> listen_returned_{false};
   int port_ = 0;
+  std::mutex attached_mu_;          // held while a page is rendered
+  Store* store_ = nullptr;          // guarded by attached_mu_
+  const Server* server_ = nullptr;  // guarded by attached_mu_
 };
 
 }  // namespace cairn::server

@@ -41,6 +41,7 @@ class GossipService final
       event_store::client::gossip::ClusterInfo* response) override;
   // The bound port, once known (the listen address may ask for port 0).
   void set_port(uint16_t port) { port_ = port; }
+  const EventId& instance_id() const { return instance_id_; }
 
  private:
   const std::string address_;

@@ -5,6 +5,7 @@
 #include <grpcpp/server_posix.h>
 
 #include <chrono>
+#include <vector>
 
 #include "server/connection_listener.h"
 #include "server/info_services.h"
@@ -53,6 +54,13 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   }
   // Plaintext: no listening port; the ConnectionListener accepts the
   // connections, so that it can bound them (server/connection_listener.h).
+  server->host_ = options.listen.host;
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      CallMetrics::InterceptorFactory(&server->call_metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->streams_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
@@ -105,6 +113,15 @@ size_t Server::open_connections() const {
 void Server::WaitOpenConnectionsAtMost(size_t count) {
   if (listener_) listener_->WaitOpenAtMost(count);
 }
+
+ServerFigures Server::Figures() const {
+  ServerFigures figures;
+  figures.calls = call_metrics_.Counts();
+  if (listener_) figures.open_connections = listener_->open();
+  return figures;
+}
+
+EventId Server::instance_id() const { return gossip_->instance_id(); }
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return grpc_->InProcessChannel(grpc::ChannelArguments());

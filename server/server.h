@@ -17,7 +17,9 @@
 #include "cairn/result.h"
 #include "cairn/store.h"
 #include "server/call_context.h"
+#include "server/call_metrics.h"
 #include "server/listen_address.h"
+#include "server/server_figures.h"
 #include "server/tls_files.h"
 
 namespace cairn::server {
@@ -61,6 +63,11 @@ class Server {
   // wait until at most `count` are (for tests).
   size_t open_connections() const;
   void WaitOpenConnectionsAtMost(size_t count);
+  // Calls by method and status code, and open connections.
+  ServerFigures Figures() const;
+  // Where clients reach the gRPC port, and the instance id Gossip reports.
+  const std::string& host() const { return host_; }
+  EventId instance_id() const;
   // An in-process channel to the server, for tests.
   std::shared_ptr<grpc::Channel> InProcessChannel();
   // Ends the subscriptions, lets running appends finish (their store
@@ -70,6 +77,8 @@ class Server {
  private:
   Server() = default;
 
+  // Before grpc_, whose calls' interceptors count into it.
+  CallMetrics call_metrics_;
   std::unique_ptr<StreamsService> streams_;
   std::unique_ptr<ServerFeaturesService> features_;
   std::unique_ptr<GossipService> gossip_;
@@ -77,6 +86,7 @@ class Server {
   // Accepts the connections (gRPC listens on no port of its own).
   std::unique_ptr<ConnectionListener> listener_;
   int port_ = 0;
+  std::string host_;
   bool shut_down_ = false;
 };
 

@@ -37,6 +37,20 @@ Status FollowerRegistry::WithStore(
   return s;
 }
 
+FollowerLag FollowerRegistry::Lag(uint64_t end) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FollowerLag lag;
+  for (const Follower* follower : followers_) {
+    const std::optional<uint64_t> examined = follower->ExaminedEnd();
+    if (!examined) continue;
+    const uint64_t behind = end > *examined ? end - *examined : 0;
+    ++lag.followers;
+    lag.max = std::max(lag.max, behind);
+    lag.sum += behind;
+  }
+  return lag;
+}
+
 void FollowerRegistry::Close() {
   std::unique_lock<std::mutex> lock(mu_);
   closing_ = true;

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "cairn/status.h"
@@ -33,6 +34,16 @@ class Follower {
   // The store is closing: stop and join the follower's thread. The store
   // is still usable during the call.
   virtual void StopFollowing() = 0;
+  // The position below which the follower has examined the log (for its
+  // lag), or nullopt if it reports none.
+  virtual std::optional<uint64_t> ExaminedEnd() const { return std::nullopt; }
+};
+
+// Followers that report how far they are, and how far behind `end`.
+struct FollowerLag {
+  uint64_t followers = 0;
+  uint64_t max = 0;
+  uint64_t sum = 0;
 };
 
 class FollowerRegistry {
@@ -51,6 +62,8 @@ class FollowerRegistry {
   // Runs `fn` on the store, unless Close() detached it: then returns
   // Closed without running it. Close() waits for calls in progress.
   Status WithStore(const std::function<Status(StoreImpl&)>& fn);
+  // The lag behind `end` of the followers that report a position.
+  FollowerLag Lag(uint64_t end);
   // For the store's Close(): refuses new followers, stops every registered
   // one (each joins its thread), then detaches the store. Idempotent.
   void Close();

@@ -41,6 +41,7 @@
 
 #include "cairn/store.h"
 #include "engine/io/file_system.h"
+#include "engine/src/activity_counters.h"
 #include "engine/src/checkpoint_store.h"
 #include "engine/src/follower_registry.h"
 #include "engine/src/scavenge_file.h"
@@ -266,6 +267,8 @@ class StoreImpl final : public Store {
   Status IndexGroup();
   Status FlushGroup();
   Status SyncNow();
+  // log_->SyncActive(), its duration counted in activity_.
+  Status SyncActiveCounted();
   // Records in the active segment how far it is durable (synced_offset_,
   // durable_next_) and syncs that: recovery then knows those records were
   // acknowledged without the watermark (segment/durable_mark.h). `closed`:
@@ -489,6 +492,11 @@ class StoreImpl final : public Store {
   // is dropped, to be rebuilt from the log. Idempotent.
   Status FinishCommittedScavenge(const ScavengeCommit& commit);
 
+  // ReadStream without counting a read: subscriptions poll through it.
+  Result<ReadStreamResult> ReadVisibleStream(std::string_view stream,
+                                             const ReadStreamOptions& options);
+  ActivityCounters& activity() { return activity_; }
+
   CheckpointStore& checkpoints() { return checkpoints_; }
   const Options& options() const { return options_; }
 
@@ -589,6 +597,7 @@ class StoreImpl final : public Store {
   // The group `group` if a member is joined to it, else null.
   std::shared_ptr<ConsumerGroup> LiveGroup(std::string_view group);
   std::atomic<int64_t> retention_now_for_test_{0};
+  ActivityCounters activity_;
 };
 
 }  // namespace cairn::engine

@@ -281,6 +281,7 @@ Result<uint64_t> StoreImpl::ScanForward(
 Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
     const ReadAllOptions& options,
     const std::function<bool(const RecordedEventView&)>& visitor) {
+  activity_.CountAllRead();
   if (closed_flag_.load(std::memory_order_acquire)) return ClosedStatus();
   Status s = Refresh();
   if (!s.ok()) return s;
@@ -395,6 +396,12 @@ Result<StoreStats> StoreImpl::GetStats() {
   stats.bytes = log_->record_bytes();
   stats.durable_position_end =
       GlobalPosition(durable_next_.load(std::memory_order_acquire));
+  lock.unlock();
+  stats.activity = activity_.Snapshot();
+  const FollowerLag lag = followers_->Lag(stats.durable_position_end.value());
+  stats.activity.subscriptions = lag.followers;
+  stats.activity.subscription_lag_max = lag.max;
+  stats.activity.subscription_lag_sum = lag.sum;
   return stats;
 }
 

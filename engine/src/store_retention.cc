@@ -108,6 +108,12 @@ Result<StoreImpl::Visibility> StoreImpl::VisibilityOf(std::string_view stream) {
 
 Result<ReadStreamResult> StoreImpl::ReadStream(
     std::string_view stream, const ReadStreamOptions& options) {
+  activity_.CountStreamRead(index::IsLinkStreamName(stream));
+  return ReadVisibleStream(stream, options);
+}
+
+Result<ReadStreamResult> StoreImpl::ReadVisibleStream(
+    std::string_view stream, const ReadStreamOptions& options) {
   // Category and event-type streams have no metadata of their own, and
   // their revisions are link revisions: they are read as stored.
   if (index::IsLinkStreamName(stream)) return ReadStoredStream(stream, options);

@@ -492,7 +492,7 @@ Status StoreImpl::FlushGroup() {
   Status s = log_->WriteActive(group_.start_offset, group_.bytes.data(),
                                group_.bytes.size());
   bool write_failed = !s.ok();
-  if (s.ok() && sync) s = log_->SyncActive();
+  if (s.ok() && sync) s = SyncActiveCounted();
   if (!s.ok()) {
     // A full disk during the write leaves nothing acknowledged and the
     // next group overwrites the same bytes, so it is not fatal. Any other
@@ -547,6 +547,13 @@ Status StoreImpl::FlushGroup() {
     dirty_ = true;
   }
   PublishWatermark();
+  // Counted before the acknowledgements, so a caller that saw its append
+  // succeed finds it in the figures.
+  uint64_t events = 0;
+  for (const auto& member : group_.members) {
+    events += member->record_sizes.size();
+  }
+  activity_.CountGroup(group_.members.size(), events, group_.bytes.size());
   for (auto& member : group_.members) Complete(std::move(member));
   group_.members.clear();
   group_.bytes.clear();
@@ -578,12 +585,22 @@ Status StoreImpl::IndexGroup() {
   return Status::Ok();
 }
 
+Status StoreImpl::SyncActiveCounted() {
+  const auto start = std::chrono::steady_clock::now();
+  Status s = log_->SyncActive();
+  activity_.CountSync(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - start)
+          .count()));
+  return s;
+}
+
 Status StoreImpl::SyncNow() {
   if (!dirty_) return Status::Ok();
   if (failed_.load(std::memory_order_acquire)) return WriteGate();
   const uint64_t end_offset = log_->active().end_offset;
   const uint64_t next = visible_next_.load(std::memory_order_relaxed);
-  Status s = log_->SyncActive();
+  Status s = SyncActiveCounted();
   last_sync_ = std::chrono::steady_clock::now();
   if (!s.ok()) {
     Fail(s);
@@ -614,7 +631,7 @@ Status StoreImpl::WriteDurableMark(bool closed) {
   // returned): a crash can lose the mark, never make it claim too much.
   Status s = log_->WriteActive(segment::DurableMarkOffset(mark.sequence), bytes,
                                sizeof(bytes));
-  if (s.ok()) s = log_->SyncActive();
+  if (s.ok()) s = SyncActiveCounted();
   if (!s.ok()) {
     Fail(s);
     return s;

@@ -35,7 +35,8 @@ SubscriptionImpl::SubscriptionImpl(StoreImpl* store,
       registry_(store->followers()),
       options_(options),
       handler_(std::move(handler)),
-      position_(start_position) {}
+      position_(start_position),
+      examined_end_(start_position) {}
 
 SubscriptionImpl::~SubscriptionImpl() {
   Stop();
@@ -104,6 +105,7 @@ Status SubscriptionImpl::RunAll() {
                               [&](const RecordedEventView& event) {
                                 last_match = event.position.value();
                                 handler_->OnEvent(event);
+                                store_->activity().CountDelivered();
                                 // Advance per event, so position() is exact if
                                 // Stop() lands in the middle of a batch.
                                 position_.store(event.position.value() + 1,
@@ -148,14 +150,16 @@ Status SubscriptionImpl::RunStream() {
     auto end = store_->DurableEnd();
     if (!end.ok()) return end.status();
     read.from = StreamRevision(next_revision);
-    auto events = store_->ReadStream(stream, read);
+    auto events = store_->ReadVisibleStream(stream, read);
     size_t delivered = 0;
     if (events.ok()) {
       for (const RecordedEvent& e : events->events) {
         // Only durable events (in kInterval mode the index runs ahead).
         if (e.position.value() >= *end) break;
         handler_->OnEvent(e.View());
+        store_->activity().CountDelivered();
         position_.store(e.position.value() + 1, std::memory_order_release);
+        examined_end_.store(e.position.value() + 1, std::memory_order_relaxed);
         // Retention may skip revisions ($maxCount, $maxAge, $tb). A
         // category or type stream counts its own (link) revisions.
         next_revision =
@@ -168,6 +172,8 @@ Status SubscriptionImpl::RunStream() {
       return events.status();
     }
     if (delivered > 0) continue;
+    // Nothing of the stream below `end` is left to deliver.
+    examined_end_.store(*end, std::memory_order_relaxed);
     if (!live) {
       live = true;
       handler_->OnCaughtUp(GlobalPosition(position_.load()));

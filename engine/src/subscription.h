@@ -35,6 +35,12 @@ class SubscriptionImpl final : public Subscription, public Follower {
   }
   // The store is closing: the handler's OnStopped gets Closed.
   void StopFollowing() override;
+  // $all: the position; a stream: the durable end when the stream was
+  // last found to have nothing more below it.
+  std::optional<uint64_t> ExaminedEnd() const override {
+    return options_.stream ? examined_end_.load(std::memory_order_relaxed)
+                           : position_.load(std::memory_order_relaxed);
+  }
 
  private:
   SubscriptionImpl(StoreImpl* store, const SubscriptionOptions& options,
@@ -51,6 +57,8 @@ class SubscriptionImpl final : public Subscription, public Follower {
   const SubscriptionOptions options_;
   const std::shared_ptr<SubscriptionHandler> handler_;
   std::atomic<uint64_t> position_;
+  // Stream subscriptions: how far the log is examined (ExaminedEnd).
+  std::atomic<uint64_t> examined_end_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> store_closed_{false};
   std::mutex join_mu_;  // Stop() may race with itself (Close vs destructor)

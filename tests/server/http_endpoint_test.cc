@@ -5,6 +5,10 @@
 #include <httplib.h>
 
 #include "cairn/version.h"
+#include "server/prometheus_text.h"
+#include "tests/server/prometheus_exposition_checker.h"
+#include "tests/server/server_test_util.h"
+#include "tools/jsonl/json.h"
 
 namespace cairn::server {
 namespace {
@@ -41,6 +45,54 @@ TEST(HttpEndpointTest, ABusyPortIsAnError) {
   HttpEndpoint second;
   auto port = static_cast<uint16_t>(first.port());
   EXPECT_TRUE(second.Start({"127.0.0.1", port}).IsIOError());
+}
+
+using HttpEndpointPagesTest = testing::ServerTest;
+
+TEST_F(HttpEndpointPagesTest, MetricsStatsAndGossipServeTheAttachedNode) {
+  HttpEndpoint endpoint;
+  ASSERT_TRUE(endpoint.Start({"127.0.0.1", 0}).ok());
+  httplib::Client client("127.0.0.1", endpoint.port());
+  for (const char* page : {"/metrics", "/stats", "/gossip"}) {
+    auto detached = client.Get(page);
+    ASSERT_TRUE(detached);
+    EXPECT_EQ(detached->status, 503) << page;
+  }
+  endpoint.Attach(store_.get(), server_.get());
+  Seed("s", 3);
+
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->get_header_value("Content-Type"), kPrometheusContentType);
+  testing::ExpositionChecker checker(metrics->body);
+  for (const std::string& error : checker.errors()) ADD_FAILURE() << error;
+  EXPECT_GE(checker.Value("cairn_written_events_total"), 3);
+
+  namespace json = cairn::tools::json;
+  auto stats = client.Get("/stats");
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->status, 200);
+  json::Value stats_json;
+  ASSERT_TRUE(json::Parse(stats->body, &stats_json)) << stats->body;
+  EXPECT_GE(stats_json.Find("store")->Find("events")->AsUint64(), 3u);
+
+  auto gossip = client.Get("/gossip");
+  ASSERT_TRUE(gossip);
+  EXPECT_EQ(gossip->status, 200);
+  json::Value gossip_json;
+  ASSERT_TRUE(json::Parse(gossip->body, &gossip_json)) << gossip->body;
+  const json::Value& member = gossip_json.Find("members")->items().at(0);
+  EXPECT_EQ(member.Find("httpEndPointPort")->AsUint64(),
+            static_cast<uint64_t>(server_->port()));
+  EXPECT_EQ(member.Find("instanceId")->string_value(),
+            server_->instance_id().ToString());
+
+  endpoint.Detach();
+  auto after = client.Get("/metrics");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 503);
+  endpoint.Stop();
 }
 
 }  // namespace

@@ -171,6 +171,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   Result<std::unique_ptr<server::Server>> server =
       server::Server::Start(store.value().get(), server_options);
   if (!server.ok()) return FailStatus(io, kName, server.status());
+  health.Attach(store.value().get(), server.value().get());
   health.SetReady(true);
   listen.value().port = static_cast<uint16_t>(server.value()->port());
   http.value().port = static_cast<uint16_t>(health.port());
@@ -183,6 +184,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   io.err << "cairn serve: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
          << ", shutting down" << std::endl;
   health.SetReady(false);
+  health.Detach();
   server.value()->Shutdown();
   Status closed = store.value()->Close();
   health.Stop();
@@ -200,7 +202,8 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
   cmd->add_option("--listen", args->listen,
                   "gRPC address HOST:PORT (default 127.0.0.1:2113)");
   cmd->add_option("--http", args->http,
-                  "HTTP address for /health/live, /info, /ping "
+                  "HTTP address for /health/live, /info, /ping, /metrics, "
+                  "/stats, /gossip "
                   "(default 127.0.0.1:2114)");
   cmd->add_option("--tls-cert", args->tls.cert,
                   "Server certificate (chain), PEM; TLS on both ports");

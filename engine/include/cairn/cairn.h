@@ -8,6 +8,7 @@
 #include "cairn/snapshot.h"         // IWYU pragma: export
 #include "cairn/status.h"           // IWYU pragma: export
 #include "cairn/store.h"            // IWYU pragma: export
+#include "cairn/store_metrics.h"    // IWYU pragma: export
 #include "cairn/stream_metadata.h"  // IWYU pragma: export
 #include "cairn/subscription.h"     // IWYU pragma: export
 #include "cairn/types.h"            // IWYU pragma: export

@@ -22,6 +22,7 @@
 #include "cairn/result.h"
 #include "cairn/snapshot.h"
 #include "cairn/status.h"
+#include "cairn/store_metrics.h"
 #include "cairn/stream_metadata.h"
 #include "cairn/subscription.h"
 #include "cairn/types.h"
@@ -180,6 +181,7 @@ struct StoreStats {
   // a crash replays the log only from here.
   GlobalPosition index_checkpoint;
   StoreIndexStats index;
+  StoreActivity activity;  // since open (cairn/store_metrics.h)
 };
 
 class CAIRN_EXPORT Store {

@@ -127,6 +127,33 @@ describeClient(server, (flavour, ctx) => {
     assert.ok(isUnimplemented(err), `${err.name}: ${err.message}`);
   });
 
+  it('sees its appends and reads in /metrics, /stats and /gossip', async () => {
+    // The series of one counter, 0 when absent (a call series appears with
+    // its first call).
+    const sample = (text, series) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line ? Number(line.slice(series.length + 1)) : 0;
+    };
+    const before = (await httpGet(server, '/metrics')).body;
+    const stream = uniqueStream('metrics');
+    await ctx.client.appendToStream(stream, jsonEvents(lib, 3));
+    await collect(ctx.client.readStream(stream));
+    const metrics = await httpGet(server, '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.equal(metrics.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(metrics.body, /^# TYPE cairn_sync_duration_seconds histogram$/m);
+    assert.ok(sample(metrics.body, 'cairn_written_events_total') - sample(before, 'cairn_written_events_total') >= 3);
+    assert.ok(sample(metrics.body, 'cairn_reads_total{kind="stream"}') > sample(before, 'cairn_reads_total{kind="stream"}'));
+    assert.ok(sample(metrics.body, 'cairn_grpc_calls_total{method="Streams.Read",code="OK"}') >= 1);
+    const stats = JSON.parse((await httpGet(server, '/stats')).body);
+    assert.ok(stats.store.events >= 3);
+    assert.ok(stats.activity.eventsWritten >= 3);
+    const gossip = JSON.parse((await httpGet(server, '/gossip')).body);
+    assert.equal(gossip.members.length, 1);
+    assert.equal(gossip.members[0].state, 'Leader');
+    assert.equal(gossip.members[0].httpEndPointPort, server.grpcPort);
+  });
+
   if (typeof lib.KurrentDBClient === 'function') {
     it('is told multi-stream appends are unsupported (no v2 protocol advertised)', async () => {
       const err = await rejection(

@@ -1,0 +1,117 @@
+// Copyright (c) Cairn authors.
+#include "server/metrics_exposition.h"
+
+#include "server/prometheus_text.h"
+
+namespace cairn::server {
+
+namespace {
+
+void Counter(PrometheusText* out, std::string_view name, std::string_view help,
+             uint64_t value) {
+  out->Family(name, "counter", help);
+  out->Sample(name, {}, value);
+}
+
+void Gauge(PrometheusText* out, std::string_view name, std::string_view help,
+           uint64_t value) {
+  out->Family(name, "gauge", help);
+  out->Sample(name, {}, value);
+}
+
+void StoreSize(PrometheusText* out, const StoreStats& store) {
+  Gauge(out, "cairn_events", "Events in the store (the next position).",
+        store.events);
+  Gauge(out, "cairn_streams", "Streams with at least one event.",
+        store.streams);
+  Gauge(out, "cairn_log_bytes", "Bytes of event records in the log.",
+        store.bytes);
+  Gauge(out, "cairn_durable_position",
+        "Every event below this position is on stable storage.",
+        store.durable_position_end.value());
+}
+
+void Writes(PrometheusText* out, const StoreActivity& a) {
+  Counter(out, "cairn_appends_total",
+          "Appends written and acknowledged (idempotent retries excluded).",
+          a.appends);
+  Counter(out, "cairn_written_events_total", "Events written by appends.",
+          a.events_written);
+  Counter(out, "cairn_written_bytes_total", "Record bytes written by appends.",
+          a.bytes_written);
+  out->Histogram("cairn_sync_duration_seconds",
+                 "Duration of each durability sync (fdatasync) of the log.",
+                 a.sync_micros, 1e6);
+  out->Histogram("cairn_group_commit_events",
+                 "Events per group commit (one write for all its appends).",
+                 a.group_commit_events);
+}
+
+void Index(PrometheusText* out, const StoreIndexStats& index) {
+  Counter(out, "cairn_index_flushes_total",
+          "In-memory index entries written out as a table.", index.flushes);
+  Counter(out, "cairn_index_merges_total", "Index tables merged into one.",
+          index.merges);
+  Gauge(out, "cairn_index_tables", "Sorted index tables.", index.tables);
+  Gauge(out, "cairn_index_table_bytes", "Size of the index tables on disk.",
+        index.table_bytes);
+  Gauge(out, "cairn_index_memory_entries", "Index entries not yet in a table.",
+        index.memory_entries);
+  Counter(out, "cairn_index_cache_hits_total",
+          "Stream-end lookups answered from the index cache.",
+          index.cache_hits);
+  Counter(out, "cairn_index_cache_misses_total",
+          "Stream-end lookups that read the index tables.", index.cache_misses);
+}
+
+void Reads(PrometheusText* out, const StoreActivity& a) {
+  out->Family("cairn_reads_total", "counter",
+              "Read calls by kind: a stream, a category or event-type "
+              "stream, or $all.");
+  out->Sample("cairn_reads_total", {{"kind", "stream"}}, a.stream_reads);
+  out->Sample("cairn_reads_total", {{"kind", "category_or_type"}},
+              a.link_stream_reads);
+  out->Sample("cairn_reads_total", {{"kind", "all"}}, a.all_reads);
+  Counter(out, "cairn_subscription_delivered_events_total",
+          "Events delivered to subscriptions.", a.subscription_events);
+  Gauge(out, "cairn_subscriptions", "Live subscriptions.", a.subscriptions);
+  Gauge(out, "cairn_subscription_max_lag_events",
+        "Durable events the furthest-behind subscription has yet to "
+        "examine.",
+        a.subscription_lag_max);
+  Gauge(out, "cairn_subscription_summed_lag_events",
+        "Durable events yet to examine, summed over all subscriptions.",
+        a.subscription_lag_sum);
+}
+
+void Server(PrometheusText* out, const ServerFigures& server) {
+  out->Family("cairn_grpc_calls_total", "counter",
+              "gRPC calls answered, by method and status code.");
+  for (const CallMetrics::Count& count : server.calls) {
+    out->Sample("cairn_grpc_calls_total",
+                {{"method", std::string(count.method)},
+                 {"code", std::string(StatusCodeName(count.code))}},
+                count.calls);
+  }
+  if (server.open_connections) {
+    Gauge(out, "cairn_open_connections", "Open client TCP connections.",
+          *server.open_connections);
+  }
+}
+
+}  // namespace
+
+std::string MetricsExposition(const StoreStats& store,
+                              const ServerFigures& server) {
+  PrometheusText out;
+  StoreSize(&out, store);
+  Writes(&out, store.activity);
+  Index(&out, store.index);
+  Reads(&out, store.activity);
+  Server(&out, server);
+  // Scavenge progress belongs here once the store reports it (StoreStats
+  // has no scavenge figures yet); nothing is reported until then.
+  return out.text();
+}
+
+}  // namespace cairn::server
