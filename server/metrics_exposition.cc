@@ -84,6 +84,23 @@ void Reads(PrometheusText* out, const StoreActivity& a) {
         a.subscription_lag_sum);
 }
 
+void Scavenges(PrometheusText* out, const StoreActivity& a) {
+  Counter(out, "cairn_scavenges_total",
+          "Scavenge runs finished (stopped ones included).", a.scavenges);
+  Gauge(out, "cairn_scavenge_running", "1 while a scavenge runs.",
+        a.scavenge_running ? 1 : 0);
+  Gauge(out, "cairn_scavenge_parts_done",
+        "Parts of the log the running (or last) scavenge has rewritten.",
+        a.scavenge_parts_done);
+  Gauge(out, "cairn_scavenge_parts",
+        "Parts of the log the running (or last) scavenge rewrites.",
+        a.scavenge_parts_total);
+  Counter(out, "cairn_scavenged_events_total", "Events scavenges removed.",
+          a.scavenged_events);
+  Counter(out, "cairn_scavenged_bytes_total", "Disk bytes scavenges gave back.",
+          a.scavenged_bytes);
+}
+
 void Server(PrometheusText* out, const ServerFigures& server) {
   out->Family("cairn_grpc_calls_total", "counter",
               "gRPC calls answered, by method and status code.");
@@ -109,8 +126,7 @@ std::string MetricsExposition(const StoreStats& store,
   Index(&out, store.index);
   Reads(&out, store.activity);
   Server(&out, server);
-  // Scavenge progress belongs here once the store reports it (StoreStats
-  // has no scavenge figures yet); nothing is reported until then.
+  Scavenges(&out, store.activity);
   return out.text();
 }
 

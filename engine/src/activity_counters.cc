@@ -23,6 +23,14 @@ StoreActivity ActivityCounters::Snapshot() const {
   out.all_reads = all_reads_.load(std::memory_order_relaxed);
   out.subscription_events =
       subscription_events_.load(std::memory_order_relaxed);
+  out.scavenges = scavenges_.load(std::memory_order_relaxed);
+  out.scavenge_running = scavenge_running_.load(std::memory_order_relaxed);
+  out.scavenge_parts_done =
+      scavenge_parts_done_.load(std::memory_order_relaxed);
+  out.scavenge_parts_total =
+      scavenge_parts_total_.load(std::memory_order_relaxed);
+  out.scavenged_events = scavenged_events_.load(std::memory_order_relaxed);
+  out.scavenged_bytes = scavenged_bytes_.load(std::memory_order_relaxed);
   return out;
 }
 

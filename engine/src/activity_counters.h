@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "cairn/store.h"
 #include "cairn/store_metrics.h"
 #include "engine/src/histogram.h"
 
@@ -30,6 +31,24 @@ class ActivityCounters {
   }
   void CountAllRead() { Add(&all_reads_, 1); }
   void CountDelivered() { Add(&subscription_events_, 1); }
+  // A scavenge run starts, reports progress, ends.
+  void ScavengeStarted() {
+    scavenge_parts_done_.store(0, std::memory_order_relaxed);
+    scavenge_parts_total_.store(0, std::memory_order_relaxed);
+    scavenge_running_.store(true, std::memory_order_relaxed);
+  }
+  void ScavengeProgressed(const ScavengeProgress& progress,
+                          uint64_t removed_events, uint64_t reclaimed_bytes) {
+    scavenge_parts_done_.store(progress.parts_done, std::memory_order_relaxed);
+    scavenge_parts_total_.store(progress.parts_total,
+                                std::memory_order_relaxed);
+    Add(&scavenged_events_, removed_events);
+    Add(&scavenged_bytes_, reclaimed_bytes);
+  }
+  void ScavengeEnded() {
+    scavenge_running_.store(false, std::memory_order_relaxed);
+    Add(&scavenges_, 1);
+  }
 
   // Everything but the subscription gauges, which the store fills in.
   StoreActivity Snapshot() const;
@@ -48,6 +67,12 @@ class ActivityCounters {
   std::atomic<uint64_t> link_stream_reads_{0};
   std::atomic<uint64_t> all_reads_{0};
   std::atomic<uint64_t> subscription_events_{0};
+  std::atomic<uint64_t> scavenges_{0};
+  std::atomic<bool> scavenge_running_{false};
+  std::atomic<uint64_t> scavenge_parts_done_{0};
+  std::atomic<uint64_t> scavenge_parts_total_{0};
+  std::atomic<uint64_t> scavenged_events_{0};
+  std::atomic<uint64_t> scavenged_bytes_{0};
 };
 
 }  // namespace cairn::engine

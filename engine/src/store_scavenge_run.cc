@@ -45,7 +45,9 @@ Result<ScavengeResult> StoreImpl::Scavenge(const ScavengeOptions& options) {
     scavenge_running_ = true;
     scavenge_stop_.store(false);
   }
+  activity_.ScavengeStarted();
   Result<ScavengeResult> result = RunScavenge(options);
+  activity_.ScavengeEnded();
   {
     std::lock_guard<std::mutex> lock(scavenge_mu_);
     scavenge_running_ = false;
@@ -110,6 +112,7 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
   result.parts_examined = plan->units_examined;
   ScavengeProgress progress;
   progress.parts_total = plan->units.size();
+  activity_.ScavengeProgressed(progress, 0, 0);
   if (options.progress) options.progress(progress);
 
   ScavengePlanner planner = MakeScavengePlanner(options.max_cached_streams);
@@ -154,6 +157,8 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
     progress.parts_done = result.parts_rewritten;
     progress.events_removed = result.events_removed;
     progress.bytes_reclaimed = result.bytes_reclaimed();
+    activity_.ScavengeProgressed(progress, batch.events_removed,
+                                 batch.bytes_before - batch.bytes_after);
     if (options.progress) options.progress(progress);
   }
   return finish();

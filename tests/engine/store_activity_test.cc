@@ -154,5 +154,28 @@ TEST(StoreActivityTest,
   EXPECT_EQ(activity.subscription_lag_max, 0u);
 }
 
+TEST(StoreActivityTest, CountsScavengesAndWhatTheyRemoved) {
+  testing::TempDir dir;
+  auto store = Open(dir.Sub("s"));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Append("gone", ExpectedVersion::Any(), Events(4)).ok());
+  ASSERT_TRUE(store->Tombstone("gone", ExpectedVersion::Any()).ok());
+  StoreActivity during;
+  ScavengeOptions options;
+  options.progress = [&](const ScavengeProgress&) {
+    during = Activity(store.get());
+  };
+  auto result = store->Scavenge(options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(during.scavenge_running);
+  const StoreActivity after = Activity(store.get());
+  EXPECT_FALSE(after.scavenge_running);
+  EXPECT_EQ(after.scavenges, 1u);
+  EXPECT_EQ(after.scavenged_events, 4u);
+  EXPECT_EQ(after.scavenged_bytes, result->bytes_reclaimed());
+  EXPECT_GE(after.scavenge_parts_total, 1u);
+  EXPECT_EQ(after.scavenge_parts_done, after.scavenge_parts_total);
+}
+
 }  // namespace
 }  // namespace cairn

@@ -33,7 +33,8 @@ TEST_F(MetricsExpositionTest, FollowsTheFormatAndNamesEveryFamily) {
         "cairn_index_merges_total", "cairn_reads_total",
         "cairn_subscription_delivered_events_total", "cairn_subscriptions",
         "cairn_subscription_max_lag_events", "cairn_grpc_calls_total",
-        "cairn_open_connections", "cairn_events"}) {
+        "cairn_open_connections", "cairn_events", "cairn_scavenges_total",
+        "cairn_scavenge_running", "cairn_scavenged_events_total"}) {
     EXPECT_EQ(checker.types().count(family), 1u) << family;
   }
   EXPECT_EQ(checker.types().at("cairn_sync_duration_seconds"), "histogram");

@@ -48,6 +48,15 @@ struct StoreActivity {
   uint64_t subscriptions = 0;
   uint64_t subscription_lag_max = 0;
   uint64_t subscription_lag_sum = 0;
+  // Scavenges (Store::Scavenge): runs finished (stopped ones included),
+  // whether one runs now and how far it is (parts done of parts to
+  // rewrite, 0 of 0 before its plan), and what all runs removed.
+  uint64_t scavenges = 0;
+  bool scavenge_running = false;
+  uint64_t scavenge_parts_done = 0;
+  uint64_t scavenge_parts_total = 0;
+  uint64_t scavenged_events = 0;
+  uint64_t scavenged_bytes = 0;
 };
 
 }  // namespace cairn
