@@ -25,7 +25,7 @@ struct PasswordHashCost {
 
 // libsodium's interactive limits (2 passes, 64 MiB): about a tenth of a
 // second per hash on a server core, which the server pays only when it
-// sees a login/password pair it has not verified yet (AuthCache).
+// sees a login/password pair it has not verified yet (authenticator.h).
 PasswordHashCost InteractivePasswordHashCost();
 // libsodium's minimum cost, for tests only: it offers no protection.
 PasswordHashCost MinimumPasswordHashCost();
