@@ -16,7 +16,7 @@ AppendCall::AppendCall(const CallContext& context,
     : context_(context),
       rpc_(rpc),
       response_(response),
-      ticket_(context, rpc->peer()) {
+      ticket_(context, *rpc) {
   if (!ticket_.held()) {
     Fail(ticket_.refusal());
     return;

@@ -46,7 +46,7 @@ template <typename Request, typename Response>
 grpc::Status RunDeleteCall(const CallContext& context, DeleteKind kind,
                            grpc::ServerContextBase* rpc, const Request& request,
                            Response* response) {
-  CallTicket ticket(context, rpc->peer());
+  CallTicket ticket(context, *rpc);
   if (!ticket.held()) return ticket.refusal().Apply(rpc);
   const auto& options = request.options();
   std::variant<uint64_t, RpcError> outcome = DeleteStream(

@@ -60,7 +60,7 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
     : context_(context),
       registry_(registry),
       rpc_(rpc),
-      ticket_(context, rpc->peer()) {
+      ticket_(context, *rpc) {
   if (!ticket_.held()) {
     finished_ = true;
     Finish(ticket_.refusal().Apply(rpc_));

@@ -39,6 +39,37 @@ RpcError MissingRequiredMetadata() {
           std::nullopt};
 }
 
+RpcError Unauthenticated() {
+  return {
+      grpc::StatusCode::UNAUTHENTICATED, "Unauthenticated", {}, std::nullopt};
+}
+
+RpcError AccessDenied() {
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          "Access Denied",
+          {{"exception", "access-denied"}},
+          std::nullopt};
+}
+
+RpcError TooBusy() {
+  return {
+      grpc::StatusCode::UNAVAILABLE, "Server Is Too Busy", {}, std::nullopt};
+}
+
+RpcError UserNotFound(std::string_view login) {
+  return {grpc::StatusCode::NOT_FOUND,
+          "User '" + std::string(login) + "' not found.",
+          {{"exception", "user-not-found"}, {"login-name", std::string(login)}},
+          std::nullopt};
+}
+
+RpcError UserConflict(std::string_view login) {
+  return {grpc::StatusCode::FAILED_PRECONDITION,
+          "User '" + std::string(login) + "' already exists.",
+          {{"exception", "user-conflict"}, {"login-name", std::string(login)}},
+          std::nullopt};
+}
+
 namespace {
 
 google::protobuf::Any Pack(const google::protobuf::Message& detail) {

@@ -9,6 +9,7 @@
 #include "server/connection_listener.h"
 #include "server/info_services.h"
 #include "server/streams_service.h"
+#include "server/users_service.h"
 
 namespace cairn::server {
 
@@ -38,8 +39,12 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
         "serve plaintext");
   }
   std::unique_ptr<Server> server(new Server());
-  server->streams_ =
-      std::make_unique<StreamsService>(store, options.limits, options.log);
+  server->authenticator_ = std::make_unique<Authenticator>(
+      store, options.authentication, options.authentication_limits);
+  server->streams_ = std::make_unique<StreamsService>(
+      store, options.limits, options.log, server->authenticator_.get());
+  server->users_ = std::make_unique<UsersService>(
+      store, server->authenticator_.get(), options.password_cost);
   server->features_ = std::make_unique<ServerFeaturesService>();
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);
@@ -54,6 +59,7 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   // Plaintext: no listening port; the ConnectionListener accepts the
   // connections, so that it can bound them (server/connection_listener.h).
   builder.RegisterService(server->streams_.get());
+  builder.RegisterService(server->users_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
   // The clients ping every 10 s, also on idle subscriptions: allow it

@@ -1,10 +1,12 @@
 // Copyright (c) Cairn authors.
 //
-// `cairn serve`'s gRPC server: the KurrentDB v1 Streams, ServerFeatures and
-// Gossip services over one open Store, with the keepalive settings the
-// official clients need and bounded calls. Services the server does not
-// implement (persistent subscriptions, projections, users, operations,
-// monitoring) answer UNIMPLEMENTED, as gRPC does for unknown services.
+// `cairn serve`'s gRPC server: the KurrentDB v1 Streams, Users,
+// ServerFeatures and Gossip services over one open Store, with the
+// keepalive settings the official clients need, bounded calls, and every
+// Streams and Users call authenticated (authenticator.h). Services the
+// server does not implement (persistent subscriptions, projections,
+// operations, monitoring) answer UNIMPLEMENTED, as gRPC does for unknown
+// services.
 #ifndef CAIRN_SERVER_SERVER_H_
 #define CAIRN_SERVER_SERVER_H_
 
@@ -16,14 +18,17 @@
 
 #include "cairn/result.h"
 #include "cairn/store.h"
+#include "server/authenticator.h"
 #include "server/call_context.h"
 #include "server/listen_address.h"
+#include "server/password_hash.h"
 #include "server/tls_files.h"
 
 namespace cairn::server {
 
 class ConnectionListener;
 class StreamsService;
+class UsersService;
 class ServerFeaturesService;
 class GossipService;
 
@@ -34,6 +39,13 @@ struct ServerOptions {
   // Serves plaintext when `tls` is empty. Without either, Start refuses:
   // security fails closed.
   bool insecure = false;
+  // Authenticates calls against the users in the store. Off, every call
+  // may do everything: `cairn serve --insecure` turns it off, as
+  // KurrentDB's insecure mode does.
+  bool authentication = true;
+  Authenticator::Limits authentication_limits;
+  // The Argon2id cost of passwords the Users service sets.
+  PasswordHashCost password_cost = InteractivePasswordHashCost();
   CallLimits limits;
   // HTTP/2 streams (calls) one connection may open at once.
   int max_concurrent_streams_per_connection = 256;
@@ -70,7 +82,9 @@ class Server {
  private:
   Server() = default;
 
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<StreamsService> streams_;
+  std::unique_ptr<UsersService> users_;
   std::unique_ptr<ServerFeaturesService> features_;
   std::unique_ptr<GossipService> gossip_;
   std::unique_ptr<grpc::Server> grpc_;

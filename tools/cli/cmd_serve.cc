@@ -175,6 +175,8 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server::ServerOptions server_options;
   server_options.listen = listen.value();
   server_options.insecure = args.insecure;
+  // As KurrentDB's insecure mode: no authentication, every call allowed.
+  server_options.authentication = !args.insecure;
   server_options.tls = tls;
   server_options.limits.max_append_size = options.max_append_size;
   server_options.limits.max_event_size = options.max_event_size;
