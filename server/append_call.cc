@@ -54,6 +54,10 @@ std::optional<RpcError> AppendCall::Take() {
     stream_ = options.stream_identifier().stream_name();
     std::string why;
     if (!WritableStreamName(stream_, &why)) return BadRequest(why);
+    if (RpcError denied = ticket_.Check(stream_, StreamRight::kWrite);
+        denied.code != grpc::StatusCode::OK) {
+      return denied;
+    }
     std::optional<ExpectedVersion> expected = ExpectedFromOptions(options);
     if (!expected) {
       return BadRequest("Append options need an expected revision");

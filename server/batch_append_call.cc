@@ -149,7 +149,7 @@ std::optional<RpcError> BatchAppendCall::Take() {
 }
 
 std::optional<RpcError> BatchAppendCall::Start(const Request& request,
-                                               Open* open) {
+                                               Open* open) const {
   if (!request.has_options()) {
     return BadRequest("the first chunk of an append needs options");
   }
@@ -158,6 +158,11 @@ std::optional<RpcError> BatchAppendCall::Start(const Request& request,
   if (!WritableStreamName(open->options.stream_identifier().stream_name(),
                           &why)) {
     return BadRequest(why);
+  }
+  if (RpcError denied = ticket_.Check(
+          open->options.stream_identifier().stream_name(), StreamRight::kWrite);
+      denied.code != grpc::StatusCode::OK) {
+    return denied;
   }
   std::optional<ExpectedVersion> expected = ExpectedFromBatch(open->options);
   if (!expected) return BadRequest("the append needs an expected position");

@@ -20,6 +20,7 @@
 #include "server/authenticator.h"
 #include "server/connection_gate.h"
 #include "server/rpc_error.h"
+#include "server/stream_access.h"
 
 namespace cairn::server {
 
@@ -89,6 +90,11 @@ class CallTicket {
   const RpcError& refusal() const { return *refusal_; }
   // Who the call is, when it is held.
   const Principal& principal() const { return principal_; }
+  // Whether the call's principal has `right` on `stream` (stream_access.h):
+  // OK or the error to answer.
+  RpcError Check(std::string_view stream, StreamRight right) const {
+    return access_ ? access_->Check(principal_, stream, right) : Ok();
+  }
 
  private:
   CallGate* calls_ = nullptr;
@@ -96,6 +102,7 @@ class CallTicket {
   std::string peer_;
   std::optional<RpcError> refusal_;
   Principal principal_;
+  const StreamAccess* access_ = nullptr;
 };
 
 // Receives the server's notable events (a dropped subscriber, ...), one
@@ -110,6 +117,8 @@ struct CallContext {
   ServerLog log;
   // Null: every call is unrestricted (handler tests without users).
   Authenticator* authenticator = nullptr;
+  // Null: no stream is checked.
+  const StreamAccess* access = nullptr;
 };
 
 inline CallTicket::CallTicket(const CallContext& context,
@@ -131,6 +140,7 @@ inline CallTicket::CallTicket(const CallContext& context,
   }
   RpcError outcome = context.authenticator->Authenticate(rpc, &principal_);
   if (outcome.code != grpc::StatusCode::OK) refusal_ = std::move(outcome);
+  access_ = context.access;
 }
 
 inline CallTicket::~CallTicket() {

@@ -73,6 +73,13 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
     return;
   }
   plan_ = std::move(std::get<ReadPlan>(parsed));
+  if (RpcError denied =
+          ticket_.Check(plan_.all ? "$all" : plan_.stream, StreamRight::kRead);
+      denied.code != grpc::StatusCode::OK) {
+    finished_ = true;
+    Finish(denied.Apply(rpc_));
+    return;
+  }
   registered_ = registry_->Add(this);
   if (!registered_) {
     finished_ = true;

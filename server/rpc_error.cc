@@ -44,13 +44,6 @@ RpcError Unauthenticated() {
       grpc::StatusCode::UNAUTHENTICATED, "Unauthenticated", {}, std::nullopt};
 }
 
-RpcError AccessDenied() {
-  return {grpc::StatusCode::PERMISSION_DENIED,
-          "Access Denied",
-          {{"exception", "access-denied"}},
-          std::nullopt};
-}
-
 RpcError TooBusy() {
   return {
       grpc::StatusCode::UNAVAILABLE, "Server Is Too Busy", {}, std::nullopt};
@@ -79,6 +72,13 @@ google::protobuf::Any Pack(const google::protobuf::Message& detail) {
 }
 
 }  // namespace
+
+RpcError AccessDenied() {
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          "Access Denied",
+          {{"exception", "access-denied"}},
+          Pack(event_store::client::AccessDenied())};
+}
 
 RpcError MaximumAppendSizeExceeded(uint64_t max_append_size) {
   event_store::client::MaximumAppendSizeExceeded detail;

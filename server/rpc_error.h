@@ -55,7 +55,8 @@ RpcError StreamDeleted(std::string_view stream);
 // Wrong credentials, or a disabled user: UNAUTHENTICATED, no trailers
 // (the Node clients decode it as AccessDeniedError).
 RpcError Unauthenticated();
-// PERMISSION_DENIED `access-denied`.
+// PERMISSION_DENIED `access-denied` (BatchAppend: with the AccessDenied
+// detail).
 RpcError AccessDenied();
 // UNAVAILABLE "Server Is Too Busy" (the clients retry).
 RpcError TooBusy();

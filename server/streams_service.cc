@@ -13,8 +13,9 @@ StreamsService::StreamsService(Store* store, const CallLimits& limits,
                                ServerLog log, Authenticator* authenticator)
     : gate_(limits.max_calls),
       connections_(limits.max_connections),
-      context_{store,         limits,         &gate_,
-               &connections_, std::move(log), authenticator} {}
+      access_(store),
+      context_{store,          limits,        &gate_,  &connections_,
+               std::move(log), authenticator, &access_} {}
 
 grpc::ServerWriteReactor<streams::ReadResp>* StreamsService::Read(
     grpc::CallbackServerContext* rpc, const streams::ReadReq* request) {

@@ -46,6 +46,7 @@ class StreamsService final
  private:
   CallGate gate_;
   ConnectionGate connections_;
+  StreamAccess access_;
   CallContext context_;
   ReadRegistry reads_;
 };

@@ -21,6 +21,7 @@ using testing::Basic;
 class UsersServiceTest : public testing::ServerTest {
  protected:
   void SetUp() override {
+    authenticate_ = true;
     ServerOptions options;
     options.password_cost = MinimumPasswordHashCost();
     StartServer(options);
@@ -86,7 +87,8 @@ class UsersServiceTest : public testing::ServerTest {
 };
 
 TEST_F(UsersServiceTest, StreamsCallsAreAuthenticated) {
-  EXPECT_TRUE(AppendAs("").ok());
+  // Anonymous calls are authenticated as such, and denied streams.
+  EXPECT_EQ(AppendAs("").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(AppendAs("bob:pw-bob").ok());
   grpc::Status wrong = AppendAs("bob:nope");
   EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);

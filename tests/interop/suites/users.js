@@ -130,6 +130,22 @@ describeClient(server, (flavour, ctx) => {
     assert.equal(read.length, 2);
   });
 
+  it('enforces stream ACLs, and changes to them at once', async () => {
+    const login = uniqueStream('fay');
+    await admin('create', request('CreateReq', { loginName: login, password: 'pw', fullName: 'Fay' }));
+    const stream = uniqueStream('guarded');
+    await ctx.client.appendToStream(stream, jsonEvents(lib, 1));
+    await ctx.client.setStreamMetadata(stream, { acl: { readRoles: [login], writeRoles: ['$admins'] } });
+    assert.equal((await collect(ctx.client.readStream(stream, as(login, 'pw')))).length, 1);
+    assertAccessDenied(await rejection(ctx.client.appendToStream(stream, jsonEvents(lib, 1), as(login, 'pw'))));
+    await ctx.client.setStreamMetadata(stream, { acl: { readRoles: ['$admins'], writeRoles: [login] } });
+    assertAccessDenied(await rejection(collect(ctx.client.readStream(stream, as(login, 'pw')))));
+    assert.equal((await ctx.client.appendToStream(stream, jsonEvents(lib, 1), as(login, 'pw'))).success, true);
+    // $all and $-streams are for $admins by default.
+    assertAccessDenied(await rejection(collect(ctx.client.readAll({ maxCount: 1, ...as(login, 'pw') }))));
+    assertAccessDenied(await rejection(collect(ctx.client.readStream('$users', as(login, 'pw')))));
+  });
+
   it('denies user management to a user outside $admins and to anonymous calls', async () => {
     const login = uniqueStream('dan');
     await admin('create', request('CreateReq', { loginName: login, password: 'pw', fullName: 'Dan' }));
