@@ -2,8 +2,8 @@
 //
 // What every call of the Streams service shares: the store, the limits
 // that bound a call's memory, the gates that bound how many calls run at
-// once and on how many connections, and the authenticator that tells who
-// each call is.
+// once and on how many connections, the authenticator that tells who each
+// call is, and the stream access rules that tell what it may do.
 #ifndef CAIRN_SERVER_CALL_CONTEXT_H_
 #define CAIRN_SERVER_CALL_CONTEXT_H_
 

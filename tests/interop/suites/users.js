@@ -79,6 +79,10 @@ describeClient(server, (flavour, ctx) => {
     const root = users.find((u) => u.getLoginName() === 'admin');
     assert.deepEqual(root.getGroupsList(), ['$admins']);
     assert.equal(root.getDisabled(), false);
+    // The server warned at its start that both keep the default password.
+    for (const login of ['admin', 'ops']) {
+      assert.match(server.output(), new RegExp(`WARNING: .*'${login}' still has the default password`));
+    }
   });
 
   it('creates a user whose credentials then work, and refuses a wrong password', async () => {
