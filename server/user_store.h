@@ -45,8 +45,8 @@ struct UserRecord {
 // The record as stored: KurrentDB's field names (LoginName, FullName,
 // Groups, Disabled), with the hash in PasswordHash.
 std::string UserRecordToJson(const UserRecord& record);
-// Corruption if `json` is not a user record.
-Result<UserRecord> UserRecordFromJson(std::string_view json);
+// Corruption if `text` is not a user record (JSON).
+Result<UserRecord> UserRecordFromJson(std::string_view text);
 
 struct StoredUser {
   UserRecord record;

@@ -50,7 +50,7 @@ class UsersServiceTest : public testing::ServerTest {
 
   grpc::Status Create(const std::string& as, const std::string& login,
                       const std::string& password,
-                      std::vector<std::string> groups = {}) {
+                      const std::vector<std::string>& groups = {}) {
     users::CreateReq request;
     request.mutable_options()->set_login_name(login);
     request.mutable_options()->set_password(password);
