@@ -79,7 +79,11 @@ RpcError Authenticator::Authenticate(
   Result<std::optional<StoredUser>> found = users_.Find(login);
   RpcError outcome = Ok();
   if (!found.ok()) {
-    outcome = FromStoreStatus(found.status());
+    // A login no stream name can hold (too long, control characters) is
+    // no user's.
+    outcome = found.status().IsInvalidArgument()
+                  ? Unauthenticated()
+                  : FromStoreStatus(found.status());
   } else if (!found.value() || found.value()->record.disabled) {
     outcome = Unauthenticated();
   } else {

@@ -81,6 +81,7 @@ TEST_F(AuthenticatorTest, WrongOrMalformedCredentialsAreUnauthenticated) {
   Authenticator auth(store_.get(), true, {});
   for (const std::string& header :
        {Basic("ann:Secret"), Basic("ann:"), Basic("nobody:secret"),
+        Basic(std::string(5000, 'x') + ":secret"), Basic("a\nb:secret"),
         Basic("annsecret"), Basic(":secret"), std::string("Basic !!!"),
         std::string("Bearer abc"), std::string("Basic"), std::string("")}) {
     Principal principal;
