@@ -157,6 +157,28 @@ TEST_F(StreamAccessTest, SettingsReplaceTheDefaultsAndFailClosed) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(StreamAccessTest, AclChangeEndsALiveSubscription) {
+  Seed("ledger", 1);
+  auto request = ReadRequest("ledger");
+  request.mutable_options()->mutable_subscription();
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", Basic("bob:pw"));
+  auto reader = stub_->Read(&context, request);
+  streams::ReadResp response;
+  ASSERT_TRUE(reader->Read(&response));  // confirmation
+  ASSERT_TRUE(reader->Read(&response));  // the event
+  ASSERT_TRUE(reader->Read(&response));
+  ASSERT_TRUE(response.has_caught_up());
+  Seed("ledger", 1);
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.event().event().stream_revision(), 1u);
+  SetAcl("ledger", R"({"$r":"root"})");
+  Seed("ledger", 1);
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Trailer(context, "exception"), "access-denied");
+}
+
 TEST_F(StreamAccessTest, EveryStreamsCallIsChecked) {
   SetAcl("ledger", R"({"$r":"root","$w":"root","$d":"root"})");
   EXPECT_EQ(AppendAs("", "orders").error_code(),
