@@ -16,7 +16,7 @@ AppendCall::AppendCall(const CallContext& context,
     : context_(context),
       rpc_(rpc),
       response_(response),
-      ticket_(context, rpc->peer()) {
+      ticket_(context, *rpc) {
   if (!ticket_.held()) {
     Fail(ticket_.refusal());
     return;
@@ -54,6 +54,10 @@ std::optional<RpcError> AppendCall::Take() {
     stream_ = options.stream_identifier().stream_name();
     std::string why;
     if (!WritableStreamName(stream_, &why)) return BadRequest(why);
+    if (RpcError denied = ticket_.Check(stream_, StreamRight::kWrite);
+        denied.code != grpc::StatusCode::OK) {
+      return denied;
+    }
     std::optional<ExpectedVersion> expected = ExpectedFromOptions(options);
     if (!expected) {
       return BadRequest("Append options need an expected revision");

@@ -39,7 +39,7 @@ std::chrono::system_clock::time_point FromProtoTime(
 
 BatchAppendCall::BatchAppendCall(const CallContext& context,
                                  grpc::CallbackServerContext* rpc)
-    : context_(context), rpc_(rpc), ticket_(context, rpc->peer()) {
+    : context_(context), rpc_(rpc), ticket_(context, *rpc) {
   if (!ticket_.held()) {
     finished_ = true;
     Finish(ticket_.refusal().Apply(rpc_));
@@ -149,7 +149,7 @@ std::optional<RpcError> BatchAppendCall::Take() {
 }
 
 std::optional<RpcError> BatchAppendCall::Start(const Request& request,
-                                               Open* open) {
+                                               Open* open) const {
   if (!request.has_options()) {
     return BadRequest("the first chunk of an append needs options");
   }
@@ -158,6 +158,11 @@ std::optional<RpcError> BatchAppendCall::Start(const Request& request,
   if (!WritableStreamName(open->options.stream_identifier().stream_name(),
                           &why)) {
     return BadRequest(why);
+  }
+  if (RpcError denied = ticket_.Check(
+          open->options.stream_identifier().stream_name(), StreamRight::kWrite);
+      denied.code != grpc::StatusCode::OK) {
+    return denied;
   }
   std::optional<ExpectedVersion> expected = ExpectedFromBatch(open->options);
   if (!expected) return BadRequest("the append needs an expected position");

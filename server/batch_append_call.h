@@ -77,7 +77,7 @@ class BatchAppendCall final
 
   // Takes one request; an error that ends the whole call.
   std::optional<RpcError> Take();
-  static std::optional<RpcError> Start(const Request& request, Open* open);
+  std::optional<RpcError> Start(const Request& request, Open* open) const;
   void Submit(Open open);
   static Response Outcome(const Open& open, Result<AppendOutcome> outcome);
   static Response Reply(const Open& open);

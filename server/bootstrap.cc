@@ -7,10 +7,15 @@
 #include <vector>
 
 #include "cairn/event.h"
+#include "server/password_hash.h"
+#include "server/user_store.h"
 
 namespace cairn::server {
 
 namespace {
+
+// KurrentDB's well-known default password of both default users.
+constexpr std::string_view kDefaultPassword = "changeit";
 
 struct BootstrapUser {
   std::string_view login;
@@ -73,13 +78,21 @@ Status WriteBootstrapEvents(Store* store) {
     if (!metadata.ok() && !metadata.status().IsWrongExpectedVersion()) {
       return metadata.status();
     }
-    const std::string created =
-        R"({"LoginName":")" + std::string(user.login) + R"(","FullName":")" +
-        std::string(user.full_name) + R"(","Groups":[")" +
-        std::string(user.group) + R"("]})";
-    Status s = WriteFirst(
-        store, stream,
-        Event(user.created_id, "$UserCreated", created, ContentType::kJson));
+    // Hashing costs a tenth of a second: only for a user not written yet.
+    Result<std::optional<StreamRevision>> written =
+        store->GetStreamRevision(stream);
+    if (!written.ok()) return written.status();
+    if (written.value()) continue;
+    Result<std::string> hash = HashPassword(kDefaultPassword);
+    if (!hash.ok()) return hash.status();
+    UserRecord record;
+    record.login = std::string(user.login);
+    record.full_name = std::string(user.full_name);
+    record.groups = {std::string(user.group)};
+    record.password_hash = std::move(hash.value());
+    Status s = WriteFirst(store, stream,
+                          Event(user.created_id, "$UserCreated",
+                                UserRecordToJson(record), ContentType::kJson));
     if (!s.ok()) return s;
   }
   // `$users` lists the logins, one `$User` event each, in one append.
@@ -96,6 +109,21 @@ Status WriteBootstrapEvents(Store* store) {
   return WriteFirst(store, "$settings",
                     Event(kSettingsId, "$settings", std::string(kSettings),
                           ContentType::kJson));
+}
+
+Result<std::vector<std::string>> UsersWithDefaultPassword(Store* store) {
+  UserStore users(store);
+  std::vector<std::string> logins;
+  for (const BootstrapUser& user : kUsers) {
+    Result<std::optional<StoredUser>> found = users.Find(user.login);
+    if (!found.ok()) return found.status();
+    if (!found.value() || found.value()->record.disabled) continue;
+    Result<bool> same =
+        VerifyPassword(found.value()->record.password_hash, kDefaultPassword);
+    if (!same.ok()) return same.status();
+    if (same.value()) logins.emplace_back(user.login);
+  }
+  return logins;
 }
 
 }  // namespace cairn::server

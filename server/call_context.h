@@ -1,8 +1,9 @@
 // Copyright (c) Cairn authors.
 //
 // What every call of the Streams service shares: the store, the limits
-// that bound a call's memory, and the gates that bound how many calls run
-// at once and on how many connections.
+// that bound a call's memory, the gates that bound how many calls run at
+// once and on how many connections, the authenticator that tells who each
+// call is, and the stream access rules that tell what it may do.
 #ifndef CAIRN_SERVER_CALL_CONTEXT_H_
 #define CAIRN_SERVER_CALL_CONTEXT_H_
 
@@ -16,8 +17,10 @@
 #include <utility>
 
 #include "cairn/store.h"
+#include "server/authenticator.h"
 #include "server/connection_gate.h"
 #include "server/rpc_error.h"
+#include "server/stream_access.h"
 
 namespace cairn::server {
 
@@ -74,23 +77,32 @@ class CallGate {
 struct CallContext;
 
 // Holds one place in the call gate and one call of its connection in the
-// connection gate for a call's lifetime.
+// connection gate for a call's lifetime, and the call's principal.
 class CallTicket {
  public:
-  // `peer`: the call's peer address (grpc::ServerContextBase::peer()).
-  CallTicket(const CallContext& context, std::string peer);
+  // Refused when a gate is full or the call's credentials are wrong.
+  CallTicket(const CallContext& context, const grpc::ServerContextBase& rpc);
   CallTicket(const CallTicket&) = delete;
   CallTicket& operator=(const CallTicket&) = delete;
   ~CallTicket();
   bool held() const { return !refusal_; }
   // Why the call is refused, when it is not held.
   const RpcError& refusal() const { return *refusal_; }
+  // Who the call is, when it is held.
+  const Principal& principal() const { return principal_; }
+  // Whether the call's principal has `right` on `stream` (stream_access.h):
+  // OK or the error to answer.
+  RpcError Check(std::string_view stream, StreamRight right) const {
+    return access_ ? access_->Check(principal_, stream, right) : Ok();
+  }
 
  private:
   CallGate* calls_ = nullptr;
   ConnectionGate* connections_ = nullptr;
   std::string peer_;
   std::optional<RpcError> refusal_;
+  Principal principal_;
+  const StreamAccess* access_ = nullptr;
 };
 
 // Receives the server's notable events (a dropped subscriber, ...), one
@@ -103,10 +115,15 @@ struct CallContext {
   CallGate* gate = nullptr;
   ConnectionGate* connections = nullptr;
   ServerLog log;
+  // Null: every call is unrestricted (handler tests without users).
+  Authenticator* authenticator = nullptr;
+  // Null: no stream is checked.
+  const StreamAccess* access = nullptr;
 };
 
-inline CallTicket::CallTicket(const CallContext& context, std::string peer)
-    : peer_(std::move(peer)) {
+inline CallTicket::CallTicket(const CallContext& context,
+                              const grpc::ServerContextBase& rpc)
+    : peer_(rpc.peer()) {
   if (!context.gate->TryEnter()) {
     refusal_ = TooManyCalls(context.gate->limit());
     return;
@@ -117,6 +134,13 @@ inline CallTicket::CallTicket(const CallContext& context, std::string peer)
     return;
   }
   connections_ = context.connections;
+  if (!context.authenticator) {
+    principal_.unrestricted = true;
+    return;
+  }
+  RpcError outcome = context.authenticator->Authenticate(rpc, &principal_);
+  if (outcome.code != grpc::StatusCode::OK) refusal_ = std::move(outcome);
+  access_ = context.access;
 }
 
 inline CallTicket::~CallTicket() {

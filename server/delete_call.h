@@ -46,9 +46,14 @@ template <typename Request, typename Response>
 grpc::Status RunDeleteCall(const CallContext& context, DeleteKind kind,
                            grpc::ServerContextBase* rpc, const Request& request,
                            Response* response) {
-  CallTicket ticket(context, rpc->peer());
+  CallTicket ticket(context, *rpc);
   if (!ticket.held()) return ticket.refusal().Apply(rpc);
   const auto& options = request.options();
+  if (RpcError denied = ticket.Check(options.stream_identifier().stream_name(),
+                                     StreamRight::kDelete);
+      denied.code != grpc::StatusCode::OK) {
+    return denied.Apply(rpc);
+  }
   std::variant<uint64_t, RpcError> outcome = DeleteStream(
       context.store, kind, options.stream_identifier().stream_name(),
       ExpectedFromOptions(options));

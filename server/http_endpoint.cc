@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "cairn/version.h"
+#include "server/authenticator.h"
 #include "server/info_services.h"
 #include "server/metrics_exposition.h"
 #include "server/node_json.h"
@@ -54,18 +55,21 @@ HttpEndpoint::HttpEndpoint(const TlsMaterial* tls) {
     response.set_content(R"({"text":"Ping request successfully handled"})",
                          "application/json");
   });
-  http_->Get("/info",
-             [this](const httplib::Request&, httplib::Response& response) {
-               std::string body = std::string(R"({"dbVersion":")") + Version() +
-                                  R"(","esVersion":")" + kProtocolVersion +
-                                  R"(","server":"cairn","state":")" +
-                                  (ready_ ? "leader" : "opening") +
-                                  R"(","features":{"projections":false,)"
-                                  R"("userManagement":false,"atomPub":false},)"
-                                  R"("authentication":{"type":"insecure",)"
-                                  R"("properties":{}}})";
-               response.set_content(body, "application/json");
-             });
+  http_->Get("/info", [this](const httplib::Request&,
+                             httplib::Response& response) {
+    const bool users = Authenticating();
+    std::string body =
+        std::string(R"({"dbVersion":")") + Version() + R"(","esVersion":")" +
+        kProtocolVersion + R"(","server":"cairn","state":")" +
+        (ready_ ? "leader" : "opening") +
+        R"(","features":{"projections":false,)"
+        R"("userManagement":)" +
+        (users ? "true" : "false") +
+        R"(,"atomPub":false},)"
+        R"("authentication":{"type":")" +
+        (users ? "internal" : "insecure") + R"(","properties":{}}})";
+    response.set_content(body, "application/json");
+  });
   http_->Get("/metrics",
              [this](const httplib::Request&, httplib::Response& response) {
                Serve(&response, kPrometheusContentType,
@@ -77,6 +81,7 @@ HttpEndpoint::HttpEndpoint(const TlsMaterial* tls) {
                               httplib::Response& response) {
     if (!Authorized(request)) {
       response.status = 401;
+      response.set_header("WWW-Authenticate", R"(Basic realm="cairn")");
       return;
     }
     Serve(&response, "application/json",
@@ -112,8 +117,27 @@ void HttpEndpoint::Attach(Store* store, const Server* server) {
 
 void HttpEndpoint::Detach() { Attach(nullptr, nullptr); }
 
-bool HttpEndpoint::Authorized(const httplib::Request& /*request*/) {
-  return true;
+bool HttpEndpoint::Authorized(const httplib::Request& request) {
+  std::lock_guard<std::mutex> lock(attached_mu_);
+  if (server_ == nullptr) return true;  // the page answers 503
+  Authenticator* authenticator = server_->authenticator();
+  if (authenticator == nullptr || !authenticator->enabled()) return true;
+  std::string header;  // owns what the authenticator looks at
+  std::optional<std::string_view> authorization;
+  if (request.has_header("Authorization")) {
+    header = request.get_header_value("Authorization");
+    authorization = header;
+  }
+  Principal principal;
+  return authenticator->Authenticate(authorization, &principal).code ==
+             grpc::StatusCode::OK &&
+         !principal.anonymous();
+}
+
+bool HttpEndpoint::Authenticating() {
+  std::lock_guard<std::mutex> lock(attached_mu_);
+  return server_ != nullptr && server_->authenticator() != nullptr &&
+         server_->authenticator()->enabled();
 }
 
 std::optional<std::string> HttpEndpoint::Render(const Page& page) {

@@ -52,10 +52,13 @@ class HttpEndpoint {
   void Stop();
 
  private:
-  // Whether `request` may see pages that need credentials (/stats). The
-  // server has no users yet, so there are no credentials to check: every
-  // request may. Authentication hooks in here.
-  static bool Authorized(const httplib::Request& request);
+  // Whether `request` may see pages that need credentials (/stats): its
+  // Basic credentials name an enabled user, or the attached server does
+  // not authenticate (--insecure), or nothing is attached (the page then
+  // answers 503).
+  bool Authorized(const httplib::Request& request);
+  // Whether the attached server authenticates calls (for /info).
+  bool Authenticating();
   // The body of a page built from the attached store and server, or
   // nullopt when none is attached.
   using Page = std::function<std::string(const StoreStats&, const Server&)>;

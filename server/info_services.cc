@@ -31,6 +31,10 @@ grpc::ServerUnaryReactor* ServerFeaturesService::GetSupportedMethods(
   AddSupportedMethod(response, kStreams, "batchappend", {"deadline_duration"});
   AddSupportedMethod(response, kStreams, "delete");
   AddSupportedMethod(response, kStreams, "tombstone");
+  for (const char* method : {"create", "update", "delete", "disable", "enable",
+                             "details", "changepassword", "resetpassword"}) {
+    AddSupportedMethod(response, "event_store.client.users.users", method);
+  }
   AddSupportedMethod(response, "event_store.client.gossip.gossip", "read");
   AddSupportedMethod(response,
                      "event_store.client.server_features.serverfeatures",

@@ -60,7 +60,7 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
     : context_(context),
       registry_(registry),
       rpc_(rpc),
-      ticket_(context, rpc->peer()) {
+      ticket_(context, *rpc) {
   if (!ticket_.held()) {
     finished_ = true;
     Finish(ticket_.refusal().Apply(rpc_));
@@ -73,6 +73,13 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
     return;
   }
   plan_ = std::move(std::get<ReadPlan>(parsed));
+  if (RpcError denied =
+          ticket_.Check(plan_.all ? "$all" : plan_.stream, StreamRight::kRead);
+      denied.code != grpc::StatusCode::OK) {
+    finished_ = true;
+    Finish(denied.Apply(rpc_));
+    return;
+  }
   registered_ = registry_->Add(this);
   if (!registered_) {
     finished_ = true;
@@ -521,6 +528,17 @@ ReadResp ReadCall::Checkpoint(uint64_t position) {
 }
 
 void ReadCall::OnSubscribedEvent(const RecordedEventView& event) {
+  // A live subscription of a principal the ACLs restrict checks its read
+  // right again for each event, so that a changed `$acl` or `$settings`
+  // ends it (catch-up was checked when the call started).
+  if (live_ && !ticket_.principal().IsAdmin()) {
+    RpcError denied =
+        ticket_.Check(plan_.all ? "$all" : plan_.stream, StreamRight::kRead);
+    if (denied.code != grpc::StatusCode::OK) {
+      End(denied);
+      return;
+    }
+  }
   ++examined_;
   if (!plan_.all) last_revision_ = RevisionInStream(event);
   if (!plan_.filter || plan_.filter->Matches(event)) {
@@ -535,6 +553,7 @@ void ReadCall::OnSubscribedEvent(const RecordedEventView& event) {
 }
 
 void ReadCall::OnSubscriptionCaughtUp(GlobalPosition position, bool caught_up) {
+  live_ = caught_up;
   ReadResp response;
   google::protobuf::Timestamp* timestamp;
   auto fill = [&](auto* message) {

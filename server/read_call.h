@@ -110,6 +110,8 @@ class ReadCall final
   // Subscriptions (touched only by the subscription's thread).
   uint64_t examined_ = 0;
   std::optional<uint64_t> last_revision_;
+  // Caught up (live) and not fallen behind since.
+  bool live_ = false;
 
   std::mutex mu_;
   std::condition_variable room_;

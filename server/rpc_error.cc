@@ -39,6 +39,30 @@ RpcError MissingRequiredMetadata() {
           std::nullopt};
 }
 
+RpcError Unauthenticated() {
+  return {
+      grpc::StatusCode::UNAUTHENTICATED, "Unauthenticated", {}, std::nullopt};
+}
+
+RpcError TooBusy() {
+  return {
+      grpc::StatusCode::UNAVAILABLE, "Server Is Too Busy", {}, std::nullopt};
+}
+
+RpcError UserNotFound(std::string_view login) {
+  return {grpc::StatusCode::NOT_FOUND,
+          "User '" + std::string(login) + "' not found.",
+          {{"exception", "user-not-found"}, {"login-name", std::string(login)}},
+          std::nullopt};
+}
+
+RpcError UserConflict(std::string_view login) {
+  return {grpc::StatusCode::FAILED_PRECONDITION,
+          "User '" + std::string(login) + "' already exists.",
+          {{"exception", "user-conflict"}, {"login-name", std::string(login)}},
+          std::nullopt};
+}
+
 namespace {
 
 google::protobuf::Any Pack(const google::protobuf::Message& detail) {
@@ -48,6 +72,13 @@ google::protobuf::Any Pack(const google::protobuf::Message& detail) {
 }
 
 }  // namespace
+
+RpcError AccessDenied() {
+  return {grpc::StatusCode::PERMISSION_DENIED,
+          "Access Denied",
+          {{"exception", "access-denied"}},
+          Pack(event_store::client::AccessDenied())};
+}
 
 RpcError MaximumAppendSizeExceeded(uint64_t max_append_size) {
   event_store::client::MaximumAppendSizeExceeded detail;

@@ -52,6 +52,18 @@ RpcError Unimplemented(std::string message);
 // `stream-name`, the stream itself for its metadata stream (BatchAppend:
 // NOT_FOUND "StreamDeleted" with the event_store.client.StreamDeleted detail).
 RpcError StreamDeleted(std::string_view stream);
+// Wrong credentials, or a disabled user: UNAUTHENTICATED, no trailers
+// (the Node clients decode it as AccessDeniedError).
+RpcError Unauthenticated();
+// PERMISSION_DENIED `access-denied` (BatchAppend: with the AccessDenied
+// detail).
+RpcError AccessDenied();
+// UNAVAILABLE "Server Is Too Busy" (the clients retry).
+RpcError TooBusy();
+// NOT_FOUND `user-not-found` / FAILED_PRECONDITION `user-conflict`, with
+// `login-name`.
+RpcError UserNotFound(std::string_view login);
+RpcError UserConflict(std::string_view login);
 // A store failure other than WrongExpectedVersion, with the code the
 // clients treat alike: UNAVAILABLE (retry or reconnect) for a closing or
 // failed store, DATA_LOSS for corruption, INVALID_ARGUMENT for bad input,

@@ -10,6 +10,7 @@
 #include "server/connection_listener.h"
 #include "server/info_services.h"
 #include "server/streams_service.h"
+#include "server/users_service.h"
 
 namespace cairn::server {
 
@@ -39,8 +40,12 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
         "serve plaintext");
   }
   std::unique_ptr<Server> server(new Server());
-  server->streams_ =
-      std::make_unique<StreamsService>(store, options.limits, options.log);
+  server->authenticator_ = std::make_unique<Authenticator>(
+      store, options.authentication, options.authentication_limits);
+  server->streams_ = std::make_unique<StreamsService>(
+      store, options.limits, options.log, server->authenticator_.get());
+  server->users_ = std::make_unique<UsersService>(
+      store, server->authenticator_.get(), options.password_cost);
   server->features_ = std::make_unique<ServerFeaturesService>();
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);
@@ -62,6 +67,7 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
       CallMetrics::InterceptorFactory(&server->call_metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->streams_.get());
+  builder.RegisterService(server->users_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
   // The clients ping every 10 s, also on idle subscriptions: allow it

@@ -1,10 +1,12 @@
 // Copyright (c) Cairn authors.
 //
-// `cairn serve`'s gRPC server: the KurrentDB v1 Streams, ServerFeatures and
-// Gossip services over one open Store, with the keepalive settings the
-// official clients need and bounded calls. Services the server does not
-// implement (persistent subscriptions, projections, users, operations,
-// monitoring) answer UNIMPLEMENTED, as gRPC does for unknown services.
+// `cairn serve`'s gRPC server: the KurrentDB v1 Streams, Users,
+// ServerFeatures and Gossip services over one open Store, with the
+// keepalive settings the official clients need, bounded calls, and every
+// Streams and Users call authenticated (authenticator.h). Services the
+// server does not implement (persistent subscriptions, projections,
+// operations, monitoring) answer UNIMPLEMENTED, as gRPC does for unknown
+// services.
 #ifndef CAIRN_SERVER_SERVER_H_
 #define CAIRN_SERVER_SERVER_H_
 
@@ -16,9 +18,11 @@
 
 #include "cairn/result.h"
 #include "cairn/store.h"
+#include "server/authenticator.h"
 #include "server/call_context.h"
 #include "server/call_metrics.h"
 #include "server/listen_address.h"
+#include "server/password_hash.h"
 #include "server/server_figures.h"
 #include "server/tls_files.h"
 
@@ -26,6 +30,7 @@ namespace cairn::server {
 
 class ConnectionListener;
 class StreamsService;
+class UsersService;
 class ServerFeaturesService;
 class GossipService;
 
@@ -36,6 +41,13 @@ struct ServerOptions {
   // Serves plaintext when `tls` is empty. Without either, Start refuses:
   // security fails closed.
   bool insecure = false;
+  // Authenticates calls against the users in the store. Off, every call
+  // may do everything: `cairn serve --insecure` turns it off, as
+  // KurrentDB's insecure mode does.
+  bool authentication = true;
+  Authenticator::Limits authentication_limits;
+  // The Argon2id cost of passwords the Users service sets.
+  PasswordHashCost password_cost = InteractivePasswordHashCost();
   CallLimits limits;
   // HTTP/2 streams (calls) one connection may open at once.
   int max_concurrent_streams_per_connection = 256;
@@ -65,6 +77,9 @@ class Server {
   void WaitOpenConnectionsAtMost(size_t count);
   // Calls by method and status code, and open connections.
   ServerFigures Figures() const;
+  // Checks the credentials of calls (and of the HTTP pages that need
+  // them).
+  Authenticator* authenticator() const { return authenticator_.get(); }
   // Where clients reach the gRPC port, and the instance id Gossip reports.
   const std::string& host() const { return host_; }
   EventId instance_id() const;
@@ -77,9 +92,11 @@ class Server {
  private:
   Server() = default;
 
+  std::unique_ptr<Authenticator> authenticator_;
   // Before grpc_, whose calls' interceptors count into it.
   CallMetrics call_metrics_;
   std::unique_ptr<StreamsService> streams_;
+  std::unique_ptr<UsersService> users_;
   std::unique_ptr<ServerFeaturesService> features_;
   std::unique_ptr<GossipService> gossip_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -10,10 +10,12 @@ namespace cairn::server {
 namespace streams = event_store::client::streams;
 
 StreamsService::StreamsService(Store* store, const CallLimits& limits,
-                               ServerLog log)
+                               ServerLog log, Authenticator* authenticator)
     : gate_(limits.max_calls),
       connections_(limits.max_connections),
-      context_{store, limits, &gate_, &connections_, std::move(log)} {}
+      access_(store),
+      context_{store,          limits,        &gate_,  &connections_,
+               std::move(log), authenticator, &access_} {}
 
 grpc::ServerWriteReactor<streams::ReadResp>* StreamsService::Read(
     grpc::CallbackServerContext* rpc, const streams::ReadReq* request) {

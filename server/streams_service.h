@@ -15,7 +15,9 @@ namespace cairn::server {
 class StreamsService final
     : public event_store::client::streams::Streams::CallbackService {
  public:
-  StreamsService(Store* store, const CallLimits& limits, ServerLog log);
+  // `authenticator` (null: every call unrestricted) outlives the service.
+  StreamsService(Store* store, const CallLimits& limits, ServerLog log,
+                 Authenticator* authenticator);
 
   grpc::ServerWriteReactor<event_store::client::streams::ReadResp>* Read(
       grpc::CallbackServerContext* rpc,
@@ -44,6 +46,7 @@ class StreamsService final
  private:
   CallGate gate_;
   ConnectionGate connections_;
+  StreamAccess access_;
   CallContext context_;
   ReadRegistry reads_;
 };

@@ -18,6 +18,13 @@ function defaultQuery(server) {
   return server.tls ? `tls=true&tlsCAFile=${server.caFile}` : 'tls=false';
 }
 
+// A TLS server authenticates calls and denies anonymous ones streams, so
+// its clients log in as the default admin; an --insecure one has neither
+// (and the clients send no credentials over plaintext).
+function userInfo(server) {
+  return server.tls ? 'admin:changeit@' : '';
+}
+
 const FLAVOURS = {
   kurrentdb: {
     name: '@kurrent/kurrentdb-client@1.3.1',
@@ -25,7 +32,7 @@ const FLAVOURS = {
       return require('@kurrent/kurrentdb-client');
     },
     connect(server, query = defaultQuery(server)) {
-      const url = `kurrentdb://${server.host}:${server.grpcPort}?${query}`;
+      const url = `kurrentdb://${userInfo(server)}${server.host}:${server.grpcPort}?${query}`;
       return this.lib.KurrentDBClient.connectionString(url);
     },
     // 1.3.1 turns it into rejectUnauthorized: false for grpc-js too.
@@ -47,7 +54,7 @@ const FLAVOURS = {
       return require('@eventstore/db-client');
     },
     connect(server, query = defaultQuery(server)) {
-      const url = `esdb://${server.host}:${server.grpcPort}?${query}`;
+      const url = `esdb://${userInfo(server)}${server.host}:${server.grpcPort}?${query}`;
       return this.lib.EventStoreDBClient.connectionString(url);
     },
     // 6.2.1 only warns about tlsVerifyCert=false and verifies anyway.

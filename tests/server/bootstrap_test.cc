@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "cairn/cairn.h"
+#include "server/password_hash.h"
+#include "server/user_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn::server {
@@ -98,6 +100,33 @@ TEST(BootstrapTest, CompletesAnInterruptedBootstrapWithoutDuplicates) {
     std::sort(sorted_want.begin(), sorted_want.end());
     EXPECT_EQ(sorted_got, sorted_want) << written;
   }
+}
+
+TEST(BootstrapTest, DefaultPasswordsAreHashedAndReported) {
+  cairn::testing::TempDir dir;
+  auto store = Store::Open(dir.path(), Options());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(WriteBootstrapEvents(store->get()).ok());
+  auto admin = (*store)->ReadStream("$user-admin", {});
+  ASSERT_TRUE(admin.ok());
+  EXPECT_EQ(admin->events[0].data.find("changeit"), std::string::npos);
+  EXPECT_NE(admin->events[0].data.find("$argon2id$"), std::string::npos);
+  auto defaults = UsersWithDefaultPassword(store->get());
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.value(), (std::vector<std::string>{"admin", "ops"}));
+
+  UserStore users(store->get());
+  auto found = users.Find("admin");
+  ASSERT_TRUE(found.ok() && found.value());
+  UserRecord record = found.value()->record;
+  EXPECT_TRUE(record.InGroup("$admins"));
+  record.password_hash =
+      HashPassword("other", MinimumPasswordHashCost()).value();
+  ASSERT_TRUE(users.Update(record, found.value()->revision).ok());
+  defaults = UsersWithDefaultPassword(store->get());
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.value(), (std::vector<std::string>{"ops"}));
+  EXPECT_TRUE((*store)->Close().ok());
 }
 
 }  // namespace

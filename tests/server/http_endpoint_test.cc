@@ -5,7 +5,9 @@
 #include <httplib.h>
 
 #include "cairn/version.h"
+#include "server/password_hash.h"
 #include "server/prometheus_text.h"
+#include "server/user_store.h"
 #include "tests/server/prometheus_exposition_checker.h"
 #include "tests/server/server_test_util.h"
 #include "tools/jsonl/json.h"
@@ -92,6 +94,53 @@ TEST_F(HttpEndpointPagesTest, MetricsStatsAndGossipServeTheAttachedNode) {
   auto after = client.Get("/metrics");
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, 503);
+  endpoint.Stop();
+}
+
+class HttpEndpointAuthTest : public testing::ServerTest {
+ protected:
+  void SetUp() override {
+    authenticate_ = true;
+    StartServer(ServerOptions());
+    UserStore users(store_.get());
+    UserRecord record;
+    record.login = "carol";
+    record.password_hash =
+        HashPassword("pw", MinimumPasswordHashCost()).value();
+    ASSERT_TRUE(users.Create(record).ok());
+  }
+};
+
+TEST_F(HttpEndpointAuthTest, StatsNeedsAUsersCredentialsAndInfoSaysSo) {
+  HttpEndpoint endpoint;
+  ASSERT_TRUE(endpoint.Start({"127.0.0.1", 0}).ok());
+  endpoint.Attach(store_.get(), server_.get());
+  httplib::Client client("127.0.0.1", endpoint.port());
+  auto anonymous = client.Get("/stats");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(anonymous->get_header_value("WWW-Authenticate"),
+            R"(Basic realm="cairn")");
+  client.set_basic_auth("carol", "wrong");
+  auto wrong = client.Get("/stats");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  client.set_basic_auth("carol", "pw");
+  auto right = client.Get("/stats");
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200);
+  // The other pages stay anonymous, as KurrentDB's.
+  httplib::Client plain("127.0.0.1", endpoint.port());
+  auto metrics = plain.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  auto info = plain.Get("/info");
+  ASSERT_TRUE(info);
+  EXPECT_NE(info->body.find(R"("userManagement":true)"), std::string::npos)
+      << info->body;
+  EXPECT_NE(info->body.find(R"("type":"internal")"), std::string::npos)
+      << info->body;
+  endpoint.Detach();
   endpoint.Stop();
 }
 

@@ -26,6 +26,9 @@ TEST_F(InfoServicesTest, ServerFeaturesListsExactlyTheWorkingMethods) {
   EXPECT_TRUE(names.count("event_store.client.streams.streams/read"));
   EXPECT_TRUE(names.count("event_store.client.streams.streams/delete"));
   EXPECT_TRUE(names.count("event_store.client.streams.streams/tombstone"));
+  EXPECT_TRUE(names.count("event_store.client.users.users/create"));
+  EXPECT_TRUE(names.count("event_store.client.users.users/details"));
+  EXPECT_TRUE(names.count("event_store.client.users.users/resetpassword"));
   // Services the server does not register are not listed.
   for (const std::string& name : names) {
     EXPECT_EQ(name.find("persistent"), std::string::npos) << name;

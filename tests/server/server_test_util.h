@@ -58,8 +58,10 @@ class ServerTest : public ::testing::Test {
     }
     options.listen.port = 0;
     // The handler tests talk over the in-process channel: plaintext,
-    // unless a test asks for TLS.
+    // unless a test asks for TLS; without users or ACLs, unless a test
+    // asks for them (authenticate_).
     if (!options.tls) options.insecure = true;
+    if (!authenticate_) options.authentication = false;
     auto server = Server::Start(store_.get(), options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server.value());
@@ -156,6 +158,7 @@ class ServerTest : public ::testing::Test {
     return std::string(it->second.data(), it->second.size());
   }
 
+  bool authenticate_ = false;
   cairn::testing::TempDir dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Server> server_;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "cairn/version.h"
 #include "server/bootstrap.h"
@@ -125,6 +126,24 @@ std::optional<server::TlsMaterial> LoadTls(const Io& io, const ServeArgs& args,
   return std::nullopt;
 }
 
+// Loudly, at every start, while a default user keeps its well-known
+// password: anyone who knows KurrentDB knows it.
+void WarnOfDefaultPasswords(const Io& io, Store* store) {
+  Result<std::vector<std::string>> logins =
+      server::UsersWithDefaultPassword(store);
+  if (!logins.ok()) {
+    io.err << "cairn serve: cannot check the default users' passwords: "
+           << logins.status().ToString() << std::endl;
+    return;
+  }
+  for (const std::string& login : logins.value()) {
+    io.err << "cairn serve: WARNING: *** user '" << login
+           << "' still has the default password; anyone can log in as it. "
+              "Change it (Users.ChangePassword or ResetPassword). ***"
+           << std::endl;
+  }
+}
+
 int RunServe(const Io& io, const ServeArgs& args) {
   if (!args.dev_certs.empty()) return RunDevCerts(io, args);
   if (args.dir.empty()) return Fail(io, kName, "DIR is required", kExitUsage);
@@ -152,9 +171,12 @@ int RunServe(const Io& io, const ServeArgs& args) {
       !status.ok()) {
     return FailStatus(io, kName, status);
   }
+  WarnOfDefaultPasswords(io, store.value().get());
   server::ServerOptions server_options;
   server_options.listen = listen.value();
   server_options.insecure = args.insecure;
+  // As KurrentDB's insecure mode: no authentication, every call allowed.
+  server_options.authentication = !args.insecure;
   server_options.tls = tls;
   server_options.limits.max_append_size = options.max_append_size;
   server_options.limits.max_event_size = options.max_event_size;

@@ -23,9 +23,10 @@ describeClient(server, (flavour, ctx) => {
   };
 
   // The clients use BatchAppend when the server advertises it, and the
-  // client-streaming Append when the call carries credentials (the server has
-  // no authentication yet, so they change nothing there): the same
-  // expectations hold for both RPCs.
+  // client-streaming Append when the call carries credentials (the default
+  // admin's; over plaintext the Node clients do not send them, and an
+  // --insecure server does not authenticate): the same expectations hold
+  // for both RPCs.
   for (const [rpc, callOptions] of [
     ['BatchAppend', {}],
     ['Append', { credentials: { username: 'admin', password: 'changeit' } }],

@@ -1,0 +1,374 @@
+// Copyright (c) Cairn authors.
+#include "server/users_service.h"
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cairn::server {
+
+namespace users = event_store::client::users;
+
+namespace {
+
+constexpr size_t kMaxLoginBytes = 128;
+constexpr size_t kMaxFullNameBytes = 1024;
+constexpr size_t kMaxGroups = 64;
+constexpr size_t kMaxGroupBytes = 128;
+constexpr size_t kMaxPasswordBytes = 1024;
+
+// Whether `text` is UTF-8 (no overlong forms, surrogates or code points
+// above U+10FFFF) and, unless `controls`, free of control characters.
+bool IsText(std::string_view text, bool controls) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if (!controls && (byte < 0x20 || byte == 0x7f)) return false;
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    uint32_t code = 0;
+    if ((byte & 0xe0) == 0xc0) {
+      length = 2;
+      code = byte & 0x1fu;
+    } else if ((byte & 0xf0) == 0xe0) {
+      length = 3;
+      code = byte & 0x0fu;
+    } else if ((byte & 0xf8) == 0xf0) {
+      length = 4;
+      code = byte & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3fu);
+    }
+    static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kMinimum[length] || code > 0x10ffff ||
+        (code >= 0xd800 && code <= 0xdfff)) {
+      return false;
+    }
+    if (!controls && code >= 0x80 && code <= 0x9f) return false;
+    i += length;
+  }
+  return true;
+}
+
+RpcError Invalid(std::string_view field, std::string_view why) {
+  return BadRequest(std::string(field) + " " + std::string(why));
+}
+
+RpcError CheckLogin(std::string_view login) {
+  if (login.empty()) return Invalid("login_name", "is required");
+  if (login.size() > kMaxLoginBytes) {
+    return Invalid("login_name", "is longer than 128 bytes");
+  }
+  if (!IsText(login, false) || login.find(':') != std::string_view::npos) {
+    return Invalid("login_name",
+                   "must be UTF-8 without control characters or ':'");
+  }
+  return Ok();
+}
+
+RpcError CheckPassword(std::string_view password, std::string_view field) {
+  if (password.empty()) return Invalid(field, "is required");
+  if (password.size() > kMaxPasswordBytes) {
+    return Invalid(field, "is longer than 1024 bytes");
+  }
+  return Ok();
+}
+
+RpcError CheckDetails(
+    std::string_view full_name,
+    const google::protobuf::RepeatedPtrField<std::string>& groups) {
+  if (full_name.size() > kMaxFullNameBytes || !IsText(full_name, true)) {
+    return Invalid("full_name", "must be at most 1024 bytes of UTF-8");
+  }
+  if (static_cast<size_t>(groups.size()) > kMaxGroups) {
+    return Invalid("groups", "are more than 64");
+  }
+  for (const std::string& group : groups) {
+    if (group.empty() || group.size() > kMaxGroupBytes ||
+        !IsText(group, false)) {
+      return Invalid("groups",
+                     "must each be 1..128 bytes of UTF-8 "
+                     "without control characters");
+    }
+  }
+  return Ok();
+}
+
+bool IsOk(const RpcError& error) { return error.code == grpc::StatusCode::OK; }
+
+// The outcome of a user store call about `login`.
+RpcError FromUserStatus(const Status& status, std::string_view login) {
+  if (status.ok()) return Ok();
+  // A user created, changed or deleted by a concurrent call.
+  if (status.IsWrongExpectedVersion()) return UserConflict(login);
+  return FromStoreStatus(status);
+}
+
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* rpc,
+                                 const RpcError& outcome) {
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  reactor->Finish(outcome.Apply(rpc));
+  return reactor;
+}
+
+// Reads `login`, lets `change` edit its record (or refuse), and writes it
+// as read.
+RpcError Modify(UserStore* users, const std::string& login,
+                const std::function<RpcError(UserRecord*)>& change) {
+  Result<std::optional<StoredUser>> found = users->Find(login);
+  if (!found.ok()) return FromStoreStatus(found.status());
+  if (!found.value()) return UserNotFound(login);
+  UserRecord record = found.value()->record;
+  if (RpcError refused = change(&record); !IsOk(refused)) return refused;
+  return FromUserStatus(users->Update(record, found.value()->revision), login);
+}
+
+// Streams precomputed DetailsResp messages, then OK.
+class DetailsWriter final
+    : public grpc::ServerWriteReactor<users::DetailsResp> {
+ public:
+  DetailsWriter(std::vector<users::DetailsResp> responses,
+                const RpcError& outcome, grpc::CallbackServerContext* rpc)
+      : responses_(std::move(responses)) {
+    if (!IsOk(outcome)) {
+      Finish(outcome.Apply(rpc));
+      return;
+    }
+    WriteNext();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteNext() {
+    if (next_ == responses_.size()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    StartWrite(&responses_[next_++]);
+  }
+
+  std::vector<users::DetailsResp> responses_;
+  size_t next_ = 0;
+};
+
+users::DetailsResp ToDetails(const StoredUser& user) {
+  users::DetailsResp response;
+  auto* details = response.mutable_user_details();
+  details->set_login_name(user.record.login);
+  details->set_full_name(user.record.full_name);
+  for (const std::string& group : user.record.groups) {
+    details->add_groups(group);
+  }
+  // .NET ticks: 100 ns.
+  details->mutable_last_updated()->set_ticks_since_epoch(user.updated_us * 10);
+  details->set_disabled(user.record.disabled);
+  return response;
+}
+
+}  // namespace
+
+UsersService::UsersService(Store* store, Authenticator* authenticator,
+                           PasswordHashCost cost)
+    : users_(store), authenticator_(authenticator), cost_(cost) {}
+
+namespace {
+
+// Authenticates the call; OK with `principal` set.
+RpcError Who(Authenticator* authenticator, grpc::CallbackServerContext* rpc,
+             Principal* principal) {
+  return authenticator->Authenticate(*rpc, principal);
+}
+
+// Authenticates the call and requires `$admins`.
+RpcError AdminOnly(Authenticator* authenticator,
+                   grpc::CallbackServerContext* rpc) {
+  Principal principal;
+  if (RpcError who = Who(authenticator, rpc, &principal); !IsOk(who)) {
+    return who;
+  }
+  return principal.IsAdmin() ? Ok() : AccessDenied();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* UsersService::Create(grpc::CallbackServerContext* rpc,
+                                               const users::CreateReq* request,
+                                               users::CreateResp*) {
+  const auto& options = request->options();
+  RpcError outcome = AdminOnly(authenticator_, rpc);
+  if (IsOk(outcome)) outcome = CheckLogin(options.login_name());
+  if (IsOk(outcome)) outcome = CheckPassword(options.password(), "password");
+  if (IsOk(outcome)) {
+    outcome = CheckDetails(options.full_name(), options.groups());
+  }
+  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  Result<std::string> hash = HashPassword(options.password(), cost_);
+  if (!hash.ok()) return Answer(rpc, FromStoreStatus(hash.status()));
+  UserRecord record;
+  record.login = options.login_name();
+  record.full_name = options.full_name();
+  record.groups.assign(options.groups().begin(), options.groups().end());
+  record.password_hash = std::move(hash.value());
+  return Answer(rpc, FromUserStatus(users_.Create(record), record.login));
+}
+
+grpc::ServerUnaryReactor* UsersService::Update(grpc::CallbackServerContext* rpc,
+                                               const users::UpdateReq* request,
+                                               users::UpdateResp*) {
+  const auto& options = request->options();
+  RpcError outcome = AdminOnly(authenticator_, rpc);
+  if (IsOk(outcome)) outcome = CheckLogin(options.login_name());
+  if (IsOk(outcome)) {
+    outcome = CheckDetails(options.full_name(), options.groups());
+  }
+  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  return Answer(
+      rpc,
+      Modify(&users_, options.login_name(), [&options](UserRecord* record) {
+        record->full_name = options.full_name();
+        record->groups.assign(options.groups().begin(), options.groups().end());
+        return Ok();
+      }));
+}
+
+grpc::ServerUnaryReactor* UsersService::Delete(grpc::CallbackServerContext* rpc,
+                                               const users::DeleteReq* request,
+                                               users::DeleteResp*) {
+  const std::string& login = request->options().login_name();
+  RpcError outcome = AdminOnly(authenticator_, rpc);
+  if (IsOk(outcome)) outcome = CheckLogin(login);
+  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  Result<std::optional<StoredUser>> found = users_.Find(login);
+  if (!found.ok()) return Answer(rpc, FromStoreStatus(found.status()));
+  if (!found.value()) return Answer(rpc, UserNotFound(login));
+  return Answer(rpc, FromUserStatus(
+                         users_.Delete(login, found.value()->revision), login));
+}
+
+RpcError UsersService::SetDisabled(grpc::CallbackServerContext* rpc,
+                                   const std::string& login, bool disabled) {
+  RpcError outcome = AdminOnly(authenticator_, rpc);
+  if (IsOk(outcome)) outcome = CheckLogin(login);
+  if (!IsOk(outcome)) return outcome;
+  return Modify(&users_, login, [disabled](UserRecord* record) {
+    record->disabled = disabled;
+    return Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* UsersService::Disable(
+    grpc::CallbackServerContext* rpc, const users::DisableReq* request,
+    users::DisableResp*) {
+  return Answer(rpc, SetDisabled(rpc, request->options().login_name(), true));
+}
+
+grpc::ServerUnaryReactor* UsersService::Enable(grpc::CallbackServerContext* rpc,
+                                               const users::EnableReq* request,
+                                               users::EnableResp*) {
+  return Answer(rpc, SetDisabled(rpc, request->options().login_name(), false));
+}
+
+grpc::ServerWriteReactor<users::DetailsResp>* UsersService::Details(
+    grpc::CallbackServerContext* rpc, const users::DetailsReq* request) {
+  const std::string& login = request->options().login_name();
+  std::vector<users::DetailsResp> responses;
+  Principal principal;
+  RpcError outcome = Who(authenticator_, rpc, &principal);
+  if (IsOk(outcome) && !principal.IsAdmin() &&
+      (login.empty() || login != principal.login)) {
+    outcome = AccessDenied();
+  }
+  if (IsOk(outcome) && !login.empty()) outcome = CheckLogin(login);
+  std::vector<std::string> logins;
+  if (IsOk(outcome) && login.empty()) {
+    Result<std::vector<std::string>> listed = users_.Logins();
+    if (listed.ok()) {
+      logins = std::move(listed.value());
+    } else {
+      outcome = FromStoreStatus(listed.status());
+    }
+  } else {
+    logins.push_back(login);
+  }
+  for (size_t i = 0; IsOk(outcome) && i < logins.size(); ++i) {
+    Result<std::optional<StoredUser>> found = users_.Find(logins[i]);
+    if (!found.ok()) {
+      outcome = FromStoreStatus(found.status());
+    } else if (found.value()) {
+      responses.push_back(ToDetails(*found.value()));
+    } else if (!login.empty()) {
+      outcome = UserNotFound(login);
+    }
+  }
+  return new DetailsWriter(std::move(responses), outcome, rpc);
+}
+
+grpc::ServerUnaryReactor* UsersService::ChangePassword(
+    grpc::CallbackServerContext* rpc, const users::ChangePasswordReq* request,
+    users::ChangePasswordResp*) {
+  const auto& options = request->options();
+  Principal principal;
+  RpcError outcome = Who(authenticator_, rpc, &principal);
+  if (IsOk(outcome) && !principal.IsAdmin() &&
+      options.login_name() != principal.login) {
+    outcome = AccessDenied();
+  }
+  if (IsOk(outcome)) outcome = CheckLogin(options.login_name());
+  if (IsOk(outcome)) {
+    outcome = CheckPassword(options.current_password(), "current_password");
+  }
+  if (IsOk(outcome)) {
+    outcome = CheckPassword(options.new_password(), "new_password");
+  }
+  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  Result<std::string> hash = HashPassword(options.new_password(), cost_);
+  if (!hash.ok()) return Answer(rpc, FromStoreStatus(hash.status()));
+  return Answer(
+      rpc, Modify(&users_, options.login_name(), [&](UserRecord* record) {
+        Result<bool> current =
+            VerifyPassword(record->password_hash, options.current_password());
+        if (!current.ok()) return FromStoreStatus(current.status());
+        if (!current.value()) return AccessDenied();
+        record->password_hash = hash.value();
+        return Ok();
+      }));
+}
+
+grpc::ServerUnaryReactor* UsersService::ResetPassword(
+    grpc::CallbackServerContext* rpc, const users::ResetPasswordReq* request,
+    users::ResetPasswordResp*) {
+  const auto& options = request->options();
+  RpcError outcome = AdminOnly(authenticator_, rpc);
+  if (IsOk(outcome)) outcome = CheckLogin(options.login_name());
+  if (IsOk(outcome)) {
+    outcome = CheckPassword(options.new_password(), "new_password");
+  }
+  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  Result<std::string> hash = HashPassword(options.new_password(), cost_);
+  if (!hash.ok()) return Answer(rpc, FromStoreStatus(hash.status()));
+  return Answer(rpc,
+                Modify(&users_, options.login_name(), [&](UserRecord* record) {
+                  record->password_hash = hash.value();
+                  return Ok();
+                }));
+}
+
+}  // namespace cairn::server
