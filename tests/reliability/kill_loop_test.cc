@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -35,17 +34,12 @@
 #include "cairn/cairn.h"
 #include "tests/reliability/ack_log.h"
 #include "tests/reliability/oracle.h"
+#include "tests/reliability/seeds.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn::reliability {
 namespace {
-
-uint64_t EnvU64(const char* name, uint64_t fallback) {
-  // Test settings, read before any thread of the test starts.
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
-  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
-}
 
 uint64_t FileSize(const std::string& path) {
   struct stat st;

@@ -92,6 +92,19 @@ void CheckLinkStreams(Store* store, const std::vector<RecordedEvent>& log,
   }
 }
 
+// Every event of the log, in position order.
+inline Result<std::vector<RecordedEvent>> ReadWholeLog(Store* store) {
+  std::vector<RecordedEvent> log;
+  ReadAllOptions all;
+  all.max_count = UINT64_MAX;
+  auto visited = store->VisitAll(all, [&](const RecordedEventView& e) {
+    log.push_back(e.ToOwned());
+    return true;
+  });
+  if (!visited.ok()) return visited.status();
+  return log;
+}
+
 inline OracleReport CheckOracle(Store* store,
                                 const std::vector<Attempt>& attempts) {
   OracleReport report;
@@ -105,17 +118,12 @@ inline OracleReport CheckOracle(Store* store,
       owner[attempts[a].ids[i]] = {a, i};
     }
   }
-  std::vector<RecordedEvent> log;
-  ReadAllOptions all;
-  all.max_count = UINT64_MAX;
-  auto visited = store->VisitAll(all, [&](const RecordedEventView& e) {
-    log.push_back(e.ToOwned());
-    return true;
-  });
-  if (!visited.ok()) {
-    fail("reading the log: " + visited.status().ToString());
+  auto read = ReadWholeLog(store);
+  if (!read.ok()) {
+    fail("reading the log: " + read.status().ToString());
     return report;
   }
+  const std::vector<RecordedEvent>& log = *read;
   report.log_events = log.size();
 
   std::map<std::string, uint64_t> next_revision;

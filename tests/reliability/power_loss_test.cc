@@ -24,7 +24,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <future>
@@ -43,27 +42,10 @@
 #include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
 #include "tests/reliability/oracle.h"
+#include "tests/reliability/seeds.h"
 
 namespace cairn::reliability {
 namespace {
-
-uint64_t EnvU64(const char* name, uint64_t fallback) {
-  // Test settings, read before any thread of the test starts.
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
-  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
-}
-
-// A deterministic id: the seed and a counter, so a replay writes the same
-// bytes (except timestamps).
-EventId MakeId(uint64_t seed, uint64_t n) {
-  std::array<uint8_t, 16> b{};
-  for (int i = 0; i < 8; ++i) {
-    b[i] = static_cast<uint8_t>(seed >> (8 * i));
-    b[8 + i] = static_cast<uint8_t>(n >> (8 * i));
-  }
-  b[15] |= 1;  // never nil
-  return EventId(b);
-}
 
 struct Totals {
   uint64_t seeds = 0;
@@ -102,13 +84,7 @@ class PowerLossRun {
     }
     options_.compression_threshold = rng_() % 2 == 0 ? 0 : 300;
     options_.max_group_bytes = rng_() % 2 == 0 ? 4096 : 64 * 1024;
-    io::CrashOptions crash;
-    crash.keep_whole = 0.1 + 0.5 * Uniform();
-    crash.keep_torn = (1 - crash.keep_whole) * Uniform();
-    crash.flip_bit = 0.3 * Uniform();
-    crash.persist_dir = Uniform();
-    crash.persist_shared = Uniform();
-    fs_.set_crash_options(crash);
+    fs_.set_crash_options(RandomCrashOptions(&rng_));
     ArmErrors();
     unresolved_.resize(threads_);
     own_next_.resize(threads_, 0);
@@ -244,10 +220,6 @@ class PowerLossRun {
       }
     }
     ack_number_.clear();
-  }
-
-  double Uniform() {
-    return std::uniform_real_distribution<double>(0, 1)(rng_);
   }
 
   // Registers an attempt; returns its index.

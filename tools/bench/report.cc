@@ -21,6 +21,14 @@ constexpr double kReadAllGoal = 10'000'000;  // events/s
 // reading a $ce- stream runs at >= 50 % of a plain one's rate.
 constexpr double kLinkAppendGoal = 0.85;  // concurrent over concurrent-plain
 constexpr double kLinkReadGoal = 0.5;     // read-category over plain
+// Issue 10: a scavenge rewrites at >= 50 % of the raw durable bandwidth,
+// and append p99 while one runs is <= 2x that without.
+constexpr double kScavengeRewriteGoal = 0.5;
+constexpr double kScavengeP99Goal = 2;
+
+double PerSecond(double amount, double seconds) {
+  return seconds > 0 ? amount / seconds : 0;
+}
 
 double Micros(uint64_t nanos) { return static_cast<double>(nanos) / 1e3; }
 
@@ -83,6 +91,25 @@ void WriteResultMembers(json::Writer* w, const BenchReport& report,
     w->Number("delivered_per_sec", r.delivered_per_sec);
     w->Number("catchup_events_per_sec", r.catchup_events_per_sec);
   }
+  if (r.workload == "scavenge") {
+    const ScavengeFigures& f = r.scavenge;
+    w->BeginObject("scavenge");
+    w->Number("removable", f.removable);
+    w->Uint("events_examined", f.events_examined);
+    w->Uint("events_removed", f.events_removed);
+    w->Uint("bytes_examined", f.bytes_examined);
+    w->Uint("parts_bytes_before", f.parts_bytes_before);
+    w->Uint("bytes_written", f.bytes_written);
+    w->Number("seconds", f.seconds);
+    w->Number(
+        "examined_mb_per_sec",
+        PerSecond(static_cast<double>(f.bytes_examined) / 1e6, f.seconds));
+    w->Number("written_mb_per_sec",
+              PerSecond(static_cast<double>(f.bytes_written) / 1e6, f.seconds));
+    w->Uint("concurrent_scavenges", f.concurrent_scavenges);
+    WriteLatency(w, "append_latency_us_while_scavenging", f.latency_ns);
+    w->EndObject();
+  }
   if (!r.samples.empty()) {
     w->BeginArray("samples");
     for (const ScaleSample& s : r.samples) {
@@ -113,6 +140,9 @@ void WriteResultMembers(json::Writer* w, const BenchReport& report,
   if (a.ratio_to_single) w->Number("ratio_to_single", *a.ratio_to_single);
   if (a.ratio_to_baseline) {
     w->Number("ratio_to_baseline", *a.ratio_to_baseline);
+  }
+  if (a.p99_ratio_while_scavenging) {
+    w->Number("p99_ratio_while_scavenging", *a.p99_ratio_while_scavenging);
   }
   if (!a.goal.empty()) {
     w->BeginObject("goal");
@@ -228,11 +258,34 @@ std::string Describe(const WorkloadResult& r) {
   if (r.workload == "read-long-stream") {
     return "whole plain stream ReadStream (as long as the $ce- one), warm";
   }
+  if (r.workload == "scavenge") {
+    return "one Scavenge over the store, then durable single-event appends "
+           "without and with scavenges running";
+  }
   if (r.workload == "subscribe") {
     return "live $all subscriptions while " + std::to_string(r.in_flight) +
            " single-event AppendAsync are in flight, durable";
   }
   return "";
+}
+
+// The scavenge workload's own lines.
+std::string ScavengeText(const WorkloadResult& r) {
+  const ScavengeFigures& f = r.scavenge;
+  std::string out = "  store    " + MiB(f.bytes_examined) + " of records, " +
+                    Format("%.0f%%", f.removable * 100) +
+                    " of the streams removable\n";
+  const double mb_per_sec =
+      PerSecond(static_cast<double>(f.bytes_examined) / 1e6, f.seconds);
+  out += "  scavenge: removed " + std::to_string(f.events_removed) + " of " +
+         std::to_string(f.events_examined) + " events in " +
+         Format("%.2f s", f.seconds) + ", going over " +
+         Format("%.1f MB/s of records", mb_per_sec) + "; rewrote parts of " +
+         MiB(f.parts_bytes_before) + " on disk into " + MiB(f.bytes_written) +
+         "\n";
+  out += "  appends while " + std::to_string(f.concurrent_scavenges) +
+         " scavenges ran: " + Latencies(f.latency_ns) + "\n";
+  return out;
 }
 
 // A goal of the form "rate >= goal x baseline rate", both from the same
@@ -242,6 +295,30 @@ void JudgeAgainst(double rate, double baseline, double goal,
   if (rate > 0 && baseline > 0) a->ratio_to_baseline = rate / baseline;
   a->goal = Format(goal_format, goal * 100);
   if (a->ratio_to_baseline) a->goal_met = *a->ratio_to_baseline >= goal;
+}
+
+void AssessScavenge(const BenchReport& report, const WorkloadResult& r,
+                    Assessment* a) {
+  const ScavengeFigures& f = r.scavenge;
+  const double examined =
+      PerSecond(static_cast<double>(f.bytes_examined) / 1e6, f.seconds);
+  if (report.raw.write_mb_per_sec > 0 && examined > 0) {
+    a->ratio_to_raw_bandwidth = examined / report.raw.write_mb_per_sec;
+  }
+  const uint64_t quiet = r.latency_ns.Percentile(0.99);
+  if (quiet > 0 && f.latency_ns.count() > 0) {
+    a->p99_ratio_while_scavenging =
+        static_cast<double>(f.latency_ns.Percentile(0.99)) /
+        static_cast<double>(quiet);
+  }
+  a->goal =
+      Format(">= %.0f%% of the raw durable bandwidth",
+             kScavengeRewriteGoal * 100) +
+      Format(" and append p99 <= %.0fx while scavenging", kScavengeP99Goal);
+  if (a->ratio_to_raw_bandwidth && a->p99_ratio_while_scavenging) {
+    a->goal_met = *a->ratio_to_raw_bandwidth >= kScavengeRewriteGoal &&
+                  *a->p99_ratio_while_scavenging <= kScavengeP99Goal;
+  }
 }
 
 }  // namespace
@@ -296,6 +373,8 @@ Assessment Assess(const BenchReport& report, const WorkloadResult& r) {
     const WorkloadResult* plain = Find(report, "read-long-stream");
     JudgeAgainst(eps, plain != nullptr ? plain->events_per_sec : 0,
                  kLinkReadGoal, ">= %.0f%% of read-long-stream", &a);
+  } else if (r.workload == "scavenge") {
+    AssessScavenge(report, r, &a);
   }
   return a;
 }
@@ -422,12 +501,17 @@ std::string ReportText(const BenchReport& report) {
                "\n";
       }
     }
+    if (r.workload == "scavenge") out += ScavengeText(r);
     const Assessment a = Assess(report, r);
     if (a.ratio_to_raw_fsync) {
       out += "  = " + Format("%.2fx", *a.ratio_to_raw_fsync) +
              " the raw fdatasync rate\n";
     }
-    if (a.ratio_to_raw_bandwidth) {
+    if (a.ratio_to_raw_bandwidth && r.workload == "scavenge") {
+      out += "  went over the log at " +
+             Format("%.0f%%", *a.ratio_to_raw_bandwidth * 100) +
+             " of the raw durable bandwidth\n";
+    } else if (a.ratio_to_raw_bandwidth) {
       out += "  = " + Format("%.1f MB/s stored", *a.stored_mb_per_sec) +
              Format(" (%.1f MB/s payload), ", *a.payload_mb_per_sec) +
              Format("%.0f%%", *a.ratio_to_raw_bandwidth * 100) +
@@ -444,6 +528,10 @@ std::string ReportText(const BenchReport& report) {
     }
     if (a.ratio_to_single) {
       out += "  = " + Format("%.1fx", *a.ratio_to_single) + " single\n";
+    }
+    if (a.p99_ratio_while_scavenging) {
+      out += "  append p99 while scavenging = " +
+             Format("%.2fx", *a.p99_ratio_while_scavenging) + " without\n";
     }
     if (!a.goal.empty()) {
       out += "  goal " + a.goal + ": " +

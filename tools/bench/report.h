@@ -54,7 +54,9 @@ struct BenchReport {
 struct Assessment {
   // single: events/s over raw 4 KiB fdatasyncs/s.
   std::optional<double> ratio_to_raw_fsync;
-  // batch: stored MB/s over raw durable MB/s, and the MB/s themselves.
+  // batch: stored MB/s over raw durable MB/s, and the MB/s themselves;
+  // scavenge: the log's record MB it went over per second, over raw
+  // durable MB/s.
   std::optional<double> ratio_to_raw_bandwidth;
   std::optional<double> stored_mb_per_sec;
   std::optional<double> payload_mb_per_sec;
@@ -66,6 +68,8 @@ struct Assessment {
   // $ce-/$et- streams per append); read-category: its events/s over
   // read-long-stream's. Both from the same run.
   std::optional<double> ratio_to_baseline;
+  // scavenge: append p99 while scavenges run over the p99 without.
+  std::optional<double> p99_ratio_while_scavenging;
   // The goal for this workload, if it has one, and whether it was met
   // (nullopt when the run lacks what the goal compares against).
   std::string goal;

@@ -14,6 +14,7 @@
 #include "cairn/inspect.h"
 #include "tools/bench/cairn_driver.h"
 #include "tools/bench/loops.h"
+#include "tools/bench/scavenge.h"
 #include "tools/bench/subscribe.h"
 
 namespace cairn::tools::bench {
@@ -105,6 +106,8 @@ Status CheckCapabilities(const Driver& driver, std::string_view name) {
     has = c.kill_reopen && c.read_stream && c.in_process;
   } else if (name == "subscribe") {
     has = c.subscribe && c.async_append;
+  } else if (name == "scavenge") {
+    has = false;  // a Store of its own: RunWorkload(name, config)
   }
   if (has) return Status::Ok();
   return Status::NotSupported(driver.name() + " can not run " +
@@ -520,6 +523,15 @@ Result<WorkloadResult> RunWorkload(Driver* driver, std::string_view name,
 
 Result<WorkloadResult> RunWorkload(std::string_view name,
                                    const WorkloadConfig& config) {
+  if (name == "scavenge") {
+    WorkloadResult result;
+    result.workload = std::string(name);
+    result.payload_bytes_per_event = config.event_size;
+    Status s = RunScavenge(config, &result);
+    if (config.progress != nullptr) config.progress->Clear();
+    if (!s.ok()) return s;
+    return result;
+  }
   CairnDriver driver(
       config.dir, config.durability,
       config.category_and_type_streams && name != "concurrent-plain");

@@ -22,6 +22,9 @@
 //   read-long-stream  the same of a plain stream of the same length in
 //                 the same kind of log: against read-category, what
 //                 reading through the link index costs
+//   scavenge      Store::Scavenge over a store with a share of removable
+//                 events: its rewrite rate, and append latency with and
+//                 without scavenges running (scavenge.h)
 // Every store starts empty (Driver::Reset) and is closed afterwards.
 #ifndef CAIRN_TOOLS_BENCH_WORKLOADS_H_
 #define CAIRN_TOOLS_BENCH_WORKLOADS_H_
@@ -43,9 +46,10 @@ namespace cairn::tools::bench {
 
 // The names RunWorkload accepts, in the order `all` would list them.
 inline constexpr std::string_view kWorkloadNames[] = {
-    "single",        "concurrent",      "batch",     "read-all",
-    "read-streams",  "scale",           "subscribe", "concurrent-plain",
-    "read-category", "read-long-stream"};
+    "single",           "concurrent",       "batch",
+    "read-all",         "read-streams",     "scale",
+    "subscribe",        "concurrent-plain", "read-category",
+    "read-long-stream", "scavenge"};
 
 // The workloads a driver without ReadStream, subscriptions and the rest
 // of Cairn's capabilities runs: those of bench/peers.
@@ -85,6 +89,11 @@ struct WorkloadConfig {
   // (for subscribe, fewer leave the CPUs idle part of the time, to measure
   // delivery latency on an unsaturated machine).
   uint32_t in_flight = 256;
+  // scavenge only: the size of the store built (bytes of records, unless
+  // `events` gives its event count) and the fraction of its events a
+  // scavenge removes.
+  uint64_t store_bytes = uint64_t{256} << 20;
+  double removable = 0.5;
   Progress* progress = nullptr;  // may be null
 };
 
@@ -94,6 +103,27 @@ struct ScaleSample {
   double seconds = 0;         // since the start of the load
   double events_per_sec = 0;  // over the interval since the last sample
   MemoryUsage memory;
+};
+
+// scavenge only: one Scavenge of the built store, timed, then appends
+// while a loop re-creates removable events and scavenges again.
+struct ScavengeFigures {
+  double removable = 0;  // the fraction asked for
+  // The timed Scavenge: events examined and removed; the log's record
+  // bytes it went over; the disk bytes of the parts it rewrote before
+  // (the preallocated space of the segment it sealed included) and after
+  // (what it wrote).
+  uint64_t events_examined = 0;
+  uint64_t events_removed = 0;
+  uint64_t bytes_examined = 0;
+  uint64_t parts_bytes_before = 0;
+  uint64_t bytes_written = 0;
+  double seconds = 0;
+  // Scavenges that ran to the end while latency_ns was sampled, and the
+  // latency of the appends meanwhile (WorkloadResult::latency_ns holds it
+  // without a scavenge).
+  uint64_t concurrent_scavenges = 0;
+  LatencyHistogram latency_ns;
 };
 
 struct WorkloadResult {
@@ -145,10 +175,12 @@ struct WorkloadResult {
   uint64_t read_events = 0;
   double read_seconds = 0;
   LatencyHistogram read_latency_ns;
+  ScavengeFigures scavenge;
 };
 
 // Runs workload `name` (one of kWorkloadNames) against `driver`;
-// NotSupported when the driver lacks a capability the workload needs.
+// NotSupported when the driver lacks a capability the workload needs
+// (scavenge needs a Store of its own: the overload below runs it).
 Result<WorkloadResult> RunWorkload(Driver* driver, std::string_view name,
                                    const WorkloadConfig& config);
 

@@ -43,6 +43,8 @@ struct BenchArgs {
   uint64_t streams = 0;
   uint32_t subscribers = 1;
   uint32_t in_flight = 256;
+  uint64_t store_mib = 256;
+  double removable = 0.5;
   std::string durability = "group";
   double raw_seconds = 1;
   bool json = false;
@@ -168,6 +170,8 @@ int RunBench(const Io& io, const BenchArgs& args) {
     config.streams = args.streams;
     config.subscribers = args.subscribers;
     config.in_flight = args.in_flight;
+    config.store_bytes = args.store_mib << 20;
+    config.removable = args.removable;
     config.durability = ParseDurability(args.durability);
     config.category_and_type_streams = !args.no_category_streams;
     config.progress = &progress;
@@ -205,8 +209,8 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
   sub->add_option("--workload", args->workload,
                   "single, concurrent, batch, read-all, read-streams, scale, "
                   "subscribe, concurrent-plain, read-category, "
-                  "read-long-stream, a comma-separated list of them, or all "
-                  "(single, concurrent, batch and read-all)")
+                  "read-long-stream, scavenge, a comma-separated list of "
+                  "them, or all (single, concurrent, batch and read-all)")
       ->required()
       ->check(CLI::Validator(
           [](const std::string& value) -> std::string {
@@ -236,8 +240,9 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
       ->check(CLI::Range(16u, 16u << 20));
   sub->add_option("--events", args->events,
                   "Events to pre-load (read-all: 1000000, read-streams: 10 "
-                  "per stream) or store (scale: 100000000); caps single, "
-                  "concurrent and batch")
+                  "per stream) or store (scale: 100000000, scavenge: "
+                  "instead of --store-mib); caps single, concurrent and "
+                  "batch")
       ->check(CLI::PositiveNumber);
   sub->add_option("--subscribers", args->subscribers,
                   "subscribe: live subscriptions while appends run "
@@ -246,9 +251,19 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
   sub->add_option("--in-flight", args->in_flight,
                   "subscribe: the writer's appends in flight (default 256)")
       ->check(CLI::Range(1u, 65536u));
+  sub->add_option("--store-mib", args->store_mib,
+                  "scavenge: MiB of records in the store it builds (unless "
+                  "--events gives its event count)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--removable", args->removable,
+                  "scavenge: the fraction of the streams a scavenge removes "
+                  "(tombstoned or cut by $maxCount)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--streams", args->streams,
                   "Streams to spread events over (default 10000; "
-                  "read-streams: 100000)")
+                  "read-streams: 100000, scavenge: 1000)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--durability", args->durability,
                   "Durability of the measured appends: group (default, "

@@ -162,6 +162,30 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
     EXPECT_EQ(Number(report, "events"), 2000);
     EXPECT_EQ(Member(report, "samples").items().size(), 10u);
   }
+  if (workload == "scavenge") {
+    // The store of 2000 events; half of its streams removable.
+    EXPECT_EQ(Number(Member(report, "load"), "events"), 2000);
+    const json::Value& scavenge = Member(report, "scavenge");
+    EXPECT_EQ(Number(scavenge, "removable"), 0.5);
+    EXPECT_GE(Number(scavenge, "events_examined"), 2000);
+    EXPECT_EQ(Number(scavenge, "events_examined"), Number(report, "events"));
+    EXPECT_GT(Number(scavenge, "events_removed"), 0);
+    EXPECT_LT(Number(scavenge, "events_removed"), 2000);
+    EXPECT_GT(Number(scavenge, "bytes_examined"), 2000 * 200);
+    // Half of the events gone: the parts shrank.
+    EXPECT_GT(Number(scavenge, "bytes_written"), 0);
+    EXPECT_LT(Number(scavenge, "bytes_written"),
+              Number(scavenge, "parts_bytes_before"));
+    EXPECT_GT(Number(scavenge, "examined_mb_per_sec"), 0);
+    EXPECT_GT(Number(scavenge, "written_mb_per_sec"), 0);
+    EXPECT_GE(Number(scavenge, "concurrent_scavenges"), 1);
+    EXPECT_GT(Number(Member(scavenge, "append_latency_us_while_scavenging"),
+                     "samples"),
+              0);
+    EXPECT_GT(Number(report, "ratio_to_raw_bandwidth"), 0);
+    EXPECT_GE(Number(report, "p99_ratio_while_scavenging"), 0);
+    EXPECT_TRUE(Member(Member(report, "goal"), "met").is_bool());
+  }
   if (workload == "subscribe") {
     // Every subscriber received every appended event.
     EXPECT_EQ(Number(report, "subscribers"), 1);
@@ -176,7 +200,8 @@ INSTANTIATE_TEST_SUITE_P(AllWorkloads, BenchWorkloadTest,
                          ::testing::Values("single", "concurrent", "batch",
                                            "read-all", "read-streams", "scale",
                                            "subscribe", "concurrent-plain",
-                                           "read-category", "read-long-stream"),
+                                           "read-category", "read-long-stream",
+                                           "scavenge"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::erase(name, '-');

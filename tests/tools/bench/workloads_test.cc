@@ -198,7 +198,7 @@ TEST(WorkloadsTest, ScaleSamplesEveryTenthThenKillsAndReopens) {
 
 TEST(WorkloadsTest, RefusesWhatTheDriverCanNotDoBeforeTouchingIt) {
   for (const char* name : {"read-streams", "read-category", "read-long-stream",
-                           "scale", "subscribe"}) {
+                           "scale", "subscribe", "scavenge"}) {
     SCOPED_TRACE(name);
     FakeDriver fake({});
     auto r = RunWorkload(&fake, name, Config(10, 2));
