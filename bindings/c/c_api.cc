@@ -617,6 +617,37 @@ cairn_code cairn_backup(cairn_store_t* store, const char* destination,
   });
 }
 
+cairn_code cairn_scavenge(cairn_store_t* store, cairn_scavenge_result_t* result,
+                          cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr) return Invalid("cairn_scavenge: NULL store", err);
+    auto scavenged = store->store->Scavenge(cairn::ScavengeOptions());
+    if (!scavenged.ok()) return Fail(scavenged.status(), err);
+    if (result != nullptr) {
+      result->end_position = scavenged->end_position.value();
+      result->events_examined = scavenged->events_examined;
+      result->events_removed = scavenged->events_removed;
+      result->parts_examined = scavenged->parts_examined;
+      result->parts_rewritten = scavenged->parts_rewritten;
+      result->bytes_before = scavenged->bytes_before;
+      result->bytes_after = scavenged->bytes_after;
+      result->duration_us = scavenged->duration_us;
+      result->stopped = scavenged->stopped ? 1 : 0;
+    }
+    return CAIRN_OK;
+  });
+}
+
+cairn_code cairn_stop_scavenge(cairn_store_t* store, cairn_error_t** err) {
+  return Guard(err, [&]() -> cairn_code {
+    if (store == nullptr) {
+      return Invalid("cairn_stop_scavenge: NULL store", err);
+    }
+    cairn::Status s = store->store->StopScavenge();
+    return s.ok() ? CAIRN_OK : Fail(s, err);
+  });
+}
+
 // ---- Snapshots ----
 
 cairn_code cairn_save_snapshot(cairn_store_t* store, const char* stream,

@@ -323,6 +323,17 @@ static void TestLifecycle(cairn_store_t* store) {
   cairn_event_data_t e = Event("E", "{}");
   CHECK(cairn_append(store, "User-7", 6, any, &e, 1, NULL, NULL) ==
         CAIRN_STREAM_DELETED);
+
+  /* A scavenge removes the tombstoned stream's events for good. */
+  cairn_scavenge_result_t scavenged;
+  memset(&scavenged, 0, sizeof scavenged);
+  CHECK(cairn_scavenge(store, &scavenged, NULL) == CAIRN_OK);
+  CHECK(scavenged.events_removed >= 1 && scavenged.stopped == 0);
+  CHECK(scavenged.bytes_before >= scavenged.bytes_after);
+  CHECK(cairn_read_stream(store, "User-7", 6, NULL, &events, NULL) ==
+        CAIRN_STREAM_DELETED);
+  CHECK(cairn_stop_scavenge(store, NULL) == CAIRN_NOT_FOUND);
+  CHECK(cairn_scavenge(NULL, NULL, NULL) == CAIRN_INVALID_ARGUMENT);
 }
 
 /* Snapshots of a fresh stream: save, load, bad input. */

@@ -394,6 +394,31 @@ CAIRN_C_EXPORT cairn_code cairn_backup(cairn_store_t* store,
                                        cairn_backup_result_t* result,
                                        cairn_error_t** err);
 
+/* What a scavenge did (Store::Scavenge in cairn/store.h). */
+typedef struct cairn_scavenge_result_t {
+  uint64_t end_position; /* every event below it was examined */
+  uint64_t events_examined;
+  uint64_t events_removed;
+  uint64_t parts_examined; /* parts of the log */
+  uint64_t parts_rewritten;
+  uint64_t bytes_before; /* disk bytes of the rewritten parts */
+  uint64_t bytes_after;
+  uint64_t duration_us;
+  int stopped; /* cairn_stop_scavenge ended it early */
+} cairn_scavenge_result_t;
+
+/* Removes, online, the events no read can return any more (deleted,
+ * tombstoned, beyond $maxCount, $maxAge or $tb) and gives their disk space
+ * back; see Store::Scavenge for what it keeps, the errors and the crash
+ * semantics. Blocks until done. `result` may be NULL. */
+CAIRN_C_EXPORT cairn_code cairn_scavenge(cairn_store_t* store,
+                                         cairn_scavenge_result_t* result,
+                                         cairn_error_t** err);
+/* Asks a running cairn_scavenge (on another thread) to stop after its
+ * current step; CAIRN_NOT_FOUND if none runs. */
+CAIRN_C_EXPORT cairn_code cairn_stop_scavenge(cairn_store_t* store,
+                                              cairn_error_t** err);
+
 /* ---- Subscriptions ----------------------------------------------------- */
 
 /* Called on the subscription's own thread, one call at a time. Any callback
