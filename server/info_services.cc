@@ -35,6 +35,11 @@ grpc::ServerUnaryReactor* ServerFeaturesService::GetSupportedMethods(
                              "details", "changepassword", "resetpassword"}) {
     AddSupportedMethod(response, "event_store.client.users.users", method);
   }
+  for (const char* method :
+       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes"}) {
+    AddSupportedMethod(response, "event_store.client.operations.operations",
+                       method);
+  }
   AddSupportedMethod(response, "event_store.client.gossip.gossip", "read");
   AddSupportedMethod(response,
                      "event_store.client.server_features.serverfeatures",

@@ -15,6 +15,15 @@ grpc::Status RpcError::Apply(grpc::ServerContextBase* context) const {
 
 RpcError Ok() { return {grpc::StatusCode::OK, "", {}, std::nullopt}; }
 
+bool IsOk(const RpcError& error) { return error.code == grpc::StatusCode::OK; }
+
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* rpc,
+                                      const RpcError& outcome) {
+  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
+  reactor->Finish(outcome.Apply(rpc));
+  return reactor;
+}
+
 RpcError ShuttingDown() {
   return {grpc::StatusCode::UNAVAILABLE,
           "Server Is Shutting Down",
@@ -53,6 +62,14 @@ RpcError UserNotFound(std::string_view login) {
   return {grpc::StatusCode::NOT_FOUND,
           "User '" + std::string(login) + "' not found.",
           {{"exception", "user-not-found"}, {"login-name", std::string(login)}},
+          std::nullopt};
+}
+
+RpcError ScavengeNotFound(std::string_view scavenge_id) {
+  return {grpc::StatusCode::NOT_FOUND,
+          "Scavenge id was invalid.",
+          {{"exception", "scavenge-not-found"},
+           {"scavenge-id", std::string(scavenge_id)}},
           std::nullopt};
 }
 

@@ -37,6 +37,10 @@ struct RpcError {
 
 // The OK outcome, where an RpcError carries how a call ends.
 RpcError Ok();
+bool IsOk(const RpcError& error);
+// Finishes a unary callback call with `outcome`.
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* rpc,
+                                      const RpcError& outcome);
 RpcError BadRequest(std::string message);
 RpcError ShuttingDown();
 RpcError Cancelled(std::string message);
@@ -64,6 +68,9 @@ RpcError TooBusy();
 // `login-name`.
 RpcError UserNotFound(std::string_view login);
 RpcError UserConflict(std::string_view login);
+// NOT_FOUND `scavenge-not-found` with `scavenge-id`: no scavenge of that
+// id runs.
+RpcError ScavengeNotFound(std::string_view scavenge_id);
 // A store failure other than WrongExpectedVersion, with the code the
 // clients treat alike: UNAVAILABLE (retry or reconnect) for a closing or
 // failed store, DATA_LOSS for corruption, INVALID_ARGUMENT for bad input,

@@ -9,6 +9,7 @@
 
 #include "server/connection_listener.h"
 #include "server/info_services.h"
+#include "server/operations_service.h"
 #include "server/streams_service.h"
 #include "server/users_service.h"
 
@@ -46,6 +47,9 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
       store, options.limits, options.log, server->authenticator_.get());
   server->users_ = std::make_unique<UsersService>(
       store, server->authenticator_.get(), options.password_cost);
+  server->operations_ = std::make_unique<OperationsService>(
+      store, server->authenticator_.get(), options.log,
+      options.request_shutdown, options.scavenge_progress);
   server->features_ = std::make_unique<ServerFeaturesService>();
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);
@@ -68,6 +72,7 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->streams_.get());
   builder.RegisterService(server->users_.get());
+  builder.RegisterService(server->operations_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
   // The clients ping every 10 s, also on idle subscriptions: allow it
@@ -147,6 +152,9 @@ void Server::Shutdown() {
   // each still waits for its running appends before it ends.
   grpc_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   grpc_->Wait();
+  // No call can start a scavenge now; the store stays open until this
+  // returns.
+  operations_->Close();
 }
 
 }  // namespace cairn::server

@@ -1,17 +1,18 @@
 // Copyright (c) Cairn authors.
 //
 // `cairn serve`'s gRPC server: the KurrentDB v1 Streams, Users,
-// ServerFeatures and Gossip services over one open Store, with the
-// keepalive settings the official clients need, bounded calls, and every
-// Streams and Users call authenticated (authenticator.h). Services the
-// server does not implement (persistent subscriptions, projections,
-// operations, monitoring) answer UNIMPLEMENTED, as gRPC does for unknown
-// services.
+// Operations, ServerFeatures and Gossip services over one open Store, with
+// the keepalive settings the official clients need, bounded calls, and
+// every Streams, Users and Operations call authenticated
+// (authenticator.h). Services the server does not implement (persistent
+// subscriptions, projections, monitoring) answer UNIMPLEMENTED, as gRPC
+// does for unknown services.
 #ifndef CAIRN_SERVER_SERVER_H_
 #define CAIRN_SERVER_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@ namespace cairn::server {
 class ConnectionListener;
 class StreamsService;
 class UsersService;
+class OperationsService;
 class ServerFeaturesService;
 class GossipService;
 
@@ -53,6 +55,15 @@ struct ServerOptions {
   int max_concurrent_streams_per_connection = 256;
   // Where notable events go (e.g. a dropped subscriber); may be empty.
   ServerLog log;
+  // Operations.Shutdown calls it to ask the host for the graceful shutdown
+  // SIGTERM starts; it must not wait for the shutdown (it runs inside a
+  // call, which Server::Shutdown waits for). Empty: Operations.Shutdown
+  // answers UNIMPLEMENTED.
+  std::function<void()> request_shutdown;
+  // Called on the scavenging thread with each progress report of a
+  // scavenge started over gRPC; may be empty. Tests hold a scavenge
+  // running with it.
+  std::function<void(const ScavengeProgress&)> scavenge_progress;
   // Memory gRPC may use for its buffers across all connections.
   size_t grpc_memory_bytes = 256ull << 20;
   // TCP connections open at once, with calls or idle (each holds two file
@@ -86,7 +97,8 @@ class Server {
   // An in-process channel to the server, for tests.
   std::shared_ptr<grpc::Channel> InProcessChannel();
   // Ends the subscriptions, lets running appends finish (their store
-  // callbacks complete before the store closes), then stops. Idempotent.
+  // callbacks complete before the store closes), stops a scavenge started
+  // over gRPC and joins its thread, then stops. Idempotent.
   void Shutdown();
 
  private:
@@ -97,6 +109,7 @@ class Server {
   CallMetrics call_metrics_;
   std::unique_ptr<StreamsService> streams_;
   std::unique_ptr<UsersService> users_;
+  std::unique_ptr<OperationsService> operations_;
   std::unique_ptr<ServerFeaturesService> features_;
   std::unique_ptr<GossipService> gossip_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -105,21 +105,12 @@ RpcError CheckDetails(
   return Ok();
 }
 
-bool IsOk(const RpcError& error) { return error.code == grpc::StatusCode::OK; }
-
 // The outcome of a user store call about `login`.
 RpcError FromUserStatus(const Status& status, std::string_view login) {
   if (status.ok()) return Ok();
   // A user created, changed or deleted by a concurrent call.
   if (status.IsWrongExpectedVersion()) return UserConflict(login);
   return FromStoreStatus(status);
-}
-
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* rpc,
-                                 const RpcError& outcome) {
-  grpc::ServerUnaryReactor* reactor = rpc->DefaultReactor();
-  reactor->Finish(outcome.Apply(rpc));
-  return reactor;
 }
 
 // Reads `login`, lets `change` edit its record (or refuse), and writes it
@@ -219,15 +210,15 @@ grpc::ServerUnaryReactor* UsersService::Create(grpc::CallbackServerContext* rpc,
   if (IsOk(outcome)) {
     outcome = CheckDetails(options.full_name(), options.groups());
   }
-  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
   Result<std::string> hash = HashPassword(options.password(), cost_);
-  if (!hash.ok()) return Answer(rpc, FromStoreStatus(hash.status()));
+  if (!hash.ok()) return FinishUnary(rpc, FromStoreStatus(hash.status()));
   UserRecord record;
   record.login = options.login_name();
   record.full_name = options.full_name();
   record.groups.assign(options.groups().begin(), options.groups().end());
   record.password_hash = std::move(hash.value());
-  return Answer(rpc, FromUserStatus(users_.Create(record), record.login));
+  return FinishUnary(rpc, FromUserStatus(users_.Create(record), record.login));
 }
 
 grpc::ServerUnaryReactor* UsersService::Update(grpc::CallbackServerContext* rpc,
@@ -239,8 +230,8 @@ grpc::ServerUnaryReactor* UsersService::Update(grpc::CallbackServerContext* rpc,
   if (IsOk(outcome)) {
     outcome = CheckDetails(options.full_name(), options.groups());
   }
-  if (!IsOk(outcome)) return Answer(rpc, outcome);
-  return Answer(
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
+  return FinishUnary(
       rpc,
       Modify(&users_, options.login_name(), [&options](UserRecord* record) {
         record->full_name = options.full_name();
@@ -255,12 +246,13 @@ grpc::ServerUnaryReactor* UsersService::Delete(grpc::CallbackServerContext* rpc,
   const std::string& login = request->options().login_name();
   RpcError outcome = AdminOnly(authenticator_, rpc);
   if (IsOk(outcome)) outcome = CheckLogin(login);
-  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
   Result<std::optional<StoredUser>> found = users_.Find(login);
-  if (!found.ok()) return Answer(rpc, FromStoreStatus(found.status()));
-  if (!found.value()) return Answer(rpc, UserNotFound(login));
-  return Answer(rpc, FromUserStatus(
-                         users_.Delete(login, found.value()->revision), login));
+  if (!found.ok()) return FinishUnary(rpc, FromStoreStatus(found.status()));
+  if (!found.value()) return FinishUnary(rpc, UserNotFound(login));
+  return FinishUnary(
+      rpc,
+      FromUserStatus(users_.Delete(login, found.value()->revision), login));
 }
 
 RpcError UsersService::SetDisabled(grpc::CallbackServerContext* rpc,
@@ -277,13 +269,15 @@ RpcError UsersService::SetDisabled(grpc::CallbackServerContext* rpc,
 grpc::ServerUnaryReactor* UsersService::Disable(
     grpc::CallbackServerContext* rpc, const users::DisableReq* request,
     users::DisableResp*) {
-  return Answer(rpc, SetDisabled(rpc, request->options().login_name(), true));
+  return FinishUnary(rpc,
+                     SetDisabled(rpc, request->options().login_name(), true));
 }
 
 grpc::ServerUnaryReactor* UsersService::Enable(grpc::CallbackServerContext* rpc,
                                                const users::EnableReq* request,
                                                users::EnableResp*) {
-  return Answer(rpc, SetDisabled(rpc, request->options().login_name(), false));
+  return FinishUnary(rpc,
+                     SetDisabled(rpc, request->options().login_name(), false));
 }
 
 grpc::ServerWriteReactor<users::DetailsResp>* UsersService::Details(
@@ -338,10 +332,10 @@ grpc::ServerUnaryReactor* UsersService::ChangePassword(
   if (IsOk(outcome)) {
     outcome = CheckPassword(options.new_password(), "new_password");
   }
-  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
   Result<std::string> hash = HashPassword(options.new_password(), cost_);
-  if (!hash.ok()) return Answer(rpc, FromStoreStatus(hash.status()));
-  return Answer(
+  if (!hash.ok()) return FinishUnary(rpc, FromStoreStatus(hash.status()));
+  return FinishUnary(
       rpc, Modify(&users_, options.login_name(), [&](UserRecord* record) {
         Result<bool> current =
             VerifyPassword(record->password_hash, options.current_password());
@@ -361,14 +355,14 @@ grpc::ServerUnaryReactor* UsersService::ResetPassword(
   if (IsOk(outcome)) {
     outcome = CheckPassword(options.new_password(), "new_password");
   }
-  if (!IsOk(outcome)) return Answer(rpc, outcome);
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
   Result<std::string> hash = HashPassword(options.new_password(), cost_);
-  if (!hash.ok()) return Answer(rpc, FromStoreStatus(hash.status()));
-  return Answer(rpc,
-                Modify(&users_, options.login_name(), [&](UserRecord* record) {
-                  record->password_hash = hash.value();
-                  return Ok();
-                }));
+  if (!hash.ok()) return FinishUnary(rpc, FromStoreStatus(hash.status()));
+  return FinishUnary(
+      rpc, Modify(&users_, options.login_name(), [&](UserRecord* record) {
+        record->password_hash = hash.value();
+        return Ok();
+      }));
 }
 
 }  // namespace cairn::server

@@ -29,6 +29,14 @@ TEST_F(InfoServicesTest, ServerFeaturesListsExactlyTheWorkingMethods) {
   EXPECT_TRUE(names.count("event_store.client.users.users/create"));
   EXPECT_TRUE(names.count("event_store.client.users.users/details"));
   EXPECT_TRUE(names.count("event_store.client.users.users/resetpassword"));
+  for (const char* method :
+       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes"}) {
+    EXPECT_TRUE(names.count(
+        std::string("event_store.client.operations.operations/") + method))
+        << method;
+  }
+  EXPECT_FALSE(
+      names.count("event_store.client.operations.operations/resignnode"));
   // Services the server does not register are not listed.
   for (const std::string& name : names) {
     EXPECT_EQ(name.find("persistent"), std::string::npos) << name;

@@ -7,8 +7,9 @@
 // cairn serve --dev-certs DIR
 //
 // Runs the KurrentDB-compatible gRPC server (server/) over the store in DIR
-// until SIGINT or SIGTERM, then shuts down cleanly: subscriptions end,
-// running appends finish, the store closes.
+// until SIGINT, SIGTERM or an Operations.Shutdown call, then shuts down
+// cleanly: subscriptions end, running appends finish, a scavenge started
+// over gRPC stops, the store closes.
 #include <semaphore.h>
 
 #include <csignal>
@@ -68,11 +69,14 @@ class SignalWaiter {
     sigaction(SIGTERM, &old_term_, nullptr);
     sem_destroy(&g_signalled);
   }
+  // The signal that arrived, or 0 for Request.
   int Wait() {
     while (sem_wait(&g_signalled) != 0) {
     }
     return g_signal;
   }
+  // Ends Wait as a signal would (Operations.Shutdown); returns at once.
+  static void Request() { sem_post(&g_signalled); }
 
  private:
   struct sigaction old_int_ {};
@@ -186,6 +190,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server_options.limits.read_buffer_messages = args.subscriber_buffer;
   server_options.limits.subscriber_stall_timeout =
       std::chrono::seconds(args.stall_seconds);
+  server_options.request_shutdown = &SignalWaiter::Request;
   server_options.log = [&io](const std::string& line) {
     // One write per line: calls log from many threads.
     io.err << ("cairn serve: " + line + "\n") << std::flush;
@@ -203,7 +208,10 @@ int RunServe(const Io& io, const ServeArgs& args) {
          << (tls ? " (TLS)" : " (insecure: plaintext)") << std::endl;
 
   const int signal = signals.Wait();
-  io.err << "cairn serve: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
+  io.err << "cairn serve: "
+         << (signal == SIGINT    ? "SIGINT"
+             : signal == SIGTERM ? "SIGTERM"
+                                 : "Operations.Shutdown")
          << ", shutting down" << std::endl;
   health.SetReady(false);
   health.Detach();
