@@ -46,7 +46,7 @@ class OperationsService final
   OperationsService(Store* store, Authenticator* authenticator, ServerLog log,
                     std::function<void()> request_shutdown,
                     std::function<void(const ScavengeProgress&)> progress);
-  ~OperationsService();  // Close()
+  ~OperationsService() override;  // Close()
 
   grpc::ServerUnaryReactor* StartScavenge(
       grpc::CallbackServerContext* rpc,

@@ -23,10 +23,16 @@ std::string Iso8601(int64_t us) {
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char head[32];
-  std::strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &utc);
+  // Both fit their buffers for any year of four digits; a failure (a
+  // year beyond that) leaves the field empty rather than wrong.
+  if (std::strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &utc) == 0) {
+    return {};
+  }
   char out[48];
-  std::snprintf(out, sizeof out, "%s.%06lldZ", head,
-                static_cast<long long>(us % 1000000));
+  if (std::snprintf(out, sizeof out, "%s.%06lldZ", head,
+                    static_cast<long long>(us % 1000000)) < 0) {
+    return {};
+  }
   return out;
 }
 
