@@ -449,10 +449,12 @@ class StoreImpl final : public Store {
   // What a scavenge may remove from the stream (scavenge_plan.h): its last
   // event and newest metadata as they are now. nullopt: no events.
   Result<std::optional<StreamRetention>> RetentionOf(std::string_view stream);
-  // Walks every sealed segment and decides each record against the
-  // retention of its stream; reads only, changes nothing. Retention is
+  // Walks every sealed segment (those ending at or below `end`) and
+  // decides each record against the retention of its stream; reads only,
+  // changes nothing. Retention is
   // cached for at most `max_cached_streams` streams at a time.
-  Result<ScavengePlan> PlanScavenge(size_t max_cached_streams);
+  Result<ScavengePlan> PlanScavenge(size_t max_cached_streams,
+                                    uint64_t end = UINT64_MAX);
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
   // Writes the rewritten copy of the sealed segment numbered `unit` to its
@@ -585,6 +587,9 @@ class StoreImpl final : public Store {
   bool scavenge_running_ = false;        // guarded by scavenge_mu_
   bool scavenge_closed_ = false;         // guarded by scavenge_mu_
   std::atomic<bool> scavenge_stop_{false};
+  // Where the last SealForScavenge sealed the log (set on the commit
+  // thread before the barrier completes).
+  std::atomic<uint64_t> scavenge_seal_end_{0};
 
  public:
   const std::shared_ptr<FollowerRegistry>& followers() const {

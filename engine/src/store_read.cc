@@ -122,11 +122,13 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
       }
       items.push_back({segments[*index], e.offset, e.position, e.revision});
     }
+    // Fewer events than asked for: the index ran out of them (a scavenge
+    // can leave gaps in the revisions, so counting is not enough).
+    const bool ran_out = events.size() < options.max_count;
     if (forward) {
-      result.end_of_stream = from + events.size() > **last;
+      result.end_of_stream = from + events.size() > **last || ran_out;
     } else {
-      result.end_of_stream = events.size() == from + 1 ||
-                             (events.empty() && options.max_count > 0);
+      result.end_of_stream = events.size() == from + 1 || ran_out;
     }
   }
   result.events.reserve(items.size());

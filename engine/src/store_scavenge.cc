@@ -63,7 +63,8 @@ ScavengePlanner StoreImpl::MakeScavengePlanner(size_t max_cached_streams) {
       max_cached_streams);
 }
 
-Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams) {
+Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams,
+                                             uint64_t end) {
   // Sealed segments never change: the list of them is taken once, and the
   // active one (still written) is left out.
   std::vector<std::shared_ptr<Segment>> sealed;
@@ -71,9 +72,13 @@ Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams) {
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
     const auto& listed = log_->segments();
-    if (listed.size() > 1) sealed.assign(listed.begin(), listed.end() - 1);
+    // A sealed segment ends where the next one starts.
+    for (size_t i = 0; i + 1 < listed.size(); ++i) {
+      if (listed[i + 1]->header.first_position > end) break;
+      sealed.push_back(listed[i]);
+    }
     plan.examined_end =
-        listed.empty() ? 0 : listed.back()->header.first_position;
+        listed.empty() ? 0 : listed[sealed.size()]->header.first_position;
   }
   ScavengePlanner planner = MakeScavengePlanner(max_cached_streams);
   for (const std::shared_ptr<Segment>& seg : sealed) {

@@ -85,11 +85,7 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
   // segment to fill.
   Status s = Barrier(/*scavenge_roll=*/true);
   if (!s.ok()) return s;
-  uint64_t end = 0;
-  {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
-    end = log_->segments().back()->header.first_position;
-  }
+  const uint64_t end = scavenge_seal_end_.load();
   s = index_->WaitListed(end, &scavenge_stop_);
   if (s.ok() && links_) s = links_->WaitListed(end, &scavenge_stop_);
   if (s.IsClosed() && scavenge_stop_.load()) {
@@ -105,7 +101,7 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
   if (links_) links_pause.emplace(links_->PauseMerges());
 
   // (2) Plan.
-  auto plan = PlanScavenge(options.max_cached_streams);
+  auto plan = PlanScavenge(options.max_cached_streams, end);
   if (!plan.ok()) return plan.status();
   result.end_position = GlobalPosition(plan->examined_end);
   result.events_examined = plan->records;

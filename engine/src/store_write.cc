@@ -673,9 +673,14 @@ Status StoreImpl::SealForScavenge() {
     if (!s.ok()) return s;
   }
   const uint64_t end = visible_next_.load(std::memory_order_relaxed);
-  std::unique_lock<std::shared_mutex> lock(state_mu_);
-  index_->FreezeBelow(end);
-  if (links_) links_->FreezeBelow(end);
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    index_->FreezeBelow(end);
+    if (links_) links_->FreezeBelow(end);
+  }
+  // Appends go on after this: the scavenge works below this end only
+  // (later segments may still have index entries in memory).
+  scavenge_seal_end_.store(end);
   return Status::Ok();
 }
 

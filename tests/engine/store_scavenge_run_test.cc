@@ -157,6 +157,30 @@ TEST_F(StoreScavengeRunTest, RetentionAndTruncationRemoveOlderEvents) {
   EXPECT_EQ(EventsInAll(*store_, "capped").size(), 2u);
 }
 
+TEST_F(StoreScavengeRunTest, ReadsAcrossRemovedRevisionsReachTheEnd) {
+  ASSERT_TRUE(
+      store_->Append("order-1", ExpectedVersion::NoStream(), Events(10)).ok());
+  ASSERT_TRUE(store_
+                  ->SetStreamMetadataJson("order-1", ExpectedVersion::Any(),
+                                          R"({"$maxCount":2})")
+                  .ok());
+  ASSERT_EQ(Scavenge().events_removed, 8u);
+  for (Direction direction : {Direction::kForward, Direction::kBackward}) {
+    SCOPED_TRACE(direction == Direction::kForward ? "forward" : "backward");
+    // The category stream keeps its revisions: 8 and 9 are left.
+    ReadStreamOptions options = testing::StreamUpTo(100);
+    options.direction = direction;
+    auto category = store_->ReadStream("$ce-order", options);
+    ASSERT_TRUE(category.ok()) << category.status().ToString();
+    ASSERT_EQ(category->events.size(), 2u);
+    EXPECT_TRUE(category->end_of_stream);
+    auto stream = store_->ReadStream("order-1", options);
+    ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+    ASSERT_EQ(stream->events.size(), 2u);
+    EXPECT_TRUE(stream->end_of_stream);
+  }
+}
+
 // Every byte of every file under `root`, concatenated per file.
 std::vector<std::pair<std::string, std::string>> AllFiles(
     const std::string& root) {
