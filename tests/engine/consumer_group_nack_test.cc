@@ -21,7 +21,6 @@
 namespace cairn {
 namespace {
 
-using testing::Event;
 using testing::OrderChecker;
 constexpr std::chrono::seconds kWait{60};  // guards against hangs only
 

@@ -113,8 +113,9 @@ class ScavengeCrashRun {
     const int rounds = 1 + static_cast<int>(rng_() % 3);
     for (int round = 0; round < rounds; ++round) {
       error = CrashRound(round, totals);
-      if (!error.empty())
+      if (!error.empty()) {
         return "round " + std::to_string(round) + ": " + error;
+      }
       ++totals->rounds;
       if (kill9_) ++totals->kill9_rounds;
     }
@@ -375,8 +376,9 @@ class ScavengeCrashRun {
         continue;
       }
       ++totals->acked_events_checked;
-      if (known.stream[0] == 'k')
+      if (known.stream[0] == 'k') {
         kept_streams[known.stream][known.revision] = id;
+      }
     }
     for (const auto& [stream, revisions] : kept_streams) {
       ReadStreamOptions options;
@@ -387,8 +389,9 @@ class ScavengeCrashRun {
         continue;
       }
       std::map<uint64_t, EventId> got;
-      for (const RecordedEvent& e : read->events)
+      for (const RecordedEvent& e : read->events) {
         got[e.revision.value()] = e.id;
+      }
       for (const auto& [revision, id] : revisions) {
         auto it = got.find(revision);
         if (it == got.end() || it->second != id) {
