@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+
 #include "tools/jsonl/json.h"
 
 namespace cairn::server {
@@ -10,11 +13,20 @@ namespace {
 
 namespace json = cairn::tools::json;
 
-json::Value Parsed(const std::string& text) {
+// A parsed value points into its text (json::Value::raw), so the text is
+// kept with it.
+struct ParsedJson {
+  std::string text;
   json::Value value;
+};
+
+std::unique_ptr<ParsedJson> Parsed(std::string text) {
+  auto parsed = std::make_unique<ParsedJson>();
+  parsed->text = std::move(text);
   json::ParseError error;
-  EXPECT_TRUE(json::Parse(text, &value, &error)) << error.ToString() << text;
-  return value;
+  EXPECT_TRUE(json::Parse(parsed->text, &parsed->value, &error))
+      << error.ToString() << parsed->text;
+  return parsed;
 }
 
 TEST(NodeJsonTest, StatsHoldTheStoreActivityAndServerFigures) {
@@ -29,7 +41,8 @@ TEST(NodeJsonTest, StatsHoldTheStoreActivityAndServerFigures) {
   ServerFigures server;
   server.calls.push_back({"Streams.Append", 0, 9});
   server.open_connections = 2;
-  json::Value stats = Parsed(StatsJson(store, server));
+  const auto parsed = Parsed(StatsJson(store, server));
+  const json::Value& stats = parsed->value;
   EXPECT_EQ(stats.Find("store")->Find("events")->AsUint64(), 7u);
   EXPECT_EQ(stats.Find("store")
                 ->Find("index")
@@ -58,7 +71,8 @@ TEST(NodeJsonTest, GossipDescribesOneLeaderInKurrentDbsShape) {
   node.now_micros = 1700000000123456;  // 2023-11-14T22:13:20.123456Z
   node.store.events = 5;
   node.store.durable_position_end = GlobalPosition(5);
-  json::Value gossip = Parsed(GossipJson(node));
+  const auto parsed = Parsed(GossipJson(node));
+  const json::Value& gossip = parsed->value;
   EXPECT_EQ(gossip.Find("serverIp")->string_value(), "127.0.0.1");
   EXPECT_EQ(gossip.Find("serverPort")->AsUint64(), 2113u);
   ASSERT_EQ(gossip.Find("members")->items().size(), 1u);
