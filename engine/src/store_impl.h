@@ -29,6 +29,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -130,9 +131,11 @@ class StoreImpl final : public Store {
   // An append (or a Sync barrier) waiting for the commit thread.
   struct Request {
     bool is_sync = false;
-    // A sync that then seals the active segment for a scavenge
-    // (SealForScavenge).
-    bool scavenge_roll = false;
+    // Runs on the commit thread after a sync's flush and fsync (a
+    // scavenge seals the log and installs its rewritten segments this way:
+    // only the commit thread changes the segment list, and it reads the
+    // list without the state lock).
+    std::function<Status()> action;
     std::string stream;
     ExpectedVersion expected = ExpectedVersion::Any();
     std::vector<EventId> ids;
@@ -278,9 +281,9 @@ class StoreImpl final : public Store {
   // Commit thread, after a sync: rolls the active segment if it holds
   // records and freezes the indexes' in-memory tables below the new one.
   Status SealForScavenge();
-  // Queues a sync (and with `scavenge_roll`, SealForScavenge) behind the
-  // queued appends and waits for it.
-  Status Barrier(bool scavenge_roll);
+  // Queues a sync behind the queued appends, runs `action` (if any) on the
+  // commit thread after it, and waits for both.
+  Status Barrier(std::function<Status()> action);
   void PublishWatermark();
   void Complete(std::unique_ptr<Request> request);
   void Fail(const Status& status);

@@ -83,7 +83,7 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
   // (1) Seal: what was appended before the scavenge becomes sealed and
   // goes into index tables, so that erasure does not wait for the active
   // segment to fill.
-  Status s = Barrier(/*scavenge_roll=*/true);
+  Status s = Barrier([this] { return SealForScavenge(); });
   if (!s.ok()) return s;
   const uint64_t end = scavenge_seal_end_.load();
   s = index_->WaitListed(end, &scavenge_stop_);
@@ -217,18 +217,23 @@ Status StoreImpl::ApplyScavengeCommit(const ScavengeCommit& commit) {
     successors.push_back(std::move(loaded.value()));
   }
   std::vector<std::shared_ptr<Segment>> old;
-  {
-    // Two manifest writes under the lock: appends wait for them once per
-    // batch, about as long as a group commit each.
+  // On the commit thread, which reads the segment list and the indexes
+  // without the state lock because nothing else changes them. Two
+  // manifest writes under the lock: appends wait for them once per batch,
+  // about as long as a group commit each.
+  s = Barrier([&] {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
-    s = index_->InstallRewrite(commit.index_tables);
-    if (s.ok() && links_) s = links_->InstallRewrite(commit.link_tables);
-    for (size_t i = 0; s.ok() && i < successors.size(); ++i) {
-      auto replaced = log_->Replace(successors[i]);
-      s = replaced.status();
-      if (s.ok()) old.push_back(std::move(replaced.value()));
+    Status installed = index_->InstallRewrite(commit.index_tables);
+    if (installed.ok() && links_) {
+      installed = links_->InstallRewrite(commit.link_tables);
     }
-  }
+    for (size_t i = 0; installed.ok() && i < successors.size(); ++i) {
+      auto replaced = log_->Replace(successors[i]);
+      installed = replaced.status();
+      if (installed.ok()) old.push_back(std::move(replaced.value()));
+    }
+    return installed;
+  });
   if (!s.ok()) return s;
   // (6) Clean up. Readers holding an old segment keep its mapping; one
   // that must reopen it finds the successor.

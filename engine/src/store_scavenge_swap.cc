@@ -34,15 +34,17 @@ Status StoreImpl::SwapScavengedSegment(uint64_t number, uint32_t generation) {
   auto successor = LoadScavengedSegment(number, generation);
   if (!successor.ok()) return successor.status();
   std::shared_ptr<Segment> old;
-  {
+  // On the commit thread, the only one that changes the segment list.
+  Status s = Barrier([&] {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     auto replaced = log_->Replace(std::move(successor.value()));
     if (!replaced.ok()) return replaced.status();
     old = std::move(replaced.value());
-  }
+    return Status::Ok();
+  });
   // `old` goes here, without the lock: its mapping is unmapped now unless
   // a reader still holds it.
-  return Status::Ok();
+  return s;
 }
 
 }  // namespace cairn::engine

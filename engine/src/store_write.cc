@@ -171,15 +171,15 @@ void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
 
 Status StoreImpl::Sync() {
   if (options_.read_only) return Status::Ok();
-  return Barrier(/*scavenge_roll=*/false);
+  return Barrier(nullptr);
 }
 
-Status StoreImpl::Barrier(bool scavenge_roll) {
+Status StoreImpl::Barrier(std::function<Status()> action) {
   Status gate = WriteGate();
   if (!gate.ok()) return gate;
   auto request = std::make_unique<Request>();
   request->is_sync = true;
-  request->scavenge_roll = scavenge_roll;
+  request->action = std::move(action);
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Status> outcome;
@@ -249,7 +249,7 @@ void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
     if (request->is_sync) {
       Status s = FlushGroup();
       if (s.ok()) s = SyncNow();
-      if (s.ok() && request->scavenge_roll) s = SealForScavenge();
+      if (s.ok() && request->action) s = request->action();
       if (s.ok()) {
         request->result = AppendResult{};
       } else {
