@@ -122,6 +122,11 @@ Status LinkIndex::InstallRewrite(const StagedTables& staged) {
   return index_->InstallRewrite(InSlots(staged));
 }
 
+Status LinkIndex::ListRewrite(const StagedTables& staged,
+                              PersistentIndex::ListedRewrite* listed) {
+  return index_->ListRewrite(InSlots(staged), listed);
+}
+
 Status LinkIndex::InstallStaged(io::FileSystem* fs, const std::string& dir,
                                 const StagedTables& staged) {
   return InstallStagedTables(fs, dir, InSlots(staged));

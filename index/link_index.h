@@ -125,6 +125,14 @@ class LinkIndex {
   Status StageRewrite(uint64_t first, uint64_t end, const PositionRemap& remap,
                       StagedTables* staged);
   Status InstallRewrite(const StagedTables& staged);
+  Status ListRewrite(const StagedTables& staged,
+                     PersistentIndex::ListedRewrite* listed);
+  void PublishRewrite(PersistentIndex::ListedRewrite* listed) {
+    index_->PublishRewrite(listed);
+  }
+  void RemoveReplaced(PersistentIndex::ListedRewrite* listed) {
+    index_->RemoveReplaced(listed);
+  }
   // As InstallStagedTables, on the closed link index in `dir`.
   static Status InstallStaged(io::FileSystem* fs, const std::string& dir,
                               const StagedTables& staged);

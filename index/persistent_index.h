@@ -295,11 +295,32 @@ class PersistentIndex {
   // staged tables are garbage for the next open until InstallRewrite.
   Status StageRewrite(uint64_t first, uint64_t end, const PositionRemap& remap,
                       StagedTables* staged);
+  // Staged tables listed in the manifest but not yet what lookups read.
+  class ListedRewrite {
+   public:
+    ListedRewrite() = default;
+
+   private:
+    friend class PersistentIndex;
+    std::vector<std::shared_ptr<const Table>> tables;
+    std::vector<uint64_t> replaced_numbers;
+    std::vector<std::string> replaced_paths;  // filled by PublishRewrite
+  };
   // Writer, under the same MergePause, any thread: lists the staged tables
-  // instead of those they replace (one manifest write) and publishes them
-  // to lookups (readers holding the old tables keep them), then removes the
-  // replaced tables. Ok if installed already; errors as
-  // InstallStagedTables.
+  // instead of those they replace (one manifest write, synced), without
+  // changing what lookups read. Ok with nothing to publish if listed
+  // already; errors as InstallStagedTables. Until PublishRewrite, lookups
+  // read the replaced tables, whose offsets still match the log.
+  Status ListRewrite(const StagedTables& staged, ListedRewrite* listed);
+  // Writer, any thread, after ListRewrite: publishes the listed tables to
+  // lookups instead of those they replace (readers holding the old tables
+  // keep them). No I/O, so the engine calls it under its state lock
+  // together with the swap of the rewritten segments.
+  void PublishRewrite(ListedRewrite* listed);
+  // After PublishRewrite: removes the replaced tables' files (best effort:
+  // the next open removes unlisted tables).
+  void RemoveReplaced(ListedRewrite* listed);
+  // ListRewrite, PublishRewrite and RemoveReplaced in one call.
   Status InstallRewrite(const StagedTables& staged);
 
   // Writer: stops background work, writes out what the log has made

@@ -141,54 +141,75 @@ Status PersistentIndex::StageRewrite(uint64_t first, uint64_t end,
   return Status::Ok();
 }
 
-Status PersistentIndex::InstallRewrite(const StagedTables& staged) {
+Status PersistentIndex::ListRewrite(const StagedTables& staged,
+                                    ListedRewrite* listed) {
   if (options_.read_only) {
     return Status::InvalidArgument("a read-only index installs no tables");
   }
-  std::vector<std::string> replaced;
-  {
-    std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
-    if (ListsStaged(manifest_, staged)) return Status::Ok();
-    auto opened =
-        OpenStagedTables(fs_, dir_, store_id_, options_.anchor_stride, staged);
-    if (!opened.ok()) return opened.status();
-    std::vector<TableInfo> infos;
-    for (const auto& t : *opened) infos.push_back(t->info());
-    auto next = ManifestWithStaged(dir_, manifest_, staged, infos);
-    if (!next.ok()) return next.status();
-    Status s = WriteManifest(fs_, dir_, **next);
-    if (!s.ok()) return s;
-    // Before the tables are published: a reader that sees them also sees
-    // that revisions may have gaps (the version's mutex orders the two).
-    for (const TableInfo& info : infos) {
-      if (info.has_gaps()) gaps_.store(true, std::memory_order_relaxed);
-    }
-    std::set<uint64_t> gone;
-    for (const ManifestTable& t : manifest_.tables) gone.insert(t.number);
-    for (const ManifestTable& t : (*next)->tables) gone.erase(t.number);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto v = std::make_shared<Version>(*version_);
-      // The replaced tables are a run of the listed prefix; the staged ones
-      // take their place.
-      auto is_gone = [&](const auto& t) {
-        return gone.count(t->info().number) != 0;
-      };
-      auto run = std::find_if(v->tables.begin(), v->tables.end(), is_gone);
-      auto run_end = std::find_if_not(run, v->tables.end(), is_gone);
-      for (auto it = run; it != run_end; ++it) {
-        replaced.push_back((*it)->path());
-      }
-      run = v->tables.erase(run, run_end);
-      v->tables.insert(run, opened->begin(), opened->end());
-      version_ = std::move(v);
-    }
-    manifest_ = std::move(**next);
-    next_table_number_ =
-        std::max(next_table_number_, manifest_.next_table_number);
+  *listed = ListedRewrite();
+  std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+  if (ListsStaged(manifest_, staged)) return Status::Ok();
+  auto opened =
+      OpenStagedTables(fs_, dir_, store_id_, options_.anchor_stride, staged);
+  if (!opened.ok()) return opened.status();
+  std::vector<TableInfo> infos;
+  for (const auto& t : *opened) infos.push_back(t->info());
+  auto next = ManifestWithStaged(dir_, manifest_, staged, infos);
+  if (!next.ok()) return next.status();
+  Status s = WriteManifest(fs_, dir_, **next);
+  if (!s.ok()) return s;
+  std::set<uint64_t> gone;
+  for (const ManifestTable& t : manifest_.tables) gone.insert(t.number);
+  for (const ManifestTable& t : (*next)->tables) gone.erase(t.number);
+  listed->tables.assign(opened->begin(), opened->end());
+  listed->replaced_numbers.assign(gone.begin(), gone.end());
+  manifest_ = std::move(**next);
+  next_table_number_ =
+      std::max(next_table_number_, manifest_.next_table_number);
+  return Status::Ok();
+}
+
+void PersistentIndex::PublishRewrite(ListedRewrite* listed) {
+  if (listed->tables.empty()) return;
+  // Before the tables are published: a reader that sees them also sees
+  // that revisions may have gaps (the version's mutex orders the two).
+  for (const auto& table : listed->tables) {
+    if (table->info().has_gaps()) gaps_.store(true, std::memory_order_relaxed);
   }
+  const std::vector<uint64_t>& gone = listed->replaced_numbers;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto v = std::make_shared<Version>(*version_);
+  // The replaced tables are a run of the listed prefix; the staged ones
+  // take their place. Flushes published since ListRewrite added tables
+  // after the run only (merges are paused).
+  auto is_gone = [&](const auto& t) {
+    return std::binary_search(gone.begin(), gone.end(), t->info().number);
+  };
+  auto run = std::find_if(v->tables.begin(), v->tables.end(), is_gone);
+  auto run_end = std::find_if_not(run, v->tables.end(), is_gone);
+  for (auto it = run; it != run_end; ++it) {
+    listed->replaced_paths.push_back((*it)->path());
+  }
+  run = v->tables.erase(run, run_end);
+  v->tables.insert(run, listed->tables.begin(), listed->tables.end());
+  version_ = std::move(v);
+  listed->tables.clear();
+}
+
+void PersistentIndex::RemoveReplaced(ListedRewrite* listed) {
   // Readers still holding the replaced tables keep their mappings.
-  for (const std::string& path : replaced) (void)fs_->RemoveFile(path);
+  for (const std::string& path : listed->replaced_paths) {
+    (void)fs_->RemoveFile(path);
+  }
+  listed->replaced_paths.clear();
+}
+
+Status PersistentIndex::InstallRewrite(const StagedTables& staged) {
+  ListedRewrite listed;
+  Status s = ListRewrite(staged, &listed);
+  if (!s.ok()) return s;
+  PublishRewrite(&listed);
+  RemoveReplaced(&listed);
   return Status::Ok();
 }
 

@@ -16,8 +16,9 @@
 //     engine can finish a committed scavenge at open whether the install
 //     already happened, half happened or not at all.
 //
-// PersistentIndex::StageRewrite and InstallRewrite do this on an open
-// index; InstallStagedTables below on a closed index directory.
+// PersistentIndex::StageRewrite and InstallRewrite (or ListRewrite then
+// PublishRewrite) do this on an open index; InstallStagedTables below on
+// a closed index directory.
 #ifndef CAIRN_INDEX_TABLE_REWRITE_H_
 #define CAIRN_INDEX_TABLE_REWRITE_H_
 

@@ -216,25 +216,38 @@ Status StoreImpl::ApplyScavengeCommit(const ScavengeCommit& commit) {
     if (!loaded.ok()) return loaded.status();
     successors.push_back(std::move(loaded.value()));
   }
+  // The indexes list their staged tables (a manifest write each); lookups
+  // still read the old tables, whose offsets match the listed segments.
+  index::PersistentIndex::ListedRewrite index_listed;
+  index::PersistentIndex::ListedRewrite links_listed;
+  s = index_->ListRewrite(commit.index_tables, &index_listed);
+  if (s.ok() && links_) {
+    s = links_->ListRewrite(commit.link_tables, &links_listed);
+  }
+  if (!s.ok()) return s;
   std::vector<std::shared_ptr<Segment>> old;
-  // On the commit thread, which reads the segment list and the indexes
-  // without the state lock because nothing else changes them. Two
-  // manifest writes under the lock: appends wait for them once per batch,
-  // about as long as a group commit each.
+  // Then the segments and the tables change together under the state
+  // lock, with no I/O, on the commit thread: it reads the segment list and
+  // the indexes without the lock because nothing else changes them.
   s = Barrier([&] {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
-    Status installed = index_->InstallRewrite(commit.index_tables);
-    if (installed.ok() && links_) {
-      installed = links_->InstallRewrite(commit.link_tables);
-    }
-    for (size_t i = 0; installed.ok() && i < successors.size(); ++i) {
+    Status replaced_all = Status::Ok();
+    for (size_t i = 0; replaced_all.ok() && i < successors.size(); ++i) {
       auto replaced = log_->Replace(successors[i]);
-      installed = replaced.status();
-      if (installed.ok()) old.push_back(std::move(replaced.value()));
+      replaced_all = replaced.status();
+      if (replaced_all.ok()) old.push_back(std::move(replaced.value()));
     }
-    return installed;
+    // A segment that failed to replace fails the store (the caller), and
+    // the next open finishes the scavenge from its commit.
+    if (replaced_all.ok()) {
+      index_->PublishRewrite(&index_listed);
+      if (links_) links_->PublishRewrite(&links_listed);
+    }
+    return replaced_all;
   });
   if (!s.ok()) return s;
+  index_->RemoveReplaced(&index_listed);
+  if (links_) links_->RemoveReplaced(&links_listed);
   // (6) Clean up. Readers holding an old segment keep its mapping; one
   // that must reopen it finds the successor.
   for (const std::shared_ptr<Segment>& segment : old) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
+#include "tests/support/subscription_recorder.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn {
@@ -275,6 +277,66 @@ TEST_F(StoreScavengeRunTest, AppendsAndReadsGoOnWhileItRuns) {
   for (size_t i = 0; i < live->events.size(); ++i) {
     ASSERT_EQ(live->events[i].revision.value(), i);
   }
+}
+
+TEST_F(StoreScavengeRunTest, SubscriptionsFollowTheLogAcrossARun) {
+  TombstoneFiveKeepFour();
+  // Small batches: the $all subscription reads the segments a run replaces
+  // in several steps, catching up while the run goes on.
+  SubscriptionOptions all_options;
+  all_options.batch_size = 2;
+  auto all_recorder = std::make_shared<testing::SubscriptionRecorder>();
+  auto all = store_->Subscribe(all_options, all_recorder);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  SubscriptionOptions live_options;
+  live_options.stream = "live";
+  auto live_recorder = std::make_shared<testing::SubscriptionRecorder>();
+  auto live = store_->Subscribe(live_options, live_recorder);
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  std::atomic<bool> done{false};
+  std::atomic<size_t> appended{0};
+  std::thread writer([&] {
+    while (!done.load()) {
+      auto r = store_->Append("live", ExpectedVersion::Any(), Events(3));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      appended.fetch_add(3);
+    }
+  });
+  EXPECT_EQ(Scavenge().events_removed, 5u);
+  EXPECT_EQ(Scavenge().events_removed, 0u);
+  done.store(true);
+  writer.join();
+  const size_t n = appended.load();
+  ASSERT_TRUE(live_recorder->WaitForEvents(n));
+  const std::vector<RecordedEvent> live_events = live_recorder->events();
+  ASSERT_EQ(live_events.size(), n);
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(live_events[i].revision.value(), i);
+  }
+  auto count_live = [&] {
+    size_t count = 0;
+    for (const RecordedEvent& e : all_recorder->events_locked()) {
+      if (e.stream == "live") ++count;
+    }
+    return count;
+  };
+  ASSERT_TRUE(all_recorder->WaitFor([&] { return count_live() >= n; }));
+  // In log order, every kept and live event once, and no error.
+  const std::vector<RecordedEvent> all_events = all_recorder->events();
+  size_t kept = 0;
+  size_t live_seen = 0;
+  for (size_t i = 0; i < all_events.size(); ++i) {
+    if (i > 0) {
+      ASSERT_GT(all_events[i].position.value(),
+                all_events[i - 1].position.value());
+    }
+    if (all_events[i].stream == "kept") ++kept;
+    if (all_events[i].stream == "live") ++live_seen;
+  }
+  EXPECT_EQ(kept, 4u);
+  EXPECT_EQ(live_seen, n);
+  EXPECT_FALSE(all_recorder->stopped());
+  EXPECT_FALSE(live_recorder->stopped());
 }
 
 TEST_F(StoreScavengeRunTest, OneRunAtATimeAndStopEndsIt) {

@@ -259,6 +259,50 @@ TEST_F(TableRewriteTest, StageChangesNothingUntilInstalled) {
             index_->loaded_last_offset());
 }
 
+// The two steps the engine takes: listed in the manifest first, while
+// lookups still read the old tables; published later, without I/O.
+TEST_F(TableRewriteTest, ListedTablesServeLookupsOnlyOncePublished) {
+  ASSERT_TRUE(Open().ok());
+  Append(500, 1);
+  const auto before = TableNumbers();
+  auto pause = index_->PauseMerges();
+  FakeScavenge scavenge(&log_, 100, 300, RemoveMost);
+  StagedTables staged;
+  ASSERT_TRUE(index_->StageRewrite(100, 300, scavenge.Remap(), &staged).ok());
+
+  PersistentIndex::ListedRewrite listed;
+  Status s = index_->ListRewrite(staged, &listed);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(TableNumbers(), before);
+  for (uint64_t n : before) {
+    EXPECT_TRUE(fs_.Exists(io::JoinPath(kDir, TableFileName(n)))) << n;
+  }
+  // Listing again finds them listed and has nothing to publish.
+  PersistentIndex::ListedRewrite again;
+  ASSERT_TRUE(index_->ListRewrite(staged, &again).ok());
+  index_->PublishRewrite(&again);
+  EXPECT_EQ(TableNumbers(), before);
+
+  index_->PublishRewrite(&listed);
+  const auto after = TableNumbers();
+  EXPECT_NE(after, before);
+  ExpectMatches(*index_, log_, &scavenge);
+  // The replaced files stay until RemoveReplaced (a reader may hold them).
+  for (uint64_t n : before) {
+    EXPECT_TRUE(fs_.Exists(io::JoinPath(kDir, TableFileName(n)))) << n;
+  }
+  index_->RemoveReplaced(&listed);
+  for (uint64_t n : before) {
+    const bool kept = std::find(after.begin(), after.end(), n) != after.end();
+    EXPECT_EQ(fs_.Exists(io::JoinPath(kDir, TableFileName(n))), kept) << n;
+  }
+  ASSERT_TRUE(index_->Close().ok());
+  { auto released = std::move(pause); }
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(index_->open_note(), "");
+  ExpectMatches(*index_, log_, &scavenge);
+}
+
 // Every stream on one hash: where a stream's revision was removed, another
 // stream's entry of that revision must not stand in for it.
 TEST_F(TableRewriteTest, CollidingStreamsAcrossGaps) {
