@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <thread>
 
 namespace cairn::tools::bench {
 namespace {
@@ -161,7 +163,52 @@ Status SyncedWriteLoop(const std::string& dir, const LoopSpec& spec,
   return Status::Ok();
 }
 
+// 1 MiB pwrite + fdatasync into fresh preallocated space until `stop`;
+// adds the bytes written to *bytes.
+Status SequentialWriter(const std::string& dir, const std::atomic<bool>* stop,
+                        uint64_t* bytes) {
+  ScratchFile file;
+  Status s = file.Create(dir + "/raw-beside-writer.dat");
+  if (!s.ok()) return s;
+  auto buffer = RandomBuffer(kLargeWrite);
+  constexpr uint64_t kChunk = 256ull << 20;
+  for (uint64_t offset = 0; !stop->load(); offset += kLargeWrite) {
+    s = file.EnsureAllocated((offset + kLargeWrite + kChunk - 1) / kChunk *
+                             kChunk);
+    if (s.ok()) s = file.Write(offset, buffer.get(), kLargeWrite);
+    if (s.ok()) s = file.Sync();
+    if (!s.ok()) return s;
+    *bytes += kLargeWrite;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status MeasureSyncBesideWriter(const std::string& dir, double seconds,
+                               const RawProgress& progress, RawLimits* out) {
+  std::atomic<bool> stop{false};
+  uint64_t written = 0;
+  Status writer = Status::Ok();
+  const int64_t start = NowNanos();
+  std::thread other([&] { writer = SequentialWriter(dir, &stop, &written); });
+  LoopSpec rewrite{"raw-fdatasync-beside.dat",
+                   "raw 4 KiB fdatasync beside a writer", kSmallWrite};
+  rewrite.rewrite_span = 16ull << 20;
+  uint64_t ops = 0;
+  double timed = 0;
+  Status s =
+      SyncedWriteLoop(dir, rewrite, seconds, progress,
+                      &out->beside_writer_fsync_latency_ns, &ops, &timed);
+  stop.store(true);
+  other.join();
+  if (!s.ok()) return s;
+  if (!writer.ok()) return writer;
+  const double elapsed = static_cast<double>(NowNanos() - start) / 1e9;
+  out->beside_writer_mb_per_sec =
+      elapsed > 0 ? static_cast<double>(written) / 1e6 / elapsed : 0;
+  return Status::Ok();
+}
 
 Status MeasureRawLimits(const std::string& dir, double seconds,
                         uint64_t append_bytes, const RawProgress& progress,

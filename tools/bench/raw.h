@@ -14,6 +14,8 @@
 //   into fresh preallocated space.
 // - optionally, the same with writes of the size one synchronous batch
 //   append puts on disk: the best a single writer of such appends can get.
+// - optionally, the durable small writes again beside a sequential bulk
+//   writer: the disk's own share of what a scavenge does to appends.
 #ifndef CAIRN_TOOLS_BENCH_RAW_H_
 #define CAIRN_TOOLS_BENCH_RAW_H_
 
@@ -39,6 +41,12 @@ struct RawLimits {
   uint64_t write_bytes = 0;
   double write_seconds = 0;
   double write_mb_per_sec = 0;
+  // The 4 KiB loop over written blocks again, while another thread writes
+  // 1 MiB + fdatasync sequentially (MeasureSyncBesideWriter; empty if not
+  // measured), and that writer's bandwidth: what the disk itself does to a
+  // small durable write's latency beside a bulk writer.
+  LatencyHistogram beside_writer_fsync_latency_ns;
+  double beside_writer_mb_per_sec = 0;
   // pwrite + fdatasync of append_write_bytes (0 if not measured).
   uint64_t append_write_bytes = 0;
   double append_writes_per_sec = 0;
@@ -55,6 +63,10 @@ using RawProgress = std::function<void(const char* phase, double fraction)>;
 Status MeasureRawLimits(const std::string& dir, double seconds,
                         uint64_t append_bytes, const RawProgress& progress,
                         RawLimits* out);
+
+// Fills the beside_writer figures of *out, for about `seconds`.
+Status MeasureSyncBesideWriter(const std::string& dir, double seconds,
+                               const RawProgress& progress, RawLimits* out);
 
 }  // namespace cairn::tools::bench
 

@@ -68,8 +68,11 @@ struct Assessment {
   // $ce-/$et- streams per append); read-category: its events/s over
   // read-long-stream's. Both from the same run.
   std::optional<double> ratio_to_baseline;
-  // scavenge: append p99 while scavenges run over the p99 without.
+  // scavenge: append p99 while the scavenge runs over the p99 without;
+  // and the disk's own: raw 4 KiB fdatasync p99 beside a sequential 1 MiB
+  // writer over the quiet one.
   std::optional<double> p99_ratio_while_scavenging;
+  std::optional<double> raw_p99_ratio_beside_writer;
   // The goal for this workload, if it has one, and whether it was met
   // (nullopt when the run lacks what the goal compares against).
   std::string goal;

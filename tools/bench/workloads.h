@@ -105,8 +105,9 @@ struct ScaleSample {
   MemoryUsage memory;
 };
 
-// scavenge only: one Scavenge of the built store, timed, then appends
-// while a loop re-creates removable events and scavenges again.
+// scavenge only: durable single-event appends without a scavenge
+// (latency_ns of the WorkloadResult), then one Scavenge of the built
+// store, timed, while the same appends go on.
 struct ScavengeFigures {
   double removable = 0;  // the fraction asked for
   // The timed Scavenge: events examined and removed; the log's record
@@ -119,10 +120,8 @@ struct ScavengeFigures {
   uint64_t parts_bytes_before = 0;
   uint64_t bytes_written = 0;
   double seconds = 0;
-  // Scavenges that ran to the end while latency_ns was sampled, and the
-  // latency of the appends meanwhile (WorkloadResult::latency_ns holds it
-  // without a scavenge).
-  uint64_t concurrent_scavenges = 0;
+  // The appends made while the scavenge ran, and their latency.
+  uint64_t appends_while_scavenging = 0;
   LatencyHistogram latency_ns;
 };
 

@@ -178,7 +178,7 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
               Number(scavenge, "parts_bytes_before"));
     EXPECT_GT(Number(scavenge, "examined_mb_per_sec"), 0);
     EXPECT_GT(Number(scavenge, "written_mb_per_sec"), 0);
-    EXPECT_GE(Number(scavenge, "concurrent_scavenges"), 1);
+    EXPECT_GE(Number(scavenge, "appends_while_scavenging"), 1);
     EXPECT_GT(Number(Member(scavenge, "append_latency_us_while_scavenging"),
                      "samples"),
               0);
