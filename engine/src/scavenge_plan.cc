@@ -31,15 +31,23 @@ ScavengePlanner::ScavengePlanner(RetentionLookup lookup,
 
 Result<bool> ScavengePlanner::Removable(std::string_view stream,
                                         uint64_t revision, int64_t created_us) {
-  auto cached = cache_.find(std::string(stream));
-  if (cached == cache_.end()) {
-    auto looked_up = lookup_(stream);
-    if (!looked_up.ok()) return looked_up.status();
-    if (cache_.size() >= max_cached_streams_) cache_.clear();
-    cached = cache_.emplace(std::string(stream), *looked_up).first;
+  if (!has_last_ || stream != last_stream_) {
+    last_stream_.assign(stream);
+    auto cached = cache_.find(last_stream_);
+    if (cached == cache_.end()) {
+      auto looked_up = lookup_(stream);
+      if (!looked_up.ok()) {
+        has_last_ = false;
+        return looked_up.status();
+      }
+      if (cache_.size() >= max_cached_streams_) cache_.clear();
+      cached = cache_.emplace(last_stream_, *looked_up).first;
+    }
+    last_retention_ = cached->second;
+    has_last_ = true;
   }
-  const std::optional<StreamRetention>& retention = cached->second;
-  return retention.has_value() && IsRemovable(*retention, revision, created_us);
+  return last_retention_.has_value() &&
+         IsRemovable(*last_retention_, revision, created_us);
 }
 
 Result<bool> ScavengePlanner::RemovableRecord(

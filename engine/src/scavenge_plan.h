@@ -106,6 +106,11 @@ class ScavengePlanner {
   RetentionLookup lookup_;
   size_t max_cached_streams_;
   std::unordered_map<std::string, std::optional<StreamRetention>> cache_;
+  // The stream asked about last and its retention: the records of one
+  // append come one after another, and this spares them the hashing.
+  std::string last_stream_;
+  std::optional<StreamRetention> last_retention_;
+  bool has_last_ = false;
 };
 
 }  // namespace cairn::engine

@@ -2,11 +2,13 @@
 #include "engine/src/scavenge_remap.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace cairn::engine {
 namespace {
 
-// A not-yet-known next offset (replaced by Finish).
+// A not-yet-known next offset (replaced by Finish). No record starts
+// there: a record takes room before a segment's end, which is below it.
 constexpr uint32_t kUnset = UINT32_MAX;
 
 // The unit covering `position`, or null.
@@ -22,20 +24,18 @@ const UnitRemap* Find(const std::vector<UnitRemap>& units, uint64_t position) {
 }  // namespace
 
 UnitRemap::UnitRemap(uint64_t first, uint64_t end)
-    : first_(first),
-      end_(end),
-      next_(end - first, kUnset),
-      kept_(end - first, false) {}
+    : first_(first), end_(end), next_(end - first, kUnset) {}
 
 void UnitRemap::Keep(uint64_t position, uint32_t offset) {
+  assert(offset != kUnset);
   next_[position - first_] = offset;
-  kept_[position - first_] = true;
 }
 
 void UnitRemap::Finish(uint32_t records_end) {
+  records_end_ = records_end;
   uint32_t next = records_end;
   for (size_t i = next_.size(); i-- > 0;) {
-    if (kept_[i]) {
+    if (next_[i] != kUnset) {
       next = next_[i];
     } else {
       next_[i] = next;
@@ -44,8 +44,10 @@ void UnitRemap::Finish(uint32_t records_end) {
 }
 
 std::optional<uint32_t> UnitRemap::Offset(uint64_t position) const {
-  if (!kept_[position - first_]) return std::nullopt;
-  return next_[position - first_];
+  const size_t i = position - first_;
+  const uint32_t after = i + 1 < next_.size() ? next_[i + 1] : records_end_;
+  if (next_[i] == after) return std::nullopt;
+  return next_[i];
 }
 
 uint32_t UnitRemap::Anchor(uint64_t position) const {

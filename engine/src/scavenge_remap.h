@@ -41,16 +41,20 @@ class UnitRemap {
   uint32_t Anchor(uint64_t position) const;
   // Bytes a remap of `positions` positions holds.
   static uint64_t MemoryFor(uint64_t positions) {
-    return positions * sizeof(uint32_t) + positions / 8 + 1;
+    return positions * sizeof(uint32_t);
   }
 
  private:
   uint64_t first_;
   uint64_t end_;
   // Per position: its new offset if kept, else the next kept one's (after
-  // Finish).
+  // Finish). A position is kept exactly when its word differs from the
+  // next one's (records_end_ after the last): a kept record takes room, and
+  // removed positions share the next kept one's offset. One word per
+  // position, so that a lookup (the index asks in stream-hash order, at
+  // random positions) touches one cache line, mostly.
   std::vector<uint32_t> next_;
-  std::vector<bool> kept_;
+  uint32_t records_end_ = 0;
 };
 
 // One remap over `units` (in position order, not overlapping): positions
