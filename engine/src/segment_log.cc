@@ -255,6 +255,31 @@ Result<std::shared_ptr<Segment>> SegmentLog::Replace(
   return old;
 }
 
+Status SegmentLog::AdoptNewerGenerations(
+    std::vector<std::shared_ptr<Segment>>* replaced) {
+  if (segments_.size() < 2) return Status::Ok();  // nothing sealed
+  auto names = fs_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  const uint64_t first_number = segments_.front()->header.segment_number;
+  for (const segment::SegmentFileId& id :
+       segment::ListSegmentFiles(*names).current) {
+    // Sealed entries only: numbering is gapless (segment_list.h).
+    if (id.number < first_number ||
+        id.number - first_number + 1 >= segments_.size()) {
+      continue;
+    }
+    const Segment& entry =
+        *segments_[static_cast<size_t>(id.number - first_number)];
+    if (id.generation <= entry.generation) continue;
+    auto loaded = LoadSegment(id);
+    if (!loaded.ok()) return loaded.status();
+    auto old = Replace(std::move(loaded.value()));
+    if (!old.ok()) return old.status();
+    replaced->push_back(std::move(old.value()));
+  }
+  return Status::Ok();
+}
+
 Status SegmentLog::OpenActive(Segment* segment) {
   auto file = fs_->OpenFile(segment->path, io::OpenMode::kReadWrite);
   if (!file.ok()) return file.status();

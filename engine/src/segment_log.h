@@ -157,6 +157,12 @@ class SegmentLog {
   // one that must reopen it finds the successor (Pin). Returns the old
   // entry, whose mapping the caller drops after releasing its lock.
   Result<std::shared_ptr<Segment>> Replace(std::shared_ptr<Segment> successor);
+  // Read-only handles: replaces each sealed segment that has a newer
+  // generation in the directory (a writer's scavenge) by the newest one, as
+  // Replace does, and appends the old entries to *replaced (dropped after
+  // the caller's lock). I/O under the caller's exclusive state lock, which
+  // a follower's Refresh holds anyway while it adopts the writer's tables.
+  Status AdoptNewerGenerations(std::vector<std::shared_ptr<Segment>>* replaced);
   // Sealed segments mapped by the cache now (at most max_open_segments).
   size_t cached_segments() const { return cache_.size(); }
 

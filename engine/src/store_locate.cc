@@ -20,10 +20,19 @@ Result<const uint8_t*> StoreImpl::RecordAt(uint64_t position, uint64_t offset,
                               "position " + std::to_string(position) +
                                   " is before the first segment");
   }
-  auto pinned = log_->Pin(log_->segments()[*index]);
+  const std::shared_ptr<Segment>& listed = log_->segments()[*index];
+  auto pinned = log_->Pin(listed);
   if (!pinned.ok()) return pinned.status();
   *pin = std::move(pinned.value());
   const MappedSegment& seg = *pin;
+  if (seg.segment() != listed) {
+    // A scavenge replaced the file and the pin found its successor (a
+    // read-only handle whose tables are older than the file): the offset
+    // was into the old file, so the record is found by its position.
+    auto kept = LocateKept(Location{seg, 0, 0}, position);
+    if (!kept.ok()) return kept.status();
+    if (kept->position == position) offset = kept->offset;
+  }
   if (offset < segment::kSegmentHeaderSize ||
       !ReadHeader(seg, offset, header).ok()) {
     return Status::Corruption(

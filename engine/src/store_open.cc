@@ -455,6 +455,9 @@ Status StoreImpl::Refresh() {
     return Status::Ok();
   }
   std::lock_guard<std::mutex> refresh(refresh_mu_);
+  // Segments a scavenge replaced, dropped after the lock (unmapped then
+  // unless a reader holds them).
+  std::vector<std::shared_ptr<Segment>> replaced;
   std::unique_lock<std::shared_mutex> lock(state_mu_);
   // Once the entries held in memory would fill an in-memory table, pick up
   // the tables the writer listed since (it writes a table when its own
@@ -465,6 +468,10 @@ Status StoreImpl::Refresh() {
     bool adopted = false;
     Status s = index_->AdoptWriterTables(&adopted);
     if (s.ok() && links_) s = links_->AdoptWriterTables(&adopted);
+    // Tables a scavenge rewrote hold the offsets of the segments it wrote,
+    // which the writer renamed into place before it listed the tables: the
+    // segments follow the tables (docs/architecture.md, "Scavenging").
+    if (s.ok() && adopted) s = log_->AdoptNewerGenerations(&replaced);
     if (!s.ok()) return s;
   }
   // The writer lists only durable events in its tables.

@@ -76,16 +76,17 @@ class StoreScavengeRunTest : public ::testing::Test {
     ASSERT_TRUE(
         store_->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
   }
-  void ExpectKeptAndGone() {
-    auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+  // Through `store`, or the fixture's store if null.
+  void ExpectKeptAndGone(Store* store = nullptr) {
+    Store& s = store != nullptr ? *store : *store_;
+    auto kept = s.ReadStream("kept", ReadStreamOptions{});
     ASSERT_TRUE(kept.ok()) << kept.status().ToString();
     ASSERT_EQ(kept->events.size(), 4u);
     for (uint64_t i = 0; i < 4; ++i) {
       EXPECT_EQ(kept->events[i].revision.value(), i);
     }
-    EXPECT_TRUE(store_->ReadStream("gone", ReadStreamOptions{})
-                    .status()
-                    .IsStreamDeleted());
+    EXPECT_TRUE(
+        s.ReadStream("gone", ReadStreamOptions{}).status().IsStreamDeleted());
   }
 
   testing::TempDir dir_;
@@ -337,6 +338,78 @@ TEST_F(StoreScavengeRunTest, SubscriptionsFollowTheLogAcrossARun) {
   EXPECT_EQ(live_seen, n);
   EXPECT_FALSE(all_recorder->stopped());
   EXPECT_FALSE(live_recorder->stopped());
+}
+
+// A reader in another process (here a read-only handle) that is open
+// across a run: its tables and its segments may change at different times
+// (it adopts the writer's tables when its own memory fills), and reads
+// answer right whichever of the two it has.
+TEST_F(StoreScavengeRunTest, AReadOnlyFollowerReadsAcrossARun) {
+  Options options = ScavengeOptionsForTest();
+  options.index_memtable_events = 16;  // the follower adopts tables soon
+  store_.reset();
+  auto writer = Store::Open(dir(), options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  store_ = std::move(writer).value();
+  TombstoneFiveKeepFour();
+  ASSERT_TRUE(store_->Sync().ok());
+  Options read_only = options;
+  read_only.read_only = true;
+  auto opened = Store::Open(dir(), read_only);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Store> follower = std::move(opened).value();
+
+  ExpectKeptAndGone(follower.get());  // its segments are mapped now
+
+  EXPECT_EQ(Scavenge().events_removed, 5u);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(store_->Append("more", ExpectedVersion::Any(), Events(5)).ok());
+    // Each read may adopt the writer's newer tables.
+    ExpectKeptAndGone(follower.get());
+  }
+  static_cast<engine::StoreImpl*>(store_.get())->WaitIndexIdle();
+  ExpectKeptAndGone(follower.get());
+  auto more = follower->ReadStream("more", testing::StreamUpTo(1000));
+  ASSERT_TRUE(more.ok()) << more.status().ToString();
+  EXPECT_EQ(more->events.size(), 100u);
+  // $all from the follower: the same events as from the writer.
+  auto from_follower = follower->ReadAll(testing::AllUpTo(1000));
+  ASSERT_TRUE(from_follower.ok()) << from_follower.status().ToString();
+  auto from_writer = store_->ReadAll(testing::AllUpTo(1000));
+  ASSERT_TRUE(from_writer.ok()) << from_writer.status().ToString();
+  ASSERT_EQ(from_follower->events.size(), from_writer->events.size());
+  for (size_t i = 0; i < from_writer->events.size(); ++i) {
+    EXPECT_EQ(from_follower->events[i].position,
+              from_writer->events[i].position);
+  }
+}
+
+// The other order: the follower's segment is gone (its mapping evicted
+// and the file replaced) while it still has the tables from before the
+// run, whose offsets are into the old file.
+TEST_F(StoreScavengeRunTest, AFollowerWithOldTablesReadsTheNewSegments) {
+  TombstoneFiveKeepFour();
+  // A second sealed segment, so that reading it evicts the first.
+  for (int i = 0; i < 3; ++i) {
+    std::vector<EventData> big = {
+        testing::Event("F", std::string(100 * 1024, 'f'), EventId::Generate())};
+    auto r = store_->Append("filler", ExpectedVersion::Any(), big);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  Options read_only = ScavengeOptionsForTest();
+  read_only.read_only = true;
+  read_only.max_open_segments = 1;
+  auto opened = Store::Open(dir(), read_only);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Store> follower = std::move(opened).value();
+
+  ExpectKeptAndGone(follower.get());
+  EXPECT_EQ(Scavenge().events_removed, 5u);
+  auto filler = follower->ReadStream("filler", ReadStreamOptions{});
+  ASSERT_TRUE(filler.ok()) << filler.status().ToString();
+  ExpectKeptAndGone(follower.get());
+  auto all = follower->ReadAll(testing::AllUpTo(1000));
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
 }
 
 TEST_F(StoreScavengeRunTest, OneRunAtATimeAndStopEndsIt) {
