@@ -41,6 +41,8 @@ const FLAVOURS = {
     wrongVersion: (err) => ({ expected: err.expectedState, actual: err.actualState }),
     // readAll takes a filter only in 1.x.
     readAllFilters: true,
+    // Reads go through the Rust bridge (see retryingReads).
+    bridgeReads: true,
     // The client's own generated stubs, by the proto file names of 6.2.1.
     generated(proto) {
       const [, base, suffix] = /^(\w+?)(_grpc_pb|_pb)$/.exec(proto);
@@ -79,6 +81,71 @@ function activeClient() {
   return active;
 }
 
+// The 1.x client reads through its Rust bridge, which reports a connection
+// it finds dropped as UnavailableError on that call and reconnects for the
+// next (the client documents UnavailableError as transient, to be retried).
+// Its reads retry once that way, before any event came. Each retry is
+// reported with the server's own count of calls it answered UNAVAILABLE
+// (from /metrics), so that a server that drops calls still shows.
+const RETRIED_READS = ['readStream', 'readAll'];
+
+function isBridgeUnavailable(err) {
+  return err && err.type === 'unavailable';
+}
+
+function retryingReads(client, server) {
+  const retried = (name) => (...args) => {
+    const first = client[name](...args);
+    return new Proxy(first, {
+      get(target, prop, receiver) {
+        if (prop !== Symbol.asyncIterator) {
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async function* () {
+          let yielded = false;
+          try {
+            for await (const item of target) {
+              yielded = true;
+              yield item;
+            }
+            return;
+          } catch (err) {
+            if (yielded || !isBridgeUnavailable(err)) throw err;
+            await reportRetry(server, name, err);
+          }
+          yield* client[name](...args);
+        };
+      },
+    });
+  };
+  return new Proxy(client, {
+    get(target, prop) {
+      if (RETRIED_READS.includes(prop)) return retried(prop);
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+async function reportRetry(server, name, err) {
+  let answered = 'unknown';
+  try {
+    const metrics = await require('./harness').httpGet(server, '/metrics');
+    if (metrics.status !== 200) throw new Error(`it answered ${metrics.status}`);
+    answered = metrics.body
+      .split('\n')
+      .filter((line) => line.includes('UNAVAILABLE') && !line.startsWith('#'))
+      .join('; ') || 'none';
+  } catch (metricsErr) {
+    answered = `(no /metrics: ${metricsErr.message})`;
+  }
+  console.error(
+    `interop: ${name} retried once after ${err.type} (${err.message}); ` +
+      `calls the server answered UNAVAILABLE: ${answered}`,
+  );
+}
+
 // Runs body(flavour, ctx) inside a describe() named after this process's
 // client; ctx.client is that client connected to `server` (from before() on),
 // disposed of in after().
@@ -87,7 +154,8 @@ function describeClient(server, body) {
   describe(flavour.name, () => {
     const ctx = {};
     before(() => {
-      ctx.client = flavour.connect(server);
+      const client = flavour.connect(server);
+      ctx.client = flavour.bridgeReads ? retryingReads(client, server) : client;
     });
     after(() => ctx.client.dispose());
     body(flavour, ctx);
