@@ -434,7 +434,8 @@ TEST_F(StoreScavengeRunTest, OneRunAtATimeAndStopEndsIt) {
 
 TEST_F(StoreScavengeRunTest, ManySmallBatchesCommitEachPart) {
   for (int i = 0; i < 6; ++i) {
-    const std::string stream = "s" + std::to_string(i);
+    std::string stream("s");  // appended: GCC bug 105651 (-Wrestrict)
+    stream += std::to_string(i);
     ASSERT_TRUE(
         store_->Append(stream, ExpectedVersion::NoStream(), Events(3)).ok());
     ASSERT_TRUE(store_->Tombstone(stream, ExpectedVersion::Any()).ok());
@@ -452,7 +453,8 @@ TEST_F(StoreScavengeRunTest, ManySmallBatchesCommitEachPart) {
   EXPECT_EQ(progress_calls, result.parts_rewritten + 1);
   Reopen();
   for (int i = 0; i < 6; ++i) {
-    const std::string stream = "s" + std::to_string(i);
+    std::string stream("s");  // appended: GCC bug 105651 (-Wrestrict)
+    stream += std::to_string(i);
     EXPECT_EQ(EventsInAll(*store_, stream).size(), 1u);
   }
   auto filler = store_->ReadStream("filler", ReadStreamOptions{});
@@ -485,7 +487,9 @@ TEST(ScavengeRunCrashTest,
   // Crashes after the commit point whose scavenge the reopen finished.
   int committed_crashes = 0;
   for (uint64_t crash_at = 1;; ++crash_at) {
-    SCOPED_TRACE("crash at mutation " + std::to_string(crash_at));
+    std::string trace("crash at mutation ");  // appended: GCC bug 105651
+    trace += std::to_string(crash_at);
+    SCOPED_TRACE(trace);
     io::MemoryFileSystem memory;
     io::FaultInjectionFileSystem fs(&memory, crash_at);
     bool finished = false;
