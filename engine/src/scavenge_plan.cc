@@ -31,23 +31,19 @@ ScavengePlanner::ScavengePlanner(RetentionLookup lookup,
 
 Result<bool> ScavengePlanner::Removable(std::string_view stream,
                                         uint64_t revision, int64_t created_us) {
-  if (!has_last_ || stream != last_stream_) {
+  if (last_ == nullptr || stream != last_stream_) {
+    last_ = nullptr;
     last_stream_.assign(stream);
     auto cached = cache_.find(last_stream_);
     if (cached == cache_.end()) {
       auto looked_up = lookup_(stream);
-      if (!looked_up.ok()) {
-        has_last_ = false;
-        return looked_up.status();
-      }
+      if (!looked_up.ok()) return looked_up.status();
       if (cache_.size() >= max_cached_streams_) cache_.clear();
       cached = cache_.emplace(last_stream_, *looked_up).first;
     }
-    last_retention_ = cached->second;
-    has_last_ = true;
+    last_ = &cached->second;
   }
-  return last_retention_.has_value() &&
-         IsRemovable(*last_retention_, revision, created_us);
+  return last_->has_value() && IsRemovable(**last_, revision, created_us);
 }
 
 Result<bool> ScavengePlanner::RemovableRecord(

@@ -106,11 +106,12 @@ class ScavengePlanner {
   RetentionLookup lookup_;
   size_t max_cached_streams_;
   std::unordered_map<std::string, std::optional<StreamRetention>> cache_;
-  // The stream asked about last and its retention: the records of one
-  // append come one after another, and this spares them the hashing.
+  // The stream asked about last and its entry in cache_ (null until the
+  // first lookup; an entry stays put until the cache is cleared, which only
+  // the lookup that replaces this pointer does): the records of one append
+  // come one after another, and this spares them the hashing.
   std::string last_stream_;
-  std::optional<StreamRetention> last_retention_;
-  bool has_last_ = false;
+  const std::optional<StreamRetention>* last_ = nullptr;
 };
 
 }  // namespace cairn::engine

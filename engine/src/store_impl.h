@@ -311,6 +311,14 @@ class StoreImpl final : public Store {
                      std::vector<Location>* out) const;
   // Locate in a scavenged segment (`location` has it pinned).
   Result<Location> LocateKept(Location location, uint64_t position) const;
+  // Where the record the index put at (position, offset) of `listed` is in
+  // `pinned`, the pin of `listed`: `offset` when the pin is that segment;
+  // when a scavenge replaced the file and the pin found its successor, the
+  // offset of the position there, or nullopt if the scavenge removed it
+  // (no read can return it then: docs/architecture.md, "Scavenging").
+  Result<std::optional<uint64_t>> OffsetInPin(
+      const MappedSegment& pinned, const std::shared_ptr<Segment>& listed,
+      uint64_t position, uint64_t offset) const;
   // The record at (position, offset) after verifying its header: what the
   // index points at. Same locking; the segment need not list it yet
   // (replay visits an append before listing it). The record's bytes stay

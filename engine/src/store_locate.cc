@@ -25,14 +25,11 @@ Result<const uint8_t*> StoreImpl::RecordAt(uint64_t position, uint64_t offset,
   if (!pinned.ok()) return pinned.status();
   *pin = std::move(pinned.value());
   const MappedSegment& seg = *pin;
-  if (seg.segment() != listed) {
-    // A scavenge replaced the file and the pin found its successor (a
-    // read-only handle whose tables are older than the file): the offset
-    // was into the old file, so the record is found by its position.
-    auto kept = LocateKept(Location{seg, 0, 0}, position);
-    if (!kept.ok()) return kept.status();
-    if (kept->position == position) offset = kept->offset;
-  }
+  // A read-only handle's tables may be older than a file a scavenge
+  // replaced; a removed record is reported as missing below.
+  auto moved = OffsetInPin(seg, listed, position, offset);
+  if (!moved.ok()) return moved.status();
+  if (moved->has_value()) offset = **moved;
   if (offset < segment::kSegmentHeaderSize ||
       !ReadHeader(seg, offset, header).ok()) {
     return Status::Corruption(
@@ -148,6 +145,16 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
   location.offset = offset;
   location.position = position;
   return location;
+}
+
+Result<std::optional<uint64_t>> StoreImpl::OffsetInPin(
+    const MappedSegment& pinned, const std::shared_ptr<Segment>& listed,
+    uint64_t position, uint64_t offset) const {
+  if (pinned.segment() == listed) return std::optional<uint64_t>(offset);
+  auto kept = LocateKept(Location{pinned, 0, 0}, position);
+  if (!kept.ok()) return kept.status();
+  if (kept->position != position) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(kept->offset);
 }
 
 Result<StoreImpl::Location> StoreImpl::LocateKept(Location location,

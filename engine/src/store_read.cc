@@ -142,17 +142,11 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
       pinned = std::move(pin.value());
       pinned_for = item.segment;
     }
-    uint64_t offset = item.offset;
-    if (pinned.segment() != item.segment) {
-      // A scavenge replaced the segment's file during this read and the
-      // pin found its successor: the index's offset was into the old file,
-      // so the record is found by its position. One the scavenge removed
-      // is one no read can return (docs/architecture.md, "Scavenging").
-      auto kept = LocateKept(Location{pinned, 0, 0}, item.position);
-      if (!kept.ok()) return kept.status();
-      if (kept->position != item.position) continue;
-      offset = kept->offset;
-    }
+    // A scavenge may have replaced the segment's file during this read.
+    auto moved = OffsetInPin(pinned, item.segment, item.position, item.offset);
+    if (!moved.ok()) return moved.status();
+    if (!moved->has_value()) continue;  // removed
+    const uint64_t offset = **moved;
     RecordedEventView view;
     s = DecodeAt(pinned, offset, item.position, &scratch, &view);
     if (s.ok() && link) {
