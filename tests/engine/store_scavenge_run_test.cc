@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -75,6 +76,27 @@ class StoreScavengeRunTest : public ::testing::Test {
     ASSERT_TRUE(store_->Tombstone("gone", ExpectedVersion::Any()).ok());
     ASSERT_TRUE(
         store_->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+  }
+  // Two scavenges of TombstoneFiveKeepFour's streams (the first removes
+  // the five events, the second nothing) while another thread appends
+  // three events at a time to "live" and calls `also` after each; how many
+  // it appended.
+  size_t ScavengeTwiceWhileAppending(const std::function<void()>& also = {}) {
+    std::atomic<bool> done{false};
+    std::atomic<size_t> appended{0};
+    std::thread writer([&] {
+      while (!done.load()) {
+        auto r = store_->Append("live", ExpectedVersion::Any(), Events(3));
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        appended.fetch_add(3);
+        if (also) also();
+      }
+    });
+    EXPECT_EQ(Scavenge().events_removed, 5u);
+    EXPECT_EQ(Scavenge().events_removed, 0u);
+    done.store(true);
+    writer.join();
+    return appended.load();
   }
   // Through `store`, or the fixture's store if null.
   void ExpectKeptAndGone(Store* store = nullptr) {
@@ -253,28 +275,15 @@ TEST_F(StoreScavengeRunTest, ErasureIsPhysical) {
 
 TEST_F(StoreScavengeRunTest, AppendsAndReadsGoOnWhileItRuns) {
   TombstoneFiveKeepFour();
-  std::atomic<bool> done{false};
-  std::atomic<int> appended{0};
-  std::thread writer([&] {
-    while (!done.load()) {
-      auto r = store_->Append("live", ExpectedVersion::Any(), Events(3));
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      appended.fetch_add(3);
-      auto kept = store_->ReadStream("kept", ReadStreamOptions{});
-      ASSERT_TRUE(kept.ok()) << kept.status().ToString();
-      ASSERT_EQ(kept->events.size(), 4u);
-    }
+  const size_t appended = ScavengeTwiceWhileAppending([&] {
+    auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+    ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+    ASSERT_EQ(kept->events.size(), 4u);
   });
-  const ScavengeResult result = Scavenge();
-  const ScavengeResult again = Scavenge();
-  done.store(true);
-  writer.join();
-  EXPECT_EQ(result.events_removed, 5u);
-  EXPECT_EQ(again.events_removed, 0u);
   ExpectKeptAndGone();
   auto live = store_->ReadStream("live", testing::StreamUpTo(1 << 20));
   ASSERT_TRUE(live.ok()) << live.status().ToString();
-  ASSERT_EQ(live->events.size(), static_cast<size_t>(appended.load()));
+  ASSERT_EQ(live->events.size(), appended);
   for (size_t i = 0; i < live->events.size(); ++i) {
     ASSERT_EQ(live->events[i].revision.value(), i);
   }
@@ -294,20 +303,7 @@ TEST_F(StoreScavengeRunTest, SubscriptionsFollowTheLogAcrossARun) {
   auto live_recorder = std::make_shared<testing::SubscriptionRecorder>();
   auto live = store_->Subscribe(live_options, live_recorder);
   ASSERT_TRUE(live.ok()) << live.status().ToString();
-  std::atomic<bool> done{false};
-  std::atomic<size_t> appended{0};
-  std::thread writer([&] {
-    while (!done.load()) {
-      auto r = store_->Append("live", ExpectedVersion::Any(), Events(3));
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      appended.fetch_add(3);
-    }
-  });
-  EXPECT_EQ(Scavenge().events_removed, 5u);
-  EXPECT_EQ(Scavenge().events_removed, 0u);
-  done.store(true);
-  writer.join();
-  const size_t n = appended.load();
+  const size_t n = ScavengeTwiceWhileAppending();
   ASSERT_TRUE(live_recorder->WaitForEvents(n));
   const std::vector<RecordedEvent> live_events = live_recorder->events();
   ASSERT_EQ(live_events.size(), n);
