@@ -66,12 +66,11 @@ Status ConsumerGroup::Forget(StoreImpl& store, std::string_view group,
   if (!s.ok()) return s;
   const std::string parked =
       stream ? ParkedStreamName(group, *stream) : ParkedStreamName(group);
-  auto deleted = store.Delete(parked, ExpectedVersion::Any());
   // A group that never parked anything has no parked stream.
-  if (!deleted.ok() && !deleted.status().IsNotFound()) {
-    return deleted.status();
-  }
-  return Status::Ok();
+  auto last = store.GetStreamRevision(parked);
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return Status::Ok();
+  return store.Delete(parked, ExpectedVersion::Any()).status();
 }
 
 }  // namespace cairn::engine
