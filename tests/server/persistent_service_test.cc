@@ -272,6 +272,28 @@ TEST_F(PersistentServiceTest, DeleteEndsTheReadCalls) {
   EXPECT_EQ(Exception(context), "persistent-subscription-does-not-exist");
 }
 
+TEST_F(PersistentServiceTest, RestartSubsystemDropsTheReadCalls) {
+  ASSERT_TRUE(Create(CreateStreamRequest("orders", "g")).ok());
+  grpc::ClientContext context;
+  auto call = Subscribe("orders", "g", 10, &context);
+  grpc::ClientContext restart_context;
+  event_store::client::Empty empty;
+  ASSERT_TRUE(
+      persistent_->RestartSubsystem(&restart_context, empty, &empty).ok());
+  ReadResp response;
+  while (call->Read(&response)) {
+  }
+  EXPECT_EQ(call->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(Exception(context), "persistent-subscription-dropped");
+  // The group is still defined; a client subscribes again.
+  Seed("orders", 1);
+  grpc::ClientContext again;
+  auto next = Subscribe("orders", "g", 10, &again);
+  EXPECT_EQ(Next(*next, 1).size(), 1u);
+  again.TryCancel();
+  (void)next->Finish();
+}
+
 TEST_F(PersistentServiceTest, RequestsAreChecked) {
   CreateReq create = CreateStreamRequest("orders", "g");
   create.mutable_options()->mutable_settings()->set_read_batch_size(0);
