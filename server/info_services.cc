@@ -36,7 +36,8 @@ grpc::ServerUnaryReactor* ServerFeaturesService::GetSupportedMethods(
     AddSupportedMethod(response, "event_store.client.users.users", method);
   }
   for (const char* method :
-       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes"}) {
+       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes",
+        "restartpersistentsubscriptions"}) {
     AddSupportedMethod(response, "event_store.client.operations.operations",
                        method);
   }

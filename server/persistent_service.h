@@ -90,6 +90,9 @@ class PersistentSubscriptionsService final
   // Ends every running and later Read call, so that the server's
   // shutdown can complete.
   void EndReads();
+  // RestartSubsystem's work: ends every group's Read calls (CANCELLED
+  // `persistent-subscription-dropped`); the clients subscribe again.
+  void RestartAll() { registry_.RestartAll(); }
 
   // Figures for /metrics: definitions, connected Read calls, and the
   // parked and in-flight events of all groups.

@@ -48,13 +48,14 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
       store, options.limits, options.log, server->authenticator_.get());
   server->users_ = std::make_unique<UsersService>(
       store, server->authenticator_.get(), options.password_cost);
-  server->operations_ = std::make_unique<OperationsService>(
-      store, server->authenticator_.get(), options.log,
-      options.request_shutdown, options.scavenge_progress);
   auto persistent = PersistentSubscriptionsService::Start(
       store, options.limits, options.log, server->authenticator_.get());
   if (!persistent.ok()) return persistent.status();
   server->persistent_ = std::move(persistent.value());
+  server->operations_ = std::make_unique<OperationsService>(
+      store, server->authenticator_.get(), options.log,
+      options.request_shutdown, options.scavenge_progress,
+      [persistent = server->persistent_.get()] { persistent->RestartAll(); });
   server->features_ = std::make_unique<ServerFeaturesService>();
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);

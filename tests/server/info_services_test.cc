@@ -30,7 +30,8 @@ TEST_F(InfoServicesTest, ServerFeaturesListsExactlyTheWorkingMethods) {
   EXPECT_TRUE(names.count("event_store.client.users.users/details"));
   EXPECT_TRUE(names.count("event_store.client.users.users/resetpassword"));
   for (const char* method :
-       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes"}) {
+       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes",
+        "restartpersistentsubscriptions"}) {
     EXPECT_TRUE(names.count(
         std::string("event_store.client.operations.operations/") + method))
         << method;
