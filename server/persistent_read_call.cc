@@ -174,7 +174,7 @@ void PersistentReadCall::Settle(const ReadReq& request) {
       // Not delivered on this call (or settled already): nothing to do,
       // as KurrentDB ignores it.
       if (it == in_flight_.end()) continue;
-      position = it->second;
+      position = it->second.position;
     }
     // The group may have retried it since (its message timeout): then it
     // is not this member's any more, and the outcome does not matter.
@@ -194,15 +194,31 @@ void PersistentReadCall::Settle(const ReadReq& request) {
   }
 }
 
+void PersistentReadCall::ForgetExpired() {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(in_flight_,
+                [&](const auto& entry) { return entry.second.expires <= now; });
+  connection_->in_flight = static_cast<int32_t>(in_flight_.size());
+}
+
 void PersistentReadCall::Pump() {
+  const auto timeout =
+      std::chrono::milliseconds(definition_.message_timeout_ms);
   for (;;) {
     size_t credit = 0;
     {
       std::unique_lock lock(mu_);
-      room_.wait(lock,
-                 [&] { return stop_ || in_flight_.size() < buffer_size_; });
+      // Room means fewer than buffer_size unacked, and as few responses
+      // waiting for the client to take them.
+      auto has_room = [&] {
+        return in_flight_.size() < buffer_size_ && queue_.size() < buffer_size_;
+      };
+      while (!stop_ && !has_room()) {
+        room_.wait_for(lock, kReceiveWait);
+        if (timeout.count() > 0) ForgetExpired();
+      }
       if (stop_) return;
-      credit = buffer_size_ - in_flight_.size();
+      credit = buffer_size_ - std::max(in_flight_.size(), queue_.size());
     }
     auto got = member_->ReceiveDeliveries(credit, kReceiveWait);
     if (!got.ok()) {
@@ -214,7 +230,10 @@ void PersistentReadCall::Pump() {
       ReadResp response = ToResponse(delivery, &id);
       {
         std::lock_guard lock(mu_);
-        in_flight_[id] = delivery.event.position;
+        in_flight_[id] = Unacked{
+            delivery.event.position,
+            timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
+                                : std::chrono::steady_clock::time_point::max()};
         connection_->in_flight = static_cast<int32_t>(in_flight_.size());
       }
       connection_->delivered.fetch_add(1);
@@ -270,6 +289,7 @@ void PersistentReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
   }
   current_ = std::move(queue_.front());
   queue_.pop_front();
+  room_.notify_all();
   writing_ = true;
   lock.unlock();
   StartWrite(&current_);

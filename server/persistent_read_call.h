@@ -8,9 +8,11 @@
 // link's id for a link, else the event's, as the clients send them).
 //
 // Bounded: a thread per call receives from the group only while fewer
-// than buffer_size events are unacknowledged at the client, so the
-// responses queued for a client that reads nothing never exceed its
-// buffer size; the group's message timeout retries what it holds.
+// than buffer_size events are unacknowledged at the client and fewer than
+// buffer_size responses wait to be written, so a client that reads nothing
+// holds at most that much. An event unacknowledged past the message
+// timeout stops counting (the group retried it), so a client that reads
+// but never acks receives the retries until the events are parked.
 //
 // Ends with NOT_FOUND `persistent-subscription-does-not-exist` when the
 // group does not exist or is deleted, FAILED_PRECONDITION
@@ -23,6 +25,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -73,6 +76,8 @@ class PersistentReadCall final
   void Settle(const ReadReq& request);
   // The receiving thread.
   void Pump();
+  // Forgets the unacked events whose message timeout passed (mu_ held).
+  void ForgetExpired();
   RpcError FromGroupStatus(const Status& status) const;
   ReadResp ToResponse(const GroupDelivery& delivery, EventId* ack_id) const;
   void Enqueue(ReadResp response);
@@ -97,8 +102,16 @@ class PersistentReadCall final
   std::mutex mu_;
   std::condition_variable room_;  // an ack freed room, or stopping
   bool stop_ = false;
-  // Unacknowledged at the client: id -> position in the group.
-  std::map<EventId, GlobalPosition> in_flight_;
+  // Unacknowledged at the client: id -> its position in the group and
+  // when the group's message timeout retries it. Past that the group has
+  // taken it back, so it no longer counts against the buffer: a client
+  // that reads but never acks gets the retries (and, in the end, its
+  // events parked), as KurrentDB does.
+  struct Unacked {
+    GlobalPosition position;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::map<EventId, Unacked> in_flight_;
   std::deque<ReadResp> queue_;
   ReadResp current_;
   bool writing_ = false;

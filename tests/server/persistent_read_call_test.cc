@@ -83,6 +83,26 @@ TEST_F(PersistentReadCallTest, MaxSubscribersReached) {
   (void)call->Finish();
 }
 
+TEST_F(PersistentReadCallTest, AnEventNeverAckedComesAgainAfterItsTimeout) {
+  Seed("orders", 1);
+  auto create = CreateStreamRequest("orders", "g");
+  create.mutable_options()->mutable_settings()->set_message_timeout_ms(1);
+  ASSERT_TRUE(Create(create).ok());
+  grpc::ClientContext context;
+  // A full buffer of one: the retry arrives only because the timeout
+  // took the first delivery back.
+  auto call = Subscribe("orders", "g", 1, &context);
+  auto first = Next(*call, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].retry_count(), 0);
+  auto again = Next(*call, 1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].event().stream_revision(), 0u);
+  EXPECT_GE(again[0].retry_count(), 1);
+  context.TryCancel();
+  (void)call->Finish();
+}
+
 TEST_F(PersistentReadCallTest, HoldsAtMostItsBufferForAClientThatTakesNothing) {
   Seed("orders", 100);
   ASSERT_TRUE(Create(CreateStreamRequest("orders", "g")).ok());
