@@ -3,7 +3,8 @@
 // Subscriptions: follow the global log ($all) or one stream, catching up
 // from history and then staying live, delivering each event once, in
 // order, and only after it is durable. And consumer groups: members that
-// share one subscription, partitioned by stream.
+// share one subscription of the log or of a stream, each event handed to
+// one member as the group's ConsumerStrategy picks it.
 //
 // Lifetimes: a Subscription or GroupMember and the Store it came from may
 // be destroyed in any order, on any threads. Store::Close() (which the
@@ -103,7 +104,8 @@ enum class ConsumerStrategy {
   // "OrderedByStream".
   kOrderedByStream,
   // KurrentDB's DispatchToSingle: every event goes to the first member
-  // (oldest first) with a free slot.
+  // (oldest first) with a free slot (fewer than max_in_flight events
+  // queued or in flight there), else to the least loaded one.
   kDispatchToSingle,
   // KurrentDB's RoundRobin: members with a free slot take turns.
   kRoundRobin,
