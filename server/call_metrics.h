@@ -26,7 +26,7 @@ class CallMetrics {
     std::string_view path;   // "/event_store.client.streams.Streams/Read"
     std::string_view label;  // "Streams.Read"
   };
-  static constexpr std::array<Method, 7> kMethods = {{
+  static constexpr std::array<Method, 15> kMethods = {{
       {"/event_store.client.streams.Streams/Read", "Streams.Read"},
       {"/event_store.client.streams.Streams/Append", "Streams.Append"},
       {"/event_store.client.streams.Streams/BatchAppend",
@@ -37,6 +37,30 @@ class CallMetrics {
        "GetSupportedMethods",
        "ServerFeatures.GetSupportedMethods"},
       {"/event_store.client.gossip.Gossip/Read", "Gossip.Read"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "Create",
+       "PersistentSubscriptions.Create"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "Update",
+       "PersistentSubscriptions.Update"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "Delete",
+       "PersistentSubscriptions.Delete"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "Read",
+       "PersistentSubscriptions.Read"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "GetInfo",
+       "PersistentSubscriptions.GetInfo"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "ReplayParked",
+       "PersistentSubscriptions.ReplayParked"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "List",
+       "PersistentSubscriptions.List"},
+      {"/event_store.client.persistent_subscriptions.PersistentSubscriptions/"
+       "RestartSubsystem",
+       "PersistentSubscriptions.RestartSubsystem"},
   }};
   // Label of any other method.
   static constexpr std::string_view kOtherMethod = "other";

@@ -36,9 +36,17 @@ grpc::ServerUnaryReactor* ServerFeaturesService::GetSupportedMethods(
     AddSupportedMethod(response, "event_store.client.users.users", method);
   }
   for (const char* method :
-       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes"}) {
+       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes",
+        "restartpersistentsubscriptions"}) {
     AddSupportedMethod(response, "event_store.client.operations.operations",
                        method);
+  }
+  for (const char* method : {"create", "update", "delete", "read", "getinfo",
+                             "replayparked", "list", "restartsubsystem"}) {
+    AddSupportedMethod(
+        response,
+        "event_store.client.persistent_subscriptions.persistentsubscriptions",
+        method, {"stream", "all"});
   }
   AddSupportedMethod(response, "event_store.client.gossip.gossip", "read");
   AddSupportedMethod(response,

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <array>
+#include <charconv>
 #include <cstring>
 
 #include "server/system_streams.h"
@@ -47,6 +48,54 @@ void LinkEventToProto(
   link.content_type = ContentType::kBinary;
   link.created_us = original.created_us;
   RecordedEventToProto(link, format, out);
+}
+
+std::optional<RecordedEvent> ResolveLink(Store& store, std::string_view data) {
+  const size_t at = data.find('@');
+  if (at == std::string_view::npos || at + 1 >= data.size()) {
+    return std::nullopt;
+  }
+  uint64_t revision = 0;
+  auto [end, error] = std::from_chars(data.data(), data.data() + at, revision);
+  if (error != std::errc() || end != data.data() + at) return std::nullopt;
+  ReadStreamOptions options;
+  options.from = StreamRevision(revision);
+  options.max_count = 1;
+  Result<ReadStreamResult> result =
+      store.ReadStream(data.substr(at + 1), options);
+  if (!result.ok() || result.value().events.empty() ||
+      result.value().events.front().revision.value() != revision) {
+    return std::nullopt;
+  }
+  return std::move(result.value().events.front());
+}
+
+void ReadEventToProto(Store& store, std::string_view read_stream,
+                      bool resolve_links, UuidFormat format,
+                      const RecordedEventView& event,
+                      event_store::client::streams::ReadResp::ReadEvent* out) {
+  out->set_commit_position(event.position.value());
+  if (event.link_revision) {
+    // An event of a $ce-/$et- stream: the store gives the original, the
+    // client sees the link, resolved if it asked for that.
+    if (resolve_links) {
+      RecordedEventToProto(event, format, out->mutable_event());
+      LinkEventToProto(read_stream, event, format, out->mutable_link());
+    } else {
+      out->clear_link();
+      LinkEventToProto(read_stream, event, format, out->mutable_event());
+    }
+    return;
+  }
+  if (resolve_links && event.type == kLinkEventType) {
+    if (std::optional<RecordedEvent> target = ResolveLink(store, event.data)) {
+      RecordedEventToProto(target->View(), format, out->mutable_event());
+      RecordedEventToProto(event, format, out->mutable_link());
+      return;
+    }
+  }
+  out->clear_link();
+  RecordedEventToProto(event, format, out->mutable_event());
 }
 
 }  // namespace cairn::server

@@ -13,10 +13,12 @@
 #define CAIRN_SERVER_LINK_EVENTS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "cairn/event.h"
+#include "cairn/store.h"
 #include "cairn/types.h"
 #include "server/convert.h"
 #include "streams.pb.h"
@@ -36,6 +38,19 @@ void LinkEventToProto(
     std::string_view link_stream, const RecordedEventView& original,
     UuidFormat format,
     event_store::client::streams::ReadResp::ReadEvent::RecordedEvent* out);
+
+// The event a link's data "<revision>@<stream>" points at; nullopt when
+// the data is malformed or the event is not readable.
+std::optional<RecordedEvent> ResolveLink(Store& store, std::string_view data);
+
+// Fills a read's event message (every field set or cleared, so `out` may
+// be reused) for `event`, read from `read_stream`: an event of a $ce-/$et-
+// stream is presented as its link, and with `resolve_links` a link event
+// carries the event it points at (`event`) and itself (`link`).
+void ReadEventToProto(Store& store, std::string_view read_stream,
+                      bool resolve_links, UuidFormat format,
+                      const RecordedEventView& event,
+                      event_store::client::streams::ReadResp::ReadEvent* out);
 
 }  // namespace cairn::server
 

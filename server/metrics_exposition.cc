@@ -114,6 +114,17 @@ void Server(PrometheusText* out, const ServerFigures& server) {
     Gauge(out, "cairn_open_connections", "Open client TCP connections.",
           *server.open_connections);
   }
+  Gauge(out, "cairn_persistent_subscriptions",
+        "Persistent subscriptions defined.", server.persistent_subscriptions);
+  Gauge(out, "cairn_persistent_subscription_connections",
+        "Read calls connected to persistent subscriptions.",
+        server.persistent_connections);
+  Gauge(out, "cairn_persistent_subscription_in_flight",
+        "Events persistent subscriptions handed out and not yet handled.",
+        server.persistent_in_flight);
+  Gauge(out, "cairn_persistent_subscription_parked",
+        "Events parked by persistent subscriptions, not yet replayed.",
+        server.persistent_parked);
 }
 
 }  // namespace

@@ -52,12 +52,14 @@ std::string Describe(const std::string& id,
 OperationsService::OperationsService(
     Store* store, Authenticator* authenticator, ServerLog log,
     std::function<void()> request_shutdown,
-    std::function<void(const ScavengeProgress&)> progress)
+    std::function<void(const ScavengeProgress&)> progress,
+    std::function<void()> restart_persistent)
     : store_(store),
       authenticator_(authenticator),
       log_(std::move(log)),
       request_shutdown_(std::move(request_shutdown)),
-      progress_(std::move(progress)) {}
+      progress_(std::move(progress)),
+      restart_persistent_(std::move(restart_persistent)) {}
 
 OperationsService::~OperationsService() { Close(); }
 
@@ -135,6 +137,19 @@ grpc::ServerUnaryReactor* OperationsService::Shutdown(
   }
   if (log_) log_("shutdown requested over gRPC");
   request_shutdown_();
+  return FinishUnary(rpc, Ok());
+}
+
+grpc::ServerUnaryReactor* OperationsService::RestartPersistentSubscriptions(
+    grpc::CallbackServerContext* rpc, const event_store::client::Empty*,
+    event_store::client::Empty*) {
+  if (RpcError outcome = OperatorOnly(authenticator_, rpc); !IsOk(outcome)) {
+    return FinishUnary(rpc, outcome);
+  }
+  if (!restart_persistent_) {
+    return FinishUnary(rpc, Unimplemented("no persistent subscriptions"));
+  }
+  restart_persistent_();
   return FinishUnary(rpc, Ok());
 }
 

@@ -16,8 +16,10 @@
 //   (ServerOptions::request_shutdown); UNIMPLEMENTED without one.
 // - MergeIndexes answers OK: the store merges its index tables in the
 //   background on its own.
-// ResignNode, SetNodePriority and RestartPersistentSubscriptions answer
-// UNIMPLEMENTED.
+// - RestartPersistentSubscriptions ends every persistent subscription's
+//   Read calls, as PersistentSubscriptions.RestartSubsystem does
+//   (UNIMPLEMENTED without a persistent subscriptions service).
+// ResignNode and SetNodePriority answer UNIMPLEMENTED.
 #ifndef CAIRN_SERVER_OPERATIONS_SERVICE_H_
 #define CAIRN_SERVER_OPERATIONS_SERVICE_H_
 
@@ -43,9 +45,12 @@ class OperationsService final
   // (may be empty) must only ask for the shutdown, not wait for it: it
   // runs inside a call, which the shutdown waits for. `progress` (may be
   // empty) sees each progress report of the scavenges the service runs.
+  // `restart_persistent` (may be empty) restarts the persistent
+  // subscriptions.
   OperationsService(Store* store, Authenticator* authenticator, ServerLog log,
                     std::function<void()> request_shutdown,
-                    std::function<void(const ScavengeProgress&)> progress);
+                    std::function<void(const ScavengeProgress&)> progress,
+                    std::function<void()> restart_persistent);
   ~OperationsService() override;  // Close()
 
   grpc::ServerUnaryReactor* StartScavenge(
@@ -64,6 +69,10 @@ class OperationsService final
       grpc::CallbackServerContext* rpc,
       const event_store::client::Empty* request,
       event_store::client::Empty* response) override;
+  grpc::ServerUnaryReactor* RestartPersistentSubscriptions(
+      grpc::CallbackServerContext* rpc,
+      const event_store::client::Empty* request,
+      event_store::client::Empty* response) override;
 
   // Refuses new scavenges, stops a running one and joins its thread, so
   // that none outlives the server. Idempotent.
@@ -77,6 +86,7 @@ class OperationsService final
   const ServerLog log_;
   const std::function<void()> request_shutdown_;
   const std::function<void(const ScavengeProgress&)> progress_;
+  const std::function<void()> restart_persistent_;
 
   std::mutex mutex_;
   // The running scavenge's id; empty when none runs.

@@ -2,7 +2,6 @@
 #include "server/read_call.h"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
 #include "cairn/store.h"
@@ -14,26 +13,6 @@ namespace cairn::server {
 
 using event_store::client::streams::ReadReq;
 using event_store::client::streams::ReadResp;
-
-bool ReadRegistry::Add(ReadCall* call) {
-  std::lock_guard lock(mu_);
-  if (ended_) return false;
-  calls_.insert(call);
-  return true;
-}
-
-void ReadRegistry::Remove(ReadCall* call) {
-  std::lock_guard lock(mu_);
-  calls_.erase(call);
-}
-
-void ReadRegistry::EndAll(const RpcError& error) {
-  std::lock_guard lock(mu_);
-  ended_ = error;
-  // End only finishes the call; its OnDone (which takes mu_ to Remove
-  // itself) runs later on another thread.
-  for (ReadCall* call : calls_) call->End(error);
-}
 
 class ReadCall::Listener final : public SubscriptionHandler {
  public:
@@ -378,54 +357,8 @@ void ReadCall::FillAllPage() {
 }
 
 void ReadCall::EventToResponse(const RecordedEventView& event, ReadResp* out) {
-  // `out` may be a reused response: every field is set or cleared.
-  ReadResp::ReadEvent* read_event = out->mutable_event();
-  read_event->set_commit_position(event.position.value());
-  if (event.link_revision) {
-    // An event of a $ce-/$et- stream: the store gives the original, the
-    // client sees the link, resolved if it asked for that.
-    if (plan_.resolve_links) {
-      RecordedEventToProto(event, plan_.uuid, read_event->mutable_event());
-      LinkEventToProto(plan_.stream, event, plan_.uuid,
-                       read_event->mutable_link());
-    } else {
-      read_event->clear_link();
-      LinkEventToProto(plan_.stream, event, plan_.uuid,
-                       read_event->mutable_event());
-    }
-    return;
-  }
-  if (plan_.resolve_links && event.type == kLinkEventType) {
-    if (std::optional<RecordedEvent> target = ResolveLink(event.data)) {
-      RecordedEventToProto(target->View(), plan_.uuid,
-                           read_event->mutable_event());
-      RecordedEventToProto(event, plan_.uuid, read_event->mutable_link());
-      return;
-    }
-  }
-  read_event->clear_link();
-  RecordedEventToProto(event, plan_.uuid, read_event->mutable_event());
-}
-
-std::optional<RecordedEvent> ReadCall::ResolveLink(std::string_view data) {
-  // A link's data is "<revision>@<stream>".
-  const size_t at = data.find('@');
-  if (at == std::string_view::npos || at + 1 >= data.size()) {
-    return std::nullopt;
-  }
-  uint64_t revision = 0;
-  auto [end, error] = std::from_chars(data.data(), data.data() + at, revision);
-  if (error != std::errc() || end != data.data() + at) return std::nullopt;
-  ReadStreamOptions options;
-  options.from = StreamRevision(revision);
-  options.max_count = 1;
-  Result<ReadStreamResult> result =
-      context_.store->ReadStream(data.substr(at + 1), options);
-  if (!result.ok() || result.value().events.empty() ||
-      result.value().events.front().revision.value() != revision) {
-    return std::nullopt;
-  }
-  return std::move(result.value().events.front());
+  ReadEventToProto(*context_.store, plan_.stream, plan_.resolve_links,
+                   plan_.uuid, event, out->mutable_event());
 }
 
 uint64_t ReadCall::RevisionInStream(const RecordedEventView& event) {

@@ -17,12 +17,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "cairn/event.h"
 #include "cairn/subscription.h"
 #include "server/call_context.h"
+#include "server/call_registry.h"
 #include "server/read_request.h"
 #include "server/rpc_error.h"
 #include "streams.pb.h"
@@ -32,20 +32,8 @@ namespace cairn::server {
 class ReadCall;
 
 // The running Read calls, so that a server shutdown can end the
-// subscriptions (which never end on their own).
-class ReadRegistry {
- public:
-  // False once EndAll ran: the call must end at once.
-  bool Add(ReadCall* call);
-  void Remove(ReadCall* call);
-  // Ends every running call with `status`, and every later one.
-  void EndAll(const RpcError& error);
-
- private:
-  std::mutex mu_;
-  std::set<ReadCall*> calls_;
-  std::optional<RpcError> ended_;
-};
+// subscriptions.
+using ReadRegistry = CallRegistry<ReadCall>;
 
 class ReadCall final
     : public grpc::ServerWriteReactor<event_store::client::streams::ReadResp> {
@@ -76,7 +64,6 @@ class ReadCall final
   void EnqueueStreamNotFound();
   // Fills an event response, resolving a link when asked to.
   void EventToResponse(const RecordedEventView& event, ReadResp* out);
-  std::optional<RecordedEvent> ResolveLink(std::string_view data);
   // The event's revision in the stream read: its link revision in a
   // $ce-/$et- stream.
   static uint64_t RevisionInStream(const RecordedEventView& event);

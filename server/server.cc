@@ -10,6 +10,7 @@
 #include "server/connection_listener.h"
 #include "server/info_services.h"
 #include "server/operations_service.h"
+#include "server/persistent_service.h"
 #include "server/streams_service.h"
 #include "server/users_service.h"
 
@@ -47,9 +48,14 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
       store, options.limits, options.log, server->authenticator_.get());
   server->users_ = std::make_unique<UsersService>(
       store, server->authenticator_.get(), options.password_cost);
+  auto persistent = PersistentSubscriptionsService::Start(
+      store, options.limits, options.log, server->authenticator_.get());
+  if (!persistent.ok()) return persistent.status();
+  server->persistent_ = std::move(persistent.value());
   server->operations_ = std::make_unique<OperationsService>(
       store, server->authenticator_.get(), options.log,
-      options.request_shutdown, options.scavenge_progress);
+      options.request_shutdown, options.scavenge_progress,
+      [persistent = server->persistent_.get()] { persistent->RestartAll(); });
   server->features_ = std::make_unique<ServerFeaturesService>();
   server->gossip_ =
       std::make_unique<GossipService>(options.listen.host, options.listen.port);
@@ -73,6 +79,7 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   builder.RegisterService(server->streams_.get());
   builder.RegisterService(server->users_.get());
   builder.RegisterService(server->operations_.get());
+  builder.RegisterService(server->persistent_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
   // The clients ping every 10 s, also on idle subscriptions: allow it
@@ -129,6 +136,12 @@ ServerFigures Server::Figures() const {
   ServerFigures figures;
   figures.calls = call_metrics_.Counts();
   if (listener_) figures.open_connections = listener_->open();
+  const PersistentSubscriptionsService::Figures persistent =
+      persistent_->GetFigures();
+  figures.persistent_subscriptions = persistent.subscriptions;
+  figures.persistent_connections = persistent.connections;
+  figures.persistent_in_flight = persistent.in_flight;
+  figures.persistent_parked = persistent.parked;
   return figures;
 }
 
@@ -148,6 +161,7 @@ void Server::Shutdown() {
   // reconnect); Shutdown then waits for the other calls, whose appends
   // complete through the still-open store.
   streams_->EndReads();
+  persistent_->EndReads();
   // Long-lived BatchAppend calls are cancelled after the grace period;
   // each still waits for its running appends before it ends.
   grpc_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);

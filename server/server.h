@@ -3,10 +3,10 @@
 // `cairn serve`'s gRPC server: the KurrentDB v1 Streams, Users,
 // Operations, ServerFeatures and Gossip services over one open Store, with
 // the keepalive settings the official clients need, bounded calls, and
-// every Streams, Users and Operations call authenticated
-// (authenticator.h). Services the server does not implement (persistent
-// subscriptions, projections, monitoring) answer UNIMPLEMENTED, as gRPC
-// does for unknown services.
+// every Streams, Users, Operations and PersistentSubscriptions call
+// authenticated (authenticator.h). Services the server does not implement
+// (projections, monitoring) answer UNIMPLEMENTED, as gRPC does for unknown
+// services.
 #ifndef CAIRN_SERVER_SERVER_H_
 #define CAIRN_SERVER_SERVER_H_
 
@@ -33,6 +33,7 @@ class ConnectionListener;
 class StreamsService;
 class UsersService;
 class OperationsService;
+class PersistentSubscriptionsService;
 class ServerFeaturesService;
 class GossipService;
 
@@ -110,6 +111,7 @@ class Server {
   std::unique_ptr<StreamsService> streams_;
   std::unique_ptr<UsersService> users_;
   std::unique_ptr<OperationsService> operations_;
+  std::unique_ptr<PersistentSubscriptionsService> persistent_;
   std::unique_ptr<ServerFeaturesService> features_;
   std::unique_ptr<GossipService> gossip_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -19,6 +19,12 @@ struct ServerFigures {
   // TCP connections open now; nullopt with TLS, where gRPC accepts the
   // connections itself and the server cannot count them.
   std::optional<uint64_t> open_connections;
+  // Persistent subscriptions: those defined, their connected Read calls,
+  // and their groups' events in flight and parked.
+  uint64_t persistent_subscriptions = 0;
+  uint64_t persistent_connections = 0;
+  uint64_t persistent_in_flight = 0;
+  uint64_t persistent_parked = 0;
 };
 
 // The name of a gRPC status code ("OK", "NOT_FOUND", ...).

@@ -57,8 +57,8 @@ namespace {
 
 using cairn::Status;
 
-static_assert(static_cast<int>(cairn::StatusCode::kStreamDeleted) ==
-                  CAIRN_STREAM_DELETED,
+static_assert(static_cast<int>(cairn::StatusCode::kLimitReached) ==
+                  CAIRN_LIMIT_REACHED,
               "cairn_code mirrors cairn::StatusCode");
 
 std::string_view View(const char* data, size_t size) {
@@ -220,7 +220,7 @@ int cairn_error_actual_revision(const cairn_error_t* err, uint64_t* revision) {
 void cairn_error_free(cairn_error_t* err) { delete err; }
 
 const char* cairn_code_name(int code) {
-  if (code < CAIRN_OK || code > CAIRN_NOT_SUPPORTED) return "Unknown";
+  if (code < CAIRN_OK || code > CAIRN_LIMIT_REACHED) return "Unknown";
   // StatusCodeName's views are string literals, so NUL terminated.
   return cairn::StatusCodeName(static_cast<cairn::StatusCode>(code)).data();
 }

@@ -95,4 +95,16 @@ Result<std::optional<uint64_t>> CheckpointStore::Load(std::string_view name) {
   return std::optional<uint64_t>(position);
 }
 
+Status CheckpointStore::Remove(std::string_view name) {
+  Status s = ValidateName(name);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string path = io::JoinPath(dir_, std::string(name) + ".ckpt");
+  if (!fs_->Exists(path)) return Status::Ok();
+  s = fs_->RemoveFile(path);
+  // Durable like a save: a crash after this returns never brings it back.
+  if (s.ok()) s = fs_->SyncDir(dir_);
+  return s;
+}
+
 }  // namespace cairn::engine

@@ -28,6 +28,8 @@ class CheckpointStore {
   static Status ValidateName(std::string_view name);
   Status Save(std::string_view name, uint64_t position);
   Result<std::optional<uint64_t>> Load(std::string_view name);
+  // Removes the checkpoint `name` (durably); OK when there is none.
+  Status Remove(std::string_view name);
 
  private:
   io::FileSystem* const fs_;

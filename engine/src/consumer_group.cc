@@ -13,13 +13,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kIdleRecheck{100};
 
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 class GroupMemberImpl final : public GroupMember {
  public:
   GroupMemberImpl(std::shared_ptr<ConsumerGroup> group, uint64_t id)
@@ -64,7 +57,9 @@ class GroupMemberImpl final : public GroupMember {
 
 Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
     StoreImpl* store, std::string name, const ConsumerGroupOptions& options) {
-  auto saved = store->LoadCheckpoint(CheckpointName(name));
+  auto saved = store->LoadCheckpoint(CheckpointName(
+      name, options.stream ? std::optional<std::string_view>(*options.stream)
+                           : std::nullopt));
   if (!saved.ok()) return saved.status();
   if (options.message_timeout.count() < 0) {
     return Status::InvalidArgument("message_timeout must not be negative");
@@ -72,10 +67,25 @@ Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
   uint64_t start = 0;
   if (saved->has_value()) {
     start = (*saved)->value();
+  } else if (options.from_end && options.stream) {
+    // The stream's next revision; 0 for a stream not written yet.
+    ReadStreamOptions last;
+    last.direction = Direction::kBackward;
+    last.max_count = 1;
+    auto read = store->ReadStream(*options.stream, last);
+    if (read.ok()) {
+      start = read->last_revision.value() + 1;
+    } else if (!read.status().IsNotFound()) {
+      return read.status();
+    }
   } else if (options.from_end) {
     auto end = store->DurableEnd();
     if (!end.ok()) return end.status();
     start = *end;
+  } else if (options.stream) {
+    start = options.from_revision.value();
+  } else if (options.from_position) {
+    start = options.from_position->value();
   }
   std::shared_ptr<ConsumerGroup> group(
       new ConsumerGroup(store, std::move(name), options, start));
@@ -94,15 +104,47 @@ ConsumerGroup::ConsumerGroup(StoreImpl* store, std::string name,
     : store_(store),
       registry_(store->followers()),
       name_(std::move(name)),
-      parked_stream_(ParkedStreamName(name_)),
+      stream_(options.stream),
+      checkpoint_name_(CheckpointName(
+          name_,
+          stream_ ? std::optional<std::string_view>(*stream_) : std::nullopt)),
+      parked_stream_(stream_ ? ParkedStreamName(name_, *stream_)
+                             : ParkedStreamName(name_)),
       parked_metastream_(MetastreamOf(parked_stream_)),
       options_(options),
       read_position_(start),
       saved_checkpoint_(start),
-      last_save_(std::chrono::steady_clock::now()) {}
+      last_save_(Now()) {}
 
 ConsumerGroup::Clock::time_point ConsumerGroup::Now() const {
   return options_.clock ? options_.clock() : Clock::now();
+}
+
+uint64_t ConsumerGroup::CursorOf(const RecordedEvent& event) const {
+  if (!stream_) return event.position.value();
+  return event.link_revision.value_or(event.revision).value();
+}
+
+uint64_t ConsumerGroup::Capacity() const {
+  const uint64_t per_member = std::max<uint32_t>(options_.max_in_flight, 1);
+  const uint64_t capacity = per_member * members_.size();
+  return options_.max_buffered == 0
+             ? capacity
+             : std::min<uint64_t>(capacity, options_.max_buffered);
+}
+
+void ConsumerGroup::End(bool forget) {
+  if (forget) {
+    // Nothing is saved from here on: the caller removes the state.
+    std::lock_guard<std::mutex> lock(save_mu_);
+    forgotten_ = true;
+  }
+  Shutdown(
+      forget
+          ? Status::NotFound("the consumer group '" + name_ + "' was deleted")
+          : Status::Closed("the consumer group '" + name_ + "' was stopped"));
+  MaybeSaveCheckpoint(/*force=*/true);
+  TruncateReplayed();
 }
 
 ConsumerGroup::~ConsumerGroup() {
@@ -144,6 +186,11 @@ Result<std::unique_ptr<GroupMember>> ConsumerGroup::Join(
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return stop_status_;
+    if (options_.max_members > 0 && members_.size() >= options_.max_members) {
+      return Status::LimitReached("the consumer group '" + name_ + "' has " +
+                                  std::to_string(options_.max_members) +
+                                  " members, its maximum");
+    }
     id = next_member_id_++;
     members_[id];
   }
@@ -152,27 +199,13 @@ Result<std::unique_ptr<GroupMember>> ConsumerGroup::Join(
       std::make_unique<GroupMemberImpl>(self, id));
 }
 
-uint64_t ConsumerGroup::PickOwner(const std::string& stream) const {
-  // Rendezvous hashing: when a member joins, only the streams it wins move
-  // (once drained); when one leaves, only its streams do.
-  const uint64_t h = std::hash<std::string>{}(stream);
-  uint64_t best = 0;
-  uint64_t best_score = 0;
-  for (const auto& [id, member] : members_) {
-    uint64_t score = Mix(h ^ Mix(id));
-    if (best == 0 || score > best_score) {
-      best = id;
-      best_score = score;
-    }
-  }
-  return best;
-}
-
 void ConsumerGroup::Assign(Delivery delivery) {
   const std::string& stream = delivery.event.stream;
   uint64_t& count = outstanding_[stream];
   uint64_t owner = 0;
-  if (count > 0) {
+  if (!ordered()) {
+    owner = PickMember(delivery.event);
+  } else if (count > 0) {
     owner = owner_[stream];  // sticky while anything is outstanding
   } else {
     owner = PickOwner(stream);
@@ -184,13 +217,12 @@ void ConsumerGroup::Assign(Delivery delivery) {
     replaying_[*delivery.parked_revision] = position;
     replaying_positions_.insert(position);
   } else {
-    pending_.insert(position);
+    pending_.insert(CursorOf(delivery.event));
   }
   members_[owner].queue.push_back(std::move(delivery));
 }
 
 void ConsumerGroup::Dispatch() {
-  const uint64_t per_member = std::max<uint32_t>(options_.max_in_flight, 1);
   std::vector<RecordedEvent> batch;
   for (;;) {
     uint64_t from = 0;
@@ -199,8 +231,8 @@ void ConsumerGroup::Dispatch() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       dispatch_cv_.wait_for(lock, kIdleRecheck, [&] {
-        return stopping_ || (!members_.empty() &&
-                             OutstandingCount() < per_member * members_.size());
+        return stopping_ ||
+               (!members_.empty() && OutstandingCount() < Capacity());
       });
       if (stopping_) return;
       lock.unlock();
@@ -209,13 +241,13 @@ void ConsumerGroup::Dispatch() {
       MaybeSaveCheckpoint(/*force=*/false);
       lock.lock();
       if (stopping_) return;
-      if (members_.empty() ||
-          OutstandingCount() >= per_member * members_.size()) {
-        continue;
-      }
+      if (members_.empty() || OutstandingCount() >= Capacity()) continue;
       from = read_position_;
       epoch = epoch_;
-      room = per_member * members_.size() - OutstandingCount();
+      room = Capacity() - OutstandingCount();
+      if (options_.read_batch_size > 0) {
+        room = std::min<uint64_t>(room, options_.read_batch_size);
+      }
     }
     if (!DispatchOnce(from, room, epoch, &batch)) return;
   }
@@ -229,13 +261,20 @@ bool ConsumerGroup::DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
   const uint32_t seen = store_->ChangeSequence();
   auto end = store_->DurableEnd();
   Status failure = end.status();
-  if (end.ok() && from >= *end) {
-    store_->WaitForChange(seen, kIdleRecheck);
-    return true;
-  }
   batch->clear();
   std::optional<uint64_t> next;
-  if (end.ok()) {
+  if (end.ok() && stream_) {
+    uint64_t after = from;
+    failure = ReadStreamBatch(from, room, *end, batch, &after);
+    if (failure.ok() && batch->empty()) {
+      store_->WaitForChange(seen, kIdleRecheck);
+      return true;
+    }
+    if (failure.ok()) next = after;
+  } else if (end.ok() && from >= *end) {
+    store_->WaitForChange(seen, kIdleRecheck);
+    return true;
+  } else if (end.ok()) {
     auto scanned = store_->ScanForward(
         from, *end, filter, room, room * 16, [&](const RecordedEventView& e) {
           batch->push_back(e.ToOwned());
@@ -253,11 +292,11 @@ bool ConsumerGroup::DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
       // The events read before a failure were verified: hand them out.
       uint64_t resume = next             ? *next
                         : batch->empty() ? from
-                                         : batch->back().position.value() + 1;
+                                         : CursorOf(batch->back()) + 1;
       for (RecordedEvent& e : *batch) {
         if (members_.empty()) {
           // Everyone left meanwhile: re-read from here when someone joins.
-          resume = e.position.value();
+          resume = CursorOf(e);
           break;
         }
         // Its own parked links (and their $tb) would otherwise come back
@@ -273,6 +312,28 @@ bool ConsumerGroup::DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
   }
   members_cv_.notify_all();
   return failure.ok();
+}
+
+Status ConsumerGroup::ReadStreamBatch(uint64_t from, uint64_t room,
+                                      uint64_t end,
+                                      std::vector<RecordedEvent>* batch,
+                                      uint64_t* next) {
+  ReadStreamOptions read;
+  read.from = StreamRevision(from);
+  read.max_count = std::max<uint64_t>(room, 1);
+  auto events = store_->ReadVisibleStream(*stream_, read);
+  // A stream not written yet (or deleted) has nothing to hand out; a
+  // tombstone or damage stops the group.
+  if (events.status().IsNotFound()) return Status::Ok();
+  if (!events.ok()) return events.status();
+  for (RecordedEvent& e : events->events) {
+    // Only durable events (in kInterval mode the index runs ahead).
+    if (e.position.value() >= end) break;
+    // Retention may skip revisions ($maxCount, $maxAge, $tb).
+    *next = CursorOf(e) + 1;
+    batch->push_back(std::move(e));
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<GroupDelivery>> ConsumerGroup::Receive(
@@ -307,7 +368,7 @@ Result<std::vector<GroupDelivery>> ConsumerGroup::Receive(
     Delivery taken = std::move(*d);
     d = m.queue.erase(d);
     // A retry in flight holds back the later events of its stream.
-    if (taken.retries > 0) ++blocked_[taken.event.stream];
+    if (Holds(taken)) ++blocked_[taken.event.stream];
     taken.deadline = deadline;
     out.push_back(GroupDelivery{taken.event, taken.retries});
     const uint64_t position = taken.event.position.value();
@@ -338,7 +399,7 @@ Result<ConsumerGroup::Delivery> ConsumerGroup::TakeInFlight(uint64_t member,
   if (!flight.ok()) return flight.status();
   Delivery delivery = std::move((*flight)->second);
   members_[member].in_flight.erase(*flight);
-  if (delivery.retries > 0) {
+  if (Holds(delivery)) {
     auto blocked = blocked_.find(delivery.event.stream);
     if (--blocked->second == 0) blocked_.erase(blocked);
   }
@@ -351,8 +412,9 @@ void ConsumerGroup::Handled(const Delivery& delivery) {
     replaying_.erase(*delivery.parked_revision);
     replaying_positions_.erase(position);
   } else {
-    pending_.erase(position);
+    pending_.erase(CursorOf(delivery.event));
   }
+  ++handled_;
   auto count = outstanding_.find(delivery.event.stream);
   if (--count->second == 0) {
     owner_.erase(delivery.event.stream);
@@ -383,7 +445,7 @@ void ConsumerGroup::Leave(uint64_t member) {
     if (it == members_.end()) return;
     std::vector<Delivery> orphans;
     for (auto& [position, d] : it->second.in_flight) {
-      if (d.retries > 0) {
+      if (Holds(d)) {
         auto blocked = blocked_.find(d.event.stream);
         if (--blocked->second == 0) blocked_.erase(blocked);
       }
@@ -411,6 +473,10 @@ void ConsumerGroup::Leave(uint64_t member) {
       owner_.clear();
       outstanding_.clear();
       blocked_.clear();
+    } else if (!ordered()) {
+      for (Delivery& d : orphans) {
+        members_[PickMember(d.event)].queue.push_back(std::move(d));
+      }
     } else {
       // The leaving member owned these streams exclusively, so the new
       // owners hold nothing of them yet: appending keeps stream order.
@@ -429,22 +495,29 @@ void ConsumerGroup::Leave(uint64_t member) {
 
 void ConsumerGroup::MaybeSaveCheckpoint(bool force) {
   uint64_t checkpoint = 0;
+  uint64_t handled = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     checkpoint = pending_.empty() ? read_position_ : *pending_.begin();
+    handled = handled_;
   }
   std::lock_guard<std::mutex> lock(save_mu_);
-  auto now = std::chrono::steady_clock::now();
-  if (checkpoint <= saved_checkpoint_) return;
-  if (!force && now - last_save_ < options_.checkpoint_every) return;
+  if (forgotten_ || checkpoint <= saved_checkpoint_) return;
+  const Clock::time_point now = Now();
+  const uint64_t since = handled - handled_at_save_;
+  const bool due = now - last_save_ >= options_.checkpoint_every &&
+                   since >= options_.min_checkpoint_count;
+  const bool full = options_.max_checkpoint_count > 0 &&
+                    since >= options_.max_checkpoint_count;
+  if (!force && !due && !full) return;
   // A read-only (or closed) store can not save; the group then restarts
   // from its last saved checkpoint, which at-least-once delivery allows.
   Status s = registry_->WithStore([&](StoreImpl& store) {
-    return store.SaveCheckpoint(CheckpointName(name_),
-                                GlobalPosition(checkpoint));
+    return store.SaveCheckpoint(checkpoint_name_, GlobalPosition(checkpoint));
   });
   if (s.ok()) saved_checkpoint_ = checkpoint;
   last_save_ = now;
+  handled_at_save_ = handled;
 }
 
 }  // namespace cairn::engine

@@ -1,7 +1,15 @@
 // Copyright (c) Cairn authors.
 //
-// A consumer group: one dispatcher thread reads the log from the group's
-// checkpoint and hands each event to one member, partitioned by stream.
+// A consumer group: one dispatcher thread reads the log (or one stream)
+// from the group's checkpoint and hands each event to one member, as the
+// group's ConsumerStrategy picks it. A $all group's cursor is a global
+// position; a stream group's is the stream's next revision (its link
+// revision in a $ce-/$et- stream): read_position_, pending_ and the
+// checkpoint all count in the group's cursor (CursorOf).
+//
+// Strategies other than kOrderedByStream pick a member per event (and
+// again per retry) and keep no order: the ordering rule below and the
+// holding back of a retried event's stream apply to kOrderedByStream only.
 //
 // Ordering rule: a stream is "owned" by one member while any of its events
 // is queued for or in flight at that member; only a stream with nothing
@@ -70,6 +78,17 @@ class ConsumerGroup final : public Follower {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // The group's key among the store's groups ("<stream>::<group>", "$all"
+  // for a $all group), and the checks JoinConsumerGroup makes on the
+  // names.
+  static std::string Key(std::string_view group,
+                         std::optional<std::string_view> stream);
+  static Status ValidateNames(std::string_view group,
+                              std::optional<std::string_view> stream);
+  // Removes a group's durable state: its checkpoint and parked stream.
+  static Status Forget(StoreImpl& store, std::string_view group,
+                       std::optional<std::string_view> stream);
+
   static Result<std::shared_ptr<ConsumerGroup>> Create(
       StoreImpl* store, std::string name, const ConsumerGroupOptions& options);
   ~ConsumerGroup() override;
@@ -92,14 +111,19 @@ class ConsumerGroup final : public Follower {
   Result<ConsumerGroupInfo> Info();
   // GetConsumerGroupInfo for a group with no member: the durable figures.
   // Parked entries before `replayed_before` count as replayed.
-  static Result<ConsumerGroupInfo> DurableInfo(StoreImpl& store,
-                                               const std::string& name,
-                                               uint64_t replayed_before);
+  static Result<ConsumerGroupInfo> DurableInfo(
+      StoreImpl& store, const std::string& name,
+      std::optional<std::string_view> stream, uint64_t replayed_before);
+  // Store::EndConsumerGroup for a live group: stops it (members get
+  // NotFound when `forget`, else Closed) and saves its state unless it is
+  // to be forgotten.
+  void End(bool forget);
 
-  // The name of the group's checkpoint in the store.
-  static std::string CheckpointName(const std::string& group) {
-    return "group-" + group;
-  }
+  // The name of the group's checkpoint in the store: "group-<name>" for a
+  // $all group with a plain name (CheckpointStore::ValidateName), else
+  // "psub-" and the key with every other byte escaped as _XX.
+  static std::string CheckpointName(std::string_view group,
+                                    std::optional<std::string_view> stream);
 
  private:
   // An event handed out and not yet handled.
@@ -119,7 +143,18 @@ class ConsumerGroup final : public Follower {
   ConsumerGroup(StoreImpl* store, std::string name,
                 const ConsumerGroupOptions& options, uint64_t start);
   Clock::time_point Now() const;
+  bool ordered() const {
+    return options_.strategy == ConsumerStrategy::kOrderedByStream;
+  }
+  // Where `event` is in the group's cursor.
+  uint64_t CursorOf(const RecordedEvent& event) const;
+  // Events the group may hold outstanding now (mu_ held).
+  uint64_t Capacity() const;
   void Dispatch();
+  // Reads the next events of the followed stream into `batch`; `next` is
+  // the cursor after them (unchanged when there are none).
+  Status ReadStreamBatch(uint64_t from, uint64_t room, uint64_t end,
+                         std::vector<RecordedEvent>* batch, uint64_t* next);
   // Reads from `from` and assigns what it read; an error stops the
   // dispatcher (recorded in failure_). False once it must stop.
   bool DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
@@ -127,6 +162,9 @@ class ConsumerGroup final : public Follower {
   // Owner for a stream with nothing outstanding (mu_ held, members_ not
   // empty).
   uint64_t PickOwner(const std::string& stream) const;
+  // The member the strategy picks for `event` (not kOrderedByStream; mu_
+  // held, members_ not empty).
+  uint64_t PickMember(const RecordedEvent& event);
   // Makes `delivery` outstanding and queues it at its stream's owner
   // (mu_ held, members_ not empty).
   void Assign(Delivery delivery);
@@ -137,6 +175,10 @@ class ConsumerGroup final : public Follower {
   // `position` among `member`'s in-flight events (mu_ held).
   Result<std::map<uint64_t, Delivery>::iterator> FindInFlight(
       uint64_t member, uint64_t position);
+  // Whether `delivery`, in flight, holds back its stream's later events.
+  bool Holds(const Delivery& delivery) const {
+    return ordered() && delivery.retries > 0;
+  }
   // Takes `position` out of `member`'s in-flight events (mu_ held).
   Result<Delivery> TakeInFlight(uint64_t member, uint64_t position);
   // `delivery` (taken out of flight, still outstanding) is done (mu_
@@ -161,6 +203,8 @@ class ConsumerGroup final : public Follower {
   StoreImpl* const store_;
   const std::shared_ptr<FollowerRegistry> registry_;
   const std::string name_;
+  const std::optional<std::string> stream_;  // nullopt: $all
+  const std::string checkpoint_name_;
   const std::string parked_stream_;
   const std::string parked_metastream_;  // where its $tb is set
   const ConsumerGroupOptions options_;
@@ -181,6 +225,8 @@ class ConsumerGroup final : public Follower {
   uint64_t next_replay_ = 0;  // first parked revision not yet replayed
   uint64_t delivered_ = 0;
   uint64_t retries_ = 0;
+  uint64_t handled_ = 0;
+  uint64_t rr_next_ = 0;  // kRoundRobin: the member id to try first
   uint64_t read_position_;
   // Bumped when the last member leaves and read_position_ is rewound, so a
   // dispatcher batch read before that is discarded, not applied.
@@ -192,10 +238,12 @@ class ConsumerGroup final : public Follower {
   Status failure_;
   std::atomic<bool> stop_{false};
 
-  std::mutex save_mu_;         // one checkpoint write at a time
-  uint64_t saved_checkpoint_;  // guarded by save_mu_
-  std::chrono::steady_clock::time_point last_save_;  // guarded by save_mu_
-  uint64_t truncated_ = 0;  // guarded by save_mu_: the $tb written last
+  std::mutex save_mu_;            // one checkpoint write at a time
+  uint64_t saved_checkpoint_;     // guarded by save_mu_
+  Clock::time_point last_save_;   // guarded by save_mu_
+  uint64_t handled_at_save_ = 0;  // guarded by save_mu_: handled_ then
+  bool forgotten_ = false;        // guarded by save_mu_: save nothing more
+  uint64_t truncated_ = 0;        // guarded by save_mu_: the $tb written last
 
   std::mutex join_mu_;
   std::thread dispatcher_;

@@ -61,6 +61,11 @@ Status ConsumerGroup::Nack(uint64_t member, GlobalPosition position,
 void ConsumerGroup::Retry(Delivery delivery) {
   ++delivery.retries;
   ++retries_;
+  if (!ordered()) {
+    // First in line at whichever member the strategy picks now.
+    members_[PickMember(delivery.event)].queue.push_front(std::move(delivery));
+    return;
+  }
   const std::string& stream = delivery.event.stream;
   uint64_t& owner = owner_[stream];
   // Alone in its stream, it may go to whichever member owns it now.
@@ -148,7 +153,7 @@ void ConsumerGroup::TruncateReplayed() {
         replaying_.empty() ? next_replay_ : replaying_.begin()->first;
   }
   std::lock_guard<std::mutex> lock(save_mu_);
-  if (truncate_before <= truncated_) return;
+  if (forgotten_ || truncate_before <= truncated_) return;
   Status s = registry_->WithStore([&](StoreImpl& store) {
     return TruncateParked(store, parked_stream_, truncate_before);
   });
@@ -191,7 +196,7 @@ Status ConsumerGroup::ReplayParked(std::optional<uint64_t> max_events) {
         // handled as far as its link goes.
         if (!entry.event) continue;
         const uint64_t position = entry.event->position.value();
-        if (pending_.contains(position) ||
+        if (pending_.contains(CursorOf(*entry.event)) ||
             replaying_positions_.contains(position)) {
           continue;
         }
@@ -206,13 +211,15 @@ Status ConsumerGroup::ReplayParked(std::optional<uint64_t> max_events) {
   return Status::Ok();
 }
 
-Result<ConsumerGroupInfo> ConsumerGroup::DurableInfo(StoreImpl& store,
-                                                     const std::string& name,
-                                                     uint64_t replayed_before) {
+Result<ConsumerGroupInfo> ConsumerGroup::DurableInfo(
+    StoreImpl& store, const std::string& name,
+    std::optional<std::string_view> stream, uint64_t replayed_before) {
   ConsumerGroupInfo info;
   info.name = name;
-  info.parked_stream = ParkedStreamName(name);
-  auto checkpoint = store.LoadCheckpoint(CheckpointName(name));
+  if (stream) info.stream = std::string(*stream);
+  info.parked_stream =
+      stream ? ParkedStreamName(name, *stream) : ParkedStreamName(name);
+  auto checkpoint = store.LoadCheckpoint(CheckpointName(name, stream));
   if (!checkpoint.ok()) return checkpoint.status();
   info.last_checkpoint = *checkpoint;
   if (*checkpoint) info.read_position = **checkpoint;
@@ -246,19 +253,24 @@ Result<ConsumerGroupInfo> ConsumerGroup::Info() {
     }
     live.delivered = delivered_;
     live.retries = retries_;
+    live.handled = handled_;
     live.replaying = replaying_.size();
     live.read_position = GlobalPosition(read_position_);
     replayed_before = next_replay_;
   }
   ConsumerGroupInfo info;
   Status s = registry_->WithStore([&](StoreImpl& store) {
-    auto durable = DurableInfo(store, name_, replayed_before);
+    auto durable = DurableInfo(
+        store, name_,
+        stream_ ? std::optional<std::string_view>(*stream_) : std::nullopt,
+        replayed_before);
     if (!durable.ok()) return durable.status();
     info = std::move(durable.value());
     return Status::Ok();
   });
   if (!s.ok()) return s;
   live.name = std::move(info.name);
+  live.stream = std::move(info.stream);
   live.parked_stream = std::move(info.parked_stream);
   live.parked = info.parked;
   live.last_checkpoint = info.last_checkpoint;

@@ -11,7 +11,16 @@
 namespace cairn {
 
 std::string ParkedStreamName(std::string_view group) {
-  return "$persistentsubscription-$all::" + std::string(group) + "-parked";
+  return ParkedStreamName(group, "$all");
+}
+
+std::string ParkedStreamName(std::string_view group, std::string_view stream) {
+  std::string name = "$persistentsubscription-";
+  name += stream;
+  name += "::";
+  name += group;
+  name += "-parked";
+  return name;
 }
 
 namespace engine {

@@ -53,6 +53,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "NotSupported";
     case StatusCode::kStreamDeleted:
       return "StreamDeleted";
+    case StatusCode::kLimitReached:
+      return "LimitReached";
   }
   return "Unknown";
 }
@@ -143,6 +145,9 @@ Status Status::NotSupported(std::string_view message) {
 }
 Status Status::StreamDeleted(std::string_view message) {
   return Status(MakeRep(StatusCode::kStreamDeleted, message));
+}
+Status Status::LimitReached(std::string_view message) {
+  return Status(MakeRep(StatusCode::kLimitReached, message));
 }
 
 StatusCode Status::code() const { return rep_ ? rep_->code : StatusCode::kOk; }

@@ -92,12 +92,16 @@ Result<std::optional<GlobalPosition>> StoreImpl::LoadCheckpoint(
 Result<std::unique_ptr<GroupMember>> StoreImpl::JoinConsumerGroup(
     std::string_view group, const ConsumerGroupOptions& options) {
   if (closed()) return Status::Closed("the store is closed");
-  Status s = CheckpointStore::ValidateName(group);
+  const std::optional<std::string_view> stream =
+      options.stream ? std::optional<std::string_view>(*options.stream)
+                     : std::nullopt;
+  Status s = ConsumerGroup::ValidateNames(group, stream);
   if (!s.ok()) return s;
+  const std::string key = ConsumerGroup::Key(group, stream);
   std::shared_ptr<ConsumerGroup> state;
   {
     std::lock_guard<std::mutex> lock(groups_mu_);
-    auto it = groups_.find(std::string(group));
+    auto it = groups_.find(key);
     if (it != groups_.end()) state = it->second.lock();
     if (state == nullptr) {
       // Groups whose members all left are gone: drop their entries, or
@@ -107,40 +111,65 @@ Result<std::unique_ptr<GroupMember>> StoreImpl::JoinConsumerGroup(
       auto created = ConsumerGroup::Create(this, std::string(group), options);
       if (!created.ok()) return created.status();
       state = std::move(created.value());
-      groups_[std::string(group)] = state;
+      groups_[key] = state;
     }
   }
   return state->Join(state);
 }
 
-std::shared_ptr<ConsumerGroup> StoreImpl::LiveGroup(std::string_view group) {
+std::shared_ptr<ConsumerGroup> StoreImpl::LiveGroup(const std::string& key) {
   std::lock_guard<std::mutex> lock(groups_mu_);
-  auto it = groups_.find(std::string(group));
+  auto it = groups_.find(key);
   return it == groups_.end() ? nullptr : it->second.lock();
 }
 
 Result<ConsumerGroupInfo> StoreImpl::GetConsumerGroupInfo(
-    std::string_view group) {
+    std::string_view group, std::optional<std::string_view> stream) {
   if (closed()) return Status::Closed("the store is closed");
-  Status s = CheckpointStore::ValidateName(group);
+  Status s = ConsumerGroup::ValidateNames(group, stream);
   if (!s.ok()) return s;
-  if (auto live = LiveGroup(group)) return live->Info();
-  return ConsumerGroup::DurableInfo(*this, std::string(group),
+  if (auto live = LiveGroup(ConsumerGroup::Key(group, stream))) {
+    return live->Info();
+  }
+  return ConsumerGroup::DurableInfo(*this, std::string(group), stream,
                                     /*replayed_before=*/0);
 }
 
 Status StoreImpl::ReplayParkedEvents(std::string_view group,
+                                     std::optional<std::string_view> stream,
                                      std::optional<uint64_t> max_events) {
   if (closed()) return Status::Closed("the store is closed");
-  Status s = CheckpointStore::ValidateName(group);
+  Status s = ConsumerGroup::ValidateNames(group, stream);
   if (!s.ok()) return s;
-  auto live = LiveGroup(group);
+  auto live = LiveGroup(ConsumerGroup::Key(group, stream));
   if (live == nullptr) {
     return Status::NotFound("no member of the consumer group '" +
                             std::string(group) +
                             "' is joined: nobody could receive a replay");
   }
   return live->ReplayParked(max_events);
+}
+
+Status StoreImpl::EndConsumerGroup(std::string_view group,
+                                   std::optional<std::string_view> stream,
+                                   bool forget) {
+  if (closed()) return Status::Closed("the store is closed");
+  Status s = ConsumerGroup::ValidateNames(group, stream);
+  if (!s.ok()) return s;
+  const std::string key = ConsumerGroup::Key(group, stream);
+  std::shared_ptr<ConsumerGroup> live;
+  {
+    std::lock_guard<std::mutex> lock(groups_mu_);
+    auto it = groups_.find(key);
+    if (it != groups_.end()) {
+      live = it->second.lock();
+      // A join from now on creates the group afresh.
+      groups_.erase(it);
+    }
+  }
+  if (live) live->End(forget);
+  if (!forget) return Status::Ok();
+  return ConsumerGroup::Forget(*this, group, stream);
 }
 
 }  // namespace cairn::engine

@@ -110,10 +110,16 @@ class StoreImpl final : public Store {
       std::string_view name) override;
   Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
       std::string_view group, const ConsumerGroupOptions& options) override;
+  using Store::GetConsumerGroupInfo;
   Result<ConsumerGroupInfo> GetConsumerGroupInfo(
-      std::string_view group) override;
+      std::string_view group, std::optional<std::string_view> stream) override;
+  using Store::ReplayParkedEvents;
   Status ReplayParkedEvents(std::string_view group,
+                            std::optional<std::string_view> stream,
                             std::optional<uint64_t> max_events) override;
+  Status EndConsumerGroup(std::string_view group,
+                          std::optional<std::string_view> stream,
+                          bool forget) override;
   Result<BackupResult> Backup(const std::string& destination,
                               const BackupOptions& options) override;
   Result<SaveSnapshotResult> SaveSnapshot(
@@ -610,8 +616,9 @@ class StoreImpl final : public Store {
  private:
   std::mutex groups_mu_;
   std::unordered_map<std::string, std::weak_ptr<ConsumerGroup>> groups_;
-  // The group `group` if a member is joined to it, else null.
-  std::shared_ptr<ConsumerGroup> LiveGroup(std::string_view group);
+  // The group keyed `key` (ConsumerGroup::Key) if a member is joined to
+  // it, else null.
+  std::shared_ptr<ConsumerGroup> LiveGroup(const std::string& key);
   std::atomic<int64_t> retention_now_for_test_{0};
   ActivityCounters activity_;
 };

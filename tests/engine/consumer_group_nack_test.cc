@@ -15,51 +15,22 @@
 
 #include "cairn/cairn.h"
 #include "tests/support/group_order_checker.h"
+#include "tests/support/group_test_util.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn {
 namespace {
 
+using testing::FakeClock;
+using testing::Key;
 using testing::OrderChecker;
-constexpr std::chrono::seconds kWait{60};  // guards against hangs only
-
-// A clock the test moves by hand; the group reads it on its own thread.
-class FakeClock {
- public:
-  std::function<std::chrono::steady_clock::time_point()> Fn() {
-    return [this] {
-      return std::chrono::steady_clock::time_point(
-          std::chrono::nanoseconds(now_ns_.load()));
-    };
-  }
-  void Advance(std::chrono::milliseconds by) {
-    now_ns_ += std::chrono::nanoseconds(by).count();
-  }
-
- private:
-  std::atomic<int64_t> now_ns_{1'000'000'000};
-};
+using testing::ReceiveN;
+constexpr auto kWait = testing::kGroupWait;
 
 void AppendTo(Store& store, const std::string& stream, int n) {
   ASSERT_TRUE(
       store.Append(stream, ExpectedVersion::Any(), testing::Events(n)).ok());
-}
-
-// Receives until `n` deliveries arrived.
-std::vector<GroupDelivery> ReceiveN(GroupMember& member, size_t n) {
-  std::vector<GroupDelivery> out;
-  while (out.size() < n) {
-    auto got = member.ReceiveDeliveries(n - out.size(), kWait);
-    EXPECT_TRUE(got.ok()) << got.status().ToString();
-    if (!got.ok() || got->empty()) break;
-    for (GroupDelivery& d : *got) out.push_back(std::move(d));
-  }
-  return out;
-}
-
-std::string Key(const RecordedEvent& e) {
-  return e.stream + "@" + std::to_string(e.revision.value());
 }
 
 // The events of the group's parked stream, read by a second group that

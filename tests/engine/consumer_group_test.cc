@@ -181,10 +181,16 @@ TEST(ConsumerGroupTest, BadAcksAreRejected) {
   ASSERT_EQ(got->size(), 1u);
   EXPECT_TRUE((*member)->Ack((*got)[0].position).ok());
   EXPECT_TRUE((*member)->Ack((*got)[0].position).IsInvalidArgument());  // twice
+  // Group names are 1..200 bytes.
   EXPECT_TRUE((*store)
-                  ->JoinConsumerGroup("bad name", ConsumerGroupOptions{})
+                  ->JoinConsumerGroup("", ConsumerGroupOptions{})
                   .status()
                   .IsInvalidArgument());
+  EXPECT_TRUE(
+      (*store)
+          ->JoinConsumerGroup(std::string(201, 'g'), ConsumerGroupOptions{})
+          .status()
+          .IsInvalidArgument());
 }
 
 // A dispatcher that hits damage in the log tells every member: each gets

@@ -18,6 +18,7 @@
 #include "cairn/store.h"
 #include "server/server.h"
 #include "streams.grpc.pb.h"
+#include "tests/fuzz/fuzz_server.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace {
@@ -29,32 +30,13 @@ constexpr int kMaxResponses = 64;
 
 struct Fixture {
   Fixture() {
-    char pattern[] = "/tmp/cairn-fuzz-server-XXXXXX";
-    const char* dir = mkdtemp(pattern);
-    FUZZ_CHECK(dir != nullptr);
-    cairn::Options options;
-    options.durability = cairn::Durability::kNone;
-    auto opened = cairn::Store::Open(dir, options);
-    FUZZ_CHECK(opened.ok());
-    store = std::move(opened.value());
-    std::vector<cairn::EventData> events(3);
-    for (auto& event : events) {
-      event.type = "Seed";
-      event.data = "{}";
-    }
-    FUZZ_CHECK(store->Append("s", cairn::ExpectedVersion::Any(), events).ok());
-    cairn::server::ServerOptions server_options;
-    server_options.listen.port = 0;
-    server_options.insecure = true;  // the in-process channel only
-    server_options.limits.max_append_size = 1 << 16;
-    server_options.limits.max_event_size = 1 << 14;
-    auto started = cairn::server::Server::Start(store.get(), server_options);
-    FUZZ_CHECK(started.ok());
-    server = std::move(started.value());
-    stub = streams::Streams::NewStub(server->InProcessChannel());
+    cairn::server::ServerOptions options;
+    options.limits.max_append_size = 1 << 16;
+    options.limits.max_event_size = 1 << 14;
+    served = cairn::fuzz::StartFuzzServer(options);
+    stub = streams::Streams::NewStub(served.server->InProcessChannel());
   }
-  std::unique_ptr<cairn::Store> store;
-  std::unique_ptr<cairn::server::Server> server;
+  cairn::fuzz::FuzzServer served;
   std::unique_ptr<streams::Streams::Stub> stub;
 };
 

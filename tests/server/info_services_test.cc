@@ -30,16 +30,35 @@ TEST_F(InfoServicesTest, ServerFeaturesListsExactlyTheWorkingMethods) {
   EXPECT_TRUE(names.count("event_store.client.users.users/details"));
   EXPECT_TRUE(names.count("event_store.client.users.users/resetpassword"));
   for (const char* method :
-       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes"}) {
+       {"startscavenge", "stopscavenge", "shutdown", "mergeindexes",
+        "restartpersistentsubscriptions"}) {
     EXPECT_TRUE(names.count(
         std::string("event_store.client.operations.operations/") + method))
         << method;
   }
   EXPECT_FALSE(
       names.count("event_store.client.operations.operations/resignnode"));
+  // Every PersistentSubscriptions method, with the features "stream" and
+  // "all" the Node clients look for.
+  for (const auto& method : methods.methods()) {
+    if (method.service_name().find("persistent") == std::string::npos) {
+      continue;
+    }
+    EXPECT_EQ(std::set<std::string>(method.features().begin(),
+                                    method.features().end()),
+              (std::set<std::string>{"stream", "all"}))
+        << method.method_name();
+  }
+  for (const char* method : {"create", "update", "delete", "read", "getinfo",
+                             "replayparked", "list", "restartsubsystem"}) {
+    EXPECT_TRUE(
+        names.count(std::string("event_store.client.persistent_subscriptions."
+                                "persistentsubscriptions/") +
+                    method))
+        << method;
+  }
   // Services the server does not register are not listed.
   for (const std::string& name : names) {
-    EXPECT_EQ(name.find("persistent"), std::string::npos) << name;
     EXPECT_EQ(name.find("projections"), std::string::npos) << name;
   }
   // Numeric X.Y.Z: clients parse it.

@@ -246,6 +246,9 @@ TEST_F(OperationsServiceTest, OnlyAdminsAndOpsMayOperate) {
               grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_EQ(ops_->MergeIndexes(As(as).get(), {}, &empty).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(ops_->RestartPersistentSubscriptions(As(as).get(), {}, &empty)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_EQ(Stop(as, "x", &response).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
@@ -253,6 +256,8 @@ TEST_F(OperationsServiceTest, OnlyAdminsAndOpsMayOperate) {
   EXPECT_EQ(store_->GetStats()->activity.scavenges, 0u);
   event_store::client::Empty empty;
   EXPECT_TRUE(ops_->MergeIndexes(As("op").get(), {}, &empty).ok());
+  EXPECT_TRUE(
+      ops_->RestartPersistentSubscriptions(As("op").get(), {}, &empty).ok());
 }
 
 TEST_F(OperationsServiceTest, ShutdownAsksTheHostOnce) {

@@ -10,10 +10,13 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cairn/cairn.h"
+#include "server/password_hash.h"
 #include "server/server.h"
+#include "server/user_store.h"
 #include "streams.grpc.pb.h"
 #include "tests/support/temp_dir.h"
 
@@ -67,6 +70,26 @@ class ServerTest : public ::testing::Test {
     server_ = std::move(server.value());
     channel_ = server_->InProcessChannel();
     stub_ = streams::Streams::NewStub(channel_);
+  }
+
+  // Starts the server authenticating calls (cheap password hashes) with
+  // these users, each as {login, group}, whose password is "pw-<login>".
+  void StartWithUsers(
+      const std::vector<std::pair<std::string, std::string>>& users) {
+    authenticate_ = true;
+    ServerOptions options;
+    options.password_cost = MinimumPasswordHashCost();
+    StartServer(options);
+    UserStore store(store_.get());
+    for (const auto& [login, group] : users) {
+      UserRecord record;
+      record.login = login;
+      record.groups = {group};
+      auto hash = HashPassword("pw-" + login, MinimumPasswordHashCost());
+      ASSERT_TRUE(hash.ok());
+      record.password_hash = std::move(hash.value());
+      ASSERT_TRUE(store.Create(record).ok());
+    }
   }
 
   void TearDown() override {

@@ -36,7 +36,7 @@ __all__ = [
     "AppendResult", "BackupResult", "Stats", "Store", "Subscription", "CairnError",
     "Snapshot", "Aggregate",
     "WrongExpectedVersion", "InvalidArgument", "NotFound", "Corruption",
-    "StoreIOError", "ReadOnly", "Locked", "NoSpace", "Closed", "NotSupported",
+    "StoreIOError", "ReadOnly", "Locked", "NoSpace", "Closed", "NotSupported", "LimitReached",
     "StreamDeleted",
     "version",
 ]
@@ -114,9 +114,13 @@ class StreamDeleted(CairnError):
     code = 11
 
 
+class LimitReached(CairnError):
+    code = 12
+
+
 _ERRORS = {cls.code: cls for cls in (
     InvalidArgument, NotFound, Corruption, StoreIOError, ReadOnly, Locked,
-    NoSpace, Closed, NotSupported, StreamDeleted)}
+    NoSpace, Closed, NotSupported, StreamDeleted, LimitReached)}
 
 
 def _load() -> ctypes.CDLL:

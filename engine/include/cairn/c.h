@@ -65,7 +65,8 @@ typedef enum cairn_code {
   CAIRN_NO_SPACE = 8,
   CAIRN_CLOSED = 9,
   CAIRN_NOT_SUPPORTED = 10,
-  CAIRN_STREAM_DELETED = 11
+  CAIRN_STREAM_DELETED = 11,
+  CAIRN_LIMIT_REACHED = 12
 } cairn_code;
 
 typedef struct cairn_error_t cairn_error_t;

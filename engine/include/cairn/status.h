@@ -46,6 +46,9 @@ enum class StatusCode : uint8_t {
   // The stream was tombstoned (Store::Tombstone): it can never be read,
   // appended to or subscribed to again (KurrentDB's StreamDeleted).
   kStreamDeleted = 11,
+  // A configured limit is reached (e.g. a consumer group's max_members);
+  // retry once the limit has room again.
+  kLimitReached = 12,
 };
 
 // Human-readable name of a code ("WrongExpectedVersion", ...).
@@ -91,6 +94,7 @@ class [[nodiscard]] CAIRN_EXPORT Status {
   static Status Closed(std::string_view message);
   static Status NotSupported(std::string_view message);
   static Status StreamDeleted(std::string_view message);
+  static Status LimitReached(std::string_view message);
 
   bool ok() const { return rep_ == nullptr; }
   StatusCode code() const;
@@ -108,6 +112,7 @@ class [[nodiscard]] CAIRN_EXPORT Status {
   bool IsNoSpace() const { return code() == StatusCode::kNoSpace; }
   bool IsClosed() const { return code() == StatusCode::kClosed; }
   bool IsStreamDeleted() const { return code() == StatusCode::kStreamDeleted; }
+  bool IsLimitReached() const { return code() == StatusCode::kLimitReached; }
 
   // The message without the code name; empty for OK.
   const std::string& message() const;

@@ -353,23 +353,45 @@ class CAIRN_EXPORT Store {
   virtual Result<std::optional<GlobalPosition>> LoadCheckpoint(
       std::string_view name) = 0;
 
-  // Joins (creating if needed) the consumer group `group` of this store.
-  // The group resumes from its durable checkpoint "group-<name>", which
-  // only advances past events every member acknowledged: after a crash,
-  // events after it are delivered again (at-least-once).
+  // Joins (creating if needed) the consumer group `group` of this store,
+  // following $all or options.stream. The options of the join that
+  // creates the group apply until every member left. The group resumes
+  // from its durable checkpoint, which only advances past events every
+  // member acknowledged: after a crash, events after it are delivered
+  // again (at-least-once). Group names are 1..200 bytes; a $all group
+  // named with [A-Za-z0-9._-] only keeps its checkpoint as
+  // "group-<name>". LimitReached beyond options.max_members.
   virtual Result<std::unique_ptr<GroupMember>> JoinConsumerGroup(
       std::string_view group, const ConsumerGroupOptions& options) = 0;
-  // A consumer group's figures (subscription.h). For a group with no
-  // member joined, the durable ones: checkpoint and parked count.
+  // A consumer group's figures (subscription.h); `stream` names a stream
+  // group's stream (nullopt: the $all group). For a group with no member
+  // joined, the durable ones: checkpoint and parked count.
   virtual Result<ConsumerGroupInfo> GetConsumerGroupInfo(
-      std::string_view group) = 0;
+      std::string_view group, std::optional<std::string_view> stream) = 0;
+  Result<ConsumerGroupInfo> GetConsumerGroupInfo(std::string_view group) {
+    return GetConsumerGroupInfo(group, std::nullopt);
+  }
   // Hands the events parked by `group` (at most `max_events`, all when
   // nullopt) to its members again, as retries, in the order they were
   // parked. Their links are truncated from the parked stream (its $tb
   // advances, as KurrentDB does) once they are handled, so a crash before
   // that leaves them parked. NotFound unless a member is joined.
   virtual Status ReplayParkedEvents(std::string_view group,
+                                    std::optional<std::string_view> stream,
                                     std::optional<uint64_t> max_events) = 0;
+  Status ReplayParkedEvents(std::string_view group,
+                            std::optional<uint64_t> max_events) {
+    return ReplayParkedEvents(group, std::nullopt, max_events);
+  }
+  // Ends a consumer group's membership: every member's calls return
+  // `reason`'s kind from then on (Closed unless `forget`), and the group
+  // saves its checkpoint. With `forget`, the group's checkpoint is removed
+  // and its parked stream deleted instead, so a group joined again under
+  // the name starts afresh (members get NotFound). OK when no member is
+  // joined.
+  virtual Status EndConsumerGroup(std::string_view group,
+                                  std::optional<std::string_view> stream,
+                                  bool forget) = 0;
 
   // Hot backup: copies a consistent prefix of the store into the directory
   // `destination` (created if missing) while appends and reads go on. The

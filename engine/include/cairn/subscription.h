@@ -3,7 +3,8 @@
 // Subscriptions: follow the global log ($all) or one stream, catching up
 // from history and then staying live, delivering each event once, in
 // order, and only after it is durable. And consumer groups: members that
-// share one subscription, partitioned by stream.
+// share one subscription of the log or of a stream, each event handed to
+// one member as the group's ConsumerStrategy picks it.
 //
 // Lifetimes: a Subscription or GroupMember and the Store it came from may
 // be destroyed in any order, on any threads. Store::Close() (which the
@@ -95,26 +96,75 @@ class CAIRN_EXPORT Subscription {
   virtual GlobalPosition position() const = 0;
 };
 
+// How a consumer group hands events to its members.
+enum class ConsumerStrategy {
+  // Each stream's events go to one member at a time, in order, also
+  // while members join and leave (the ordering rule of GroupMember). Not
+  // one of KurrentDB's strategies; the server offers it as
+  // "OrderedByStream".
+  kOrderedByStream,
+  // KurrentDB's DispatchToSingle: every event goes to the first member
+  // (oldest first) with a free slot (fewer than max_in_flight events
+  // queued or in flight there), else to the least loaded one.
+  kDispatchToSingle,
+  // KurrentDB's RoundRobin: members with a free slot take turns.
+  kRoundRobin,
+  // KurrentDB's Pinned: the stream's hash picks the member among those
+  // joined now; no order is kept when members change.
+  kPinned,
+  // KurrentDB's PinnedByCorrelation: as kPinned, on the "$correlationId"
+  // of the event's JSON metadata, else on the stream.
+  kPinnedByCorrelation,
+};
+
 struct ConsumerGroupOptions {
+  // Follow one stream instead of $all. A stream group delivers what
+  // ReadStream returns (the stream's metadata applies); its parked stream
+  // is ParkedStreamName(group, stream) and it is a different group from
+  // the $all group of the same name.
+  std::optional<std::string> stream;
+  // Stream groups: the revision a new group starts at.
+  StreamRevision from_revision;
+  // $all groups: the position a new group starts at (nullopt: the start).
+  std::optional<GlobalPosition> from_position;
   // Where a new group starts (a group with a saved checkpoint resumes
-  // from it instead).
+  // from it instead): at the end of the log or the stream. Wins over
+  // from_revision and from_position.
   bool from_end = false;
+  // $all groups: only events whose stream / type starts with these.
   std::string stream_prefix;
   std::string type_prefix;
+  ConsumerStrategy strategy = ConsumerStrategy::kOrderedByStream;
+  // Members joined at once; one more join fails with LimitReached. 0 is
+  // no limit.
+  uint32_t max_members = 0;
   // Events handed to a member and not yet acknowledged, per member. A slow
   // member makes the group wait, never the writers.
   uint32_t max_in_flight = 1024;
-  // The group's checkpoint is saved (durably) at most this often.
+  // Events the group holds outstanding (queued or in flight) across its
+  // members; 0 means max_in_flight times the members joined. Bounds the
+  // group's memory whatever the number of members.
+  uint32_t max_buffered = 0;
+  // Events read from the log per read; 0 means as many as there is room
+  // for.
+  uint32_t read_batch_size = 0;
+  // The group's checkpoint is saved (durably) when it moved, at most this
+  // often and only once min_checkpoint_count events were handled since the
+  // last save, or at once when max_checkpoint_count were (0: never at
+  // once). Time is measured on `clock`.
   std::chrono::milliseconds checkpoint_every{200};
+  uint32_t min_checkpoint_count = 0;
+  uint32_t max_checkpoint_count = 0;
   // An event received and neither acknowledged nor nacked within this is
   // retried (KurrentDB's message timeout). 0 disables the timeout.
   std::chrono::milliseconds message_timeout{30000};
   // An event retried this many times (by timeouts or NackAction::kRetry)
   // is parked at its next failure instead of retried again.
   uint32_t max_retry_count = 10;
-  // The clock message timeouts are measured on; empty means
-  // std::chrono::steady_clock. Tests inject one to expire events without
-  // waiting. The group's own thread looks at it at least every 100 ms.
+  // The clock message timeouts and checkpoint intervals are measured on;
+  // empty means std::chrono::steady_clock. Tests inject one to expire
+  // events without waiting. The group's own thread looks at it at least
+  // every 100 ms.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
@@ -155,6 +205,7 @@ struct GroupMemberInfo {
 // A consumer group's state (what KurrentDB's GetInfo reports).
 struct ConsumerGroupInfo {
   std::string name;
+  std::optional<std::string> stream;  // nullopt: $all
   std::string parked_stream;
   // False when no member is joined: then only the durable figures
   // (checkpoint, parked) are filled in.
@@ -170,8 +221,12 @@ struct ConsumerGroupInfo {
   uint64_t replaying = 0;
   // The last durably saved checkpoint (nullopt: none yet).
   std::optional<GlobalPosition> last_checkpoint;
-  // Where the group reads the log next.
+  // Where the group reads the log next; for a stream group, the next
+  // revision of its stream. Its checkpoint counts the same way.
   GlobalPosition read_position;
+  // Events handled (acknowledged, skipped or parked) since the group
+  // started.
+  uint64_t handled = 0;
 };
 
 // The stream a group parks events in, named as KurrentDB names the parked
@@ -180,8 +235,14 @@ struct ConsumerGroupInfo {
 // link (type "$>", data "<revision>@<stream>", metadata JSON with Added,
 // Reason and SubscriptionEventNumber).
 CAIRN_EXPORT std::string ParkedStreamName(std::string_view group);
+// The parked stream of the group `group` following `stream` (KurrentDB's
+// "$persistentsubscription-<stream>::<group>-parked"); "$all" names the
+// $all group's.
+CAIRN_EXPORT std::string ParkedStreamName(std::string_view group,
+                                          std::string_view stream);
 
-// One member of a consumer group. Each stream's events go to one member at
+// One member of a consumer group. With kOrderedByStream (the other
+// strategies keep no order), each stream's events go to one member at
 // a time, in order; when members join or leave, streams move between
 // members only once their delivered events have been acknowledged (or,
 // for a member that left, are handed again to the new owner first). A
