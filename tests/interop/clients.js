@@ -84,9 +84,12 @@ function activeClient() {
 // The 1.x client reads through its Rust bridge, which reports a connection
 // it finds dropped as UnavailableError on that call and reconnects for the
 // next (the client documents UnavailableError as transient, to be retried).
-// Its reads retry once that way, before any event came. Each retry is
-// reported with the server's own count of calls it answered UNAVAILABLE
-// (from /metrics), so that a server that drops calls still shows.
+// Its reads are retried once that way: the read is issued again and the
+// events already received are skipped (the reads here do not change under
+// way). Each retry is reported with the server's own count of calls it
+// answered UNAVAILABLE (from /metrics), and a retry is refused (the error
+// stands) when the server did answer some call UNAVAILABLE: a server that
+// drops calls must fail the test, only a transport drop is retried.
 const RETRIED_READS = ['readStream', 'readAll'];
 
 function isBridgeUnavailable(err) {
@@ -103,18 +106,25 @@ function retryingReads(client, server) {
           return typeof value === 'function' ? value.bind(target) : value;
         }
         return async function* () {
-          let yielded = false;
+          let yielded = 0;
           try {
             for await (const item of target) {
-              yielded = true;
+              yielded += 1;
               yield item;
             }
             return;
           } catch (err) {
-            if (yielded || !isBridgeUnavailable(err)) throw err;
-            await reportRetry(server, name, err);
+            if (!isBridgeUnavailable(err)) throw err;
+            if (await serverAnsweredUnavailable(server, name, yielded, err)) throw err;
           }
-          yield* client[name](...args);
+          let skipped = 0;
+          for await (const item of client[name](...args)) {
+            if (skipped < yielded) {
+              skipped += 1;
+              continue;
+            }
+            yield item;
+          }
         };
       },
     });
@@ -128,22 +138,28 @@ function retryingReads(client, server) {
   });
 }
 
-async function reportRetry(server, name, err) {
-  let answered = 'unknown';
+// Reports the retry of read `name` after `yielded` events; true when the
+// server answered some call UNAVAILABLE (or its count can not be read), so
+// the read must not be retried.
+async function serverAnsweredUnavailable(server, name, yielded, err) {
+  let lines;
   try {
     const metrics = await require('./harness').httpGet(server, '/metrics');
     if (metrics.status !== 200) throw new Error(`it answered ${metrics.status}`);
-    answered = metrics.body
+    lines = metrics.body
       .split('\n')
-      .filter((line) => line.includes('UNAVAILABLE') && !line.startsWith('#'))
-      .join('; ') || 'none';
+      .filter((line) => line.includes('UNAVAILABLE') && !line.startsWith('#'));
   } catch (metricsErr) {
-    answered = `(no /metrics: ${metricsErr.message})`;
+    console.error(`interop: ${name} failed with ${err.type} and /metrics failed: ${metricsErr.message}`);
+    return true;
   }
+  const answered = lines.filter((line) => Number(line.trim().split(/\s+/).pop()) > 0);
   console.error(
-    `interop: ${name} retried once after ${err.type} (${err.message}); ` +
-      `calls the server answered UNAVAILABLE: ${answered}`,
+    `interop: ${name} failed with ${err.type} (${err.message}) after ${yielded} events; ` +
+      `calls the server answered UNAVAILABLE: ${answered.join('; ') || 'none'}` +
+      (answered.length === 0 ? '; retried once' : '; not retried'),
   );
+  return answered.length > 0;
 }
 
 // Runs body(flavour, ctx) inside a describe() named after this process's
