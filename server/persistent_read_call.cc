@@ -71,6 +71,19 @@ void PersistentReadCall::OnReadDone(bool ok) {
     End(Ok());
     return;
   }
+  bool draining = false;
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    draining = ending_;
+  }
+  // Ended, waiting for a write to finish: the client's messages are read
+  // and dropped, so that a client blocked writing can go on to read (and
+  // let that write finish).
+  if (draining) {
+    StartRead(&request_);
+    return;
+  }
   if (!subscribed_) {
     if (request_.content_case() != persistent::ReadReq::kOptions) {
       End(BadRequest("the first message must be options"));
@@ -86,7 +99,7 @@ void PersistentReadCall::OnReadDone(bool ok) {
   }
   {
     std::lock_guard lock(mu_);
-    if (finished_ || ending_) return;
+    if (finished_) return;
   }
   StartRead(&request_);
 }

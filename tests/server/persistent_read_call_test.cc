@@ -69,6 +69,25 @@ TEST_F(PersistentReadCallTest, BadAckIdEndsTheCall) {
   EXPECT_EQ(call->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(PersistentReadCallTest, AnEndedCallStillTakesWhatTheClientWrites) {
+  // Events wait to be written when a bad ack ends the call: it keeps
+  // reading, so a client that writes everything before it reads (the
+  // in-process channel buffers nothing) is not stuck.
+  Seed("orders", 3);
+  ASSERT_TRUE(Create(CreateStreamRequest("orders", "g")).ok());
+  grpc::ClientContext context;
+  auto call = persistent_->Read(&context);
+  ASSERT_TRUE(call->Write(Options("g", 10)));
+  ReadReq ack;
+  ack.mutable_ack()->add_ids()->set_string("not-a-uuid");
+  for (int i = 0; i < 4; ++i) call->Write(ack);
+  call->WritesDone();
+  ReadResp response;
+  while (call->Read(&response)) {
+  }
+  EXPECT_EQ(call->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(PersistentReadCallTest, MaxSubscribersReached) {
   auto create = CreateStreamRequest("orders", "g");
   create.mutable_options()->mutable_settings()->set_max_subscriber_count(1);
