@@ -289,8 +289,11 @@ TEST(IndexRecoveryTest, DamagedEntryBlockIsRebuiltAtTheNextOpen) {
   const std::string table = dir.path() + "/index/" + newest;
   {
     std::fstream f(table, std::ios::in | std::ios::out | std::ios::binary);
+    // Flipped, so that it changes whatever the byte was.
+    f.seekg(-4096 + 8, std::ios::end);
+    const char original = static_cast<char>(f.get());
     f.seekp(-4096 + 8, std::ios::end);
-    f.put('\x5a');
+    f.put(static_cast<char>(original ^ 0x5a));
   }
   {
     auto store = Store::Open(dir.path(), IndexOptions());
