@@ -64,8 +64,7 @@ Status ConsumerGroup::Forget(StoreImpl& store, std::string_view group,
                              std::optional<std::string_view> stream) {
   Status s = store.checkpoints().Remove(CheckpointName(group, stream));
   if (!s.ok()) return s;
-  const std::string parked =
-      stream ? ParkedStreamName(group, *stream) : ParkedStreamName(group);
+  const std::string parked = ParkedStreamName(group, stream.value_or("$all"));
   // A group that never parked anything has no parked stream.
   auto last = store.GetStreamRevision(parked);
   if (!last.ok()) return last.status();
