@@ -6,8 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "cairn/text.h"
 #include "server/persistent_errors.h"
-#include "server/text_check.h"
 
 namespace cairn::server {
 
@@ -250,11 +250,11 @@ std::variant<PersistentDefinition, RpcError> ParseCommon(
 
 RpcError CheckNames(std::string_view stream, std::string_view group) {
   if (stream.empty() || stream.size() > kMaxNameBytes ||
-      !IsText(stream, /*controls=*/false)) {
+      !IsUtf8Text(stream, /*controls=*/false)) {
     return Invalid("stream", "must be 1..200 bytes of UTF-8");
   }
   if (group.empty() || group.size() > kMaxNameBytes ||
-      !IsText(group, /*controls=*/false)) {
+      !IsUtf8Text(group, /*controls=*/false)) {
     return Invalid("group_name", "must be 1..200 bytes of UTF-8");
   }
   return Ok();

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "server/text_check.h"
+#include "cairn/text.h"
 
 namespace cairn::server {
 
@@ -30,7 +30,8 @@ RpcError CheckLogin(std::string_view login) {
   if (login.size() > kMaxLoginBytes) {
     return Invalid("login_name", "is longer than 128 bytes");
   }
-  if (!IsText(login, false) || login.find(':') != std::string_view::npos) {
+  if (!IsUtf8Text(login, /*controls=*/false) ||
+      login.find(':') != std::string_view::npos) {
     return Invalid("login_name",
                    "must be UTF-8 without control characters or ':'");
   }
@@ -48,7 +49,8 @@ RpcError CheckPassword(std::string_view password, std::string_view field) {
 RpcError CheckDetails(
     std::string_view full_name,
     const google::protobuf::RepeatedPtrField<std::string>& groups) {
-  if (full_name.size() > kMaxFullNameBytes || !IsText(full_name, true)) {
+  if (full_name.size() > kMaxFullNameBytes ||
+      !IsUtf8Text(full_name, /*controls=*/true)) {
     return Invalid("full_name", "must be at most 1024 bytes of UTF-8");
   }
   if (static_cast<size_t>(groups.size()) > kMaxGroups) {
@@ -56,7 +58,7 @@ RpcError CheckDetails(
   }
   for (const std::string& group : groups) {
     if (group.empty() || group.size() > kMaxGroupBytes ||
-        !IsText(group, false)) {
+        !IsUtf8Text(group, /*controls=*/false)) {
       return Invalid("groups",
                      "must each be 1..128 bytes of UTF-8 "
                      "without control characters");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cairn/text.h"
 #include "engine/src/validation.h"
 
 namespace cairn::engine {
@@ -31,7 +32,7 @@ Status ValidateSnapshotSchema(std::string_view schema) {
                                    " bytes, more than the limit of " +
                                    std::to_string(kMaxSnapshotSchemaLength));
   }
-  if (!IsPrintableUtf8(schema)) {
+  if (!IsUtf8Text(schema)) {
     return Status::InvalidArgument(
         "snapshot schema must be valid UTF-8 without control characters");
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/text.h"
 #include "engine/src/stream_metadata.h"
 #include "index/link_streams.h"
 #include "segment/record.h"
@@ -30,46 +31,6 @@ std::string Quote(std::string_view s) {
 }
 
 }  // namespace
-
-bool IsPrintableUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > text.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates and out-of-range code points.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-        (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 Status ValidateOptions(const Options& options) {
   if (options.segment_size < kMinSegmentSize ||
@@ -168,7 +129,7 @@ Status ValidateStreamName(std::string_view stream, const Options& options) {
         "stream name " + Quote(stream) +
         " is a snapshot stream: write it with SaveSnapshot");
   }
-  if (!IsPrintableUtf8(stream)) {
+  if (!IsUtf8Text(stream)) {
     return Status::InvalidArgument(
         "stream name must be valid UTF-8 without control characters");
   }
@@ -211,7 +172,7 @@ Status ValidateAppend(std::string_view stream,
                                      std::string(kStreamDeletedEventType) +
                                      " is reserved for Store::Tombstone");
     }
-    if (!IsPrintableUtf8(e.type)) {
+    if (!IsUtf8Text(e.type)) {
       return Status::InvalidArgument(
           which +
           ": event type must be valid UTF-8 without control "

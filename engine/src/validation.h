@@ -39,9 +39,6 @@ Status ValidateAppend(std::string_view stream,
                       std::span<const EventData> events, const Options& options,
                       bool system = false);
 
-// True if `text` is well-formed UTF-8 without control characters.
-bool IsPrintableUtf8(std::string_view text);
-
 }  // namespace cairn::engine
 
 #endif  // CAIRN_ENGINE_SRC_VALIDATION_H_

@@ -15,18 +15,6 @@ namespace {
 
 using testing::Event;
 
-TEST(ValidationTest, Utf8) {
-  EXPECT_TRUE(engine::IsPrintableUtf8("Order-5f1c"));
-  EXPECT_TRUE(engine::IsPrintableUtf8("Bestellung-\xc3\xa4\xe2\x82\xac"));
-  EXPECT_TRUE(engine::IsPrintableUtf8("\xf0\x9f\x98\x80"));
-  EXPECT_FALSE(engine::IsPrintableUtf8("tab\there"));
-  EXPECT_FALSE(engine::IsPrintableUtf8(std::string("nul\0x", 5)));
-  EXPECT_FALSE(engine::IsPrintableUtf8("\xc3"));          // truncated
-  EXPECT_FALSE(engine::IsPrintableUtf8("\xc0\xaf"));      // overlong
-  EXPECT_FALSE(engine::IsPrintableUtf8("\xed\xa0\x80"));  // surrogate
-  EXPECT_FALSE(engine::IsPrintableUtf8("\xff"));
-}
-
 TEST(ValidationTest, Options) {
   Options o;
   EXPECT_TRUE(engine::ValidateOptions(o).ok());

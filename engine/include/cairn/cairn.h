@@ -11,6 +11,7 @@
 #include "cairn/store_metrics.h"    // IWYU pragma: export
 #include "cairn/stream_metadata.h"  // IWYU pragma: export
 #include "cairn/subscription.h"     // IWYU pragma: export
+#include "cairn/text.h"             // IWYU pragma: export
 #include "cairn/types.h"            // IWYU pragma: export
 #include "cairn/version.h"          // IWYU pragma: export
 

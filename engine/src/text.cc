@@ -1,12 +1,12 @@
 // Copyright (c) Cairn authors.
-#include "server/text_check.h"
+#include "cairn/text.h"
 
 #include <cstddef>
 #include <cstdint>
 
-namespace cairn::server {
+namespace cairn {
 
-bool IsText(std::string_view text, bool controls) {
+bool IsUtf8Text(std::string_view text, bool controls) {
   size_t i = 0;
   while (i < text.size()) {
     const auto byte = static_cast<unsigned char>(text[i]);
@@ -27,7 +27,7 @@ bool IsText(std::string_view text, bool controls) {
       length = 4;
       code = byte & 0x07u;
     } else {
-      return false;
+      return false;  // a continuation byte or 0xf8..0xff
     }
     if (i + length > text.size()) return false;
     for (size_t k = 1; k < length; ++k) {
@@ -35,15 +35,17 @@ bool IsText(std::string_view text, bool controls) {
       if ((next & 0xc0) != 0x80) return false;
       code = (code << 6) | (next & 0x3fu);
     }
+    // The smallest code point each length may carry: below it the form is
+    // overlong (another spelling of a shorter sequence).
     static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
     if (code < kMinimum[length] || code > 0x10ffff ||
         (code >= 0xd800 && code <= 0xdfff)) {
       return false;
     }
-    if (!controls && code >= 0x80 && code <= 0x9f) return false;
+    if (!controls && code <= 0x9f) return false;  // C1 controls
     i += length;
   }
   return true;
 }
 
-}  // namespace cairn::server
+}  // namespace cairn
