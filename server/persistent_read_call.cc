@@ -52,14 +52,12 @@ PersistentReadCall::PersistentReadCall(const CallContext& context,
       rpc_(rpc),
       ticket_(context, *rpc) {
   if (!ticket_.held()) {
-    finished_ = true;
-    Finish(ticket_.refusal().Apply(rpc_));
+    End(ticket_.refusal());
     return;
   }
   registered_ = calls_->Add(this);
   if (!registered_) {
-    finished_ = true;
-    Finish(ShuttingDown().Apply(rpc_));
+    End(ShuttingDown());
     return;
   }
   StartRead(&request_);
@@ -74,8 +72,8 @@ void PersistentReadCall::OnReadDone(bool ok) {
   bool draining = false;
   {
     std::lock_guard lock(mu_);
-    if (finished_) return;
-    draining = ending_;
+    if (writes_.finished()) return;
+    draining = writes_.ended();
   }
   // Ended, waiting for a write to finish: the client's messages are read
   // and dropped, so that a client blocked writing can go on to read (and
@@ -99,7 +97,7 @@ void PersistentReadCall::OnReadDone(bool ok) {
   }
   {
     std::lock_guard lock(mu_);
-    if (finished_) return;
+    if (writes_.finished()) return;
   }
   StartRead(&request_);
 }
@@ -224,14 +222,15 @@ void PersistentReadCall::Pump() {
       // Room means fewer than buffer_size unacked, and as few responses
       // waiting for the client to take them.
       auto has_room = [&] {
-        return in_flight_.size() < buffer_size_ && queue_.size() < buffer_size_;
+        return in_flight_.size() < buffer_size_ &&
+               writes_.size() < buffer_size_;
       };
       while (!stop_ && !has_room()) {
         room_.wait_for(lock, kReceiveWait);
         if (timeout.count() > 0) ForgetExpired();
       }
       if (stop_) return;
-      credit = buffer_size_ - std::max(in_flight_.size(), queue_.size());
+      credit = buffer_size_ - std::max(in_flight_.size(), writes_.size());
     }
     auto got = member_->ReceiveDeliveries(credit, kReceiveWait);
     if (!got.ok()) {
@@ -285,27 +284,16 @@ PersistentReadCall::ReadResp PersistentReadCall::ToResponse(
 
 void PersistentReadCall::Enqueue(ReadResp response) {
   std::unique_lock lock(mu_);
-  if (finished_ || ending_) return;
-  queue_.push_back(std::move(response));
+  if (writes_.ended()) return;
+  writes_.Push(std::move(response));
   StartNextLocked(lock);
 }
 
 void PersistentReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
-  if (writing_ || finished_) return;
-  if (queue_.empty()) {
-    if (!final_) return;
-    finished_ = true;
-    RpcError error = std::move(*final_);
-    lock.unlock();
-    Finish(error.Apply(rpc_));
-    return;
-  }
-  current_ = std::move(queue_.front());
-  queue_.pop_front();
-  room_.notify_all();
-  writing_ = true;
+  WriteQueue<ReadResp>::Step step = writes_.Next();
+  if (step.write != nullptr) room_.notify_all();
   lock.unlock();
-  StartWrite(&current_);
+  WriteQueue<ReadResp>::Carry(this, rpc_, step);
 }
 
 void PersistentReadCall::OnWriteDone(bool ok) {
@@ -313,7 +301,7 @@ void PersistentReadCall::OnWriteDone(bool ok) {
     End(Cancelled("the client went away"));
   }
   std::unique_lock lock(mu_);
-  writing_ = false;
+  writes_.WriteDone();
   StartNextLocked(lock);
 }
 
@@ -323,17 +311,9 @@ void PersistentReadCall::End(const RpcError& error) {
   std::unique_lock lock(mu_);
   stop_ = true;
   room_.notify_all();
-  if (finished_ || ending_) return;
-  queue_.clear();
-  if (writing_) {
-    // OnWriteDone finishes with `error`: Finish must not race StartWrite.
-    ending_ = true;
-    final_ = error;
-    return;
-  }
-  finished_ = true;
+  std::optional<RpcError> now = writes_.End(error);
   lock.unlock();
-  Finish(error.Apply(rpc_));
+  if (now) Finish(now->Apply(rpc_));
 }
 
 void PersistentReadCall::OnDone() {

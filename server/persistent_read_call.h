@@ -27,11 +27,9 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include "cairn/subscription.h"
@@ -41,6 +39,7 @@
 #include "server/convert.h"
 #include "server/persistent_registry.h"
 #include "server/rpc_error.h"
+#include "server/write_queue.h"
 
 namespace cairn::server {
 
@@ -112,12 +111,7 @@ class PersistentReadCall final
     std::chrono::steady_clock::time_point expires;
   };
   std::map<EventId, Unacked> in_flight_;
-  std::deque<ReadResp> queue_;
-  ReadResp current_;
-  bool writing_ = false;
-  bool finished_ = false;
-  bool ending_ = false;
-  std::optional<RpcError> final_;
+  WriteQueue<ReadResp> writes_;
 };
 
 }  // namespace cairn::server

@@ -41,28 +41,24 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
       rpc_(rpc),
       ticket_(context, *rpc) {
   if (!ticket_.held()) {
-    finished_ = true;
-    Finish(ticket_.refusal().Apply(rpc_));
+    End(ticket_.refusal());
     return;
   }
   std::variant<ReadPlan, RpcError> parsed = ParseReadRequest(*request);
   if (auto* error = std::get_if<RpcError>(&parsed)) {
-    finished_ = true;
-    Finish(error->Apply(rpc_));
+    End(*error);
     return;
   }
   plan_ = std::move(std::get<ReadPlan>(parsed));
   if (RpcError denied =
           ticket_.Check(plan_.all ? "$all" : plan_.stream, StreamRight::kRead);
       denied.code != grpc::StatusCode::OK) {
-    finished_ = true;
-    Finish(denied.Apply(rpc_));
+    End(denied);
     return;
   }
   registered_ = registry_->Add(this);
   if (!registered_) {
-    finished_ = true;
-    Finish(ShuttingDown().Apply(rpc_));
+    End(ShuttingDown());
     return;
   }
   if (plan_.subscription) {
@@ -76,10 +72,10 @@ ReadCall::ReadCall(const CallContext& context, ReadRegistry* registry,
 void ReadCall::OnWriteDone(bool ok) {
   {
     std::lock_guard lock(mu_);
-    writing_ = false;
+    writes_.WriteDone();
   }
   // A failed write ends the call; Kick then finishes it, also when an
-  // earlier End waited for this write (ending_).
+  // earlier End waited for this write.
   if (!ok) End(Cancelled("the client went away"));
   Kick();
 }
@@ -101,50 +97,24 @@ void ReadCall::OnDone() {
 
 void ReadCall::End(const RpcError& error) {
   std::unique_lock lock(mu_);
-  if (finished_ || ending_) return;
-  queue_.clear();
+  std::optional<RpcError> now = writes_.End(error);
   room_.notify_all();
-  if (writing_) {
-    // Another thread may be starting that write right now: Finish must
-    // not race StartWrite, so OnWriteDone finishes with `error`.
-    ending_ = true;
-    final_ = error;
-    return;
-  }
-  finished_ = true;
   lock.unlock();
-  // Only the thread that set finished_ touches the trailers.
-  Finish(error.Apply(rpc_));
+  // Only the thread that ended the queue touches the trailers.
+  if (now) Finish(now->Apply(rpc_));
 }
 
 void ReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
-  if (writing_ || finished_) {
-    lock.unlock();
-    return;
+  WriteQueue<ReadResp>::Step step = writes_.Next();
+  if (step.write != nullptr) room_.notify_all();
+  // The response written last is kept for a later event, unless it is
+  // large (its strings keep their size).
+  if (step.written && spare_.size() < context_.limits.read_page_events &&
+      step.written->GetCachedSize() <= kMaxSpareBytes) {
+    spare_.push_back(std::move(*step.written));
   }
-  if (queue_.empty()) {
-    if (final_) {
-      finished_ = true;
-      RpcError error = std::move(*final_);
-      lock.unlock();
-      Finish(error.Apply(rpc_));
-      return;
-    }
-    lock.unlock();
-    return;
-  }
-  // current_ was written: it swaps with the next response and is kept
-  // for a later event, unless it is large (its strings keep their size).
-  current_.Swap(&queue_.front());
-  if (spare_.size() < context_.limits.read_page_events &&
-      queue_.front().GetCachedSize() <= kMaxSpareBytes) {
-    spare_.push_back(std::move(queue_.front()));
-  }
-  queue_.pop_front();
-  writing_ = true;
-  room_.notify_all();
   lock.unlock();
-  StartWrite(&current_);
+  WriteQueue<ReadResp>::Carry(this, rpc_, step);
 }
 
 ReadResp ReadCall::TakeSpare() {
@@ -159,8 +129,8 @@ void ReadCall::Kick() {
   std::unique_lock lock(mu_);
   // A filtered page may match nothing: read on until there is something
   // to send or the read is done.
-  while (!plan_.subscription && !writing_ && !finished_ && queue_.empty() &&
-         !final_) {
+  while (!plan_.subscription && !writes_.writing() && !writes_.ended() &&
+         writes_.size() == 0 && !writes_.has_final()) {
     lock.unlock();
     FillPage();
     lock.lock();
@@ -170,7 +140,7 @@ void ReadCall::Kick() {
 
 void ReadCall::Enqueue(ReadResp response) {
   std::lock_guard lock(mu_);
-  if (!finished_ && !ending_) queue_.push_back(std::move(response));
+  writes_.Push(std::move(response));
 }
 
 void ReadCall::EnqueueStreamNotFound() {
@@ -183,7 +153,7 @@ void ReadCall::EnqueueStreamNotFound() {
 
 void ReadCall::SetFinal(RpcError error) {
   std::lock_guard lock(mu_);
-  final_ = std::move(error);
+  writes_.SetFinal(std::move(error));
 }
 
 void ReadCall::FillPage() {
@@ -426,16 +396,15 @@ void ReadCall::StartSubscription() {
 
 bool ReadCall::Push(ReadResp response) {
   std::unique_lock lock(mu_);
-  while (!finished_ && !ending_ &&
-         queue_.size() >= context_.limits.read_buffer_messages) {
+  const size_t limit = context_.limits.read_buffer_messages;
+  while (!writes_.ended() && writes_.size() >= limit) {
     if (room_.wait_for(lock, context_.limits.subscriber_stall_timeout) ==
             std::cv_status::timeout &&
-        !finished_ && queue_.size() >= context_.limits.read_buffer_messages) {
-      finished_ = true;
+        !writes_.ended() && writes_.size() >= limit) {
       const std::string message =
           "subscription dropped: the client read nothing while " +
-          std::to_string(queue_.size()) + " responses were buffered for it";
-      queue_.clear();
+          std::to_string(writes_.size()) + " responses were buffered for it";
+      writes_.Abandon();
       room_.notify_all();
       lock.unlock();
       // OnDone stops this subscription (waiting for this call to return)
@@ -445,8 +414,8 @@ bool ReadCall::Push(ReadResp response) {
       return false;
     }
   }
-  if (finished_ || ending_) return false;
-  queue_.push_back(std::move(response));
+  if (writes_.ended()) return false;
+  writes_.Push(std::move(response));
   StartNextLocked(lock);
   return true;
 }

@@ -13,7 +13,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +24,7 @@
 #include "server/call_registry.h"
 #include "server/read_request.h"
 #include "server/rpc_error.h"
+#include "server/write_queue.h"
 #include "streams.pb.h"
 
 namespace cairn::server {
@@ -101,19 +101,12 @@ class ReadCall final
   bool live_ = false;
 
   std::mutex mu_;
-  std::condition_variable room_;
-  std::deque<ReadResp> queue_;
-  ReadResp current_;
+  std::condition_variable room_;  // a response was taken, or the call ended
+  WriteQueue<ReadResp> writes_;
   // Written responses kept for reuse, at most read_page_events of at most
   // kMaxSpareBytes each, so the memory they hold stays bounded.
   static constexpr int kMaxSpareBytes = 4096;
   std::vector<ReadResp> spare_;
-  bool writing_ = false;
-  bool finished_ = false;
-  // End ran while a write was in flight: final_ holds its status, nothing
-  // more is queued, and the write's completion finishes the call.
-  bool ending_ = false;
-  std::optional<RpcError> final_;
   std::unique_ptr<Subscription> subscription_;
 };
 
