@@ -6,12 +6,15 @@
 // JSON object. bench/serve/run starts the server, runs this and the
 // embedded `cairn bench` in the same run, and compares them.
 #include <grpcpp/grpcpp.h>
+#include <sodium.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,38 @@ void AppendLatency(const char* key, const tools::bench::LatencyHistogram& h,
   *out += text;
 }
 
+// Sends HTTP Basic credentials with every call, as the clients do (gRPC
+// sends call credentials over TLS only).
+class BasicCredentials : public grpc::MetadataCredentialsPlugin {
+ public:
+  explicit BasicCredentials(const std::string& login_password) {
+    std::string encoded(
+        sodium_base64_ENCODED_LEN(login_password.size(),
+                                  sodium_base64_VARIANT_ORIGINAL),
+        '\0');
+    sodium_bin2base64(
+        encoded.data(), encoded.size(),
+        reinterpret_cast<const unsigned char*>(login_password.data()),
+        login_password.size(), sodium_base64_VARIANT_ORIGINAL);
+    encoded.resize(encoded.find('\0'));
+    value_ = "Basic " + encoded;
+  }
+
+  // Runs inline: a blocking plugin would cost each call a thread hop.
+  bool IsBlocking() const override { return false; }
+
+  grpc::Status GetMetadata(
+      grpc::string_ref /*service_url*/, grpc::string_ref /*method_name*/,
+      const grpc::AuthContext& /*channel_auth_context*/,
+      std::multimap<grpc::string, grpc::string>* metadata) override {
+    metadata->insert(std::make_pair("authorization", value_));
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::string value_;
+};
+
 double EventsPerSecond(const WorkloadResult& r) {
   return r.seconds > 0 ? r.events / r.seconds : 0;
 }
@@ -46,11 +81,15 @@ std::string ToJson(const std::string& target, const LoadConfig& config,
   (void)std::snprintf(
       text, sizeof(text),
       ",\"duration\":%.3f,\"event_size\":%zu,\"streams\":%d,"
-      "\"all_events\":%llu,\"stream_events\":%llu,\"results\":[",
+      "\"all_events\":%llu,\"stream_events\":%llu,\"consumers\":%d,"
+      "\"buffer_size\":%d,\"strategy\":",
       config.seconds, config.event_size, config.streams,
       static_cast<unsigned long long>(config.all_events),
-      static_cast<unsigned long long>(config.stream_events));
+      static_cast<unsigned long long>(config.stream_events), config.consumers,
+      config.buffer_size);
   out += text;
+  tools::json::AppendQuoted(config.strategy, &out);
+  out += ",\"results\":[";
   for (size_t i = 0; i < results.size(); ++i) {
     const WorkloadResult& r = results[i];
     if (i > 0) out += ",";
@@ -109,6 +148,10 @@ int Main(int argc, char** argv) {
       ->required();
   app.add_option("--tls-ca", tls_ca,
                  "Connect over TLS, trusting this CA (PEM); default plaintext");
+  std::string credentials_text = "admin:changeit";
+  app.add_option("--credentials", credentials_text,
+                 "LOGIN:PASSWORD sent with every call over TLS (default the "
+                 "server's default admin)");
   std::vector<std::string> choices = WorkloadNames();
   choices.emplace_back("all");
   app.add_option("--workload", workloads, "Workloads to run (default all)")
@@ -126,11 +169,22 @@ int Main(int argc, char** argv) {
                  "Streams the appends spread over (default 10000)")
       ->check(CLI::PositiveNumber);
   app.add_option("--events", config.all_events,
-                 "Events pre-loaded for read-all (default 100000)")
+                 "Events pre-loaded for read-all and persistent (default "
+                 "100000)")
       ->check(CLI::PositiveNumber);
   app.add_option("--stream-events", config.stream_events,
                  "Events of the stream read-stream reads (default 1000)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--consumers", config.consumers,
+                 "persistent: consumers of the group (default 4)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--buffer-size", config.buffer_size,
+                 "persistent: unacked events per consumer (default 10, the "
+                 "clients')")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--strategy", config.strategy,
+                 "persistent: the group's consumer strategy (default "
+                 "RoundRobin)");
   app.add_flag("--json", json, "Print one JSON object");
   CLI11_PARSE(app, argc, argv);
 
@@ -150,7 +204,10 @@ int Main(int argc, char** argv) {
     }
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = ca.value();
-    credentials = grpc::SslCredentials(ssl);
+    credentials = grpc::CompositeChannelCredentials(
+        grpc::SslCredentials(ssl),
+        grpc::MetadataCredentialsFromPlugin(
+            std::make_unique<BasicCredentials>(credentials_text)));
   }
   auto channel = grpc::CreateCustomChannel(target, credentials, args);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() +
@@ -159,10 +216,12 @@ int Main(int argc, char** argv) {
     return 2;
   }
   auto stub = pb::Streams::NewStub(channel);
+  auto persistent = psub::PersistentSubscriptions::NewStub(channel);
+  const Stubs stubs{stub.get(), persistent.get()};
   std::vector<WorkloadResult> results;
   bool failed = false;
   for (const std::string& name : workloads) {
-    results.push_back(RunWorkload(name, stub.get(), config));
+    results.push_back(RunWorkload(name, stubs, config));
     if (!results.back().error.empty()) failed = true;
     if (!json) PrintText(results.back());
   }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "bench/serve/in_flight.h"
 #include "bench/serve/load_events.h"
@@ -275,17 +276,71 @@ WorkloadResult SubscribeWorkload(pb::Streams::Stub* stub,
   return result;
 }
 
+// A group on one pre-loaded stream, drained by config.consumers consumers
+// that acknowledge every event: the persistent subscription's catch-up
+// rate. It pre-loads config.all_events events (config.operations in a
+// smoke run) and runs until every one was acknowledged.
+WorkloadResult PersistentWorkload(const Stubs& stubs,
+                                  const LoadConfig& config) {
+  WorkloadResult result =
+      NewResult("persistent", "PersistentSubscriptions.Read",
+                "event at a consumer to its Ack written");
+  result.in_flight = config.consumers * config.buffer_size;
+  const uint64_t events =
+      config.operations != 0 ? config.operations : config.all_events;
+  const std::vector<std::string> names = StreamNames(1);
+  result.error = Preload(stubs.streams, names, events, config);
+  if (!result.error.empty()) return result;
+  // The pre-load rounds up to whole 100-event appends.
+  const uint64_t stored =
+      (events + kPreloadBatch - 1) / kPreloadBatch * kPreloadBatch;
+  const std::string group = "bench-" + RandomUuid(Rng());
+  result.error =
+      CreateStreamGroup(stubs.persistent, names[0], group, config.strategy);
+  if (!result.error.empty()) return result;
+  AckCounter acks;
+  const int64_t begin = NowNanos();
+  std::vector<std::unique_ptr<PersistentConsumer>> consumers;
+  consumers.reserve(static_cast<size_t>(config.consumers));
+  for (int i = 0; i < config.consumers; ++i) {
+    consumers.push_back(std::make_unique<PersistentConsumer>(
+        stubs.persistent, names[0], group, config.buffer_size, &acks));
+  }
+  const bool drained = acks.WaitFor(stored, kDeliveryTimeout);
+  result.seconds = static_cast<double>(NowNanos() - begin) / 1e9;
+  for (auto& consumer : consumers) consumer->Cancel();
+  for (auto& consumer : consumers) {
+    grpc::Status status = consumer->Wait();
+    if (result.error.empty() && status.error_code() != grpc::CANCELLED) {
+      result.error = "a consumer ended: " + status.error_message();
+    }
+    result.latency_ns.Merge(consumer->latency_ns());
+  }
+  // At least once: a redelivery would be acknowledged again and counted.
+  result.events = acks.count();
+  result.operations = result.events;
+  if (result.error.empty() && (!drained || result.events != stored)) {
+    result.error = "the consumers acknowledged " +
+                   std::to_string(result.events) + " events of " +
+                   std::to_string(stored);
+  }
+  return result;
+}
+
 }  // namespace
 
 const std::vector<std::string>& WorkloadNames() {
   static const std::vector<std::string> names = {
-      "read-stream",    "read-all",         "append-1",   "append-256",
-      "batch-append-1", "batch-append-256", "append-100", "subscribe"};
+      "read-stream", "read-all",       "append-1",
+      "append-256",  "batch-append-1", "batch-append-256",
+      "append-100",  "subscribe",      "persistent"};
   return names;
 }
 
-WorkloadResult RunWorkload(const std::string& name, pb::Streams::Stub* stub,
+WorkloadResult RunWorkload(const std::string& name, const Stubs& stubs,
                            const LoadConfig& config) {
+  if (name == "persistent") return PersistentWorkload(stubs, config);
+  pb::Streams::Stub* stub = stubs.streams;
   if (name == "read-stream") return ReadStreamWorkload(stub, config);
   if (name == "read-all") return ReadAllWorkload(stub, config);
   if (name == "subscribe") return SubscribeWorkload(stub, config);

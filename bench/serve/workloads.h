@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench/serve/calls.h"
+#include "bench/serve/persistent_calls.h"
 #include "tools/bench/stats.h"
 
 namespace cairn::bench::serve {
@@ -26,11 +27,16 @@ struct LoadConfig {
   int streams = 10'000;            // streams the appends spread over
   uint64_t all_events = 100'000;   // pre-loaded for read-all
   uint64_t stream_events = 1'000;  // the one stream read-stream reads
+  // persistent: consumers of the group, each with this many unacked
+  // events allowed (the Node clients' default 10), and its strategy.
+  int consumers = 4;
+  int buffer_size = 10;
+  std::string strategy = "RoundRobin";
 };
 
 struct WorkloadResult {
   std::string workload;
-  std::string rpc;            // Append, BatchAppend or Read
+  std::string rpc;            // Append, BatchAppend, Read or a service's
   int in_flight = 1;          // operations kept in flight
   int events_per_append = 0;  // 0 for reads
   std::string latency_of;     // what one latency sample times
@@ -46,8 +52,14 @@ struct WorkloadResult {
 // The workload names, in the order `all` runs them.
 const std::vector<std::string>& WorkloadNames();
 
+// The services' stubs, on one channel.
+struct Stubs {
+  pb::Streams::Stub* streams;
+  psub::PersistentSubscriptions::Stub* persistent;
+};
+
 // Runs one named workload (from WorkloadNames()).
-WorkloadResult RunWorkload(const std::string& name, pb::Streams::Stub* stub,
+WorkloadResult RunWorkload(const std::string& name, const Stubs& stubs,
                            const LoadConfig& config);
 
 }  // namespace cairn::bench::serve
