@@ -67,6 +67,7 @@ void MemTable::Insert(const Entry& entry) {
     i = (i + 1) & mask;
   }
   uint32_t previous = kNone;
+  uint32_t jump = kNone;
   if (slots_[i].head == kNone) {
     slots_[i].hash = entry.hash;
     ++used_slots_;
@@ -75,9 +76,17 @@ void MemTable::Insert(const Entry& entry) {
     if (entries_[previous].entry.revision >= entry.revision) {
       slots_[i].mixed = 1;
     }
+    jump = previous;
+    const uint32_t p_jump = entries_[previous].jump;
+    if (p_jump != kNone && entries_[p_jump].jump != kNone) {
+      const uint64_t p_rev = entries_[previous].entry.revision;
+      const uint64_t q_rev = entries_[p_jump].entry.revision;
+      const uint64_t r_rev = entries_[entries_[p_jump].jump].entry.revision;
+      if (p_rev - q_rev == q_rev - r_rev) jump = entries_[p_jump].jump;
+    }
   }
   slots_[i].head = index;
-  entries_.push_back(Item{entry, previous});
+  entries_.push_back(Item{entry, previous, jump});
   if (entry.revision == 0) ++new_streams_;
 }
 
@@ -104,7 +113,18 @@ void MemTable::Scan(uint64_t hash, uint64_t lo, uint64_t hi,
   const Slot* slot = Find(hash);
   if (slot == nullptr) return;
   const bool mixed = slot->mixed != 0;
-  for (uint32_t i = slot->head; i != kNone; i = entries_[i].previous) {
+  uint32_t i = slot->head;
+  if (!mixed) {
+    // Revisions strictly decrease down the chain: skip those above hi,
+    // by jumps while the jump lands above hi too.
+    while (i != kNone && entries_[i].entry.revision > hi) {
+      const uint32_t jump = entries_[i].jump;
+      i = jump != kNone && entries_[jump].entry.revision > hi
+              ? jump
+              : entries_[i].previous;
+    }
+  }
+  for (; i != kNone; i = entries_[i].previous) {
     const Entry& e = entries_[i].entry;
     if (e.revision < lo) {
       // Revisions only go down along a chain of one stream; with several

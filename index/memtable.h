@@ -3,7 +3,11 @@
 // The in-memory part of the index: the entries of the newest positions, in
 // position order, with a hash table from stream hash to that stream's
 // newest entry and a chain from each entry to the previous one of the same
-// hash. Once it holds enough entries it is frozen (no more adds) and
+// hash. Each entry also has a jump pointer further down its chain (a
+// skew-binary jump list over the revisions), so a scan of one stream's old
+// revisions skips its newer entries in O(log n) steps instead of walking
+// them one by one: reading a long stream forwards page by page stays
+// linear. Once it holds enough entries it is frozen (no more adds) and
 // written out as a table in the background; until that table is durable
 // the frozen memtable keeps answering lookups.
 //
@@ -80,7 +84,14 @@ class MemTable {
   struct Item {
     Entry entry;
     uint32_t previous;  // index of the previous entry with the same hash
+    // An older entry of the chain (kNone for the first): `previous`, or
+    // previous's jump's jump when the two jumps below span as many
+    // revisions, which gives jumps of 1, 3, 7, 15, ... revisions. Used only
+    // while the chain's revisions strictly decrease (not `mixed`).
+    uint32_t jump;
   };
+  // The jump fits in what would be padding: 40 bytes per entry either way.
+  static_assert(sizeof(Item) == kEntrySize + 8);
   struct Slot {
     uint64_t hash;
     uint32_t head;  // kNone: empty slot
