@@ -94,6 +94,10 @@ void PersistentReadCall::OnReadDone(bool ok) {
     subscribed_ = true;
   } else {
     Settle(request_);
+    // The room the acks made is filled from here, on this thread, when
+    // the group has events ready: the pump thread then need not wake for
+    // each ack. It still waits for events the group does not have yet.
+    Deliver(std::chrono::milliseconds(0));
   }
   {
     std::lock_guard lock(mu_);
@@ -212,31 +216,22 @@ void PersistentReadCall::ForgetExpired() {
   connection_->in_flight = static_cast<int32_t>(in_flight_.size());
 }
 
-void PersistentReadCall::Pump() {
-  const auto timeout =
-      std::chrono::milliseconds(definition_.message_timeout_ms);
-  for (;;) {
-    size_t credit = 0;
-    {
-      std::unique_lock lock(mu_);
-      // Room means fewer than buffer_size unacked, and as few responses
-      // waiting for the client to take them.
-      auto has_room = [&] {
-        return in_flight_.size() < buffer_size_ &&
-               writes_.size() < buffer_size_;
-      };
-      while (!stop_ && !has_room()) {
-        room_.wait_for(lock, kReceiveWait);
-        if (timeout.count() > 0) ForgetExpired();
-      }
-      if (stop_) return;
-      credit = buffer_size_ - std::max(in_flight_.size(), writes_.size());
-    }
-    auto got = member_->ReceiveDeliveries(credit, kReceiveWait);
-    if (!got.ok()) {
-      End(FromGroupStatus(got.status()));
-      return;
-    }
+bool PersistentReadCall::HasRoomLocked() const {
+  return in_flight_.size() < buffer_size_ && writes_.size() < buffer_size_;
+}
+
+void PersistentReadCall::Deliver(std::chrono::milliseconds wait) {
+  size_t credit = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ || receiving_ || !HasRoomLocked()) return;
+    receiving_ = true;
+    credit = buffer_size_ - std::max(in_flight_.size(), writes_.size());
+  }
+  auto got = member_->ReceiveDeliveries(credit, wait);
+  if (got.ok()) {
+    const auto timeout =
+        std::chrono::milliseconds(definition_.message_timeout_ms);
     for (const GroupDelivery& delivery : *got) {
       EventId id;
       ReadResp response = ToResponse(delivery, &id);
@@ -251,6 +246,27 @@ void PersistentReadCall::Pump() {
       connection_->delivered.fetch_add(1);
       Enqueue(std::move(response));
     }
+  }
+  {
+    std::lock_guard lock(mu_);
+    receiving_ = false;
+  }
+  room_.notify_all();  // the pump may wait for this receive to end
+  if (!got.ok()) End(FromGroupStatus(got.status()));
+}
+
+void PersistentReadCall::Pump() {
+  const bool expires = definition_.message_timeout_ms > 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      while (!stop_ && (receiving_ || !HasRoomLocked())) {
+        room_.wait_for(lock, kReceiveWait);
+        if (expires) ForgetExpired();
+      }
+      if (stop_) return;
+    }
+    Deliver(kReceiveWait);
   }
 }
 

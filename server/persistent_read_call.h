@@ -7,10 +7,12 @@
 // with its retry count, while the client acks and nacks them by id (the
 // link's id for a link, else the event's, as the clients send them).
 //
-// Bounded: a thread per call receives from the group only while fewer
-// than buffer_size events are unacknowledged at the client and fewer than
+// Bounded: events are received from the group only while fewer than
+// buffer_size events are unacknowledged at the client and fewer than
 // buffer_size responses wait to be written, so a client that reads nothing
-// holds at most that much. An event unacknowledged past the message
+// holds at most that much. A thread per call waits for the group's events;
+// when an ack makes room and the group has events ready, the thread that
+// read the ack queues them at once. An event unacknowledged past the message
 // timeout stops counting (the group retried it), so a client that reads
 // but never acks receives the retries until the events are parked.
 //
@@ -73,8 +75,14 @@ class PersistentReadCall final
   RpcError Subscribe(const ReadReq::Options& options);
   // An ack or nack.
   void Settle(const ReadReq& request);
-  // The receiving thread.
+  // The receiving thread: waits for room, then for the group's events.
   void Pump();
+  // Receives from the group as much as there is room for (waiting up to
+  // `wait`) and queues it for the client, unless another thread is
+  // receiving: one at a time, so the events keep the group's order.
+  void Deliver(std::chrono::milliseconds wait);
+  // Fewer than buffer_size unacked and as few waiting to be written.
+  bool HasRoomLocked() const;
   // Forgets the unacked events whose message timeout passed (mu_ held).
   void ForgetExpired();
   RpcError FromGroupStatus(const Status& status) const;
@@ -99,8 +107,10 @@ class PersistentReadCall final
   std::thread pump_;
 
   std::mutex mu_;
-  std::condition_variable room_;  // an ack freed room, or stopping
+  std::condition_variable
+      room_;  // an ack freed room, a receive ended, or stopping
   bool stop_ = false;
+  bool receiving_ = false;  // Deliver is receiving from the group
   // Unacknowledged at the client: id -> its position in the group and
   // when the group's message timeout retries it. Past that the group has
   // taken it back, so it no longer counts against the buffer: a client

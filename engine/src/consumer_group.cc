@@ -133,6 +133,20 @@ uint64_t ConsumerGroup::Capacity() const {
              : std::min<uint64_t>(capacity, options_.max_buffered);
 }
 
+bool ConsumerGroup::WantsEvents() const {
+  if (members_.empty()) return false;
+  const uint64_t capacity = Capacity();
+  const uint64_t outstanding = OutstandingCount();
+  if (outstanding >= capacity) return false;
+  uint64_t batch = std::max<uint64_t>(capacity / 4, 1);
+  if (options_.read_batch_size > 0) {
+    batch = std::min<uint64_t>(batch, options_.read_batch_size);
+  }
+  if (capacity - outstanding >= batch) return true;
+  return std::any_of(members_.begin(), members_.end(),
+                     [](const auto& m) { return m.second.queue.empty(); });
+}
+
 void ConsumerGroup::End(bool forget) {
   if (forget) {
     // Nothing is saved from here on: the caller removes the state.
@@ -230,10 +244,8 @@ void ConsumerGroup::Dispatch() {
     uint64_t epoch = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      dispatch_cv_.wait_for(lock, kIdleRecheck, [&] {
-        return stopping_ ||
-               (!members_.empty() && OutstandingCount() < Capacity());
-      });
+      dispatch_cv_.wait_for(lock, kIdleRecheck,
+                            [&] { return stopping_ || WantsEvents(); });
       if (stopping_) return;
       lock.unlock();
       ExpireDeliveries();
@@ -241,7 +253,7 @@ void ConsumerGroup::Dispatch() {
       MaybeSaveCheckpoint(/*force=*/false);
       lock.lock();
       if (stopping_) return;
-      if (members_.empty() || OutstandingCount() >= Capacity()) continue;
+      if (!WantsEvents()) continue;
       from = read_position_;
       epoch = epoch_;
       room = Capacity() - OutstandingCount();
@@ -376,6 +388,10 @@ Result<std::vector<GroupDelivery>> ConsumerGroup::Receive(
   }
   m.delivered += out.size();
   delivered_ += out.size();
+  // A member that ran dry makes the dispatcher read (WantsEvents).
+  if (!out.empty() && m.queue.empty() && WantsEvents()) {
+    dispatch_cv_.notify_all();
+  }
   return out;
 }
 
@@ -424,16 +440,19 @@ void ConsumerGroup::Handled(const Delivery& delivery) {
 
 Status ConsumerGroup::Ack(uint64_t member, GlobalPosition position) {
   bool was_retry = false;
+  bool dispatch = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto taken = TakeInFlight(member, position.value());
     if (!taken.ok()) return taken.status();
     was_retry = taken->retries > 0;
     Handled(*taken);
+    dispatch = WantsEvents();
   }
   // A retry handled lets its stream's held-back events go.
   if (was_retry) members_cv_.notify_all();
-  dispatch_cv_.notify_all();
+  // The dispatcher wakes only when it would read.
+  if (dispatch) dispatch_cv_.notify_all();
   MaybeSaveCheckpoint(/*force=*/false);
   return Status::Ok();
 }

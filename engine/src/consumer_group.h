@@ -150,6 +150,12 @@ class ConsumerGroup final : public Follower {
   uint64_t CursorOf(const RecordedEvent& event) const;
   // Events the group may hold outstanding now (mu_ held).
   uint64_t Capacity() const;
+  // Whether the dispatcher should read now (mu_ held): there is room, and
+  // either enough of it for a batch (a quarter of the capacity, at most a
+  // read batch) or a member has nothing queued. Refilling after every ack
+  // would cost a wake-up and a one-event read per ack; a member that runs
+  // dry is served at once, so batching never starves one.
+  bool WantsEvents() const;
   void Dispatch();
   // Reads the next events of the followed stream into `batch`; `next` is
   // the cursor after them (unchanged when there are none).
