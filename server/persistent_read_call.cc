@@ -200,13 +200,12 @@ void PersistentReadCall::Settle(const ReadReq& request) {
     // durable), so what the client sees next follows from its acks.
     // A stopped event stays in flight until its message timeout.
     if (!ack && action == NackAction::kStop) continue;
-    {
-      std::lock_guard lock(mu_);
-      in_flight_.erase(*id);
-      connection_->in_flight = static_cast<int32_t>(in_flight_.size());
-    }
-    room_.notify_all();
+    std::lock_guard lock(mu_);
+    in_flight_.erase(*id);
+    connection_->in_flight = static_cast<int32_t>(in_flight_.size());
   }
+  // No wake-up here: OnReadDone fills the room with Deliver next, which
+  // wakes the pump if it waited while this thread received.
 }
 
 void PersistentReadCall::ForgetExpired() {

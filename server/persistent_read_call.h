@@ -11,10 +11,11 @@
 // buffer_size events are unacknowledged at the client and fewer than
 // buffer_size responses wait to be written, so a client that reads nothing
 // holds at most that much. A thread per call waits for the group's events;
-// when an ack makes room and the group has events ready, the thread that
-// read the ack queues them at once. An event unacknowledged past the message
-// timeout stops counting (the group retried it), so a client that reads
-// but never acks receives the retries until the events are parked.
+// when an ack makes room while that thread is not already receiving, the
+// thread that read the ack receives what the group has ready and queues it. An
+// event unacknowledged past the message timeout stops counting (the group
+// retried it), so a client that reads but never acks receives the retries until
+// the events are parked.
 //
 // Ends with NOT_FOUND `persistent-subscription-does-not-exist` when the
 // group does not exist or is deleted, FAILED_PRECONDITION
@@ -107,8 +108,8 @@ class PersistentReadCall final
   std::thread pump_;
 
   std::mutex mu_;
-  std::condition_variable
-      room_;  // an ack freed room, a receive ended, or stopping
+  // A write started (room in the queue), a receive ended, or stopping.
+  std::condition_variable room_;
   bool stop_ = false;
   bool receiving_ = false;  // Deliver is receiving from the group
   // Unacknowledged at the client: id -> its position in the group and
