@@ -9,7 +9,11 @@
 // - Any thread may call any method.
 // - One commit thread owns the active segment file: it sequences queued
 //   appends (OCC, idempotency, revisions, positions), writes each group with
-//   one write and one fdatasync, then publishes it.
+//   one write and one fdatasync, then publishes it. A synchronous append
+//   that finds the store idle does the same on its own thread
+//   (CommitOnCaller): the commit state belongs to whichever thread holds
+//   committing_, never to two at once. "The commit thread" below means
+//   that holder.
 // - state_mu_ (shared_mutex) guards what readers look at: the segment list
 //   and segment ends, the stream index's in-memory table and
 //   visible_next_. Readers hold it shared only to find locations; the commit
@@ -247,8 +251,20 @@ class StoreImpl final : public Store {
   Status PrepareAppend(std::string_view stream, ExpectedVersion expected,
                        std::span<const EventData> events, Request* request,
                        bool system = false);
-  // Queues a prepared append and waits for its outcome.
+  // Queues a prepared append and waits for its outcome, or commits it on
+  // the calling thread when the store is idle (CommitOnCaller).
   Result<AppendResult> SubmitAndWait(std::unique_ptr<Request> request);
+  // Caller-thread commit: when nothing is queued and no group is being
+  // committed, the waiting caller commits its own append as a group of
+  // one, sparing the hand-off to the commit thread and back. nullopt (the
+  // request untouched) when the store is busy or closed.
+  std::optional<Result<AppendResult>> CommitOnCaller(
+      std::unique_ptr<Request>* request);
+  // Takes the commit state (committing_) for the calling thread if the
+  // store is idle and open; ReleaseCommitState gives it back and wakes
+  // the commit thread when it has work.
+  bool TakeCommitState();
+  void ReleaseCommitState();
   void Enqueue(std::unique_ptr<Request> request);
   void CommitLoop();
   void ProcessBatch(std::vector<std::unique_ptr<Request>>* batch);
@@ -556,7 +572,8 @@ class StoreImpl final : public Store {
   // Destroyed before index_ and log_, which its threads and reader use.
   std::unique_ptr<index::LinkIndex> links_;
 
-  // Commit thread only.
+  // The commit state: owned by whichever thread set committing_ (the
+  // commit thread, or a caller in CommitOnCaller), and by nobody else.
   Group group_;
   StreamTail tail_;  // of the append being sequenced (its memory reused)
   uint64_t synced_offset_ = 0;  // of the active segment
@@ -570,9 +587,11 @@ class StoreImpl final : public Store {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<std::unique_ptr<Request>> queue_;
-  std::condition_variable space_cv_;      // producers waiting for queue room
-  uint64_t queued_bytes_ = 0;             // guarded by queue_mu_
-  bool stopping_ = false;                 // guarded by queue_mu_
+  std::condition_variable space_cv_;  // producers waiting for queue room
+  uint64_t queued_bytes_ = 0;         // guarded by queue_mu_
+  bool stopping_ = false;             // guarded by queue_mu_
+  // Some thread holds the commit state. Guarded by queue_mu_.
+  bool committing_ = false;
   bool closed_ = false;                   // guarded by queue_mu_
   std::atomic<bool> closed_flag_{false};  // for the read path
   std::thread committer_;

@@ -139,6 +139,7 @@ Result<AppendResult> StoreImpl::Append(std::string_view stream,
 
 Result<AppendResult> StoreImpl::SubmitAndWait(
     std::unique_ptr<Request> request) {
+  if (auto led = CommitOnCaller(&request)) return std::move(*led);
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Result<AppendResult>> outcome;
@@ -153,6 +154,46 @@ Result<AppendResult> StoreImpl::SubmitAndWait(
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return outcome.has_value(); });
   return std::move(*outcome);
+}
+
+bool StoreImpl::TakeCommitState() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  if (closed_ || committing_ || !queue_.empty()) return false;
+  committing_ = true;
+  return true;
+}
+
+void StoreImpl::ReleaseCommitState() {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    committing_ = false;
+    // The commit thread waits while the state is taken: wake it for the
+    // appends queued meanwhile, a Close, or an interval sync to schedule.
+    wake = !queue_.empty() || stopping_ ||
+           (dirty_ && options_.durability == Durability::kInterval);
+  }
+  if (wake) queue_cv_.notify_one();
+}
+
+std::optional<Result<AppendResult>> StoreImpl::CommitOnCaller(
+    std::unique_ptr<Request>* request) {
+  if (!TakeCommitState()) return std::nullopt;
+  // This thread now holds the commit state as the commit thread does
+  // between taking a batch and finishing it: the group is sequenced,
+  // written, synced and published here, and the request's callback runs
+  // here too (it only stores the outcome).
+  std::optional<Result<AppendResult>> outcome;
+  (*request)->done = [&outcome](Result<AppendResult> result) {
+    outcome.emplace(std::move(result));
+  };
+  index_->Throttle();
+  if (links_) links_->Throttle();
+  std::vector<std::unique_ptr<Request>> batch;
+  batch.push_back(std::move(*request));
+  ProcessBatch(&batch);
+  ReleaseCommitState();
+  return outcome;
 }
 
 void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
@@ -200,15 +241,26 @@ void StoreImpl::CommitLoop() {
     bool sync_due = false;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      auto ready = [&] { return !queue_.empty() || stopping_; };
-      if (dirty_ && options_.durability == Durability::kInterval) {
-        sync_due = !queue_cv_.wait_until(
-            lock, last_sync_ + options_.sync_interval, ready);
-      } else {
-        queue_cv_.wait(lock, ready);
+      // The commit state is this thread's only while no caller holds it
+      // (committing_); dirty_ and last_sync_ are read only then.
+      for (;;) {
+        if (!committing_) {
+          if (!queue_.empty() || stopping_) break;
+          if (dirty_ && options_.durability == Durability::kInterval) {
+            const auto due = last_sync_ + options_.sync_interval;
+            if (std::chrono::steady_clock::now() >= due) {
+              sync_due = true;
+              break;
+            }
+            queue_cv_.wait_until(lock, due);
+            continue;
+          }
+        }
+        queue_cv_.wait(lock);
       }
+      if (!sync_due && queue_.empty()) break;  // stopping, all done
+      committing_ = true;
       if (!sync_due) {
-        if (queue_.empty()) break;  // stopping, and everything is done
         // Take as many queued appends as fit one group (at least one).
         uint64_t bytes = 0;
         while (!queue_.empty() &&
@@ -223,24 +275,27 @@ void StoreImpl::CommitLoop() {
     }
     if (sync_due) {
       (void)SyncNow();
-      continue;
+    } else {
+      space_cv_.notify_all();
+      // Appends wait here (no lock held) while the index is behind
+      // writing its in-memory tables out, which keeps its memory bounded.
+      index_->Throttle();
+      if (links_) links_->Throttle();
+      ProcessBatch(&batch);
+      batch.clear();
+      if (dirty_ && options_.durability == Durability::kInterval &&
+          std::chrono::steady_clock::now() >=
+              last_sync_ + options_.sync_interval) {
+        (void)SyncNow();
+      }
     }
-    space_cv_.notify_all();
-    // Appends wait here (no lock held) while the index is behind writing
-    // its in-memory tables out, which keeps its memory bounded.
-    index_->Throttle();
-    if (links_) links_->Throttle();
-    ProcessBatch(&batch);
-    batch.clear();
-    if (dirty_ && options_.durability == Durability::kInterval &&
-        std::chrono::steady_clock::now() >=
-            last_sync_ + options_.sync_interval) {
-      (void)SyncNow();
-    }
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    committing_ = false;
   }
   // Close: everything acknowledged becomes durable, whatever the mode,
   // and the mark says so (and that this writer closed cleanly). Either
-  // failing sets the fatal status, which Close() returns.
+  // failing sets the fatal status, which Close() returns. No caller takes
+  // the commit state any more (closed_ is set).
   if (SyncNow().ok()) (void)WriteDurableMark(/*closed=*/true);
 }
 
