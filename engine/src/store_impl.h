@@ -162,13 +162,22 @@ class StoreImpl final : public Store {
 
   // Appends sequenced into the group being built.
   struct Group {
+    uint64_t seq = 0;           // hand-off number (pipelined groups)
     uint64_t start_offset = 0;  // in the active segment
+    uint64_t start_position = 0;
     uint64_t next_position = 0;
     std::string bytes;
     std::vector<std::unique_ptr<Request>> members;
     // Last revision per stream including this group's appends.
     std::unordered_map<std::string, uint64_t> revisions;
     // Streams this group tombstones.
+    std::unordered_set<std::string> tombstones;
+  };
+
+  // What a handed-off group changed, for sequencing until it is published.
+  struct Overlay {
+    uint64_t seq = 0;
+    std::unordered_map<std::string, uint64_t> revisions;
     std::unordered_set<std::string> tombstones;
   };
 
@@ -209,8 +218,8 @@ class StoreImpl final : public Store {
   // The stream name and type of the record at (position, offset), body
   // verified (the link index derives its stream names from them).
   Result<index::EventKey> EventKeyAt(uint64_t position, uint64_t offset) const;
-  // Adds the published group to the link index (state lock exclusive).
-  Status IndexGroupLinks();
+  // Adds a group to the link index (state lock exclusive).
+  Status IndexGroupLinks(const Group& group);
   // The log is durable below `next`: durable_next_ and the link index.
   void MarkDurable(uint64_t next);
   // NotSupported when the store keeps no category and event-type streams.
@@ -256,10 +265,10 @@ class StoreImpl final : public Store {
   Result<AppendResult> SubmitAndWait(std::unique_ptr<Request> request);
   // Caller-thread commit: when nothing is queued and no group is being
   // committed, the waiting caller commits its own append as a group of
-  // one, sparing the hand-off to the commit thread and back. nullopt (the
-  // request untouched) when the store is busy or closed.
-  std::optional<Result<AppendResult>> CommitOnCaller(
-      std::unique_ptr<Request>* request);
+  // one, sparing the hand-off to the commit thread and back, unless the
+  // store is busy or closed.
+  // Returns false (the request untouched) when it queued nothing.
+  bool CommitOnCaller(std::unique_ptr<Request>* request);
   // Takes the commit state (committing_) for the calling thread if the
   // store is idle and open; ReleaseCommitState gives it back and wakes
   // the commit thread when it has work.
@@ -288,9 +297,40 @@ class StoreImpl final : public Store {
   // the appended stream's end.
   std::optional<Result<AppendResult>> CheckLifecycle(const Request& request,
                                                      const StreamTail& tail);
-  // Adds the published group to the index (state lock held exclusively).
-  Status IndexGroup();
+  // Adds a group to the index (state lock held exclusively).
+  Status IndexGroup(const Group& group);
+  // Writes the group being built, then syncs and publishes it here, or
+  // hands it to the sync thread when there is more to overlap with.
   Status FlushGroup();
+  // --- the pipeline's sync stage (store_pipeline.cc) ---
+  // Publishes a written group (synced when `durable`): index, segment end,
+  // visible and durable ends, watermark, acknowledgements, durable mark.
+  void PublishGroup(Group* group, bool durable);
+  // Completes every member of an unpublished group with `status`.
+  void FailGroup(Group* group, const Status& status);
+  // Whether no handed-off group is unpublished (commit thread).
+  bool PipelineIdle() const;
+  // Hands a written group to the sync thread, waiting while
+  // kMaxGroupsInFlight are unpublished; keeps its overlay.
+  void HandOff(Group group);
+  // Waits until every handed-off group is published; the sync thread is
+  // idle afterwards until the next hand-off.
+  void Drain();
+  // Drops the overlays of published groups.
+  void PruneOverlays();
+  // The stream's last revision in the unpublished groups (the one being
+  // built, then the handed-off ones, newest first), and whether that
+  // event is a tombstone. nullopt: no unpublished appends to it.
+  struct Pending {
+    uint64_t revision = 0;
+    bool tombstone = false;
+  };
+  std::optional<Pending> PendingOf(const std::string& stream) const;
+  void SyncLoop();
+  bool QueueEmpty();
+  // Marks the calling thread as one of this store's writer threads (the
+  // commit and sync threads), whose appends never wait for queue room.
+  void MarkWriterThread();
   Status SyncNow();
   // log_->SyncActive(), its duration counted in activity_.
   Status SyncActiveCounted();
@@ -576,10 +616,18 @@ class StoreImpl final : public Store {
   // commit thread, or a caller in CommitOnCaller), and by nobody else.
   Group group_;
   StreamTail tail_;  // of the append being sequenced (its memory reused)
-  uint64_t synced_offset_ = 0;  // of the active segment
-  bool dirty_ = false;          // written but not yet fdatasynced
+  // Groups written and handed to the sync thread, not yet published: what
+  // sequencing must see besides the index, oldest first.
+  std::deque<Overlay> overlays_;
+  uint64_t handed_seq_ = 0;  // groups handed to the sync thread so far
+  // Of the active segment. Written by whoever publishes a synced group
+  // (the sync thread while groups are in flight), read when sealing
+  // records: a value at most the true durable offset is always correct.
+  std::atomic<uint64_t> synced_offset_{0};
+  bool dirty_ = false;  // written but not yet fdatasynced
   // Sequence of the active segment's newest durable-end mark (0: none),
-  // and group commits since then.
+  // and group commits since then. Used by whoever publishes synced groups:
+  // the sync thread while groups are in flight, else the commit thread.
   uint64_t mark_sequence_ = 0;
   uint64_t groups_since_mark_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
@@ -595,7 +643,19 @@ class StoreImpl final : public Store {
   bool closed_ = false;                   // guarded by queue_mu_
   std::atomic<bool> closed_flag_{false};  // for the read path
   std::thread committer_;
-  std::thread::id committer_id_;
+
+  // The sync stage of the pipeline (store_pipeline.cc; group commit only):
+  // groups the commit thread wrote, waiting for one fdatasync that covers
+  // them all, then published in order on the sync thread.
+  std::mutex pipe_mu_;
+  std::condition_variable pipe_cv_;       // the sync thread waits here
+  std::condition_variable pipe_done_cv_;  // the commit thread waits here
+  std::deque<Group> pipe_;                // guarded by pipe_mu_
+  bool pipe_stop_ = false;                // guarded by pipe_mu_
+  // Hand-off number of the newest group published (or failed): set after
+  // its index entries are in, so that its overlay may go.
+  std::atomic<uint64_t> published_seq_{0};
+  std::thread syncer_;
 
   // Sticky fatal error: set once by the commit thread, then every write
   // fails with ReadOnly until the store is reopened.

@@ -35,11 +35,11 @@ constexpr int kSoftDeleteAttempts = 8;
 
 Result<std::optional<uint64_t>> StoreImpl::CurrentRevision(
     std::string_view stream) {
-  auto in_group = group_.revisions.find(std::string(stream));
-  if (in_group != group_.revisions.end()) {
-    return std::optional<uint64_t>(in_group->second);
+  if (auto pending = PendingOf(std::string(stream))) {
+    return std::optional<uint64_t>(pending->revision);
   }
-  // Only the commit thread changes the index, so it reads without the lock.
+  // Sequence holds the state lock (shared): the sync thread may be
+  // publishing.
   return index_->LastRevision(stream);
 }
 
@@ -48,9 +48,8 @@ Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
                                      const index::IndexedEvent* last) {
   if (!current) return false;
   const std::string name(stream);
-  if (group_.tombstones.count(name) != 0) return true;
-  // Its last event is in the unpublished group and is not a tombstone.
-  if (group_.revisions.count(name) != 0) return false;
+  // Its last event is unpublished: the group says what it is.
+  if (auto pending = PendingOf(name)) return pending->tombstone;
   std::vector<index::IndexedEvent> read;
   if (last == nullptr) {
     Status s = index_->Read(stream, *current, Direction::kForward, 1, &read);

@@ -89,20 +89,20 @@ Status StoreImpl::OpenLinkIndex(bool read_only,
   return Status::Ok();
 }
 
-Status StoreImpl::IndexGroupLinks() {
+Status StoreImpl::IndexGroupLinks(const Group& group) {
   const Segment& active = log_->active();
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(group_.bytes.data());
-  uint64_t offset = group_.start_offset;
-  for (const auto& member : group_.members) {
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(group.bytes.data());
+  uint64_t offset = group.start_offset;
+  for (const auto& member : group.members) {
     const AppendResult& r = member->result.value();
     uint64_t position = r.first_position.value();
     for (size_t i = 0; i < member->record_sizes.size(); ++i, ++position) {
-      const uint64_t at = offset - group_.start_offset;
+      const uint64_t at = offset - group.start_offset;
       segment::RecordHeader header;
       std::string_view stream;
       std::string_view type;
       uint64_t revision = 0;
-      if (segment::DecodeRecordHeader(bytes + at, group_.bytes.size() - at,
+      if (segment::DecodeRecordHeader(bytes + at, group.bytes.size() - at,
                                       active.seed,
                                       &header) != segment::HeaderCheck::kOk ||
           !segment::PeekEventKey(bytes + at, header, &stream, &type,

@@ -385,10 +385,11 @@ Status StoreImpl::OpenWriter() {
 
   group_.start_offset = log_->active().end_offset;
   group_.next_position = next;
+  group_.start_position = next;
+  if (options_.durability == Durability::kGroupCommit) {
+    syncer_ = std::thread([this] { SyncLoop(); });
+  }
   committer_ = std::thread([this] { CommitLoop(); });
-  // Read only by Enqueue, which runs after Open returns or on the commit
-  // thread after a queue hand-off, both ordered after this store.
-  committer_id_ = committer_.get_id();
   return Status::Ok();
 }
 

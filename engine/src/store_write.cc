@@ -19,15 +19,14 @@
 namespace cairn::engine {
 namespace {
 
+// The commit thread and the sync thread of the store this thread serves,
+// if it is one of them: their appends from callbacks never wait for queue
+// room, since they are the ones that make it.
+thread_local const StoreImpl* tls_writer_thread_of = nullptr;
+
 // Producers wait when this many bytes are queued for the commit thread: a
 // flood of asynchronous appends must not buffer without bound.
 constexpr uint64_t kMaxQueuedBytes = 256ull << 20;
-
-// With group commit, a durable-end mark follows every this many groups
-// (one extra fdatasync each time). The groups before the newest one are
-// vouched for by the synced_offset of later records anyway; the mark
-// covers the newest group when the appends stop (docs/durability.md).
-constexpr uint64_t kGroupsPerDurableMark = 64;
 
 }  // namespace
 
@@ -95,9 +94,9 @@ Status StoreImpl::PrepareAppend(std::string_view stream,
 void StoreImpl::Enqueue(std::unique_ptr<Request> request) {
   {
     std::unique_lock<std::mutex> lock(queue_mu_);
-    // The commit thread itself (an append from a callback) never waits:
-    // it is the one that makes room.
-    if (std::this_thread::get_id() != committer_id_) {
+    // The store's own threads (an append from a callback) never wait:
+    // they are the ones that make room.
+    if (tls_writer_thread_of != this) {
       space_cv_.wait(lock, [&] {
         return closed_ || queued_bytes_ == 0 ||
                queued_bytes_ + request->records.size() <= kMaxQueuedBytes;
@@ -139,7 +138,6 @@ Result<AppendResult> StoreImpl::Append(std::string_view stream,
 
 Result<AppendResult> StoreImpl::SubmitAndWait(
     std::unique_ptr<Request> request) {
-  if (auto led = CommitOnCaller(&request)) return std::move(*led);
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Result<AppendResult>> outcome;
@@ -150,7 +148,7 @@ Result<AppendResult> StoreImpl::SubmitAndWait(
     outcome.emplace(std::move(result));
     cv.notify_one();
   };
-  Enqueue(std::move(request));
+  if (!CommitOnCaller(&request)) Enqueue(std::move(request));
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return outcome.has_value(); });
   return std::move(*outcome);
@@ -176,24 +174,20 @@ void StoreImpl::ReleaseCommitState() {
   if (wake) queue_cv_.notify_one();
 }
 
-std::optional<Result<AppendResult>> StoreImpl::CommitOnCaller(
-    std::unique_ptr<Request>* request) {
-  if (!TakeCommitState()) return std::nullopt;
+bool StoreImpl::CommitOnCaller(std::unique_ptr<Request>* request) {
+  if (!TakeCommitState()) return false;
   // This thread now holds the commit state as the commit thread does
-  // between taking a batch and finishing it: the group is sequenced,
-  // written, synced and published here, and the request's callback runs
-  // here too (it only stores the outcome).
-  std::optional<Result<AppendResult>> outcome;
-  (*request)->done = [&outcome](Result<AppendResult> result) {
-    outcome.emplace(std::move(result));
-  };
+  // between taking a batch and finishing it. The group is sequenced and
+  // written here; it is synced and published here too unless appends
+  // queued meanwhile or groups are still in flight on the sync thread
+  // (FlushGroup), which then acknowledges it.
   index_->Throttle();
   if (links_) links_->Throttle();
   std::vector<std::unique_ptr<Request>> batch;
   batch.push_back(std::move(*request));
   ProcessBatch(&batch);
   ReleaseCommitState();
-  return outcome;
+  return true;
 }
 
 void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
@@ -235,7 +229,10 @@ Status StoreImpl::Barrier(std::function<Status()> action) {
   return *outcome;
 }
 
+void StoreImpl::MarkWriterThread() { tls_writer_thread_of = this; }
+
 void StoreImpl::CommitLoop() {
+  MarkWriterThread();
   std::vector<std::unique_ptr<Request>> batch;
   for (;;) {
     bool sync_due = false;
@@ -314,9 +311,13 @@ void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
       continue;
     }
     // A retry check reads the stream's published events, so a stream with
-    // appends in the unpublished group is published first.
-    if (request->client_ids && group_.revisions.count(request->stream) != 0) {
-      (void)FlushGroup();
+    // unpublished appends is published first.
+    if (request->client_ids) {
+      PruneOverlays();
+      if (PendingOf(request->stream)) {
+        (void)FlushGroup();
+        Drain();
+      }
     }
     Status gate = WriteGate();
     if (gate.ok() &&
@@ -344,15 +345,13 @@ void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
 Status StoreImpl::ReadTail(const Request& request, StreamTail* tail) {
   tail->recent.clear();
   tail->published = false;
-  auto in_group = group_.revisions.find(request.stream);
-  if (in_group != group_.revisions.end()) {
-    tail->current = in_group->second;
+  if (auto pending = PendingOf(request.stream)) {
+    tail->current = pending->revision;
     return Status::Ok();
   }
   // The retry check of an append without a fixed place looks through the
   // stream's last idempotency_window events; every other check needs only
-  // the last one. Only this thread changes the index, so it reads without
-  // the lock.
+  // the last one.
   uint64_t count = 1;
   const ExpectedVersion::Kind kind = request.expected.kind();
   if (request.client_ids && (kind == ExpectedVersion::Kind::kAny ||
@@ -369,6 +368,10 @@ Status StoreImpl::ReadTail(const Request& request, StreamTail* tail) {
 }
 
 std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
+  // The index and the segment list are read under the state lock: the
+  // sync thread may be publishing an earlier group meanwhile.
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  PruneOverlays();
   Status read = ReadTail(*request, &tail_);
   if (!read.ok()) return Result<AppendResult>(read);
   const std::optional<uint64_t> current = tail_.current;
@@ -384,7 +387,8 @@ std::optional<Result<AppendResult>> StoreImpl::Sequence(Request* request) {
   const uint64_t first_revision = current ? *current + 1 : 0;
   const uint64_t first_position = group_.next_position;
   const uint64_t seed = log_->active().seed;
-  const auto synced = static_cast<uint32_t>(synced_offset_);
+  const auto synced =
+      static_cast<uint32_t>(synced_offset_.load(std::memory_order_relaxed));
   auto* record = reinterpret_cast<uint8_t*>(request->records.data());
   const size_t count = request->record_sizes.size();
   for (size_t i = 0; i < count; ++i) {
@@ -543,17 +547,13 @@ void StoreImpl::PublishWatermark() {
 
 Status StoreImpl::FlushGroup() {
   if (group_.members.empty()) return Status::Ok();
-  const bool sync = options_.durability == Durability::kGroupCommit;
   Status s = log_->WriteActive(group_.start_offset, group_.bytes.data(),
                                group_.bytes.size());
-  bool write_failed = !s.ok();
-  if (s.ok() && sync) s = SyncActiveCounted();
   if (!s.ok()) {
     // A full disk during the write leaves nothing acknowledged and the
     // next group overwrites the same bytes, so it is not fatal. Any other
-    // failure, and every failed fdatasync, is: the kernel may have dropped
-    // the dirty pages, so retrying could report success over lost data.
-    bool fatal = !(write_failed && s.IsNoSpace());
+    // failure is: the kernel may have dropped the dirty pages.
+    bool fatal = !s.IsNoSpace();
     if (!fatal) {
       // Part of the write may have landed. A shorter next group would
       // leave stale whole records behind it, which recovery could read as
@@ -567,66 +567,54 @@ Status StoreImpl::FlushGroup() {
       if (!fatal) dirty_ = true;
     }
     if (fatal) Fail(s);
-    for (auto& member : group_.members) {
-      member->result = s;
-      Complete(std::move(member));
-    }
-    group_.members.clear();
-    group_.bytes.clear();
-    group_.revisions.clear();
-    group_.tombstones.clear();
-    group_.next_position = visible_next_.load(std::memory_order_relaxed);
+    FailGroup(&group_, s);
+    group_.next_position = group_.start_position;
     return s;
   }
+  const bool sync = options_.durability == Durability::kGroupCommit;
   const uint64_t end_offset = group_.start_offset + group_.bytes.size();
-  Status indexed;
-  {
-    std::unique_lock<std::shared_mutex> lock(state_mu_);
-    Segment& active = log_->active();
-    indexed = IndexGroup();
-    if (indexed.ok() && links_) indexed = IndexGroupLinks();
-    active.end_position = group_.next_position;
-    active.end_offset = end_offset;
-    visible_next_.store(group_.next_position, std::memory_order_release);
-  }
-  if (!indexed.ok()) {
-    // The group is written (and acknowledged below once durable), but the
-    // index could not take it: stop writing rather than sequence later
-    // appends against an index that lacks it. A reopen replays it.
-    Fail(indexed);
+  if (sync && (!PipelineIdle() || !QueueEmpty())) {
+    // More appends wait (or earlier groups are still syncing): the sync
+    // thread syncs and publishes this group while this thread sequences
+    // and writes the next one.
+    Group written = std::move(group_);
+    group_ = Group();
+    group_.start_offset = end_offset;
+    group_.start_position = written.next_position;
+    group_.next_position = written.next_position;
+    group_.bytes.reserve(written.bytes.capacity());
+    HandOff(std::move(written));
+    return Status::Ok();
   }
   if (sync) {
-    synced_offset_ = end_offset;
-    MarkDurable(group_.next_position);
-  } else {
-    dirty_ = true;
+    s = SyncActiveCounted();
+    if (!s.ok()) {
+      // Every failed fdatasync is fatal: retrying could report success
+      // over lost pages.
+      Fail(s);
+      FailGroup(&group_, s);
+      group_.next_position = group_.start_position;
+      return s;
+    }
   }
-  PublishWatermark();
-  // Counted before the acknowledgements, so a caller that saw its append
-  // succeed finds it in the figures.
-  uint64_t events = 0;
-  for (const auto& member : group_.members) {
-    events += member->record_sizes.size();
-  }
-  activity_.CountGroup(group_.members.size(), events, group_.bytes.size());
-  for (auto& member : group_.members) Complete(std::move(member));
-  group_.members.clear();
+  PublishGroup(&group_, sync);
   group_.bytes.clear();
   group_.revisions.clear();
   group_.tombstones.clear();
   group_.start_offset = end_offset;
-  if (sync && ++groups_since_mark_ >= kGroupsPerDurableMark) {
-    // The group is durable and acknowledged either way; a failed mark
-    // stops the store (Fail), which the next append reports.
-    (void)WriteDurableMark(/*closed=*/false);
-  }
+  group_.start_position = group_.next_position;
   return Status::Ok();
 }
 
-Status StoreImpl::IndexGroup() {
-  uint64_t offset = group_.start_offset;
+bool StoreImpl::QueueEmpty() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return queue_.empty();
+}
+
+Status StoreImpl::IndexGroup(const Group& group) {
+  uint64_t offset = group.start_offset;
   std::vector<uint32_t> offsets;
-  for (const auto& member : group_.members) {
+  for (const auto& member : group.members) {
     const AppendResult& r = member->result.value();
     offsets.clear();
     for (uint32_t size : member->record_sizes) {
@@ -651,6 +639,7 @@ Status StoreImpl::SyncActiveCounted() {
 }
 
 Status StoreImpl::SyncNow() {
+  Drain();
   if (!dirty_) return Status::Ok();
   if (failed_.load(std::memory_order_acquire)) return WriteGate();
   const uint64_t end_offset = log_->active().end_offset;
@@ -677,7 +666,8 @@ Status StoreImpl::WriteDurableMark(bool closed) {
   if (!gate.ok()) return gate;
   segment::DurableMark mark;
   mark.sequence = mark_sequence_ + 1;
-  mark.end_offset = static_cast<uint32_t>(synced_offset_);
+  mark.end_offset =
+      static_cast<uint32_t>(synced_offset_.load(std::memory_order_relaxed));
   mark.next_position = durable_next_.load(std::memory_order_relaxed);
   mark.flags = closed ? segment::kMarkFlagClosed : 0;
   uint8_t bytes[segment::kDurableMarkSize];
@@ -710,7 +700,7 @@ Status StoreImpl::RollSegment() {
     (*next)->end_position = (*next)->header.first_position;
     log_->AddSegment(std::move(next.value()));
   }
-  synced_offset_ = segment::kSegmentHeaderSize;
+  synced_offset_.store(segment::kSegmentHeaderSize, std::memory_order_relaxed);
   group_.start_offset = segment::kSegmentHeaderSize;
   mark_sequence_ = 0;  // a new segment has no mark yet
   groups_since_mark_ = 0;
@@ -764,6 +754,13 @@ Status StoreImpl::Close() {
   queue_cv_.notify_all();
   space_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  // The commit thread drained the pipeline before it ended.
+  {
+    std::lock_guard<std::mutex> lock(pipe_mu_);
+    pipe_stop_ = true;
+  }
+  pipe_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
   // Everything durable goes into index tables, so the next open replays
   // nothing. Derived data: a failure here loses nothing (the next open
   // replays the log), so it does not fail the Close. The index replaces

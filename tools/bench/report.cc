@@ -12,10 +12,11 @@ namespace cairn::tools::bench {
 namespace {
 
 // The goals the project set itself (docs/benchmarks.md).
-constexpr double kSingleGoal = 0.8;          // x raw fdatasync rate
+constexpr double kSingleGoal = 0.9;          // x raw fdatasync rate
 constexpr double kConcurrentGoal = 250'000;  // events/s
-constexpr double kConcurrentVsSingle = 40;   // x single
+constexpr double kConcurrentVsSingle = 50;   // x single
 constexpr double kBatchGoal = 0.6;           // x raw durable bandwidth
+constexpr uint64_t kBatchGoalWriters = 8;    // ... with this many writers
 constexpr double kReadAllGoal = 10'000'000;  // events/s
 // Issue 10: $ce-/$et- indexing costs <= 15 % of concurrent throughput, and
 // reading a $ce- stream runs at >= 50 % of a plain one's rate.
@@ -242,8 +243,10 @@ std::string MiB(uint64_t bytes) {
 }
 
 std::string Describe(const WorkloadResult& r) {
+  const std::string from =
+      r.writers > 1 ? ", " + std::to_string(r.writers) + " writers" : "";
   if (r.workload == "single") {
-    return "1 event per append, each awaited, durable";
+    return "1 event per append, each awaited, durable" + from;
   }
   if (r.workload == "concurrent") {
     return std::to_string(r.writers) +
@@ -251,7 +254,7 @@ std::string Describe(const WorkloadResult& r) {
   }
   if (r.workload == "batch") {
     return std::to_string(kBatchEvents) +
-           "-event appends, each awaited, durable";
+           "-event appends, each awaited, durable" + from;
   }
   if (r.workload == "read-all") {
     return "a pass over everything in global order, warm, repeated";
@@ -365,8 +368,12 @@ Assessment Assess(const BenchReport& report, const WorkloadResult& r) {
       a.ratio_to_raw_append_writes =
           *a.stored_mb_per_sec / report.raw.append_write_mb_per_sec;
     }
-    a.goal = Format(">= %.0f%% of the raw durable bandwidth", kBatchGoal * 100);
-    if (a.ratio_to_raw_bandwidth) {
+    a.goal =
+        Format(">= %.0f%% of the raw durable bandwidth", kBatchGoal * 100) +
+        Format(" with %.0f writers", static_cast<double>(kBatchGoalWriters));
+    if (r.writers < kBatchGoalWriters) {
+      a.goal += " (not judged: fewer writers)";
+    } else if (a.ratio_to_raw_bandwidth) {
       a.goal_met = *a.ratio_to_raw_bandwidth >= kBatchGoal;
     }
   } else if (r.workload == "concurrent") {

@@ -160,8 +160,8 @@ Status FinishAppends(Driver* driver, const AppendTotals& totals,
   return driver->Close();
 }
 
-// single and batch: synchronous appends of `per_append` events, one
-// thread.
+// single and batch: synchronous appends of `per_append` events, from
+// config.writers threads.
 Status RunSyncAppends(Driver* driver, const WorkloadConfig& config,
                       uint64_t per_append, WorkloadResult* result) {
   const auto streams = StreamNames(Or(config.streams, kDefaultStreams));
@@ -171,10 +171,11 @@ Status RunSyncAppends(Driver* driver, const WorkloadConfig& config,
   if (!s.ok()) return s;
   AppendRun run = MeasuredRun(config, streams, pool, per_append, result);
   run.phase = Phase(driver, result);
+  run.threads = static_cast<int>(std::max<uint32_t>(config.writers, 1));
   AppendTotals totals;
   s = RunWriters(driver, run, &totals);
   if (!s.ok()) return s;
-  result->writers = 1;
+  result->writers = static_cast<uint64_t>(run.threads);
   return FinishAppends(driver, totals, streams.size(), result);
 }
 

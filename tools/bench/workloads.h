@@ -89,6 +89,8 @@ struct WorkloadConfig {
   // (for subscribe, fewer leave the CPUs idle part of the time, to measure
   // delivery latency on an unsaturated machine).
   uint32_t in_flight = 256;
+  // single and batch: client threads, each awaiting its own appends.
+  uint32_t writers = 1;
   // scavenge only: the size of the store built (bytes of records, unless
   // `events` gives its event count) and the fraction of its events a
   // scavenge removes.

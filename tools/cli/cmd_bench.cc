@@ -43,6 +43,7 @@ struct BenchArgs {
   uint64_t streams = 0;
   uint32_t subscribers = 1;
   uint32_t in_flight = 256;
+  uint32_t writers = 1;
   uint64_t store_mib = 256;
   double removable = 0.5;
   std::string durability = "group";
@@ -177,6 +178,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
     config.streams = args.streams;
     config.subscribers = args.subscribers;
     config.in_flight = args.in_flight;
+    config.writers = args.writers;
     config.store_bytes = args.store_mib << 20;
     config.removable = args.removable;
     config.durability = ParseDurability(args.durability);
@@ -258,6 +260,10 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
   sub->add_option("--in-flight", args->in_flight,
                   "subscribe: the writer's appends in flight (default 256)")
       ->check(CLI::Range(1u, 65536u));
+  sub->add_option("--writers", args->writers,
+                  "single and batch: client threads, each awaiting its own "
+                  "appends (default 1; batch's goal is judged with 8)")
+      ->check(CLI::Range(1u, 1024u));
   sub->add_option("--store-mib", args->store_mib,
                   "scavenge: MiB of records in the store it builds (unless "
                   "--events gives its event count)")

@@ -40,9 +40,11 @@ struct AppendResult {
   bool idempotent_replay = false;
 };
 
-// Called once with the outcome of an asynchronous append, on the store's
-// commit thread: keep it short, and never call the synchronous Append or
-// Close from it (that would wait on the thread running the callback).
+// Called once with the outcome of an asynchronous append, on one of the
+// store's own writer threads (or, for an append the store refuses at once,
+// on the calling thread): keep it short, and never call the synchronous
+// Append, Sync or Close from it (they would wait on the thread running the
+// callback). AppendAsync from it is fine.
 using AppendCallback = std::function<void(Result<AppendResult>)>;
 
 struct ReadStreamOptions {

@@ -1,12 +1,17 @@
 // Copyright (c) Cairn authors.
 //
-// Caller-thread commit (store_write.cc, CommitOnCaller): a synchronous
-// append that finds the store idle writes and syncs its group on its own
-// thread; one that finds a group being committed queues for the commit
-// thread. The commit state is never held by two threads at once, and Close
-// waits for a caller that holds it.
+// The commit pipeline (store_write.cc, store_pipeline.cc).
+// - Caller-thread commit: a synchronous append that finds the store idle
+//   writes and syncs its group on its own thread; one that finds a group
+//   being committed queues for the commit thread. The commit state is never
+//   held by two threads at once, and Close waits for a caller that holds
+//   it.
+// - The sync stage: while appends wait, the commit thread hands written
+//   groups to the sync thread and sequences the next ones against them
+//   before they are published; readers never see them before their sync.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -31,9 +36,9 @@ bool IsSegment(const std::string& path) {
   return path.size() > 4 && path.compare(path.size() - 4, 4, ".seg") == 0;
 }
 
-// Records which threads write and sync segment files, and can hold a
-// segment's next Sync until released (the calling thread then holds the
-// commit state).
+// Records which threads write and sync segment files, and holds segment
+// Syncs at a gate: each Hold() makes one later Sync wait until its
+// Release() (in the order they were held).
 class ThreadTracker {
  public:
   void Note(bool sync) {
@@ -41,28 +46,27 @@ class ThreadTracker {
     (sync ? sync_threads_ : write_threads_)
         .push_back(std::this_thread::get_id());
   }
-  // Arms the gate: the next segment Sync blocks until Release.
   void Hold() {
     std::lock_guard<std::mutex> lock(mu_);
-    armed_ = true;
-    held_ = false;
-    released_ = false;
+    ++armed_;
   }
   void MaybeWait() {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!armed_) return;
-    armed_ = false;
-    held_ = true;
+    if (armed_ == 0) return;
+    --armed_;
+    const int ticket = ++held_;
     cv_.notify_all();
-    cv_.wait(lock, [&] { return released_; });
+    cv_.wait(lock, [&] { return released_ >= ticket; });
   }
-  void WaitHeld() {
+  // Waits until `n` Syncs in all have been held.
+  void WaitHeld(int n = 1) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return held_; });
+    cv_.wait(lock, [&] { return held_ >= n; });
   }
+  // Lets the oldest held Sync go on.
   void Release() {
     std::lock_guard<std::mutex> lock(mu_);
-    released_ = true;
+    ++released_;
     cv_.notify_all();
   }
   std::vector<std::thread::id> writes() {
@@ -82,9 +86,9 @@ class ThreadTracker {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  bool armed_ = false;
-  bool held_ = false;
-  bool released_ = false;
+  int armed_ = 0;
+  int held_ = 0;
+  int released_ = 0;
   std::vector<std::thread::id> write_threads_;
   std::vector<std::thread::id> sync_threads_;
 };
@@ -123,10 +127,14 @@ class TrackingFileSystem : public io::FileSystemWrapper {
   ThreadTracker* tracker_;
 };
 
-class CallerCommitTest : public ::testing::Test {
+class CommitPipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = engine::StoreImpl::Open(&fs_, "/s", testing::SmallOptions());
+    Options options = testing::SmallOptions();
+    // One append per group whenever more are queued, so that queued
+    // appends make the commit thread hand groups to the sync thread.
+    options.max_group_bytes = 1;
+    auto store = engine::StoreImpl::Open(&fs_, "/s", options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store.value());
     tracker_.Reset();
@@ -138,7 +146,7 @@ class CallerCommitTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(CallerCommitTest, IdleAppendWritesAndSyncsOnTheCallingThread) {
+TEST_F(CommitPipelineTest, IdleAppendWritesAndSyncsOnTheCallingThread) {
   for (int i = 0; i < 3; ++i) {
     auto r = store_->Append("a", ExpectedVersion::Any(), Events(2));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -155,7 +163,7 @@ TEST_F(CallerCommitTest, IdleAppendWritesAndSyncsOnTheCallingThread) {
   EXPECT_EQ(read->events.size(), 6u);
 }
 
-TEST_F(CallerCommitTest, AppendsArrivingMeanwhileGoThroughTheCommitThread) {
+TEST_F(CommitPipelineTest, AppendsArrivingMeanwhileGoThroughTheCommitThread) {
   tracker_.Hold();
   const auto leader_id = std::make_shared<std::thread::id>();
   auto leader = std::async(std::launch::async, [&] {
@@ -190,7 +198,7 @@ TEST_F(CallerCommitTest, AppendsArrivingMeanwhileGoThroughTheCommitThread) {
   EXPECT_EQ(all->events.size(), 3u);
 }
 
-TEST_F(CallerCommitTest, SynchronousAppendsRaceWithoutLosingOrder) {
+TEST_F(CommitPipelineTest, SynchronousAppendsRaceWithoutLosingOrder) {
   constexpr int kThreads = 4;
   constexpr int kAppends = 200;
   std::vector<std::thread> threads;
@@ -222,7 +230,7 @@ TEST_F(CallerCommitTest, SynchronousAppendsRaceWithoutLosingOrder) {
   }
 }
 
-TEST_F(CallerCommitTest, CloseWaitsForTheCallerHoldingTheCommitState) {
+TEST_F(CommitPipelineTest, CloseWaitsForTheCallerHoldingTheCommitState) {
   tracker_.Hold();
   auto leader = std::async(std::launch::async, [&] {
     return store_->Append("a", ExpectedVersion::Any(), Events(1));
@@ -245,6 +253,96 @@ TEST_F(CallerCommitTest, CloseWaitsForTheCallerHoldingTheCommitState) {
   auto read = (*reopened)->ReadStream("a", testing::StreamUpTo(10));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->events.size(), 1u);
+}
+
+// An AppendAsync whose outcome a test collects.
+struct Outcome {
+  std::promise<Result<AppendResult>> promise;
+  std::future<Result<AppendResult>> future = promise.get_future();
+  AppendCallback callback() {
+    return [this](Result<AppendResult> r) { promise.set_value(std::move(r)); };
+  }
+};
+
+TEST_F(CommitPipelineTest, QueuedAppendsSequenceAgainstGroupsStillSyncing) {
+  // A caller's append holds the commit state in its sync while three
+  // appends to the same stream queue, each expecting the one before.
+  tracker_.Hold();
+  auto leader = std::async(std::launch::async, [&] {
+    return store_->Append("a", ExpectedVersion::NoStream(), Events(1));
+  });
+  tracker_.WaitHeld(1);
+  Outcome queued[3];
+  for (int i = 0; i < 3; ++i) {
+    store_->AppendAsync("a", ExpectedVersion::Exact(i), Events(1),
+                        queued[i].callback());
+  }
+  // The first queued group is handed to the sync thread (more wait behind
+  // it), which is held in its sync; the others are sequenced meanwhile.
+  tracker_.Hold();
+  tracker_.Release();
+  ASSERT_TRUE(leader.get().ok());
+  tracker_.WaitHeld(2);
+  // Nothing of a group waiting for its sync is visible.
+  auto read = store_->ReadStream("a", testing::StreamUpTo(10));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->events.size(), 1u);
+  auto all = store_->ReadAll(testing::AllUpTo(10));
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->events.size(), 1u);
+  auto revision = store_->GetStreamRevision("a");
+  ASSERT_TRUE(revision.ok()) << revision.status().ToString();
+  ASSERT_TRUE(revision->has_value());
+  EXPECT_EQ(revision->value().value(), 0u);
+  tracker_.Release();
+  for (int i = 0; i < 3; ++i) {
+    auto r = queued[i].future.get();
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->first_revision.value(), static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(r->first_position.value(), static_cast<uint64_t>(i + 1));
+  }
+  read = store_->ReadStream("a", testing::StreamUpTo(10));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->events.size(), 4u);
+  // A thread that wrote no segment bytes synced: the sync thread.
+  const auto writes = tracker_.writes();
+  bool sync_stage = false;
+  for (auto id : tracker_.syncs()) {
+    sync_stage |= std::find(writes.begin(), writes.end(), id) == writes.end();
+  }
+  EXPECT_TRUE(sync_stage);
+}
+
+TEST_F(CommitPipelineTest, RetryOfAnAppendStillSyncingGetsTheOriginalResult) {
+  tracker_.Hold();
+  auto leader = std::async(std::launch::async, [&] {
+    return store_->Append("x", ExpectedVersion::Any(), Events(1));
+  });
+  tracker_.WaitHeld(1);
+  std::vector<EventData> events = Events(2);
+  for (auto& e : events) e.id = EventId::Generate();
+  Outcome original;
+  Outcome other;
+  store_->AppendAsync("r", ExpectedVersion::Any(), events, original.callback());
+  store_->AppendAsync("x", ExpectedVersion::Any(), Events(1), other.callback());
+  tracker_.Hold();
+  tracker_.Release();
+  ASSERT_TRUE(leader.get().ok());
+  tracker_.WaitHeld(2);  // the original's group waits for its sync
+  Outcome retry;
+  store_->AppendAsync("r", ExpectedVersion::Any(), events, retry.callback());
+  tracker_.Release();
+  auto first = original.future.get();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(other.future.get().ok());
+  auto again = retry.future.get();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->idempotent_replay);
+  EXPECT_EQ(again->first_position, first->first_position);
+  EXPECT_EQ(again->last_revision, first->last_revision);
+  auto read = store_->ReadStream("r", testing::StreamUpTo(10));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->events.size(), 2u);
 }
 
 }  // namespace

@@ -1,0 +1,171 @@
+// Copyright (c) Cairn authors.
+//
+// The sync stage of group commit. While appends keep arriving, the commit
+// thread writes a group and hands it to the sync thread, which fdatasyncs
+// (one call for every group handed to it meanwhile) and publishes the
+// groups in order. The commit thread sequences and writes the next group
+// during that fdatasync instead of waiting for it. An overlay per handed-off
+// group keeps sequencing correct until the group is in the index. When
+// nothing else waits, FlushGroup syncs and publishes on its own thread, as
+// a lone append gains nothing from a hand-off.
+#include <utility>
+
+#include "engine/src/store_impl.h"
+
+namespace cairn::engine {
+namespace {
+
+// Groups written but not yet published at most: bounds the bytes held for
+// the sync thread (each group at most max_group_bytes) and how far the
+// commit thread runs ahead of durability.
+constexpr uint64_t kMaxGroupsInFlight = 4;
+
+// With group commit, a durable-end mark follows every this many groups
+// (one extra fdatasync each time). The groups before the newest one are
+// vouched for by the synced_offset of later records anyway; the mark
+// covers the newest group when the appends stop (docs/durability.md).
+constexpr uint64_t kGroupsPerDurableMark = 64;
+
+}  // namespace
+
+void StoreImpl::PublishGroup(Group* group, bool durable) {
+  const uint64_t end_offset = group->start_offset + group->bytes.size();
+  Status indexed;
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    Segment& active = log_->active();
+    indexed = IndexGroup(*group);
+    if (indexed.ok() && links_) indexed = IndexGroupLinks(*group);
+    active.end_position = group->next_position;
+    active.end_offset = end_offset;
+    visible_next_.store(group->next_position, std::memory_order_release);
+  }
+  if (!indexed.ok()) {
+    // The group is written (and acknowledged below once durable), but the
+    // index could not take it: stop writing rather than sequence later
+    // appends against an index that lacks it. A reopen replays it.
+    Fail(indexed);
+  }
+  if (durable) {
+    synced_offset_.store(end_offset, std::memory_order_relaxed);
+    MarkDurable(group->next_position);
+  } else {
+    dirty_ = true;
+  }
+  PublishWatermark();
+  // Counted before the acknowledgements, so a caller that saw its append
+  // succeed finds it in the figures.
+  uint64_t events = 0;
+  for (const auto& member : group->members) {
+    events += member->record_sizes.size();
+  }
+  activity_.CountGroup(group->members.size(), events, group->bytes.size());
+  for (auto& member : group->members) Complete(std::move(member));
+  group->members.clear();
+  if (durable && ++groups_since_mark_ >= kGroupsPerDurableMark) {
+    // The group is durable and acknowledged either way; a failed mark
+    // stops the store (Fail), which the next append reports.
+    (void)WriteDurableMark(/*closed=*/false);
+  }
+}
+
+void StoreImpl::FailGroup(Group* group, const Status& status) {
+  for (auto& member : group->members) {
+    member->result = status;
+    Complete(std::move(member));
+  }
+  group->members.clear();
+  group->bytes.clear();
+  group->revisions.clear();
+  group->tombstones.clear();
+}
+
+bool StoreImpl::PipelineIdle() const {
+  return published_seq_.load(std::memory_order_acquire) == handed_seq_;
+}
+
+void StoreImpl::HandOff(Group group) {
+  group.seq = handed_seq_ + 1;
+  Overlay overlay;
+  overlay.seq = group.seq;
+  overlay.revisions = std::move(group.revisions);
+  overlay.tombstones = std::move(group.tombstones);
+  {
+    std::unique_lock<std::mutex> lock(pipe_mu_);
+    pipe_done_cv_.wait(lock, [&] {
+      return handed_seq_ - published_seq_.load(std::memory_order_acquire) <
+             kMaxGroupsInFlight;
+    });
+    handed_seq_ = group.seq;
+    pipe_.push_back(std::move(group));
+  }
+  pipe_cv_.notify_one();
+  overlays_.push_back(std::move(overlay));
+}
+
+void StoreImpl::Drain() {
+  if (!PipelineIdle()) {
+    std::unique_lock<std::mutex> lock(pipe_mu_);
+    pipe_done_cv_.wait(lock, [&] { return PipelineIdle(); });
+  }
+  overlays_.clear();
+}
+
+void StoreImpl::PruneOverlays() {
+  const uint64_t published = published_seq_.load(std::memory_order_acquire);
+  while (!overlays_.empty() && overlays_.front().seq <= published) {
+    overlays_.pop_front();
+  }
+}
+
+std::optional<StoreImpl::Pending> StoreImpl::PendingOf(
+    const std::string& stream) const {
+  auto in = [&](const auto& revisions,
+                const auto& tombstones) -> std::optional<Pending> {
+    auto found = revisions.find(stream);
+    if (found == revisions.end()) return std::nullopt;
+    return Pending{found->second, tombstones.count(stream) != 0};
+  };
+  if (auto pending = in(group_.revisions, group_.tombstones)) return pending;
+  for (auto it = overlays_.rbegin(); it != overlays_.rend(); ++it) {
+    if (auto pending = in(it->revisions, it->tombstones)) return pending;
+  }
+  return std::nullopt;
+}
+
+void StoreImpl::SyncLoop() {
+  MarkWriterThread();
+  std::deque<Group> groups;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(pipe_mu_);
+      pipe_cv_.wait(lock, [&] { return !pipe_.empty() || pipe_stop_; });
+      if (pipe_.empty()) return;  // stopping, and the commit thread drained
+      groups.swap(pipe_);
+    }
+    // One fdatasync covers every group written so far. After a fatal
+    // error nothing more is synced (a failed fdatasync is never retried)
+    // and the groups fail.
+    Status s = WriteGate();
+    if (s.ok()) {
+      s = SyncActiveCounted();
+      if (!s.ok()) Fail(s);
+    }
+    const uint64_t last = groups.back().seq;
+    for (Group& group : groups) {
+      if (s.ok()) {
+        PublishGroup(&group, /*durable=*/true);
+      } else {
+        FailGroup(&group, s);
+      }
+    }
+    groups.clear();
+    {
+      std::lock_guard<std::mutex> lock(pipe_mu_);
+      published_seq_.store(last, std::memory_order_release);
+    }
+    pipe_done_cv_.notify_all();
+  }
+}
+
+}  // namespace cairn::engine
