@@ -372,7 +372,8 @@ Assessment Assess(const BenchReport& report, const WorkloadResult& r) {
         Format(">= %.0f%% of the raw durable bandwidth", kBatchGoal * 100) +
         Format(" with %.0f writers", static_cast<double>(kBatchGoalWriters));
     if (r.writers < kBatchGoalWriters) {
-      a.goal += " (not judged: fewer writers)";
+      a.not_judged = Format("judged with --writers %.0f",
+                            static_cast<double>(kBatchGoalWriters));
     } else if (a.ratio_to_raw_bandwidth) {
       a.goal_met = *a.ratio_to_raw_bandwidth >= kBatchGoal;
     }
@@ -568,8 +569,9 @@ std::string ReportText(const BenchReport& report) {
     }
     if (!a.goal.empty()) {
       out += "  goal " + a.goal + ": " +
-             (a.goal_met ? (*a.goal_met ? "met" : "NOT MET")
-                         : "not assessed (run `all` to compare)") +
+             (a.goal_met              ? (*a.goal_met ? "met" : "NOT MET")
+              : !a.not_judged.empty() ? "not judged (" + a.not_judged + ")"
+                                      : "not assessed (run `all` to compare)") +
              "\n";
     }
   }

@@ -77,6 +77,9 @@ struct Assessment {
   // (nullopt when the run lacks what the goal compares against).
   std::string goal;
   std::optional<bool> goal_met;
+  // Why the goal is not judged from this run (empty: it is, or the run
+  // lacks a workload it compares with).
+  std::string not_judged;
 };
 
 Assessment Assess(const BenchReport& report, const WorkloadResult& result);
