@@ -398,7 +398,8 @@ Status PersistentIndex::Add(std::string_view stream, uint64_t revision,
 Status PersistentIndex::AddRun(std::string_view stream, uint64_t first_revision,
                                uint64_t first_position,
                                std::span<const uint32_t> offsets,
-                               std::span<const EventId> ids) {
+                               std::span<const EventId> ids,
+                               std::optional<bool> last_is_tombstone) {
   if (first_position != next_position_) {
     return Status::Corruption(dir_, 0,
                               "index expected position " +
@@ -438,8 +439,21 @@ Status PersistentIndex::AddRun(std::string_view stream, uint64_t first_revision,
     if (active_->size() >= options_.memtable_entries) Freeze();
   }
   std::lock_guard<std::mutex> lock(cache_mu_);
-  cache_.Put(stream, e.revision);
+  cache_.PutTail(stream, e.revision, last_is_tombstone);
   return Status::Ok();
+}
+
+std::optional<bool> PersistentIndex::KnownTombstone(
+    std::string_view stream, uint64_t last_revision) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  return cache_.Tombstone(stream, last_revision);
+}
+
+void PersistentIndex::NoteTombstone(std::string_view stream,
+                                    uint64_t last_revision,
+                                    bool tombstone) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  cache_.NoteTombstone(stream, last_revision, tombstone);
 }
 
 Status PersistentIndex::SkipRemoved(uint64_t end, uint32_t anchor) {

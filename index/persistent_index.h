@@ -172,9 +172,13 @@ class PersistentIndex {
   // Indexes consecutive events of one stream (an append): revisions from
   // `first_revision` at positions from `first_position`, one offset and id
   // each. One stream lookup, hash and cache update for the whole run.
+  // `last_is_tombstone`: whether the run's last event is the stream's
+  // tombstone, when the caller knows (the stream cache keeps it for
+  // KnownTombstone); nullopt when it does not (a replay).
   Status AddRun(std::string_view stream, uint64_t first_revision,
                 uint64_t first_position, std::span<const uint32_t> offsets,
-                std::span<const EventId> ids);
+                std::span<const EventId> ids,
+                std::optional<bool> last_is_tombstone = std::nullopt);
 
   // Positions [next_position(), end) were removed by a scavenge: a replay
   // of a scavenged log calls this at each hole, with the anchor of the
@@ -184,6 +188,15 @@ class PersistentIndex {
   Status SkipRemoved(uint64_t end, uint32_t anchor);
 
   Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
+  // Whether the stream's event at `last_revision`, its last, is a
+  // tombstone, when the stream cache knows (from AddRun or NoteTombstone);
+  // nullopt otherwise, and the caller reads the record. The answer is
+  // derived from the immutable record, so any thread may note it; the
+  // revision ties it to that record.
+  std::optional<bool> KnownTombstone(std::string_view stream,
+                                     uint64_t last_revision) const;
+  void NoteTombstone(std::string_view stream, uint64_t last_revision,
+                     bool tombstone) const;
   // Up to `max_count` events of `stream` from revision `from` (clamped to
   // the last revision when reading backward), in `direction` order. After a
   // scavenge the revisions it removed are skipped: the read goes on to the

@@ -27,10 +27,24 @@ std::optional<uint64_t> StreamCache::Get(std::string_view stream) {
 }
 
 void StreamCache::Put(std::string_view stream, uint64_t last_revision) {
+  PutTail(stream, last_revision, std::nullopt);
+}
+
+void StreamCache::PutTail(std::string_view stream, uint64_t last_revision,
+                          std::optional<bool> tombstone) {
   if (capacity_ == 0) return;
+  TombstoneState state = TombstoneState::kUnknown;
+  if (tombstone)
+    state = *tombstone ? TombstoneState::kYes : TombstoneState::kNo;
   auto it = map_.find(stream);
   if (it != map_.end()) {
-    it->second->last_revision = last_revision;
+    Node& node = *it->second;
+    // The same revision again (a lookup refilling it) keeps what is known.
+    if (node.last_revision != last_revision ||
+        state != TombstoneState::kUnknown) {
+      node.tombstone = state;
+    }
+    node.last_revision = last_revision;
     lru_.splice(lru_.begin(), lru_, it->second);
     return;
   }
@@ -40,9 +54,27 @@ void StreamCache::Put(std::string_view stream, uint64_t last_revision) {
     map_.erase(victim.name);
     lru_.pop_back();
   }
-  lru_.push_front(Node{std::string(stream), last_revision});
+  lru_.push_front(Node{std::string(stream), last_revision, state});
   bytes_ += NodeBytes(lru_.front().name);
   map_.emplace(lru_.front().name, lru_.begin());
+}
+
+std::optional<bool> StreamCache::Tombstone(std::string_view stream,
+                                           uint64_t last_revision) const {
+  auto it = map_.find(stream);
+  if (it == map_.end() || it->second->last_revision != last_revision ||
+      it->second->tombstone == TombstoneState::kUnknown) {
+    return std::nullopt;
+  }
+  return it->second->tombstone == TombstoneState::kYes;
+}
+
+void StreamCache::NoteTombstone(std::string_view stream, uint64_t last_revision,
+                                bool tombstone) {
+  auto it = map_.find(stream);
+  if (it == map_.end() || it->second->last_revision != last_revision) return;
+  it->second->tombstone =
+      tombstone ? TombstoneState::kYes : TombstoneState::kNo;
 }
 
 void StreamCache::Clear() {

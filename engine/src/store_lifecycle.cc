@@ -50,6 +50,7 @@ Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
   const std::string name(stream);
   // Its last event is unpublished: the group says what it is.
   if (auto pending = PendingOf(name)) return pending->tombstone;
+  if (auto known = index_->KnownTombstone(stream, *current)) return *known;
   std::vector<index::IndexedEvent> read;
   if (last == nullptr) {
     Status s = index_->Read(stream, *current, Direction::kForward, 1, &read);
@@ -73,7 +74,9 @@ Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
                                   std::to_string(last->position) +
                                   " is malformed");
   }
-  return type == kStreamDeletedEventType;
+  const bool tombstone = type == kStreamDeletedEventType;
+  index_->NoteTombstone(stream, *current, tombstone);
+  return tombstone;
 }
 
 std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(

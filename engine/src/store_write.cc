@@ -351,17 +351,21 @@ Status StoreImpl::ReadTail(const Request& request, StreamTail* tail) {
   }
   // The retry check of an append without a fixed place looks through the
   // stream's last idempotency_window events; every other check needs only
-  // the last one.
-  uint64_t count = 1;
+  // the last revision (the stream cache's answer, as a rule), and the
+  // tombstone check its last event only when the cache does not know it.
+  tail->published = true;
   const ExpectedVersion::Kind kind = request.expected.kind();
-  if (request.client_ids && (kind == ExpectedVersion::Kind::kAny ||
-                             kind == ExpectedVersion::Kind::kStreamExists)) {
-    count = std::max<uint64_t>(count, options_.idempotency_window);
+  if (!request.client_ids || (kind != ExpectedVersion::Kind::kAny &&
+                              kind != ExpectedVersion::Kind::kStreamExists)) {
+    auto last = index_->LastRevision(request.stream);
+    if (!last.ok()) return last.status();
+    tail->current = *last;
+    return Status::Ok();
   }
   Status s = index_->Read(request.stream, std::numeric_limits<uint64_t>::max(),
-                          Direction::kBackward, count, &tail->recent);
+                          Direction::kBackward, options_.idempotency_window,
+                          &tail->recent);
   if (!s.ok()) return s;
-  tail->published = true;
   tail->current.reset();
   if (!tail->recent.empty()) tail->current = tail->recent.front().revision;
   return Status::Ok();
@@ -621,8 +625,11 @@ Status StoreImpl::IndexGroup(const Group& group) {
       offsets.push_back(static_cast<uint32_t>(offset));
       offset += size;
     }
+    // The stream cache learns whether the stream now ends in a tombstone,
+    // which spares the next append to it reading its last record.
     Status s = index_->AddRun(member->stream, r.first_revision.value(),
-                              r.first_position.value(), offsets, member->ids);
+                              r.first_position.value(), offsets, member->ids,
+                              member->tombstone);
     if (!s.ok()) return s;
   }
   return Status::Ok();

@@ -1,0 +1,70 @@
+// Copyright (c) Cairn authors.
+#include "index/stream_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace cairn::index {
+namespace {
+
+TEST(StreamCacheTest, KeepsLastRevisionsAndEvictsTheLeastRecentlyUsed) {
+  StreamCache cache(2);
+  cache.Put("a", 1);
+  cache.Put("b", 5);
+  EXPECT_EQ(cache.Get("a"), 1u);  // "b" is now the least recently used
+  cache.Put("c", 7);
+  EXPECT_EQ(cache.Get("b"), std::nullopt);
+  EXPECT_EQ(cache.Get("a"), 1u);
+  EXPECT_EQ(cache.Get("c"), 7u);
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.misses(), 1u);
+  EXPECT_EQ(cache.hits(), 3u);
+}
+
+TEST(StreamCacheTest, KnowsATombstoneOnlyAtItsRevision) {
+  StreamCache cache(4);
+  cache.PutTail("s", 3, true);
+  EXPECT_EQ(cache.Tombstone("s", 3), true);
+  // Asked about another revision (the caller's is newer or older), the
+  // answer is not known.
+  EXPECT_EQ(cache.Tombstone("s", 4), std::nullopt);
+  EXPECT_EQ(cache.Tombstone("t", 3), std::nullopt);
+  cache.PutTail("s", 4, false);
+  EXPECT_EQ(cache.Tombstone("s", 4), false);
+}
+
+TEST(StreamCacheTest, ANewRevisionForgetsTheTombstoneAnswer) {
+  StreamCache cache(4);
+  cache.PutTail("s", 3, false);
+  cache.Put("s", 3);  // a lookup refilling the same revision keeps it
+  EXPECT_EQ(cache.Tombstone("s", 3), false);
+  cache.Put("s", 4);  // an event appended without the answer (a replay)
+  EXPECT_EQ(cache.Tombstone("s", 4), std::nullopt);
+  cache.PutTail("s", 5, std::nullopt);
+  EXPECT_EQ(cache.Tombstone("s", 5), std::nullopt);
+}
+
+TEST(StreamCacheTest, NotesAnAnswerOnlyForTheCachedRevision) {
+  StreamCache cache(4);
+  cache.NoteTombstone("s", 0, true);  // not cached: nothing to note
+  EXPECT_EQ(cache.Tombstone("s", 0), std::nullopt);
+  cache.Put("s", 2);
+  cache.NoteTombstone("s", 1, true);  // a stale revision: ignored
+  EXPECT_EQ(cache.Tombstone("s", 2), std::nullopt);
+  cache.NoteTombstone("s", 2, true);
+  EXPECT_EQ(cache.Tombstone("s", 2), true);
+  cache.Clear();
+  EXPECT_EQ(cache.Tombstone("s", 2), std::nullopt);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(StreamCacheTest, ZeroCapacityCachesNothing) {
+  StreamCache cache(0);
+  cache.PutTail("s", 1, true);
+  EXPECT_EQ(cache.Get("s"), std::nullopt);
+  EXPECT_EQ(cache.Tombstone("s", 1), std::nullopt);
+}
+
+}  // namespace
+}  // namespace cairn::index
