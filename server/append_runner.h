@@ -50,7 +50,8 @@ void FillAppendSuccess(const AppendOutcome& outcome, Success* success) {
 
 using AppendDone = std::function<void(Result<AppendOutcome>)>;
 
-// `done` runs once, on the store's commit thread or on the caller's.
+// `done` runs once, on one of the store's writer threads (the commit or the
+// sync thread) or on the caller's.
 void RunAppend(Store* store, std::string stream, ExpectedVersion expected,
                std::vector<EventData> events, AppendDone done);
 
