@@ -34,8 +34,9 @@ void StreamCache::PutTail(std::string_view stream, uint64_t last_revision,
                           std::optional<bool> tombstone) {
   if (capacity_ == 0) return;
   TombstoneState state = TombstoneState::kUnknown;
-  if (tombstone)
+  if (tombstone) {
     state = *tombstone ? TombstoneState::kYes : TombstoneState::kNo;
+  }
   auto it = map_.find(stream);
   if (it != map_.end()) {
     Node& node = *it->second;
