@@ -8,20 +8,25 @@
 // Threads and locks:
 // - Any thread may call any method.
 // - One commit thread owns the active segment file: it sequences queued
-//   appends (OCC, idempotency, revisions, positions), writes each group with
-//   one write and one fdatasync, then publishes it. A synchronous append
-//   that finds the store idle does the same on its own thread
+//   appends (OCC, idempotency, revisions, positions) and writes each group
+//   with one write. When nothing else waits it also fdatasyncs and
+//   publishes the group; otherwise it hands the group to the sync thread
+//   (store_pipeline.cc), which does both for every group handed to it, in
+//   order, while the commit thread goes on. A synchronous append that finds
+//   the store idle does the commit thread's work on its own thread
 //   (CommitOnCaller): the commit state belongs to whichever thread holds
 //   committing_, never to two at once. "The commit thread" below means
 //   that holder.
 // - state_mu_ (shared_mutex) guards what readers look at: the segment list
 //   and segment ends, the stream index's in-memory table and
-//   visible_next_. Readers hold it shared only to find locations; the commit
-//   thread holds it exclusively only to publish a synced group, never
-//   across I/O. Record bytes below visible_next_ never change, so readers
-//   decode them without the lock. The index writes its tables on its own
-//   background threads (index/persistent_index.h).
-// - queue_mu_ guards the append queue.
+//   visible_next_. Readers, and the commit thread while it sequences, hold
+//   it shared only to find locations; whoever publishes a synced group
+//   holds it exclusively, never across I/O. Record bytes below
+//   visible_next_ never change, so readers decode them without the lock.
+//   The index writes its tables on its own background threads
+//   (index/persistent_index.h).
+// - queue_mu_ guards the append queue and committing_; pipe_mu_ the groups
+//   handed to the sync thread.
 // - Subscriptions and consumer groups follow the log on their own threads;
 //   Close() stops them first, and follower_registry.h says how they and the
 //   store may be destroyed in either order. Close() joins every thread of
