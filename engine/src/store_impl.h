@@ -192,9 +192,10 @@ class StoreImpl final : public Store {
   // the group alone.
   struct StreamTail {
     std::optional<uint64_t> current;  // last revision, group included
-    // Whether `recent` holds the stream's newest published events, newest
-    // first: at least its last, and the idempotency window when the retry
-    // check needs it. False when `current` comes from the group.
+    // Whether `current` is the published end (from the index). Then
+    // `recent` holds the stream's newest idempotency_window events, newest
+    // first, when the retry check needs them, and is empty otherwise. False
+    // when `current` comes from an unpublished group.
     bool published = false;
     std::vector<index::IndexedEvent> recent;
   };
@@ -265,6 +266,10 @@ class StoreImpl final : public Store {
   Status PrepareAppend(std::string_view stream, ExpectedVersion expected,
                        std::span<const EventData> events, Request* request,
                        bool system = false);
+  // Runs a batch taken for the commit state: waits while the indexes are
+  // behind writing their in-memory tables out (which bounds their memory),
+  // then sequences, writes and syncs or hands off (ProcessBatch).
+  void CommitBatch(std::vector<std::unique_ptr<Request>>* batch);
   // Queues a prepared append and waits for its outcome, or commits it on
   // the calling thread when the store is idle (CommitOnCaller).
   Result<AppendResult> SubmitAndWait(std::unique_ptr<Request> request);
@@ -291,10 +296,10 @@ class StoreImpl final : public Store {
                                                  const StreamTail& tail);
   // --- lifecycle on the commit thread (store_lifecycle.cc) ---
   // The stream's last revision including the unpublished group.
-  Result<std::optional<uint64_t>> CurrentRevision(std::string_view stream);
+  Result<std::optional<uint64_t>> CurrentRevision(const std::string& stream);
   // Whether the stream's last event (revision `current`) is a tombstone.
   // `last`, when not null, is that event's index entry (read already).
-  Result<bool> IsTombstoned(std::string_view stream,
+  Result<bool> IsTombstoned(const std::string& stream,
                             std::optional<uint64_t> current,
                             const index::IndexedEvent* last = nullptr);
   // Refuses an append to a tombstoned stream (or to its metadata stream)

@@ -34,8 +34,8 @@ constexpr int kSoftDeleteAttempts = 8;
 }  // namespace
 
 Result<std::optional<uint64_t>> StoreImpl::CurrentRevision(
-    std::string_view stream) {
-  if (auto pending = PendingOf(std::string(stream))) {
+    const std::string& stream) {
+  if (auto pending = PendingOf(stream)) {
     return std::optional<uint64_t>(pending->revision);
   }
   // Sequence holds the state lock (shared): the sync thread may be
@@ -43,13 +43,12 @@ Result<std::optional<uint64_t>> StoreImpl::CurrentRevision(
   return index_->LastRevision(stream);
 }
 
-Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
+Result<bool> StoreImpl::IsTombstoned(const std::string& stream,
                                      std::optional<uint64_t> current,
                                      const index::IndexedEvent* last) {
   if (!current) return false;
-  const std::string name(stream);
   // Its last event is unpublished: the group says what it is.
-  if (auto pending = PendingOf(name)) return pending->tombstone;
+  if (auto pending = PendingOf(stream)) return pending->tombstone;
   if (auto known = index_->KnownTombstone(stream, *current)) return *known;
   std::vector<index::IndexedEvent> read;
   if (last == nullptr) {
@@ -57,7 +56,7 @@ Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
     if (!s.ok()) return s;
     if (read.empty()) {
       return Status::Corruption(
-          dir_, 0, "stream index lacks the last revision of '" + name + "'");
+          dir_, 0, "stream index lacks the last revision of '" + stream + "'");
     }
     last = &read.front();
   }
@@ -82,13 +81,19 @@ Result<bool> StoreImpl::IsTombstoned(std::string_view stream,
 std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(
     const Request& request, const StreamTail& tail) {
   using Decision = std::optional<Result<AppendResult>>;
-  const std::string_view owner = LifecycleOwner(request.stream);
+  // The stream whose tombstone refuses the append: the appended one itself
+  // (no copy of its name on this per-append path), or the owner of a
+  // metadata stream.
+  const std::string_view owner_name = LifecycleOwner(request.stream);
+  const bool own = owner_name.size() == request.stream.size();
+  const std::string owner_copy = own ? std::string() : std::string(owner_name);
+  const std::string& owner = own ? request.stream : owner_copy;
   const std::optional<uint64_t> current = tail.current;
   std::optional<uint64_t> owner_current = current;
   // The appended stream's last event, when the tail read it already.
   const index::IndexedEvent* last =
       tail.published && !tail.recent.empty() ? &tail.recent.front() : nullptr;
-  if (owner.size() != request.stream.size()) {
+  if (!own) {
     auto revision = CurrentRevision(owner);
     if (!revision.ok()) return Decision(revision.status());
     owner_current = *revision;

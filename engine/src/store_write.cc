@@ -181,13 +181,20 @@ bool StoreImpl::CommitOnCaller(std::unique_ptr<Request>* request) {
   // written here; it is synced and published here too unless appends
   // queued meanwhile or groups are still in flight on the sync thread
   // (FlushGroup), which then acknowledges it.
-  index_->Throttle();
-  if (links_) links_->Throttle();
   std::vector<std::unique_ptr<Request>> batch;
   batch.push_back(std::move(*request));
-  ProcessBatch(&batch);
+  CommitBatch(&batch);
   ReleaseCommitState();
   return true;
+}
+
+void StoreImpl::CommitBatch(std::vector<std::unique_ptr<Request>>* batch) {
+  // Appends wait here (no lock held) while the index is behind writing
+  // its in-memory tables out, which keeps its memory bounded.
+  index_->Throttle();
+  if (links_) links_->Throttle();
+  ProcessBatch(batch);
+  batch->clear();
 }
 
 void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
@@ -274,12 +281,7 @@ void StoreImpl::CommitLoop() {
       (void)SyncNow();
     } else {
       space_cv_.notify_all();
-      // Appends wait here (no lock held) while the index is behind
-      // writing its in-memory tables out, which keeps its memory bounded.
-      index_->Throttle();
-      if (links_) links_->Throttle();
-      ProcessBatch(&batch);
-      batch.clear();
+      CommitBatch(&batch);
       if (dirty_ && options_.durability == Durability::kInterval &&
           std::chrono::steady_clock::now() >=
               last_sync_ + options_.sync_interval) {
