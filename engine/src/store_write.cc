@@ -553,8 +553,17 @@ void StoreImpl::PublishWatermark() {
 
 Status StoreImpl::FlushGroup() {
   if (group_.members.empty()) return Status::Ok();
-  Status s = log_->WriteActive(group_.start_offset, group_.bytes.data(),
-                               group_.bytes.size());
+  // The sync thread may have failed the store since this group was
+  // sequenced (its positions then follow groups that failed): nothing is
+  // written after a fatal error.
+  Status s = WriteGate();
+  if (!s.ok()) {
+    FailGroup(&group_, s);
+    group_.next_position = group_.start_position;
+    return s;
+  }
+  s = log_->WriteActive(group_.start_offset, group_.bytes.data(),
+                        group_.bytes.size());
   if (!s.ok()) {
     // A full disk during the write leaves nothing acknowledged and the
     // next group overwrites the same bytes, so it is not fatal. Any other
@@ -593,7 +602,12 @@ Status StoreImpl::FlushGroup() {
     return Status::Ok();
   }
   if (sync) {
-    s = SyncActiveCounted();
+    // The pipeline is idle, so a failure of the sync thread's last
+    // fdatasync is visible here. Syncing this file again after it would
+    // retry that fdatasync, and could vouch for this group while the
+    // groups before it are lost.
+    s = WriteGate();
+    if (s.ok()) s = SyncActiveCounted();
     if (!s.ok()) {
       // Every failed fdatasync is fatal: retrying could report success
       // over lost pages.
@@ -649,8 +663,11 @@ Status StoreImpl::SyncActiveCounted() {
 
 Status StoreImpl::SyncNow() {
   Drain();
-  if (!dirty_) return Status::Ok();
+  // Checked after the drain, which may have failed the store (the sync
+  // thread's fdatasync): a failed store syncs nothing more, and no roll or
+  // mark may follow.
   if (failed_.load(std::memory_order_acquire)) return WriteGate();
+  if (!dirty_) return Status::Ok();
   const uint64_t end_offset = log_->active().end_offset;
   const uint64_t next = visible_next_.load(std::memory_order_relaxed);
   Status s = SyncActiveCounted();

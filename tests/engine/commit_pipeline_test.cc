@@ -13,10 +13,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,13 +53,15 @@ class ThreadTracker {
     std::lock_guard<std::mutex> lock(mu_);
     ++armed_;
   }
-  void MaybeWait() {
+  // Returns whether the Sync is to fail (ReleaseFailing).
+  bool MaybeWait() {
     std::unique_lock<std::mutex> lock(mu_);
-    if (armed_ == 0) return;
+    if (armed_ == 0) return false;
     --armed_;
     const int ticket = ++held_;
     cv_.notify_all();
     cv_.wait(lock, [&] { return released_ >= ticket; });
+    return failing_.contains(ticket);
   }
   // Waits until `n` Syncs in all have been held.
   void WaitHeld(int n = 1) {
@@ -67,6 +72,12 @@ class ThreadTracker {
   void Release() {
     std::lock_guard<std::mutex> lock(mu_);
     ++released_;
+    cv_.notify_all();
+  }
+  // Lets the oldest held Sync go on and fail with EIO.
+  void ReleaseFailing() {
+    std::lock_guard<std::mutex> lock(mu_);
+    failing_.insert(++released_);
     cv_.notify_all();
   }
   std::vector<std::thread::id> writes() {
@@ -89,6 +100,7 @@ class ThreadTracker {
   int armed_ = 0;
   int held_ = 0;
   int released_ = 0;
+  std::set<int> failing_;
   std::vector<std::thread::id> write_threads_;
   std::vector<std::thread::id> sync_threads_;
 };
@@ -103,7 +115,9 @@ class TrackedFile : public io::FileWrapper {
   }
   Status Sync() override {
     tracker_->Note(/*sync=*/true);
-    tracker_->MaybeWait();
+    if (tracker_->MaybeWait()) {
+      return Status::IOError("injected fdatasync failure", EIO);
+    }
     return FileWrapper::Sync();
   }
 
@@ -343,6 +357,61 @@ TEST_F(CommitPipelineTest, RetryOfAnAppendStillSyncingGetsTheOriginalResult) {
   auto read = store_->ReadStream("r", testing::StreamUpTo(10));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->events.size(), 2u);
+}
+
+TEST_F(CommitPipelineTest,
+       NothingIsWrittenOrAcknowledgedAfterTheSyncStageFails) {
+  // Fill most of the first segment, so that the last append below needs a
+  // roll; a roll waits for the groups in flight (Drain).
+  const uint64_t capacity = testing::SmallOptions().segment_size;
+  std::vector<EventData> big(1);
+  big[0].type = "Big";
+  // Incompressible, so that it takes its size in the segment.
+  std::mt19937_64 rng(7);
+  for (uint64_t i = 0; i < capacity / 4; ++i) {
+    big[0].data.push_back(static_cast<char>(rng()));
+  }
+  big[0].content_type = ContentType::kBinary;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->Append("fill", ExpectedVersion::Any(), big).ok());
+  }
+  tracker_.Hold();
+  auto leader = std::async(std::launch::async, [&] {
+    return store_->Append("a", ExpectedVersion::Any(), Events(1));
+  });
+  tracker_.WaitHeld(1);
+  Outcome in_flight;
+  Outcome after_roll;
+  store_->AppendAsync("b", ExpectedVersion::Any(), Events(1),
+                      in_flight.callback());
+  store_->AppendAsync("c", ExpectedVersion::Any(), big, after_roll.callback());
+  // "b" is handed to the sync thread, whose fdatasync fails while the
+  // commit thread waits to roll for "c".
+  tracker_.Hold();
+  tracker_.Release();
+  ASSERT_TRUE(leader.get().ok());
+  tracker_.WaitHeld(2);
+  tracker_.ReleaseFailing();
+  auto b = in_flight.future.get();
+  EXPECT_FALSE(b.ok());
+  // Neither rolled nor written: a new segment synced on its own would
+  // vouch for "c" while "b", before it, is lost.
+  auto c = after_roll.future.get();
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().IsReadOnly()) << c.status().ToString();
+  EXPECT_TRUE(store_->Sync().IsReadOnly());
+  EXPECT_FALSE(store_->Close().ok());
+  store_.reset();
+  // A power loss: what was never synced ("b") is gone, and the log ends
+  // cleanly after "a".
+  memory_.SimulateCrash();
+  auto reopened =
+      engine::StoreImpl::Open(&memory_, "/s", testing::SmallOptions());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto all = (*reopened)->ReadAll(testing::AllUpTo(10));
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->events.size(), 4u);
+  EXPECT_EQ(all->events.back().stream, "a");
 }
 
 }  // namespace
