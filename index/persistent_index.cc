@@ -351,7 +351,8 @@ Status PersistentIndex::ForEachNewest(const Version& v, uint64_t hash,
 }
 
 Result<std::optional<uint64_t>> PersistentIndex::LastRevisionUncached(
-    const Version& v, std::string_view stream, uint64_t hash) const {
+    const Version& v, std::string_view stream, uint64_t hash,
+    std::optional<IndexedEvent>* last_event) const {
   // The newest entry of this hash whose record names this stream holds its
   // last revision: sources are visited newest first, and within a source a
   // stream's entries come highest revision first.
@@ -365,6 +366,9 @@ Result<std::optional<uint64_t>> PersistentIndex::LastRevisionUncached(
     }
     if (*name != stream) return true;  // a colliding stream
     last = e.revision;
+    if (last_event != nullptr) {
+      *last_event = IndexedEvent{e.revision, e.position, e.offset, e.id_tag};
+    }
     return false;
   });
   if (!s.ok()) return s;
@@ -373,13 +377,14 @@ Result<std::optional<uint64_t>> PersistentIndex::LastRevisionUncached(
 }
 
 Result<std::optional<uint64_t>> PersistentIndex::LastRevision(
-    std::string_view stream) const {
+    std::string_view stream, std::optional<IndexedEvent>* last_event) const {
+  if (last_event != nullptr) last_event->reset();
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     if (auto hit = cache_.Get(stream)) return std::optional<uint64_t>(*hit);
   }
   auto v = Current();
-  auto last = LastRevisionUncached(*v, stream, hash_(stream));
+  auto last = LastRevisionUncached(*v, stream, hash_(stream), last_event);
   if (!last.ok()) NoteDamage(last.status());
   if (last.ok() && last->has_value()) {
     std::lock_guard<std::mutex> lock(cache_mu_);

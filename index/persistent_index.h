@@ -187,7 +187,13 @@ class PersistentIndex {
   // the hole spans). InvalidArgument unless end > next_position().
   Status SkipRemoved(uint64_t end, uint32_t anchor);
 
-  Result<std::optional<uint64_t>> LastRevision(std::string_view stream) const;
+  // The stream's last revision (nullopt: no events). When the stream cache
+  // does not know it and the lookup searches the index, `*last_event`
+  // (if given) receives that event's entry, which spares a caller that
+  // reads the event a second search; it is left empty on a cache hit.
+  Result<std::optional<uint64_t>> LastRevision(
+      std::string_view stream,
+      std::optional<IndexedEvent>* last_event = nullptr) const;
   // Whether the stream's event at `last_revision`, its last, is a
   // tombstone, when the stream cache knows (from AddRun or NoteTombstone);
   // nullopt otherwise, and the caller reads the record. The answer is
@@ -375,9 +381,9 @@ class PersistentIndex {
   Status ReadWindow(const Version& v, std::string_view stream, uint64_t hash,
                     uint64_t lo, uint64_t hi, uint64_t last, bool gaps,
                     std::vector<IndexedEvent>* out) const;
-  Result<std::optional<uint64_t>> LastRevisionUncached(const Version& v,
-                                                       std::string_view stream,
-                                                       uint64_t hash) const;
+  Result<std::optional<uint64_t>> LastRevisionUncached(
+      const Version& v, std::string_view stream, uint64_t hash,
+      std::optional<IndexedEvent>* last_event = nullptr) const;
 
   void Freeze();
   // Background steps (also run inline when !options_.background). Each

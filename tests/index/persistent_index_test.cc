@@ -167,6 +167,42 @@ TEST(IndexTest, EveryStreamOnOneHash) {
   EXPECT_EQ(*last, std::optional<uint64_t>(0));
 }
 
+TEST(IndexTest, ASearchedLastRevisionComesWithItsEntry) {
+  Harness h;
+  h.options.stream_hash = &ThreeBucketHash;  // colliding streams
+  h.options.memtable_entries = 64;
+  ASSERT_TRUE(h.OpenAndReplay().ok());
+  std::mt19937_64 rng(5);
+  h.AppendRandom(600, 30, &rng);
+  h.index->WaitIdle();
+  // Reopened, the stream cache is empty: every first lookup searches the
+  // memtable and tables, and reports the entry it found.
+  ASSERT_TRUE(h.index->Close().ok());
+  ASSERT_TRUE(h.OpenAndReplay().ok());
+  for (int i = 0; i < 30; ++i) {
+    const std::string stream = "stream-" + std::to_string(i);
+    std::optional<IndexedEvent> entry;
+    auto last = h.index->LastRevision(stream, &entry);
+    ASSERT_TRUE(last.ok()) << last.status().ToString();
+    if (!last->has_value()) {
+      EXPECT_FALSE(entry.has_value()) << stream;
+      continue;
+    }
+    ASSERT_TRUE(entry.has_value()) << stream;
+    auto found = h.index->Find(stream, **last);
+    ASSERT_TRUE(found.ok() && found->has_value()) << stream;
+    EXPECT_EQ(entry->revision, **last);
+    EXPECT_EQ(entry->position, (*found)->position);
+    EXPECT_EQ(entry->offset, (*found)->offset);
+    EXPECT_EQ(h.log.names[entry->position], stream);
+    // Now cached: the answer comes without an entry.
+    auto again = h.index->LastRevision(stream, &entry);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *last);
+    EXPECT_FALSE(entry.has_value()) << stream;
+  }
+}
+
 TEST(IndexTest, RevisionAndPositionGapsAreRefused) {
   Harness h;
   ASSERT_TRUE(h.Open().ok());
