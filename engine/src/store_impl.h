@@ -198,6 +198,9 @@ class StoreImpl final : public Store {
     // when `current` comes from an unpublished group.
     bool published = false;
     std::vector<index::IndexedEvent> recent;
+    // The published last event's entry when the index lookup found it (not
+    // on a stream-cache hit): the tombstone check reads that record.
+    std::optional<index::IndexedEvent> last_event;
   };
 
   StoreImpl(io::FileSystem* fs, std::string dir, const Options& options);
@@ -302,6 +305,12 @@ class StoreImpl final : public Store {
   Result<bool> IsTombstoned(const std::string& stream,
                             std::optional<uint64_t> current,
                             const index::IndexedEvent* last = nullptr);
+  // The same for a stream's published last event (revision
+  // `last_revision`): the stream cache's answer, or that record, verified.
+  // Under the state lock (shared at least).
+  Result<bool> IsStoredTombstone(std::string_view stream,
+                                 uint64_t last_revision,
+                                 const index::IndexedEvent* last);
   // Refuses an append to a tombstoned stream (or to its metadata stream)
   // and checks a soft delete's guard on the stream it deletes. `tail` is
   // the appended stream's end.
@@ -414,7 +423,7 @@ class StoreImpl final : public Store {
                                             const ReadStreamOptions& options);
   // A stream's newest stored event and newest metadata (store_lifecycle.cc).
   struct StreamHead {
-    std::optional<RecordedEvent> last;            // nullopt: no events
+    std::optional<uint64_t> last;                 // revision; nullopt: none
     std::optional<RecordedEvent> metadata_event;  // nullopt: none set
     StreamMetadata metadata;                      // parsed metadata_event
   };

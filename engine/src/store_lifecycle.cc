@@ -13,6 +13,7 @@
 #include "engine/src/store_impl.h"
 #include "engine/src/stream_metadata.h"
 #include "engine/src/validation.h"
+#include "index/link_streams.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
@@ -49,14 +50,24 @@ Result<bool> StoreImpl::IsTombstoned(const std::string& stream,
   if (!current) return false;
   // Its last event is unpublished: the group says what it is.
   if (auto pending = PendingOf(stream)) return pending->tombstone;
-  if (auto known = index_->KnownTombstone(stream, *current)) return *known;
+  return IsStoredTombstone(stream, *current, last);
+}
+
+Result<bool> StoreImpl::IsStoredTombstone(std::string_view stream,
+                                          uint64_t last_revision,
+                                          const index::IndexedEvent* last) {
+  if (auto known = index_->KnownTombstone(stream, last_revision)) {
+    return *known;
+  }
   std::vector<index::IndexedEvent> read;
   if (last == nullptr) {
-    Status s = index_->Read(stream, *current, Direction::kForward, 1, &read);
+    Status s =
+        index_->Read(stream, last_revision, Direction::kForward, 1, &read);
     if (!s.ok()) return s;
     if (read.empty()) {
-      return Status::Corruption(
-          dir_, 0, "stream index lacks the last revision of '" + stream + "'");
+      return Status::Corruption(dir_, 0,
+                                "stream index lacks the last revision of '" +
+                                    std::string(stream) + "'");
     }
     last = &read.front();
   }
@@ -74,7 +85,7 @@ Result<bool> StoreImpl::IsTombstoned(const std::string& stream,
                                   " is malformed");
   }
   const bool tombstone = type == kStreamDeletedEventType;
-  index_->NoteTombstone(stream, *current, tombstone);
+  index_->NoteTombstone(stream, last_revision, tombstone);
   return tombstone;
 }
 
@@ -91,8 +102,12 @@ std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(
   const std::optional<uint64_t> current = tail.current;
   std::optional<uint64_t> owner_current = current;
   // The appended stream's last event, when the tail read it already.
-  const index::IndexedEvent* last =
-      tail.published && !tail.recent.empty() ? &tail.recent.front() : nullptr;
+  const index::IndexedEvent* last = nullptr;
+  if (tail.published && !tail.recent.empty()) {
+    last = &tail.recent.front();
+  } else if (tail.published && tail.last_event) {
+    last = &*tail.last_event;
+  }
   if (!own) {
     auto revision = CurrentRevision(owner);
     if (!revision.ok()) return Decision(revision.status());
@@ -120,19 +135,49 @@ std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(
 }
 
 Result<StoreImpl::StreamHead> StoreImpl::ReadHead(std::string_view stream) {
-  ReadStreamOptions newest;
-  newest.direction = Direction::kBackward;
-  newest.max_count = 1;
   StreamHead head;
-  auto tail = ReadStoredStream(stream, newest);
-  if (!tail.ok() && !tail.status().IsNotFound()) return tail.status();
-  if (tail.ok() && !tail->events.empty()) {
-    head.last = std::move(tail->events.back());
-    if (head.last->type == kStreamDeletedEventType) {
-      return TombstonedStatus(stream);
+  if (index::IsLinkStreamName(stream)) {
+    // Category and event-type streams: their newest link, resolved.
+    ReadStreamOptions newest;
+    newest.direction = Direction::kBackward;
+    newest.max_count = 1;
+    auto tail = ReadStoredStream(stream, newest);
+    if (!tail.ok() && !tail.status().IsNotFound()) return tail.status();
+    if (tail.ok() && !tail->events.empty()) {
+      const RecordedEvent& newest_event = tail->events.back();
+      if (newest_event.type == kStreamDeletedEventType) {
+        return TombstonedStatus(stream);
+      }
+      head.last = newest_event.revision.value();
+    }
+  } else {
+    // The last revision and whether that event is a tombstone, from the
+    // index and its stream cache; the event itself is read (and verified)
+    // only when the cache does not know the answer.
+    if (closed_flag_.load(std::memory_order_acquire)) {
+      return Status::Closed("the store is closed");
+    }
+    if (stream.empty()) {
+      return Status::InvalidArgument("stream name must not be empty");
+    }
+    Status s = Refresh();
+    if (!s.ok()) return s;
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    std::optional<index::IndexedEvent> last_event;
+    auto last = index_->LastRevision(stream, &last_event);
+    if (!last.ok()) return last.status();
+    if (last->has_value()) {
+      auto tombstone = IsStoredTombstone(stream, **last,
+                                         last_event ? &*last_event : nullptr);
+      if (!tombstone.ok()) return tombstone.status();
+      if (*tombstone) return TombstonedStatus(stream);
+      head.last = **last;
     }
   }
   if (IsMetadataStream(stream)) return head;
+  ReadStreamOptions newest;
+  newest.direction = Direction::kBackward;
+  newest.max_count = 1;
   auto meta = ReadStoredStream(MetastreamOf(stream), newest);
   if (!meta.ok() && !meta.status().IsNotFound()) return meta.status();
   if (!meta.ok() || meta->events.empty()) return head;

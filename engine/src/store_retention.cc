@@ -58,7 +58,7 @@ Result<uint64_t> StoreImpl::FirstRevisionAfter(std::string_view stream,
 Result<StoreImpl::Visibility> StoreImpl::VisibilityFromHead(
     std::string_view stream, const StreamHead& head) {
   Visibility v;
-  v.last = head.last->revision.value();
+  v.last = *head.last;
   if (IsMetadataStream(stream)) {
     // A metadata stream reads as its newest event (KurrentDB's implicit
     // $maxCount of 1 for metadata streams): only that one decides, and a

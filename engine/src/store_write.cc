@@ -346,6 +346,7 @@ void StoreImpl::ProcessBatch(std::vector<std::unique_ptr<Request>>* batch) {
 
 Status StoreImpl::ReadTail(const Request& request, StreamTail* tail) {
   tail->recent.clear();
+  tail->last_event.reset();
   tail->published = false;
   if (auto pending = PendingOf(request.stream)) {
     tail->current = pending->revision;
@@ -359,7 +360,7 @@ Status StoreImpl::ReadTail(const Request& request, StreamTail* tail) {
   const ExpectedVersion::Kind kind = request.expected.kind();
   if (!request.client_ids || (kind != ExpectedVersion::Kind::kAny &&
                               kind != ExpectedVersion::Kind::kStreamExists)) {
-    auto last = index_->LastRevision(request.stream);
+    auto last = index_->LastRevision(request.stream, &tail->last_event);
     if (!last.ok()) return last.status();
     tail->current = *last;
     return Status::Ok();
