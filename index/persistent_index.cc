@@ -1074,8 +1074,12 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
   const uint64_t loaded_end = tables_end();
   Manifest m;
   std::vector<std::shared_ptr<const Table>> tables;
+  // Whether a table new to this index has gaps: the writer's scavenge
+  // rewrote tables, and may have removed streams' last events.
+  bool rewritten = false;
   for (int attempt = 1;; ++attempt) {
     tables.clear();
+    rewritten = false;
     if (!fs_->Exists(dir_) || !ReadManifest(fs_, dir_, &m).ok()) {
       return Status::Ok();
     }
@@ -1108,6 +1112,7 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
           break;
         }
         table = std::move(opened.value());
+        rewritten |= table->info().has_gaps();
       }
       tables.push_back(std::move(table));
     }
@@ -1124,12 +1129,11 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
   const uint64_t end = m.end_position();
   auto v = std::make_shared<Version>();
   v->tables = std::move(tables);
+  // Last revisions cached from memory may be older than the tables', or
+  // name events a scavenge removed: the cache starts again once the new
+  // version is published.
+  const bool clear_cache = rewritten || end > next_position_;
   if (end >= next_position_) {
-    if (end > next_position_) {
-      // Last revisions cached from memory may be older than the tables'.
-      std::lock_guard<std::mutex> lock(cache_mu_);
-      cache_.Clear();
-    }
     next_position_ = end;
     active_ = std::make_unique<MemTable>(end, options_.anchor_stride);
   } else {
@@ -1149,6 +1153,10 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
     std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
     manifest_ = std::move(m);
     Publish(std::move(v));
+  }
+  if (clear_cache) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    cache_.Clear();
   }
   *adopted = true;
   return Status::Ok();

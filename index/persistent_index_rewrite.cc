@@ -177,7 +177,7 @@ void PersistentIndex::PublishRewrite(ListedRewrite* listed) {
     if (table->info().has_gaps()) gaps_.store(true, std::memory_order_relaxed);
   }
   const std::vector<uint64_t>& gone = listed->replaced_numbers;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto v = std::make_shared<Version>(*version_);
   // The replaced tables are a run of the listed prefix; the staged ones
   // take their place. Flushes published since ListRewrite added tables
@@ -194,6 +194,12 @@ void PersistentIndex::PublishRewrite(ListedRewrite* listed) {
   v->tables.insert(run, listed->tables.begin(), listed->tables.end());
   version_ = std::move(v);
   listed->tables.clear();
+  lock.unlock();
+  // A rewrite can remove a stream's last events (all of a snapshot stream
+  // whose stream was tombstoned): the stream cache's last revisions and
+  // tombstone answers may name removed events, so it starts again.
+  std::lock_guard<std::mutex> cache_lock(cache_mu_);
+  cache_.Clear();
 }
 
 void PersistentIndex::RemoveReplaced(ListedRewrite* listed) {

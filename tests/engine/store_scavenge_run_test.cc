@@ -111,6 +111,75 @@ class StoreScavengeRunTest : public ::testing::Test {
         s.ReadStream("gone", ReadStreamOptions{}).status().IsStreamDeleted());
   }
 
+  // A read-only follower opened before a scavenge reads the kept streams
+  // while the writer scavenges and appends, and then reads what the writer
+  // reads. `with_snapshot`: a snapshot of a stream tombstoned before the
+  // run too, which the run erases (the follower reads it as not found).
+  void FollowerReadsAcrossARun(bool with_snapshot) {
+    Options options = ScavengeOptionsForTest();
+    options.index_memtable_events = 16;  // the follower adopts tables soon
+    store_.reset();
+    auto writer = Store::Open(dir(), options);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    store_ = std::move(writer).value();
+    TombstoneFiveKeepFour();
+    if (with_snapshot) {
+      ASSERT_TRUE(
+          store_->Append("person", ExpectedVersion::NoStream(), Events(2))
+              .ok());
+      SnapshotData snapshot;
+      snapshot.data = "state";
+      ASSERT_TRUE(store_
+                      ->SaveSnapshot("person", StreamRevision(1), snapshot,
+                                     SaveSnapshotOptions{})
+                      .ok());
+      ASSERT_TRUE(store_->Tombstone("person", ExpectedVersion::Any()).ok());
+    }
+    ASSERT_TRUE(store_->Sync().ok());
+    Options read_only = options;
+    read_only.read_only = true;
+    auto opened = Store::Open(dir(), read_only);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    std::unique_ptr<Store> follower = std::move(opened).value();
+
+    ExpectKeptAndGone(follower.get());  // its segments are mapped now
+    if (with_snapshot) {
+      // Read before the run: the follower's stream cache knows it.
+      auto saved =
+          follower->ReadStream("$snapshot-person", ReadStreamOptions{});
+      ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+      ASSERT_EQ(saved->events.size(), 1u);
+    }
+
+    EXPECT_EQ(Scavenge().events_removed, with_snapshot ? 8u : 5u);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(
+          store_->Append("more", ExpectedVersion::Any(), Events(5)).ok());
+      // Each read may adopt the writer's newer tables.
+      ExpectKeptAndGone(follower.get());
+    }
+    static_cast<engine::StoreImpl*>(store_.get())->WaitIndexIdle();
+    ExpectKeptAndGone(follower.get());
+    if (with_snapshot) {
+      EXPECT_TRUE(follower->ReadStream("$snapshot-person", ReadStreamOptions{})
+                      .status()
+                      .IsNotFound());
+    }
+    auto more = follower->ReadStream("more", testing::StreamUpTo(1000));
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    EXPECT_EQ(more->events.size(), 100u);
+    // $all from the follower: the same events as from the writer.
+    auto from_follower = follower->ReadAll(testing::AllUpTo(1000));
+    ASSERT_TRUE(from_follower.ok()) << from_follower.status().ToString();
+    auto from_writer = store_->ReadAll(testing::AllUpTo(1000));
+    ASSERT_TRUE(from_writer.ok()) << from_writer.status().ToString();
+    ASSERT_EQ(from_follower->events.size(), from_writer->events.size());
+    for (size_t i = 0; i < from_writer->events.size(); ++i) {
+      EXPECT_EQ(from_follower->events[i].position,
+                from_writer->events[i].position);
+    }
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<Store> store_;
 };
@@ -259,6 +328,14 @@ TEST_F(StoreScavengeRunTest, ErasureIsPhysical) {
   ASSERT_TRUE(store_->Tombstone("person-1", ExpectedVersion::Any()).ok());
   const ScavengeResult result = Scavenge();
   EXPECT_GE(result.events_removed, 5u);
+  // The snapshot stream lost every event, its last one included: it reads
+  // as not found at once, whatever the stream cache knew of it.
+  EXPECT_TRUE(store_->ReadStream("$snapshot-person-1", ReadStreamOptions{})
+                  .status()
+                  .IsNotFound());
+  auto revision = store_->GetStreamRevision("$snapshot-person-1");
+  ASSERT_TRUE(revision.ok()) << revision.status().ToString();
+  EXPECT_FALSE(revision->has_value());
   store_.reset();  // closed: everything written out
   for (const std::string& marker : markers) {
     const auto holders = FilesHolding(dir(), marker);
@@ -341,43 +418,17 @@ TEST_F(StoreScavengeRunTest, SubscriptionsFollowTheLogAcrossARun) {
 // (it adopts the writer's tables when its own memory fills), and reads
 // answer right whichever of the two it has.
 TEST_F(StoreScavengeRunTest, AReadOnlyFollowerReadsAcrossARun) {
-  Options options = ScavengeOptionsForTest();
-  options.index_memtable_events = 16;  // the follower adopts tables soon
-  store_.reset();
-  auto writer = Store::Open(dir(), options);
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-  store_ = std::move(writer).value();
-  TombstoneFiveKeepFour();
-  ASSERT_TRUE(store_->Sync().ok());
-  Options read_only = options;
-  read_only.read_only = true;
-  auto opened = Store::Open(dir(), read_only);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  std::unique_ptr<Store> follower = std::move(opened).value();
+  FollowerReadsAcrossARun(/*with_snapshot=*/false);
+}
 
-  ExpectKeptAndGone(follower.get());  // its segments are mapped now
-
-  EXPECT_EQ(Scavenge().events_removed, 5u);
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(store_->Append("more", ExpectedVersion::Any(), Events(5)).ok());
-    // Each read may adopt the writer's newer tables.
-    ExpectKeptAndGone(follower.get());
-  }
-  static_cast<engine::StoreImpl*>(store_.get())->WaitIndexIdle();
-  ExpectKeptAndGone(follower.get());
-  auto more = follower->ReadStream("more", testing::StreamUpTo(1000));
-  ASSERT_TRUE(more.ok()) << more.status().ToString();
-  EXPECT_EQ(more->events.size(), 100u);
-  // $all from the follower: the same events as from the writer.
-  auto from_follower = follower->ReadAll(testing::AllUpTo(1000));
-  ASSERT_TRUE(from_follower.ok()) << from_follower.status().ToString();
-  auto from_writer = store_->ReadAll(testing::AllUpTo(1000));
-  ASSERT_TRUE(from_writer.ok()) << from_writer.status().ToString();
-  ASSERT_EQ(from_follower->events.size(), from_writer->events.size());
-  for (size_t i = 0; i < from_writer->events.size(); ++i) {
-    EXPECT_EQ(from_follower->events[i].position,
-              from_writer->events[i].position);
-  }
+// Open (docs/reliability.md): with a few more events in the scavenged
+// segment (a snapshot stream, a tombstone), the follower's reads of "kept"
+// fail with Corruption ("the index points at offset ... for position 14",
+// then "positions 15 to 20 are missing from the log outside a scavenged
+// segment") once it adopts the writer's tables after the run. It fails the
+// same way at 86c7f2a, before the stream cache changes.
+TEST_F(StoreScavengeRunTest, DISABLED_AFollowerReadsAcrossARunOfMoreStreams) {
+  FollowerReadsAcrossARun(/*with_snapshot=*/true);
 }
 
 // The other order: the follower's segment is gone (its mapping evicted
