@@ -256,28 +256,117 @@ Result<std::shared_ptr<Segment>> SegmentLog::Replace(
 }
 
 Status SegmentLog::AdoptNewerGenerations(
+    const AppendVisitor& visit,
     std::vector<std::shared_ptr<Segment>>* replaced) {
-  if (segments_.size() < 2) return Status::Ok();  // nothing sealed
+  if (segments_.empty()) return Status::Ok();
   auto names = fs_->ListDir(dir_);
   if (!names.ok()) return names.status();
   const uint64_t first_number = segments_.front()->header.segment_number;
   for (const segment::SegmentFileId& id :
        segment::ListSegmentFiles(*names).current) {
-    // Sealed entries only: numbering is gapless (segment_list.h).
+    // Numbering is gapless (segment_list.h): the entry is found by number.
     if (id.number < first_number ||
-        id.number - first_number + 1 >= segments_.size()) {
+        id.number - first_number >= segments_.size()) {
       continue;
     }
-    const Segment& entry =
-        *segments_[static_cast<size_t>(id.number - first_number)];
-    if (id.generation <= entry.generation) continue;
+    const size_t index = static_cast<size_t>(id.number - first_number);
+    if (id.generation <= segments_[index]->generation) continue;
     auto loaded = LoadSegment(id);
     if (!loaded.ok()) return loaded.status();
+    if (index + 1 == segments_.size()) {
+      Status s = ReplaceLast(std::move(loaded.value()), visit, replaced);
+      if (!s.ok()) return s;
+      continue;
+    }
     auto old = Replace(std::move(loaded.value()));
     if (!old.ok()) return old.status();
     replaced->push_back(std::move(old.value()));
   }
   return Status::Ok();
+}
+
+Result<bool> SegmentLog::LastEntryReplaced() const {
+  if (segments_.empty()) return false;
+  auto pinned = Pin(segments_.back());
+  if (!pinned.ok()) return pinned.status();
+  return pinned->segment() != segments_.back();
+}
+
+Status SegmentLog::ReplaceLast(
+    std::shared_ptr<Segment> successor, const AppendVisitor& visit,
+    std::vector<std::shared_ptr<Segment>>* replaced) {
+  // A newer scavenge may have replaced `successor` too since the listing:
+  // the pin then holds the newest generation, which takes the place.
+  auto pinned = Pin(successor);
+  if (!pinned.ok()) return pinned.status();
+  successor = pinned->segment();
+  std::shared_ptr<Segment> old = segments_.back();
+  if (successor->generation <= old->generation ||
+      successor->header.store_id != old->header.store_id ||
+      successor->header.segment_number != old->header.segment_number ||
+      successor->header.first_position != old->header.first_position ||
+      successor->end_position < old->end_position) {
+    return Status::Corruption(successor->path, 0,
+                              "a newer generation of " + old->path +
+                                  " does not cover the positions listed "
+                                  "from it");
+  }
+  // Listed first: visitors locate records through the list, and must
+  // find them in the file whose offsets they are given.
+  segments_.back() = successor;
+  SegmentCache::Mapping mapping = cache_.Take(old->path);
+  {
+    std::lock_guard<std::mutex> lock(active_mu_);
+    old->successor = successor;
+    if (mapping) old->map = std::move(mapping);
+  }
+  const uint64_t from = old->end_position;
+  replaced->push_back(std::move(old));
+  return VisitScavenged(
+      *pinned,
+      [from](const segment::ScannedRecord& r) {
+        return r.header.position >= from;
+      },
+      visit);
+}
+
+Result<std::shared_ptr<Segment>> SegmentLog::LoadNewest(uint64_t number) const {
+  auto original = LoadSegment(segment::SegmentFileId{number, 0});
+  if (original.ok() || !original.status().IsNotFound()) return original;
+  // A scavenge replaced it before this handle listed it.
+  auto names = fs_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  for (const segment::SegmentFileId& id :
+       segment::ListSegmentFiles(*names).current) {
+    if (id.number == number) return LoadSegment(id);
+  }
+  return original;
+}
+
+Status SegmentLog::ListNext(std::shared_ptr<Segment> next,
+                            const AppendVisitor& visit) {
+  const Segment& last = *segments_.back();
+  if (next->header.segment_number != last.header.segment_number + 1 ||
+      next->header.store_id != store_id_ ||
+      next->header.first_position != next_position()) {
+    return Status::Corruption(next->path, 0,
+                              "segment does not continue the log");
+  }
+  if (!next->scavenged()) {
+    segments_.push_back(std::move(next));
+    return Status::Ok();
+  }
+  // Pinned before it is listed: a newer scavenge may have replaced it
+  // since (the pin then holds the newest generation).
+  auto pinned = Pin(next);
+  if (!pinned.ok()) return pinned.status();
+  if (pinned->segment()->header.first_position != next->header.first_position) {
+    return Status::Corruption(pinned->segment()->path, 0,
+                              "segment does not continue the log");
+  }
+  segments_.push_back(pinned->segment());
+  return VisitScavenged(
+      *pinned, [](const segment::ScannedRecord&) { return true; }, visit);
 }
 
 Status SegmentLog::OpenActive(Segment* segment) {
@@ -626,18 +715,33 @@ Status SegmentLog::ReplayScavenged(const std::shared_ptr<Segment>& seg,
                                    const AppendVisitor& visit) {
   auto pinned = Pin(seg);
   if (!pinned.ok()) return pinned.status();
-  const MappedSegment& mapped = *pinned;
+  if (pinned->segment() != seg) {
+    return Status::Corruption(seg->path, 0,
+                              "scavenged segment was replaced while the log "
+                              "was replayed");
+  }
+  return VisitScavenged(
+      *pinned,
+      [&](const segment::ScannedRecord& r) { return r.offset >= start_offset; },
+      visit);
+}
+
+Status SegmentLog::VisitScavenged(
+    const MappedSegment& mapped,
+    const std::function<bool(const segment::ScannedRecord&)>& wanted,
+    const AppendVisitor& visit) {
+  const Segment& seg = *mapped;
   segment::SegmentHeader header;
   segment::ScavengedFields fields;
   Status s = segment::ScanScavengedSegment(
-      mapped.data(), mapped.mapped_size(), seg->path,
+      mapped.data(), mapped.mapped_size(), seg.path,
       [&](const segment::ScannedRecord& r) {
-        if (r.offset >= start_offset) visit(mapped, std::span(&r, 1));
+        if (wanted(r)) visit(mapped, std::span(&r, 1));
       },
       &header, &fields);
   if (!s.ok()) return s;
-  if (header != seg->header || fields.end_position != seg->end_position) {
-    return Status::Corruption(seg->path, 0,
+  if (header != seg.header || fields.end_position != seg.end_position) {
+    return Status::Corruption(seg.path, 0,
                               "scavenged segment header differs from the one "
                               "read when the store was opened");
   }
@@ -732,6 +836,19 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
       if (!pinned.ok()) return pinned.status();
       mapped = std::move(pinned.value());
     }
+    if (mapped.segment() != segments_.back()) {
+      // The writer scavenged the segment, and this handle's offsets are
+      // the old file's: the writer's tables go on (Refresh).
+      return Status::Ok();
+    }
+    if (seg->scavenged()) {
+      // Complete: the writer moved on to the next segment.
+      auto next = LoadNewest(seg->header.segment_number + 1);
+      if (!next.ok()) return next.status();
+      Status s = ListNext(std::move(next.value()), visit);
+      if (!s.ok()) return s;
+      continue;
+    }
     uint64_t offset = seg->end_offset;
     for (const auto& r : pending) offset += r.header.RecordSize();
     segment::RecordHeader header;
@@ -778,15 +895,10 @@ Status SegmentLog::CatchUp(uint64_t limit, const AppendVisitor& visit) {
         }
       }
       // The writer moved on to the next segment.
-      auto next = LoadSegment(segment::SegmentFileId{number + 1, 0});
+      auto next = LoadNewest(number + 1);
       if (!next.ok()) return next.status();
-      if ((*next)->header.segment_number != number + 1 ||
-          (*next)->header.store_id != store_id_ ||
-          (*next)->header.first_position != next_position()) {
-        return Status::Corruption((*next)->path, 0,
-                                  "segment does not continue the log");
-      }
-      segments_.push_back(std::move(next.value()));
+      Status s = ListNext(std::move(next.value()), visit);
+      if (!s.ok()) return s;
       continue;
     }
     uint64_t expected = next_position() + pending.size();

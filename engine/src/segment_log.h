@@ -157,12 +157,22 @@ class SegmentLog {
   // one that must reopen it finds the successor (Pin). Returns the old
   // entry, whose mapping the caller drops after releasing its lock.
   Result<std::shared_ptr<Segment>> Replace(std::shared_ptr<Segment> successor);
-  // Read-only handles: replaces each sealed segment that has a newer
+  // Read-only handles: replaces each segment entry that has a newer
   // generation in the directory (a writer's scavenge) by the newest one, as
   // Replace does, and appends the old entries to *replaced (dropped after
-  // the caller's lock). I/O under the caller's exclusive state lock, which
-  // a follower's Refresh holds anyway while it adopts the writer's tables.
-  Status AdoptNewerGenerations(std::vector<std::shared_ptr<Segment>>* replaced);
+  // the caller's lock). The last entry too: a newer generation of it means
+  // the writer sealed it, so the complete file takes its place, and
+  // `visit` sees its records past the ones listed before (each alone, as
+  // Replay visits a scavenged segment's). I/O under the caller's exclusive
+  // state lock, which a follower's Refresh holds anyway while it adopts
+  // the writer's tables; the tables must cover the segments replaced, whose
+  // offsets change (the writer lists them before it unlinks the old files).
+  Status AdoptNewerGenerations(const AppendVisitor& visit,
+                               std::vector<std::shared_ptr<Segment>>* replaced);
+  // Read-only handles: whether a scavenge replaced the file of the last
+  // entry (its file is gone, and no mapping of it is cached). CatchUp
+  // cannot go on in it: the offsets it listed are the old file's.
+  Result<bool> LastEntryReplaced() const;
   // Sealed segments mapped by the cache now (at most max_open_segments).
   size_t cached_segments() const { return cache_.size(); }
 
@@ -205,7 +215,11 @@ class SegmentLog {
 
   // --- read-only openers ---
   // Lists records from where the last listing stopped up to `limit`,
-  // opening segments the writer created since.
+  // opening segments the writer created since (the newest generation of
+  // each: one the writer scavenged meanwhile is listed whole, its records
+  // visited each alone). Stops early, without error, where the last
+  // entry's file was replaced (LastEntryReplaced): AdoptNewerGenerations,
+  // with the writer's tables, goes on from there.
   Status CatchUp(uint64_t limit, const AppendVisitor& visit);
 
  private:
@@ -226,6 +240,25 @@ class SegmentLog {
   // The newest generation of `old`'s number in the directory, if newer
   // than `old` (nullptr otherwise).
   Result<std::shared_ptr<Segment>> FindSuccessor(const Segment& old) const;
+  // The newest generation of segment `number` in the directory.
+  Result<std::shared_ptr<Segment>> LoadNewest(uint64_t number) const;
+  // Read-only: appends `next` (LoadNewest(last number + 1)) to the list
+  // if it continues the log; a scavenged one is verified whole and its
+  // records visited.
+  Status ListNext(std::shared_ptr<Segment> next, const AppendVisitor& visit);
+  // Read-only: makes `successor`, a newer generation of the last entry,
+  // the last entry, and visits its records at or past the old entry's
+  // end. The old entry goes to *replaced.
+  Status ReplaceLast(std::shared_ptr<Segment> successor,
+                     const AppendVisitor& visit,
+                     std::vector<std::shared_ptr<Segment>>* replaced);
+  // Verifies the whole scavenged segment `mapped` (ScanScavengedSegment,
+  // header as listed) and visits each of its records for which `wanted`
+  // holds, alone.
+  Status VisitScavenged(
+      const MappedSegment& mapped,
+      const std::function<bool(const segment::ScannedRecord&)>& wanted,
+      const AppendVisitor& visit);
   // Replay of a scavenged segment: the whole file verified
   // (ScanScavengedSegment), its records from `start_offset` on (0: all)
   // each visited alone: the COMMIT flags no longer group them into

@@ -390,13 +390,21 @@ class StoreImpl final : public Store {
   // segment (same locking).
   Status LocateRange(uint64_t first, uint64_t last,
                      std::vector<Location>* out) const;
+  // The offset of the record of `position` in the original segment `seg`,
+  // walking its record headers from the record of position `at` at
+  // `offset`; Corruption where a header does not verify or is out of order.
+  Result<uint64_t> WalkTo(const MappedSegment& seg, uint64_t at,
+                          uint64_t offset, uint64_t position) const;
   // Locate in a scavenged segment (`location` has it pinned).
   Result<Location> LocateKept(Location location, uint64_t position) const;
   // Where the record the index put at (position, offset) of `listed` is in
   // `pinned`, the pin of `listed`: `offset` when the pin is that segment;
   // when a scavenge replaced the file and the pin found its successor, the
   // offset of the position there, or nullopt if the scavenge removed it
-  // (no read can return it then: docs/architecture.md, "Scavenging").
+  // (no read can return it then: docs/architecture.md, "Scavenging"). A
+  // read-only handle checks the record at `offset` holds the position and
+  // else finds it by position too: its tables and its segment entries may
+  // be of different generations for a while.
   Result<std::optional<uint64_t>> OffsetInPin(
       const MappedSegment& pinned, const std::shared_ptr<Segment>& listed,
       uint64_t position, uint64_t offset) const;

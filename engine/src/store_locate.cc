@@ -130,6 +130,21 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
       offset = *anchored;
     }
   }
+  auto walked = WalkTo(seg, at, offset, position);
+  if (!walked.ok() && options_.read_only && at != seg->header.first_position) {
+    // A read-only handle's anchors may be another generation's offsets
+    // (see OffsetInPin): walk from the segment's first record.
+    walked = WalkTo(seg, seg->header.first_position,
+                    segment::kSegmentHeaderSize, position);
+  }
+  if (!walked.ok()) return walked.status();
+  location.offset = *walked;
+  location.position = position;
+  return location;
+}
+
+Result<uint64_t> StoreImpl::WalkTo(const MappedSegment& seg, uint64_t at,
+                                   uint64_t offset, uint64_t position) const {
   for (; at < position; ++at) {
     segment::RecordHeader header;
     Status s = ReadHeader(seg, offset, &header);
@@ -142,15 +157,31 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
     }
     offset += header.RecordSize();
   }
-  location.offset = offset;
-  location.position = position;
-  return location;
+  return offset;
 }
 
 Result<std::optional<uint64_t>> StoreImpl::OffsetInPin(
     const MappedSegment& pinned, const std::shared_ptr<Segment>& listed,
     uint64_t position, uint64_t offset) const {
-  if (pinned.segment() == listed) return std::optional<uint64_t>(offset);
+  if (pinned.segment() == listed) {
+    if (!options_.read_only) return std::optional<uint64_t>(offset);
+    // A read-only handle adopts the writer's tables and the files of its
+    // scavenges in separate steps (it cannot read both at one instant), so
+    // for a while its offsets into a segment may be another generation's:
+    // where the offset does not hold the position's record, the record is
+    // found by its position.
+    segment::RecordHeader header;
+    if (ReadHeader(pinned, offset, &header).ok() &&
+        header.position == position) {
+      return std::optional<uint64_t>(offset);
+    }
+    if (!pinned->scavenged()) {
+      auto walked = WalkTo(pinned, pinned->header.first_position,
+                           segment::kSegmentHeaderSize, position);
+      if (!walked.ok()) return walked.status();
+      return std::optional<uint64_t>(*walked);
+    }
+  }
   auto kept = LocateKept(Location{pinned, 0, 0}, position);
   if (!kept.ok()) return kept.status();
   if (kept->position != position) return std::optional<uint64_t>();

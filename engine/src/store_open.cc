@@ -460,20 +460,45 @@ Status StoreImpl::Refresh() {
   // unless a reader holds them).
   std::vector<std::shared_ptr<Segment>> replaced;
   std::unique_lock<std::shared_mutex> lock(state_mu_);
+  Status index_status;
+  // Indexes the records of an append not yet listed in this handle's
+  // tables (adopted tables list positions up to their end).
+  auto index_new = [&](const MappedSegment& segment,
+                       std::span<const segment::ScannedRecord> records) {
+    if (!index_status.ok()) return;
+    const uint64_t next =
+        links_ ? std::min(index_->next_position(), links_->next_position())
+               : index_->next_position();
+    size_t skip = 0;
+    while (skip < records.size() && records[skip].header.position < next) {
+      ++skip;
+    }
+    if (skip < records.size()) {
+      index_status = IndexAppend(segment, records.subspan(skip));
+    }
+  };
   // Once the entries held in memory would fill an in-memory table, pick up
   // the tables the writer listed since (it writes a table when its own
-  // in-memory table fills, so the two stay in step).
+  // in-memory table fills, so the two stay in step). Also when a scavenge
+  // replaced the file of the segment this handle follows: its offsets are
+  // the old file's, the writer's tables have the new ones.
   const uint64_t listed = log_->next_position();
-  if (limit > listed && index_->memory_entries() + (limit - listed) >=
-                            options_.index_memtable_events) {
+  auto last_replaced = log_->LastEntryReplaced();
+  if (!last_replaced.ok()) return last_replaced.status();
+  if (*last_replaced ||
+      (limit > listed && index_->memory_entries() + (limit - listed) >=
+                             options_.index_memtable_events)) {
     bool adopted = false;
     Status s = index_->AdoptWriterTables(&adopted);
     if (s.ok() && links_) s = links_->AdoptWriterTables(&adopted);
     // Tables a scavenge rewrote hold the offsets of the segments it wrote,
     // which the writer renamed into place before it listed the tables: the
     // segments follow the tables (docs/architecture.md, "Scavenging").
-    if (s.ok() && adopted) s = log_->AdoptNewerGenerations(&replaced);
+    if (s.ok() && adopted) {
+      s = log_->AdoptNewerGenerations(index_new, &replaced);
+    }
     if (!s.ok()) return s;
+    if (!index_status.ok()) return index_status;
   }
   // The writer lists only durable events in its tables.
   limit = std::max(limit, index_->next_position());
@@ -485,23 +510,7 @@ Status StoreImpl::Refresh() {
     // table will come: index the rest, which is what the last writer left.
     limit = std::max(bound, listed);
   }
-  Status index_status;
-  Status s = log_->CatchUp(
-      limit, [&](const MappedSegment& segment,
-                 std::span<const segment::ScannedRecord> records) {
-        if (!index_status.ok()) return;
-        // Positions the adopted tables hold are listed, not indexed again.
-        const uint64_t next =
-            links_ ? std::min(index_->next_position(), links_->next_position())
-                   : index_->next_position();
-        size_t skip = 0;
-        while (skip < records.size() && records[skip].header.position < next) {
-          ++skip;
-        }
-        if (skip < records.size()) {
-          index_status = IndexAppend(segment, records.subspan(skip));
-        }
-      });
+  Status s = log_->CatchUp(limit, index_new);
   if (!s.ok()) return s;
   if (!index_status.ok()) return index_status;
   visible_next_ = log_->next_position();
