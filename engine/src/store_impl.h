@@ -530,6 +530,12 @@ class StoreImpl final : public Store {
     std::lock_guard<std::mutex> lock(groups_mu_);
     return groups_.size();
   }
+  // Waits until the commit thread waits with nothing to do: no append
+  // queued and no interval sync to schedule. For tests.
+  void WaitCommitThreadIdleForTest() {
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    idle_cv_.wait(lock, [this] { return commit_idle_ && !committing_; });
+  }
   // Makes $maxAge judge event ages against `now_us` (microseconds since the
   // epoch) instead of the system clock, so tests need no sleeps. 0 restores
   // the system clock.
@@ -652,6 +658,12 @@ class StoreImpl final : public Store {
   // records: a value at most the true durable offset is always correct.
   std::atomic<uint64_t> synced_offset_{0};
   bool dirty_ = false;  // written but not yet fdatasynced
+  // kInterval: written bytes wait for the timed sync. Never after a
+  // fail-stop, which syncs nothing more (the commit thread would spin).
+  bool IntervalSyncPending() const {
+    return dirty_ && options_.durability == Durability::kInterval &&
+           !failed_.load(std::memory_order_acquire);
+  }
   // Sequence of the active segment's newest durable-end mark (0: none),
   // and group commits since then. Used by whoever publishes synced groups:
   // the sync thread while groups are in flight, else the commit thread.
@@ -667,6 +679,10 @@ class StoreImpl final : public Store {
   bool stopping_ = false;             // guarded by queue_mu_
   // Some thread holds the commit state. Guarded by queue_mu_.
   bool committing_ = false;
+  // The commit thread waits with nothing to do (no timed wait for an
+  // interval sync). Guarded by queue_mu_; idle_cv_ tells tests.
+  bool commit_idle_ = false;
+  std::condition_variable idle_cv_;
   bool closed_ = false;                   // guarded by queue_mu_
   std::atomic<bool> closed_flag_{false};  // for the read path
   std::thread committer_;

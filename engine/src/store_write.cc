@@ -105,6 +105,7 @@ void StoreImpl::Enqueue(std::unique_ptr<Request> request) {
     if (!closed_) {
       queued_bytes_ += request->records.size();
       queue_.push_back(std::move(request));
+      commit_idle_ = false;  // woken below
     }
   }
   // Moved from only when queued: non-null means the store is closed.
@@ -163,15 +164,18 @@ bool StoreImpl::TakeCommitState() {
 
 void StoreImpl::ReleaseCommitState() {
   bool wake = false;
+  bool idle = false;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     committing_ = false;
     // The commit thread waits while the state is taken: wake it for the
     // appends queued meanwhile, a Close, or an interval sync to schedule.
-    wake = !queue_.empty() || stopping_ ||
-           (dirty_ && options_.durability == Durability::kInterval);
+    wake = !queue_.empty() || stopping_ || IntervalSyncPending();
+    if (wake) commit_idle_ = false;  // woken below
+    idle = commit_idle_;
   }
   if (wake) queue_cv_.notify_one();
+  if (idle) idle_cv_.notify_all();
 }
 
 bool StoreImpl::CommitOnCaller(std::unique_ptr<Request>* request) {
@@ -250,7 +254,7 @@ void StoreImpl::CommitLoop() {
       for (;;) {
         if (!committing_) {
           if (!queue_.empty() || stopping_) break;
-          if (dirty_ && options_.durability == Durability::kInterval) {
+          if (IntervalSyncPending()) {
             const auto due = last_sync_ + options_.sync_interval;
             if (std::chrono::steady_clock::now() >= due) {
               sync_due = true;
@@ -260,7 +264,10 @@ void StoreImpl::CommitLoop() {
             continue;
           }
         }
+        commit_idle_ = !committing_;
+        if (commit_idle_) idle_cv_.notify_all();
         queue_cv_.wait(lock);
+        commit_idle_ = false;
       }
       if (!sync_due && queue_.empty()) break;  // stopping, all done
       committing_ = true;
@@ -282,9 +289,8 @@ void StoreImpl::CommitLoop() {
     } else {
       space_cv_.notify_all();
       CommitBatch(&batch);
-      if (dirty_ && options_.durability == Durability::kInterval &&
-          std::chrono::steady_clock::now() >=
-              last_sync_ + options_.sync_interval) {
+      if (IntervalSyncPending() && std::chrono::steady_clock::now() >=
+                                       last_sync_ + options_.sync_interval) {
         (void)SyncNow();
       }
     }

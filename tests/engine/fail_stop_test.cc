@@ -155,5 +155,26 @@ TEST(FailStopTest, ReopenAfterAFailedSyncReadsOnlyWhatIsDurable) {
   expect_only_durable(store->get(), 3);
 }
 
+// kInterval: the timed sync fails. The store fails; the commit thread
+// then waits for work instead of scheduling the sync again and again (a
+// failed store syncs nothing more, so the bytes stay unsynced for good).
+TEST(FailStopTest, AFailedIntervalSyncLeavesTheCommitThreadIdle) {
+  testing::TempDir dir;
+  io::FaultInjectionFileSystem faulty(io::PosixFileSystem(), 1);
+  Options options = testing::SmallOptions();
+  options.durability = Durability::kInterval;
+  options.sync_interval = std::chrono::milliseconds(1);
+  auto store = engine::StoreImpl::Open(&faulty, dir.Sub("s"), options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto* impl = static_cast<engine::StoreImpl*>(store->get());
+  faulty.AddRule(io::FaultRule::Always(io::FaultOp::kSync));
+  // Acknowledged before its sync, which then fails.
+  ASSERT_TRUE((*store)->Append("s", ExpectedVersion::Any(), Events(1)).ok());
+  impl->WaitCommitThreadIdleForTest();
+  auto refused = (*store)->Append("s", ExpectedVersion::Any(), Events(1));
+  EXPECT_TRUE(refused.status().IsReadOnly()) << refused.status().ToString();
+  EXPECT_FALSE((*store)->Close().ok());
+}
+
 }  // namespace
 }  // namespace cairn
