@@ -54,6 +54,7 @@
 #include "engine/src/activity_counters.h"
 #include "engine/src/checkpoint_store.h"
 #include "engine/src/follower_registry.h"
+#include "engine/src/record_locator.h"
 #include "engine/src/scavenge_file.h"
 #include "engine/src/scavenge_plan.h"
 #include "engine/src/scavenge_remap.h"
@@ -224,9 +225,6 @@ class StoreImpl final : public Store {
   // Opens the link index in DIR/index/links (when the option is on) and
   // moves *start back to where it needs the replay to begin.
   Status OpenLinkIndex(bool read_only, SegmentLog::ReplayStart* start);
-  // The stream name and type of the record at (position, offset), body
-  // verified (the link index derives its stream names from them).
-  Result<index::EventKey> EventKeyAt(uint64_t position, uint64_t offset) const;
   // Adds a group to the link index (state lock exclusive).
   Status IndexGroupLinks(const Group& group);
   // The log is durable below `next`: durable_next_ and the link index.
@@ -370,59 +368,8 @@ class StoreImpl final : public Store {
   void Fail(const Status& status);
   Status WriteGate() const;
 
-  // --- locating records (store_locate.cc) ---
-  struct Location {
-    MappedSegment segment;  // pinned: readable without the state lock
-    uint64_t offset = 0;
-    // The position of the record at `offset`; segment->end_position when
-    // `offset` is the end of a scavenged segment's records.
-    uint64_t position = 0;
-  };
-  // The record at `position` (listed): from the nearest position anchor of
-  // the index, walking at most anchor_stride - 1 record headers. In a
-  // scavenged segment, the first kept record at or after `position`
-  // (walked from the segment's first record: the index's anchors are not
-  // used there), or the end of its records when none is. Needs the state
-  // lock (shared) or the commit thread.
-  Result<Location> Locate(uint64_t position) const;
-  // Locations of the records at positions [first, last], in order: every
-  // position of an original segment, the kept ones of a scavenged
-  // segment (same locking).
-  Status LocateRange(uint64_t first, uint64_t last,
-                     std::vector<Location>* out) const;
-  // The offset of the record of `position` in the original segment `seg`,
-  // walking its record headers from the record of position `at` at
-  // `offset`; Corruption where a header does not verify or is out of order.
-  Result<uint64_t> WalkTo(const MappedSegment& seg, uint64_t at,
-                          uint64_t offset, uint64_t position) const;
-  // Locate in a scavenged segment (`location` has it pinned).
-  Result<Location> LocateKept(Location location, uint64_t position) const;
-  // Where the record the index put at (position, offset) of `listed` is in
-  // `pinned`, the pin of `listed`: `offset` when the pin is that segment;
-  // when a scavenge replaced the file and the pin found its successor, the
-  // offset of the position there, or nullopt if the scavenge removed it
-  // (no read can return it then: docs/architecture.md, "Scavenging"). A
-  // read-only handle checks the record at `offset` holds the position and
-  // else finds it by position too: its tables and its segment entries may
-  // be of different generations for a while.
-  Result<std::optional<uint64_t>> OffsetInPin(
-      const MappedSegment& pinned, const std::shared_ptr<Segment>& listed,
-      uint64_t position, uint64_t offset) const;
-  // The record at (position, offset) after verifying its header: what the
-  // index points at. Same locking; the segment need not list it yet
-  // (replay visits an append before listing it). The record's bytes stay
-  // valid while `*pin` (set to the segment holding it) lives.
-  Result<const uint8_t*> RecordAt(uint64_t position, uint64_t offset,
-                                  segment::RecordHeader* header,
-                                  MappedSegment* pin) const;
-  // RecordAt, then the body checksum: for answers that depend on the body.
-  Result<const uint8_t*> VerifiedRecordAt(uint64_t position, uint64_t offset,
-                                          segment::RecordHeader* header,
-                                          MappedSegment* pin) const;
-  // The stream name and the event id of a record, body verified.
-  Result<std::string_view> StreamNameAt(uint64_t position,
-                                        uint64_t offset) const;
-  Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;
+  // --- locating records (RecordLocator) ---
+  using Location = RecordLocator::Location;
 
   // --- read path (store_read.cc) ---
   // The stream's stored events, without metadata or tombstones applied
@@ -485,8 +432,6 @@ class StoreImpl final : public Store {
                   RecordedEventView* view,
                   const segment::RecordHeader* header = nullptr,
                   bool verify_body = true) const;
-  static Status ReadHeader(const MappedSegment& segment, uint64_t offset,
-                           segment::RecordHeader* header);
   // Decodes the record if it passes the filter (stream/type prefixes);
   // *matched is false for a record filtered out.
   Status FilterAndDecode(const MappedSegment& seg, uint64_t offset,
@@ -636,6 +581,9 @@ class StoreImpl final : public Store {
 
   mutable std::shared_mutex state_mu_;
   std::unique_ptr<SegmentLog> log_;
+  // Over log_ (made with it), with index_'s anchors once it is open.
+  // Before index_ and links_, whose threads call it: destroyed after them.
+  std::unique_ptr<RecordLocator> locator_;
   std::atomic<uint64_t> visible_next_{0};
   std::atomic<uint64_t> durable_next_{0};
   // After log_ and durable_next_, which its threads and callbacks use: it

@@ -73,7 +73,8 @@ Result<bool> StoreImpl::IsStoredTombstone(std::string_view stream,
   }
   segment::RecordHeader header;
   MappedSegment pin;
-  auto record = VerifiedRecordAt(last->position, last->offset, &header, &pin);
+  auto record =
+      locator_->VerifiedRecordAt(last->position, last->offset, &header, &pin);
   if (!record.ok()) return record.status();
   std::string_view name_in_log;
   std::string_view type;

@@ -54,7 +54,7 @@ Status StoreImpl::OpenLinkIndex(bool read_only,
   index_options.cache_streams = options_.index_cache_streams;
   index_options.read_only = read_only;
   index::EventKeyReader keys = [this](uint64_t position, uint32_t offset) {
-    return EventKeyAt(position, offset);
+    return locator_->EventKeyAt(position, offset);
   };
   for (int attempt = 1;; ++attempt) {
     auto opened = index::LinkIndex::Open(fs_, dir, log_->store_id(),

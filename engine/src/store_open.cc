@@ -161,7 +161,7 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
     };
   }
   index::NameReader names = [this](uint64_t position, uint32_t offset) {
-    return StreamNameAt(position, offset);
+    return locator_->StreamNameAt(position, offset);
   };
   const std::string index_dir = io::JoinPath(dir_, kIndexDirName);
   const std::atomic<uint64_t>* durable = read_only ? nullptr : &durable_next_;
@@ -171,6 +171,7 @@ Status StoreImpl::OpenIndex(bool read_only, SegmentLog::ReplayStart* start) {
                                                names, durable);
     if (!opened.ok()) return opened.status();
     index_ = std::move(opened.value());
+    locator_->set_index(index_.get());
     if (!read_only || index_->open_note().empty() ||
         attempt == kReaderIndexAttempts) {
       break;
@@ -227,7 +228,8 @@ bool StoreImpl::ReplayStartFor(uint64_t next,
   }
   segment::RecordHeader header;
   MappedSegment pin;
-  auto record = VerifiedRecordAt(*last_position, *last_offset, &header, &pin);
+  auto record =
+      locator_->VerifiedRecordAt(*last_position, *last_offset, &header, &pin);
   if (!record.ok()) {
     *mismatch = record.status().ToString();
     return false;
@@ -295,9 +297,10 @@ void StoreImpl::FindSealedEnds() {
         seg.end_position == seg.header.first_position) {
       continue;  // replayed, or empty
     }
-    auto last = Locate(seg.end_position - 1);
+    auto last = locator_->Locate(seg.end_position - 1);
     segment::RecordHeader header;
-    if (last.ok() && ReadHeader(last->segment, last->offset, &header).ok()) {
+    if (last.ok() &&
+        RecordLocator::ReadHeader(last->segment, last->offset, &header).ok()) {
       seg.end_offset = last->offset + header.RecordSize();
     }
   }
@@ -323,6 +326,8 @@ Status StoreImpl::OpenWriter() {
       SegmentLog::Open(fs_, dir_, options_, /*writable=*/true, RandomStoreId());
   if (!log.ok()) return log.status();
   log_ = std::move(log.value());
+  locator_ =
+      std::make_unique<RecordLocator>(log_.get(), dir_, options_.read_only);
   // Recovery judges the bytes on the device, not pages a failed sync left
   // in the cache.
   Status s = log_->DropUnsureCache();
@@ -410,6 +415,8 @@ Status StoreImpl::OpenReader() {
   auto log = SegmentLog::Open(fs_, dir_, options_, /*writable=*/false, 0);
   if (!log.ok()) return log.status();
   log_ = std::move(log.value());
+  locator_ =
+      std::make_unique<RecordLocator>(log_.get(), dir_, options_.read_only);
   if (!writer_live) {
     // As the writer's open does: no writer can be syncing the cached pages
     // now, so ones the device never got must not be read.

@@ -21,18 +21,6 @@ constexpr uint64_t kBackwardChunk = 512;
 
 }  // namespace
 
-Status StoreImpl::ReadHeader(const MappedSegment& segment, uint64_t offset,
-                             segment::RecordHeader* header) {
-  if (offset >= segment.mapped_size() ||
-      segment::DecodeRecordHeader(segment.data() + offset,
-                                  segment.mapped_size() - offset, segment->seed,
-                                  header) != segment::HeaderCheck::kOk) {
-    return Status::Corruption(segment->path, offset,
-                              "record header does not verify");
-  }
-  return Status::Ok();
-}
-
 Status StoreImpl::DecodeAt(const MappedSegment& segment, uint64_t offset,
                            uint64_t expected_position, std::string* scratch,
                            RecordedEventView* view,
@@ -42,7 +30,7 @@ Status StoreImpl::DecodeAt(const MappedSegment& segment, uint64_t offset,
   if (known_header != nullptr) {
     header = *known_header;
   } else {
-    Status s = ReadHeader(segment, offset, &header);
+    Status s = RecordLocator::ReadHeader(segment, offset, &header);
     if (!s.ok()) return s;
   }
   const uint8_t* record = segment.data() + offset;
@@ -143,7 +131,8 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
       pinned_for = item.segment;
     }
     // A scavenge may have replaced the segment's file during this read.
-    auto moved = OffsetInPin(pinned, item.segment, item.position, item.offset);
+    auto moved =
+        locator_->OffsetInPin(pinned, item.segment, item.position, item.offset);
     if (!moved.ok()) return moved.status();
     if (!moved->has_value()) continue;  // removed
     const uint64_t offset = **moved;
@@ -212,7 +201,7 @@ Result<uint64_t> StoreImpl::ScanForward(
   MappedSegment seg;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
-    auto location = Locate(from);
+    auto location = locator_->Locate(from);
     if (!location.ok()) return location.status();
     const auto& listed = log_->segments();
     segments.assign(listed.begin() + *log_->SegmentIndexOf(from), listed.end());
@@ -245,7 +234,7 @@ Result<uint64_t> StoreImpl::ScanForward(
       continue;
     }
     segment::RecordHeader header;
-    Status s = ReadHeader(seg, offset, &header);
+    Status s = RecordLocator::ReadHeader(seg, offset, &header);
     if (!s.ok()) return s;
     if (seg->scavenged()) {
       // Positions of removed records are skipped: the hole's width is
@@ -313,13 +302,13 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
         position + 1 - std::min<uint64_t>(kBackwardChunk, position + 1);
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      s = LocateRange(first, position, &items);
+      s = locator_->LocateRange(first, position, &items);
       if (!s.ok()) return s;
       std::reverse(items.begin(), items.end());
     }
     for (const Location& item : items) {
       segment::RecordHeader header;
-      s = ReadHeader(item.segment, item.offset, &header);
+      s = RecordLocator::ReadHeader(item.segment, item.offset, &header);
       if (!s.ok()) return s;
       RecordedEventView view;
       bool match = false;

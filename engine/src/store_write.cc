@@ -436,7 +436,7 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
   // rules out nearly every other event, the record decides.
   auto is = [&](const index::IndexedEvent& e, size_t k) -> Result<bool> {
     if (e.id_tag != tags[k]) return false;
-    auto actual = EventIdAt(e.position, e.offset);
+    auto actual = locator_->EventIdAt(e.position, e.offset);
     if (!actual.ok()) return actual.status();
     return *actual == request.ids[k];
   };
@@ -520,7 +520,7 @@ std::optional<Result<AppendResult>> StoreImpl::CheckRetry(
                                 e.id_tag)) {
           continue;
         }
-        auto actual = EventIdAt(e.position, e.offset);
+        auto actual = locator_->EventIdAt(e.position, e.offset);
         if (!actual.ok()) return Decision(actual.status());
         // The lowest k whose id the event holds (pairs sort by k second).
         auto found = std::lower_bound(sorted_ids.begin(), sorted_ids.end(),

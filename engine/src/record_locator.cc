@@ -1,19 +1,26 @@
 // Copyright (c) Cairn authors.
-//
-// Locating records in the log. The store keeps no per-record table in
-// memory (it would grow with the log): the stream index holds each event's
-// segment offset, and a position anchor every anchor_stride positions;
-// anything else is found by walking record headers from an anchor.
-#include <string>
+#include "engine/src/record_locator.h"
 
-#include "engine/src/store_impl.h"
-#include "segment/record.h"
+#include <string>
 
 namespace cairn::engine {
 
-Result<const uint8_t*> StoreImpl::RecordAt(uint64_t position, uint64_t offset,
-                                           segment::RecordHeader* header,
-                                           MappedSegment* pin) const {
+Status RecordLocator::ReadHeader(const MappedSegment& segment, uint64_t offset,
+                                 segment::RecordHeader* header) {
+  if (offset >= segment.mapped_size() ||
+      segment::DecodeRecordHeader(segment.data() + offset,
+                                  segment.mapped_size() - offset, segment->seed,
+                                  header) != segment::HeaderCheck::kOk) {
+    return Status::Corruption(segment->path, offset,
+                              "record header does not verify");
+  }
+  return Status::Ok();
+}
+
+Result<const uint8_t*> RecordLocator::RecordAt(uint64_t position,
+                                               uint64_t offset,
+                                               segment::RecordHeader* header,
+                                               MappedSegment* pin) const {
   auto index = log_->SegmentStartingAtOrBefore(position);
   if (!index) {
     return Status::Corruption(dir_, 0,
@@ -50,7 +57,7 @@ Result<const uint8_t*> StoreImpl::RecordAt(uint64_t position, uint64_t offset,
   return seg.data() + offset;
 }
 
-Result<const uint8_t*> StoreImpl::VerifiedRecordAt(
+Result<const uint8_t*> RecordLocator::VerifiedRecordAt(
     uint64_t position, uint64_t offset, segment::RecordHeader* header,
     MappedSegment* pin) const {
   auto record = RecordAt(position, offset, header, pin);
@@ -69,8 +76,8 @@ Result<const uint8_t*> StoreImpl::VerifiedRecordAt(
   return record;
 }
 
-Result<index::EventKey> StoreImpl::EventKeyAt(uint64_t position,
-                                              uint64_t offset) const {
+Result<index::EventKey> RecordLocator::EventKeyAt(uint64_t position,
+                                                  uint64_t offset) const {
   segment::RecordHeader header;
   MappedSegment pin;
   auto record = VerifiedRecordAt(position, offset, &header, &pin);
@@ -94,14 +101,15 @@ Result<index::EventKey> StoreImpl::EventKeyAt(uint64_t position,
   return index::EventKey{stream_copy, type_copy};
 }
 
-Result<std::string_view> StoreImpl::StreamNameAt(uint64_t position,
-                                                 uint64_t offset) const {
+Result<std::string_view> RecordLocator::StreamNameAt(uint64_t position,
+                                                     uint64_t offset) const {
   auto key = EventKeyAt(position, offset);
   if (!key.ok()) return key.status();
   return key->stream;
 }
 
-Result<EventId> StoreImpl::EventIdAt(uint64_t position, uint64_t offset) const {
+Result<EventId> RecordLocator::EventIdAt(uint64_t position,
+                                         uint64_t offset) const {
   segment::RecordHeader header;
   MappedSegment pin;
   auto record = VerifiedRecordAt(position, offset, &header, &pin);
@@ -109,7 +117,7 @@ Result<EventId> StoreImpl::EventIdAt(uint64_t position, uint64_t offset) const {
   return segment::PeekEventId(*record);
 }
 
-Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
+Result<RecordLocator::Location> RecordLocator::Locate(uint64_t position) const {
   auto index = log_->SegmentIndexOf(position);
   if (!index) {
     return Status::Corruption(
@@ -123,15 +131,17 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
   if (seg->scavenged()) return LocateKept(std::move(location), position);
   uint64_t at = seg->header.first_position;
   uint64_t offset = segment::kSegmentHeaderSize;
-  const uint64_t anchor = position - position % index_->anchor_stride();
-  if (anchor > at) {
-    if (auto anchored = index_->Anchor(anchor)) {
-      at = anchor;
-      offset = *anchored;
+  if (index_ != nullptr) {
+    const uint64_t anchor = position - position % index_->anchor_stride();
+    if (anchor > at) {
+      if (auto anchored = index_->Anchor(anchor)) {
+        at = anchor;
+        offset = *anchored;
+      }
     }
   }
   auto walked = WalkTo(seg, at, offset, position);
-  if (!walked.ok() && options_.read_only && at != seg->header.first_position) {
+  if (!walked.ok() && read_only_ && at != seg->header.first_position) {
     // A read-only handle's anchors may be another generation's offsets
     // (see OffsetInPin): walk from the segment's first record.
     walked = WalkTo(seg, seg->header.first_position,
@@ -143,8 +153,9 @@ Result<StoreImpl::Location> StoreImpl::Locate(uint64_t position) const {
   return location;
 }
 
-Result<uint64_t> StoreImpl::WalkTo(const MappedSegment& seg, uint64_t at,
-                                   uint64_t offset, uint64_t position) const {
+Result<uint64_t> RecordLocator::WalkTo(const MappedSegment& seg, uint64_t at,
+                                       uint64_t offset,
+                                       uint64_t position) const {
   for (; at < position; ++at) {
     segment::RecordHeader header;
     Status s = ReadHeader(seg, offset, &header);
@@ -160,11 +171,11 @@ Result<uint64_t> StoreImpl::WalkTo(const MappedSegment& seg, uint64_t at,
   return offset;
 }
 
-Result<std::optional<uint64_t>> StoreImpl::OffsetInPin(
+Result<std::optional<uint64_t>> RecordLocator::OffsetInPin(
     const MappedSegment& pinned, const std::shared_ptr<Segment>& listed,
     uint64_t position, uint64_t offset) const {
   if (pinned.segment() == listed) {
-    if (!options_.read_only) return std::optional<uint64_t>(offset);
+    if (!read_only_) return std::optional<uint64_t>(offset);
     // A read-only handle adopts the writer's tables and the files of its
     // scavenges in separate steps (it cannot read both at one instant), so
     // for a while its offsets into a segment may be another generation's:
@@ -188,8 +199,8 @@ Result<std::optional<uint64_t>> StoreImpl::OffsetInPin(
   return std::optional<uint64_t>(kept->offset);
 }
 
-Result<StoreImpl::Location> StoreImpl::LocateKept(Location location,
-                                                  uint64_t position) const {
+Result<RecordLocator::Location> RecordLocator::LocateKept(
+    Location location, uint64_t position) const {
   const MappedSegment& seg = location.segment;
   uint64_t offset = segment::kSegmentHeaderSize;
   uint64_t at = seg->header.first_position;
@@ -217,8 +228,8 @@ Result<StoreImpl::Location> StoreImpl::LocateKept(Location location,
   return location;
 }
 
-Status StoreImpl::LocateRange(uint64_t first, uint64_t last,
-                              std::vector<Location>* out) const {
+Status RecordLocator::LocateRange(uint64_t first, uint64_t last,
+                                  std::vector<Location>* out) const {
   auto location = Locate(first);
   if (!location.ok()) return location.status();
   Location at = std::move(location.value());
