@@ -507,6 +507,46 @@ TEST_F(StoreScavengeRunTest, AFollowerWhoseSegmentWasScavengedFollowsOn) {
   ExpectTheWritersAll(follower.get());
 }
 
+// The follower lists nothing while the writer fills two segments and
+// scavenges both. The second is new to it and complete, listed whole in
+// its new generation; the writer's tables cover it (a scavenge waits for
+// them), so its records do not go into the follower's memory, which stays
+// within its bound.
+TEST_F(StoreScavengeRunTest, AFollowerListsASegmentScavengedBeforeItSawIt) {
+  Options options = ScavengeOptionsForTest();
+  options.index_memtable_events = 16;  // the bound: a few times this
+  store_.reset();
+  auto writer = Store::Open(dir(), options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  store_ = std::move(writer).value();
+  TombstoneFiveKeepFour();
+  ASSERT_TRUE(store_->Sync().ok());
+  std::unique_ptr<Store> follower = OpenFollower(options);
+  ASSERT_NE(follower, nullptr);
+  ExpectKeptAndGone(follower.get());
+
+  AppendFiller(3);  // the third starts segment 1
+  ASSERT_TRUE(
+      store_->Append("gone2", ExpectedVersion::NoStream(), Events(5)).ok());
+  ASSERT_TRUE(store_->Tombstone("gone2", ExpectedVersion::Any()).ok());
+  for (int i = 0; i < 30; ++i) {  // 300 records in segment 1
+    ASSERT_TRUE(
+        store_->Append("many", ExpectedVersion::Any(), Events(10)).ok());
+  }
+  EXPECT_EQ(Scavenge().events_removed, 10u);
+  static_cast<engine::StoreImpl*>(store_.get())->WaitIndexIdle();
+
+  ExpectKeptAndGone(follower.get());
+  auto many = follower->ReadStream("many", testing::StreamUpTo(1000));
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  EXPECT_EQ(many->events.size(), 300u);
+  const index::IndexStats stats =
+      static_cast<engine::StoreImpl*>(follower.get())->IndexStatsForTest();
+  EXPECT_LE(stats.memtable_entries,
+            index::PersistentIndex::kFollowerMemTables * 16);
+  ExpectTheWritersAll(follower.get());
+}
+
 // A run renames its segment files into place before it lists its
 // tables. A follower that adopts the writer's tables in between gets
 // tables with the old files' offsets and the entries of the new files.
