@@ -127,6 +127,15 @@ class StoreScavengeRunTest : public ::testing::Test {
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
+  // TombstoneFiveKeepFour through the writer, synced, and a follower
+  // opened with `options` that has read it.
+  std::unique_ptr<Store> KeepFourAndFollow(const Options& options) {
+    TombstoneFiveKeepFour();
+    EXPECT_TRUE(store_->Sync().ok());
+    std::unique_ptr<Store> follower = OpenFollower(options);
+    if (follower != nullptr) ExpectKeptAndGone(follower.get());
+    return follower;
+  }
   // $all from `follower` has the writer's events, by position.
   void ExpectTheWritersAll(Store* follower) {
     auto from_follower = follower->ReadAll(testing::AllUpTo(1000));
@@ -519,11 +528,8 @@ TEST_F(StoreScavengeRunTest, AFollowerListsASegmentScavengedBeforeItSawIt) {
   auto writer = Store::Open(dir(), options);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   store_ = std::move(writer).value();
-  TombstoneFiveKeepFour();
-  ASSERT_TRUE(store_->Sync().ok());
-  std::unique_ptr<Store> follower = OpenFollower(options);
+  std::unique_ptr<Store> follower = KeepFourAndFollow(options);
   ASSERT_NE(follower, nullptr);
-  ExpectKeptAndGone(follower.get());
 
   AppendFiller(3);  // the third starts segment 1
   ASSERT_TRUE(
@@ -561,11 +567,8 @@ TEST_F(StoreScavengeRunTest, AFollowerReadsBetweenTheFilesAndTheTablesOfARun) {
   auto writer = engine::StoreImpl::Open(&faulty, dir(), options);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   store_ = std::move(writer).value();
-  TombstoneFiveKeepFour();
-  ASSERT_TRUE(store_->Sync().ok());
-  std::unique_ptr<Store> follower = OpenFollower(options);
+  std::unique_ptr<Store> follower = KeepFourAndFollow(options);
   ASSERT_NE(follower, nullptr);
-  ExpectKeptAndGone(follower.get());
   ASSERT_TRUE(store_->Append("more", ExpectedVersion::Any(), Events(40)).ok());
 
   ScavengeOptions scavenge;
