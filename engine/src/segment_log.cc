@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "engine/src/report.h"
@@ -234,9 +235,8 @@ Result<std::shared_ptr<Segment>> SegmentLog::Replace(
     return Status::InvalidArgument("segment " + std::to_string(number) +
                                    " is not a sealed segment of the log");
   }
-  std::shared_ptr<Segment>& entry =
+  const std::shared_ptr<Segment>& old =
       segments_[static_cast<size_t>(number - first_number)];
-  std::shared_ptr<Segment> old = entry;
   if (successor->generation <= old->generation ||
       successor->header.store_id != old->header.store_id ||
       successor->header.first_position != old->header.first_position ||
@@ -244,7 +244,13 @@ Result<std::shared_ptr<Segment>> SegmentLog::Replace(
     return Status::InvalidArgument(successor->path + " does not replace " +
                                    old->path);
   }
-  entry = successor;
+  return SwapEntry(static_cast<size_t>(number - first_number),
+                   std::move(successor));
+}
+
+std::shared_ptr<Segment> SegmentLog::SwapEntry(
+    size_t index, std::shared_ptr<Segment> successor) {
+  std::shared_ptr<Segment> old = std::exchange(segments_[index], successor);
   // The old file's mapping moves from the cache to the old entry: readers
   // holding that entry keep reading it (also once the file is unlinked),
   // and it is unmapped when the last of them lets go.
@@ -300,7 +306,7 @@ Status SegmentLog::ReplaceLast(
   auto pinned = Pin(successor);
   if (!pinned.ok()) return pinned.status();
   successor = pinned->segment();
-  std::shared_ptr<Segment> old = segments_.back();
+  const std::shared_ptr<Segment>& old = segments_.back();
   if (successor->generation <= old->generation ||
       successor->header.store_id != old->header.store_id ||
       successor->header.segment_number != old->header.segment_number ||
@@ -313,15 +319,8 @@ Status SegmentLog::ReplaceLast(
   }
   // Listed first: visitors locate records through the list, and must
   // find them in the file whose offsets they are given.
-  segments_.back() = successor;
-  SegmentCache::Mapping mapping = cache_.Take(old->path);
-  {
-    std::lock_guard<std::mutex> lock(active_mu_);
-    old->successor = successor;
-    if (mapping) old->map = std::move(mapping);
-  }
   const uint64_t from = old->end_position;
-  replaced->push_back(std::move(old));
+  replaced->push_back(SwapEntry(segments_.size() - 1, std::move(successor)));
   return VisitScavenged(
       *pinned,
       [from](const segment::ScannedRecord& r) {

@@ -246,6 +246,11 @@ class SegmentLog {
   // if it continues the log; a scavenged one is verified whole and its
   // records visited.
   Status ListNext(std::shared_ptr<Segment> next, const AppendVisitor& visit);
+  // Makes `successor` entry `index` and links it from the old entry, which
+  // takes the old file's mapping from the cache (readers holding the old
+  // entry keep reading it); returns the old entry.
+  std::shared_ptr<Segment> SwapEntry(size_t index,
+                                     std::shared_ptr<Segment> successor);
   // Read-only: makes `successor`, a newer generation of the last entry,
   // the last entry, and visits its records at or past the old entry's
   // end. The old entry goes to *replaced.
