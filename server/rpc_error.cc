@@ -1,14 +1,44 @@
 // Copyright (c) Cairn authors.
 #include "server/rpc_error.h"
 
+#include <algorithm>
+
 #include "server/system_streams.h"
 #include "shared.pb.h"
 
 namespace cairn::server {
 
+namespace {
+
+bool IsHeaderByte(unsigned char byte) { return byte >= 0x20 && byte <= 0x7e; }
+
+}  // namespace
+
+std::string TrailerValue(std::string_view value) {
+  if (std::all_of(value.begin(), value.end(), [](char c) {
+        return IsHeaderByte(static_cast<unsigned char>(c));
+      })) {
+    return std::string(value);
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string encoded;
+  encoded.reserve(value.size() * 3);
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (IsHeaderByte(byte) && byte != '%') {
+      encoded.push_back(c);
+    } else {
+      encoded.push_back('%');
+      encoded.push_back(kHex[byte >> 4]);
+      encoded.push_back(kHex[byte & 0xf]);
+    }
+  }
+  return encoded;
+}
+
 grpc::Status RpcError::Apply(grpc::ServerContextBase* context) const {
   for (const auto& [key, value] : trailers) {
-    context->AddTrailingMetadata(key, value);
+    context->AddTrailingMetadata(key, TrailerValue(value));
   }
   return grpc::Status(code, message);
 }

@@ -35,6 +35,13 @@ struct RpcError {
   grpc::Status Apply(grpc::ServerContextBase* context) const;
 };
 
+// `value` as a trailer can carry it. gRPC takes only printable ASCII in a
+// text metadata value and aborts the process on anything else, while names
+// (streams, logins, ids) are UTF-8 from the client. A printable-ASCII value
+// is sent as it is; any other is percent-encoded (each byte outside 0x20-0x7E,
+// and '%', as %XX), the encoding gRPC itself gives grpc-message.
+std::string TrailerValue(std::string_view value);
+
 // The OK outcome, where an RpcError carries how a call ends.
 RpcError Ok();
 bool IsOk(const RpcError& error);

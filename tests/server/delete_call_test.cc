@@ -90,6 +90,28 @@ TEST_F(DeleteCallTest, WrongExpectedVersionIsATrailerError) {
   EXPECT_EQ(responses.size(), 3u);
 }
 
+// A name that is not printable ASCII comes back percent-encoded in the
+// trailer: gRPC aborts the process on such a text metadata value.
+TEST_F(DeleteCallTest, ANameThatIsNotAsciiIsEncodedInTheTrailer) {
+  const std::string stream = "caf\xc3\xa9";
+  Seed(stream, 1);
+  grpc::ClientContext tombstone_context;
+  streams::TombstoneResp tombstoned;
+  ASSERT_TRUE(
+      stub_
+          ->Tombstone(&tombstone_context, TombstoneRequest(stream), &tombstoned)
+          .ok());
+  grpc::ClientContext context;
+  streams::AppendResp response;
+  const grpc::Status status =
+      Append(AnyOptions(stream), {Proposed("E")}, &response, &context);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(),
+            "Event stream '" + stream + "' is deleted.");
+  EXPECT_EQ(Trailer(context, "exception"), "stream-deleted");
+  EXPECT_EQ(Trailer(context, "stream-name"), "caf%C3%A9");
+}
+
 TEST_F(DeleteCallTest, TombstoneEndsTheStreamForGood) {
   Seed("s", 2);
   {

@@ -275,6 +275,34 @@ TEST_F(UsersServiceTest, EveryFieldIsValidated) {
   EXPECT_TRUE(Create("root", "zoë", "pw", {"équipe"}).ok());
 }
 
+// A login that is not printable ASCII comes back percent-encoded in the
+// `login-name` trailer: gRPC aborts the process on such a metadata value.
+TEST_F(UsersServiceTest, ALoginThatIsNotAsciiIsEncodedInTheTrailer) {
+  ASSERT_TRUE(Create("root", "zo\xc3\xab", "pw").ok());
+  grpc::ClientContext conflict_context;
+  conflict_context.AddMetadata("authorization", Basic("root:pw-root"));
+  users::CreateReq create;
+  create.mutable_options()->set_login_name("zo\xc3\xab");
+  create.mutable_options()->set_password("pw");
+  create.mutable_options()->set_full_name("Zoe");
+  users::CreateResp created;
+  EXPECT_EQ(
+      users_stub_->Create(&conflict_context, create, &created).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Trailer(conflict_context, "exception"), "user-conflict");
+  EXPECT_EQ(Trailer(conflict_context, "login-name"), "zo%C3%AB");
+
+  users::DetailsReq request;
+  request.mutable_options()->set_login_name("u\xcf\x85z");
+  auto context = As("root");
+  auto reader = users_stub_->Details(context.get(), request);
+  users::DetailsResp response;
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Trailer(*context, "exception"), "user-not-found");
+  EXPECT_EQ(Trailer(*context, "login-name"), "u%CF%85z");
+}
+
 TEST_F(UsersServiceTest, WithoutAuthenticationEveryCallIsAllowed) {
   ServerOptions options;
   options.authentication = false;
