@@ -13,15 +13,29 @@ namespace {
 // "CAIRNIXT" read as a little-endian u64: the header checksum's seed. The
 // header carries the table's identity, so it cannot be seeded with it.
 constexpr uint64_t kHeaderSeed = 0x5458494e52494143ull;
+// "CAIRNFLT" read as a little-endian u64: mixed into the filter checksums'
+// seeds, so a filter never verifies as a block or a block as a filter.
+constexpr uint64_t kFilterSeed = 0x544c464e52494143ull;
 // The header checksum covers [0, 128) in version 1; version 2 adds
-// last_position at 136 and moves the checksum after it.
+// last_position at 136 and moves the checksum after it; version 3 adds
+// filters_offset at 144 and moves it again.
 constexpr size_t kHeaderFieldsSizeV1 = 128;
 constexpr size_t kHeaderFieldsSizeV2 = 144;
+constexpr size_t kHeaderFieldsSizeV3 = 152;
 constexpr size_t kLastPositionAt = 136;
+constexpr size_t kFiltersOffsetAt = 144;
+// Filters start on a cache line, so one is two lines.
+constexpr uint64_t kFilterAlignment = 64;
 
 size_t HeaderFieldsSize(uint32_t version) {
-  return version == kTableFormatVersion ? kHeaderFieldsSizeV1
-                                        : kHeaderFieldsSizeV2;
+  switch (version) {
+    case kTableFormatVersion:
+      return kHeaderFieldsSizeV1;
+    case kTableGapsFormatVersion:
+      return kHeaderFieldsSizeV2;
+    default:
+      return kHeaderFieldsSizeV3;
+  }
 }
 
 // Buffers are written once they reach this size (fewer, larger writes).
@@ -41,9 +55,16 @@ uint64_t BlockSeed(uint64_t table_seed, uint64_t block) {
   return table_seed + block * 0x9E3779B97F4A7C15ull;
 }
 
+uint64_t FilterChecksum(const uint8_t* filter, uint64_t table_seed,
+                        uint64_t block) {
+  return IndexChecksum(filter, kBlockFilterBitBytes,
+                       BlockSeed(table_seed, block) ^ kFilterSeed);
+}
+
 struct Layout {
   uint64_t fences_offset;
   uint64_t anchors_offset;
+  uint64_t filters_offset;  // 0 before version 3
   uint64_t entries_offset;
   uint64_t file_size;
 };
@@ -52,8 +73,14 @@ Layout LayoutOf(const TableInfo& info) {
   Layout l;
   l.fences_offset = kTableHeaderSize;
   l.anchors_offset = l.fences_offset + info.block_count() * kFenceSize;
-  l.entries_offset =
-      RoundUp(l.anchors_offset + info.anchor_count() * 4, kTableBlockSize);
+  const uint64_t anchors_end = l.anchors_offset + info.anchor_count() * 4;
+  uint64_t entries_from = anchors_end;
+  l.filters_offset = 0;
+  if (info.has_filters()) {
+    l.filters_offset = RoundUp(anchors_end, kFilterAlignment);
+    entries_from = l.filters_offset + info.block_count() * kBlockFilterSize;
+  }
+  l.entries_offset = RoundUp(entries_from, kTableBlockSize);
   l.file_size = l.entries_offset + info.block_count() * kTableBlockSize;
   return l;
 }
@@ -63,7 +90,7 @@ void EncodeHeader(const TableInfo& info, const Layout& l,
                   uint8_t* out) {
   std::memset(out, 0, kTableHeaderSize);
   std::memcpy(out, kTableMagic, 8);
-  const uint32_t version = info.format_version();
+  const uint32_t version = info.format_version;
   Put32(out + 8, version);
   Put32(out + 12, kTableHeaderSize);
   Put64(out + 16, info.store_id);
@@ -81,8 +108,11 @@ void EncodeHeader(const TableInfo& info, const Layout& l,
   Put64(out + 104, l.file_size);
   Put64(out + 112, fences_checksum);
   Put64(out + 120, anchors_checksum);
-  if (version == kTableGapsFormatVersion) {
+  if (version != kTableFormatVersion) {
     Put64(out + kLastPositionAt, info.last_position);
+  }
+  if (version >= kTableFiltersFormatVersion) {
+    Put64(out + kFiltersOffsetAt, l.filters_offset);
   }
   const size_t fields = HeaderFieldsSize(version);
   Put64(out + fields, IndexChecksum(out, fields, kHeaderSeed));
@@ -142,6 +172,7 @@ Result<std::unique_ptr<TableWriter>> TableWriter::Create(
         "index table has more entries than positions");
   }
   TableInfo fixed = info;
+  fixed.format_version = kTableFiltersFormatVersion;
   if (!info.has_gaps()) {
     fixed.last_position = info.entry_count == 0 ? 0 : info.end_position - 1;
   } else if (info.entry_count == 0
@@ -157,9 +188,11 @@ Result<std::unique_ptr<TableWriter>> TableWriter::Create(
   const Layout l = LayoutOf(fixed);
   w->fences_offset_ = l.fences_offset;
   w->anchors_offset_ = l.anchors_offset;
+  w->filters_offset_ = l.filters_offset;
   w->entries_offset_ = l.entries_offset;
   w->file_size_ = l.file_size;
   w->fence_write_at_ = l.fences_offset;
+  w->filter_write_at_ = l.filters_offset;
   w->anchor_write_at_ = l.anchors_offset;
   w->entry_write_at_ = l.entries_offset;
   w->seed_ = TableSeed(info.store_id, info.number);
@@ -209,7 +242,11 @@ Status TableWriter::Add(const Entry& entry) {
     Put64(fence + 8, entry.revision);
     Put64(fence + 16, 0);  // checksum, filled in below
     fence_buffer_.append(reinterpret_cast<const char*>(fence), kFenceSize);
+    filter_buffer_.resize(filter_buffer_.size() + kBlockFilterSize, '\0');
   }
+  uint8_t* filter = reinterpret_cast<uint8_t*>(filter_buffer_.data()) +
+                    filter_buffer_.size() - kBlockFilterSize;
+  BlockFilter::Add(entry.hash, filter);
   const bool block_full = in_block + 1 == kEntriesPerBlock;
   if (block_full || entries_added_ == info_.entry_count) {
     const uint64_t index = (entries_added_ - 1) / kEntriesPerBlock;
@@ -218,9 +255,10 @@ Status TableWriter::Add(const Entry& entry) {
     Put64(reinterpret_cast<uint8_t*>(fence_buffer_.data()) +
               fence_buffer_.size() - kFenceSize + 16,
           checksum);
+    Put64(filter + kBlockFilterBitBytes, FilterChecksum(filter, seed_, index));
     if (entry_buffer_.size() >= kWriteChunk) {
       Status s = FlushEntries();
-      if (s.ok()) s = FlushFences();
+      if (s.ok()) s = FlushFencesAndFilters();
       if (!s.ok()) return s;
     }
   }
@@ -248,19 +286,26 @@ Status TableWriter::FlushEntries() {
   return s;
 }
 
-Status TableWriter::FlushFences() {
-  // Only fences of complete blocks (checksum known) are final; the last,
-  // incomplete one stays for the next call.
-  size_t complete = fence_buffer_.size();
+Status TableWriter::FlushFencesAndFilters() {
+  // Only fences and filters of complete blocks (checksums known) are
+  // final; the last block's, if incomplete, stay for the next call.
+  size_t complete = fence_buffer_.size() / kFenceSize;
   if (entries_added_ % kEntriesPerBlock != 0 &&
       entries_added_ != info_.entry_count) {
-    complete -= kFenceSize;
+    complete -= 1;
   }
   if (complete == 0) return Status::Ok();
-  XXH3_64bits_update(hashing_->fences, fence_buffer_.data(), complete);
-  Status s = file_->Write(fence_write_at_, fence_buffer_.data(), complete);
-  fence_write_at_ += complete;
-  fence_buffer_.erase(0, complete);
+  const size_t fence_bytes = complete * kFenceSize;
+  XXH3_64bits_update(hashing_->fences, fence_buffer_.data(), fence_bytes);
+  Status s = file_->Write(fence_write_at_, fence_buffer_.data(), fence_bytes);
+  fence_write_at_ += fence_bytes;
+  fence_buffer_.erase(0, fence_bytes);
+  const size_t filter_bytes = complete * kBlockFilterSize;
+  if (s.ok()) {
+    s = file_->Write(filter_write_at_, filter_buffer_.data(), filter_bytes);
+  }
+  filter_write_at_ += filter_bytes;
+  filter_buffer_.erase(0, filter_bytes);
   return s;
 }
 
@@ -285,15 +330,15 @@ Status TableWriter::Finish() {
         "index table has fewer anchors than declared");
   }
   Status s = FlushEntries();
-  if (s.ok()) s = FlushFences();
+  if (s.ok()) s = FlushFencesAndFilters();
   if (s.ok()) s = FlushAnchors();
   if (!s.ok()) return s;
   std::vector<uint8_t> header(kTableHeaderSize);
-  EncodeHeader(
-      info_,
-      Layout{fences_offset_, anchors_offset_, entries_offset_, file_size_},
-      XXH3_64bits_digest(hashing_->fences),
-      XXH3_64bits_digest(hashing_->anchors), header.data());
+  EncodeHeader(info_,
+               Layout{fences_offset_, anchors_offset_, filters_offset_,
+                      entries_offset_, file_size_},
+               XXH3_64bits_digest(hashing_->fences),
+               XXH3_64bits_digest(hashing_->anchors), header.data());
   // The header goes last: a table is never valid before its sections are
   // written. The sync makes all of it durable before the rename names it.
   s = file_->Write(0, header.data(), header.size());
@@ -323,11 +368,12 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
     return Status::Corruption(path, 0, "not an index table (bad magic)");
   }
   uint32_t version = Get32(data + 8);
-  if (version != kTableFormatVersion && version != kTableGapsFormatVersion) {
+  if (version < kTableFormatVersion || version > kTableFiltersFormatVersion) {
     return Status::NotSupported(path + ": index table format version " +
                                 std::to_string(version) +
-                                " is not supported (this build reads 1 and 2)");
+                                " is not supported (this build reads 1 to 3)");
   }
+  info->format_version = version;
   const size_t fields = HeaderFieldsSize(version);
   if (Get64(data + fields) != IndexChecksum(data, fields, kHeaderSeed)) {
     return Status::Corruption(path, fields,
@@ -359,8 +405,9 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
       info->new_streams > info->entry_count) {
     return Status::Corruption(path, 32, "index table header is inconsistent");
   }
-  // The version is a function of the counts: a table without gaps is
-  // always version 1, so each table has exactly one valid encoding.
+  // In versions 1 and 2 the version is a function of the counts: a table
+  // without gaps is always version 1, so each table has exactly one valid
+  // encoding. Version 3 names its last position with or without gaps.
   const uint64_t range = info->end_position - info->first_position;
   if (version == kTableFormatVersion) {
     if (info->entry_count != range) {
@@ -369,6 +416,19 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
                                 "length");
     }
     info->last_position = range == 0 ? 0 : info->end_position - 1;
+  } else if (version == kTableFiltersFormatVersion &&
+             info->entry_count == range) {
+    if (Get64(data + kHeaderFieldsSizeV1) != 0) {
+      return Status::Corruption(path, kHeaderFieldsSizeV1,
+                                "index table header reserved field is not "
+                                "zero");
+    }
+    info->last_position = Get64(data + kLastPositionAt);
+    if (info->last_position != (range == 0 ? 0 : info->end_position - 1)) {
+      return Status::Corruption(path, kLastPositionAt,
+                                "index table last position is not the end of "
+                                "its range");
+    }
   } else {
     // Where version 1 has its checksum: reserved in version 2.
     if (Get64(data + kHeaderFieldsSizeV1) != 0) {
@@ -383,9 +443,11 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
             : info->last_position >= info->first_position &&
                   info->last_position < info->end_position;
     if (info->entry_count >= range) {
-      return Status::Corruption(path, 40,
-                                "index table of format version 2 has no gap "
-                                "in its range");
+      return Status::Corruption(
+          path, 40,
+          version == kTableGapsFormatVersion
+              ? "index table of format version 2 has no gap in its range"
+              : "index table has more entries than its range has positions");
     }
     if (!last_ok) {
       return Status::Corruption(path, kLastPositionAt,
@@ -405,7 +467,9 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
   if (Get64(data + 80) != l.fences_offset ||
       Get64(data + 88) != l.anchors_offset ||
       Get64(data + 96) != l.entries_offset ||
-      Get64(data + 104) != l.file_size) {
+      Get64(data + 104) != l.file_size ||
+      (info->has_filters() &&
+       Get64(data + kFiltersOffsetAt) != l.filters_offset)) {
     return Status::Corruption(path, 80,
                               "index table section offsets are inconsistent");
   }
@@ -458,6 +522,7 @@ Result<std::shared_ptr<Table>> Table::Open(io::FileSystem* fs,
   t->seed_ = TableSeed(info.store_id, info.number);
   t->fences_ = data + l.fences_offset;
   t->anchors_ = data + l.anchors_offset;
+  if (info.has_filters()) t->filters_ = data + l.filters_offset;
   t->entries_ = data + l.entries_offset;
   if (IndexChecksum(t->fences_, info.block_count() * kFenceSize, t->seed_) !=
       Get64(data + 112)) {
@@ -486,6 +551,20 @@ Result<const uint8_t*> Table::Block(uint64_t i) const {
     return BlockCorruption(i, "index block checksum mismatch");
   }
   return block;
+}
+
+Result<bool> Table::MayContain(uint64_t i, uint64_t hash) const {
+  if (filters_ == nullptr) return true;
+  const uint8_t* filter = Filter(i);
+  if (FilterChecksum(filter, seed_, i) !=
+      Get64(filter + kBlockFilterBitBytes)) {
+    return Status::Corruption(
+        path_, (filter - map_->data()),
+        "index filter checksum mismatch for block " + std::to_string(i) +
+            " (the index is derived data: `cairn index rebuild` recreates "
+            "it)");
+  }
+  return BlockFilter::MayContain(hash, filter);
 }
 
 uint64_t Table::EntriesIn(uint64_t block) const {
@@ -530,8 +609,16 @@ Status Table::Scan(uint64_t hash, uint64_t lo_revision, uint64_t hi_revision,
                    std::vector<Entry>* out) const {
   if (info_.entry_count == 0 || lo_revision > hi_revision) return Status::Ok();
   const uint64_t blocks = info_.block_count();
-  for (uint64_t block = LastBlockStartingBefore(hash, lo_revision);
-       block < blocks; ++block) {
+  const uint64_t first = LastBlockStartingBefore(hash, lo_revision);
+  bool found = false;  // an entry of `hash` was seen: filters are moot
+  for (uint64_t block = first; block < blocks; ++block) {
+    if (!found) {
+      // A later block starting past the hash holds none of it.
+      if (block != first && FenceHash(block) > hash) return Status::Ok();
+      auto may_contain = MayContain(block, hash);
+      if (!may_contain.ok()) return may_contain.status();
+      if (!*may_contain) continue;
+    }
     auto data = Block(block);
     if (!data.ok()) return data.status();
     const uint64_t n = EntriesIn(block);
@@ -551,6 +638,7 @@ Status Table::Scan(uint64_t hash, uint64_t lo_revision, uint64_t hi_revision,
     for (uint64_t i = lo; i < n; ++i) {
       Entry e = DecodeEntry(*data + i * kEntrySize);
       if (e.hash != hash || e.revision > hi_revision) return Status::Ok();
+      found = true;
       out->push_back(e);
     }
   }
@@ -603,7 +691,25 @@ Status Table::VerifyAll() const {
   std::vector<bool> seen(
       info.has_gaps() ? info.end_position - info.first_position : 0);
   Entry last_kept;
+  // The filter the current block's hashes make, compared with the stored
+  // one once the block is read.
+  uint8_t filter[kBlockFilterBitBytes] = {};
+  auto check_filter = [&](uint64_t block) -> Status {
+    if (filters_ == nullptr) return Status::Ok();
+    auto verified = MayContain(block, 0);
+    if (!verified.ok()) return verified.status();
+    if (std::memcmp(filter, Filter(block), kBlockFilterBitBytes) != 0) {
+      return BlockCorruption(block, "filter does not match the block's hashes");
+    }
+    std::memset(filter, 0, sizeof(filter));
+    return Status::Ok();
+  };
   while (cursor.Next(&e)) {
+    if (count > 0 && count % kEntriesPerBlock == 0) {
+      Status s = check_filter(count / kEntriesPerBlock - 1);
+      if (!s.ok()) return s;
+    }
+    BlockFilter::Add(e.hash, filter);
     if (count > 0 && !EntryLess(previous, e)) {
       return BlockCorruption(count / kEntriesPerBlock,
                              "index entries out of order");
@@ -636,6 +742,10 @@ Status Table::VerifyAll() const {
     ++count;
   }
   if (!cursor.status().ok()) return cursor.status();
+  if (count > 0) {
+    Status s = check_filter((count - 1) / kEntriesPerBlock);
+    if (!s.ok()) return s;
+  }
   unsigned __int128 expected = sum;
   if (info.has_gaps()) {
     if (count > 0 && (last_kept.position != info.last_position ||

@@ -11,7 +11,10 @@
 // the page cache and no anonymous memory. Each 4 KiB block of entries has
 // its own checksum, verified every time a lookup reads the block; the
 // header, the fence section (first key and checksum of every block) and the
-// anchors are verified when the table is opened.
+// anchors are verified when the table is opened. From format version 3 each
+// block also has a filter of its stream hashes (block_filter.h), with its
+// own checksum verified every time a lookup consults it: a lookup of a
+// stream the table lacks reads one 128-byte filter instead of a block.
 //
 // Thread-safety: a Table is immutable once opened; any number of threads
 // may read it. A TableWriter belongs to one thread.
@@ -27,16 +30,20 @@
 #include "cairn/result.h"
 #include "cairn/status.h"
 #include "engine/io/file_system.h"
+#include "index/block_filter.h"
 #include "index/format.h"
 
 namespace cairn::index {
 
 inline constexpr char kTableMagic[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', 'T'};
 // Version 1 tables hold every position of their range; version 2 tables
-// (written only for a range with removed positions, after a scavenge) hold
-// the kept ones and name their last kept position.
+// (written for a range with removed positions, after a scavenge) hold the
+// kept ones and name their last kept position. Version 3 tables, the only
+// ones written, may have gaps or not, name their last position, and have a
+// filter per entry block. All three are read.
 inline constexpr uint32_t kTableFormatVersion = 1;
 inline constexpr uint32_t kTableGapsFormatVersion = 2;
+inline constexpr uint32_t kTableFiltersFormatVersion = 3;
 inline constexpr uint32_t kTableHeaderSize = 4096;
 inline constexpr uint32_t kTableBlockSize = 4096;
 inline constexpr uint32_t kEntriesPerBlock = kTableBlockSize / kEntrySize;
@@ -68,12 +75,15 @@ struct TableInfo {
   // Entries with revision 0: the streams this table's range created (and
   // whose first event is kept).
   uint64_t new_streams = 0;
+  // What the header says; TableWriter writes kTableFiltersFormatVersion
+  // whatever this holds.
+  uint32_t format_version = kTableFiltersFormatVersion;
 
-  // Whether positions of the range have no entry (removed by a scavenge):
-  // such a table is written in format version 2.
+  // Whether positions of the range have no entry (removed by a scavenge).
   bool has_gaps() const { return entry_count != end_position - first_position; }
-  uint32_t format_version() const {
-    return has_gaps() ? kTableGapsFormatVersion : kTableFormatVersion;
+  // Whether each entry block has a filter (format version 3).
+  bool has_filters() const {
+    return format_version >= kTableFiltersFormatVersion;
   }
   // Anchors cover the multiples of anchor_stride in the range.
   uint64_t anchor_count() const;
@@ -82,13 +92,12 @@ struct TableInfo {
   }
 };
 
-// Writes one table: entries in EntryLess order, anchors in position order,
-// then Finish(). A range without gaps is written in format version 1
-// (`last_position` is then end_position - 1 whatever `info` says), one
-// with gaps in version 2. The file is written under a temporary name, synced,
-// and renamed into place, and the directory synced: after Finish() the table is
-// durable under its name; before, a crash leaves at most a temporary file
-// (which the next open removes).
+// Writes one table in format version 3: entries in EntryLess order, anchors
+// in position order, then Finish(). For a range without gaps
+// `last_position` is end_position - 1 whatever `info` says. The file is written
+// under a temporary name, synced, and renamed into place, and the directory
+// synced: after Finish() the table is durable under its name; before, a crash
+// leaves at most a temporary file (which the next open removes).
 class TableWriter {
  public:
   static Result<std::unique_ptr<TableWriter>> Create(io::FileSystem* fs,
@@ -108,7 +117,8 @@ class TableWriter {
  private:
   TableWriter(io::FileSystem* fs, std::string dir, const TableInfo& info);
   Status FlushEntries();
-  Status FlushFences();
+  // Writes the fences and filters of the complete blocks.
+  Status FlushFencesAndFilters();
   Status FlushAnchors();
 
   io::FileSystem* fs_;
@@ -119,6 +129,7 @@ class TableWriter {
   std::unique_ptr<io::File> file_;
   uint64_t fences_offset_ = 0;
   uint64_t anchors_offset_ = 0;
+  uint64_t filters_offset_ = 0;
   uint64_t entries_offset_ = 0;
   uint64_t file_size_ = 0;
   uint64_t seed_ = 0;
@@ -132,6 +143,8 @@ class TableWriter {
   uint64_t entry_write_at_ = 0;
   std::string fence_buffer_;
   uint64_t fence_write_at_ = 0;
+  std::string filter_buffer_;
+  uint64_t filter_write_at_ = 0;
   std::string anchor_buffer_;
   uint64_t anchor_write_at_ = 0;
   bool finished_ = false;
@@ -151,9 +164,23 @@ class Table {
   const TableInfo& info() const { return info_; }
   const std::string& path() const { return path_; }
   uint64_t file_size() const { return file_size_; }
+  // Where the sections start in the file (filters: 0 before version 3).
+  uint64_t anchors_offset() const { return anchors_ - map_->data(); }
+  uint64_t filters_offset() const {
+    return filters_ == nullptr ? 0 : filters_ - map_->data();
+  }
+  uint64_t entries_offset() const { return entries_ - map_->data(); }
 
   // The entries of block `i`, after verifying its checksum.
   Result<const uint8_t*> Block(uint64_t i) const;
+  // Whether block `i` may hold entries of `hash`: false only if its filter
+  // (verified first) rules the hash out; true in a table without filters.
+  Result<bool> MayContain(uint64_t i, uint64_t hash) const;
+  // Block `i`'s stored filter, unverified (kBlockFilterSize bytes: the
+  // bits, then their checksum); version 3 only.
+  const uint8_t* Filter(uint64_t i) const {
+    return filters_ + i * kBlockFilterSize;
+  }
   uint64_t EntriesIn(uint64_t block) const;
 
   // Calls fn(entry) for the entries with `hash`, highest revision first,
@@ -172,7 +199,8 @@ class Table {
   // Reads every block: checksums, sort order, positions inside the range,
   // each position at most once (exactly once, checked by the sum of
   // positions, in a table without gaps), the last position, entry and
-  // new-stream counts. For `cairn verify`; O(entries).
+  // new-stream counts, and that each block's filter is exactly the one its
+  // hashes make. For `cairn verify`; O(entries).
   Status VerifyAll() const;
 
   // Sequential reader of all entries (merges, verification, dumps).
@@ -217,6 +245,7 @@ class Table {
   std::unique_ptr<io::MappedRegion> map_;
   const uint8_t* fences_ = nullptr;
   const uint8_t* anchors_ = nullptr;
+  const uint8_t* filters_ = nullptr;  // null before version 3
   const uint8_t* entries_ = nullptr;
 };
 
@@ -230,6 +259,12 @@ Status Table::ForEachNewest(uint64_t hash, Fn&& fn) const {
   if (info_.entry_count == 0) return Status::Ok();
   uint64_t block = LastBlockStartingAtOrBefore(hash, UINT64_MAX);
   if (block == UINT64_MAX) return Status::Ok();
+  // The hash's newest entry, if the table has one, is in this block: the
+  // next block starts after (hash, max). So the block's filter answers
+  // for the whole table.
+  auto may_contain = MayContain(block, hash);
+  if (!may_contain.ok()) return may_contain.status();
+  if (!*may_contain) return Status::Ok();
   for (;;) {
     auto data = Block(block);
     if (!data.ok()) return data.status();

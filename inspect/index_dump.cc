@@ -64,6 +64,7 @@ TableStart ToTableStart(const std::string& path, uint64_t size,
   s.new_streams = i.new_streams;
   s.fences_offset = r.fences_offset;
   s.anchors_offset = r.anchors_offset;
+  s.filters_offset = r.filters_offset;
   s.entries_offset = r.entries_offset;
   s.file_size_field = r.file_size;
   s.header_checksum_ok = h.header_checksum_ok;
@@ -178,6 +179,10 @@ Status DumpTable(const std::string& path, TableVisitor* visitor) {
         block.fence_matches =
             first.hash == b.fence_hash && first.revision == b.fence_revision;
         block.padding_zero = b.padding_zero;
+        block.has_filter = b.has_filter;
+        block.filter_offset = b.filter_offset;
+        block.filter_checksum_ok = b.filter_checksum_ok;
+        block.filter_matches = b.filter_matches;
         if (!block.fence_matches) ++extra_problems;
         if (!block.padding_zero) ++extra_problems;
         entries.clear();

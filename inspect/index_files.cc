@@ -29,14 +29,40 @@ using index::kTableHeaderSize;
 // multiplier, the manifest's fixed part and its checksum seed.
 constexpr uint64_t kTableHeaderSeed = 0x5458494e52494143ull;
 constexpr uint64_t kBlockSeedStep = 0x9E3779B97F4A7C15ull;
+// "CAIRNFLT": the filter key's seed, and XORed into a block's seed for its
+// filter checksum.
+constexpr uint64_t kFilterSeed = 0x544c464e52494143ull;
 // The header checksum's range: [0, 128) in version 1, [0, 144) in version 2
-// (which adds last_position at 136); the checksum follows it.
+// (which adds last_position at 136), [0, 152) in version 3 (which adds
+// filters_offset at 144); the checksum follows it.
 constexpr size_t kHeaderFieldsSizeV1 = 128;
 constexpr size_t kHeaderFieldsSizeV2 = 144;
+constexpr size_t kHeaderFieldsSizeV3 = 152;
 constexpr size_t kLastPositionAt = 136;
+constexpr size_t kFiltersOffsetAt = 144;
+constexpr uint64_t kFilterSize = 128;
+constexpr uint64_t kFilterBitBytes = 120;
+constexpr uint32_t kFilterProbes = 5;
 
 size_t HeaderFieldsSize(uint32_t version) {
-  return version == 2 ? kHeaderFieldsSizeV2 : kHeaderFieldsSizeV1;
+  if (version == 2) return kHeaderFieldsSizeV2;
+  if (version == 3) return kHeaderFieldsSizeV3;
+  return kHeaderFieldsSizeV1;
+}
+
+// The filter bits of a block's hashes, from docs/format.md ("Block
+// filters"), written apart from index/block_filter.cc on purpose.
+void AddToFilter(uint64_t hash, uint8_t* bits) {
+  uint8_t le[8];
+  index::Put64(le, hash);
+  const uint64_t key = XXH3_64bits_withSeed(le, sizeof(le), kFilterSeed);
+  const auto a = static_cast<uint32_t>(key);
+  const auto b = static_cast<uint32_t>(key >> 32);
+  for (uint32_t j = 0; j < kFilterProbes; ++j) {
+    const uint32_t g = a + j * b;
+    const uint64_t bit = (uint64_t{g} * (kFilterBitBytes * 8)) >> 32;
+    bits[bit / 8] = static_cast<uint8_t>(bits[bit / 8] | (1u << (bit % 8)));
+  }
 }
 using index::kManifestFixedSize;
 constexpr size_t kManifestTableSize = index::kManifestTableRecordSize;
@@ -73,7 +99,9 @@ RawTableHeader DecodeRawHeader(const uint8_t* d) {
   h.fences_checksum = Get64(d + 112);
   h.anchors_checksum = Get64(d + 120);
   h.header_checksum = Get64(d + HeaderFieldsSize(h.format_version));
-  if (h.format_version == 2) {
+  h.info.format_version = h.format_version;
+  if (h.format_version == 3) h.filters_offset = Get64(d + kFiltersOffsetAt);
+  if (h.format_version == 2 || h.format_version == 3) {
     h.info.last_position = Get64(d + kLastPositionAt);
   } else if (h.info.end_position > h.info.first_position) {
     h.info.last_position = h.info.end_position - 1;
@@ -96,11 +124,17 @@ bool LayoutFits(const RawTableHeader& h, size_t size, uint64_t* block_count,
   const u128 anchors = info.anchor_count();
   const u128 anchors_offset = u128{kTableHeaderSize} + blocks * kFenceSize;
   const u128 anchors_end = anchors_offset + anchors * 4;
+  // Version 3: a 128-byte filter per block from the next multiple of 64.
+  const bool filters = h.format_version == 3;
+  const u128 filters_offset = filters ? (anchors_end + 63) / 64 * 64 : 0;
+  const u128 entries_from =
+      filters ? filters_offset + blocks * kFilterSize : anchors_end;
   const u128 entries_offset =
-      (anchors_end + kTableBlockSize - 1) / kTableBlockSize * kTableBlockSize;
+      (entries_from + kTableBlockSize - 1) / kTableBlockSize * kTableBlockSize;
   const u128 file_size = entries_offset + blocks * kTableBlockSize;
   if (h.fences_offset != kTableHeaderSize ||
       h.anchors_offset != anchors_offset ||
+      h.filters_offset != filters_offset ||
       h.entries_offset != entries_offset || h.file_size != file_size ||
       file_size != size) {
     return false;
@@ -228,6 +262,10 @@ uint64_t IndexBlockSeed(uint64_t table_seed, uint64_t block) {
   return table_seed + block * kBlockSeedStep;
 }
 
+uint64_t IndexFilterSeed(uint64_t table_seed, uint64_t block) {
+  return IndexBlockSeed(table_seed, block) ^ kFilterSeed;
+}
+
 TableWalkResult WalkTable(
     const uint8_t* data, size_t size, const std::string& path,
     std::optional<uint64_t> number, std::optional<uint64_t> store_id_hint,
@@ -300,10 +338,30 @@ TableWalkResult WalkTable(
                                                   IndexBlockSeed(*h.seed, i));
     b.padding_zero = AllZero(b.data + b.entries * kEntrySize,
                              kTableBlockSize - b.entries * kEntrySize);
+    if (h.raw.filters_offset != 0) {
+      const uint8_t* filter = data + h.raw.filters_offset + i * kFilterSize;
+      b.has_filter = true;
+      b.filter_offset = h.raw.filters_offset + i * kFilterSize;
+      b.filter_checksum_ok =
+          h.seed && Get64(filter + kFilterBitBytes) ==
+                        XXH3_64bits_withSeed(filter, kFilterBitBytes,
+                                             IndexFilterSeed(*h.seed, i));
+      uint8_t bits[kFilterBitBytes] = {};
+      for (uint64_t k = 0; k < b.entries; ++k) {
+        AddToFilter(Get64(b.data + k * kEntrySize), bits);
+      }
+      b.filter_matches = std::memcmp(bits, filter, kFilterBitBytes) == 0;
+    }
     if (b.checksum_ok) {
       ++result.blocks_ok;
     } else {
       ++result.blocks_damaged;
+      ++result.problems;
+    }
+    // A filter that does not verify, or (in a verified block) does not
+    // hold the block's hashes, is a problem; the block's entries are not.
+    if (b.has_filter &&
+        (!b.filter_checksum_ok || (b.checksum_ok && !b.filter_matches))) {
       ++result.problems;
     }
     on_block(b);

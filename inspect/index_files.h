@@ -65,6 +65,8 @@ Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_size);
 // The checksum seeds of docs/format.md, "Index tables".
 uint64_t IndexTableSeed(uint64_t store_id, uint64_t number);
 uint64_t IndexBlockSeed(uint64_t table_seed, uint64_t block);
+// The seed of block `block`'s filter checksum (format version 3).
+uint64_t IndexFilterSeed(uint64_t table_seed, uint64_t block);
 
 // The raw header fields of an index table, decoded without checks.
 struct RawTableHeader {
@@ -75,6 +77,7 @@ struct RawTableHeader {
   uint32_t reserved = 0;
   uint64_t fences_offset = 0;
   uint64_t anchors_offset = 0;
+  uint64_t filters_offset = 0;  // 0 before version 3
   uint64_t entries_offset = 0;
   uint64_t file_size = 0;
   uint64_t fences_checksum = 0;
@@ -114,6 +117,12 @@ struct TableWalkBlock {
   uint64_t fence_hash = 0;
   uint64_t fence_revision = 0;
   const uint8_t* data = nullptr;  // kTableBlockSize bytes
+  // Version 3: the block's filter, its checksum, and whether its bits are
+  // exactly those of the block's hashes (meaningful if checksum_ok).
+  bool has_filter = false;
+  uint64_t filter_offset = 0;
+  bool filter_checksum_ok = false;
+  bool filter_matches = false;
 };
 
 struct TableWalkResult {

@@ -2,6 +2,7 @@
 #include "inspect/index_verify.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "engine/io/file_system.h"
 #include "engine/src/segment_cache.h"
+#include "index/block_filter.h"
 #include "index/format.h"
 #include "index/manifest.h"
 #include "index/table.h"
@@ -260,16 +262,16 @@ class IndexChecker {
     if (info.has_gaps()) {
       gap_ranges_.emplace_back(info.first_position, info.end_position);
     }
-    CheckUncheckedBytes(path, info);
+    CheckUncheckedBytes(path, table);
     CheckEntries(path, table);
     if (report_.checked_against_log) CheckAnchors(path, table);
   }
 
-  // What Table::Open does not look at, though version 1 writes it zero:
-  // the reserved header field, and the gap between the anchors and the
-  // entries (covered by no checksum).
-  void CheckUncheckedBytes(const std::string& path,
-                           const index::TableInfo& info) {
+  // What Table::Open does not look at, though the writer writes it zero:
+  // the reserved header field, and the gaps between the anchors, the
+  // filters and the entries (covered by no checksum).
+  void CheckUncheckedBytes(const std::string& path, const index::Table& table) {
+    const index::TableInfo& info = table.info();
     auto file = io::PosixFileSystem()->OpenFile(path, io::OpenMode::kReadOnly);
     if (!file.ok()) return;
     uint8_t reserved[4] = {};
@@ -278,31 +280,32 @@ class IndexChecker {
         index::Get32(reserved) != 0) {
       Problem(path, 68, "index table reserved field is not zero");
     }
-    const uint64_t gap_begin = index::kTableHeaderSize +
-                               info.block_count() * index::kFenceSize +
-                               info.anchor_count() * 4;
-    std::string gap(EntriesOffset(info) - gap_begin, '\0');
-    if ((*file)->Read(gap_begin, gap.data(), gap.size(), &got).ok() &&
-        got == gap.size()) {
-      const size_t nonzero = gap.find_first_not_of('\0');
-      if (nonzero != std::string::npos) {
-        Problem(path, gap_begin + nonzero,
-                "nonzero bytes between the index anchors and entries");
+    const uint64_t anchors_end =
+        table.anchors_offset() + info.anchor_count() * 4;
+    auto check_gap = [&](uint64_t begin, uint64_t end, const char* between) {
+      std::string gap(end - begin, '\0');
+      if ((*file)->Read(begin, gap.data(), gap.size(), &got).ok() &&
+          got == gap.size()) {
+        const size_t nonzero = gap.find_first_not_of('\0');
+        if (nonzero != std::string::npos) {
+          Problem(path, begin + nonzero,
+                  std::string("nonzero bytes between the index ") + between);
+        }
       }
+    };
+    if (info.has_filters()) {
+      check_gap(anchors_end, table.filters_offset(), "anchors and filters");
+      check_gap(
+          table.filters_offset() + info.block_count() * index::kBlockFilterSize,
+          table.entries_offset(), "filters and entries");
+    } else {
+      check_gap(anchors_end, table.entries_offset(), "anchors and entries");
     }
-  }
-
-  uint64_t EntriesOffset(const index::TableInfo& info) const {
-    const uint64_t anchors_end = index::kTableHeaderSize +
-                                 info.block_count() * index::kFenceSize +
-                                 info.anchor_count() * 4;
-    return (anchors_end + index::kTableBlockSize - 1) / index::kTableBlockSize *
-           index::kTableBlockSize;
   }
 
   void CheckEntries(const std::string& path, const index::Table& table) {
     const index::TableInfo& info = table.info();
-    const uint64_t entries_offset = EntriesOffset(info);
+    const uint64_t entries_offset = table.entries_offset();
     uint64_t entry_findings = 0;
     uint64_t more = 0;
     auto entry_problem = [&](uint64_t offset, const std::string& message) {
@@ -325,6 +328,7 @@ class IndexChecker {
         continue;
       }
       const uint64_t n = table.EntriesIn(b);
+      CheckFilter(path, table, b, *block);
       for (uint64_t k = 0; k < n; ++k) {
         const uint64_t at =
             entries_offset + b * index::kTableBlockSize + k * index::kEntrySize;
@@ -376,6 +380,29 @@ class IndexChecker {
     }
   }
 
+  // A version-3 block's filter verifies and is exactly the filter of the
+  // block's hashes (a missing bit would make lookups miss the block's
+  // stream; an extra one only costs reads).
+  void CheckFilter(const std::string& path, const index::Table& table,
+                   uint64_t b, const uint8_t* block) {
+    if (!table.info().has_filters()) return;
+    auto verified = table.MayContain(b, 0);
+    if (!verified.ok()) {
+      StatusProblem(path, verified.status());
+      return;
+    }
+    uint8_t bits[index::kBlockFilterBitBytes] = {};
+    for (uint64_t k = 0; k < table.EntriesIn(b); ++k) {
+      index::BlockFilter::Add(index::Get64(block + k * index::kEntrySize),
+                              bits);
+    }
+    if (std::memcmp(bits, table.Filter(b), sizeof(bits)) != 0) {
+      Problem(path, table.filters_offset() + b * index::kBlockFilterSize,
+              "index filter of block " + std::to_string(b) +
+                  " does not match the block's stream hashes");
+    }
+  }
+
   template <typename Report>
   void CheckEntryAgainstLog(const index::Entry& e, uint64_t at,
                             Report& entry_problem) {
@@ -409,8 +436,7 @@ class IndexChecker {
   void CheckAnchors(const std::string& path, const index::Table& table) {
     const index::TableInfo& info = table.info();
     const uint32_t stride = info.anchor_stride;
-    const uint64_t anchors_offset =
-        index::kTableHeaderSize + info.block_count() * index::kFenceSize;
+    const uint64_t anchors_offset = table.anchors_offset();
     uint64_t k = 0;
     LogReader::Record record;
     for (uint64_t p = (info.first_position + stride - 1) / stride * stride;

@@ -78,6 +78,10 @@ void FuzzManifest(std::vector<uint8_t> bytes, bool reseal) {
 // checksums. Arithmetic modulo 2^64, as a writer (and a forger) would.
 void Reseal(std::vector<uint8_t>* file, bool sections) {
   uint8_t* d = file->data();
+  // Version 3 has a filter per block and checksums [0, 152); version 2
+  // checksums [0, 144); anything else is sealed as version 1.
+  const uint32_t version = Get32(d + 8);
+  const bool filters = version == 3;
   if (sections) {
     cairn::index::TableInfo info;
     info.anchor_stride = Get32(d + 36);
@@ -86,8 +90,12 @@ void Reseal(std::vector<uint8_t>* file, bool sections) {
     info.end_position = Get64(d + 56);
     const uint64_t blocks = info.block_count();
     const uint64_t anchors_offset = 4096 + blocks * 24;
+    const uint64_t anchors_end = anchors_offset + info.anchor_count() * 4;
+    const uint64_t filters_offset = filters ? (anchors_end + 63) / 64 * 64 : 0;
     const uint64_t entries_offset =
-        (anchors_offset + info.anchor_count() * 4 + 4095) / 4096 * 4096;
+        ((filters ? filters_offset + blocks * 128 : anchors_end) + 4095) /
+        4096 * 4096;
+    if (filters) Put64(d + 144, filters_offset);
     Put64(d + 80, 4096);
     Put64(d + 88, anchors_offset);
     Put64(d + 96, entries_offset);
@@ -104,6 +112,13 @@ void Reseal(std::vector<uint8_t>* file, bool sections) {
               cairn::index::IndexChecksum(
                   d + at, 4096, cairn::inspect::IndexBlockSeed(seed, i)));
       }
+      for (uint64_t i = 0; filters && i < blocks; ++i) {
+        const uint64_t at = filters_offset + i * 128;
+        if (at < filters_offset || at > size || size - at < 128) break;
+        Put64(d + at + 120,
+              cairn::index::IndexChecksum(
+                  d + at, 120, cairn::inspect::IndexFilterSeed(seed, i)));
+      }
       Put64(d + 112, cairn::index::IndexChecksum(d + 4096, blocks * 24, seed));
     }
     if (anchors_offset <= size &&
@@ -112,7 +127,8 @@ void Reseal(std::vector<uint8_t>* file, bool sections) {
                          d + anchors_offset, info.anchor_count() * 4, seed));
     }
   }
-  Put64(d + 128, cairn::index::IndexChecksum(d, 128, kTableHeaderSeed));
+  const size_t fields = filters ? 152 : version == 2 ? 144 : 128;
+  Put64(d + fields, cairn::index::IndexChecksum(d, fields, kTableHeaderSeed));
 }
 
 void WriteFile(cairn::io::FileSystem* fs, const std::vector<uint8_t>& bytes) {
@@ -142,10 +158,16 @@ void Exercise(cairn::io::FileSystem* fs, const std::vector<Entry>* written,
   auto table = Table::Open(fs, kPath, 0, kNumber, 0);
   // The tools' walk reads the same bytes; whatever Table::Open accepts, it
   // accepts too (and it never reads outside them, damaged or not).
+  bool walk_filter_bad = false;
   cairn::inspect::TableWalkResult walk = cairn::inspect::WalkTable(
       bytes.data(), bytes.size(), kPath, kNumber, kStore,
       [](const cairn::inspect::TableWalkHeader&) {}, [](uint64_t, uint32_t) {},
-      [](const cairn::inspect::TableWalkBlock&) {});
+      [&](const cairn::inspect::TableWalkBlock& b) {
+        walk_filter_bad =
+            walk_filter_bad ||
+            (b.has_filter &&
+             (!b.filter_checksum_ok || (b.checksum_ok && !b.filter_matches)));
+      });
   if (!table.ok()) {
     FUZZ_CHECK(table.status().IsCorruption() ||
                table.status().code() == cairn::StatusCode::kNotSupported);
@@ -157,12 +179,16 @@ void Exercise(cairn::io::FileSystem* fs, const std::vector<Entry>* written,
   FUZZ_CHECK(walk.header.fences_ok && walk.header.anchors_ok);
   const bool verified = t.VerifyAll().ok();
   FUZZ_CHECK(!verified || walk.blocks_damaged == 0);
+  // The walk's filter check (written from the specification) agrees with
+  // the engine's.
+  FUZZ_CHECK(!verified || !walk_filter_bad);
   // Every lookup path, on a few hashes: the fences' and the entries'.
   std::vector<Entry> all;
   Table::Cursor cursor(&t);
   for (Entry e; cursor.Next(&e);) all.push_back(e);
   FUZZ_CHECK(verified ? cursor.status().ok() : true);
-  std::vector<uint64_t> hashes = {0, UINT64_MAX};
+  // Absent hashes too: around the written ones, and the ends.
+  std::vector<uint64_t> hashes = {0, 0x8fff, 0x9005, UINT64_MAX};
   for (size_t i = 0; i < all.size(); i += 1 + all.size() / 8) {
     hashes.push_back(all[i].hash);
   }

@@ -128,6 +128,8 @@ TEST_F(TableTest, LookupsMatchBruteForce) {
   hashes.push_back(0);
   hashes.push_back(999999);
   hashes.push_back(UINT64_MAX);
+  // Hashes between the present ones: the filters rule most of them out.
+  for (uint64_t s = 0; s < 300; ++s) hashes.push_back(s * 1000 + 500);
   for (uint64_t h : hashes) {
     std::vector<Entry> newest;
     ASSERT_TRUE(t.ForEachNewest(h, [&](const Entry& e) {
@@ -266,7 +268,7 @@ TEST_F(TableTest, IdentityVersionAndSizeAreChecked) {
     auto f = fs_.OpenFile(path, io::OpenMode::kReadWrite);
     ASSERT_TRUE(f.ok());
     uint8_t v[4];
-    Put32(v, 3);
+    Put32(v, 4);
     ASSERT_TRUE((*f)->Write(8, v, 4).ok());
   }
   EXPECT_TRUE(Table::Open(&fs_, path, kStore, 8, kStride).status().code() ==
@@ -274,9 +276,9 @@ TEST_F(TableTest, IdentityVersionAndSizeAreChecked) {
 }
 
 // A table with gaps (a scavenge removed the events at positions that are
-// multiples of 3 but not of 9): version 2, last_position, and damage to any
-// byte of the header, fences or anchors fails the open.
-TEST_F(TableTest, TablesWithGapsAreVersionTwo) {
+// multiples of 3 but not of 9): last_position, and damage to any byte of
+// the header, fences or anchors fails the open.
+TEST_F(TableTest, TablesWithGapsNameTheirLastPosition) {
   auto entries = MakeEntries(0, 700, 30, 9);
   std::erase_if(entries, [](const Entry& e) {
     return e.position % 3 == 0 && e.position % 9 != 0;
@@ -289,7 +291,7 @@ TEST_F(TableTest, TablesWithGapsAreVersionTwo) {
   auto opened = Table::Open(&fs_, path, kStore, 12, kStride);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_TRUE((*opened)->info().has_gaps());
-  EXPECT_EQ((*opened)->info().format_version(), 2u);
+  EXPECT_EQ((*opened)->info().format_version, 3u);
   EXPECT_EQ((*opened)->info().last_position, 698u);
   Status verified = (*opened)->VerifyAll();
   EXPECT_TRUE(verified.ok()) << verified.ToString();
@@ -305,7 +307,7 @@ TEST_F(TableTest, TablesWithGapsAreVersionTwo) {
     size_t got = 0;
     ASSERT_TRUE((*f)->Read(0, bytes.data(), bytes.size(), &got).ok());
   }
-  EXPECT_EQ(Get32(reinterpret_cast<const uint8_t*>(bytes.data()) + 8), 2u);
+  EXPECT_EQ(Get32(reinterpret_cast<const uint8_t*>(bytes.data()) + 8), 3u);
   EXPECT_EQ(Get64(reinterpret_cast<const uint8_t*>(bytes.data()) + 136), 698u);
   const uint64_t anchors_end = 4096 +
                                (*opened)->info().block_count() * kFenceSize +
@@ -349,13 +351,14 @@ TEST_F(TableTest, VerifyAllChecksTablesWithGaps) {
   EXPECT_TRUE((*duplicated)->VerifyAll().IsCorruption());
 }
 
-TEST_F(TableTest, TablesWithoutGapsStayVersionOne) {
+TEST_F(TableTest, TablesWithoutGapsAreVersionThreeToo) {
   auto table = Write(13, MakeEntries(10, 90, 5, 10), 10, 100);
   ASSERT_TRUE(table.ok());
   EXPECT_FALSE((*table)->info().has_gaps());
-  EXPECT_EQ((*table)->info().format_version(), 1u);
+  EXPECT_TRUE((*table)->info().has_filters());
+  EXPECT_EQ((*table)->info().format_version, 3u);
   EXPECT_EQ((*table)->info().last_position, 99u);
-  // A version-2 header whose last position is outside the range is
+  // A header with gaps whose last position is outside the range is
   // refused by the writer.
   TableInfo info = (*table)->info();
   info.number = 14;
@@ -377,7 +380,8 @@ TEST_F(TableTest, CheckedInTablesOpen) {
       fs, fixtures + "/segment-format-v1/store/index/000000000001.idx", 0, 1,
       0);
   ASSERT_TRUE(v1.ok()) << v1.status().ToString();
-  EXPECT_EQ((*v1)->info().format_version(), 1u);
+  EXPECT_EQ((*v1)->info().format_version, 1u);
+  EXPECT_FALSE((*v1)->info().has_filters());
   EXPECT_EQ((*v1)->info().last_position, (*v1)->info().end_position - 1);
   EXPECT_TRUE((*v1)->VerifyAll().ok());
 
@@ -385,7 +389,7 @@ TEST_F(TableTest, CheckedInTablesOpen) {
                         0x0123456789abcdef, 2, 4);
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
   const TableInfo& info = (*v2)->info();
-  EXPECT_EQ(info.format_version(), 2u);
+  EXPECT_EQ(info.format_version, 2u);
   EXPECT_EQ(info.entry_count, 6u);
   EXPECT_EQ(info.end_position, 10u);
   EXPECT_EQ(info.last_position, 8u);
@@ -399,6 +403,156 @@ TEST_F(TableTest, CheckedInTablesOpen) {
   ASSERT_EQ(order2.size(), 3u);
   EXPECT_EQ(order2[0].revision, 1u);
   EXPECT_EQ(order2[0].position, 3u);
+}
+
+// The offset of block `i`'s filter in a version-3 table.
+uint64_t FilterOffset(const Table& t, uint64_t i) {
+  const uint64_t anchors_end =
+      4096 + t.info().block_count() * kFenceSize + t.info().anchor_count() * 4;
+  return (anchors_end + 63) / 64 * 64 + i * kBlockFilterSize;
+}
+
+// A lookup of a stream a block's filter rules out never reads the block:
+// with the block damaged, such lookups still answer, while a lookup the
+// filter lets through reports the damage.
+TEST_F(TableTest, ALookupTheFilterRulesOutReadsNoBlock) {
+  auto entries = MakeEntries(0, 1000, 50, 12);
+  auto table = Write(17, entries, 0, 1000);
+  ASSERT_TRUE(table.ok());
+  const std::string path = (*table)->path();
+  const uint64_t size = (*table)->file_size();
+  const uint64_t last = (*table)->info().block_count() - 1;
+  // The hashes of the last block's range that its filter rules out.
+  std::vector<uint64_t> ruled_out;
+  std::vector<uint64_t> let_through;
+  {
+    auto data = (*table)->Block(last);
+    ASSERT_TRUE(data.ok());
+    const uint64_t lo = Get64(*data);
+    for (uint64_t h = lo + 1; ruled_out.size() < 20 && h < lo + 100000;
+         h += 7) {
+      if (h % 1000 == 0) continue;  // a stream's hash
+      auto may = (*table)->MayContain(last, h);
+      ASSERT_TRUE(may.ok());
+      (*may ? let_through : ruled_out).push_back(h);
+    }
+  }
+  ASSERT_EQ(ruled_out.size(), 20u);
+  table->reset();
+  Corrupt(path, size - 4096 + 5);
+  auto reopened = Table::Open(&fs_, path, kStore, 17, kStride);
+  ASSERT_TRUE(reopened.ok());
+  for (uint64_t h : ruled_out) {
+    std::vector<Entry> scanned;
+    EXPECT_TRUE((*reopened)->Scan(h, 0, UINT64_MAX, &scanned).ok()) << h;
+    EXPECT_TRUE(scanned.empty());
+    EXPECT_TRUE(
+        (*reopened)->ForEachNewest(h, [](const Entry&) { return true; }).ok())
+        << h;
+  }
+  for (uint64_t h : let_through) {
+    std::vector<Entry> scanned;
+    EXPECT_TRUE((*reopened)->Scan(h, 0, UINT64_MAX, &scanned).IsCorruption());
+  }
+  EXPECT_TRUE((*reopened)->VerifyAll().IsCorruption());
+}
+
+// Damage to any byte of a filter is Corruption when a lookup consults
+// it, and for VerifyAll; the table still opens (filters are checked per
+// lookup, not at open).
+TEST_F(TableTest, ADamagedFilterIsReportedWhenConsulted) {
+  auto entries = MakeEntries(0, 300, 20, 13);
+  auto table = Write(18, entries, 0, 300);
+  ASSERT_TRUE(table.ok());
+  const std::string path = (*table)->path();
+  const uint64_t blocks = (*table)->info().block_count();
+  ASSERT_EQ(blocks, 3u);
+  std::sort(entries.begin(), entries.end(), EntryLess);
+  std::vector<uint64_t> filter_offsets;
+  // Per block, a hash whose newest entry is in it: ForEachNewest of that
+  // hash consults the block's filter.
+  std::vector<uint64_t> newest_in;
+  for (uint64_t b = 0; b < blocks; ++b) {
+    filter_offsets.push_back(FilterOffset(**table, b));
+    for (uint64_t i = b * kEntriesPerBlock;
+         i < std::min<uint64_t>(entries.size(), (b + 1) * kEntriesPerBlock);
+         ++i) {
+      if (i + 1 == entries.size() || entries[i + 1].hash != entries[i].hash) {
+        newest_in.push_back(entries[i].hash);
+        break;
+      }
+    }
+    ASSERT_EQ(newest_in.size(), b + 1);
+  }
+  table->reset();
+  for (uint64_t b = 0; b < blocks; ++b) {
+    for (uint64_t at = filter_offsets[b];
+         at < filter_offsets[b] + kBlockFilterSize; ++at) {
+      Corrupt(path, at);
+      auto damaged = Table::Open(&fs_, path, kStore, 18, kStride);
+      ASSERT_TRUE(damaged.ok()) << at;
+      EXPECT_TRUE(
+          (*damaged)->MayContain(b, newest_in[b]).status().IsCorruption())
+          << at;
+      EXPECT_TRUE(
+          (*damaged)
+              ->ForEachNewest(newest_in[b], [](const Entry&) { return true; })
+              .IsCorruption())
+          << at;
+      EXPECT_TRUE((*damaged)->VerifyAll().IsCorruption()) << at;
+      Corrupt(path, at);  // undone
+    }
+  }
+  auto intact = Table::Open(&fs_, path, kStore, 18, kStride);
+  ASSERT_TRUE(intact.ok());
+  EXPECT_TRUE((*intact)->VerifyAll().ok());
+}
+
+// docs/format.md, "Worked example: index files": the bytes of the
+// example table are the format; a change here is a new format version.
+TEST_F(TableTest, TheWorkedExampleOfTheFormatDocument) {
+  TableInfo info;
+  info.store_id = 0x0123456789abcdefull;
+  info.number = 1;
+  info.anchor_stride = 64;
+  info.entry_count = 1;
+  info.end_position = 1;
+  info.last_offset = 4096;
+  info.new_streams = 1;
+  auto w = TableWriter::Create(&fs_, "/idx", info);
+  ASSERT_TRUE(w.ok());
+  Entry e;
+  e.hash = DefaultStreamHash("Order-1");
+  e.offset = 4096;
+  e.id_tag = 0xe500c50c;
+  ASSERT_EQ(e.hash, 0x6e1fe6ade991a58cull);
+  ASSERT_TRUE((*w)->Add(e).ok());
+  ASSERT_TRUE((*w)->AddAnchor(4096).ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  auto f = fs_.OpenFile("/idx/" + TableFileName(1), io::OpenMode::kReadOnly);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(*(*f)->Size(), 12288u);
+  std::vector<uint8_t> bytes(12288);
+  size_t got = 0;
+  ASSERT_TRUE((*f)->Read(0, bytes.data(), bytes.size(), &got).ok());
+  const uint8_t* d = bytes.data();
+  EXPECT_EQ(Get32(d + 8), 3u);
+  EXPECT_EQ(Get64(d + 88), 4120u);
+  EXPECT_EQ(Get64(d + 96), 8192u);
+  EXPECT_EQ(Get64(d + 112), 0x2046bcd5f4f6c109ull);
+  EXPECT_EQ(Get64(d + 120), 0x68be807cb02f5e82ull);
+  EXPECT_EQ(Get64(d + 144), 4160u);
+  EXPECT_EQ(Get64(d + 152), 0x01265c39eeb9cc89ull);
+  EXPECT_EQ(Get64(d + 4096 + 16), 0xb11452608d7dc55aull);
+  std::vector<uint8_t> bits(kBlockFilterBitBytes);
+  bits[20] = 0x08;
+  bits[58] = 0x02;
+  bits[64] = 0x80;
+  bits[95] = 0x80;
+  bits[102] = 0x20;
+  EXPECT_EQ(std::vector<uint8_t>(d + 4160, d + 4160 + kBlockFilterBitBytes),
+            bits);
+  EXPECT_EQ(Get64(d + 4160 + kBlockFilterBitBytes), 0x82387290becb13bdull);
 }
 
 TEST_F(TableTest, CrashBeforeFinishLeavesOnlyATemporaryFile) {

@@ -75,6 +75,12 @@ class RecordingTableVisitor : public TableVisitor {
     ++blocks;
     entries += b.entries.size();
     if (!b.checksum_ok) ++damaged_blocks;
+    if (b.has_filter) {
+      ++filters;
+      filter_offset = b.filter_offset;
+      if (!b.filter_checksum_ok) ++damaged_filters;
+      if (!b.filter_matches) ++mismatched_filters;
+    }
   }
   void OnEnd(const TableEnd& e) override { end = e; }
 
@@ -83,6 +89,10 @@ class RecordingTableVisitor : public TableVisitor {
   uint64_t blocks = 0;
   uint64_t damaged_blocks = 0;
   uint64_t entries = 0;
+  uint64_t filters = 0;
+  uint64_t filter_offset = 0;  // the last block's
+  uint64_t damaged_filters = 0;
+  uint64_t mismatched_filters = 0;
   TableEnd end;
 };
 
@@ -203,6 +213,27 @@ TEST_F(InspectTest, DamagedIndexTableIsOnlyDerivedDamage) {
   EXPECT_GT(damaged.end.problems, 0u);
 }
 
+// A damaged filter is index damage that verify names at the filter.
+TEST_F(InspectTest, DamagedIndexFilterIsOnlyDerivedDamage) {
+  const std::string table = FirstTable();
+  ASSERT_FALSE(table.empty());
+  RecordingTableVisitor healthy;
+  ASSERT_TRUE(DumpTable(table, &healthy).ok());
+  ASSERT_GT(healthy.filters, 0u);
+  FlipByte(table, healthy.filter_offset + 7);
+
+  auto report = VerifyStore(store_dir());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->log_problems, 0u);
+  EXPECT_EQ(report->index_problems, 1u);
+  EXPECT_TRUE(report->only_derived_damaged());
+  ASSERT_EQ(report->findings.size(), 1u);
+  EXPECT_EQ(report->findings[0].area, Area::kIndex);
+  EXPECT_EQ(report->findings[0].offset, healthy.filter_offset);
+  EXPECT_NE(report->findings[0].message.find("filter"), std::string::npos)
+      << report->findings[0].message;
+}
+
 TEST_F(InspectTest, MaxFindingsBoundsTheReportButNotTheCounts) {
   const std::string segment = Segments().front();
   RecordingSegmentVisitor dump;
@@ -287,7 +318,7 @@ TEST_F(InspectTest, ManifestDumpAndStatsAgreeWithTheTables) {
 // A table with gaps (format version 2, written after a scavenge): the dump
 // checks its header checksum, computed from the specification, and shows
 // its last position; a damaged last_position is a problem.
-TEST_F(InspectTest, TableWithGapsDumpsAsVersionTwo) {
+TEST_F(InspectTest, TableWithGapsDumpsItsLastPosition) {
   const std::string dir = dir_.Sub("gaps");
   io::FileSystem* fs = io::PosixFileSystem();
   ASSERT_TRUE(fs->CreateDir(dir).ok());
@@ -321,8 +352,11 @@ TEST_F(InspectTest, TableWithGapsDumpsAsVersionTwo) {
   RecordingTableVisitor v;
   ASSERT_TRUE(DumpTable(path, &v).ok());
   EXPECT_TRUE(v.start.header_status.ok()) << v.start.header_status.ToString();
-  EXPECT_EQ(v.start.format_version, 2u);
+  EXPECT_EQ(v.start.format_version, 3u);
   EXPECT_EQ(v.start.last_position, 28u);
+  EXPECT_EQ(v.filters, 1u);
+  EXPECT_EQ(v.damaged_filters, 0u);
+  EXPECT_EQ(v.mismatched_filters, 0u);
   EXPECT_TRUE(v.start.header_checksum_ok);
   EXPECT_TRUE(v.start.layout_ok);
   EXPECT_TRUE(v.start.fences_ok);
@@ -335,6 +369,16 @@ TEST_F(InspectTest, TableWithGapsDumpsAsVersionTwo) {
   ASSERT_TRUE(DumpTable(path, &damaged).ok());
   EXPECT_FALSE(damaged.start.header_checksum_ok);
   EXPECT_GT(damaged.end.problems, 0u);
+  FlipByte(path, 136);  // undone
+
+  // A filter's bits: its checksum fails, the block's entries do not.
+  FlipByte(path, v.filter_offset + 3);
+  RecordingTableVisitor bad_filter;
+  ASSERT_TRUE(DumpTable(path, &bad_filter).ok());
+  EXPECT_TRUE(bad_filter.start.header_checksum_ok);
+  EXPECT_EQ(bad_filter.damaged_blocks, 0u);
+  EXPECT_EQ(bad_filter.damaged_filters, 1u);
+  EXPECT_EQ(bad_filter.end.problems, 1u);
 }
 
 TEST_F(InspectTest, StatsOfAStoreWithoutIndexIsAnError) {

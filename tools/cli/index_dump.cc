@@ -141,6 +141,7 @@ class IndexDumper : public inspect::TableVisitor {
           .U("new_streams", i.new_streams)
           .U("fences_offset", r.fences_offset)
           .U("anchors_offset", r.anchors_offset)
+          .U("filters_offset", r.filters_offset)
           .U("entries_offset", r.entries_offset)
           .U("file_size_field", r.file_size_field)
           .B("header_checksum_ok", h.header_checksum_ok)
@@ -170,8 +171,8 @@ class IndexDumper : public inspect::TableVisitor {
          std::to_string(i.entry_count) + " entries, " +
          std::to_string(i.new_streams) + " new streams, last offset " +
          std::to_string(i.last_offset) +
-         // Format 2 (gaps): the last event is not at end - 1.
-         (r.format_version == 2
+         // With gaps the last event is not at end - 1.
+         (i.entry_count != i.end_position - i.first_position
               ? " (position " + std::to_string(i.last_position) + ")"
               : "") +
          ", file size " + std::to_string(size) + "\n";
@@ -207,6 +208,10 @@ class IndexDumper : public inspect::TableVisitor {
          std::to_string(h.anchor_count) + " x 4 B)" +
          (h.checksums_checked ? ", checksum " + OkOr(h.anchors_ok, "MISMATCH")
                               : "") +
+         (r.filters_offset != 0
+              ? "; filters at " + std::to_string(r.filters_offset) + " (" +
+                    std::to_string(h.block_count) + " x 128 B)"
+              : "") +
          "; entries at " + std::to_string(r.entries_offset) + "\n";
   }
 
@@ -225,13 +230,18 @@ class IndexDumper : public inspect::TableVisitor {
   void PrintBlock(const inspect::TableBlock& b) {
     const bool fence_ok = b.fence_matches;
     if (json_) {
-      DumpLine(buf(), "index_block", path_)
-          .U("block", b.index)
+      DumpLine line(buf(), "index_block", path_);
+      line.U("block", b.index)
           .U("offset", b.offset)
           .U("entries", b.entries.size())
           .S("status", b.checksum_ok ? "ok" : "bad checksum")
           .B("fence_matches", fence_ok)
           .B("padding_zero", b.padding_zero);
+      if (b.has_filter) {
+        line.U("filter_offset", b.filter_offset)
+            .B("filter_checksum_ok", b.filter_checksum_ok)
+            .B("filter_matches", b.filter_matches);
+      }
     } else {
       *buf() += "  block " + std::to_string(b.index) + "  offset " +
                 std::to_string(b.offset) + "  " +
@@ -240,7 +250,15 @@ class IndexDumper : public inspect::TableVisitor {
                                : "DAMAGED (checksum mismatch: the entries "
                                  "below are unverified)") +
                 (fence_ok ? "" : "  FENCE DOES NOT MATCH THE FIRST ENTRY") +
-                (b.padding_zero ? "" : "  NONZERO PADDING") + "\n";
+                (b.padding_zero ? "" : "  NONZERO PADDING") +
+                (!b.has_filter || b.filter_checksum_ok
+                     ? ""
+                     : "  FILTER DAMAGED (checksum mismatch)") +
+                (!b.has_filter || !b.filter_checksum_ok || !b.checksum_ok ||
+                         b.filter_matches
+                     ? ""
+                     : "  FILTER DOES NOT MATCH THE ENTRIES") +
+                "\n";
     }
     for (size_t k = 0; k < b.entries.size(); ++k) {
       const inspect::IndexEntryInfo& e = b.entries[k];

@@ -283,12 +283,13 @@ struct TableStart {
   uint64_t end_position = 0;
   uint64_t last_offset = 0;
   // Of the record at last_offset: end_position - 1 in version 1, a header
-  // field in version 2 (tables with gaps, after a scavenge).
+  // field from version 2.
   uint64_t last_position = 0;
   uint32_t reserved = 0;  // version 1 writes 0
   uint64_t new_streams = 0;
   uint64_t fences_offset = 0;
   uint64_t anchors_offset = 0;
+  uint64_t filters_offset = 0;  // 0 before version 3 (no block filters)
   uint64_t entries_offset = 0;
   uint64_t file_size_field = 0;
   bool header_checksum_ok = false;
@@ -326,6 +327,13 @@ struct TableBlock {
   // section) matches its first entry.
   bool fence_matches = false;
   bool padding_zero = false;
+  // From format version 3: the block's filter (of its stream hashes), at
+  // filter_offset in the file; whether its checksum verifies and whether
+  // it holds exactly the bits of the block's hashes.
+  bool has_filter = false;
+  uint64_t filter_offset = 0;
+  bool filter_checksum_ok = false;
+  bool filter_matches = false;
   // Unverified if !checksum_ok; valid during the visitor's call only.
   std::span<const IndexEntryInfo> entries;
 };
@@ -334,7 +342,8 @@ struct TableEnd {
   uint64_t blocks_ok = 0;
   uint64_t blocks_damaged = 0;
   // Header, section and block problems, a nonzero reserved field, fences
-  // that do not match and nonzero padding.
+  // that do not match, filters that do not verify or match, and nonzero
+  // padding.
   uint64_t problems = 0;
 };
 

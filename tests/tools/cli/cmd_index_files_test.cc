@@ -194,7 +194,8 @@ TEST_F(IndexFilesTest, DumpShowsManifestAndTables) {
 
   r = RunCairn({"dump", table(m.tables[0].number)});
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  EXPECT_TRUE(Contains(r.out, "header ok: format 1")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "header ok: format 3")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "; filters at ")) << r.out;
   EXPECT_TRUE(Contains(r.out, "anchor  position 0  offset 4096")) << r.out;
   EXPECT_TRUE(Contains(r.out, "0 damaged; 0 problems")) << r.out;
 
@@ -203,7 +204,13 @@ TEST_F(IndexFilesTest, DumpShowsManifestAndTables) {
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   std::vector<std::string> lines;
   std::vector<bool> seen(kEvents, false);
+  uint64_t blocks = 0;
   for (const json::Value& v : ParseLines(r.out, &lines)) {
+    if (Str(v, "kind") == "index_block") {
+      ++blocks;
+      EXPECT_TRUE(v.Find("filter_checksum_ok")->bool_value());
+      EXPECT_TRUE(v.Find("filter_matches")->bool_value());
+    }
     if (Str(v, "kind") != "index_entry") continue;
     EXPECT_TRUE(v.Find("verified")->bool_value());
     const uint64_t p = U64(v, "position");
@@ -212,6 +219,7 @@ TEST_F(IndexFilesTest, DumpShowsManifestAndTables) {
     seen[p] = true;
   }
   for (int p = 0; p < kEvents; ++p) EXPECT_TRUE(seen[p]) << p;
+  EXPECT_GT(blocks, 0u);
 }
 
 TEST_F(IndexFilesTest, DumpShowsDamage) {
