@@ -463,6 +463,13 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
                               "index table header counts more entries than "
                               "the file can hold");
   }
+  // So are anchors (4 bytes each) beyond what the file can hold: with gaps
+  // the range, and so the anchor count, is bounded by nothing else.
+  if (info->anchor_count() > size / 4) {
+    return Status::Corruption(path, 48,
+                              "index table header counts more anchors than "
+                              "the file can hold");
+  }
   const Layout l = LayoutOf(*info);
   if (Get64(data + 80) != l.fences_offset ||
       Get64(data + 88) != l.anchors_offset ||
@@ -686,10 +693,12 @@ Status Table::VerifyAll() const {
   // range it catches a duplicated or substituted position.
   unsigned __int128 sum = 0;
   const TableInfo& info = info_;
-  // With gaps the sum proves nothing: each position is marked instead, and
-  // the highest one must be the header's last position.
-  std::vector<bool> seen(
-      info.has_gaps() ? info.end_position - info.first_position : 0);
+  // With gaps the sum proves nothing: the positions are collected and
+  // checked for duplicates instead (memory bounded by the entry count, and
+  // so by the file, where a bitmap of the range would not be), and the
+  // highest one must be the header's last position.
+  std::vector<uint64_t> positions;
+  if (info.has_gaps()) positions.reserve(info.entry_count);
   Entry last_kept;
   // The filter the current block's hashes make, compared with the stored
   // one once the block is read.
@@ -727,13 +736,7 @@ Status Table::VerifyAll() const {
                              "fence does not match the block's first entry");
     }
     if (info.has_gaps()) {
-      if (seen[e.position - info.first_position]) {
-        return BlockCorruption(count / kEntriesPerBlock,
-                               "index entry position " +
-                                   std::to_string(e.position) +
-                                   " appears more than once");
-      }
-      seen[e.position - info.first_position] = true;
+      positions.push_back(e.position);
       if (count == 0 || e.position > last_kept.position) last_kept = e;
     }
     if (e.revision == 0) ++new_streams;
@@ -745,6 +748,13 @@ Status Table::VerifyAll() const {
   if (count > 0) {
     Status s = check_filter((count - 1) / kEntriesPerBlock);
     if (!s.ok()) return s;
+  }
+  std::sort(positions.begin(), positions.end());
+  const auto twice = std::adjacent_find(positions.begin(), positions.end());
+  if (twice != positions.end()) {
+    return Status::Corruption(path_, entries_offset(),
+                              "index entry position " + std::to_string(*twice) +
+                                  " appears more than once");
   }
   unsigned __int128 expected = sum;
   if (info.has_gaps()) {

@@ -403,6 +403,60 @@ TEST_F(TableTest, CheckedInTablesOpen) {
   ASSERT_EQ(order2.size(), 3u);
   EXPECT_EQ(order2[0].revision, 1u);
   EXPECT_EQ(order2[0].position, 3u);
+
+  auto v3 = Table::Open(fs, fixtures + "/index-table-v3/000000000003.idx",
+                        0x0123456789abcdef, 3, 4);
+  ASSERT_TRUE(v3.ok()) << v3.status().ToString();
+  EXPECT_EQ((*v3)->info().format_version, 3u);
+  EXPECT_TRUE((*v3)->info().has_filters());
+  EXPECT_EQ((*v3)->info().entry_count, 6u);
+  EXPECT_EQ((*v3)->info().last_position, 8u);
+  EXPECT_EQ((*v3)->Anchor(8), std::optional<uint32_t>(4596));
+  verified = (*v3)->VerifyAll();
+  EXPECT_TRUE(verified.ok()) << verified.ToString();
+  std::vector<Entry> order1;
+  ASSERT_TRUE(
+      (*v3)->Scan(DefaultStreamHash("Order-1"), 0, UINT64_MAX, &order1).ok());
+  ASSERT_EQ(order1.size(), 3u);
+  EXPECT_EQ(order1[2].position, 7u);
+  std::vector<Entry> none;
+  ASSERT_TRUE(
+      (*v3)->Scan(DefaultStreamHash("Order-3"), 0, UINT64_MAX, &none).ok());
+  EXPECT_TRUE(none.empty());
+}
+
+// A header whose range (with gaps, bounded by nothing else) makes more
+// anchors than the file holds is Corruption, even when its section fields
+// are forged to what the layout arithmetic gives modulo 2^64 (the anchors'
+// end wrapping to 0) and its checksum is resealed.
+TEST_F(TableTest, AHeaderCountingMoreAnchorsThanTheFileHoldsIsCorrupt) {
+  std::vector<Entry> entries = {Entry{7, 0, 0, 0, 1}};
+  TableInfo info = InfoOf(19, entries, 0, 100);
+  info.last_position = 0;
+  info.last_offset = 0;
+  ASSERT_TRUE(Write(info, entries).ok());
+  const std::string path = "/idx/" + TableFileName(19);
+  auto f = fs_.OpenFile(path, io::OpenMode::kReadWrite);
+  ASSERT_TRUE(f.ok());
+  std::vector<uint8_t> header(4096);
+  size_t got = 0;
+  ASSERT_TRUE((*f)->Read(0, header.data(), header.size(), &got).ok());
+  uint8_t* d = header.data();
+  // One block: anchors from 4120, 4 bytes per position with stride 1, end
+  // at 2^64 - 8, which rounds up to 2^64, that is 0.
+  const uint64_t end = (uint64_t{1} << 62) - 1032;
+  Put32(d + 36, 1);
+  Put64(d + 56, end);
+  Put64(d + 96, 4096);
+  Put64(d + 104, 8192);
+  Put64(d + 144, 0);
+  Put64(d + 152, IndexChecksum(d, 152, 0x5458494e52494143ull));
+  ASSERT_TRUE((*f)->Write(0, header.data(), header.size()).ok());
+  ASSERT_TRUE((*f)->Truncate(8192).ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  TableInfo decoded;
+  EXPECT_TRUE(DecodeTableHeader(d, 8192, path, &decoded).IsCorruption());
+  EXPECT_TRUE(Table::Open(&fs_, path, kStore, 19, 0).status().IsCorruption());
 }
 
 // The offset of block `i`'s filter in a version-3 table.
