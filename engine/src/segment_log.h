@@ -129,6 +129,7 @@ class SegmentLog {
     return segments_;
   }
   uint64_t store_id() const { return store_id_; }
+  const std::string& dir() const { return dir_; }
   uint64_t next_position() const {
     return segments_.empty() ? 0 : segments_.back()->next_position();
   }

@@ -53,8 +53,10 @@
 #include "engine/io/file_system.h"
 #include "engine/src/activity_counters.h"
 #include "engine/src/checkpoint_store.h"
+#include "engine/src/follower_refresh.h"
 #include "engine/src/follower_registry.h"
 #include "engine/src/record_locator.h"
+#include "engine/src/recovery.h"
 #include "engine/src/scavenge_file.h"
 #include "engine/src/scavenge_plan.h"
 #include "engine/src/scavenge_remap.h"
@@ -65,16 +67,6 @@
 #include "segment/scavenged_segment.h"
 
 namespace cairn::engine {
-
-inline constexpr char kLockFileName[] = "LOCK";
-inline constexpr char kIndexDirName[] = "index";
-// The link index (category and event-type streams), inside kIndexDirName.
-inline constexpr char kLinkIndexDirName[] = "links";
-
-// A read-only opener beside a live writer can find a table the writer's
-// merge just replaced; it tries again this many times before replaying
-// from the last table it could load.
-inline constexpr int kReaderIndexAttempts = 3;
 
 class ConsumerGroup;
 
@@ -207,24 +199,14 @@ class StoreImpl final : public Store {
   StoreImpl(io::FileSystem* fs, std::string dir, const Options& options);
 
   // --- open (store_open.cc) ---
+  // Each takes the writer lock or finds the writer, lists the log, runs
+  // Recovery (recovery.h) and takes its indexes; the writer then starts
+  // the commit and sync threads, a reader the FollowerRefresh.
   Status OpenWriter();
   Status OpenReader();
-  // Opens the stream index in DIR/index and decides where the log replay
-  // starts: after the last event the index holds, once the log confirms
-  // that event (else the index is discarded and rebuilt from the start).
-  Status OpenIndex(bool read_only, SegmentLog::ReplayStart* start);
-  // Where the replay must start for an index that holds every event below
-  // `next`, the last of them (next - 1 unless a scavenge removed events)
-  // at `last_position` and `last_offset` if loaded from a table. False if
-  // the log does not confirm that event: *mismatch says why, and the index
-  // must be rebuilt.
-  bool ReplayStartFor(uint64_t next, std::optional<uint64_t> last_position,
-                      std::optional<uint32_t> last_offset,
-                      SegmentLog::ReplayStart* start, std::string* mismatch);
+  // Takes the indexes `recovery` opened and brought level with the log.
+  void AdoptIndexes(Recovery* recovery);
   // --- category and event-type streams (store_links.cc) ---
-  // Opens the link index in DIR/index/links (when the option is on) and
-  // moves *start back to where it needs the replay to begin.
-  Status OpenLinkIndex(bool read_only, SegmentLog::ReplayStart* start);
   // Adds a group to the link index (state lock exclusive).
   Status IndexGroupLinks(const Group& group);
   // The log is durable below `next`: durable_next_ and the link index.
@@ -237,29 +219,9 @@ class StoreImpl final : public Store {
   Status CheckLinkMember(std::string_view link_stream,
                          const RecordedEventView& event,
                          const MappedSegment& segment, uint64_t offset) const;
-  // Replays the log from `start` into the index, reporting progress.
-  Status ReplayLog(const SegmentLog::ReplayStart& start, uint64_t durable_end,
-                   uint64_t limit);
-  // Sealed segments the replay skipped: find their ends through the index
-  // (for statistics).
-  void FindSealedEnds();
-  // Adds one scanned append to the indexes (recovery and catch-up).
-  Status IndexAppend(const MappedSegment& segment,
-                     std::span<const segment::ScannedRecord> records);
-  // Tells `index` (the stream or the link index) that the positions from
-  // its next one up to `to` were removed by a scavenge, one SkipRemoved per
-  // segment the hole spans, with the anchor of the stride's multiples in
-  // it: `to_offset` (the record at `to`) in the segment holding `to`, the
-  // end of the records elsewhere. Corruption if a position of the hole
-  // lies in an original segment: only a scavenged segment has holes.
-  template <typename Index>
-  Status SkipScavengedHole(Index* index, uint64_t to, uint32_t to_offset);
-  // Read-only: lists what the writer made durable since the last call,
-  // taking up the writer's index tables as they appear so that the index
-  // holds at most FollowerIndexEnd() - tables_end() entries in memory.
-  Status Refresh();
-  // Read-only beside a live writer: how far the log is indexed at most.
-  uint64_t FollowerIndexEnd() const;
+  // Read-only beside a writer: lists what the writer made durable since
+  // the last call (FollowerRefresh). Ok at once for a writer.
+  Status Refresh() { return refresh_ ? refresh_->Run() : Status::Ok(); }
 
   // --- write path (store_write.cc) ---
   // `system`: an append of the store's own to "$$<stream>" or of a
@@ -654,7 +616,10 @@ class StoreImpl final : public Store {
   Status fatal_;
   std::atomic<bool> failed_{false};
 
-  std::mutex refresh_mu_;  // read-only openers
+  // A read-only opener's way of following the writer (null for a writer,
+  // and for a reader of a store without a watermark). After the log and
+  // indexes it points into: destroyed before them.
+  std::unique_ptr<FollowerRefresh> refresh_;
 
   CheckpointStore checkpoints_;
   // Followers wait here when there is no watermark to wait on (a read-only

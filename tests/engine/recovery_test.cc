@@ -3,13 +3,24 @@
 // Reopen after damage: torn tails of every length are truncated (and the
 // store appends again cleanly); damage to acknowledged data anywhere is
 // refused with a Corruption status naming the segment file and offset.
+#include "engine/src/recovery.h"
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cairn/cairn.h"
+#include "engine/src/record_locator.h"
+#include "engine/src/segment_log.h"
 #include "engine/src/store_impl.h"
 #include "segment/durable_mark.h"
 #include "segment/segment_header.h"
@@ -436,6 +447,109 @@ TEST_F(RecoveryTest, ShortActiveSegmentOnAFullDiskIsNoSpace) {
   auto read = (*store)->ReadStream("after", testing::StreamUpTo(10));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->events.size(), 1u);
+}
+
+// Recovery on its own, over the log of a closed store: what it keeps of
+// the indexes, and what it replays.
+class RecoveryClassTest : public ::testing::Test {
+ protected:
+  // Appends `n` three-event appends to s0, s1 and s2 in turn, then closes.
+  void Fill(const std::string& dir, int from, int to) {
+    auto store = Store::Open(dir, testing::SmallOptions());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int i = from; i < to; ++i) {
+      std::string stream("s");  // appended: GCC bug 105651 (-Wrestrict)
+      stream += std::to_string(i % 3);
+      auto r = (*store)->Append(stream, ExpectedVersion::Any(), Events(3));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+
+  // Runs Recovery over `dir` as a writer's open does; returns the events
+  // it replayed and the stream index's end, and keeps the reports.
+  void Recover(const std::string& dir, Options options, uint64_t* replayed,
+               uint64_t* index_end) {
+    options.open_progress = [replayed](const OpenProgress& p) {
+      *replayed = p.events;
+    };
+    options.logger = [this](LogLevel level, std::string_view message) {
+      reports_.emplace_back(level, std::string(message));
+    };
+    auto log = engine::SegmentLog::Open(io::PosixFileSystem(), dir, options,
+                                        /*writable=*/false, 0);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    engine::RecordLocator locator(log->get(), dir, /*read_only=*/false);
+    std::atomic<uint64_t> durable{0};
+    engine::Recovery recovery(io::PosixFileSystem(), dir, options, log->get(),
+                              &locator);
+    CAIRN_ASSERT_OK(recovery.OpenIndexes(/*read_only=*/false, &durable));
+    CAIRN_ASSERT_OK(recovery.Replay(0, std::numeric_limits<uint64_t>::max()));
+    recovery.FindSealedEnds();
+    ASSERT_NE(recovery.links(), nullptr);  // kept by default
+    EXPECT_EQ(recovery.links()->next_position(),
+              recovery.index()->next_position());
+    *index_end = recovery.index()->next_position();
+    auto last = recovery.index()->LastRevision("s0");
+    ASSERT_TRUE(last.ok()) << last.status().ToString();
+    s0_last_ = *last;
+  }
+
+  bool Reported(LogLevel level, const std::string& part) const {
+    for (const auto& [l, message] : reports_) {
+      if (l == level && message.find(part) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  testing::TempDir tmp_;
+  std::vector<std::pair<LogLevel, std::string>> reports_;
+  std::optional<uint64_t> s0_last_;
+};
+
+TEST_F(RecoveryClassTest, KeepsTheIndexesOfACleanClose) {
+  const std::string dir = tmp_.Sub("store");
+  Fill(dir, 0, 10);
+  uint64_t replayed = 0;
+  uint64_t index_end = 0;
+  Recover(dir, testing::SmallOptions(), &replayed, &index_end);
+  EXPECT_EQ(replayed, 0u);  // the tables hold every event
+  EXPECT_EQ(index_end, 30u);
+  EXPECT_EQ(s0_last_, std::optional<uint64_t>(11));
+}
+
+TEST_F(RecoveryClassTest, RebuildsTheIndexesWhenAsked) {
+  const std::string dir = tmp_.Sub("store");
+  Fill(dir, 0, 10);
+  Options options = testing::SmallOptions();
+  options.rebuild_index = true;
+  uint64_t replayed = 0;
+  uint64_t index_end = 0;
+  Recover(dir, options, &replayed, &index_end);
+  EXPECT_EQ(replayed, 30u);
+  EXPECT_EQ(index_end, 30u);
+  EXPECT_EQ(s0_last_, std::optional<uint64_t>(11));
+  EXPECT_TRUE(Reported(LogLevel::kInfo, "rebuild_index")) << reports_.size();
+}
+
+TEST_F(RecoveryClassTest, RebuildsAnIndexThatClaimsEventsTheLogLacks) {
+  // A copy of the store at 21 events (a restore from an older backup),
+  // then the index of the same store at 30.
+  const std::string dir = tmp_.Sub("store");
+  const std::string old = tmp_.Sub("old");
+  Fill(dir, 0, 7);
+  fs::copy(dir, old, fs::copy_options::recursive);
+  Fill(dir, 7, 10);
+  fs::remove_all(old + "/index");
+  fs::copy(dir + "/index", old + "/index", fs::copy_options::recursive);
+  uint64_t replayed = 0;
+  uint64_t index_end = 0;
+  Recover(old, testing::SmallOptions(), &replayed, &index_end);
+  EXPECT_EQ(replayed, 21u);
+  EXPECT_EQ(index_end, 21u);
+  EXPECT_EQ(s0_last_, std::optional<uint64_t>(8));
+  EXPECT_TRUE(Reported(LogLevel::kWarning, "does not match the log"))
+      << reports_.size();
 }
 
 }  // namespace
