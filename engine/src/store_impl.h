@@ -1,22 +1,18 @@
 // Copyright (c) Cairn authors.
 //
-// StoreImpl: the Store behind the public API. The write path (validation,
-// group commit) is in store_write.cc, the read path in store_read.cc, open
-// and recovery in store_open.cc. docs/architecture.md walks through both
-// paths.
+// StoreImpl: the Store behind the public API. It composes the parts of a
+// store, each in its own file pair: the segment log (segment_log.h), the
+// record locator (record_locator.h), crash recovery (recovery.h), the
+// commit pipeline (commit_pipeline.h), a reader's refresh
+// (follower_refresh.h), and the followers (follower_registry.h). Its own
+// files hold the API: store_write.cc (validation, encoding), store_read.cc,
+// store_open.cc and the lifecycle, retention, snapshot, scavenge and backup
+// files. docs/architecture.md walks through the paths.
 //
 // Threads and locks:
 // - Any thread may call any method.
-// - One commit thread owns the active segment file: it sequences queued
-//   appends (OCC, idempotency, revisions, positions) and writes each group
-//   with one write. When nothing else waits it also fdatasyncs and
-//   publishes the group; otherwise it hands the group to the sync thread
-//   (store_pipeline.cc), which does both for every group handed to it, in
-//   order, while the commit thread goes on. A synchronous append that finds
-//   the store idle does the commit thread's work on its own thread
-//   (CommitOnCaller): the commit state belongs to whichever thread holds
-//   committing_, never to two at once. "The commit thread" below means
-//   that holder.
+// - The commit pipeline's threads (and a caller committing its own
+//   append) write the log; commit_pipeline.h states their rules.
 // - state_mu_ (shared_mutex) guards what readers look at: the segment list
 //   and segment ends, the stream index's in-memory table and
 //   visible_next_. Readers, and the commit thread while it sequences, hold
@@ -25,8 +21,6 @@
 //   visible_next_ never change, so readers decode them without the lock.
 //   The index writes its tables on its own background threads
 //   (index/persistent_index.h).
-// - queue_mu_ guards the append queue and committing_; pipe_mu_ the groups
-//   handed to the sync thread.
 // - Subscriptions and consumer groups follow the log on their own threads;
 //   Close() stops them first, and follower_registry.h says how they and the
 //   store may be destroyed in either order. Close() joins every thread of
@@ -53,6 +47,9 @@
 #include "engine/io/file_system.h"
 #include "engine/src/activity_counters.h"
 #include "engine/src/checkpoint_store.h"
+#include "engine/src/commit_pipeline.h"
+#include "engine/src/commit_request.h"
+#include "engine/src/fail_stop.h"
 #include "engine/src/follower_refresh.h"
 #include "engine/src/follower_registry.h"
 #include "engine/src/record_locator.h"
@@ -136,65 +133,7 @@ class StoreImpl final : public Store {
   Status Close() override;
 
  private:
-  // An append (or a Sync barrier) waiting for the commit thread.
-  struct Request {
-    bool is_sync = false;
-    // Runs on the commit thread after a sync's flush and fsync (a
-    // scavenge seals the log and installs its rewritten segments this way:
-    // only the commit thread changes the segment list, and it reads the
-    // list without the state lock).
-    std::function<Status()> action;
-    std::string stream;
-    ExpectedVersion expected = ExpectedVersion::Any();
-    std::vector<EventId> ids;
-    bool client_ids = false;  // some id came from the caller
-    std::string records;      // encoded, unsealed records, back to back
-    std::vector<uint32_t> record_sizes;
-    AppendCallback done;
-    Result<AppendResult> result = Status::Closed("not run");
-    // Soft delete (an append to "$$S"): `expected` guards the metadata
-    // stream against a concurrent metadata write, and this guards S.
-    std::optional<ExpectedVersion> owner_expected;
-    bool tombstone = false;  // the "$streamDeleted" event of a Tombstone
-  };
-
-  // Appends sequenced into the group being built.
-  struct Group {
-    uint64_t seq = 0;           // hand-off number (pipelined groups)
-    uint64_t start_offset = 0;  // in the active segment
-    uint64_t start_position = 0;
-    uint64_t next_position = 0;
-    std::string bytes;
-    std::vector<std::unique_ptr<Request>> members;
-    // Last revision per stream including this group's appends.
-    std::unordered_map<std::string, uint64_t> revisions;
-    // Streams this group tombstones.
-    std::unordered_set<std::string> tombstones;
-  };
-
-  // What a handed-off group changed, for sequencing until it is published.
-  struct Overlay {
-    uint64_t seq = 0;
-    std::unordered_map<std::string, uint64_t> revisions;
-    std::unordered_set<std::string> tombstones;
-  };
-
-  // An appended stream's end as the commit thread sees it. One index read
-  // (ReadTail) fills it for the version, tombstone and idempotency checks
-  // together; a stream with appends in the unpublished group is known from
-  // the group alone.
-  struct StreamTail {
-    std::optional<uint64_t> current;  // last revision, group included
-    // Whether `current` is the published end (from the index). Then
-    // `recent` holds the stream's newest idempotency_window events, newest
-    // first, when the retry check needs them, and is empty otherwise. False
-    // when `current` comes from an unpublished group.
-    bool published = false;
-    std::vector<index::IndexedEvent> recent;
-    // The published last event's entry when the index lookup found it (not
-    // on a stream-cache hit): the tombstone check reads that record.
-    std::optional<index::IndexedEvent> last_event;
-  };
+  using Request = CommitRequest;
 
   StoreImpl(io::FileSystem* fs, std::string dir, const Options& options);
 
@@ -207,8 +146,6 @@ class StoreImpl final : public Store {
   // Takes the indexes `recovery` opened and brought level with the log.
   void AdoptIndexes(Recovery* recovery);
   // --- category and event-type streams (store_links.cc) ---
-  // Adds a group to the link index (state lock exclusive).
-  Status IndexGroupLinks(const Group& group);
   // The log is durable below `next`: durable_next_ and the link index.
   void MarkDurable(uint64_t next);
   // NotSupported when the store keeps no category and event-type streams.
@@ -224,110 +161,18 @@ class StoreImpl final : public Store {
   Status Refresh() { return refresh_ ? refresh_->Run() : Status::Ok(); }
 
   // --- write path (store_write.cc) ---
+  // Validates an append and encodes its records on the calling thread.
   // `system`: an append of the store's own to "$$<stream>" or of a
   // tombstone (store_lifecycle.cc), which user appends may not make.
   Status PrepareAppend(std::string_view stream, ExpectedVersion expected,
                        std::span<const EventData> events, Request* request,
                        bool system = false);
-  // Runs a batch taken for the commit state: waits while the indexes are
-  // behind writing their in-memory tables out (which bounds their memory),
-  // then sequences, writes and syncs or hands off (ProcessBatch).
-  void CommitBatch(std::vector<std::unique_ptr<Request>>* batch);
-  // Queues a prepared append and waits for its outcome, or commits it on
-  // the calling thread when the store is idle (CommitOnCaller).
+  // Commits a prepared append through the pipeline and waits for it.
   Result<AppendResult> SubmitAndWait(std::unique_ptr<Request> request);
-  // Caller-thread commit: when nothing is queued and no group is being
-  // committed, the waiting caller commits its own append as a group of
-  // one, sparing the hand-off to the commit thread and back, unless the
-  // store is busy or closed.
-  // Returns false (the request untouched) when it queued nothing.
-  bool CommitOnCaller(std::unique_ptr<Request>* request);
-  // Takes the commit state (committing_) for the calling thread if the
-  // store is idle and open; ReleaseCommitState gives it back and wakes
-  // the commit thread when it has work.
-  bool TakeCommitState();
-  void ReleaseCommitState();
-  void Enqueue(std::unique_ptr<Request> request);
-  void CommitLoop();
-  void ProcessBatch(std::vector<std::unique_ptr<Request>>* batch);
-  // Decides an append against the published state plus `group`: an error,
-  // an idempotent replay, or sequenced into the group (nullopt).
-  std::optional<Result<AppendResult>> Sequence(Request* request);
-  // Fills `tail` for `request`'s stream from the group or one index read.
-  Status ReadTail(const Request& request, StreamTail* tail);
-  std::optional<Result<AppendResult>> CheckRetry(const Request& request,
-                                                 const StreamTail& tail);
-  // --- lifecycle on the commit thread (store_lifecycle.cc) ---
-  // The stream's last revision including the unpublished group.
-  Result<std::optional<uint64_t>> CurrentRevision(const std::string& stream);
-  // Whether the stream's last event (revision `current`) is a tombstone.
-  // `last`, when not null, is that event's index entry (read already).
-  Result<bool> IsTombstoned(const std::string& stream,
-                            std::optional<uint64_t> current,
-                            const index::IndexedEvent* last = nullptr);
-  // The same for a stream's published last event (revision
-  // `last_revision`): the stream cache's answer, or that record, verified.
-  // Under the state lock (shared at least).
-  Result<bool> IsStoredTombstone(std::string_view stream,
-                                 uint64_t last_revision,
-                                 const index::IndexedEvent* last);
-  // Refuses an append to a tombstoned stream (or to its metadata stream)
-  // and checks a soft delete's guard on the stream it deletes. `tail` is
-  // the appended stream's end.
-  std::optional<Result<AppendResult>> CheckLifecycle(const Request& request,
-                                                     const StreamTail& tail);
-  // Adds a group to the index (state lock held exclusively).
-  Status IndexGroup(const Group& group);
-  // Writes the group being built, then syncs and publishes it here, or
-  // hands it to the sync thread when there is more to overlap with.
-  Status FlushGroup();
-  // --- the pipeline's sync stage (store_pipeline.cc) ---
-  // Publishes a written group (synced when `durable`): index, segment end,
-  // visible and durable ends, watermark, acknowledgements, durable mark.
-  void PublishGroup(Group* group, bool durable);
-  // Completes every member of an unpublished group with `status`.
-  void FailGroup(Group* group, const Status& status);
-  // Whether no handed-off group is unpublished (commit thread).
-  bool PipelineIdle() const;
-  // Hands a written group to the sync thread, waiting while
-  // kMaxGroupsInFlight are unpublished; keeps its overlay.
-  void HandOff(Group group);
-  // Waits until every handed-off group is published; the sync thread is
-  // idle afterwards until the next hand-off.
-  void Drain();
-  // Drops the overlays of published groups.
-  void PruneOverlays();
-  // The stream's last revision in the unpublished groups (the one being
-  // built, then the handed-off ones, newest first), and whether that
-  // event is a tombstone. nullopt: no unpublished appends to it.
-  struct Pending {
-    uint64_t revision = 0;
-    bool tombstone = false;
-  };
-  std::optional<Pending> PendingOf(const std::string& stream) const;
-  void SyncLoop();
-  bool QueueEmpty();
-  // Marks the calling thread as one of this store's writer threads (the
-  // commit and sync threads), whose appends never wait for queue room.
-  void MarkWriterThread();
-  Status SyncNow();
-  // log_->SyncActive(), its duration counted in activity_.
-  Status SyncActiveCounted();
-  // Records in the active segment how far it is durable (synced_offset_,
-  // durable_next_) and syncs that: recovery then knows those records were
-  // acknowledged without the watermark (segment/durable_mark.h). `closed`:
-  // the last mark before Close. A failure is fatal, as any failed sync.
-  Status WriteDurableMark(bool closed);
-  Status RollSegment();
-  // Commit thread, after a sync: rolls the active segment if it holds
-  // records and freezes the indexes' in-memory tables below the new one.
-  Status SealForScavenge();
-  // Queues a sync behind the queued appends, runs `action` (if any) on the
-  // commit thread after it, and waits for both.
+  // The pipeline's Barrier, after the write gate.
   Status Barrier(std::function<Status()> action);
-  void PublishWatermark();
-  void Complete(std::unique_ptr<Request> request);
-  void Fail(const Status& status);
+  void Fail(const Status& status) { fail_stop_.Fail(status); }
+  // ReadOnly for a read-only store or after a fatal error.
   Status WriteGate() const;
 
   // --- locating records (RecordLocator) ---
@@ -439,10 +284,7 @@ class StoreImpl final : public Store {
   }
   // Waits until the commit thread waits with nothing to do: no append
   // queued and no interval sync to schedule. For tests.
-  void WaitCommitThreadIdleForTest() {
-    std::unique_lock<std::mutex> lock(queue_mu_);
-    idle_cv_.wait(lock, [this] { return commit_idle_ && !committing_; });
-  }
+  void WaitCommitThreadIdleForTest() { pipeline_->WaitIdleForTest(); }
   // Makes $maxAge judge event ages against `now_us` (microseconds since the
   // epoch) instead of the system clock, so tests need no sleeps. 0 restores
   // the system clock.
@@ -555,66 +397,11 @@ class StoreImpl final : public Store {
   // Destroyed before index_ and log_, which its threads and reader use.
   std::unique_ptr<index::LinkIndex> links_;
 
-  // The commit state: owned by whichever thread set committing_ (the
-  // commit thread, or a caller in CommitOnCaller), and by nobody else.
-  Group group_;
-  StreamTail tail_;  // of the append being sequenced (its memory reused)
-  // Groups written and handed to the sync thread, not yet published: what
-  // sequencing must see besides the index, oldest first.
-  std::deque<Overlay> overlays_;
-  uint64_t handed_seq_ = 0;  // groups handed to the sync thread so far
-  // Of the active segment. Written by whoever publishes a synced group
-  // (the sync thread while groups are in flight), read when sealing
-  // records: a value at most the true durable offset is always correct.
-  std::atomic<uint64_t> synced_offset_{0};
-  bool dirty_ = false;  // written but not yet fdatasynced
-  // kInterval: written bytes wait for the timed sync. Never after a
-  // fail-stop, which syncs nothing more (the commit thread would spin).
-  bool IntervalSyncPending() const {
-    return dirty_ && options_.durability == Durability::kInterval &&
-           !failed_.load(std::memory_order_acquire);
-  }
-  // Sequence of the active segment's newest durable-end mark (0: none),
-  // and group commits since then. Used by whoever publishes synced groups:
-  // the sync thread while groups are in flight, else the commit thread.
-  uint64_t mark_sequence_ = 0;
-  uint64_t groups_since_mark_ = 0;
-  std::chrono::steady_clock::time_point last_sync_;
-
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<std::unique_ptr<Request>> queue_;
-  std::condition_variable space_cv_;  // producers waiting for queue room
-  uint64_t queued_bytes_ = 0;         // guarded by queue_mu_
-  bool stopping_ = false;             // guarded by queue_mu_
-  // Some thread holds the commit state. Guarded by queue_mu_.
-  bool committing_ = false;
-  // The commit thread waits with nothing to do (no timed wait for an
-  // interval sync). Guarded by queue_mu_; idle_cv_ tells tests.
-  bool commit_idle_ = false;
-  std::condition_variable idle_cv_;
-  bool closed_ = false;                   // guarded by queue_mu_
-  std::atomic<bool> closed_flag_{false};  // for the read path
-  std::thread committer_;
-
-  // The sync stage of the pipeline (store_pipeline.cc; group commit only):
-  // groups the commit thread wrote, waiting for one fdatasync that covers
-  // them all, then published in order on the sync thread.
-  std::mutex pipe_mu_;
-  std::condition_variable pipe_cv_;       // the sync thread waits here
-  std::condition_variable pipe_done_cv_;  // the commit thread waits here
-  std::deque<Group> pipe_;                // guarded by pipe_mu_
-  bool pipe_stop_ = false;                // guarded by pipe_mu_
-  // Hand-off number of the newest group published (or failed): set after
-  // its index entries are in, so that its overlay may go.
-  std::atomic<uint64_t> published_seq_{0};
-  std::thread syncer_;
-
-  // Sticky fatal error: set once by the commit thread, then every write
+  // Set once by the pipeline (or a scavenge's commit), then every write
   // fails with ReadOnly until the store is reopened.
-  mutable std::mutex fatal_mu_;
-  Status fatal_;
-  std::atomic<bool> failed_{false};
+  FailStop fail_stop_;
+  bool closed_ = false;                   // guarded by close_mu_
+  std::atomic<bool> closed_flag_{false};  // for the read path
 
   // A read-only opener's way of following the writer (null for a writer,
   // and for a reader of a store without a watermark). After the log and
@@ -639,9 +426,6 @@ class StoreImpl final : public Store {
   bool scavenge_running_ = false;        // guarded by scavenge_mu_
   bool scavenge_closed_ = false;         // guarded by scavenge_mu_
   std::atomic<bool> scavenge_stop_{false};
-  // Where the last SealForScavenge sealed the log (set on the commit
-  // thread before the barrier completes).
-  std::atomic<uint64_t> scavenge_seal_end_{0};
 
  public:
   const std::shared_ptr<FollowerRegistry>& followers() const {
@@ -656,6 +440,9 @@ class StoreImpl final : public Store {
   std::shared_ptr<ConsumerGroup> LiveGroup(const std::string& key);
   std::atomic<int64_t> retention_now_for_test_{0};
   ActivityCounters activity_;
+  // A writer's commit pipeline (null for a reader). Last: it writes into
+  // the members above, and is stopped by Close() and destroyed first.
+  std::unique_ptr<CommitPipeline> pipeline_;
 };
 
 }  // namespace cairn::engine

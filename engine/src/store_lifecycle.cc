@@ -4,13 +4,14 @@
 // ordinary append in the global log (atomic, durable, seen by $all
 // subscribers), made by the store itself: metadata and soft deletes to the
 // metadata stream "$$S", a tombstone as the "$streamDeleted" event at the
-// end of S. The commit thread refuses appends to a tombstoned stream and
+// end of S. The commit pipeline refuses appends to a tombstoned stream and
 // checks a soft delete's expected version on S in the same step that
-// sequences it, so there is no check-then-write race.
+// sequences it (commit_sequence.cc), so there is no check-then-write race.
 #include <string>
 #include <utility>
 
 #include "engine/src/store_impl.h"
+#include "engine/src/stored_tombstone.h"
 #include "engine/src/stream_metadata.h"
 #include "engine/src/validation.h"
 #include "index/link_streams.h"
@@ -24,116 +25,11 @@ Status TombstonedStatus(std::string_view stream) {
                                "' was tombstoned");
 }
 
-// The context of a soft delete's conflict on the stream it deletes (as
-// opposed to a concurrent metadata write, which it retries).
-constexpr std::string_view kDeletedStreamConflict = "on the stream to delete";
-
 // A soft delete retries its read-modify-write of the metadata this often
 // when metadata writes race with it, then reports the conflict.
 constexpr int kSoftDeleteAttempts = 8;
 
 }  // namespace
-
-Result<std::optional<uint64_t>> StoreImpl::CurrentRevision(
-    const std::string& stream) {
-  if (auto pending = PendingOf(stream)) {
-    return std::optional<uint64_t>(pending->revision);
-  }
-  // Sequence holds the state lock (shared): the sync thread may be
-  // publishing.
-  return index_->LastRevision(stream);
-}
-
-Result<bool> StoreImpl::IsTombstoned(const std::string& stream,
-                                     std::optional<uint64_t> current,
-                                     const index::IndexedEvent* last) {
-  if (!current) return false;
-  // Its last event is unpublished: the group says what it is.
-  if (auto pending = PendingOf(stream)) return pending->tombstone;
-  return IsStoredTombstone(stream, *current, last);
-}
-
-Result<bool> StoreImpl::IsStoredTombstone(std::string_view stream,
-                                          uint64_t last_revision,
-                                          const index::IndexedEvent* last) {
-  if (auto known = index_->KnownTombstone(stream, last_revision)) {
-    return *known;
-  }
-  std::vector<index::IndexedEvent> read;
-  if (last == nullptr) {
-    Status s =
-        index_->Read(stream, last_revision, Direction::kForward, 1, &read);
-    if (!s.ok()) return s;
-    if (read.empty()) {
-      return Status::Corruption(dir_, 0,
-                                "stream index lacks the last revision of '" +
-                                    std::string(stream) + "'");
-    }
-    last = &read.front();
-  }
-  segment::RecordHeader header;
-  MappedSegment pin;
-  auto record =
-      locator_->VerifiedRecordAt(last->position, last->offset, &header, &pin);
-  if (!record.ok()) return record.status();
-  std::string_view name_in_log;
-  std::string_view type;
-  uint64_t revision = 0;
-  if (!segment::PeekEventKey(*record, header, &name_in_log, &type, &revision)) {
-    return Status::Corruption(dir_, last->offset,
-                              "event record body of position " +
-                                  std::to_string(last->position) +
-                                  " is malformed");
-  }
-  const bool tombstone = type == kStreamDeletedEventType;
-  index_->NoteTombstone(stream, last_revision, tombstone);
-  return tombstone;
-}
-
-std::optional<Result<AppendResult>> StoreImpl::CheckLifecycle(
-    const Request& request, const StreamTail& tail) {
-  using Decision = std::optional<Result<AppendResult>>;
-  // The stream whose tombstone refuses the append: the appended one itself
-  // (no copy of its name on this per-append path), or the owner of a
-  // metadata stream.
-  const std::string_view owner_name = LifecycleOwner(request.stream);
-  const bool own = owner_name.size() == request.stream.size();
-  const std::string owner_copy = own ? std::string() : std::string(owner_name);
-  const std::string& owner = own ? request.stream : owner_copy;
-  const std::optional<uint64_t> current = tail.current;
-  std::optional<uint64_t> owner_current = current;
-  // The appended stream's last event, when the tail read it already.
-  const index::IndexedEvent* last = nullptr;
-  if (tail.published && !tail.recent.empty()) {
-    last = &tail.recent.front();
-  } else if (tail.published && tail.last_event) {
-    last = &*tail.last_event;
-  }
-  if (!own) {
-    auto revision = CurrentRevision(owner);
-    if (!revision.ok()) return Decision(revision.status());
-    owner_current = *revision;
-    last = nullptr;
-  }
-  auto tombstoned = IsTombstoned(owner, owner_current, last);
-  if (!tombstoned.ok()) return Decision(tombstoned.status());
-  if (*tombstoned) return Decision(TombstonedStatus(owner));
-  if (request.owner_expected) {
-    // KurrentDB: deleting a stream that has neither events nor metadata
-    // is a wrong expected version.
-    if (!owner_current && !current) {
-      return Decision(Status::WrongExpectedVersion(
-          request.owner_expected->ToString(), std::nullopt,
-          std::string(kDeletedStreamConflict) + ", which does not exist"));
-    }
-    if (!request.owner_expected->Allows(owner_current)) {
-      return Decision(
-          Status::WrongExpectedVersion(request.owner_expected->ToString(),
-                                       owner_current, kDeletedStreamConflict));
-    }
-  }
-  return std::nullopt;
-}
 
 Result<StoreImpl::StreamHead> StoreImpl::ReadHead(std::string_view stream) {
   StreamHead head;
@@ -168,8 +64,9 @@ Result<StoreImpl::StreamHead> StoreImpl::ReadHead(std::string_view stream) {
     auto last = index_->LastRevision(stream, &last_event);
     if (!last.ok()) return last.status();
     if (last->has_value()) {
-      auto tombstone = IsStoredTombstone(stream, **last,
-                                         last_event ? &*last_event : nullptr);
+      auto tombstone =
+          IsStoredTombstone(index_.get(), *locator_, dir_, stream, **last,
+                            last_event ? &*last_event : nullptr);
       if (!tombstone.ok()) return tombstone.status();
       if (*tombstone) return TombstonedStatus(stream);
       head.last = **last;

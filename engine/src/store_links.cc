@@ -36,36 +36,6 @@ Status StoreImpl::CheckLinkMember(std::string_view link_stream,
                                 "', but it is not in that stream");
 }
 
-Status StoreImpl::IndexGroupLinks(const Group& group) {
-  const Segment& active = log_->active();
-  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(group.bytes.data());
-  uint64_t offset = group.start_offset;
-  for (const auto& member : group.members) {
-    const AppendResult& r = member->result.value();
-    uint64_t position = r.first_position.value();
-    for (size_t i = 0; i < member->record_sizes.size(); ++i, ++position) {
-      const uint64_t at = offset - group.start_offset;
-      segment::RecordHeader header;
-      std::string_view stream;
-      std::string_view type;
-      uint64_t revision = 0;
-      if (segment::DecodeRecordHeader(bytes + at, group.bytes.size() - at,
-                                      active.seed,
-                                      &header) != segment::HeaderCheck::kOk ||
-          !segment::PeekEventKey(bytes + at, header, &stream, &type,
-                                 &revision)) {
-        return Status::Corruption(active.path, offset,
-                                  "record just sealed does not decode");
-      }
-      Status s = links_->Add(member->stream, type, position,
-                             static_cast<uint32_t>(offset), member->ids[i]);
-      if (!s.ok()) return s;
-      offset += member->record_sizes[i];
-    }
-  }
-  return Status::Ok();
-}
-
 void StoreImpl::MarkDurable(uint64_t next) {
   durable_next_.store(next, std::memory_order_release);
   if (links_) links_->SetDurable(next);

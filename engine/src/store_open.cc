@@ -11,7 +11,6 @@
 #include "engine/src/report.h"
 #include "engine/src/store_impl.h"
 #include "engine/src/validation.h"
-#include "segment/durable_mark.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
@@ -120,35 +119,32 @@ Status StoreImpl::OpenWriter() {
   // becomes durable now, so the recovered end is a true durable point.
   s = log_->SyncActive();
   if (!s.ok()) return s;
-  synced_offset_ = log_->active().end_offset;
-  last_sync_ = std::chrono::steady_clock::now();
   uint64_t next = log_->next_position();
   visible_next_ = next;
   // From here the index may list what it replayed: it is durable.
   MarkDurable(next);
-  // Mark that: the recovered end becomes verifiable without the
-  // watermark, and the mark (not closed) tells the next open that this
-  // writer may leave pages in the cache the device never got.
-  const Segment& active = log_->active();
-  auto mark = segment::NewestDurableMark(active.map->data(), active.map->size(),
-                                         active.header);
-  mark_sequence_ = mark ? mark->sequence : 0;
-  s = WriteDurableMark(/*closed=*/false);
-  if (!s.ok()) return s;
 
   auto wm = Watermark::Open(fs_, dir_, log_->store_id(), /*writable=*/true);
   if (!wm.ok()) return wm.status();
   watermark_ = std::move(wm.value());
   watermark_->Publish(next, next);
 
-  group_.start_offset = log_->active().end_offset;
-  group_.next_position = next;
-  group_.start_position = next;
-  if (options_.durability == Durability::kGroupCommit) {
-    syncer_ = std::thread([this] { SyncLoop(); });
-  }
-  committer_ = std::thread([this] { CommitLoop(); });
-  return Status::Ok();
+  CommitPipeline::Target target;
+  target.dir = dir_;
+  target.options = &options_;
+  target.log = log_.get();
+  target.locator = locator_.get();
+  target.index = index_.get();
+  target.links = links_.get();
+  target.state_mu = &state_mu_;
+  target.visible_next = &visible_next_;
+  target.durable_next = &durable_next_;
+  target.mark_durable = [this](uint64_t durable) { MarkDurable(durable); };
+  target.watermark = watermark_.get();
+  target.activity = &activity_;
+  target.fail_stop = &fail_stop_;
+  pipeline_ = std::make_unique<CommitPipeline>(std::move(target));
+  return pipeline_->Start();
 }
 
 Status StoreImpl::OpenReader() {

@@ -83,9 +83,14 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
   // (1) Seal: what was appended before the scavenge becomes sealed and
   // goes into index tables, so that erasure does not wait for the active
   // segment to fill.
-  Status s = Barrier([this] { return SealForScavenge(); });
+  uint64_t end = 0;
+  Status s = Barrier([this, &end] {
+    auto sealed = pipeline_->SealForScavenge();
+    if (!sealed.ok()) return sealed.status();
+    end = *sealed;
+    return Status::Ok();
+  });
   if (!s.ok()) return s;
-  const uint64_t end = scavenge_seal_end_.load();
   s = index_->WaitListed(end, &scavenge_stop_);
   if (s.ok() && links_) s = links_->WaitListed(end, &scavenge_stop_);
   if (s.IsClosed() && scavenge_stop_.load()) {

@@ -1,6 +1,6 @@
 // Copyright (c) Cairn authors.
 //
-// The commit pipeline (store_write.cc, store_pipeline.cc).
+// The commit pipeline (commit_pipeline.h).
 // - Caller-thread commit: a synchronous append that finds the store idle
 //   writes and syncs its group on its own thread; one that finds a group
 //   being committed queues for the commit thread. The commit state is never

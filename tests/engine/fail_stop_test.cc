@@ -3,6 +3,8 @@
 // A failed fdatasync is never retried: the store turns read-only until
 // reopened, and nothing acknowledged is lost. A full disk at a segment roll
 // is a clear, non-fatal error.
+#include "engine/src/fail_stop.h"
+
 #include <gtest/gtest.h>
 
 #include "cairn/cairn.h"
@@ -17,6 +19,22 @@ namespace {
 
 using testing::Event;
 using testing::Events;
+
+TEST(FailStopTest, TheFirstFatalErrorIsKeptAndNamedByTheGate) {
+  engine::FailStop fail_stop;
+  EXPECT_FALSE(fail_stop.failed());
+  EXPECT_TRUE(fail_stop.Gate().ok());
+  EXPECT_TRUE(fail_stop.fatal().ok());
+  fail_stop.Fail(Status::IOError("fdatasync of 000001.seg: EIO"));
+  fail_stop.Fail(Status::IOError("a later failure"));
+  EXPECT_TRUE(fail_stop.failed());
+  Status gate = fail_stop.Gate();
+  EXPECT_TRUE(gate.IsReadOnly()) << gate.ToString();
+  EXPECT_NE(gate.message().find("000001.seg: EIO"), std::string::npos)
+      << gate.ToString();
+  EXPECT_TRUE(fail_stop.fatal().IsIOError());
+  EXPECT_EQ(fail_stop.fatal().message(), "fdatasync of 000001.seg: EIO");
+}
 
 TEST(FailStopTest, FailedFsyncMakesStoreReadOnly) {
   testing::TempDir dir;

@@ -21,6 +21,7 @@
 #include "engine/src/recovery.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
+#include "tests/engine/recovered_log.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -68,23 +69,20 @@ TEST(FollowerRefreshTest, EachRunListsWhatTheWriterMadeDurable) {
   auto watermark = engine::Watermark::Open(io::PosixFileSystem(), dir, 0,
                                            /*writable=*/false);
   ASSERT_TRUE(watermark.ok()) << watermark.status().ToString();
-  auto log = engine::SegmentLog::Open(io::PosixFileSystem(), dir, reader,
-                                      /*writable=*/false, 0);
-  ASSERT_TRUE(log.ok()) << log.status().ToString();
-  engine::RecordLocator locator(log->get(), dir, /*read_only=*/true);
-  engine::Recovery recovery(io::PosixFileSystem(), dir, reader, log->get(),
-                            &locator);
-  CAIRN_ASSERT_OK(recovery.OpenIndexes(/*read_only=*/true, nullptr));
-  CAIRN_ASSERT_OK(recovery.Replay(0, (*watermark)->visible_next()));
+  testing::RecoveredLog recovered;
+  CAIRN_ASSERT_OK(recovered.Open(dir, reader, /*read_only=*/true,
+                                 (*watermark)->visible_next()));
+  engine::SegmentLog* log = recovered.log.get();
+  engine::Recovery& recovery = *recovered.recovery;
   std::unique_ptr<index::PersistentIndex> index = recovery.TakeIndex();
   std::unique_ptr<index::LinkIndex> links = recovery.TakeLinks();
   ASSERT_EQ(index->next_position(), 10u);
 
   std::shared_mutex state_mu;
-  std::atomic<uint64_t> listed{(*log)->next_position()};
+  std::atomic<uint64_t> listed{log->next_position()};
   std::vector<uint64_t> published;
   FollowerRefresh::Target target;
-  target.log = log->get();
+  target.log = log;
   target.index = index.get();
   target.links = links.get();
   target.state_mu = &state_mu;

@@ -26,6 +26,7 @@
 #include "segment/segment_header.h"
 #include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
+#include "tests/engine/recovered_log.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -476,15 +477,9 @@ class RecoveryClassTest : public ::testing::Test {
     options.logger = [this](LogLevel level, std::string_view message) {
       reports_.emplace_back(level, std::string(message));
     };
-    auto log = engine::SegmentLog::Open(io::PosixFileSystem(), dir, options,
-                                        /*writable=*/false, 0);
-    ASSERT_TRUE(log.ok()) << log.status().ToString();
-    engine::RecordLocator locator(log->get(), dir, /*read_only=*/false);
-    std::atomic<uint64_t> durable{0};
-    engine::Recovery recovery(io::PosixFileSystem(), dir, options, log->get(),
-                              &locator);
-    CAIRN_ASSERT_OK(recovery.OpenIndexes(/*read_only=*/false, &durable));
-    CAIRN_ASSERT_OK(recovery.Replay(0, std::numeric_limits<uint64_t>::max()));
+    testing::RecoveredLog recovered;
+    CAIRN_ASSERT_OK(recovered.Open(dir, options, /*read_only=*/false));
+    engine::Recovery& recovery = *recovered.recovery;
     recovery.FindSealedEnds();
     ASSERT_NE(recovery.links(), nullptr);  // kept by default
     EXPECT_EQ(recovery.links()->next_position(),

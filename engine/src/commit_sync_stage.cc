@@ -1,16 +1,20 @@
 // Copyright (c) Cairn authors.
 //
-// The sync stage of group commit. While appends keep arriving, the commit
-// thread writes a group and hands it to the sync thread, which fdatasyncs
-// (one call for every group handed to it meanwhile) and publishes the
-// groups in order. The commit thread sequences and writes the next group
-// during that fdatasync instead of waiting for it. An overlay per handed-off
-// group keeps sequencing correct until the group is in the index. When
-// nothing else waits, FlushGroup syncs and publishes on its own thread, as
-// a lone append gains nothing from a hand-off.
+// The commit pipeline's sync stage and the publication of written groups.
+// While appends keep arriving, the commit thread writes a group and hands
+// it to the sync thread, which fdatasyncs (one call for every group handed
+// to it meanwhile) and publishes the groups in order. The commit thread
+// sequences and writes the next group during that fdatasync instead of
+// waiting for it. An overlay per handed-off group keeps sequencing correct
+// until the group is in the index. When nothing else waits, FlushGroup
+// syncs and publishes on its own thread, as a lone append gains nothing
+// from a hand-off.
+#include <string_view>
 #include <utility>
+#include <vector>
 
-#include "engine/src/store_impl.h"
+#include "engine/src/commit_pipeline.h"
+#include "segment/record.h"
 
 namespace cairn::engine {
 namespace {
@@ -28,7 +32,7 @@ constexpr uint64_t kGroupsPerDurableMark = 64;
 
 }  // namespace
 
-void StoreImpl::PublishGroup(Group* group, bool durable) {
+void CommitPipeline::PublishGroup(Group* group, bool durable) {
   const uint64_t end_offset = group->start_offset + group->bytes.size();
   Status indexed;
   {
@@ -48,7 +52,7 @@ void StoreImpl::PublishGroup(Group* group, bool durable) {
   }
   if (durable) {
     synced_offset_.store(end_offset, std::memory_order_relaxed);
-    MarkDurable(group->next_position);
+    mark_durable_(group->next_position);
   } else {
     dirty_ = true;
   }
@@ -69,7 +73,67 @@ void StoreImpl::PublishGroup(Group* group, bool durable) {
   }
 }
 
-void StoreImpl::FailGroup(Group* group, const Status& status) {
+Status CommitPipeline::IndexGroup(const Group& group) {
+  uint64_t offset = group.start_offset;
+  std::vector<uint32_t> offsets;
+  for (const auto& member : group.members) {
+    const AppendResult& r = member->result.value();
+    offsets.clear();
+    for (uint32_t size : member->record_sizes) {
+      offsets.push_back(static_cast<uint32_t>(offset));
+      offset += size;
+    }
+    // The stream cache learns whether the stream now ends in a tombstone,
+    // which spares the next append to it reading its last record.
+    Status s = index_->AddRun(member->stream, r.first_revision.value(),
+                              r.first_position.value(), offsets, member->ids,
+                              member->tombstone);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status CommitPipeline::IndexGroupLinks(const Group& group) {
+  const Segment& active = log_->active();
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(group.bytes.data());
+  uint64_t offset = group.start_offset;
+  for (const auto& member : group.members) {
+    const AppendResult& r = member->result.value();
+    uint64_t position = r.first_position.value();
+    for (size_t i = 0; i < member->record_sizes.size(); ++i, ++position) {
+      const uint64_t at = offset - group.start_offset;
+      segment::RecordHeader header;
+      std::string_view stream;
+      std::string_view type;
+      uint64_t revision = 0;
+      if (segment::DecodeRecordHeader(bytes + at, group.bytes.size() - at,
+                                      active.seed,
+                                      &header) != segment::HeaderCheck::kOk ||
+          !segment::PeekEventKey(bytes + at, header, &stream, &type,
+                                 &revision)) {
+        return Status::Corruption(active.path, offset,
+                                  "record just sealed does not decode");
+      }
+      Status s = links_->Add(member->stream, type, position,
+                             static_cast<uint32_t>(offset), member->ids[i]);
+      if (!s.ok()) return s;
+      offset += member->record_sizes[i];
+    }
+  }
+  return Status::Ok();
+}
+
+void CommitPipeline::PublishWatermark() {
+  uint64_t durable = durable_next_.load(std::memory_order_relaxed);
+  // Other processes may read only durable events, except in kNone where
+  // nothing is ever durable before Close.
+  uint64_t visible = options_.durability == Durability::kNone
+                         ? visible_next_.load(std::memory_order_relaxed)
+                         : durable;
+  watermark_->Publish(durable, visible);
+}
+
+void CommitPipeline::FailGroup(Group* group, const Status& status) {
   for (auto& member : group->members) {
     member->result = status;
     Complete(std::move(member));
@@ -80,11 +144,11 @@ void StoreImpl::FailGroup(Group* group, const Status& status) {
   group->tombstones.clear();
 }
 
-bool StoreImpl::PipelineIdle() const {
+bool CommitPipeline::PipelineIdle() const {
   return published_seq_.load(std::memory_order_acquire) == handed_seq_;
 }
 
-void StoreImpl::HandOff(Group group) {
+void CommitPipeline::HandOff(Group group) {
   group.seq = handed_seq_ + 1;
   Overlay overlay;
   overlay.seq = group.seq;
@@ -103,7 +167,7 @@ void StoreImpl::HandOff(Group group) {
   overlays_.push_back(std::move(overlay));
 }
 
-void StoreImpl::Drain() {
+void CommitPipeline::Drain() {
   if (!PipelineIdle()) {
     std::unique_lock<std::mutex> lock(pipe_mu_);
     pipe_done_cv_.wait(lock, [&] { return PipelineIdle(); });
@@ -111,14 +175,14 @@ void StoreImpl::Drain() {
   overlays_.clear();
 }
 
-void StoreImpl::PruneOverlays() {
+void CommitPipeline::PruneOverlays() {
   const uint64_t published = published_seq_.load(std::memory_order_acquire);
   while (!overlays_.empty() && overlays_.front().seq <= published) {
     overlays_.pop_front();
   }
 }
 
-std::optional<StoreImpl::Pending> StoreImpl::PendingOf(
+std::optional<CommitPipeline::Pending> CommitPipeline::PendingOf(
     const std::string& stream) const {
   auto in = [&](const auto& revisions,
                 const auto& tombstones) -> std::optional<Pending> {
@@ -133,8 +197,8 @@ std::optional<StoreImpl::Pending> StoreImpl::PendingOf(
   return std::nullopt;
 }
 
-void StoreImpl::SyncLoop() {
-  MarkWriterThread();
+void CommitPipeline::SyncLoop() {
+  MarkPipelineThread();
   std::deque<Group> groups;
   for (;;) {
     {
