@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "engine/io/file_system.h"
-#include "engine/src/small_file.h"
 #include "index/format.h"
 #include "inspect/segment_walk.h"
 #include "segment/segment_header.h"
@@ -233,11 +232,21 @@ Result<IndexDirListing> ListIndexDir(const std::string& index_dir) {
 }
 
 Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_size) {
-  auto bytes = engine::ReadSmallFile(io::PosixFileSystem(), path, max_size);
-  // Larger than the file can be: damage, to a verifier.
-  if (!bytes.ok() && bytes.status().IsInvalidArgument()) {
-    return Status::Corruption(path, 0, bytes.status().message());
+  io::FileSystem* fs = io::PosixFileSystem();
+  auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  if (*size > max_size) {
+    return Status::Corruption(path, 0,
+                              "file is " + std::to_string(*size) +
+                                  " bytes, more than an index manifest can be");
   }
+  std::string bytes(*size, '\0');
+  size_t got = 0;
+  Status s = (*file)->Read(0, bytes.data(), bytes.size(), &got);
+  if (!s.ok()) return s;
+  bytes.resize(got);
   return bytes;
 }
 

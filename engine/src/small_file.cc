@@ -10,9 +10,7 @@ Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
   auto size = (*file)->Size();
   if (!size.ok()) return size.status();
   if (*size > limit) {
-    return Status::InvalidArgument(path + " is " + std::to_string(*size) +
-                                   " bytes, more than the " +
-                                   std::to_string(limit) + " expected");
+    return Status::InvalidArgument(path + " is larger than expected");
   }
   std::string bytes(*size, '\0');
   size_t got = 0;
