@@ -37,39 +37,41 @@ CommitPipeline::CommitPipeline(Target target)
       visible_next_(*target.visible_next),
       durable_next_(*target.durable_next),
       mark_durable_(std::move(target.mark_durable)),
-      watermark_(target.watermark),
       activity_(*target.activity),
       fail_stop_(target.fail_stop) {}
 
 CommitPipeline::~CommitPipeline() { Stop(); }
 
-Status CommitPipeline::Start() {
+Status CommitPipeline::MarkRecoveredEnd() {
   const Segment& active = log_->active();
   synced_offset_ = active.end_offset;
   last_sync_ = std::chrono::steady_clock::now();
   auto mark = segment::NewestDurableMark(active.map->data(), active.map->size(),
                                          active.header);
   mark_sequence_ = mark ? mark->sequence : 0;
-  Status s = WriteDurableMark(/*closed=*/false);
-  if (!s.ok()) return s;
+  return WriteDurableMark(/*closed=*/false);
+}
+
+void CommitPipeline::Start(Watermark* watermark) {
+  watermark_ = watermark;
   const uint64_t next = visible_next_.load(std::memory_order_relaxed);
-  group_.start_offset = active.end_offset;
+  group_.start_offset = log_->active().end_offset;
   group_.next_position = next;
   group_.start_position = next;
   if (options_.durability == Durability::kGroupCommit) {
     syncer_ = std::thread([this] { SyncLoop(); });
   }
   committer_ = std::thread([this] { CommitLoop(); });
-  return Status::Ok();
+}
+
+void CommitPipeline::RefuseNew() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  closed_ = true;
+  stopping_ = true;
 }
 
 void CommitPipeline::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    if (closed_) return;
-    closed_ = true;
-    stopping_ = true;
-  }
+  RefuseNew();
   queue_cv_.notify_all();
   space_cv_.notify_all();
   if (committer_.joinable()) committer_.join();

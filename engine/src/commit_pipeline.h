@@ -79,7 +79,6 @@ class CommitPipeline {
     std::atomic<uint64_t>* durable_next = nullptr;
     // Moves durable_next and tells the link index.
     std::function<void(uint64_t)> mark_durable;
-    Watermark* watermark = nullptr;
     ActivityCounters* activity = nullptr;
     FailStop* fail_stop = nullptr;
   };
@@ -89,12 +88,15 @@ class CommitPipeline {
   CommitPipeline(const CommitPipeline&) = delete;
   CommitPipeline& operator=(const CommitPipeline&) = delete;
 
-  // Starts at the recovered end of the log, which is durable (the active
-  // segment synced): marks that end in the active segment (so it is
-  // verifiable without the watermark, and the mark, not closed, tells the
-  // next open that this writer may leave unsynced pages behind), then
-  // starts the commit thread and, for group commit, the sync thread.
-  Status Start();
+  // At the recovered end of the log, which is durable (the active segment
+  // synced, visible_next and durable_next at its end): marks that end in
+  // the active segment, so that it is verifiable without the watermark,
+  // and the mark (not closed) tells the next open that this writer may
+  // leave unsynced pages behind. Before Start.
+  Status MarkRecoveredEnd();
+  // Starts the commit thread and, for group commit, the sync thread, which
+  // publish through `watermark` (the store's, outliving the pipeline).
+  void Start(Watermark* watermark);
 
   // Commits a prepared append and waits for its outcome: on the calling
   // thread when the pipeline is idle, else through the commit thread.
@@ -113,10 +115,13 @@ class CommitPipeline {
   // tables. Returns the end below which the log is sealed.
   Result<uint64_t> SealForScavenge();
 
-  // Refuses new appends (Closed), completes the queued ones, makes
-  // everything acknowledged durable and marks the active segment closed,
-  // then joins both threads. Waits for a caller that holds the commit
-  // state. A second call does nothing.
+  // Refuses new appends and barriers from now on (Closed); the queued ones
+  // still complete.
+  void RefuseNew();
+  // RefuseNew, then completes the queued appends, makes everything
+  // acknowledged durable and marks the active segment closed, and joins
+  // both threads. Waits for a caller that holds the commit state. A second
+  // call does nothing.
   void Stop();
 
   // Waits until the commit thread waits with nothing to do: no append
@@ -270,7 +275,7 @@ class CommitPipeline {
   std::atomic<uint64_t>& visible_next_;
   std::atomic<uint64_t>& durable_next_;
   const std::function<void(uint64_t)> mark_durable_;
-  Watermark* const watermark_;
+  Watermark* watermark_ = nullptr;  // set by Start
   ActivityCounters& activity_;
   FailStop* const fail_stop_;
 

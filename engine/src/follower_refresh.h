@@ -66,8 +66,8 @@ class FollowerRefresh {
   // Lists what the writer made durable since the last call. Beside a live
   // writer whose tables lag, it stops at IndexEnd() (a later Run goes on);
   // without a live writer it lists the whole log the last one left. Runs
-  // one at a time; readers wait on the state lock only while the log and
-  // indexes change.
+  // one at a time, holding the state lock exclusively while it takes up
+  // tables and catches up (readers wait meanwhile).
   Status Run();
 
  private:

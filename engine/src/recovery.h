@@ -46,6 +46,13 @@ class Recovery {
         options_(options),
         log_(log),
         locator_(locator) {}
+  // An index not taken (a failed open) goes, and the locator stops using
+  // its anchors.
+  ~Recovery() {
+    if (index_) locator_->set_index(nullptr);
+  }
+  Recovery(const Recovery&) = delete;
+  Recovery& operator=(const Recovery&) = delete;
 
   // Opens both indexes (the link index only when the options keep one,
   // and for a read-only opener only when a writer maintains one) and

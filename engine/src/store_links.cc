@@ -1,9 +1,11 @@
 // Copyright (c) Cairn authors.
 //
 // The category and event-type streams (`$ce-<category>`, `$et-<type>`):
-// feeding their index (index/link_index.h, opened by recovery.h beside the
-// stream index) every published group. Reads go through ReadStream
-// (store_read.cc), which asks this index for names of such streams.
+// the store's checks on them, and the durable end their index learns. The
+// index (index/link_index.h) is opened beside the stream index by
+// recovery.h and fed each published group by the commit pipeline
+// (commit_sync_stage.cc). Reads go through ReadStream (store_read.cc),
+// which asks this index for names of such streams.
 #include <string>
 
 #include "engine/src/store_impl.h"

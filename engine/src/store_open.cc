@@ -124,11 +124,6 @@ Status StoreImpl::OpenWriter() {
   // From here the index may list what it replayed: it is durable.
   MarkDurable(next);
 
-  auto wm = Watermark::Open(fs_, dir_, log_->store_id(), /*writable=*/true);
-  if (!wm.ok()) return wm.status();
-  watermark_ = std::move(wm.value());
-  watermark_->Publish(next, next);
-
   CommitPipeline::Target target;
   target.dir = dir_;
   target.options = &options_;
@@ -140,11 +135,18 @@ Status StoreImpl::OpenWriter() {
   target.visible_next = &visible_next_;
   target.durable_next = &durable_next_;
   target.mark_durable = [this](uint64_t durable) { MarkDurable(durable); };
-  target.watermark = watermark_.get();
   target.activity = &activity_;
   target.fail_stop = &fail_stop_;
   pipeline_ = std::make_unique<CommitPipeline>(std::move(target));
-  return pipeline_->Start();
+  s = pipeline_->MarkRecoveredEnd();
+  if (!s.ok()) return s;
+
+  auto wm = Watermark::Open(fs_, dir_, log_->store_id(), /*writable=*/true);
+  if (!wm.ok()) return wm.status();
+  watermark_ = std::move(wm.value());
+  watermark_->Publish(next, next);
+  pipeline_->Start(watermark_.get());
+  return Status::Ok();
 }
 
 Status StoreImpl::OpenReader() {

@@ -118,6 +118,8 @@ Status StoreImpl::Close() {
   StopScavengeForClose();
   if (closed_) return Status::Ok();
   closed_ = true;
+  // Appends and syncs from now on are refused (Closed).
+  if (pipeline_) pipeline_->RefuseNew();
   closed_flag_.store(true, std::memory_order_release);
   // The zero-fill of the next segment is no longer needed: it stops while
   // the pipeline drains and the index is written out, and is joined
