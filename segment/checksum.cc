@@ -1,12 +1,41 @@
 // Copyright (c) Cairn authors.
 #include "segment/checksum.h"
 
+// The inline build of XXH3 (every function static in this file), so that
+// the hash of a record can use a secret derived once per seed instead of
+// once per call; the results are XXH3_64bits_withSeed's, bit for bit.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "segment/checksum_long.h"
+
 namespace cairn::segment {
+namespace {
+
+// XXH3 hashes an input of more than XXH3_MIDSIZE_MAX (240) bytes with a
+// 192-byte secret, which its seeded form derives from the seed on every
+// call: for a record body of a few hundred bytes that costs as much as the
+// hash itself. Records of one segment share their seed, so each thread
+// keeps the secret of the last seed it hashed with.
+struct SeedSecret {
+  uint64_t seed = 0;
+  bool valid = false;
+  alignas(64) unsigned char secret[XXH3_SECRET_DEFAULT_SIZE];
+};
+
+thread_local SeedSecret tls_secret;
+
+}  // namespace
 
 uint64_t Checksum64(const void* data, size_t size, uint64_t seed) {
-  return XXH3_64bits_withSeed(data, size, seed);
+  if (size <= XXH3_MIDSIZE_MAX) return XXH3_64bits_withSeed(data, size, seed);
+  SeedSecret& cached = tls_secret;
+  if (!cached.valid || cached.seed != seed) {
+    XXH3_generateSecret_fromSeed(cached.secret, seed);
+    cached.seed = seed;
+    cached.valid = true;
+  }
+  return LongChecksum64(data, size, cached.secret, sizeof(cached.secret), seed);
 }
 
 uint64_t SegmentSeed(uint64_t store_id, uint64_t segment_number) {

@@ -70,17 +70,24 @@ class MappedSegment {
   MappedSegment() = default;
   MappedSegment(std::shared_ptr<Segment> segment,
                 std::shared_ptr<const io::MappedRegion> map)
-      : segment_(std::move(segment)), map_(std::move(map)) {}
+      : segment_(std::move(segment)),
+        map_(std::move(map)),
+        data_(map_ ? map_->data() : nullptr),
+        size_(map_ ? map_->size() : 0) {}
 
   const Segment* operator->() const { return segment_.get(); }
   const Segment& operator*() const { return *segment_; }
   const std::shared_ptr<Segment>& segment() const { return segment_; }
-  const uint8_t* data() const { return map_->data(); }
-  size_t mapped_size() const { return map_->size(); }
+  const uint8_t* data() const { return data_; }
+  size_t mapped_size() const { return size_; }
 
  private:
   std::shared_ptr<Segment> segment_;
   std::shared_ptr<const io::MappedRegion> map_;
+  // A mapping never moves or changes size: kept here, so that a scan asks
+  // the region (a virtual call) once per segment, not once per record.
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
 };
 
 // One scanned append, as found in a segment.

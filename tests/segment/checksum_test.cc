@@ -2,9 +2,16 @@
 #include "segment/checksum.h"
 
 #include <gtest/gtest.h>
+#define XXH_STATIC_LINKING_ONLY  // XXH3_generateSecret_fromSeed
+#include <xxhash.h>
 
+#include <cstdint>
+#include <random>
 #include <set>
 #include <string>
+#include <vector>
+
+#include "segment/checksum_long.h"
 
 namespace cairn::segment {
 namespace {
@@ -33,6 +40,53 @@ TEST(ChecksumTest, EveryBitFlipChangesTheChecksum) {
 
 TEST(ChecksumTest, EmptyInputDependsOnSeed) {
   EXPECT_NE(Checksum64(nullptr, 0, 1), Checksum64(nullptr, 0, 2));
+}
+
+// The stored checksums are XXH3_64bits_withSeed's (docs/format.md): the
+// faster code must give the library's answer for every length, also when
+// seeds alternate (the per-thread secret is then derived again), and at
+// every alignment.
+TEST(ChecksumTest, EqualsTheLibrarysSeededXxh3) {
+  std::mt19937_64 rng(7);
+  std::vector<uint8_t> bytes(4200);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  const uint64_t seeds[] = {1, 0x43414952, rng(), rng(), ~0ull};
+  for (size_t size = 0; size <= 4096; ++size) {
+    for (uint64_t seed : seeds) {
+      const uint8_t* data = bytes.data() + (size % 61);
+      ASSERT_EQ(Checksum64(data, size, seed),
+                XXH3_64bits_withSeed(data, size, seed))
+          << "size " << size << " seed " << seed;
+    }
+  }
+  const std::vector<uint8_t> big(1 << 20, 0x5a);
+  EXPECT_EQ(Checksum64(big.data(), big.size(), 99),
+            XXH3_64bits_withSeed(big.data(), big.size(), 99));
+}
+
+// Both long-input paths (the baseline one and, where built, the AVX2 one)
+// agree with the library, whichever the CPU makes Checksum64 use.
+TEST(ChecksumTest, BaselineAndAvx2PathsAgree) {
+  std::vector<uint8_t> bytes(3000);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<uint8_t>(i * 131 + 17);
+  }
+  const uint64_t seed = 0x1234567890abcdefull;
+  alignas(64) unsigned char secret[XXH3_SECRET_DEFAULT_SIZE];
+  XXH3_generateSecret_fromSeed(secret, seed);
+  for (size_t size : {241, 290, 1000, 1024, 2999}) {
+    const uint64_t want = XXH3_64bits_withSeed(bytes.data(), size, seed);
+    EXPECT_EQ(LongChecksum64(bytes.data(), size, secret, sizeof(secret), seed),
+              want);
+    EXPECT_EQ(LongChecksum64Baseline(bytes.data(), size, secret, sizeof(secret),
+                                     seed),
+              want);
+    if (LongChecksumHasAvx2()) {
+      EXPECT_EQ(
+          LongChecksum64Avx2(bytes.data(), size, secret, sizeof(secret), seed),
+          want);
+    }
+  }
 }
 
 TEST(SegmentSeedTest, DistinctPerStoreAndSegmentAndNeverZero) {

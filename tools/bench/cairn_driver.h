@@ -41,6 +41,7 @@ class CairnDriver : public Driver {
   Status Close() override;
 
   Result<uint64_t> ReadAllPass(uint64_t total) override;
+  Result<uint64_t> ReadAllPassUnverified(uint64_t total) override;
   void AppendAsync(const std::string& stream, int64_t expected,
                    std::vector<EventData> events, AppendSink* sink,
                    uint64_t tag) override;
@@ -57,6 +58,7 @@ class CairnDriver : public Driver {
  private:
   Options OptionsFor(WriteMode mode) const;
   Status OpenWith(const Options& options);
+  Result<uint64_t> Pass(bool verify_checksums);
 
   const std::string dir_;
   const Durability durability_;

@@ -101,6 +101,9 @@ struct Capabilities {
   bool in_process = false;
   // AppendKillReopen.
   bool kill_reopen = false;
+  // ReadAllPass with checksum verification off (the read-all-unverified
+  // workload).
+  bool unverified_reads = false;
 
   // Every capability: what Cairn's driver offers.
   static Capabilities All() {
@@ -109,7 +112,8 @@ struct Capabilities {
             .subscribe = true,
             .stats = true,
             .in_process = true,
-            .kill_reopen = true};
+            .kill_reopen = true,
+            .unverified_reads = true};
   }
 };
 
@@ -159,6 +163,11 @@ class Driver {
   // One pass over every event in global order, `total` of them; returns
   // how many it saw.
   virtual Result<uint64_t> ReadAllPass(uint64_t total) = 0;
+  // Capabilities::unverified_reads: the same pass without verifying the
+  // records' checksums.
+  virtual Result<uint64_t> ReadAllPassUnverified(uint64_t /*total*/) {
+    return Status::NotSupported(name() + ": ReadAllPassUnverified");
+  }
 
   // Capabilities::async_append: appends `events` to `stream` if its token
   // is `expected`, and calls sink->AppendDone(tag, ...) once it is

@@ -108,6 +108,8 @@ Status CheckCapabilities(const Driver& driver, std::string_view name) {
     has = c.subscribe && c.async_append;
   } else if (name == "scavenge") {
     has = false;  // a Store of its own: RunWorkload(name, config)
+  } else if (name == "read-all-unverified") {
+    has = c.unverified_reads;
   }
   if (has) return Status::Ok();
   return Status::NotSupported(driver.name() + " can not run " +
@@ -231,8 +233,9 @@ Status Preload(Driver* driver, const WorkloadConfig& config, uint64_t total,
 }
 
 // One pass over everything that must see all `total` events.
-Result<uint64_t> FullPass(Driver* driver, uint64_t total) {
-  auto seen = driver->ReadAllPass(total);
+Result<uint64_t> FullPass(Driver* driver, uint64_t total, bool verify = true) {
+  auto seen = verify ? driver->ReadAllPass(total)
+                     : driver->ReadAllPassUnverified(total);
   if (!seen.ok()) return seen.status();
   if (*seen != total) {
     return Status::Corruption(driver->name(), 0,
@@ -253,7 +256,7 @@ Status FinishReads(Driver* driver, const TimedTotals& timed,
   return driver->Close();
 }
 
-Status RunReadAll(Driver* driver, const WorkloadConfig& config,
+Status RunReadAll(Driver* driver, const WorkloadConfig& config, bool verify,
                   WorkloadResult* result) {
   const uint64_t total = Or(config.events, kDefaultReadAllEvents);
   const auto streams = StreamNames(Or(config.streams, kDefaultStreams));
@@ -261,13 +264,13 @@ Status RunReadAll(Driver* driver, const WorkloadConfig& config,
   if (!s.ok()) return s;
   result->latency_of = "pass";
   Say(config, Phase(driver, result, "warm-up pass"));
-  auto warm = FullPass(driver, total);
+  auto warm = FullPass(driver, total, verify);
   if (!warm.ok()) return warm.status();
   TimedTotals timed;
   s = RunTimed(
       config.seconds,
       [&]() -> Result<Step> {
-        auto seen = FullPass(driver, total);
+        auto seen = FullPass(driver, total, verify);
         if (!seen.ok()) return seen.status();
         return Step{*seen, true};
       },
@@ -505,8 +508,8 @@ Result<WorkloadResult> RunWorkload(Driver* driver, std::string_view name,
     s = RunReadLong(driver, config, "$ce-Order", &result);
   } else if (name == "read-long-stream") {
     s = RunReadLong(driver, config, kLedgerStream, &result);
-  } else if (name == "read-all") {
-    s = RunReadAll(driver, config, &result);
+  } else if (name == "read-all" || name == "read-all-unverified") {
+    s = RunReadAll(driver, config, name == "read-all", &result);
   } else if (name == "read-streams") {
     s = RunReadStreams(driver, config, &result);
   } else if (name == "scale") {

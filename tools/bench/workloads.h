@@ -10,6 +10,8 @@
 //   batch         100-event appends, each awaited (durable)
 //   read-all      a pass over everything in global order over a pre-loaded
 //                 store, warm, repeated
+//   read-all-unverified  the same without verifying checksums
+//                 (ReadAllOptions::verify_checksums = false)
 //   read-streams  random single-stream reads, warm
 //   scale         100-event appends up to a large event count, sampling
 //                 throughput and memory as the store grows
@@ -49,7 +51,7 @@ inline constexpr std::string_view kWorkloadNames[] = {
     "single",           "concurrent",       "batch",
     "read-all",         "read-streams",     "scale",
     "subscribe",        "concurrent-plain", "read-category",
-    "read-long-stream", "scavenge"};
+    "read-long-stream", "scavenge",         "read-all-unverified"};
 
 // The workloads a driver without ReadStream, subscriptions and the rest
 // of Cairn's capabilities runs: those of bench/peers.

@@ -218,7 +218,8 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
   sub->add_option("--workload", args->workload,
                   "single, concurrent, batch, read-all, read-streams, scale, "
                   "subscribe, concurrent-plain, read-category, "
-                  "read-long-stream, scavenge, a comma-separated list of "
+                  "read-long-stream, scavenge, read-all-unverified, a "
+                  "comma-separated list of "
                   "them, or all (single, concurrent, batch and read-all)")
       ->required()
       ->check(CLI::Validator(

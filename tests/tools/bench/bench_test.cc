@@ -151,10 +151,11 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
     EXPECT_EQ(static_cast<uint64_t>(Number(report, "events")) % 1000, 0u);
     EXPECT_GT(Number(report, "events"), 0);
   }
-  if (workload == "read-all" || workload == "read-streams") {
+  if (workload == "read-all" || workload == "read-all-unverified" ||
+      workload == "read-streams") {
     EXPECT_EQ(Number(Member(report, "load"), "events"), 2000);
   }
-  if (workload == "read-all") {
+  if (workload == "read-all" || workload == "read-all-unverified") {
     // Whole passes over the 2000 loaded events.
     EXPECT_EQ(static_cast<uint64_t>(Number(report, "events")) % 2000, 0u);
   }
@@ -201,7 +202,7 @@ INSTANTIATE_TEST_SUITE_P(AllWorkloads, BenchWorkloadTest,
                                            "read-all", "read-streams", "scale",
                                            "subscribe", "concurrent-plain",
                                            "read-category", "read-long-stream",
-                                           "scavenge"),
+                                           "scavenge", "read-all-unverified"),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::erase(name, '-');

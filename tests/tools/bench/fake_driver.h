@@ -86,6 +86,12 @@ class FakeDriver : public Driver {
     return static_cast<uint64_t>(log_.size());
   }
 
+  Result<uint64_t> ReadAllPassUnverified(uint64_t /*total*/) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++unverified_passes;
+    return static_cast<uint64_t>(log_.size());
+  }
+
   void AppendAsync(const std::string& stream, int64_t expected,
                    std::vector<EventData> events, AppendSink* sink,
                    uint64_t tag) override {
@@ -161,6 +167,7 @@ class FakeDriver : public Driver {
   int after_loads = 0;
   int new_writers = 0;
   int read_all_passes = 0;
+  int unverified_passes = 0;
   int subscriptions = 0;
   size_t max_held = 0;
   int concurrent_writers_ = 1;

@@ -127,6 +127,19 @@ TEST(WorkloadsTest, ReadAllLoadsThenPassesOverEverything) {
   EXPECT_EQ(fake.closes, 1);
 }
 
+TEST(WorkloadsTest, ReadAllUnverifiedPassesWithoutChecksums) {
+  Capabilities caps;
+  caps.unverified_reads = true;
+  FakeDriver fake(caps);
+  auto r = RunWorkload(&fake, "read-all-unverified", Config(500, 5));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(fake.read_all_passes, 0);
+  EXPECT_EQ(fake.unverified_passes, 2);
+  EXPECT_EQ(r->workload, "read-all-unverified");
+  EXPECT_EQ(r->events, 500u);
+  EXPECT_EQ(r->latency_of, "pass");
+}
+
 TEST(WorkloadsTest, ReadStreamsReadsWholeStreamsOfTheLoad) {
   FakeDriver fake(Everything(), /*hold=*/1);
   auto r = RunWorkload(&fake, "read-streams", Config(40, 4));
@@ -197,8 +210,9 @@ TEST(WorkloadsTest, ScaleSamplesEveryTenthThenKillsAndReopens) {
 }
 
 TEST(WorkloadsTest, RefusesWhatTheDriverCanNotDoBeforeTouchingIt) {
-  for (const char* name : {"read-streams", "read-category", "read-long-stream",
-                           "scale", "subscribe", "scavenge"}) {
+  for (const char* name :
+       {"read-streams", "read-category", "read-long-stream", "scale",
+        "subscribe", "scavenge", "read-all-unverified"}) {
     SCOPED_TRACE(name);
     FakeDriver fake({});
     auto r = RunWorkload(&fake, name, Config(10, 2));
