@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -62,6 +63,38 @@ int HexDigit(char c) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// The length of the run of plain string characters at the start of
+// [p, end): printable ASCII other than '"' and '\\', which a string copies as
+// they are. Eight bytes at a time while whole words are plain (bit tricks
+// on a 64-bit word: a byte below 0x20, with the high bit set, or equal to
+// one of the two ends the run), then byte by byte.
+size_t PlainRun(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const char* start = p;
+  while (end - p >= 8) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, sizeof(w));
+    const uint64_t quote = w ^ (kOnes * '"');
+    const uint64_t backslash = w ^ (kOnes * '\\');
+    const uint64_t special =
+        ((w - kOnes * 0x20) | (quote - kOnes) | (backslash - kOnes) | w) &
+        kHigh;
+    // A byte with the high bit set is either non-ASCII (w) or, in a
+    // subtraction, one that was below the subtrahend; the subtractions
+    // can borrow into the next byte only from a byte that is itself
+    // flagged, so a word with no flag is all plain.
+    if (special != 0) break;
+    p += 8;
+  }
+  while (p < end) {
+    auto c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    ++p;
+  }
+  return static_cast<size_t>(p - start);
+}
+
 // How a byte is shown in an error message: 'x' when printable, else hex.
 std::string DescribeByte(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -78,7 +111,9 @@ std::string DescribeByte(char c) {
 class Parser {
  public:
   Parser(std::string_view text, const ParseOptions& options)
-      : text_(text), max_depth_(options.max_depth) {}
+      : text_(text),
+        max_depth_(options.max_depth),
+        max_built_depth_(options.max_built_depth) {}
 
   bool Run(Value* out, ParseError* error) {
     SkipWhitespace();
@@ -174,7 +209,9 @@ class Parser {
                               ", expected a string key");
       }
       Member* member = nullptr;
-      if (out != nullptr) member = &out->members_.emplace_back();
+      if (out != nullptr && depth < max_built_depth_) {
+        member = &out->members_.emplace_back();
+      }
       if (!ParseString(member != nullptr ? &member->key : nullptr)) {
         return false;
       }
@@ -216,7 +253,9 @@ class Parser {
     }
     while (true) {
       Value* item = nullptr;
-      if (out != nullptr) item = &out->items_.emplace_back();
+      if (out != nullptr && depth < max_built_depth_) {
+        item = &out->items_.emplace_back();
+      }
       if (!ParseValue(item, depth + 1)) return false;
       SkipWhitespace();
       if (AtEnd()) return Fail(pos_, "unexpected end of input in an array");
@@ -332,6 +371,7 @@ class Parser {
       if (out != nullptr) out->append(text_.data() + run, pos_ - run);
     };
     while (true) {
+      pos_ += PlainRun(text_.data() + pos_, text_.data() + text_.size());
       if (AtEnd()) return Fail(open, "unterminated string");
       auto c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
@@ -408,6 +448,7 @@ class Parser {
 
   std::string_view text_;
   int max_depth_;
+  int max_built_depth_;
   size_t pos_ = 0;
   ParseError error_;
 };

@@ -85,6 +85,12 @@ struct ParseOptions {
   // Arrays and objects may nest at most this deep (a scalar is depth 0,
   // `[1]` depth 1).
   int max_depth = kDefaultMaxDepth;
+  // Values nested deeper than this are validated but not built: an array
+  // or object at this depth has its type and raw() text and no items or
+  // members. 1 builds the members of the top-level object only, all that a
+  // reader of raw() texts needs (`cairn import` stores `data` as its raw
+  // text), without allocating a tree for every payload.
+  int max_built_depth = kDefaultMaxDepth;
 };
 
 struct ParseError {

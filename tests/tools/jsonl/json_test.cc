@@ -158,6 +158,69 @@ TEST(JsonTest, BuildsTreeAndKeepsRawText) {
   EXPECT_EQ(value.Find("missing"), nullptr);
 }
 
+TEST(JsonTest, MaxBuiltDepthKeepsRawTextAndStillValidates) {
+  const std::string text =
+      R"({"a": {"b": [1, {"c": "x"}]}, "s": "v", "n": [2, 3], "z": null})";
+  ParseOptions options;
+  options.max_built_depth = 1;
+  Value value;
+  ASSERT_TRUE(Parse(text, &value, nullptr, options));
+  ASSERT_EQ(value.members().size(), 4u);
+  const Value* a = value.Find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->is_object());
+  EXPECT_EQ(a->raw(), R"({"b": [1, {"c": "x"}]})");
+  EXPECT_TRUE(a->members().empty());
+  EXPECT_EQ(value.Find("s")->string_value(), "v");
+  EXPECT_TRUE(value.Find("n")->is_array());
+  EXPECT_EQ(value.Find("n")->raw(), "[2, 3]");
+  EXPECT_TRUE(value.Find("n")->items().empty());
+  EXPECT_TRUE(value.Find("z")->is_null());
+  // What is not built is still checked, with the same error.
+  for (const std::string bad :
+       {R"({"a": {"b": [1, ]}})", R"({"a": {"b": "\q"}})",
+        R"({"a": [{"x": 01}]})", "{\"a\": [\"\x01\"]}"}) {
+    SCOPED_TRACE(bad);
+    ParseError built_error;
+    ParseError shallow_error;
+    EXPECT_FALSE(Parse(bad, &value, &built_error));
+    EXPECT_FALSE(Parse(bad, &value, &shallow_error, options));
+    EXPECT_EQ(shallow_error.ToString(), built_error.ToString());
+  }
+}
+
+// Strings are scanned eight bytes at a time: whatever ends a run of plain
+// characters (a quote, a backslash, a control character, a non-ASCII
+// byte) is found at every offset from a word boundary.
+TEST(JsonTest, StringScanFindsEverySpecialByteAtEveryOffset) {
+  for (size_t at = 0; at < 24; ++at) {
+    SCOPED_TRACE(at);
+    // `at` plain bytes, then `middle`, then 17 more plain bytes.
+    auto text = [at](std::string_view open, std::string_view middle,
+                     std::string_view close) {
+      std::string out(open);
+      out.append(at, 'a');
+      out += middle;
+      out.append(17, 'b');
+      out += close;
+      return out;
+    };
+    Value value;
+    ASSERT_TRUE(Parse(text("\"", "\\n", "\""), &value));
+    EXPECT_EQ(value.string_value(), text("", "\n", ""));
+    ASSERT_TRUE(Parse(text("\"", "\xc3\xa9", "\""), &value));
+    EXPECT_EQ(value.string_value(), text("", "\xc3\xa9", ""));
+    ASSERT_TRUE(Parse(text("[\"", "\", \"", "\"]"), &value));
+    EXPECT_EQ(value.items()[0].string_value(), std::string(at, 'a'));
+    ParseError error;
+    EXPECT_FALSE(Parse(text("\"", "\x1f", "\""), &value, &error));
+    EXPECT_EQ(error.offset, at + 1);
+    // DEL (0x7f) is plain in JSON; only the invalid byte after it is not.
+    EXPECT_FALSE(Parse(text("\"", "\x7f\xff", "\""), &value, &error));
+    EXPECT_EQ(error.offset, at + 2) << error.message;
+  }
+}
+
 TEST(JsonTest, Numbers) {
   Value v;
   ASSERT_TRUE(Parse("18446744073709551615", &v));
