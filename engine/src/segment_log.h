@@ -74,6 +74,22 @@ class MappedSegment {
         map_(std::move(map)),
         data_(map_ ? map_->data() : nullptr),
         size_(map_ ? map_->size() : 0) {}
+  MappedSegment(const MappedSegment&) = default;
+  MappedSegment& operator=(const MappedSegment&) = default;
+  // A moved-from handle is empty, as a default-constructed one: it keeps
+  // no address of a mapping it no longer holds.
+  MappedSegment(MappedSegment&& other) noexcept
+      : segment_(std::move(other.segment_)),
+        map_(std::move(other.map_)),
+        data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)) {}
+  MappedSegment& operator=(MappedSegment&& other) noexcept {
+    segment_ = std::move(other.segment_);
+    map_ = std::move(other.map_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
 
   const Segment* operator->() const { return segment_.get(); }
   const Segment& operator*() const { return *segment_; }
