@@ -297,6 +297,7 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
   uint64_t position = options.from ? options.from->value() : end - 1;
   if (position >= end) position = end - 1;
   std::vector<Location> items;
+  RecordedEventView view;  // one for the whole read, as in ScanForward
   for (;;) {
     items.clear();
     // Positions [first, position]; a scavenged segment's hole in it has no
@@ -313,7 +314,6 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
       segment::RecordHeader header;
       s = RecordLocator::ReadHeader(item.segment, item.offset, &header);
       if (!s.ok()) return s;
-      RecordedEventView view;
       bool match = false;
       s = FilterAndDecode(item.segment, item.offset, item.position, header,
                           options, &scratch, &view, &match);
