@@ -532,11 +532,9 @@ void AppendQuoted(std::string_view s, std::string* out) {
   size_t run = 0;
   size_t i = 0;
   while (i < s.size()) {
+    i += PlainRun(s.data() + i, s.data() + s.size());
+    if (i == s.size()) break;
     unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
     if (c >= 0x80) {
       size_t n = Utf8SequenceLength(p + i, s.size() - i);
       if (n != 0) {
