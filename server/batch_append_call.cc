@@ -51,14 +51,21 @@ BatchAppendCall::BatchAppendCall(const CallContext& context,
 
 void BatchAppendCall::OnReadDone(bool ok) {
   // reading_ stays set while the request is taken: no other thread starts
-  // a read into request_ or finishes the call meanwhile.
+  // a read into request_ meanwhile. Once the call failed, requests are
+  // read and dropped: a client that writes before it reads can go on to
+  // read the replies and the status, which the call sends meanwhile.
+  bool failed = false;
+  {
+    std::lock_guard lock(mu_);
+    failed = error_.has_value() || finished_;
+  }
   std::optional<RpcError> error;
-  if (ok) error = Take();
+  if (ok && !failed) error = Take();
   Actions actions;
   {
     std::lock_guard lock(mu_);
     reading_ = false;
-    if (!ok || error) read_closed_ = true;
+    if (!ok) read_closed_ = true;
     if (error && !error_) error_ = std::move(error);
     actions = NextLocked();
   }
@@ -295,12 +302,20 @@ BatchAppendCall::Actions BatchAppendCall::NextLocked() {
     writing_ = true;
     actions.write = true;
   }
-  if (!read_closed_ && !reading_ &&
-      in_flight_ < context_.limits.batch_max_in_flight) {
+  // Appends running and replies not yet written together stay within
+  // batch_max_in_flight: a client that reads no replies is read no
+  // further. A failed call only drops what it reads, so it reads on.
+  const bool room =
+      in_flight_ + replies_.size() < context_.limits.batch_max_in_flight;
+  if (!read_closed_ && !reading_ && (room || error_)) {
     reading_ = true;
     actions.read = true;
-  } else if (read_closed_ && !reading_ && in_flight_ == 0 && !writing_ &&
-             replies_.empty()) {
+  }
+  // A failed call finishes once its appends are answered, with a read
+  // still pending (gRPC ends it); otherwise once the client half-closed.
+  const bool done_reading = read_closed_ || error_.has_value();
+  if (done_reading && (error_ || !reading_) && in_flight_ == 0 && !writing_ &&
+      replies_.empty()) {
     finished_ = true;
     actions.finish = true;
     actions.error = std::move(error_);

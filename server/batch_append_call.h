@@ -6,15 +6,20 @@
 // group commit; the reply carries the correlation id, the stream and the
 // outcome, with failures as an in-message google.rpc.Status. A deadline
 // that passed before the append could start answers Timeout. Memory is
-// bounded: at most CallLimits::batch_max_open appends collect chunks and
-// at most batch_max_in_flight run at once (the call reads no further
-// requests until one finishes).
+// bounded: at most CallLimits::batch_max_open appends collect chunks, and
+// appends running plus replies not yet written stay within
+// batch_max_in_flight (the call reads no further requests until one is
+// written). An error that ends the call (a request without a correlation
+// id, a limit) is sent once the replies before it are written; until then
+// the call reads and drops requests, so that a client that writes before
+// it reads is never left blocked on a server that stopped reading.
 //
 // Lifetime: every state change happens under mu_, and a thread decides
 // there what gRPC operations to start (Actions), then starts them after
 // releasing mu_ and touches the call no more: once an operation started,
 // its completion may finish the call and delete it on another thread. The
-// call finishes only when no read, write or append is outstanding, so
+// call finishes only when no write or append is outstanding, and no read
+// unless the call failed (gRPC completes that read before OnDone), so
 // OnDone, which deletes it, runs after every thread left it. A request is
 // taken while reading_ is still set, so no other read reuses request_
 // meanwhile.

@@ -39,9 +39,9 @@ struct CallLimits {
   // events a filtered $all read examines per page.
   uint32_t read_page_events = 128;
   uint32_t read_page_examined = 4096;
-  // Appends of one BatchAppend call in flight at once (the call stops
-  // reading requests until one finishes), and correlation ids whose chunks
-  // it buffers.
+  // Appends of one BatchAppend call in flight plus replies it has not yet
+  // written (the call stops reading requests until one is written), and
+  // correlation ids whose chunks it buffers.
   size_t batch_max_in_flight = 256;
   size_t batch_max_open = 64;
   // Bytes of events one BatchAppend call buffers for appends whose final

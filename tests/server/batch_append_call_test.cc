@@ -120,6 +120,63 @@ TEST_F(BatchAppendCallTest, MissingCorrelationIdEndsTheCall) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A client that writes all its requests before it reads any (as a
+// synchronous client does): an error that ends the call arrives after the
+// reply queued before it, while the server reads and drops what follows.
+// Over the in-process channel a write completes only once the server reads
+// it, so a server that stopped reading left this client blocked for ever.
+TEST_F(BatchAppendCallTest, AFailedCallReadsOnUntilItsClientReads) {
+  grpc::ClientContext context;
+  auto stream = stub_->BatchAppend(&context);
+  // Answered with BadRequest inside a reply; the call goes on.
+  ASSERT_TRUE(stream->Write(
+      Chunk(EventId::Generate().ToString(), "s", 1, false, false)));
+  auto no_correlation = Chunk("x", "s", 1, true);
+  no_correlation.clear_correlation_id();
+  ASSERT_TRUE(stream->Write(no_correlation));
+  // Read and dropped, or refused once the call ended: never appended.
+  for (int i = 0; i < 8; ++i) {
+    if (!stream->Write(Chunk(EventId::Generate().ToString(), "t", 1, true))) {
+      break;
+    }
+  }
+  stream->WritesDone();
+  streams::BatchAppendResp reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  EXPECT_EQ(reply.error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(stream->Read(&reply));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(store_->GetStreamRevision("t").value().has_value());
+}
+
+// With room for one reply, a client that writes failing appends without
+// reading is read no further until it reads; then every append is answered.
+TEST_F(BatchAppendCallTest, UnwrittenRepliesHoldTheCallsReads) {
+  ServerOptions options;
+  options.limits.batch_max_in_flight = 1;
+  StartServer(options);
+  grpc::ClientContext context;
+  auto stream = stub_->BatchAppend(&context);
+  constexpr int kAppends = 6;
+  std::thread writer([&] {
+    for (int i = 0; i < kAppends; ++i) {
+      // No options: each is answered with BadRequest.
+      ASSERT_TRUE(stream->Write(
+          Chunk(EventId::Generate().ToString(), "s", 1, true, false)));
+    }
+    stream->WritesDone();
+  });
+  std::set<std::string> answered;
+  streams::BatchAppendResp reply;
+  while (stream->Read(&reply)) {
+    EXPECT_EQ(reply.error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+    answered.insert(reply.correlation_id().string());
+  }
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(answered.size(), static_cast<size_t>(kAppends));
+}
+
 // Writes `n` single-append requests (one event each, or none every
 // `empty_every`th, which completes on the server's reading thread) on one
 // call without waiting, while another thread takes the replies; returns
