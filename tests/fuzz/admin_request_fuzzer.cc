@@ -2,7 +2,7 @@
 //
 // Feeds arbitrary bytes as the request messages of the PersistentSubscriptions
 // and Users services to the server's handlers, through generated stubs over
-// an in-process channel to a server on a real store (one persistent
+// a loopback channel to a server on a real store (one persistent
 // subscription "s::g" is defined): no input may crash or hang a handler, and
 // every call ends with a status. The first byte picks the RPC; the rest is
 // the serialized request (for the bidirectional Read, length-prefixed
@@ -33,7 +33,7 @@ struct Fixture {
     cairn::server::ServerOptions options;
     options.authentication = false;
     served = cairn::fuzz::StartFuzzServer(options);
-    auto channel = served.server->InProcessChannel();
+    auto channel = cairn::fuzz::FuzzChannel(served);
     persistent_stub = persistent::PersistentSubscriptions::NewStub(channel);
     users_stub = users::Users::NewStub(channel);
     persistent::CreateReq create;

@@ -1,7 +1,7 @@
 // Copyright (c) Cairn authors.
 //
 // Feeds arbitrary bytes as each request message of the Streams service to
-// the server's handlers, through generated stubs over an in-process
+// the server's handlers, through generated stubs over a loopback
 // channel to a server on a real store: no input may crash or hang a
 // handler, and every call ends with a status (a refused request with
 // INVALID_ARGUMENT or another clear code, never a silent hang). The first
@@ -34,7 +34,7 @@ struct Fixture {
     options.limits.max_append_size = 1 << 16;
     options.limits.max_event_size = 1 << 14;
     served = cairn::fuzz::StartFuzzServer(options);
-    stub = streams::Streams::NewStub(served.server->InProcessChannel());
+    stub = streams::Streams::NewStub(cairn::fuzz::FuzzChannel(served));
   }
   cairn::fuzz::FuzzServer served;
   std::unique_ptr<streams::Streams::Stub> stub;
