@@ -9,7 +9,11 @@
 namespace cairn::engine {
 namespace {
 
-constexpr size_t kZeroChunk = 1 << 20;
+// Writes of 2 MiB at 2 MiB-aligned offsets let the page cache hold the
+// segment in 2 MiB folios, which the read mappings (MADV_HUGEPAGE) map as
+// huge pages: random reads across the log then rarely miss the TLB.
+// Smaller writes leave folios too small to map that way.
+constexpr size_t kZeroChunk = 2 << 20;
 // Sync every so often so the zeros trickle out instead of landing as one
 // huge flush that would stall the commit thread's next fdatasync.
 constexpr uint64_t kSyncEvery = 16ull << 20;
