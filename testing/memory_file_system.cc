@@ -380,7 +380,12 @@ class MemoryFile final : public File {
       return Status::Ok();
     }
     if (offset >= n.size) return Status::Ok();
-    const uint64_t end = offset + std::min(size, n.size - offset);
+    uint64_t end = offset + std::min(size, n.size - offset);
+    // Whole cache units only (kCacheUnit), as Linux drops whole folios.
+    constexpr uint64_t kUnit = MemoryFileSystem::kCacheUnit;
+    if (end < n.size) end -= end % kUnit;
+    offset = (offset + kUnit - 1) / kUnit * kUnit;
+    if (offset >= end) return Status::Ok();
     uint8_t* cache = n.storage->bytes.get();
     for (const auto& [begin, stop] : n.lost) {
       const uint64_t first = std::max(begin, offset);

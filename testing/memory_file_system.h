@@ -81,6 +81,13 @@ class MemoryFileSystem final : public FileSystem {
   // N-th operation" tests can first count a clean run.
   uint64_t operation_count() const;
 
+  // DropCache drops only the whole units of this size (aligned in the
+  // file) that lie inside its range, and the file's last partial unit when
+  // the range reaches the end: as Linux, which drops only folios wholly
+  // inside the range, with the largest folio the engine's 2 MiB writes
+  // create.
+  static constexpr uint64_t kCacheUnit = uint64_t{2} << 20;
+
   // Largest size a file may reach; beyond it writes fail with NoSpace
   // instead of exhausting the test process's memory.
   static constexpr uint64_t kMaxFileSize = uint64_t{4} << 30;

@@ -79,14 +79,18 @@ Status SegmentLog::DropUnsureCache() {
   auto size = file->Size();
   if (!size.ok()) return size.status();
   if (*size <= from) return Status::Ok();
-  // The kernel keeps pages some process maps: unmap ours first.
+  // The kernel keeps pages some process maps: unmap ours first. It also
+  // drops only the folios that lie wholly inside the range, and the folio
+  // holding the mark (up to 2 MiB: segment_preparer.cc) starts before it:
+  // so the whole file's cache goes. The durable bytes before the mark are
+  // read back from the device, which holds them.
   (void)cache_.Take(seg->path);
-  if (seg->file == nullptr) return file->DropCache(from, *size - from);
+  if (seg->file == nullptr) return file->DropCache(0, *size);
   {
     std::lock_guard<std::mutex> lock(active_mu_);
     seg->map.reset();
   }
-  Status s = file->DropCache(from, *size - from);
+  Status s = file->DropCache(0, *size);
   Status mapped = MapSegment(seg.get());
   return s.ok() ? mapped : s;
 }

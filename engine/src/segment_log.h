@@ -206,10 +206,11 @@ class SegmentLog {
   // not the position is listed yet); nullopt before the first segment.
   std::optional<size_t> SegmentStartingAtOrBefore(uint64_t position) const;
 
-  // Drops the cached pages of the last segment past its newest durable-end
-  // mark (all of its records if it has none), unless that mark says the
-  // last writer closed cleanly, and maps it again. After a fail-stop,
-  // pages whose writeback failed are clean in the cache although the
+  // Drops the cached pages of the last segment when it has bytes past its
+  // newest durable-end mark (or no mark), unless that mark says the last
+  // writer closed cleanly, and maps it again. The whole file's pages go:
+  // the kernel keeps a large folio that straddles the range's start. After a
+  // fail-stop, pages whose writeback failed are clean in the cache although the
   // device never got them; Replay must judge what is on the device.
   // Before Replay, and only with no live writer.
   Status DropUnsureCache();

@@ -123,10 +123,29 @@ TEST_F(MemoryFileSystemTest, DropCacheKeepsMappedAndDirtyBytes) {
     IO_ASSERT_OK(file->DropCache(0, 8));  // mapped: kept, as on Linux
     EXPECT_EQ(ReadString(*file, 0, 8), "XXcdDfgh");
   }
-  IO_ASSERT_OK(file->DropCache(1, 7));  // only byte 1 of the lost range
-  EXPECT_EQ(ReadString(*file, 0, 8), "XbcdDfgh");
+  // The cache unit holding byte 0 starts before the range: kept whole.
+  IO_ASSERT_OK(file->DropCache(1, 7));
+  EXPECT_EQ(ReadString(*file, 0, 8), "XXcdDfgh");
   IO_ASSERT_OK(file->DropCache(0, 100));
   EXPECT_EQ(ReadString(*file, 0, 8), "abcdDfgh");
+}
+
+// As Linux drops only the folios wholly inside the range: a range that
+// starts inside a cache unit leaves that unit cached, bytes of the range
+// included; a range that reaches the end drops the last partial unit.
+TEST_F(MemoryFileSystemTest, DropCacheDropsWholeCacheUnitsOnly) {
+  constexpr uint64_t kUnit = MemoryFileSystem::kCacheUnit;
+  MakeFile("/db/f", std::string(kUnit + 8, 'a'), /*sync_dir=*/true);
+  auto file = Open("/db/f");
+  ASSERT_NE(file, nullptr);
+  IO_ASSERT_OK(WriteString(*file, 10, "L"));
+  IO_ASSERT_OK(WriteString(*file, kUnit + 2, "M"));
+  fs_.FailWriteback("/db/f");
+  IO_ASSERT_OK(file->DropCache(5, kUnit + 8));
+  EXPECT_EQ(ReadString(*file, 10, 1), "L");         // its unit starts at 0
+  EXPECT_EQ(ReadString(*file, kUnit + 2, 1), "a");  // the last unit went
+  IO_ASSERT_OK(file->DropCache(0, kUnit));
+  EXPECT_EQ(ReadString(*file, 10, 1), "a");
 }
 
 TEST_F(MemoryFileSystemTest, CrashKeepsSyncedData) {
