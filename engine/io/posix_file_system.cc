@@ -234,11 +234,6 @@ class PosixFile final : public File {
     void* base = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd_,
                         static_cast<off_t>(aligned));
     if (base == MAP_FAILED) return ErrnoStatus("mmap", path_, errno);
-    // Reads jump across gigabytes of segments (a stream's events are
-    // spread over the log), and with 4 KiB pages nearly every such read
-    // misses the TLB and walks the page tables. Huge pages where the page
-    // cache has them; advisory, so its failure changes nothing.
-    (void)::madvise(base, length, MADV_HUGEPAGE);
     return std::unique_ptr<MappedRegion>(
         std::make_unique<PosixMappedRegion>(base, length, delta, size));
   }

@@ -9,11 +9,6 @@
 namespace cairn::engine {
 namespace {
 
-// Writes of 2 MiB at 2 MiB-aligned offsets let the page cache hold the
-// segment in 2 MiB folios, which the read mappings (MADV_HUGEPAGE) map as
-// huge pages: random reads across the log then rarely miss the TLB.
-// Smaller writes leave folios too small to map that way.
-constexpr size_t kZeroChunk = 2 << 20;
 // Sync every so often so the zeros trickle out instead of landing as one
 // huge flush that would stall the commit thread's next fdatasync.
 constexpr uint64_t kSyncEvery = 16ull << 20;
@@ -33,15 +28,15 @@ Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
   auto file = fs->OpenFile(path, io::OpenMode::kCreateExclusive);
   if (!file.ok()) return file.status();
   Status s = (*file)->Allocate(size);
-  std::vector<uint8_t> zeros(kZeroChunk, 0);
+  std::vector<uint8_t> zeros(kPrepareWriteSize, 0);
   uint64_t unsynced = 0;
   for (uint64_t offset = 0; s.ok() && offset < size;) {
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
       s = Status::Closed("segment preparation stopped");
       break;
     }
-    size_t n =
-        static_cast<size_t>(std::min<uint64_t>(kZeroChunk, size - offset));
+    size_t n = static_cast<size_t>(
+        std::min<uint64_t>(kPrepareWriteSize, size - offset));
     s = (*file)->Write(offset, zeros.data(), n);
     offset += n;
     unsynced += n;

@@ -10,12 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -217,44 +214,6 @@ TEST_F(PosixFileSystemTest, MapReadsFileWrittenByAnotherHandle) {
   IO_ASSERT_OK(WriteString(**writer, 4096, "across the page"));
   EXPECT_EQ(std::memcmp((*region)->data() + 96, "across the page", 15), 0);
   EXPECT_EQ(ReadString(**reader, 4096, 6), "across");
-}
-
-// The VmFlags line of the mapping in /proc/self/smaps that starts at
-// `start`, or "" when there is none.
-std::string VmFlagsOfMappingAt(const void* start) {
-  std::ifstream smaps("/proc/self/smaps");
-  std::ostringstream head;
-  head << std::hex << reinterpret_cast<uintptr_t>(start) << '-';
-  bool in_mapping = false;
-  std::string line;
-  while (std::getline(smaps, line)) {
-    if (line.find('-') != std::string::npos &&
-        line.find(' ') != std::string::npos &&
-        line.find(':') > line.find(' ')) {
-      in_mapping = line.starts_with(head.str());
-    } else if (in_mapping && line.starts_with("VmFlags:")) {
-      return line;
-    }
-  }
-  return "";
-}
-
-// Random reads across the log go through these mappings: they ask for
-// huge pages (VmFlags "hg", MADV_HUGEPAGE) wherever the kernel has
-// transparent huge pages.
-TEST_F(PosixFileSystemTest, MappingsAskForHugePages) {
-  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage")) {
-    GTEST_SKIP() << "this kernel has no transparent huge pages";
-  }
-  constexpr size_t kSize = size_t{4} << 20;
-  auto file = fs_->OpenFile(Path("seg"), OpenMode::kCreate);
-  IO_ASSERT_OK(file);
-  IO_ASSERT_OK((*file)->Allocate(kSize));
-  auto region = (*file)->Map(0, kSize);
-  IO_ASSERT_OK(region);
-  const std::string flags = VmFlagsOfMappingAt((*region)->data());
-  ASSERT_FALSE(flags.empty());
-  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
 }
 
 }  // namespace
