@@ -33,20 +33,6 @@ bool ReadsAsZeros(io::File* file, uint64_t begin, uint64_t end) {
   return true;
 }
 
-// Writes zeros over [begin, end) with real writes (not fallocate), so the
-// range stays as cheap to sync into as a prepared segment.
-Status ZeroFill(io::File* file, uint64_t begin, uint64_t end) {
-  constexpr uint64_t kChunk = uint64_t{1} << 20;
-  const std::vector<uint8_t> zeros(kChunk, 0);
-  for (uint64_t at = begin; at < end;) {
-    const auto n = static_cast<size_t>(std::min(kChunk, end - at));
-    Status s = file->Write(at, zeros.data(), n);
-    if (!s.ok()) return s;
-    at += n;
-  }
-  return Status::Ok();
-}
-
 Status ActiveReplaced(const Segment& active) {
   return Status::IOError("the active segment " + active.path +
                          " was replaced on disk by a roll that did not "
@@ -134,7 +120,7 @@ Status SegmentLog::RepairActive(Segment* seg,
   }
   // Zeroing (rather than truncating) a torn tail discards it just as well
   // and keeps the zero-filled extents behind it.
-  if (s.ok()) s = ZeroFill(seg->file.get(), zero_begin, zero_end);
+  if (s.ok()) s = WriteZeros(seg->file.get(), zero_begin, zero_end);
   if (s.ok()) s = seg->file->Sync();
   if (s.ok() && short_file) {
     Report(options_, LogLevel::kWarning,

@@ -19,6 +19,23 @@ std::string SpareFileName(uint64_t segment_number) {
   return segment::SegmentFileName(segment_number) + ".spare";
 }
 
+Status WriteZeros(io::File* file, uint64_t begin, uint64_t end,
+                  const std::atomic<bool>* stop) {
+  const std::vector<uint8_t> zeros(
+      std::min<uint64_t>(kPrepareWriteSize, end > begin ? end - begin : 0), 0);
+  for (uint64_t at = begin; at < end;) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+      return Status::Closed("segment preparation stopped");
+    }
+    const uint64_t boundary = (at / kPrepareWriteSize + 1) * kPrepareWriteSize;
+    const auto n = static_cast<size_t>(std::min(end, boundary) - at);
+    Status s = file->Write(at, zeros.data(), n);
+    if (!s.ok()) return s;
+    at += n;
+  }
+  return Status::Ok();
+}
+
 Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
                          uint64_t size, const std::atomic<bool>* stop) {
   if (fs->Exists(path)) {
@@ -28,22 +45,11 @@ Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
   auto file = fs->OpenFile(path, io::OpenMode::kCreateExclusive);
   if (!file.ok()) return file.status();
   Status s = (*file)->Allocate(size);
-  std::vector<uint8_t> zeros(kPrepareWriteSize, 0);
-  uint64_t unsynced = 0;
   for (uint64_t offset = 0; s.ok() && offset < size;) {
-    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
-      s = Status::Closed("segment preparation stopped");
-      break;
-    }
-    size_t n = static_cast<size_t>(
-        std::min<uint64_t>(kPrepareWriteSize, size - offset));
-    s = (*file)->Write(offset, zeros.data(), n);
-    offset += n;
-    unsynced += n;
-    if (s.ok() && unsynced >= kSyncEvery) {
-      s = (*file)->Sync();
-      unsynced = 0;
-    }
+    const uint64_t next = std::min(size, offset + kSyncEvery);
+    s = WriteZeros(file->get(), offset, next, stop);
+    if (s.ok() && next < size) s = (*file)->Sync();
+    offset = next;
   }
   if (s.ok()) s = (*file)->Sync();
   if (s.ok()) s = (*file)->Close();

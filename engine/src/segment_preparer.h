@@ -35,8 +35,15 @@ namespace cairn::engine {
 // (docs/architecture.md).
 inline constexpr size_t kPrepareWriteSize = size_t{2} << 20;
 
+// Writes zeros over [begin, end) of `file` with real writes (not
+// fallocate, so the range stays as cheap to sync into as a prepared
+// segment), in writes that end at multiples of kPrepareWriteSize. `stop`
+// (if given) is checked before each write: when set, the result is Closed.
+Status WriteZeros(io::File* file, uint64_t begin, uint64_t end,
+                  const std::atomic<bool>* stop = nullptr);
+
 // Creates `path` (replacing any old file), preallocates `size` bytes, writes
-// zeros over all of them (kPrepareWriteSize at a time) and syncs. `stop` (if
+// zeros over all of them (WriteZeros) and syncs. `stop` (if
 // given) aborts early: the unfinished file is removed and the result is Closed.
 Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
                          uint64_t size,

@@ -77,5 +77,28 @@ TEST(SegmentPreparerTest, WritesZerosInAlignedChunksOfThePrepareSize) {
   EXPECT_EQ(*length, size);
 }
 
+// A range that starts between boundaries (a torn tail's repair) gets a
+// short first write up to the next boundary, then whole ones.
+TEST(SegmentPreparerTest, WriteZerosEndsItsWritesAtPrepareSizeBoundaries) {
+  io::MemoryFileSystem memory;
+  RecordingFileSystem fs(&memory);
+  ASSERT_TRUE(memory.CreateDir("/db").ok());
+  auto file = fs.OpenFile("/db/f", io::OpenMode::kCreate);
+  ASSERT_TRUE(file.ok());
+  const uint64_t begin = kPrepareWriteSize - 100;
+  const uint64_t end = 2 * kPrepareWriteSize + 7;
+  ASSERT_TRUE(WriteZeros(file->get(), begin, end).ok());
+  ASSERT_EQ(fs.writes().size(), 3u);
+  EXPECT_EQ(fs.writes()[0].offset, begin);
+  EXPECT_EQ(fs.writes()[0].size, 100u);
+  EXPECT_EQ(fs.writes()[1].offset, kPrepareWriteSize);
+  EXPECT_EQ(fs.writes()[1].size, kPrepareWriteSize);
+  EXPECT_EQ(fs.writes()[2].offset, 2 * kPrepareWriteSize);
+  EXPECT_EQ(fs.writes()[2].size, 7u);
+  auto length = (*file)->Size();
+  ASSERT_TRUE(length.ok());
+  EXPECT_EQ(*length, end);
+}
+
 }  // namespace
 }  // namespace cairn::engine
