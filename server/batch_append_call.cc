@@ -313,9 +313,8 @@ BatchAppendCall::Actions BatchAppendCall::NextLocked() {
   }
   // A failed call finishes once its appends are answered, with a read
   // still pending (gRPC ends it); otherwise once the client half-closed.
-  const bool done_reading = read_closed_ || error_.has_value();
-  if (done_reading && (error_ || !reading_) && in_flight_ == 0 && !writing_ &&
-      replies_.empty()) {
+  const bool done_reading = error_.has_value() || (read_closed_ && !reading_);
+  if (done_reading && in_flight_ == 0 && !writing_ && replies_.empty()) {
     finished_ = true;
     actions.finish = true;
     actions.error = std::move(error_);
