@@ -30,7 +30,12 @@ class ActivityCounters {
     Add(link_stream ? &link_stream_reads_ : &stream_reads_, 1);
   }
   void CountAllRead() { Add(&all_reads_, 1); }
-  void CountDelivered() { Add(&subscription_events_, 1); }
+  // Subscriptions count once per batch, not per event: with many
+  // subscription threads a shared counter bumped per event costs more than
+  // the delivery itself.
+  void CountDelivered(uint64_t events) {
+    if (events > 0) Add(&subscription_events_, events);
+  }
   // A scavenge run starts, reports progress, ends.
   void ScavengeStarted() {
     scavenge_parts_done_.store(0, std::memory_order_relaxed);

@@ -100,18 +100,20 @@ Status SubscriptionImpl::RunAll() {
         handler_->OnFellBehind(GlobalPosition(pos));
       }
       std::optional<uint64_t> last_match;
+      uint64_t delivered = 0;
       auto next =
           store_->ScanForward(pos, *end, filter, batch, max_examined,
                               [&](const RecordedEventView& event) {
                                 last_match = event.position.value();
                                 handler_->OnEvent(event);
-                                store_->activity().CountDelivered();
+                                ++delivered;
                                 // Advance per event, so position() is exact if
                                 // Stop() lands in the middle of a batch.
                                 position_.store(event.position.value() + 1,
                                                 std::memory_order_release);
                                 return !stop_.load(std::memory_order_acquire);
                               });
+      store_->activity().CountDelivered(delivered);
       if (!next.ok()) return next.status();
       if (stop_.load(std::memory_order_acquire)) break;
       unmatched_run = last_match ? *next - (*last_match + 1)
@@ -157,7 +159,6 @@ Status SubscriptionImpl::RunStream() {
         // Only durable events (in kInterval mode the index runs ahead).
         if (e.position.value() >= *end) break;
         handler_->OnEvent(e.View());
-        store_->activity().CountDelivered();
         position_.store(e.position.value() + 1, std::memory_order_release);
         examined_end_.store(e.position.value() + 1, std::memory_order_relaxed);
         // Retention may skip revisions ($maxCount, $maxAge, $tb). A
@@ -165,8 +166,10 @@ Status SubscriptionImpl::RunStream() {
         next_revision =
             (e.link_revision ? *e.link_revision : e.revision).value() + 1;
         ++delivered;
-        if (stop_.load(std::memory_order_acquire)) return Status::Ok();
+        if (stop_.load(std::memory_order_acquire)) break;
       }
+      store_->activity().CountDelivered(delivered);
+      if (stop_.load(std::memory_order_acquire)) return Status::Ok();
     } else if (!events.status().IsNotFound()) {
       // Includes StreamDeleted: a tombstone ends the subscription.
       return events.status();
