@@ -119,7 +119,9 @@ void CommitPipeline::SubmitAsync(std::unique_ptr<CommitRequest> request) {
 
 void CommitPipeline::Complete(std::unique_ptr<CommitRequest> request) {
   AppendCallback done = std::move(request->done);
-  Result<AppendResult> result = std::move(request->result);
+  Result<AppendResult> result =
+      request->result ? std::move(*request->result)
+                      : Result<AppendResult>(Status::Closed("not run"));
   request.reset();
   done(std::move(result));
 }

@@ -31,7 +31,9 @@ struct CommitRequest {
   std::string records;      // encoded, unsealed records, back to back
   std::vector<uint32_t> record_sizes;
   AppendCallback done;
-  Result<AppendResult> result = Status::Closed("not run");
+  // Set by the pipeline before `done` runs. Empty rather than a default
+  // error, which would cost an allocation on every append.
+  std::optional<Result<AppendResult>> result;
   // Soft delete (an append to "$$S"): `expected` guards the metadata
   // stream against a concurrent metadata write, and this guards S.
   std::optional<ExpectedVersion> owner_expected;

@@ -77,7 +77,7 @@ Status CommitPipeline::IndexGroup(const Group& group) {
   uint64_t offset = group.start_offset;
   std::vector<uint32_t> offsets;
   for (const auto& member : group.members) {
-    const AppendResult& r = member->result.value();
+    const AppendResult& r = member->result->value();
     offsets.clear();
     for (uint32_t size : member->record_sizes) {
       offsets.push_back(static_cast<uint32_t>(offset));
@@ -98,7 +98,7 @@ Status CommitPipeline::IndexGroupLinks(const Group& group) {
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(group.bytes.data());
   uint64_t offset = group.start_offset;
   for (const auto& member : group.members) {
-    const AppendResult& r = member->result.value();
+    const AppendResult& r = member->result->value();
     uint64_t position = r.first_position.value();
     for (size_t i = 0; i < member->record_sizes.size(); ++i, ++position) {
       const uint64_t at = offset - group.start_offset;

@@ -161,7 +161,8 @@ class StoreImpl final : public Store {
   // Validates an append and encodes its records on the calling thread.
   // `system`: an append of the store's own to "$$<stream>" or of a
   // tombstone (store_lifecycle.cc), which user appends may not make.
-  Status PrepareAppend(std::string_view stream, ExpectedVersion expected,
+  // Takes the stream name by value: it moves into the request.
+  Status PrepareAppend(std::string stream, ExpectedVersion expected,
                        std::span<const EventData> events, Request* request,
                        bool system = false);
   // Commits a prepared append through the pipeline and waits for it.

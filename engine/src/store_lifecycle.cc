@@ -190,7 +190,7 @@ Result<DeleteResult> StoreImpl::Tombstone(std::string_view stream,
   event.type = std::string(kStreamDeletedEventType);
   event.content_type = ContentType::kBinary;
   auto request = std::make_unique<Request>();
-  s = PrepareAppend(stream, expected, {&event, 1}, request.get(),
+  s = PrepareAppend(std::string(stream), expected, {&event, 1}, request.get(),
                     /*system=*/true);
   if (!s.ok()) return s;
   request->tombstone = true;

@@ -76,8 +76,8 @@ Result<SaveSnapshotResult> StoreImpl::AppendSnapshot(
   // `stream` is tombstoned (CheckLifecycle sees through both names).
   auto system_append = [this](std::string_view to, const EventData& event) {
     auto request = std::make_unique<Request>();
-    Status s = PrepareAppend(to, ExpectedVersion::Any(), {&event, 1},
-                             request.get(), /*system=*/true);
+    Status s = PrepareAppend(std::string(to), ExpectedVersion::Any(),
+                             {&event, 1}, request.get(), /*system=*/true);
     if (!s.ok()) return Result<AppendResult>(s);
     return SubmitAndWait(std::move(request));
   };

@@ -23,13 +23,14 @@ Status StoreImpl::WriteGate() const {
   return fail_stop_.Gate();
 }
 
-Status StoreImpl::PrepareAppend(std::string_view stream,
+Status StoreImpl::PrepareAppend(std::string stream_name,
                                 ExpectedVersion expected,
                                 std::span<const EventData> events,
                                 Request* request, bool system) {
-  Status s = ValidateAppend(stream, events, options_, system);
+  Status s = ValidateAppend(stream_name, events, options_, system);
   if (!s.ok()) return s;
-  request->stream = std::string(stream);
+  request->stream = std::move(stream_name);
+  const std::string_view stream = request->stream;
   request->expected = expected;
   request->ids.reserve(events.size());
   request->record_sizes.reserve(events.size());
@@ -70,7 +71,8 @@ Result<AppendResult> StoreImpl::Append(std::string_view stream,
   Status gate = WriteGate();
   if (!gate.ok()) return gate;
   auto request = std::make_unique<Request>();
-  Status s = PrepareAppend(stream, expected, events, request.get());
+  Status s =
+      PrepareAppend(std::string(stream), expected, events, request.get());
   if (!s.ok()) return s;
   return SubmitAndWait(std::move(request));
 }
@@ -86,7 +88,9 @@ void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
                             AppendCallback done) {
   Status gate = WriteGate();
   auto request = std::make_unique<Request>();
-  if (gate.ok()) gate = PrepareAppend(stream, expected, events, request.get());
+  if (gate.ok()) {
+    gate = PrepareAppend(std::move(stream), expected, events, request.get());
+  }
   if (!gate.ok()) {
     done(gate);
     return;
