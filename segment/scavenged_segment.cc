@@ -45,7 +45,11 @@ Status BuildScavengedSegment(const uint8_t* data, size_t size,
                              const ScavengedFields& fields,
                              const KeepRecord& keep, std::string* out,
                              ScavengeCopyStats* stats) {
-  std::string copy(kSegmentHeaderSize, '\0');
+  // A copy is never larger than its source: reserving that once spares
+  // the reallocations, and a reused *out keeps its pages.
+  std::string& copy = *out;
+  copy.reserve(size);
+  copy.assign(kSegmentHeaderSize, '\0');
   ScavengeCopyStats counted;
   uint64_t source_end = 0;
   Status s = ForEachRecord(
@@ -86,7 +90,6 @@ Status BuildScavengedSegment(const uint8_t* data, size_t size,
   mark.flags = kMarkFlagClosed;
   mark.next_position = fields.end_position;
   EncodeDurableMark(mark, v3.Seed(), bytes + DurableMarkOffset(mark.sequence));
-  *out = std::move(copy);
   *stats = counted;
   return Status::Ok();
 }

@@ -39,7 +39,9 @@ using KeepRecord =
 // fields.end_position. The source is scanned as a sealed segment first
 // (every checksum, position and mark; Corruption naming `file`), and
 // fields.end_position must not lie below the position after its last
-// record (InvalidArgument). *out is written only on success.
+// record (InvalidArgument). *out keeps its capacity: a caller that builds
+// copy after copy into one string allocates it once. Its contents are
+// unspecified after a failure.
 Status BuildScavengedSegment(const uint8_t* data, size_t size,
                              const SegmentHeader& header,
                              const std::string& file,

@@ -5,6 +5,16 @@ namespace cairn::engine {
 
 Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
                                   size_t limit) {
+  std::string bytes;
+  auto read = ReadFileInto(fs, path, limit, &bytes);
+  if (!read.ok()) return read.status();
+  bytes.resize(read->size());
+  return bytes;
+}
+
+Result<std::string_view> ReadFileInto(io::FileSystem* fs,
+                                      const std::string& path, size_t limit,
+                                      std::string* buffer) {
   auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
   if (!file.ok()) return file.status();
   auto size = (*file)->Size();
@@ -12,12 +22,11 @@ Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
   if (*size > limit) {
     return Status::InvalidArgument(path + " is larger than expected");
   }
-  std::string bytes(*size, '\0');
+  if (buffer->size() < *size) buffer->resize(*size);
   size_t got = 0;
-  Status s = (*file)->Read(0, bytes.data(), bytes.size(), &got);
+  Status s = (*file)->Read(0, buffer->data(), *size, &got);
   if (!s.ok()) return s;
-  bytes.resize(got);
-  return bytes;
+  return std::string_view(buffer->data(), got);
 }
 
 Status WriteFileSynced(io::FileSystem* fs, const std::string& path,

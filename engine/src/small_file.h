@@ -19,6 +19,14 @@ namespace cairn::engine {
 Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
                                   size_t limit);
 
+// ReadSmallFile into a buffer that only grows: the view of *buffer's
+// first bytes holds the file. A caller reading file after file through one
+// buffer allocates (and the kernel zero-fills) its pages once, not per
+// file.
+Result<std::string_view> ReadFileInto(io::FileSystem* fs,
+                                      const std::string& path, size_t limit,
+                                      std::string* buffer);
+
 // Makes `path` (created if missing) hold exactly `bytes`, fdatasynced.
 // The caller fsyncs the directory if the file is new.
 Status WriteFileSynced(io::FileSystem* fs, const std::string& path,

@@ -310,16 +310,26 @@ class StoreImpl final : public Store {
                                     uint64_t end = UINT64_MAX);
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
+  // What a scavenge run reuses from unit to unit: the copy being built and
+  // the file read back, each as large as the largest unit so far. Pages
+  // allocated (and zero-filled by the kernel) once per run, not per unit,
+  // were a quarter of the scavenging thread's time.
+  struct ScavengeBuffers {
+    std::string copy;
+    std::string read_back;
+  };
   // Writes the rewritten copy of the sealed segment numbered `unit` to its
   // `.scv` name (docs/format.md, "Scavenged segments"), keeping the records
   // `planner` does not find removable now: fdatasynced, the directory
   // fsynced, then read back and verified. The log does not change: the
   // file is garbage until a SCAVENGE file names it. InvalidArgument if
-  // `unit` is not a sealed segment.
+  // `unit` is not a sealed segment. A run passes the same `buffers` for
+  // every unit (nullptr: buffers of this call only).
   Result<ScavengeUnitEntry> WriteScavengedUnit(
       uint64_t unit, ScavengePlanner* planner,
       segment::ScavengeCopyStats* stats,
-      std::optional<UnitRemap>* remap = nullptr);
+      std::optional<UnitRemap>* remap = nullptr,
+      ScavengeBuffers* buffers = nullptr);
   // Lists the scavenged segment file `number`.g`generation` (renamed to
   // its final name after a scavenge's commit point) in place of the
   // sealed segment `number` (store_scavenge_swap.cc). The file is read and

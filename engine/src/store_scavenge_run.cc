@@ -118,6 +118,7 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
 
   ScavengePlanner planner = MakeScavengePlanner(options.max_cached_streams);
   size_t next = 0;
+  ScavengeBuffers buffers;
   while (next < plan->units.size()) {
     if (scavenge_stop_.load()) {
       result.stopped = true;
@@ -136,7 +137,8 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
       }
       segment::ScavengeCopyStats stats;
       std::optional<UnitRemap> remap;
-      auto entry = WriteScavengedUnit(unit.unit, &planner, &stats, &remap);
+      auto entry =
+          WriteScavengedUnit(unit.unit, &planner, &stats, &remap, &buffers);
       if (!entry.ok()) {
         DiscardBatch(batch);
         return entry.status();

@@ -14,7 +14,9 @@ namespace cairn::engine {
 
 Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
     uint64_t unit, ScavengePlanner* planner, segment::ScavengeCopyStats* stats,
-    std::optional<UnitRemap>* remap) {
+    std::optional<UnitRemap>* remap, ScavengeBuffers* buffers) {
+  ScavengeBuffers own;
+  if (buffers == nullptr) buffers = &own;
   std::shared_ptr<Segment> seg;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -36,7 +38,7 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   fields.end_position = seg->end_position;
   fields.generation = seg->generation + 1;
   Status failure;
-  std::string bytes;
+  std::string& bytes = buffers->copy;
   Status s = segment::BuildScavengedSegment(
       mapped.data(), mapped.mapped_size(), seg->header, seg->path, fields,
       [&](const segment::ScannedRecord& r, const uint8_t* record) {
@@ -60,8 +62,12 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   if (s.ok()) s = fs_->SyncDir(dir_);
   if (!s.ok()) return s;
   // Read back: what the commit will name is what the file holds, not the
-  // buffer it was written from. A copy is never larger than its source.
-  auto written = ReadSmallFile(fs_, path, mapped.mapped_size());
+  // buffer it was written from. A copy is never larger than its source, so
+  // reserving that keeps the buffer from moving (and faulting its pages in
+  // afresh) as later units come out larger.
+  buffers->read_back.reserve(mapped.mapped_size());
+  auto written =
+      ReadFileInto(fs_, path, mapped.mapped_size(), &buffers->read_back);
   if (!written.ok()) return written.status();
   segment::SegmentHeader header;
   segment::ScavengedFields read_fields;
