@@ -33,14 +33,15 @@ using KeepRecord =
 
 // Writes to *out the whole file of the scavenged copy of a sealed segment
 // whose file bytes are data[0, size) (`header` decoded from them, version 1
-// or 2): a version-3 header with `fields` and capacity equal to the file
-// size, the records `keep` accepts in their order, and one CLOSED
-// durable-end mark naming the end of the last record and
+// or 2, or 3 for a copy scavenged again): a version-3 header with `fields` and
+// capacity equal to the file size, the records `keep` accepts in their order,
+// and one CLOSED durable-end mark naming the end of the last record and
 // fields.end_position. The source is scanned as a sealed segment first
 // (every checksum, position and mark; Corruption naming `file`), and
 // fields.end_position must not lie below the position after its last
 // record (InvalidArgument). *out keeps its capacity: a caller that builds
-// copy after copy into one string allocates it once. Its contents are
+// copy after copy into one string allocates it once. It is cleared before
+// the source is read, so it must not hold `data`. Its contents are
 // unspecified after a failure.
 Status BuildScavengedSegment(const uint8_t* data, size_t size,
                              const SegmentHeader& header,

@@ -311,9 +311,10 @@ class StoreImpl final : public Store {
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
   // What a scavenge run reuses from unit to unit: the copy being built and
-  // the file read back, each as large as the largest unit so far. Pages
-  // allocated (and zero-filled by the kernel) once per run, not per unit,
-  // were a quarter of the scavenging thread's time.
+  // the file read back, each reserved to the largest source segment so far
+  // and freed when the run ends. Their pages are allocated (and zero-filled
+  // by the kernel) once per run: per unit, that costs about a quarter of
+  // the scavenging thread's time.
   struct ScavengeBuffers {
     std::string copy;
     std::string read_back;

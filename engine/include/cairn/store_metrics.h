@@ -42,7 +42,8 @@ struct StoreActivity {
   uint64_t link_stream_reads = 0;
   uint64_t all_reads = 0;
   // Events delivered to subscription handlers, counted as each batch of
-  // a subscription (at most SubscriptionOptions::batch_size events) ends.
+  // a subscription (at most SubscriptionOptions::batch_size events, or one
+  // if that is 0) ends.
   uint64_t subscription_events = 0;
   // Live subscriptions, and how many durable events they have yet to
   // examine: the largest such lag and the total over all of them.
