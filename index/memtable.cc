@@ -155,7 +155,9 @@ std::vector<Entry> MemTable::Sorted() const {
 }
 
 uint64_t MemTable::memory_bytes() const {
-  return entries_.capacity() * sizeof(Item) + slots_.capacity() * sizeof(Slot) +
+  // Entries by size, not capacity: reserved room (Reserve) is address space
+  // until entries fill it.
+  return entries_.size() * sizeof(Item) + slots_.capacity() * sizeof(Slot) +
          anchors_.capacity() * sizeof(uint32_t);
 }
 

@@ -39,6 +39,11 @@ class MemTable {
   // only what the writer's tables do not cover).
   MemTable(const MemTable& other, uint64_t from);
 
+  // Makes room for `entries` entries up front. A writer's memtable is filled
+  // under the store's state lock, which readers and subscriptions wait for:
+  // growing it by doubling copies up to half its size under that lock.
+  // Untouched, the room costs address space only.
+  void Reserve(uint64_t entries) { entries_.reserve(entries); }
   // The entry's position must be end_position() (the caller checks).
   void Add(const Entry& entry);
   // Positions [end_position(), end) were removed by a scavenge (a log

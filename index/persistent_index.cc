@@ -261,7 +261,7 @@ Status PersistentIndex::Load(uint64_t first_position) {
     loaded_last_position_ = (*it)->info().last_position;
     break;
   }
-  active_ = std::make_unique<MemTable>(next_position_, options_.anchor_stride);
+  active_ = NewMemTable(next_position_);
   auto v = std::make_shared<Version>();
   v->tables = std::move(tables);
   version_ = std::move(v);
@@ -322,7 +322,7 @@ Status PersistentIndex::Reset(uint64_t first_position) {
   loaded_last_offset_.reset();
   loaded_last_position_.reset();
   gaps_.store(false, std::memory_order_relaxed);
-  active_ = std::make_unique<MemTable>(first_position, options_.anchor_stride);
+  active_ = NewMemTable(first_position);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     cache_.Clear();
@@ -473,9 +473,21 @@ Status PersistentIndex::SkipRemoved(uint64_t end, uint32_t anchor) {
   return Status::Ok();
 }
 
+std::unique_ptr<MemTable> PersistentIndex::NewMemTable(uint64_t first) const {
+  // Address space, not memory, up to a cap: a memtable of up to 2^31
+  // entries (Options::index_memtable_events allows that many) grows by
+  // doubling beyond it rather than reserving tens of GB at once.
+  constexpr uint64_t kMaxReserved = uint64_t{1} << 20;
+  auto table = std::make_unique<MemTable>(first, options_.anchor_stride);
+  if (!options_.read_only) {
+    table->Reserve(std::min(options_.memtable_entries, kMaxReserved));
+  }
+  return table;
+}
+
 void PersistentIndex::Freeze() {
   std::shared_ptr<const MemTable> frozen(std::move(active_));
-  active_ = std::make_unique<MemTable>(next_position_, options_.anchor_stride);
+  active_ = NewMemTable(next_position_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto v = std::make_shared<Version>(*version_);
@@ -1135,7 +1147,7 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
   const bool clear_cache = rewritten || end > next_position_;
   if (end >= next_position_) {
     next_position_ = end;
-    active_ = std::make_unique<MemTable>(end, options_.anchor_stride);
+    active_ = NewMemTable(end);
   } else {
     for (const auto& frozen : current->frozen) {
       if (frozen->end_position() <= end) continue;

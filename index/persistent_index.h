@@ -386,6 +386,9 @@ class PersistentIndex {
       std::optional<IndexedEvent>* last_event = nullptr) const;
 
   void Freeze();
+  // A memtable for entries from `first`; a writer's has room for a whole
+  // memtable's entries (up to 2^20) reserved (MemTable::Reserve).
+  std::unique_ptr<MemTable> NewMemTable(uint64_t first) const;
   // Background steps (also run inline when !options_.background). Each
   // returns false when there was nothing to do.
   bool FlushOne(Status* status);

@@ -48,6 +48,25 @@ TEST(MemTableTest, NewestFirstPerHash) {
   EXPECT_FALSE(m.Anchor(8));
 }
 
+TEST(MemTableTest, ReservedRoomHoldsTheSameEntriesAndIsNotCountedAsMemory) {
+  MemTable plain(0, 4);
+  MemTable reserved(0, 4);
+  reserved.Reserve(1 << 16);
+  EXPECT_EQ(reserved.memory_bytes(), plain.memory_bytes());
+  for (uint64_t p = 0; p < 1000; ++p) {
+    plain.Add(At(p % 7, p / 7, p));
+    reserved.Add(At(p % 7, p / 7, p));
+  }
+  EXPECT_EQ(reserved.memory_bytes(), plain.memory_bytes());
+  EXPECT_EQ(reserved.Sorted(), plain.Sorted());
+  std::vector<Entry> a;
+  std::vector<Entry> b;
+  plain.Scan(3, 10, 20, &a);
+  reserved.Scan(3, 10, 20, &b);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(b.size(), 11u);
+}
+
 TEST(MemTableTest, TailKeepsTheEntriesFromAPosition) {
   MemTable m(10, 4);
   m.Add(At(1, 0, 10));
