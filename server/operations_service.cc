@@ -49,16 +49,16 @@ std::string Describe(const std::string& id,
 
 }  // namespace
 
-OperationsService::OperationsService(
-    Store* store, Authenticator* authenticator, ServerLog log,
-    std::function<void()> request_shutdown,
-    std::function<void(const ScavengeProgress&)> progress,
-    std::function<void()> restart_persistent)
+OperationsService::OperationsService(Store* store, Authenticator* authenticator,
+                                     ServerLog log,
+                                     std::function<void()> request_shutdown,
+                                     ScavengeOptions scavenge,
+                                     std::function<void()> restart_persistent)
     : store_(store),
       authenticator_(authenticator),
       log_(std::move(log)),
       request_shutdown_(std::move(request_shutdown)),
-      progress_(std::move(progress)),
+      scavenge_(std::move(scavenge)),
       restart_persistent_(std::move(restart_persistent)) {}
 
 OperationsService::~OperationsService() { Close(); }
@@ -90,12 +90,12 @@ grpc::ServerUnaryReactor* OperationsService::StartScavenge(
 }
 
 void OperationsService::RunScavenge(const std::string& id) {
-  ScavengeOptions options;
+  ScavengeOptions options = scavenge_;
   // A stop asked for before the store's scavenge began (Store::StopScavenge
   // then finds none) takes effect at its first progress report, before
   // its first part.
   options.progress = [this](const ScavengeProgress& progress) {
-    if (progress_) progress_(progress);
+    if (scavenge_.progress) scavenge_.progress(progress);
     if (stop_requested_.load()) (void)store_->StopScavenge();
   };
   Result<ScavengeResult> result = store_->Scavenge(options);

@@ -43,13 +43,13 @@ class OperationsService final
  public:
   // `store` and `authenticator` outlive the service. `request_shutdown`
   // (may be empty) must only ask for the shutdown, not wait for it: it
-  // runs inside a call, which the shutdown waits for. `progress` (may be
-  // empty) sees each progress report of the scavenges the service runs.
-  // `restart_persistent` (may be empty) restarts the persistent
-  // subscriptions.
+  // runs inside a call, which the shutdown waits for. The scavenges the
+  // service runs use `scavenge` (its `progress`, may be empty, sees each
+  // progress report). `restart_persistent` (may be empty) restarts the
+  // persistent subscriptions.
   OperationsService(Store* store, Authenticator* authenticator, ServerLog log,
                     std::function<void()> request_shutdown,
-                    std::function<void(const ScavengeProgress&)> progress,
+                    ScavengeOptions scavenge,
                     std::function<void()> restart_persistent);
   ~OperationsService() override;  // Close()
 
@@ -85,7 +85,7 @@ class OperationsService final
   Authenticator* const authenticator_;
   const ServerLog log_;
   const std::function<void()> request_shutdown_;
-  const std::function<void(const ScavengeProgress&)> progress_;
+  const ScavengeOptions scavenge_;
   const std::function<void()> restart_persistent_;
 
   std::mutex mutex_;

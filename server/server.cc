@@ -54,7 +54,7 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   server->persistent_ = std::move(persistent.value());
   server->operations_ = std::make_unique<OperationsService>(
       store, server->authenticator_.get(), options.log,
-      options.request_shutdown, options.scavenge_progress,
+      options.request_shutdown, options.scavenge,
       [persistent = server->persistent_.get()] { persistent->RestartAll(); });
   server->features_ = std::make_unique<ServerFeaturesService>();
   server->gossip_ =

@@ -61,10 +61,11 @@ struct ServerOptions {
   // call, which Server::Shutdown waits for). Empty: Operations.Shutdown
   // answers UNIMPLEMENTED.
   std::function<void()> request_shutdown;
-  // Called on the scavenging thread with each progress report of a
-  // scavenge started over gRPC; may be empty. Tests hold a scavenge
-  // running with it.
-  std::function<void(const ScavengeProgress&)> scavenge_progress;
+  // How a scavenge started over gRPC runs (StartScavenge has no such
+  // fields): its throttle_percent, bytes_per_sync and memory bounds.
+  // `progress` (may be empty) is called on the scavenging thread with each
+  // progress report; tests hold a scavenge running with it.
+  ScavengeOptions scavenge;
   // Memory gRPC may use for its buffers across all connections.
   size_t grpc_memory_bytes = 256ull << 20;
   // TCP connections open at once, with calls or idle (each holds two file

@@ -1,6 +1,8 @@
 // Copyright (c) Cairn authors.
 #include "engine/src/small_file.h"
 
+#include <algorithm>
+
 namespace cairn::engine {
 
 Result<std::string> ReadSmallFile(io::FileSystem* fs, const std::string& path,
@@ -31,12 +33,27 @@ Result<std::string_view> ReadFileInto(io::FileSystem* fs,
 
 Status WriteFileSynced(io::FileSystem* fs, const std::string& path,
                        std::string_view bytes) {
+  return WriteFileSyncedInPieces(fs, path, bytes, 0, {});
+}
+
+Status WriteFileSyncedInPieces(io::FileSystem* fs, const std::string& path,
+                               std::string_view bytes, size_t bytes_per_sync,
+                               const std::function<void()>& after_each) {
   auto file = fs->OpenFile(path, io::OpenMode::kCreate);
   if (!file.ok()) return file.status();
   // A leftover file (of a stopped run) may be longer than `bytes`.
   Status s = (*file)->Truncate(0);
-  if (s.ok()) s = (*file)->Write(0, bytes.data(), bytes.size());
-  if (s.ok()) s = (*file)->Sync();
+  const size_t piece = bytes_per_sync == 0 ? bytes.size() : bytes_per_sync;
+  size_t done = 0;
+  // An empty file still gets its one fdatasync.
+  do {
+    const size_t n = std::min(piece, bytes.size() - done);
+    if (s.ok()) s = (*file)->Write(done, bytes.data() + done, n);
+    if (s.ok()) s = (*file)->Sync();
+    if (!s.ok()) break;
+    done += n;
+    if (after_each) after_each();
+  } while (done < bytes.size());
   if (s.ok()) s = (*file)->Close();
   return s;
 }

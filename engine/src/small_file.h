@@ -6,6 +6,7 @@
 #define CAIRN_ENGINE_SRC_SMALL_FILE_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,14 @@ Result<std::string_view> ReadFileInto(io::FileSystem* fs,
 // The caller fsyncs the directory if the file is new.
 Status WriteFileSynced(io::FileSystem* fs, const std::string& path,
                        std::string_view bytes);
+
+// WriteFileSynced `bytes_per_sync` bytes at a time (all at once when 0):
+// each piece is written and fdatasynced before the next, and `after_each`
+// (may be empty) runs after each fdatasync. A failure ends the write; the
+// caller does not trust the file then.
+Status WriteFileSyncedInPieces(io::FileSystem* fs, const std::string& path,
+                               std::string_view bytes, size_t bytes_per_sync,
+                               const std::function<void()>& after_each);
 
 // Writes `bytes` to dir/name crash-safely: a temporary file (name +
 // `temp_suffix`), fdatasynced, renamed over dir/name, the directory

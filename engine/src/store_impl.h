@@ -52,6 +52,7 @@
 #include "engine/src/record_locator.h"
 #include "engine/src/recovery.h"
 #include "engine/src/scavenge_file.h"
+#include "engine/src/scavenge_pacer.h"
 #include "engine/src/scavenge_plan.h"
 #include "engine/src/scavenge_remap.h"
 #include "engine/src/segment_log.h"
@@ -310,27 +311,30 @@ class StoreImpl final : public Store {
                                     uint64_t end = UINT64_MAX);
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
-  // What a scavenge run reuses from unit to unit: the copy being built and
-  // the file read back, each reserved to the largest source segment so far
-  // and freed when the run ends. Their pages are allocated (and zero-filled
-  // by the kernel) once per run: per unit, that costs about a quarter of
-  // the scavenging thread's time.
-  struct ScavengeBuffers {
+  // What the units of a scavenge run share. The copy being built and the
+  // file read back are each reserved to the largest source segment so far
+  // and freed when the run ends: their pages are allocated (and
+  // zero-filled by the kernel) once per run, not per unit, where they cost
+  // about a quarter of the scavenging thread's time.
+  struct ScavengeWriting {
     std::string copy;
     std::string read_back;
+    uint64_t bytes_per_sync = 0;     // ScavengeOptions::bytes_per_sync
+    ScavengePacer* pacer = nullptr;  // rests between pieces; may be null
   };
   // Writes the rewritten copy of the sealed segment numbered `unit` to its
   // `.scv` name (docs/format.md, "Scavenged segments"), keeping the records
   // `planner` does not find removable now: fdatasynced, the directory
   // fsynced, then read back and verified. The log does not change: the
   // file is garbage until a SCAVENGE file names it. InvalidArgument if
-  // `unit` is not a sealed segment. A run passes the same `buffers` for
-  // every unit (nullptr: buffers of this call only).
+  // `unit` is not a sealed segment. A run passes the same `writing` for
+  // every unit (nullptr: buffers of this call only, one fdatasync, no
+  // rests).
   Result<ScavengeUnitEntry> WriteScavengedUnit(
       uint64_t unit, ScavengePlanner* planner,
       segment::ScavengeCopyStats* stats,
       std::optional<UnitRemap>* remap = nullptr,
-      ScavengeBuffers* buffers = nullptr);
+      ScavengeWriting* writing = nullptr);
   // Lists the scavenged segment file `number`.g`generation` (renamed to
   // its final name after a scavenge's commit point) in place of the
   // sealed segment `number` (store_scavenge_swap.cc). The file is read and
@@ -378,8 +382,9 @@ class StoreImpl final : public Store {
   };
   Result<ScavengeResult> RunScavenge(const ScavengeOptions& options);
   // Stages the index tables, writes the SCAVENGE file (the commit point)
-  // and applies it. A failure after the commit point fails the store.
-  Status CommitScavengeBatch(ScavengeBatch* batch);
+  // and applies it; `pacer` (may be null) rests after the staging. A
+  // failure after the commit point fails the store.
+  Status CommitScavengeBatch(ScavengeBatch* batch, ScavengePacer* pacer);
   Status ApplyScavengeCommit(const ScavengeCommit& commit);
   // Removes a batch's `.scv` files (not committed).
   void DiscardBatch(const ScavengeBatch& batch);
@@ -431,9 +436,10 @@ class StoreImpl final : public Store {
   std::mutex close_mu_;  // one Close() at a time; a second one waits
 
   std::mutex scavenge_mu_;
-  std::condition_variable scavenge_cv_;  // a scavenge run ended
-  bool scavenge_running_ = false;        // guarded by scavenge_mu_
-  bool scavenge_closed_ = false;         // guarded by scavenge_mu_
+  // A scavenge run ended, or was asked to stop (which ends its rests).
+  std::condition_variable scavenge_cv_;
+  bool scavenge_running_ = false;  // guarded by scavenge_mu_
+  bool scavenge_closed_ = false;   // guarded by scavenge_mu_
   std::atomic<bool> scavenge_stop_{false};
 
  public:

@@ -36,6 +36,10 @@ Result<ScavengeResult> StoreImpl::Scavenge(const ScavengeOptions& options) {
   if (options_.read_only) {
     return Status::InvalidArgument("a read-only open cannot scavenge");
   }
+  if (options.throttle_percent < 1 || options.throttle_percent > 100) {
+    return Status::InvalidArgument("throttle_percent must be 1 to 100, not " +
+                                   std::to_string(options.throttle_percent));
+  }
   {
     std::lock_guard<std::mutex> lock(scavenge_mu_);
     if (scavenge_closed_) return Status::Closed("the store is closed");
@@ -60,6 +64,7 @@ Status StoreImpl::StopScavenge() {
   std::lock_guard<std::mutex> lock(scavenge_mu_);
   if (!scavenge_running_) return Status::NotFound("no scavenge is running");
   scavenge_stop_.store(true);
+  scavenge_cv_.notify_all();  // ends a throttled run's rest
   return Status::Ok();
 }
 
@@ -67,6 +72,7 @@ void StoreImpl::StopScavengeForClose() {
   std::unique_lock<std::mutex> lock(scavenge_mu_);
   scavenge_closed_ = true;
   scavenge_stop_.store(true);
+  scavenge_cv_.notify_all();  // ends a throttled run's rest
   scavenge_cv_.wait(lock, [&] { return !scavenge_running_; });
 }
 
@@ -118,7 +124,11 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
 
   ScavengePlanner planner = MakeScavengePlanner(options.max_cached_streams);
   size_t next = 0;
-  ScavengeBuffers buffers;
+  ScavengePacer pacer(options.throttle_percent, &scavenge_mu_, &scavenge_cv_,
+                      &scavenge_stop_);
+  ScavengeWriting writing;
+  writing.bytes_per_sync = options.bytes_per_sync;
+  writing.pacer = &pacer;
   while (next < plan->units.size()) {
     if (scavenge_stop_.load()) {
       result.stopped = true;
@@ -138,7 +148,7 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
       segment::ScavengeCopyStats stats;
       std::optional<UnitRemap> remap;
       auto entry =
-          WriteScavengedUnit(unit.unit, &planner, &stats, &remap, &buffers);
+          WriteScavengedUnit(unit.unit, &planner, &stats, &remap, &writing);
       if (!entry.ok()) {
         DiscardBatch(batch);
         return entry.status();
@@ -151,7 +161,7 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
       batch.events_removed += stats.removed_records;
       ++next;
     }
-    s = CommitScavengeBatch(&batch);
+    s = CommitScavengeBatch(&batch, &pacer);
     if (!s.ok()) return s;
     result.parts_rewritten += batch.entries.size();
     result.events_removed += batch.events_removed;
@@ -164,6 +174,9 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
                                  batch.bytes_before - batch.bytes_after);
     if (options.progress) options.progress(progress);
   }
+  result.rested_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(pacer.rested())
+          .count());
   return finish();
 }
 
@@ -175,7 +188,8 @@ void StoreImpl::DiscardBatch(const ScavengeBatch& batch) {
   (void)fs_->SyncDir(dir_);
 }
 
-Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch) {
+Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch,
+                                      ScavengePacer* pacer) {
   // (3, index) Stage the tables over the batch's range: positions between
   // its units stay as they are.
   const uint64_t first = batch->remaps.front().first();
@@ -188,6 +202,7 @@ Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch) {
   if (s.ok() && links_) {
     s = links_->StageRewrite(first, end, remap, &commit.link_tables);
   }
+  if (s.ok() && pacer != nullptr) pacer->Rest();
   // (4) Commit point: the SCAVENGE file, renamed into place and the
   // directory fsynced. Before it, a failure leaves the store as it was.
   if (s.ok()) {

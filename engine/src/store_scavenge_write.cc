@@ -14,9 +14,12 @@ namespace cairn::engine {
 
 Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
     uint64_t unit, ScavengePlanner* planner, segment::ScavengeCopyStats* stats,
-    std::optional<UnitRemap>* remap, ScavengeBuffers* buffers) {
-  ScavengeBuffers own;
-  if (buffers == nullptr) buffers = &own;
+    std::optional<UnitRemap>* remap, ScavengeWriting* writing) {
+  ScavengeWriting own;
+  if (writing == nullptr) writing = &own;
+  auto rest = [writing] {
+    if (writing->pacer != nullptr) writing->pacer->Rest();
+  };
   std::shared_ptr<Segment> seg;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -38,7 +41,7 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   fields.end_position = seg->end_position;
   fields.generation = seg->generation + 1;
   Status failure;
-  std::string& bytes = buffers->copy;
+  std::string& bytes = writing->copy;
   Status s = segment::BuildScavengedSegment(
       mapped.data(), mapped.mapped_size(), seg->header, seg->path, fields,
       [&](const segment::ScannedRecord& r, const uint8_t* record) {
@@ -54,20 +57,21 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
       &bytes, stats);
   if (!s.ok()) return s;
   if (!failure.ok()) return failure;
+  rest();
 
   const std::string path = io::JoinPath(
       dir_, segment::ScavengedSegmentFileName(unit, fields.generation) +
                 kScavengeWriteSuffix);
-  s = WriteFileSynced(fs_, path, bytes);
+  s = WriteFileSyncedInPieces(fs_, path, bytes, writing->bytes_per_sync, rest);
   if (s.ok()) s = fs_->SyncDir(dir_);
   if (!s.ok()) return s;
   // Read back: what the commit will name is what the file holds, not the
   // buffer it was written from. A copy is never larger than its source, so
   // reserving that keeps the buffer from moving (and faulting its pages in
   // afresh) as later units come out larger.
-  buffers->read_back.reserve(mapped.mapped_size());
+  writing->read_back.reserve(mapped.mapped_size());
   auto written =
-      ReadFileInto(fs_, path, mapped.mapped_size(), &buffers->read_back);
+      ReadFileInto(fs_, path, mapped.mapped_size(), &writing->read_back);
   if (!written.ok()) return written.status();
   segment::SegmentHeader header;
   segment::ScavengedFields read_fields;
@@ -94,6 +98,7 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   entry.generation = fields.generation;
   entry.size = written->size();
   entry.hash = ScavengeFileHash(*written);
+  rest();
   return entry;
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "testing/memory_file_system.h"
 
@@ -48,6 +49,42 @@ TEST_F(SmallFileTest, AReusedBufferViewsExactlyTheFileAndDoesNotMove) {
   // The buffer only grows: the smaller file reuses its memory.
   EXPECT_EQ(small->data(), data);
   EXPECT_EQ(buffer.size(), 1000u);
+}
+
+TEST_F(SmallFileTest, WritesInPiecesAndCallsBackAfterEach) {
+  const std::string bytes = "0123456789";
+  std::vector<std::string> seen;  // the file after each piece
+  ASSERT_TRUE(WriteFileSyncedInPieces(&fs_, "/d/f", bytes, 4, [&] {
+                auto read = ReadSmallFile(&fs_, "/d/f", bytes.size());
+                ASSERT_TRUE(read.ok()) << read.status().ToString();
+                seen.push_back(*read);
+              }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"0123", "01234567", bytes}));
+  // 0 is one piece, and an empty file is still synced once.
+  int pieces = 0;
+  ASSERT_TRUE(
+      WriteFileSyncedInPieces(&fs_, "/d/f", "abc", 0, [&] { ++pieces; }).ok());
+  EXPECT_EQ(pieces, 1);
+  EXPECT_EQ(*ReadSmallFile(&fs_, "/d/f", 10), "abc");
+  pieces = 0;
+  ASSERT_TRUE(
+      WriteFileSyncedInPieces(&fs_, "/d/e", "", 4, [&] { ++pieces; }).ok());
+  EXPECT_EQ(pieces, 1);
+  EXPECT_EQ(*ReadSmallFile(&fs_, "/d/e", 10), "");
+}
+
+TEST_F(SmallFileTest, EachPieceIsDurableBeforeTheNextIsWritten) {
+  ASSERT_TRUE(WriteFileSynced(&fs_, "/d/f", "zzzzzzzz").ok());
+  ASSERT_TRUE(fs_.SyncDir("/").ok());
+  ASSERT_TRUE(fs_.SyncDir("/d").ok());
+  int pieces = 0;
+  // Power fails after the second piece's callback: the handle is stale,
+  // so the third write fails, and the first two pieces are what is left.
+  Status s = WriteFileSyncedInPieces(&fs_, "/d/f", "abcdef", 2, [&] {
+    if (++pieces == 2) fs_.SimulateCrash();
+  });
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_EQ(*ReadSmallFile(&fs_, "/d/f", 10), "abcd");
 }
 
 TEST_F(SmallFileTest, AMissingFileIsNotFound) {

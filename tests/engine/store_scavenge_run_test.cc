@@ -650,6 +650,37 @@ TEST_F(StoreScavengeRunTest, ManySmallBatchesCommitEachPart) {
   EXPECT_EQ(filler->events.size(), 6u);
 }
 
+TEST_F(StoreScavengeRunTest, AThrottleOutsideOneToAHundredChangesNothing) {
+  TombstoneFiveKeepFour();
+  for (uint32_t percent : {0u, 101u}) {
+    ScavengeOptions options;
+    options.throttle_percent = percent;
+    EXPECT_TRUE(store_->Scavenge(options).status().IsInvalidArgument());
+  }
+  EXPECT_EQ(EventsInAll(*store_, "gone").size(), 6u);  // 5 and the tombstone
+  EXPECT_EQ(Scavenge().events_removed, 5u);
+}
+
+TEST_F(StoreScavengeRunTest, AThrottledRunInSmallPiecesRemovesTheSame) {
+  TombstoneFiveKeepFour();
+  AppendFiller(4);  // parts of several pieces
+  ScavengeOptions options;
+  options.throttle_percent = 50;
+  options.bytes_per_sync = 4096;
+  const ScavengeResult result = Scavenge(options);
+  EXPECT_FALSE(result.stopped);
+  EXPECT_EQ(result.events_removed, 5u);
+  // It rested at least as long as it worked on the parts.
+  EXPECT_GT(result.rested_us, 0u);
+  EXPECT_LE(result.rested_us, result.duration_us);
+  ExpectKeptAndGone();
+  Reopen();
+  ExpectKeptAndGone();
+  EXPECT_EQ(EventsInAll(*store_, "gone").size(), 1u);  // the tombstone
+  // Unthrottled runs never rest.
+  EXPECT_EQ(Scavenge().rested_us, 0u);
+}
+
 TEST_F(StoreScavengeRunTest, AReadOnlyOpenCannotScavenge) {
   TombstoneFiveKeepFour();
   Options options = ScavengeOptionsForTest();
@@ -691,7 +722,10 @@ TEST(ScavengeRunCrashTest,
           store->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
       ASSERT_TRUE(store->Sync().ok());
       fs.CrashAtMutation(crash_at, "");
-      auto result = store->Scavenge(ScavengeOptions{});
+      // Pieces smaller than a part: power also fails between them.
+      ScavengeOptions in_pieces;
+      in_pieces.bytes_per_sync = 512;
+      auto result = store->Scavenge(in_pieces);
       finished = !fs.DisarmCrash();
       if (finished) {
         ASSERT_TRUE(result.ok()) << result.status().ToString();

@@ -79,7 +79,7 @@ class OperationsServiceTest : public testing::ServerTest {
     options.password_cost = MinimumPasswordHashCost();
     options.request_shutdown = [this] { ++shutdown_requests_; };
     if (hold) {
-      options.scavenge_progress = [this](const ScavengeProgress& progress) {
+      options.scavenge.progress = [this](const ScavengeProgress& progress) {
         gate_.Pass(progress);
       };
     }

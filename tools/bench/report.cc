@@ -97,12 +97,15 @@ void WriteResultMembers(json::Writer* w, const BenchReport& report,
     const ScavengeFigures& f = r.scavenge;
     w->BeginObject("scavenge");
     w->Number("removable", f.removable);
+    w->Uint("throttle_percent", f.throttle_percent);
+    w->Uint("bytes_per_sync", f.bytes_per_sync);
     w->Uint("events_examined", f.events_examined);
     w->Uint("events_removed", f.events_removed);
     w->Uint("bytes_examined", f.bytes_examined);
     w->Uint("parts_bytes_before", f.parts_bytes_before);
     w->Uint("bytes_written", f.bytes_written);
     w->Number("seconds", f.seconds);
+    w->Number("rested_seconds", f.rested_seconds);
     w->Number(
         "examined_mb_per_sec",
         PerSecond(static_cast<double>(f.bytes_examined) / 1e6, f.seconds));
@@ -299,10 +302,14 @@ std::string ScavengeText(const WorkloadResult& r) {
       PerSecond(static_cast<double>(f.bytes_examined) / 1e6, f.seconds);
   out += "  scavenge: removed " + std::to_string(f.events_removed) + " of " +
          std::to_string(f.events_examined) + " events in " +
-         Format("%.2f s", f.seconds) + ", going over " +
-         Format("%.1f MB/s of records", mb_per_sec) + "; rewrote parts of " +
-         MiB(f.parts_bytes_before) + " on disk into " + MiB(f.bytes_written) +
-         "\n";
+         Format("%.2f s", f.seconds) +
+         (f.throttle_percent < 100
+              ? " (throttle " + std::to_string(f.throttle_percent) + "%, " +
+                    Format("%.2f s resting)", f.rested_seconds)
+              : std::string()) +
+         ", going over " + Format("%.1f MB/s of records", mb_per_sec) +
+         "; rewrote parts of " + MiB(f.parts_bytes_before) + " on disk into " +
+         MiB(f.bytes_written) + "\n";
   out += "  " + std::to_string(f.appends_while_scavenging) +
          " appends while it ran: " + Latencies(f.latency_ns) + "\n";
   return out;

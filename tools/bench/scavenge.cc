@@ -160,11 +160,16 @@ Status RunScavenge(const WorkloadConfig& config, WorkloadResult* result) {
   }
   ScavengeFigures& f = result->scavenge;
   f.removable = config.removable;
+  f.throttle_percent = config.scavenge_throttle_percent;
+  f.bytes_per_sync = config.scavenge_bytes_per_sync;
+  ScavengeOptions options;
+  options.throttle_percent = config.scavenge_throttle_percent;
+  options.bytes_per_sync = config.scavenge_bytes_per_sync;
   std::atomic<bool> done{false};
   Result<ScavengeResult> scavenged = Status::Closed("not run");
   const int64_t start = NowNanos();
   std::thread scavenger([&] {
-    scavenged = store->Scavenge(ScavengeOptions{});
+    scavenged = store->Scavenge(options);
     f.seconds = Seconds(NowNanos() - start);
     done.store(true);
   });
@@ -185,6 +190,7 @@ Status RunScavenge(const WorkloadConfig& config, WorkloadResult* result) {
   f.bytes_examined = stats->bytes;
   f.parts_bytes_before = scavenged->bytes_before;
   f.bytes_written = scavenged->bytes_after;
+  f.rested_seconds = static_cast<double>(scavenged->rested_us) / 1e6;
   result->events = f.events_examined;
   result->seconds = f.seconds;
   result->events_per_sec =

@@ -39,6 +39,7 @@
 #include "cairn/event.h"
 #include "cairn/options.h"
 #include "cairn/result.h"
+#include "cairn/store.h"
 #include "tools/bench/driver.h"
 #include "tools/bench/progress.h"
 #include "tools/bench/stats.h"
@@ -98,6 +99,9 @@ struct WorkloadConfig {
   // scavenge removes.
   uint64_t store_bytes = uint64_t{256} << 20;
   double removable = 0.5;
+  // scavenge only: ScavengeOptions::throttle_percent and bytes_per_sync.
+  uint32_t scavenge_throttle_percent = ScavengeOptions().throttle_percent;
+  uint64_t scavenge_bytes_per_sync = ScavengeOptions().bytes_per_sync;
   Progress* progress = nullptr;  // may be null
 };
 
@@ -114,6 +118,8 @@ struct ScaleSample {
 // store, timed, while the same appends go on.
 struct ScavengeFigures {
   double removable = 0;  // the fraction asked for
+  uint32_t throttle_percent = 100;
+  uint64_t bytes_per_sync = 0;
   // The timed Scavenge: events examined and removed; the log's record
   // bytes it went over; the disk bytes of the parts it rewrote before
   // (the preallocated space of the segment it sealed included) and after
@@ -124,6 +130,7 @@ struct ScavengeFigures {
   uint64_t parts_bytes_before = 0;
   uint64_t bytes_written = 0;
   double seconds = 0;
+  double rested_seconds = 0;  // of `seconds`, resting for the throttle
   // The appends made while the scavenge ran, and their latency.
   uint64_t appends_while_scavenging = 0;
   LatencyHistogram latency_ns;

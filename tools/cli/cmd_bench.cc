@@ -46,6 +46,8 @@ struct BenchArgs {
   uint32_t writers = 1;
   uint64_t store_mib = 256;
   double removable = 0.5;
+  uint32_t scavenge_throttle_percent = ScavengeOptions().throttle_percent;
+  uint64_t scavenge_bytes_per_sync = ScavengeOptions().bytes_per_sync;
   std::string durability = "group";
   double raw_seconds = 1;
   bool json = false;
@@ -181,6 +183,8 @@ int RunBench(const Io& io, const BenchArgs& args) {
     config.writers = args.writers;
     config.store_bytes = args.store_mib << 20;
     config.removable = args.removable;
+    config.scavenge_throttle_percent = args.scavenge_throttle_percent;
+    config.scavenge_bytes_per_sync = args.scavenge_bytes_per_sync;
     config.durability = ParseDurability(args.durability);
     config.category_and_type_streams = !args.no_category_streams;
     config.progress = &progress;
@@ -275,6 +279,16 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
                   "(tombstoned or cut by $maxCount)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--scavenge-throttle-percent",
+                  args->scavenge_throttle_percent,
+                  "scavenge: ScavengeOptions::throttle_percent, the share "
+                  "of the time the scavenge works")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  sub->add_option("--scavenge-bytes-per-sync", args->scavenge_bytes_per_sync,
+                  "scavenge: ScavengeOptions::bytes_per_sync (0: one "
+                  "fdatasync per rewritten part)")
+      ->capture_default_str();
   sub->add_option("--streams", args->streams,
                   "Streams to spread events over (default 10000; "
                   "read-streams: 100000, scavenge: 1000)")

@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 //
-// cairn scavenge DIR [--json] [--progress]
+// cairn scavenge DIR [--json] [--progress] [--throttle-percent N]
+//                    [--bytes-per-sync N]
 #include <memory>
 #include <ostream>
 #include <string>
@@ -15,6 +16,7 @@ struct ScavengeArgs {
   std::string dir;
   bool json = false;
   bool progress = false;
+  ScavengeOptions options;  // throttle_percent and bytes_per_sync
 };
 
 int RunScavenge(const Io& io, const ScavengeArgs& args) {
@@ -27,7 +29,7 @@ int RunScavenge(const Io& io, const ScavengeArgs& args) {
   base.create_if_missing = false;  // never scavenge a store into existence
   auto store = OpenStore(args.dir, /*read_only=*/false, base);
   if (!store.ok()) return FailStatus(io, kName, store.status());
-  ScavengeOptions options;
+  ScavengeOptions options = args.options;
   if (args.progress) {
     options.progress = [&io](const ScavengeProgress& p) {
       io.err << "cairn scavenge: " << p.parts_done << " of " << p.parts_total
@@ -41,6 +43,7 @@ int RunScavenge(const Io& io, const ScavengeArgs& args) {
   if (!closed.ok()) return FailStatus(io, kName, closed);
   const ScavengeResult& r = *result;
   const double seconds = static_cast<double>(r.duration_us) / 1e6;
+  const double rested = static_cast<double>(r.rested_us) / 1e6;
   if (args.json) {
     io.out << "{\"end_position\":" << r.end_position.value()
            << ",\"events_examined\":" << r.events_examined
@@ -50,7 +53,7 @@ int RunScavenge(const Io& io, const ScavengeArgs& args) {
            << ",\"bytes_before\":" << r.bytes_before
            << ",\"bytes_after\":" << r.bytes_after
            << ",\"bytes_reclaimed\":" << r.bytes_reclaimed()
-           << ",\"seconds\":" << seconds
+           << ",\"seconds\":" << seconds << ",\"rested_seconds\":" << rested
            << ",\"stopped\":" << (r.stopped ? "true" : "false") << "}\n";
   } else {
     io.out << "scavenged every event below position " << r.end_position.value()
@@ -61,7 +64,9 @@ int RunScavenge(const Io& io, const ScavengeArgs& args) {
            << r.parts_examined << '\n'
            << "bytes:   " << r.bytes_reclaimed() << " reclaimed ("
            << r.bytes_before << " -> " << r.bytes_after << ")\n"
-           << "seconds: " << seconds << '\n';
+           << "seconds: " << seconds;
+    if (r.rested_us != 0) io.out << " (" << rested << " resting)";
+    io.out << '\n';
   }
   return io.out ? kExitOk : kExitError;
 }
@@ -78,6 +83,15 @@ Command AddScavengeCommand(CLI::App& app, const Io& io) {
   sub->add_flag("--json", args->json, "Print one JSON object");
   sub->add_flag("--progress", args->progress,
                 "Report progress on standard error");
+  sub->add_option("--throttle-percent", args->options.throttle_percent,
+                  "Share of the time the scavenge works (1-100): it rests "
+                  "in between, leaving the disk and CPUs to others")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  sub->add_option("--bytes-per-sync", args->options.bytes_per_sync,
+                  "Write and fdatasync each rewritten part this many bytes "
+                  "at a time (0: all at once)")
+      ->capture_default_str();
   return {sub, [io, args] { return RunScavenge(io, *args); }};
 }
 

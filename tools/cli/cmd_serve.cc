@@ -41,6 +41,7 @@ struct ServeArgs {
   size_t max_open_connections = server::ServerOptions().max_open_connections;
   size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
   uint64_t stall_seconds = 30;
+  ScavengeOptions scavenge;  // throttle_percent and bytes_per_sync
 };
 
 // Waits for SIGINT or SIGTERM. A handler (not sigwait) catches them,
@@ -188,6 +189,8 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server_options.limits.max_connections = args.max_connections;
   server_options.max_open_connections = args.max_open_connections;
   server_options.limits.read_buffer_messages = args.subscriber_buffer;
+  server_options.scavenge.throttle_percent = args.scavenge.throttle_percent;
+  server_options.scavenge.bytes_per_sync = args.scavenge.bytes_per_sync;
   server_options.limits.subscriber_stall_timeout =
       std::chrono::seconds(args.stall_seconds);
   server_options.request_shutdown = &SignalWaiter::Request;
@@ -263,6 +266,14 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
   cmd->add_option("--subscriber-stall-timeout", args->stall_seconds,
                   "Seconds a subscriber may read nothing with a full buffer "
                   "before it is dropped (default 30)");
+  cmd->add_option("--scavenge-throttle-percent",
+                  args->scavenge.throttle_percent,
+                  "Share of the time a scavenge started over gRPC works "
+                  "(1-100; default 100)")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--scavenge-bytes-per-sync", args->scavenge.bytes_per_sync,
+                  "Bytes a scavenge writes between fdatasyncs of a "
+                  "rewritten part (0: the whole part; default 1048576)");
   return {cmd, [&io, args] { return RunServe(io, *args); }};
 }
 

@@ -132,6 +132,20 @@ struct ScavengeOptions {
   // Streams whose deletion and retention state is kept in memory at once
   // while deciding what to remove.
   uint64_t max_cached_streams = uint64_t{1} << 16;
+  // The share of the wall time the scavenge works, in percent (1 to 100;
+  // anything else is InvalidArgument), as KurrentDB's throttlePercent:
+  // after each piece of work (building a part's copy, writing
+  // `bytes_per_sync` of it, reading it back, rewriting the index tables of
+  // a batch) it rests in proportion to the time the piece took, leaving
+  // the disk and the CPUs to appends and reads. 100 never rests. A rest
+  // ends at once when the scavenge is stopped (StopScavenge, Close).
+  uint32_t throttle_percent = 100;
+  // A rewritten part is written and fdatasynced this many bytes at a time
+  // (0: the whole part, then one fdatasync), so that the disk never holds
+  // more of the scavenge's unsynced data than this in front of an
+  // append's fdatasync. Crash semantics do not depend on it: a part
+  // counts only once the commit that names it is durable.
+  uint64_t bytes_per_sync = uint64_t{1} << 20;
 };
 
 struct ScavengeResult {
@@ -149,8 +163,10 @@ struct ScavengeResult {
   uint64_t bytes_before = 0;
   uint64_t bytes_after = 0;
   uint64_t bytes_reclaimed() const { return bytes_before - bytes_after; }
-  // Wall-clock time the scavenge took, in microseconds.
+  // Wall-clock time the scavenge took, in microseconds, and the part of it
+  // spent resting for ScavengeOptions::throttle_percent.
   uint64_t duration_us = 0;
+  uint64_t rested_us = 0;
   // Every event below this position was examined.
   GlobalPosition end_position;
 };
@@ -427,7 +443,8 @@ class CAIRN_EXPORT Store {
   // Crash-safe: after a crash at any point the store opens with every
   // event that should be readable, and none that a committed part of the
   // scavenge removed; a later Scavenge carries on. Errors: Locked while
-  // another scavenge runs, InvalidArgument on a read-only open; a failed
+  // another scavenge runs, InvalidArgument on a read-only open or for a
+  // throttle_percent outside 1 to 100; a failed
   // sync fails the store as for appends (it refuses writes until reopened,
   // and the reopen finishes what the scavenge committed).
   virtual Result<ScavengeResult> Scavenge(const ScavengeOptions& options) = 0;

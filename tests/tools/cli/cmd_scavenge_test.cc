@@ -66,6 +66,28 @@ TEST_F(ScavengeCommandTest, RemovesATombstonedStreamAndReportsIt) {
   EXPECT_TRUE(Contains(again.out, "events:  0 removed")) << again.out;
 }
 
+TEST_F(ScavengeCommandTest, AThrottledRunRemovesTheSameAndReportsItsRests) {
+  AppendOk("gone", 4);
+  AppendOk("kept", 3);
+  ASSERT_EQ(RunCairn({"tombstone", store(), "gone"}).code, 0);
+  CliOutput r = RunCairn({"scavenge", store(), "--throttle-percent", "50",
+                          "--bytes-per-sync", "512"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "events:  4 removed")) << r.out;
+  EXPECT_TRUE(Contains(r.out, " resting)")) << r.out;
+  EXPECT_EQ(RunCairn({"verify", store()}).code, 0);
+}
+
+TEST_F(ScavengeCommandTest, AThrottleOutsideOneToAHundredIsAUsageError) {
+  AppendOk("gone", 1);
+  for (const char* percent : {"0", "101", "x"}) {
+    CliOutput r =
+        RunCairn({"scavenge", store(), "--throttle-percent", percent});
+    EXPECT_EQ(r.code, 2) << percent << ": " << r.err;
+    EXPECT_TRUE(Contains(r.err, "throttle-percent")) << r.err;
+  }
+}
+
 TEST_F(ScavengeCommandTest, AMissingStoreIsAnErrorAndNotCreated) {
   CliOutput r = RunCairn({"scavenge", store()});
   EXPECT_NE(r.code, 0);
