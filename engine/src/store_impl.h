@@ -306,9 +306,11 @@ class StoreImpl final : public Store {
   // Walks every sealed segment (those ending at or below `end`) and
   // decides each record against the retention of its stream; reads only,
   // changes nothing. Retention is
-  // cached for at most `max_cached_streams` streams at a time.
+  // cached for at most `max_cached_streams` streams at a time. `pacer`
+  // (may be null) rests after each segment.
   Result<ScavengePlan> PlanScavenge(size_t max_cached_streams,
-                                    uint64_t end = UINT64_MAX);
+                                    uint64_t end = UINT64_MAX,
+                                    ScavengePacer* pacer = nullptr);
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
   // What the units of a scavenge run share. The copy being built and the

@@ -64,7 +64,8 @@ ScavengePlanner StoreImpl::MakeScavengePlanner(size_t max_cached_streams) {
 }
 
 Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams,
-                                             uint64_t end) {
+                                             uint64_t end,
+                                             ScavengePacer* pacer) {
   // Sealed segments never change: the list of them is taken once, and the
   // active one (still written) is left out.
   std::vector<std::shared_ptr<Segment>> sealed;
@@ -132,6 +133,7 @@ Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams,
     plan.removable_records += unit.removable_records;
     plan.removable_bytes += unit.removable_bytes;
     if (WorthRewriting(unit)) plan.units.push_back(unit);
+    if (pacer != nullptr) pacer->Rest();
   }
   return plan;
 }

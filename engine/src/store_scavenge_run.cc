@@ -112,7 +112,9 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
   if (links_) links_pause.emplace(links_->PauseMerges());
 
   // (2) Plan.
-  auto plan = PlanScavenge(options.max_cached_streams, end);
+  ScavengePacer pacer(options.throttle_percent, &scavenge_mu_, &scavenge_cv_,
+                      &scavenge_stop_);
+  auto plan = PlanScavenge(options.max_cached_streams, end, &pacer);
   if (!plan.ok()) return plan.status();
   result.end_position = GlobalPosition(plan->examined_end);
   result.events_examined = plan->records;
@@ -124,8 +126,6 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
 
   ScavengePlanner planner = MakeScavengePlanner(options.max_cached_streams);
   size_t next = 0;
-  ScavengePacer pacer(options.throttle_percent, &scavenge_mu_, &scavenge_cv_,
-                      &scavenge_stop_);
   ScavengeWriting writing;
   writing.bytes_per_sync = options.bytes_per_sync;
   writing.pacer = &pacer;

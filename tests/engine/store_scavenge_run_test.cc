@@ -677,6 +677,10 @@ TEST_F(StoreScavengeRunTest, AThrottledRunInSmallPiecesRemovesTheSame) {
   Reopen();
   ExpectKeptAndGone();
   EXPECT_EQ(EventsInAll(*store_, "gone").size(), 1u);  // the tombstone
+  // The plan rests too: a run with nothing left to rewrite still does.
+  const ScavengeResult again = Scavenge(options);
+  EXPECT_EQ(again.parts_rewritten, 0u);
+  EXPECT_GT(again.rested_us, 0u);
   // Unthrottled runs never rest.
   EXPECT_EQ(Scavenge().rested_us, 0u);
 }

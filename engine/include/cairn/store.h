@@ -134,11 +134,14 @@ struct ScavengeOptions {
   uint64_t max_cached_streams = uint64_t{1} << 16;
   // The share of the wall time the scavenge works, in percent (1 to 100;
   // anything else is InvalidArgument), as KurrentDB's throttlePercent:
-  // after each piece of work (building a part's copy, writing
-  // `bytes_per_sync` of it, reading it back, rewriting the index tables of
-  // a batch) it rests in proportion to the time the piece took, leaving
-  // the disk and the CPUs to appends and reads. 100 never rests. A rest
-  // ends at once when the scavenge is stopped (StopScavenge, Close).
+  // after each piece of work (examining a part while planning, building
+  // a part's copy, writing `bytes_per_sync` of it, reading it back,
+  // rewriting the index tables of a batch) it rests in proportion to the
+  // time the piece took, leaving the disk and the CPUs to appends and
+  // reads; the seal at the start and each batch's commit are not paced.
+  // It lowers the scavenge's mean cost to appends, not the tail latency
+  // of those that meet its disk writes. 100 never rests. A rest ends at
+  // once when the scavenge is stopped (StopScavenge, Close).
   uint32_t throttle_percent = 100;
   // A rewritten part is written and fdatasynced this many bytes at a time
   // (0: the whole part, then one fdatasync), so that the disk never holds
