@@ -5,6 +5,7 @@
 #include <grpcpp/server_posix.h>
 
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "server/connection_listener.h"
@@ -40,6 +41,14 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
         " without TLS: pass --tls-cert and --tls-key (cairn serve "
         "--dev-certs DIR makes a pair for local use), or --insecure to "
         "serve plaintext");
+  }
+  // Checked here rather than when a client starts a scavenge, which would
+  // answer Started and then fail in the background.
+  if (options.scavenge.throttle_percent < 1 ||
+      options.scavenge.throttle_percent > 100) {
+    return Status::InvalidArgument(
+        "the scavenge throttle must be 1 to 100 percent, not " +
+        std::to_string(options.scavenge.throttle_percent));
   }
   std::unique_ptr<Server> server(new Server());
   server->authenticator_ = std::make_unique<Authenticator>(

@@ -62,7 +62,8 @@ struct ServerOptions {
   // answers UNIMPLEMENTED.
   std::function<void()> request_shutdown;
   // How a scavenge started over gRPC runs (StartScavenge has no such
-  // fields): its throttle_percent, bytes_per_sync and memory bounds.
+  // fields): its throttle_percent (1 to 100: Start refuses anything else
+  // with InvalidArgument), bytes_per_sync and memory bounds.
   // `progress` (may be empty) is called on the scavenging thread with each
   // progress report; tests hold a scavenge running with it.
   ScavengeOptions scavenge;

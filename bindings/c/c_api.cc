@@ -29,6 +29,10 @@ struct cairn_options_t {
   int durability = CAIRN_DURABILITY_GROUP_COMMIT;  // checked by cairn_open
 };
 
+struct cairn_scavenge_options_t {
+  cairn::ScavengeOptions options;  // no progress callback through C
+};
+
 struct cairn_store_t {
   std::unique_ptr<cairn::Store> store;
 };
@@ -617,11 +621,38 @@ cairn_code cairn_backup(cairn_store_t* store, const char* destination,
   });
 }
 
+cairn_scavenge_options_t* cairn_scavenge_options_create(void) {
+  return new (std::nothrow) cairn_scavenge_options_t;
+}
+
+void cairn_scavenge_options_free(cairn_scavenge_options_t* options) {
+  delete options;
+}
+
+void cairn_scavenge_options_set_throttle_percent(
+    cairn_scavenge_options_t* options, uint32_t value) {
+  // Validated by the scavenge (outside 1 to 100 is InvalidArgument there).
+  options->options.throttle_percent = value;
+}
+
+void cairn_scavenge_options_set_bytes_per_sync(
+    cairn_scavenge_options_t* options, uint64_t value) {
+  options->options.bytes_per_sync = value;
+}
+
 cairn_code cairn_scavenge(cairn_store_t* store, cairn_scavenge_result_t* result,
                           cairn_error_t** err) {
+  return cairn_scavenge_with_options(store, nullptr, result, err);
+}
+
+cairn_code cairn_scavenge_with_options(cairn_store_t* store,
+                                       const cairn_scavenge_options_t* options,
+                                       cairn_scavenge_result_t* result,
+                                       cairn_error_t** err) {
   return Guard(err, [&]() -> cairn_code {
     if (store == nullptr) return Invalid("cairn_scavenge: NULL store", err);
-    auto scavenged = store->store->Scavenge(cairn::ScavengeOptions());
+    auto scavenged = store->store->Scavenge(
+        options != nullptr ? options->options : cairn::ScavengeOptions());
     if (!scavenged.ok()) return Fail(scavenged.status(), err);
     if (result != nullptr) {
       result->end_position = scavenged->end_position.value();

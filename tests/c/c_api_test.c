@@ -334,6 +334,26 @@ static void TestLifecycle(cairn_store_t* store) {
         CAIRN_STREAM_DELETED);
   CHECK(cairn_stop_scavenge(store, NULL) == CAIRN_NOT_FOUND);
   CHECK(cairn_scavenge(NULL, NULL, NULL) == CAIRN_INVALID_ARGUMENT);
+
+  /* Options: a throttled run in small pieces; a throttle out of range is
+   * refused with the engine's message. */
+  cairn_scavenge_options_t* options = cairn_scavenge_options_create();
+  CHECK(options != NULL);
+  cairn_scavenge_options_set_throttle_percent(options, 50);
+  cairn_scavenge_options_set_bytes_per_sync(options, 4096);
+  memset(&scavenged, 0, sizeof scavenged);
+  CHECK(cairn_scavenge_with_options(store, options, &scavenged, NULL) ==
+        CAIRN_OK);
+  CHECK(scavenged.events_removed == 0 && scavenged.stopped == 0);
+  cairn_scavenge_options_set_throttle_percent(options, 0);
+  err = NULL;
+  CHECK(cairn_scavenge_with_options(store, options, NULL, &err) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(err != NULL &&
+        strstr(cairn_error_message(err), "throttle_percent") != NULL);
+  cairn_error_free(err);
+  cairn_scavenge_options_free(options);
+  CHECK(cairn_scavenge_with_options(store, NULL, NULL, NULL) == CAIRN_OK);
 }
 
 /* Snapshots of a fresh stream: save, load, bad input. */

@@ -283,6 +283,10 @@ class ScavengeCrashRun {
     fs_.CrashAtMutation(1 + rng_() % 300);
     ScavengeOptions options;
     options.max_memory_bytes = 1 + rng_() % 4096;
+    // Parts written whole or in synced pieces: crashes fall between those
+    // too.
+    constexpr uint64_t kBytesPerSync[] = {0, 4096, 16384, uint64_t{1} << 20};
+    options.bytes_per_sync = kBytesPerSync[rng_() % 4];
     std::atomic<bool> stop{false};
     std::thread appender([&, round] { Appender(store.get(), round, &stop); });
     auto result = store->Scavenge(options);

@@ -87,5 +87,19 @@ TEST(CmdServeTest, RefusesAConnectionLimitOfZero) {
   EXPECT_FALSE(std::filesystem::exists(store));
 }
 
+TEST(CmdServeTest, RefusesAScavengeThrottleOutsideOneToAHundred) {
+  TempDir dir;
+  const std::string store = dir.path() + "/store";
+  for (const char* percent : {"0", "101"}) {
+    CliOutput result = RunCairn({"serve", store, "--insecure", "--listen",
+                                 "127.0.0.1:0", "--http", "127.0.0.1:0",
+                                 "--scavenge-throttle-percent", percent});
+    EXPECT_EQ(result.code, 2) << percent;
+    EXPECT_TRUE(Contains(result.err, "--scavenge-throttle-percent"))
+        << result.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(store));
+}
+
 }  // namespace
 }  // namespace cairn::tools::test

@@ -231,6 +231,18 @@ TEST_F(OperationsServiceTest, BadOptionsAreInvalidArgument) {
   EXPECT_EQ(store_->GetStats()->activity.scavenges, 0u);
 }
 
+TEST_F(OperationsServiceTest, AThrottleOutsideOneToAHundredIsRefusedAtStart) {
+  for (uint32_t percent : {0u, 101u}) {
+    ServerOptions options;
+    options.insecure = true;
+    options.listen.port = 0;
+    options.scavenge.throttle_percent = percent;
+    auto server = Server::Start(store_.get(), options);
+    EXPECT_TRUE(server.status().IsInvalidArgument())
+        << percent << ": " << server.status().ToString();
+  }
+}
+
 TEST_F(OperationsServiceTest, OnlyAdminsAndOpsMayOperate) {
   for (const std::string as : {"bob", ""}) {
     operations::ScavengeResp response;

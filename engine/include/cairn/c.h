@@ -415,6 +415,22 @@ typedef struct cairn_scavenge_result_t {
 CAIRN_C_EXPORT cairn_code cairn_scavenge(cairn_store_t* store,
                                          cairn_scavenge_result_t* result,
                                          cairn_error_t** err);
+/* How a scavenge runs, with the defaults of cairn::ScavengeOptions: the
+ * share of the time it works (1 to 100, KurrentDB's throttlePercent;
+ * cairn_scavenge_with_options refuses anything else), and the bytes of a
+ * rewritten part written between fdatasyncs (0: the whole part). */
+typedef struct cairn_scavenge_options_t cairn_scavenge_options_t;
+CAIRN_C_EXPORT cairn_scavenge_options_t* cairn_scavenge_options_create(void);
+CAIRN_C_EXPORT void cairn_scavenge_options_free(
+    cairn_scavenge_options_t* options);
+CAIRN_C_EXPORT void cairn_scavenge_options_set_throttle_percent(
+    cairn_scavenge_options_t* options, uint32_t value);
+CAIRN_C_EXPORT void cairn_scavenge_options_set_bytes_per_sync(
+    cairn_scavenge_options_t* options, uint64_t value);
+/* cairn_scavenge with `options` (NULL: the defaults). */
+CAIRN_C_EXPORT cairn_code cairn_scavenge_with_options(
+    cairn_store_t* store, const cairn_scavenge_options_t* options,
+    cairn_scavenge_result_t* result, cairn_error_t** err);
 /* Asks a running cairn_scavenge (on another thread) to stop after its
  * current step; CAIRN_NOT_FOUND if none runs. */
 CAIRN_C_EXPORT cairn_code cairn_stop_scavenge(cairn_store_t* store,
