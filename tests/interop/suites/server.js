@@ -164,6 +164,56 @@ describeClient(server, (flavour, ctx) => {
   }
 });
 
+describe('a scavenge on a throttled server', () => {
+  // cairn serve's own pacing flags change how the scavenge runs, not what
+  // the clients see: StartScavenge answers as always, and the tombstoned
+  // stream's events leave $all while the official client reads on.
+  it('answers StartScavenge with Started and removes a tombstoned stream', async () => {
+    const paced = await startServer({
+      extraArgs: ['--scavenge-throttle-percent', '50', '--scavenge-bytes-per-sync', '4096'],
+    });
+    const flavour = activeClient();
+    const c = flavour.connect(paced);
+    try {
+      const gone = uniqueStream('scavenged');
+      const kept = uniqueStream('kept');
+      await c.appendToStream(gone, jsonEvents(flavour.lib, 20), flavour.appendOptions(flavour.lib.NO_STREAM));
+      await c.appendToStream(kept, jsonEvents(flavour.lib, 3), flavour.appendOptions(flavour.lib.NO_STREAM));
+      await c.tombstoneStream(gone);
+      const inAll = async () => (await collect(c.readAll())).filter((e) => e.event && e.event.streamId === gone).length;
+      assert.equal(await inAll(), 21);
+
+      const { OperationsClient } = generated('operations_grpc_pb');
+      const ops = generated('operations_pb');
+      const request = new ops.StartScavengeReq();
+      const options = new ops.StartScavengeReq.Options();
+      options.setThreadCount(1);
+      options.setStartFromChunk(0);
+      request.setOptions(options);
+      const stub = new OperationsClient(`${paced.host}:${paced.grpcPort}`, grpc.credentials.createInsecure());
+      const started = await new Promise((resolve, reject) => {
+        stub.startScavenge(request, { deadline: Date.now() + 60000 }, (err, response) => {
+          stub.close();
+          if (err) reject(err);
+          else resolve(response);
+        });
+      });
+      assert.equal(started.getScavengeResult(), ops.ScavengeResp.ScavengeResult.STARTED);
+      assert.match(started.getScavengeId(), /^[0-9a-f-]{36}$/);
+      // Each pass is a full read of $all; it ends once only the tombstone
+      // is left, which the scavenge (running in the background) brings.
+      while ((await inAll()) !== 1);
+      const events = await collect(c.readStream(kept));
+      assert.equal(events.length, 3);
+      const err = await rejection(collect(c.readStream(gone)));
+      assert.ok(err instanceof flavour.lib.StreamDeletedError, `${err.name}: ${err.message}`);
+    } finally {
+      await c.dispose();
+      assert.deepEqual(await paced.stop(), { code: 0, signal: null }, paced.output());
+    }
+  });
+});
+
 describe('restart', () => {
   it('keeps every acknowledged event across a SIGTERM and a reopen', async () => {
     const first = await startServer();
