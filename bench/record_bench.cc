@@ -77,7 +77,8 @@ void BM_DecodeVerifyEvent(benchmark::State& state) {
     bool ok =
         check == HeaderCheck::kOk && VerifyRecordBody(data, header, kSeed);
     EventFields fields;
-    ok = ok && DecodeEventBody(data, header, &scratch, &fields);
+    EventDecoder decoder(data, kSeed);
+    ok = ok && decoder.Decode(data, header, &scratch, &fields);
     if (!ok) state.SkipWithError("record does not decode");
     benchmark::DoNotOptimize(fields);
   }

@@ -17,6 +17,7 @@
 #include "inspect/index_files.h"
 #include "inspect/status_finding.h"
 #include "segment/record.h"
+#include "segment/segment_header.h"
 
 namespace cairn::inspect {
 namespace {
@@ -87,8 +88,9 @@ class LogReader {
              seg.path + " has position " + std::to_string(header.position);
     }
     std::string_view type;
-    if (!segment::PeekEventKey(data + offset, header, &out->stream, &type,
-                               &out->revision)) {
+    segment::EventDecoder decoder(data + segment::kSegmentHeaderSize, seg.seed);
+    if (!decoder.PeekKey(data + offset, header, &out->stream, &type,
+                         &out->revision)) {
       return "the record at offset " + std::to_string(offset) +
              " does not decode";
     }

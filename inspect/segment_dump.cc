@@ -27,6 +27,7 @@ RecordInfo ToRecordInfo(const WalkedRecord& r) {
     info.position = r.header.position;
     info.compressed = r.header.IsCompressed();
     info.commit = r.header.IsCommit();
+    info.continuation = r.header.type == segment::RecordType::kContinuation;
     info.synced_offset = r.header.synced_offset;
   }
   info.body_valid = r.body_valid;
@@ -49,8 +50,17 @@ RecordInfo ToRecordInfo(const WalkedRecord& r) {
 uint32_t SegmentFormatVersion() { return segment::kSegmentFormatVersion; }
 
 uint64_t StoredRecordBytes(size_t stream_name_bytes, size_t payload_bytes) {
-  return segment::kRecordHeaderSize + segment::kEventBodyFixedSize +
-         stream_name_bytes + payload_bytes;
+  return segment::EventRecordSize(stream_name_bytes, payload_bytes, 0, 0);
+}
+
+uint64_t StoredAppendBytes(size_t stream_name_bytes, uint64_t events,
+                           size_t type_bytes, size_t metadata_bytes,
+                           size_t data_bytes) {
+  if (events == 0) return 0;
+  return segment::EventRecordSize(stream_name_bytes, type_bytes, metadata_bytes,
+                                  data_bytes) +
+         (events - 1) * segment::ContinuationRecordSize(
+                            type_bytes, metadata_bytes, data_bytes);
 }
 
 Result<std::vector<std::string>> SegmentFilesOf(const std::string& dir) {

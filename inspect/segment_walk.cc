@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "segment/segment_header.h"
@@ -17,21 +18,16 @@ bool AllZero(const uint8_t* p, size_t n) {
 }
 
 // The first offset in [from, size) where a record header verifies, or
-// `size`. A header's type byte (offset 4) must be kEvent, so memchr skips
-// most candidates before any checksum is computed.
+// `size`.
 uint64_t FindNextHeader(const uint8_t* data, size_t size, uint64_t from,
                         uint64_t seed) {
-  constexpr size_t kTypeAt = 4;
+  if (size < segment::kRecordHeaderSize) return size;
+  segment::RecordCandidates candidates(data, size - segment::kRecordHeaderSize);
   uint64_t o = from;
-  while (size >= segment::kRecordHeaderSize &&
-         o <= size - segment::kRecordHeaderSize) {
-    const size_t span = size - segment::kRecordHeaderSize - o + 1;
-    const void* hit =
-        std::memchr(data + o + kTypeAt,
-                    static_cast<int>(segment::RecordType::kEvent), span);
-    if (hit == nullptr) break;
-    o = static_cast<uint64_t>(static_cast<const uint8_t*>(hit) - data) -
-        kTypeAt;
+  while (o <= size - segment::kRecordHeaderSize) {
+    const std::optional<size_t> hit = candidates.Next(o);
+    if (!hit) break;
+    o = *hit;
     segment::RecordHeader header;
     if (segment::DecodeRecordHeader(data + o, size - o, seed, &header) ==
         segment::HeaderCheck::kOk) {
@@ -116,6 +112,7 @@ WalkResult WalkSegment(
   result.end_of_records = std::min<uint64_t>(offset, size);
   if (size <= offset) return result;
   std::string scratch;
+  segment::EventDecoder decoder(data + segment::kSegmentHeaderSize, seed);
   // Reports [from, to) as skipped and returns `to`.
   auto skip = [&](uint64_t from, uint64_t to) {
     on_skip({from, to, AllZero(data + from, to - from)});
@@ -154,8 +151,8 @@ WalkResult WalkSegment(
     if (!segment::VerifyRecordBody(data + offset, record.header, seed)) {
       record.status = RecordStatus::kBadBody;
       ++result.problems;
-    } else if (!segment::DecodeEventBody(data + offset, record.header, &scratch,
-                                         &record.fields)) {
+    } else if (!decoder.Decode(data + offset, record.header, &scratch,
+                               &record.fields)) {
       record.status = RecordStatus::kMalformed;
       ++result.problems;
     } else {

@@ -190,11 +190,13 @@ class Verifier {
     segment::SegmentScanResult result;
     const uint8_t* data = file->data();
     std::string scratch;
+    segment::EventDecoder decoder(data + segment::kSegmentHeaderSize,
+                                  header.Seed());
     s = segment::ScanSegment(
         data, file->size(), header, name.path, options,
         [&](std::span<const segment::ScannedRecord> records) {
           for (const segment::ScannedRecord& r : records) {
-            CheckRecord(name.path, data + r.offset, r, &scratch);
+            CheckRecord(name.path, data + r.offset, r, &decoder, &scratch);
           }
         },
         &result);
@@ -220,12 +222,14 @@ class Verifier {
                        const segment::ScavengedFields& fields) {
     revision_gaps_ = true;
     std::string scratch;
+    segment::EventDecoder decoder(file.data() + segment::kSegmentHeaderSize,
+                                  header.Seed());
     segment::SegmentHeader scanned_header;
     segment::ScavengedFields scanned_fields;
     Status s = segment::ScanScavengedSegment(
         file.data(), file.size(), path,
         [&](const segment::ScannedRecord& r) {
-          CheckRecord(path, file.data() + r.offset, r, &scratch);
+          CheckRecord(path, file.data() + r.offset, r, &decoder, &scratch);
         },
         &scanned_header, &scanned_fields);
     if (!s.ok()) {
@@ -243,10 +247,11 @@ class Verifier {
   // revisions go 0, 1, 2, ... (only increase once a scavenged segment was
   // met).
   void CheckRecord(const std::string& file, const uint8_t* record,
-                   const segment::ScannedRecord& r, std::string* scratch) {
+                   const segment::ScannedRecord& r,
+                   segment::EventDecoder* decoder, std::string* scratch) {
     ++report_.events;
     segment::EventFields fields;
-    if (!segment::DecodeEventBody(record, r.header, scratch, &fields)) {
+    if (!decoder->Decode(record, r.header, scratch, &fields)) {
       Problem(file, r.offset,
               "event body does not decode (position " +
                   std::to_string(r.header.position) + ")");
@@ -285,6 +290,8 @@ class Verifier {
     bool after_bad_header = false;
     std::optional<uint64_t> last_position;
     std::string scratch;
+    segment::EventDecoder decoder(file.data() + segment::kSegmentHeaderSize,
+                                  header.Seed());
     auto damage = [&](uint64_t offset, const std::string& message) {
       if (offset < from) return;
       if (skip_first) {
@@ -300,7 +307,8 @@ class Verifier {
             if (r.offset < from) return;
             if (r.offset == from) skip_first = false;
             CheckRecord(file.path, file.data() + r.offset,
-                        segment::ScannedRecord{r.offset, r.header}, &scratch);
+                        segment::ScannedRecord{r.offset, r.header}, &decoder,
+                        &scratch);
             last_position = r.header.position;
             return;
           }

@@ -40,6 +40,54 @@ constexpr size_t kMetadataLengthAt = 40;
 constexpr size_t kDataLengthAt = 44;
 static_assert(kDataLengthAt + 4 == kEventBodyFixedSize);
 
+// Byte offsets of a continuation's fixed fields, relative to the body; its
+// three varints follow them.
+constexpr size_t kContinuationIdAt = 0;
+constexpr size_t kBackOffsetAt = 16;
+constexpr size_t kContinuationContentTypeAt = 20;
+constexpr size_t kContinuationVarintsAt = 21;
+static_assert(kContinuationVarintsAt + 3 == kContinuationBodyMinSize);
+
+// LEB128: 7 bits a byte, low first, at most 5 bytes for a u32.
+constexpr size_t kMaxVarintSize = 5;
+
+size_t VarintSize(uint32_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+uint8_t* PutVarint(uint8_t* p, uint32_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
+// Reads a varint from [*p, end): false if it runs past `end`, exceeds 32
+// bits, or is not in its shortest form (one spelling per value, so a
+// record's bytes follow from its fields).
+bool GetVarint(const uint8_t** p, const uint8_t* end, uint32_t* out) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < kMaxVarintSize; ++i) {
+    if (*p == end) return false;
+    const uint8_t byte = *(*p)++;
+    value |= uint64_t{byte & 0x7fu} << (7 * i);
+    if ((byte & 0x80) == 0) {
+      if (i > 0 && byte == 0) return false;  // overlong
+      if (value > UINT32_MAX) return false;
+      *out = static_cast<uint32_t>(value);
+      return true;
+    }
+  }
+  return false;
+}
+
 // An LZ4 block never expands its input more than this many times (each
 // byte of a match-length extension adds at most 255 output bytes). Claimed
 // sizes beyond it are rejected before anything is allocated, so a damaged
@@ -61,7 +109,8 @@ bool AllZero(const uint8_t* p, size_t n) {
 // The fixed part of an event body, checked for consistency with the
 // record's body_length.
 struct BodyLayout {
-  size_t stream_length = 0;
+  size_t strings_at = 0;     // body offset of the stream (head) or type
+  size_t stream_length = 0;  // 0 in a continuation
   size_t type_length = 0;
   uint32_t metadata_length = 0;
   uint32_t data_length = 0;
@@ -69,9 +118,17 @@ struct BodyLayout {
   uint8_t content_type = 0;
 };
 
-// Everything about a body that can be checked without decompressing. Reads
-// only record[kRecordHeaderSize, kRecordHeaderSize + body_length).
-bool ParseBodyLayout(const uint8_t* record, const RecordHeader& header,
+// Whether the claimed uncompressed size suits the stored payload size.
+bool PayloadSizesAgree(const RecordHeader& header, BodyLayout* layout) {
+  const uint64_t raw = uint64_t{layout->metadata_length} + layout->data_length;
+  if (!header.IsCompressed()) return raw == layout->payload_size;
+  return layout->payload_size > 0 && raw > 0 &&
+         layout->payload_size <= static_cast<size_t>(INT_MAX) &&
+         raw <= static_cast<uint64_t>(LZ4_MAX_INPUT_SIZE) &&
+         raw <= kMaxLz4Ratio * layout->payload_size;
+}
+
+bool ParseHeadLayout(const uint8_t* record, const RecordHeader& header,
                      BodyLayout* layout) {
   if (header.body_length < kEventBodyFixedSize) return false;
   const uint8_t* body = record + kRecordHeaderSize;
@@ -83,6 +140,7 @@ bool ParseBodyLayout(const uint8_t* record, const RecordHeader& header,
       LoadLE<uint16_t>(body + kBodyReserved16At) != 0) {
     return false;
   }
+  layout->strings_at = kEventBodyFixedSize;
   layout->stream_length = LoadLE<uint16_t>(body + kStreamLengthAt);
   layout->type_length = LoadLE<uint16_t>(body + kTypeLengthAt);
   layout->metadata_length = LoadLE<uint32_t>(body + kMetadataLengthAt);
@@ -91,12 +149,102 @@ bool ParseBodyLayout(const uint8_t* record, const RecordHeader& header,
   // Both lengths are at most 65535, so the sum cannot overflow.
   if (layout->stream_length + layout->type_length > variable) return false;
   layout->payload_size = variable - layout->stream_length - layout->type_length;
-  const uint64_t raw = uint64_t{layout->metadata_length} + layout->data_length;
-  if (!header.IsCompressed()) return raw == layout->payload_size;
-  return layout->payload_size > 0 && raw > 0 &&
-         layout->payload_size <= static_cast<size_t>(INT_MAX) &&
-         raw <= static_cast<uint64_t>(LZ4_MAX_INPUT_SIZE) &&
-         raw <= kMaxLz4Ratio * layout->payload_size;
+  return PayloadSizesAgree(header, layout);
+}
+
+bool ParseContinuationLayout(const uint8_t* record, const RecordHeader& header,
+                             BodyLayout* layout) {
+  if (header.body_length < kContinuationBodyMinSize) return false;
+  const uint8_t* body = record + kRecordHeaderSize;
+  const uint8_t* end = body + header.body_length;
+  layout->content_type = body[kContinuationContentTypeAt];
+  if (layout->content_type > static_cast<uint8_t>(ContentType::kJson)) {
+    return false;
+  }
+  // A head is a whole record before this one.
+  if (LoadLE<uint32_t>(body + kBackOffsetAt) <
+      kRecordHeaderSize + kEventBodyFixedSize) {
+    return false;
+  }
+  const uint8_t* p = body + kContinuationVarintsAt;
+  uint32_t type_length = 0;
+  if (!GetVarint(&p, end, &type_length) || type_length > UINT16_MAX ||
+      !GetVarint(&p, end, &layout->metadata_length) ||
+      !GetVarint(&p, end, &layout->data_length)) {
+    return false;
+  }
+  layout->strings_at = static_cast<size_t>(p - body);
+  layout->stream_length = 0;
+  layout->type_length = type_length;
+  const size_t variable = header.body_length - layout->strings_at;
+  if (layout->type_length > variable) return false;
+  layout->payload_size = variable - layout->type_length;
+  return PayloadSizesAgree(header, layout);
+}
+
+// Everything about a body that can be checked without decompressing and
+// without its head. Reads only record[kRecordHeaderSize, kRecordHeaderSize
+// + body_length).
+bool ParseBodyLayout(const uint8_t* record, const RecordHeader& header,
+                     BodyLayout* layout) {
+  return header.type == RecordType::kEvent
+             ? ParseHeadLayout(record, header, layout)
+             : ParseContinuationLayout(record, header, layout);
+}
+
+// Appends the stored payload of `event` (compressed when that pays) to
+// *out; returns the record flags it calls for.
+uint8_t AppendPayload(const EventFields& event, uint32_t compression_threshold,
+                      std::string* out) {
+  const size_t raw = event.metadata.size() + event.data.size();
+  const size_t fixed = out->size();
+  const bool try_compress = compression_threshold > 0 &&
+                            raw >= compression_threshold &&
+                            raw <= static_cast<size_t>(LZ4_MAX_INPUT_SIZE);
+  const size_t bound =
+      try_compress
+          ? static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw)))
+          : 0;
+  // One reservation covers the record and, when compressing, the scratch
+  // space LZ4 writes into (just past the raw payload), so encoding never
+  // reallocates halfway and needs no second buffer.
+  out->reserve(fixed + raw + bound);
+  out->append(event.metadata);
+  out->append(event.data);
+  if (!try_compress) return 0;
+  out->resize(fixed + raw + bound);
+  char* payload = out->data() + fixed;
+  const int compressed = LZ4_compress_default(
+      payload, payload + raw, static_cast<int>(raw), static_cast<int>(bound));
+  if (compressed > 0 && static_cast<size_t>(compressed) < raw) {
+    std::memmove(payload, payload + raw, static_cast<size_t>(compressed));
+    out->resize(fixed + static_cast<size_t>(compressed));
+    return kFlagCompressed;
+  }
+  out->resize(fixed + raw);
+  return 0;
+}
+
+// Writes the header fields an encoder knows (type, flags, body_length) of
+// the record at out[start, end).
+void PutEncodedHeader(RecordType type, uint8_t flags, size_t start,
+                      std::string* out) {
+  const size_t body_length = out->size() - start - kRecordHeaderSize;
+  assert(body_length <= UINT32_MAX);
+  auto* record = reinterpret_cast<uint8_t*>(out->data() + start);
+  // The checksums and sequencing fields stay zero until SealRecord.
+  record[kTypeAt] = static_cast<uint8_t>(type);
+  record[kFlagsAt] = flags;
+  StoreLE<uint32_t>(record + kBodyLengthAt, static_cast<uint32_t>(body_length));
+}
+
+// Computes both checksums of a record whose other fields are final.
+void PutChecksums(uint8_t* record, uint64_t seed) {
+  const uint32_t body_length = LoadLE<uint32_t>(record + kBodyLengthAt);
+  // Body first: the header checksum covers the body checksum.
+  StoreLE<uint64_t>(record + kBodyChecksumAt,
+                    Checksum64(record + kRecordHeaderSize, body_length, seed));
+  StoreLE<uint32_t>(record + kHeaderChecksumAt, HeaderChecksum(record, seed));
 }
 
 }  // namespace
@@ -109,53 +257,17 @@ size_t EncodeEventRecord(const EventFields& event,
   assert(event.type.size() <= UINT16_MAX);
   assert(event.metadata.size() <= UINT32_MAX);
   assert(event.data.size() <= UINT32_MAX);
-  const size_t raw = event.metadata.size() + event.data.size();
-  const size_t fixed = kRecordHeaderSize + kEventBodyFixedSize +
-                       event.stream.size() + event.type.size();
-  const bool try_compress = compression_threshold > 0 &&
-                            raw >= compression_threshold &&
-                            raw <= static_cast<size_t>(LZ4_MAX_INPUT_SIZE);
-  const size_t bound =
-      try_compress
-          ? static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw)))
-          : 0;
-
-  // One reservation covers the record and, when compressing, the scratch
-  // space LZ4 writes into (just past the raw payload), so encoding never
-  // reallocates halfway and needs no second buffer.
   const size_t start = out->size();
-  out->reserve(start + fixed + raw + bound);
+  out->reserve(start + kRecordHeaderSize + kEventBodyFixedSize +
+               event.stream.size() + event.type.size() + event.metadata.size() +
+               event.data.size());
   out->resize(start + kRecordHeaderSize + kEventBodyFixedSize);
   out->append(event.stream);
   out->append(event.type);
-  out->append(event.metadata);
-  out->append(event.data);
-
-  size_t payload_size = raw;
-  uint8_t flags = 0;
-  if (try_compress) {
-    out->resize(start + fixed + raw + bound);
-    char* payload = out->data() + start + fixed;
-    const int compressed = LZ4_compress_default(
-        payload, payload + raw, static_cast<int>(raw), static_cast<int>(bound));
-    if (compressed > 0 && static_cast<size_t>(compressed) < raw) {
-      std::memmove(payload, payload + raw, static_cast<size_t>(compressed));
-      payload_size = static_cast<size_t>(compressed);
-      flags = kFlagCompressed;
-    }
-    out->resize(start + fixed + payload_size);
-  }
-
-  const size_t body_length = fixed - kRecordHeaderSize + payload_size;
-  assert(body_length <= UINT32_MAX);
-  uint8_t* record = reinterpret_cast<uint8_t*>(out->data() + start);
-  // The header's checksums and sequencing fields stay zero until
-  // SealRecord; resize() zero-filled them.
-  record[kTypeAt] = static_cast<uint8_t>(RecordType::kEvent);
-  record[kFlagsAt] = flags;
-  StoreLE<uint32_t>(record + kBodyLengthAt, static_cast<uint32_t>(body_length));
-
-  uint8_t* body = record + kRecordHeaderSize;
+  const uint8_t flags = AppendPayload(event, compression_threshold, out);
+  PutEncodedHeader(RecordType::kEvent, flags, start, out);
+  auto* body =
+      reinterpret_cast<uint8_t*>(out->data() + start) + kRecordHeaderSize;
   StoreLE<int64_t>(body + kCreatedAt, event.created_us);
   std::memcpy(body + kEventIdAt, event.id.bytes().data(), 16);
   body[kContentTypeAt] = static_cast<uint8_t>(event.content_type);
@@ -167,25 +279,70 @@ size_t EncodeEventRecord(const EventFields& event,
                     static_cast<uint32_t>(event.metadata.size()));
   StoreLE<uint32_t>(body + kDataLengthAt,
                     static_cast<uint32_t>(event.data.size()));
-  return kRecordHeaderSize + body_length;
+  return out->size() - start;
+}
+
+size_t EncodeContinuationRecord(const EventFields& event,
+                                uint32_t compression_threshold, size_t head_at,
+                                std::string* out) {
+  assert(event.type.size() <= UINT16_MAX);
+  assert(event.metadata.size() <= UINT32_MAX);
+  assert(event.data.size() <= UINT32_MAX);
+  const size_t start = out->size();
+  assert(head_at < start && start - head_at <= UINT32_MAX);
+  const auto type_length = static_cast<uint32_t>(event.type.size());
+  const auto metadata_length = static_cast<uint32_t>(event.metadata.size());
+  const auto data_length = static_cast<uint32_t>(event.data.size());
+  const size_t fixed = kRecordHeaderSize + kContinuationVarintsAt +
+                       VarintSize(type_length) + VarintSize(metadata_length) +
+                       VarintSize(data_length);
+  out->reserve(start + fixed + event.type.size() + event.metadata.size() +
+               event.data.size());
+  out->resize(start + fixed);
+  auto* body =
+      reinterpret_cast<uint8_t*>(out->data() + start) + kRecordHeaderSize;
+  std::memcpy(body + kContinuationIdAt, event.id.bytes().data(), 16);
+  StoreLE<uint32_t>(body + kBackOffsetAt,
+                    static_cast<uint32_t>(start - head_at));
+  body[kContinuationContentTypeAt] = static_cast<uint8_t>(event.content_type);
+  uint8_t* p = body + kContinuationVarintsAt;
+  p = PutVarint(p, type_length);
+  p = PutVarint(p, metadata_length);
+  PutVarint(p, data_length);
+  out->append(event.type);
+  const uint8_t flags = AppendPayload(event, compression_threshold, out);
+  PutEncodedHeader(RecordType::kContinuation, flags, start, out);
+  return out->size() - start;
+}
+
+size_t EventRecordSize(size_t stream_length, size_t type_length,
+                       size_t metadata_length, size_t data_length) {
+  return kRecordHeaderSize + kEventBodyFixedSize + stream_length + type_length +
+         metadata_length + data_length;
+}
+
+size_t ContinuationRecordSize(size_t type_length, size_t metadata_length,
+                              size_t data_length) {
+  return kRecordHeaderSize + kContinuationVarintsAt +
+         VarintSize(static_cast<uint32_t>(type_length)) +
+         VarintSize(static_cast<uint32_t>(metadata_length)) +
+         VarintSize(static_cast<uint32_t>(data_length)) + type_length +
+         metadata_length + data_length;
 }
 
 void SealRecord(uint8_t* record, uint64_t position, uint64_t revision,
                 uint32_t synced_offset, bool commit, uint64_t seed) {
-  const uint32_t body_length = LoadLE<uint32_t>(record + kBodyLengthAt);
-  uint8_t* body = record + kRecordHeaderSize;
   StoreLE<uint64_t>(record + kPositionAt, position);
-  StoreLE<uint64_t>(body + kRevisionAt, revision);
+  if (record[kTypeAt] == static_cast<uint8_t>(RecordType::kEvent)) {
+    StoreLE<uint64_t>(record + kRecordHeaderSize + kRevisionAt, revision);
+  }
   StoreLE<uint32_t>(record + kSyncedOffsetAt, synced_offset);
   if (commit) {
     record[kFlagsAt] |= kFlagCommit;
   } else {
     record[kFlagsAt] &= static_cast<uint8_t>(~kFlagCommit);
   }
-  // Body first: the header checksum covers the body checksum.
-  StoreLE<uint64_t>(record + kBodyChecksumAt,
-                    Checksum64(body, body_length, seed));
-  StoreLE<uint32_t>(record + kHeaderChecksumAt, HeaderChecksum(record, seed));
+  PutChecksums(record, seed);
 }
 
 // `out` is filled whenever the header checksum matches (kOk, kTruncated
@@ -212,9 +369,17 @@ HeaderCheck DecodeRecordHeader(const uint8_t* data, size_t available,
   out->synced_offset = LoadLE<uint32_t>(data + kSyncedOffsetAt);
   out->position = LoadLE<uint64_t>(data + kPositionAt);
   out->body_checksum = LoadLE<uint64_t>(data + kBodyChecksumAt);
-  if (out->type != RecordType::kEvent || (out->flags & ~kKnownFlags) != 0 ||
+  size_t min_body = 0;
+  if (out->type == RecordType::kEvent) {
+    min_body = kEventBodyFixedSize;
+  } else if (out->type == RecordType::kContinuation) {
+    min_body = kContinuationBodyMinSize;
+  } else {
+    return HeaderCheck::kBad;
+  }
+  if ((out->flags & ~kKnownFlags) != 0 ||
       LoadLE<uint16_t>(data + kHeaderReservedAt) != 0 ||
-      out->body_length < kEventBodyFixedSize) {
+      out->body_length < min_body) {
     return HeaderCheck::kBad;
   }
   if (out->body_length > available - kRecordHeaderSize) {
@@ -229,13 +394,65 @@ bool VerifyRecordBody(const uint8_t* record, const RecordHeader& header,
          header.body_checksum;
 }
 
-bool DecodeEventBody(const uint8_t* record, const RecordHeader& header,
-                     std::string* scratch, EventFields* out) {
+bool CheckEventBody(const uint8_t* record, const RecordHeader& header) {
   BodyLayout layout;
-  if (!ParseBodyLayout(record, header, &layout)) return false;
+  return ParseBodyLayout(record, header, &layout);
+}
+
+uint32_t ContinuationBackOffset(const uint8_t* record) {
+  return LoadLE<uint32_t>(record + kRecordHeaderSize + kBackOffsetAt);
+}
+
+bool EventDecoder::Head(const uint8_t* record, const RecordHeader& header,
+                        HeadFields* out) {
+  if (header.type == RecordType::kEvent) {
+    BodyLayout layout;
+    if (!ParseHeadLayout(record, header, &layout)) return false;
+    const uint8_t* body = record + kRecordHeaderSize;
+    out->stream = std::string_view(
+        reinterpret_cast<const char*>(body + kEventBodyFixedSize),
+        layout.stream_length);
+    out->position = header.position;
+    out->revision = LoadLE<uint64_t>(body + kRevisionAt);
+    out->created_us = LoadLE<int64_t>(body + kCreatedAt);
+    return true;
+  }
+  const uint32_t back = ContinuationBackOffset(record);
+  // The head must be a whole record in [begin_, record).
+  if (record < begin_ || static_cast<size_t>(record - begin_) < back ||
+      back < kRecordHeaderSize) {
+    return false;
+  }
+  const uint8_t* head = record - back;
+  if (head != memo_) {
+    RecordHeader h;
+    if (DecodeRecordHeader(head, back, seed_, &h) != HeaderCheck::kOk ||
+        h.type != RecordType::kEvent || h.IsCommit() ||
+        (verify_heads_ && !VerifyRecordBody(head, h, seed_)) ||
+        !Head(head, h, &memo_fields_)) {
+      memo_ = nullptr;
+      return false;
+    }
+    memo_ = head;
+  }
+  if (memo_fields_.position >= header.position) return false;
+  *out = memo_fields_;
+  out->position = header.position;
+  out->revision =
+      memo_fields_.revision + (header.position - memo_fields_.position);
+  return true;
+}
+
+bool EventDecoder::Decode(const uint8_t* record, const RecordHeader& header,
+                          std::string* scratch, EventFields* out) {
+  BodyLayout layout;
+  HeadFields head;
+  if (!ParseBodyLayout(record, header, &layout) ||
+      !Head(record, header, &head)) {
+    return false;
+  }
   const uint8_t* body = record + kRecordHeaderSize;
-  const char* strings =
-      reinterpret_cast<const char*>(body + kEventBodyFixedSize);
+  const char* strings = reinterpret_cast<const char*>(body + layout.strings_at);
   const char* payload = strings + layout.stream_length + layout.type_length;
   std::string_view metadata_and_data;
   if (header.IsCompressed()) {
@@ -251,33 +468,87 @@ bool DecodeEventBody(const uint8_t* record, const RecordHeader& header,
   } else {
     metadata_and_data = std::string_view(payload, layout.payload_size);
   }
-
-  out->stream = std::string_view(strings, layout.stream_length);
+  out->stream = head.stream;
   out->type =
       std::string_view(strings + layout.stream_length, layout.type_length);
   out->metadata = metadata_and_data.substr(0, layout.metadata_length);
   out->data = metadata_and_data.substr(layout.metadata_length);
-  std::array<uint8_t, 16> id;
-  std::memcpy(id.data(), body + kEventIdAt, id.size());
-  out->id = EventId(id);
-  out->revision = LoadLE<uint64_t>(body + kRevisionAt);
-  out->created_us = LoadLE<int64_t>(body + kCreatedAt);
+  out->id = PeekEventId(record);
+  out->revision = head.revision;
+  out->created_us = head.created_us;
   out->content_type = static_cast<ContentType>(layout.content_type);
   return true;
 }
 
-bool PeekEventKey(const uint8_t* record, const RecordHeader& header,
-                  std::string_view* stream, std::string_view* type,
-                  uint64_t* revision) {
+bool EventDecoder::PeekKey(const uint8_t* record, const RecordHeader& header,
+                           std::string_view* stream, std::string_view* type,
+                           uint64_t* revision) {
   BodyLayout layout;
-  if (!ParseBodyLayout(record, header, &layout)) return false;
-  const uint8_t* body = record + kRecordHeaderSize;
-  const char* strings =
-      reinterpret_cast<const char*>(body + kEventBodyFixedSize);
-  *stream = std::string_view(strings, layout.stream_length);
+  HeadFields head;
+  if (!ParseBodyLayout(record, header, &layout) ||
+      !Head(record, header, &head)) {
+    return false;
+  }
+  const char* strings = reinterpret_cast<const char*>(
+      record + kRecordHeaderSize + layout.strings_at);
+  *stream = head.stream;
   *type = std::string_view(strings + layout.stream_length, layout.type_length);
-  *revision = LoadLE<uint64_t>(body + kRevisionAt);
+  *revision = head.revision;
   return true;
+}
+
+bool EventDecoder::PeekCreatedUs(const uint8_t* record,
+                                 const RecordHeader& header,
+                                 int64_t* created_us) {
+  HeadFields head;
+  if (!Head(record, header, &head)) return false;
+  *created_us = head.created_us;
+  return true;
+}
+
+void AppendRelinkedContinuation(const uint8_t* record,
+                                const RecordHeader& header,
+                                uint32_t back_offset, uint64_t seed,
+                                std::string* out) {
+  const size_t start = out->size();
+  out->append(reinterpret_cast<const char*>(record), header.RecordSize());
+  auto* copy = reinterpret_cast<uint8_t*>(out->data() + start);
+  if (ContinuationBackOffset(copy) == back_offset) return;  // as it was
+  StoreLE<uint32_t>(copy + kRecordHeaderSize + kBackOffsetAt, back_offset);
+  PutChecksums(copy, seed);
+}
+
+void AppendPromotedContinuation(const uint8_t* record,
+                                const RecordHeader& header,
+                                const HeadFields& head, uint64_t seed,
+                                std::string* out) {
+  BodyLayout layout;
+  const bool parsed = ParseContinuationLayout(record, header, &layout);
+  assert(parsed);
+  (void)parsed;
+  const uint8_t* body = record + kRecordHeaderSize;
+  const size_t start = out->size();
+  out->resize(start + kRecordHeaderSize + kEventBodyFixedSize);
+  out->append(head.stream);
+  // The type and the payload as stored, compressed or not.
+  out->append(reinterpret_cast<const char*>(body + layout.strings_at),
+              layout.type_length + layout.payload_size);
+  PutEncodedHeader(RecordType::kEvent, header.flags, start, out);
+  auto* copy = reinterpret_cast<uint8_t*>(out->data() + start);
+  StoreLE<uint32_t>(copy + kSyncedOffsetAt, header.synced_offset);
+  StoreLE<uint64_t>(copy + kPositionAt, header.position);
+  uint8_t* head_body = copy + kRecordHeaderSize;
+  StoreLE<uint64_t>(head_body + kRevisionAt, head.revision);
+  StoreLE<int64_t>(head_body + kCreatedAt, head.created_us);
+  std::memcpy(head_body + kEventIdAt, body + kContinuationIdAt, 16);
+  head_body[kContentTypeAt] = layout.content_type;
+  StoreLE<uint16_t>(head_body + kStreamLengthAt,
+                    static_cast<uint16_t>(head.stream.size()));
+  StoreLE<uint16_t>(head_body + kTypeLengthAt,
+                    static_cast<uint16_t>(layout.type_length));
+  StoreLE<uint32_t>(head_body + kMetadataLengthAt, layout.metadata_length);
+  StoreLE<uint32_t>(head_body + kDataLengthAt, layout.data_length);
+  PutChecksums(copy, seed);
 }
 
 }  // namespace cairn::segment

@@ -2,6 +2,7 @@
 #include "segment/scavenged_segment.h"
 
 #include <cstring>
+#include <optional>
 #include <span>
 
 #include "segment/durable_mark.h"
@@ -11,14 +12,14 @@ namespace cairn::segment {
 
 namespace {
 
-// Visits every record of a segment file, verified: a version-3 one by
-// ScanScavengedSegment, an older one by ScanSegment as a sealed segment (no
+// Visits every record of a segment file, verified: a scavenged one by
+// ScanScavengedSegment, another by ScanSegment as a sealed segment (no
 // torn tail). *end is the position after the last position it covers.
 Status ForEachRecord(const uint8_t* data, size_t size,
                      const SegmentHeader& header, const std::string& file,
                      const std::function<void(const ScannedRecord&)>& visit,
                      uint64_t* end) {
-  if (header.format_version == kScavengedSegmentFormatVersion) {
+  if (IsScavengedFormat(header.format_version)) {
     SegmentHeader decoded;
     ScavengedFields fields;
     Status s = ScanScavengedSegment(data, size, file, visit, &decoded, &fields);
@@ -52,22 +53,51 @@ Status BuildScavengedSegment(const uint8_t* data, size_t size,
   copy.assign(kSegmentHeaderSize, '\0');
   ScavengeCopyStats counted;
   uint64_t source_end = 0;
+  const uint64_t seed = header.Seed();
+  EventDecoder decoder(data + kSegmentHeaderSize, seed);
+  // Where the copy holds the head of the append being copied: the source's
+  // head when it is kept, else the first kept continuation, made a head.
+  std::optional<size_t> copy_head;
+  bool malformed = false;
   Status s = ForEachRecord(
       data, size, header, file,
       [&](const ScannedRecord& r) {
         const uint8_t* record = data + r.offset;
         const size_t record_size = r.header.RecordSize();
-        if (keep(r, record)) {
-          copy.append(reinterpret_cast<const char*>(record), record_size);
-          ++counted.kept_records;
-          counted.kept_bytes += record_size;
-        } else {
+        const bool head = r.header.type == RecordType::kEvent;
+        if (head) copy_head.reset();
+        if (!keep(r, record)) {
           ++counted.removed_records;
           counted.removed_bytes += record_size;
+          return;
         }
+        const size_t at = copy.size();
+        if (head) {
+          copy.append(reinterpret_cast<const char*>(record), record_size);
+          copy_head = at;
+        } else if (copy_head) {
+          AppendRelinkedContinuation(record, r.header,
+                                     static_cast<uint32_t>(at - *copy_head),
+                                     seed, &copy);
+        } else {
+          HeadFields fields;
+          if (!decoder.Head(record, r.header, &fields)) {
+            malformed = true;
+            return;
+          }
+          AppendPromotedContinuation(record, r.header, fields, seed, &copy);
+          copy_head = at;
+        }
+        ++counted.kept_records;
+        counted.kept_bytes += copy.size() - at;
       },
       &source_end);
   if (!s.ok()) return s;
+  if (malformed) {
+    // The scan checked every link: only damage after it explains this.
+    return Status::Corruption(file, 0,
+                              "a continuation's head does not check out");
+  }
   if (fields.end_position < source_end) {
     return Status::InvalidArgument("scavenged segment end position " +
                                    std::to_string(fields.end_position) +
@@ -109,6 +139,8 @@ Status ScanScavengedSegment(
   const uint64_t seed = header->Seed();
   uint64_t offset = kSegmentHeaderSize;
   uint64_t next_allowed = header->first_position;
+  // The nearest head before `offset`, which a continuation must name.
+  std::optional<uint64_t> last_head;
   while (offset < size) {
     ScannedRecord r;
     r.offset = offset;
@@ -132,6 +164,17 @@ Status ScanScavengedSegment(
     if (!VerifyRecordBody(data + offset, r.header, seed)) {
       return Status::Corruption(file, offset,
                                 "record body checksum does not match");
+    }
+    if (!CheckEventBody(data + offset, r.header)) {
+      return Status::Corruption(file, offset, "malformed event body");
+    }
+    if (r.header.type == RecordType::kEvent) {
+      last_head = offset;
+    } else if (!HasContinuationRecords(header->format_version) || !last_head ||
+               ContinuationBackOffset(data + offset) != offset - *last_head) {
+      return Status::Corruption(
+          file, offset,
+          "continuation record does not name the nearest head before it");
     }
     if (on_record) on_record(r);
     next_allowed = r.header.position + 1;

@@ -24,15 +24,15 @@ constexpr size_t kChecksumOffset = 56;
 // Everything from here to kSegmentHeaderSize is zero in version 1; in
 // version 2 too, except the durable-end mark slots.
 constexpr size_t kPaddingOffset = 64;
-// Version 3 (a scavenged segment) adds two fields there, covered by the
-// header checksum together with bytes [0, kChecksumOffset).
+// Versions 3 and 5 (a scavenged segment) add two fields there, covered by
+// the header checksum together with bytes [0, kChecksumOffset).
 constexpr size_t kEndPositionOffset = 64;
 constexpr size_t kGenerationOffset = 72;
 constexpr size_t kScavengedFieldsEnd = 80;
 
 bool InScavengedFields(uint32_t version, size_t offset) {
-  return version == kScavengedSegmentFormatVersion &&
-         offset >= kEndPositionOffset && offset < kScavengedFieldsEnd;
+  return IsScavengedFormat(version) && offset >= kEndPositionOffset &&
+         offset < kScavengedFieldsEnd;
 }
 
 bool InMarkSlot(uint32_t version, size_t offset) {
@@ -47,10 +47,10 @@ bool InMarkSlot(uint32_t version, size_t offset) {
 // identity), so it uses a fixed seed: "CAIR" as a little-endian u32.
 constexpr uint64_t kHeaderChecksumSeed = 0x43414952ull;
 
-// The header checksum of `version`: bytes [0, 56), and in version 3 also
-// the scavenged-segment fields [64, 80).
+// The header checksum of `version`: bytes [0, 56), and in a scavenged
+// segment also its fields [64, 80).
 uint64_t HeaderChecksum(const uint8_t* data, uint32_t version) {
-  if (version != kScavengedSegmentFormatVersion) {
+  if (!IsScavengedFormat(version)) {
     return Checksum64(data, kChecksumOffset, kHeaderChecksumSeed);
   }
   uint8_t covered[kChecksumOffset + kScavengedFieldsEnd - kEndPositionOffset];
@@ -60,10 +60,10 @@ uint64_t HeaderChecksum(const uint8_t* data, uint32_t version) {
   return Checksum64(covered, sizeof(covered), kHeaderChecksumSeed);
 }
 
-// Decodes a header of a version in [min_version, max_version].
+// Decodes a header of a version this build reads: a scavenged segment's
+// if `scavenged`, else any other.
 Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
-                    uint32_t min_version, uint32_t max_version,
-                    SegmentHeader* out);
+                    bool scavenged, SegmentHeader* out);
 
 // Segment numbers are written as exactly this many decimal digits, so that
 // file names sort in segment order.
@@ -115,16 +115,14 @@ void EncodeScavengedSegmentHeader(const SegmentHeader& header,
 
 Status DecodeSegmentHeader(const uint8_t* data, size_t size,
                            const std::string& file, SegmentHeader* out) {
-  return DecodeHeader(data, size, file, kOldestSegmentFormatVersion,
-                      kSegmentFormatVersion, out);
+  return DecodeHeader(data, size, file, /*scavenged=*/false, out);
 }
 
 Status DecodeAnySegmentHeader(const uint8_t* data, size_t size,
                               const std::string& file, SegmentHeader* out,
                               ScavengedFields* fields) {
   if (size >= kVersionOffset + sizeof(uint32_t) &&
-      LoadLE<uint32_t>(data + kVersionOffset) ==
-          kScavengedSegmentFormatVersion) {
+      IsScavengedFormat(LoadLE<uint32_t>(data + kVersionOffset))) {
     return DecodeScavengedSegmentHeader(data, size, file, out, fields);
   }
   *fields = ScavengedFields{};
@@ -135,8 +133,7 @@ Status DecodeAnySegmentHeader(const uint8_t* data, size_t size,
 Status DecodeScavengedSegmentHeader(const uint8_t* data, size_t size,
                                     const std::string& file, SegmentHeader* out,
                                     ScavengedFields* fields) {
-  Status s = DecodeHeader(data, size, file, kScavengedSegmentFormatVersion,
-                          kScavengedSegmentFormatVersion, out);
+  Status s = DecodeHeader(data, size, file, /*scavenged=*/true, out);
   if (!s.ok()) return s;
   fields->end_position = LoadLE<uint64_t>(data + kEndPositionOffset);
   fields->generation = LoadLE<uint32_t>(data + kGenerationOffset);
@@ -161,8 +158,7 @@ Status DecodeScavengedSegmentHeader(const uint8_t* data, size_t size,
 namespace {
 
 Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
-                    uint32_t min_version, uint32_t max_version,
-                    SegmentHeader* out) {
+                    bool scavenged, SegmentHeader* out) {
   if (size < kSegmentHeaderSize) {
     return Status::Corruption(file, 0,
                               "segment header truncated: the file has " +
@@ -179,11 +175,15 @@ Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
   // checksum the rest of its header differently, and must be refused as
   // unsupported rather than reported as damaged.
   const uint32_t version = LoadLE<uint32_t>(data + kVersionOffset);
-  if (version < min_version || version > max_version) {
-    return Status::NotSupported(
-        "segment " + file + " has format version " + std::to_string(version) +
-        "; expected versions " + std::to_string(min_version) + " to " +
-        std::to_string(max_version));
+  const bool known = version >= kOldestSegmentFormatVersion &&
+                     version <= kScavengedSegmentFormatVersion;
+  if (!known || IsScavengedFormat(version) != scavenged) {
+    return Status::NotSupported("segment " + file + " has format version " +
+                                std::to_string(version) + "; expected " +
+                                (scavenged
+                                     ? "a scavenged segment's version, 3 or 5"
+                                     : "version 1, 2 or 4") +
+                                (known ? "" : " (a newer build wrote it)"));
   }
   const uint64_t stored = LoadLE<uint64_t>(data + kChecksumOffset);
   if (stored != HeaderChecksum(data, version)) {
@@ -194,7 +194,7 @@ Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
     return Status::Corruption(
         file, 0,
         "segment header size is " + std::to_string(header_size) +
-            ", versions 1 and 2 require " + std::to_string(kSegmentHeaderSize));
+            ", every version requires " + std::to_string(kSegmentHeaderSize));
   }
   // The padding is outside the checksum; requiring zeros there means damage
   // anywhere in the header page is noticed. The mark slots carry their own

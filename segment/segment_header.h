@@ -16,10 +16,12 @@ namespace cairn::segment {
 // Records start after this many bytes (one page: keeps record writes off the
 // header's page).
 inline constexpr uint32_t kSegmentHeaderSize = 4096;
-// The version this build writes. It reads every version from
-// kOldestSegmentFormatVersion on: version 2 adds the durable-end mark slots
-// in the header padding (segment/durable_mark.h); version 1 has none.
-inline constexpr uint32_t kSegmentFormatVersion = 2;
+// The version this build writes. It reads versions 1, 2 and 4 (3 and 5 are
+// scavenged segments, below): version 2 adds the durable-end mark slots in
+// the header padding (segment/durable_mark.h), which version 1 lacks;
+// version 4 adds continuation records (segment/record.h), which store an
+// append's stream name once.
+inline constexpr uint32_t kSegmentFormatVersion = 4;
 inline constexpr uint32_t kOldestSegmentFormatVersion = 1;
 // "CAIRNSEG" read as little-endian bytes.
 inline constexpr char kSegmentMagic[8] = {'C', 'A', 'I', 'R',
@@ -47,11 +49,23 @@ void EncodeSegmentHeader(const SegmentHeader& header, uint8_t* out);
 Status DecodeSegmentHeader(const uint8_t* data, size_t size,
                            const std::string& file, SegmentHeader* out);
 
-// Format version 3: a scavenged segment, the kept records of a sealed
-// segment with gaps in their positions (docs/format.md, "Scavenged
-// segments"). DecodeSegmentHeader refuses it (NotSupported): only code
-// that handles the gaps decodes it, with DecodeScavengedSegmentHeader.
-inline constexpr uint32_t kScavengedSegmentFormatVersion = 3;
+// Format versions 3 and 5: a scavenged segment, the kept records of a
+// sealed segment with gaps in their positions (docs/format.md, "Scavenged
+// segments"); version 5 may hold continuation records, as version 4 does.
+// DecodeSegmentHeader refuses them (NotSupported): only code that handles
+// the gaps decodes them, with DecodeScavengedSegmentHeader. This build
+// writes version 5 and reads both.
+inline constexpr uint32_t kScavengedSegmentFormatVersion = 5;
+inline constexpr uint32_t kOldestScavengedSegmentFormatVersion = 3;
+
+// Whether `version` is that of a scavenged segment (3 or 5).
+inline bool IsScavengedFormat(uint32_t version) {
+  return version == kOldestScavengedSegmentFormatVersion ||
+         version == kScavengedSegmentFormatVersion;
+}
+
+// Whether segments of `version` may hold continuation records (4 and 5).
+inline bool HasContinuationRecords(uint32_t version) { return version >= 4; }
 
 // The header fields version 3 adds.
 struct ScavengedFields {
@@ -61,18 +75,18 @@ struct ScavengedFields {
   uint32_t generation = 1;
 };
 
-// Writes a version-3 header (header.format_version is ignored).
+// Writes a version-5 header (header.format_version is ignored).
 void EncodeScavengedSegmentHeader(const SegmentHeader& header,
                                   const ScavengedFields& fields, uint8_t* out);
-// Parses and verifies a version-3 header: the checks of
+// Parses and verifies a version-3 or version-5 header: the checks of
 // DecodeSegmentHeader, a generation above 0 and end_position not before
 // first_position. Other versions are NotSupported.
 Status DecodeScavengedSegmentHeader(const uint8_t* data, size_t size,
                                     const std::string& file, SegmentHeader* out,
                                     ScavengedFields* fields);
 
-// A header of any version this build reads: versions 1 and 2 as
-// DecodeSegmentHeader (fields->generation 0), version 3 as
+// A header of any version this build reads: versions 1, 2 and 4 as
+// DecodeSegmentHeader (fields->generation 0), versions 3 and 5 as
 // DecodeScavengedSegmentHeader. For code that reads a scavenged segment's
 // gaps correctly (the engine's log, verify, dump).
 Status DecodeAnySegmentHeader(const uint8_t* data, size_t size,

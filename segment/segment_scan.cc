@@ -50,14 +50,16 @@ std::string DescribeHeader(const uint8_t* p, size_t available, uint64_t offset,
            std::to_string(available - kRecordHeaderSize) +
            " bytes remain in the segment";
   }
-  if (h.type != RecordType::kEvent) {
+  if (h.type != RecordType::kEvent && h.type != RecordType::kContinuation) {
     return "unknown record type " +
            std::to_string(static_cast<unsigned>(h.type)) + At(offset);
   }
   if ((h.flags & ~kKnownFlags) != 0) {
     return "unknown record flags " + Hex(h.flags) + At(offset);
   }
-  if (h.body_length < kEventBodyFixedSize) {
+  if (h.body_length < (h.type == RecordType::kEvent
+                           ? kEventBodyFixedSize
+                           : kContinuationBodyMinSize)) {
     return "record body length " + std::to_string(h.body_length) + At(offset) +
            " is shorter than the fixed event body";
   }
@@ -80,14 +82,14 @@ bool FindVoucher(const uint8_t* data, size_t size, uint64_t from, uint64_t seed,
   const size_t last = size - kRecordHeaderSize;
   size_t o = from + 1;
   // Records are not aligned, so every offset is a candidate. memchr finds
-  // the type byte (kEvent) fast; the reserved field, the flags and
-  // synced_offset reject nearly every remaining candidate before a
-  // checksum is computed.
+  // the type bytes fast; the reserved field, the flags and synced_offset
+  // reject nearly every remaining candidate before a checksum is
+  // computed.
+  RecordCandidates candidates(data, last);
   while (o <= last) {
-    const void* hit = std::memchr(
-        data + o + 4, static_cast<int>(RecordType::kEvent), last - o + 1);
-    if (hit == nullptr) return false;
-    o = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data) - 4;
+    const std::optional<size_t> hit = candidates.Next(o);
+    if (!hit) return false;
+    o = *hit;
     const uint8_t* p = data + o;
     if (p[6] == 0 && p[7] == 0 && (p[5] & ~kKnownFlags) == 0 &&
         LoadLE<uint32_t>(p + 12) > from) {
@@ -104,7 +106,52 @@ bool FindVoucher(const uint8_t* data, size_t size, uint64_t from, uint64_t seed,
   return false;
 }
 
+// Whether a continuation at `offset` whose append began before the scan's
+// start (a resumed scan) names a head there: a record in [records start,
+// start) with a valid header and body, of type head, without COMMIT and at
+// a lower position. Where that head lies goes to *head_offset.
+bool HeadBeforeStart(const uint8_t* data, uint64_t offset, uint64_t start,
+                     const RecordHeader& continuation, uint64_t seed,
+                     uint64_t* head_offset) {
+  const uint32_t back = ContinuationBackOffset(data + offset);
+  if (back > offset - kSegmentHeaderSize || offset - back >= start) {
+    return false;
+  }
+  const uint64_t at = offset - back;
+  RecordHeader h;
+  if (DecodeRecordHeader(data + at, back, seed, &h) != HeaderCheck::kOk ||
+      h.type != RecordType::kEvent || h.IsCommit() ||
+      h.position >= continuation.position ||
+      !VerifyRecordBody(data + at, h, seed)) {
+    return false;
+  }
+  *head_offset = at;
+  return true;
+}
+
 }  // namespace
+
+std::optional<size_t> RecordCandidates::Next(size_t from) {
+  constexpr RecordType kTypes[] = {RecordType::kEvent,
+                                   RecordType::kContinuation};
+  size_t best = kNone;
+  for (size_t i = 0; i < 2; ++i) {
+    if (!next_[i] || (*next_[i] != kNone && *next_[i] < from)) {
+      next_[i] = kNone;
+      if (from <= last_) {
+        const void* hit = std::memchr(
+            data_ + from + 4, static_cast<int>(kTypes[i]), last_ - from + 1);
+        if (hit != nullptr) {
+          next_[i] =
+              static_cast<size_t>(static_cast<const uint8_t*>(hit) - data_) - 4;
+        }
+      }
+    }
+    best = std::min(best, *next_[i]);
+  }
+  if (best == kNone) return std::nullopt;
+  return best;
+}
 
 size_t FirstNonZero(const uint8_t* p, size_t n) {
   size_t i = 0;
@@ -182,6 +229,10 @@ Status ScanSegment(
   uint64_t committed_next = start_position;
   uint64_t kept = 0;
   std::vector<ScannedRecord> pending;
+  // Where the head of the append being read lies: its first record, or
+  // for a scan resumed in the middle of an append, before the start; 0
+  // (never a record's offset) when it has none.
+  uint64_t head_offset = 0;
   // Why the scan stopped before reaching zeros or the end; empty if it did
   // not stop early.
   std::string problem;
@@ -212,13 +263,28 @@ Status ScanSegment(
                 std::to_string(h.position) + ")";
       break;
     }
-    std::string_view stream;
-    std::string_view type;
-    uint64_t revision = 0;
-    if (!PeekEventKey(data + offset, h, &stream, &type, &revision)) {
+    if (!CheckEventBody(data + offset, h)) {
       problem = "malformed event body" + At(offset) + " (position " +
                 std::to_string(h.position) + "): inconsistent lengths";
       break;
+    }
+    // A continuation follows the head of its append, and names it.
+    if (pending.empty()) {
+      head_offset = h.type == RecordType::kEvent ? offset : 0;
+    }
+    if (h.type == RecordType::kContinuation) {
+      uint64_t earlier = 0;
+      if (pending.empty() && offset == start_offset && resume &&
+          HeadBeforeStart(data, offset, start_offset, h, seed, &earlier)) {
+        head_offset = earlier;
+      }
+      if (!HasContinuationRecords(header.format_version) || head_offset == 0 ||
+          ContinuationBackOffset(data + offset) != offset - head_offset) {
+        problem = "continuation record" + At(offset) + " (position " +
+                  std::to_string(h.position) +
+                  ") does not name the head of its append";
+        break;
+      }
     }
     pending.push_back(ScannedRecord{offset, h});
     ++expected;

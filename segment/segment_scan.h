@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -40,8 +41,10 @@ struct SegmentScanOptions {
   uint64_t stop_at_position = UINT64_MAX;
   // Where to start: the offset of the record at `start_position`, which
   // follows a record already known to be whole (the store replays only the
-  // log its index does not cover). 0: the first record, at
-  // kSegmentHeaderSize and header.first_position.
+  // log its index does not cover), possibly in the middle of an append
+  // (whose head the scan then checks where its first continuation names
+  // it). 0: the first record, at kSegmentHeaderSize and
+  // header.first_position.
   uint64_t start_offset = 0;
   uint64_t start_position = 0;
 };
@@ -67,6 +70,31 @@ struct SegmentScanResult {
 size_t FirstNonZero(const uint8_t* p, size_t n);
 // The end of the last nonzero byte in p[0, n), or 0 if there is none.
 size_t EndOfNonZero(const uint8_t* p, size_t n);
+
+// The offsets in [0, last] whose type byte (offset 4 of a record header)
+// names a record type, in increasing order: the cheap first test of a
+// search for record headers, which are not aligned, at every offset.
+// memchr finds each type's bytes; however many queries, it reads each
+// byte at most once per type. data[last + 4] must be readable.
+class RecordCandidates {
+ public:
+  RecordCandidates(const uint8_t* data, size_t last)
+      : data_(data), last_(last) {}
+
+  // The first candidate at or after `from`, or nullopt. `from` must not
+  // decrease from call to call.
+  std::optional<size_t> Next(size_t from);
+
+ private:
+  static constexpr size_t kNone = SIZE_MAX;  // no hit at or after `from`
+
+  const uint8_t* data_;
+  size_t last_;
+  // Per type (kEvent, kContinuation): the first hit at or after the
+  // previous query's `from`, kNone when there is none; searched again only
+  // once a query's `from` passes it.
+  std::optional<size_t> next_[2];
+};
 
 // Scans `data` (`size` bytes: the segment file from offset 0, header
 // included). Calls on_append once per whole append, in order, with its

@@ -11,6 +11,7 @@
 
 #include "segment/durable_mark.h"
 #include "segment/record.h"
+#include "segment/segment_header.h"
 
 namespace cairn::engine {
 namespace {
@@ -300,9 +301,16 @@ void CommitPipeline::ProcessBatch(
       }
     }
     Status gate = WriteGate();
+    // An append of several events has continuation records, which an
+    // active segment of an older format (written by an older build) may
+    // not hold: it is sealed first, as a full one is.
+    const bool older_format =
+        request->record_sizes.size() > 1 &&
+        !segment::HasContinuationRecords(log_->active().header.format_version);
     if (gate.ok() &&
-        group_.start_offset + group_.bytes.size() + request->records.size() >
-            log_->active().header.capacity) {
+        (older_format ||
+         group_.start_offset + group_.bytes.size() + request->records.size() >
+             log_->active().header.capacity)) {
       gate = FlushGroup();
       if (gate.ok()) gate = RollSegment();
     }

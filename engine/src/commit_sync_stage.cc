@@ -96,6 +96,8 @@ Status CommitPipeline::IndexGroup(const Group& group) {
 Status CommitPipeline::IndexGroupLinks(const Group& group) {
   const Segment& active = log_->active();
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(group.bytes.data());
+  // The group holds whole appends, so every head is in it.
+  segment::EventDecoder decoder(bytes, active.seed);
   uint64_t offset = group.start_offset;
   for (const auto& member : group.members) {
     const AppendResult& r = member->result->value();
@@ -109,8 +111,7 @@ Status CommitPipeline::IndexGroupLinks(const Group& group) {
       if (segment::DecodeRecordHeader(bytes + at, group.bytes.size() - at,
                                       active.seed,
                                       &header) != segment::HeaderCheck::kOk ||
-          !segment::PeekEventKey(bytes + at, header, &stream, &type,
-                                 &revision)) {
+          !decoder.PeekKey(bytes + at, header, &stream, &type, &revision)) {
         return Status::Corruption(active.path, offset,
                                   "record just sealed does not decode");
       }

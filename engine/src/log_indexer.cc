@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "segment/record.h"
+#include "segment/segment_header.h"
 
 namespace cairn::engine {
 
@@ -45,12 +46,14 @@ Status LogIndexer::Add(const MappedSegment& segment,
   offsets.reserve(records.size());
   ids.reserve(records.size());
   types.reserve(records.size());
+  segment::EventDecoder decoder(segment.data() + segment::kSegmentHeaderSize,
+                                segment->seed);
   for (const segment::ScannedRecord& r : records) {
     const uint8_t* record = segment.data() + r.offset;
     std::string_view name;
     std::string_view type;
     uint64_t revision = 0;
-    if (!segment::PeekEventKey(record, r.header, &name, &type, &revision)) {
+    if (!decoder.PeekKey(record, r.header, &name, &type, &revision)) {
       return Status::Corruption(segment->path, r.offset,
                                 "event record body is malformed");
     }

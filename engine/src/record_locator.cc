@@ -73,6 +73,20 @@ Result<const uint8_t*> RecordLocator::VerifiedRecordAt(
                               "record body checksum does not match (position " +
                                   std::to_string(position) + ")");
   }
+  // A continuation's stream name is in its append's head: that must
+  // verify too.
+  if (header->type == segment::RecordType::kContinuation) {
+    segment::EventDecoder decoder(pin->data() + segment::kSegmentHeaderSize,
+                                  seg.seed);
+    segment::HeadFields head;
+    if (!decoder.Head(*record, *header, &head)) {
+      return Status::Corruption(
+          seg.path, offset,
+          "the first record of the append of position " +
+              std::to_string(position) +
+              ", which holds its stream name, does not verify");
+    }
+  }
   return record;
 }
 
@@ -85,7 +99,9 @@ Result<index::EventKey> RecordLocator::EventKeyAt(uint64_t position,
   std::string_view stream;
   std::string_view type;
   uint64_t revision = 0;
-  if (!segment::PeekEventKey(*record, header, &stream, &type, &revision)) {
+  segment::EventDecoder decoder(pin.data() + segment::kSegmentHeaderSize,
+                                pin->seed);
+  if (!decoder.PeekKey(*record, header, &stream, &type, &revision)) {
     return Status::Corruption(dir_, offset,
                               "event record body of position " +
                                   std::to_string(position) + " is malformed");

@@ -47,15 +47,18 @@ Result<bool> ScavengePlanner::Removable(std::string_view stream,
 }
 
 Result<bool> ScavengePlanner::RemovableRecord(
-    const uint8_t* record, const segment::RecordHeader& header,
-    const std::string& file, uint64_t offset) {
+    segment::EventDecoder* decoder, const uint8_t* record,
+    const segment::RecordHeader& header, const std::string& file,
+    uint64_t offset) {
   std::string_view stream;
   std::string_view type;
   uint64_t revision = 0;
-  if (!segment::PeekEventKey(record, header, &stream, &type, &revision)) {
+  int64_t created_us = 0;
+  if (!decoder->PeekKey(record, header, &stream, &type, &revision) ||
+      !decoder->PeekCreatedUs(record, header, &created_us)) {
     return Status::Corruption(file, offset, "event record body is malformed");
   }
-  return Removable(stream, revision, segment::PeekCreatedUs(record));
+  return Removable(stream, revision, created_us);
 }
 
 }  // namespace cairn::engine

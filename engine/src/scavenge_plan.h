@@ -93,9 +93,11 @@ class ScavengePlanner {
   Result<bool> Removable(std::string_view stream, uint64_t revision,
                          int64_t created_us);
   // The same for a verified event record at `record` (its header decoded
-  // into `header`), at `offset` of `file`; Corruption if its body does not
-  // name a stream and revision.
-  Result<bool> RemovableRecord(const uint8_t* record,
+  // into `header`), at `offset` of `file`, read through `decoder` (of the
+  // record's segment: a continuation's stream and revision are its
+  // head's); Corruption if its body does not name a stream and revision.
+  Result<bool> RemovableRecord(segment::EventDecoder* decoder,
+                               const uint8_t* record,
                                const segment::RecordHeader& header,
                                const std::string& file, uint64_t offset);
 

@@ -6,10 +6,12 @@
 // mapping alive even when the cache of open segments evicts it.
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "engine/src/store_impl.h"
 #include "index/link_streams.h"
 #include "segment/record.h"
+#include "segment/segment_header.h"
 
 namespace cairn::engine {
 namespace {
@@ -25,7 +27,8 @@ Status StoreImpl::DecodeAt(const MappedSegment& segment, uint64_t offset,
                            uint64_t expected_position, std::string* scratch,
                            RecordedEventView* view,
                            const segment::RecordHeader* known_header,
-                           bool verify_body) const {
+                           bool verify_body,
+                           segment::EventDecoder* decoder) const {
   segment::RecordHeader header;
   if (known_header != nullptr) {
     header = *known_header;
@@ -45,8 +48,13 @@ Status StoreImpl::DecodeAt(const MappedSegment& segment, uint64_t offset,
     return Status::Corruption(segment->path, offset,
                               "record body checksum does not match");
   }
+  std::optional<segment::EventDecoder> own;
+  if (decoder == nullptr) {
+    decoder = &own.emplace(segment.data() + segment::kSegmentHeaderSize,
+                           segment->seed, verify_body);
+  }
   segment::EventFields fields;
-  if (!segment::DecodeEventBody(record, header, scratch, &fields)) {
+  if (!decoder->Decode(record, header, scratch, &fields)) {
     return Status::Corruption(segment->path, offset,
                               "event record body is malformed");
   }
@@ -123,12 +131,16 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
   std::string scratch;
   MappedSegment pinned;
   std::shared_ptr<Segment> pinned_for;  // the item segment `pinned` serves
+  // Reads `pinned`: an append's events share their head, checked once.
+  std::optional<segment::EventDecoder> decoder;
   for (const Item& item : items) {
     if (pinned_for != item.segment) {
       auto pin = log_->Pin(item.segment);
       if (!pin.ok()) return pin.status();
       pinned = std::move(pin.value());
       pinned_for = item.segment;
+      decoder.emplace(pinned.data() + segment::kSegmentHeaderSize,
+                      pinned->seed);
     }
     // A scavenge may have replaced the segment's file during this read.
     auto moved =
@@ -137,7 +149,8 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
     if (!moved->has_value()) continue;  // removed
     const uint64_t offset = **moved;
     RecordedEventView view;
-    s = DecodeAt(pinned, offset, item.position, &scratch, &view);
+    s = DecodeAt(pinned, offset, item.position, &scratch, &view, nullptr, true,
+                 &*decoder);
     if (s.ok() && link) {
       view.link_revision = StreamRevision(item.revision);
       s = CheckLinkMember(stream, view, pinned, offset);
@@ -153,8 +166,14 @@ Status StoreImpl::FilterAndDecode(const MappedSegment& seg, uint64_t offset,
                                   const segment::RecordHeader& header,
                                   const ReadAllOptions& filter,
                                   std::string* scratch, RecordedEventView* view,
-                                  bool* matched) const {
+                                  bool* matched,
+                                  segment::EventDecoder* decoder) const {
   *matched = false;
+  std::optional<segment::EventDecoder> own;
+  if (decoder == nullptr) {
+    decoder = &own.emplace(seg.data() + segment::kSegmentHeaderSize, seg->seed,
+                           filter.verify_checksums);
+  }
   bool verify_body = filter.verify_checksums;
   if (!filter.stream_prefix.empty() || !filter.type_prefix.empty()) {
     // Filter on the record key alone: no payload decompression for
@@ -170,8 +189,8 @@ Status StoreImpl::FilterAndDecode(const MappedSegment& seg, uint64_t offset,
     std::string_view name;
     std::string_view type;
     uint64_t revision = 0;
-    if (!segment::PeekEventKey(seg.data() + offset, header, &name, &type,
-                               &revision)) {
+    if (!decoder->PeekKey(seg.data() + offset, header, &name, &type,
+                          &revision)) {
       return Status::Corruption(seg->path, offset,
                                 "event record body is malformed");
     }
@@ -180,8 +199,8 @@ Status StoreImpl::FilterAndDecode(const MappedSegment& seg, uint64_t offset,
       return Status::Ok();
     }
   }
-  Status s =
-      DecodeAt(seg, offset, position, scratch, view, &header, verify_body);
+  Status s = DecodeAt(seg, offset, position, scratch, view, &header,
+                      verify_body, decoder);
   if (s.ok()) *matched = true;
   return s;
 }
@@ -216,6 +235,8 @@ Result<uint64_t> StoreImpl::ScanForward(
   // link_revision, which a scan of the log never sets. A view constructed
   // per record costs a 128-byte clear each time.
   RecordedEventView view;
+  // Reads `seg`; remade whenever the scan moves to another segment.
+  std::optional<segment::EventDecoder> decoder;
   while (position < end && examined < max_examined) {
     // A loop: a sealed segment without records (a scavenged one can have
     // none; an original one the list rules accept, though the writer never
@@ -251,9 +272,13 @@ Result<uint64_t> StoreImpl::ScanForward(
       }
       position = header.position;
     }
+    if (!decoder || hopped) {
+      decoder.emplace(seg.data() + segment::kSegmentHeaderSize, seg->seed,
+                      filter.verify_checksums);
+    }
     bool match = false;
     s = FilterAndDecode(seg, offset, position, header, filter, &scratch, &view,
-                        &match);
+                        &match, &*decoder);
     if (!s.ok()) return s;
     offset += header.RecordSize();
     ++position;
@@ -298,8 +323,14 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
   if (position >= end) position = end - 1;
   std::vector<Location> items;
   RecordedEventView view;  // one for the whole read, as in ScanForward
+  // Reads the mapping at `decoding` (as in ScanForward).
+  std::optional<segment::EventDecoder> decoder;
+  const uint8_t* decoding = nullptr;
   for (;;) {
     items.clear();
+    // The previous chunk's pins go: a mapping address may come back for
+    // another file.
+    decoding = nullptr;
     // Positions [first, position]; a scavenged segment's hole in it has no
     // items.
     const uint64_t first =
@@ -314,9 +345,14 @@ Result<std::optional<GlobalPosition>> StoreImpl::VisitAll(
       segment::RecordHeader header;
       s = RecordLocator::ReadHeader(item.segment, item.offset, &header);
       if (!s.ok()) return s;
+      if (decoding != item.segment.data()) {
+        decoding = item.segment.data();
+        decoder.emplace(decoding + segment::kSegmentHeaderSize,
+                        item.segment->seed, options.verify_checksums);
+      }
       bool match = false;
       s = FilterAndDecode(item.segment, item.offset, item.position, header,
-                          options, &scratch, &view, &match);
+                          options, &scratch, &view, &match, &*decoder);
       if (!s.ok()) return s;
       bool stop = false;
       if (match) {

@@ -92,12 +92,14 @@ Result<ScavengePlan> StoreImpl::PlanScavenge(size_t max_cached_streams,
     unit.end_position = seg->end_position;
     unit.file_bytes = mapped.mapped_size();
     Status failure;
+    segment::EventDecoder decoder(mapped.data() + segment::kSegmentHeaderSize,
+                                  seg->seed);
     auto visit = [&](const segment::ScannedRecord& r) {
       if (!failure.ok()) return;
       ++unit.records;
       unit.record_bytes += r.header.RecordSize();
-      auto removable = planner.RemovableRecord(mapped.data() + r.offset,
-                                               r.header, seg->path, r.offset);
+      auto removable = planner.RemovableRecord(
+          &decoder, mapped.data() + r.offset, r.header, seg->path, r.offset);
       if (!removable.ok()) {
         failure = removable.status();
         return;

@@ -42,12 +42,14 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   fields.generation = seg->generation + 1;
   Status failure;
   std::string& bytes = writing->copy;
+  segment::EventDecoder decoder(mapped.data() + segment::kSegmentHeaderSize,
+                                seg->seed);
   Status s = segment::BuildScavengedSegment(
       mapped.data(), mapped.mapped_size(), seg->header, seg->path, fields,
       [&](const segment::ScannedRecord& r, const uint8_t* record) {
         if (!failure.ok()) return true;
-        auto removable =
-            planner->RemovableRecord(record, r.header, seg->path, r.offset);
+        auto removable = planner->RemovableRecord(&decoder, record, r.header,
+                                                  seg->path, r.offset);
         if (!removable.ok()) {
           failure = removable.status();
           return true;

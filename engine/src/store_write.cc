@@ -34,13 +34,16 @@ Status StoreImpl::PrepareAppend(std::string stream_name,
   request->expected = expected;
   request->ids.reserve(events.size());
   request->record_sizes.reserve(events.size());
-  size_t estimate = 0;
+  // Enough for every record (each continuation is smaller than a head).
+  size_t estimate = stream.size();
   for (const EventData& e : events) {
     estimate += segment::kRecordHeaderSize + segment::kEventBodyFixedSize +
-                stream.size() + e.type.size() + e.data.size() +
-                e.metadata.size();
+                e.type.size() + e.data.size() + e.metadata.size();
   }
   request->records.reserve(estimate);
+  // The first event's record is the append's head, with the stream name
+  // and the creation time; the others are continuations naming it.
+  const size_t head_at = request->records.size();
   const int64_t now = WallClockMicros();
   for (const EventData& e : events) {
     EventId id = e.id;
@@ -58,8 +61,13 @@ Status StoreImpl::PrepareAppend(std::string stream_name,
     fields.id = id;
     fields.created_us = now;
     fields.content_type = e.content_type;
-    size_t size = segment::EncodeEventRecord(
-        fields, options_.compression_threshold, &request->records);
+    const size_t size =
+        request->record_sizes.empty()
+            ? segment::EncodeEventRecord(fields, options_.compression_threshold,
+                                         &request->records)
+            : segment::EncodeContinuationRecord(fields,
+                                                options_.compression_threshold,
+                                                head_at, &request->records);
     request->record_sizes.push_back(static_cast<uint32_t>(size));
   }
   return Status::Ok();

@@ -36,7 +36,9 @@ Result<bool> IsStoredTombstone(index::PersistentIndex* index,
   std::string_view name_in_log;
   std::string_view type;
   uint64_t revision = 0;
-  if (!segment::PeekEventKey(*record, header, &name_in_log, &type, &revision)) {
+  segment::EventDecoder decoder(pin.data() + segment::kSegmentHeaderSize,
+                                pin->seed);
+  if (!decoder.PeekKey(*record, header, &name_in_log, &type, &revision)) {
     return Status::Corruption(dir, last->offset,
                               "event record body of position " +
                                   std::to_string(last->position) +

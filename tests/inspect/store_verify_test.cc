@@ -248,7 +248,7 @@ TEST_F(ScavengedVerifyTest, DumpShowsTheGenerationAndEnd) {
   } visitor;
   ASSERT_TRUE(DumpSegment(rewritten(), &visitor).ok());
   ASSERT_TRUE(visitor.start.header_status.ok());
-  EXPECT_EQ(visitor.start.header.format_version, 3u);
+  EXPECT_EQ(visitor.start.header.format_version, 5u);
   EXPECT_EQ(visitor.start.header.generation, 1u);
   EXPECT_EQ(visitor.start.header.end_position, 4u);
   EXPECT_EQ(visitor.positions, (std::vector<uint64_t>{0, 3}));

@@ -66,7 +66,8 @@ void ExpectRoundTrip(const EventFields& in, uint32_t threshold,
   std::vector<uint8_t> exact(rec.begin(), rec.end());
   std::string scratch;
   EventFields got;
-  ASSERT_TRUE(DecodeEventBody(exact.data(), h, &scratch, &got));
+  ASSERT_TRUE(EventDecoder(exact.data(), kSeed)
+                  .Decode(exact.data(), h, &scratch, &got));
   EXPECT_EQ(got.stream, in.stream);
   EXPECT_EQ(got.type, in.type);
   EXPECT_EQ(got.data, in.data);
@@ -79,7 +80,8 @@ void ExpectRoundTrip(const EventFields& in, uint32_t threshold,
   std::string_view stream;
   std::string_view type;
   uint64_t revision = 0;
-  ASSERT_TRUE(PeekEventKey(exact.data(), h, &stream, &type, &revision));
+  ASSERT_TRUE(EventDecoder(exact.data(), kSeed)
+                  .PeekKey(exact.data(), h, &stream, &type, &revision));
   EXPECT_EQ(stream, in.stream);
   EXPECT_EQ(type, in.type);
   EXPECT_EQ(revision, 5u);
@@ -191,7 +193,8 @@ TEST(RecordTest, SealCanBeRepeated) {
   std::string_view stream;
   std::string_view type;
   uint64_t revision = 0;
-  ASSERT_TRUE(PeekEventKey(U8(rec), h, &stream, &type, &revision));
+  ASSERT_TRUE(EventDecoder(U8(rec), kSeed)
+                  .PeekKey(U8(rec), h, &stream, &type, &revision));
   EXPECT_EQ(revision, 8u);
 }
 
@@ -311,7 +314,8 @@ TEST(RecordHeaderTest, InvalidFieldsWithValidChecksumAreBad) {
   };
   EXPECT_EQ(reseal_and_check([](uint8_t*) {}), HeaderCheck::kOk);
   EXPECT_EQ(reseal_and_check([](uint8_t* p) { p[4] = 0; }), HeaderCheck::kBad);
-  EXPECT_EQ(reseal_and_check([](uint8_t* p) { p[4] = 2; }), HeaderCheck::kBad);
+  // Type 2 (a continuation) is valid in itself; 3 is no type.
+  EXPECT_EQ(reseal_and_check([](uint8_t* p) { p[4] = 3; }), HeaderCheck::kBad);
   EXPECT_EQ(reseal_and_check([](uint8_t* p) { p[5] |= 0x04; }),
             HeaderCheck::kBad);
   EXPECT_EQ(reseal_and_check([](uint8_t* p) { p[5] |= 0x80; }),
@@ -361,11 +365,13 @@ class MalformedBodyTest : public ::testing::Test {
     std::vector<uint8_t> exact(rec.begin(), rec.end());
     std::string scratch;
     EventFields f;
-    const bool decoded = DecodeEventBody(exact.data(), h, &scratch, &f);
+    const bool decoded =
+        EventDecoder(exact.data(), kSeed).Decode(exact.data(), h, &scratch, &f);
     std::string_view s;
     std::string_view t;
     uint64_t r;
-    const bool peeked = PeekEventKey(exact.data(), h, &s, &t, &r);
+    const bool peeked =
+        EventDecoder(exact.data(), kSeed).PeekKey(exact.data(), h, &s, &t, &r);
     if (peek_ok != nullptr) *peek_ok = peeked;
     // Peek checks a subset of what decoding checks.
     if (decoded) {
@@ -443,7 +449,7 @@ TEST_F(MalformedBodyTest, CompressedFlagOnPlainPayload) {
             HeaderCheck::kOk);
   std::string scratch;
   EventFields f;
-  EXPECT_FALSE(DecodeEventBody(U8(rec), h, &scratch, &f));
+  EXPECT_FALSE(EventDecoder(U8(rec), kSeed).Decode(U8(rec), h, &scratch, &f));
   Accepted(rec, &peek_ok);
   EXPECT_TRUE(peek_ok);
 }
@@ -461,7 +467,8 @@ TEST_F(MalformedBodyTest, CompressedSizeMismatch) {
     RecordHeader h;
     ASSERT_EQ(DecodeRecordHeader(U8(rec), rec.size(), kSeed, &h),
               HeaderCheck::kOk);
-    EXPECT_FALSE(DecodeEventBody(U8(rec), h, &scratch, &f)) << delta;
+    EXPECT_FALSE(EventDecoder(U8(rec), kSeed).Decode(U8(rec), h, &scratch, &f))
+        << delta;
   }
   // A claimed size beyond what LZ4 could produce is refused before any
   // allocation.
@@ -503,7 +510,8 @@ TEST(RecordFuzzTest, RandomMutationsNeverReadOutOfBounds) {
     std::vector<uint8_t> exact(rec.begin(), rec.end());
     std::string scratch;
     EventFields f;
-    if (DecodeEventBody(exact.data(), h, &scratch, &f)) {
+    if (EventDecoder(exact.data(), kSeed)
+            .Decode(exact.data(), h, &scratch, &f)) {
       ++decoded;
       EXPECT_EQ(f.metadata.size() + f.data.size(),
                 h.IsCompressed() ? scratch.size()
@@ -513,7 +521,8 @@ TEST(RecordFuzzTest, RandomMutationsNeverReadOutOfBounds) {
     std::string_view s;
     std::string_view t;
     uint64_t r;
-    (void)PeekEventKey(exact.data(), h, &s, &t, &r);
+    (void)EventDecoder(exact.data(), kSeed)
+        .PeekKey(exact.data(), h, &s, &t, &r);
   }
   EXPECT_GT(decoded, 0);
 }

@@ -1,16 +1,19 @@
 // Copyright (c) Cairn authors.
 //
-// Scavenged segments (format version 3): the copy keeps the chosen records
-// byte for byte at their positions, with gaps; the scan of a copy accepts
-// gaps but nothing else a sealed segment may not hold.
+// Scavenged segments (format versions 3 and 5): the copy keeps the chosen
+// records at their positions, with gaps (continuations relinked to their
+// head, or made heads); the scan of a copy accepts gaps but nothing else a
+// sealed segment may not hold.
 #include "segment/scavenged_segment.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "segment/durable_mark.h"
+#include "segment/little_endian.h"
 #include "segment/record.h"
 #include "tests/segment/segment_test_util.h"
 
@@ -126,6 +129,140 @@ TEST(ScavengedSegmentTest, KeepsTheChosenRecordsByteForByteWithGaps) {
   EXPECT_EQ(copy.size(), kSegmentHeaderSize + kept_bytes);
   EXPECT_EQ(fields.end_position, 110u);
   EXPECT_EQ(fields.generation, 1u);
+}
+
+// Events of appends written with continuations, read back from a copy.
+struct ReadEvent {
+  uint64_t position;
+  std::string stream;
+  uint64_t revision;
+  std::string data;
+  RecordType type;
+};
+
+std::vector<ReadEvent> ReadCopy(const std::string& file_bytes) {
+  std::vector<ReadEvent> out;
+  SegmentHeader header;
+  ScavengedFields fields;
+  EventDecoder decoder(
+      Bytes(file_bytes) + kSegmentHeaderSize,
+      SegmentHeader{.store_id = 0x5eed5eed12345678ull, .segment_number = 7}
+          .Seed());
+  std::string scratch;
+  Status s = ScanScavengedSegment(
+      Bytes(file_bytes), file_bytes.size(), kFile,
+      [&](const ScannedRecord& r) {
+        EventFields f;
+        EXPECT_TRUE(decoder.Decode(Bytes(file_bytes) + r.offset, r.header,
+                                   &scratch, &f));
+        out.push_back({r.header.position, std::string(f.stream), f.revision,
+                       std::string(f.data), r.header.type});
+      },
+      &header, &fields);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// Positions 100..109: stream A's 4 events, then B's 6 (the image counts
+// revisions across streams: revision = position - 100).
+SegmentImage ContinuationSource() {
+  SegmentImage image;
+  image.AppendToStream("A", 4);
+  image.AppendToStream("B", 6);
+  testing::PutDurableMark(&image,
+                          ClosedMark(image.end(), image.next_position()));
+  return image;
+}
+
+TEST(ScavengedSegmentTest, ContinuationsFollowTheirHeadOrBecomeOne) {
+  SegmentImage image = ContinuationSource();
+  // Removed: A's head (100), B's head and next event (104, 105), and B's
+  // 107: A's 101 becomes its head; B's 106 becomes its head and 108, 109
+  // name it.
+  const std::vector<uint64_t> removed = {100, 104, 105, 107};
+  std::string copy;
+  ScavengeCopyStats stats;
+  ASSERT_TRUE(Build(
+                  image,
+                  [&](const ScannedRecord& r, const uint8_t*) {
+                    return std::find(removed.begin(), removed.end(),
+                                     r.header.position) == removed.end();
+                  },
+                  &copy, &stats)
+                  .ok());
+  const std::vector<ReadEvent> events = ReadCopy(copy);
+  ASSERT_EQ(events.size(), 6u);
+  const std::vector<uint64_t> positions = {101, 102, 103, 106, 108, 109};
+  for (size_t i = 0; i < events.size(); ++i) {
+    const uint64_t p = positions[i];
+    EXPECT_EQ(events[i].position, p);
+    EXPECT_EQ(events[i].stream, p < 104 ? "A" : "B");
+    EXPECT_EQ(events[i].revision, p - 100);
+    EXPECT_EQ(events[i].data, "{\"n\":" + std::to_string(p) + "}");
+    const bool head = p == 101 || p == 106;
+    EXPECT_EQ(events[i].type,
+              head ? RecordType::kEvent : RecordType::kContinuation)
+        << p;
+  }
+  EXPECT_EQ(stats.kept_records, 6u);
+  EXPECT_EQ(stats.kept_bytes, copy.size() - kSegmentHeaderSize);
+
+  // Scavenged again, removing the new head 106: 108 takes its place.
+  std::string again;
+  ScavengedFields fields;
+  fields.end_position = 110;
+  fields.generation = 2;
+  SegmentHeader copy_header;
+  ScavengedFields copy_fields;
+  ASSERT_TRUE(DecodeScavengedSegmentHeader(Bytes(copy), copy.size(), kFile,
+                                           &copy_header, &copy_fields)
+                  .ok());
+  EXPECT_EQ(copy_header.format_version, kScavengedSegmentFormatVersion);
+  ASSERT_TRUE(BuildScavengedSegment(
+                  Bytes(copy), copy.size(), copy_header, kFile, fields,
+                  [](const ScannedRecord& r, const uint8_t*) {
+                    return r.header.position != 106;
+                  },
+                  &again, &stats)
+                  .ok());
+  const std::vector<ReadEvent> twice = ReadCopy(again);
+  ASSERT_EQ(twice.size(), 5u);
+  EXPECT_EQ(twice[3].position, 108u);
+  EXPECT_EQ(twice[3].type, RecordType::kEvent);
+  EXPECT_EQ(twice[3].revision, 8u);
+  EXPECT_EQ(twice[4].type, RecordType::kContinuation);
+  EXPECT_EQ(twice[4].revision, 9u);
+  EXPECT_EQ(twice[4].stream, "B");
+}
+
+TEST(ScavengedSegmentTest, AContinuationNamingAnotherHeadIsCorruption) {
+  SegmentImage image = ContinuationSource();
+  std::string copy;
+  ScavengeCopyStats stats;
+  ASSERT_TRUE(Build(
+                  image,
+                  [](const ScannedRecord&, const uint8_t*) { return true; },
+                  &copy, &stats)
+                  .ok());
+  // Point B's last continuation (position 109) at A's head: well formed,
+  // checksummed, and still wrong.
+  std::vector<uint64_t> offsets;
+  SegmentHeader header;
+  ScavengedFields fields;
+  ASSERT_TRUE(ScanScavengedSegment(
+                  Bytes(copy), copy.size(), kFile,
+                  [&](const ScannedRecord& r) { offsets.push_back(r.offset); },
+                  &header, &fields)
+                  .ok());
+  ASSERT_EQ(offsets.size(), 10u);
+  auto* last = reinterpret_cast<uint8_t*>(copy.data()) + offsets[9];
+  StoreLE<uint32_t>(last + kRecordHeaderSize + 16,
+                    static_cast<uint32_t>(offsets[9] - offsets[0]));
+  SealRecord(last, 109, 0, 0, true, header.Seed());
+  Status s = ScanScavengedSegment(Bytes(copy), copy.size(), kFile, nullptr,
+                                  &header, &fields);
+  ASSERT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_EQ(s.corruption()->offset, offsets[9]);
 }
 
 TEST(ScavengedSegmentTest, OrdinaryReadersRefuseVersion3) {

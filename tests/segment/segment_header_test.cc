@@ -54,7 +54,7 @@ TEST(SegmentHeaderTest, NegativeCreationTimeRoundTrips) {
 TEST(SegmentHeaderTest, LayoutIsLittleEndianAtDocumentedOffsets) {
   const std::vector<uint8_t> bytes = Encoded(Sample());
   EXPECT_EQ(std::memcmp(bytes.data(), "CAIRNSEG", 8), 0);
-  EXPECT_EQ(bytes[8], 2);      // format_version
+  EXPECT_EQ(bytes[8], 4);      // format_version
   EXPECT_EQ(bytes[12], 0x00);  // header_size = 4096 = 0x1000
   EXPECT_EQ(bytes[13], 0x10);
   EXPECT_EQ(bytes[16], 0xef);  // store_id, low byte first
@@ -138,11 +138,22 @@ TEST(SegmentHeaderTest, ZeroedFileIsCorruption) {
 
 TEST(SegmentHeaderTest, UnknownVersionIsNotSupported) {
   SegmentHeader h = Sample();
-  h.format_version = kSegmentFormatVersion + 1;  // of a future version
+  h.format_version = kScavengedSegmentFormatVersion + 1;  // a future one
   const std::vector<uint8_t> bytes = Encoded(h);
   SegmentHeader out;
   const Status s = DecodeSegmentHeader(bytes.data(), bytes.size(), "f", &out);
   EXPECT_EQ(s.code(), StatusCode::kNotSupported) << s.ToString();
+  ScavengedFields fields;
+  EXPECT_EQ(
+      DecodeAnySegmentHeader(bytes.data(), bytes.size(), "f", &out, &fields)
+          .code(),
+      StatusCode::kNotSupported);
+  // Version 3, a scavenged segment of an older build, is not an ordinary
+  // one.
+  h.format_version = kOldestScavengedSegmentFormatVersion;
+  const std::vector<uint8_t> v3 = Encoded(h);
+  EXPECT_EQ(DecodeSegmentHeader(v3.data(), v3.size(), "f", &out).code(),
+            StatusCode::kNotSupported);
 }
 
 TEST(SegmentHeaderTest, VersionOneStaysReadableAndHasNoMarkSlots) {

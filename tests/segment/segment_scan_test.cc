@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "segment/durable_mark.h"
+#include "segment/little_endian.h"
+#include "segment/record.h"
 #include "tests/segment/segment_test_util.h"
 
 namespace cairn::segment {
@@ -60,6 +62,72 @@ bool Mentions(const Status& s, const std::string& text) {
 // Flips one bit of the byte at `offset`.
 void Flip(SegmentImage* image, uint64_t offset) {
   image->bytes()[offset] = static_cast<char>(image->bytes()[offset] ^ 0x10);
+}
+
+TEST(RecordCandidatesTest, FindsEveryTypeByteInOrder) {
+  // Type bytes sit at offset 4 of a candidate: a 1 at byte 9 and a 2 at
+  // byte 6 make candidates 5 and 2.
+  std::vector<uint8_t> data(64, 0);
+  data[6] = 2;
+  data[9] = 1;
+  data[10] = 2;
+  data[40] = 3;  // no record type
+  data[63] = 1;  // candidate 59, past `last`
+  RecordCandidates candidates(data.data(), 50);
+  EXPECT_EQ(candidates.Next(0), 2u);
+  EXPECT_EQ(candidates.Next(2), 2u);
+  EXPECT_EQ(candidates.Next(3), 5u);
+  EXPECT_EQ(candidates.Next(6), 6u);
+  EXPECT_EQ(candidates.Next(7), std::nullopt);
+  EXPECT_EQ(candidates.Next(51), std::nullopt);
+}
+
+TEST(SegmentScanTest, ContinuationsScanWithTheirHead) {
+  SegmentImage image;
+  image.AppendToStream("A", 3);
+  image.AppendToStream("B", 1);
+  image.AppendToStream("C", 2);
+  Scan scan = RunScan(image, /*is_last=*/false);
+  ASSERT_TRUE(scan.status.ok()) << scan.status.ToString();
+  EXPECT_EQ(scan.appends, (std::vector<std::vector<uint64_t>>{
+                              {100, 101, 102}, {103}, {104, 105}}));
+}
+
+TEST(SegmentScanTest, AContinuationThatDoesNotNameItsAppendsHeadIsBad) {
+  SegmentImage image;
+  image.AppendToStream("A", 3);
+  const uint64_t second = image.AppendToStream("B", 3);
+  Scan clean = RunScan(image, false);
+  ASSERT_TRUE(clean.status.ok());
+  // B's last event names B's second event (a continuation, too close to be
+  // a whole head: malformed), then A's head.
+  const uint64_t last = clean.offsets[5];
+  for (const uint64_t head : {clean.offsets[4], clean.offsets[0]}) {
+    auto* p = reinterpret_cast<uint8_t*>(image.bytes().data()) + last;
+    StoreLE<uint32_t>(p + kRecordHeaderSize + 16,
+                      static_cast<uint32_t>(last - head));
+    SealRecord(p, 105, 0, static_cast<uint32_t>(image.synced()), true,
+               image.seed());
+    Scan scan = RunScan(image, false);
+    ASSERT_EQ(scan.status.code(), StatusCode::kCorruption);
+    EXPECT_EQ(scan.status.corruption()->offset, second);
+    EXPECT_TRUE(Mentions(scan.status, head == clean.offsets[0]
+                                          ? "does not name the head"
+                                          : "malformed event body"))
+        << scan.status.ToString();
+  }
+}
+
+TEST(SegmentScanTest, AContinuationInAVersionTwoSegmentIsBad) {
+  SegmentImage image;
+  SegmentHeader v2 = image.header();
+  v2.format_version = 2;
+  EncodeSegmentHeader(v2, reinterpret_cast<uint8_t*>(image.bytes().data()));
+  image.AppendToStream("A", 2);
+  Scan scan = RunScan(image.data(), image.size(), v2, false);
+  ASSERT_EQ(scan.status.code(), StatusCode::kCorruption);
+  EXPECT_TRUE(Mentions(scan.status, "does not name the head"))
+      << scan.status.ToString();
 }
 
 TEST(SegmentScanTest, NonZeroBytesAreFoundAcrossZeroBlocks) {

@@ -91,6 +91,35 @@ class SegmentImage {
     return start;
   }
 
+  // Writes one append of `count` events of stream `stream` as the writer
+  // does: a head, then continuations naming it. Returns its offset.
+  uint64_t AppendToStream(const std::string& stream, int count) {
+    const uint64_t start = end_;
+    std::string records;
+    std::vector<size_t> offsets;
+    for (int i = 0; i < count; ++i) {
+      const std::string data =
+          "{\"n\":" + std::to_string(next_position_ + i) + "}";
+      EventFields event = MakeEvent(stream, "Placed", data);
+      event.created_us += static_cast<int64_t>(start);
+      offsets.push_back(records.size());
+      if (i == 0) {
+        EncodeEventRecord(event, 0, &records);
+      } else {
+        EncodeContinuationRecord(event, 0, 0, &records);
+      }
+    }
+    for (int i = 0; i < count; ++i) {
+      SealRecord(reinterpret_cast<uint8_t*>(records.data()) + offsets[i],
+                 next_position_, revision_++, static_cast<uint32_t>(synced_),
+                 i == count - 1, seed());
+      ++next_position_;
+    }
+    bytes_.replace(end_, records.size(), records);
+    end_ += records.size();
+    return start;
+  }
+
   // Writes one record with an arbitrary position (for gap tests).
   uint64_t WriteRecord(const EventFields& event, uint64_t position,
                        bool commit) {

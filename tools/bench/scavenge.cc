@@ -60,7 +60,8 @@ Status Build(const WorkloadConfig& config,
       config.events != 0
           ? config.events
           : std::max<uint64_t>(
-                1, config.store_bytes / StoredEventBytes(config.event_size));
+                1, config.store_bytes * kBatchEvents /
+                       StoredAppendBytes(config.event_size, kBatchEvents));
   const int64_t start = NowNanos();
   std::vector<uint64_t> lengths(streams.size(), 0);
   for (uint64_t done = 0, i = 0; done < total; ++i) {

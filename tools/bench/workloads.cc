@@ -439,8 +439,15 @@ Status RunScale(Driver* driver, const WorkloadConfig& config,
 
 }  // namespace
 
+uint64_t StoredAppendBytes(uint32_t event_size, uint64_t events) {
+  const EventData sample = MakeEvents(event_size, 1, 0).front();
+  return inspect::StoredAppendBytes(StreamName(0).size(), events,
+                                    sample.type.size(), sample.metadata.size(),
+                                    sample.data.size());
+}
+
 uint64_t StoredEventBytes(uint32_t event_size) {
-  return inspect::StoredRecordBytes(StreamName(0).size(), event_size);
+  return StoredAppendBytes(event_size, 1);
 }
 
 std::string StreamName(uint64_t index) {

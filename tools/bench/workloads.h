@@ -205,8 +205,9 @@ Result<WorkloadResult> RunWorkload(std::string_view name,
 // than it would on real data. Nil ids: the store generates them.
 std::vector<EventData> MakeEvents(uint32_t size, size_t count, uint64_t seed);
 
-// Bytes one event of `event_size` takes on disk in these workloads (record
-// header, fixed body fields, stream name, payload; no compression).
+// Bytes an append of `events` events of `event_size` takes on disk in these
+// workloads (no compression), and one event appended alone.
+uint64_t StoredAppendBytes(uint32_t event_size, uint64_t events);
 uint64_t StoredEventBytes(uint32_t event_size);
 
 // Stream names shaped like real ones ("Order-" + a UUID), distinct per index.

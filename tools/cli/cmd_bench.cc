@@ -149,7 +149,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
     has_batch = has_batch || name == "batch" || name == "scale";
   }
   const uint64_t append_bytes =
-      has_batch ? bench::kBatchEvents * bench::StoredEventBytes(args.event_size)
+      has_batch ? bench::StoredAppendBytes(args.event_size, bench::kBatchEvents)
                 : 0;
   const bench::RawProgress raw_progress = [&](const char* phase,
                                               double fraction) {

@@ -132,6 +132,7 @@ class Dumper : public inspect::SegmentVisitor {
         line.U("position", r.position);
         line.B("compressed", r.compressed);
         line.B("commit", r.commit);
+        line.B("continuation", r.continuation);
         line.U("synced_offset", r.synced_offset);
       }
       if (r.body_valid) {
@@ -167,6 +168,7 @@ class Dumper : public inspect::SegmentVisitor {
     if (r.header_valid) {
       if (r.compressed) line += "  compressed";
       if (r.commit) line += "  commit";
+      if (r.continuation) line += "  continuation";
     }
     line += '\n';
     buf()->append(line);

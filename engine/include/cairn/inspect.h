@@ -37,11 +37,20 @@ namespace cairn::inspect {
 // The version of the segment format this build reads and writes.
 CAIRN_EXPORT uint32_t SegmentFormatVersion();
 
-// Bytes an uncompressed event record takes in a segment: record header,
-// fixed body fields, the stream name, and `payload_bytes` of type, data
-// and metadata.
+// Bytes an uncompressed one-event append takes in a segment: record
+// header, fixed body fields, the stream name, and `payload_bytes` of type,
+// data and metadata.
 CAIRN_EXPORT uint64_t StoredRecordBytes(size_t stream_name_bytes,
                                         size_t payload_bytes);
+
+// Bytes an uncompressed append of `events` events takes in a segment, each
+// event with `type_bytes` of type, `metadata_bytes` of metadata and
+// `data_bytes` of data. The first event's record carries the stream name;
+// the others name the first instead.
+CAIRN_EXPORT uint64_t StoredAppendBytes(size_t stream_name_bytes,
+                                        uint64_t events, size_t type_bytes,
+                                        size_t metadata_bytes,
+                                        size_t data_bytes);
 
 // ---------------------------------------------------------------------------
 // Verify
@@ -165,6 +174,9 @@ struct RecordInfo {
   uint64_t position = 0;
   bool compressed = false;
   bool commit = false;  // the last record of an append
+  // Not the first record of its append: the stream name, the creation
+  // time and the revision come from the append's first record.
+  bool continuation = false;
   uint64_t synced_offset = 0;
   // The body verified and decoded: these fields are meaningful. The views
   // are valid during the visitor's call only.

@@ -49,7 +49,7 @@ TEST_F(DumpTest, HealthyStoreJson) {
   EXPECT_EQ(U64(items[0], "segment_number"), 0u);
   EXPECT_EQ(U64(items[0], "first_position"), 0u);
   EXPECT_EQ(U64(items[0], "capacity"), 65536u);
-  EXPECT_EQ(U64(items[0], "format_version"), 2u);
+  EXPECT_EQ(U64(items[0], "format_version"), 4u);
   uint64_t offset = 4096;
   for (uint64_t i = 0; i < 3; ++i) {
     const json::Value& r = items[1 + i];
@@ -65,6 +65,7 @@ TEST_F(DumpTest, HealthyStoreJson) {
     EXPECT_EQ(U64(r, "metadata_size"), 2u);
     EXPECT_EQ(Raw(r, "compressed"), "false");
     EXPECT_EQ(Raw(r, "commit"), "true");
+    EXPECT_EQ(Raw(r, "continuation"), "false");  // one event per append
     offset += U64(r, "length");
   }
   EXPECT_EQ(Str(items[4], "kind"), "end");
@@ -79,7 +80,7 @@ TEST_F(DumpTest, HealthyStoreText) {
   std::vector<std::string> lines = r.Lines();
   ASSERT_EQ(lines.size(), 6u) << r.out;
   EXPECT_EQ(lines[0], "segment " + segment0());
-  EXPECT_TRUE(Contains(lines[1], "format 2, store 0x")) << lines[1];
+  EXPECT_TRUE(Contains(lines[1], "format 4, store 0x")) << lines[1];
   EXPECT_TRUE(Contains(lines[1], "number 0, first position 0, capacity 65536"))
       << lines[1];
   EXPECT_EQ(lines[2].rfind("  offset 4096  length ", 0), 0u) << lines[2];
