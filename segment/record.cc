@@ -60,6 +60,13 @@ size_t VarintSize(uint32_t v) {
   return n;
 }
 
+// A continuation's header, fixed body fields and varints.
+size_t ContinuationPrefixSize(uint32_t type_length, uint32_t metadata_length,
+                              uint32_t data_length) {
+  return kRecordHeaderSize + kContinuationVarintsAt + VarintSize(type_length) +
+         VarintSize(metadata_length) + VarintSize(data_length);
+}
+
 uint8_t* PutVarint(uint8_t* p, uint32_t v) {
   while (v >= 0x80) {
     *p++ = static_cast<uint8_t>(v | 0x80);
@@ -293,9 +300,8 @@ size_t EncodeContinuationRecord(const EventFields& event,
   const auto type_length = static_cast<uint32_t>(event.type.size());
   const auto metadata_length = static_cast<uint32_t>(event.metadata.size());
   const auto data_length = static_cast<uint32_t>(event.data.size());
-  const size_t fixed = kRecordHeaderSize + kContinuationVarintsAt +
-                       VarintSize(type_length) + VarintSize(metadata_length) +
-                       VarintSize(data_length);
+  const size_t fixed =
+      ContinuationPrefixSize(type_length, metadata_length, data_length);
   out->reserve(start + fixed + event.type.size() + event.metadata.size() +
                event.data.size());
   out->resize(start + fixed);
@@ -323,11 +329,10 @@ size_t EventRecordSize(size_t stream_length, size_t type_length,
 
 size_t ContinuationRecordSize(size_t type_length, size_t metadata_length,
                               size_t data_length) {
-  return kRecordHeaderSize + kContinuationVarintsAt +
-         VarintSize(static_cast<uint32_t>(type_length)) +
-         VarintSize(static_cast<uint32_t>(metadata_length)) +
-         VarintSize(static_cast<uint32_t>(data_length)) + type_length +
-         metadata_length + data_length;
+  return ContinuationPrefixSize(static_cast<uint32_t>(type_length),
+                                static_cast<uint32_t>(metadata_length),
+                                static_cast<uint32_t>(data_length)) +
+         type_length + metadata_length + data_length;
 }
 
 void SealRecord(uint8_t* record, uint64_t position, uint64_t revision,

@@ -107,22 +107,15 @@ bool FindVoucher(const uint8_t* data, size_t size, uint64_t from, uint64_t seed,
 }
 
 // Whether a continuation at `offset` whose append began before the scan's
-// start (a resumed scan) names a head there: a record in [records start,
-// start) with a valid header and body, of type head, without COMMIT and at
-// a lower position. Where that head lies goes to *head_offset.
+// start (a resumed scan) names a head there that checks out
+// (EventDecoder::Head); where that head lies goes to *head_offset.
 bool HeadBeforeStart(const uint8_t* data, uint64_t offset, uint64_t start,
                      const RecordHeader& continuation, uint64_t seed,
                      uint64_t* head_offset) {
-  const uint32_t back = ContinuationBackOffset(data + offset);
-  if (back > offset - kSegmentHeaderSize || offset - back >= start) {
-    return false;
-  }
-  const uint64_t at = offset - back;
-  RecordHeader h;
-  if (DecodeRecordHeader(data + at, back, seed, &h) != HeaderCheck::kOk ||
-      h.type != RecordType::kEvent || h.IsCommit() ||
-      h.position >= continuation.position ||
-      !VerifyRecordBody(data + at, h, seed)) {
+  const uint64_t at = offset - ContinuationBackOffset(data + offset);
+  HeadFields head;
+  if (at >= start || !EventDecoder(data + kSegmentHeaderSize, seed)
+                          .Head(data + offset, continuation, &head)) {
     return false;
   }
   *head_offset = at;

@@ -73,20 +73,6 @@ Result<const uint8_t*> RecordLocator::VerifiedRecordAt(
                               "record body checksum does not match (position " +
                                   std::to_string(position) + ")");
   }
-  // A continuation's stream name is in its append's head: that must
-  // verify too.
-  if (header->type == segment::RecordType::kContinuation) {
-    segment::EventDecoder decoder(pin->data() + segment::kSegmentHeaderSize,
-                                  seg.seed);
-    segment::HeadFields head;
-    if (!decoder.Head(*record, *header, &head)) {
-      return Status::Corruption(
-          seg.path, offset,
-          "the first record of the append of position " +
-              std::to_string(position) +
-              ", which holds its stream name, does not verify");
-    }
-  }
   return record;
 }
 

@@ -85,8 +85,9 @@ class RecordLocator {
   Result<const uint8_t*> RecordAt(uint64_t position, uint64_t offset,
                                   segment::RecordHeader* header,
                                   MappedSegment* pin) const;
-  // RecordAt, then the body checksum, and for a continuation its append's
-  // head (header and body): for answers that depend on the body.
+  // RecordAt, then the body checksum: for answers that depend on the body
+  // (a continuation's stream name is its head's, which an EventDecoder
+  // checks when it reads the name).
   Result<const uint8_t*> VerifiedRecordAt(uint64_t position, uint64_t offset,
                                           segment::RecordHeader* header,
                                           MappedSegment* pin) const;

@@ -6,6 +6,7 @@
 #include "engine/src/log_indexer.h"
 #include "engine/src/report.h"
 #include "segment/record.h"
+#include "segment/segment_header.h"
 
 namespace cairn::engine {
 
@@ -157,6 +158,16 @@ bool Recovery::ReplayStartFor(uint64_t next,
       locator_->VerifiedRecordAt(*last_position, *last_offset, &header, &pin);
   if (!record.ok()) {
     *mismatch = record.status().ToString();
+    return false;
+  }
+  // A continuation's stream name is its append's head's: that must
+  // verify too.
+  segment::EventDecoder decoder(pin.data() + segment::kSegmentHeaderSize,
+                                pin->seed);
+  segment::HeadFields head;
+  if (!decoder.Head(*record, header, &head)) {
+    *mismatch = "the head of the append of the index's last event (position " +
+                std::to_string(*last_position) + ") does not verify";
     return false;
   }
   if (*at + 1 < segments.size() &&
