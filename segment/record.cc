@@ -80,6 +80,11 @@ uint8_t* PutVarint(uint8_t* p, uint32_t v) {
 // bits, or is not in its shortest form (one spelling per value, so a
 // record's bytes follow from its fields).
 bool GetVarint(const uint8_t** p, const uint8_t* end, uint32_t* out) {
+  // Lengths below 128 (a type name, often metadata) take one byte.
+  if (*p != end && **p < 0x80) {
+    *out = *(*p)++;
+    return true;
+  }
   uint64_t value = 0;
   for (size_t i = 0; i < kMaxVarintSize; ++i) {
     if (*p == end) return false;
@@ -410,18 +415,24 @@ uint32_t ContinuationBackOffset(const uint8_t* record) {
 
 bool EventDecoder::Head(const uint8_t* record, const RecordHeader& header,
                         HeadFields* out) {
-  if (header.type == RecordType::kEvent) {
-    BodyLayout layout;
-    if (!ParseHeadLayout(record, header, &layout)) return false;
-    const uint8_t* body = record + kRecordHeaderSize;
-    out->stream = std::string_view(
-        reinterpret_cast<const char*>(body + kEventBodyFixedSize),
-        layout.stream_length);
-    out->position = header.position;
-    out->revision = LoadLE<uint64_t>(body + kRevisionAt);
-    out->created_us = LoadLE<int64_t>(body + kCreatedAt);
-    return true;
+  if (header.type != RecordType::kEvent) {
+    return ContinuationHead(record, header, out);
   }
+  BodyLayout layout;
+  if (!ParseHeadLayout(record, header, &layout)) return false;
+  const uint8_t* body = record + kRecordHeaderSize;
+  out->stream = std::string_view(
+      reinterpret_cast<const char*>(body + kEventBodyFixedSize),
+      layout.stream_length);
+  out->position = header.position;
+  out->revision = LoadLE<uint64_t>(body + kRevisionAt);
+  out->created_us = LoadLE<int64_t>(body + kCreatedAt);
+  return true;
+}
+
+bool EventDecoder::ContinuationHead(const uint8_t* record,
+                                    const RecordHeader& header,
+                                    HeadFields* out) {
   const uint32_t back = ContinuationBackOffset(record);
   // The head must be a whole record in [begin_, record).
   if (record < begin_ || static_cast<size_t>(record - begin_) < back ||
@@ -448,57 +459,46 @@ bool EventDecoder::Head(const uint8_t* record, const RecordHeader& header,
   return true;
 }
 
-bool EventDecoder::Decode(const uint8_t* record, const RecordHeader& header,
-                          std::string* scratch, EventFields* out) {
+bool EventDecoder::Parse(const uint8_t* record, const RecordHeader& header,
+                         EventParts* out) {
   BodyLayout layout;
-  HeadFields head;
-  if (!ParseBodyLayout(record, header, &layout) ||
-      !Head(record, header, &head)) {
+  if (!ParseBodyLayout(record, header, &layout)) return false;
+  const uint8_t* body = record + kRecordHeaderSize;
+  if (header.type == RecordType::kEvent) {
+    // A head is its own head: no second parse of its layout.
+    out->head.stream = std::string_view(
+        reinterpret_cast<const char*>(body + layout.strings_at),
+        layout.stream_length);
+    out->head.position = header.position;
+    out->head.revision = LoadLE<uint64_t>(body + kRevisionAt);
+    out->head.created_us = LoadLE<int64_t>(body + kCreatedAt);
+  } else if (!ContinuationHead(record, header, &out->head)) {
     return false;
   }
-  const uint8_t* body = record + kRecordHeaderSize;
-  const char* strings = reinterpret_cast<const char*>(body + layout.strings_at);
-  const char* payload = strings + layout.stream_length + layout.type_length;
-  std::string_view metadata_and_data;
-  if (header.IsCompressed()) {
-    const size_t raw = size_t{layout.metadata_length} + layout.data_length;
-    // resize() keeps the capacity, so a reused scratch stops allocating
-    // once it has seen the largest event.
-    scratch->resize(raw);
-    const int n = LZ4_decompress_safe(payload, scratch->data(),
-                                      static_cast<int>(layout.payload_size),
-                                      static_cast<int>(raw));
-    if (n < 0 || static_cast<size_t>(n) != raw) return false;
-    metadata_and_data = *scratch;
-  } else {
-    metadata_and_data = std::string_view(payload, layout.payload_size);
-  }
-  out->stream = head.stream;
-  out->type =
-      std::string_view(strings + layout.stream_length, layout.type_length);
-  out->metadata = metadata_and_data.substr(0, layout.metadata_length);
-  out->data = metadata_and_data.substr(layout.metadata_length);
-  out->id = PeekEventId(record);
-  out->revision = head.revision;
-  out->created_us = head.created_us;
-  out->content_type = static_cast<ContentType>(layout.content_type);
+  out->type = reinterpret_cast<const char*>(body + layout.strings_at +
+                                            layout.stream_length);
+  out->payload = out->type + layout.type_length;
+  out->type_length = static_cast<uint32_t>(layout.type_length);
+  out->payload_size = static_cast<uint32_t>(layout.payload_size);
+  out->metadata_length = layout.metadata_length;
+  out->data_length = layout.data_length;
+  out->compressed = header.IsCompressed();
+  out->content_type = layout.content_type;
   return true;
 }
 
-bool EventDecoder::PeekKey(const uint8_t* record, const RecordHeader& header,
-                           std::string_view* stream, std::string_view* type,
-                           uint64_t* revision) {
-  BodyLayout layout;
-  HeadFields head;
-  if (!ParseBodyLayout(record, header, &layout) ||
-      !Head(record, header, &head)) {
-    return false;
-  }
-  const char* strings = reinterpret_cast<const char*>(
-      record + kRecordHeaderSize + layout.strings_at);
-  *stream = head.stream;
-  *type = std::string_view(strings + layout.stream_length, layout.type_length);
-  *revision = head.revision;
+bool DecompressPayload(const EventParts& parts, std::string* scratch,
+                       std::string_view* metadata_and_data) {
+  // ParseBodyLayout bounded both sizes (PayloadSizesAgree).
+  const size_t raw = size_t{parts.metadata_length} + parts.data_length;
+  // resize() keeps the capacity, so a reused scratch stops allocating once
+  // it has seen the largest event.
+  scratch->resize(raw);
+  const int n = LZ4_decompress_safe(parts.payload, scratch->data(),
+                                    static_cast<int>(parts.payload_size),
+                                    static_cast<int>(raw));
+  if (n < 0 || static_cast<size_t>(n) != raw) return false;
+  *metadata_and_data = *scratch;
   return true;
 }
 

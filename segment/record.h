@@ -171,6 +171,26 @@ struct HeadFields {
   int64_t created_us = 0;
 };
 
+// Where the parts of an event lie in its record, with its head's fields:
+// what EventDecoder::Parse finds without decompressing anything.
+struct EventParts {
+  HeadFields head;
+  const char* type = nullptr;
+  const char* payload = nullptr;  // metadata then data, as stored
+  uint32_t type_length = 0;
+  uint32_t payload_size = 0;  // stored bytes (compressed or not)
+  uint32_t metadata_length = 0;
+  uint32_t data_length = 0;
+  bool compressed = false;
+  uint8_t content_type = 0;
+};
+
+// Decompresses the payload of `parts` into *scratch (resized; it keeps its
+// capacity) and points *metadata_and_data at it. False if LZ4 fails or
+// yields another size than the record claims.
+bool DecompressPayload(const EventParts& parts, std::string* scratch,
+                       std::string_view* metadata_and_data);
+
 // Decodes the event records of one segment, or of one buffer of whole
 // appends. A continuation takes its stream, revision and creation time
 // from its head, which lies earlier in the same bytes: the decoder finds
@@ -187,22 +207,52 @@ class EventDecoder {
   EventDecoder(const uint8_t* begin, uint64_t seed, bool verify_heads = true)
       : begin_(begin), seed_(seed), verify_heads_(verify_heads) {}
 
-  // The event of a record whose header decoded kOk (and whose body the
-  // caller has verified). For a compressed payload the metadata and data
-  // are decompressed into *scratch and the views point into it. False if
-  // the body is malformed (lengths inconsistent, decompression fails) or a
-  // continuation's head does not check out.
+  // Where the parts of a record whose header decoded kOk (and whose body
+  // the caller has verified) lie, and its head's fields. False if the body
+  // is malformed (lengths inconsistent with each other or with the claimed
+  // uncompressed size) or a continuation's head does not check out.
+  bool Parse(const uint8_t* record, const RecordHeader& header,
+             EventParts* out);
+
+  // The event of such a record. For a compressed payload the metadata and
+  // data are decompressed into *scratch and the views point into it. False
+  // as for Parse, or if decompression fails. Inline: the scan loops call
+  // it once per event, and their callers' views are filled in place.
   bool Decode(const uint8_t* record, const RecordHeader& header,
-              std::string* scratch, EventFields* out);
+              std::string* scratch, EventFields* out) {
+    EventParts parts;
+    if (!Parse(record, header, &parts)) return false;
+    std::string_view metadata_and_data(parts.payload, parts.payload_size);
+    if (parts.compressed &&
+        !DecompressPayload(parts, scratch, &metadata_and_data)) {
+      return false;
+    }
+    out->stream = parts.head.stream;
+    out->type = std::string_view(parts.type, parts.type_length);
+    out->metadata = metadata_and_data.substr(0, parts.metadata_length);
+    out->data = metadata_and_data.substr(parts.metadata_length);
+    out->id = PeekEventId(record);
+    out->revision = parts.head.revision;
+    out->created_us = parts.head.created_us;
+    out->content_type = static_cast<ContentType>(parts.content_type);
+    return true;
+  }
 
   // The stream name, type and revision without touching the payload
-  // (cheap filtering; no decompression). False as for Decode.
+  // (cheap filtering; no decompression). False as for Parse.
   bool PeekKey(const uint8_t* record, const RecordHeader& header,
                std::string_view* stream, std::string_view* type,
-               uint64_t* revision);
+               uint64_t* revision) {
+    EventParts parts;
+    if (!Parse(record, header, &parts)) return false;
+    *stream = parts.head.stream;
+    *type = std::string_view(parts.type, parts.type_length);
+    *revision = parts.head.revision;
+    return true;
+  }
 
   // When the store accepted the event: what $maxAge judges. False as for
-  // Decode.
+  // Parse.
   bool PeekCreatedUs(const uint8_t* record, const RecordHeader& header,
                      int64_t* created_us);
 
@@ -212,6 +262,10 @@ class EventDecoder {
   bool Head(const uint8_t* record, const RecordHeader& header, HeadFields* out);
 
  private:
+  // Head() for a continuation.
+  bool ContinuationHead(const uint8_t* record, const RecordHeader& header,
+                        HeadFields* out);
+
   const uint8_t* begin_;
   uint64_t seed_;
   bool verify_heads_;

@@ -118,6 +118,46 @@ TEST(ContinuationRecordTest, EventsTakeStreamRevisionAndTimeFromTheHead) {
   EXPECT_FALSE(HeaderAt(a.bytes, a.offsets[1]).IsCompressed());
 }
 
+// Parse finds the parts in place: the type and the stored payload inside
+// the record, the head's fields, and the compression of the payload, which
+// Decode then undoes.
+TEST(ContinuationRecordTest, ParseFindsThePartsInPlace) {
+  const std::vector<EventFields> in = ThreeEvents();
+  const EncodedAppend a = Encode(in, 40, 7, /*threshold=*/64);
+  const auto* base = reinterpret_cast<const uint8_t*>(a.bytes.data());
+  EventDecoder decoder(base, kSeed);
+  for (size_t i = 0; i < in.size(); ++i) {
+    const uint8_t* record = base + a.offsets[i];
+    const RecordHeader h = HeaderAt(a.bytes, a.offsets[i]);
+    EventParts parts;
+    ASSERT_TRUE(decoder.Parse(record, h, &parts)) << i;
+    EXPECT_EQ(parts.head.stream, "Order-5");
+    EXPECT_EQ(parts.head.position, 40 + i);
+    EXPECT_EQ(parts.head.revision, 7 + i);
+    EXPECT_EQ(parts.head.created_us, kCreated);
+    EXPECT_EQ(std::string_view(parts.type, parts.type_length), in[i].type);
+    EXPECT_EQ(parts.metadata_length, in[i].metadata.size());
+    EXPECT_EQ(parts.data_length, in[i].data.size());
+    EXPECT_EQ(parts.content_type, static_cast<uint8_t>(in[i].content_type));
+    EXPECT_EQ(parts.compressed, h.IsCompressed());
+    // The payload is the record's last bytes, as stored.
+    const auto* end = reinterpret_cast<const char*>(record + h.RecordSize());
+    EXPECT_EQ(parts.payload + parts.payload_size, end);
+    EXPECT_EQ(parts.type + parts.type_length, parts.payload);
+    if (!parts.compressed) {
+      EXPECT_EQ(std::string_view(parts.payload, parts.payload_size),
+                std::string(in[i].metadata) + std::string(in[i].data));
+    } else {
+      EXPECT_LT(parts.payload_size, parts.metadata_length + parts.data_length);
+      std::string scratch;
+      std::string_view raw;
+      ASSERT_TRUE(DecompressPayload(parts, &scratch, &raw));
+      EXPECT_EQ(raw, std::string(in[i].metadata) + std::string(in[i].data));
+    }
+  }
+  EXPECT_TRUE(HeaderAt(a.bytes, a.offsets[2]).IsCompressed());
+}
+
 TEST(ContinuationRecordTest, LayoutMatchesTheGrammar) {
   const std::string data(200, 'd');
   const std::vector<EventFields> in = {
