@@ -44,12 +44,8 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   }
   // Checked here rather than when a client starts a scavenge, which would
   // answer Started and then fail in the background.
-  if (options.scavenge.throttle_percent < 1 ||
-      options.scavenge.throttle_percent > 100) {
-    return Status::InvalidArgument(
-        "the scavenge throttle must be 1 to 100 percent, not " +
-        std::to_string(options.scavenge.throttle_percent));
-  }
+  Status scavenge = options.scavenge.Validate();
+  if (!scavenge.ok()) return scavenge;
   std::unique_ptr<Server> server(new Server());
   server->authenticator_ = std::make_unique<Authenticator>(
       store, options.authentication, options.authentication_limits);

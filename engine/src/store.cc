@@ -2,6 +2,7 @@
 #include "cairn/store.h"
 
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "engine/src/store_impl.h"
@@ -31,6 +32,18 @@ Result<AppendResult> Store::SetStreamMetadata(std::string_view stream,
   auto json = metadata.ToJson();
   if (!json.ok()) return json.status();
   return SetStreamMetadataJson(stream, expected, *json);
+}
+
+Status ScavengeOptions::Validate() const {
+  if (throttle_percent < kMinThrottlePercent ||
+      throttle_percent > kMaxThrottlePercent) {
+    return Status::InvalidArgument("the scavenge's throttle_percent must be " +
+                                   std::to_string(kMinThrottlePercent) +
+                                   " to " +
+                                   std::to_string(kMaxThrottlePercent) +
+                                   ", not " + std::to_string(throttle_percent));
+  }
+  return Status::Ok();
 }
 
 }  // namespace cairn

@@ -36,10 +36,8 @@ Result<ScavengeResult> StoreImpl::Scavenge(const ScavengeOptions& options) {
   if (options_.read_only) {
     return Status::InvalidArgument("a read-only open cannot scavenge");
   }
-  if (options.throttle_percent < 1 || options.throttle_percent > 100) {
-    return Status::InvalidArgument("throttle_percent must be 1 to 100, not " +
-                                   std::to_string(options.throttle_percent));
-  }
+  Status valid = options.Validate();
+  if (!valid.ok()) return valid;
   {
     std::lock_guard<std::mutex> lock(scavenge_mu_);
     if (scavenge_closed_) return Status::Closed("the store is closed");

@@ -655,7 +655,21 @@ TEST_F(StoreScavengeRunTest, AThrottleOutsideOneToAHundredChangesNothing) {
   for (uint32_t percent : {0u, 101u}) {
     ScavengeOptions options;
     options.throttle_percent = percent;
-    EXPECT_TRUE(store_->Scavenge(options).status().IsInvalidArgument());
+    const Status refused = store_->Scavenge(options).status();
+    EXPECT_TRUE(refused.IsInvalidArgument()) << refused.ToString();
+    // The check a server makes up front answers the same.
+    EXPECT_EQ(options.Validate().ToString(), refused.ToString());
+    EXPECT_NE(
+        refused.ToString().find("throttle_percent must be 1 to 100, not " +
+                                std::to_string(percent)),
+        std::string::npos)
+        << refused.ToString();
+  }
+  for (uint32_t percent : {ScavengeOptions::kMinThrottlePercent,
+                           ScavengeOptions::kMaxThrottlePercent}) {
+    ScavengeOptions options;
+    options.throttle_percent = percent;
+    EXPECT_TRUE(options.Validate().ok()) << percent;
   }
   EXPECT_EQ(EventsInAll(*store_, "gone").size(), 6u);  // 5 and the tombstone
   EXPECT_EQ(Scavenge().events_removed, 5u);

@@ -284,7 +284,8 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
                   "scavenge: ScavengeOptions::throttle_percent, the share "
                   "of the time the scavenge works")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100));
+      ->check(CLI::Range(ScavengeOptions::kMinThrottlePercent,
+                         ScavengeOptions::kMaxThrottlePercent));
   sub->add_option("--scavenge-bytes-per-sync", args->scavenge_bytes_per_sync,
                   "scavenge: ScavengeOptions::bytes_per_sync (0: one "
                   "fdatasync per rewritten part)")

@@ -86,7 +86,8 @@ Command AddScavengeCommand(CLI::App& app, const Io& io) {
   sub->add_option("--throttle-percent", args->options.throttle_percent,
                   "Share of the time the scavenge works (1-100): it rests "
                   "in between, leaving the disk and CPUs to others")
-      ->check(CLI::Range(1, 100))
+      ->check(CLI::Range(ScavengeOptions::kMinThrottlePercent,
+                         ScavengeOptions::kMaxThrottlePercent))
       ->capture_default_str();
   sub->add_option("--bytes-per-sync", args->options.bytes_per_sync,
                   "Write and fdatasync each rewritten part this many bytes "

@@ -270,7 +270,8 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
                   args->scavenge.throttle_percent,
                   "Share of the time a scavenge started over gRPC works "
                   "(1-100; default 100)")
-      ->check(CLI::Range(1, 100));
+      ->check(CLI::Range(ScavengeOptions::kMinThrottlePercent,
+                         ScavengeOptions::kMaxThrottlePercent));
   cmd->add_option("--scavenge-bytes-per-sync", args->scavenge.bytes_per_sync,
                   "Bytes a scavenge writes between fdatasyncs of a "
                   "rewritten part (0: the whole part; default 1048576)");

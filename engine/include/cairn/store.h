@@ -132,6 +132,9 @@ struct ScavengeOptions {
   // Streams whose deletion and retention state is kept in memory at once
   // while deciding what to remove.
   uint64_t max_cached_streams = uint64_t{1} << 16;
+  // The range of throttle_percent.
+  static constexpr uint32_t kMinThrottlePercent = 1;
+  static constexpr uint32_t kMaxThrottlePercent = 100;
   // The share of the wall time the scavenge works, in percent (1 to 100;
   // anything else is InvalidArgument), as KurrentDB's throttlePercent:
   // after each piece of work (examining a part while planning, building
@@ -149,6 +152,12 @@ struct ScavengeOptions {
   // append's fdatasync. Crash semantics do not depend on it: a part
   // counts only once the commit that names it is durable.
   uint64_t bytes_per_sync = uint64_t{1} << 20;
+
+  // Ok, or InvalidArgument naming the setting out of range: what
+  // Store::Scavenge answers for these options before it starts. A caller
+  // that starts scavenges later on (a server, on a client's request)
+  // checks its settings up front with it.
+  CAIRN_EXPORT Status Validate() const;
 };
 
 struct ScavengeResult {
