@@ -10,6 +10,7 @@
 #include <limits>
 #include <utility>
 
+#include "cairn/store_metrics.h"
 #include "cairn/subscription.h"
 #include "tools/bench/loops.h"
 #include "tools/bench/stats.h"
@@ -208,7 +209,13 @@ Status CairnDriver::Sync() { return store_->Sync(); }
 Result<StoreFigures> CairnDriver::Stats() {
   auto stats = store_->GetStats();
   if (!stats.ok()) return stats.status();
-  return StoreFigures{stats->events, stats->bytes, stats->streams};
+  const StoreActivity& a = stats->activity;
+  return StoreFigures{.events = stats->events,
+                      .bytes = stats->bytes,
+                      .streams = stats->streams,
+                      .commits = a.group_commit_events.count,
+                      .committed_events = a.group_commit_events.sum,
+                      .syncs = a.sync_micros.count};
 }
 
 Result<KillReopen> CairnDriver::AppendKillReopen(

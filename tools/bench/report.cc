@@ -57,6 +57,15 @@ void WriteResultMembers(json::Writer* w, const BenchReport& report,
   w->Uint("payload_bytes_per_event", r.payload_bytes_per_event);
   w->Uint("streams", r.streams);
   if (r.writers > 0) w->Uint("writers", r.writers);
+  if (r.commits > 0) {
+    w->BeginObject("commits");
+    w->Uint("count", r.commits);
+    w->Uint("events", r.committed_events);
+    w->Number("events_per_commit", static_cast<double>(r.committed_events) /
+                                       static_cast<double>(r.commits));
+    w->Uint("syncs", r.syncs);
+    w->EndObject();
+  }
   w->String("latency_of", r.latency_of);
   WriteLatency(w, "latency_us", r.latency_ns);
   WriteMemory(w, "memory", r.memory);

@@ -116,8 +116,8 @@ Status CheckCapabilities(const Driver& driver, std::string_view name) {
                               std::string(name));
 }
 
-// Stored bytes per event and streams where the driver reports them; the
-// process's memory where the store lives in it.
+// Stored bytes per event, streams and group commits where the driver
+// reports them; the process's memory where the store lives in it.
 Status RecordStore(Driver* driver, uint64_t streams_written,
                    WorkloadResult* result) {
   const Capabilities caps = driver->capabilities();
@@ -130,6 +130,9 @@ Status RecordStore(Driver* driver, uint64_t streams_written,
                                 static_cast<double>(stats->events);
     }
     result->streams = stats->streams;
+    result->commits = stats->commits;
+    result->committed_events = stats->committed_events;
+    result->syncs = stats->syncs;
   }
   if (caps.in_process) result->memory = ReadMemoryUsage();
   return Status::Ok();

@@ -150,6 +150,13 @@ struct WorkloadResult {
   uint32_t payload_bytes_per_event = 0;
   double bytes_per_event = 0;
   uint64_t streams = 0;
+  // Write workloads, drivers that know them: the group commits, the events
+  // they carried and the durability syncs of the store opened for the
+  // measured phase, so events per commit shows how far group commit
+  // merged the writers' appends.
+  uint64_t commits = 0;
+  uint64_t committed_events = 0;
+  uint64_t syncs = 0;
   // Client threads, or appends in flight for a driver with AppendAsync.
   uint64_t writers = 0;
   // What one latency sample is: "append", "read" (one ReadStream) or

@@ -136,6 +136,26 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
   ASSERT_TRUE(results.is_array());
   ASSERT_EQ(results.items().size(), 1u);
   ExpectSaneResult(results.items()[0], workload);
+  if (workload == "single" || workload == "concurrent" || workload == "batch" ||
+      workload == "concurrent-plain") {
+    // The store's group commits over the measured phase: every event
+    // measured, and at least one durability sync.
+    const json::Value& commits = Member(report, "commits");
+    EXPECT_GE(Number(commits, "count"), 1);
+    EXPECT_EQ(Number(commits, "events"), Number(report, "events"));
+    // The report gives three decimals.
+    EXPECT_NEAR(Number(commits, "events_per_commit"),
+                Number(commits, "events") / Number(commits, "count"), 5e-4);
+    EXPECT_GE(Number(commits, "syncs"), 1);
+    if (workload != "concurrent" && workload != "concurrent-plain") {
+      // One synchronous writer: nothing to merge its appends with.
+      EXPECT_EQ(Number(commits, "count"), Number(report, "operations"));
+    }
+  }
+  if (workload == "read-all" || workload == "read-streams") {
+    // Measured after a reopen that committed nothing.
+    EXPECT_EQ(report.Find("commits"), nullptr);
+  }
   if (workload == "single") {
     EXPECT_GT(Number(report, "ratio_to_raw_fsync"), 0);
   }
