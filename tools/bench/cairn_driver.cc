@@ -215,7 +215,8 @@ Result<StoreFigures> CairnDriver::Stats() {
                       .streams = stats->streams,
                       .commits = a.group_commit_events.count,
                       .committed_events = a.group_commit_events.sum,
-                      .syncs = a.sync_micros.count};
+                      .syncs = a.sync_micros.count,
+                      .sync_micros = a.sync_micros.sum};
 }
 
 Result<KillReopen> CairnDriver::AppendKillReopen(

@@ -123,11 +123,12 @@ struct StoreFigures {
   uint64_t bytes = 0;  // stored, headers and names included
   uint64_t streams = 0;
   // Since the store was opened: group commits (one write each), the
-  // events they carried, and durability syncs. Zero where the driver
-  // does not know them.
+  // events they carried, and durability syncs with their total time.
+  // Zero where the driver does not know them.
   uint64_t commits = 0;
   uint64_t committed_events = 0;
   uint64_t syncs = 0;
+  uint64_t sync_micros = 0;
 };
 
 // AppendKillReopen's figures.

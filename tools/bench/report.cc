@@ -64,6 +64,10 @@ void WriteResultMembers(json::Writer* w, const BenchReport& report,
     w->Number("events_per_commit", static_cast<double>(r.committed_events) /
                                        static_cast<double>(r.commits));
     w->Uint("syncs", r.syncs);
+    if (r.syncs > 0) {
+      w->Number("sync_us_mean", static_cast<double>(r.sync_micros) /
+                                    static_cast<double>(r.syncs));
+    }
     w->EndObject();
   }
   w->String("latency_of", r.latency_of);

@@ -133,6 +133,7 @@ Status RecordStore(Driver* driver, uint64_t streams_written,
     result->commits = stats->commits;
     result->committed_events = stats->committed_events;
     result->syncs = stats->syncs;
+    result->sync_micros = stats->sync_micros;
   }
   if (caps.in_process) result->memory = ReadMemoryUsage();
   return Status::Ok();

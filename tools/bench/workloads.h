@@ -153,10 +153,11 @@ struct WorkloadResult {
   // Write workloads, drivers that know them: the group commits, the events
   // they carried and the durability syncs of the store opened for the
   // measured phase, so events per commit shows how far group commit
-  // merged the writers' appends.
+  // merged the writers' appends; and the time the syncs took.
   uint64_t commits = 0;
   uint64_t committed_events = 0;
   uint64_t syncs = 0;
+  uint64_t sync_micros = 0;
   // Client threads, or appends in flight for a driver with AppendAsync.
   uint64_t writers = 0;
   // What one latency sample is: "append", "read" (one ReadStream) or

@@ -147,6 +147,7 @@ TEST_P(BenchWorkloadTest, ReportsSaneJson) {
     EXPECT_NEAR(Number(commits, "events_per_commit"),
                 Number(commits, "events") / Number(commits, "count"), 5e-4);
     EXPECT_GE(Number(commits, "syncs"), 1);
+    EXPECT_GE(Number(commits, "sync_us_mean"), 0);
     if (workload != "concurrent" && workload != "concurrent-plain") {
       // One synchronous writer: nothing to merge its appends with.
       EXPECT_EQ(Number(commits, "count"), Number(report, "operations"));
