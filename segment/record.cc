@@ -194,6 +194,18 @@ bool ParseContinuationLayout(const uint8_t* record, const RecordHeader& header,
   return PayloadSizesAgree(header, layout);
 }
 
+// The head fields of a head record whose layout `layout` holds.
+void OwnHeadFields(const uint8_t* record, const RecordHeader& header,
+                   const BodyLayout& layout, HeadFields* out) {
+  const uint8_t* body = record + kRecordHeaderSize;
+  out->stream =
+      std::string_view(reinterpret_cast<const char*>(body + layout.strings_at),
+                       layout.stream_length);
+  out->position = header.position;
+  out->revision = LoadLE<uint64_t>(body + kRevisionAt);
+  out->created_us = LoadLE<int64_t>(body + kCreatedAt);
+}
+
 // Everything about a body that can be checked without decompressing and
 // without its head. Reads only record[kRecordHeaderSize, kRecordHeaderSize
 // + body_length).
@@ -420,13 +432,7 @@ bool EventDecoder::Head(const uint8_t* record, const RecordHeader& header,
   }
   BodyLayout layout;
   if (!ParseHeadLayout(record, header, &layout)) return false;
-  const uint8_t* body = record + kRecordHeaderSize;
-  out->stream = std::string_view(
-      reinterpret_cast<const char*>(body + kEventBodyFixedSize),
-      layout.stream_length);
-  out->position = header.position;
-  out->revision = LoadLE<uint64_t>(body + kRevisionAt);
-  out->created_us = LoadLE<int64_t>(body + kCreatedAt);
+  OwnHeadFields(record, header, layout, out);
   return true;
 }
 
@@ -466,12 +472,7 @@ bool EventDecoder::Parse(const uint8_t* record, const RecordHeader& header,
   const uint8_t* body = record + kRecordHeaderSize;
   if (header.type == RecordType::kEvent) {
     // A head is its own head: no second parse of its layout.
-    out->head.stream = std::string_view(
-        reinterpret_cast<const char*>(body + layout.strings_at),
-        layout.stream_length);
-    out->head.position = header.position;
-    out->head.revision = LoadLE<uint64_t>(body + kRevisionAt);
-    out->head.created_us = LoadLE<int64_t>(body + kCreatedAt);
+    OwnHeadFields(record, header, layout, &out->head);
   } else if (!ContinuationHead(record, header, &out->head)) {
     return false;
   }
@@ -499,15 +500,6 @@ bool DecompressPayload(const EventParts& parts, std::string* scratch,
                                     static_cast<int>(raw));
   if (n < 0 || static_cast<size_t>(n) != raw) return false;
   *metadata_and_data = *scratch;
-  return true;
-}
-
-bool EventDecoder::PeekCreatedUs(const uint8_t* record,
-                                 const RecordHeader& header,
-                                 int64_t* created_us) {
-  HeadFields head;
-  if (!Head(record, header, &head)) return false;
-  *created_us = head.created_us;
   return true;
 }
 

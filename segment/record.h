@@ -251,11 +251,6 @@ class EventDecoder {
     return true;
   }
 
-  // When the store accepted the event: what $maxAge judges. False as for
-  // Parse.
-  bool PeekCreatedUs(const uint8_t* record, const RecordHeader& header,
-                     int64_t* created_us);
-
   // The head fields of a record: its own for a head; for a continuation
   // its head's, with its own position and revision (the head checked as
   // described above). False if they are not to be had.

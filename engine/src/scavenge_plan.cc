@@ -50,15 +50,13 @@ Result<bool> ScavengePlanner::RemovableRecord(
     segment::EventDecoder* decoder, const uint8_t* record,
     const segment::RecordHeader& header, const std::string& file,
     uint64_t offset) {
-  std::string_view stream;
-  std::string_view type;
-  uint64_t revision = 0;
-  int64_t created_us = 0;
-  if (!decoder->PeekKey(record, header, &stream, &type, &revision) ||
-      !decoder->PeekCreatedUs(record, header, &created_us)) {
+  // Its stream, revision and creation time ($maxAge) in one parse.
+  segment::EventParts parts;
+  if (!decoder->Parse(record, header, &parts)) {
     return Status::Corruption(file, offset, "event record body is malformed");
   }
-  return Removable(stream, revision, created_us);
+  return Removable(parts.head.stream, parts.head.revision,
+                   parts.head.created_us);
 }
 
 }  // namespace cairn::engine

@@ -233,15 +233,12 @@ class StoreImpl final : public Store {
       uint64_t max_count);
   // Verifies and decodes the record at `offset`. `header` is the record's
   // already verified header, or null to read and verify it here.
-  // `decoder` reads `segment` (a reader going forward keeps one per
-  // segment, so that an append's head is checked once), or is null for
-  // one of its own.
+  // `decoder` reads `segment` (a reader keeps one per segment it reads,
+  // so that an append's head is checked once).
   Status DecodeAt(const MappedSegment& segment, uint64_t offset,
                   uint64_t expected_position, std::string* scratch,
-                  RecordedEventView* view,
-                  const segment::RecordHeader* header = nullptr,
-                  bool verify_body = true,
-                  segment::EventDecoder* decoder = nullptr) const;
+                  RecordedEventView* view, const segment::RecordHeader* header,
+                  bool verify_body, segment::EventDecoder* decoder) const;
   // Decodes the record if it passes the filter (stream/type prefixes);
   // *matched is false for a record filtered out. `decoder` as for
   // DecodeAt.
@@ -249,7 +246,7 @@ class StoreImpl final : public Store {
                          uint64_t position, const segment::RecordHeader& header,
                          const ReadAllOptions& filter, std::string* scratch,
                          RecordedEventView* view, bool* matched,
-                         segment::EventDecoder* decoder = nullptr) const;
+                         segment::EventDecoder* decoder) const;
 
  public:
   // --- for subscriptions and consumer groups (subscription.cc,

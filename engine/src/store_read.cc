@@ -67,11 +67,6 @@ Status StoreImpl::DecodeAt(const MappedSegment& segment, uint64_t offset,
     return Status::Corruption(segment->path, offset,
                               "record body checksum does not match");
   }
-  std::optional<segment::EventDecoder> own;
-  if (decoder == nullptr) {
-    decoder = &own.emplace(segment.data() + segment::kSegmentHeaderSize,
-                           segment->seed, verify_body);
-  }
   segment::EventFields fields;
   if (!decoder->Decode(record, header, scratch, &fields)) {
     return Status::Corruption(segment->path, offset,
@@ -188,11 +183,6 @@ Status StoreImpl::FilterAndDecode(const MappedSegment& seg, uint64_t offset,
                                   bool* matched,
                                   segment::EventDecoder* decoder) const {
   *matched = false;
-  std::optional<segment::EventDecoder> own;
-  if (decoder == nullptr) {
-    decoder = &own.emplace(seg.data() + segment::kSegmentHeaderSize, seg->seed,
-                           filter.verify_checksums);
-  }
   bool verify_body = filter.verify_checksums;
   if (!filter.stream_prefix.empty() || !filter.type_prefix.empty()) {
     // Filter on the record key alone: no payload decompression for
@@ -254,8 +244,10 @@ Result<uint64_t> StoreImpl::ScanForward(
   // link_revision, which a scan of the log never sets. A view constructed
   // per record costs a 128-byte clear each time.
   RecordedEventView view;
-  // Reads `seg`; remade whenever the scan moves to another segment.
+  // Reads `seg`: remade wherever `seg` changes.
   std::optional<segment::EventDecoder> decoder;
+  decoder.emplace(seg.data() + segment::kSegmentHeaderSize, seg->seed,
+                  filter.verify_checksums);
   while (position < end && examined < max_examined) {
     // A loop: a sealed segment without records (a scavenged one can have
     // none; an original one the list rules accept, though the writer never
@@ -271,6 +263,8 @@ Result<uint64_t> StoreImpl::ScanForward(
       if (!pinned.ok()) return pinned.status();
       seg = std::move(pinned.value());
       offset = segment::kSegmentHeaderSize;
+      decoder.emplace(seg.data() + segment::kSegmentHeaderSize, seg->seed,
+                      filter.verify_checksums);
     }
     if (seg->scavenged() && offset >= seg->end_offset) {
       // Past the kept records: the hole runs to the segment's end.
@@ -290,10 +284,6 @@ Result<uint64_t> StoreImpl::ScanForward(
                                       " out of order in a scavenged segment");
       }
       position = header.position;
-    }
-    if (!decoder || hopped) {
-      decoder.emplace(seg.data() + segment::kSegmentHeaderSize, seg->seed,
-                      filter.verify_checksums);
     }
     bool match = false;
     s = FilterAndDecode(seg, offset, position, header, filter, &scratch, &view,

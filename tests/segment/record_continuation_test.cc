@@ -109,9 +109,9 @@ TEST(ContinuationRecordTest, EventsTakeStreamRevisionAndTimeFromTheHead) {
     EXPECT_EQ(stream, "Order-5");
     EXPECT_EQ(type, in[i].type);
     EXPECT_EQ(revision, 7 + i);
-    int64_t created = 0;
-    ASSERT_TRUE(decoder.PeekCreatedUs(base + a.offsets[i], h, &created));
-    EXPECT_EQ(created, kCreated);
+    HeadFields head;
+    ASSERT_TRUE(decoder.Head(base + a.offsets[i], h, &head));
+    EXPECT_EQ(head.created_us, kCreated);
   }
   // The third event was compressed, the second not.
   EXPECT_TRUE(HeaderAt(a.bytes, a.offsets[2]).IsCompressed());
