@@ -16,7 +16,7 @@
 namespace cairn::engine {
 namespace {
 
-// The commit thread and the sync thread of the pipeline this thread
+// The commit, sync and publish threads of the pipeline this thread
 // serves, if it is one of them: their appends from callbacks never wait
 // for queue room, since they are the ones that make it.
 thread_local const CommitPipeline* tls_writer_thread_of = nullptr;
@@ -61,6 +61,7 @@ void CommitPipeline::Start(Watermark* watermark) {
   group_.start_position = next;
   if (options_.durability == Durability::kGroupCommit) {
     syncer_ = std::thread([this] { SyncLoop(); });
+    publisher_ = std::thread([this] { PublishLoop(); });
   }
   committer_ = std::thread([this] { CommitLoop(); });
 }
@@ -76,13 +77,17 @@ void CommitPipeline::Stop() {
   queue_cv_.notify_all();
   space_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
-  // The commit thread drained the sync stage before it ended.
+  // The commit thread drained the sync stage before it ended: both
+  // threads are idle.
   {
     std::lock_guard<std::mutex> lock(pipe_mu_);
     pipe_stop_ = true;
+    publish_stop_ = true;
   }
   pipe_cv_.notify_all();
+  publish_cv_.notify_all();
   if (syncer_.joinable()) syncer_.join();
+  if (publisher_.joinable()) publisher_.join();
 }
 
 void CommitPipeline::WaitIdleForTest() {
@@ -123,7 +128,7 @@ void CommitPipeline::Complete(std::unique_ptr<CommitRequest> request) {
   Result<AppendResult> result =
       request->result ? std::move(*request->result)
                       : Result<AppendResult>(Status::Closed("not run"));
-  request.reset();
+  pool_.Give(std::move(request));
   done(std::move(result));
 }
 

@@ -13,8 +13,12 @@
 //   appends in batches, sequences them and writes each group with one
 //   write. When nothing else waits it also fdatasyncs and publishes the
 //   group; otherwise it hands the group to the sync thread
-//   (commit_sync_stage.cc), which does both for every group handed to it,
-//   in order, while the commit thread goes on.
+//   (commit_sync_stage.cc), which fdatasyncs every group handed to it with
+//   one call and passes them to the publish thread, while the commit
+//   thread goes on. The publish thread publishes the synced groups in
+//   order and completes their appends (running their callbacks) while the
+//   sync thread already syncs the next groups: an fdatasync is never held
+//   back by the acknowledgements of the one before.
 // - A synchronous append that finds the pipeline idle does the commit
 //   thread's work on its own thread (caller-thread commit): the commit
 //   state belongs to whichever thread holds committing_, never to two at
@@ -49,6 +53,7 @@
 #include "engine/src/commit_request.h"
 #include "engine/src/fail_stop.h"
 #include "engine/src/record_locator.h"
+#include "engine/src/request_pool.h"
 #include "engine/src/segment_log.h"
 #include "engine/src/watermark.h"
 #include "index/link_index.h"
@@ -94,9 +99,14 @@ class CommitPipeline {
   // and the mark (not closed) tells the next open that this writer may
   // leave unsynced pages behind. Before Start.
   Status MarkRecoveredEnd();
-  // Starts the commit thread and, for group commit, the sync thread, which
-  // publish through `watermark` (the store's, outliving the pipeline).
+  // Starts the commit thread and, for group commit, the sync and publish
+  // threads, which publish through `watermark` (the store's, outliving the
+  // pipeline).
   void Start(Watermark* watermark);
+
+  // An empty request to prepare an append in, from the pool of completed
+  // ones (request_pool.h). Any thread.
+  std::unique_ptr<CommitRequest> NewRequest() { return pool_.Take(); }
 
   // Commits a prepared append and waits for its outcome: on the calling
   // thread when the pipeline is idle, else through the commit thread.
@@ -120,7 +130,7 @@ class CommitPipeline {
   void RefuseNew();
   // RefuseNew, then completes the queued appends, makes everything
   // acknowledged durable and marks the active segment closed, and joins
-  // both threads. Waits for a caller that holds the commit state. A second
+  // the threads. Waits for a caller that holds the commit state. A second
   // call does nothing.
   void Stop();
 
@@ -255,12 +265,13 @@ class CommitPipeline {
   // Hands a written group to the sync thread, waiting while
   // kMaxGroupsInFlight are unpublished; keeps its overlay.
   void HandOff(Group group);
-  // Waits until every handed-off group is published; the sync thread is
-  // idle afterwards until the next hand-off.
+  // Waits until every handed-off group is published; the sync and publish
+  // threads are idle afterwards until the next hand-off.
   void Drain();
   // Drops the overlays of published groups.
   void PruneOverlays();
   void SyncLoop();
+  void PublishLoop();
   // Marks the calling thread as one of this pipeline's threads, whose
   // appends (from callbacks) never wait for queue room.
   void MarkPipelineThread();
@@ -278,6 +289,8 @@ class CommitPipeline {
   Watermark* watermark_ = nullptr;  // set by Start
   ActivityCounters& activity_;
   FailStop* const fail_stop_;
+  // Completed requests, for NewRequest.
+  RequestPool pool_;
 
   // The commit state: owned by whichever thread set committing_ (the
   // commit thread, or a caller in CommitOnCaller), and by nobody else.
@@ -288,13 +301,13 @@ class CommitPipeline {
   std::deque<Overlay> overlays_;
   uint64_t handed_seq_ = 0;  // groups handed to the sync thread so far
   // Of the active segment. Written by whoever publishes a synced group
-  // (the sync thread while groups are in flight), read when sealing
+  // (the publish thread while groups are in flight), read when sealing
   // records: a value at most the true durable offset is always correct.
   std::atomic<uint64_t> synced_offset_{0};
   bool dirty_ = false;  // written but not yet fdatasynced
   // Sequence of the active segment's newest durable-end mark (0: none),
   // and group commits since then. Used by whoever publishes synced groups:
-  // the sync thread while groups are in flight, else the commit thread.
+  // the publish thread while groups are in flight, else the commit thread.
   uint64_t mark_sequence_ = 0;
   uint64_t groups_since_mark_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
@@ -315,17 +328,26 @@ class CommitPipeline {
   std::thread committer_;
 
   // The sync stage (group commit only): groups the commit thread wrote,
-  // waiting for one fdatasync that covers them all, then published in
-  // order on the sync thread.
+  // waiting for one fdatasync that covers them all, then, synced (or
+  // failed, with the status), waiting to be published in order on the
+  // publish thread.
+  struct Synced {
+    Group group;
+    Status status;
+  };
   std::mutex pipe_mu_;
   std::condition_variable pipe_cv_;       // the sync thread waits here
+  std::condition_variable publish_cv_;    // the publish thread waits here
   std::condition_variable pipe_done_cv_;  // the commit thread waits here
   std::deque<Group> pipe_;                // guarded by pipe_mu_
+  std::deque<Synced> synced_;             // guarded by pipe_mu_
   bool pipe_stop_ = false;                // guarded by pipe_mu_
+  bool publish_stop_ = false;             // guarded by pipe_mu_
   // Hand-off number of the newest group published (or failed): set after
   // its index entries are in, so that its overlay may go.
   std::atomic<uint64_t> published_seq_{0};
   std::thread syncer_;
+  std::thread publisher_;
 };
 
 }  // namespace cairn::engine

@@ -3,12 +3,14 @@
 // The commit pipeline's sync stage and the publication of written groups.
 // While appends keep arriving, the commit thread writes a group and hands
 // it to the sync thread, which fdatasyncs (one call for every group handed
-// to it meanwhile) and publishes the groups in order. The commit thread
-// sequences and writes the next group during that fdatasync instead of
-// waiting for it. An overlay per handed-off group keeps sequencing correct
-// until the group is in the index. When nothing else waits, FlushGroup
-// syncs and publishes on its own thread, as a lone append gains nothing
-// from a hand-off.
+// to it meanwhile) and passes the groups on to the publish thread, which
+// publishes them in order and acknowledges their appends. The commit
+// thread sequences and writes the next group during that fdatasync instead
+// of waiting for it, and the sync thread syncs the next groups while the
+// publish thread acknowledges the last ones. An overlay per handed-off group
+// keeps sequencing correct until the group is in the index. When nothing else
+// waits, FlushGroup syncs and publishes on its own thread, as a lone append
+// gains nothing from a hand-off.
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -216,15 +218,36 @@ void CommitPipeline::SyncLoop() {
       s = SyncActiveCounted();
       if (!s.ok()) Fail(s);
     }
-    const uint64_t last = groups.back().seq;
-    for (Group& group : groups) {
-      if (s.ok()) {
-        PublishGroup(&group, /*durable=*/true);
-      } else {
-        FailGroup(&group, s);
+    {
+      std::lock_guard<std::mutex> lock(pipe_mu_);
+      for (Group& group : groups) {
+        synced_.push_back(Synced{std::move(group), s});
       }
     }
     groups.clear();
+    publish_cv_.notify_one();
+  }
+}
+
+void CommitPipeline::PublishLoop() {
+  MarkPipelineThread();
+  std::deque<Synced> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(pipe_mu_);
+      publish_cv_.wait(lock, [&] { return !synced_.empty() || publish_stop_; });
+      if (synced_.empty()) return;  // stopping, and the commit thread drained
+      batch.swap(synced_);
+    }
+    const uint64_t last = batch.back().group.seq;
+    for (Synced& synced : batch) {
+      if (synced.status.ok()) {
+        PublishGroup(&synced.group, /*durable=*/true);
+      } else {
+        FailGroup(&synced.group, synced.status);
+      }
+    }
+    batch.clear();
     {
       std::lock_guard<std::mutex> lock(pipe_mu_);
       published_seq_.store(last, std::memory_order_release);

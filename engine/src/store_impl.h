@@ -168,6 +168,10 @@ class StoreImpl final : public Store {
                        bool system = false);
   // Commits a prepared append through the pipeline and waits for it.
   Result<AppendResult> SubmitAndWait(std::unique_ptr<Request> request);
+  // An empty request, reused from the pipeline's pool when there is one.
+  std::unique_ptr<Request> NewRequest() {
+    return pipeline_ ? pipeline_->NewRequest() : std::make_unique<Request>();
+  }
   // The pipeline's Barrier, after the write gate.
   Status Barrier(std::function<Status()> action);
   void Fail(const Status& status) { fail_stop_.Fail(status); }

@@ -29,7 +29,13 @@ Status StoreImpl::PrepareAppend(std::string stream_name,
                                 Request* request, bool system) {
   Status s = ValidateAppend(stream_name, events, options_, system);
   if (!s.ok()) return s;
-  request->stream = std::move(stream_name);
+  // A pooled request keeps its buffer: copied into it, the name's own
+  // buffer is freed here, on the thread that allocated it.
+  if (request->stream.capacity() >= stream_name.size()) {
+    request->stream.assign(stream_name);
+  } else {
+    request->stream = std::move(stream_name);
+  }
   const std::string_view stream = request->stream;
   request->expected = expected;
   request->ids.reserve(events.size());
@@ -78,7 +84,7 @@ Result<AppendResult> StoreImpl::Append(std::string_view stream,
                                        std::span<const EventData> events) {
   Status gate = WriteGate();
   if (!gate.ok()) return gate;
-  auto request = std::make_unique<Request>();
+  auto request = NewRequest();
   Status s =
       PrepareAppend(std::string(stream), expected, events, request.get());
   if (!s.ok()) return s;
@@ -95,7 +101,7 @@ void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
                             std::vector<EventData> events,
                             AppendCallback done) {
   Status gate = WriteGate();
-  auto request = std::make_unique<Request>();
+  auto request = NewRequest();
   if (gate.ok()) {
     gate = PrepareAppend(std::move(stream), expected, events, request.get());
   }

@@ -9,11 +9,14 @@
 // - The sync stage: while appends wait, the commit thread hands written
 //   groups to the sync thread and sequences the next ones against them
 //   before they are published; readers never see them before their sync.
+//   The publish thread acknowledges synced groups while the sync thread
+//   syncs the next ones.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <memory>
@@ -48,6 +51,30 @@ class ThreadTracker {
     std::lock_guard<std::mutex> lock(mu_);
     (sync ? sync_threads_ : write_threads_)
         .push_back(std::this_thread::get_id());
+    order_.push_back(sync ? 's' : 'w');
+    cv_.notify_all();
+  }
+  size_t WriteCount() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return write_threads_.size();
+  }
+  void WaitWrites(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return write_threads_.size() >= n; });
+  }
+  // Waits until a Sync began after the n-th Write; false if that takes a
+  // minute, which only a pipeline that can not get there (a deadlock)
+  // does.
+  bool WaitSyncAfterWrite(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::minutes(1), [&] {
+      size_t writes = 0;
+      for (char c : order_) {
+        if (c == 'w') ++writes;
+        if (c == 's' && writes >= n) return true;
+      }
+      return false;
+    });
   }
   void Hold() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -92,6 +119,7 @@ class ThreadTracker {
     std::lock_guard<std::mutex> lock(mu_);
     write_threads_.clear();
     sync_threads_.clear();
+    order_.clear();
   }
 
  private:
@@ -103,6 +131,7 @@ class ThreadTracker {
   std::set<int> failing_;
   std::vector<std::thread::id> write_threads_;
   std::vector<std::thread::id> sync_threads_;
+  std::string order_;  // 'w' and 's', in the order they began
 };
 
 class TrackedFile : public io::FileWrapper {
@@ -357,6 +386,55 @@ TEST_F(CommitPipelineTest, RetryOfAnAppendStillSyncingGetsTheOriginalResult) {
   auto read = store_->ReadStream("r", testing::StreamUpTo(10));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->events.size(), 2u);
+}
+
+TEST_F(CommitPipelineTest, NextGroupsAreSyncedWhileAnAcknowledgementRuns) {
+  // A caller's append holds the commit state in its sync while "b" and
+  // "d" queue; each is handed to the sync thread, which is held in the
+  // sync of "b" until both are written.
+  tracker_.Hold();
+  auto leader = std::async(std::launch::async, [&] {
+    return store_->Append("a", ExpectedVersion::Any(), Events(1));
+  });
+  tracker_.WaitHeld(1);
+  Outcome inner;
+  std::promise<bool> synced_meanwhile;
+  std::promise<bool> visible_meanwhile;
+  std::promise<Result<AppendResult>> first;
+  Outcome second;
+  // The callback of "b" (on the publish thread) appends "c" and waits
+  // until the sync thread has begun a sync after writing it.
+  store_->AppendAsync(
+      "b", ExpectedVersion::Any(), Events(1), [&](Result<AppendResult> r) {
+        const size_t writes = tracker_.WriteCount();
+        store_->AppendAsync("c", ExpectedVersion::Any(), Events(1),
+                            inner.callback());
+        synced_meanwhile.set_value(tracker_.WaitSyncAfterWrite(writes + 1));
+        // Not published before the groups ahead of it.
+        visible_meanwhile.set_value(
+            store_->ReadStream("c", testing::StreamUpTo(10)).ok());
+        first.set_value(std::move(r));
+      });
+  store_->AppendAsync("d", ExpectedVersion::Any(), Events(1),
+                      second.callback());
+  tracker_.Hold();
+  tracker_.Release();
+  ASSERT_TRUE(leader.get().ok());
+  tracker_.WaitHeld(2);
+  tracker_.WaitWrites(3);  // "a", "b" and "d"
+  tracker_.Release();
+  EXPECT_TRUE(synced_meanwhile.get_future().get());
+  EXPECT_FALSE(visible_meanwhile.get_future().get());
+  auto b = first.get_future().get();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto d = second.future.get();
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  auto c = inner.future.get();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_LT(d->first_position, c->first_position);
+  auto read = store_->ReadStream("c", testing::StreamUpTo(10));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->events.size(), 1u);
 }
 
 TEST_F(CommitPipelineTest,
