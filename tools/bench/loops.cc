@@ -94,9 +94,11 @@ class Pipeline : public AppendSink {
   // once an append has failed or the deadline has passed.
   bool Take(size_t s, uint64_t n, int64_t deadline, int64_t* token) {
     std::unique_lock<std::mutex> lock(mu_);
+    ++waiting_;
     cv_.wait(lock, [&] {
       return !error_.ok() || (in_flight_ < run_.in_flight && !busy_[s]);
     });
+    --waiting_;
     if (!error_.ok()) return false;
     const int64_t now = NowNanos();
     if (deadline != 0 && now >= deadline) return false;
@@ -112,6 +114,7 @@ class Pipeline : public AppendSink {
     const int64_t end = NowNanos();
     const auto s = static_cast<size_t>(tag);
     uint64_t events = 0;
+    const bool after = result.ok() && run_.after_append;
     {
       std::lock_guard<std::mutex> lock(mu_);
       busy_[s] = false;
@@ -127,21 +130,28 @@ class Pipeline : public AppendSink {
       } else if (error_.ok()) {
         error_ = result.status();
       }
+      if (!after) {
+        // One critical section, and a wake-up only for a thread that
+        // waits: the appending thread, once it is blocked on the limit.
+        --in_flight_;
+        if (waiting_ > 0) cv_.notify_all();
+        return;
+      }
     }
-    if (result.ok() && run_.after_append) {
-      run_.after_append(events, end, *result);
-    }
+    run_.after_append(events, end, *result);
     // Notify under the lock: once in_flight_ reaches 0 the waiter may
     // return and destroy this object.
     std::lock_guard<std::mutex> lock(mu_);
     --in_flight_;
-    cv_.notify_all();
+    if (waiting_ > 0) cv_.notify_all();
   }
 
   // Waits for every append issued so far; returns the first failure.
   Status Drain(AppendTotals* out) {
     std::unique_lock<std::mutex> lock(mu_);
+    ++waiting_;
     cv_.wait(lock, [&] { return in_flight_ == 0; });
+    --waiting_;
     out->events = completed_events_;
     out->appends = completed_appends_;
     out->last_done_ns = std::max(last_done_ns_, out->start_ns);
@@ -158,6 +168,7 @@ class Pipeline : public AppendSink {
   std::vector<uint64_t> events_;
   std::vector<int64_t> start_ns_;
   uint64_t in_flight_ = 0;
+  uint64_t waiting_ = 0;  // threads in cv_.wait
   uint64_t completed_events_ = 0;
   uint64_t completed_appends_ = 0;
   int64_t last_done_ns_ = 0;
