@@ -16,7 +16,7 @@
 namespace cairn::engine {
 namespace {
 
-// The commit, sync and publish threads of the pipeline this thread
+// The commit, sync and acknowledgement threads of the pipeline this thread
 // serves, if it is one of them: their appends from callbacks never wait
 // for queue room, since they are the ones that make it.
 thread_local const CommitPipeline* tls_writer_thread_of = nullptr;
@@ -61,7 +61,7 @@ void CommitPipeline::Start(Watermark* watermark) {
   group_.start_position = next;
   if (options_.durability == Durability::kGroupCommit) {
     syncer_ = std::thread([this] { SyncLoop(); });
-    publisher_ = std::thread([this] { PublishLoop(); });
+    acker_ = std::thread([this] { AcknowledgeLoop(); });
   }
   committer_ = std::thread([this] { CommitLoop(); });
 }
@@ -82,12 +82,12 @@ void CommitPipeline::Stop() {
   {
     std::lock_guard<std::mutex> lock(pipe_mu_);
     pipe_stop_ = true;
-    publish_stop_ = true;
+    ack_stop_ = true;
   }
   pipe_cv_.notify_all();
-  publish_cv_.notify_all();
+  ack_cv_.notify_all();
   if (syncer_.joinable()) syncer_.join();
-  if (publisher_.joinable()) publisher_.join();
+  if (acker_.joinable()) acker_.join();
 }
 
 void CommitPipeline::WaitIdleForTest() {
@@ -402,6 +402,7 @@ Status CommitPipeline::FlushGroup() {
     }
   }
   PublishGroup(&group_, sync);
+  AcknowledgeGroup(&group_, sync);
   group_.bytes.clear();
   group_.revisions.clear();
   group_.tombstones.clear();

@@ -14,11 +14,11 @@
 //   write. When nothing else waits it also fdatasyncs and publishes the
 //   group; otherwise it hands the group to the sync thread
 //   (commit_sync_stage.cc), which fdatasyncs every group handed to it with
-//   one call and passes them to the publish thread, while the commit
-//   thread goes on. The publish thread publishes the synced groups in
-//   order and completes their appends (running their callbacks) while the
-//   sync thread already syncs the next groups: an fdatasync is never held
-//   back by the acknowledgements of the one before.
+//   one call, publishes them in order and passes them to the
+//   acknowledgement thread, while the commit thread goes on. The
+//   acknowledgement thread completes their appends (running their
+//   callbacks) while the sync thread already syncs the next groups: an
+//   fdatasync is never held back by the callbacks of the one before.
 // - A synchronous append that finds the pipeline idle does the commit
 //   thread's work on its own thread (caller-thread commit): the commit
 //   state belongs to whichever thread holds committing_, never to two at
@@ -99,9 +99,9 @@ class CommitPipeline {
   // and the mark (not closed) tells the next open that this writer may
   // leave unsynced pages behind. Before Start.
   Status MarkRecoveredEnd();
-  // Starts the commit thread and, for group commit, the sync and publish
-  // threads, which publish through `watermark` (the store's, outliving the
-  // pipeline).
+  // Starts the commit thread and, for group commit, the sync and
+  // acknowledgement threads. Groups are published through `watermark` (the
+  // store's, outliving the pipeline).
   void Start(Watermark* watermark);
 
   // An empty request to prepare an append in, from the pool of completed
@@ -253,6 +253,9 @@ class CommitPipeline {
   // end, visible and durable ends, watermark, acknowledgements, durable
   // mark.
   void PublishGroup(Group* group, bool durable);
+  // Completes the appends of a published group, then, every
+  // kGroupsPerDurableMark durable groups, writes a durable-end mark.
+  void AcknowledgeGroup(Group* group, bool durable);
   // Adds a group to the stream index, then the link index (state lock
   // held exclusively).
   Status IndexGroup(const Group& group);
@@ -260,18 +263,20 @@ class CommitPipeline {
   void PublishWatermark();
   // Completes every member of an unpublished group with `status`.
   void FailGroup(Group* group, const Status& status);
-  // Whether no handed-off group is unpublished (commit thread).
+  // Whether every handed-off group is published and acknowledged (commit
+  // thread).
   bool PipelineIdle() const;
   // Hands a written group to the sync thread, waiting while
-  // kMaxGroupsInFlight are unpublished; keeps its overlay.
+  // kMaxGroupsInFlight are unacknowledged; keeps its overlay.
   void HandOff(Group group);
-  // Waits until every handed-off group is published; the sync and publish
-  // threads are idle afterwards until the next hand-off.
+  // Waits until every handed-off group is published and acknowledged; the
+  // sync and acknowledgement threads are idle afterwards until the next
+  // hand-off.
   void Drain();
   // Drops the overlays of published groups.
   void PruneOverlays();
   void SyncLoop();
-  void PublishLoop();
+  void AcknowledgeLoop();
   // Marks the calling thread as one of this pipeline's threads, whose
   // appends (from callbacks) never wait for queue room.
   void MarkPipelineThread();
@@ -301,13 +306,14 @@ class CommitPipeline {
   std::deque<Overlay> overlays_;
   uint64_t handed_seq_ = 0;  // groups handed to the sync thread so far
   // Of the active segment. Written by whoever publishes a synced group
-  // (the publish thread while groups are in flight), read when sealing
+  // (the sync thread while groups are in flight), read when sealing
   // records: a value at most the true durable offset is always correct.
   std::atomic<uint64_t> synced_offset_{0};
   bool dirty_ = false;  // written but not yet fdatasynced
   // Sequence of the active segment's newest durable-end mark (0: none),
   // and group commits since then. Used by whoever publishes synced groups:
-  // the publish thread while groups are in flight, else the commit thread.
+  // the acknowledgement thread while groups are in flight, else the commit
+  // thread.
   uint64_t mark_sequence_ = 0;
   uint64_t groups_since_mark_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
@@ -328,26 +334,29 @@ class CommitPipeline {
   std::thread committer_;
 
   // The sync stage (group commit only): groups the commit thread wrote,
-  // waiting for one fdatasync that covers them all, then, synced (or
-  // failed, with the status), waiting to be published in order on the
-  // publish thread.
+  // waiting for one fdatasync that covers them all, then, published (or
+  // failed, with the status), waiting to be acknowledged in order on the
+  // acknowledgement thread.
   struct Synced {
     Group group;
     Status status;
   };
   std::mutex pipe_mu_;
-  std::condition_variable pipe_cv_;       // the sync thread waits here
-  std::condition_variable publish_cv_;    // the publish thread waits here
+  std::condition_variable pipe_cv_;  // the sync thread waits here
+  std::condition_variable ack_cv_;   // the acknowledgement thread waits here
   std::condition_variable pipe_done_cv_;  // the commit thread waits here
   std::deque<Group> pipe_;                // guarded by pipe_mu_
-  std::deque<Synced> synced_;             // guarded by pipe_mu_
+  std::deque<Synced> acks_;               // guarded by pipe_mu_
   bool pipe_stop_ = false;                // guarded by pipe_mu_
-  bool publish_stop_ = false;             // guarded by pipe_mu_
+  bool ack_stop_ = false;                 // guarded by pipe_mu_
   // Hand-off number of the newest group published (or failed): set after
   // its index entries are in, so that its overlay may go.
+  std::atomic<uint64_t> indexed_seq_{0};
+  // Hand-off number of the newest group whose appends are completed too:
+  // the groups in flight, and the pipeline idle, are counted by it.
   std::atomic<uint64_t> published_seq_{0};
   std::thread syncer_;
-  std::thread publisher_;
+  std::thread acker_;
 };
 
 }  // namespace cairn::engine

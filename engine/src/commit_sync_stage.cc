@@ -3,14 +3,14 @@
 // The commit pipeline's sync stage and the publication of written groups.
 // While appends keep arriving, the commit thread writes a group and hands
 // it to the sync thread, which fdatasyncs (one call for every group handed
-// to it meanwhile) and passes the groups on to the publish thread, which
-// publishes them in order and acknowledges their appends. The commit
+// to it meanwhile), publishes the groups in order and passes them on to
+// the acknowledgement thread, which completes their appends. The commit
 // thread sequences and writes the next group during that fdatasync instead
 // of waiting for it, and the sync thread syncs the next groups while the
-// publish thread acknowledges the last ones. An overlay per handed-off group
-// keeps sequencing correct until the group is in the index. When nothing else
-// waits, FlushGroup syncs and publishes on its own thread, as a lone append
-// gains nothing from a hand-off.
+// acknowledgement thread runs the last ones' callbacks. An overlay per
+// handed-off group keeps sequencing correct until the group is in the index.
+// When nothing else waits, FlushGroup syncs and publishes on its own thread, as
+// a lone append gains nothing from a hand-off.
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -66,6 +66,9 @@ void CommitPipeline::PublishGroup(Group* group, bool durable) {
     events += member->record_sizes.size();
   }
   activity_.CountGroup(group->members.size(), events, group->bytes.size());
+}
+
+void CommitPipeline::AcknowledgeGroup(Group* group, bool durable) {
   for (auto& member : group->members) Complete(std::move(member));
   group->members.clear();
   if (durable && ++groups_since_mark_ >= kGroupsPerDurableMark) {
@@ -179,7 +182,7 @@ void CommitPipeline::Drain() {
 }
 
 void CommitPipeline::PruneOverlays() {
-  const uint64_t published = published_seq_.load(std::memory_order_acquire);
+  const uint64_t published = indexed_seq_.load(std::memory_order_acquire);
   while (!overlays_.empty() && overlays_.front().seq <= published) {
     overlays_.pop_front();
   }
@@ -218,31 +221,40 @@ void CommitPipeline::SyncLoop() {
       s = SyncActiveCounted();
       if (!s.ok()) Fail(s);
     }
+    // Published here, at once: readers and subscribers see the groups as
+    // soon as they are durable. Their acknowledgements go to the
+    // acknowledgement thread, so that the callbacks they run never hold
+    // back the next fdatasync.
+    const uint64_t last = groups.back().seq;
+    if (s.ok()) {
+      for (Group& group : groups) PublishGroup(&group, /*durable=*/true);
+    }
+    indexed_seq_.store(last, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lock(pipe_mu_);
       for (Group& group : groups) {
-        synced_.push_back(Synced{std::move(group), s});
+        acks_.push_back(Synced{std::move(group), s});
       }
     }
     groups.clear();
-    publish_cv_.notify_one();
+    ack_cv_.notify_one();
   }
 }
 
-void CommitPipeline::PublishLoop() {
+void CommitPipeline::AcknowledgeLoop() {
   MarkPipelineThread();
   std::deque<Synced> batch;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(pipe_mu_);
-      publish_cv_.wait(lock, [&] { return !synced_.empty() || publish_stop_; });
-      if (synced_.empty()) return;  // stopping, and the commit thread drained
-      batch.swap(synced_);
+      ack_cv_.wait(lock, [&] { return !acks_.empty() || ack_stop_; });
+      if (acks_.empty()) return;  // stopping, and the commit thread drained
+      batch.swap(acks_);
     }
     const uint64_t last = batch.back().group.seq;
     for (Synced& synced : batch) {
       if (synced.status.ok()) {
-        PublishGroup(&synced.group, /*durable=*/true);
+        AcknowledgeGroup(&synced.group, /*durable=*/true);
       } else {
         FailGroup(&synced.group, synced.status);
       }

@@ -6,8 +6,8 @@
 // application's threads prepared; freeing them there would free memory
 // allocated by another thread, which with glibc's malloc takes that
 // thread's arena lock, so that under load the appending thread and the
-// publish thread block each other on it. Returning the request to the
-// pool instead costs one short critical section and no free.
+// acknowledgement thread block each other on it. Returning the request
+// to the pool instead costs one short critical section and no free.
 //
 // Bounded: at most kMaxPooledRequests requests, holding at most
 // kMaxPooledBytes of buffer capacity in all; a request beyond either is

@@ -9,8 +9,8 @@
 // - The sync stage: while appends wait, the commit thread hands written
 //   groups to the sync thread and sequences the next ones against them
 //   before they are published; readers never see them before their sync.
-//   The publish thread acknowledges synced groups while the sync thread
-//   syncs the next ones.
+//   The acknowledgement thread completes published groups while the sync
+//   thread syncs and publishes the next ones.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -399,20 +399,28 @@ TEST_F(CommitPipelineTest, NextGroupsAreSyncedWhileAnAcknowledgementRuns) {
   tracker_.WaitHeld(1);
   Outcome inner;
   std::promise<bool> synced_meanwhile;
-  std::promise<bool> visible_meanwhile;
+  std::promise<bool> readable_before_acknowledged;
   std::promise<Result<AppendResult>> first;
   Outcome second;
-  // The callback of "b" (on the publish thread) appends "c" and waits
-  // until the sync thread has begun a sync after writing it.
+  // The callback of "b" (on the acknowledgement thread) appends "c" and
+  // waits until the sync thread has begun a sync after writing it.
   store_->AppendAsync(
       "b", ExpectedVersion::Any(), Events(1), [&](Result<AppendResult> r) {
         const size_t writes = tracker_.WriteCount();
         store_->AppendAsync("c", ExpectedVersion::Any(), Events(1),
                             inner.callback());
         synced_meanwhile.set_value(tracker_.WaitSyncAfterWrite(writes + 1));
-        // Not published before the groups ahead of it.
-        visible_meanwhile.set_value(
-            store_->ReadStream("c", testing::StreamUpTo(10)).ok());
+        // Published (readable) as soon as it is synced, and acknowledged
+        // only after "b".
+        auto* impl = static_cast<engine::StoreImpl*>(store_.get());
+        for (;;) {
+          const uint32_t seen = impl->ChangeSequence();
+          if (store_->ReadStream("c", testing::StreamUpTo(10)).ok()) break;
+          impl->WaitForChange(seen, std::chrono::milliseconds(200));
+        }
+        readable_before_acknowledged.set_value(
+            inner.future.wait_for(std::chrono::seconds(0)) ==
+            std::future_status::timeout);
         first.set_value(std::move(r));
       });
   store_->AppendAsync("d", ExpectedVersion::Any(), Events(1),
@@ -424,7 +432,7 @@ TEST_F(CommitPipelineTest, NextGroupsAreSyncedWhileAnAcknowledgementRuns) {
   tracker_.WaitWrites(3);  // "a", "b" and "d"
   tracker_.Release();
   EXPECT_TRUE(synced_meanwhile.get_future().get());
-  EXPECT_FALSE(visible_meanwhile.get_future().get());
+  EXPECT_TRUE(readable_before_acknowledged.get_future().get());
   auto b = first.get_future().get();
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   auto d = second.future.get();
