@@ -5,7 +5,8 @@
 // lock, so it works beside a running writer. What only exists in the
 // writer's memory (its memtable and stream cache) is not visible from
 // outside, but the events it holds are: the log's end (from the
-// watermark) minus the checkpoint.
+// watermark) minus the checkpoint. A read that raced with the writer
+// replacing the manifest is taken again.
 #include <optional>
 #include <set>
 #include <string>
@@ -20,8 +21,14 @@
 #include "inspect/index_files.h"
 
 namespace cairn::inspect {
+namespace {
 
-Result<IndexStats> ReadIndexStats(const std::string& store_dir) {
+// A running writer replaces the manifest and removes the tables a merge
+// replaced: a table of the manifest just read may be gone by the time it
+// is opened. Such a read is taken again, at most this many times.
+constexpr int kReadAttempts = 16;
+
+Result<IndexStats> ReadIndexStatsOnce(const std::string& store_dir) {
   io::FileSystem* fs = io::PosixFileSystem();
   IndexStats stats;
   stats.index_dir = IndexDirOf(store_dir);
@@ -71,6 +78,28 @@ Result<IndexStats> ReadIndexStats(const std::string& store_dir) {
     }
   }
   return stats;
+}
+
+// Whether the manifest on disk is no longer the one `stats` was read from.
+bool ManifestMoved(const IndexStats& stats) {
+  index::Manifest now;
+  return index::ReadManifest(io::PosixFileSystem(), stats.index_dir, &now)
+             .ok() &&
+         now.generation != stats.generation;
+}
+
+}  // namespace
+
+Result<IndexStats> ReadIndexStats(const std::string& store_dir) {
+  for (int attempt = 1;; ++attempt) {
+    auto stats = ReadIndexStatsOnce(store_dir);
+    // A table that failed to open is damage only if the manifest that
+    // lists it is still the current one.
+    if (!stats.ok() || stats->damaged_tables == 0 || attempt == kReadAttempts ||
+        !ManifestMoved(*stats)) {
+      return stats;
+    }
+  }
 }
 
 }  // namespace cairn::inspect

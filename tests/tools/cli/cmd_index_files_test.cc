@@ -307,7 +307,7 @@ TEST_F(IndexFilesTest, RebuildNeedsAStoreAndTheWriterLock) {
   EXPECT_TRUE(Contains(r.err, "in use by another process")) << r.err;
   // Stats read the files, beside the writer.
   r = RunCairn({"index", "stats", store()});
-  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
 }
 
 TEST(RebuildProgressLineTest, ShowsBarPercentEventsAndBytes) {
