@@ -231,6 +231,12 @@ Result<IndexDirListing> ListIndexDir(const std::string& index_dir) {
   return listing;
 }
 
+bool ManifestReplacedSince(const std::string& index_dir, uint64_t generation) {
+  index::Manifest now;
+  return index::ReadManifest(io::PosixFileSystem(), index_dir, &now).ok() &&
+         now.generation != generation;
+}
+
 Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_size) {
   io::FileSystem* fs = io::PosixFileSystem();
   auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);

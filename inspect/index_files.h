@@ -59,6 +59,11 @@ struct IndexDirListing {
 // NotFound if `index_dir` does not exist.
 Result<IndexDirListing> ListIndexDir(const std::string& index_dir);
 
+// Whether the manifest in `index_dir` now has another generation than
+// `generation`: a live writer replaced it (and may have removed tables the
+// old one listed) since that one was read. False if it can not be read.
+bool ManifestReplacedSince(const std::string& index_dir, uint64_t generation);
+
 // Reads a whole (small) file; Corruption if it is larger than `max_size`.
 Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_size);
 

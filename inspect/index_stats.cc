@@ -80,14 +80,6 @@ Result<IndexStats> ReadIndexStatsOnce(const std::string& store_dir) {
   return stats;
 }
 
-// Whether the manifest on disk is no longer the one `stats` was read from.
-bool ManifestMoved(const IndexStats& stats) {
-  index::Manifest now;
-  return index::ReadManifest(io::PosixFileSystem(), stats.index_dir, &now)
-             .ok() &&
-         now.generation != stats.generation;
-}
-
 }  // namespace
 
 Result<IndexStats> ReadIndexStats(const std::string& store_dir) {
@@ -96,7 +88,7 @@ Result<IndexStats> ReadIndexStats(const std::string& store_dir) {
     // A table that failed to open is damage only if the manifest that
     // lists it is still the current one.
     if (!stats.ok() || stats->damaged_tables == 0 || attempt == kReadAttempts ||
-        !ManifestMoved(*stats)) {
+        !ManifestReplacedSince(stats->index_dir, stats->generation)) {
       return stats;
     }
   }

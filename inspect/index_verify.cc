@@ -116,12 +116,7 @@ class IndexChecker {
       const std::optional<uint64_t> generation = CheckOnce();
       if (report_.problems == 0 || attempt == kAttempts) break;
       // Changed under us by a live writer: look again.
-      index::Manifest now;
-      if (!generation ||
-          !index::ReadManifest(io::PosixFileSystem(), dir_, &now).ok() ||
-          now.generation == *generation) {
-        break;
-      }
+      if (!generation || !ManifestReplacedSince(dir_, *generation)) break;
     }
     return std::move(report_);
   }
