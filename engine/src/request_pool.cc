@@ -1,7 +1,9 @@
 // Copyright (c) Cairn authors.
 #include "engine/src/request_pool.h"
 
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace cairn::engine {
 
@@ -25,22 +27,24 @@ std::unique_ptr<CommitRequest> RequestPool::Take() {
 }
 
 void RequestPool::Give(std::unique_ptr<CommitRequest> request) {
-  // Cleared outside the lock. Clearing keeps the buffers' capacity; what
-  // the fields own besides (a barrier's action, an error's message) is
-  // freed here, as it would be anyway.
+  // Cleared outside the lock: every field back to its default but for
+  // the four buffers, which are emptied and keep their capacity. What the
+  // other fields own (the callback, a barrier's action, an error's
+  // message) is freed here, as it would be anyway.
   CommitRequest& r = *request;
-  r.is_sync = false;
-  r.action = nullptr;
+  std::string stream = std::move(r.stream);
+  std::string records = std::move(r.records);
+  std::vector<EventId> ids = std::move(r.ids);
+  std::vector<uint32_t> record_sizes = std::move(r.record_sizes);
+  r = CommitRequest();
+  r.stream = std::move(stream);
+  r.records = std::move(records);
+  r.ids = std::move(ids);
+  r.record_sizes = std::move(record_sizes);
   r.stream.clear();
-  r.expected = ExpectedVersion::Any();
-  r.ids.clear();
-  r.client_ids = false;
   r.records.clear();
+  r.ids.clear();
   r.record_sizes.clear();
-  r.done = nullptr;
-  r.result.reset();
-  r.owner_expected.reset();
-  r.tombstone = false;
   const uint64_t footprint = Footprint(r);
   std::lock_guard<std::mutex> lock(mu_);
   if (free_.size() >= kMaxPooledRequests ||
