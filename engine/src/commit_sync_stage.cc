@@ -11,6 +11,9 @@
 // handed-off group keeps sequencing correct until the group is in the index.
 // When nothing else waits, FlushGroup syncs and publishes on its own thread, as
 // a lone append gains nothing from a hand-off.
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -31,6 +34,18 @@ constexpr uint64_t kMaxGroupsInFlight = 4;
 // vouched for by the synced_offset of later records anyway; the mark
 // covers the newest group when the appends stop (docs/durability.md).
 constexpr uint64_t kGroupsPerDurableMark = 64;
+
+// Waits on `cv` until `queue` holds something or `stop` is set, then moves
+// everything queued into `out`. False when stopping with nothing left.
+template <typename T>
+bool TakeQueued(std::mutex& mu, std::condition_variable& cv,
+                std::deque<T>& queue, const bool& stop, std::deque<T>* out) {
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return !queue.empty() || stop; });
+  if (queue.empty()) return false;
+  out->swap(queue);
+  return true;
+}
 
 }  // namespace
 
@@ -207,12 +222,8 @@ void CommitPipeline::SyncLoop() {
   MarkPipelineThread();
   std::deque<Group> groups;
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(pipe_mu_);
-      pipe_cv_.wait(lock, [&] { return !pipe_.empty() || pipe_stop_; });
-      if (pipe_.empty()) return;  // stopping, and the commit thread drained
-      groups.swap(pipe_);
-    }
+    // Empty when stopping: the commit thread drained the stage first.
+    if (!TakeQueued(pipe_mu_, pipe_cv_, pipe_, pipe_stop_, &groups)) return;
     // One fdatasync covers every group written so far. After a fatal
     // error nothing more is synced (a failed fdatasync is never retried)
     // and the groups fail.
@@ -245,12 +256,7 @@ void CommitPipeline::AcknowledgeLoop() {
   MarkPipelineThread();
   std::deque<Synced> batch;
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(pipe_mu_);
-      ack_cv_.wait(lock, [&] { return !acks_.empty() || ack_stop_; });
-      if (acks_.empty()) return;  // stopping, and the commit thread drained
-      batch.swap(acks_);
-    }
+    if (!TakeQueued(pipe_mu_, ack_cv_, acks_, ack_stop_, &batch)) return;
     const uint64_t last = batch.back().group.seq;
     for (Synced& synced : batch) {
       if (synced.status.ok()) {
