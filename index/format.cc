@@ -1,7 +1,12 @@
 // Copyright (c) Cairn authors.
 #include "index/format.h"
 
+// The inline build of XXH3, for XXH3_generateSecret_fromSeed; the results
+// are the library's, bit for bit.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
+
+#include "segment/checksum_long.h"
 
 namespace cairn::index {
 namespace {
@@ -23,7 +28,14 @@ uint32_t IdTag(const EventId& id) {
 }
 
 uint64_t IndexChecksum(const void* data, size_t size, uint64_t seed) {
-  return XXH3_64bits_withSeed(data, size, seed);
+  if (size <= XXH3_MIDSIZE_MAX) return XXH3_64bits_withSeed(data, size, seed);
+  // A lookup verifies a whole 4 KiB entry block: hashed with XXH3's AVX2
+  // code where the CPU has it, which the library (built for the baseline
+  // instruction set) does not use. Every block has its own seed, so the
+  // secret is derived here for each.
+  alignas(64) unsigned char secret[XXH3_SECRET_DEFAULT_SIZE];
+  XXH3_generateSecret_fromSeed(secret, seed);
+  return segment::LongChecksum64(data, size, secret, sizeof(secret), seed);
 }
 
 }  // namespace cairn::index
