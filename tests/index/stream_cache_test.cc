@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <string>
 
 namespace cairn::index {
@@ -57,6 +59,57 @@ TEST(StreamCacheTest, NotesAnAnswerOnlyForTheCachedRevision) {
   cache.Clear();
   EXPECT_EQ(cache.Tombstone("s", 2), std::nullopt);
   EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(StreamCacheTest, KnowsAStreamWithoutEventsUntilItsFirstEvent) {
+  StreamCache cache(4);
+  cache.Put("$$s", StreamCache::kNoEvents);
+  EXPECT_EQ(cache.Get("$$s"), StreamCache::kNoEvents);
+  EXPECT_EQ(cache.hits(), 1u);
+  cache.PutTail("$$s", 0, false);
+  EXPECT_EQ(cache.Get("$$s"), 0u);
+  EXPECT_EQ(cache.Tombstone("$$s", 0), false);
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(StreamCacheTest, EvictsStreamsNotUsedSinceTheHandLastPassed) {
+  StreamCache cache(3);
+  cache.Put("a", 1);
+  cache.Put("b", 2);
+  cache.Put("c", 3);
+  ASSERT_EQ(cache.Get("a"), 1u);
+  ASSERT_EQ(cache.Get("c"), 3u);
+  cache.Put("d", 4);  // "b" was not used: it goes
+  EXPECT_EQ(cache.Get("b"), std::nullopt);
+  EXPECT_EQ(cache.Get("a"), 1u);
+  EXPECT_EQ(cache.Get("c"), 3u);
+  EXPECT_EQ(cache.Get("d"), 4u);
+  EXPECT_EQ(cache.size(), 3u);
+}
+
+// Many streams through a small cache: every cached answer is the last one
+// put, whatever was evicted and whichever slots moved (a model check).
+TEST(StreamCacheTest, MatchesAModelThroughEvictions) {
+  StreamCache cache(64);
+  std::map<std::string, uint64_t> last;
+  std::mt19937_64 rng(11);
+  for (uint64_t i = 0; i < 20000; ++i) {
+    const std::string name = "stream-" + std::to_string(rng() % 300) +
+                             (i % 7 == 0 ? "-with-a-long-name" : "");
+    if (rng() % 3 == 0) {
+      const uint64_t revision = last[name] + 1 + rng() % 3;
+      last[name] = revision;
+      cache.Put(name, revision);
+    } else if (auto hit = cache.Get(name)) {
+      ASSERT_EQ(*hit, last[name]) << name << " at step " << i;
+    }
+    ASSERT_LE(cache.size(), 64u);
+  }
+  EXPECT_GT(cache.hits(), 0u);
+  EXPECT_GT(cache.memory_bytes(), 0u);
+  cache.Clear();
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.Get("stream-1"), std::nullopt);
 }
 
 TEST(StreamCacheTest, ZeroCapacityCachesNothing) {
