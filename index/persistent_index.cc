@@ -381,15 +381,24 @@ Result<std::optional<uint64_t>> PersistentIndex::LastRevision(
   if (last_event != nullptr) last_event->reset();
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    if (auto hit = cache_.Get(stream)) return std::optional<uint64_t>(*hit);
+    if (auto hit = cache_.Get(stream)) {
+      if (*hit == StreamCache::kNoEvents) return std::optional<uint64_t>();
+      return std::optional<uint64_t>(*hit);
+    }
   }
   auto v = Current();
   auto last = LastRevisionUncached(*v, stream, hash_(stream), last_event);
-  if (!last.ok()) NoteDamage(last.status());
-  if (last.ok() && last->has_value()) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    cache_.Put(stream, **last);
+  if (!last.ok()) {
+    NoteDamage(last.status());
+    return last;
   }
+  // A stream without events is cached too: every read of a stream asks
+  // for its metadata stream, which most streams do not have, and finding
+  // that out searches every table. The first event of the stream replaces
+  // the entry (AddRun, under the exclusive state lock that every caller
+  // of this method holds shared).
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  cache_.Put(stream, last->value_or(StreamCache::kNoEvents));
   return last;
 }
 

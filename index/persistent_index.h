@@ -64,7 +64,7 @@ struct IndexOptions {
   // entry, at most twice over while a frozen table is being written) and
   // what a crash makes the next open replay.
   uint64_t memtable_entries = 1 << 18;
-  // Streams whose last revision is kept in memory (LRU).
+  // Streams whose last revision is kept in memory (StreamCache).
   uint64_t cache_streams = 1 << 16;
   // This many tables of one level are merged into one of the next level.
   uint32_t merge_fan_in = 4;

@@ -64,6 +64,15 @@ TEST_F(RetentionTest, MaxCountOneKeepsTheNewestEvent) {
   EXPECT_EQ(Revisions(Read(Direction::kForward)), std::vector<uint64_t>{10});
 }
 
+TEST_F(RetentionTest, MetadataSetAfterAReadAppliesAtOnce) {
+  // The first read finds that "s" has no metadata (the index caches that);
+  // the metadata written next must hide events on the very next read.
+  EXPECT_EQ(Read(Direction::kForward).events.size(), 10u);
+  SetMetadata(R"({"$maxCount":2})");
+  EXPECT_EQ(Revisions(Read(Direction::kForward)),
+            (std::vector<uint64_t>{8, 9}));
+}
+
 TEST_F(RetentionTest, MaxCountZeroIsRefused) {
   auto set = store_->SetStreamMetadataJson("s", ExpectedVersion::Any(),
                                            R"({"$maxCount":0})");

@@ -203,6 +203,37 @@ TEST(IndexTest, ASearchedLastRevisionComesWithItsEntry) {
   }
 }
 
+TEST(IndexTest, AStreamKnownToHaveNoEventsGetsItsFirstOne) {
+  Harness h;
+  h.options.stream_hash = &ConstantHash;  // every stream on one chain
+  ASSERT_TRUE(h.OpenAndReplay().ok());
+  ASSERT_TRUE(h.Append("a").ok());
+  // "b" has no events; the answer is cached, and must give way to b's
+  // first event, whose hash "a" shares.
+  for (int i = 0; i < 2; ++i) {
+    auto none = h.index->LastRevision("b");
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(*none, std::nullopt);
+  }
+  std::vector<IndexedEvent> read;
+  ASSERT_TRUE(h.index->Read("b", 0, Direction::kForward, 10, &read).ok());
+  EXPECT_TRUE(read.empty());
+  ASSERT_TRUE(h.Append("b").ok());
+  ASSERT_TRUE(h.Append("b").ok());
+  auto last = h.index->LastRevision("b");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, std::optional<uint64_t>(1));
+  ASSERT_TRUE(h.index->Read("b", 0, Direction::kForward, 10, &read).ok());
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(h.log.names[read[1].position], "b");
+  // After a reopen the cache starts empty and the index answers.
+  ASSERT_TRUE(h.index->Close().ok());
+  ASSERT_TRUE(h.OpenAndReplay().ok());
+  last = h.index->LastRevision("b");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, std::optional<uint64_t>(1));
+}
+
 TEST(IndexTest, RevisionAndPositionGapsAreRefused) {
   Harness h;
   ASSERT_TRUE(h.Open().ok());

@@ -156,9 +156,12 @@ struct Options {
   // writer holds at most four times this many). Default 262144; 1..2^31.
   uint64_t index_memtable_events = 1ull << 18;
 
-  // Streams whose last revision is cached in memory (LRU, about 100 bytes
-  // each plus the name). Larger: fewer index lookups for appends to many
-  // streams. Default 65536; min 1.
+  // Streams whose last revision is cached in memory (about 100 bytes each
+  // plus names longer than 15 bytes; streams not used recently are evicted
+  // first). A read of a stream also caches that its metadata stream has no
+  // events, when it has none. Larger: fewer index lookups for appends to and
+  // reads of many streams. Default 65536; min 1; values above 2^31 act as
+  // 2^31.
   uint64_t index_cache_streams = 1ull << 16;
 
   // How far back a retried append with ExpectedVersion Any or StreamExists
