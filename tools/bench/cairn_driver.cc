@@ -93,9 +93,15 @@ std::string CairnDriver::durability() const {
 }
 
 std::vector<Setting> CairnDriver::Settings() {
-  return {{"durability", DurabilityName(durability_)},
-          {"category_and_type_streams",
-           category_and_type_streams_ ? "true" : "false"}};
+  std::vector<Setting> settings = {
+      {"durability", DurabilityName(durability_)},
+      {"category_and_type_streams",
+       category_and_type_streams_ ? "true" : "false"}};
+  if (index_cache_streams_ != 0) {
+    settings.emplace_back("index_cache_streams",
+                          std::to_string(index_cache_streams_));
+  }
+  return settings;
 }
 
 Capabilities CairnDriver::capabilities() const { return Capabilities::All(); }
@@ -105,6 +111,9 @@ Options CairnDriver::OptionsFor(WriteMode mode) const {
   options.durability =
       mode == WriteMode::kLoad ? Durability::kNone : durability_;
   options.category_and_type_streams = category_and_type_streams_;
+  if (index_cache_streams_ != 0) {
+    options.index_cache_streams = index_cache_streams_;
+  }
   return options;
 }
 

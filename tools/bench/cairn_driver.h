@@ -29,6 +29,11 @@ class CairnDriver : public Driver {
               bool category_and_type_streams);
   ~CairnDriver() override;
 
+  // Options::index_cache_streams of the stores it opens (0: the default).
+  void set_index_cache_streams(uint64_t streams) {
+    index_cache_streams_ = streams;
+  }
+
   std::string name() const override { return "cairn"; }
   std::string durability() const override;
   std::vector<Setting> Settings() override;
@@ -63,6 +68,7 @@ class CairnDriver : public Driver {
   const std::string dir_;
   const Durability durability_;
   const bool category_and_type_streams_;
+  uint64_t index_cache_streams_ = 0;
   std::unique_ptr<Store> store_;
 };
 

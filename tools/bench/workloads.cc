@@ -550,6 +550,7 @@ Result<WorkloadResult> RunWorkload(std::string_view name,
   CairnDriver driver(
       config.dir, config.durability,
       config.category_and_type_streams && name != "concurrent-plain");
+  driver.set_index_cache_streams(config.index_cache_streams);
   return RunWorkload(&driver, name, config);
 }
 

@@ -83,6 +83,8 @@ struct WorkloadConfig {
   // Options::category_and_type_streams of the store (concurrent-plain
   // turns it off whatever this says).
   bool category_and_type_streams = true;
+  // Options::index_cache_streams of the store; 0 keeps the default.
+  uint64_t index_cache_streams = 0;
   // Of the measured appends; the pre-loads of the read workloads always
   // use kNone (and reopen the store before reading).
   Durability durability = Durability::kGroupCommit;

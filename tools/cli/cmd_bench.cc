@@ -52,6 +52,7 @@ struct BenchArgs {
   double raw_seconds = 1;
   bool json = false;
   bool no_category_streams = false;
+  uint64_t index_cache_streams = 0;
 };
 
 // A fresh directory, removed with everything in it on destruction.
@@ -187,6 +188,7 @@ int RunBench(const Io& io, const BenchArgs& args) {
     config.scavenge_bytes_per_sync = args.scavenge_bytes_per_sync;
     config.durability = ParseDurability(args.durability);
     config.category_and_type_streams = !args.no_category_streams;
+    config.index_cache_streams = args.index_cache_streams;
     config.progress = &progress;
     auto result = bench::RunWorkload(name, config);
     // Each store goes as soon as it is measured: a scale run can leave
@@ -306,6 +308,10 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
   sub->add_flag("--no-category-streams", args->no_category_streams,
                 "Open the stores without the $ce-/$et- streams "
                 "(Options::category_and_type_streams = false)");
+  sub->add_option("--index-cache-streams", args->index_cache_streams,
+                  "Options::index_cache_streams of the stores (streams whose "
+                  "last revision the index caches; default 65536)")
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--json", args->json,
                 "Print one JSON object instead of the summary");
   return {sub, [io, args] { return RunBench(io, *args); }};
