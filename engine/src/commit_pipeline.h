@@ -250,8 +250,8 @@ class CommitPipeline {
 
   // --- the sync stage (commit_sync_stage.cc) ---
   // Publishes a written group (synced when `durable`): indexes, segment
-  // end, visible and durable ends, watermark, acknowledgements, durable
-  // mark.
+  // end, visible and durable ends, watermark, activity figures. Its
+  // appends are completed afterwards (AcknowledgeGroup).
   void PublishGroup(Group* group, bool durable);
   // Completes the appends of a published group, then, every
   // kGroupsPerDurableMark durable groups, writes a durable-end mark.
@@ -311,9 +311,9 @@ class CommitPipeline {
   std::atomic<uint64_t> synced_offset_{0};
   bool dirty_ = false;  // written but not yet fdatasynced
   // Sequence of the active segment's newest durable-end mark (0: none),
-  // and group commits since then. Used by whoever publishes synced groups:
-  // the acknowledgement thread while groups are in flight, else the commit
-  // thread.
+  // and group commits since then. Used by whoever acknowledges synced
+  // groups: the acknowledgement thread while groups are in flight, else
+  // the commit thread.
   uint64_t mark_sequence_ = 0;
   uint64_t groups_since_mark_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
