@@ -1,12 +1,9 @@
 // Copyright (c) Cairn authors.
 #include "index/format.h"
 
-// The inline build of XXH3, for XXH3_generateSecret_fromSeed; the results
-// are the library's, bit for bit.
-#define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "segment/checksum_long.h"
+#include "segment/checksum.h"
 
 namespace cairn::index {
 namespace {
@@ -28,14 +25,11 @@ uint32_t IdTag(const EventId& id) {
 }
 
 uint64_t IndexChecksum(const void* data, size_t size, uint64_t seed) {
-  if (size <= XXH3_MIDSIZE_MAX) return XXH3_64bits_withSeed(data, size, seed);
-  // A lookup verifies a whole 4 KiB entry block: hashed with XXH3's AVX2
-  // code where the CPU has it, which the library (built for the baseline
-  // instruction set) does not use. Every block has its own seed, so the
-  // secret is derived here for each.
-  alignas(64) unsigned char secret[XXH3_SECRET_DEFAULT_SIZE];
-  XXH3_generateSecret_fromSeed(secret, seed);
-  return segment::LongChecksum64(data, size, secret, sizeof(secret), seed);
+  // The segment layer's XXH3 (the same values as XXH3_64bits_withSeed):
+  // a lookup verifies a whole 4 KiB entry block, which it hashes with
+  // XXH3's AVX2 code where the CPU has it, unlike the library, which is
+  // built for the baseline instruction set.
+  return segment::Checksum64(data, size, seed);
 }
 
 }  // namespace cairn::index
