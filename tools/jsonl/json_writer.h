@@ -35,7 +35,8 @@ class Writer {
     Key(key);
     out_ += std::to_string(value);
   }
-  // Three decimals; null if not finite.
+  // Three decimals, or three significant digits below 0.1; null if not
+  // finite.
   void Number(std::string_view key, double value);
   void Bool(std::string_view key, bool value) {
     Key(key);
