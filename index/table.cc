@@ -16,15 +16,20 @@ constexpr uint64_t kHeaderSeed = 0x5458494e52494143ull;
 // "CAIRNFLT" read as a little-endian u64: mixed into the filter checksums'
 // seeds, so a filter never verifies as a block or a block as a filter.
 constexpr uint64_t kFilterSeed = 0x544c464e52494143ull;
+// "CAIRNPRT" and "CAIRNDIR": mixed into the seeds of the part checksums and
+// of the part directory's checksum (version 4) the same way.
+constexpr uint64_t kPartSeed = 0x5452504e52494143ull;
+constexpr uint64_t kDirectorySeed = 0x5249444e52494143ull;
 // The header checksum covers [0, 128) in version 1; version 2 adds
 // last_position at 136 and moves the checksum after it; version 3 adds
-// filters_offset at 144 and moves it again.
+// filters_offset at 144 and moves it again; version 4 keeps that header.
 constexpr size_t kHeaderFieldsSizeV1 = 128;
 constexpr size_t kHeaderFieldsSizeV2 = 144;
 constexpr size_t kHeaderFieldsSizeV3 = 152;
 constexpr size_t kLastPositionAt = 136;
 constexpr size_t kFiltersOffsetAt = 144;
-// Filters start on a cache line, so one is two lines.
+// Summaries start on a cache line, so a filter is two lines and a part
+// directory three.
 constexpr uint64_t kFilterAlignment = 64;
 
 size_t HeaderFieldsSize(uint32_t version) {
@@ -61,6 +66,21 @@ uint64_t FilterChecksum(const uint8_t* filter, uint64_t table_seed,
                        BlockSeed(table_seed, block) ^ kFilterSeed);
 }
 
+uint64_t PartChecksum(const uint8_t* part, uint64_t table_seed, uint64_t block,
+                      uint64_t p) {
+  return IndexChecksum(part, kTablePartSize,
+                       (BlockSeed(table_seed, block) ^ kPartSeed) + p);
+}
+
+// Over the part keys and checksums, [kPartKeysAt, kPartDirectoryChecksumAt)
+// of the summary.
+uint64_t DirectoryChecksum(const uint8_t* summary, uint64_t table_seed,
+                           uint64_t block) {
+  return IndexChecksum(summary + kPartKeysAt,
+                       kPartDirectoryChecksumAt - kPartKeysAt,
+                       BlockSeed(table_seed, block) ^ kDirectorySeed);
+}
+
 struct Layout {
   uint64_t fences_offset;
   uint64_t anchors_offset;
@@ -78,7 +98,7 @@ Layout LayoutOf(const TableInfo& info) {
   l.filters_offset = 0;
   if (info.has_filters()) {
     l.filters_offset = RoundUp(anchors_end, kFilterAlignment);
-    entries_from = l.filters_offset + info.block_count() * kBlockFilterSize;
+    entries_from = l.filters_offset + info.block_count() * info.summary_size();
   }
   l.entries_offset = RoundUp(entries_from, kTableBlockSize);
   l.file_size = l.entries_offset + info.block_count() * kTableBlockSize;
@@ -172,7 +192,9 @@ Result<std::unique_ptr<TableWriter>> TableWriter::Create(
         "index table has more entries than positions");
   }
   TableInfo fixed = info;
-  fixed.format_version = kTableFiltersFormatVersion;
+  if (fixed.format_version != kTableFiltersFormatVersion) {
+    fixed.format_version = kTablePartsFormatVersion;
+  }
   if (!info.has_gaps()) {
     fixed.last_position = info.entry_count == 0 ? 0 : info.end_position - 1;
   } else if (info.entry_count == 0
@@ -192,7 +214,7 @@ Result<std::unique_ptr<TableWriter>> TableWriter::Create(
   w->entries_offset_ = l.entries_offset;
   w->file_size_ = l.file_size;
   w->fence_write_at_ = l.fences_offset;
-  w->filter_write_at_ = l.filters_offset;
+  w->summary_write_at_ = l.filters_offset;
   w->anchor_write_at_ = l.anchors_offset;
   w->entry_write_at_ = l.entries_offset;
   w->seed_ = TableSeed(info.store_id, info.number);
@@ -240,29 +262,51 @@ Status TableWriter::Add(const Entry& entry) {
     uint8_t fence[kFenceSize];
     Put64(fence, entry.hash);
     Put64(fence + 8, entry.revision);
-    Put64(fence + 16, 0);  // checksum, filled in below
+    Put64(fence + 16, 0);  // checksum, filled in by FinishBlock
     fence_buffer_.append(reinterpret_cast<const char*>(fence), kFenceSize);
-    filter_buffer_.resize(filter_buffer_.size() + kBlockFilterSize, '\0');
+    summary_buffer_.resize(summary_buffer_.size() + info_.summary_size(), '\0');
   }
-  uint8_t* filter = reinterpret_cast<uint8_t*>(filter_buffer_.data()) +
-                    filter_buffer_.size() - kBlockFilterSize;
-  BlockFilter::Add(entry.hash, filter);
+  uint8_t* summary = reinterpret_cast<uint8_t*>(summary_buffer_.data()) +
+                     summary_buffer_.size() - info_.summary_size();
+  BlockFilter::Add(entry.hash, summary);
+  if (info_.has_parts() && in_block % kEntriesPerPart == 0 && in_block != 0) {
+    uint8_t* key =
+        summary + kPartKeysAt + (in_block / kEntriesPerPart - 1) * 16;
+    Put64(key, entry.hash);
+    Put64(key + 8, entry.revision);
+  }
   const bool block_full = in_block + 1 == kEntriesPerBlock;
   if (block_full || entries_added_ == info_.entry_count) {
-    const uint64_t index = (entries_added_ - 1) / kEntriesPerBlock;
-    uint64_t checksum =
-        IndexChecksum(block, kTableBlockSize, BlockSeed(seed_, index));
-    Put64(reinterpret_cast<uint8_t*>(fence_buffer_.data()) +
-              fence_buffer_.size() - kFenceSize + 16,
-          checksum);
-    Put64(filter + kBlockFilterBitBytes, FilterChecksum(filter, seed_, index));
+    FinishBlock();
     if (entry_buffer_.size() >= kWriteChunk) {
       Status s = FlushEntries();
-      if (s.ok()) s = FlushFencesAndFilters();
+      if (s.ok()) s = FlushFencesAndSummaries();
       if (!s.ok()) return s;
     }
   }
   return Status::Ok();
+}
+
+void TableWriter::FinishBlock() {
+  const uint64_t index = (entries_added_ - 1) / kEntriesPerBlock;
+  const uint8_t* block =
+      reinterpret_cast<const uint8_t*>(entry_buffer_.data()) +
+      entry_buffer_.size() - kTableBlockSize;
+  uint8_t* summary = reinterpret_cast<uint8_t*>(summary_buffer_.data()) +
+                     summary_buffer_.size() - info_.summary_size();
+  Put64(reinterpret_cast<uint8_t*>(fence_buffer_.data()) +
+            fence_buffer_.size() - kFenceSize + 16,
+        IndexChecksum(block, kTableBlockSize, BlockSeed(seed_, index)));
+  Put64(summary + kBlockFilterBitBytes, FilterChecksum(summary, seed_, index));
+  if (!info_.has_parts()) return;
+  // Every part has a checksum, those past the last entry (zero bytes)
+  // too: a verifier then checks every byte of the block the same way.
+  for (uint32_t p = 0; p < kPartsPerBlock; ++p) {
+    Put64(summary + kPartChecksumsAt + 8 * p,
+          PartChecksum(block + p * kTablePartSize, seed_, index, p));
+  }
+  Put64(summary + kPartDirectoryChecksumAt,
+        DirectoryChecksum(summary, seed_, index));
 }
 
 Status TableWriter::AddAnchor(uint32_t offset) {
@@ -286,8 +330,8 @@ Status TableWriter::FlushEntries() {
   return s;
 }
 
-Status TableWriter::FlushFencesAndFilters() {
-  // Only fences and filters of complete blocks (checksums known) are
+Status TableWriter::FlushFencesAndSummaries() {
+  // Only fences and summaries of complete blocks (checksums known) are
   // final; the last block's, if incomplete, stay for the next call.
   size_t complete = fence_buffer_.size() / kFenceSize;
   if (entries_added_ % kEntriesPerBlock != 0 &&
@@ -300,12 +344,12 @@ Status TableWriter::FlushFencesAndFilters() {
   Status s = file_->Write(fence_write_at_, fence_buffer_.data(), fence_bytes);
   fence_write_at_ += fence_bytes;
   fence_buffer_.erase(0, fence_bytes);
-  const size_t filter_bytes = complete * kBlockFilterSize;
+  const size_t summary_bytes = complete * info_.summary_size();
   if (s.ok()) {
-    s = file_->Write(filter_write_at_, filter_buffer_.data(), filter_bytes);
+    s = file_->Write(summary_write_at_, summary_buffer_.data(), summary_bytes);
   }
-  filter_write_at_ += filter_bytes;
-  filter_buffer_.erase(0, filter_bytes);
+  summary_write_at_ += summary_bytes;
+  summary_buffer_.erase(0, summary_bytes);
   return s;
 }
 
@@ -330,7 +374,7 @@ Status TableWriter::Finish() {
         "index table has fewer anchors than declared");
   }
   Status s = FlushEntries();
-  if (s.ok()) s = FlushFencesAndFilters();
+  if (s.ok()) s = FlushFencesAndSummaries();
   if (s.ok()) s = FlushAnchors();
   if (!s.ok()) return s;
   std::vector<uint8_t> header(kTableHeaderSize);
@@ -368,10 +412,10 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
     return Status::Corruption(path, 0, "not an index table (bad magic)");
   }
   uint32_t version = Get32(data + 8);
-  if (version < kTableFormatVersion || version > kTableFiltersFormatVersion) {
+  if (version < kTableFormatVersion || version > kTablePartsFormatVersion) {
     return Status::NotSupported(path + ": index table format version " +
                                 std::to_string(version) +
-                                " is not supported (this build reads 1 to 3)");
+                                " is not supported (this build reads 1 to 4)");
   }
   info->format_version = version;
   const size_t fields = HeaderFieldsSize(version);
@@ -407,7 +451,8 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
   }
   // In versions 1 and 2 the version is a function of the counts: a table
   // without gaps is always version 1, so each table has exactly one valid
-  // encoding. Version 3 names its last position with or without gaps.
+  // encoding. Versions 3 and 4 name their last position with or without
+  // gaps.
   const uint64_t range = info->end_position - info->first_position;
   if (version == kTableFormatVersion) {
     if (info->entry_count != range) {
@@ -416,7 +461,7 @@ Status DecodeTableHeader(const uint8_t* data, size_t size,
                                 "length");
     }
     info->last_position = range == 0 ? 0 : info->end_position - 1;
-  } else if (version == kTableFiltersFormatVersion &&
+  } else if (version >= kTableFiltersFormatVersion &&
              info->entry_count == range) {
     if (Get64(data + kHeaderFieldsSizeV1) != 0) {
       return Status::Corruption(path, kHeaderFieldsSizeV1,
@@ -560,6 +605,126 @@ Result<const uint8_t*> Table::Block(uint64_t i) const {
   return block;
 }
 
+Status Table::SummaryCorruption(uint64_t i, uint64_t at,
+                                const std::string& why) const {
+  return Status::Corruption(
+      path_, (Filter(i) - map_->data()) + at,
+      why + " of block " + std::to_string(i) +
+          " (the index is derived data: `cairn index rebuild` recreates it)");
+}
+
+Status Table::BlockReader::Load(uint64_t block) {
+  block_ = block;
+  size_ = table_->EntriesIn(block);
+  if (!table_->info_.has_parts()) {
+    auto data = table_->Block(block);
+    if (!data.ok()) return data.status();
+    data_ = *data;
+    verified_ = ~0u;
+    return Status::Ok();
+  }
+  data_ = table_->entries_ + block * kTableBlockSize;
+  const uint8_t* summary = table_->Filter(block);
+  if (DirectoryChecksum(summary, table_->seed_, block) !=
+      Get64(summary + kPartDirectoryChecksumAt)) {
+    return table_->SummaryCorruption(block, kPartKeysAt,
+                                     "index part directory checksum mismatch");
+  }
+  directory_ = summary;
+  verified_ = 0;
+  return Status::Ok();
+}
+
+Status Table::BlockReader::StartOf(uint64_t hash, uint64_t revision,
+                                   bool inclusive, uint64_t* begin,
+                                   uint64_t* end) {
+  if (directory_ == nullptr || !table_->info_.has_parts()) {
+    *begin = 0;
+    *end = size_;
+    return Status::Ok();
+  }
+  // The last part (of those holding entries) whose first key is at or
+  // before the target; part 0's is the fence's, at or before it by the
+  // block's choice.
+  const uint64_t parts = (size_ + kEntriesPerPart - 1) / kEntriesPerPart;
+  uint64_t part = 0;
+  for (uint64_t p = 1; p < parts; ++p) {
+    const uint8_t* key = directory_ + kPartKeysAt + (p - 1) * 16;
+    const uint64_t h = Get64(key);
+    const uint64_t r = Get64(key + 8);
+    const bool before =
+        h < hash || (h == hash && (inclusive ? r <= revision : r < revision));
+    if (!before) break;
+    part = p;
+  }
+  *begin = part * kEntriesPerPart;
+  *end = std::min<uint64_t>(size_, *begin + kEntriesPerPart);
+  return Need(*begin);
+}
+
+Status Table::BlockReader::VerifyPart(uint64_t part) {
+  if (PartChecksum(data_ + part * kTablePartSize, table_->seed_, block_,
+                   part) != Get64(directory_ + kPartChecksumsAt + 8 * part)) {
+    return Status::Corruption(
+        table_->path_, (data_ - table_->map_->data()) + part * kTablePartSize,
+        "index part checksum mismatch in block " + std::to_string(block_) +
+            " (the index is derived data: `cairn index rebuild` recreates "
+            "it)");
+  }
+  verified_ |= 1u << part;
+  return Status::Ok();
+}
+
+Status Table::VerifySummary(uint64_t i, const uint8_t* block) const {
+  if (filters_ == nullptr) return Status::Ok();
+  const uint8_t* summary = Filter(i);
+  if (FilterChecksum(summary, seed_, i) !=
+      Get64(summary + kBlockFilterBitBytes)) {
+    return SummaryCorruption(i, 0, "index filter checksum mismatch");
+  }
+  uint8_t bits[kBlockFilterBitBytes] = {};
+  const uint64_t n = EntriesIn(i);
+  for (uint64_t k = 0; k < n; ++k) {
+    BlockFilter::Add(Get64(block + k * kEntrySize), bits);
+  }
+  if (std::memcmp(bits, summary, sizeof(bits)) != 0) {
+    return SummaryCorruption(i, 0, "index filter does not match the hashes");
+  }
+  if (!info_.has_parts()) return Status::Ok();
+  if (DirectoryChecksum(summary, seed_, i) !=
+      Get64(summary + kPartDirectoryChecksumAt)) {
+    return SummaryCorruption(i, kPartKeysAt,
+                             "index part directory checksum mismatch");
+  }
+  for (uint64_t p = 1; p < kPartsPerBlock; ++p) {
+    const uint8_t* key = summary + kPartKeysAt + (p - 1) * 16;
+    const uint64_t first = p * kEntriesPerPart;
+    const uint64_t hash = first < n ? Get64(block + first * kEntrySize) : 0;
+    const uint64_t revision =
+        first < n ? Get64(block + first * kEntrySize + 8) : 0;
+    if (Get64(key) != hash || Get64(key + 8) != revision) {
+      return SummaryCorruption(i, key - summary,
+                               "index part directory key " + std::to_string(p) +
+                                   " is not the part's first key");
+    }
+  }
+  for (uint64_t p = 0; p < kPartsPerBlock; ++p) {
+    if (PartChecksum(block + p * kTablePartSize, seed_, i, p) !=
+        Get64(summary + kPartChecksumsAt + 8 * p)) {
+      return SummaryCorruption(i, kPartChecksumsAt + 8 * p,
+                               "index part checksum " + std::to_string(p) +
+                                   " does not match the part");
+    }
+  }
+  for (uint64_t at = kPartDirectoryChecksumAt + 8; at < kBlockSummarySize;
+       ++at) {
+    if (summary[at] != 0) {
+      return SummaryCorruption(i, at, "nonzero index summary padding");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<bool> Table::MayContain(uint64_t i, uint64_t hash) const {
   if (filters_ == nullptr) return true;
   const uint8_t* filter = Filter(i);
@@ -618,6 +783,7 @@ Status Table::Scan(uint64_t hash, uint64_t lo_revision, uint64_t hi_revision,
   const uint64_t blocks = info_.block_count();
   const uint64_t first = LastBlockStartingBefore(hash, lo_revision);
   bool found = false;  // an entry of `hash` was seen: filters are moot
+  BlockReader reader(this);
   for (uint64_t block = first; block < blocks; ++block) {
     if (!found) {
       // A later block starting past the hash holds none of it.
@@ -626,15 +792,17 @@ Status Table::Scan(uint64_t hash, uint64_t lo_revision, uint64_t hi_revision,
       if (!may_contain.ok()) return may_contain.status();
       if (!*may_contain) continue;
     }
-    auto data = Block(block);
-    if (!data.ok()) return data.status();
-    const uint64_t n = EntriesIn(block);
-    // First entry >= (hash, lo_revision) in this block.
+    Status s = reader.Load(block);
+    if (!s.ok()) return s;
+    // First entry >= (hash, lo_revision): in the part holding the last
+    // entry before it, or at the start of the next part.
     uint64_t lo = 0;
-    uint64_t hi = n;
+    uint64_t hi = 0;
+    s = reader.StartOf(hash, lo_revision, false, &lo, &hi);
+    if (!s.ok()) return s;
     while (lo < hi) {
       uint64_t mid = (lo + hi) / 2;
-      const uint8_t* p = *data + mid * kEntrySize;
+      const uint8_t* p = reader.data() + mid * kEntrySize;
       uint64_t h = Get64(p);
       if (h < hash || (h == hash && Get64(p + 8) < lo_revision)) {
         lo = mid + 1;
@@ -642,8 +810,10 @@ Status Table::Scan(uint64_t hash, uint64_t lo_revision, uint64_t hi_revision,
         hi = mid;
       }
     }
-    for (uint64_t i = lo; i < n; ++i) {
-      Entry e = DecodeEntry(*data + i * kEntrySize);
+    for (uint64_t i = lo; i < reader.size(); ++i) {
+      s = reader.Need(i);
+      if (!s.ok()) return s;
+      Entry e = DecodeEntry(reader.data() + i * kEntrySize);
       if (e.hash != hash || e.revision > hi_revision) return Status::Ok();
       found = true;
       out->push_back(e);
@@ -700,25 +870,17 @@ Status Table::VerifyAll() const {
   std::vector<uint64_t> positions;
   if (info.has_gaps()) positions.reserve(info.entry_count);
   Entry last_kept;
-  // The filter the current block's hashes make, compared with the stored
-  // one once the block is read.
-  uint8_t filter[kBlockFilterBitBytes] = {};
-  auto check_filter = [&](uint64_t block) -> Status {
-    if (filters_ == nullptr) return Status::Ok();
-    auto verified = MayContain(block, 0);
-    if (!verified.ok()) return verified.status();
-    if (std::memcmp(filter, Filter(block), kBlockFilterBitBytes) != 0) {
-      return BlockCorruption(block, "filter does not match the block's hashes");
-    }
-    std::memset(filter, 0, sizeof(filter));
-    return Status::Ok();
+  // Each block's summary is checked once the block is read.
+  auto check_summary = [&](uint64_t block) -> Status {
+    auto data = Block(block);
+    if (!data.ok()) return data.status();
+    return VerifySummary(block, *data);
   };
   while (cursor.Next(&e)) {
     if (count > 0 && count % kEntriesPerBlock == 0) {
-      Status s = check_filter(count / kEntriesPerBlock - 1);
+      Status s = check_summary(count / kEntriesPerBlock - 1);
       if (!s.ok()) return s;
     }
-    BlockFilter::Add(e.hash, filter);
     if (count > 0 && !EntryLess(previous, e)) {
       return BlockCorruption(count / kEntriesPerBlock,
                              "index entries out of order");
@@ -746,7 +908,7 @@ Status Table::VerifyAll() const {
   }
   if (!cursor.status().ok()) return cursor.status();
   if (count > 0) {
-    Status s = check_filter((count - 1) / kEntriesPerBlock);
+    Status s = check_summary((count - 1) / kEntriesPerBlock);
     if (!s.ok()) return s;
   }
   std::sort(positions.begin(), positions.end());

@@ -9,12 +9,16 @@
 //
 // Tables are read through a read-only mapping: lookups touch a few pages of
 // the page cache and no anonymous memory. Each 4 KiB block of entries has
-// its own checksum, verified every time a lookup reads the block; the
-// header, the fence section (first key and checksum of every block) and the
-// anchors are verified when the table is opened. From format version 3 each
-// block also has a filter of its stream hashes (block_filter.h), with its
-// own checksum verified every time a lookup consults it: a lookup of a
-// stream the table lacks reads one 128-byte filter instead of a block.
+// its own checksum, verified every time a sequential reader (a merge, a
+// verification) reads the block; the header, the fence section (first key
+// and checksum of every block) and the anchors are verified when the table
+// is opened. From format version 3 each block also has a filter of its
+// stream hashes (block_filter.h), with its own checksum verified every time
+// a lookup consults it: a lookup of a stream the table lacks reads one
+// 128-byte filter instead of a block. From version 4 a block is also
+// checksummed in 512-byte parts, whose first keys and checksums follow the
+// filter: a lookup verifies that part directory and the parts it reads,
+// about 700 bytes instead of the whole 4 KiB block.
 //
 // Thread-safety: a Table is immutable once opened; any number of threads
 // may read it. A TableWriter belongs to one thread.
@@ -40,14 +44,29 @@ inline constexpr char kTableMagic[8] = {'C', 'A', 'I', 'R', 'N', 'I', 'X', 'T'};
 // (written for a range with removed positions, after a scavenge) hold the
 // kept ones and name their last kept position. Version 3 tables, the only
 // ones written, may have gaps or not, name their last position, and have a
-// filter per entry block. All three are read.
+// filter per entry block. Version 4 tables, the only ones written, add a
+// directory of checksummed parts to each block. All four are read.
 inline constexpr uint32_t kTableFormatVersion = 1;
 inline constexpr uint32_t kTableGapsFormatVersion = 2;
 inline constexpr uint32_t kTableFiltersFormatVersion = 3;
+inline constexpr uint32_t kTablePartsFormatVersion = 4;
 inline constexpr uint32_t kTableHeaderSize = 4096;
 inline constexpr uint32_t kTableBlockSize = 4096;
 inline constexpr uint32_t kEntriesPerBlock = kTableBlockSize / kEntrySize;
 inline constexpr uint32_t kFenceSize = 24;
+// Version 4: each block is checksummed in parts of 16 entries, and the
+// block's summary is its filter (kBlockFilterSize bytes), then the part
+// directory: the first key (hash, revision) of parts 1 to 7, the checksums
+// of parts 0 to 7, the directory's own checksum, and 8 zero bytes.
+inline constexpr uint32_t kTablePartSize = 512;
+inline constexpr uint32_t kPartsPerBlock = kTableBlockSize / kTablePartSize;
+inline constexpr uint32_t kEntriesPerPart = kTablePartSize / kEntrySize;
+inline constexpr uint32_t kPartKeysAt = kBlockFilterSize;
+inline constexpr uint32_t kPartChecksumsAt =
+    kPartKeysAt + 16 * (kPartsPerBlock - 1);
+inline constexpr uint32_t kPartDirectoryChecksumAt =
+    kPartChecksumsAt + 8 * kPartsPerBlock;
+inline constexpr uint32_t kBlockSummarySize = kPartDirectoryChecksumAt + 16;
 
 // "000000000042.idx": the table's number, twelve digits, ".idx".
 std::string TableFileName(uint64_t number);
@@ -75,15 +94,24 @@ struct TableInfo {
   // Entries with revision 0: the streams this table's range created (and
   // whose first event is kept).
   uint64_t new_streams = 0;
-  // What the header says; TableWriter writes kTableFiltersFormatVersion
-  // whatever this holds.
-  uint32_t format_version = kTableFiltersFormatVersion;
+  // What the header says. TableWriter writes kTablePartsFormatVersion
+  // unless this is kTableFiltersFormatVersion (for tests that read the
+  // older layout).
+  uint32_t format_version = kTablePartsFormatVersion;
 
   // Whether positions of the range have no entry (removed by a scavenge).
   bool has_gaps() const { return entry_count != end_position - first_position; }
-  // Whether each entry block has a filter (format version 3).
+  // Whether each entry block has a filter (format version 3 and later).
   bool has_filters() const {
     return format_version >= kTableFiltersFormatVersion;
+  }
+  // Whether each entry block has a part directory (format version 4).
+  bool has_parts() const { return format_version >= kTablePartsFormatVersion; }
+  // The bytes of one block's summary: its filter, from version 4 followed
+  // by its part directory; 0 before version 3.
+  uint32_t summary_size() const {
+    if (has_parts()) return kBlockSummarySize;
+    return has_filters() ? kBlockFilterSize : 0;
   }
   // Anchors cover the multiples of anchor_stride in the range.
   uint64_t anchor_count() const;
@@ -92,7 +120,7 @@ struct TableInfo {
   }
 };
 
-// Writes one table in format version 3: entries in EntryLess order, anchors
+// Writes one table in format version 4: entries in EntryLess order, anchors
 // in position order, then Finish(). For a range without gaps
 // `last_position` is end_position - 1 whatever `info` says. The file is written
 // under a temporary name, synced, and renamed into place, and the directory
@@ -117,8 +145,10 @@ class TableWriter {
  private:
   TableWriter(io::FileSystem* fs, std::string dir, const TableInfo& info);
   Status FlushEntries();
-  // Writes the fences and filters of the complete blocks.
-  Status FlushFencesAndFilters();
+  // Writes the fences and summaries of the complete blocks.
+  Status FlushFencesAndSummaries();
+  // Fills in the checksums and part directory of the last block, complete.
+  void FinishBlock();
   Status FlushAnchors();
 
   io::FileSystem* fs_;
@@ -143,8 +173,8 @@ class TableWriter {
   uint64_t entry_write_at_ = 0;
   std::string fence_buffer_;
   uint64_t fence_write_at_ = 0;
-  std::string filter_buffer_;
-  uint64_t filter_write_at_ = 0;
+  std::string summary_buffer_;
+  uint64_t summary_write_at_ = 0;
   std::string anchor_buffer_;
   uint64_t anchor_write_at_ = 0;
   bool finished_ = false;
@@ -164,7 +194,8 @@ class Table {
   const TableInfo& info() const { return info_; }
   const std::string& path() const { return path_; }
   uint64_t file_size() const { return file_size_; }
-  // Where the sections start in the file (filters: 0 before version 3).
+  // Where the sections start in the file (filters, that is the block
+  // summaries: 0 before version 3).
   uint64_t anchors_offset() const { return anchors_ - map_->data(); }
   uint64_t filters_offset() const {
     return filters_ == nullptr ? 0 : filters_ - map_->data();
@@ -176,12 +207,21 @@ class Table {
   // Whether block `i` may hold entries of `hash`: false only if its filter
   // (verified first) rules the hash out; true in a table without filters.
   Result<bool> MayContain(uint64_t i, uint64_t hash) const;
-  // Block `i`'s stored filter, unverified (kBlockFilterSize bytes: the
-  // bits, then their checksum); version 3 only.
+  // Block `i`'s stored summary, unverified (info().summary_size() bytes:
+  // the filter bits, their checksum, from version 4 the part directory);
+  // version 3 and later only.
   const uint8_t* Filter(uint64_t i) const {
-    return filters_ + i * kBlockFilterSize;
+    return filters_ + i * info_.summary_size();
   }
   uint64_t EntriesIn(uint64_t block) const;
+  // Checks block `i`'s summary against the block's entries `block` (already
+  // verified): the filter's checksum and that its bits are exactly those
+  // of the block's hashes; from version 4 the part directory's checksum,
+  // that its keys are the parts' first keys (zero for parts past the last
+  // entry), every part's checksum, and the zero bytes. Corruption naming
+  // the summary's offset; Ok before version 3. For VerifyAll and `cairn
+  // verify`.
+  Status VerifySummary(uint64_t i, const uint8_t* block) const;
 
   // Calls fn(entry) for the entries with `hash`, highest revision first,
   // until fn returns false.
@@ -199,8 +239,8 @@ class Table {
   // Reads every block: checksums, sort order, positions inside the range,
   // each position at most once (exactly once, checked by the sum of
   // positions, in a table without gaps), the last position, entry and
-  // new-stream counts, and that each block's filter is exactly the one its
-  // hashes make. For `cairn verify`; O(entries).
+  // new-stream counts, and each block's summary (VerifySummary). For
+  // `cairn verify`; O(entries).
   Status VerifyAll() const;
 
   // Sequential reader of all entries (merges, verification, dumps).
@@ -221,6 +261,7 @@ class Table {
   };
 
  private:
+  class BlockReader;
   Table() = default;
   // The last block whose first key is <= (hash, revision), or UINT64_MAX
   // if there is none.
@@ -236,6 +277,8 @@ class Table {
     return Get64(fences_ + i * kFenceSize + 8);
   }
   Status BlockCorruption(uint64_t i, const std::string& why) const;
+  Status SummaryCorruption(uint64_t i, uint64_t at,
+                           const std::string& why) const;
 
   std::string path_;
   TableInfo info_;
@@ -245,7 +288,7 @@ class Table {
   std::unique_ptr<io::MappedRegion> map_;
   const uint8_t* fences_ = nullptr;
   const uint8_t* anchors_ = nullptr;
-  const uint8_t* filters_ = nullptr;  // null before version 3
+  const uint8_t* filters_ = nullptr;  // summaries; null before version 3
   const uint8_t* entries_ = nullptr;
 };
 
@@ -253,6 +296,41 @@ class Table {
 // the rest; for tools that inspect damaged files.
 Status DecodeTableHeader(const uint8_t* data, size_t size,
                          const std::string& path, TableInfo* info);
+
+// One entry block as a lookup reads it. Before version 4 the whole block is
+// verified when it is loaded; from version 4 its part directory is, and
+// each part before the first of its entries is read, so a lookup reads and
+// hashes the parts it needs, not the block.
+class Table::BlockReader {
+ public:
+  explicit BlockReader(const Table* table) : table_(table) {}
+
+  Status Load(uint64_t block);
+  uint64_t size() const { return size_; }
+  const uint8_t* data() const { return data_; }
+  // The entries [*begin, *end) where the search for the last entry <=
+  // (hash, revision) (or < it, with `inclusive` false) starts: the part
+  // that holds it by the directory, from version 4, else the whole block.
+  // That part is verified first.
+  Status StartOf(uint64_t hash, uint64_t revision, bool inclusive,
+                 uint64_t* begin, uint64_t* end);
+  // Verifies the part holding entry `k` unless done already.
+  Status Need(uint64_t k) {
+    const uint32_t bit = 1u << (k / kEntriesPerPart);
+    if ((verified_ & bit) != 0) return Status::Ok();
+    return VerifyPart(k / kEntriesPerPart);
+  }
+
+ private:
+  Status VerifyPart(uint64_t part);
+
+  const Table* table_;
+  uint64_t block_ = 0;
+  uint64_t size_ = 0;
+  const uint8_t* data_ = nullptr;
+  const uint8_t* directory_ = nullptr;  // the verified summary (version 4)
+  uint32_t verified_ = 0;               // one bit per verified part
+};
 
 template <typename Fn>
 Status Table::ForEachNewest(uint64_t hash, Fn&& fn) const {
@@ -265,29 +343,36 @@ Status Table::ForEachNewest(uint64_t hash, Fn&& fn) const {
   auto may_contain = MayContain(block, hash);
   if (!may_contain.ok()) return may_contain.status();
   if (!*may_contain) return Status::Ok();
-  for (;;) {
-    auto data = Block(block);
-    if (!data.ok()) return data.status();
-    uint64_t n = EntriesIn(block);
-    // Entries of `hash` in this block are a run ending at or before the
-    // last entry <= (hash, max).
-    uint64_t lo = 0;
-    uint64_t hi = n;
-    while (lo < hi) {  // first entry with entry.hash > hash
-      uint64_t mid = (lo + hi) / 2;
-      if (Get64(*data + mid * kEntrySize) <= hash) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
+  BlockReader reader(this);
+  Status s = reader.Load(block);
+  if (!s.ok()) return s;
+  // Entries of `hash` are a run ending at the last entry <= (hash, max),
+  // which is in the part StartOf names.
+  uint64_t lo = 0;
+  uint64_t hi = 0;
+  s = reader.StartOf(hash, UINT64_MAX, true, &lo, &hi);
+  if (!s.ok()) return s;
+  while (lo < hi) {  // first entry with entry.hash > hash
+    uint64_t mid = (lo + hi) / 2;
+    if (Get64(reader.data() + mid * kEntrySize) <= hash) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
     }
+  }
+  for (;;) {
     for (uint64_t i = lo; i-- > 0;) {
-      Entry e = DecodeEntry(*data + i * kEntrySize);
+      s = reader.Need(i);
+      if (!s.ok()) return s;
+      Entry e = DecodeEntry(reader.data() + i * kEntrySize);
       if (e.hash != hash) return Status::Ok();
       if (!fn(e)) return Status::Ok();
     }
     if (block == 0) return Status::Ok();
     --block;
+    s = reader.Load(block);
+    if (!s.ok()) return s;
+    lo = reader.size();
   }
 }
 

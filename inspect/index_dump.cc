@@ -65,6 +65,7 @@ TableStart ToTableStart(const std::string& path, uint64_t size,
   s.fences_offset = r.fences_offset;
   s.anchors_offset = r.anchors_offset;
   s.filters_offset = r.filters_offset;
+  s.summary_size = SummarySize(r.format_version);
   s.entries_offset = r.entries_offset;
   s.file_size_field = r.file_size;
   s.header_checksum_ok = h.header_checksum_ok;
@@ -183,6 +184,8 @@ Status DumpTable(const std::string& path, TableVisitor* visitor) {
         block.filter_offset = b.filter_offset;
         block.filter_checksum_ok = b.filter_checksum_ok;
         block.filter_matches = b.filter_matches;
+        block.has_parts = b.has_parts;
+        block.parts_ok = b.parts_ok;
         if (!block.fence_matches) ++extra_problems;
         if (!block.padding_zero) ++extra_problems;
         entries.clear();

@@ -32,21 +32,35 @@ constexpr uint64_t kBlockSeedStep = 0x9E3779B97F4A7C15ull;
 // "CAIRNFLT": the filter key's seed, and XORed into a block's seed for its
 // filter checksum.
 constexpr uint64_t kFilterSeed = 0x544c464e52494143ull;
+// "CAIRNPRT" and "CAIRNDIR": XORed into a block's seed for its part
+// checksums (then plus the part's number) and its part directory checksum.
+constexpr uint64_t kPartSeed = 0x5452504e52494143ull;
+constexpr uint64_t kDirectorySeed = 0x5249444e52494143ull;
 // The header checksum's range: [0, 128) in version 1, [0, 144) in version 2
-// (which adds last_position at 136), [0, 152) in version 3 (which adds
-// filters_offset at 144); the checksum follows it.
+// (which adds last_position at 136), [0, 152) in versions 3 and 4 (which
+// add filters_offset at 144); the checksum follows it.
 constexpr size_t kHeaderFieldsSizeV1 = 128;
 constexpr size_t kHeaderFieldsSizeV2 = 144;
 constexpr size_t kHeaderFieldsSizeV3 = 152;
 constexpr size_t kLastPositionAt = 136;
 constexpr size_t kFiltersOffsetAt = 144;
-constexpr uint64_t kFilterSize = 128;
 constexpr uint64_t kFilterBitBytes = 120;
 constexpr uint32_t kFilterProbes = 5;
+// A block's summary: the filter (120 bytes of bits, their checksum) in
+// version 3; in version 4 then the part directory: the first keys (hash,
+// revision) of parts 1 to 7 of 512 bytes, the checksums of parts 0 to 7,
+// the directory's checksum and 8 zero bytes.
+constexpr uint64_t kSummarySizeV3 = 128;
+constexpr uint64_t kSummarySizeV4 = 320;
+constexpr uint64_t kPartBytes = 512;
+constexpr uint64_t kParts = 8;
+constexpr uint64_t kPartKeysAt = 128;
+constexpr uint64_t kPartChecksumsAt = 240;
+constexpr uint64_t kDirectoryChecksumAt = 304;
 
 size_t HeaderFieldsSize(uint32_t version) {
   if (version == 2) return kHeaderFieldsSizeV2;
-  if (version == 3) return kHeaderFieldsSizeV3;
+  if (version == 3 || version == 4) return kHeaderFieldsSizeV3;
   return kHeaderFieldsSizeV1;
 }
 
@@ -100,8 +114,10 @@ RawTableHeader DecodeRawHeader(const uint8_t* d) {
   h.anchors_checksum = Get64(d + 120);
   h.header_checksum = Get64(d + HeaderFieldsSize(h.format_version));
   h.info.format_version = h.format_version;
-  if (h.format_version == 3) h.filters_offset = Get64(d + kFiltersOffsetAt);
-  if (h.format_version == 2 || h.format_version == 3) {
+  if (h.format_version == 3 || h.format_version == 4) {
+    h.filters_offset = Get64(d + kFiltersOffsetAt);
+  }
+  if (h.format_version >= 2 && h.format_version <= 4) {
     h.info.last_position = Get64(d + kLastPositionAt);
   } else if (h.info.end_position > h.info.first_position) {
     h.info.last_position = h.info.end_position - 1;
@@ -124,11 +140,12 @@ bool LayoutFits(const RawTableHeader& h, size_t size, uint64_t* block_count,
   const u128 anchors = info.anchor_count();
   const u128 anchors_offset = u128{kTableHeaderSize} + blocks * kFenceSize;
   const u128 anchors_end = anchors_offset + anchors * 4;
-  // Version 3: a 128-byte filter per block from the next multiple of 64.
-  const bool filters = h.format_version == 3;
+  // Versions 3 and 4: a summary per block from the next multiple of 64.
+  const uint64_t summary_size = SummarySize(h.format_version);
+  const bool filters = summary_size != 0;
   const u128 filters_offset = filters ? (anchors_end + 63) / 64 * 64 : 0;
   const u128 entries_from =
-      filters ? filters_offset + blocks * kFilterSize : anchors_end;
+      filters ? filters_offset + blocks * summary_size : anchors_end;
   const u128 entries_offset =
       (entries_from + kTableBlockSize - 1) / kTableBlockSize * kTableBlockSize;
   const u128 file_size = entries_offset + blocks * kTableBlockSize;
@@ -268,9 +285,51 @@ uint64_t IndexBlockSeed(uint64_t table_seed, uint64_t block) {
   return table_seed + block * kBlockSeedStep;
 }
 
+uint64_t SummarySize(uint32_t version) {
+  if (version == 3) return kSummarySizeV3;
+  if (version == 4) return kSummarySizeV4;
+  return 0;
+}
+
 uint64_t IndexFilterSeed(uint64_t table_seed, uint64_t block) {
   return IndexBlockSeed(table_seed, block) ^ kFilterSeed;
 }
+
+namespace {
+
+// Whether a version-4 block's part directory verifies, names each part's
+// first key (zero for parts past the block's last entry), and each part's
+// checksum; and whether its last 8 bytes are zero.
+bool PartsOk(const uint8_t* summary, const TableWalkBlock& b,
+             uint64_t table_seed) {
+  const uint64_t block_seed = IndexBlockSeed(table_seed, b.index);
+  if (Get64(summary + kDirectoryChecksumAt) !=
+      XXH3_64bits_withSeed(summary + kPartKeysAt,
+                           kDirectoryChecksumAt - kPartKeysAt,
+                           block_seed ^ kDirectorySeed)) {
+    return false;
+  }
+  for (uint64_t p = 0; p < kParts; ++p) {
+    if (Get64(summary + kPartChecksumsAt + 8 * p) !=
+        XXH3_64bits_withSeed(b.data + p * kPartBytes, kPartBytes,
+                             (block_seed ^ kPartSeed) + p)) {
+      return false;
+    }
+    if (p == 0) continue;
+    const uint64_t first = p * (kPartBytes / kEntrySize);
+    const uint8_t* key = summary + kPartKeysAt + (p - 1) * 16;
+    const uint8_t* entry = b.data + first * kEntrySize;
+    const bool used = first < b.entries;
+    if (Get64(key) != (used ? Get64(entry) : 0) ||
+        Get64(key + 8) != (used ? Get64(entry + 8) : 0)) {
+      return false;
+    }
+  }
+  return AllZero(summary + kDirectoryChecksumAt + 8,
+                 kSummarySizeV4 - kDirectoryChecksumAt - 8);
+}
+
+}  // namespace
 
 TableWalkResult WalkTable(
     const uint8_t* data, size_t size, const std::string& path,
@@ -344,10 +403,11 @@ TableWalkResult WalkTable(
                                                   IndexBlockSeed(*h.seed, i));
     b.padding_zero = AllZero(b.data + b.entries * kEntrySize,
                              kTableBlockSize - b.entries * kEntrySize);
+    const uint64_t summary_size = SummarySize(h.raw.format_version);
     if (h.raw.filters_offset != 0) {
-      const uint8_t* filter = data + h.raw.filters_offset + i * kFilterSize;
+      const uint8_t* filter = data + h.raw.filters_offset + i * summary_size;
       b.has_filter = true;
-      b.filter_offset = h.raw.filters_offset + i * kFilterSize;
+      b.filter_offset = h.raw.filters_offset + i * summary_size;
       b.filter_checksum_ok =
           h.seed && Get64(filter + kFilterBitBytes) ==
                         XXH3_64bits_withSeed(filter, kFilterBitBytes,
@@ -357,6 +417,10 @@ TableWalkResult WalkTable(
         AddToFilter(Get64(b.data + k * kEntrySize), bits);
       }
       b.filter_matches = std::memcmp(bits, filter, kFilterBitBytes) == 0;
+      if (summary_size == kSummarySizeV4) {
+        b.has_parts = true;
+        b.parts_ok = h.seed.has_value() && PartsOk(filter, b, *h.seed);
+      }
     }
     if (b.checksum_ok) {
       ++result.blocks_ok;
@@ -370,6 +434,7 @@ TableWalkResult WalkTable(
         (!b.filter_checksum_ok || (b.checksum_ok && !b.filter_matches))) {
       ++result.problems;
     }
+    if (b.has_parts && !b.parts_ok) ++result.problems;
     on_block(b);
   }
   return result;

@@ -70,7 +70,10 @@ Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_size);
 // The checksum seeds of docs/format.md, "Index tables".
 uint64_t IndexTableSeed(uint64_t store_id, uint64_t number);
 uint64_t IndexBlockSeed(uint64_t table_seed, uint64_t block);
-// The seed of block `block`'s filter checksum (format version 3).
+// The bytes of one block's summary in a table of format `version`: its
+// filter (version 3), then its part directory (version 4); 0 before.
+uint64_t SummarySize(uint32_t version);
+// The seed of block `block`'s filter checksum (format versions 3 and 4).
 uint64_t IndexFilterSeed(uint64_t table_seed, uint64_t block);
 
 // The raw header fields of an index table, decoded without checks.
@@ -122,12 +125,17 @@ struct TableWalkBlock {
   uint64_t fence_hash = 0;
   uint64_t fence_revision = 0;
   const uint8_t* data = nullptr;  // kTableBlockSize bytes
-  // Version 3: the block's filter, its checksum, and whether its bits are
-  // exactly those of the block's hashes (meaningful if checksum_ok).
+  // Versions 3 and 4: the block's filter, its checksum, and whether its bits
+  // are exactly those of the block's hashes (meaningful if checksum_ok).
   bool has_filter = false;
   uint64_t filter_offset = 0;
   bool filter_checksum_ok = false;
   bool filter_matches = false;
+  // Version 4: the block's part directory (after the filter): whether its
+  // checksum, its keys (the parts' first keys), every part's checksum and
+  // its zero bytes are right.
+  bool has_parts = false;
+  bool parts_ok = false;
 };
 
 struct TableWalkResult {

@@ -293,7 +293,7 @@ class IndexChecker {
     if (info.has_filters()) {
       check_gap(anchors_end, table.filters_offset(), "anchors and filters");
       check_gap(
-          table.filters_offset() + info.block_count() * index::kBlockFilterSize,
+          table.filters_offset() + info.block_count() * info.summary_size(),
           table.entries_offset(), "filters and entries");
     } else {
       check_gap(anchors_end, table.entries_offset(), "anchors and entries");
@@ -377,27 +377,14 @@ class IndexChecker {
     }
   }
 
-  // A version-3 block's filter verifies and is exactly the filter of the
-  // block's hashes (a missing bit would make lookups miss the block's
-  // stream; an extra one only costs reads).
+  // A block's summary (from version 3) verifies: the filter is exactly the
+  // filter of the block's hashes (a missing bit would make lookups miss the
+  // block's stream; an extra one only costs reads), and from version 4 the
+  // part directory names each part's first key and checksum.
   void CheckFilter(const std::string& path, const index::Table& table,
                    uint64_t b, const uint8_t* block) {
-    if (!table.info().has_filters()) return;
-    auto verified = table.MayContain(b, 0);
-    if (!verified.ok()) {
-      StatusProblem(path, verified.status());
-      return;
-    }
-    uint8_t bits[index::kBlockFilterBitBytes] = {};
-    for (uint64_t k = 0; k < table.EntriesIn(b); ++k) {
-      index::BlockFilter::Add(index::Get64(block + k * index::kEntrySize),
-                              bits);
-    }
-    if (std::memcmp(bits, table.Filter(b), sizeof(bits)) != 0) {
-      Problem(path, table.filters_offset() + b * index::kBlockFilterSize,
-              "index filter of block " + std::to_string(b) +
-                  " does not match the block's stream hashes");
-    }
+    Status s = table.VerifySummary(b, block);
+    if (!s.ok()) StatusProblem(path, s);
   }
 
   template <typename Report>

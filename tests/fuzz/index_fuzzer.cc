@@ -166,7 +166,8 @@ void Exercise(cairn::io::FileSystem* fs, const std::vector<Entry>* written,
         walk_filter_bad =
             walk_filter_bad ||
             (b.has_filter &&
-             (!b.filter_checksum_ok || (b.checksum_ok && !b.filter_matches)));
+             (!b.filter_checksum_ok || (b.checksum_ok && !b.filter_matches))) ||
+            (b.has_parts && !b.parts_ok);
       });
   if (!table.ok()) {
     FUZZ_CHECK(table.status().IsCorruption() ||
@@ -179,8 +180,8 @@ void Exercise(cairn::io::FileSystem* fs, const std::vector<Entry>* written,
   FUZZ_CHECK(walk.header.fences_ok && walk.header.anchors_ok);
   const bool verified = t.VerifyAll().ok();
   FUZZ_CHECK(!verified || walk.blocks_damaged == 0);
-  // The walk's filter check (written from the specification) agrees with
-  // the engine's.
+  // The walk's filter and part directory checks (written from the
+  // specification) agree with the engine's.
   FUZZ_CHECK(!verified || !walk_filter_bad);
   // Every lookup path, on a few hashes: the fences' and the entries'.
   std::vector<Entry> all;

@@ -98,6 +98,8 @@ class TableTest : public ::testing::Test {
     ASSERT_TRUE((*f)->Write(offset, &b, 1).ok());
   }
 
+  void CheckLookupsMatchBruteForce(uint32_t version);
+
   io::MemoryFileSystem fs_;
 };
 
@@ -109,13 +111,19 @@ TEST_F(TableTest, FileNames) {
   EXPECT_FALSE(ParseTableFileName("00000000004x.idx"));
 }
 
-TEST_F(TableTest, LookupsMatchBruteForce) {
+// Lookups in a table of format `version` give what a scan of all entries
+// gives. Streams have about 17 entries, and hash 7 (colliding streams)
+// about 700: runs cross parts and blocks.
+void TableTest::CheckLookupsMatchBruteForce(uint32_t version) {
   const uint64_t first = 1001;  // not a multiple of the stride
   const uint64_t n = 5000;      // many blocks
   auto entries = MakeEntries(first, n, 300, 1);
-  auto table = Write(3, entries, first, first + n);
+  TableInfo info = InfoOf(3, entries, first, first + n);
+  info.format_version = version;
+  auto table = Write(info, entries);
   ASSERT_TRUE(table.ok()) << table.status().ToString();
   const Table& t = **table;
+  EXPECT_EQ(t.info().format_version, version);
   EXPECT_EQ(t.info().entry_count, n);
   EXPECT_EQ(t.info().level, 0u);
   EXPECT_TRUE(t.VerifyAll().ok());
@@ -141,7 +149,7 @@ TEST_F(TableTest, LookupsMatchBruteForce) {
       if (it->hash == h) expected.push_back(*it);
     }
     ASSERT_EQ(newest, expected) << h;
-    for (uint64_t lo : {0, 3, 40}) {
+    for (uint64_t lo : {0, 3, 15, 16, 40}) {
       std::vector<Entry> scanned;
       ASSERT_TRUE(t.Scan(h, lo, lo + 10, &scanned).ok());
       std::vector<Entry> want;
@@ -166,6 +174,14 @@ TEST_F(TableTest, LookupsMatchBruteForce) {
   ASSERT_TRUE(
       t.ForEachNewest(7, [&](const Entry&) { return ++visits < 2; }).ok());
   EXPECT_EQ(visits, 2);
+}
+
+TEST_F(TableTest, LookupsMatchBruteForce) {
+  CheckLookupsMatchBruteForce(kTablePartsFormatVersion);
+}
+
+TEST_F(TableTest, LookupsMatchBruteForceInVersionThree) {
+  CheckLookupsMatchBruteForce(kTableFiltersFormatVersion);
 }
 
 TEST_F(TableTest, CursorReadsEverythingInOrder) {
@@ -268,7 +284,7 @@ TEST_F(TableTest, IdentityVersionAndSizeAreChecked) {
     auto f = fs_.OpenFile(path, io::OpenMode::kReadWrite);
     ASSERT_TRUE(f.ok());
     uint8_t v[4];
-    Put32(v, 4);
+    Put32(v, 5);
     ASSERT_TRUE((*f)->Write(8, v, 4).ok());
   }
   EXPECT_TRUE(Table::Open(&fs_, path, kStore, 8, kStride).status().code() ==
@@ -291,7 +307,7 @@ TEST_F(TableTest, TablesWithGapsNameTheirLastPosition) {
   auto opened = Table::Open(&fs_, path, kStore, 12, kStride);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_TRUE((*opened)->info().has_gaps());
-  EXPECT_EQ((*opened)->info().format_version, 3u);
+  EXPECT_EQ((*opened)->info().format_version, 4u);
   EXPECT_EQ((*opened)->info().last_position, 698u);
   Status verified = (*opened)->VerifyAll();
   EXPECT_TRUE(verified.ok()) << verified.ToString();
@@ -307,7 +323,7 @@ TEST_F(TableTest, TablesWithGapsNameTheirLastPosition) {
     size_t got = 0;
     ASSERT_TRUE((*f)->Read(0, bytes.data(), bytes.size(), &got).ok());
   }
-  EXPECT_EQ(Get32(reinterpret_cast<const uint8_t*>(bytes.data()) + 8), 3u);
+  EXPECT_EQ(Get32(reinterpret_cast<const uint8_t*>(bytes.data()) + 8), 4u);
   EXPECT_EQ(Get64(reinterpret_cast<const uint8_t*>(bytes.data()) + 136), 698u);
   const uint64_t anchors_end = 4096 +
                                (*opened)->info().block_count() * kFenceSize +
@@ -351,12 +367,13 @@ TEST_F(TableTest, VerifyAllChecksTablesWithGaps) {
   EXPECT_TRUE((*duplicated)->VerifyAll().IsCorruption());
 }
 
-TEST_F(TableTest, TablesWithoutGapsAreVersionThreeToo) {
+TEST_F(TableTest, TablesWithoutGapsAreVersionFourToo) {
   auto table = Write(13, MakeEntries(10, 90, 5, 10), 10, 100);
   ASSERT_TRUE(table.ok());
   EXPECT_FALSE((*table)->info().has_gaps());
   EXPECT_TRUE((*table)->info().has_filters());
-  EXPECT_EQ((*table)->info().format_version, 3u);
+  EXPECT_EQ((*table)->info().format_version, 4u);
+  EXPECT_TRUE((*table)->info().has_parts());
   EXPECT_EQ((*table)->info().last_position, 99u);
   // A header with gaps whose last position is outside the range is
   // refused by the writer.
@@ -371,7 +388,8 @@ TEST_F(TableTest, TablesWithoutGapsAreVersionThreeToo) {
             StatusCode::kInvalidArgument);
 }
 
-// Tables written by earlier builds (tests/fixtures) still open and verify.
+// Tables written by earlier builds, and by this one when its format was
+// introduced (tests/fixtures), open, verify and answer lookups.
 TEST_F(TableTest, CheckedInTablesOpen) {
   io::FileSystem* fs = io::PosixFileSystem();
   const std::string fixtures =
@@ -423,6 +441,50 @@ TEST_F(TableTest, CheckedInTablesOpen) {
   ASSERT_TRUE(
       (*v3)->Scan(DefaultStreamHash("Order-3"), 0, UINT64_MAX, &none).ok());
   EXPECT_TRUE(none.empty());
+
+  // Version 4: two blocks with part directories (its README).
+  auto v4 = Table::Open(fs, fixtures + "/index-table-v4/000000000004.idx",
+                        0x0123456789abcdef, 4, 4);
+  ASSERT_TRUE(v4.ok()) << v4.status().ToString();
+  EXPECT_EQ((*v4)->info().format_version, 4u);
+  EXPECT_TRUE((*v4)->info().has_parts());
+  EXPECT_EQ((*v4)->info().entry_count, 200u);
+  EXPECT_EQ((*v4)->info().block_count(), 2u);
+  EXPECT_EQ((*v4)->Anchor(196), std::optional<uint32_t>(4096 + 19600));
+  verified = (*v4)->VerifyAll();
+  EXPECT_TRUE(verified.ok()) << verified.ToString();
+  for (uint64_t s = 1; s <= 20; ++s) {
+    const uint64_t hash = DefaultStreamHash("Order-" + std::to_string(s));
+    std::vector<Entry> all;
+    ASSERT_TRUE((*v4)->Scan(hash, 0, UINT64_MAX, &all).ok());
+    ASSERT_EQ(all.size(), 10u) << s;
+    for (uint64_t r = 0; r < 10; ++r) {
+      EXPECT_EQ(all[r].revision, r);
+      EXPECT_EQ(all[r].position, r * 20 + s - 1);
+      EXPECT_EQ(all[r].offset, 4096 + all[r].position * 100);
+      EXPECT_EQ(all[r].id_tag,
+                static_cast<uint32_t>(all[r].position * 2654435761u));
+    }
+    std::vector<Entry> newest;
+    ASSERT_TRUE((*v4)
+                    ->ForEachNewest(hash,
+                                    [&](const Entry& e) {
+                                      newest.push_back(e);
+                                      return newest.size() < 3;
+                                    })
+                    .ok());
+    ASSERT_EQ(newest.size(), 3u);
+    EXPECT_EQ(newest[0].revision, 9u);
+    EXPECT_EQ(newest[2].revision, 7u);
+    std::vector<Entry> some;
+    ASSERT_TRUE((*v4)->Scan(hash, 4, 6, &some).ok());
+    ASSERT_EQ(some.size(), 3u);
+    EXPECT_EQ(some[0].revision, 4u);
+  }
+  none.clear();
+  ASSERT_TRUE(
+      (*v4)->Scan(DefaultStreamHash("Order-21"), 0, UINT64_MAX, &none).ok());
+  EXPECT_TRUE(none.empty());
 }
 
 // A header whose range (with gaps, bounded by nothing else) makes more
@@ -459,11 +521,12 @@ TEST_F(TableTest, AHeaderCountingMoreAnchorsThanTheFileHoldsIsCorrupt) {
   EXPECT_TRUE(Table::Open(&fs_, path, kStore, 19, 0).status().IsCorruption());
 }
 
-// The offset of block `i`'s filter in a version-3 table.
+// The offset of block `i`'s summary (its filter, then from version 4 its
+// part directory).
 uint64_t FilterOffset(const Table& t, uint64_t i) {
   const uint64_t anchors_end =
       4096 + t.info().block_count() * kFenceSize + t.info().anchor_count() * 4;
-  return (anchors_end + 63) / 64 * 64 + i * kBlockFilterSize;
+  return (anchors_end + 63) / 64 * 64 + i * t.info().summary_size();
 }
 
 // A lookup of a stream a block's filter rules out never reads the block:
@@ -511,9 +574,9 @@ TEST_F(TableTest, ALookupTheFilterRulesOutReadsNoBlock) {
   EXPECT_TRUE((*reopened)->VerifyAll().IsCorruption());
 }
 
-// Damage to any byte of a filter is Corruption when a lookup consults
-// it, and for VerifyAll; the table still opens (filters are checked per
-// lookup, not at open).
+// Damage to any byte of a block's summary is Corruption for VerifyAll, and
+// when a lookup consults the filter or reads the block's part directory;
+// the table still opens (summaries are checked per lookup, not at open).
 TEST_F(TableTest, ADamagedFilterIsReportedWhenConsulted) {
   auto entries = MakeEntries(0, 300, 20, 13);
   auto table = Write(18, entries, 0, 300);
@@ -541,18 +604,24 @@ TEST_F(TableTest, ADamagedFilterIsReportedWhenConsulted) {
   table->reset();
   for (uint64_t b = 0; b < blocks; ++b) {
     for (uint64_t at = filter_offsets[b];
-         at < filter_offsets[b] + kBlockFilterSize; ++at) {
+         at < filter_offsets[b] + kBlockSummarySize; ++at) {
+      const uint64_t in_summary = at - filter_offsets[b];
       Corrupt(path, at);
       auto damaged = Table::Open(&fs_, path, kStore, 18, kStride);
       ASSERT_TRUE(damaged.ok()) << at;
-      EXPECT_TRUE(
-          (*damaged)->MayContain(b, newest_in[b]).status().IsCorruption())
-          << at;
-      EXPECT_TRUE(
-          (*damaged)
-              ->ForEachNewest(newest_in[b], [](const Entry&) { return true; })
-              .IsCorruption())
-          << at;
+      if (in_summary < kBlockFilterSize) {
+        EXPECT_TRUE(
+            (*damaged)->MayContain(b, newest_in[b]).status().IsCorruption())
+            << at;
+      }
+      // The padding after the directory's checksum is read by no lookup.
+      if (in_summary < kPartDirectoryChecksumAt + 8) {
+        EXPECT_TRUE(
+            (*damaged)
+                ->ForEachNewest(newest_in[b], [](const Entry&) { return true; })
+                .IsCorruption())
+            << at;
+      }
       EXPECT_TRUE((*damaged)->VerifyAll().IsCorruption()) << at;
       Corrupt(path, at);  // undone
     }
@@ -560,6 +629,72 @@ TEST_F(TableTest, ADamagedFilterIsReportedWhenConsulted) {
   auto intact = Table::Open(&fs_, path, kStore, 18, kStride);
   ASSERT_TRUE(intact.ok());
   EXPECT_TRUE((*intact)->VerifyAll().ok());
+}
+
+// Damage to any byte of the summaries or the entries leaves every lookup
+// either right or Corruption, never a shortened or wrong answer. A lookup
+// reads only the parts it needs, so damage elsewhere in a block leaves it
+// answering.
+TEST_F(TableTest, EveryByteOfTheBlocksGivesCorruptionOrTheRightAnswer) {
+  auto entries = MakeEntries(0, 300, 20, 14);
+  auto table = Write(20, entries, 0, 300);
+  ASSERT_TRUE(table.ok());
+  const std::string path = (*table)->path();
+  std::sort(entries.begin(), entries.end(), EntryLess);
+  std::vector<uint64_t> hashes = {0, 6, 7, 8, 2500, 19001, UINT64_MAX};
+  for (const Entry& e : entries) {
+    if (hashes.back() != e.hash) hashes.push_back(e.hash);
+  }
+  struct Answer {
+    std::vector<Entry> newest;
+    std::vector<Entry> all;
+    std::vector<Entry> some;
+  };
+  auto lookup = [&](const Table& t, uint64_t h, Answer* a) -> Status {
+    Status s = t.ForEachNewest(h, [&](const Entry& e) {
+      a->newest.push_back(e);
+      return true;
+    });
+    if (s.ok()) s = t.Scan(h, 0, UINT64_MAX, &a->all);
+    if (s.ok()) s = t.Scan(h, 5, 8, &a->some);
+    return s;
+  };
+  std::vector<Answer> want(hashes.size());
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    ASSERT_TRUE(lookup(**table, hashes[i], &want[i]).ok());
+  }
+  const uint64_t from = (*table)->filters_offset();
+  const uint64_t size = (*table)->file_size();
+  const uint64_t entries_at = (*table)->entries_offset();
+  table->reset();
+  uint64_t answered_in_damaged_blocks = 0;
+  for (uint64_t at = from; at < size; ++at) {
+    Corrupt(path, at);
+    auto damaged = Table::Open(&fs_, path, kStore, 20, kStride);
+    ASSERT_TRUE(damaged.ok()) << at;
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      Answer got;
+      Status s = lookup(**damaged, hashes[i], &got);
+      if (s.IsCorruption()) continue;
+      ASSERT_TRUE(s.ok()) << at << ": " << s.ToString();
+      EXPECT_EQ(got.newest, want[i].newest) << at << " " << hashes[i];
+      EXPECT_EQ(got.all, want[i].all) << at << " " << hashes[i];
+      EXPECT_EQ(got.some, want[i].some) << at << " " << hashes[i];
+      if (at >= entries_at && !want[i].all.empty()) {
+        ++answered_in_damaged_blocks;
+      }
+    }
+    if (at < entries_at || at % kTablePartSize < 256) {
+      // Everything but the zero gap before the entries is checked.
+      const bool gap =
+          at >= (*damaged)->filters_offset() +
+                    (*damaged)->info().block_count() * kBlockSummarySize &&
+          at < entries_at;
+      EXPECT_EQ((*damaged)->VerifyAll().IsCorruption(), !gap) << at;
+    }
+    Corrupt(path, at);  // undone
+  }
+  EXPECT_GT(answered_in_damaged_blocks, 0u);
 }
 
 // docs/format.md, "Worked example: index files": the bytes of the
@@ -590,13 +725,13 @@ TEST_F(TableTest, TheWorkedExampleOfTheFormatDocument) {
   size_t got = 0;
   ASSERT_TRUE((*f)->Read(0, bytes.data(), bytes.size(), &got).ok());
   const uint8_t* d = bytes.data();
-  EXPECT_EQ(Get32(d + 8), 3u);
+  EXPECT_EQ(Get32(d + 8), 4u);
   EXPECT_EQ(Get64(d + 88), 4120u);
   EXPECT_EQ(Get64(d + 96), 8192u);
   EXPECT_EQ(Get64(d + 112), 0x2046bcd5f4f6c109ull);
   EXPECT_EQ(Get64(d + 120), 0x68be807cb02f5e82ull);
   EXPECT_EQ(Get64(d + 144), 4160u);
-  EXPECT_EQ(Get64(d + 152), 0x01265c39eeb9cc89ull);
+  EXPECT_EQ(Get64(d + 152), 0xb2030e3e085f5d8bull);
   EXPECT_EQ(Get64(d + 4096 + 16), 0xb11452608d7dc55aull);
   std::vector<uint8_t> bits(kBlockFilterBitBytes);
   bits[20] = 0x08;
@@ -607,6 +742,16 @@ TEST_F(TableTest, TheWorkedExampleOfTheFormatDocument) {
   EXPECT_EQ(std::vector<uint8_t>(d + 4160, d + 4160 + kBlockFilterBitBytes),
             bits);
   EXPECT_EQ(Get64(d + 4160 + kBlockFilterBitBytes), 0x82387290becb13bdull);
+  // The part directory: no part but the first holds an entry, so the keys
+  // are zero; parts 1 to 7 are zero bytes, each with its own checksum.
+  const uint8_t* dir = d + 4160 + kPartKeysAt;
+  EXPECT_EQ(std::vector<uint8_t>(dir, dir + 112), std::vector<uint8_t>(112));
+  const uint8_t* sums = d + 4160 + kPartChecksumsAt;
+  EXPECT_EQ(Get64(sums), 0x1f59277fd6c6e928ull);
+  EXPECT_EQ(Get64(sums + 8), 0xcb7dae3dab7fd306ull);
+  EXPECT_EQ(Get64(sums + 56), 0xae1626dfc5abbb17ull);
+  EXPECT_EQ(Get64(d + 4160 + kPartDirectoryChecksumAt), 0x5157df9f48d74458ull);
+  EXPECT_EQ(Get64(d + 4160 + kPartDirectoryChecksumAt + 8), 0u);
 }
 
 TEST_F(TableTest, CrashBeforeFinishLeavesOnlyATemporaryFile) {

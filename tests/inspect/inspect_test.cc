@@ -81,6 +81,10 @@ class RecordingTableVisitor : public TableVisitor {
       if (!b.filter_checksum_ok) ++damaged_filters;
       if (!b.filter_matches) ++mismatched_filters;
     }
+    if (b.has_parts) {
+      ++part_directories;
+      if (!b.parts_ok) ++bad_part_directories;
+    }
   }
   void OnEnd(const TableEnd& e) override { end = e; }
 
@@ -93,6 +97,8 @@ class RecordingTableVisitor : public TableVisitor {
   uint64_t filter_offset = 0;  // the last block's
   uint64_t damaged_filters = 0;
   uint64_t mismatched_filters = 0;
+  uint64_t part_directories = 0;
+  uint64_t bad_part_directories = 0;
   TableEnd end;
 };
 
@@ -352,9 +358,12 @@ TEST_F(InspectTest, TableWithGapsDumpsItsLastPosition) {
   RecordingTableVisitor v;
   ASSERT_TRUE(DumpTable(path, &v).ok());
   EXPECT_TRUE(v.start.header_status.ok()) << v.start.header_status.ToString();
-  EXPECT_EQ(v.start.format_version, 3u);
+  EXPECT_EQ(v.start.format_version, 4u);
+  EXPECT_EQ(v.start.summary_size, 320u);
   EXPECT_EQ(v.start.last_position, 28u);
   EXPECT_EQ(v.filters, 1u);
+  EXPECT_EQ(v.part_directories, 1u);
+  EXPECT_EQ(v.bad_part_directories, 0u);
   EXPECT_EQ(v.damaged_filters, 0u);
   EXPECT_EQ(v.mismatched_filters, 0u);
   EXPECT_TRUE(v.start.header_checksum_ok);
@@ -378,7 +387,25 @@ TEST_F(InspectTest, TableWithGapsDumpsItsLastPosition) {
   EXPECT_TRUE(bad_filter.start.header_checksum_ok);
   EXPECT_EQ(bad_filter.damaged_blocks, 0u);
   EXPECT_EQ(bad_filter.damaged_filters, 1u);
+  EXPECT_EQ(bad_filter.bad_part_directories, 0u);
   EXPECT_EQ(bad_filter.end.problems, 1u);
+  FlipByte(path, v.filter_offset + 3);  // undone
+
+  // A part directory's key, a part checksum, the directory's checksum
+  // or its zero bytes: one problem each, the filter unharmed.
+  for (uint64_t at : {v.filter_offset + 128, v.filter_offset + 250,
+                      v.filter_offset + 306, v.filter_offset + 315}) {
+    FlipByte(path, at);
+    RecordingTableVisitor bad_parts;
+    ASSERT_TRUE(DumpTable(path, &bad_parts).ok());
+    EXPECT_EQ(bad_parts.damaged_filters, 0u) << at;
+    EXPECT_EQ(bad_parts.bad_part_directories, 1u) << at;
+    EXPECT_EQ(bad_parts.end.problems, 1u) << at;
+    FlipByte(path, at);  // undone
+  }
+  RecordingTableVisitor intact;
+  ASSERT_TRUE(DumpTable(path, &intact).ok());
+  EXPECT_EQ(intact.end.problems, 0u);
 }
 
 TEST_F(InspectTest, StatsOfAStoreWithoutIndexIsAnError) {

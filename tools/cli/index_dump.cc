@@ -142,6 +142,7 @@ class IndexDumper : public inspect::TableVisitor {
           .U("fences_offset", r.fences_offset)
           .U("anchors_offset", r.anchors_offset)
           .U("filters_offset", r.filters_offset)
+          .U("summary_size", r.summary_size)
           .U("entries_offset", r.entries_offset)
           .U("file_size_field", r.file_size_field)
           .B("header_checksum_ok", h.header_checksum_ok)
@@ -209,8 +210,12 @@ class IndexDumper : public inspect::TableVisitor {
          (h.checksums_checked ? ", checksum " + OkOr(h.anchors_ok, "MISMATCH")
                               : "") +
          (r.filters_offset != 0
-              ? "; filters at " + std::to_string(r.filters_offset) + " (" +
-                    std::to_string(h.block_count) + " x 128 B)"
+              ? std::string(r.summary_size > 128
+                                ? "; filters and part directories at "
+                                : "; filters at ") +
+                    std::to_string(r.filters_offset) + " (" +
+                    std::to_string(h.block_count) + " x " +
+                    std::to_string(r.summary_size) + " B)"
               : "") +
          "; entries at " + std::to_string(r.entries_offset) + "\n";
   }
@@ -242,6 +247,7 @@ class IndexDumper : public inspect::TableVisitor {
             .B("filter_checksum_ok", b.filter_checksum_ok)
             .B("filter_matches", b.filter_matches);
       }
+      if (b.has_parts) line.B("parts_ok", b.parts_ok);
     } else {
       *buf() += "  block " + std::to_string(b.index) + "  offset " +
                 std::to_string(b.offset) + "  " +
@@ -258,6 +264,9 @@ class IndexDumper : public inspect::TableVisitor {
                          b.filter_matches
                      ? ""
                      : "  FILTER DOES NOT MATCH THE ENTRIES") +
+                (!b.has_parts || b.parts_ok
+                     ? ""
+                     : "  PART DIRECTORY DAMAGED OR NOT MATCHING THE ENTRIES") +
                 "\n";
     }
     for (size_t k = 0; k < b.entries.size(); ++k) {

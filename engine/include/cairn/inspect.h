@@ -302,6 +302,9 @@ struct TableStart {
   uint64_t fences_offset = 0;
   uint64_t anchors_offset = 0;
   uint64_t filters_offset = 0;  // 0 before version 3 (no block filters)
+  // Bytes per block at filters_offset: its filter (version 3), then its
+  // part directory (version 4); 0 before version 3.
+  uint64_t summary_size = 0;
   uint64_t entries_offset = 0;
   uint64_t file_size_field = 0;
   bool header_checksum_ok = false;
@@ -346,6 +349,11 @@ struct TableBlock {
   uint64_t filter_offset = 0;
   bool filter_checksum_ok = false;
   bool filter_matches = false;
+  // From format version 4: the block's part directory (after the filter),
+  // which checksums the block in 512-byte parts; whether it verifies and
+  // matches the block's parts.
+  bool has_parts = false;
+  bool parts_ok = false;
   // Unverified if !checksum_ok; valid during the visitor's call only.
   std::span<const IndexEntryInfo> entries;
 };
@@ -354,8 +362,8 @@ struct TableEnd {
   uint64_t blocks_ok = 0;
   uint64_t blocks_damaged = 0;
   // Header, section and block problems, a nonzero reserved field, fences
-  // that do not match, filters that do not verify or match, and nonzero
-  // padding.
+  // that do not match, filters that do not verify or match, part
+  // directories that do not, and nonzero padding.
   uint64_t problems = 0;
 };
 

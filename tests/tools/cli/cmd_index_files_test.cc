@@ -194,8 +194,9 @@ TEST_F(IndexFilesTest, DumpShowsManifestAndTables) {
 
   r = RunCairn({"dump", table(m.tables[0].number)});
   ASSERT_EQ(r.code, 0) << r.out << r.err;
-  EXPECT_TRUE(Contains(r.out, "header ok: format 3")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "; filters at ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "header ok: format 4")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "; filters and part directories at ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, " x 320 B)")) << r.out;
   EXPECT_TRUE(Contains(r.out, "anchor  position 0  offset 4096")) << r.out;
   EXPECT_TRUE(Contains(r.out, "0 damaged; 0 problems")) << r.out;
 
@@ -210,6 +211,7 @@ TEST_F(IndexFilesTest, DumpShowsManifestAndTables) {
       ++blocks;
       EXPECT_TRUE(v.Find("filter_checksum_ok")->bool_value());
       EXPECT_TRUE(v.Find("filter_matches")->bool_value());
+      EXPECT_TRUE(v.Find("parts_ok")->bool_value());
     }
     if (Str(v, "kind") != "index_entry") continue;
     EXPECT_TRUE(v.Find("verified")->bool_value());
