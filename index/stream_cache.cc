@@ -90,7 +90,6 @@ uint32_t StreamCache::TakeNode() {
       continue;
     }
     EraseSlot(FindSlot(node.name, node.hash));
-    --size_;
     return n;
   }
 }
@@ -128,7 +127,7 @@ void StreamCache::PutTail(std::string_view stream, uint64_t last_revision,
     node->used = true;
     return;
   }
-  if ((size_ + 1) * 2 > slots_.size()) Grow();
+  if ((nodes_.size() + 1) * 2 > slots_.size()) Grow();
   const uint32_t n = TakeNode();
   Node& node = nodes_[n];
   name_bytes_ -= NameHeapBytes(node.name);
@@ -139,7 +138,6 @@ void StreamCache::PutTail(std::string_view stream, uint64_t last_revision,
   node.tombstone = state;
   node.used = false;
   slots_[FindSlot(stream, node.hash)] = Slot{node.hash, n + 1};
-  ++size_;
 }
 
 std::optional<bool> StreamCache::Tombstone(std::string_view stream,
@@ -162,7 +160,6 @@ void StreamCache::NoteTombstone(std::string_view stream, uint64_t last_revision,
 void StreamCache::Clear() {
   std::vector<Node>().swap(nodes_);
   std::vector<Slot>().swap(slots_);
-  size_ = 0;
   hand_ = 0;
   name_bytes_ = 0;
 }

@@ -10,10 +10,10 @@
 // Beyond the capacity a stream not used since the eviction hand last passed
 // it is evicted (CLOCK, an approximation of least recently used that does
 // not reorder a list on every hit), so memory is bounded by capacity x
-// (name + ~80 bytes). A lookup touches one slot of an open-addressing table
-// and the stream's node; a miss allocates nothing once the cache is full
-// (an evicted node's name buffer is reused). Not thread-safe: the index
-// guards it with a mutex.
+// (name + a 56-byte node + 32 to 64 bytes of slots). A lookup touches one slot
+// of an open-addressing table and the stream's node; a miss allocates nothing
+// once the cache is full (an evicted node's name buffer is reused). Not
+// thread-safe: the index guards it with a mutex.
 #ifndef CAIRN_INDEX_STREAM_CACHE_H_
 #define CAIRN_INDEX_STREAM_CACHE_H_
 
@@ -54,7 +54,8 @@ class StreamCache {
                      bool tombstone);
   void Clear();
 
-  uint64_t size() const { return size_; }
+  // Every node holds a cached stream: a full cache reuses evicted ones.
+  uint64_t size() const { return nodes_.size(); }
   uint64_t capacity() const { return capacity_; }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
@@ -94,9 +95,8 @@ class StreamCache {
   uint32_t TakeNode();
 
   uint64_t capacity_;
-  uint64_t size_ = 0;
   std::vector<Node> nodes_;
-  std::vector<Slot> slots_;  // empty, or a power of two at least 2 x size_
+  std::vector<Slot> slots_;  // empty, or a power of two at least 2 x size()
   uint32_t hand_ = 0;        // the next node the eviction hand looks at
   uint64_t name_bytes_ = 0;  // heap bytes of the nodes' names
   uint64_t hits_ = 0;
