@@ -635,31 +635,46 @@ Status Table::BlockReader::Load(uint64_t block) {
   return Status::Ok();
 }
 
-Status Table::BlockReader::StartOf(uint64_t hash, uint64_t revision,
-                                   bool inclusive, uint64_t* begin,
-                                   uint64_t* end) {
-  if (directory_ == nullptr || !table_->info_.has_parts()) {
-    *begin = 0;
-    *end = size_;
-    return Status::Ok();
+Status Table::BlockReader::Seek(uint64_t block, uint64_t hash,
+                                uint64_t revision, bool inclusive,
+                                uint64_t* at) {
+  Status s = Load(block);
+  if (!s.ok()) return s;
+  // Whether an entry's key is at or before the target (before it, when
+  // not inclusive): the entries of a block are a run of those, then the
+  // others.
+  auto before = [&](uint64_t h, uint64_t r) {
+    return h < hash ||
+           (h == hash && (inclusive ? r <= revision : r < revision));
+  };
+  uint64_t lo = 0;
+  uint64_t hi = size_;
+  if (directory_ != nullptr) {
+    // The run ends in the last part (of those holding entries) whose first
+    // key is before the target, or in part 0.
+    const uint64_t parts = (size_ + kEntriesPerPart - 1) / kEntriesPerPart;
+    uint64_t part = 0;
+    for (uint64_t p = 1; p < parts; ++p) {
+      const uint8_t* key = directory_ + kPartKeysAt + (p - 1) * 16;
+      if (!before(Get64(key), Get64(key + 8))) break;
+      part = p;
+    }
+    lo = part * kEntriesPerPart;
+    hi = std::min<uint64_t>(size_, lo + kEntriesPerPart);
+    s = Need(lo);
+    if (!s.ok()) return s;
   }
-  // The last part (of those holding entries) whose first key is at or
-  // before the target; part 0's is the fence's, at or before it by the
-  // block's choice.
-  const uint64_t parts = (size_ + kEntriesPerPart - 1) / kEntriesPerPart;
-  uint64_t part = 0;
-  for (uint64_t p = 1; p < parts; ++p) {
-    const uint8_t* key = directory_ + kPartKeysAt + (p - 1) * 16;
-    const uint64_t h = Get64(key);
-    const uint64_t r = Get64(key + 8);
-    const bool before =
-        h < hash || (h == hash && (inclusive ? r <= revision : r < revision));
-    if (!before) break;
-    part = p;
+  while (lo < hi) {
+    const uint64_t mid = (lo + hi) / 2;
+    const uint8_t* e = data_ + mid * kEntrySize;
+    if (before(Get64(e), Get64(e + 8))) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
   }
-  *begin = part * kEntriesPerPart;
-  *end = std::min<uint64_t>(size_, *begin + kEntriesPerPart);
-  return Need(*begin);
+  *at = lo;
+  return Status::Ok();
 }
 
 Status Table::BlockReader::VerifyPart(uint64_t part) {
@@ -797,24 +812,10 @@ Status Table::Scan(uint64_t hash, uint64_t lo_revision, uint64_t hi_revision,
       if (!may_contain.ok()) return may_contain.status();
       if (!*may_contain) continue;
     }
-    Status s = reader.Load(block);
-    if (!s.ok()) return s;
-    // First entry >= (hash, lo_revision): in the part holding the last
-    // entry before it, or at the start of the next part.
+    // First entry >= (hash, lo_revision).
     uint64_t lo = 0;
-    uint64_t hi = 0;
-    s = reader.StartOf(hash, lo_revision, false, &lo, &hi);
+    Status s = reader.Seek(block, hash, lo_revision, false, &lo);
     if (!s.ok()) return s;
-    while (lo < hi) {
-      uint64_t mid = (lo + hi) / 2;
-      const uint8_t* p = reader.data() + mid * kEntrySize;
-      uint64_t h = Get64(p);
-      if (h < hash || (h == hash && Get64(p + 8) < lo_revision)) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
     for (uint64_t i = lo; i < reader.size(); ++i) {
       s = reader.Need(i);
       if (!s.ok()) return s;
@@ -875,11 +876,10 @@ Status Table::VerifyAll() const {
   std::vector<uint64_t> positions;
   if (info.has_gaps()) positions.reserve(info.entry_count);
   Entry last_kept;
-  // Each block's summary is checked once the block is read.
+  // Each block's summary is checked once the cursor has read (and so
+  // verified) the block.
   auto check_summary = [&](uint64_t block) -> Status {
-    auto data = Block(block);
-    if (!data.ok()) return data.status();
-    return VerifySummary(block, *data);
+    return VerifySummary(block, entries_ + block * kTableBlockSize);
   };
   while (cursor.Next(&e)) {
     if (count > 0 && count % kEntriesPerBlock == 0) {

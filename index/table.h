@@ -306,14 +306,14 @@ class Table::BlockReader {
   explicit BlockReader(const Table* table) : table_(table) {}
 
   Status Load(uint64_t block);
+  // Loads `block` and sets *at to its first entry whose key (hash,
+  // revision) is after the target, or with `inclusive` false at or after
+  // it: the end of the run of entries up to the target. From version 4 it
+  // searches the one part the directory names, after verifying it.
+  Status Seek(uint64_t block, uint64_t hash, uint64_t revision, bool inclusive,
+              uint64_t* at);
   uint64_t size() const { return size_; }
   const uint8_t* data() const { return data_; }
-  // The entries [*begin, *end) where the search for the last entry <=
-  // (hash, revision) (or < it, with `inclusive` false) starts: the part
-  // that holds it by the directory, from version 4, else the whole block.
-  // That part is verified first.
-  Status StartOf(uint64_t hash, uint64_t revision, bool inclusive,
-                 uint64_t* begin, uint64_t* end);
   // Verifies the part holding entry `k` unless done already.
   Status Need(uint64_t k) {
     const uint32_t bit = 1u << (k / kEntriesPerPart);
@@ -343,23 +343,12 @@ Status Table::ForEachNewest(uint64_t hash, Fn&& fn) const {
   auto may_contain = MayContain(block, hash);
   if (!may_contain.ok()) return may_contain.status();
   if (!*may_contain) return Status::Ok();
+  // Entries of `hash` are a run ending before the first entry after
+  // (hash, max).
   BlockReader reader(this);
-  Status s = reader.Load(block);
-  if (!s.ok()) return s;
-  // Entries of `hash` are a run ending at the last entry <= (hash, max),
-  // which is in the part StartOf names.
   uint64_t lo = 0;
-  uint64_t hi = 0;
-  s = reader.StartOf(hash, UINT64_MAX, true, &lo, &hi);
+  Status s = reader.Seek(block, hash, UINT64_MAX, true, &lo);
   if (!s.ok()) return s;
-  while (lo < hi) {  // first entry with entry.hash > hash
-    uint64_t mid = (lo + hi) / 2;
-    if (Get64(reader.data() + mid * kEntrySize) <= hash) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
   for (;;) {
     for (uint64_t i = lo; i-- > 0;) {
       s = reader.Need(i);
