@@ -76,6 +76,7 @@ class BatchAppendCall final
   struct Actions {
     bool read = false;
     bool write = false;
+    bool more = false;  // with write: more replies wait (WriteQueue's hint)
     bool finish = false;
     std::optional<RpcError> error;  // with finish: the call's status
   };
@@ -103,6 +104,7 @@ class BatchAppendCall final
   std::deque<Response> replies_;
   Response current_;
   bool writing_ = false;
+  bool replied_ = false;  // a reply was written: the metadata went out
   bool reading_ = false;
   bool read_closed_ = false;
   bool write_failed_ = false;

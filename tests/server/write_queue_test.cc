@@ -41,6 +41,30 @@ TEST(WriteQueueTest, WritesOneResponseAtATimeInOrder) {
   EXPECT_FALSE(second.finish.has_value());
 }
 
+TEST(WriteQueueTest, OnlyTheFirstAndTheLastQueuedResponsesFlush) {
+  Queue queue;
+  queue.Push(Checkpoint(1));
+  queue.Push(Checkpoint(2));
+  queue.Push(Checkpoint(3));
+  Queue::Step first = queue.Next();
+  ASSERT_NE(first.write, nullptr);
+  EXPECT_FALSE(first.more);  // carries the initial metadata: sent at once
+  queue.WriteDone();
+  Queue::Step second = queue.Next();
+  ASSERT_NE(second.write, nullptr);
+  EXPECT_TRUE(second.more);  // may wait in the transport's buffer
+  queue.WriteDone();
+  Queue::Step third = queue.Next();
+  ASSERT_NE(third.write, nullptr);
+  EXPECT_FALSE(third.more);  // the last one queued: sent at once
+  // A response queued while the last one is written is the last in turn.
+  queue.Push(Checkpoint(4));
+  queue.WriteDone();
+  Queue::Step fourth = queue.Next();
+  ASSERT_NE(fourth.write, nullptr);
+  EXPECT_FALSE(fourth.more);
+}
+
 TEST(WriteQueueTest, AFinalStatusWaitsForTheQueuedResponses) {
   Queue queue;
   queue.Push(Checkpoint(1));
