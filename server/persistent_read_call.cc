@@ -51,6 +51,9 @@ PersistentReadCall::PersistentReadCall(const CallContext& context,
       calls_(calls),
       rpc_(rpc),
       ticket_(context, *rpc) {
+  // Live deliveries: each message goes out at once (WriteQueue). No other
+  // thread sees the call yet.
+  writes_.set_gather(false);
   if (!ticket_.held()) {
     End(ticket_.refusal());
     return;

@@ -456,6 +456,12 @@ void ReadCall::OnSubscribedEvent(const RecordedEventView& event) {
 
 void ReadCall::OnSubscriptionCaughtUp(GlobalPosition position, bool caught_up) {
   live_ = caught_up;
+  {
+    // Catching up, responses are gathered into socket writes; live, each
+    // event goes out at once (WriteQueue).
+    std::lock_guard lock(mu_);
+    writes_.set_gather(!caught_up);
+  }
   ReadResp response;
   google::protobuf::Timestamp* timestamp;
   auto fill = [&](auto* message) {

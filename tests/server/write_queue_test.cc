@@ -65,6 +65,23 @@ TEST(WriteQueueTest, OnlyTheFirstAndTheLastQueuedResponsesFlush) {
   EXPECT_FALSE(fourth.more);
 }
 
+TEST(WriteQueueTest, WithoutGatheringEveryResponseFlushes) {
+  Queue queue;
+  queue.set_gather(false);
+  for (uint64_t p = 1; p <= 3; ++p) queue.Push(Checkpoint(p));
+  for (int i = 0; i < 3; ++i) {
+    Queue::Step step = queue.Next();
+    ASSERT_NE(step.write, nullptr);
+    EXPECT_FALSE(step.more);
+    queue.WriteDone();
+  }
+  // Turned on again (a subscription that fell behind), it gathers.
+  queue.set_gather(true);
+  queue.Push(Checkpoint(4));
+  queue.Push(Checkpoint(5));
+  EXPECT_TRUE(queue.Next().more);
+}
+
 TEST(WriteQueueTest, AFinalStatusWaitsForTheQueuedResponses) {
   Queue queue;
   queue.Push(Checkpoint(1));
