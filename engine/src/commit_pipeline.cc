@@ -296,11 +296,14 @@ void CommitPipeline::ProcessBatch(
       Complete(std::move(request));
       continue;
     }
-    // A retry check reads the stream's published events, so a stream with
-    // unpublished appends is published first.
+    // A retry check reads the stream's published events (the index), and
+    // the unpublished groups hold none of the append's ids unless their
+    // tags match: then, and only then, a stream with unpublished appends
+    // is published first. Appends with fresh ids to one stream share
+    // groups like any others.
     if (request->client_ids) {
       PruneOverlays();
-      if (PendingOf(request->stream)) {
+      if (PendingOf(request->stream) && PendingIdsOverlap(*request)) {
         (void)FlushGroup();
         Drain();
       }
@@ -406,6 +409,7 @@ Status CommitPipeline::FlushGroup() {
   group_.bytes.clear();
   group_.revisions.clear();
   group_.tombstones.clear();
+  group_.id_tags.clear();
   group_.start_offset = end_offset;
   group_.start_position = group_.next_position;
   return Status::Ok();

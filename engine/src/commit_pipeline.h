@@ -151,6 +151,8 @@ class CommitPipeline {
     std::unordered_map<std::string, uint64_t> revisions;
     // Streams this group tombstones.
     std::unordered_set<std::string> tombstones;
+    // The id tags (index::IdTag) of its appends that carry client ids.
+    std::unordered_set<uint32_t> id_tags;
   };
 
   // What a handed-off group changed, for sequencing until it is published.
@@ -158,6 +160,7 @@ class CommitPipeline {
     uint64_t seq = 0;
     std::unordered_map<std::string, uint64_t> revisions;
     std::unordered_set<std::string> tombstones;
+    std::unordered_set<uint32_t> id_tags;
   };
 
   // An appended stream's end as the commit thread sees it. One index read
@@ -247,6 +250,10 @@ class CommitPipeline {
                             std::optional<uint64_t> current,
                             const index::IndexedEvent* last);
   std::optional<Pending> PendingOf(const std::string& stream) const;
+  // Whether an id tag of `request` is among those of the unpublished
+  // groups' appends with client ids (whatever their streams): only then
+  // can its retry check need an unpublished event.
+  bool PendingIdsOverlap(const CommitRequest& request) const;
 
   // --- the sync stage (commit_sync_stage.cc) ---
   // Publishes a written group (synced when `durable`): indexes, segment

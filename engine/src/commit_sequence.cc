@@ -94,6 +94,11 @@ std::optional<Result<AppendResult>> CommitPipeline::Sequence(
   group_.next_position += count;
   group_.revisions[request->stream] = first_revision + count - 1;
   if (request->tombstone) group_.tombstones.insert(request->stream);
+  if (request->client_ids) {
+    for (const EventId& id : request->ids) {
+      group_.id_tags.insert(index::IdTag(id));
+    }
+  }
   AppendResult result;
   result.first_revision = StreamRevision(first_revision);
   result.last_revision = StreamRevision(first_revision + count - 1);
@@ -169,18 +174,29 @@ std::optional<Result<AppendResult>> CommitPipeline::CheckRetry(
     }
     case ExpectedVersion::Kind::kAny:
     case ExpectedVersion::Kind::kStreamExists: {
-      // Recognised within the stream's last idempotency_window events,
-      // which ReadTail read: ProcessBatch publishes a group holding the
-      // stream before its retry check, so `tail` is the published end
-      // (read here only if that ever changes).
+      // Recognised within the stream's last idempotency_window events.
+      // ReadTail read them when the stream's end is published. Otherwise
+      // its newest events are unpublished appends, which hold none of this
+      // append's ids (ProcessBatch publishes them first when one might:
+      // PendingIdsOverlap), so only the published events in the rest of
+      // the window can match.
       std::vector<index::IndexedEvent> unread;
       std::span<const index::IndexedEvent> recent(
           tail.recent.data(),
           std::min<size_t>(tail.recent.size(), options_.idempotency_window));
       if (!tail.published) {
-        Status s = index_->Read(stream, *current, Direction::kBackward,
-                                options_.idempotency_window, &unread);
-        if (!s.ok()) return Decision(s);
+        auto published = index_->LastRevision(stream);
+        if (!published.ok()) return Decision(published.status());
+        // Unpublished events follow the published end without gaps.
+        const uint64_t unpublished =
+            published->has_value() ? *current - **published : *current + 1;
+        if (published->has_value() &&
+            unpublished < options_.idempotency_window) {
+          Status s =
+              index_->Read(stream, **published, Direction::kBackward,
+                           options_.idempotency_window - unpublished, &unread);
+          if (!s.ok()) return Decision(s);
+        }
         recent = unread;
       }
       // The append's id tags, and its ids with their index, sorted: each

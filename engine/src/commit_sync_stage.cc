@@ -11,14 +11,18 @@
 // handed-off group keeps sequencing correct until the group is in the index.
 // When nothing else waits, FlushGroup syncs and publishes on its own thread, as
 // a lone append gains nothing from a hand-off.
+#include <algorithm>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "engine/src/commit_pipeline.h"
+#include "index/format.h"
 #include "segment/record.h"
 
 namespace cairn::engine {
@@ -163,6 +167,7 @@ void CommitPipeline::FailGroup(Group* group, const Status& status) {
   group->bytes.clear();
   group->revisions.clear();
   group->tombstones.clear();
+  group->id_tags.clear();
 }
 
 bool CommitPipeline::PipelineIdle() const {
@@ -175,6 +180,7 @@ void CommitPipeline::HandOff(Group group) {
   overlay.seq = group.seq;
   overlay.revisions = std::move(group.revisions);
   overlay.tombstones = std::move(group.tombstones);
+  overlay.id_tags = std::move(group.id_tags);
   {
     std::unique_lock<std::mutex> lock(pipe_mu_);
     pipe_done_cv_.wait(lock, [&] {
@@ -216,6 +222,18 @@ std::optional<CommitPipeline::Pending> CommitPipeline::PendingOf(
     if (auto pending = in(it->revisions, it->tombstones)) return pending;
   }
   return std::nullopt;
+}
+
+bool CommitPipeline::PendingIdsOverlap(const CommitRequest& request) const {
+  auto in = [&](const std::unordered_set<uint32_t>& tags) {
+    if (tags.empty()) return false;
+    return std::any_of(
+        request.ids.begin(), request.ids.end(),
+        [&](const EventId& id) { return tags.contains(index::IdTag(id)); });
+  };
+  if (in(group_.id_tags)) return true;
+  return std::any_of(overlays_.begin(), overlays_.end(),
+                     [&](const Overlay& o) { return in(o.id_tags); });
 }
 
 void CommitPipeline::SyncLoop() {

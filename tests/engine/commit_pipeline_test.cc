@@ -62,6 +62,13 @@ class ThreadTracker {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return write_threads_.size() >= n; });
   }
+  // WaitWrites, but false if that takes a minute, which only a pipeline
+  // that can not get there (waiting for a held Sync) does.
+  bool WaitWritesOrStuck(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::minutes(1),
+                        [&] { return write_threads_.size() >= n; });
+  }
   // Waits until a Sync began after the n-th Write; false if that takes a
   // minute, which only a pipeline that can not get there (a deadlock)
   // does.
@@ -386,6 +393,87 @@ TEST_F(CommitPipelineTest, RetryOfAnAppendStillSyncingGetsTheOriginalResult) {
   auto read = store_->ReadStream("r", testing::StreamUpTo(10));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->events.size(), 2u);
+}
+
+TEST_F(CommitPipelineTest, AppendsWithFreshIdsToOneStreamDoNotWaitForSyncs) {
+  // Appends carrying client ids to one stream: a retry check reads the
+  // stream's published events, but appends whose ids no unpublished group
+  // holds are sequenced against the unpublished ones like any others, not
+  // after a sync each.
+  tracker_.Hold();
+  auto leader = std::async(std::launch::async, [&] {
+    return store_->Append("x", ExpectedVersion::Any(), Events(1));
+  });
+  tracker_.WaitHeld(1);
+  constexpr int kAppends = 4;  // the sync stage takes 4 groups in flight
+  Outcome queued[kAppends];
+  for (auto& outcome : queued) {
+    std::vector<EventData> events = Events(1);
+    events[0].id = EventId::Generate();
+    store_->AppendAsync("s", ExpectedVersion::Any(), std::move(events),
+                        outcome.callback());
+  }
+  // The first group of "s" waits in its sync; the others are written
+  // meanwhile, one group each (max_group_bytes = 1).
+  tracker_.Hold();
+  tracker_.Release();
+  ASSERT_TRUE(leader.get().ok());
+  EXPECT_TRUE(tracker_.WaitWritesOrStuck(1 + kAppends));
+  tracker_.Release();
+  for (int i = 0; i < kAppends; ++i) {
+    auto r = queued[i].future.get();
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    EXPECT_FALSE(r->idempotent_replay);
+    EXPECT_EQ(r->first_revision.value(), static_cast<uint64_t>(i));
+  }
+  auto read = store_->ReadStream("s", testing::StreamUpTo(10));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->events.size(), static_cast<size_t>(kAppends));
+}
+
+TEST_F(CommitPipelineTest, RetryBehindUnpublishedAppendsCountsThemInTheWindow) {
+  // idempotency_window 3: a retry is recognised while its first event is
+  // among the stream's last three events, published or not.
+  store_.reset();
+  Options options = testing::SmallOptions();
+  options.max_group_bytes = 1;
+  options.idempotency_window = 3;
+  auto reopened = engine::StoreImpl::Open(&fs_, "/w", options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened.value());
+  std::vector<EventData> original = Events(1);
+  original[0].id = EventId::Generate();
+  auto first = store_->Append("s", ExpectedVersion::Any(), original);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  for (int others : {2, 3}) {
+    // `others` appends with fresh ids wait unpublished (their first sync
+    // is held) while the retry is sequenced behind them.
+    tracker_.Hold();
+    std::vector<std::unique_ptr<Outcome>> pending;
+    for (int i = 0; i < others; ++i) {
+      pending.push_back(std::make_unique<Outcome>());
+      std::vector<EventData> events = Events(1);
+      events[0].id = EventId::Generate();
+      store_->AppendAsync("s", ExpectedVersion::Any(), std::move(events),
+                          pending.back()->callback());
+    }
+    Outcome retry;
+    store_->AppendAsync("s", ExpectedVersion::Any(), original,
+                        retry.callback());
+    tracker_.WaitHeld(others == 2 ? 1 : 2);
+    tracker_.Release();
+    for (auto& p : pending) ASSERT_TRUE(p->future.get().ok());
+    auto again = retry.future.get();
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    if (others == 2) {
+      // The original is the third event from the end: the original result.
+      EXPECT_TRUE(again->idempotent_replay);
+      EXPECT_EQ(again->first_position, first->first_position);
+    } else {
+      // It is the fourth (or further back): appended as new.
+      EXPECT_FALSE(again->idempotent_replay);
+    }
+  }
 }
 
 TEST_F(CommitPipelineTest, NextGroupsAreSyncedWhileAnAcknowledgementRuns) {
