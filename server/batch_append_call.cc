@@ -301,10 +301,7 @@ BatchAppendCall::Actions BatchAppendCall::NextLocked() {
     replies_.pop_front();
     writing_ = true;
     actions.write = true;
-    // Not the first reply, which carries the initial metadata
-    // (WriteQueue says why).
-    actions.more = replied_ && !replies_.empty();
-    replied_ = true;
+    actions.more = hint_.Next(!replies_.empty());
   }
   // Appends running and replies not yet written together stay within
   // batch_max_in_flight: a client that reads no replies is read no
@@ -331,11 +328,7 @@ void BatchAppendCall::Perform(Actions actions) {
   // finish (reading_/writing_ are set), so the second start is safe; after
   // the last one this thread leaves the call.
   if (actions.read) StartRead(&request_);
-  if (actions.write) {
-    grpc::WriteOptions options;
-    if (actions.more) options.set_buffer_hint();
-    StartWrite(&current_, options);
-  }
+  if (actions.write) StartWrite(&current_, BufferHint::Options(actions.more));
   if (actions.finish) {
     Finish(actions.error ? actions.error->Apply(rpc_) : grpc::Status::OK);
   }

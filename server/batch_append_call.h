@@ -40,6 +40,7 @@
 #include "cairn/result.h"
 #include "cairn/types.h"
 #include "server/append_runner.h"
+#include "server/buffer_hint.h"
 #include "server/call_context.h"
 #include "server/rpc_error.h"
 #include "streams.pb.h"
@@ -76,7 +77,7 @@ class BatchAppendCall final
   struct Actions {
     bool read = false;
     bool write = false;
-    bool more = false;  // with write: more replies wait (WriteQueue's hint)
+    bool more = false;  // with write: gRPC's buffer hint (buffer_hint.h)
     bool finish = false;
     std::optional<RpcError> error;  // with finish: the call's status
   };
@@ -104,7 +105,7 @@ class BatchAppendCall final
   std::deque<Response> replies_;
   Response current_;
   bool writing_ = false;
-  bool replied_ = false;  // a reply was written: the metadata went out
+  BufferHint hint_;
   bool reading_ = false;
   bool read_closed_ = false;
   bool write_failed_ = false;

@@ -9,20 +9,8 @@
 // call's mutex, so that the call's other state (its buffer bound, its
 // unacknowledged events) shares one lock with it; what it decides (write
 // this response, finish with that status) the call carries out after
-// unlocking, as a Step.
-//
-// A response with more queued behind it is written with gRPC's buffer
-// hint: the transport accepts it at once into its write buffer (up to the
-// connection's HTTP/2 write buffer size) and sends it with the ones after
-// it in one write to the socket. The last queued response goes without the
-// hint, which flushes, so nothing waits in the buffer for a later event.
-// The call's first response goes without it too: gRPC sends the initial
-// metadata with it, and a hinted batch that carries them completes only
-// when something else makes the transport write (hundreds of
-// milliseconds later). A hinted response reaches the socket only with the
-// next write, one completion later, so calls that deliver live events turn
-// gathering off (set_gather): there an event's latency counts, and
-// subscriptions showed a higher p99 with the hint.
+// unlocking, as a Step. Responses are written with gRPC's buffer hint
+// when more wait behind them (buffer_hint.h).
 #ifndef CAIRN_SERVER_WRITE_QUEUE_H_
 #define CAIRN_SERVER_WRITE_QUEUE_H_
 
@@ -33,6 +21,7 @@
 #include <optional>
 #include <utility>
 
+#include "server/buffer_hint.h"
 #include "server/rpc_error.h"
 
 namespace cairn::server {
@@ -53,9 +42,7 @@ class WriteQueue {
   static void Carry(Call* call, grpc::CallbackServerContext* rpc,
                     const Step& step) {
     if (step.write != nullptr) {
-      grpc::WriteOptions options;
-      if (step.more) options.set_buffer_hint();
-      call->StartWrite(step.write, options);
+      call->StartWrite(step.write, BufferHint::Options(step.more));
     }
     if (step.finish) call->Finish(step.finish->Apply(rpc));
   }
@@ -71,7 +58,7 @@ class WriteQueue {
 
   // Whether responses with more queued behind them go with the buffer
   // hint (the default) or each flushes at once.
-  void set_gather(bool gather) { gather_ = gather; }
+  void set_gather(bool gather) { hint_.set_gather(gather); }
 
   // Queues a response, unless the call ended.
   void Push(Response response) {
@@ -102,8 +89,7 @@ class WriteQueue {
     queue_.pop_front();
     writing_ = true;
     step.write = &current_;
-    step.more = gather_ && started_ && !queue_.empty();
-    started_ = true;
+    step.more = hint_.Next(!queue_.empty());
     return step;
   }
 
@@ -139,8 +125,7 @@ class WriteQueue {
   std::deque<Response> queue_;
   Response current_;  // being written while writing_
   bool writing_ = false;
-  bool started_ = false;  // a response was written: the metadata went out
-  bool gather_ = true;
+  BufferHint hint_;
   bool finished_ = false;
   bool ending_ = false;  // End ran while a write was in flight
   std::optional<RpcError> final_;
