@@ -2,11 +2,14 @@
 #include "index/memtable.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace cairn::index {
 namespace {
 
 constexpr size_t kInitialSlots = 1024;
+// Entries per id-tag bucket, on average at most: what a lookup walks.
+constexpr size_t kTagLoad = 4;
 
 // Stream hashes are already well mixed (XXH3), except in tests that force
 // collisions with tiny hash values; one multiply spreads those too.
@@ -136,6 +139,70 @@ void MemTable::Scan(uint64_t hash, uint64_t lo, uint64_t hi,
   }
 }
 
+size_t MemTable::TagBucket(uint64_t hash, uint32_t tag) const {
+  // Keyed by stream as well as tag: one id appended to many streams spreads
+  // over the buckets instead of making one long chain.
+  const uint64_t key =
+      (hash ^ (uint64_t{tag} * 0x9E3779B97F4A7C15ull)) * 0xC2B2AE3D27D4EB4Full;
+  return static_cast<size_t>(key >> 32) & (tag_heads_.size() - 1);
+}
+
+void MemTable::LinkTags() const {
+  size_t from = tag_previous_.size();
+  if (from == entries_.size()) return;
+  if (entries_.size() > tag_heads_.size() * kTagLoad) {
+    // Sized for the room reserved (a writer's whole memtable), so that a
+    // writer's table is linked without relinking; others double.
+    const uint64_t want = std::max<uint64_t>(
+        entries_.capacity(), 2 * static_cast<uint64_t>(entries_.size()));
+    tag_heads_.assign(std::bit_ceil(std::max<uint64_t>(want / kTagLoad, 1)), 0);
+    tag_previous_.clear();
+    tag_previous_.reserve(entries_.capacity());
+    from = 0;
+  }
+  // Oldest first, so that every chain is newest first.
+  for (size_t i = from; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i].entry;
+    uint32_t& head = tag_heads_[TagBucket(e.hash, e.id_tag)];
+    tag_previous_.push_back(head == 0 ? kNone : head - 1);
+    head = static_cast<uint32_t>(i) + 1;
+  }
+}
+
+void MemTable::ScanTagged(uint64_t hash, uint32_t tag, uint64_t lo, uint64_t hi,
+                          std::vector<Entry>* out) const {
+  const Slot* slot = Find(hash);
+  if (slot == nullptr) return;
+  const bool mixed = slot->mixed != 0;
+  std::lock_guard<std::mutex> lock(tag_mu_);
+  LinkTags();
+  if (tag_heads_.empty()) return;
+  const uint32_t head = tag_heads_[TagBucket(hash, tag)];
+  for (uint32_t i = head == 0 ? kNone : head - 1; i != kNone;
+       i = tag_previous_[i]) {
+    const Entry& e = entries_[i].entry;
+    if (e.hash != hash || e.id_tag != tag) continue;
+    if (e.revision < lo) {
+      // A stream's entries with one tag come newest first too.
+      if (!mixed) return;
+      continue;
+    }
+    if (e.revision <= hi) out->push_back(e);
+  }
+}
+
+std::optional<uint64_t> MemTable::OldestRevision(uint64_t hash) const {
+  const Slot* slot = Find(hash);
+  if (slot == nullptr || slot->mixed != 0) return std::nullopt;
+  // Jumps span ever longer runs of revisions, so taking them whenever
+  // there is one reaches the chain's first entry in O(log n) steps.
+  uint32_t i = slot->head;
+  while (entries_[i].previous != kNone) {
+    i = entries_[i].jump != kNone ? entries_[i].jump : entries_[i].previous;
+  }
+  return entries_[i].entry.revision;
+}
+
 std::optional<uint32_t> MemTable::Anchor(uint64_t position) const {
   if (position % anchor_stride_ != 0 || position < first_position_ ||
       position >= end_position()) {
@@ -159,8 +226,10 @@ std::vector<Entry> MemTable::Sorted() const {
 uint64_t MemTable::memory_bytes() const {
   // Entries by size, not capacity: reserved room (Reserve) is address space
   // until entries fill it.
+  std::lock_guard<std::mutex> lock(tag_mu_);
   return entries_.size() * sizeof(Item) + slots_.capacity() * sizeof(Slot) +
-         anchors_.capacity() * sizeof(uint32_t);
+         anchors_.capacity() * sizeof(uint32_t) +
+         (tag_heads_.capacity() + tag_previous_.size()) * sizeof(uint32_t);
 }
 
 }  // namespace cairn::index

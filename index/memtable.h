@@ -11,17 +11,27 @@
 // written out as a table in the background; until that table is durable
 // the frozen memtable keeps answering lookups.
 //
+// A second hash table, keyed by stream hash and event-id tag, chains the
+// entries of each bucket, so that the retry check of an append finds the
+// stream's events that may hold one of its ids in O(ids), not by reading
+// the stream's last idempotency_window events. ScanTagged links the
+// entries added since its last call before it looks; Add does not, so a
+// store whose appends carry no caller-chosen ids never pays for it.
+//
 // Memory: about 40 bytes per entry plus 16 bytes per hash-table slot (at
-// most two slots per distinct stream). A writer's memtables are bounded by
+// most two slots per distinct stream), and 5 bytes per entry more once
+// ScanTagged has run. A writer's memtables are bounded by
 // IndexOptions::memtable_entries, a follower's by what it may hold past the
 // writer's tables (PersistentIndex::kFollowerMemTables).
 //
 // Thread-compatibility: Add needs exclusive access; the const methods may
-// run concurrently with each other.
+// run concurrently with each other (ScanTagged extends the id-tag chains
+// under a mutex of its own).
 #ifndef CAIRN_INDEX_MEMTABLE_H_
 #define CAIRN_INDEX_MEMTABLE_H_
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -76,6 +86,17 @@ class MemTable {
   // (newest first).
   void Scan(uint64_t hash, uint64_t lo, uint64_t hi,
             std::vector<Entry>* out) const;
+  // Appends the entries with `hash`, id tag `tag` and revision in [lo, hi]
+  // to *out (newest first). Costs the entries of its id-tag bucket, four
+  // on average, plus linking the entries added since the last call.
+  void ScanTagged(uint64_t hash, uint32_t tag, uint64_t lo, uint64_t hi,
+                  std::vector<Entry>* out) const;
+  bool Contains(uint64_t hash) const { return Find(hash) != nullptr; }
+  // The lowest revision among the entries with `hash` (by the jumps, in
+  // O(log n) steps): every revision of that stream from it on that the
+  // table's positions hold is here. nullopt when there is none, or when
+  // more than one stream has the hash.
+  std::optional<uint64_t> OldestRevision(uint64_t hash) const;
 
   std::optional<uint32_t> Anchor(uint64_t position) const;
   uint32_t anchor_stride() const { return anchor_stride_; }
@@ -111,6 +132,11 @@ class MemTable {
     return slot == nullptr ? kNone : slot->head;
   }
   void Grow();
+  // Links the entries added since the last call into the id-tag chains,
+  // resizing the buckets first when they would hold more than kTagLoad
+  // entries each on average. Needs tag_mu_.
+  void LinkTags() const;
+  size_t TagBucket(uint64_t hash, uint32_t tag) const;
 
   // Links an entry into its hash chain, without its anchor.
   void Insert(const Entry& entry);
@@ -121,6 +147,12 @@ class MemTable {
   uint64_t new_streams_ = 0;
   std::vector<Item> entries_;
   std::vector<Slot> slots_;  // open addressing, linear probing, power of 2
+  // The id-tag chains of the first tag_previous_.size() entries: each
+  // bucket's newest entry + 1 (0: none), and each entry's previous one in
+  // its bucket (kNone at the end). A power of 2 buckets.
+  mutable std::mutex tag_mu_;
+  mutable std::vector<uint32_t> tag_heads_;
+  mutable std::vector<uint32_t> tag_previous_;
   uint64_t used_slots_ = 0;
   std::vector<uint32_t> anchors_;  // offsets of the multiples of the stride
 };

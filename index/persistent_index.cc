@@ -1046,6 +1046,69 @@ Status PersistentIndex::ReadWindow(const Version& v, std::string_view stream,
   return Status::Ok();
 }
 
+Status PersistentIndex::FindTagged(std::string_view stream, uint64_t lo,
+                                   uint64_t hi, std::span<const uint32_t> tags,
+                                   std::vector<IndexedEvent>* out) const {
+  if (lo > hi || tags.empty()) return Status::Ok();
+  const uint64_t hash = hash_(stream);
+  auto v = Current();
+  // The in-memory tables hold the newest positions, so the stream's
+  // revisions from the oldest they hold on; the files answer for the
+  // revisions below it (for all of [lo, hi] when no table knows where the
+  // stream starts in them).
+  std::vector<Entry> entries;
+  std::optional<uint64_t> oldest_in_memory;
+  bool known = true;
+  auto scan_memory = [&](const MemTable& m) {
+    if (known && !oldest_in_memory) {
+      oldest_in_memory = m.OldestRevision(hash);
+      // A table that has entries of the hash but cannot tell their oldest
+      // revision (colliding streams share it).
+      if (!oldest_in_memory) known = !m.Contains(hash);
+    }
+    for (uint32_t tag : tags) m.ScanTagged(hash, tag, lo, hi, &entries);
+  };
+  for (const auto& m : v->frozen) scan_memory(*m);
+  scan_memory(*active_);
+  uint64_t files_hi = hi;
+  if (known && oldest_in_memory) {
+    files_hi = *oldest_in_memory == 0 ? 0 : *oldest_in_memory - 1;
+  }
+  if (!(known && oldest_in_memory && *oldest_in_memory <= lo)) {
+    std::vector<Entry> scanned;
+    for (const auto& t : v->tables) {
+      scanned.clear();
+      Status s = t->Scan(hash, lo, std::min(hi, files_hi), &scanned);
+      if (!s.ok()) {
+        NoteDamage(s);
+        return s;
+      }
+      for (const Entry& e : scanned) {
+        if (std::binary_search(tags.begin(), tags.end(), e.id_tag)) {
+          entries.push_back(e);
+        }
+      }
+    }
+  }
+  // Newest first, each position once (a frozen table and the file written
+  // from it can both be current for a moment).
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.position > b.position;
+  });
+  entries.erase(std::unique(entries.begin(), entries.end(),
+                            [](const Entry& a, const Entry& b) {
+                              return a.position == b.position;
+                            }),
+                entries.end());
+  for (const Entry& e : entries) {
+    auto name = names_(e.position, e.offset);
+    if (!name.ok()) return name.status();
+    if (*name != stream) continue;  // a colliding stream's event
+    out->push_back(IndexedEvent{e.revision, e.position, e.offset, e.id_tag});
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<IndexedEvent>> PersistentIndex::Find(
     std::string_view stream, uint64_t revision) const {
   std::vector<IndexedEvent> events;

@@ -60,7 +60,7 @@ using StreamHashFn = uint64_t (*)(std::string_view);
 
 struct IndexOptions {
   // Entries the in-memory table takes before it is frozen and written out
-  // as a table. Bounds the index's anonymous memory (about 60 bytes per
+  // as a table. Bounds the index's anonymous memory (about 65 bytes per
   // entry, at most twice over while a frozen table is being written) and
   // what a crash makes the next open replay.
   uint64_t memtable_entries = 1 << 18;
@@ -209,6 +209,16 @@ class PersistentIndex {
   // next kept ones.
   Status Read(std::string_view stream, uint64_t from, Direction direction,
               uint64_t max_count, std::vector<IndexedEvent>* out) const;
+  // The events of `stream` with revision in [lo, hi] whose id tag (IdTag)
+  // is one of `tags` (sorted, each once), newest first: the candidates of
+  // an idempotency check.
+  // Revisions a scavenge removed are simply absent. Costs a lookup per tag
+  // in each in-memory table, plus a scan of [lo, hi] in the index files
+  // for the revisions older than the in-memory tables hold, and a record
+  // read per candidate (its stream name, against hash collisions).
+  Status FindTagged(std::string_view stream, uint64_t lo, uint64_t hi,
+                    std::span<const uint32_t> tags,
+                    std::vector<IndexedEvent>* out) const;
   // The event of exactly `revision`; none if it does not exist or a
   // scavenge removed it.
   Result<std::optional<IndexedEvent>> Find(std::string_view stream,

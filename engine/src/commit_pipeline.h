@@ -163,18 +163,14 @@ class CommitPipeline {
     std::unordered_set<uint32_t> id_tags;
   };
 
-  // An appended stream's end as the commit thread sees it. One index read
-  // (ReadTail) fills it for the version, tombstone and idempotency checks
-  // together; a stream with appends in the unpublished group is known from
-  // the group alone.
+  // An appended stream's end as the commit thread sees it. One index lookup
+  // (ReadTail) fills it for the version and tombstone checks; a stream with
+  // appends in the unpublished groups is known from the groups alone.
   struct StreamTail {
-    std::optional<uint64_t> current;  // last revision, group included
-    // Whether `current` is the published end (from the index). Then
-    // `recent` holds the stream's newest idempotency_window events, newest
-    // first, when the retry check needs them, and is empty otherwise. False
-    // when `current` comes from an unpublished group.
+    std::optional<uint64_t> current;  // last revision, groups included
+    // Whether `current` is the published end (from the index); false when
+    // it comes from an unpublished group.
     bool published = false;
-    std::vector<index::IndexedEvent> recent;
     // The published last event's entry when the index lookup found it (not
     // on a stream-cache hit): the tombstone check reads that record.
     std::optional<index::IndexedEvent> last_event;

@@ -31,32 +31,18 @@ Status TombstonedStatus(std::string_view stream) {
 
 Status CommitPipeline::ReadTail(const CommitRequest& request,
                                 StreamTail* tail) {
-  tail->recent.clear();
   tail->last_event.reset();
   tail->published = false;
   if (auto pending = PendingOf(request.stream)) {
     tail->current = pending->revision;
     return Status::Ok();
   }
-  // The retry check of an append without a fixed place looks through the
-  // stream's last idempotency_window events; every other check needs only
-  // the last revision (the stream cache's answer, as a rule), and the
-  // tombstone check its last event only when the cache does not know it.
+  // The last revision (the stream cache's answer, as a rule), and the last
+  // event only when the cache does not know whether it is a tombstone.
   tail->published = true;
-  const ExpectedVersion::Kind kind = request.expected.kind();
-  if (!request.client_ids || (kind != ExpectedVersion::Kind::kAny &&
-                              kind != ExpectedVersion::Kind::kStreamExists)) {
-    auto last = index_->LastRevision(request.stream, &tail->last_event);
-    if (!last.ok()) return last.status();
-    tail->current = *last;
-    return Status::Ok();
-  }
-  Status s = index_->Read(request.stream, std::numeric_limits<uint64_t>::max(),
-                          Direction::kBackward, options_.idempotency_window,
-                          &tail->recent);
-  if (!s.ok()) return s;
-  tail->current.reset();
-  if (!tail->recent.empty()) tail->current = tail->recent.front().revision;
+  auto last = index_->LastRevision(request.stream, &tail->last_event);
+  if (!last.ok()) return last.status();
+  tail->current = *last;
   return Status::Ok();
 }
 
@@ -174,49 +160,40 @@ std::optional<Result<AppendResult>> CommitPipeline::CheckRetry(
     }
     case ExpectedVersion::Kind::kAny:
     case ExpectedVersion::Kind::kStreamExists: {
-      // Recognised within the stream's last idempotency_window events.
-      // ReadTail read them when the stream's end is published. Otherwise
-      // its newest events are unpublished appends, which hold none of this
-      // append's ids (ProcessBatch publishes them first when one might:
-      // PendingIdsOverlap), so only the published events in the rest of
-      // the window can match.
-      std::vector<index::IndexedEvent> unread;
-      std::span<const index::IndexedEvent> recent(
-          tail.recent.data(),
-          std::min<size_t>(tail.recent.size(), options_.idempotency_window));
+      // Recognised within the stream's last idempotency_window revisions.
+      // When the stream's end is not published, its newest events are
+      // unpublished appends, which hold none of this append's ids
+      // (ProcessBatch publishes them first when one might:
+      // PendingIdsOverlap), so only the published events in the rest of the
+      // window can match. The index yields the events there whose id tags
+      // are the append's, newest first: O(ids), not O(window).
+      const uint64_t window = options_.idempotency_window;
+      const uint64_t lo = *current >= window ? *current - window + 1 : 0;
+      uint64_t hi = *current;
       if (!tail.published) {
         auto published = index_->LastRevision(stream);
         if (!published.ok()) return Decision(published.status());
-        // Unpublished events follow the published end without gaps.
-        const uint64_t unpublished =
-            published->has_value() ? *current - **published : *current + 1;
-        if (published->has_value() &&
-            unpublished < options_.idempotency_window) {
-          Status s =
-              index_->Read(stream, **published, Direction::kBackward,
-                           options_.idempotency_window - unpublished, &unread);
-          if (!s.ok()) return Decision(s);
-        }
-        recent = unread;
+        if (!published->has_value()) return std::nullopt;
+        hi = **published;
       }
-      // The append's id tags, and its ids with their index, sorted: each
-      // recent event costs a binary search or two, O((window + events) *
-      // log events) on the commit thread with two allocations, not their
-      // product (a large append would stall every other appender). Ids
-      // crafted to share a tag cost a record read each, not a scan of the
-      // append.
       std::vector<uint32_t> sorted_tags = tags;
       std::sort(sorted_tags.begin(), sorted_tags.end());
+      sorted_tags.erase(std::unique(sorted_tags.begin(), sorted_tags.end()),
+                        sorted_tags.end());
+      std::vector<index::IndexedEvent> candidates;
+      if (hi >= lo) {
+        Status s = index_->FindTagged(stream, lo, hi, sorted_tags, &candidates);
+        if (!s.ok()) return Decision(s);
+      }
+      // The append's ids with their index, sorted: each candidate costs a
+      // binary search. Ids crafted to share a tag cost a record read each,
+      // not a scan of the append.
       std::vector<std::pair<EventId, size_t>> sorted_ids;
       sorted_ids.reserve(n);
       for (size_t k = 0; k < n; ++k) sorted_ids.emplace_back(request.ids[k], k);
       std::sort(sorted_ids.begin(), sorted_ids.end());
       bool later_id_seen = false;
-      for (const auto& e : recent) {
-        if (!std::binary_search(sorted_tags.begin(), sorted_tags.end(),
-                                e.id_tag)) {
-          continue;
-        }
+      for (const auto& e : candidates) {
         auto actual = locator_->EventIdAt(e.position, e.offset);
         if (!actual.ok()) return Decision(actual.status());
         // The lowest k whose id the event holds (pairs sort by k second).
@@ -259,11 +236,7 @@ std::optional<Result<AppendResult>> CommitPipeline::CheckLifecycle(
   std::optional<uint64_t> owner_current = current;
   // The appended stream's last event, when the tail read it already.
   const index::IndexedEvent* last = nullptr;
-  if (tail.published && !tail.recent.empty()) {
-    last = &tail.recent.front();
-  } else if (tail.published && tail.last_event) {
-    last = &*tail.last_event;
-  }
+  if (tail.published && tail.last_event) last = &*tail.last_event;
   if (!own) {
     auto revision = CurrentRevision(owner);
     if (!revision.ok()) return Decision(revision.status());

@@ -195,6 +195,61 @@ TEST_F(ConcurrencyControlTest, RetryCheckOfALargeAppendIsLinear) {
   EXPECT_EQ(**revision, StreamRevision(2 * kEvents - 1));
 }
 
+// An `any` retry is recognised within the stream's last idempotency_window
+// revisions, wherever the index keeps their entries: in index files (a
+// memtable of 16 entries is written out every 16 events) or in memory, and
+// after a reopen. One revision further back it is a new append.
+TEST_F(ConcurrencyControlTest, RetriesAreRecognisedAcrossIndexFiles) {
+  constexpr uint64_t kWindow = 100;
+  Options options = testing::SmallOptions();
+  options.index_memtable_events = 16;
+  options.idempotency_window = kWindow;
+  auto opened = Store::Open(dir_.Sub("window"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Store> store = std::move(opened).value();
+  std::vector<std::vector<EventData>> appends;
+  for (int i = 0; i < 250; ++i) {
+    appends.push_back(Events(1 + i % 2));
+    auto r = store->Append("long", ExpectedVersion::Any(), appends.back());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(store->Append("other", ExpectedVersion::Any(), Events(1)).ok());
+  }
+  auto last = store->GetStreamRevision("long");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  const uint64_t current = (*last)->value();
+  const uint64_t oldest_in_window = current + 1 - kWindow;
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    uint64_t revision = 0;
+    for (const auto& events : appends) {
+      const uint64_t first = revision;
+      revision += events.size();
+      if (first < oldest_in_window) continue;
+      auto r = store->Append("long", ExpectedVersion::StreamExists(), events);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_TRUE(r->idempotent_replay) << first;
+      EXPECT_EQ(r->first_revision, StreamRevision(first));
+    }
+    ASSERT_TRUE(store->Close().ok());
+    opened = Store::Open(dir_.Sub("window"), options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store = std::move(opened).value();
+  }
+  // The last append whose first event is outside the window: written anew.
+  uint64_t revision = 0;
+  const std::vector<EventData>* outside = nullptr;
+  for (const auto& events : appends) {
+    if (revision >= oldest_in_window) break;
+    outside = &events;
+    revision += events.size();
+  }
+  ASSERT_NE(outside, nullptr);
+  auto r = store->Append("long", ExpectedVersion::Any(), {outside->front()});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->idempotent_replay);
+  EXPECT_EQ(r->first_revision, StreamRevision(current + 1));
+}
+
 TEST_F(ConcurrencyControlTest, ExactRetryOfOlderAppendAfterOthers) {
   auto a = Events(2);
   auto b = Events(2);

@@ -224,5 +224,59 @@ TEST(MemTableTest, ScansOfAMixedChainAreExact) {
   }
 }
 
+// ScanTagged returns what a scan filtered by tag would, newest first: for
+// a stream alone on its hash and for colliding streams, with tags repeated
+// within a stream and shared across streams, and across the growth of the
+// id-tag buckets (none reserved) as well as with room reserved.
+TEST(MemTableTest, TaggedScansEqualFilteredScans) {
+  for (const bool reserve : {false, true}) {
+    MemTable m(0, 64);
+    if (reserve) m.Reserve(1 << 14);
+    std::vector<Entry> added;
+    std::mt19937_64 rng(5);
+    uint64_t revisions[5] = {0, 0, 0, 0, 0};
+    for (uint64_t position = 0; position < 5'000; ++position) {
+      // Hashes 1 and 2 are one stream each; hash 3 is shared by three.
+      const size_t stream = rng() % 5;
+      const uint64_t hash = stream < 2 ? stream + 1 : 3;
+      Entry e{hash, revisions[stream]++, position, 0,
+              static_cast<uint32_t>(rng() % 40)};
+      m.Add(e);
+      added.push_back(e);
+    }
+    for (uint64_t hash = 1; hash <= 4; ++hash) {
+      for (uint32_t tag = 0; tag < 40; tag += 3) {
+        for (uint64_t lo = 0; lo < 1'200; lo += 151) {
+          std::vector<Entry> tagged;
+          m.ScanTagged(hash, tag, lo, lo + 300, &tagged);
+          std::vector<Entry> expected;
+          for (const Entry& e : BruteScan(added, hash, lo, lo + 300)) {
+            if (e.id_tag == tag) expected.push_back(e);
+          }
+          EXPECT_EQ(tagged, expected) << reserve << " " << hash << " " << tag;
+        }
+      }
+    }
+  }
+}
+
+TEST(MemTableTest, OldestRevisionOnlyForAHashOfOneStream) {
+  MemTable m(100, 64);
+  EXPECT_FALSE(m.OldestRevision(1));
+  EXPECT_FALSE(m.Contains(1));
+  m.Add(At(1, 7, 100));
+  m.Add(At(2, 0, 101));
+  m.Add(At(1, 8, 102));
+  m.Add(At(2, 1, 103));
+  EXPECT_EQ(m.OldestRevision(1), 7u);
+  EXPECT_EQ(m.OldestRevision(2), 0u);
+  EXPECT_TRUE(m.Contains(1));
+  // A second stream with hash 2 restarts at revision 0: the chain is mixed
+  // and its first entry no longer gives the stream's oldest revision.
+  m.Add(At(2, 0, 104));
+  EXPECT_FALSE(m.OldestRevision(2));
+  EXPECT_TRUE(m.Contains(2));
+}
+
 }  // namespace
 }  // namespace cairn::index

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <shared_mutex>
 #include <thread>
@@ -273,6 +274,74 @@ TEST(IndexTest, ReadClampsAndPages) {
   ASSERT_TRUE(found.ok());
   EXPECT_FALSE(found->has_value());
 }
+
+// FindTagged gives what a filter of the stream's events by id tag gives,
+// newest first, whether the events are in the in-memory tables, in index
+// files or both, and for streams whose hash others share.
+class FindTaggedTest : public ::testing::TestWithParam<ModelParam> {};
+
+TEST_P(FindTaggedTest, EqualsTheEventsFilteredByTag) {
+  Harness h;
+  h.options.background = GetParam().background;
+  h.options.stream_hash = GetParam().hash;
+  ASSERT_TRUE(h.OpenAndReplay().ok());
+  std::mt19937_64 rng(23);
+  // Few distinct ids, so that tags repeat within and across streams.
+  std::vector<EventId> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(EventId::Generate());
+  // Not a multiple of memtable_entries: the newest events stay in memory.
+  for (int i = 0; i < 3020; ++i) {
+    // Skewed: stream 0 gets a third of the events, a long stream.
+    const uint64_t stream = rng() % 3 == 0 ? 0 : rng() % 30;
+    const uint64_t p = h.log.Append(StreamName(stream));
+    h.log.ids[p] = ids[rng() % ids.size()];
+    ASSERT_TRUE(h.index
+                    ->Add(h.log.names[p], h.log.revisions[p], p,
+                          FakeLog::OffsetOf(p), h.log.ids[p])
+                    .ok());
+  }
+  h.index->WaitIdle();
+  for (uint64_t stream = 0; stream < 31; ++stream) {
+    const std::string name = StreamName(stream);
+    const std::vector<uint64_t>& positions = h.log.streams[name];
+    for (uint64_t lo = 0; lo < 1200; lo += 97) {
+      const uint64_t hi = lo + rng() % 400;
+      std::vector<uint32_t> tags = {IdTag(ids[rng() % ids.size()]),
+                                    IdTag(ids[rng() % ids.size()])};
+      std::sort(tags.begin(), tags.end());
+      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+      std::vector<uint64_t> expected;
+      for (uint64_t r = std::min<uint64_t>(hi + 1, positions.size()); r > lo;
+           --r) {
+        const uint64_t p = positions[r - 1];
+        if (std::binary_search(tags.begin(), tags.end(), IdTag(h.log.ids[p]))) {
+          expected.push_back(p);
+        }
+      }
+      std::vector<IndexedEvent> found;
+      ASSERT_TRUE(h.index->FindTagged(name, lo, hi, tags, &found).ok());
+      std::vector<uint64_t> got;
+      for (const IndexedEvent& e : found) {
+        got.push_back(e.position);
+        EXPECT_EQ(e.revision, h.log.revisions[e.position]);
+        EXPECT_EQ(e.offset, FakeLog::OffsetOf(e.position));
+      }
+      EXPECT_EQ(got, expected) << name << " [" << lo << ", " << hi << "]";
+    }
+  }
+  IndexStats st = h.index->Stats();
+  EXPECT_FALSE(st.tables.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, FindTaggedTest,
+    ::testing::Values(ModelParam{false, nullptr, "Inline"},
+                      ModelParam{true, nullptr, "Background"},
+                      ModelParam{false, &ThreeBucketHash, "InlineCollisions"},
+                      ModelParam{false, &ConstantHash, "OneHash"}),
+    [](const ::testing::TestParamInfo<ModelParam>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST(IndexTest, DurabilityGatesTheManifest) {
   Harness h;

@@ -151,7 +151,7 @@ struct Options {
   // Events indexed in memory before they are written out as an index
   // table. After a crash, an open replays at most about this many events
   // (plus what was appended while the last table was being written); after
-  // a clean Close, none. Also bounds the index's memory (about 60 bytes per
+  // a clean Close, none. Also bounds the index's memory (about 65 bytes per
   // event, twice while a table is written; a read_only opener beside a
   // writer holds at most four times this many). Default 262144; 1..2^31.
   uint64_t index_memtable_events = 1ull << 18;
@@ -165,10 +165,13 @@ struct Options {
   uint64_t index_cache_streams = 1ull << 16;
 
   // How far back a retried append with ExpectedVersion Any or StreamExists
-  // is recognised: its first event id must be among the stream's last
-  // this-many events (retries with an exact or no-stream expectation are
-  // recognised at any age). Survives restarts; costs one index read of
-  // this many entries per such append carrying client ids.
+  // is recognised: its first event id must be among the events of the
+  // stream's last this-many revisions (retries with an exact or no-stream
+  // expectation are recognised at any age). Survives restarts. Such an
+  // append carrying client ids costs a lookup of its ids in the in-memory
+  // index, plus a read of the index-file entries of the window's revisions
+  // that memory no longer holds (none while the stream's last this-many
+  // events are among the last index_memtable_events appended).
   // Default 1024; 1..1048576.
   uint64_t idempotency_window = 1024;
 
