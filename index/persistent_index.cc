@@ -7,6 +7,8 @@
 #include <limits>
 #include <set>
 
+#include "engine/io/thread_name.h"
+
 namespace cairn::index {
 namespace {
 
@@ -275,8 +277,14 @@ void PersistentIndex::StartThreads() {
     stop_ = false;
   }
   cancel_merge_ = false;
-  flusher_ = std::thread([this] { FlusherLoop(); });
-  merger_ = std::thread([this] { MergerLoop(); });
+  flusher_ = std::thread([this] {
+    io::NameThisThread("cairn-idx-flush");
+    FlusherLoop();
+  });
+  merger_ = std::thread([this] {
+    io::NameThisThread("cairn-idx-merge");
+    MergerLoop();
+  });
 }
 
 void PersistentIndex::StopThreads() {

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -93,7 +94,10 @@ Result<std::unique_ptr<ConnectionListener>> ConnectionListener::Start(
   if (pipe2(listener->wake_, O_CLOEXEC) != 0) {
     return Status::IOError("cannot create the listener's wake-up pipe", errno);
   }
-  listener->thread_ = std::thread([l = listener.get()] { l->Loop(); });
+  listener->thread_ = std::thread([l = listener.get()] {
+    pthread_setname_np(pthread_self(), "cairn-listen");
+    l->Loop();
+  });
   return listener;
 }
 

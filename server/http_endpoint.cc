@@ -2,6 +2,7 @@
 #include "server/http_endpoint.h"
 
 #include <httplib.h>
+#include <pthread.h>
 
 #include <chrono>
 
@@ -161,6 +162,7 @@ Status HttpEndpoint::Start(const ListenAddress& address) {
     return Status::IOError("cannot listen for HTTP on " + address.ToString());
   }
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cairn-http");
     http_->listen_after_bind();
     listen_returned_ = true;
   });

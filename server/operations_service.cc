@@ -1,6 +1,8 @@
 // Copyright (c) Cairn authors.
 #include "server/operations_service.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 #include "cairn/types.h"
@@ -82,7 +84,10 @@ grpc::ServerUnaryReactor* OperationsService::StartScavenge(
   if (thread_.joinable()) thread_.join();
   running_id_ = EventId::Generate().ToString();
   stop_requested_.store(false);
-  thread_ = std::thread([this, id = running_id_] { RunScavenge(id); });
+  thread_ = std::thread([this, id = running_id_] {
+    pthread_setname_np(pthread_self(), "cairn-scavenge");
+    RunScavenge(id);
+  });
   if (log_) log_("scavenge " + running_id_ + " started");
   response->set_scavenge_id(running_id_);
   response->set_scavenge_result(operations::ScavengeResp::Started);

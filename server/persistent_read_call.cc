@@ -1,6 +1,8 @@
 // Copyright (c) Cairn authors.
 #include "server/persistent_read_call.h"
 
+#include <pthread.h>
+
 #include <string>
 #include <utility>
 
@@ -163,7 +165,10 @@ RpcError PersistentReadCall::Subscribe(const ReadReq::Options& options) {
   ReadResp confirmation;
   confirmation.mutable_subscription_confirmation()->set_subscription_id(key);
   Enqueue(std::move(confirmation));
-  pump_ = std::thread([this] { Pump(); });
+  pump_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cairn-psub-pump");
+    Pump();
+  });
   return Ok();
 }
 

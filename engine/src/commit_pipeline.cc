@@ -9,6 +9,7 @@
 #include <chrono>
 #include <utility>
 
+#include "engine/io/thread_name.h"
 #include "segment/durable_mark.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
@@ -60,10 +61,19 @@ void CommitPipeline::Start(Watermark* watermark) {
   group_.next_position = next;
   group_.start_position = next;
   if (options_.durability == Durability::kGroupCommit) {
-    syncer_ = std::thread([this] { SyncLoop(); });
-    acker_ = std::thread([this] { AcknowledgeLoop(); });
+    syncer_ = std::thread([this] {
+      io::NameThisThread("cairn-sync");
+      SyncLoop();
+    });
+    acker_ = std::thread([this] {
+      io::NameThisThread("cairn-ack");
+      AcknowledgeLoop();
+    });
   }
-  committer_ = std::thread([this] { CommitLoop(); });
+  committer_ = std::thread([this] {
+    io::NameThisThread("cairn-commit");
+    CommitLoop();
+  });
 }
 
 void CommitPipeline::RefuseNew() {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/io/thread_name.h"
 #include "engine/src/stream_metadata.h"
 
 namespace cairn::engine {
@@ -94,7 +95,10 @@ Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
   Status s = group->registry_->Add(group.get());
   if (!s.ok()) return s;
   ConsumerGroup* raw = group.get();
-  group->dispatcher_ = std::thread([raw] { raw->Dispatch(); });
+  group->dispatcher_ = std::thread([raw] {
+    io::NameThisThread("cairn-group");
+    raw->Dispatch();
+  });
   return group;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/io/thread_name.h"
 #include "segment/segment_header.h"
 
 namespace cairn::engine {
@@ -63,7 +64,10 @@ Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
 SegmentPreparer::SegmentPreparer(io::FileSystem* fs, std::string dir,
                                  uint64_t size)
     : fs_(fs), dir_(std::move(dir)), size_(size) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    io::NameThisThread("cairn-prepare");
+    Run();
+  });
 }
 
 SegmentPreparer::~SegmentPreparer() { Stop(); }

@@ -4,6 +4,8 @@
 #include <limits>
 #include <optional>
 
+#include "engine/io/thread_name.h"
+
 namespace cairn::engine {
 namespace {
 
@@ -23,7 +25,10 @@ Result<std::unique_ptr<Subscription>> SubscriptionImpl::Start(
   // and joins it before the store goes away.
   Status s = sub->registry_->Add(sub.get());
   if (!s.ok()) return s;
-  sub->thread_ = std::thread([raw = sub.get()] { raw->Run(); });
+  sub->thread_ = std::thread([raw = sub.get()] {
+    io::NameThisThread("cairn-subscribe");
+    raw->Run();
+  });
   return std::unique_ptr<Subscription>(std::move(sub));
 }
 

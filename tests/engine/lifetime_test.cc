@@ -9,8 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <latch>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +38,47 @@ std::unique_ptr<Store> OpenStore(const std::string& path) {
   auto store = Store::Open(path, testing::SmallOptions());
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store.value()) : nullptr;
+}
+
+// The names of this process's threads (/proc/self/task/*/comm).
+std::multiset<std::string> ThreadNames() {
+  std::multiset<std::string> names;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  return names;
+}
+
+// Every background thread names its role ("cairn-commit", ...), and none
+// is left after Close(), while the subscription and group handles live on.
+TEST(LifetimeTest, NoThreadOutlivesClose) {
+  testing::TempDir dir;
+  const std::multiset<std::string> before = ThreadNames();
+  auto store = OpenStore(dir.Sub("s"));
+  ASSERT_NE(store, nullptr);
+  auto recorder = std::make_shared<SubscriptionRecorder>();
+  auto sub = store->Subscribe(SubscriptionOptions{}, recorder);
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  auto member = store->JoinConsumerGroup("g", ConsumerGroupOptions{});
+  ASSERT_TRUE(member.ok()) << member.status().ToString();
+  ASSERT_TRUE(store->Append("a", ExpectedVersion::Any(), Events(2)).ok());
+  ASSERT_TRUE(recorder->WaitForEvents(2));
+  auto got = (*member)->Receive(1, std::chrono::seconds(60));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  // Each of these threads has done work for the calls above, so it has
+  // named itself by now.
+  const std::multiset<std::string> running = ThreadNames();
+  for (const char* role : {"cairn-commit", "cairn-sync", "cairn-ack",
+                           "cairn-subscribe", "cairn-group"}) {
+    EXPECT_EQ(running.count(role), 1u)
+        << role << " " << ::testing::PrintToString(running);
+  }
+  ASSERT_TRUE(store->Close().ok());
+  EXPECT_EQ(ThreadNames(), before);
 }
 
 TEST(LifetimeTest, SubscriptionOutlivesStore) {

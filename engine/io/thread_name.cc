@@ -1,0 +1,17 @@
+// Copyright (c) Cairn authors.
+#include "engine/io/thread_name.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <string>
+
+namespace cairn::io {
+
+void NameThisThread(std::string_view name) {
+  constexpr size_t kMaxName = 15;  // TASK_COMM_LEN minus the NUL
+  const std::string cut(name.substr(0, std::min(name.size(), kMaxName)));
+  (void)pthread_setname_np(pthread_self(), cut.c_str());
+}
+
+}  // namespace cairn::io

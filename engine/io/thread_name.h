@@ -1,0 +1,20 @@
+// Copyright (c) Cairn authors.
+//
+// Names the calling thread, so that top -H, perf, gdb and /proc show which
+// of a process's threads are Cairn's and what each one does. Every thread
+// Cairn starts names itself "cairn-<role>" first; docs/architecture.md
+// ("Threads") lists them.
+#ifndef CAIRN_ENGINE_IO_THREAD_NAME_H_
+#define CAIRN_ENGINE_IO_THREAD_NAME_H_
+
+#include <string_view>
+
+namespace cairn::io {
+
+// Linux keeps 15 bytes of a thread's name; longer names are cut there.
+// Naming is best effort: a failure changes nothing else.
+void NameThisThread(std::string_view name);
+
+}  // namespace cairn::io
+
+#endif  // CAIRN_ENGINE_IO_THREAD_NAME_H_
