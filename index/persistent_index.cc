@@ -277,14 +277,8 @@ void PersistentIndex::StartThreads() {
     stop_ = false;
   }
   cancel_merge_ = false;
-  flusher_ = std::thread([this] {
-    io::NameThisThread("cairn-idx-flush");
-    FlusherLoop();
-  });
-  merger_ = std::thread([this] {
-    io::NameThisThread("cairn-idx-merge");
-    MergerLoop();
-  });
+  flusher_ = io::StartThread("cairn-idx-flush", [this] { FlusherLoop(); });
+  merger_ = io::StartThread("cairn-idx-merge", [this] { MergerLoop(); });
 }
 
 void PersistentIndex::StopThreads() {

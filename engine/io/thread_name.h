@@ -8,12 +8,24 @@
 #define CAIRN_ENGINE_IO_THREAD_NAME_H_
 
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace cairn::io {
 
 // Linux keeps 15 bytes of a thread's name; longer names are cut there.
 // Naming is best effort: a failure changes nothing else.
 void NameThisThread(std::string_view name);
+
+// A thread that names itself `name` (a literal: it must outlive the
+// thread's start), then runs fn().
+template <typename Fn>
+std::thread StartThread(const char* name, Fn&& fn) {
+  return std::thread([name, fn = std::forward<Fn>(fn)]() mutable {
+    NameThisThread(name);
+    fn();
+  });
+}
 
 }  // namespace cairn::io
 

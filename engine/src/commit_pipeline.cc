@@ -61,19 +61,10 @@ void CommitPipeline::Start(Watermark* watermark) {
   group_.next_position = next;
   group_.start_position = next;
   if (options_.durability == Durability::kGroupCommit) {
-    syncer_ = std::thread([this] {
-      io::NameThisThread("cairn-sync");
-      SyncLoop();
-    });
-    acker_ = std::thread([this] {
-      io::NameThisThread("cairn-ack");
-      AcknowledgeLoop();
-    });
+    syncer_ = io::StartThread("cairn-sync", [this] { SyncLoop(); });
+    acker_ = io::StartThread("cairn-ack", [this] { AcknowledgeLoop(); });
   }
-  committer_ = std::thread([this] {
-    io::NameThisThread("cairn-commit");
-    CommitLoop();
-  });
+  committer_ = io::StartThread("cairn-commit", [this] { CommitLoop(); });
 }
 
 void CommitPipeline::RefuseNew() {

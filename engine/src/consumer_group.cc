@@ -95,10 +95,8 @@ Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
   Status s = group->registry_->Add(group.get());
   if (!s.ok()) return s;
   ConsumerGroup* raw = group.get();
-  group->dispatcher_ = std::thread([raw] {
-    io::NameThisThread("cairn-group");
-    raw->Dispatch();
-  });
+  group->dispatcher_ =
+      io::StartThread("cairn-group", [raw] { raw->Dispatch(); });
   return group;
 }
 

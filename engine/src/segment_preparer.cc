@@ -64,10 +64,7 @@ Status PrepareZeroedFile(io::FileSystem* fs, const std::string& path,
 SegmentPreparer::SegmentPreparer(io::FileSystem* fs, std::string dir,
                                  uint64_t size)
     : fs_(fs), dir_(std::move(dir)), size_(size) {
-  thread_ = std::thread([this] {
-    io::NameThisThread("cairn-prepare");
-    Run();
-  });
+  thread_ = io::StartThread("cairn-prepare", [this] { Run(); });
 }
 
 SegmentPreparer::~SegmentPreparer() { Stop(); }

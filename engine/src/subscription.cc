@@ -25,10 +25,8 @@ Result<std::unique_ptr<Subscription>> SubscriptionImpl::Start(
   // and joins it before the store goes away.
   Status s = sub->registry_->Add(sub.get());
   if (!s.ok()) return s;
-  sub->thread_ = std::thread([raw = sub.get()] {
-    io::NameThisThread("cairn-subscribe");
-    raw->Run();
-  });
+  sub->thread_ =
+      io::StartThread("cairn-subscribe", [raw = sub.get()] { raw->Run(); });
   return std::unique_ptr<Subscription>(std::move(sub));
 }
 
