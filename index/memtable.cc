@@ -169,7 +169,8 @@ void MemTable::LinkTags() const {
   }
 }
 
-void MemTable::ScanTagged(uint64_t hash, uint32_t tag, uint64_t lo, uint64_t hi,
+void MemTable::ScanTagged(uint64_t hash, std::span<const uint32_t> tags,
+                          uint64_t lo, uint64_t hi,
                           std::vector<Entry>* out) const {
   const Slot* slot = Find(hash);
   if (slot == nullptr) return;
@@ -177,17 +178,19 @@ void MemTable::ScanTagged(uint64_t hash, uint32_t tag, uint64_t lo, uint64_t hi,
   std::lock_guard<std::mutex> lock(tag_mu_);
   LinkTags();
   if (tag_heads_.empty()) return;
-  const uint32_t head = tag_heads_[TagBucket(hash, tag)];
-  for (uint32_t i = head == 0 ? kNone : head - 1; i != kNone;
-       i = tag_previous_[i]) {
-    const Entry& e = entries_[i].entry;
-    if (e.hash != hash || e.id_tag != tag) continue;
-    if (e.revision < lo) {
-      // A stream's entries with one tag come newest first too.
-      if (!mixed) return;
-      continue;
+  for (const uint32_t tag : tags) {
+    const uint32_t head = tag_heads_[TagBucket(hash, tag)];
+    for (uint32_t i = head == 0 ? kNone : head - 1; i != kNone;
+         i = tag_previous_[i]) {
+      const Entry& e = entries_[i].entry;
+      if (e.hash != hash || e.id_tag != tag) continue;
+      if (e.revision < lo) {
+        // A stream's entries with one tag come newest first too.
+        if (!mixed) break;
+        continue;
+      }
+      if (e.revision <= hi) out->push_back(e);
     }
-    if (e.revision <= hi) out->push_back(e);
   }
 }
 

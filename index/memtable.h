@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "index/format.h"
@@ -86,11 +87,12 @@ class MemTable {
   // (newest first).
   void Scan(uint64_t hash, uint64_t lo, uint64_t hi,
             std::vector<Entry>* out) const;
-  // Appends the entries with `hash`, id tag `tag` and revision in [lo, hi]
-  // to *out (newest first). Costs the entries of its id-tag bucket, four
-  // on average, plus linking the entries added since the last call.
-  void ScanTagged(uint64_t hash, uint32_t tag, uint64_t lo, uint64_t hi,
-                  std::vector<Entry>* out) const;
+  // Appends the entries with `hash`, an id tag among `tags` (each once)
+  // and revision in [lo, hi] to *out, newest first for each tag. Costs the
+  // entries of each tag's bucket, four on average, plus linking the
+  // entries added since the last call.
+  void ScanTagged(uint64_t hash, std::span<const uint32_t> tags, uint64_t lo,
+                  uint64_t hi, std::vector<Entry>* out) const;
   bool Contains(uint64_t hash) const { return Find(hash) != nullptr; }
   // The lowest revision among the entries with `hash` (by the jumps, in
   // O(log n) steps): every revision of that stream from it on that the

@@ -1055,32 +1055,29 @@ Status PersistentIndex::FindTagged(std::string_view stream, uint64_t lo,
   const uint64_t hash = hash_(stream);
   auto v = Current();
   // The in-memory tables hold the newest positions, so the stream's
-  // revisions from the oldest they hold on; the files answer for the
-  // revisions below it (for all of [lo, hi] when no table knows where the
-  // stream starts in them).
+  // revisions from the oldest they hold on; the files answer for those
+  // below it: below files_end, all of [lo, hi] unless the oldest table
+  // holding the stream can tell where it starts there (not when colliding
+  // streams share the hash).
   std::vector<Entry> entries;
-  std::optional<uint64_t> oldest_in_memory;
-  bool known = true;
+  uint64_t files_end = hi + 1;
+  bool seen = false;
   auto scan_memory = [&](const MemTable& m) {
-    if (known && !oldest_in_memory) {
-      oldest_in_memory = m.OldestRevision(hash);
-      // A table that has entries of the hash but cannot tell their oldest
-      // revision (colliding streams share it).
-      if (!oldest_in_memory) known = !m.Contains(hash);
+    if (!seen && m.Contains(hash)) {
+      seen = true;
+      if (auto oldest = m.OldestRevision(hash)) {
+        files_end = std::min(files_end, *oldest);
+      }
     }
-    for (uint32_t tag : tags) m.ScanTagged(hash, tag, lo, hi, &entries);
+    m.ScanTagged(hash, tags, lo, hi, &entries);
   };
   for (const auto& m : v->frozen) scan_memory(*m);
   scan_memory(*active_);
-  uint64_t files_hi = hi;
-  if (known && oldest_in_memory) {
-    files_hi = *oldest_in_memory == 0 ? 0 : *oldest_in_memory - 1;
-  }
-  if (!(known && oldest_in_memory && *oldest_in_memory <= lo)) {
+  if (files_end > lo) {
     std::vector<Entry> scanned;
     for (const auto& t : v->tables) {
       scanned.clear();
-      Status s = t->Scan(hash, lo, std::min(hi, files_hi), &scanned);
+      Status s = t->Scan(hash, lo, files_end - 1, &scanned);
       if (!s.ok()) {
         NoteDamage(s);
         return s;

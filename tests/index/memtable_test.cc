@@ -248,7 +248,8 @@ TEST(MemTableTest, TaggedScansEqualFilteredScans) {
       for (uint32_t tag = 0; tag < 40; tag += 3) {
         for (uint64_t lo = 0; lo < 1'200; lo += 151) {
           std::vector<Entry> tagged;
-          m.ScanTagged(hash, tag, lo, lo + 300, &tagged);
+          const uint32_t tags[] = {tag};
+          m.ScanTagged(hash, tags, lo, lo + 300, &tagged);
           std::vector<Entry> expected;
           for (const Entry& e : BruteScan(added, hash, lo, lo + 300)) {
             if (e.id_tag == tag) expected.push_back(e);
