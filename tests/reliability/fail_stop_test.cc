@@ -187,8 +187,11 @@ TEST(FailStopTest, EveryFailedFsyncMakesTheStoreReadOnlyAndIsNeverRetried) {
     // files are derived data written in the background: a failed fsync
     // costs that file (the index writes a new one later, and an open
     // rebuilds whatever a crash leaves missing).
+    // The count first, then the fault: both are set together, and the
+    // index's background writes may inject the fault between two reads.
+    const uint64_t injected = fs.faults_injected();
     const bool spare = NotOnTheAppendPath(fs.last_fault());
-    if (failure.ok() && fs.faults_injected() == 0) {
+    if (failure.ok() && injected == 0) {
       // The background preparation of spares did less I/O in this run
       // than in the counted one: there was no N-th fsync before Close. It
       // may be Close's own, of its durable-end mark: Close reports it.
@@ -280,11 +283,13 @@ TEST(FailStopTest, EveryFailedWriteMakesTheStoreReadOnly) {
           auto r = w.AppendOne(store->get());
           if (!r.ok()) failure = r.status();
         }
+        // The count first, then the fault (see above).
+        const uint64_t injected = fs.faults_injected();
         const bool spare = NotOnTheAppendPath(fs.last_fault());
         if (failure.ok()) {
           // Unreported only if it was a spare's, or if there was no N-th
           // write in this run (spares are prepared in the background).
-          EXPECT_TRUE(spare || fs.faults_injected() == 0)
+          EXPECT_TRUE(spare || injected == 0)
               << where
               << ": a failed write went unreported: " << fs.last_fault();
         } else {
