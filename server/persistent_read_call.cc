@@ -227,6 +227,12 @@ bool PersistentReadCall::HasRoomLocked() const {
   return in_flight_.size() < buffer_size_ && writes_.size() < buffer_size_;
 }
 
+void PersistentReadCall::WakePumpLocked() {
+  if (pump_waiting_ && (stop_ || (!receiving_ && HasRoomLocked()))) {
+    room_.notify_one();
+  }
+}
+
 void PersistentReadCall::Deliver(std::chrono::milliseconds wait) {
   size_t credit = 0;
   {
@@ -257,8 +263,8 @@ void PersistentReadCall::Deliver(std::chrono::milliseconds wait) {
   {
     std::lock_guard lock(mu_);
     receiving_ = false;
+    WakePumpLocked();  // it may wait for this receive to end
   }
-  room_.notify_all();  // the pump may wait for this receive to end
   if (!got.ok()) End(FromGroupStatus(got.status()));
 }
 
@@ -268,7 +274,9 @@ void PersistentReadCall::Pump() {
     {
       std::unique_lock lock(mu_);
       while (!stop_ && (receiving_ || !HasRoomLocked())) {
+        pump_waiting_ = true;
         room_.wait_for(lock, kReceiveWait);
+        pump_waiting_ = false;
         if (expires) ForgetExpired();
       }
       if (stop_) return;
@@ -314,7 +322,7 @@ void PersistentReadCall::Enqueue(ReadResp response) {
 
 void PersistentReadCall::StartNextLocked(std::unique_lock<std::mutex>& lock) {
   WriteQueue<ReadResp>::Step step = writes_.Next();
-  if (step.write != nullptr) room_.notify_all();
+  if (step.write != nullptr) WakePumpLocked();  // the queue shrank
   lock.unlock();
   WriteQueue<ReadResp>::Carry(this, rpc_, step);
 }

@@ -84,6 +84,12 @@ class PersistentReadCall final
   void Deliver(std::chrono::milliseconds wait);
   // Fewer than buffer_size unacked and as few waiting to be written.
   bool HasRoomLocked() const;
+  // Wakes the pump if it waits and has something to do now: room with no
+  // receive under way, or the call stopping (mu_ held). Waking it for
+  // every write and ack instead cost a futex wake and a context switch
+  // per event, most of them for nothing: the thread that reads the acks
+  // fills the room they make itself.
+  void WakePumpLocked();
   // Forgets the unacked events whose message timeout passed (mu_ held).
   void ForgetExpired();
   RpcError FromGroupStatus(const Status& status) const;
@@ -108,8 +114,9 @@ class PersistentReadCall final
   std::thread pump_;
 
   std::mutex mu_;
-  // A write started (room in the queue), a receive ended, or stopping.
+  // Signalled by WakePumpLocked.
   std::condition_variable room_;
+  bool pump_waiting_ = false;  // the pump waits on room_
   bool stop_ = false;
   bool receiving_ = false;  // Deliver is receiving from the group
   // Unacknowledged at the client: id -> its position in the group and
