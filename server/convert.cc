@@ -68,9 +68,9 @@ void NowToTimestamp(google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
 }
 
-void RecordedEventToProto(
-    const RecordedEventView& event, UuidFormat format,
-    event_store::client::streams::ReadResp::ReadEvent::RecordedEvent* out) {
+template <typename WireRecordedEvent>
+void RecordedEventToProto(const RecordedEventView& event, UuidFormat format,
+                          WireRecordedEvent* out) {
   // Every field is assigned in place, so that a message reused for the
   // next event keeps its strings' and map nodes' memory.
   EventIdToProto(event.id, format, out->mutable_id());
@@ -90,5 +90,10 @@ void RecordedEventToProto(
   out->mutable_custom_metadata()->assign(event.metadata);
   out->mutable_data()->assign(event.data);
 }
+
+template void RecordedEventToProto(const RecordedEventView&, UuidFormat,
+                                   StreamsRecordedEvent*);
+template void RecordedEventToProto(const RecordedEventView&, UuidFormat,
+                                   PersistentRecordedEvent*);
 
 }  // namespace cairn::server

@@ -15,6 +15,7 @@
 
 #include "cairn/event.h"
 #include "cairn/types.h"
+#include "persistent.pb.h"
 #include "shared.pb.h"
 #include "streams.pb.h"
 
@@ -33,11 +34,20 @@ int64_t TicksFromMicros(int64_t micros);
 
 void NowToTimestamp(google::protobuf::Timestamp* out);
 
+// The two wire forms of a recorded event: Streams.Read's and
+// PersistentSubscriptions.Read's. They are distinct messages with the same
+// fields, so the conversions below are written once for both (explicitly
+// instantiated for exactly these two).
+using StreamsRecordedEvent =
+    event_store::client::streams::ReadResp::ReadEvent::RecordedEvent;
+using PersistentRecordedEvent = event_store::client::persistent_subscriptions::
+    ReadResp::ReadEvent::RecordedEvent;
+
 // Fills a wire RecordedEvent: id, stream, revision, positions, the
 // metadata map (type, created, content-type), custom metadata and data.
-void RecordedEventToProto(
-    const RecordedEventView& event, UuidFormat format,
-    event_store::client::streams::ReadResp::ReadEvent::RecordedEvent* out);
+template <typename WireRecordedEvent>
+void RecordedEventToProto(const RecordedEventView& event, UuidFormat format,
+                          WireRecordedEvent* out);
 
 inline constexpr std::string_view kJsonContentType = "application/json";
 inline constexpr std::string_view kBinaryContentType =

@@ -32,10 +32,10 @@ std::string LinkEventData(const RecordedEventView& original) {
   return data;
 }
 
-void LinkEventToProto(
-    std::string_view link_stream, const RecordedEventView& original,
-    UuidFormat format,
-    event_store::client::streams::ReadResp::ReadEvent::RecordedEvent* out) {
+template <typename WireRecordedEvent>
+void LinkEventToProto(std::string_view link_stream,
+                      const RecordedEventView& original, UuidFormat format,
+                      WireRecordedEvent* out) {
   const uint64_t link_revision = original.link_revision->value();
   const std::string data = LinkEventData(original);
   RecordedEventView link;
@@ -70,10 +70,10 @@ std::optional<RecordedEvent> ResolveLink(Store& store, std::string_view data) {
   return std::move(result.value().events.front());
 }
 
+template <typename WireReadEvent>
 void ReadEventToProto(Store& store, std::string_view read_stream,
                       bool resolve_links, UuidFormat format,
-                      const RecordedEventView& event,
-                      event_store::client::streams::ReadResp::ReadEvent* out) {
+                      const RecordedEventView& event, WireReadEvent* out) {
   out->set_commit_position(event.position.value());
   if (event.link_revision) {
     // An event of a $ce-/$et- stream: the store gives the original, the
@@ -97,5 +97,16 @@ void ReadEventToProto(Store& store, std::string_view read_stream,
   out->clear_link();
   RecordedEventToProto(event, format, out->mutable_event());
 }
+
+template void LinkEventToProto(std::string_view, const RecordedEventView&,
+                               UuidFormat, StreamsRecordedEvent*);
+template void LinkEventToProto(std::string_view, const RecordedEventView&,
+                               UuidFormat, PersistentRecordedEvent*);
+template void ReadEventToProto(
+    Store&, std::string_view, bool, UuidFormat, const RecordedEventView&,
+    event_store::client::streams::ReadResp::ReadEvent*);
+template void ReadEventToProto(
+    Store&, std::string_view, bool, UuidFormat, const RecordedEventView&,
+    event_store::client::persistent_subscriptions::ReadResp::ReadEvent*);
 
 }  // namespace cairn::server

@@ -34,10 +34,10 @@ std::string LinkEventData(const RecordedEventView& original);
 
 // Fills `out` with the link event in `link_stream` that points at
 // `original` (whose link_revision must be set).
-void LinkEventToProto(
-    std::string_view link_stream, const RecordedEventView& original,
-    UuidFormat format,
-    event_store::client::streams::ReadResp::ReadEvent::RecordedEvent* out);
+template <typename WireRecordedEvent>
+void LinkEventToProto(std::string_view link_stream,
+                      const RecordedEventView& original, UuidFormat format,
+                      WireRecordedEvent* out);
 
 // The event a link's data "<revision>@<stream>" points at; nullopt when
 // the data is malformed or the event is not readable.
@@ -47,10 +47,10 @@ std::optional<RecordedEvent> ResolveLink(Store& store, std::string_view data);
 // be reused) for `event`, read from `read_stream`: an event of a $ce-/$et-
 // stream is presented as its link, and with `resolve_links` a link event
 // carries the event it points at (`event`) and itself (`link`).
+template <typename WireReadEvent>
 void ReadEventToProto(Store& store, std::string_view read_stream,
                       bool resolve_links, UuidFormat format,
-                      const RecordedEventView& event,
-                      event_store::client::streams::ReadResp::ReadEvent* out);
+                      const RecordedEventView& event, WireReadEvent* out);
 
 }  // namespace cairn::server
 

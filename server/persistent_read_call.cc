@@ -297,13 +297,10 @@ RpcError PersistentReadCall::FromGroupStatus(const Status& status) const {
 PersistentReadCall::ReadResp PersistentReadCall::ToResponse(
     const GroupDelivery& delivery, EventId* ack_id) const {
   const RecordedEvent& event = delivery.event;
-  event_store::client::streams::ReadResp::ReadEvent plain;
-  ReadEventToProto(*context_.store, definition_.stream,
-                   definition_.resolve_links, uuid_, event.View(), &plain);
   ReadResp out;
-  // The two ReadEvent messages share fields 1..4 (event, link, position):
-  // the wire form of one is the other's.
-  out.mutable_event()->ParseFromString(plain.SerializeAsString());
+  ReadEventToProto(*context_.store, definition_.stream,
+                   definition_.resolve_links, uuid_, event.View(),
+                   out.mutable_event());
   out.mutable_event()->set_retry_count(
       static_cast<int32_t>(delivery.retry_count));
   // The clients ack a link by its own id.
