@@ -127,6 +127,26 @@ void Server(PrometheusText* out, const ServerFigures& server) {
         server.persistent_parked);
 }
 
+// The Prometheus process collector's names and units.
+void Process(PrometheusText* out, const ProcessFigures& process) {
+  out->Family("process_cpu_seconds_total", "counter",
+              "User and system CPU time spent, in seconds.");
+  out->Sample("process_cpu_seconds_total", {}, process.cpu_seconds);
+  Gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
+        process.resident_bytes);
+  Gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+        process.virtual_bytes);
+  Gauge(out, "process_open_fds", "Number of open file descriptors.",
+        process.open_fds);
+  Gauge(out, "process_max_fds", "Maximum number of open file descriptors.",
+        process.max_fds);
+  Gauge(out, "process_threads", "Number of threads of the process.",
+        process.threads);
+  out->Family("process_start_time_seconds", "gauge",
+              "Start time of the process since the Unix epoch in seconds.");
+  out->Sample("process_start_time_seconds", {}, process.start_time_seconds);
+}
+
 }  // namespace
 
 std::string MetricsExposition(const StoreStats& store,
@@ -138,6 +158,7 @@ std::string MetricsExposition(const StoreStats& store,
   Reads(&out, store.activity);
   Server(&out, server);
   Scavenges(&out, store.activity);
+  if (server.process) Process(&out, *server.process);
   return out.text();
 }
 

@@ -1,6 +1,8 @@
 // Copyright (c) Cairn authors.
 #include "server/node_json.h"
 
+#include <array>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -16,6 +18,14 @@ class JsonObject {
  public:
   JsonObject& Number(std::string_view key, uint64_t value) {
     return Raw(key, std::to_string(value));
+  }
+  // The shortest text that reads back as `value` (finite values only).
+  JsonObject& Real(std::string_view key, double value) {
+    std::array<char, 32> text{};
+    const char* end =
+        std::to_chars(text.data(), text.data() + text.size(), value).ptr;
+    return Raw(key, std::string_view(text.data(),
+                                     static_cast<size_t>(end - text.data())));
   }
   JsonObject& Bool(std::string_view key, bool value) {
     return Raw(key, value ? "true" : "false");
@@ -123,6 +133,18 @@ std::string ServerJson(const ServerFigures& server) {
   out.Raw("calls", calls);
   if (server.open_connections) {
     out.Number("openConnections", *server.open_connections);
+  }
+  if (server.process) {
+    const ProcessFigures& p = *server.process;
+    out.Raw("process", JsonObject()
+                           .Real("cpuSeconds", p.cpu_seconds)
+                           .Number("residentMemoryBytes", p.resident_bytes)
+                           .Number("virtualMemoryBytes", p.virtual_bytes)
+                           .Number("openFds", p.open_fds)
+                           .Number("maxFds", p.max_fds)
+                           .Number("threads", p.threads)
+                           .Real("startTimeSeconds", p.start_time_seconds)
+                           .Done());
   }
   return out.Done();
 }

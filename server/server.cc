@@ -147,6 +147,7 @@ ServerFigures Server::Figures() const {
   figures.persistent_connections = persistent.connections;
   figures.persistent_in_flight = persistent.in_flight;
   figures.persistent_parked = persistent.parked;
+  figures.process = ReadProcessFigures();
   return figures;
 }
 

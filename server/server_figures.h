@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/call_metrics.h"
+#include "server/process_figures.h"
 
 namespace cairn::server {
 
@@ -25,6 +26,9 @@ struct ServerFigures {
   uint64_t persistent_connections = 0;
   uint64_t persistent_in_flight = 0;
   uint64_t persistent_parked = 0;
+  // The process's CPU, memory, file descriptors and threads; nullopt
+  // where they cannot be read.
+  std::optional<ProcessFigures> process;
 };
 
 // The name of a gRPC status code ("OK", "NOT_FOUND", ...).

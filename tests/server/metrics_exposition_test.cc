@@ -40,6 +40,28 @@ TEST_F(MetricsExpositionTest, FollowsTheFormatAndNamesEveryFamily) {
   EXPECT_EQ(checker.types().at("cairn_sync_duration_seconds"), "histogram");
 }
 
+// The process families carry the Prometheus process collector's names,
+// types and units, with this process's figures.
+TEST_F(MetricsExpositionTest, ReportsTheProcessAsThePrometheusCollectorDoes) {
+  ExpositionChecker checker = Scrape();
+  EXPECT_EQ(checker.types().at("process_cpu_seconds_total"), "counter");
+  for (const char* gauge :
+       {"process_resident_memory_bytes", "process_virtual_memory_bytes",
+        "process_open_fds", "process_max_fds", "process_threads",
+        "process_start_time_seconds"}) {
+    ASSERT_EQ(checker.types().count(gauge), 1u) << gauge;
+    EXPECT_EQ(checker.types().at(gauge), "gauge") << gauge;
+    EXPECT_GT(checker.Value(gauge), 0) << gauge;
+  }
+  EXPECT_GE(checker.Value("process_cpu_seconds_total"), 0);
+  EXPECT_LE(checker.Value("process_open_fds"),
+            checker.Value("process_max_fds"));
+  EXPECT_LE(checker.Value("process_resident_memory_bytes"),
+            checker.Value("process_virtual_memory_bytes"));
+  // The server runs threads of its own (gRPC's and the store's).
+  EXPECT_GT(checker.Value("process_threads"), 2);
+}
+
 TEST_F(MetricsExpositionTest, FiguresMoveWithAppendsAndReadsThroughTheServer) {
   ExpositionChecker before = Scrape();
   streams::AppendResp response;

@@ -41,6 +41,12 @@ TEST(NodeJsonTest, StatsHoldTheStoreActivityAndServerFigures) {
   ServerFigures server;
   server.calls.push_back({"Streams.Append", 0, 9});
   server.open_connections = 2;
+  ProcessFigures process;
+  process.cpu_seconds = 1.25;
+  process.resident_bytes = 4096;
+  process.open_fds = 17;
+  process.start_time_seconds = 1700000000.5;
+  server.process = process;
   const auto parsed = Parsed(StatsJson(store, server));
   const json::Value& stats = parsed->value;
   EXPECT_EQ(stats.Find("store")->Find("events")->AsUint64(), 7u);
@@ -61,6 +67,12 @@ TEST(NodeJsonTest, StatsHoldTheStoreActivityAndServerFigures) {
   EXPECT_EQ(calls->items()[0].Find("code")->string_value(), "OK");
   EXPECT_EQ(calls->items()[0].Find("calls")->AsUint64(), 9u);
   EXPECT_EQ(stats.Find("server")->Find("openConnections")->AsUint64(), 2u);
+  const json::Value* p = stats.Find("server")->Find("process");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->Find("cpuSeconds")->raw(), "1.25");
+  EXPECT_EQ(p->Find("residentMemoryBytes")->AsUint64(), 4096u);
+  EXPECT_EQ(p->Find("openFds")->AsUint64(), 17u);
+  EXPECT_EQ(p->Find("startTimeSeconds")->raw(), "1700000000.5");
 }
 
 TEST(NodeJsonTest, GossipDescribesOneLeaderInKurrentDbsShape) {
