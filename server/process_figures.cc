@@ -21,8 +21,8 @@ namespace {
 // The fields of /proc/self/stat after the command name, which is in
 // parentheses and may itself hold spaces and parentheses: so the split
 // starts after the last ')'. Field 3 of proc(5) ("state") comes first.
-std::optional<std::vector<std::string>> StatFields() {
-  std::ifstream file("/proc/self/stat");
+std::optional<std::vector<std::string>> StatFields(const std::string& path) {
+  std::ifstream file(path);
   std::string line;
   if (!std::getline(file, line)) return std::nullopt;
   const size_t end = line.rfind(')');
@@ -64,7 +64,8 @@ std::optional<ProcessFigures> ReadProcessFigures() {
   constexpr size_t kStartTime = 22 - 3;
   constexpr size_t kVirtualBytes = 23 - 3;
   constexpr size_t kResidentPages = 24 - 3;
-  const std::optional<std::vector<std::string>> stat = StatFields();
+  const std::optional<std::vector<std::string>> stat =
+      StatFields("/proc/self/stat");
   if (!stat || stat->size() <= kResidentPages) return std::nullopt;
   const auto threads = ToU64((*stat)[kThreads]);
   const auto start_ticks = ToU64((*stat)[kStartTime]);
@@ -106,6 +107,21 @@ std::optional<ProcessFigures> ReadProcessFigures() {
     ++figures.open_fds;
   }
   return figures;
+}
+
+std::optional<double> ProcessCpuSeconds(int pid) {
+  // proc(5): utime and stime, fields 14 and 15, in clock ticks.
+  constexpr size_t kUserTicks = 14 - 3;
+  constexpr size_t kSystemTicks = 15 - 3;
+  const std::optional<std::vector<std::string>> stat =
+      StatFields("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat || stat->size() <= kSystemTicks) return std::nullopt;
+  const auto user = ToU64((*stat)[kUserTicks]);
+  const auto system = ToU64((*stat)[kSystemTicks]);
+  const int64_t ticks_per_second = sysconf(_SC_CLK_TCK);
+  if (!user || !system || ticks_per_second <= 0) return std::nullopt;
+  return static_cast<double>(*user + *system) /
+         static_cast<double>(ticks_per_second);
 }
 
 }  // namespace cairn::server

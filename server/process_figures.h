@@ -29,6 +29,11 @@ struct ProcessFigures {
 // than reporting zeros.
 std::optional<ProcessFigures> ReadProcessFigures();
 
+// The CPU time (user + system, all threads) process `pid` of this machine
+// has used, from /proc/<pid>/stat (the load generator reads the server's
+// this way); nullopt if it cannot be read.
+std::optional<double> ProcessCpuSeconds(int pid);
+
 }  // namespace cairn::server
 
 #endif  // CAIRN_SERVER_PROCESS_FIGURES_H_

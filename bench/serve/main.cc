@@ -15,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,26 @@ double EventsPerSecond(const WorkloadResult& r) {
   return r.seconds > 0 ? r.events / r.seconds : 0;
 }
 
+// ,"cpu":{...}: the CPU seconds of the measured window, and per event.
+void AppendCpu(const WorkloadResult& r, std::string* out) {
+  if (!r.loadgen_cpu_seconds && !r.server_cpu_seconds) return;
+  *out += ",\"cpu\":{";
+  const char* comma = "";
+  auto add = [&](const char* who, std::optional<double> seconds) {
+    if (!seconds) return;
+    char text[160];
+    (void)std::snprintf(
+        text, sizeof(text), "%s\"%s_seconds\":%.3f,\"%s_us_per_event\":%.3f",
+        comma, who, *seconds, who,
+        r.events > 0 ? *seconds * 1e6 / static_cast<double>(r.events) : 0.0);
+    *out += text;
+    comma = ",";
+  };
+  add("loadgen", r.loadgen_cpu_seconds);
+  add("server", r.server_cpu_seconds);
+  *out += "}";
+}
+
 std::string ToJson(const std::string& target, const LoadConfig& config,
                    const std::vector<WorkloadResult>& results) {
   std::string out = "{\"target\":";
@@ -110,6 +131,7 @@ std::string ToJson(const std::string& target, const LoadConfig& config,
         EventsPerSecond(r));
     out += text;
     AppendLatency("latency_us", r.latency_ns, &out);
+    AppendCpu(r, &out);
     if (r.append_latency_ns.count() > 0) {
       out += ",";
       AppendLatency("append_latency_us", r.append_latency_ns, &out);
@@ -134,6 +156,13 @@ void PrintText(const WorkloadResult& r) {
       h.Percentile(0.9) / 1e3, h.Percentile(0.99) / 1e3,
       h.Percentile(0.999) / 1e3,
       r.error.empty() ? "" : "  FAILED: ", r.error.c_str());
+  if (r.server_cpu_seconds && r.events > 0) {
+    std::printf(
+        "%-17s server %.1f us, load generator %.1f us of CPU per event\n", "",
+        *r.server_cpu_seconds * 1e6 / static_cast<double>(r.events),
+        r.loadgen_cpu_seconds.value_or(0) * 1e6 /
+            static_cast<double>(r.events));
+  }
   (void)std::fflush(stdout);
 }
 
@@ -185,6 +214,10 @@ int Main(int argc, char** argv) {
   app.add_option("--strategy", config.strategy,
                  "persistent: the group's consumer strategy (default "
                  "RoundRobin)");
+  app.add_option("--server-pid", config.server_pid,
+                 "The server's process id when it runs on this machine: each "
+                 "workload then reports its CPU time too")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "Print one JSON object");
   CLI11_PARSE(app, argc, argv);
 

@@ -1,6 +1,8 @@
 // Copyright (c) Cairn authors.
 #include "bench/serve/workloads.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <limits>
@@ -12,6 +14,7 @@
 
 #include "bench/serve/in_flight.h"
 #include "bench/serve/load_events.h"
+#include "server/process_figures.h"
 
 namespace cairn::bench::serve {
 namespace {
@@ -47,6 +50,37 @@ WorkloadResult NewResult(std::string workload, std::string rpc,
   result.latency_of = std::move(latency_of);
   return result;
 }
+
+// The CPU time of the load generator and of the server over one measured
+// window, from its construction to End().
+class CpuWindow {
+ public:
+  explicit CpuWindow(const LoadConfig& config)
+      : server_pid_(config.server_pid),
+        loadgen_(cairn::server::ProcessCpuSeconds(getpid())),
+        server_(ServerNow()) {}
+
+  void End(WorkloadResult* result) const {
+    result->loadgen_cpu_seconds =
+        Spent(loadgen_, cairn::server::ProcessCpuSeconds(getpid()));
+    result->server_cpu_seconds = Spent(server_, ServerNow());
+  }
+
+ private:
+  std::optional<double> ServerNow() const {
+    if (server_pid_ == 0) return std::nullopt;
+    return cairn::server::ProcessCpuSeconds(server_pid_);
+  }
+  static std::optional<double> Spent(std::optional<double> from,
+                                     std::optional<double> to) {
+    if (!from || !to) return std::nullopt;
+    return *to - *from;
+  }
+
+  const int server_pid_;
+  const std::optional<double> loadgen_;
+  const std::optional<double> server_;
+};
 
 // Collects InFlight's figures into `result`.
 void Collect(const InFlight& run, WorkloadResult* result) {
@@ -90,7 +124,9 @@ void RunAppends(pb::Streams::Stub* stub, const AppendShape& shape,
   };
   InFlight run(shape.in_flight, seconds, start, max_appends);
   run_ptr = &run;
+  const CpuWindow cpu(config);
   run.Run();
+  cpu.End(result);
   Collect(run, result);
   if (session) {
     grpc::Status status = session->Close();
@@ -132,6 +168,7 @@ std::string Preload(pb::Streams::Stub* stub,
 void RunReads(pb::Streams::Stub* stub, const pb::ReadReq& request,
               uint64_t expected, const LoadConfig& config,
               WorkloadResult* result) {
+  const CpuWindow cpu(config);
   const int64_t begin = NowNanos();
   const int64_t deadline = begin + static_cast<int64_t>(Seconds(config) * 1e9);
   int64_t now = begin;
@@ -158,6 +195,7 @@ void RunReads(pb::Streams::Stub* stub, const pb::ReadReq& request,
   } while (config.operations != 0 ? result->operations < config.operations
                                   : now < deadline);
   result->seconds = (now - begin) / 1e9;
+  cpu.End(result);
 }
 
 WorkloadResult ReadStreamWorkload(pb::Streams::Stub* stub,
@@ -254,6 +292,8 @@ WorkloadResult SubscribeWorkload(pb::Streams::Stub* stub,
              Seconds(config), config.operations, &appends);
   result.error = appends.error;
   result.append_latency_ns = appends.latency_ns;
+  result.loadgen_cpu_seconds = appends.loadgen_cpu_seconds;
+  result.server_cpu_seconds = appends.server_cpu_seconds;
   result.operations = appends.operations;
   result.seconds = appends.seconds;
   if (result.error.empty() && !deliveries.WaitDelivered(appends.events)) {
@@ -299,6 +339,7 @@ WorkloadResult PersistentWorkload(const Stubs& stubs,
       CreateStreamGroup(stubs.persistent, names[0], group, config.strategy);
   if (!result.error.empty()) return result;
   AckCounter acks;
+  const CpuWindow cpu(config);
   const int64_t begin = NowNanos();
   std::vector<std::unique_ptr<PersistentConsumer>> consumers;
   consumers.reserve(static_cast<size_t>(config.consumers));
@@ -308,6 +349,7 @@ WorkloadResult PersistentWorkload(const Stubs& stubs,
   }
   const bool drained = acks.WaitFor(stored, kDeliveryTimeout);
   result.seconds = static_cast<double>(NowNanos() - begin) / 1e9;
+  cpu.End(&result);
   for (auto& consumer : consumers) consumer->Cancel();
   for (auto& consumer : consumers) {
     grpc::Status status = consumer->Wait();

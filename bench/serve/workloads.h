@@ -9,6 +9,7 @@
 #define CAIRN_BENCH_SERVE_WORKLOADS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct LoadConfig {
   int consumers = 4;
   int buffer_size = 10;
   std::string strategy = "RoundRobin";
+  // The server's process id when it runs on this machine (0: it does
+  // not), so that each workload reports the server's CPU time too.
+  int server_pid = 0;
 };
 
 struct WorkloadResult {
@@ -46,6 +50,11 @@ struct WorkloadResult {
   tools::bench::LatencyHistogram latency_ns;
   // subscribe only: the appends' own latency (send to acknowledgement).
   tools::bench::LatencyHistogram append_latency_ns;
+  // CPU time over the measured window: this process's, and the server's
+  // when LoadConfig::server_pid is set. On a machine whose CPUs the two
+  // share, CPU per event says what bounds the rate.
+  std::optional<double> loadgen_cpu_seconds;
+  std::optional<double> server_cpu_seconds;
   std::string error;  // empty when the workload completed
 };
 

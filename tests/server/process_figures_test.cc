@@ -12,6 +12,7 @@
 #include <chrono>
 #include <latch>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -104,6 +105,23 @@ TEST(ProcessFiguresTest, CpuTimeOnlyGrowsAndTheStartIsInThePast) {
   EXPECT_LE(first.start_time_seconds, now + 2);
   EXPECT_GT(first.start_time_seconds, now - 24 * 3600);
   EXPECT_EQ(later.start_time_seconds, first.start_time_seconds);
+}
+
+// The CPU time of a process by its id, as the load generator reads the
+// server's: this process's agrees with getrusage to the clock tick, and a
+// process that does not exist has none.
+TEST(ProcessFiguresTest, ReadsAProcessCpuTimeByItsId) {
+  const ProcessFigures own = Read();
+  const std::optional<double> by_id = ProcessCpuSeconds(getpid());
+  const ProcessFigures after = Read();
+  ASSERT_TRUE(by_id.has_value());
+  // /proc reports whole clock ticks of the same count getrusage reports
+  // exactly.
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  EXPECT_GE(*by_id, own.cpu_seconds - 2 * tick);
+  EXPECT_LE(*by_id, after.cpu_seconds + 2 * tick);
+  EXPECT_FALSE(ProcessCpuSeconds(0).has_value());  // no /proc/0
+  EXPECT_FALSE(ProcessCpuSeconds(-1).has_value());
 }
 
 }  // namespace
