@@ -1,11 +1,8 @@
 // Copyright (c) Cairn authors.
 #include "index/memtable.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 
 namespace cairn::index {
 namespace {
@@ -20,30 +17,7 @@ size_t SlotOf(uint64_t hash, size_t mask) {
   return static_cast<size_t>((hash * 0x9E3779B97F4A7C15ull) >> 17) & mask;
 }
 
-// Asks the kernel to back the 2 MiB-aligned part of a large array with
-// huge pages (where transparent huge pages are in `madvise` mode, as is
-// common). Each memtable's arrays are fresh memory, and with 4 KiB pages
-// every first touch of one is a page fault on the thread that publishes
-// appends: 7 % of `cairn import`'s samples. The entries and the sorted copy
-// fill front to back, so at most one huge page beyond what they hold is
-// resident early. Advice only: nothing changes where it is refused.
-void AdviseHugePages(void* data, size_t bytes) {
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  if (bytes < 2 * kHuge) return;
-  char* const base = static_cast<char*>(data);
-  const auto begin = reinterpret_cast<uintptr_t>(base);
-  const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t last = (begin + bytes) & ~(kHuge - 1);
-  if (last <= first) return;
-  (void)madvise(base + (first - begin), last - first, MADV_HUGEPAGE);
-}
-
 }  // namespace
-
-void MemTable::Reserve(uint64_t entries) {
-  entries_.reserve(entries);
-  AdviseHugePages(entries_.data(), entries_.capacity() * sizeof(Item));
-}
 
 MemTable::MemTable(uint64_t first_position, uint32_t anchor_stride)
     : first_position_(first_position),
@@ -61,10 +35,7 @@ const MemTable::Slot* MemTable::Find(uint64_t hash) const {
 }
 
 void MemTable::Grow() {
-  std::vector<Slot> old;
-  old.reserve(slots_.size() * 2);
-  AdviseHugePages(old.data(), old.capacity() * sizeof(Slot));
-  old.assign(slots_.size() * 2, Slot{0, kNone, 0});
+  std::vector<Slot> old(slots_.size() * 2, Slot{0, kNone, 0});
   old.swap(slots_);
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
@@ -248,7 +219,6 @@ std::optional<uint32_t> MemTable::Anchor(uint64_t position) const {
 std::vector<Entry> MemTable::Sorted() const {
   std::vector<Entry> out;
   out.reserve(entries_.size());
-  AdviseHugePages(out.data(), out.capacity() * sizeof(Entry));
   for (const Item& item : entries_) out.push_back(item.entry);
   // A lambda, not the function's address, so that the comparison inlines.
   std::sort(out.begin(), out.end(),

@@ -54,7 +54,7 @@ class MemTable {
   // under the store's state lock, which readers and subscriptions wait for:
   // growing it by doubling copies up to half its size under that lock.
   // Untouched, the room costs address space only.
-  void Reserve(uint64_t entries);
+  void Reserve(uint64_t entries) { entries_.reserve(entries); }
   // The entry's position must be end_position() (the caller checks).
   void Add(const Entry& entry);
   // Positions [end_position(), end) were removed by a scavenge (a log
