@@ -1,22 +1,35 @@
 // Copyright (c) Cairn authors.
 #include "server/metrics_exposition.h"
 
+#include <type_traits>
+
 #include "server/prometheus_text.h"
 
 namespace cairn::server {
 
 namespace {
 
-void Counter(PrometheusText* out, std::string_view name, std::string_view help,
-             uint64_t value) {
-  out->Family(name, "counter", help);
-  out->Sample(name, {}, value);
+// One family of `type` with one unlabelled sample: a count (any integer)
+// or a real number (seconds), as PrometheusText::Sample writes either.
+template <typename Value>
+void Single(PrometheusText* out, std::string_view type, std::string_view name,
+            std::string_view help, Value value) {
+  using Sampled =
+      std::conditional_t<std::is_floating_point_v<Value>, double, uint64_t>;
+  out->Family(name, type, help);
+  out->Sample(name, {}, static_cast<Sampled>(value));
 }
 
+template <typename Value>
+void Counter(PrometheusText* out, std::string_view name, std::string_view help,
+             Value value) {
+  Single(out, "counter", name, help, value);
+}
+
+template <typename Value>
 void Gauge(PrometheusText* out, std::string_view name, std::string_view help,
-           uint64_t value) {
-  out->Family(name, "gauge", help);
-  out->Sample(name, {}, value);
+           Value value) {
+  Single(out, "gauge", name, help, value);
 }
 
 void StoreSize(PrometheusText* out, const StoreStats& store) {
@@ -129,9 +142,8 @@ void Server(PrometheusText* out, const ServerFigures& server) {
 
 // The Prometheus process collector's names and units.
 void Process(PrometheusText* out, const ProcessFigures& process) {
-  out->Family("process_cpu_seconds_total", "counter",
-              "User and system CPU time spent, in seconds.");
-  out->Sample("process_cpu_seconds_total", {}, process.cpu_seconds);
+  Counter(out, "process_cpu_seconds_total",
+          "User and system CPU time spent, in seconds.", process.cpu_seconds);
   Gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
         process.resident_bytes);
   Gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
@@ -142,9 +154,9 @@ void Process(PrometheusText* out, const ProcessFigures& process) {
         process.max_fds);
   Gauge(out, "process_threads", "Number of threads of the process.",
         process.threads);
-  out->Family("process_start_time_seconds", "gauge",
-              "Start time of the process since the Unix epoch in seconds.");
-  out->Sample("process_start_time_seconds", {}, process.start_time_seconds);
+  Gauge(out, "process_start_time_seconds",
+        "Start time of the process since the Unix epoch in seconds.",
+        process.start_time_seconds);
 }
 
 }  // namespace
