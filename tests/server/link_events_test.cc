@@ -1,8 +1,15 @@
 // Copyright (c) Cairn authors.
 #include "server/link_events.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "persistent.pb.h"
+#include "server/system_streams.h"
 #include "tests/server/server_test_util.h"
 
 namespace cairn::server::testing {
@@ -32,6 +39,57 @@ void SeedOrders(Store* store) {
     event.type = type;
     event.data = "{}";
     ASSERT_TRUE(store->Append(stream, ExpectedVersion::Any(), {event}).ok());
+  }
+}
+
+// The bytes of `message` with its map fields in key order, so that two
+// messages with the same fields compare equal.
+std::string DeterministicBytes(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    EXPECT_TRUE(message.SerializeToCodedStream(&coded));
+  }
+  return bytes;
+}
+
+// PersistentSubscriptions.Read's event (fields 1..4 of its ReadEvent) is
+// exactly what Streams.Read sends for the same event, for plain events,
+// category-stream events (links made by the server) and stored link
+// events, resolved or not, in both id formats: the clients decode both
+// with the same code.
+TEST_F(LinkEventsTest, PersistentReadsCarryTheSameEventAsStreamReads) {
+  SeedOrders(store_.get());
+  EventData link;
+  link.type = std::string(kLinkEventType);
+  link.data = "1@order-1";
+  ASSERT_TRUE(store_->Append("links", ExpectedVersion::Any(), {link}).ok());
+  std::vector<std::pair<std::string, RecordedEvent>> reads;
+  for (const char* stream : {"order-1", "$ce-order", "$et-Placed", "links"}) {
+    auto read = store_->ReadStream(stream, ReadStreamOptions{});
+    ASSERT_TRUE(read.ok()) << stream << ": " << read.status().ToString();
+    for (RecordedEvent& e : read->events) reads.emplace_back(stream, e);
+  }
+  ASSERT_EQ(reads.size(), 2u + 3u + 2u + 1u);
+  for (const auto& [stream, event] : reads) {
+    for (bool resolve : {false, true}) {
+      for (UuidFormat format : {UuidFormat::kString, UuidFormat::kStructured}) {
+        streams::ReadResp::ReadEvent plain;
+        ReadEventToProto(*store_, stream, resolve, format, event.View(),
+                         &plain);
+        event_store::client::persistent_subscriptions::ReadResp::ReadEvent
+            persistent;
+        ReadEventToProto(*store_, stream, resolve, format, event.View(),
+                         &persistent);
+        EXPECT_EQ(DeterministicBytes(persistent), DeterministicBytes(plain))
+            << stream << " revision " << event.revision.value()
+            << (resolve ? " resolved" : "");
+        EXPECT_EQ(plain.has_link(),
+                  resolve && (event.link_revision || stream == "links"));
+      }
+    }
   }
 }
 
