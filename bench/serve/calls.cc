@@ -2,6 +2,7 @@
 #include "bench/serve/calls.h"
 
 #include <cstdio>
+#include <memory>
 #include <utility>
 
 #include "bench/serve/load_events.h"
@@ -229,6 +230,18 @@ grpc::Status ReadCall::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [this] { return done_; });
   return status_;
+}
+
+grpc::Status ReadWhole(pb::Streams::Stub* stub, const pb::ReadReq& request,
+                       uint64_t* events) {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<pb::ReadResp>> reader =
+      stub->Read(&context, request);
+  pb::ReadResp response;
+  while (reader->Read(&response)) {
+    if (response.has_event()) ++*events;
+  }
+  return reader->Finish();
 }
 
 pb::ReadReq ReadStreamRequest(const std::string& stream, uint64_t count) {

@@ -90,6 +90,12 @@ class ReadCall : public grpc::ClientReadReactor<pb::ReadResp> {
   grpc::Status status_;
 };
 
+// Reads with `request` to its end on this thread (gRPC's synchronous API:
+// the thread takes each response from the transport itself, with no hand-off
+// to a callback thread), counting the events into `events`.
+grpc::Status ReadWhole(pb::Streams::Stub* stub, const pb::ReadReq& request,
+                       uint64_t* events);
+
 // A Read request: forwards, string uuids, no filter, `count` events.
 pb::ReadReq ReadStreamRequest(const std::string& stream, uint64_t count);
 pb::ReadReq ReadAllRequest(uint64_t count);

@@ -175,10 +175,7 @@ void RunReads(pb::Streams::Stub* stub, const pb::ReadReq& request,
   do {
     uint64_t events = 0;
     const int64_t start = NowNanos();
-    ReadCall call(stub, request, [&events](const pb::ReadResp& response) {
-      if (response.has_event()) ++events;
-    });
-    grpc::Status status = call.Wait();
+    grpc::Status status = ReadWhole(stub, request, &events);
     now = NowNanos();
     if (!status.ok()) {
       result->error = "Read: " + status.error_message();
