@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "server/channel_settings.h"
 #include "server/connection_listener.h"
 #include "server/info_services.h"
 #include "server/operations_service.h"
@@ -87,17 +88,7 @@ Result<std::unique_ptr<Server>> Server::Start(Store* store,
   builder.RegisterService(server->persistent_.get());
   builder.RegisterService(server->features_.get());
   builder.RegisterService(server->gossip_.get());
-  // The clients ping every 10 s, also on idle subscriptions: allow it
-  // rather than answering "too many pings" with GOAWAY.
-  builder.AddChannelArgument(
-      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  // Clients (the Rust one behind @kurrent/kurrentdb-client) also ping
-  // right after large responses with no call active; never count those
-  // as strikes that end the connection.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  ApplyKeepaliveSettings(&builder);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams_per_connection);
   // An append message carries one event: its size limit plus framing.

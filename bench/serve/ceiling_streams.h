@@ -1,0 +1,38 @@
+// Copyright (c) Cairn authors.
+//
+// The Streams service of the gRPC ceiling server: Append, BatchAppend and
+// Read (of a stream or of $all, no subscriptions) with the messages, the
+// write pattern and the buffer hint of `cairn serve`, and none of its
+// work: an append is counted (CeilingLog), a read sends copies of a
+// template event. The load generator's figures against it are what gRPC
+// alone allows on the machine (docs/benchmarks.md, bench/serve/run
+// --ceiling).
+#ifndef CAIRN_BENCH_SERVE_CEILING_STREAMS_H_
+#define CAIRN_BENCH_SERVE_CEILING_STREAMS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "bench/serve/ceiling_log.h"
+#include "streams.grpc.pb.h"
+
+namespace cairn::bench::serve {
+
+class CeilingStreams final : public pb::Streams::CallbackService {
+ public:
+  explicit CeilingStreams(CeilingLog* log) : log_(log) {}
+
+  grpc::ServerWriteReactor<pb::ReadResp>* Read(
+      grpc::CallbackServerContext* context,
+      const pb::ReadReq* request) override;
+  grpc::ServerReadReactor<pb::AppendReq>* Append(
+      grpc::CallbackServerContext* context, pb::AppendResp* response) override;
+  grpc::ServerBidiReactor<pb::BatchAppendReq, pb::BatchAppendResp>* BatchAppend(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  CeilingLog* const log_;
+};
+
+}  // namespace cairn::bench::serve
+
+#endif  // CAIRN_BENCH_SERVE_CEILING_STREAMS_H_
