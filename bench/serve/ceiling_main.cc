@@ -8,10 +8,8 @@
 // them. Prints "gRPC on HOST:PORT" to stderr when it listens, and stops on
 // SIGINT or SIGTERM.
 #include <grpcpp/grpcpp.h>
-#include <pthread.h>
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -21,6 +19,7 @@
 #include "bench/serve/ceiling_persistent.h"
 #include "bench/serve/ceiling_streams.h"
 #include "server/channel_settings.h"
+#include "tools/cli/signal_waiter.h"
 
 namespace cairn::bench::serve {
 namespace {
@@ -34,14 +33,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   CLI11_PARSE(app, argc, argv);
 
-  // Block the stop signals before gRPC starts its threads, then wait for
-  // one on this thread.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-
+  tools::SignalWaiter signals;
   CeilingLog log;
   CeilingStreams streams(&log);
   CeilingPersistent persistent(&log);
@@ -65,8 +57,7 @@ int Main(int argc, char** argv) {
   (void)std::fprintf(stderr, "cairn_grpc_ceiling: gRPC on %s:%d\n",
                      host.c_str(), bound);
   (void)std::fflush(stderr);
-  int received = 0;
-  sigwait(&stop, &received);
+  (void)signals.Wait();
   server->Shutdown();
   return 0;
 }

@@ -10,8 +10,6 @@
 // until SIGINT, SIGTERM or an Operations.Shutdown call, then shuts down
 // cleanly: subscriptions end, running appends finish, a scavenge started
 // over gRPC stops, the store closes.
-#include <semaphore.h>
-
 #include <csignal>
 #include <optional>
 #include <ostream>
@@ -25,6 +23,7 @@
 #include "server/info_services.h"
 #include "server/server.h"
 #include "tools/cli/command.h"
+#include "tools/cli/signal_waiter.h"
 
 namespace cairn::tools {
 namespace {
@@ -42,46 +41,6 @@ struct ServeArgs {
   size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
   uint64_t stall_seconds = 30;
   ScavengeOptions scavenge;  // throttle_percent and bytes_per_sync
-};
-
-// Waits for SIGINT or SIGTERM. A handler (not sigwait) catches them,
-// because libraries may have started threads that do not block the
-// signals; the handler only posts a semaphore, which is async-signal-safe.
-sem_t g_signalled;
-volatile std::sig_atomic_t g_signal = 0;
-
-extern "C" void OnServeSignal(int signal) {
-  g_signal = signal;
-  sem_post(&g_signalled);
-}
-
-class SignalWaiter {
- public:
-  SignalWaiter() {
-    sem_init(&g_signalled, 0, 0);
-    struct sigaction action {};
-    action.sa_handler = OnServeSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~SignalWaiter() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-    sem_destroy(&g_signalled);
-  }
-  // The signal that arrived, or 0 for Request.
-  int Wait() {
-    while (sem_wait(&g_signalled) != 0) {
-    }
-    return g_signal;
-  }
-  // Ends Wait as a signal would (Operations.Shutdown); returns at once.
-  static void Request() { sem_post(&g_signalled); }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
 };
 
 constexpr std::string_view kName = "serve";
