@@ -18,6 +18,7 @@
 #include "bench/serve/ceiling_log.h"
 #include "bench/serve/ceiling_persistent.h"
 #include "bench/serve/ceiling_streams.h"
+#include "cairn/options.h"
 #include "server/channel_settings.h"
 #include "tools/cli/signal_waiter.h"
 
@@ -45,9 +46,10 @@ int Main(int argc, char** argv) {
   builder.RegisterService(&persistent);
   // The settings of cairn serve that touch every connection.
   cairn::server::ApplyKeepaliveSettings(&builder);
-  // Its message size limit: an event of the default maximum size, plus
-  // framing.
-  builder.SetMaxReceiveMessageSize(17 << 20);
+  // Its message size limit: an event of the store's default maximum size,
+  // plus framing.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(Options().max_event_size + (1 << 20)));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound == 0) {
     (void)std::fprintf(stderr, "cairn_grpc_ceiling: cannot listen on %s:%d\n",
