@@ -27,6 +27,19 @@ namespace pb = event_store::client::streams;
 // template's; each read sets the revision and positions.
 using CeilingEvent = pb::ReadResp::ReadEvent::RecordedEvent;
 
+// Sets the revision and the positions of the event a read or a persistent
+// subscription sends (a ReadEvent of either wire form, whose fields are the
+// same): positions distinct and growing, as the server's.
+template <typename ReadEvent>
+void PlaceEvent(uint64_t revision, ReadEvent* read) {
+  const uint64_t position = (revision + 1) * 256;
+  auto* event = read->mutable_event();
+  event->set_stream_revision(revision);
+  event->set_prepare_position(position);
+  event->set_commit_position(position);
+  read->set_commit_position(position);
+}
+
 // Where an append landed: the stream's last revision and the log's count.
 struct CeilingAppended {
   uint64_t revision = 0;

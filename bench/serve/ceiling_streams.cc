@@ -3,102 +3,100 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
+
+#include "bench/serve/ceiling_writes.h"
+#include "server/append_runner.h"
+#include "server/rpc_error.h"
 
 namespace cairn::bench::serve {
 namespace {
+
+using server::RpcError;
 
 // Events per page of a read, as `cairn serve` reads them (its
 // read_page_events).
 constexpr uint64_t kPageEvents = 128;
 
-// As `cairn serve` writes a read (server/buffer_hint.h): a response goes
-// with the buffer hint when more are queued behind it, so the last of each
-// page flushes, and so does the call's first, which carries the initial
-// metadata. Hinting every response up to the last stalls the call each
-// time the transport's write buffer fills, until something else makes it
-// write.
-grpc::WriteOptions HintUnlessFirstOrEndOfPage(uint64_t index, uint64_t count) {
-  grpc::WriteOptions options;
-  if (index > 0 && index + 1 < count && (index + 1) % kPageEvents != 0) {
-    options.set_buffer_hint();
-  }
-  return options;
+// Fills the Success of an append that landed at `at`, as the server does.
+template <typename Success>
+void FillSuccess(const CeilingAppended& at, Success* success) {
+  server::FillAppendSuccess(server::AppendOutcome{at.revision, at.position},
+                            success);
 }
 
 // A whole read: `count` copies of `event`, revisions and positions counting
-// up, built a page at a time and written one at a time.
-class CeilingRead final : public grpc::ServerWriteReactor<pb::ReadResp> {
+// up. As `cairn serve`'s read, it queues a page at a time once the last one
+// is written, and writes through the server's WriteQueue, which gives the
+// buffer hint to every response with more queued behind it: the last of
+// each page flushes, and so does the call's first (the initial metadata).
+class CeilingRead final : public grpc::ServerWriteReactor<pb::ReadResp>,
+                          public CeilingWrites<CeilingRead, pb::ReadResp> {
  public:
-  // A call refused with `status` at once.
-  explicit CeilingRead(const grpc::Status& status) : count_(0) {
-    Finish(status);
+  // A call refused with `error` at once.
+  CeilingRead(grpc::CallbackServerContext* rpc, const RpcError& error)
+      : CeilingWrites(rpc), count_(0) {
+    End(error);
   }
 
-  CeilingRead(std::shared_ptr<const CeilingEvent> event, uint64_t count)
-      : event_(std::move(event)), count_(count) {
-    if (count_ == 0) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    WriteNext();
+  CeilingRead(grpc::CallbackServerContext* rpc,
+              std::shared_ptr<const CeilingEvent> event, uint64_t count)
+      : CeilingWrites(rpc), event_(std::move(event)), count_(count) {
+    Kick();
   }
 
   void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client left"));
-      return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writes_.WriteDone();
     }
-    if (++sent_ == count_) {
-      Finish(grpc::Status::OK);
-    } else {
-      WriteNext();
-    }
+    if (!ok) End(server::Cancelled("the client left"));
+    Kick();
   }
 
   void OnDone() override { delete this; }
 
  private:
-  void WriteNext() {
-    // A page is built whole before its first write, as the server reads a
-    // page of events before it writes them.
-    if (sent_ % kPageEvents == 0) {
-      const uint64_t end = std::min(count_, sent_ + kPageEvents);
-      page_.resize(end - sent_);
-      for (uint64_t i = sent_; i < end; ++i) {
-        pb::ReadResp& response = page_[i - sent_];
-        auto* read = response.mutable_event();
-        auto* event = read->mutable_event();
-        *event = *event_;
-        event->set_stream_revision(i);
-        // Positions as the server's: distinct and growing.
-        const uint64_t position = (i + 1) * 256;
-        event->set_prepare_position(position);
-        event->set_commit_position(position);
-        read->set_commit_position(position);
+  // Queues the next page (or the end) when everything queued was written,
+  // then starts the next write or the finish.
+  void Kick() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!writes_.writing() && !writes_.ended() && writes_.size() == 0 &&
+        !writes_.has_final()) {
+      if (queued_ == count_) {
+        writes_.SetFinal(server::Ok());
+      } else {
+        QueuePageLocked();
       }
     }
-    StartWrite(&page_[sent_ % kPageEvents],
-               HintUnlessFirstOrEndOfPage(sent_, count_));
+    StartNextLocked(lock);
+  }
+
+  void QueuePageLocked() {
+    const uint64_t end = std::min(count_, queued_ + kPageEvents);
+    for (; queued_ < end; ++queued_) {
+      pb::ReadResp response = TakeSpareLocked();
+      *response.mutable_event()->mutable_event() = *event_;
+      PlaceEvent(queued_, response.mutable_event());
+      writes_.Push(std::move(response));
+    }
   }
 
   const std::shared_ptr<const CeilingEvent> event_;
   const uint64_t count_;
-  uint64_t sent_ = 0;
-  std::vector<pb::ReadResp> page_;  // the page being written
+  uint64_t queued_ = 0;  // events queued so far, under mu_
 };
 
 // One Append: the options, then the events; answered when the client
 // half-closes.
 class CeilingAppend final : public grpc::ServerReadReactor<pb::AppendReq> {
  public:
-  CeilingAppend(CeilingLog* log, pb::AppendResp* response)
-      : log_(log), response_(response) {
+  CeilingAppend(grpc::CallbackServerContext* rpc, CeilingLog* log,
+                pb::AppendResp* response)
+      : rpc_(rpc), log_(log), response_(response) {
     StartRead(&request_);
   }
 
@@ -120,18 +118,16 @@ class CeilingAppend final : public grpc::ServerReadReactor<pb::AppendReq> {
  private:
   void Answer() {
     if (stream_.empty() || events_ == 0) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "an append needs options and an event"));
+      Finish(server::BadRequest("an append needs options and an event")
+                 .Apply(rpc_));
       return;
     }
-    const CeilingAppended at = log_->Append(stream_, events_, first_);
-    auto* success = response_->mutable_success();
-    success->set_current_revision(at.revision);
-    success->mutable_position()->set_commit_position(at.position);
-    success->mutable_position()->set_prepare_position(at.position);
+    FillSuccess(log_->Append(stream_, events_, first_),
+                response_->mutable_success());
     Finish(grpc::Status::OK);
   }
 
+  grpc::CallbackServerContext* const rpc_;
   CeilingLog* const log_;
   pb::AppendResp* const response_;
   pb::AppendReq request_;
@@ -140,94 +136,68 @@ class CeilingAppend final : public grpc::ServerReadReactor<pb::AppendReq> {
   pb::AppendReq::ProposedMessage first_;
 };
 
-// One BatchAppend: each final request is answered in order; answers are
-// written one at a time, hinted while more wait, as `cairn serve` does.
+// One BatchAppend: each request is answered in order, through the server's
+// WriteQueue (hinted while more replies wait), as `cairn serve` answers.
 class CeilingBatchAppend final
-    : public grpc::ServerBidiReactor<pb::BatchAppendReq, pb::BatchAppendResp> {
+    : public grpc::ServerBidiReactor<pb::BatchAppendReq, pb::BatchAppendResp>,
+      public CeilingWrites<CeilingBatchAppend, pb::BatchAppendResp> {
  public:
-  explicit CeilingBatchAppend(CeilingLog* log) : log_(log) {
+  CeilingBatchAppend(grpc::CallbackServerContext* rpc, CeilingLog* log)
+      : CeilingWrites(rpc), log_(log) {
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
-    std::unique_lock<std::mutex> lock(mu_);
     if (!ok) {
-      EndLocked(grpc::Status::OK);
+      // The client half-closed: finish once the replies are written.
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!writes_.ended()) writes_.SetFinal(server::Ok());
+      StartNextLocked(lock);
       return;
     }
     if (request_.proposed_messages_size() == 0 || !request_.has_options()) {
       // The load generator sends every append in one final request.
-      EndLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                             "a request needs options and events"));
+      End(server::BadRequest("a request needs options and events"));
       return;
     }
-    const CeilingAppended at =
+    pb::BatchAppendResp reply;
+    *reply.mutable_correlation_id() = request_.correlation_id();
+    FillSuccess(
         log_->Append(request_.options().stream_identifier().stream_name(),
                      static_cast<uint64_t>(request_.proposed_messages_size()),
-                     request_.proposed_messages(0));
-    pb::BatchAppendResp& reply = replies_.emplace_back();
-    *reply.mutable_correlation_id() = request_.correlation_id();
-    auto* success = reply.mutable_success();
-    success->set_current_revision(at.revision);
-    success->mutable_position()->set_commit_position(at.position);
-    success->mutable_position()->set_prepare_position(at.position);
-    if (!writing_) WriteFrontLocked();
-    lock.unlock();
-    StartRead(&request_);
+                     request_.proposed_messages(0)),
+        reply.mutable_success());
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      writes_.Push(std::move(reply));
+      StartNextLocked(lock);
+    }
+    ReadNext(&request_);
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    replies_.pop_front();
-    writing_ = false;
-    if (!ok) {
-      EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client left"));
-    } else if (!replies_.empty()) {
-      WriteFrontLocked();
-    } else if (end_) {
-      EndLocked(*end_);
-    }
+    if (!ok) End(server::Cancelled("the client left"));
+    std::unique_lock<std::mutex> lock(mu_);
+    writes_.WriteDone();
+    StartNextLocked(lock);
   }
 
   void OnDone() override { delete this; }
 
  private:
-  void WriteFrontLocked() {
-    writing_ = true;
-    grpc::WriteOptions options;
-    if (started_ && replies_.size() > 1) options.set_buffer_hint();
-    started_ = true;
-    StartWrite(&replies_.front(), options);
-  }
-
-  // The call ends with `status` once its replies are written (at once if
-  // none is under way); the first status to end it counts.
-  void EndLocked(const grpc::Status& status) {
-    if (!end_) end_ = status;
-    if (writing_ || finished_) return;
-    finished_ = true;
-    Finish(*end_);
-  }
-
   CeilingLog* const log_;
   pb::BatchAppendReq request_;
-  std::mutex mu_;
-  std::deque<pb::BatchAppendResp> replies_;  // front() is being written
-  bool writing_ = false;
-  bool started_ = false;             // the first reply (with the metadata) went
-  std::optional<grpc::Status> end_;  // the reads ended: how the call ends
-  bool finished_ = false;
 };
 
 }  // namespace
 
 grpc::ServerWriteReactor<pb::ReadResp>* CeilingStreams::Read(
-    grpc::CallbackServerContext* /*context*/, const pb::ReadReq* request) {
+    grpc::CallbackServerContext* context, const pb::ReadReq* request) {
   const auto& options = request->options();
   if (options.has_subscription()) {
     return new CeilingRead(
-        grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                     "the gRPC ceiling server serves no subscriptions"));
+        context, server::Unimplemented("the gRPC ceiling server serves no "
+                                       "subscriptions"));
   }
   std::shared_ptr<const CeilingEvent> event;
   uint64_t events = 0;
@@ -237,18 +207,18 @@ grpc::ServerWriteReactor<pb::ReadResp>* CeilingStreams::Read(
     events = log_->StreamEvents(
         options.stream().stream_identifier().stream_name(), &event);
   }
-  const uint64_t count = options.count() < events ? options.count() : events;
-  return new CeilingRead(std::move(event), count);
+  return new CeilingRead(context, std::move(event),
+                         std::min<uint64_t>(options.count(), events));
 }
 
 grpc::ServerReadReactor<pb::AppendReq>* CeilingStreams::Append(
-    grpc::CallbackServerContext* /*context*/, pb::AppendResp* response) {
-  return new CeilingAppend(log_, response);
+    grpc::CallbackServerContext* context, pb::AppendResp* response) {
+  return new CeilingAppend(context, log_, response);
 }
 
 grpc::ServerBidiReactor<pb::BatchAppendReq, pb::BatchAppendResp>*
-CeilingStreams::BatchAppend(grpc::CallbackServerContext* /*context*/) {
-  return new CeilingBatchAppend(log_);
+CeilingStreams::BatchAppend(grpc::CallbackServerContext* context) {
+  return new CeilingBatchAppend(context, log_);
 }
 
 }  // namespace cairn::bench::serve
