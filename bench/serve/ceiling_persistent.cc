@@ -55,12 +55,7 @@ class CeilingConsumer final
     ReadNext(&request_);
   }
 
-  void OnWriteDone(bool ok) override {
-    if (!ok) End(server::Cancelled("the client left"));
-    std::unique_lock<std::mutex> lock(mu_);
-    writes_.WriteDone();
-    StartNextLocked(lock);
-  }
+  void OnWriteDone(bool ok) override { WriteDone(ok); }
 
   void OnDone() override { delete this; }
 

@@ -48,6 +48,15 @@ class CeilingWrites {
     return response;
   }
 
+  // The write in flight completed: the call ends if it failed, else the
+  // next write (or the finish) starts.
+  void WriteDone(bool ok) {
+    if (!ok) End(server::Cancelled("the client left"));
+    std::unique_lock<std::mutex> lock(mu_);
+    writes_.WriteDone();
+    StartNextLocked(lock);
+  }
+
   // Ends the call with `error`, at once or after the write in flight.
   void End(const server::RpcError& error) {
     std::unique_lock<std::mutex> lock(mu_);
