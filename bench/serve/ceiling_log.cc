@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 #include "bench/serve/ceiling_log.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace cairn::bench::serve {
@@ -40,6 +41,18 @@ std::shared_ptr<CeilingGroup> CeilingLog::FindGroup(const std::string& stream,
   std::lock_guard<std::mutex> lock(mu_);
   auto it = groups_.find(std::make_pair(stream, group));
   return it == groups_.end() ? nullptr : it->second;
+}
+
+void CeilingLog::AddSubscriber(CeilingSubscriber* subscriber) {
+  std::lock_guard<std::mutex> lock(mu_);
+  subscribers_.push_back(subscriber);
+  subscriber_count_.store(subscribers_.size(), std::memory_order_release);
+}
+
+void CeilingLog::RemoveSubscriber(CeilingSubscriber* subscriber) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase(subscribers_, subscriber);
+  subscriber_count_.store(subscribers_.size(), std::memory_order_release);
 }
 
 }  // namespace cairn::bench::serve

@@ -5,8 +5,10 @@
 // ceiling_persistent.h), with the channel settings of `cairn serve`. The
 // load generator's figures against it are the ceiling of what gRPC allows on
 // the machine; bench/serve/run --ceiling states Cairn's as a fraction of
-// them. Prints "gRPC on HOST:PORT" to stderr when it listens, and stops on
-// SIGINT or SIGTERM.
+// them. With --sync-dir every append first overwrites and fdatasyncs a 4 KiB
+// block of a file there (ceiling_sync.h), as a durable append must: the
+// ceiling of the subscribe workload's delivery latency. Prints "gRPC on
+// HOST:PORT" to stderr when it listens, and stops on SIGINT or SIGTERM.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -14,11 +16,14 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "bench/serve/ceiling_log.h"
 #include "bench/serve/ceiling_persistent.h"
 #include "bench/serve/ceiling_streams.h"
+#include "bench/serve/ceiling_sync.h"
 #include "cairn/options.h"
+#include "engine/io/file_system.h"
 #include "server/channel_settings.h"
 #include "tools/cli/signal_waiter.h"
 
@@ -32,11 +37,26 @@ int Main(int argc, char** argv) {
   app.add_option("--host", host, "Address to listen on (default 127.0.0.1)");
   app.add_option("--port", port, "Port (default 0: a free one)")
       ->check(CLI::Range(0, 65535));
+  std::string sync_dir;
+  app.add_option("--sync-dir", sync_dir,
+                 "Overwrite and fdatasync a 4 KiB block of a file in this "
+                 "directory before answering each append")
+      ->check(CLI::ExistingDirectory);
   CLI11_PARSE(app, argc, argv);
 
   tools::SignalWaiter signals;
+  std::unique_ptr<CeilingSync> sync;
+  if (!sync_dir.empty()) {
+    auto opened = CeilingSync::Open(io::PosixFileSystem(), sync_dir);
+    if (!opened.ok()) {
+      (void)std::fprintf(stderr, "cairn_grpc_ceiling: %s\n",
+                         opened.status().ToString().c_str());
+      return 2;
+    }
+    sync = std::move(opened).value();
+  }
   CeilingLog log;
-  CeilingStreams streams(&log);
+  CeilingStreams streams(&log, sync.get());
   CeilingPersistent persistent(&log);
   grpc::ServerBuilder builder;
   int bound = 0;

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bench/serve/ceiling_writes.h"
 #include "server/append_runner.h"
@@ -90,13 +92,23 @@ class CeilingRead final : public grpc::ServerWriteReactor<pb::ReadResp>,
   uint64_t queued_ = 0;  // events queued so far, under mu_
 };
 
+// Syncs `sync`, if any: the disk's part of a durable append.
+std::optional<RpcError> SyncFailure(CeilingSync* sync) {
+  if (sync == nullptr) return std::nullopt;
+  Status s = sync->Sync();
+  if (s.ok()) return std::nullopt;
+  return server::FromStoreStatus(s);
+}
+
 // One Append: the options, then the events; answered when the client
-// half-closes.
+// half-closes. Its events are kept for delivery when a subscriber was
+// registered as it began, else only counted (the first kept as the
+// stream's template).
 class CeilingAppend final : public grpc::ServerReadReactor<pb::AppendReq> {
  public:
   CeilingAppend(grpc::CallbackServerContext* rpc, CeilingLog* log,
-                pb::AppendResp* response)
-      : rpc_(rpc), log_(log), response_(response) {
+                CeilingSync* sync, pb::AppendResp* response)
+      : rpc_(rpc), log_(log), sync_(sync), response_(response) {
     StartRead(&request_);
   }
 
@@ -107,8 +119,14 @@ class CeilingAppend final : public grpc::ServerReadReactor<pb::AppendReq> {
     }
     if (request_.has_options()) {
       stream_ = request_.options().stream_identifier().stream_name();
+      deliver_ = log_->HasSubscribers();
     } else if (request_.has_proposed_message()) {
-      if (events_++ == 0) first_ = request_.proposed_message();
+      if (deliver_) {
+        kept_.push_back(std::move(*request_.mutable_proposed_message()));
+      } else if (events_ == 0) {
+        first_ = request_.proposed_message();
+      }
+      ++events_;
     }
     StartRead(&request_);
   }
@@ -122,18 +140,26 @@ class CeilingAppend final : public grpc::ServerReadReactor<pb::AppendReq> {
                  .Apply(rpc_));
       return;
     }
-    FillSuccess(log_->Append(stream_, events_, first_),
+    if (std::optional<RpcError> failed = SyncFailure(sync_)) {
+      Finish(failed->Apply(rpc_));
+      return;
+    }
+    FillSuccess(deliver_ ? log_->AppendAndDeliver(stream_, kept_)
+                         : log_->Append(stream_, events_, first_),
                 response_->mutable_success());
     Finish(grpc::Status::OK);
   }
 
   grpc::CallbackServerContext* const rpc_;
   CeilingLog* const log_;
+  CeilingSync* const sync_;
   pb::AppendResp* const response_;
   pb::AppendReq request_;
   std::string stream_;
+  bool deliver_ = false;
   uint64_t events_ = 0;
   pb::AppendReq::ProposedMessage first_;
+  std::vector<pb::AppendReq::ProposedMessage> kept_;
 };
 
 // One BatchAppend: each request is answered in order, through the server's
@@ -142,8 +168,9 @@ class CeilingBatchAppend final
     : public grpc::ServerBidiReactor<pb::BatchAppendReq, pb::BatchAppendResp>,
       public CeilingWrites<CeilingBatchAppend, pb::BatchAppendResp> {
  public:
-  CeilingBatchAppend(grpc::CallbackServerContext* rpc, CeilingLog* log)
-      : CeilingWrites(rpc), log_(log) {
+  CeilingBatchAppend(grpc::CallbackServerContext* rpc, CeilingLog* log,
+                     CeilingSync* sync)
+      : CeilingWrites(rpc), log_(log), sync_(sync) {
     StartRead(&request_);
   }
 
@@ -160,12 +187,21 @@ class CeilingBatchAppend final
       End(server::BadRequest("a request needs options and events"));
       return;
     }
+    if (std::optional<RpcError> failed = SyncFailure(sync_)) {
+      End(*failed);
+      return;
+    }
     pb::BatchAppendResp reply;
     *reply.mutable_correlation_id() = request_.correlation_id();
+    const std::string& stream =
+        request_.options().stream_identifier().stream_name();
     FillSuccess(
-        log_->Append(request_.options().stream_identifier().stream_name(),
-                     static_cast<uint64_t>(request_.proposed_messages_size()),
-                     request_.proposed_messages(0)),
+        log_->HasSubscribers()
+            ? log_->AppendAndDeliver(stream, request_.proposed_messages())
+            : log_->Append(
+                  stream,
+                  static_cast<uint64_t>(request_.proposed_messages_size()),
+                  request_.proposed_messages(0)),
         reply.mutable_success());
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -181,7 +217,69 @@ class CeilingBatchAppend final
 
  private:
   CeilingLog* const log_;
+  CeilingSync* const sync_;
   pb::BatchAppendReq request_;
+};
+
+// A subscription to $all from its end: the confirmation and the caught-up
+// message, then each event appended while it is registered with the log,
+// each written at once (as `cairn serve` writes live events). A client that
+// lets kMaxQueued responses pile up is ended with RESOURCE_EXHAUSTED, as
+// the server ends a stalled subscriber.
+class CeilingSubscription final
+    : public grpc::ServerWriteReactor<pb::ReadResp>,
+      public CeilingWrites<CeilingSubscription, pb::ReadResp>,
+      public CeilingSubscriber {
+ public:
+  static constexpr size_t kMaxQueued = 512;  // cairn serve's default
+
+  CeilingSubscription(grpc::CallbackServerContext* rpc, CeilingLog* log)
+      : CeilingWrites(rpc), log_(log) {
+    pb::ReadResp confirmation;
+    confirmation.mutable_confirmation()->set_subscription_id(
+        "ceiling-subscription");
+    pb::ReadResp caught_up;
+    caught_up.mutable_caught_up();
+    std::unique_lock<std::mutex> lock(mu_);
+    writes_.Push(std::move(confirmation));
+    writes_.Push(std::move(caught_up));
+    writes_.set_gather(false);
+    log_->AddSubscriber(this);
+    StartNextLocked(lock);
+  }
+
+  void Deliver(const CeilingEvent& event, uint64_t revision,
+               uint64_t position) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (writes_.ended()) return;
+    if (writes_.size() >= kMaxQueued) {
+      lock.unlock();
+      End(RpcError{grpc::StatusCode::RESOURCE_EXHAUSTED,
+                   "the subscriber fell behind the ceiling's buffer",
+                   {},
+                   std::nullopt});
+      return;
+    }
+    pb::ReadResp response = TakeSpareLocked();
+    auto* read = response.mutable_event();
+    *read->mutable_event() = event;
+    read->mutable_event()->set_stream_revision(revision);
+    read->mutable_event()->set_prepare_position(position);
+    read->mutable_event()->set_commit_position(position);
+    read->set_commit_position(position);
+    writes_.Push(std::move(response));
+    StartNextLocked(lock);
+  }
+
+  void OnWriteDone(bool ok) override { WriteDone(ok); }
+  void OnCancel() override { End(server::Cancelled("the client left")); }
+  void OnDone() override {
+    log_->RemoveSubscriber(this);
+    delete this;
+  }
+
+ private:
+  CeilingLog* const log_;
 };
 
 }  // namespace
@@ -190,9 +288,13 @@ grpc::ServerWriteReactor<pb::ReadResp>* CeilingStreams::Read(
     grpc::CallbackServerContext* context, const pb::ReadReq* request) {
   const auto& options = request->options();
   if (options.has_subscription()) {
-    return new CeilingRead(
-        context, server::Unimplemented("the gRPC ceiling server serves no "
-                                       "subscriptions"));
+    if (!options.has_all() || !options.all().has_end()) {
+      return new CeilingRead(
+          context, server::Unimplemented("the gRPC ceiling server serves "
+                                         "subscriptions to $all from its end "
+                                         "only"));
+    }
+    return new CeilingSubscription(context, log_);
   }
   std::shared_ptr<const CeilingEvent> event;
   uint64_t events = 0;
@@ -208,12 +310,12 @@ grpc::ServerWriteReactor<pb::ReadResp>* CeilingStreams::Read(
 
 grpc::ServerReadReactor<pb::AppendReq>* CeilingStreams::Append(
     grpc::CallbackServerContext* context, pb::AppendResp* response) {
-  return new CeilingAppend(context, log_, response);
+  return new CeilingAppend(context, log_, sync_, response);
 }
 
 grpc::ServerBidiReactor<pb::BatchAppendReq, pb::BatchAppendResp>*
 CeilingStreams::BatchAppend(grpc::CallbackServerContext* context) {
-  return new CeilingBatchAppend(context, log_);
+  return new CeilingBatchAppend(context, log_, sync_);
 }
 
 }  // namespace cairn::bench::serve

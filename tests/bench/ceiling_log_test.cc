@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cairn::bench::serve {
 namespace {
@@ -65,6 +66,55 @@ TEST(CeilingLogTest, AGroupHandsOutEachRevisionOnce) {
   EXPECT_EQ(group->Take(2), std::nullopt);
   // More events came: the group goes on where it was.
   EXPECT_EQ(group->Take(3), std::optional<uint64_t>(2));
+}
+
+// What a subscriber was handed.
+class Recorder final : public CeilingSubscriber {
+ public:
+  void Deliver(const CeilingEvent& event, uint64_t revision,
+               uint64_t position) override {
+    seen.push_back(event.stream_identifier().stream_name() + "@" +
+                   std::to_string(revision) + "/" + std::to_string(position) +
+                   ":" + event.data());
+    EXPECT_EQ(event.metadata().count("created"), 1u);
+  }
+  std::vector<std::string> seen;
+};
+
+TEST(CeilingLogTest, SubscribersGetEachAppendedEventInOrder) {
+  CeilingLog log;
+  EXPECT_FALSE(log.HasSubscribers());
+  log.Append("a", 2, Proposed("id-0", "before"));
+  Recorder first;
+  Recorder second;
+  log.AddSubscriber(&first);
+  EXPECT_TRUE(log.HasSubscribers());
+  std::vector<pb::AppendReq::ProposedMessage> events = {
+      Proposed("id-1", "one"), Proposed("id-2", "two")};
+  CeilingAppended at = log.AppendAndDeliver("a", events);
+  EXPECT_EQ(at.revision, 3u);
+  EXPECT_EQ(at.position, 4u);
+  log.AddSubscriber(&second);
+  at = log.AppendAndDeliver("b", std::vector{Proposed("id-3", "three")});
+  EXPECT_EQ(at.revision, 0u);
+  EXPECT_EQ(at.position, 5u);
+  log.RemoveSubscriber(&first);
+  log.AppendAndDeliver("a", std::vector{Proposed("id-4", "four")});
+  log.RemoveSubscriber(&second);
+  EXPECT_FALSE(log.HasSubscribers());
+  log.AppendAndDeliver("a", std::vector{Proposed("id-5", "five")});
+
+  EXPECT_EQ(first.seen, (std::vector<std::string>{"a@2/3:one", "a@3/4:two",
+                                                  "b@0/5:three"}));
+  EXPECT_EQ(second.seen,
+            (std::vector<std::string>{"b@0/5:three", "a@4/6:four"}));
+  // Delivering counts as Append does, and sets the template the same way.
+  std::shared_ptr<const CeilingEvent> event;
+  EXPECT_EQ(log.StreamEvents("a", &event), 6u);
+  EXPECT_EQ(event->data(), "before");
+  EXPECT_EQ(log.StreamEvents("b", &event), 1u);
+  EXPECT_EQ(event->id().string(), "id-3");
+  EXPECT_EQ(log.AllEvents(&event), 7u);
 }
 
 }  // namespace
