@@ -25,6 +25,7 @@
 #include "cairn/options.h"
 #include "engine/io/file_system.h"
 #include "server/channel_settings.h"
+#include "server/process_settings.h"
 #include "tools/cli/signal_waiter.h"
 
 namespace cairn::bench::serve {
@@ -44,6 +45,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   CLI11_PARSE(app, argc, argv);
 
+  // As cairn serve does, so that the figures compare.
+  cairn::server::ApplyGrpcProcessSettings();
   tools::SignalWaiter signals;
   std::unique_ptr<CeilingSync> sync;
   if (!sync_dir.empty()) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench/serve/workloads.h"
+#include "server/process_settings.h"
 #include "server/tls_files.h"
 #include "tools/jsonl/json.h"
 
@@ -167,6 +168,8 @@ void PrintText(const WorkloadResult& r) {
 }
 
 int Main(int argc, char** argv) {
+  // As cairn serve and the ceiling server do (server/process_settings.h).
+  cairn::server::ApplyGrpcProcessSettings();
   CLI::App app{"Load generator for cairn serve (gRPC)"};
   std::string target;
   std::vector<std::string> workloads = {"all"};

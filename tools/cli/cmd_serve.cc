@@ -21,6 +21,7 @@
 #include "server/dev_certs.h"
 #include "server/http_endpoint.h"
 #include "server/info_services.h"
+#include "server/process_settings.h"
 #include "server/server.h"
 #include "tools/cli/command.h"
 #include "tools/cli/signal_waiter.h"
@@ -109,6 +110,8 @@ void WarnOfDefaultPasswords(const Io& io, Store* store) {
 }
 
 int RunServe(const Io& io, const ServeArgs& args) {
+  // Before gRPC starts (server/process_settings.h).
+  server::ApplyGrpcProcessSettings();
   if (!args.dev_certs.empty()) return RunDevCerts(io, args);
   if (args.dir.empty()) return Fail(io, kName, "DIR is required", kExitUsage);
   Result<server::ListenAddress> listen =
