@@ -1,26 +1,9 @@
 // Copyright (c) Cairn authors.
 #include "bench/serve/ceiling_sync.h"
 
-#include <cstring>
-#include <random>
 #include <utility>
 
 namespace cairn::bench::serve {
-namespace {
-
-// Incompressible bytes, as the raw loop writes, so that nothing below the
-// file system writes less than real data would make it.
-std::string RandomBlock() {
-  std::string block(CeilingSync::kBlock, '\0');
-  std::mt19937_64 rng(42);
-  for (size_t i = 0; i < block.size(); i += sizeof(uint64_t)) {
-    const uint64_t v = rng();
-    std::memcpy(block.data() + i, &v, sizeof v);
-  }
-  return block;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<CeilingSync>> CeilingSync::Open(io::FileSystem* fs,
                                                        const std::string& dir) {
@@ -44,7 +27,7 @@ CeilingSync::CeilingSync(io::FileSystem* fs, std::string path,
                          std::unique_ptr<io::File> file)
     : fs_(fs),
       path_(std::move(path)),
-      block_(RandomBlock()),
+      block_(tools::bench::IncompressibleBytes(kBlock)),
       file_(std::move(file)) {}
 
 CeilingSync::~CeilingSync() {

@@ -17,16 +17,18 @@
 
 #include "cairn/status.h"
 #include "engine/io/file_system.h"
+#include "tools/bench/raw.h"
 
 namespace cairn::bench::serve {
 
 class CeilingSync {
  public:
   // The bytes of each synced write, as the raw loop's.
-  static constexpr size_t kBlock = 4096;
-  // The span the writes go round: written and synced by Open, untimed, so
-  // that no timed write allocates a block or extends the file.
-  static constexpr uint64_t kSpan = 16ull << 20;
+  static constexpr size_t kBlock = tools::bench::kRawSyncBlock;
+  // The span the writes go round, as the raw loop's: written and synced by
+  // Open, untimed, so that no timed write allocates a block or extends the
+  // file.
+  static constexpr uint64_t kSpan = tools::bench::kRawRewriteSpan;
 
   // Creates (or replaces) the file `dir`/ceiling-sync.dat in `fs`, which
   // must outlive the result, and writes and syncs kSpan bytes into it.

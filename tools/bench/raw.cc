@@ -4,18 +4,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 #include <thread>
 
 namespace cairn::tools::bench {
+
+std::string IncompressibleBytes(size_t size) {
+  std::string bytes(size, '\0');
+  std::mt19937_64 rng(42);
+  for (size_t i = 0; i < size; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(bytes.data() + i, &v, std::min<size_t>(8, size - i));
+  }
+  return bytes;
+}
+
 namespace {
 
-constexpr size_t kSmallWrite = 4096;
 constexpr size_t kLargeWrite = 1 << 20;
 // Writes before the timed loop: the first writes to a new file pay for
 // things a steady state does not (inode and extent updates, cold caches).
@@ -77,18 +89,6 @@ class ScratchFile {
   uint64_t allocated_ = 0;
 };
 
-// Incompressible bytes, so no layer below can make the writes cheaper than
-// real data would be.
-std::unique_ptr<char[]> RandomBuffer(size_t size) {
-  auto buffer = std::make_unique<char[]>(size);
-  std::mt19937_64 rng(42);
-  for (size_t i = 0; i < size; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(buffer.get() + i, &v, std::min<size_t>(8, size - i));
-  }
-  return buffer;
-}
-
 struct LoopSpec {
   const char* file;
   const char* phase;
@@ -110,12 +110,12 @@ Status SyncedWriteLoop(const std::string& dir, const LoopSpec& spec,
   ScratchFile file;
   Status s = file.Create(dir + "/" + spec.file);
   if (!s.ok()) return s;
-  auto buffer = RandomBuffer(spec.block);
+  const std::string buffer = IncompressibleBytes(spec.block);
   if (spec.rewrite_span > 0) {
     s = file.EnsureAllocated(spec.rewrite_span);
     for (uint64_t off = 0; s.ok() && off < spec.rewrite_span;
          off += spec.block) {
-      s = file.Write(off, buffer.get(), spec.block);
+      s = file.Write(off, buffer.data(), spec.block);
     }
     if (s.ok()) s = file.Sync();
     if (!s.ok()) return s;
@@ -131,7 +131,7 @@ Status SyncedWriteLoop(const std::string& dir, const LoopSpec& spec,
       if (!g.ok()) return g;
     }
     const int64_t start = NowNanos();
-    Status w = file.Write(offset, buffer.get(), spec.block);
+    Status w = file.Write(offset, buffer.data(), spec.block);
     if (w.ok()) w = file.Sync();
     *took = NowNanos() - start;
     offset += spec.block;
@@ -170,12 +170,12 @@ Status SequentialWriter(const std::string& dir, const std::atomic<bool>* stop,
   ScratchFile file;
   Status s = file.Create(dir + "/raw-beside-writer.dat");
   if (!s.ok()) return s;
-  auto buffer = RandomBuffer(kLargeWrite);
+  const std::string buffer = IncompressibleBytes(kLargeWrite);
   constexpr uint64_t kChunk = 256ull << 20;
   for (uint64_t offset = 0; !stop->load(); offset += kLargeWrite) {
     s = file.EnsureAllocated((offset + kLargeWrite + kChunk - 1) / kChunk *
                              kChunk);
-    if (s.ok()) s = file.Write(offset, buffer.get(), kLargeWrite);
+    if (s.ok()) s = file.Write(offset, buffer.data(), kLargeWrite);
     if (s.ok()) s = file.Sync();
     if (!s.ok()) return s;
     *bytes += kLargeWrite;
@@ -193,8 +193,8 @@ Status MeasureSyncBesideWriter(const std::string& dir, double seconds,
   const int64_t start = NowNanos();
   std::thread other([&] { writer = SequentialWriter(dir, &stop, &written); });
   LoopSpec rewrite{"raw-fdatasync-beside.dat",
-                   "raw 4 KiB fdatasync beside a writer", kSmallWrite};
-  rewrite.rewrite_span = 16ull << 20;
+                   "raw 4 KiB fdatasync beside a writer", kRawSyncBlock};
+  rewrite.rewrite_span = kRawRewriteSpan;
   uint64_t ops = 0;
   double timed = 0;
   Status s =
@@ -213,8 +213,8 @@ Status MeasureSyncBesideWriter(const std::string& dir, double seconds,
 Status MeasureRawLimits(const std::string& dir, double seconds,
                         uint64_t append_bytes, const RawProgress& progress,
                         RawLimits* out) {
-  LoopSpec rewrite{"raw-fdatasync.dat", "raw 4 KiB fdatasync", kSmallWrite};
-  rewrite.rewrite_span = 16ull << 20;
+  LoopSpec rewrite{"raw-fdatasync.dat", "raw 4 KiB fdatasync", kRawSyncBlock};
+  rewrite.rewrite_span = kRawRewriteSpan;
   Status s =
       SyncedWriteLoop(dir, rewrite, seconds, progress, &out->fsync_latency_ns,
                       &out->fsync_ops, &out->fsync_seconds);
@@ -222,7 +222,7 @@ Status MeasureRawLimits(const std::string& dir, double seconds,
   out->fsync_per_sec = static_cast<double>(out->fsync_ops) / out->fsync_seconds;
 
   LoopSpec fresh{"raw-fdatasync-fresh.dat",
-                 "raw 4 KiB fdatasync (fresh blocks)", kSmallWrite};
+                 "raw 4 KiB fdatasync (fresh blocks)", kRawSyncBlock};
   fresh.chunk = 16ull << 20;
   uint64_t ops = 0;
   double fresh_seconds = 0;

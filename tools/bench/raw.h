@@ -19,6 +19,7 @@
 #ifndef CAIRN_TOOLS_BENCH_RAW_H_
 #define CAIRN_TOOLS_BENCH_RAW_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +28,15 @@
 #include "tools/bench/stats.h"
 
 namespace cairn::tools::bench {
+
+// The durable small write: its size, and the span of written blocks the
+// loop overwrites in turn (the headline fsync_per_sec and its latency).
+inline constexpr size_t kRawSyncBlock = 4096;
+inline constexpr uint64_t kRawRewriteSpan = 16ull << 20;
+
+// `size` incompressible bytes (the same for every call), so that no layer
+// below can make a write cheaper than real data would be.
+std::string IncompressibleBytes(size_t size);
 
 struct RawLimits {
   // 4 KiB pwrite + fdatasync over written blocks.
