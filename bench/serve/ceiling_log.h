@@ -55,9 +55,7 @@ void FillRecorded(const std::string& stream, const Proposed& proposed,
                   CeilingEvent* event) {
   event->mutable_id()->set_string(proposed.id().string());
   event->mutable_stream_identifier()->set_stream_name(stream);
-  for (const auto& [key, value] : proposed.metadata()) {
-    (*event->mutable_metadata())[key] = value;
-  }
+  *event->mutable_metadata() = proposed.metadata();
   // The server sends the time in .NET ticks: 18 digits.
   (*event->mutable_metadata())["created"] = "639000000000000000";
   event->set_custom_metadata(proposed.custom_metadata());

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,8 +78,16 @@ class Recorder final : public CeilingSubscriber {
                    std::to_string(revision) + "/" + std::to_string(position) +
                    ":" + event.data());
     EXPECT_EQ(event.metadata().count("created"), 1u);
+    std::set<std::string> keys;
+    for (const auto& [key, value] : event.metadata()) keys.insert(key);
+    std::string joined;
+    for (const std::string& key : keys) {
+      joined += (joined.empty() ? "" : ",") + key;
+    }
+    metadata.push_back(joined);
   }
   std::vector<std::string> seen;
+  std::vector<std::string> metadata;  // each event's keys, sorted
 };
 
 TEST(CeilingLogTest, SubscribersGetEachAppendedEventInOrder) {
@@ -115,6 +124,24 @@ TEST(CeilingLogTest, SubscribersGetEachAppendedEventInOrder) {
   EXPECT_EQ(log.StreamEvents("b", &event), 1u);
   EXPECT_EQ(event->id().string(), "id-3");
   EXPECT_EQ(log.AllEvents(&event), 7u);
+}
+
+// Each delivered event carries its own metadata keys, none of the event
+// delivered before it.
+TEST(CeilingLogTest, DeliveredEventsCarryOnlyTheirOwnMetadata) {
+  CeilingLog log;
+  Recorder recorder;
+  log.AddSubscriber(&recorder);
+  pb::AppendReq::ProposedMessage other = Proposed("id-2", "two");
+  other.mutable_metadata()->clear();
+  (*other.mutable_metadata())["content-type"] = "application/json";
+  std::vector<pb::AppendReq::ProposedMessage> events = {Proposed("id-1", "one"),
+                                                        other};
+  log.AppendAndDeliver("a", events);
+  log.RemoveSubscriber(&recorder);
+  ASSERT_EQ(recorder.metadata.size(), 2u);
+  EXPECT_EQ(recorder.metadata[0], "created,type");
+  EXPECT_EQ(recorder.metadata[1], "content-type,created");
 }
 
 }  // namespace
