@@ -114,6 +114,57 @@ std::string PersistentIndex::TablePath(uint64_t number) const {
   return io::JoinPath(dir_, TableFileName(number));
 }
 
+Result<std::shared_ptr<Table>> PersistentIndex::OpenTable(
+    uint64_t number) const {
+  auto opened = Table::Open(fs_, TablePath(number), store_id_, number,
+                            options_.anchor_stride);
+  if (opened.ok()) AttachBlockSource(opened->get());
+  return opened;
+}
+
+void PersistentIndex::AttachBlockSource(Table* table) const {
+  if (!options_.log_events) return;
+  table->set_block_source([this](const Table& t, const Status& damage,
+                                 EntryKey lo, EntryKey hi,
+                                 std::vector<Entry>* out) {
+    return RebuildEntries(t, damage, lo, hi, out);
+  });
+}
+
+Status PersistentIndex::RebuildEntries(const Table& table, const Status& damage,
+                                       EntryKey lo, EntryKey hi,
+                                       std::vector<Entry>* out) const {
+  // The table stays damaged on disk: the next open drops and rebuilds it,
+  // whether or not this rebuild of one block succeeds.
+  NoteDamage(damage);
+  // A block's entries, plus the few that share a boundary key with it
+  // (colliding streams); more than this is not a block the log can make.
+  constexpr size_t kMostEntries = 4 * kEntriesPerBlock;
+  bool too_many = false;
+  Status s = options_.log_events(
+      table.info().first_position, table.info().end_position,
+      [&](const LoggedEvent& e) {
+        const uint64_t hash = hash_(e.stream);
+        if (std::tie(hash, e.revision) < std::tie(lo.hash, lo.revision) ||
+            std::tie(hi.hash, hi.revision) < std::tie(hash, e.revision)) {
+          return true;
+        }
+        if (out->size() == kMostEntries) {
+          too_many = true;
+          return false;
+        }
+        out->push_back(
+            Entry{hash, e.revision, e.position, e.offset, IdTag(e.id)});
+        return true;
+      });
+  if (s.ok() && too_many) {
+    return Status::Corruption(table.path(), 0,
+                              "the log holds more events for a damaged "
+                              "block's keys than a block can");
+  }
+  return s;
+}
+
 uint64_t PersistentIndex::DurableEnd() const {
   return durable_end_ == nullptr
              ? std::numeric_limits<uint64_t>::max()
@@ -192,8 +243,7 @@ Status PersistentIndex::Load(uint64_t first_position) {
       m.tables.resize(i);
       break;
     }
-    auto table = Table::Open(fs_, TablePath(record.number), store_id_,
-                             record.number, options_.anchor_stride);
+    auto table = OpenTable(record.number);
     Status problem = table.ok() ? Status::Ok() : table.status();
     if (table.ok() && RecordOf((*table)->info()) != record) {
       problem = Status::Corruption(TablePath(record.number), 0,
@@ -564,8 +614,7 @@ bool PersistentIndex::FlushOne(Status* status) {
   }
   std::shared_ptr<const Table> table;
   if (s.ok()) {
-    auto opened = Table::Open(fs_, TablePath(info.number), store_id_,
-                              info.number, options_.anchor_stride);
+    auto opened = OpenTable(info.number);
     s = opened.status();
     if (s.ok()) table = std::move(opened.value());
   }
@@ -710,8 +759,7 @@ bool PersistentIndex::MergeOne(Status* status) {
   if (cancelled) return false;  // the writer removed its temporary file
   std::shared_ptr<const Table> output;
   if (s.ok()) {
-    auto opened = Table::Open(fs_, TablePath(info.number), store_id_,
-                              info.number, options_.anchor_stride);
+    auto opened = OpenTable(info.number);
     s = opened.status();
     if (s.ok()) output = std::move(opened.value());
   }
@@ -1188,8 +1236,7 @@ Status PersistentIndex::AdoptWriterTables(bool* adopted) {
         }
       }
       if (table == nullptr) {
-        auto opened = Table::Open(fs_, TablePath(record.number), store_id_,
-                                  record.number, options_.anchor_stride);
+        auto opened = OpenTable(record.number);
         if (!opened.ok() || RecordOf((*opened)->info()) != record) {
           complete = false;
           break;
@@ -1269,6 +1316,7 @@ IndexStats PersistentIndex::Stats() const {
       t.entries = info.entry_count;
       t.bytes = v->tables[i]->file_size();
       t.durable = i < manifest_.tables.size();
+      t.repaired_blocks = v->tables[i]->repaired_blocks();
       st.tables.push_back(t);
     }
     st.frozen_memtables = v->frozen.size();

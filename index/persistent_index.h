@@ -58,6 +58,24 @@ namespace cairn::index {
 
 using StreamHashFn = uint64_t (*)(std::string_view);
 
+// One event of the log, as LogEventReader reports it. The stream view is
+// valid during the visit only.
+struct LoggedEvent {
+  std::string_view stream;
+  uint64_t revision = 0;
+  uint64_t position = 0;
+  uint32_t offset = 0;
+  EventId id;
+};
+
+// Visits the events the log holds at positions [first, end), in position
+// order, each record verified (header and body checksums), until `visit`
+// returns false. Same thread rules as NameReader. Corruption where the log
+// is damaged.
+using LogEventReader =
+    std::function<Status(uint64_t first, uint64_t end,
+                         const std::function<bool(const LoggedEvent&)>& visit)>;
+
 struct IndexOptions {
   // Entries the in-memory table takes before it is frozen and written out
   // as a table. Bounds the index's anonymous memory (about 65 bytes per
@@ -81,6 +99,13 @@ struct IndexOptions {
   // records for it. Tests force collisions with a custom one.
   StreamHashFn stream_hash = nullptr;
   uint32_t stream_hash_id = kStreamHashId;
+  // Where a lookup that finds a table's entry block damaged reads the
+  // block's events back from (Table::set_block_source): the lookup then
+  // answers from the rebuilt block, which must match the checksum the
+  // table recorded for it, and the table is still marked damaged, so the
+  // next open rebuilds it from the log. Null: the lookup fails with
+  // Corruption, as it does when the log cannot reproduce the block.
+  LogEventReader log_events;
   // Called with each failure of background work (a flush, a manifest
   // commit, a merge) on the thread that met it, possibly with an index
   // lock held: it must not call the index. Null: none.
@@ -112,6 +137,8 @@ struct IndexStats {
     uint64_t entries = 0;
     uint64_t bytes = 0;
     bool durable = false;  // listed in the manifest
+    // Damaged entry blocks lookups rebuilt from the log (Table).
+    uint64_t repaired_blocks = 0;
   };
   std::vector<TableStats> tables;
   uint64_t checkpoint = 0;  // end of the tables listed in the manifest
@@ -380,6 +407,14 @@ class PersistentIndex {
   void Publish(std::shared_ptr<const Version> version);
   uint64_t DurableEnd() const;
   std::string TablePath(uint64_t number) const;
+  // Table::Open of table `number` here, with the block source attached.
+  Result<std::shared_ptr<Table>> OpenTable(uint64_t number) const;
+  // Gives `table` its block source (options_.log_events), if there is one.
+  void AttachBlockSource(Table* table) const;
+  // The block source: the events of `table`'s range with key in [lo, hi],
+  // read from the log, after marking the table damaged (NoteDamage).
+  Status RebuildEntries(const Table& table, const Status& damage, EntryKey lo,
+                        EntryKey hi, std::vector<Entry>* out) const;
 
   // Visits the entries with `hash` newest first across all sources, until
   // fn returns false or an error.

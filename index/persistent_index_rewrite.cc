@@ -152,6 +152,7 @@ Status PersistentIndex::ListRewrite(const StagedTables& staged,
   auto opened =
       OpenStagedTables(fs_, dir_, store_id_, options_.anchor_stride, staged);
   if (!opened.ok()) return opened.status();
+  for (const auto& table : *opened) AttachBlockSource(table.get());
   std::vector<TableInfo> infos;
   for (const auto& t : *opened) infos.push_back(t->info());
   auto next = ManifestWithStaged(dir_, manifest_, staged, infos);

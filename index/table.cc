@@ -81,6 +81,24 @@ uint64_t DirectoryChecksum(const uint8_t* summary, uint64_t table_seed,
                        BlockSeed(table_seed, block) ^ kDirectorySeed);
 }
 
+// Fills in the checksums of a block's summary (its filter bits and, with
+// parts, its part keys already in place): the filter's checksum, from
+// version 4 every part's checksum (those past the last entry, zero bytes,
+// too: a verifier then checks every byte of the block the same way) and
+// the directory's.
+void SealSummary(const uint8_t* block, uint8_t* summary, uint64_t table_seed,
+                 uint64_t index, bool parts) {
+  Put64(summary + kBlockFilterBitBytes,
+        FilterChecksum(summary, table_seed, index));
+  if (!parts) return;
+  for (uint32_t p = 0; p < kPartsPerBlock; ++p) {
+    Put64(summary + kPartChecksumsAt + 8 * p,
+          PartChecksum(block + p * kTablePartSize, table_seed, index, p));
+  }
+  Put64(summary + kPartDirectoryChecksumAt,
+        DirectoryChecksum(summary, table_seed, index));
+}
+
 struct Layout {
   uint64_t fences_offset;
   uint64_t anchors_offset;
@@ -297,16 +315,7 @@ void TableWriter::FinishBlock() {
   Put64(reinterpret_cast<uint8_t*>(fence_buffer_.data()) +
             fence_buffer_.size() - kFenceSize + 16,
         IndexChecksum(block, kTableBlockSize, BlockSeed(seed_, index)));
-  Put64(summary + kBlockFilterBitBytes, FilterChecksum(summary, seed_, index));
-  if (!info_.has_parts()) return;
-  // Every part has a checksum, those past the last entry (zero bytes)
-  // too: a verifier then checks every byte of the block the same way.
-  for (uint32_t p = 0; p < kPartsPerBlock; ++p) {
-    Put64(summary + kPartChecksumsAt + 8 * p,
-          PartChecksum(block + p * kTablePartSize, seed_, index, p));
-  }
-  Put64(summary + kPartDirectoryChecksumAt,
-        DirectoryChecksum(summary, seed_, index));
+  SealSummary(block, summary, seed_, index, info_.has_parts());
 }
 
 Status TableWriter::AddAnchor(uint32_t offset) {
@@ -596,13 +605,82 @@ Status Table::BlockCorruption(uint64_t i, const std::string& why) const {
           " (the index is derived data: `cairn index rebuild` recreates it)");
 }
 
+bool Table::MatchesFence(uint64_t i, const uint8_t* entries) const {
+  return IndexChecksum(entries, kTableBlockSize, BlockSeed(seed_, i)) ==
+         Get64(fences_ + i * kFenceSize + 16);
+}
+
 Result<const uint8_t*> Table::Block(uint64_t i) const {
   const uint8_t* block = entries_ + i * kTableBlockSize;
-  if (IndexChecksum(block, kTableBlockSize, BlockSeed(seed_, i)) !=
-      Get64(fences_ + i * kFenceSize + 16)) {
+  if (!MatchesFence(i, block)) {
     return BlockCorruption(i, "index block checksum mismatch");
   }
   return block;
+}
+
+Result<const uint8_t*> Table::BlockOrRepaired(uint64_t i) const {
+  auto block = Block(i);
+  if (block.ok()) return block;
+  std::lock_guard<std::mutex> lock(repair_mu_);
+  auto it = repaired_.find(i);
+  if (it == repaired_.end()) return block;
+  return it->second->entries.data();
+}
+
+uint64_t Table::repaired_blocks() const {
+  std::lock_guard<std::mutex> lock(repair_mu_);
+  return repaired_.size();
+}
+
+Result<const Table::RepairedBlock*> Table::Repair(uint64_t i,
+                                                  const Status& damage) const {
+  std::lock_guard<std::mutex> lock(repair_mu_);
+  auto it = repaired_.find(i);
+  if (it != repaired_.end()) return it->second.get();
+  if (!source_ || repaired_.size() >= kMaxRepairedBlocks) return damage;
+  // The block holds the entries from its fence's key up to the next
+  // block's first key; entries with either key itself may sit on both
+  // sides of the boundary (colliding streams), so both ends are asked
+  // for and the block is a run of the sorted answer.
+  const EntryKey lo{FenceHash(i), FenceRevision(i)};
+  const EntryKey hi = i + 1 < info_.block_count()
+                          ? EntryKey{FenceHash(i + 1), FenceRevision(i + 1)}
+                          : EntryKey{UINT64_MAX, UINT64_MAX};
+  std::vector<Entry> found;
+  if (!source_(*this, damage, lo, hi, &found).ok()) return damage;
+  std::sort(found.begin(), found.end(), EntryLess);
+  const uint64_t n = EntriesIn(i);
+  auto block = std::make_unique<RepairedBlock>();
+  uint8_t* entries = block->entries.data();
+  for (size_t start = 0; start + n <= found.size(); ++start) {
+    if (found[start].hash != lo.hash || found[start].revision != lo.revision) {
+      continue;
+    }
+    block->entries.fill(0);
+    for (uint64_t k = 0; k < n; ++k) {
+      EncodeEntry(found[start + k], entries + k * kEntrySize);
+    }
+    if (!MatchesFence(i, entries)) continue;
+    uint8_t* summary = block->summary.data();
+    block->summary.fill(0);
+    if (info_.has_filters()) {
+      for (uint64_t k = 0; k < n; ++k) {
+        BlockFilter::Add(found[start + k].hash, summary);
+      }
+      for (uint64_t p = 1; info_.has_parts() && p < kPartsPerBlock; ++p) {
+        if (p * kEntriesPerPart >= n) break;
+        const Entry& first = found[start + p * kEntriesPerPart];
+        Put64(summary + kPartKeysAt + (p - 1) * 16, first.hash);
+        Put64(summary + kPartKeysAt + (p - 1) * 16 + 8, first.revision);
+      }
+      SealSummary(entries, summary, seed_, i, info_.has_parts());
+    }
+    if (!VerifySummaryOf(i, entries, summary).ok()) break;
+    const RepairedBlock* kept = block.get();
+    repaired_.emplace(i, std::move(block));
+    return kept;
+  }
+  return damage;
 }
 
 Status Table::SummaryCorruption(uint64_t i, uint64_t at,
@@ -618,7 +696,7 @@ Status Table::BlockReader::Load(uint64_t block) {
   size_ = table_->EntriesIn(block);
   if (!table_->info_.has_parts()) {
     auto data = table_->Block(block);
-    if (!data.ok()) return data.status();
+    if (!data.ok()) return UseRepaired(data.status());
     data_ = *data;
     verified_ = ~0u;
     return Status::Ok();
@@ -627,11 +705,22 @@ Status Table::BlockReader::Load(uint64_t block) {
   const uint8_t* summary = table_->Filter(block);
   if (DirectoryChecksum(summary, table_->seed_, block) !=
       Get64(summary + kPartDirectoryChecksumAt)) {
-    return table_->SummaryCorruption(block, kPartKeysAt,
-                                     "index part directory checksum mismatch");
+    return UseRepaired(table_->SummaryCorruption(
+        block, kPartKeysAt, "index part directory checksum mismatch"));
   }
   directory_ = summary;
   verified_ = 0;
+  return Status::Ok();
+}
+
+Status Table::BlockReader::UseRepaired(const Status& damage) {
+  auto repaired = table_->Repair(block_, damage);
+  if (!repaired.ok()) return repaired.status();
+  data_ = (*repaired)->entries.data();
+  // Verified as a whole when it was rebuilt.
+  directory_ =
+      table_->info_.has_parts() ? (*repaired)->summary.data() : nullptr;
+  verified_ = ~0u;
   return Status::Ok();
 }
 
@@ -685,11 +774,11 @@ Status Table::BlockReader::VerifyPart(uint64_t part) {
   }
   if (PartChecksum(data_ + part * kTablePartSize, table_->seed_, block_,
                    part) != Get64(directory_ + kPartChecksumsAt + 8 * part)) {
-    return Status::Corruption(
+    return UseRepaired(Status::Corruption(
         table_->path_, (data_ - table_->map_->data()) + part * kTablePartSize,
         "index part checksum mismatch in block " + std::to_string(block_) +
             " (the index is derived data: `cairn index rebuild` recreates "
-            "it)");
+            "it)"));
   }
   verified_ |= 1u << part;
   return Status::Ok();
@@ -697,7 +786,12 @@ Status Table::BlockReader::VerifyPart(uint64_t part) {
 
 Status Table::VerifySummary(uint64_t i, const uint8_t* block) const {
   if (filters_ == nullptr) return Status::Ok();
-  const uint8_t* summary = Filter(i);
+  return VerifySummaryOf(i, block, Filter(i));
+}
+
+Status Table::VerifySummaryOf(uint64_t i, const uint8_t* block,
+                              const uint8_t* summary) const {
+  if (filters_ == nullptr) return Status::Ok();
   if (FilterChecksum(summary, seed_, i) !=
       Get64(summary + kBlockFilterBitBytes)) {
     return SummaryCorruption(i, 0, "index filter checksum mismatch");
@@ -750,11 +844,14 @@ Result<bool> Table::MayContain(uint64_t i, uint64_t hash) const {
   const uint8_t* filter = Filter(i);
   if (FilterChecksum(filter, seed_, i) !=
       Get64(filter + kBlockFilterBitBytes)) {
-    return Status::Corruption(
-        path_, (filter - map_->data()),
-        "index filter checksum mismatch for block " + std::to_string(i) +
-            " (the index is derived data: `cairn index rebuild` recreates "
-            "it)");
+    auto repaired = Repair(
+        i, Status::Corruption(
+               path_, (filter - map_->data()),
+               "index filter checksum mismatch for block " + std::to_string(i) +
+                   " (the index is derived data: `cairn index rebuild` "
+                   "recreates it)"));
+    if (!repaired.ok()) return repaired.status();
+    filter = (*repaired)->summary.data();
   }
   return BlockFilter::MayContain(hash, filter);
 }
@@ -846,7 +943,8 @@ bool Table::Cursor::Next(Entry* entry) {
       in_block_ = 0;
     }
     if (block_ >= table_->info().block_count()) return false;
-    auto data = table_->Block(block_);
+    auto data =
+        use_repairs_ ? table_->BlockOrRepaired(block_) : table_->Block(block_);
     if (!data.ok()) {
       status_ = data.status();
       return false;
@@ -859,7 +957,7 @@ bool Table::Cursor::Next(Entry* entry) {
 }
 
 Status Table::VerifyAll() const {
-  Cursor cursor(this);
+  Cursor cursor(this, /*use_repairs=*/false);
   Entry e;
   Entry previous;
   uint64_t count = 0;

@@ -25,8 +25,12 @@
 #ifndef CAIRN_INDEX_TABLE_H_
 #define CAIRN_INDEX_TABLE_H_
 
+#include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -180,6 +184,28 @@ class TableWriter {
   bool finished_ = false;
 };
 
+class Table;
+
+// A key as the fences record it: a block's first (hash, revision).
+struct EntryKey {
+  uint64_t hash = 0;
+  uint64_t revision = 0;
+};
+
+// Where a lookup rebuilds a damaged entry block from: appends to *out the
+// entries of `table`'s position range whose key lies in [lo, hi] (both
+// inclusive), in any order, or fails. `damage` is what the lookup found.
+// PersistentIndex reads them from the log, which is the truth the index is
+// derived from; it runs on the lookup's thread, with what the lookup holds.
+using BlockSource =
+    std::function<Status(const Table& table, const Status& damage, EntryKey lo,
+                         EntryKey hi, std::vector<Entry>* out)>;
+
+// Blocks of one table a lookup rebuilds at most; a table damaged beyond
+// that answers Corruption for the others, until `cairn index rebuild` or
+// the next open (which drops a table a lookup found damaged).
+inline constexpr size_t kMaxRepairedBlocks = 64;
+
 class Table {
  public:
   // Opens and verifies the header, the fences and the anchors. `store_id`
@@ -193,6 +219,20 @@ class Table {
 
   const TableInfo& info() const { return info_; }
   const std::string& path() const { return path_; }
+
+  // Damaged entry blocks: a lookup that finds a block (its entries, or
+  // its filter or part directory) failing its checksum asks `source` for
+  // the entries of the block's key range, and keeps the block they make
+  // if it matches the checksum in the block's fence (verified when the
+  // table opened): exactly the bytes the writer wrote, never a guess. The
+  // copy stays in memory (at most kMaxRepairedBlocks per table) for the
+  // table's lifetime; merges and rewrites read it too, so the next table
+  // written from this one is whole. Without a source, or when the source's
+  // entries do not reproduce the block, the lookup fails with Corruption.
+  // Set before the table is shared.
+  void set_block_source(BlockSource source) { source_ = std::move(source); }
+  // Blocks rebuilt so far.
+  uint64_t repaired_blocks() const;
   uint64_t file_size() const { return file_size_; }
   // Where the sections start in the file (filters, that is the block
   // summaries: 0 before version 3).
@@ -204,6 +244,8 @@ class Table {
 
   // The entries of block `i`, after verifying its checksum.
   Result<const uint8_t*> Block(uint64_t i) const;
+  // Block(i), or when it fails the copy a lookup rebuilt, if there is one.
+  Result<const uint8_t*> BlockOrRepaired(uint64_t i) const;
   // Whether block `i` may hold entries of `hash`: false only if its filter
   // (verified first) rules the hash out; true in a table without filters.
   Result<bool> MayContain(uint64_t i, uint64_t hash) const;
@@ -244,9 +286,13 @@ class Table {
   Status VerifyAll() const;
 
   // Sequential reader of all entries (merges, verification, dumps).
+  // `use_repairs`: a damaged block a lookup rebuilt reads as its rebuilt
+  // copy (merges and rewrites); false reads the stored bytes only
+  // (verification).
   class Cursor {
    public:
-    explicit Cursor(const Table* table) : table_(table) {}
+    explicit Cursor(const Table* table, bool use_repairs = true)
+        : table_(table), use_repairs_(use_repairs) {}
     // Sets *entry to the next entry; false at the end or on error
     // (status() tells which).
     bool Next(Entry* entry);
@@ -254,6 +300,7 @@ class Table {
 
    private:
     const Table* table_;
+    bool use_repairs_;
     uint64_t block_ = 0;
     uint64_t in_block_ = 0;
     const uint8_t* data_ = nullptr;
@@ -279,6 +326,20 @@ class Table {
   Status BlockCorruption(uint64_t i, const std::string& why) const;
   Status SummaryCorruption(uint64_t i, uint64_t at,
                            const std::string& why) const;
+  // VerifySummary of `summary` rather than the stored one.
+  Status VerifySummaryOf(uint64_t i, const uint8_t* block,
+                         const uint8_t* summary) const;
+
+  // A damaged block rebuilt from the block source: its entries, and its
+  // summary as the writer makes it.
+  struct RepairedBlock {
+    alignas(64) std::array<uint8_t, kTableBlockSize> entries;
+    alignas(64) std::array<uint8_t, kBlockSummarySize> summary;
+  };
+  // The rebuilt copy of block `i` (made now if need be), or `damage`.
+  Result<const RepairedBlock*> Repair(uint64_t i, const Status& damage) const;
+  // Whether `entries` (zero-padded) are block `i`: its fence's checksum.
+  bool MatchesFence(uint64_t i, const uint8_t* entries) const;
 
   std::string path_;
   TableInfo info_;
@@ -290,6 +351,13 @@ class Table {
   const uint8_t* anchors_ = nullptr;
   const uint8_t* filters_ = nullptr;  // summaries; null before version 3
   const uint8_t* entries_ = nullptr;
+
+  BlockSource source_;
+  // Guards repaired_ and serialises rebuilds (a second lookup of the same
+  // damaged block waits for the first rebuild rather than repeating it).
+  // Entries are never removed: lookups keep pointers into them.
+  mutable std::mutex repair_mu_;
+  mutable std::map<uint64_t, std::unique_ptr<RepairedBlock>> repaired_;
 };
 
 // Decodes a table header (the first kTableHeaderSize bytes) without opening
@@ -323,6 +391,9 @@ class Table::BlockReader {
 
  private:
   Status VerifyPart(uint64_t part);
+  // After `damage` to the loaded block: reads the block's rebuilt copy
+  // instead (Table::Repair), or fails with `damage`.
+  Status UseRepaired(const Status& damage);
 
   const Table* table_;
   uint64_t block_ = 0;

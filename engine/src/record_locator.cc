@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 #include "engine/src/record_locator.h"
 
+#include <algorithm>
 #include <string>
 
 namespace cairn::engine {
@@ -117,6 +118,43 @@ Result<EventId> RecordLocator::EventIdAt(uint64_t position,
   auto record = VerifiedRecordAt(position, offset, &header, &pin);
   if (!record.ok()) return record.status();
   return segment::PeekEventId(*record);
+}
+
+Status RecordLocator::ForEachEvent(
+    uint64_t first, uint64_t end,
+    const std::function<bool(const index::LoggedEvent&)>& visit) const {
+  std::vector<Location> chunk;
+  for (uint64_t from = first; from < end;) {
+    const uint64_t last = from + std::min(end - from, kEventChunk) - 1;
+    chunk.clear();
+    Status s = LocateRange(from, last, &chunk);
+    if (!s.ok()) return s;
+    for (const Location& at : chunk) {
+      segment::RecordHeader header;
+      s = ReadHeader(at.segment, at.offset, &header);
+      if (!s.ok()) return s;
+      const uint8_t* record = at.segment.data() + at.offset;
+      if (!segment::VerifyRecordBody(record, header, at.segment->seed)) {
+        return Status::Corruption(at.segment->path, at.offset,
+                                  "record body checksum does not match");
+      }
+      segment::EventDecoder decoder(
+          at.segment.data() + segment::kSegmentHeaderSize, at.segment->seed);
+      index::LoggedEvent event;
+      std::string_view type;
+      if (!decoder.PeekKey(record, header, &event.stream, &type,
+                           &event.revision)) {
+        return Status::Corruption(at.segment->path, at.offset,
+                                  "event record body is malformed");
+      }
+      event.position = at.position;
+      event.offset = static_cast<uint32_t>(at.offset);
+      event.id = segment::PeekEventId(record);
+      if (!visit(event)) return Status::Ok();
+    }
+    from = last + 1;
+  }
+  return Status::Ok();
 }
 
 Result<RecordLocator::Location> RecordLocator::Locate(uint64_t position) const {

@@ -14,6 +14,7 @@
 #define CAIRN_ENGINE_SRC_RECORD_LOCATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,6 +100,15 @@ class RecordLocator {
                                         uint64_t offset) const;
   // The event id of a record, body verified.
   Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;
+  // Visits the events at positions [first, end) (the kept ones of a
+  // scavenged segment) in order, each record verified, until `visit`
+  // returns false: the stream index's LogEventReader, which rebuilds a
+  // damaged index block from the log. Holds the pins of a chunk of
+  // kEventChunk records at a time, whatever the range.
+  Status ForEachEvent(
+      uint64_t first, uint64_t end,
+      const std::function<bool(const index::LoggedEvent&)>& visit) const;
+  static constexpr uint64_t kEventChunk = 1024;
 
  private:
   // The offset of the record of `position` in the original segment `seg`,

@@ -37,6 +37,14 @@ Status Recovery::OpenStreamIndex(bool read_only,
                                                  uint32_t offset) {
     return locator->StreamNameAt(position, offset);
   };
+  // A damaged entry block of a table is rebuilt from the log by the lookup
+  // that meets it (index::Table::set_block_source).
+  index_options.log_events =
+      [locator = locator_](
+          uint64_t first, uint64_t end,
+          const std::function<bool(const index::LoggedEvent&)>& visit) {
+        return locator->ForEachEvent(first, end, visit);
+      };
   const std::string index_dir = io::JoinPath(dir_, kIndexDirName);
   for (int attempt = 1;; ++attempt) {
     auto opened = index::PersistentIndex::Open(fs_, index_dir, log_->store_id(),

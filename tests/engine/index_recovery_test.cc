@@ -267,9 +267,10 @@ TEST(IndexRecoveryTest, ReadOnlyOpenerReadsTheIndexAndTheTail) {
   ExpectContents(reader->get(), streams);
 }
 
-// Entry blocks are verified when read, not at open. A damaged one fails the
-// reads that need it (never a wrong answer) and is recorded, so the next
-// open drops that table and replays the log from the table before it.
+// Entry blocks are verified when read, not at open. A damaged one is
+// rebuilt from the log by the reads that need it (never a wrong answer) and
+// recorded, so the next open drops that table and replays the log from the
+// table before it.
 TEST(IndexRecoveryTest, DamagedEntryBlockIsRebuiltAtTheNextOpen) {
   testing::TempDir dir;
   std::vector<std::string> streams;
@@ -296,18 +297,11 @@ TEST(IndexRecoveryTest, DamagedEntryBlockIsRebuiltAtTheNextOpen) {
     f.put(static_cast<char>(original ^ 0x5a));
   }
   {
+    // Every read answers: the lookups that meet the damaged block rebuild
+    // it from the log, and mark the table for the next open.
     auto store = Store::Open(dir.path(), IndexOptions());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    int refused = 0;
-    for (int i = 0; i < 17; ++i) {
-      auto read = (*store)->ReadStream(StreamName(i), ReadStreamOptions{});
-      if (read.ok()) continue;
-      ++refused;
-      EXPECT_TRUE(read.status().IsCorruption()) << read.status().ToString();
-      ASSERT_NE(read.status().corruption(), nullptr);
-      EXPECT_EQ(read.status().corruption()->file, table);
-    }
-    EXPECT_GT(refused, 0);
+    ExpectContents(store->get(), streams);
     EXPECT_TRUE(fs::exists(dir.path() + "/index/DAMAGED"));
   }
   ProgressLog progress;

@@ -61,6 +61,21 @@ struct FakeLog {
     return Status::Ok();
   }
 
+  // The log's events [first, end), as the engine's LogEventReader.
+  LogEventReader EventReader() const {
+    return [this](uint64_t first, uint64_t end,
+                  const std::function<bool(const LoggedEvent&)>& visit) {
+      for (uint64_t p = first; p < end && p < names.size(); ++p) {
+        auto offset = CurrentOffset(p);
+        if (!offset) continue;
+        if (!visit(LoggedEvent{names[p], revisions[p], p, *offset, ids[p]})) {
+          break;
+        }
+      }
+      return Status::Ok();
+    };
+  }
+
   NameReader Reader() const {
     return
         [this](uint64_t position, uint32_t offset) -> Result<std::string_view> {
