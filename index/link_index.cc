@@ -46,9 +46,17 @@ Result<std::unique_ptr<LinkIndex>> LinkIndex::Open(
   };
   const std::atomic<uint64_t>* durable =
       options.read_only ? nullptr : &link->durable_slots_;
+  IndexOptions slot_options = options;
+  if (slot_options.log_events) {
+    // A damaged block is rebuilt from the events' slots (PersistentIndex).
+    slot_options.slots_per_event = kSlotsPerEvent;
+    slot_options.slot_name = [](const LoggedEvent& e, uint32_t k) {
+      return SlotName(EventKey{e.stream, e.type}, k);
+    };
+  }
   auto index =
       PersistentIndex::Open(fs, dir, store_id, first_position * kSlotsPerEvent,
-                            options, std::move(names), durable);
+                            slot_options, std::move(names), durable);
   if (!index.ok()) return index.status();
   link->index_ = std::move(index.value());
   return link;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "engine/io/thread_name.h"
@@ -22,6 +23,22 @@ constexpr auto kErrorBackoff = std::chrono::seconds(1);
 
 // Names the oldest table a lookup found damaged (docs/format.md).
 constexpr char kDamagedFileName[] = "DAMAGED";
+
+// A rebuilt block's candidates: its entries, plus the few that share a
+// boundary key with it (colliding streams). More is not a block the log
+// can make.
+constexpr size_t kMostRebuiltEntries = 4 * kEntriesPerBlock;
+
+bool InKeyRange(uint64_t hash, uint64_t revision, EntryKey lo, EntryKey hi) {
+  return std::tie(lo.hash, lo.revision) <= std::tie(hash, revision) &&
+         std::tie(hash, revision) <= std::tie(hi.hash, hi.revision);
+}
+
+Status TooManyRebuiltEntries(const Table& table) {
+  return Status::Corruption(table.path(), 0,
+                            "the log holds more events for a damaged "
+                            "block's keys than a block can");
+}
 
 // A follower that finds a listed table gone (merged away by the writer
 // after the manifest was read) reads the manifest again this many times.
@@ -49,6 +66,9 @@ Status ValidateOptions(const IndexOptions& o) {
   }
   if (o.merge_fan_in < 2 || o.merge_fan_in > 64) {
     return Status::InvalidArgument("index merge fan-in must be 2..64");
+  }
+  if (o.slots_per_event == 0 || o.slots_per_event > 2) {
+    return Status::InvalidArgument("index slots per event must be 1 or 2");
   }
   return Status::Ok();
 }
@@ -137,32 +157,98 @@ Status PersistentIndex::RebuildEntries(const Table& table, const Status& damage,
   // The table stays damaged on disk: the next open drops and rebuilds it,
   // whether or not this rebuild of one block succeeds.
   NoteDamage(damage);
-  // A block's entries, plus the few that share a boundary key with it
-  // (colliding streams); more than this is not a block the log can make.
-  constexpr size_t kMostEntries = 4 * kEntriesPerBlock;
+  if (options_.slot_name) return RebuildSlotEntries(table, lo, hi, out);
+  const TableInfo& info = table.info();
   bool too_many = false;
+  auto keep = [&](const LoggedEvent& e) {
+    const uint64_t hash = hash_(e.stream);
+    if (!InKeyRange(hash, e.revision, lo, hi)) return true;
+    if (out->size() == kMostRebuiltEntries) {
+      too_many = true;
+      return false;
+    }
+    out->push_back(Entry{hash, e.revision, e.position, e.offset, IdTag(e.id)});
+    return true;
+  };
+  Status s = options_.log_events(info.first_position, info.end_position, keep);
+  if (s.ok() && too_many) return TooManyRebuiltEntries(table);
+  return s;
+}
+
+Status PersistentIndex::RebuildSlotEntries(const Table& table, EntryKey lo,
+                                           EntryKey hi,
+                                           std::vector<Entry>* out) const {
+  const TableInfo& info = table.info();
+  const uint64_t slots = options_.slots_per_event;
+  // The revision each stream of the block's hash range takes next in this
+  // table: where the older tables leave it, then one per slot. Every hash
+  // strictly inside the range has all of this table's entries in the
+  // block, so the map holds about a block's worth of streams (colliding
+  // streams share a hash, so they are told apart by name).
+  std::map<std::string, uint64_t, std::less<>> next_revision;
+  bool too_many = false;
+  Status error;
   Status s = options_.log_events(
-      table.info().first_position, table.info().end_position,
+      info.first_position / slots, (info.end_position + slots - 1) / slots,
       [&](const LoggedEvent& e) {
-        const uint64_t hash = hash_(e.stream);
-        if (std::tie(hash, e.revision) < std::tie(lo.hash, lo.revision) ||
-            std::tie(hi.hash, hi.revision) < std::tie(hash, e.revision)) {
-          return true;
+        for (uint32_t k = 0; k < slots; ++k) {
+          const uint64_t slot = e.position * slots + k;
+          if (slot < info.first_position || slot >= info.end_position) {
+            continue;
+          }
+          std::string name = options_.slot_name(e, k);
+          const uint64_t hash = hash_(name);
+          if (hash < lo.hash || hash > hi.hash) continue;
+          auto it = next_revision.find(name);
+          if (it == next_revision.end()) {
+            if (next_revision.size() == kMostRebuiltEntries) {
+              too_many = true;
+              return false;
+            }
+            auto base = RevisionAfterOlderTables(table, name, hash);
+            if (!base.ok()) {
+              error = base.status();
+              return false;
+            }
+            it = next_revision.emplace(std::move(name), *base).first;
+          }
+          const uint64_t revision = it->second++;
+          if (!InKeyRange(hash, revision, lo, hi)) continue;
+          if (out->size() == kMostRebuiltEntries) {
+            too_many = true;
+            return false;
+          }
+          out->push_back(Entry{hash, revision, slot, e.offset, IdTag(e.id)});
         }
-        if (out->size() == kMostEntries) {
-          too_many = true;
-          return false;
-        }
-        out->push_back(
-            Entry{hash, e.revision, e.position, e.offset, IdTag(e.id)});
         return true;
       });
-  if (s.ok() && too_many) {
-    return Status::Corruption(table.path(), 0,
-                              "the log holds more events for a damaged "
-                              "block's keys than a block can");
-  }
+  if (s.ok()) s = error;
+  if (s.ok() && too_many) return TooManyRebuiltEntries(table);
   return s;
+}
+
+Result<uint64_t> PersistentIndex::RevisionAfterOlderTables(
+    const Table& table, std::string_view stream, uint64_t hash) const {
+  auto v = Current();
+  for (auto it = v->tables.rbegin(); it != v->tables.rend(); ++it) {
+    if ((*it)->info().first_position >= table.info().first_position) continue;
+    std::optional<uint64_t> newest;
+    Status error;
+    Status s = (*it)->ForEachNewest(hash, [&](const Entry& e) {
+      auto name = names_(e.position, e.offset);
+      if (!name.ok()) {
+        error = name.status();
+        return false;
+      }
+      if (*name != stream) return true;  // a colliding stream
+      newest = e.revision;
+      return false;
+    });
+    if (s.ok()) s = error;
+    if (!s.ok()) return s;
+    if (newest) return *newest + 1;
+  }
+  return uint64_t{0};
 }
 
 uint64_t PersistentIndex::DurableEnd() const {

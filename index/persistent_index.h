@@ -58,10 +58,11 @@ namespace cairn::index {
 
 using StreamHashFn = uint64_t (*)(std::string_view);
 
-// One event of the log, as LogEventReader reports it. The stream view is
-// valid during the visit only.
+// One event of the log, as LogEventReader reports it. The views are valid
+// during the visit only.
 struct LoggedEvent {
   std::string_view stream;
+  std::string_view type;
   uint64_t revision = 0;
   uint64_t position = 0;
   uint32_t offset = 0;
@@ -106,6 +107,15 @@ struct IndexOptions {
   // next open rebuilds it from the log. Null: the lookup fails with
   // Corruption, as it does when the log cannot reproduce the block.
   LogEventReader log_events;
+  // How the log's events map to this index's entries, for log_events.
+  // Null: one entry per event, at its position, of its stream and
+  // revision (the stream index). Set: `slots_per_event` entries per event,
+  // entry k at position * slots_per_event + k, of the stream slot_name(
+  // event, k) names, each at the next revision of its stream (the link
+  // index); a rebuild then takes the revision a block's streams start the
+  // table at from the older tables.
+  std::function<std::string(const LoggedEvent& event, uint32_t k)> slot_name;
+  uint32_t slots_per_event = 1;
   // Called with each failure of background work (a flush, a manifest
   // commit, a merge) on the thread that met it, possibly with an index
   // lock held: it must not call the index. Null: none.
@@ -415,6 +425,14 @@ class PersistentIndex {
   // read from the log, after marking the table damaged (NoteDamage).
   Status RebuildEntries(const Table& table, const Status& damage, EntryKey lo,
                         EntryKey hi, std::vector<Entry>* out) const;
+  // RebuildEntries with options_.slot_name.
+  Status RebuildSlotEntries(const Table& table, EntryKey lo, EntryKey hi,
+                            std::vector<Entry>* out) const;
+  // One past the newest revision of `stream` (whose hash is `hash`) in
+  // the tables older than `table` (0 if they have none).
+  Result<uint64_t> RevisionAfterOlderTables(const Table& table,
+                                            std::string_view stream,
+                                            uint64_t hash) const;
 
   // Visits the entries with `hash` newest first across all sources, until
   // fn returns false or an error.

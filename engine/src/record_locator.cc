@@ -141,8 +141,7 @@ Status RecordLocator::ForEachEvent(
       segment::EventDecoder decoder(
           at.segment.data() + segment::kSegmentHeaderSize, at.segment->seed);
       index::LoggedEvent event;
-      std::string_view type;
-      if (!decoder.PeekKey(record, header, &event.stream, &type,
+      if (!decoder.PeekKey(record, header, &event.stream, &event.type,
                            &event.revision)) {
         return Status::Corruption(at.segment->path, at.offset,
                                   "event record body is malformed");

@@ -104,6 +104,12 @@ Status Recovery::OpenLinkIndex(bool read_only) {
   index_options.memtable_entries = 2 * options_.index_memtable_events;
   index_options.cache_streams = options_.index_cache_streams;
   index_options.read_only = read_only;
+  index_options.log_events =
+      [locator = locator_](
+          uint64_t first, uint64_t end,
+          const std::function<bool(const index::LoggedEvent&)>& visit) {
+        return locator->ForEachEvent(first, end, visit);
+      };
   index::EventKeyReader keys = [locator = locator_](uint64_t position,
                                                     uint32_t offset) {
     return locator->EventKeyAt(position, offset);

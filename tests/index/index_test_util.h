@@ -68,7 +68,8 @@ struct FakeLog {
       for (uint64_t p = first; p < end && p < names.size(); ++p) {
         auto offset = CurrentOffset(p);
         if (!offset) continue;
-        if (!visit(LoggedEvent{names[p], revisions[p], p, *offset, ids[p]})) {
+        if (!visit(
+                LoggedEvent{names[p], "", revisions[p], p, *offset, ids[p]})) {
           break;
         }
       }
