@@ -143,20 +143,17 @@ Result<std::shared_ptr<Table>> PersistentIndex::OpenTable(
 }
 
 void PersistentIndex::AttachBlockSource(Table* table) const {
+  table->set_damage_note([this](const Status& damage) { NoteDamage(damage); });
   if (!options_.log_events) return;
-  table->set_block_source([this](const Table& t, const Status& damage,
-                                 EntryKey lo, EntryKey hi,
+  table->set_block_source([this](const Table& t, EntryKey lo, EntryKey hi,
                                  std::vector<Entry>* out) {
-    return RebuildEntries(t, damage, lo, hi, out);
+    return RebuildEntries(t, lo, hi, out);
   });
 }
 
-Status PersistentIndex::RebuildEntries(const Table& table, const Status& damage,
-                                       EntryKey lo, EntryKey hi,
+Status PersistentIndex::RebuildEntries(const Table& table, EntryKey lo,
+                                       EntryKey hi,
                                        std::vector<Entry>* out) const {
-  // The table stays damaged on disk: the next open drops and rebuilds it,
-  // whether or not this rebuild of one block succeeds.
-  NoteDamage(damage);
   if (options_.slot_name) return RebuildSlotEntries(table, lo, hi, out);
   const TableInfo& info = table.info();
   bool too_many = false;
@@ -231,7 +228,9 @@ Result<uint64_t> PersistentIndex::RevisionAfterOlderTables(
     const Table& table, std::string_view stream, uint64_t hash) const {
   auto v = Current();
   for (auto it = v->tables.rbegin(); it != v->tables.rend(); ++it) {
-    if ((*it)->info().first_position >= table.info().first_position) continue;
+    // Only tables wholly before this one: a merge's output that covers
+    // this table's range (in a newer version) is not older.
+    if ((*it)->info().end_position > table.info().first_position) continue;
     std::optional<uint64_t> newest;
     Status error;
     Status s = (*it)->ForEachNewest(hash, [&](const Entry& e) {
@@ -981,13 +980,30 @@ void PersistentIndex::NoteDamage(const Status& status) const {
   if (!status.IsCorruption() || status.corruption() == nullptr) return;
   auto number = ParseTableFileName(BaseName(status.corruption()->file));
   if (!number) return;
+  // Where each table starts, if the current version holds it: the table
+  // recorded may have been merged away since (a merge reads a lookup's
+  // rebuilt blocks), and a merge's output has a higher number than the
+  // tables after it.
+  auto start_of = [v = Current()](uint64_t n) -> std::optional<uint64_t> {
+    for (const auto& t : v->tables) {
+      if (t->info().number == n) return t->info().first_position;
+    }
+    return std::nullopt;
+  };
+  const std::optional<uint64_t> start = start_of(*number);
+  if (!start) return;  // no longer listed: nothing to record
   std::lock_guard<std::mutex> lock(damage_mu_);
-  // The oldest damaged table decides where the next open replays from.
-  if (damaged_table_ && *damaged_table_ <= *number) return;
+  // The damaged table that starts first decides where the next open
+  // replays from (it drops that table and every later one).
+  if (damaged_table_) {
+    const std::optional<uint64_t> recorded = start_of(*damaged_table_);
+    if (recorded && *recorded <= *start) return;
+  }
   damaged_table_ = number;
   if (options_.read_only) return;
   // Crash-safe like the other index files; if it cannot be written the
-  // lookups keep failing and `cairn verify` / `cairn index rebuild` remain.
+  // next open trusts the table, and `cairn verify` / `cairn index rebuild`
+  // remain.
   const std::string path = io::JoinPath(dir_, kDamagedFileName);
   const std::string temp = path + ".tmp";
   const std::string text = std::to_string(*number) + "\n";

@@ -71,8 +71,10 @@ struct LoggedEvent {
 
 // Visits the events the log holds at positions [first, end), in position
 // order, each record verified (header and body checksums), until `visit`
-// returns false. Same thread rules as NameReader. Corruption where the log
-// is damaged.
+// returns false. Called on the thread of a lookup, with what the lookup
+// holds (the engine's state lock, shared, or the commit thread: what
+// reading the log's segment list needs). Corruption where the log is
+// damaged.
 using LogEventReader =
     std::function<Status(uint64_t first, uint64_t end,
                          const std::function<bool(const LoggedEvent&)>& visit)>;
@@ -272,10 +274,11 @@ class PersistentIndex {
   // checksum: blocks are verified when read, not at open). The index is
   // derived data, so the next open must not trust that table: a writer
   // records its number in DIR/DAMAGED, and the next open (any opener)
-  // drops it and every newer table and replays the log from there. Until
-  // then, the lookups that need the block keep failing with Corruption
-  // (never a wrong answer). Other statuses are ignored. Called by the
-  // index's own lookups; thread-safe.
+  // drops it and every later table and replays the log from there. Until
+  // then, the lookups that need the block rebuild it from the log (Table::
+  // set_block_source) or fail with Corruption (never a wrong answer).
+  // Other statuses, and tables no longer listed, are ignored. Called by
+  // the index's own lookups and tables; thread-safe.
   void NoteDamage(const Status& status) const;
 
   // Writer, with no engine lock held: waits while more than
@@ -421,10 +424,10 @@ class PersistentIndex {
   Result<std::shared_ptr<Table>> OpenTable(uint64_t number) const;
   // Gives `table` its block source (options_.log_events), if there is one.
   void AttachBlockSource(Table* table) const;
-  // The block source: the events of `table`'s range with key in [lo, hi],
-  // read from the log, after marking the table damaged (NoteDamage).
-  Status RebuildEntries(const Table& table, const Status& damage, EntryKey lo,
-                        EntryKey hi, std::vector<Entry>* out) const;
+  // The block source: the entries of `table`'s range with key in [lo, hi],
+  // made from the log's events.
+  Status RebuildEntries(const Table& table, EntryKey lo, EntryKey hi,
+                        std::vector<Entry>* out) const;
   // RebuildEntries with options_.slot_name.
   Status RebuildSlotEntries(const Table& table, EntryKey lo, EntryKey hi,
                             std::vector<Entry>* out) const;

@@ -621,23 +621,72 @@ Result<const uint8_t*> Table::Block(uint64_t i) const {
 Result<const uint8_t*> Table::BlockOrRepaired(uint64_t i) const {
   auto block = Block(i);
   if (block.ok()) return block;
-  std::lock_guard<std::mutex> lock(repair_mu_);
-  auto it = repaired_.find(i);
-  if (it == repaired_.end()) return block;
-  return it->second->entries.data();
+  const RepairedBlock* repaired = FindRepaired(i);
+  if (repaired == nullptr) return block;
+  return repaired->entries.data();
 }
 
-uint64_t Table::repaired_blocks() const {
-  std::lock_guard<std::mutex> lock(repair_mu_);
-  return repaired_.size();
+const Table::RepairedBlock* Table::FindRepaired(uint64_t i) const {
+  std::lock_guard<std::mutex> lock(repaired_mu_);
+  auto it = repaired_.find(i);
+  return it == repaired_.end() ? nullptr : it->second.get();
+}
+
+Status Table::BuildSummary(uint64_t i, uint64_t n, RepairedBlock* block) const {
+  const uint8_t* entries = block->entries.data();
+  uint8_t* summary = block->summary.data();
+  block->summary.fill(0);
+  if (info_.has_filters()) {
+    for (uint64_t k = 0; k < n; ++k) {
+      BlockFilter::Add(Get64(entries + k * kEntrySize), summary);
+    }
+    for (uint64_t p = 1; info_.has_parts() && p < kPartsPerBlock; ++p) {
+      if (p * kEntriesPerPart >= n) break;
+      const uint8_t* first = entries + p * kEntriesPerPart * kEntrySize;
+      std::memcpy(summary + kPartKeysAt + (p - 1) * 16, first, 16);
+    }
+    SealSummary(entries, summary, seed_, i, info_.has_parts());
+  }
+  return VerifySummaryOf(i, entries, summary);
 }
 
 Result<const Table::RepairedBlock*> Table::Repair(uint64_t i,
                                                   const Status& damage) const {
-  std::lock_guard<std::mutex> lock(repair_mu_);
-  auto it = repaired_.find(i);
-  if (it != repaired_.end()) return it->second.get();
-  if (!source_ || repaired_.size() >= kMaxRepairedBlocks) return damage;
+  if (const RepairedBlock* repaired = FindRepaired(i)) return repaired;
+  std::lock_guard<std::mutex> rebuild(rebuild_mu_);
+  {
+    std::lock_guard<std::mutex> lock(repaired_mu_);
+    auto it = repaired_.find(i);
+    if (it != repaired_.end()) return it->second.get();
+    if (unrepairable_.count(i) != 0 || repaired_.size() >= kMaxRepairedBlocks) {
+      return damage;
+    }
+  }
+  if (damage_note_) damage_note_(damage);
+  auto keep = [&](std::unique_ptr<RepairedBlock> block) {
+    std::lock_guard<std::mutex> lock(repaired_mu_);
+    const RepairedBlock* kept = block.get();
+    repaired_.emplace(i, std::move(block));
+    repaired_count_.fetch_add(1, std::memory_order_relaxed);
+    return kept;
+  };
+  auto give_up = [&](const Status& why) {
+    std::lock_guard<std::mutex> lock(repaired_mu_);
+    unrepairable_.insert(i);
+    return why;
+  };
+  const uint64_t n = EntriesIn(i);
+  auto block = std::make_unique<RepairedBlock>();
+  uint8_t* entries = block->entries.data();
+  // Only the summary (filter, part directory) is damaged when the stored
+  // entries still match the fence: the summary is made from them again,
+  // without the log.
+  std::memcpy(entries, entries_ + i * kTableBlockSize, kTableBlockSize);
+  if (MatchesFence(i, entries)) {
+    if (!BuildSummary(i, n, block.get()).ok()) return give_up(damage);
+    return keep(std::move(block));
+  }
+  if (!source_) return damage;
   // The block holds the entries from its fence's key up to the next
   // block's first key; entries with either key itself may sit on both
   // sides of the boundary (colliding streams), so both ends are asked
@@ -647,11 +696,18 @@ Result<const Table::RepairedBlock*> Table::Repair(uint64_t i,
                           ? EntryKey{FenceHash(i + 1), FenceRevision(i + 1)}
                           : EntryKey{UINT64_MAX, UINT64_MAX};
   std::vector<Entry> found;
-  if (!source_(*this, damage, lo, hi, &found).ok()) return damage;
+  // A failure to read the log is the log's to report (it names the
+  // segment); it is not remembered, as the log may be readable later. A
+  // refusal naming this table is.
+  Status s = source_(*this, lo, hi, &found);
+  if (!s.ok()) {
+    if (s.IsCorruption() && s.corruption() != nullptr &&
+        s.corruption()->file == path_) {
+      return give_up(s);
+    }
+    return s;
+  }
   std::sort(found.begin(), found.end(), EntryLess);
-  const uint64_t n = EntriesIn(i);
-  auto block = std::make_unique<RepairedBlock>();
-  uint8_t* entries = block->entries.data();
   for (size_t start = 0; start + n <= found.size(); ++start) {
     if (found[start].hash != lo.hash || found[start].revision != lo.revision) {
       continue;
@@ -661,26 +717,10 @@ Result<const Table::RepairedBlock*> Table::Repair(uint64_t i,
       EncodeEntry(found[start + k], entries + k * kEntrySize);
     }
     if (!MatchesFence(i, entries)) continue;
-    uint8_t* summary = block->summary.data();
-    block->summary.fill(0);
-    if (info_.has_filters()) {
-      for (uint64_t k = 0; k < n; ++k) {
-        BlockFilter::Add(found[start + k].hash, summary);
-      }
-      for (uint64_t p = 1; info_.has_parts() && p < kPartsPerBlock; ++p) {
-        if (p * kEntriesPerPart >= n) break;
-        const Entry& first = found[start + p * kEntriesPerPart];
-        Put64(summary + kPartKeysAt + (p - 1) * 16, first.hash);
-        Put64(summary + kPartKeysAt + (p - 1) * 16 + 8, first.revision);
-      }
-      SealSummary(entries, summary, seed_, i, info_.has_parts());
-    }
-    if (!VerifySummaryOf(i, entries, summary).ok()) break;
-    const RepairedBlock* kept = block.get();
-    repaired_.emplace(i, std::move(block));
-    return kept;
+    if (!BuildSummary(i, n, block.get()).ok()) break;
+    return keep(std::move(block));
   }
-  return damage;
+  return give_up(damage);
 }
 
 Status Table::SummaryCorruption(uint64_t i, uint64_t at,

@@ -26,12 +26,14 @@
 #define CAIRN_INDEX_TABLE_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -194,12 +196,11 @@ struct EntryKey {
 
 // Where a lookup rebuilds a damaged entry block from: appends to *out the
 // entries of `table`'s position range whose key lies in [lo, hi] (both
-// inclusive), in any order, or fails. `damage` is what the lookup found.
-// PersistentIndex reads them from the log, which is the truth the index is
-// derived from; it runs on the lookup's thread, with what the lookup holds.
-using BlockSource =
-    std::function<Status(const Table& table, const Status& damage, EntryKey lo,
-                         EntryKey hi, std::vector<Entry>* out)>;
+// inclusive), in any order, or fails. PersistentIndex reads them from the
+// log, which is the truth the index is derived from; it runs on the
+// lookup's thread, with what the lookup holds.
+using BlockSource = std::function<Status(const Table& table, EntryKey lo,
+                                         EntryKey hi, std::vector<Entry>* out)>;
 
 // Blocks of one table a lookup rebuilds at most; a table damaged beyond
 // that answers Corruption for the others, until `cairn index rebuild` or
@@ -231,8 +232,16 @@ class Table {
   // entries do not reproduce the block, the lookup fails with Corruption.
   // Set before the table is shared.
   void set_block_source(BlockSource source) { source_ = std::move(source); }
+  // Told about each damaged block a lookup meets, once per block, before
+  // any rebuild (PersistentIndex records the table for the next open).
+  // Set before the table is shared.
+  void set_damage_note(std::function<void(const Status&)> note) {
+    damage_note_ = std::move(note);
+  }
   // Blocks rebuilt so far.
-  uint64_t repaired_blocks() const;
+  uint64_t repaired_blocks() const {
+    return repaired_count_.load(std::memory_order_relaxed);
+  }
   uint64_t file_size() const { return file_size_; }
   // Where the sections start in the file (filters, that is the block
   // summaries: 0 before version 3).
@@ -336,8 +345,12 @@ class Table {
     alignas(64) std::array<uint8_t, kTableBlockSize> entries;
     alignas(64) std::array<uint8_t, kBlockSummarySize> summary;
   };
-  // The rebuilt copy of block `i` (made now if need be), or `damage`.
+  // The rebuilt copy of block `i` (made now if need be), or `damage` (or
+  // the block source's error).
   Result<const RepairedBlock*> Repair(uint64_t i, const Status& damage) const;
+  // Fills in `block`'s summary from its entries (n of them), as the
+  // writer does, and checks it.
+  Status BuildSummary(uint64_t i, uint64_t n, RepairedBlock* block) const;
   // Whether `entries` (zero-padded) are block `i`: its fence's checksum.
   bool MatchesFence(uint64_t i, const uint8_t* entries) const;
 
@@ -353,11 +366,22 @@ class Table {
   const uint8_t* entries_ = nullptr;
 
   BlockSource source_;
-  // Guards repaired_ and serialises rebuilds (a second lookup of the same
-  // damaged block waits for the first rebuild rather than repeating it).
-  // Entries are never removed: lookups keep pointers into them.
-  mutable std::mutex repair_mu_;
+  std::function<void(const Status&)> damage_note_;
+  // The rebuilt blocks, and the blocks a rebuild failed for (which fail
+  // at once from then on rather than scanning the log again). Entries are
+  // never removed: lookups keep pointers into them. Held briefly.
+  mutable std::mutex repaired_mu_;
   mutable std::map<uint64_t, std::unique_ptr<RepairedBlock>> repaired_;
+  mutable std::set<uint64_t> unrepairable_;  // guarded by repaired_mu_
+  mutable std::atomic<uint64_t> repaired_count_{0};
+  // Serialises rebuilds of this table (a second lookup of the same damaged
+  // block waits for the first rebuild rather than repeating it). Lookups
+  // of blocks rebuilt already do not take it. Order: rebuild_mu_, then
+  // repaired_mu_.
+  mutable std::mutex rebuild_mu_;
+  // The rebuilt copy of block `i`, or null (requires repaired_mu_ not
+  // held).
+  const RepairedBlock* FindRepaired(uint64_t i) const;
 };
 
 // Decodes a table header (the first kTableHeaderSize bytes) without opening

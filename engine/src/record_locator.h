@@ -102,9 +102,9 @@ class RecordLocator {
   Result<EventId> EventIdAt(uint64_t position, uint64_t offset) const;
   // Visits the events at positions [first, end) (the kept ones of a
   // scavenged segment) in order, each record verified, until `visit`
-  // returns false: the stream index's LogEventReader, which rebuilds a
-  // damaged index block from the log. Holds the pins of a chunk of
-  // kEventChunk records at a time, whatever the range.
+  // returns false: the indexes' LogEventReader, with which a lookup
+  // rebuilds a damaged index block from the log. Holds the pins of a
+  // chunk of kEventChunk records at a time, whatever the range.
   Status ForEachEvent(
       uint64_t first, uint64_t end,
       const std::function<bool(const index::LoggedEvent&)>& visit) const;

@@ -760,9 +760,17 @@ TEST(IndexTest, ConcurrentReadersSeeConsistentAnswers) {
   h.log.names.reserve(kEvents);
   h.log.revisions.reserve(kEvents);
   h.log.ids.reserve(kEvents);
+  std::atomic<uint64_t> reads{0};
+  std::atomic<int> readers_running{2};  // a failed reader stops early
   std::thread writer([&] {
     std::mt19937_64 rng(14);
     for (int i = 0; i < kEvents; ++i) {
+      // Halfway, the readers have read something, however the threads
+      // are scheduled: the rest of the appends run beside their reads.
+      while (i == kEvents / 2 && reads.load() == 0 &&
+             readers_running.load() > 0) {
+        std::this_thread::yield();
+      }
       std::unique_lock<std::shared_mutex> lock(mu);
       Status s = h.Append(StreamName(rng() % kStreams));
       ASSERT_TRUE(s.ok()) << s.ToString();
@@ -771,9 +779,12 @@ TEST(IndexTest, ConcurrentReadersSeeConsistentAnswers) {
   });
   std::vector<std::thread> readers;
   readers.reserve(2);
-  std::atomic<uint64_t> reads{0};
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
+      struct Leaving {
+        std::atomic<int>* running;
+        ~Leaving() { --*running; }
+      } leaving{&readers_running};
       std::vector<uint64_t> seen(kStreams);
       while (!done) {
         for (int s = t; s < kStreams; s += 2) {
