@@ -11,11 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cairn/cairn.h"
+#include "engine/src/record_locator.h"
 #include "engine/src/store_impl.h"
+#include "index/table.h"
 #include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
@@ -310,6 +313,81 @@ TEST(IndexRecoveryTest, DamagedEntryBlockIsRebuiltAtTheNextOpen) {
   EXPECT_GT(progress.events, 0u);
   EXPECT_FALSE(fs::exists(dir.path() + "/index/DAMAGED"));
   ExpectContents(store->get(), streams);
+}
+
+// A damaged block of a table a scavenge rewrote (its range has holes where
+// removed events were), and of one covering more positions than the log
+// reader's chunk: the lookups rebuild it from the kept records.
+TEST(IndexRecoveryTest, DamagedBlockOfAScavengedTableIsRebuilt) {
+  testing::TempDir dir;
+  std::vector<std::string> streams;
+  const std::set<std::string> gone = {StreamName(3), StreamName(5)};
+  {
+    auto store = Store::Open(dir.path(), IndexOptions());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Fill(store->get(), 2000, &streams);
+    for (const std::string& stream : gone) {
+      auto tombstone = (*store)->Tombstone(stream, ExpectedVersion::Any());
+      ASSERT_TRUE(tombstone.ok()) << tombstone.status().ToString();
+    }
+    auto scavenged = (*store)->Scavenge(ScavengeOptions{});
+    ASSERT_TRUE(scavenged.ok()) << scavenged.status().ToString();
+    ASSERT_GT(scavenged->events_removed, 0u);
+    CAIRN_ASSERT_OK((*store)->Close());
+  }
+  // The table of the widest range (a merged one, rewritten by the
+  // scavenge): its first and last entry blocks.
+  std::string widest;
+  uint64_t widest_range = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path() + "/index")) {
+    const std::string name = entry.path().filename().string();
+    auto number = index::ParseTableFileName(name);
+    if (!number) continue;
+    auto table = index::Table::Open(io::PosixFileSystem(),
+                                    entry.path().string(), 0, *number, 0);
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    const index::TableInfo& info = (*table)->info();
+    if (info.end_position - info.first_position > widest_range) {
+      widest_range = info.end_position - info.first_position;
+      widest = entry.path().string();
+      ASSERT_TRUE(info.has_gaps()) << name;
+    }
+  }
+  ASSERT_GT(widest_range, engine::RecordLocator::kEventChunk);
+  const uint64_t size = fs::file_size(widest);
+  for (uint64_t offset : {size - 4096 + 8, uint64_t{0}}) {
+    std::fstream f(widest, std::ios::in | std::ios::out | std::ios::binary);
+    if (offset == 0) {
+      auto table = index::Table::Open(
+          io::PosixFileSystem(), widest, 0,
+          *index::ParseTableFileName(fs::path(widest).filename().string()), 0);
+      ASSERT_TRUE(table.ok());
+      offset = (*table)->entries_offset() + 8;
+    }
+    f.seekg(static_cast<std::streamoff>(offset));
+    const char original = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(static_cast<char>(original ^ 0x5a));
+  }
+  auto store = Store::Open(dir.path(), IndexOptions());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::map<std::string, std::vector<uint64_t>> positions;
+  for (uint64_t p = 0; p < streams.size(); ++p) {
+    positions[streams[p]].push_back(p);
+  }
+  for (const auto& [stream, expected] : positions) {
+    auto read = (*store)->ReadStream(stream, ReadStreamOptions{});
+    if (gone.count(stream) != 0) {
+      EXPECT_TRUE(read.status().IsStreamDeleted()) << read.status().ToString();
+      continue;
+    }
+    ASSERT_TRUE(read.ok()) << stream << ": " << read.status().ToString();
+    ASSERT_EQ(read->events.size(), expected.size()) << stream;
+    for (size_t r = 0; r < expected.size(); ++r) {
+      EXPECT_EQ(read->events[r].position.value(), expected[r]);
+    }
+  }
+  EXPECT_TRUE(fs::exists(dir.path() + "/index/DAMAGED"));
 }
 
 std::vector<EventData> WithIds(const std::vector<EventId>& ids) {
