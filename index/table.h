@@ -222,15 +222,18 @@ class Table {
   const std::string& path() const { return path_; }
 
   // Damaged entry blocks: a lookup that finds a block (its entries, or
-  // its filter or part directory) failing its checksum asks `source` for
-  // the entries of the block's key range, and keeps the block they make
-  // if it matches the checksum in the block's fence (verified when the
-  // table opened): exactly the bytes the writer wrote, never a guess. The
-  // copy stays in memory (at most kMaxRepairedBlocks per table) for the
-  // table's lifetime; merges and rewrites read it too, so the next table
-  // written from this one is whole. Without a source, or when the source's
-  // entries do not reproduce the block, the lookup fails with Corruption.
-  // Set before the table is shared.
+  // its filter or part directory) failing its checksum rebuilds it. When
+  // the stored entries still match the checksum in the block's fence
+  // (verified when the table opened), only the summary is made again;
+  // otherwise `source` gives the entries of the block's key range, and
+  // the block they make is kept if it matches that checksum: exactly the
+  // bytes the writer wrote, never a guess. The copy stays in memory (at
+  // most kMaxRepairedBlocks per table) for the table's lifetime; merges
+  // and rewrites read it too, so the next table written from this one is
+  // whole. Without a source, or when the source's entries do not
+  // reproduce the block (remembered: later lookups fail at once), the
+  // lookup fails with Corruption; a failure of the source itself is
+  // returned as it is. Set before the table is shared.
   void set_block_source(BlockSource source) { source_ = std::move(source); }
   // Told about each damaged block a lookup meets, once per block, before
   // any rebuild (PersistentIndex records the table for the next open).
