@@ -224,6 +224,26 @@ Status PersistentIndex::RebuildSlotEntries(const Table& table, EntryKey lo,
   return s;
 }
 
+template <typename ForEach>
+Result<std::optional<Entry>> PersistentIndex::NewestNamed(
+    std::string_view stream, ForEach&& for_each) const {
+  std::optional<Entry> found;
+  Status error;
+  Status s = for_each([&](const Entry& e) {
+    auto name = names_(e.position, e.offset);
+    if (!name.ok()) {
+      error = name.status();
+      return false;
+    }
+    if (*name != stream) return true;  // a colliding stream
+    found = e;
+    return false;
+  });
+  if (s.ok()) s = error;
+  if (!s.ok()) return s;
+  return found;
+}
+
 Result<uint64_t> PersistentIndex::RevisionAfterOlderTables(
     const Table& table, std::string_view stream, uint64_t hash) const {
   auto v = Current();
@@ -231,21 +251,11 @@ Result<uint64_t> PersistentIndex::RevisionAfterOlderTables(
     // Only tables wholly before this one: a merge's output that covers
     // this table's range (in a newer version) is not older.
     if ((*it)->info().end_position > table.info().first_position) continue;
-    std::optional<uint64_t> newest;
-    Status error;
-    Status s = (*it)->ForEachNewest(hash, [&](const Entry& e) {
-      auto name = names_(e.position, e.offset);
-      if (!name.ok()) {
-        error = name.status();
-        return false;
-      }
-      if (*name != stream) return true;  // a colliding stream
-      newest = e.revision;
-      return false;
+    auto newest = NewestNamed(stream, [&](auto&& visit) {
+      return (*it)->ForEachNewest(hash, visit);
     });
-    if (s.ok()) s = error;
-    if (!s.ok()) return s;
-    if (newest) return *newest + 1;
+    if (!newest.ok()) return newest.status();
+    if (*newest) return (*newest)->revision + 1;
   }
   return uint64_t{0};
 }
@@ -493,23 +503,17 @@ Result<std::optional<uint64_t>> PersistentIndex::LastRevisionUncached(
   // The newest entry of this hash whose record names this stream holds its
   // last revision: sources are visited newest first, and within a source a
   // stream's entries come highest revision first.
+  auto newest = NewestNamed(
+      stream, [&](auto&& visit) { return ForEachNewest(v, hash, visit); });
+  if (!newest.ok()) return newest.status();
   std::optional<uint64_t> last;
-  Status error;
-  Status s = ForEachNewest(v, hash, [&](const Entry& e) {
-    auto name = names_(e.position, e.offset);
-    if (!name.ok()) {
-      error = name.status();
-      return false;
-    }
-    if (*name != stream) return true;  // a colliding stream
-    last = e.revision;
+  if (const std::optional<Entry>& e = *newest) {
+    last = e->revision;
     if (last_event != nullptr) {
-      *last_event = IndexedEvent{e.revision, e.position, e.offset, e.id_tag};
+      *last_event =
+          IndexedEvent{e->revision, e->position, e->offset, e->id_tag};
     }
-    return false;
-  });
-  if (!s.ok()) return s;
-  if (!error.ok()) return error;
+  }
   return last;
 }
 

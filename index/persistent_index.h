@@ -431,6 +431,12 @@ class PersistentIndex {
   // RebuildEntries with options_.slot_name.
   Status RebuildSlotEntries(const Table& table, EntryKey lo, EntryKey hi,
                             std::vector<Entry>* out) const;
+  // The first entry for_each(visit) visits whose record names `stream`
+  // (colliding streams' entries are passed over), or none: with sources
+  // visited newest first, the stream's newest entry.
+  template <typename ForEach>
+  Result<std::optional<Entry>> NewestNamed(std::string_view stream,
+                                           ForEach&& for_each) const;
   // One past the newest revision of `stream` (whose hash is `hash`) in
   // the tables older than `table` (0 if they have none).
   Result<uint64_t> RevisionAfterOlderTables(const Table& table,

@@ -124,8 +124,14 @@ Status RecordLocator::ForEachEvent(
     uint64_t first, uint64_t end,
     const std::function<bool(const index::LoggedEvent&)>& visit) const {
   std::vector<Location> chunk;
+  // Decodes the mapping at `decoding`: remade where the segment changes.
+  std::optional<segment::EventDecoder> decoder;
+  const uint8_t* decoding = nullptr;
   for (uint64_t from = first; from < end;) {
     const uint64_t last = from + std::min(end - from, kEventChunk) - 1;
+    // The previous chunk's pins go: a mapping address may come back for
+    // another file.
+    decoding = nullptr;
     chunk.clear();
     Status s = LocateRange(from, last, &chunk);
     if (!s.ok()) return s;
@@ -138,11 +144,14 @@ Status RecordLocator::ForEachEvent(
         return Status::Corruption(at.segment->path, at.offset,
                                   "record body checksum does not match");
       }
-      segment::EventDecoder decoder(
-          at.segment.data() + segment::kSegmentHeaderSize, at.segment->seed);
+      if (decoding != at.segment.data()) {
+        decoding = at.segment.data();
+        decoder.emplace(decoding + segment::kSegmentHeaderSize,
+                        at.segment->seed);
+      }
       index::LoggedEvent event;
-      if (!decoder.PeekKey(record, header, &event.stream, &event.type,
-                           &event.revision)) {
+      if (!decoder->PeekKey(record, header, &event.stream, &event.type,
+                            &event.revision)) {
         return Status::Corruption(at.segment->path, at.offset,
                                   "event record body is malformed");
       }
