@@ -658,7 +658,10 @@ Result<const Table::RepairedBlock*> Table::Repair(uint64_t i,
     std::lock_guard<std::mutex> lock(repaired_mu_);
     auto it = repaired_.find(i);
     if (it != repaired_.end()) return it->second.get();
-    if (unrepairable_.count(i) != 0 || repaired_.size() >= kMaxRepairedBlocks) {
+    // Blocks rebuilt and blocks given up on share the cap, so memory and
+    // log scans stay bounded whatever the damage.
+    if (unrepairable_.count(i) != 0 ||
+        repaired_.size() + unrepairable_.size() >= kMaxRepairedBlocks) {
       return damage;
     }
   }

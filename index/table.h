@@ -202,9 +202,10 @@ struct EntryKey {
 using BlockSource = std::function<Status(const Table& table, EntryKey lo,
                                          EntryKey hi, std::vector<Entry>* out)>;
 
-// Blocks of one table a lookup rebuilds at most; a table damaged beyond
-// that answers Corruption for the others, until `cairn index rebuild` or
-// the next open (which drops a table a lookup found damaged).
+// Damaged blocks of one table lookups take up at most (rebuilt, or found
+// not to be reproducible): a table damaged beyond that answers Corruption
+// for the others, at once, until `cairn index rebuild` or the next open
+// (which drops a table a lookup found damaged).
 inline constexpr size_t kMaxRepairedBlocks = 64;
 
 class Table {
