@@ -198,10 +198,11 @@ Status DecodeHeader(const uint8_t* data, size_t size, const std::string& file,
   }
   // The padding is outside the checksum; requiring zeros there means damage
   // anywhere in the header page is noticed. The mark slots carry their own
-  // checksums (a damaged mark is ignored, never trusted).
+  // checksums (a damaged mark is ignored, never trusted), and are not read
+  // here at all: a writer beside a reader rewrites them in place.
   for (size_t i = kPaddingOffset; i < kSegmentHeaderSize; ++i) {
-    if (data[i] != 0 && !InMarkSlot(version, i) &&
-        !InScavengedFields(version, i)) {
+    if (InMarkSlot(version, i) || InScavengedFields(version, i)) continue;
+    if (data[i] != 0) {
       return Status::Corruption(file, 0,
                                 "nonzero byte in the segment header padding "
                                 "at offset " +

@@ -194,7 +194,9 @@ Status ScanSegment(
   const uint64_t seed = header.Seed();
   // Read before any record: a writer beside a reader marks only records
   // it has written already, so the scan below sees everything it marks.
-  std::optional<DurableMark> mark = NewestDurableMark(data, size, header);
+  std::optional<DurableMark> mark = options.known_mark != nullptr
+                                        ? *options.known_mark
+                                        : NewestDurableMark(data, size, header);
   // A resumed scan that starts past the mark has nothing to check.
   if (mark && mark->end_offset < start_offset) mark.reset();
   bool mark_reached = false;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cairn/status.h"
+#include "segment/durable_mark.h"
 #include "segment/record.h"
 #include "segment/segment_header.h"
 
@@ -47,6 +48,13 @@ struct SegmentScanOptions {
   // header.first_position.
   uint64_t start_offset = 0;
   uint64_t start_position = 0;
+  // The durable-end mark to check the records against, as the caller read
+  // it through the file API (nullopt inside: the file held none). Null:
+  // the scan reads the mark slots from `data`. A reader beside a live
+  // writer passes the mark it read when it listed the segment: the writer
+  // rewrites the slots in place, and a mapping gives no snapshot of them.
+  // An older mark than the newest is only a weaker check.
+  const std::optional<DurableMark>* known_mark = nullptr;
 };
 
 struct SegmentScanResult {

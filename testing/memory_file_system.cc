@@ -758,17 +758,3 @@ std::unique_ptr<FileSystem> NewMemoryFileSystem() {
 }
 
 }  // namespace cairn::io
-
-#if defined(__SANITIZE_THREAD__)
-// Durable-end marks are read beside their writer by design (docs/format.md,
-// "Durable-end marks"): a follower's scan reads both slots of the active
-// segment from its mapping while the writer may be writing the older one,
-// and a slot that does not verify is ignored. Over a real file the mapping
-// shows the kernel's page cache; over this file system it is the very
-// memory Write copies into, which ThreadSanitizer reports as a race. Only
-// that write is exempt.
-// NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming)
-extern "C" const char* __tsan_default_suppressions() {
-  return "race:cairn::engine::CommitPipeline::WriteDurableMark\n";
-}
-#endif

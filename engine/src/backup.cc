@@ -301,11 +301,18 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
   if (!s.ok()) return s;
 
   // The header page; a prefix's mark slots name exactly the copied part.
-  std::vector<uint8_t> header(data, data + segment::kSegmentHeaderSize);
+  // The last segment may be the writer's active one, whose slots it
+  // rewrites in place meanwhile: they are not read (the others are sealed,
+  // never written again).
+  std::vector<uint8_t> header(segment::kSegmentHeaderSize, 0);
   if (last && segment::HasDurableMarks(seg.header)) {
+    uint32_t from = 0;
     for (uint32_t slot : segment::kDurableMarkOffsets) {
-      std::memset(header.data() + slot, 0, segment::kDurableMarkSize);
+      std::memcpy(header.data() + from, data + from, slot - from);
+      from = slot + segment::kDurableMarkSize;
     }
+    std::memcpy(header.data() + from, data + from,
+                segment::kSegmentHeaderSize - from);
     segment::DurableMark mark;
     mark.sequence = 1;
     mark.end_offset = static_cast<uint32_t>(item.end_offset);
@@ -313,6 +320,8 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
     mark.next_position = item.end_position;
     segment::EncodeDurableMark(mark, seg.seed,
                                header.data() + segment::DurableMarkOffset(1));
+  } else {
+    std::memcpy(header.data(), data, header.size());
   }
   s = out.Write(0, header.data(), header.size());
   // The records, then zeros: the format's preallocated, zero-filled tail.

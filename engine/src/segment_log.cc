@@ -178,6 +178,8 @@ Result<std::shared_ptr<Segment>> SegmentLog::LoadSegment(
   }
   segment->generation = fields.generation;
   segment->seed = segment->header.Seed();
+  segment->listed_mark =
+      segment::NewestDurableMark(bytes.data(), got, segment->header);
   segment->end_position = segment->header.first_position;
   if (segment->scavenged()) {
     // Complete by construction (synced whole before its commit), so its
@@ -643,6 +645,10 @@ Status SegmentLog::Replay(const ReplayStart& start, uint64_t durable_end,
       scan_options.start_offset = start.offset;
       scan_options.start_position = start.position;
     }
+    // A reader's mapping may be of the writer's active segment, whose mark
+    // slots the writer rewrites meanwhile (a writer's open has no other
+    // writer beside it).
+    if (!writable_) scan_options.known_mark = &seg->listed_mark;
     auto pinned = Pin(seg);
     if (!pinned.ok()) return pinned.status();
     MappedSegment mapped = std::move(pinned.value());

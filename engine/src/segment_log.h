@@ -23,6 +23,7 @@
 #include "engine/io/file_system.h"
 #include "engine/src/segment_cache.h"
 #include "engine/src/segment_preparer.h"
+#include "segment/durable_mark.h"
 #include "segment/segment_header.h"
 #include "segment/segment_scan.h"
 
@@ -37,6 +38,11 @@ struct Segment {
   // which is complete: its end_position and end_offset come from its
   // header and file size.
   uint32_t generation = 0;
+  // The newest durable-end mark the file held when its header was read
+  // (LoadSegment). A reader beside a live writer checks its scan against
+  // this one: the writer rewrites the mark slots in place, and reading
+  // them from a mapping while it does gives no snapshot.
+  std::optional<segment::DurableMark> listed_mark;
   // The writer's active segment only: its file, open read-write, and its
   // mapping, for the store's lifetime. Every other segment is mapped only
   // while the log's cache of open segments holds it; its bytes are read

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -685,6 +686,51 @@ TEST(SegmentScanMarkTest, AReaderStoppingEarlyChecksNoMark) {
                          options, nullptr, &result);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(result.end_offset, first_end);
+}
+
+TEST(SegmentScanMarkTest, AGivenMarkIsCheckedInsteadOfTheSlots) {
+  SegmentImage image;
+  const uint64_t last = MarkTwoSyncedAppends(&image, 1);
+  SegmentImage damaged = image;
+  Flip(&damaged, last + 5);
+  // The slots' mark is not read: the mark the caller read earlier (none,
+  // or one at the first append) decides what the damage is.
+  const std::optional<DurableMark> none;
+  DurableMark earlier;
+  earlier.sequence = 1;
+  earlier.end_offset = static_cast<uint32_t>(last);
+  earlier.next_position = 102;
+  const std::optional<DurableMark> older = earlier;
+  for (const std::optional<DurableMark>* given : {&none, &older}) {
+    SegmentScanOptions options;
+    options.is_last = true;
+    options.known_mark = given;
+    SegmentScanResult result;
+    Status s = ScanSegment(damaged.data(), damaged.size(), damaged.header(),
+                           "seg", options, nullptr, &result);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(result.torn_tail);
+    EXPECT_EQ(result.end_offset, last);
+  }
+  // A given mark past the damage makes it corruption, with no slot set.
+  SegmentImage unmarked = damaged;
+  std::fill(unmarked.bytes().begin() + kDurableMarkOffsets[0],
+            unmarked.bytes().begin() + kDurableMarkOffsets[1] +
+                static_cast<ptrdiff_t>(kDurableMarkSize),
+            '\0');
+  ASSERT_FALSE(
+      NewestDurableMark(unmarked.data(), unmarked.size(), unmarked.header()));
+  const std::optional<DurableMark> newest =
+      NewestDurableMark(image.data(), image.size(), image.header());
+  ASSERT_TRUE(newest);
+  SegmentScanOptions options;
+  options.is_last = true;
+  options.known_mark = &newest;
+  SegmentScanResult result;
+  Status s = ScanSegment(unmarked.data(), unmarked.size(), unmarked.header(),
+                         "seg", options, nullptr, &result);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_EQ(s.corruption()->offset, last);
 }
 
 }  // namespace
