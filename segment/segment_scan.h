@@ -112,8 +112,9 @@ class RecordCandidates {
 // or partial record lies below options.durable_position_end or below the
 // synced_offset of any later valid record (which proves it was durable);
 // in any segment, the whole appends end before the offset the segment's
-// newest durable-end mark names as durable, or that offset is not the end
-// of an append at the position the mark names (segment/durable_mark.h). A
+// newest durable-end mark (or options.known_mark) names as durable, or that
+// offset is not the end of an append at the position the mark names
+// (segment/durable_mark.h). A
 // scan that stops at options.stop_at_position checks no mark.
 // `header` must be the segment's decoded header.
 Status ScanSegment(

@@ -304,6 +304,8 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
   // The last segment may be the writer's active one, whose slots it
   // rewrites in place meanwhile: they are not read (the others are sealed,
   // never written again).
+  static_assert(segment::kDurableMarkOffsets[0] <
+                segment::kDurableMarkOffsets[1]);
   std::vector<uint8_t> header(segment::kSegmentHeaderSize, 0);
   if (last && segment::HasDurableMarks(seg.header)) {
     uint32_t from = 0;

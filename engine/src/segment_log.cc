@@ -46,10 +46,16 @@ Status SegmentLog::DropUnsureCache() {
   std::shared_ptr<Segment> seg = segments_.back();
   uint64_t from = 0;
   {
-    auto pinned = Pin(seg);
-    if (!pinned.ok()) return pinned.status();
-    const auto mark = segment::NewestDurableMark(
-        pinned->data(), pinned->mapped_size(), seg->header);
+    // A reader uses the mark it read through the file when it listed the
+    // segment: a writer may have opened since and be rewriting the slots.
+    // An older mark is still true (written only after its records' sync).
+    std::optional<segment::DurableMark> mark = seg->listed_mark;
+    if (writable_) {
+      auto pinned = Pin(seg);
+      if (!pinned.ok()) return pinned.status();
+      mark = segment::NewestDurableMark(pinned->data(), pinned->mapped_size(),
+                                        seg->header);
+    }
     if (mark && mark->closed()) return Status::Ok();
     from = mark ? mark->end_offset : segment::kSegmentHeaderSize;
   }
