@@ -210,6 +210,54 @@ TEST(FollowerConcurrencyTest, ReadsStayExactWhileTablesChange) {
   EXPECT_GT(r->IndexStatsForTest().checkpoint, 0u);
 }
 
+// Read-only opens beside a writer that keeps appending, and so keeps
+// rewriting the durable-end mark slots of its active segment: each open
+// scans that segment (against the mark it listed, never the slots of its
+// mapping) and answers with an exact prefix of every stream.
+TEST(FollowerConcurrencyTest, OpensBesideAWriterRewritingItsMarks) {
+  io::MemoryFileSystem memory;
+  ASSERT_TRUE(memory.CreateDir("/t").ok());
+  Options options = testing::SmallOptions();
+  options.index_memtable_events = kMemTable;
+  auto writer = engine::StoreImpl::Open(&memory, "/t/store", options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  constexpr int kFew = 3;
+  auto payload = [](int stream, int revision) {
+    return "{\"s\":" + std::to_string(stream) +
+           ",\"r\":" + std::to_string(revision) + "}";
+  };
+  auto append = [&](int stream, int revision) {
+    auto r =
+        (*writer)->Append("m-" + std::to_string(stream), ExpectedVersion::Any(),
+                          {Event("E", payload(stream, revision))});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  };
+  for (int s = 0; s < kFew; ++s) append(s, 0);
+  std::atomic<bool> done{false};
+  // Each append is a group of its own: a mark every 64 of them.
+  std::thread appender([&] {
+    for (int i = kFew; i < 3000; ++i) append(i % kFew, i / kFew);
+    done = true;
+  });
+  Options ro = options;
+  ro.read_only = true;
+  int opens = 0;
+  while (!done.load() || opens < 3) {
+    auto reader = engine::StoreImpl::Open(&memory, "/t/store", ro);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    for (int s = 0; s < kFew; ++s) {
+      auto got = (*reader)->ReadStream("m-" + std::to_string(s), {});
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_FALSE(got->events.empty());
+      for (size_t r = 0; r < got->events.size(); ++r) {
+        ASSERT_EQ(got->events[r].data, payload(s, static_cast<int>(r)));
+      }
+    }
+    ++opens;
+  }
+  appender.join();
+}
+
 // The writer's file system, failing the creation of index tables (a full
 // disk, say) while `block_tables` is set: the writer keeps its index in
 // memory and lists no new table.
