@@ -17,14 +17,20 @@ namespace cairn::io {
 // Naming is best effort: a failure changes nothing else.
 void NameThisThread(std::string_view name);
 
-// A thread that names itself `name` (a literal: it must outlive the
-// thread's start), then runs fn().
+// Names `thread`, which the caller has just started and not joined.
+void NameStartedThread(std::thread& thread, std::string_view name);
+
+// A thread named `name` (a literal: it must outlive the thread's start)
+// that runs fn(). It is named before this returns, so that it never shows
+// under its creator's name (and it names itself too as it starts).
 template <typename Fn>
 std::thread StartThread(const char* name, Fn&& fn) {
-  return std::thread([name, fn = std::forward<Fn>(fn)]() mutable {
+  std::thread thread([name, fn = std::forward<Fn>(fn)]() mutable {
     NameThisThread(name);
     fn();
   });
+  NameStartedThread(thread, name);
+  return thread;
 }
 
 }  // namespace cairn::io
