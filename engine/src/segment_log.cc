@@ -44,21 +44,14 @@ Status ActiveReplaced(const Segment& active) {
 Status SegmentLog::DropUnsureCache() {
   if (segments_.empty()) return Status::Ok();
   std::shared_ptr<Segment> seg = segments_.back();
-  uint64_t from = 0;
-  {
-    // A reader uses the mark it read through the file when it listed the
-    // segment: a writer may have opened since and be rewriting the slots.
-    // An older mark is still true (written only after its records' sync).
-    std::optional<segment::DurableMark> mark = seg->listed_mark;
-    if (writable_) {
-      auto pinned = Pin(seg);
-      if (!pinned.ok()) return pinned.status();
-      mark = segment::NewestDurableMark(pinned->data(), pinned->mapped_size(),
-                                        seg->header);
-    }
-    if (mark && mark->closed()) return Status::Ok();
-    from = mark ? mark->end_offset : segment::kSegmentHeaderSize;
-  }
+  // The mark read through the file when the segment was listed, before
+  // any cache is dropped (as a mapping would show it now to a writer, which
+  // has no other writer beside it). A reader does not read the slots from
+  // a mapping: a writer may have opened since and be rewriting them. An
+  // older mark is still true (written only after its records' sync).
+  const std::optional<segment::DurableMark>& mark = seg->listed_mark;
+  if (mark && mark->closed()) return Status::Ok();
+  const uint64_t from = mark ? mark->end_offset : segment::kSegmentHeaderSize;
   // A read-only opener has no file of its own for the segment.
   std::unique_ptr<io::File> reader;
   io::File* file = seg->file.get();
