@@ -22,7 +22,8 @@ void NameStartedThread(std::thread& thread, std::string_view name);
 
 // A thread named `name` (a literal: it must outlive the thread's start)
 // that runs fn(). It is named before this returns, so that it never shows
-// under its creator's name (and it names itself too as it starts).
+// under its creator's name. It names itself too as it starts: naming
+// another thread goes through /proc, naming oneself does not.
 template <typename Fn>
 std::thread StartThread(const char* name, Fn&& fn) {
   std::thread thread([name, fn = std::forward<Fn>(fn)]() mutable {
