@@ -53,6 +53,27 @@ void ExpectStream(const Model& model, const std::string& stream,
   }
 }
 
+// The options of this file's writers: small in-memory tables, so that the
+// writer lists tables often.
+Options WriterOptions() {
+  Options options = testing::SmallOptions();
+  options.index_memtable_events = kMemTable;
+  return options;
+}
+
+// The same, for a follower.
+Options FollowerOptions() {
+  Options options = WriterOptions();
+  options.read_only = true;
+  return options;
+}
+
+// Event data naming its stream and revision, which readers check.
+std::string Payload(int stream, uint64_t revision) {
+  return "{\"s\":" + std::to_string(stream) +
+         ",\"r\":" + std::to_string(revision) + "}";
+}
+
 class FollowerMemoryTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(FollowerMemoryTest, FollowerMemoryStaysBoundedAndAnswersExact) {
@@ -65,9 +86,7 @@ TEST_P(FollowerMemoryTest, FollowerMemoryStaysBoundedAndAnswersExact) {
   }
   const std::string dir = in_memory ? "/t/store" : temp.Sub("store");
 
-  Options options = testing::SmallOptions();
-  options.index_memtable_events = kMemTable;
-  auto writer = engine::StoreImpl::Open(fs, dir, options);
+  auto writer = engine::StoreImpl::Open(fs, dir, WriterOptions());
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   auto* w = static_cast<engine::StoreImpl*>(writer->get());
   Model model;
@@ -86,9 +105,7 @@ TEST_P(FollowerMemoryTest, FollowerMemoryStaysBoundedAndAnswersExact) {
   };
   for (int i = 0; i < kStreams; ++i) append(1);
 
-  Options ro = options;
-  ro.read_only = true;
-  auto reader = engine::StoreImpl::Open(fs, dir, ro);
+  auto reader = engine::StoreImpl::Open(fs, dir, FollowerOptions());
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   auto* r = static_cast<engine::StoreImpl*>(reader->get());
 
@@ -143,21 +160,15 @@ TEST_P(FollowerMemoryTest, FollowerMemoryStaysBoundedAndAnswersExact) {
 TEST(FollowerConcurrencyTest, ReadsStayExactWhileTablesChange) {
   io::MemoryFileSystem memory;
   ASSERT_TRUE(memory.CreateDir("/t").ok());
-  Options options = testing::SmallOptions();
-  options.index_memtable_events = kMemTable;
-  auto writer = engine::StoreImpl::Open(&memory, "/t/store", options);
+  auto writer = engine::StoreImpl::Open(&memory, "/t/store", WriterOptions());
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   constexpr int kFew = 5;
-  auto payload = [](int stream, uint64_t revision) {
-    return "{\"s\":" + std::to_string(stream) +
-           ",\"r\":" + std::to_string(revision) + "}";
-  };
   std::vector<uint64_t> written(kFew, 0);
   auto append = [&](int stream, int n) {
     std::vector<EventData> events;
     events.reserve(n);
     for (int i = 0; i < n; ++i) {
-      events.push_back(Event("E", payload(stream, written[stream] + i)));
+      events.push_back(Event("E", Payload(stream, written[stream] + i)));
     }
     auto r = (*writer)->Append("c-" + std::to_string(stream),
                                ExpectedVersion::Any(), events);
@@ -165,9 +176,7 @@ TEST(FollowerConcurrencyTest, ReadsStayExactWhileTablesChange) {
     written[stream] += n;
   };
   for (int s = 0; s < kFew; ++s) append(s, 1);
-  Options ro = options;
-  ro.read_only = true;
-  auto reader = engine::StoreImpl::Open(&memory, "/t/store", ro);
+  auto reader = engine::StoreImpl::Open(&memory, "/t/store", FollowerOptions());
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   auto* r = static_cast<engine::StoreImpl*>(reader->get());
 
@@ -184,7 +193,7 @@ TEST(FollowerConcurrencyTest, ReadsStayExactWhileTablesChange) {
         ASSERT_FALSE(got->events.empty());
         EXPECT_EQ(got->last_revision.value(), got->events.size() - 1);
         for (size_t rev = 0; rev < got->events.size(); ++rev) {
-          ASSERT_EQ(got->events[rev].data, payload(stream, rev));
+          ASSERT_EQ(got->events[rev].data, Payload(stream, rev));
         }
         auto last = r->GetStreamRevision("c-" + std::to_string(stream));
         ASSERT_TRUE(last.ok()) << last.status().ToString();
@@ -217,19 +226,13 @@ TEST(FollowerConcurrencyTest, ReadsStayExactWhileTablesChange) {
 TEST(FollowerConcurrencyTest, OpensBesideAWriterRewritingItsMarks) {
   io::MemoryFileSystem memory;
   ASSERT_TRUE(memory.CreateDir("/t").ok());
-  Options options = testing::SmallOptions();
-  options.index_memtable_events = kMemTable;
-  auto writer = engine::StoreImpl::Open(&memory, "/t/store", options);
+  auto writer = engine::StoreImpl::Open(&memory, "/t/store", WriterOptions());
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   constexpr int kFew = 3;
-  auto payload = [](int stream, int revision) {
-    return "{\"s\":" + std::to_string(stream) +
-           ",\"r\":" + std::to_string(revision) + "}";
-  };
   auto append = [&](int stream, int revision) {
     auto r =
         (*writer)->Append("m-" + std::to_string(stream), ExpectedVersion::Any(),
-                          {Event("E", payload(stream, revision))});
+                          {Event("E", Payload(stream, revision))});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   };
   for (int s = 0; s < kFew; ++s) append(s, 0);
@@ -239,18 +242,17 @@ TEST(FollowerConcurrencyTest, OpensBesideAWriterRewritingItsMarks) {
     for (int i = kFew; i < 3000; ++i) append(i % kFew, i / kFew);
     done = true;
   });
-  Options ro = options;
-  ro.read_only = true;
   int opens = 0;
   while (!done.load() || opens < 3) {
-    auto reader = engine::StoreImpl::Open(&memory, "/t/store", ro);
+    auto reader =
+        engine::StoreImpl::Open(&memory, "/t/store", FollowerOptions());
     ASSERT_TRUE(reader.ok()) << reader.status().ToString();
     for (int s = 0; s < kFew; ++s) {
       auto got = (*reader)->ReadStream("m-" + std::to_string(s), {});
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       ASSERT_FALSE(got->events.empty());
       for (size_t r = 0; r < got->events.size(); ++r) {
-        ASSERT_EQ(got->events[r].data, payload(s, static_cast<int>(r)));
+        ASSERT_EQ(got->events[r].data, Payload(s, r));
       }
     }
     ++opens;
@@ -283,9 +285,8 @@ TEST(FollowerLagTest, FollowerWaitsForTheWritersTables) {
   io::MemoryFileSystem memory;
   ASSERT_TRUE(memory.CreateDir("/t").ok());
   TableBlockingFileSystem writer_fs(&memory);
-  Options options = testing::SmallOptions();
-  options.index_memtable_events = kMemTable;
-  auto writer = engine::StoreImpl::Open(&writer_fs, "/t/store", options);
+  auto writer =
+      engine::StoreImpl::Open(&writer_fs, "/t/store", WriterOptions());
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   auto append = [&](const std::string& stream, int n) {
     std::vector<EventData> events(n, Event("E"));
@@ -293,9 +294,7 @@ TEST(FollowerLagTest, FollowerWaitsForTheWritersTables) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   };
   append("a", 1);
-  Options ro = options;
-  ro.read_only = true;
-  auto reader = engine::StoreImpl::Open(&memory, "/t/store", ro);
+  auto reader = engine::StoreImpl::Open(&memory, "/t/store", FollowerOptions());
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   auto* r = static_cast<engine::StoreImpl*>(reader->get());
 
@@ -326,7 +325,7 @@ TEST(FollowerLagTest, FollowerWaitsForTheWritersTables) {
   EXPECT_LT(behind->events, total);
   EXPECT_LE(behind->events, bound + kMaxAppend);
   // A read-only open now replays no more than the bound either.
-  auto late = engine::StoreImpl::Open(&memory, "/t/store", ro);
+  auto late = engine::StoreImpl::Open(&memory, "/t/store", FollowerOptions());
   ASSERT_TRUE(late.ok()) << late.status().ToString();
   auto* l = static_cast<engine::StoreImpl*>(late->get());
   EXPECT_LE(l->IndexStatsForTest().memtable_entries, bound);
