@@ -406,7 +406,8 @@ Status CommitPipeline::FlushGroup() {
     }
   }
   PublishGroup(&group_, sync);
-  AcknowledgeGroup(&group_, sync);
+  AcknowledgeGroup(&group_);
+  if (sync) CountDurableGroups(1);
   group_.bytes.clear();
   group_.revisions.clear();
   group_.tombstones.clear();

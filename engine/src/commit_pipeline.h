@@ -256,9 +256,14 @@ class CommitPipeline {
   // end, visible and durable ends, watermark, activity figures. Its
   // appends are completed afterwards (AcknowledgeGroup).
   void PublishGroup(Group* group, bool durable);
-  // Completes the appends of a published group, then, every
-  // kGroupsPerDurableMark durable groups, writes a durable-end mark.
-  void AcknowledgeGroup(Group* group, bool durable);
+  // Completes the appends of a published group.
+  void AcknowledgeGroup(Group* group);
+  // Counts `groups` published durable groups; every kGroupsPerDurableMark
+  // of them, writes a durable-end mark. Called by the thread that published
+  // them, which alone has stored the offset and position the mark names
+  // (a thread reading them beside it could pair one group's offset with
+  // another's position), and which is the only one syncing the segment.
+  void CountDurableGroups(uint64_t groups);
   // Adds a group to the stream index, then the link index (state lock
   // held exclusively).
   Status IndexGroup(const Group& group);
@@ -314,9 +319,9 @@ class CommitPipeline {
   std::atomic<uint64_t> synced_offset_{0};
   bool dirty_ = false;  // written but not yet fdatasynced
   // Sequence of the active segment's newest durable-end mark (0: none),
-  // and group commits since then. Used by whoever acknowledges synced
-  // groups: the acknowledgement thread while groups are in flight, else
-  // the commit thread.
+  // and group commits since then. Used by whoever publishes synced groups:
+  // the sync thread while groups are in flight, else the thread holding
+  // the commit state.
   uint64_t mark_sequence_ = 0;
   uint64_t groups_since_mark_ = 0;
   std::chrono::steady_clock::time_point last_sync_;

@@ -87,11 +87,15 @@ void CommitPipeline::PublishGroup(Group* group, bool durable) {
   activity_.CountGroup(group->members.size(), events, group->bytes.size());
 }
 
-void CommitPipeline::AcknowledgeGroup(Group* group, bool durable) {
+void CommitPipeline::AcknowledgeGroup(Group* group) {
   for (auto& member : group->members) Complete(std::move(member));
   group->members.clear();
-  if (durable && ++groups_since_mark_ >= kGroupsPerDurableMark) {
-    // The group is durable and acknowledged either way; a failed mark
+}
+
+void CommitPipeline::CountDurableGroups(uint64_t groups) {
+  groups_since_mark_ += groups;
+  if (groups_since_mark_ >= kGroupsPerDurableMark) {
+    // The groups are durable and acknowledged either way; a failed mark
     // stops the store (Fail), which the next append reports.
     (void)WriteDurableMark(/*closed=*/false);
   }
@@ -257,6 +261,14 @@ void CommitPipeline::SyncLoop() {
     const uint64_t last = groups.back().seq;
     if (s.ok()) {
       for (Group& group : groups) PublishGroup(&group, /*durable=*/true);
+      // The mark is written here, by the thread that has just stored the
+      // durable offset and position it names, and before the groups are
+      // acknowledged: until then the committing thread syncs nothing
+      // itself. So no other fdatasync of the segment runs beside this
+      // thread's: two at once could let one report a writeback error of
+      // the other's pages (Linux reports it once per open file), and the
+      // other return success over lost bytes.
+      CountDurableGroups(groups.size());
     }
     indexed_seq_.store(last, std::memory_order_release);
     {
@@ -278,7 +290,7 @@ void CommitPipeline::AcknowledgeLoop() {
     const uint64_t last = batch.back().group.seq;
     for (Synced& synced : batch) {
       if (synced.status.ok()) {
-        AcknowledgeGroup(&synced.group, /*durable=*/true);
+        AcknowledgeGroup(&synced.group);
       } else {
         FailGroup(&synced.group, synced.status);
       }

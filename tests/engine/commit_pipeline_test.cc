@@ -14,10 +14,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -25,10 +28,12 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cairn/cairn.h"
 #include "engine/src/store_impl.h"
+#include "segment/durable_mark.h"
 #include "testing/file_system_wrapper.h"
 #include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
@@ -122,11 +127,61 @@ class ThreadTracker {
     std::lock_guard<std::mutex> lock(mu_);
     return sync_threads_;
   }
+  // A durable-end mark was written (32 bytes into a mark slot).
+  void NoteMark(const void* data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Mark mark;
+    mark.thread = std::this_thread::get_id();
+    std::memcpy(mark.bytes.data(), data, mark.bytes.size());
+    marks_.push_back(mark);
+  }
+  // A Sync of a segment begins or ends; counts Syncs that began while
+  // another was still running.
+  void SyncBegins() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (syncs_running_++ > 0) ++overlapping_syncs_;
+  }
+  void SyncEnds() {
+    std::lock_guard<std::mutex> lock(mu_);
+    --syncs_running_;
+  }
+  struct Mark {
+    std::thread::id thread;
+    std::array<uint8_t, segment::kDurableMarkSize> bytes{};
+    // The fields of docs/format.md, "Durable-end marks" (little-endian).
+    uint32_t end_offset() const { return Field<uint32_t>(8); }
+    uint64_t next_position() const { return Field<uint64_t>(16); }
+    template <typename T>
+    T Field(size_t at) const {
+      T value;
+      std::memcpy(&value, bytes.data() + at, sizeof(value));
+      return value;
+    }
+  };
+  std::vector<Mark> marks() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return marks_;
+  }
+  // Offset and size of every write that was not a mark, in order.
+  std::vector<std::pair<uint64_t, size_t>> record_writes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return record_writes_;
+  }
+  void NoteRecordWrite(uint64_t offset, size_t size) {
+    std::lock_guard<std::mutex> lock(mu_);
+    record_writes_.emplace_back(offset, size);
+  }
+  int overlapping_syncs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return overlapping_syncs_;
+  }
   void Reset() {
     std::lock_guard<std::mutex> lock(mu_);
     write_threads_.clear();
     sync_threads_.clear();
     order_.clear();
+    marks_.clear();
+    record_writes_.clear();
   }
 
  private:
@@ -139,6 +194,10 @@ class ThreadTracker {
   std::vector<std::thread::id> write_threads_;
   std::vector<std::thread::id> sync_threads_;
   std::string order_;  // 'w' and 's', in the order they began
+  std::vector<Mark> marks_;
+  std::vector<std::pair<uint64_t, size_t>> record_writes_;
+  int syncs_running_ = 0;
+  int overlapping_syncs_ = 0;
 };
 
 class TrackedFile : public io::FileWrapper {
@@ -147,14 +206,25 @@ class TrackedFile : public io::FileWrapper {
       : FileWrapper(std::move(target)), tracker_(tracker) {}
   Status Write(uint64_t offset, const void* data, size_t size) override {
     tracker_->Note(/*sync=*/false);
+    const bool mark = size == segment::kDurableMarkSize &&
+                      std::find(segment::kDurableMarkOffsets.begin(),
+                                segment::kDurableMarkOffsets.end(),
+                                offset) != segment::kDurableMarkOffsets.end();
+    if (mark) {
+      tracker_->NoteMark(data);
+    } else {
+      tracker_->NoteRecordWrite(offset, size);
+    }
     return FileWrapper::Write(offset, data, size);
   }
   Status Sync() override {
     tracker_->Note(/*sync=*/true);
-    if (tracker_->MaybeWait()) {
-      return Status::IOError("injected fdatasync failure", EIO);
-    }
-    return FileWrapper::Sync();
+    tracker_->SyncBegins();
+    Status s = tracker_->MaybeWait()
+                   ? Status::IOError("injected fdatasync failure", EIO)
+                   : FileWrapper::Sync();
+    tracker_->SyncEnds();
+    return s;
   }
 
  private:
@@ -531,6 +601,73 @@ TEST_F(CommitPipelineTest, NextGroupsAreSyncedWhileAnAcknowledgementRuns) {
   auto read = store_->ReadStream("c", testing::StreamUpTo(10));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->events.size(), 1u);
+}
+
+TEST_F(CommitPipelineTest, DurableMarkIsWrittenByTheThreadThatSyncedItsGroups) {
+  // Synchronous appends commit on this thread, one durable group each,
+  // until one is followed by a durable-end mark: that is how many groups
+  // a mark waits for (kGroupsPerDurableMark).
+  int groups_per_mark = 0;
+  while (tracker_.marks().empty()) {
+    ASSERT_LT(groups_per_mark, 1000);
+    ASSERT_TRUE(store_->Append("x", ExpectedVersion::Any(), Events(1)).ok());
+    ++groups_per_mark;
+  }
+  ASSERT_GE(groups_per_mark, 3);
+  for (int i = 0; i < groups_per_mark - 2; ++i) {
+    ASSERT_TRUE(store_->Append("x", ExpectedVersion::Any(), Events(1)).ok());
+  }
+  tracker_.Reset();
+  // The next mark follows the second group from now: a caller's append
+  // "a" holds the commit state in its sync while "b" and "d" queue, so
+  // that "b", the mark's group, is handed to the sync thread, whose sync
+  // of it is held until "d" is written and handed off too.
+  tracker_.Hold();
+  auto leader = std::async(std::launch::async, [&] {
+    return store_->Append("a", ExpectedVersion::Any(), Events(1));
+  });
+  tracker_.WaitHeld(1);
+  Outcome b;
+  Outcome d;
+  store_->AppendAsync("b", ExpectedVersion::Any(), Events(1), b.callback());
+  store_->AppendAsync("d", ExpectedVersion::Any(), Events(1), d.callback());
+  tracker_.Hold();
+  tracker_.Release();
+  ASSERT_TRUE(leader.get().ok());
+  tracker_.WaitHeld(2);
+  tracker_.WaitWrites(3);  // "a", "b" and "d"
+  tracker_.Release();
+  auto b_result = b.future.get();
+  ASSERT_TRUE(b_result.ok()) << b_result.status().ToString();
+  auto d_result = d.future.get();
+  ASSERT_TRUE(d_result.ok()) << d_result.status().ToString();
+  const std::vector<std::thread::id> syncs = tracker_.syncs();
+  ASSERT_GE(syncs.size(), 2u);
+  const std::thread::id sync_thread = syncs[1];  // the sync of "b"
+  ASSERT_NE(sync_thread, std::this_thread::get_id());
+  const std::vector<ThreadTracker::Mark> marks = tracker_.marks();
+  const std::vector<std::pair<uint64_t, size_t>> writes =
+      tracker_.record_writes();
+  ASSERT_EQ(marks.size(), 1u);
+  ASSERT_EQ(writes.size(), 3u);
+  // Written by the thread that synced and published the groups it covers:
+  // only that thread knows an offset and a position of the same group,
+  // and no other sync of the segment runs meanwhile (a second one could
+  // take a writeback error of the first's pages and return success).
+  EXPECT_EQ(marks[0].thread, sync_thread);
+  EXPECT_EQ(tracker_.overlapping_syncs(), 0);
+  // The mark names the end of "b" or of "d" (if one sync covered both),
+  // offset and position of the same append.
+  const uint64_t end_b = writes[1].first + writes[1].second;
+  const uint64_t end_d = writes[2].first + writes[2].second;
+  const uint64_t next_b = b_result->first_position.value() + 1;
+  const uint64_t next_d = d_result->first_position.value() + 1;
+  const std::pair<uint64_t, uint64_t> named{marks[0].end_offset(),
+                                            marks[0].next_position()};
+  EXPECT_TRUE(named == std::make_pair(end_b, next_b) ||
+              named == std::make_pair(end_d, next_d))
+      << "mark names offset " << named.first << " and position "
+      << named.second;
 }
 
 TEST_F(CommitPipelineTest,
