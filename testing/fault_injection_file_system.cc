@@ -101,6 +101,7 @@ struct FaultInjectionFileSystem::Shared {
   std::set<std::string> failed_sync_dirs;
   uint64_t retried_syncs = 0;
   uint64_t retried_dir_syncs = 0;
+  std::map<std::string, uint64_t> retried_dir_syncs_by_path;
 
   // The hold gate (its own lock: a held operation must not block mu).
   std::mutex hold_mu;
@@ -548,6 +549,13 @@ uint64_t FaultInjectionFileSystem::retried_dir_syncs() const {
   return shared_->retried_dir_syncs;
 }
 
+uint64_t FaultInjectionFileSystem::retried_dir_syncs(
+    const std::string& path) const {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  auto it = shared_->retried_dir_syncs_by_path.find(path);
+  return it == shared_->retried_dir_syncs_by_path.end() ? 0 : it->second;
+}
+
 void FaultInjectionFileSystem::HoldNext(FaultOp op, std::string path_suffix) {
   std::lock_guard<std::mutex> lock(shared_->hold_mu);
   shared_->hold_op = static_cast<int>(op);
@@ -668,7 +676,10 @@ Status FaultInjectionFileSystem::CreateDir(const std::string& path) {
 
 Status FaultInjectionFileSystem::SyncDir(const std::string& path) {
   std::lock_guard<std::mutex> lock(shared_->mu);
-  if (shared_->failed_sync_dirs.contains(path)) ++shared_->retried_dir_syncs;
+  if (shared_->failed_sync_dirs.contains(path)) {
+    ++shared_->retried_dir_syncs;
+    ++shared_->retried_dir_syncs_by_path[path];
+  }
   Status s = shared_->Mutate(FaultOp::kSyncDir, path);
   if (!s.ok()) return s;
   s = shared_->Inject(FaultOp::kSyncDir, path);

@@ -165,6 +165,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   uint64_t retried_syncs() const;
   // SyncDir calls on a directory after a SyncDir of it failed.
   uint64_t retried_dir_syncs() const;
+  // The same, of the directory `path` only.
+  uint64_t retried_dir_syncs(const std::string& path) const;
   // Operations of kind `op` attempted so far (failed ones included).
   uint64_t count(FaultOp op) const;
   // Faults injected so far, and the message of the last one.

@@ -491,7 +491,12 @@ Status CommitPipeline::RollSegment() {
   // An active segment without records is replaced rather than sealed
   // (SegmentLog::CreateNext): AddSegment then swaps it for the new one.
   auto next = log_->CreateNext(visible_next_.load(std::memory_order_relaxed));
-  if (!next.ok()) return next.status();  // e.g. NoSpace: retried next append
+  if (!next.ok()) {
+    // A failed directory fsync is fatal, as a failed fdatasync is; other
+    // failures (e.g. NoSpace) leave the roll to the next append.
+    if (log_->directory_sync_failed()) Fail(next.status());
+    return next.status();
+  }
   {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     (*next)->end_position = (*next)->header.first_position;

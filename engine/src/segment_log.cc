@@ -439,12 +439,12 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
   }
   s = fs_->SyncDir(dir_);
   if (!s.ok()) {
-    if (!replaces_active) {
-      // Leave no half-made segment behind; the next open would remove it
-      // anyway, but a full disk should heal as soon as space returns.
-      (void)fs_->RemoveFile(path);
-      (void)fs_->SyncDir(dir_);
-    }
+    // Never retried: after a failed directory fsync the names it covered
+    // are unknown, and a later one could report success over them. The
+    // writer stops (directory_sync_failed); the next open finds out what
+    // the directory holds.
+    directory_sync_failed_ = true;
+    if (!replaces_active) (void)fs_->RemoveFile(path);
     return s;
   }
   if (preparer_ != nullptr) preparer_->Request(number + 1);

@@ -6,7 +6,8 @@
 //  - report it (IOError / NoSpace) for the appends it concerns;
 //  - after a failed fsync or write (EIO): refuse every later write with
 //    ReadOnly carrying the original error, and never call fsync again on a
-//    file whose fsync failed (fsyncgate);
+//    file whose fsync failed (fsyncgate), nor on a directory whose fsync
+//    failed;
 //  - after ENOSPC: stay writable, and write again once space is freed;
 //  - in every case, after a power loss and a reopen, pass the oracle:
 //    nothing acknowledged lost, the failed appends whole or absent.
@@ -253,11 +254,21 @@ TEST(FailStopTest, EveryFailedDirectoryFsyncIsReported) {
       EXPECT_TRUE(failure.IsIOError() || fs.faults_injected() == 0 ||
                   NotOnTheAppendPath(fs.last_fault()))
           << where << ": " << failure.ToString();
+      if (failure.IsIOError()) {
+        // Fail-stop: the writer syncs nothing more until reopened.
+        EXPECT_TRUE((*store)->Sync().IsReadOnly()) << where;
+      }
       (void)(*store)->Close();
       store->reset();
     } else {
       EXPECT_TRUE(store.status().IsIOError()) << where;
     }
+    // The store directory's (segments): never synced again by the writer
+    // after a failure. The index directories may be: their files are
+    // derived, rewritten under new names, and checked at open
+    // (durability.md, "Index files are not on the append path").
+    EXPECT_EQ(fs.retried_dir_syncs("/store"), 0u)
+        << where << ": a failed directory fsync was retried";
     ExpectRecovers(&fs, w, where);
   }
 }
