@@ -94,9 +94,20 @@ Result<std::shared_ptr<ConsumerGroup>> ConsumerGroup::Create(
   // stops and joins it before the store goes away.
   Status s = group->registry_->Add(group.get());
   if (!s.ok()) return s;
+  // Started under join_mu_, unless a Close() since the registration has
+  // stopped the group already (Shutdown sets stop_ before it takes join_mu_
+  // to join): a dispatcher never outlives the Close.
   ConsumerGroup* raw = group.get();
-  group->dispatcher_ =
-      io::StartThread("cairn-group", [raw] { raw->Dispatch(); });
+  bool started = false;
+  {
+    std::lock_guard<std::mutex> lock(group->join_mu_);
+    if (!group->stop_.load()) {
+      group->dispatcher_ =
+          io::StartThread("cairn-group", [raw] { raw->Dispatch(); });
+      started = true;
+    }
+  }
+  if (!started) return Status::Closed("the store is closed");
   return group;
 }
 

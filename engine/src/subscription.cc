@@ -25,8 +25,20 @@ Result<std::unique_ptr<Subscription>> SubscriptionImpl::Start(
   // and joins it before the store goes away.
   Status s = sub->registry_->Add(sub.get());
   if (!s.ok()) return s;
-  sub->thread_ =
-      io::StartThread("cairn-subscribe", [raw = sub.get()] { raw->Run(); });
+  // Started under join_mu_, unless a Close() since the registration has
+  // stopped the subscription already: Stop() sets stop_ before it takes
+  // join_mu_ to join, so either it finds the thread to join or the thread
+  // is never started (and can not outlive the Close).
+  bool started = false;
+  {
+    std::lock_guard<std::mutex> lock(sub->join_mu_);
+    if (!sub->stop_.load(std::memory_order_acquire)) {
+      sub->thread_ =
+          io::StartThread("cairn-subscribe", [raw = sub.get()] { raw->Run(); });
+      started = true;
+    }
+  }
+  if (!started) return Status::Closed("the store is closed");
   return std::unique_ptr<Subscription>(std::move(sub));
 }
 
