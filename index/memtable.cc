@@ -194,7 +194,7 @@ void MemTable::ScanTagged(uint64_t hash, std::span<const uint32_t> tags,
   }
 }
 
-std::optional<uint64_t> MemTable::OldestRevision(uint64_t hash) const {
+std::optional<Entry> MemTable::OldestEntry(uint64_t hash) const {
   const Slot* slot = Find(hash);
   if (slot == nullptr || slot->mixed != 0) return std::nullopt;
   // Jumps span ever longer runs of revisions, so taking them whenever
@@ -203,7 +203,7 @@ std::optional<uint64_t> MemTable::OldestRevision(uint64_t hash) const {
   while (entries_[i].previous != kNone) {
     i = entries_[i].jump != kNone ? entries_[i].jump : entries_[i].previous;
   }
-  return entries_[i].entry.revision;
+  return entries_[i].entry;
 }
 
 std::optional<uint32_t> MemTable::Anchor(uint64_t position) const {

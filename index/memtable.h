@@ -94,11 +94,14 @@ class MemTable {
   void ScanTagged(uint64_t hash, std::span<const uint32_t> tags, uint64_t lo,
                   uint64_t hi, std::vector<Entry>* out) const;
   bool Contains(uint64_t hash) const { return Find(hash) != nullptr; }
-  // The lowest revision among the entries with `hash` (by the jumps, in
-  // O(log n) steps): every revision of that stream from it on that the
-  // table's positions hold is here. nullopt when there is none, or when
-  // more than one stream has the hash.
-  std::optional<uint64_t> OldestRevision(uint64_t hash) const;
+  // The entry with the lowest revision among those with `hash` (by the
+  // jumps, in O(log n) steps): if it is of stream S, every revision of S
+  // from it on that the table's positions hold is here. nullopt when there
+  // is none, or when the chain is known to hold more than one stream (a
+  // revision not above the one before it). Colliding streams whose
+  // revisions happen to rise along the chain are not detected here: the
+  // caller checks the entry's stream name before it relies on it.
+  std::optional<Entry> OldestEntry(uint64_t hash) const;
 
   std::optional<uint32_t> Anchor(uint64_t position) const;
   uint32_t anchor_stride() const { return anchor_stride_; }

@@ -1211,22 +1211,27 @@ Status PersistentIndex::FindTagged(std::string_view stream, uint64_t lo,
   // The in-memory tables hold the newest positions, so the stream's
   // revisions from the oldest they hold on; the files answer for those
   // below it: below files_end, all of [lo, hi] unless the oldest table
-  // holding the stream can tell where it starts there (not when colliding
-  // streams share the hash).
+  // holding the hash can tell where the stream starts there. It can when
+  // the oldest entry of its chain is the stream's own: the hash alone does
+  // not tell (colliding streams share the chain), the record's name does.
   std::vector<Entry> entries;
   uint64_t files_end = hi + 1;
+  std::optional<Entry> oldest;
   bool seen = false;
   auto scan_memory = [&](const MemTable& m) {
     if (!seen && m.Contains(hash)) {
       seen = true;
-      if (auto oldest = m.OldestRevision(hash)) {
-        files_end = std::min(files_end, *oldest);
-      }
+      oldest = m.OldestEntry(hash);
     }
     m.ScanTagged(hash, tags, lo, hi, &entries);
   };
   for (const auto& m : v->frozen) scan_memory(*m);
   scan_memory(*active_);
+  if (oldest.has_value() && oldest->revision < files_end) {
+    auto name = names_(oldest->position, oldest->offset);
+    if (!name.ok()) return name.status();
+    if (*name == stream) files_end = oldest->revision;
+  }
   if (files_end > lo) {
     std::vector<Entry> scanned;
     for (const auto& t : v->tables) {

@@ -261,21 +261,25 @@ TEST(MemTableTest, TaggedScansEqualFilteredScans) {
   }
 }
 
-TEST(MemTableTest, OldestRevisionOnlyForAHashOfOneStream) {
+TEST(MemTableTest, OldestEntryUnlessTheChainIsKnownToBeMixed) {
   MemTable m(100, 64);
-  EXPECT_FALSE(m.OldestRevision(1));
+  EXPECT_FALSE(m.OldestEntry(1));
   EXPECT_FALSE(m.Contains(1));
   m.Add(At(1, 7, 100));
   m.Add(At(2, 0, 101));
   m.Add(At(1, 8, 102));
   m.Add(At(2, 1, 103));
-  EXPECT_EQ(m.OldestRevision(1), 7u);
-  EXPECT_EQ(m.OldestRevision(2), 0u);
+  ASSERT_TRUE(m.OldestEntry(1));
+  EXPECT_EQ(m.OldestEntry(1)->revision, 7u);
+  EXPECT_EQ(m.OldestEntry(1)->position, 100u);
+  ASSERT_TRUE(m.OldestEntry(2));
+  EXPECT_EQ(m.OldestEntry(2)->revision, 0u);
+  EXPECT_EQ(m.OldestEntry(2)->position, 101u);
   EXPECT_TRUE(m.Contains(1));
   // A second stream with hash 2 restarts at revision 0: the chain is mixed
   // and its first entry no longer gives the stream's oldest revision.
   m.Add(At(2, 0, 104));
-  EXPECT_FALSE(m.OldestRevision(2));
+  EXPECT_FALSE(m.OldestEntry(2));
   EXPECT_TRUE(m.Contains(2));
 }
 

@@ -333,6 +333,38 @@ TEST_P(FindTaggedTest, EqualsTheEventsFilteredByTag) {
   EXPECT_FALSE(st.tables.empty());
 }
 
+// Stream "a" has its first events in a table when "b", on the same hash,
+// starts in the in-memory table and "a" goes on after it: the chain's
+// revisions rise (b 0, a 10), so nothing marks it as holding two streams,
+// and its oldest entry is b's. The search for a's earlier ids must still
+// reach the table.
+TEST(IndexTest, FindTaggedReachesTheFilesBelowAnotherStreamsOldestEntry) {
+  Harness h;
+  h.options.stream_hash = &ConstantHash;
+  h.options.memtable_entries = 10;
+  ASSERT_TRUE(h.OpenAndReplay().ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.Append("a").ok());
+  h.index->WaitIdle();
+  ASSERT_FALSE(h.index->Stats().tables.empty());
+  ASSERT_TRUE(h.Append("b").ok());
+  ASSERT_TRUE(h.Append("a").ok());
+  for (uint64_t p : {3u, 11u}) {  // a's revisions 3 and 10
+    const std::vector<uint32_t> tags = {IdTag(h.log.ids[p])};
+    std::vector<IndexedEvent> found;
+    ASSERT_TRUE(h.index->FindTagged("a", 0, 10, tags, &found).ok());
+    std::vector<uint64_t> got;
+    for (const IndexedEvent& e : found) got.push_back(e.position);
+    EXPECT_NE(std::find(got.begin(), got.end(), p), got.end())
+        << "position " << p << " of a not found";
+  }
+  // And "b" finds its own event, which is the chain's oldest.
+  std::vector<IndexedEvent> found;
+  const std::vector<uint32_t> tags = {IdTag(h.log.ids[10])};
+  ASSERT_TRUE(h.index->FindTagged("b", 0, 0, tags, &found).ok());
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].position, 10u);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Variants, FindTaggedTest,
     ::testing::Values(ModelParam{false, nullptr, "Inline"},
