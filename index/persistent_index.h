@@ -346,8 +346,9 @@ class PersistentIndex {
   MergePause PauseMerges();
 
   // Writer, with the access Add needs: freezes the in-memory table when it
-  // holds entries below `end`, so that the flusher writes them out (a
-  // scavenge needs tables, not memory, to cover what it rewrites).
+  // covers positions below `end` (entries, or a hole SkipRemoved skipped),
+  // so that the flusher writes them out (a scavenge needs tables, not
+  // memory, to cover what it rewrites).
   void FreezeBelow(uint64_t end);
   // Writer, any thread: waits until the manifest lists tables reaching
   // `end` (the log must be durable there). Ok once it does; the flush's

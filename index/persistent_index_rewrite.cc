@@ -40,7 +40,14 @@ PersistentIndex::MergePause PersistentIndex::PauseMerges() {
 }
 
 void PersistentIndex::FreezeBelow(uint64_t end) {
-  if (!active_->empty() && active_->first_position() < end) Freeze();
+  // Positions the in-memory table covers, entries or not: a replay that
+  // ends in a scavenge's hole right after the table before froze (full),
+  // or right after the open's tables, leaves one that covers the hole
+  // without an entry. Its table then has none (like a rewritten table
+  // whose every event was removed), and lists the hole all the same.
+  if (active_->first_position() < std::min(end, active_->end_position())) {
+    Freeze();
+  }
 }
 
 Status PersistentIndex::WaitListed(uint64_t end,

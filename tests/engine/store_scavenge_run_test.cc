@@ -19,6 +19,7 @@
 #include "cairn/cairn.h"
 #include "engine/src/scavenge_file.h"
 #include "engine/src/store_impl.h"
+#include "segment/segment_header.h"
 #include "testing/fault_injection_file_system.h"
 #include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
@@ -246,6 +247,77 @@ TEST_F(StoreScavengeRunTest, AnIndexRebuiltAfterAScavengeReadsTheSame) {
   Reopen();
   ExpectKeptAndGone();
   EXPECT_EQ(EventsInAll(*store_, "gone").size(), 1u);
+}
+
+// A log whose last events were removed, and an index rebuilt from it whose
+// in-memory table fills exactly at the last kept event: the replay ends by
+// skipping the hole into a new in-memory table that holds no entries. A
+// run must still find the tables covering everything sealed. (The rule
+// keeps every stream's last event, so here a planner that removes a whole
+// stream writes the segment.) Without tables over the hole the run would
+// wait for them until Close.
+TEST_F(StoreScavengeRunTest, ARunAfterAReplayThatEndsInAHole) {
+  Options options = ScavengeOptionsForTest();
+  options.index_memtable_events = 4;
+  store_.reset();
+  auto opened = Store::Open(dir(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  ASSERT_TRUE(
+      store_->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+  ASSERT_TRUE(
+      store_->Append("gone", ExpectedVersion::NoStream(), Events(3)).ok());
+  Scavenge();  // seals segment 0, removing nothing
+  auto* impl = static_cast<engine::StoreImpl*>(store_.get());
+  engine::ScavengePlanner planner(
+      [](std::string_view stream)
+          -> Result<std::optional<engine::StreamRetention>> {
+        if (stream != "gone") return std::optional<engine::StreamRetention>();
+        engine::StreamRetention retention;
+        retention.erase_all = true;
+        return std::optional<engine::StreamRetention>(retention);
+      },
+      16);
+  segment::ScavengeCopyStats stats;
+  auto unit = impl->WriteScavengedUnit(0, &planner, &stats);
+  ASSERT_TRUE(unit.ok()) << unit.status().ToString();
+  ASSERT_EQ(stats.removed_records, 3u);
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  // The commit: the copy under its final name, which the open lists.
+  const std::string path =
+      dir() + "/" +
+      segment::ScavengedSegmentFileName(unit->number, unit->generation);
+  std::filesystem::rename(path + engine::kScavengeWriteSuffix, path);
+
+  options.rebuild_index = true;
+  opened = Store::Open(dir(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  impl = static_cast<engine::StoreImpl*>(store_.get());
+  impl->WaitIndexIdle();
+  const index::IndexStats replayed = impl->IndexStatsForTest();
+  ASSERT_EQ(replayed.checkpoint, 4u);
+  ASSERT_EQ(replayed.next_position, 7u);
+  ASSERT_EQ(replayed.memtable_entries, 0u);
+
+  const ScavengeResult result = Scavenge();
+  EXPECT_FALSE(result.stopped);
+  EXPECT_EQ(result.events_removed, 0u);
+  EXPECT_EQ(impl->IndexStatsForTest().checkpoint, 7u);
+
+  options.rebuild_index = false;
+  store_.reset();
+  opened = Store::Open(dir(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  auto kept = store_->ReadStream("kept", ReadStreamOptions{});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->events.size(), 4u);
+  auto appended = store_->Append("kept", ExpectedVersion::Exact(3), Events(1));
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  EXPECT_EQ(appended->first_position.value(), 7u);
+  EXPECT_FALSE(Scavenge().stopped);
 }
 
 TEST_F(StoreScavengeRunTest, RetentionAndTruncationRemoveOlderEvents) {

@@ -207,6 +207,8 @@ class TableRewriteTest : public ::testing::Test {
     return with_gaps;
   }
 
+  void ReplayEndingInAHole(bool background, bool reopen);
+
   io::MemoryFileSystem fs_;
   FakeLog log_;
   IndexOptions options_;
@@ -373,6 +375,84 @@ TEST_F(TableRewriteTest, AReplayAcrossTheHolesBuildsTheSameIndex) {
   EXPECT_EQ(index_->open_note(), "");
   ExpectMatches(*index_, log_, &scavenge);
   EXPECT_GT(VerifyTables(), 0u);
+}
+
+// A replay whose last step skips a hole right after the in-memory table
+// filled (or right after the open's tables): the active table then holds
+// no entries but covers the hole. A scavenge's seal must still get tables
+// listed up to the hole's end, which its later steps rely on.
+void TableRewriteTest::ReplayEndingInAHole(bool background, bool reopen) {
+  options_.background = background;
+  ASSERT_TRUE(Open().ok());
+  Append(200, 13);  // four in-memory tables' worth (50 each)
+  if (reopen) {
+    ASSERT_TRUE(index_->Close().ok());
+    ASSERT_TRUE(Open().ok());
+  }
+  index_->WaitIdle();
+  ASSERT_EQ(index_->Stats().checkpoint, 200u);
+  ASSERT_EQ(index_->Stats().memtable_entries, 0u);
+  // Positions [200, 300) were removed, up to the end of the log. Skipped
+  // a stride at a time, each with its own offset as the anchor, so that
+  // ExpectMatches finds them.
+  for (uint64_t p = 200; p < 300; ++p) {
+    log_.Append("gone");
+    log_.moved[p] = std::nullopt;
+  }
+  const uint32_t stride = options_.anchor_stride;
+  for (uint64_t p = 200; p < 300; p += stride) {
+    Status s = index_->SkipRemoved(std::min<uint64_t>(p + stride, 300),
+                                   FakeLog::OffsetOf(p));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  ASSERT_EQ(index_->next_position(), 300u);
+
+  // The scavenge's seal and wait (Store::Scavenge).
+  index_->FreezeBelow(300);
+  index_->WaitIdle();
+  const std::atomic<bool> stopped{true};  // no waiting: listed already
+  Status s = index_->WaitListed(300, &stopped);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  IndexStats stats = index_->Stats();
+  EXPECT_EQ(stats.checkpoint, 300u);
+  ASSERT_FALSE(stats.tables.empty());
+  EXPECT_EQ(stats.tables.back().first_position, 200u);
+  EXPECT_EQ(stats.tables.back().end_position, 300u);
+  EXPECT_EQ(stats.tables.back().entries, 0u);
+  EXPECT_GE(VerifyTables(), 1u);
+
+  // Its rewrite below, and a reopen that replays nothing.
+  FakeScavenge scavenge(&log_, 0, 200, RemoveMost);
+  {
+    auto pause = index_->PauseMerges();
+    StagedTables staged;
+    s = index_->StageRewrite(0, 200, scavenge.Remap(), &staged);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = index_->InstallRewrite(staged);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  ExpectMatches(*index_, log_, &scavenge);
+  ASSERT_TRUE(index_->Close().ok());
+  ASSERT_TRUE(Open().ok());
+  EXPECT_EQ(index_->open_note(), "");
+  EXPECT_EQ(index_->next_position(), 300u);
+  uint64_t last_kept = 199;
+  while (!log_.CurrentOffset(last_kept)) --last_kept;
+  EXPECT_EQ(index_->loaded_last_position(), std::optional<uint64_t>(last_kept));
+  ExpectMatches(*index_, log_, &scavenge);
+  ASSERT_TRUE(index_->Close().ok());
+}
+
+TEST_F(TableRewriteTest, AHoleSkippedAfterAFullTableIsListedInline) {
+  ReplayEndingInAHole(/*background=*/false, /*reopen=*/false);
+}
+
+TEST_F(TableRewriteTest, AHoleSkippedAfterAFullTableIsListedInBackground) {
+  ReplayEndingInAHole(/*background=*/true, /*reopen=*/false);
+}
+
+TEST_F(TableRewriteTest, AHoleSkippedRightAfterTheOpenIsListed) {
+  ReplayEndingInAHole(/*background=*/false, /*reopen=*/true);
 }
 
 TEST_F(TableRewriteTest, EveryEventOfATableRemoved) {
