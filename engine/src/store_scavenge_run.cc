@@ -201,6 +201,13 @@ Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch,
     s = links_->StageRewrite(first, end, remap, &commit.link_tables);
   }
   if (s.ok() && pacer != nullptr) pacer->Rest();
+  // The batch's removals were decided on the streams' state as reads see
+  // it, which with kInterval or kNone includes appends not yet durable (a
+  // tombstone, a $maxCount): those are made durable before the removals
+  // are committed, so that a power loss never keeps a removal and loses
+  // its reason. With kGroupCommit reads see durable appends only, and
+  // this finds nothing to sync.
+  if (s.ok()) s = Sync();
   // (4) Commit point: the SCAVENGE file, renamed into place and the
   // directory fsynced. Before it, a failure leaves the store as it was.
   if (s.ok()) {
