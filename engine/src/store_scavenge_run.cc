@@ -213,6 +213,15 @@ Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch,
   if (s.ok()) {
     s = ReplaceFile(fs_, dir_, kScavengeFileName, kScavengeTempSuffix,
                     EncodeScavengeCommit(commit));
+    if (!s.ok() && fs_->Exists(io::JoinPath(dir_, kScavengeFileName))) {
+      // Renamed into place, but its directory fsync failed: whether the
+      // commit is durable is unknown, and the directory is never synced
+      // again. The writer stops with the files the commit names in place;
+      // the next open finishes the batch or drops it, whichever the disk
+      // holds.
+      Fail(s);
+      return s;
+    }
   }
   if (!s.ok()) {
     // Staged tables are unlisted: the next open of the index removes them.

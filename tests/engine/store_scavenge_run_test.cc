@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -21,6 +22,7 @@
 #include "engine/src/store_impl.h"
 #include "segment/segment_header.h"
 #include "testing/fault_injection_file_system.h"
+#include "testing/file_system_wrapper.h"
 #include "testing/memory_file_system.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/subscription_recorder.h"
@@ -846,6 +848,58 @@ TEST(ScavengeRunDurabilityTest, RemovalsRestOnlyOnDurableEvents) {
     if (finished) break;
     ASSERT_LT(crash_at, 400u) << "the scavenge never finished";
   }
+}
+
+// Fails the directory fsync that follows the rename of DIR/SCAVENGE (the
+// commit point), once.
+class CommitSyncFails final : public io::FileSystemWrapper {
+ public:
+  explicit CommitSyncFails(io::FileSystem* target)
+      : FileSystemWrapper(target) {}
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (to.ends_with(std::string("/") + engine::kScavengeFileName)) {
+      armed_ = true;
+    }
+    return FileSystemWrapper::Rename(from, to);
+  }
+  Status SyncDir(const std::string& path) override {
+    if (armed_.exchange(false)) {
+      return Status::IOError("injected directory fsync failure", EIO);
+    }
+    return FileSystemWrapper::SyncDir(path);
+  }
+
+ private:
+  std::atomic<bool> armed_{false};
+};
+
+// A failed directory fsync at the commit point leaves the commit's fate to
+// the disk: the writer stops without removing the rewritten files, so an
+// open that finds DIR/SCAVENGE finishes the batch rather than refusing the
+// store for the files the commit names.
+TEST(ScavengeRunDurabilityTest, AFailedCommitSyncKeepsTheCommitsFiles) {
+  io::MemoryFileSystem memory;
+  CommitSyncFails fs(&memory);
+  const std::string dir = "/store";
+  {
+    CAIRN_ASSERT_OK_AND_ASSIGN(
+        store, engine::StoreImpl::Open(&fs, dir, ScavengeOptionsForTest()));
+    ASSERT_TRUE(
+        store->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+    ASSERT_TRUE(store->Tombstone("gone", ExpectedVersion::Any()).ok());
+    ASSERT_TRUE(
+        store->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+    auto result = store->Scavenge(ScavengeOptions{});
+    EXPECT_TRUE(result.status().IsIOError()) << result.status().ToString();
+    EXPECT_TRUE(store->Sync().IsReadOnly());
+  }
+  // Every name survived (no power loss): the commit is durable.
+  CAIRN_ASSERT_OK_AND_ASSIGN(
+      store, engine::StoreImpl::Open(&memory, dir, ScavengeOptionsForTest()));
+  EXPECT_EQ(EventsInAll(*store, "gone").size(), 1u);
+  auto kept = store->ReadStream("kept", ReadStreamOptions{});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->events.size(), 4u);
 }
 
 // Power loss at every mutation of a run: the store opens with the kept
