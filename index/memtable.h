@@ -69,10 +69,15 @@ class MemTable {
   uint64_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   uint64_t new_streams() const { return new_streams_; }
-  // Offset and position of the last entry (not empty()): end_position() - 1
-  // unless positions were skipped.
-  uint32_t last_offset() const { return entries_.back().entry.offset; }
-  uint64_t last_position() const { return entries_.back().entry.position; }
+  // Offset and position of the last entry: end_position() - 1 unless
+  // positions were skipped; 0 without entries (a table over skipped
+  // positions only, whose file has no last event either).
+  uint32_t last_offset() const {
+    return entries_.empty() ? 0 : entries_.back().entry.offset;
+  }
+  uint64_t last_position() const {
+    return entries_.empty() ? 0 : entries_.back().entry.position;
+  }
   uint64_t memory_bytes() const;
 
   // Calls fn(entry) for the entries with `hash`, newest first, until fn

@@ -680,9 +680,8 @@ bool PersistentIndex::FlushOne(Status* status) {
   info.entry_count = m->size();
   info.first_position = m->first_position();
   info.end_position = m->end_position();
-  // A table of skipped positions only (FreezeBelow) has no last event.
-  info.last_offset = m->empty() ? 0 : m->last_offset();
-  info.last_position = m->empty() ? 0 : m->last_position();
+  info.last_offset = m->last_offset();
+  info.last_position = m->last_position();
   info.new_streams = m->new_streams();
   Status s;
   {
