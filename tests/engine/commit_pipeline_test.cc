@@ -260,6 +260,19 @@ class CommitPipelineTest : public ::testing::Test {
     tracker_.Reset();
   }
 
+  // A caller's append to `stream` that commits on its own thread and is
+  // held in its sync (it holds the commit state meanwhile); its result
+  // once released.
+  std::future<Result<AppendResult>> HeldLeader(const std::string& stream,
+                                               ExpectedVersion expected) {
+    tracker_.Hold();
+    auto leader = std::async(std::launch::async, [this, stream, expected] {
+      return store_->Append(stream, expected, Events(1));
+    });
+    tracker_.WaitHeld();
+    return leader;
+  }
+
   io::MemoryFileSystem memory_;
   ThreadTracker tracker_;
   TrackingFileSystem fs_{&memory_, &tracker_};
@@ -351,11 +364,7 @@ TEST_F(CommitPipelineTest, SynchronousAppendsRaceWithoutLosingOrder) {
 }
 
 TEST_F(CommitPipelineTest, CloseWaitsForTheCallerHoldingTheCommitState) {
-  tracker_.Hold();
-  auto leader = std::async(std::launch::async, [&] {
-    return store_->Append("a", ExpectedVersion::Any(), Events(1));
-  });
-  tracker_.WaitHeld();
+  auto leader = HeldLeader("a", ExpectedVersion::Any());
   auto closer = std::async(std::launch::async, [&] { return store_->Close(); });
   tracker_.Release();
   auto led = leader.get();
@@ -387,11 +396,7 @@ struct Outcome {
 TEST_F(CommitPipelineTest, QueuedAppendsSequenceAgainstGroupsStillSyncing) {
   // A caller's append holds the commit state in its sync while three
   // appends to the same stream queue, each expecting the one before.
-  tracker_.Hold();
-  auto leader = std::async(std::launch::async, [&] {
-    return store_->Append("a", ExpectedVersion::NoStream(), Events(1));
-  });
-  tracker_.WaitHeld(1);
+  auto leader = HeldLeader("a", ExpectedVersion::NoStream());
   Outcome queued[3];
   for (int i = 0; i < 3; ++i) {
     store_->AppendAsync("a", ExpectedVersion::Exact(i), Events(1),
@@ -434,11 +439,7 @@ TEST_F(CommitPipelineTest, QueuedAppendsSequenceAgainstGroupsStillSyncing) {
 }
 
 TEST_F(CommitPipelineTest, RetryOfAnAppendStillSyncingGetsTheOriginalResult) {
-  tracker_.Hold();
-  auto leader = std::async(std::launch::async, [&] {
-    return store_->Append("x", ExpectedVersion::Any(), Events(1));
-  });
-  tracker_.WaitHeld(1);
+  auto leader = HeldLeader("x", ExpectedVersion::Any());
   std::vector<EventData> events = Events(2);
   for (auto& e : events) e.id = EventId::Generate();
   Outcome original;
@@ -470,11 +471,7 @@ TEST_F(CommitPipelineTest, AppendsWithFreshIdsToOneStreamDoNotWaitForSyncs) {
   // stream's published events, but appends whose ids no unpublished group
   // holds are sequenced against the unpublished ones like any others, not
   // after a sync each.
-  tracker_.Hold();
-  auto leader = std::async(std::launch::async, [&] {
-    return store_->Append("x", ExpectedVersion::Any(), Events(1));
-  });
-  tracker_.WaitHeld(1);
+  auto leader = HeldLeader("x", ExpectedVersion::Any());
   constexpr int kAppends = 4;  // the sync stage takes 4 groups in flight
   Outcome queued[kAppends];
   for (auto& outcome : queued) {
@@ -550,11 +547,7 @@ TEST_F(CommitPipelineTest, NextGroupsAreSyncedWhileAnAcknowledgementRuns) {
   // A caller's append holds the commit state in its sync while "b" and
   // "d" queue; each is handed to the sync thread, which is held in the
   // sync of "b" until both are written.
-  tracker_.Hold();
-  auto leader = std::async(std::launch::async, [&] {
-    return store_->Append("a", ExpectedVersion::Any(), Events(1));
-  });
-  tracker_.WaitHeld(1);
+  auto leader = HeldLeader("a", ExpectedVersion::Any());
   Outcome inner;
   std::promise<bool> synced_meanwhile;
   std::promise<bool> readable_before_acknowledged;
@@ -622,11 +615,7 @@ TEST_F(CommitPipelineTest, DurableMarkIsWrittenByTheThreadThatSyncedItsGroups) {
   // "a" holds the commit state in its sync while "b" and "d" queue, so
   // that "b", the mark's group, is handed to the sync thread, whose sync
   // of it is held until "d" is written and handed off too.
-  tracker_.Hold();
-  auto leader = std::async(std::launch::async, [&] {
-    return store_->Append("a", ExpectedVersion::Any(), Events(1));
-  });
-  tracker_.WaitHeld(1);
+  auto leader = HeldLeader("a", ExpectedVersion::Any());
   Outcome b;
   Outcome d;
   store_->AppendAsync("b", ExpectedVersion::Any(), Events(1), b.callback());
@@ -686,11 +675,7 @@ TEST_F(CommitPipelineTest,
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(store_->Append("fill", ExpectedVersion::Any(), big).ok());
   }
-  tracker_.Hold();
-  auto leader = std::async(std::launch::async, [&] {
-    return store_->Append("a", ExpectedVersion::Any(), Events(1));
-  });
-  tracker_.WaitHeld(1);
+  auto leader = HeldLeader("a", ExpectedVersion::Any());
   Outcome in_flight;
   Outcome after_roll;
   store_->AppendAsync("b", ExpectedVersion::Any(), Events(1),
