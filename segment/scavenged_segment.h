@@ -5,8 +5,8 @@
 // records were. Records are copied byte for byte, except continuations
 // whose head moved (relinked) or was removed (the first kept one becomes
 // the append's head). A scavenge writes one with
-// BuildScavengedSegment and checks the written file with
-// ScanScavengedSegment before its commit point.
+// BuildScavengedSegment and checks the copy with ScanScavengedSegment
+// before it writes it.
 #ifndef CAIRN_SEGMENT_SCAVENGED_SEGMENT_H_
 #define CAIRN_SEGMENT_SCAVENGED_SEGMENT_H_
 

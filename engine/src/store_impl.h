@@ -320,22 +320,20 @@ class StoreImpl final : public Store {
                                     ScavengePacer* pacer = nullptr);
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
-  // What the units of a scavenge run share. The copy being built and the
-  // file read back are each reserved to the largest source segment so far
-  // and freed when the run ends: their pages are allocated (and
-  // zero-filled by the kernel) once per run, not per unit, where they cost
-  // about a quarter of the scavenging thread's time.
+  // What the units of a scavenge run share. The copy being built is
+  // reserved to the largest source segment so far and freed when the run
+  // ends: its pages are allocated (and zero-filled by the kernel) once per
+  // run, not per unit.
   struct ScavengeWriting {
     std::string copy;
-    std::string read_back;
     uint64_t bytes_per_sync = 0;     // ScavengeOptions::bytes_per_sync
     ScavengePacer* pacer = nullptr;  // rests between pieces; may be null
   };
   // Writes the rewritten copy of the sealed segment numbered `unit` to its
   // `.scv` name (docs/format.md, "Scavenged segments"), keeping the records
-  // `planner` does not find removable now: fdatasynced, the directory
-  // fsynced, then read back and verified. The log does not change: the
-  // file is garbage until a SCAVENGE file names it. InvalidArgument if
+  // `planner` does not find removable now: verified whole in memory, then
+  // written, fdatasynced and the directory fsynced. The log does not change:
+  // the file is garbage until a SCAVENGE file names it. InvalidArgument if
   // `unit` is not a sealed segment. A run passes the same `writing` for
   // every unit (nullptr: buffers of this call only, one fdatasync, no
   // rests).

@@ -59,47 +59,42 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
       &bytes, stats);
   if (!s.ok()) return s;
   if (!failure.ok()) return failure;
-  rest();
-
-  const std::string path = io::JoinPath(
-      dir_, segment::ScavengedSegmentFileName(unit, fields.generation) +
-                kScavengeWriteSuffix);
-  s = WriteFileSyncedInPieces(fs_, path, bytes, writing->bytes_per_sync, rest);
-  if (s.ok()) s = fs_->SyncDir(dir_);
-  if (!s.ok()) return s;
-  // Read back: what the commit will name is what the file holds, not the
-  // buffer it was written from. A copy is never larger than its source, so
-  // reserving that keeps the buffer from moving (and faulting its pages in
-  // afresh) as later units come out larger.
-  writing->read_back.reserve(mapped.mapped_size());
-  auto written =
-      ReadFileInto(fs_, path, mapped.mapped_size(), &writing->read_back);
-  if (!written.ok()) return written.status();
+  // The copy is checked whole before it is written: its records, their
+  // links and its mark as a reader will meet them. A scavenge commits only
+  // what this check accepted, and the file then holds exactly these bytes
+  // (written and fdatasynced without error), so the file is not read back:
+  // a read after the fdatasync would come from the page cache, the same
+  // bytes again, and could not see damage on the disk either. Readers
+  // verify each record they use.
   segment::SegmentHeader header;
-  segment::ScavengedFields read_fields;
-  // The remap comes from the file's records, as readers will see them.
+  segment::ScavengedFields checked_fields;
+  // The remap comes from the copy's records, as readers will see them.
   std::optional<UnitRemap> unused;
   if (remap == nullptr) remap = &unused;
   remap->emplace(seg->header.first_position, seg->end_position);
   uint64_t records_end = segment::kSegmentHeaderSize;
+  const std::string path = io::JoinPath(
+      dir_, segment::ScavengedSegmentFileName(unit, fields.generation) +
+                kScavengeWriteSuffix);
   s = segment::ScanScavengedSegment(
-      reinterpret_cast<const uint8_t*>(written->data()), written->size(), path,
+      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path,
       [&](const segment::ScannedRecord& r) {
         (*remap)->Keep(r.header.position, static_cast<uint32_t>(r.offset));
         records_end = r.offset + r.header.RecordSize();
       },
-      &header, &read_fields);
+      &header, &checked_fields);
   if (!s.ok()) return s;
   (*remap)->Finish(static_cast<uint32_t>(records_end));
-  if (*written != bytes) {
-    return Status::Corruption(
-        path, 0, "scavenged segment differs from what was written");
-  }
+  rest();
+
+  s = WriteFileSyncedInPieces(fs_, path, bytes, writing->bytes_per_sync, rest);
+  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (!s.ok()) return s;
   ScavengeUnitEntry entry;
   entry.number = unit;
   entry.generation = fields.generation;
-  entry.size = written->size();
-  entry.hash = ScavengeFileHash(*written);
+  entry.size = bytes.size();
+  entry.hash = ScavengeFileHash(bytes);
   rest();
   return entry;
 }

@@ -125,9 +125,8 @@ struct ScavengeOptions {
   std::function<void(const ScavengeProgress&)> progress;
   // Memory for the map of moved events of the parts committed together
   // (about 4 bytes per event of those parts): parts are committed in
-  // batches that fit, at least one part per batch. A run also holds two
-  // buffers of one segment's size each (the copy of a part being written
-  // and its read-back).
+  // batches that fit, at least one part per batch. A run also holds one
+  // buffer of a segment's size (the copy of the part being written).
   uint64_t max_memory_bytes = uint64_t{64} << 20;
   // Streams whose deletion and retention state is kept in memory at once
   // while deciding what to remove.
