@@ -46,4 +46,23 @@ uint64_t SegmentSeed(uint64_t store_id, uint64_t segment_number) {
   return seed == 0 ? 1 : seed;
 }
 
+struct StreamingChecksum64::State {
+  XXH3_state_t xxh;
+};
+
+StreamingChecksum64::StreamingChecksum64(uint64_t seed)
+    : state_(std::make_unique<State>()) {
+  XXH3_64bits_reset_withSeed(&state_->xxh, seed);
+}
+
+StreamingChecksum64::~StreamingChecksum64() = default;
+
+void StreamingChecksum64::Update(const void* data, size_t size) {
+  XXH3_64bits_update(&state_->xxh, data, size);
+}
+
+uint64_t StreamingChecksum64::Digest() const {
+  return XXH3_64bits_digest(&state_->xxh);
+}
+
 }  // namespace cairn::segment

@@ -8,10 +8,28 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace cairn::segment {
 
 uint64_t Checksum64(const void* data, size_t size, uint64_t seed);
+
+// Checksum64 of bytes given in pieces: Digest() equals Checksum64 of the
+// pieces' concatenation with the same seed.
+class StreamingChecksum64 {
+ public:
+  explicit StreamingChecksum64(uint64_t seed);
+  ~StreamingChecksum64();
+  StreamingChecksum64(const StreamingChecksum64&) = delete;
+  StreamingChecksum64& operator=(const StreamingChecksum64&) = delete;
+
+  void Update(const void* data, size_t size);
+  uint64_t Digest() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // The seed of every record checksum in segment `segment_number` of the store
 // whose random identity is `store_id`. Never 0.

@@ -4,9 +4,9 @@
 // segments"): the kept records of a sealed segment, with gaps where removed
 // records were. Records are copied byte for byte, except continuations
 // whose head moved (relinked) or was removed (the first kept one becomes
-// the append's head). A scavenge writes one with
-// BuildScavengedSegment and checks the copy with ScanScavengedSegment
-// before it writes it.
+// the append's head). A scavenge writes one with StreamScavengedSegment,
+// which checks each piece of the copy before it hands it on; the log
+// checks a file it did not write with ScanScavengedSegment.
 #ifndef CAIRN_SEGMENT_SCAVENGED_SEGMENT_H_
 #define CAIRN_SEGMENT_SCAVENGED_SEGMENT_H_
 
@@ -32,6 +32,49 @@ struct ScavengeCopyStats {
 // at `record`) is kept.
 using KeepRecord =
     std::function<bool(const ScannedRecord& scanned, const uint8_t* record)>;
+
+// Receives a scavenged copy as StreamScavengedSegment makes it.
+class ScavengedCopySink {
+ public:
+  virtual ~ScavengedCopySink() = default;
+  // `size` bytes of the copy at `offset`: the records in pieces of
+  // increasing offsets from kSegmentHeaderSize on, then the header region
+  // (offset 0, kSegmentHeaderSize bytes) once, last. A failure ends the
+  // copy with that status.
+  virtual Status Write(uint64_t offset, const uint8_t* bytes, size_t size) = 0;
+  // A kept record as the copy holds it (r.offset is its offset in the
+  // copy), checked, before the piece that holds it is written.
+  virtual void Kept(const ScannedRecord& r) = 0;
+};
+
+// Where StreamScavengedSegment puts the copy.
+struct ScavengedCopyOutput {
+  std::string file;  // the copy's name, for errors
+  // Bytes per Write of records (a record larger than this is a piece of
+  // its own).
+  size_t piece_size = size_t{1} << 20;
+  // Holds one piece at a time; keeps its capacity, so that a caller that
+  // makes copy after copy allocates it once. Must not hold the source.
+  std::string* piece = nullptr;
+  ScavengedCopySink* sink = nullptr;
+};
+
+// The scavenged copy of a sealed segment, as BuildScavengedSegment
+// describes it, handed to output.sink a piece at a time instead of built
+// whole: memory is one piece, whatever the segment's size. Each record is
+// checked as it is added, with the checks ScanScavengedSegment makes of a
+// file (Corruption naming output.file and the copy's offset), and so is
+// the header with its mark, which comes last. The source is scanned as
+// BuildScavengedSegment scans it, with its errors. *copy_size: the size of
+// the whole copy (its file). After a failure the sink may have received
+// part of the copy.
+Status StreamScavengedSegment(const uint8_t* data, size_t size,
+                              const SegmentHeader& header,
+                              const std::string& file,
+                              const ScavengedFields& fields,
+                              const KeepRecord& keep,
+                              const ScavengedCopyOutput& output,
+                              ScavengeCopyStats* stats, uint64_t* copy_size);
 
 // Writes to *out the whole file of the scavenged copy of a sealed segment
 // whose file bytes are data[0, size) (`header` decoded from them, version

@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 #include "engine/src/scavenge_file.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "segment/checksum.h"
@@ -110,6 +111,33 @@ std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text) {
 
 uint64_t ScavengeFileHash(std::string_view bytes) {
   return segment::Checksum64(bytes.data(), bytes.size(), 0);
+}
+
+Result<uint64_t> ScavengeFileHashOf(io::FileSystem* fs, const std::string& path,
+                                    size_t piece, std::string* buffer,
+                                    uint64_t* size) {
+  auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
+  if (!file.ok()) return file.status();
+  auto file_size = (*file)->Size();
+  if (!file_size.ok()) return file_size.status();
+  *size = *file_size;
+  if (buffer->size() < piece) buffer->resize(piece);
+  segment::StreamingChecksum64 hash(0);
+  uint64_t done = 0;
+  while (done < *size) {
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(piece, *size - done));
+    size_t got = 0;
+    Status s = (*file)->Read(done, buffer->data(), want, &got);
+    if (!s.ok()) return s;
+    if (got != want) {
+      return Status::Corruption(path, done + got,
+                                "the file ended while it was read");
+    }
+    hash.Update(buffer->data(), got);
+    done += got;
+  }
+  return hash.Digest();
 }
 
 }  // namespace cairn::engine

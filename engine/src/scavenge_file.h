@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/result.h"
+#include "engine/io/file_system.h"
 #include "index/table_rewrite.h"
 
 namespace cairn::engine {
@@ -53,6 +55,12 @@ std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text);
 
 // XXH3-64 with seed 0 of a file's bytes, as in a unit line.
 uint64_t ScavengeFileHash(std::string_view bytes);
+// The same of the file at `path`, read `piece` bytes at a time through
+// *buffer (which keeps its capacity). NotFound if there is no such file;
+// *size is set to its size.
+Result<uint64_t> ScavengeFileHashOf(io::FileSystem* fs, const std::string& path,
+                                    size_t piece, std::string* buffer,
+                                    uint64_t* size);
 
 }  // namespace cairn::engine
 

@@ -320,19 +320,22 @@ class StoreImpl final : public Store {
                                     ScavengePacer* pacer = nullptr);
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
-  // What the units of a scavenge run share. The copy being built is
-  // reserved to the largest source segment so far and freed when the run
-  // ends: its pages are allocated (and zero-filled by the kernel) once per
-  // run, not per unit.
+  // Bytes a scavenge writes (and reads back to hash) at a time: the
+  // memory a run holds for its copies, whatever the segments' size.
+  static constexpr size_t kScavengePieceSize = size_t{1} << 20;
+  // What the units of a scavenge run share. The piece buffer keeps its
+  // capacity from unit to unit (one piece, or the largest record if that
+  // is larger), so its pages are allocated once per run.
   struct ScavengeWriting {
-    std::string copy;
+    std::string piece;
     uint64_t bytes_per_sync = 0;     // ScavengeOptions::bytes_per_sync
     ScavengePacer* pacer = nullptr;  // rests between pieces; may be null
   };
   // Writes the rewritten copy of the sealed segment numbered `unit` to its
   // `.scv` name (docs/format.md, "Scavenged segments"), keeping the records
-  // `planner` does not find removable now: verified whole in memory, then
-  // written, fdatasynced and the directory fsynced. The log does not change:
+  // `planner` does not find removable now: made, checked and written a
+  // piece at a time, fdatasynced every `bytes_per_sync` bytes and at the
+  // end, and the directory fsynced. The log does not change:
   // the file is garbage until a SCAVENGE file names it. InvalidArgument if
   // `unit` is not a sealed segment. A run passes the same `writing` for
   // every unit (nullptr: buffers of this call only, one fdatasync, no

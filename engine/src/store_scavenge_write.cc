@@ -3,14 +3,65 @@
 // Scavenging, the part that writes: the rewritten copy of one sealed
 // segment, under a name no reader lists (`.scv`) until a SCAVENGE file
 // commits it (docs/format.md, "The SCAVENGE file").
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "engine/src/small_file.h"
 #include "engine/src/store_impl.h"
 #include "segment/scavenged_segment.h"
 
 namespace cairn::engine {
+
+namespace {
+
+// Writes a scavenged copy into its `.scv` file as StreamScavengedSegment
+// makes it, and fills the unit's remap from the kept records.
+class UnitFileSink : public segment::ScavengedCopySink {
+ public:
+  UnitFileSink(io::File* file, uint64_t bytes_per_sync,
+               std::function<void()> rest, UnitRemap* remap)
+      : file_(file),
+        bytes_per_sync_(bytes_per_sync),
+        rest_(std::move(rest)),
+        remap_(remap) {}
+
+  Status Write(uint64_t offset, const uint8_t* bytes, size_t size) override {
+    Status s = file_->Write(offset, bytes, size);
+    if (!s.ok()) return s;
+    unsynced_ += size;
+    if (bytes_per_sync_ != 0 && unsynced_ >= bytes_per_sync_) return Sync();
+    return Status::Ok();
+  }
+  void Kept(const segment::ScannedRecord& r) override {
+    remap_->Keep(r.header.position, static_cast<uint32_t>(r.offset));
+    records_end_ = r.offset + r.header.RecordSize();
+  }
+
+  // fdatasyncs what was written since the last one (never again after a
+  // failure: the caller gives the file up), then rests.
+  Status Sync() {
+    Status s = file_->Sync();
+    if (!s.ok()) return s;
+    unsynced_ = 0;
+    rest_();
+    return Status::Ok();
+  }
+  uint64_t unsynced() const { return unsynced_; }
+  uint64_t records_end() const { return records_end_; }
+
+ private:
+  io::File* file_;
+  uint64_t bytes_per_sync_;
+  std::function<void()> rest_;
+  UnitRemap* remap_;
+  uint64_t unsynced_ = 0;
+  uint64_t records_end_ = segment::kSegmentHeaderSize;
+};
+
+}  // namespace
 
 Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
     uint64_t unit, ScavengePlanner* planner, segment::ScavengeCopyStats* stats,
@@ -40,11 +91,36 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   segment::ScavengedFields fields;
   fields.end_position = seg->end_position;
   fields.generation = seg->generation + 1;
+  const std::string path = io::JoinPath(
+      dir_, segment::ScavengedSegmentFileName(unit, fields.generation) +
+                kScavengeWriteSuffix);
+  auto file = fs_->OpenFile(path, io::OpenMode::kCreate);
+  if (!file.ok()) return file.status();
+  // A leftover file (of a stopped run) may be longer than the copy.
+  Status s = (*file)->Truncate(0);
+  if (!s.ok()) return s;
+  // The remap comes from the copy's records, as readers will see them.
+  std::optional<UnitRemap> unused;
+  if (remap == nullptr) remap = &unused;
+  remap->emplace(seg->header.first_position, seg->end_position);
+  UnitFileSink sink(file->get(), writing->bytes_per_sync, rest, &**remap);
+  // The copy is made, checked and written a piece at a time: each record
+  // is checked as readers will meet it (checksum, position, link) before
+  // its piece is written, and the header with its mark last. A scavenge
+  // commits only what these checks accepted, and the file is not read
+  // back for them: after a successful fdatasync a read would come from the
+  // page cache, the same bytes, and could not see damage on the disk.
+  // Readers verify each record they use.
+  segment::ScavengedCopyOutput output;
+  output.file = path;
+  output.piece_size = kScavengePieceSize;
+  output.piece = &writing->piece;
+  output.sink = &sink;
   Status failure;
-  std::string& bytes = writing->copy;
   segment::EventDecoder decoder(mapped.data() + segment::kSegmentHeaderSize,
                                 seg->seed);
-  Status s = segment::BuildScavengedSegment(
+  uint64_t copy_size = 0;
+  s = segment::StreamScavengedSegment(
       mapped.data(), mapped.mapped_size(), seg->header, seg->path, fields,
       [&](const segment::ScannedRecord& r, const uint8_t* record) {
         if (!failure.ok()) return true;
@@ -56,46 +132,30 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
         }
         return !*removable;
       },
-      &bytes, stats);
-  if (!s.ok()) return s;
-  if (!failure.ok()) return failure;
-  // The copy is checked whole before it is written: its records, their
-  // links and its mark as a reader will meet them. A scavenge commits only
-  // what this check accepted, and the file then holds exactly these bytes
-  // (written and fdatasynced without error), so the file is not read back:
-  // a read after the fdatasync would come from the page cache, the same
-  // bytes again, and could not see damage on the disk either. Readers
-  // verify each record they use.
-  segment::SegmentHeader header;
-  segment::ScavengedFields checked_fields;
-  // The remap comes from the copy's records, as readers will see them.
-  std::optional<UnitRemap> unused;
-  if (remap == nullptr) remap = &unused;
-  remap->emplace(seg->header.first_position, seg->end_position);
-  uint64_t records_end = segment::kSegmentHeaderSize;
-  const std::string path = io::JoinPath(
-      dir_, segment::ScavengedSegmentFileName(unit, fields.generation) +
-                kScavengeWriteSuffix);
-  s = segment::ScanScavengedSegment(
-      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path,
-      [&](const segment::ScannedRecord& r) {
-        (*remap)->Keep(r.header.position, static_cast<uint32_t>(r.offset));
-        records_end = r.offset + r.header.RecordSize();
-      },
-      &header, &checked_fields);
-  if (!s.ok()) return s;
-  (*remap)->Finish(static_cast<uint32_t>(records_end));
-  rest();
-
-  s = WriteFileSyncedInPieces(fs_, path, bytes, writing->bytes_per_sync, rest);
+      output, stats, &copy_size);
+  if (s.ok()) s = failure;
+  // With bytes_per_sync 0, or after the header, one last fdatasync.
+  if (s.ok() && sink.unsynced() > 0) s = sink.Sync();
+  if (s.ok()) s = (*file)->Close();
   if (s.ok()) s = fs_->SyncDir(dir_);
   if (!s.ok()) return s;
+  (*remap)->Finish(static_cast<uint32_t>(sink.records_end()));
+  // The unit line names the file's size and hash, which a commit finished
+  // at the next open checks before it renames the file.
+  uint64_t size = 0;
+  auto hash =
+      ScavengeFileHashOf(fs_, path, kScavengePieceSize, &writing->piece, &size);
+  if (!hash.ok()) return hash.status();
+  if (size != copy_size) {
+    return Status::Corruption(path, size,
+                              "scavenged segment differs in size from the "
+                              "copy written");
+  }
   ScavengeUnitEntry entry;
   entry.number = unit;
   entry.generation = fields.generation;
-  entry.size = bytes.size();
-  entry.hash = ScavengeFileHash(bytes);
-  rest();
+  entry.size = size;
+  entry.hash = *hash;
   return entry;
 }
 
@@ -131,12 +191,12 @@ Status StoreImpl::FinishCommittedScavenge(const ScavengeCommit& commit) {
       return Status::Corruption(
           scv_path, 0, "a segment the committed scavenge rewrote is missing");
     }
-    auto bytes = ReadSmallFile(fs_, scv_path, unit.size);
-    if (!bytes.ok() && !bytes.status().IsInvalidArgument()) {
-      return bytes.status();
-    }
-    if (!bytes.ok() || bytes->size() != unit.size ||
-        ScavengeFileHash(*bytes) != unit.hash) {
+    std::string buffer;
+    uint64_t size = 0;
+    auto hash =
+        ScavengeFileHashOf(fs_, scv_path, kScavengePieceSize, &buffer, &size);
+    if (!hash.ok() && !hash.status().IsCorruption()) return hash.status();
+    if (!hash.ok() || size != unit.size || *hash != unit.hash) {
       return Status::Corruption(scv_path, 0,
                                 "a segment the committed scavenge rewrote "
                                 "does not match its size and hash");

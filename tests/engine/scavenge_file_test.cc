@@ -8,6 +8,9 @@
 
 #include <string>
 
+#include "engine/src/small_file.h"
+#include "testing/memory_file_system.h"
+
 namespace cairn::engine {
 namespace {
 
@@ -67,6 +70,28 @@ TEST(ScavengeFileTest, TrailingBytesAfterTheChecksumReadAsNoCommit) {
 TEST(ScavengeFileTest, FileHashDependsOnEveryByte) {
   EXPECT_NE(ScavengeFileHash("abc"), ScavengeFileHash("abd"));
   EXPECT_EQ(ScavengeFileHash("abc"), ScavengeFileHash(std::string("abc")));
+}
+
+TEST(ScavengeFileTest, AFileHashedInPiecesEqualsTheHashOfItsBytes) {
+  io::MemoryFileSystem fs;
+  ASSERT_TRUE(fs.CreateDir("/d").ok());
+  std::string bytes;
+  for (int i = 0; i < 5000; ++i) bytes += static_cast<char>(i * 7 + i / 13);
+  ASSERT_TRUE(WriteFileSynced(&fs, "/d/f.scv", bytes).ok());
+  std::string buffer;
+  for (size_t piece : {size_t{1}, size_t{1000}, size_t{4096}, size_t{8192}}) {
+    uint64_t size = 0;
+    auto hash = ScavengeFileHashOf(&fs, "/d/f.scv", piece, &buffer, &size);
+    ASSERT_TRUE(hash.ok()) << hash.status().ToString();
+    EXPECT_EQ(*hash, ScavengeFileHash(bytes)) << "piece " << piece;
+    EXPECT_EQ(size, bytes.size());
+  }
+  // The buffer never grows beyond the largest piece asked for.
+  EXPECT_LE(buffer.size(), size_t{8192});
+  uint64_t size = 0;
+  EXPECT_TRUE(ScavengeFileHashOf(&fs, "/d/none.scv", 4096, &buffer, &size)
+                  .status()
+                  .IsNotFound());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #include "segment/checksum.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #define XXH_STATIC_LINKING_ONLY  // XXH3_generateSecret_fromSeed
 #include <xxhash.h>
 
@@ -62,6 +64,25 @@ TEST(ChecksumTest, EqualsTheLibrarysSeededXxh3) {
   const std::vector<uint8_t> big(1 << 20, 0x5a);
   EXPECT_EQ(Checksum64(big.data(), big.size(), 99),
             XXH3_64bits_withSeed(big.data(), big.size(), 99));
+}
+
+// A checksum given its input in pieces equals the one-call checksum of the
+// whole, however the input is cut.
+TEST(ChecksumTest, StreamingEqualsTheWholeInput) {
+  std::mt19937_64 rng(11);
+  std::vector<uint8_t> bytes(20000);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  for (size_t size : {size_t{0}, size_t{1}, size_t{240}, size_t{241},
+                      size_t{4096}, bytes.size()}) {
+    for (size_t piece : {size_t{1}, size_t{7}, size_t{256}, size_t{4096}}) {
+      StreamingChecksum64 stream(0x43414952);
+      for (size_t done = 0; done < size; done += piece) {
+        stream.Update(bytes.data() + done, std::min(piece, size - done));
+      }
+      EXPECT_EQ(stream.Digest(), Checksum64(bytes.data(), size, 0x43414952))
+          << "size " << size << " piece " << piece;
+    }
+  }
 }
 
 // Both long-input paths (the baseline one and, where built, the AVX2 one)

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "segment/durable_mark.h"
@@ -97,6 +98,10 @@ Status Build(const SegmentImage& image, const KeepRecord& keep,
   fields.generation = generation;
   return BuildScavengedSegment(image.data(), image.size(), image.header(),
                                kFile, fields, keep, out, stats);
+}
+
+KeepRecord KeepAll() {
+  return [](const ScannedRecord&, const uint8_t*) { return true; };
 }
 
 KeepRecord KeepEvenPositions() {
@@ -357,6 +362,116 @@ TEST(ScavengedSegmentTest, AReusedBufferHoldsExactlyTheNewCopy) {
   ASSERT_TRUE(Build(image, KeepEvenPositions(), &reused, &stats).ok());
   EXPECT_EQ(reused, fresh);
   EXPECT_EQ(ScanCopy(reused).size(), 5u);
+}
+
+// Collects what StreamScavengedSegment hands on, checking the order the
+// sink's contract gives: records in increasing offsets, the header last.
+class RecordingSink : public ScavengedCopySink {
+ public:
+  Status Write(uint64_t offset, const uint8_t* bytes, size_t size) override {
+    EXPECT_FALSE(header_written_) << "a write after the header";
+    if (offset == 0) {
+      EXPECT_EQ(size, kSegmentHeaderSize);
+      header_written_ = true;
+      file_.replace(0, size, reinterpret_cast<const char*>(bytes), size);
+    } else {
+      EXPECT_EQ(offset, file_.size());
+      // The records reported since the last piece are this piece's.
+      for (uint64_t at : pending_kept_) {
+        EXPECT_GE(at, offset);
+        EXPECT_LT(at, offset + size);
+      }
+      file_.append(reinterpret_cast<const char*>(bytes), size);
+      piece_sizes_.push_back(size);
+    }
+    pending_kept_.clear();
+    ++writes_;
+    return writes_ == fail_at_write_ ? Status::IOError("disk full")
+                                     : Status::Ok();
+  }
+  void Kept(const ScannedRecord& r) override {
+    EXPECT_GE(r.offset, file_.size()) << "a record reported after its piece";
+    kept_.emplace_back(r.header.position, r.offset);
+    pending_kept_.push_back(r.offset);
+  }
+
+  std::string file_ = std::string(kSegmentHeaderSize, '\0');
+  std::vector<size_t> piece_sizes_;
+  std::vector<std::pair<uint64_t, uint64_t>> kept_;  // position, offset
+  bool header_written_ = false;
+  std::vector<uint64_t> pending_kept_;
+  int writes_ = 0;
+  int fail_at_write_ = 0;  // 1-based; 0: never
+};
+
+Status Stream(const SegmentImage& image, const KeepRecord& keep,
+              size_t piece_size, RecordingSink* sink, uint64_t* copy_size) {
+  ScavengedFields fields;
+  fields.end_position = 110;
+  fields.generation = 1;
+  std::string piece;
+  ScavengedCopyOutput output;
+  output.file = "000000000007.g0001.seg.scv";
+  output.piece_size = piece_size;
+  output.piece = &piece;
+  output.sink = sink;
+  ScavengeCopyStats stats;
+  return StreamScavengedSegment(image.data(), image.size(), image.header(),
+                                kFile, fields, keep, output, &stats, copy_size);
+}
+
+TEST(ScavengedSegmentTest, AStreamedCopyComesInPiecesWithTheHeaderLast) {
+  SegmentImage image = ContinuationSource();
+  std::string whole;
+  ScavengeCopyStats stats;
+  const KeepRecord keep = [](const ScannedRecord& r, const uint8_t*) {
+    return r.header.position != 100 && r.header.position != 105;
+  };
+  ASSERT_TRUE(Build(image, keep, &whole, &stats).ok());
+  // Pieces of one byte (each record a piece), of a few records, and one
+  // piece for all.
+  for (size_t piece_size : {size_t{1}, size_t{200}, size_t{1} << 20}) {
+    RecordingSink sink;
+    uint64_t copy_size = 0;
+    Status s = Stream(image, keep, piece_size, &sink, &copy_size);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(sink.header_written_);
+    EXPECT_EQ(sink.file_, whole) << "piece size " << piece_size;
+    EXPECT_EQ(copy_size, whole.size());
+    // Every piece but the last reaches the piece size, and ends at the
+    // first record that makes it do so.
+    for (size_t i = 0; i + 1 < sink.piece_sizes_.size(); ++i) {
+      EXPECT_GE(sink.piece_sizes_[i], piece_size);
+    }
+    if (piece_size == 1) {
+      EXPECT_EQ(sink.piece_sizes_.size(), 8u);
+    }
+    // The kept records as a scan of the file finds them.
+    std::vector<std::pair<uint64_t, uint64_t>> scanned;
+    SegmentHeader header;
+    ScavengedFields fields;
+    ASSERT_TRUE(ScanScavengedSegment(
+                    Bytes(whole), whole.size(), kFile,
+                    [&](const ScannedRecord& r) {
+                      scanned.emplace_back(r.header.position, r.offset);
+                    },
+                    &header, &fields)
+                    .ok());
+    EXPECT_EQ(sink.kept_, scanned);
+  }
+}
+
+TEST(ScavengedSegmentTest, AFailedWriteEndsTheStreamedCopy) {
+  SegmentImage image = Source();
+  for (int fail_at : {1, 3, 11}) {
+    RecordingSink sink;
+    sink.fail_at_write_ = fail_at;
+    uint64_t copy_size = 0;
+    // Ten records, one piece each, then the header: write 11.
+    Status s = Stream(image, KeepAll(), 1, &sink, &copy_size);
+    EXPECT_TRUE(s.IsIOError()) << fail_at << ": " << s.ToString();
+    EXPECT_EQ(sink.writes_, fail_at);
+  }
 }
 
 class ScavengedDamageTest : public ::testing::Test {

@@ -125,8 +125,9 @@ struct ScavengeOptions {
   std::function<void(const ScavengeProgress&)> progress;
   // Memory for the map of moved events of the parts committed together
   // (about 4 bytes per event of those parts): parts are committed in
-  // batches that fit, at least one part per batch. A run also holds one
-  // buffer of a segment's size (the copy of the part being written).
+  // batches that fit, at least one part per batch. A run also holds a
+  // 1 MiB buffer for the copy it writes (larger only while it copies a
+  // record larger than that).
   uint64_t max_memory_bytes = uint64_t{64} << 20;
   // Streams whose deletion and retention state is kept in memory at once
   // while deciding what to remove.
@@ -136,9 +137,9 @@ struct ScavengeOptions {
   static constexpr uint32_t kMaxThrottlePercent = 100;
   // The share of the wall time the scavenge works, in percent (1 to 100;
   // anything else is InvalidArgument), as KurrentDB's throttlePercent:
-  // after each piece of work (examining a part while planning, building
-  // a part's copy, writing `bytes_per_sync` of it, reading it back,
-  // rewriting the index tables of a batch) it rests in proportion to the
+  // after each piece of work (examining a part while planning, making and
+  // writing `bytes_per_sync` of a part's copy, rewriting the index tables
+  // of a batch) it rests in proportion to the
   // time the piece took, leaving the disk and the CPUs to appends and
   // reads; the seal at the start and each batch's commit are not paced.
   // It lowers the scavenge's mean cost to appends, not the tail latency
