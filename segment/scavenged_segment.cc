@@ -142,7 +142,11 @@ class PieceWriter {
         piece_(*output.piece),
         checker_(output.file, header, end_position) {
     piece_.clear();
-    piece_.reserve(output.piece_size);
+    // A piece is written once a record takes it to piece_size, so it
+    // stays below twice that unless one record is larger: reserved once,
+    // it never moves for records up to piece_size.
+    piece_.reserve(output.piece_size <= SIZE_MAX / 2 ? 2 * output.piece_size
+                                                     : output.piece_size);
   }
 
   // Where the next record goes: the end of the piece, at copy offset

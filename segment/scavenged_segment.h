@@ -53,8 +53,10 @@ struct ScavengedCopyOutput {
   // Bytes per Write of records (a record larger than this is a piece of
   // its own).
   size_t piece_size = size_t{1} << 20;
-  // Holds one piece at a time; keeps its capacity, so that a caller that
-  // makes copy after copy allocates it once. Must not hold the source.
+  // Holds one piece at a time: reserved to twice piece_size (more only
+  // for a record larger than piece_size), and keeps its capacity, so that
+  // a caller that makes copy after copy allocates it once. Must not hold
+  // the source.
   std::string* piece = nullptr;
   ScavengedCopySink* sink = nullptr;
 };

@@ -324,8 +324,8 @@ class StoreImpl final : public Store {
   // memory a run holds for its copies, whatever the segments' size.
   static constexpr size_t kScavengePieceSize = size_t{1} << 20;
   // What the units of a scavenge run share. The piece buffer keeps its
-  // capacity from unit to unit (one piece, or the largest record if that
-  // is larger), so its pages are allocated once per run.
+  // capacity from unit to unit (two pieces, more only for a record larger
+  // than a piece), so its pages are allocated once per run.
   struct ScavengeWriting {
     std::string piece;
     uint64_t bytes_per_sync = 0;     // ScavengeOptions::bytes_per_sync

@@ -273,6 +273,42 @@ TEST_F(StoreScavengeTest, WritesAVerifiedCopyWithoutTheRemovableRecords) {
   EXPECT_EQ(fields.generation, 1u);
 }
 
+TEST(StoreScavengeMemoryTest, ACopyLargerThanAPieceHoldsOnlyTwoPieces) {
+  // A segment of 8 MiB, nearly all of it kept: the copy is several pieces
+  // long, and the run's buffer stays at two pieces.
+  testing::TempDir dir;
+  Options options = testing::SmallOptions();
+  options.segment_size = uint64_t{8} << 20;
+  options.compression_threshold = 0;
+  auto opened = Store::Open(dir.Sub("store"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Store> store = std::move(opened).value();
+  for (int i = 0; i < 500; ++i) {
+    std::vector<EventData> events;
+    events.push_back(
+        testing::Event("K", std::string(10 * 1024, 'k'), EventId::Generate()));
+    ASSERT_TRUE(store->Append("kept", ExpectedVersion::Any(), events).ok());
+  }
+  ASSERT_TRUE(
+      store->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+  ASSERT_TRUE(store->Tombstone("gone", ExpectedVersion::Any()).ok());
+  AppendUntilSealed(*store);
+  auto* impl = static_cast<engine::StoreImpl*>(store.get());
+  auto plan = impl->PlanScavenge(kPlanCache);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_FALSE(plan->units.empty());
+  engine::ScavengePlanner planner = impl->MakeScavengePlanner(kPlanCache);
+  segment::ScavengeCopyStats stats;
+  engine::StoreImpl::ScavengeWriting writing;
+  auto entry = impl->WriteScavengedUnit(plan->units.front().unit, &planner,
+                                        &stats, nullptr, &writing);
+  ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+  EXPECT_GT(entry->size, 4 * engine::StoreImpl::kScavengePieceSize);
+  EXPECT_LE(writing.piece.capacity(),
+            2 * engine::StoreImpl::kScavengePieceSize);
+  EXPECT_EQ(stats.removed_records, 5u);
+}
+
 TEST_F(StoreScavengeTest, WritingACopyChangesNoRead) {
   TombstoneFiveKeepFourAndSeal();
   engine::ScavengePlan plan = Plan();

@@ -126,8 +126,8 @@ struct ScavengeOptions {
   // Memory for the map of moved events of the parts committed together
   // (about 4 bytes per event of those parts): parts are committed in
   // batches that fit, at least one part per batch. A run also holds a
-  // 1 MiB buffer for the copy it writes (larger only while it copies a
-  // record larger than that).
+  // 2 MiB buffer for the copy it writes, in pieces of 1 MiB (larger only
+  // once it copies a record larger than a piece).
   uint64_t max_memory_bytes = uint64_t{64} << 20;
   // Streams whose deletion and retention state is kept in memory at once
   // while deciding what to remove.
