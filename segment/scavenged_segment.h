@@ -63,7 +63,8 @@ struct ScavengedCopyOutput {
 
 // The scavenged copy of a sealed segment, as BuildScavengedSegment
 // describes it, handed to output.sink a piece at a time instead of built
-// whole: memory is one piece, whatever the segment's size. Each record is
+// whole: memory is two pieces (more only for a record larger than a
+// piece), whatever the segment's size. Each record is
 // checked as it is added, with the checks ScanScavengedSegment makes of a
 // file (Corruption naming output.file and the copy's offset), and so is
 // the header with its mark, which comes last. The source is scanned as

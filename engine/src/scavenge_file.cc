@@ -113,20 +113,26 @@ uint64_t ScavengeFileHash(std::string_view bytes) {
   return segment::Checksum64(bytes.data(), bytes.size(), 0);
 }
 
-Result<uint64_t> ScavengeFileHashOf(io::FileSystem* fs, const std::string& path,
-                                    size_t piece, std::string* buffer,
-                                    uint64_t* size) {
+Result<uint64_t> ScavengeFileHashOf(
+    io::FileSystem* fs, const std::string& path, uint64_t size, size_t piece,
+    std::string* buffer,
+    const std::function<void(uint64_t offset, std::string_view bytes)>&
+        each_piece) {
   auto file = fs->OpenFile(path, io::OpenMode::kReadOnly);
   if (!file.ok()) return file.status();
   auto file_size = (*file)->Size();
   if (!file_size.ok()) return file_size.status();
-  *size = *file_size;
+  if (*file_size != size) {
+    return Status::Corruption(path, 0,
+                              "the file has " + std::to_string(*file_size) +
+                                  " bytes, expected " + std::to_string(size));
+  }
   if (buffer->size() < piece) buffer->resize(piece);
   segment::StreamingChecksum64 hash(0);
   uint64_t done = 0;
-  while (done < *size) {
+  while (done < size) {
     const size_t want =
-        static_cast<size_t>(std::min<uint64_t>(piece, *size - done));
+        static_cast<size_t>(std::min<uint64_t>(piece, size - done));
     size_t got = 0;
     Status s = (*file)->Read(done, buffer->data(), want, &got);
     if (!s.ok()) return s;
@@ -135,6 +141,7 @@ Result<uint64_t> ScavengeFileHashOf(io::FileSystem* fs, const std::string& path,
                                 "the file ended while it was read");
     }
     hash.Update(buffer->data(), got);
+    if (each_piece) each_piece(done, std::string_view(buffer->data(), got));
     done += got;
   }
   return hash.Digest();

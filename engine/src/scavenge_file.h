@@ -8,6 +8,7 @@
 #define CAIRN_ENGINE_SRC_SCAVENGE_FILE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,12 +56,16 @@ std::optional<ScavengeCommit> DecodeScavengeCommit(std::string_view text);
 
 // XXH3-64 with seed 0 of a file's bytes, as in a unit line.
 uint64_t ScavengeFileHash(std::string_view bytes);
-// The same of the file at `path`, read `piece` bytes at a time through
-// *buffer (which keeps its capacity). NotFound if there is no such file;
-// *size is set to its size.
-Result<uint64_t> ScavengeFileHashOf(io::FileSystem* fs, const std::string& path,
-                                    size_t piece, std::string* buffer,
-                                    uint64_t* size);
+// The same of the file at `path`, which must be `size` bytes long
+// (Corruption before it is read otherwise, or if it ends early), read
+// `piece` bytes at a time through *buffer, which keeps its capacity.
+// `each_piece` (may be empty) sees each piece read, with its offset, in
+// order. NotFound if there is no such file.
+Result<uint64_t> ScavengeFileHashOf(
+    io::FileSystem* fs, const std::string& path, uint64_t size, size_t piece,
+    std::string* buffer,
+    const std::function<void(uint64_t offset, std::string_view bytes)>&
+        each_piece = {});
 
 }  // namespace cairn::engine
 

@@ -320,8 +320,8 @@ class StoreImpl final : public Store {
                                     ScavengePacer* pacer = nullptr);
   // A planner that looks retention up through RetentionOf.
   ScavengePlanner MakeScavengePlanner(size_t max_cached_streams);
-  // Bytes a scavenge writes (and reads back to hash) at a time: the
-  // memory a run holds for its copies, whatever the segments' size.
+  // Bytes a scavenge makes and writes (and reads back to hash) at a time;
+  // a run's buffer holds two of them, whatever the segments' size.
   static constexpr size_t kScavengePieceSize = size_t{1} << 20;
   // What the units of a scavenge run share. The piece buffer keeps its
   // capacity from unit to unit (two pieces, more only for a record larger

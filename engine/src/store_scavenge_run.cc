@@ -248,9 +248,8 @@ Status StoreImpl::ApplyScavengeCommit(const ScavengeCommit& commit) {
   if (!s.ok()) return s;
   std::vector<std::shared_ptr<Segment>> successors;
   for (const ScavengeUnitEntry& unit : commit.units) {
-    // Not scanned again: WriteScavengedUnit verified these very bytes
-    // whole before it wrote them, and the commit names their size and
-    // hash.
+    // Not scanned again: WriteScavengedUnit checked every record of the
+    // copy as it wrote it, and that the file holds those bytes.
     auto loaded = log_->LoadGeneration(unit.number, unit.generation);
     if (!loaded.ok()) return loaded.status();
     successors.push_back(std::move(loaded.value()));

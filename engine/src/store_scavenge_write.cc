@@ -3,6 +3,7 @@
 // Scavenging, the part that writes: the rewritten copy of one sealed
 // segment, under a name no reader lists (`.scv`) until a SCAVENGE file
 // commits it (docs/format.md, "The SCAVENGE file").
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "engine/src/small_file.h"
 #include "engine/src/store_impl.h"
+#include "segment/checksum.h"
 #include "segment/scavenged_segment.h"
 
 namespace cairn::engine {
@@ -18,7 +20,10 @@ namespace cairn::engine {
 namespace {
 
 // Writes a scavenged copy into its `.scv` file as StreamScavengedSegment
-// makes it, and fills the unit's remap from the kept records.
+// makes it, fdatasyncing every `bytes_per_sync` bytes (0: only when told),
+// and fills the unit's remap from the kept records. It keeps the header
+// region and a checksum of the records it wrote, so that the file can be
+// compared with them.
 class UnitFileSink : public segment::ScavengedCopySink {
  public:
   UnitFileSink(io::File* file, uint64_t bytes_per_sync,
@@ -29,10 +34,30 @@ class UnitFileSink : public segment::ScavengedCopySink {
         remap_(remap) {}
 
   Status Write(uint64_t offset, const uint8_t* bytes, size_t size) override {
-    Status s = file_->Write(offset, bytes, size);
-    if (!s.ok()) return s;
-    unsynced_ += size;
-    if (bytes_per_sync_ != 0 && unsynced_ >= bytes_per_sync_) return Sync();
+    if (offset == 0) {
+      header_.assign(reinterpret_cast<const char*>(bytes), size);
+    } else {
+      records_hash_.Update(bytes, size);
+    }
+    // In pieces that end where a sync is due, so that no more than
+    // bytes_per_sync of the copy is ever unsynced.
+    while (size > 0) {
+      size_t n = size;
+      if (bytes_per_sync_ != 0) {
+        n = static_cast<size_t>(
+            std::min<uint64_t>(n, bytes_per_sync_ - unsynced_));
+      }
+      Status s = file_->Write(offset, bytes, n);
+      if (!s.ok()) return s;
+      unsynced_ += n;
+      offset += n;
+      bytes += n;
+      size -= n;
+      if (bytes_per_sync_ != 0 && unsynced_ == bytes_per_sync_) {
+        s = Sync();
+        if (!s.ok()) return s;
+      }
+    }
     return Status::Ok();
   }
   void Kept(const segment::ScannedRecord& r) override {
@@ -51,6 +76,8 @@ class UnitFileSink : public segment::ScavengedCopySink {
   }
   uint64_t unsynced() const { return unsynced_; }
   uint64_t records_end() const { return records_end_; }
+  const std::string& header() const { return header_; }
+  uint64_t records_hash() const { return records_hash_.Digest(); }
 
  private:
   io::File* file_;
@@ -59,6 +86,8 @@ class UnitFileSink : public segment::ScavengedCopySink {
   UnitRemap* remap_;
   uint64_t unsynced_ = 0;
   uint64_t records_end_ = segment::kSegmentHeaderSize;
+  std::string header_;
+  segment::StreamingChecksum64 records_hash_{0};
 };
 
 }  // namespace
@@ -96,9 +125,17 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
                 kScavengeWriteSuffix);
   auto file = fs_->OpenFile(path, io::OpenMode::kCreate);
   if (!file.ok()) return file.status();
+  // A failed unit leaves no file behind: it is garbage that no commit
+  // names (and that the next open would remove, should a crash bring it
+  // back), so its removal needs no directory fsync.
+  auto give_up = [&](Status failed) {
+    file->reset();
+    (void)fs_->RemoveFile(path);
+    return failed;
+  };
   // A leftover file (of a stopped run) may be longer than the copy.
   Status s = (*file)->Truncate(0);
-  if (!s.ok()) return s;
+  if (!s.ok()) return give_up(s);
   // The remap comes from the copy's records, as readers will see them.
   std::optional<UnitRemap> unused;
   if (remap == nullptr) remap = &unused;
@@ -106,11 +143,7 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   UnitFileSink sink(file->get(), writing->bytes_per_sync, rest, &**remap);
   // The copy is made, checked and written a piece at a time: each record
   // is checked as readers will meet it (checksum, position, link) before
-  // its piece is written, and the header with its mark last. A scavenge
-  // commits only what these checks accepted, and the file is not read
-  // back for them: after a successful fdatasync a read would come from the
-  // page cache, the same bytes, and could not see damage on the disk.
-  // Readers verify each record they use.
+  // its piece is written, and the header with its mark last.
   segment::ScavengedCopyOutput output;
   output.file = path;
   output.piece_size = kScavengePieceSize;
@@ -123,12 +156,13 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   s = segment::StreamScavengedSegment(
       mapped.data(), mapped.mapped_size(), seg->header, seg->path, fields,
       [&](const segment::ScannedRecord& r, const uint8_t* record) {
-        if (!failure.ok()) return true;
+        // After a failure nothing more is copied: the unit is given up.
+        if (!failure.ok()) return false;
         auto removable = planner->RemovableRecord(&decoder, record, r.header,
                                                   seg->path, r.offset);
         if (!removable.ok()) {
           failure = removable.status();
-          return true;
+          return false;
         }
         return !*removable;
       },
@@ -138,23 +172,36 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   if (s.ok() && sink.unsynced() > 0) s = sink.Sync();
   if (s.ok()) s = (*file)->Close();
   if (s.ok()) s = fs_->SyncDir(dir_);
-  if (!s.ok()) return s;
+  if (!s.ok()) return give_up(s);
   (*remap)->Finish(static_cast<uint32_t>(sink.records_end()));
-  // The unit line names the file's size and hash, which a commit finished
-  // at the next open checks before it renames the file.
-  uint64_t size = 0;
-  auto hash =
-      ScavengeFileHashOf(fs_, path, kScavengePieceSize, &writing->piece, &size);
-  if (!hash.ok()) return hash.status();
-  if (size != copy_size) {
-    return Status::Corruption(path, size,
-                              "scavenged segment differs in size from the "
-                              "copy written");
+  // The file is read back once, a piece at a time: for the hash its unit
+  // line names (which the open that finishes a committed scavenge checks
+  // before it renames the file), and to check that it holds the bytes the
+  // checks above accepted: the header region as written, and records
+  // with the checksum of those written.
+  bool header_matches = false;
+  segment::StreamingChecksum64 records_read(0);
+  auto hash = ScavengeFileHashOf(
+      fs_, path, copy_size, kScavengePieceSize, &writing->piece,
+      [&](uint64_t offset, std::string_view bytes) {
+        size_t skip = 0;
+        if (offset == 0) {
+          // A piece holds at least the header region.
+          skip = segment::kSegmentHeaderSize;
+          header_matches = bytes.substr(0, skip) == sink.header();
+        }
+        records_read.Update(bytes.data() + skip, bytes.size() - skip);
+      });
+  if (!hash.ok()) return give_up(hash.status());
+  if (!header_matches || records_read.Digest() != sink.records_hash()) {
+    return give_up(Status::Corruption(
+        path, 0, "the scavenged segment file differs from the copy written"));
   }
+  rest();
   ScavengeUnitEntry entry;
   entry.number = unit;
   entry.generation = fields.generation;
-  entry.size = size;
+  entry.size = copy_size;
   entry.hash = *hash;
   return entry;
 }
@@ -182,6 +229,7 @@ Status FinishIndex(io::FileSystem* fs, const std::string& dir,
 
 Status StoreImpl::FinishCommittedScavenge(const ScavengeCommit& commit) {
   bool renamed = false;
+  std::string buffer;  // a piece of the file being hashed
   for (const ScavengeUnitEntry& unit : commit.units) {
     const std::string final_path = io::JoinPath(
         dir_, segment::ScavengedSegmentFileName(unit.number, unit.generation));
@@ -191,12 +239,10 @@ Status StoreImpl::FinishCommittedScavenge(const ScavengeCommit& commit) {
       return Status::Corruption(
           scv_path, 0, "a segment the committed scavenge rewrote is missing");
     }
-    std::string buffer;
-    uint64_t size = 0;
-    auto hash =
-        ScavengeFileHashOf(fs_, scv_path, kScavengePieceSize, &buffer, &size);
+    auto hash = ScavengeFileHashOf(fs_, scv_path, unit.size, kScavengePieceSize,
+                                   &buffer);
     if (!hash.ok() && !hash.status().IsCorruption()) return hash.status();
-    if (!hash.ok() || size != unit.size || *hash != unit.hash) {
+    if (!hash.ok() || *hash != unit.hash) {
       return Status::Corruption(scv_path, 0,
                                 "a segment the committed scavenge rewrote "
                                 "does not match its size and hash");

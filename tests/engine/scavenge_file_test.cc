@@ -80,16 +80,36 @@ TEST(ScavengeFileTest, AFileHashedInPiecesEqualsTheHashOfItsBytes) {
   ASSERT_TRUE(WriteFileSynced(&fs, "/d/f.scv", bytes).ok());
   std::string buffer;
   for (size_t piece : {size_t{1}, size_t{1000}, size_t{4096}, size_t{8192}}) {
-    uint64_t size = 0;
-    auto hash = ScavengeFileHashOf(&fs, "/d/f.scv", piece, &buffer, &size);
+    std::string seen;
+    auto hash =
+        ScavengeFileHashOf(&fs, "/d/f.scv", bytes.size(), piece, &buffer,
+                           [&](uint64_t offset, std::string_view got) {
+                             EXPECT_EQ(offset, seen.size());
+                             EXPECT_LE(got.size(), piece);
+                             seen += got;
+                           });
     ASSERT_TRUE(hash.ok()) << hash.status().ToString();
     EXPECT_EQ(*hash, ScavengeFileHash(bytes)) << "piece " << piece;
-    EXPECT_EQ(size, bytes.size());
+    EXPECT_EQ(seen, bytes) << "piece " << piece;
   }
   // The buffer never grows beyond the largest piece asked for.
   EXPECT_LE(buffer.size(), size_t{8192});
-  uint64_t size = 0;
-  EXPECT_TRUE(ScavengeFileHashOf(&fs, "/d/none.scv", 4096, &buffer, &size)
+}
+
+TEST(ScavengeFileTest, AFileOfAnotherSizeIsCorruptionBeforeItIsRead) {
+  io::MemoryFileSystem fs;
+  ASSERT_TRUE(fs.CreateDir("/d").ok());
+  ASSERT_TRUE(WriteFileSynced(&fs, "/d/f.scv", std::string(100, 'x')).ok());
+  std::string buffer;
+  for (uint64_t expected : {uint64_t{99}, uint64_t{101}, uint64_t{0}}) {
+    bool read = false;
+    auto hash =
+        ScavengeFileHashOf(&fs, "/d/f.scv", expected, 4096, &buffer,
+                           [&](uint64_t, std::string_view) { read = true; });
+    EXPECT_TRUE(hash.status().IsCorruption()) << hash.status().ToString();
+    EXPECT_FALSE(read);
+  }
+  EXPECT_TRUE(ScavengeFileHashOf(&fs, "/d/none.scv", 100, 4096, &buffer)
                   .status()
                   .IsNotFound());
 }

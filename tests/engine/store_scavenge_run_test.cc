@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cairn/cairn.h"
@@ -862,6 +863,15 @@ TEST(ScavengeRunDurabilityTest, RemovalsRestOnlyOnDurableEvents) {
   });
 }
 
+// Five events of "gone", tombstoned (removable), and four of "kept".
+void TombstoneFiveKeepFour(Store& store) {
+  ASSERT_TRUE(
+      store.Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+  ASSERT_TRUE(store.Tombstone("gone", ExpectedVersion::Any()).ok());
+  ASSERT_TRUE(
+      store.Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+}
+
 // Fails the directory fsync that follows the rename of DIR/SCAVENGE (the
 // commit point), once.
 class CommitSyncFails final : public io::FileSystemWrapper {
@@ -896,11 +906,7 @@ TEST(ScavengeRunDurabilityTest, AFailedCommitSyncKeepsTheCommitsFiles) {
   {
     CAIRN_ASSERT_OK_AND_ASSIGN(
         store, engine::StoreImpl::Open(&fs, dir, ScavengeOptionsForTest()));
-    ASSERT_TRUE(
-        store->Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
-    ASSERT_TRUE(store->Tombstone("gone", ExpectedVersion::Any()).ok());
-    ASSERT_TRUE(
-        store->Append("kept", ExpectedVersion::NoStream(), Events(4)).ok());
+    TombstoneFiveKeepFour(*store);
     auto result = store->Scavenge(ScavengeOptions{});
     EXPECT_TRUE(result.status().IsIOError()) << result.status().ToString();
     EXPECT_TRUE(store->Sync().IsReadOnly());
@@ -909,6 +915,60 @@ TEST(ScavengeRunDurabilityTest, AFailedCommitSyncKeepsTheCommitsFiles) {
   CAIRN_ASSERT_OK_AND_ASSIGN(
       store, engine::StoreImpl::Open(&memory, dir, ScavengeOptionsForTest()));
   EXPECT_EQ(EventsInAll(*store, "gone").size(), 1u);
+  auto kept = store->ReadStream("kept", ReadStreamOptions{});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->events.size(), 4u);
+}
+
+// A disk that reports success but stores a `.scv` file's record bytes
+// with one bit changed (a byte of the first write past the header).
+class ScvWritesLie final : public io::FileSystemWrapper {
+ public:
+  explicit ScvWritesLie(io::FileSystem* target) : FileSystemWrapper(target) {}
+  Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
+                                             io::OpenMode mode) override {
+    auto file = FileSystemWrapper::OpenFile(path, mode);
+    if (!file.ok() || !path.ends_with(engine::kScavengeWriteSuffix)) {
+      return file;
+    }
+    return std::unique_ptr<io::File>(
+        std::make_unique<LyingFile>(std::move(file).value()));
+  }
+
+ private:
+  class LyingFile final : public io::FileWrapper {
+   public:
+    using FileWrapper::FileWrapper;
+    Status Write(uint64_t offset, const void* data, size_t size) override {
+      if (offset < segment::kSegmentHeaderSize || size == 0) {
+        return FileWrapper::Write(offset, data, size);
+      }
+      std::string changed(static_cast<const char*>(data), size);
+      changed[size / 2] = static_cast<char>(changed[size / 2] ^ 0x10);
+      return FileWrapper::Write(offset, changed.data(), size);
+    }
+  };
+};
+
+// A scavenge commits only a file that holds the bytes it checked: one that
+// the disk stored otherwise fails the run with Corruption before the
+// commit point, and the store reads as before.
+TEST(ScavengeRunDurabilityTest, AFileThatDiffersFromTheCopyIsNotCommitted) {
+  io::MemoryFileSystem memory;
+  ScvWritesLie fs(&memory);
+  const std::string dir = "/store";
+  CAIRN_ASSERT_OK_AND_ASSIGN(
+      store, engine::StoreImpl::Open(&fs, dir, ScavengeOptionsForTest()));
+  TombstoneFiveKeepFour(*store);
+  auto result = store->Scavenge(ScavengeOptions{});
+  EXPECT_TRUE(result.status().IsCorruption()) << result.status().ToString();
+  EXPECT_FALSE(memory.Exists(io::JoinPath(dir, engine::kScavengeFileName)));
+  auto names = memory.ListDir(dir);
+  ASSERT_TRUE(names.ok());
+  for (const std::string& name : *names) {
+    EXPECT_FALSE(name.ends_with(engine::kScavengeWriteSuffix)) << name;
+  }
+  EXPECT_EQ(EventsInAll(*store, "gone").size(), 6u);
   auto kept = store->ReadStream("kept", ReadStreamOptions{});
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ(kept->events.size(), 4u);

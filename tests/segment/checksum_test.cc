@@ -75,12 +75,14 @@ TEST(ChecksumTest, StreamingEqualsTheWholeInput) {
   for (size_t size : {size_t{0}, size_t{1}, size_t{240}, size_t{241},
                       size_t{4096}, bytes.size()}) {
     for (size_t piece : {size_t{1}, size_t{7}, size_t{256}, size_t{4096}}) {
-      StreamingChecksum64 stream(0x43414952);
-      for (size_t done = 0; done < size; done += piece) {
-        stream.Update(bytes.data() + done, std::min(piece, size - done));
+      for (uint64_t seed : {uint64_t{0}, uint64_t{0x43414952}}) {
+        StreamingChecksum64 stream(seed);
+        for (size_t done = 0; done < size; done += piece) {
+          stream.Update(bytes.data() + done, std::min(piece, size - done));
+        }
+        EXPECT_EQ(stream.Digest(), Checksum64(bytes.data(), size, seed))
+            << "size " << size << " piece " << piece << " seed " << seed;
       }
-      EXPECT_EQ(stream.Digest(), Checksum64(bytes.data(), size, 0x43414952))
-          << "size " << size << " piece " << piece;
     }
   }
 }

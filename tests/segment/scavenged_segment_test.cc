@@ -405,7 +405,8 @@ class RecordingSink : public ScavengedCopySink {
 };
 
 Status Stream(const SegmentImage& image, const KeepRecord& keep,
-              size_t piece_size, RecordingSink* sink, uint64_t* copy_size) {
+              size_t piece_size, RecordingSink* sink, uint64_t* copy_size,
+              std::string* piece_buffer = nullptr) {
   ScavengedFields fields;
   fields.end_position = 110;
   fields.generation = 1;
@@ -413,7 +414,7 @@ Status Stream(const SegmentImage& image, const KeepRecord& keep,
   ScavengedCopyOutput output;
   output.file = "000000000007.g0001.seg.scv";
   output.piece_size = piece_size;
-  output.piece = &piece;
+  output.piece = piece_buffer != nullptr ? piece_buffer : &piece;
   output.sink = sink;
   ScavengeCopyStats stats;
   return StreamScavengedSegment(image.data(), image.size(), image.header(),
@@ -428,23 +429,42 @@ TEST(ScavengedSegmentTest, AStreamedCopyComesInPiecesWithTheHeaderLast) {
     return r.header.position != 100 && r.header.position != 105;
   };
   ASSERT_TRUE(Build(image, keep, &whole, &stats).ok());
-  // Pieces of one byte (each record a piece), of a few records, and one
-  // piece for all.
+  // The copy's contents are what the tests above check (through Build,
+  // which streams it in one piece); here the same copy comes in pieces of
+  // one byte (each record a piece), of a few records, and one for all.
   for (size_t piece_size : {size_t{1}, size_t{200}, size_t{1} << 20}) {
     RecordingSink sink;
     uint64_t copy_size = 0;
-    Status s = Stream(image, keep, piece_size, &sink, &copy_size);
+    std::string piece;
+    Status s = Stream(image, keep, piece_size, &sink, &copy_size, &piece);
     ASSERT_TRUE(s.ok()) << s.ToString();
     EXPECT_TRUE(sink.header_written_);
     EXPECT_EQ(sink.file_, whole) << "piece size " << piece_size;
     EXPECT_EQ(copy_size, whole.size());
     // Every piece but the last reaches the piece size, and ends at the
-    // first record that makes it do so.
-    for (size_t i = 0; i + 1 < sink.piece_sizes_.size(); ++i) {
-      EXPECT_GE(sink.piece_sizes_[i], piece_size);
+    // first record that makes it do so: without its last record it is
+    // below the piece size.
+    uint64_t piece_start = kSegmentHeaderSize;
+    size_t k = 0;
+    for (size_t i = 0; i < sink.piece_sizes_.size(); ++i) {
+      const uint64_t piece_end = piece_start + sink.piece_sizes_[i];
+      uint64_t last = piece_start;
+      while (k < sink.kept_.size() && sink.kept_[k].second < piece_end) {
+        last = sink.kept_[k++].second;
+      }
+      if (i + 1 < sink.piece_sizes_.size()) {
+        EXPECT_GE(sink.piece_sizes_[i], piece_size);
+      }
+      EXPECT_LT(last - piece_start, piece_size);
+      piece_start = piece_end;
     }
+    EXPECT_EQ(k, sink.kept_.size());
     if (piece_size == 1) {
       EXPECT_EQ(sink.piece_sizes_.size(), 8u);
+    } else {
+      // Records no larger than a piece never move the buffer, reserved to
+      // two pieces.
+      EXPECT_EQ(piece.capacity(), 2 * piece_size);
     }
     // The kept records as a scan of the file finds them.
     std::vector<std::pair<uint64_t, uint64_t>> scanned;

@@ -138,10 +138,11 @@ struct ScavengeOptions {
   // The share of the wall time the scavenge works, in percent (1 to 100;
   // anything else is InvalidArgument), as KurrentDB's throttlePercent:
   // after each piece of work (examining a part while planning, making and
-  // writing `bytes_per_sync` of a part's copy, rewriting the index tables
-  // of a batch) it rests in proportion to the
-  // time the piece took, leaving the disk and the CPUs to appends and
-  // reads; the seal at the start and each batch's commit are not paced.
+  // writing `bytes_per_sync` of a part's copy, reading the copy back for
+  // its hash, rewriting the index tables of a batch) it rests in
+  // proportion to the time the piece took, leaving the disk and the CPUs
+  // to appends and reads; the seal at the start and each batch's commit
+  // are not paced.
   // It lowers the scavenge's mean cost to appends, not the tail latency
   // of those that meet its disk writes. 100 never rests. A rest ends at
   // once when the scavenge is stopped (StopScavenge, Close).
