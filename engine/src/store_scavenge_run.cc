@@ -180,10 +180,16 @@ Result<ScavengeResult> StoreImpl::RunScavenge(const ScavengeOptions& options) {
 
 void StoreImpl::DiscardBatch(const ScavengeBatch& batch) {
   // Never committed: garbage the next open would remove as well.
+  bool removed = false;
   for (const ScavengeUnitEntry& unit : batch.entries) {
-    (void)fs_->RemoveFile(ScvPath(dir_, unit));
+    removed |= fs_->RemoveFile(ScvPath(dir_, unit)).ok();
   }
-  (void)fs_->SyncDir(dir_);
+  // After a failed fsync the directory is not synced again (the writer has
+  // stopped, and the next open removes what is left); a failure here
+  // stops it, as any failed fsync of the store's directory does.
+  if (!removed || fail_stop_.failed()) return;
+  Status s = fs_->SyncDir(dir_);
+  if (!s.ok()) Fail(s);
 }
 
 Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch,

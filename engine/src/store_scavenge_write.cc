@@ -34,6 +34,7 @@ class UnitFileSink : public segment::ScavengedCopySink {
         remap_(remap) {}
 
   Status Write(uint64_t offset, const uint8_t* bytes, size_t size) override {
+    if (!failed_.ok()) return failed_;
     if (offset == 0) {
       header_.assign(reinterpret_cast<const char*>(bytes), size);
     } else {
@@ -48,7 +49,7 @@ class UnitFileSink : public segment::ScavengedCopySink {
             std::min<uint64_t>(n, bytes_per_sync_ - unsynced_));
       }
       Status s = file_->Write(offset, bytes, n);
-      if (!s.ok()) return s;
+      if (!s.ok()) return failed_ = s;
       unsynced_ += n;
       offset += n;
       bytes += n;
@@ -65,11 +66,13 @@ class UnitFileSink : public segment::ScavengedCopySink {
     records_end_ = r.offset + r.header.RecordSize();
   }
 
-  // fdatasyncs what was written since the last one (never again after a
-  // failure: the caller gives the file up), then rests.
+  // fdatasyncs what was written since the last one, then rests. After a
+  // failure nothing more is written or synced (a failed fdatasync is
+  // never retried): the caller gives the file up.
   Status Sync() {
+    if (!failed_.ok()) return failed_;
     Status s = file_->Sync();
-    if (!s.ok()) return s;
+    if (!s.ok()) return failed_ = s;
     unsynced_ = 0;
     rest_();
     return Status::Ok();
@@ -88,6 +91,7 @@ class UnitFileSink : public segment::ScavengedCopySink {
   uint64_t records_end_ = segment::kSegmentHeaderSize;
   std::string header_;
   segment::StreamingChecksum64 records_hash_{0};
+  Status failed_;
 };
 
 }  // namespace
@@ -125,9 +129,9 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
                 kScavengeWriteSuffix);
   auto file = fs_->OpenFile(path, io::OpenMode::kCreate);
   if (!file.ok()) return file.status();
-  // A failed unit leaves no file behind: it is garbage that no commit
-  // names (and that the next open would remove, should a crash bring it
-  // back), so its removal needs no directory fsync.
+  // A failed unit leaves no file behind. No commit names it, so its
+  // removal is not synced here: should a crash bring it back, the next
+  // open removes it.
   auto give_up = [&](Status failed) {
     file->reset();
     (void)fs_->RemoveFile(path);
@@ -171,7 +175,14 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   // With bytes_per_sync 0, or after the header, one last fdatasync.
   if (s.ok() && sink.unsynced() > 0) s = sink.Sync();
   if (s.ok()) s = (*file)->Close();
-  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (s.ok()) {
+    s = fs_->SyncDir(dir_);
+    // The store's directory: a failed fsync of it may have lost entries
+    // other than this file's (a segment the writer just created), and it
+    // is never retried. The writer stops, as for any failed sync of the
+    // log.
+    if (!s.ok()) Fail(s);
+  }
   if (!s.ok()) return give_up(s);
   (*remap)->Finish(static_cast<uint32_t>(sink.records_end()));
   // The file is read back once, a piece at a time: for the hash its unit
@@ -179,6 +190,8 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   // before it renames the file), and to check that it holds the bytes the
   // checks above accepted: the header region as written, and records
   // with the checksum of those written.
+  static_assert(kScavengePieceSize >= segment::kSegmentHeaderSize,
+                "the first piece read holds the header region");
   bool header_matches = false;
   segment::StreamingChecksum64 records_read(0);
   auto hash = ScavengeFileHashOf(

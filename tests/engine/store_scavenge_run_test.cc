@@ -5,8 +5,10 @@
 // afterwards, its errors, and power loss at every step of a run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -920,11 +922,13 @@ TEST(ScavengeRunDurabilityTest, AFailedCommitSyncKeepsTheCommitsFiles) {
   EXPECT_EQ(kept->events.size(), 4u);
 }
 
-// A disk that reports success but stores a `.scv` file's record bytes
-// with one bit changed (a byte of the first write past the header).
+// A file system that reports success but stores a `.scv` file's bytes
+// with one bit changed: in every write of records (at 4096 or above), or
+// in the write of the header region (at 0).
 class ScvWritesLie final : public io::FileSystemWrapper {
  public:
-  explicit ScvWritesLie(io::FileSystem* target) : FileSystemWrapper(target) {}
+  ScvWritesLie(io::FileSystem* target, bool header)
+      : FileSystemWrapper(target), header_(header) {}
   Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
                                              io::OpenMode mode) override {
     auto file = FileSystemWrapper::OpenFile(path, mode);
@@ -932,46 +936,187 @@ class ScvWritesLie final : public io::FileSystemWrapper {
       return file;
     }
     return std::unique_ptr<io::File>(
-        std::make_unique<LyingFile>(std::move(file).value()));
+        std::make_unique<LyingFile>(std::move(file).value(), header_));
   }
 
  private:
   class LyingFile final : public io::FileWrapper {
    public:
-    using FileWrapper::FileWrapper;
+    LyingFile(std::unique_ptr<io::File> target, bool header)
+        : FileWrapper(std::move(target)), header_(header) {}
     Status Write(uint64_t offset, const void* data, size_t size) override {
-      if (offset < segment::kSegmentHeaderSize || size == 0) {
+      if ((offset == 0) != header_ || size == 0) {
         return FileWrapper::Write(offset, data, size);
       }
       std::string changed(static_cast<const char*>(data), size);
       changed[size / 2] = static_cast<char>(changed[size / 2] ^ 0x10);
       return FileWrapper::Write(offset, changed.data(), size);
     }
+
+   private:
+    bool header_;
   };
+  bool header_;
 };
 
 // A scavenge commits only a file that holds the bytes it checked: one that
 // the disk stored otherwise fails the run with Corruption before the
 // commit point, and the store reads as before.
 TEST(ScavengeRunDurabilityTest, AFileThatDiffersFromTheCopyIsNotCommitted) {
+  for (bool header : {false, true}) {
+    SCOPED_TRACE(header ? "a changed header" : "changed records");
+    io::MemoryFileSystem memory;
+    ScvWritesLie fs(&memory, header);
+    const std::string dir = "/store";
+    CAIRN_ASSERT_OK_AND_ASSIGN(
+        store, engine::StoreImpl::Open(&fs, dir, ScavengeOptionsForTest()));
+    TombstoneFiveKeepFour(*store);
+    auto result = store->Scavenge(ScavengeOptions{});
+    EXPECT_TRUE(result.status().IsCorruption()) << result.status().ToString();
+    EXPECT_FALSE(memory.Exists(io::JoinPath(dir, engine::kScavengeFileName)));
+    auto names = memory.ListDir(dir);
+    ASSERT_TRUE(names.ok());
+    for (const std::string& name : *names) {
+      EXPECT_FALSE(name.ends_with(engine::kScavengeWriteSuffix)) << name;
+    }
+    EXPECT_EQ(EventsInAll(*store, "gone").size(), 6u);
+    auto kept = store->ReadStream("kept", ReadStreamOptions{});
+    ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+    EXPECT_EQ(kept->events.size(), 4u);
+    // The writer goes on: the failure was the scavenge's, not the log's.
+    EXPECT_TRUE(store->Append("kept", ExpectedVersion::Any(), Events(1)).ok());
+  }
+}
+
+// Counts the bytes written to `.scv` files since their last fdatasync,
+// and, when asked to, fails the directory fsync that the thread which
+// created the first `.scv` file (the scavenging one) makes next, and
+// counts that thread's directory fsyncs after it. Other threads (the
+// segment preparer) are left alone.
+class ScvSyncWatch final : public io::FileSystemWrapper {
+ public:
+  ScvSyncWatch(io::FileSystem* target, bool fail_dir_sync)
+      : FileSystemWrapper(target), fail_dir_sync_(fail_dir_sync) {}
+  Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
+                                             io::OpenMode mode) override {
+    auto file = FileSystemWrapper::OpenFile(path, mode);
+    if (!file.ok() || !path.ends_with(engine::kScavengeWriteSuffix)) {
+      return file;
+    }
+    if (fail_dir_sync_ && !failed_ &&
+        std::this_thread::get_id() == scavenging_) {
+      armed_ = true;
+    }
+    return std::unique_ptr<io::File>(
+        std::make_unique<Counting>(std::move(file).value(), this));
+  }
+  Status SyncDir(const std::string& path) override {
+    if (std::this_thread::get_id() != scavenging_) {
+      return FileSystemWrapper::SyncDir(path);
+    }
+    if (failed_) ++syncs_after_failure_;
+    if (armed_) {
+      armed_ = false;
+      failed_ = true;
+      return Status::IOError("injected directory fsync failure", EIO);
+    }
+    return FileSystemWrapper::SyncDir(path);
+  }
+
+  uint64_t max_unsynced_ = 0;
+  std::vector<uint64_t> synced_runs_;  // bytes each fdatasync covered
+  int syncs_after_failure_ = 0;
+
+ private:
+  class Counting final : public io::FileWrapper {
+   public:
+    Counting(std::unique_ptr<io::File> target, ScvSyncWatch* watch)
+        : FileWrapper(std::move(target)), watch_(watch) {}
+    Status Write(uint64_t offset, const void* data, size_t size) override {
+      unsynced_ += size;
+      watch_->max_unsynced_ = std::max(watch_->max_unsynced_, unsynced_);
+      return FileWrapper::Write(offset, data, size);
+    }
+    Status Sync() override {
+      watch_->synced_runs_.push_back(unsynced_);
+      unsynced_ = 0;
+      return FileWrapper::Sync();
+    }
+
+   private:
+    ScvSyncWatch* watch_;
+    uint64_t unsynced_ = 0;
+  };
+  bool fail_dir_sync_;
+  const std::thread::id scavenging_ = std::this_thread::get_id();
+  bool armed_ = false;
+  bool failed_ = false;
+};
+
+// Five events of "gone", tombstoned, and "kept" events of 1 KiB enough
+// for a copy of many 4 KiB runs.
+void TombstoneFiveKeepForty(Store& store) {
+  ASSERT_TRUE(
+      store.Append("gone", ExpectedVersion::NoStream(), Events(5)).ok());
+  ASSERT_TRUE(store.Tombstone("gone", ExpectedVersion::Any()).ok());
+  for (int i = 0; i < 40; ++i) {
+    std::vector<EventData> one;
+    one.push_back(testing::Event("K", std::string(1024, 'k')));
+    ASSERT_TRUE(store.Append("kept", ExpectedVersion::Any(), one).ok());
+  }
+}
+
+// bytes_per_sync bounds the scavenge's unsynced bytes exactly, also below
+// the size of the pieces it makes its copies in.
+TEST(ScavengeRunDurabilityTest, NoMoreThanBytesPerSyncIsEverUnsynced) {
   io::MemoryFileSystem memory;
-  ScvWritesLie fs(&memory);
-  const std::string dir = "/store";
+  ScvSyncWatch fs(&memory, /*fail_dir_sync=*/false);
   CAIRN_ASSERT_OK_AND_ASSIGN(
-      store, engine::StoreImpl::Open(&fs, dir, ScavengeOptionsForTest()));
-  TombstoneFiveKeepFour(*store);
-  auto result = store->Scavenge(ScavengeOptions{});
-  EXPECT_TRUE(result.status().IsCorruption()) << result.status().ToString();
-  EXPECT_FALSE(memory.Exists(io::JoinPath(dir, engine::kScavengeFileName)));
+      store, engine::StoreImpl::Open(&fs, "/store", ScavengeOptionsForTest()));
+  TombstoneFiveKeepForty(*store);
+  ScavengeOptions options;
+  options.bytes_per_sync = 4096;
+  auto result = store->Scavenge(options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->events_removed, 5u);
+  ASSERT_GE(fs.synced_runs_.size(), 10u);
+  EXPECT_LE(fs.max_unsynced_, 4096u);
+  // Every fdatasync but a file's last covers exactly bytes_per_sync.
+  EXPECT_EQ(std::count(fs.synced_runs_.begin(), fs.synced_runs_.end(),
+                       uint64_t{4096}),
+            static_cast<std::ptrdiff_t>(fs.synced_runs_.size()) - 1);
+}
+
+// A failed fsync of the store's directory after a `.scv` file was created
+// stops the writer and is never retried: the failure may have lost a
+// segment's entry as well. The next open finds the store as it was.
+TEST(ScavengeRunDurabilityTest, AFailedDirectoryFsyncStopsTheWriter) {
+  io::MemoryFileSystem memory;
+  ScvSyncWatch fs(&memory, /*fail_dir_sync=*/true);
+  const std::string dir = "/store";
+  {
+    CAIRN_ASSERT_OK_AND_ASSIGN(
+        store, engine::StoreImpl::Open(&fs, dir, ScavengeOptionsForTest()));
+    TombstoneFiveKeepForty(*store);
+    auto result = store->Scavenge(ScavengeOptions{});
+    EXPECT_TRUE(result.status().IsIOError()) << result.status().ToString();
+    EXPECT_TRUE(store->Sync().IsReadOnly());
+    EXPECT_TRUE(store->Append("kept", ExpectedVersion::Any(), Events(1))
+                    .status()
+                    .IsReadOnly());
+  }
+  EXPECT_EQ(fs.syncs_after_failure_, 0);
+  CAIRN_ASSERT_OK_AND_ASSIGN(
+      store, engine::StoreImpl::Open(&memory, dir, ScavengeOptionsForTest()));
+  EXPECT_EQ(EventsInAll(*store, "gone").size(), 6u);
+  auto kept = store->ReadStream("kept", ReadStreamOptions{});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->events.size(), 40u);
   auto names = memory.ListDir(dir);
   ASSERT_TRUE(names.ok());
   for (const std::string& name : *names) {
     EXPECT_FALSE(name.ends_with(engine::kScavengeWriteSuffix)) << name;
   }
-  EXPECT_EQ(EventsInAll(*store, "gone").size(), 6u);
-  auto kept = store->ReadStream("kept", ReadStreamOptions{});
-  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
-  EXPECT_EQ(kept->events.size(), 4u);
 }
 
 // Power loss at every mutation of a run: the store opens with the kept
