@@ -175,6 +175,11 @@ class StoreImpl final : public Store {
   // The pipeline's Barrier, after the write gate.
   Status Barrier(std::function<Status()> action);
   void Fail(const Status& status) { fail_stop_.Fail(status); }
+  // fsyncs the store's directory for a running writer. A failure stops
+  // the writer: it may have lost entries other than the caller's (a
+  // segment just created), and the directory is never synced again
+  // after it; a stopped writer gets its fatal status back instead.
+  Status SyncStoreDirectory();
   // ReadOnly for a read-only store or after a fatal error.
   Status WriteGate() const;
 

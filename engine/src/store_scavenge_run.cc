@@ -184,12 +184,8 @@ void StoreImpl::DiscardBatch(const ScavengeBatch& batch) {
   for (const ScavengeUnitEntry& unit : batch.entries) {
     removed |= fs_->RemoveFile(ScvPath(dir_, unit)).ok();
   }
-  // After a failed fsync the directory is not synced again (the writer has
-  // stopped, and the next open removes what is left); a failure here
-  // stops it, as any failed fsync of the store's directory does.
-  if (!removed || fail_stop_.failed()) return;
-  Status s = fs_->SyncDir(dir_);
-  if (!s.ok()) Fail(s);
+  // A stopped writer does not sync; the next open removes what is left.
+  if (removed) (void)SyncStoreDirectory();
 }
 
 Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch,
@@ -250,7 +246,7 @@ Status StoreImpl::ApplyScavengeCommit(const ScavengeCommit& commit) {
     Status s = fs_->Rename(ScvPath(dir_, unit), FinalPath(dir_, unit));
     if (!s.ok()) return s;
   }
-  Status s = fs_->SyncDir(dir_);
+  Status s = SyncStoreDirectory();
   if (!s.ok()) return s;
   std::vector<std::shared_ptr<Segment>> successors;
   for (const ScavengeUnitEntry& unit : commit.units) {
@@ -300,7 +296,7 @@ Status StoreImpl::ApplyScavengeCommit(const ScavengeCommit& commit) {
   }
   old.clear();
   s = fs_->RemoveFile(io::JoinPath(dir_, kScavengeFileName));
-  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (s.ok()) s = SyncStoreDirectory();
   return s;
 }
 

@@ -63,7 +63,6 @@ class UnitFileSink : public segment::ScavengedCopySink {
   }
   void Kept(const segment::ScannedRecord& r) override {
     remap_->Keep(r.header.position, static_cast<uint32_t>(r.offset));
-    records_end_ = r.offset + r.header.RecordSize();
   }
 
   // fdatasyncs what was written since the last one, then rests. After a
@@ -78,7 +77,6 @@ class UnitFileSink : public segment::ScavengedCopySink {
     return Status::Ok();
   }
   uint64_t unsynced() const { return unsynced_; }
-  uint64_t records_end() const { return records_end_; }
   const std::string& header() const { return header_; }
   uint64_t records_hash() const { return records_hash_.Digest(); }
 
@@ -88,7 +86,6 @@ class UnitFileSink : public segment::ScavengedCopySink {
   std::function<void()> rest_;
   UnitRemap* remap_;
   uint64_t unsynced_ = 0;
-  uint64_t records_end_ = segment::kSegmentHeaderSize;
   std::string header_;
   segment::StreamingChecksum64 records_hash_{0};
   Status failed_;
@@ -175,16 +172,10 @@ Result<ScavengeUnitEntry> StoreImpl::WriteScavengedUnit(
   // With bytes_per_sync 0, or after the header, one last fdatasync.
   if (s.ok() && sink.unsynced() > 0) s = sink.Sync();
   if (s.ok()) s = (*file)->Close();
-  if (s.ok()) {
-    s = fs_->SyncDir(dir_);
-    // The store's directory: a failed fsync of it may have lost entries
-    // other than this file's (a segment the writer just created), and it
-    // is never retried. The writer stops, as for any failed sync of the
-    // log.
-    if (!s.ok()) Fail(s);
-  }
+  if (s.ok()) s = SyncStoreDirectory();
   if (!s.ok()) return give_up(s);
-  (*remap)->Finish(static_cast<uint32_t>(sink.records_end()));
+  // The copy ends at its last record (its header comes first).
+  (*remap)->Finish(static_cast<uint32_t>(copy_size));
   // The file is read back once, a piece at a time: for the hash its unit
   // line names (which the open that finishes a committed scavenge checks
   // before it renames the file), and to check that it holds the bytes the

@@ -113,6 +113,13 @@ void StoreImpl::AppendAsync(std::string stream, ExpectedVersion expected,
   pipeline_->SubmitAsync(std::move(request));
 }
 
+Status StoreImpl::SyncStoreDirectory() {
+  if (fail_stop_.failed()) return fail_stop_.fatal();
+  Status s = fs_->SyncDir(dir_);
+  if (!s.ok()) Fail(s);
+  return s;
+}
+
 Status StoreImpl::Sync() {
   if (options_.read_only) return Status::Ok();
   return Barrier(nullptr);
