@@ -922,24 +922,35 @@ TEST(ScavengeRunDurabilityTest, AFailedCommitSyncKeepsTheCommitsFiles) {
   EXPECT_EQ(kept->events.size(), 4u);
 }
 
-// A file system that reports success but stores a `.scv` file's bytes
-// with one bit changed: in every write of records (at 4096 or above), or
-// in the write of the header region (at 0).
-class ScvWritesLie final : public io::FileSystemWrapper {
+// Hands every `.scv` file the store opens to Wrap().
+class ScvFileWrapper : public io::FileSystemWrapper {
  public:
-  ScvWritesLie(io::FileSystem* target, bool header)
-      : FileSystemWrapper(target), header_(header) {}
+  using FileSystemWrapper::FileSystemWrapper;
   Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
                                              io::OpenMode mode) override {
     auto file = FileSystemWrapper::OpenFile(path, mode);
     if (!file.ok() || !path.ends_with(engine::kScavengeWriteSuffix)) {
       return file;
     }
-    return std::unique_ptr<io::File>(
-        std::make_unique<LyingFile>(std::move(file).value(), header_));
+    return Wrap(std::move(file).value());
   }
 
+ protected:
+  virtual std::unique_ptr<io::File> Wrap(std::unique_ptr<io::File> file) = 0;
+};
+
+// A file system that reports success but stores a `.scv` file's bytes
+// with one bit changed: in every write of records (at 4096 or above), or
+// in the write of the header region (at 0).
+class ScvWritesLie final : public ScvFileWrapper {
+ public:
+  ScvWritesLie(io::FileSystem* target, bool header)
+      : ScvFileWrapper(target), header_(header) {}
+
  private:
+  std::unique_ptr<io::File> Wrap(std::unique_ptr<io::File> file) override {
+    return std::make_unique<LyingFile>(std::move(file), header_);
+  }
   class LyingFile final : public io::FileWrapper {
    public:
     LyingFile(std::unique_ptr<io::File> target, bool header)
@@ -993,23 +1004,10 @@ TEST(ScavengeRunDurabilityTest, AFileThatDiffersFromTheCopyIsNotCommitted) {
 // created the first `.scv` file (the scavenging one) makes next, and
 // counts that thread's directory fsyncs after it. Other threads (the
 // segment preparer) are left alone.
-class ScvSyncWatch final : public io::FileSystemWrapper {
+class ScvSyncWatch final : public ScvFileWrapper {
  public:
   ScvSyncWatch(io::FileSystem* target, bool fail_dir_sync)
-      : FileSystemWrapper(target), fail_dir_sync_(fail_dir_sync) {}
-  Result<std::unique_ptr<io::File>> OpenFile(const std::string& path,
-                                             io::OpenMode mode) override {
-    auto file = FileSystemWrapper::OpenFile(path, mode);
-    if (!file.ok() || !path.ends_with(engine::kScavengeWriteSuffix)) {
-      return file;
-    }
-    if (fail_dir_sync_ && !failed_ &&
-        std::this_thread::get_id() == scavenging_) {
-      armed_ = true;
-    }
-    return std::unique_ptr<io::File>(
-        std::make_unique<Counting>(std::move(file).value(), this));
-  }
+      : ScvFileWrapper(target), fail_dir_sync_(fail_dir_sync) {}
   Status SyncDir(const std::string& path) override {
     if (std::this_thread::get_id() != scavenging_) {
       return FileSystemWrapper::SyncDir(path);
@@ -1028,6 +1026,13 @@ class ScvSyncWatch final : public io::FileSystemWrapper {
   int syncs_after_failure_ = 0;
 
  private:
+  std::unique_ptr<io::File> Wrap(std::unique_ptr<io::File> file) override {
+    if (fail_dir_sync_ && !failed_ &&
+        std::this_thread::get_id() == scavenging_) {
+      armed_ = true;
+    }
+    return std::make_unique<Counting>(std::move(file), this);
+  }
   class Counting final : public io::FileWrapper {
    public:
     Counting(std::unique_ptr<io::File> target, ScvSyncWatch* watch)
