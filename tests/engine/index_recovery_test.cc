@@ -339,6 +339,7 @@ TEST(IndexRecoveryTest, DamagedBlockOfAScavengedTableIsRebuilt) {
   // scavenge): its first and last entry blocks.
   std::string widest;
   uint64_t widest_range = 0;
+  bool widest_has_gaps = false;
   for (const auto& entry : fs::directory_iterator(dir.path() + "/index")) {
     const std::string name = entry.path().filename().string();
     auto number = index::ParseTableFileName(name);
@@ -350,9 +351,11 @@ TEST(IndexRecoveryTest, DamagedBlockOfAScavengedTableIsRebuilt) {
     if (info.end_position - info.first_position > widest_range) {
       widest_range = info.end_position - info.first_position;
       widest = entry.path().string();
-      ASSERT_TRUE(info.has_gaps()) << name;
+      widest_has_gaps = info.has_gaps();
     }
   }
+  // Directory order is arbitrary: only the widest table found is checked.
+  ASSERT_TRUE(widest_has_gaps) << widest;
   ASSERT_GT(widest_range, engine::RecordLocator::kEventChunk);
   const uint64_t size = fs::file_size(widest);
   for (uint64_t offset : {size - 4096 + 8, uint64_t{0}}) {
