@@ -45,8 +45,14 @@ class AppendCall : public grpc::ClientWriteReactor<pb::AppendReq> {
     } else if (!response_.has_success()) {
       error = "Append: wrong expected version";
     }
-    done_(error);
+    // Freed before the completion runs: the last completion lets the caller
+    // drop its channel, and the context holds a reference to it. Were the
+    // context freed after, the channel could die here, on gRPC's own
+    // callback thread, whose completion queue its destructor shuts down
+    // and frees (gRPC 1.51: a double free on that thread).
+    Completion done = std::move(done_);
     delete this;
+    done(error);
   }
 
  private:
