@@ -30,7 +30,15 @@ Status PersistentRegistry::Load() {
   config_revision_ = read->last_revision.value();
   if (read->events.empty()) return Status::Ok();
   auto definitions = PersistentConfigFromJson(read->events.front().data);
-  if (!definitions.ok()) return definitions.status();
+  if (!definitions.ok()) {
+    // The server does not start without its groups rather than forget
+    // them; the operator appends a corrected configuration (cairn append).
+    return Status::InvalidArgument(
+        "the persistent subscription configuration (" +
+        std::string(kPersistentConfigStream) + " revision " +
+        std::to_string(*config_revision_) +
+        ") is not valid: " + definitions.status().message());
+  }
   definitions_.clear();
   for (PersistentDefinition& d : *definitions) {
     std::string key = d.Key();

@@ -153,19 +153,23 @@ void Server::Shutdown() {
   shut_down_ = true;
   // No new connections from here on (gRPC must not get one while it shuts
   // down); gRPC ends the open ones.
+  // A Start that failed part way leaves later members unset: each step
+  // below runs only for what was built.
   if (listener_) listener_->Stop();
   // Subscriptions end first (with UNAVAILABLE, which makes clients
   // reconnect); Shutdown then waits for the other calls, whose appends
   // complete through the still-open store.
-  streams_->EndReads();
-  persistent_->EndReads();
+  if (streams_) streams_->EndReads();
+  if (persistent_) persistent_->EndReads();
   // Long-lived BatchAppend calls are cancelled after the grace period;
   // each still waits for its running appends before it ends.
-  grpc_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
-  grpc_->Wait();
+  if (grpc_) {
+    grpc_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+    grpc_->Wait();
+  }
   // No call can start a scavenge now; the store stays open until this
   // returns.
-  operations_->Close();
+  if (operations_) operations_->Close();
 }
 
 }  // namespace cairn::server

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "server/persistent_config.h"
 #include "tests/server/credentials_test_util.h"
 #include "tests/server/persistent_test_util.h"
 
@@ -29,6 +30,28 @@ std::string Exception(const grpc::ClientContext& context) {
 }
 
 class PersistentServiceTest : public testing::PersistentTest {};
+
+// A configuration event the server cannot read stops it from starting,
+// with a status naming the stream (it never starts without its groups, and
+// a Start that fails part way shuts down only what it built).
+TEST_F(PersistentServiceTest, AnUnreadableConfigurationStopsTheStart) {
+  server_.reset();
+  EventData config;
+  config.type = std::string(kPersistentConfigEventType);
+  config.data = "not json";
+  auto written = store_->Append(std::string(kPersistentConfigStream),
+                                ExpectedVersion::Any(), {config});
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ServerOptions options;
+  options.insecure = true;
+  options.authentication = false;
+  auto server = Server::Start(store_.get(), options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_TRUE(server.status().IsInvalidArgument());
+  EXPECT_NE(server.status().message().find(kPersistentConfigStream),
+            std::string::npos)
+      << server.status().message();
+}
 
 TEST_F(PersistentServiceTest, ConsumesWithAcksAndReportsFigures) {
   Seed("orders", 5);

@@ -3,8 +3,12 @@
 // The server over TLS, on a real port: clients that trust the CA work,
 // plaintext and untrusting clients do not, and without TLS or --insecure
 // the server does not start.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -125,6 +129,29 @@ TEST_F(ServerTlsTest, RefusesToStartWithoutTlsOrInsecure) {
     EXPECT_NE(server.status().message().find(hint), std::string::npos)
         << server.status().message();
   }
+}
+
+// gRPC binds the TLS port itself: a port another socket holds fails the
+// start with a status, and the half-built server shuts down cleanly.
+TEST_F(ServerTlsTest, APortInUseFailsTheStart) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  server_.reset();
+  ServerOptions options;
+  options.tls = Material();
+  options.authentication = false;
+  options.listen.port = ntohs(address.sin_port);
+  auto server = Server::Start(store_.get(), options);
+  close(fd);
+  ASSERT_FALSE(server.ok());
+  EXPECT_TRUE(server.status().IsIOError()) << server.status().ToString();
 }
 
 TEST_F(ServerTlsTest, HttpEndpointServesHttpsWithTheSameCertificate) {
