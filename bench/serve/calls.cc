@@ -90,6 +90,10 @@ void StartAppend(pb::Streams::Stub* stub, const std::string& stream, int events,
 
 BatchAppendSession::BatchAppendSession(pb::Streams::Stub* stub) {
   stub->async()->BatchAppend(&context_, this);
+  // Append and Close start operations from outside the reactions: the
+  // hold keeps the call from finishing under them (gRPC frees its state
+  // once no operation is outstanding) until Close.
+  AddHold();
   StartRead(&response_);
   StartCall();
 }
@@ -124,7 +128,7 @@ void BatchAppendSession::Append(const std::string& stream, int events,
     }
   }
   if (refused) {
-    refused(std::string("BatchAppend: the call ended"));
+    refused(kCallEnded);
     return;
   }
   // Outside the lock: gRPC may run reactions on this thread. A deque's
@@ -153,8 +157,23 @@ void BatchAppendSession::OnWriteDone(bool ok) {
   }
 }
 
+void BatchAppendSession::FailWaiting() {
+  std::unordered_map<std::string, Completion> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ended_ = true;
+    waiting.swap(waiting_);
+  }
+  for (auto& [id, done] : waiting) done(kCallEnded);
+}
+
 void BatchAppendSession::OnReadDone(bool ok) {
-  if (!ok) return;
+  if (!ok) {
+    // The call ended. Its appends fail here, not in OnDone, which the hold
+    // defers until Close: the caller learns they ended before it closes.
+    FailWaiting();
+    return;
+  }
   Completion done;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -180,18 +199,10 @@ void BatchAppendSession::OnReadDone(bool ok) {
 }
 
 void BatchAppendSession::OnDone(const grpc::Status& status) {
-  std::unordered_map<std::string, Completion> waiting;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ended_ = true;
-    status_ = status;
-    waiting.swap(waiting_);
-  }
-  for (auto& [id, done] : waiting) {
-    done("BatchAppend: the call ended: " + status.error_message());
-  }
+  FailWaiting();  // none are left once the read failed
   // Close() may destroy the session as soon as it sees done_.
   std::lock_guard<std::mutex> lock(mu_);
+  status_ = status;
   done_ = true;
   done_cv_.notify_all();
 }
@@ -206,6 +217,8 @@ grpc::Status BatchAppendSession::Close() {
     }
   }
   if (writes_done) StartWritesDone();
+  // No operation starts from outside the reactions after this.
+  RemoveHold();
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [this] { return done_; });
   return status_;

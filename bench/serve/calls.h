@@ -32,6 +32,10 @@ using Completion = std::function<void(const std::string& error)>;
 void StartAppend(pb::Streams::Stub* stub, const std::string& stream, int events,
                  int64_t sent_ns, size_t event_size, Completion done);
 
+// What an append of a BatchAppend call that ended fails with (Close
+// returns the call's status).
+inline constexpr char kCallEnded[] = "BatchAppend: the call ended";
+
 // One BatchAppend call carrying many appends at once.
 class BatchAppendSession
     : public grpc::ClientBidiReactor<pb::BatchAppendReq, pb::BatchAppendResp> {
@@ -43,7 +47,8 @@ class BatchAppendSession
   void Append(const std::string& stream, int events, int64_t sent_ns,
               size_t event_size, Completion done);
 
-  // Ends the call once no append is waiting, and returns its status.
+  // Ends the call once no append is waiting, and returns its status. Call
+  // it exactly once, after the last Append.
   grpc::Status Close();
 
   void OnWriteDone(bool ok) override;
@@ -51,6 +56,9 @@ class BatchAppendSession
   void OnDone(const grpc::Status& status) override;
 
  private:
+  // Fails every waiting append; no append is taken after it.
+  void FailWaiting();
+
   grpc::ClientContext context_;
   std::mutex mu_;
   std::condition_variable done_cv_;

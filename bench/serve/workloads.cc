@@ -130,7 +130,9 @@ void RunAppends(pb::Streams::Stub* stub, const AppendShape& shape,
   Collect(run, result);
   if (session) {
     grpc::Status status = session->Close();
-    if (!status.ok() && result->error.empty()) {
+    // The call's status says why its appends failed with "the call ended".
+    if (!status.ok() &&
+        (result->error.empty() || result->error.starts_with(kCallEnded))) {
       result->error = "BatchAppend: " + status.error_message();
     }
   }
