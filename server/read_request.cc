@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 #include "server/read_request.h"
 
+#include <limits>
 #include <utility>
 
 namespace cairn::server {
@@ -35,7 +36,13 @@ std::variant<EventFilter, RpcError> ParseFilter(
                         std::to_string(kMaxFilterRegexLength) + " bytes");
     }
     try {
-      regex.emplace(expression->regex(), std::regex::ECMAScript);
+      // libstdc++'s default matcher backtracks: a client's expression
+      // such as (a|aa)*c takes exponential time on a long stream name.
+      // The polynomial mode matches without backtracking (and refuses
+      // back-references, which need it).
+      regex.emplace(
+          expression->regex(),
+          std::regex::ECMAScript | std::regex_constants::__polynomial);
     } catch (const std::regex_error& e) {
       return BadRequest("the filter's regular expression is invalid: " +
                         std::string(e.what()));
@@ -99,6 +106,13 @@ std::variant<ReadPlan, RpcError> ParseReadRequest(
       if (plan.stream.empty()) return BadRequest("the stream name is empty");
       switch (stream.revision_option_case()) {
         case ReadOptions::StreamOptions::kRevision:
+          // u64::MAX is how the protocol spells the end (-1): a
+          // subscription from it is live only, where "after the point"
+          // would wrap to the start.
+          if (stream.revision() == std::numeric_limits<uint64_t>::max()) {
+            plan.start = ReadPlan::Start::kEnd;
+            break;
+          }
           plan.start = ReadPlan::Start::kPoint;
           plan.point = stream.revision();
           break;
@@ -121,6 +135,12 @@ std::variant<ReadPlan, RpcError> ParseReadRequest(
           if (all.position().commit_position() <
               all.position().prepare_position()) {
             return BadRequest("Trying to read from an invalid position.");
+          }
+          // (u64::MAX, u64::MAX) is the end, as for a stream revision.
+          if (all.position().commit_position() ==
+              std::numeric_limits<uint64_t>::max()) {
+            plan.start = ReadPlan::Start::kEnd;
+            break;
           }
           plan.start = ReadPlan::Start::kPoint;
           plan.point = all.position().commit_position();

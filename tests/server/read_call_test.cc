@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <limits>
 
 #include "tests/server/server_test_util.h"
 
@@ -209,6 +210,38 @@ TEST_F(ReadCallTest, RegexFilterOnEventTypes) {
   EXPECT_EQ(Revisions(responses), (std::vector<uint64_t>{2, 3}));
 }
 
+// A client's regular expression is matched without backtracking: one
+// that backtracks exponentially on a long name returns (a backtracking
+// matcher would not finish before the test's timeout), and one that needs
+// backtracking (a back-reference) is a bad request.
+TEST_F(ReadCallTest, RegexFiltersMatchWithoutBacktracking) {
+  Seed(std::string(80, 'a'), 1);
+  Seed("aac", 1);
+  auto request = ReadRequest("$all");
+  request.mutable_options()
+      ->mutable_filter()
+      ->mutable_stream_identifier()
+      ->set_regex("^(a|aa)*c$");
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(request, &responses).ok());
+  std::vector<std::string> streams;
+  for (const auto& response : responses) {
+    if (response.has_event()) {
+      streams.push_back(
+          response.event().event().stream_identifier().stream_name());
+    }
+  }
+  EXPECT_EQ(streams, std::vector<std::string>{"aac"});
+
+  request.mutable_options()
+      ->mutable_filter()
+      ->mutable_stream_identifier()
+      ->set_regex("(a)\\1");
+  responses.clear();
+  EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ReadCallTest, InvalidCombinationsAreRefused) {
   auto request = ReadRequest("s");
   request.mutable_options()->mutable_filter()->mutable_event_type()->add_prefix(
@@ -264,6 +297,39 @@ TEST_F(ReadCallTest, SubscriptionFromARevisionStartsAfterIt) {
   while (reader->Read(&response)) {
   }
   reader->Finish();
+}
+
+// The protocol spells the end as u64::MAX: a subscription from there is
+// live only (it never wraps to the start).
+TEST_F(ReadCallTest, SubscriptionsFromTheMaximumPointAreLiveOnly) {
+  Seed("s", 5);
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  auto to_stream = ReadRequest("s");
+  to_stream.mutable_options()->mutable_subscription();
+  to_stream.mutable_options()->mutable_stream()->set_revision(kMax);
+  auto to_all = ReadRequest("s");
+  to_all.mutable_options()->mutable_subscription();
+  auto* position = to_all.mutable_options()->mutable_all()->mutable_position();
+  position->set_commit_position(kMax);
+  position->set_prepare_position(kMax);
+  for (const auto& request : {to_stream, to_all}) {
+    grpc::ClientContext context;
+    auto reader = stub_->Read(&context, request);
+    streams::ReadResp response;
+    ASSERT_TRUE(reader->Read(&response));
+    ASSERT_TRUE(response.has_confirmation());
+    Seed("s", 1);
+    do {
+      ASSERT_TRUE(reader->Read(&response));
+    } while (!response.has_event());
+    EXPECT_EQ(response.event().event().stream_identifier().stream_name(), "s");
+    const uint64_t newest = request.options().has_all() ? 6 : 5;
+    EXPECT_EQ(response.event().event().stream_revision(), newest);
+    context.TryCancel();
+    while (reader->Read(&response)) {
+    }
+    reader->Finish();
+  }
 }
 
 TEST_F(ReadCallTest, FilteredAllSubscriptionSendsCheckpoints) {
