@@ -75,7 +75,7 @@ std::optional<RpcError> AppendCall::Take() {
                       context_.limits.max_event_size, &event)) {
     return error;
   }
-  bytes_ += ProposedSize(event);
+  bytes_ += BufferedSize(event);
   if (bytes_ > context_.limits.max_append_size) {
     return MaximumAppendSizeExceeded(context_.limits.max_append_size);
   }

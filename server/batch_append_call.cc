@@ -1,6 +1,7 @@
 // Copyright (c) Cairn authors.
 #include "server/batch_append_call.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "server/proposed_event.h"
@@ -27,12 +28,22 @@ std::optional<ExpectedVersion> ExpectedFromBatch(
   }
 }
 
+// A client's seconds and nanoseconds as a clock duration, clamped to
+// +-100 years: far beyond any deadline, and far from where the clock's
+// 64-bit nanoseconds overflow (292 years), whatever the client sends.
+std::chrono::system_clock::duration ClientDuration(int64_t seconds,
+                                                   int64_t nanos) {
+  constexpr int64_t kMaxSeconds = int64_t{100} * 366 * 24 * 3600;
+  constexpr int64_t kMaxNanos = 999'999'999;
+  return std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(std::clamp(seconds, -kMaxSeconds, kMaxSeconds)) +
+      std::chrono::nanoseconds(std::clamp(nanos, -kMaxNanos, kMaxNanos)));
+}
+
 std::chrono::system_clock::time_point FromProtoTime(
     const google::protobuf::Timestamp& time) {
   return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::seconds(time.seconds()) +
-          std::chrono::nanoseconds(time.nanos())));
+      ClientDuration(time.seconds(), time.nanos()));
 }
 
 }  // namespace
@@ -119,7 +130,7 @@ std::optional<RpcError> BatchAppendCall::Take() {
     std::optional<RpcError> error =
         ToEventData(message, context_.limits.max_event_size, &event);
     if (!error) {
-      const uint64_t size = ProposedSize(event);
+      const uint64_t size = BufferedSize(event);
       open.bytes += size;
       open_bytes_ += size;
       if (open.bytes > context_.limits.max_append_size) {
@@ -180,11 +191,9 @@ std::optional<RpcError> BatchAppendCall::Start(const Request& request,
       open->deadline = FromProtoTime(open->options.deadline_21_10_0());
       break;
     case Options::kDeadline:
-      open->deadline =
-          std::chrono::system_clock::now() +
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::seconds(open->options.deadline().seconds()) +
-              std::chrono::nanoseconds(open->options.deadline().nanos()));
+      open->deadline = std::chrono::system_clock::now() +
+                       ClientDuration(open->options.deadline().seconds(),
+                                      open->options.deadline().nanos());
       break;
     default:
       break;

@@ -23,6 +23,20 @@ inline uint64_t ProposedSize(const EventData& event) {
   return event.data.size() + event.metadata.size() + event.type.size();
 }
 
+// What an event of an append takes in the call's buffer beyond its bytes
+// (its EventData, the strings' headers, the vector's slot), counted with
+// them toward the append size limits (max_append_size and BatchAppend's
+// buffered bytes): a call of a million tiny events is bounded in memory
+// like one of large events. KurrentDB, too, counts a fixed size per event
+// in an append's total.
+inline constexpr uint64_t kBufferedEventOverhead = 128;
+static_assert(sizeof(EventData) <= kBufferedEventOverhead);
+
+// The bytes an event counts against an append's total.
+inline uint64_t BufferedSize(const EventData& event) {
+  return ProposedSize(event) + kBufferedEventOverhead;
+}
+
 template <typename Proposed>
 std::optional<RpcError> ToEventData(const Proposed& message,
                                     uint64_t max_event_size, EventData* out) {

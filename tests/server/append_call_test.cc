@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "server/proposed_event.h"
 #include "tests/server/server_test_util.h"
 
 namespace cairn::server::testing {
@@ -118,6 +119,30 @@ TEST_F(AppendCallTest, OversizedAppendIsRefused) {
   EXPECT_EQ(Trailer(total, "exception"), "maximum-append-size-exceeded");
   EXPECT_EQ(Trailer(total, "maximum-append-size"), "100");
   EXPECT_FALSE(store_->GetStreamRevision("s").value().has_value());
+}
+
+// Each event counts its buffer overhead toward the append's total: many
+// tiny events hit the limit as their memory would, not only their bytes.
+TEST_F(AppendCallTest, TinyEventsCountTheirBufferOverhead) {
+  ServerOptions options;
+  options.limits.max_append_size = 10 * kBufferedEventOverhead;
+  StartServer(options);
+  std::vector<streams::AppendReq::ProposedMessage> events(10, Proposed("A"));
+  for (auto& event : events) event.set_data("");
+  grpc::ClientContext context;
+  streams::AppendResp response;
+  grpc::Status status = Append(AnyOptions("s"), events, &response, &context);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Trailer(context, "exception"), "maximum-append-size-exceeded");
+  EXPECT_FALSE(store_->GetStreamRevision("s").value().has_value());
+
+  events.pop_back();  // nine fit
+  for (auto& event : events) {
+    event.mutable_id()->set_string(EventId::Generate().ToString());
+  }
+  grpc::ClientContext fits;
+  ASSERT_TRUE(Append(AnyOptions("s"), events, &response, &fits).ok());
+  EXPECT_TRUE(response.has_success());
 }
 
 TEST_F(AppendCallTest, BadRequestsChangeNothing) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
@@ -74,6 +75,36 @@ TEST_F(BatchAppendCallTest, ErrorsComeInsideTheResponse) {
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(store_->GetStreamRevision("s").value()->value(), 0u);
+}
+
+// Deadlines of any size are taken, clamped (the clock's nanoseconds would
+// overflow): the largest mean no deadline, the most negative one has passed.
+TEST_F(BatchAppendCallTest, ExtremeDeadlinesAreClampedNotOverflowed) {
+  grpc::ClientContext context;
+  auto stream = stub_->BatchAppend(&context);
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  auto at = Chunk(EventId::Generate().ToString(), "s", 1, true);
+  at.mutable_options()->mutable_deadline_21_10_0()->set_seconds(kMax);
+  at.mutable_options()->mutable_deadline_21_10_0()->set_nanos(999'999'999);
+  auto in = Chunk(EventId::Generate().ToString(), "s", 1, true);
+  in.mutable_options()->mutable_deadline()->set_seconds(kMax);
+  in.mutable_options()->mutable_deadline()->set_nanos(999'999'999);
+  auto passed = Chunk(EventId::Generate().ToString(), "s", 1, true);
+  passed.mutable_options()->mutable_deadline()->set_seconds(
+      std::numeric_limits<int64_t>::min());
+  for (const auto* chunk : {&at, &in, &passed}) {
+    ASSERT_TRUE(stream->Write(*chunk));
+    streams::BatchAppendResp reply;
+    ASSERT_TRUE(stream->Read(&reply));
+    if (chunk == &passed) {
+      EXPECT_EQ(reply.error().code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    } else {
+      EXPECT_TRUE(reply.has_success()) << reply.error().message();
+    }
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(store_->GetStreamRevision("s").value()->value(), 1u);
 }
 
 TEST_F(BatchAppendCallTest, OversizedAppendAnswersMaximumAppendSizeExceeded) {
