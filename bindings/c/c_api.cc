@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -65,8 +66,23 @@ static_assert(static_cast<int>(cairn::StatusCode::kLimitReached) ==
                   CAIRN_LIMIT_REACHED,
               "cairn_code mirrors cairn::StatusCode");
 
+// What View throws for a NULL pointer with a length: Guard answers it with
+// InvalidArgument before anything changes.
+class NullWithLength : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// The bytes a caller passed as pointer and length. NULL stands for the
+// empty string with length 0 only; with another length it is refused, never
+// read as empty (a NULL prefix with a length would otherwise drop a filter).
 std::string_view View(const char* data, size_t size) {
-  return data == nullptr ? std::string_view() : std::string_view(data, size);
+  if (data != nullptr) return std::string_view(data, size);
+  if (size != 0) {
+    throw NullWithLength("a NULL pointer with a length of " +
+                         std::to_string(size));
+  }
+  return std::string_view();
 }
 
 // Reports `status`: its code, and through *err (if asked for) an error
@@ -102,6 +118,8 @@ template <typename Body>
 cairn_code Guard(cairn_error_t** err, Body&& body) noexcept {
   try {
     return body();
+  } catch (const NullWithLength& e) {
+    return Fail(Status::InvalidArgument(e.what()), err);
   } catch (const std::bad_alloc&) {
     return Fail(Status::IOError("out of memory"), err);
   } catch (const std::exception& e) {
@@ -187,10 +205,18 @@ class CallbackHandler final : public cairn::SubscriptionHandler {
   }
   void OnStopped(const Status& status) override {
     if (callbacks_.on_stopped == nullptr) return;
-    const std::string message = status.ok() ? "" : status.ToString();
-    callbacks_.on_stopped(callbacks_.context,
-                          static_cast<cairn_code>(status.code()),
-                          message.c_str());
+    const auto code = static_cast<cairn_code>(status.code());
+    std::string message;
+    try {
+      if (!status.ok()) message = status.ToString();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the code name stands in
+    }
+    // On the subscription's thread, where nothing may throw: without the
+    // memory for the message, the code's name stands in for it.
+    callbacks_.on_stopped(callbacks_.context, code,
+                          message.empty() && !status.ok()
+                              ? cairn_code_name(code)
+                              : message.c_str());
   }
 
  private:
@@ -238,39 +264,47 @@ cairn_options_t* cairn_options_create(void) {
 void cairn_options_free(cairn_options_t* options) { delete options; }
 
 void cairn_options_set_create_if_missing(cairn_options_t* options, int value) {
+  if (options == nullptr) return;
   options->options.create_if_missing = value != 0;
 }
 
 void cairn_options_set_read_only(cairn_options_t* options, int value) {
+  if (options == nullptr) return;
   options->options.read_only = value != 0;
 }
 
 void cairn_options_set_durability(cairn_options_t* options, int value) {
+  if (options == nullptr) return;
   // Validated by cairn_open (an unknown mode is InvalidArgument there).
   options->durability = value;
 }
 
 void cairn_options_set_sync_interval_ms(cairn_options_t* options,
                                         uint32_t value) {
+  if (options == nullptr) return;
   options->options.sync_interval = std::chrono::milliseconds(value);
 }
 
 void cairn_options_set_segment_size(cairn_options_t* options, uint64_t value) {
+  if (options == nullptr) return;
   options->options.segment_size = value;
 }
 
 void cairn_options_set_compression_threshold(cairn_options_t* options,
                                              uint32_t value) {
+  if (options == nullptr) return;
   options->options.compression_threshold = value;
 }
 
 void cairn_options_set_idempotency_window(cairn_options_t* options,
                                           uint64_t value) {
+  if (options == nullptr) return;
   options->options.idempotency_window = value;
 }
 
 cairn_code cairn_open(const char* path, const cairn_options_t* options,
                       cairn_store_t** store, cairn_error_t** err) {
+  if (store != nullptr) *store = nullptr;
   return Guard(err, [&]() -> cairn_code {
     if (path == nullptr || store == nullptr) {
       return Invalid("cairn_open: path and store must not be NULL", err);
@@ -429,6 +463,7 @@ cairn_code cairn_get_stream_metadata(cairn_store_t* store, const char* stream,
                                      size_t stream_len,
                                      cairn_metadata_t** metadata,
                                      cairn_error_t** err) {
+  if (metadata != nullptr) *metadata = nullptr;
   return Guard(err, [&]() -> cairn_code {
     if (store == nullptr || metadata == nullptr) {
       return Invalid(
@@ -467,7 +502,14 @@ int cairn_metadata_revision(const cairn_metadata_t* metadata,
 void cairn_metadata_free(cairn_metadata_t* metadata) { delete metadata; }
 
 void cairn_event_id_generate(uint8_t id[16]) {
-  std::memcpy(id, cairn::EventId::Generate().bytes().data(), 16);
+  if (id == nullptr) return;
+  try {
+    std::memcpy(id, cairn::EventId::Generate().bytes().data(), 16);
+  } catch (...) {
+    // No random source: the nil id, for which an append generates one
+    // (and reports the failure with a code if it cannot either).
+    std::memset(id, 0, 16);
+  }
 }
 
 // ---- Reading ----
@@ -506,6 +548,7 @@ cairn_code cairn_read_stream(cairn_store_t* store, const char* stream,
                              size_t stream_len,
                              const cairn_read_stream_options_t* options,
                              cairn_events_t** events, cairn_error_t** err) {
+  if (events != nullptr) *events = nullptr;
   return Guard(err, [&]() -> cairn_code {
     if (store == nullptr || events == nullptr) {
       return Invalid("cairn_read_stream: store and events must not be NULL",
@@ -537,6 +580,7 @@ cairn_code cairn_read_stream(cairn_store_t* store, const char* stream,
 cairn_code cairn_read_all(cairn_store_t* store,
                           const cairn_read_all_options_t* options,
                           cairn_events_t** events, cairn_error_t** err) {
+  if (events != nullptr) *events = nullptr;
   return Guard(err, [&]() -> cairn_code {
     if (store == nullptr || events == nullptr) {
       return Invalid("cairn_read_all: store and events must not be NULL", err);
@@ -572,6 +616,8 @@ cairn_code cairn_read_all(cairn_store_t* store,
 cairn_code cairn_stream_revision(cairn_store_t* store, const char* stream,
                                  size_t stream_len, int* exists,
                                  uint64_t* revision, cairn_error_t** err) {
+  if (exists != nullptr) *exists = 0;
+  if (revision != nullptr) *revision = 0;
   return Guard(err, [&]() -> cairn_code {
     if (store == nullptr || exists == nullptr || revision == nullptr) {
       return Invalid("cairn_stream_revision: NULL argument", err);
@@ -714,6 +760,7 @@ cairn_code cairn_load_aggregate(cairn_store_t* store, const char* stream,
                                 size_t stream_len, uint64_t max_count,
                                 cairn_aggregate_t** aggregate,
                                 cairn_error_t** err) {
+  if (aggregate != nullptr) *aggregate = nullptr;
   return Guard(err, [&]() -> cairn_code {
     if (store == nullptr || aggregate == nullptr) {
       return Invalid(
@@ -770,6 +817,7 @@ cairn_code cairn_subscribe(cairn_store_t* store,
                            const cairn_subscription_callbacks_t* callbacks,
                            cairn_subscription_t** subscription,
                            cairn_error_t** err) {
+  if (subscription != nullptr) *subscription = nullptr;
   return Guard(err, [&]() -> cairn_code {
     if (store == nullptr || callbacks == nullptr || subscription == nullptr) {
       return Invalid("cairn_subscribe: NULL argument", err);

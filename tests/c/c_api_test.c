@@ -232,6 +232,37 @@ static void TestBadInput(cairn_store_t* store) {
         CAIRN_INVALID_ARGUMENT);
   CHECK(cairn_append(NULL, "s", 1, any, &e, 1, NULL, NULL) ==
         CAIRN_INVALID_ARGUMENT);
+  /* A NULL pointer with a length is refused, never read as empty: not as
+   * an event's data, nor as a prefix (which would drop the filter). */
+  e = Event("T", "{}");
+  e.data = NULL;
+  CHECK(cairn_append(store, "s", 1, any, &e, 1, NULL, &err) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(err != NULL && strstr(cairn_error_message(err), "NULL") != NULL);
+  cairn_error_free(err);
+  err = NULL;
+  cairn_read_all_options_t prefix;
+  memset(&prefix, 0, sizeof prefix);
+  prefix.direction = CAIRN_FORWARD;
+  prefix.stream_prefix_len = 5;
+  events = (cairn_events_t*)&prefix; /* not NULL: the call resets it */
+  CHECK(cairn_read_all(store, &prefix, &events, NULL) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(events == NULL);
+  /* Out parameters are reset even when the store is NULL. */
+  events = (cairn_events_t*)&prefix;
+  CHECK(cairn_read_stream(NULL, "s", 1, NULL, &events, NULL) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(events == NULL);
+  int exists = 7;
+  uint64_t revision = 7;
+  CHECK(cairn_stream_revision(NULL, "s", 1, &exists, &revision, NULL) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(exists == 0 && revision == 0);
+  /* NULL options and ids are ignored by the calls that return nothing. */
+  cairn_options_set_segment_size(NULL, 1);
+  cairn_options_set_read_only(NULL, 1);
+  cairn_event_id_generate(NULL);
   /* Nothing of that was written. */
   cairn_stats_t stats;
   CHECK(cairn_stats(store, &stats, NULL) == CAIRN_OK && stats.events == 3);

@@ -12,7 +12,10 @@
  *   NULL to get the code alone.
  * - Strings are passed as pointer + length (they may hold any bytes, and
  *   need no terminating NUL); a NULL pointer with length 0 is the empty
- *   string.
+ *   string, and a NULL pointer with another length is
+ *   CAIRN_INVALID_ARGUMENT.
+ * - Out parameters that receive an object or a value are set (NULL, 0)
+ *   first, so a failed call leaves nothing to free.
  * - Ownership: a `cairn_xxx_t*` that a call returns through an out
  *   parameter belongs to the caller, who frees it with the matching
  *   cairn_xxx_free (or cairn_close + cairn_store_free for a store). Pointers
@@ -93,7 +96,8 @@ typedef enum cairn_durability {
 } cairn_durability;
 
 /* Options with the defaults of cairn::Options (docs/durability.md says
- * what each durability mode survives). */
+ * what each durability mode survives). cairn_options_create returns NULL
+ * without memory; the setters ignore a NULL `options`. */
 typedef struct cairn_options_t cairn_options_t;
 CAIRN_C_EXPORT cairn_options_t* cairn_options_create(void);
 CAIRN_C_EXPORT void cairn_options_free(cairn_options_t* options);
@@ -223,7 +227,9 @@ CAIRN_C_EXPORT int cairn_metadata_revision(const cairn_metadata_t* metadata,
                                            uint64_t* revision);
 CAIRN_C_EXPORT void cairn_metadata_free(cairn_metadata_t* metadata);
 
-/* A random (version 4) UUID for an event id. */
+/* A random (version 4) UUID for an event id; the nil id (all zeros, for
+ * which an append generates one) if the system has no random source. A
+ * NULL `id` is ignored. */
 CAIRN_C_EXPORT void cairn_event_id_generate(uint8_t id[16]);
 
 /* ---- Reading ----------------------------------------------------------- */
@@ -440,7 +446,8 @@ CAIRN_C_EXPORT cairn_code cairn_stop_scavenge(cairn_store_t* store,
 
 /* Called on the subscription's own thread, one call at a time. Any callback
  * may be NULL. A callback must not stop or free its own subscription, nor
- * close or free the store: each waits for the subscription's thread. */
+ * close or free the store: those calls join or end the very thread the
+ * callback runs on (freeing the subscription there aborts the process). */
 typedef struct cairn_subscription_callbacks_t {
   void* context; /* passed to every callback */
   /* The event's pointers are valid during the call only. */
