@@ -48,6 +48,18 @@ std::variant<EventFilter, RpcError> ParseFilter(
                         std::string(e.what()));
     }
   }
+  if (static_cast<size_t>(expression->prefix_size()) > kMaxFilterPrefixes) {
+    return BadRequest("a filter takes at most " +
+                      std::to_string(kMaxFilterPrefixes) + " prefixes");
+  }
+  size_t prefix_bytes = 0;
+  for (const std::string& prefix : expression->prefix()) {
+    prefix_bytes += prefix.size();
+  }
+  if (prefix_bytes > kMaxFilterPrefixBytes) {
+    return BadRequest("a filter's prefixes hold more than " +
+                      std::to_string(kMaxFilterPrefixBytes) + " bytes");
+  }
   std::vector<std::string> prefixes(expression->prefix().begin(),
                                     expression->prefix().end());
   if (!regex && prefixes.empty()) {

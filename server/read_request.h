@@ -62,6 +62,10 @@ struct ReadPlan {
 // Longest regular expression a filter accepts (std::regex compiles it
 // into memory proportional to its length).
 inline constexpr size_t kMaxFilterRegexLength = 1024;
+// A filter's prefixes: each event is checked against every one, and the
+// call holds them all, so both their number and their bytes are bounded.
+inline constexpr size_t kMaxFilterPrefixes = 1024;
+inline constexpr size_t kMaxFilterPrefixBytes = 64 * 1024;
 
 std::variant<ReadPlan, RpcError> ParseReadRequest(
     const event_store::client::streams::ReadReq& request);

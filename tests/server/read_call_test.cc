@@ -6,6 +6,7 @@
 #include <future>
 #include <limits>
 
+#include "server/read_request.h"
 #include "tests/server/server_test_util.h"
 
 namespace cairn::server::testing {
@@ -237,6 +238,26 @@ TEST_F(ReadCallTest, RegexFiltersMatchWithoutBacktracking) {
       ->mutable_filter()
       ->mutable_stream_identifier()
       ->set_regex("(a)\\1");
+  responses.clear();
+  EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A filter's prefixes are bounded in number and in bytes.
+TEST_F(ReadCallTest, FilterPrefixesAreBounded) {
+  Seed("s", 1);
+  auto request = ReadRequest("$all");
+  auto* filter =
+      request.mutable_options()->mutable_filter()->mutable_stream_identifier();
+  for (size_t i = 0; i < kMaxFilterPrefixes; ++i) filter->add_prefix("s");
+  std::vector<streams::ReadResp> responses;
+  EXPECT_TRUE(ReadAllResponses(request, &responses).ok());
+  filter->add_prefix("s");
+  responses.clear();
+  EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  filter->clear_prefix();
+  filter->add_prefix(std::string(kMaxFilterPrefixBytes + 1, 's'));
   responses.clear();
   EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
