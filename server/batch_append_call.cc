@@ -212,6 +212,7 @@ void BatchAppendCall::Submit(Open open) {
   {
     std::lock_guard lock(mu_);
     ++in_flight_;
+    running_bytes_ += open.bytes;
   }
   std::string stream = open.options.stream_identifier().stream_name();
   std::vector<EventData> events = std::move(open.events);
@@ -227,6 +228,7 @@ void BatchAppendCall::Submit(Open open) {
                 std::lock_guard lock(mu_);
                 if (!write_failed_) replies_.push_back(std::move(reply));
                 --in_flight_;
+                running_bytes_ -= open.bytes;
                 actions = NextLocked();
               }
               Perform(std::move(actions));
@@ -314,9 +316,12 @@ BatchAppendCall::Actions BatchAppendCall::NextLocked() {
   }
   // Appends running and replies not yet written together stay within
   // batch_max_in_flight: a client that reads no replies is read no
-  // further. A failed call only drops what it reads, so it reads on.
+  // further; and so is one whose running appends hold
+  // batch_max_buffered_bytes of events, until the store finished some. A
+  // failed call only drops what it reads, so it reads on.
   const bool room =
-      in_flight_ + replies_.size() < context_.limits.batch_max_in_flight;
+      in_flight_ + replies_.size() < context_.limits.batch_max_in_flight &&
+      running_bytes_ < context_.limits.batch_max_buffered_bytes;
   if (!read_closed_ && !reading_ && (room || error_)) {
     reading_ = true;
     actions.read = true;

@@ -9,10 +9,12 @@
 // bounded: at most CallLimits::batch_max_open appends collect chunks, and
 // appends running plus replies not yet written stay within
 // batch_max_in_flight (the call reads no further requests until one is
-// written). An error that ends the call (a request without a correlation
-// id, a limit) is sent once the replies before it are written; until then
-// the call reads and drops requests, so that a client that writes before
-// it reads is never left blocked on a server that stopped reading.
+// written); the call also reads no further while the events of its running
+// appends reach batch_max_buffered_bytes (until the store finished some). An
+// error that ends the call (a request without a correlation id, a limit) is
+// sent once the replies before it are written; until then the call reads and
+// drops requests, so that a client that writes before it reads is never left
+// blocked on a server that stopped reading.
 //
 // Lifetime: every state change happens under mu_, and a thread decides
 // there what gRPC operations to start (Actions), then starts them after
@@ -111,6 +113,7 @@ class BatchAppendCall final
   bool write_failed_ = false;
   bool finished_ = false;
   size_t in_flight_ = 0;
+  uint64_t running_bytes_ = 0;  // events of the in_flight_ appends
   std::optional<RpcError> error_;
 };
 

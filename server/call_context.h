@@ -46,6 +46,8 @@ struct CallLimits {
   size_t batch_max_open = 64;
   // Bytes of events one BatchAppend call buffers for appends whose final
   // chunk has not arrived; beyond it the call ends with RESOURCE_EXHAUSTED.
+  // Also the bytes of its running appends beyond which it reads no further
+  // requests until the store finished some.
   uint64_t batch_max_buffered_bytes = 64ull << 20;
   // Calls of the Streams service running at once; more are refused with
   // RESOURCE_EXHAUSTED.

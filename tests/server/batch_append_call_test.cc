@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/proposed_event.h"
 #include "shared.pb.h"
 #include "tests/server/server_test_util.h"
 
@@ -130,7 +131,8 @@ TEST_F(BatchAppendCallTest, UnfinishedAppendsAreBoundedInBytes) {
   StartServer(options);
   grpc::ClientContext context;
   auto stream = stub_->BatchAppend(&context);
-  // Five events of 3 bytes ("E" and "{}") and no final chunk.
+  // Five events of 3 bytes ("E" and "{}") and their buffer overhead, and
+  // no final chunk.
   ASSERT_TRUE(
       stream->Write(Chunk(EventId::Generate().ToString(), "s", 5, false)));
   streams::BatchAppendResp reply;
@@ -138,6 +140,29 @@ TEST_F(BatchAppendCallTest, UnfinishedAppendsAreBoundedInBytes) {
   EXPECT_EQ(stream->Finish().error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_FALSE(store_->GetStreamRevision("s").value().has_value());
+}
+
+// Appends whose events together pass the buffered bytes while they run
+// pause the reading until the store finished some; every one is answered.
+TEST_F(BatchAppendCallTest, RunningAppendsBeyondTheBufferedBytesPauseReading) {
+  ServerOptions options;
+  options.limits.batch_max_buffered_bytes = 3 * (3 + kBufferedEventOverhead);
+  StartServer(options);
+  grpc::ClientContext context;
+  auto stream = stub_->BatchAppend(&context);
+  constexpr int kAppends = 10;
+  for (int i = 0; i < kAppends; ++i) {
+    ASSERT_TRUE(
+        stream->Write(Chunk(EventId::Generate().ToString(), "s", 1, true)));
+  }
+  stream->WritesDone();
+  streams::BatchAppendResp reply;
+  for (int i = 0; i < kAppends; ++i) {
+    ASSERT_TRUE(stream->Read(&reply));
+    EXPECT_TRUE(reply.has_success()) << reply.error().message();
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(store_->GetStreamRevision("s").value()->value(), kAppends - 1u);
 }
 
 TEST_F(BatchAppendCallTest, MissingCorrelationIdEndsTheCall) {
