@@ -20,6 +20,7 @@
 #include "cairn/types.h"
 #include "server/append_runner.h"
 #include "server/call_context.h"
+#include "server/proposed_event.h"
 #include "server/rpc_error.h"
 #include "streams.pb.h"
 
@@ -64,7 +65,7 @@ template <typename Options>
 std::optional<ExpectedVersion> ExpectedFromOptions(const Options& options) {
   switch (options.expected_stream_revision_case()) {
     case Options::kRevision:
-      return ExpectedVersion::Exact(options.revision());
+      return ExpectedFromRevision(options.revision());
     case Options::kNoStream:
       return ExpectedVersion::NoStream();
     case Options::kAny:

@@ -16,7 +16,7 @@ std::optional<ExpectedVersion> ExpectedFromBatch(
   using Options = event_store::client::streams::BatchAppendReq::Options;
   switch (options.expected_stream_position_case()) {
     case Options::kStreamPosition:
-      return ExpectedVersion::Exact(options.stream_position());
+      return ExpectedFromRevision(options.stream_position());
     case Options::kNoStream:
       return ExpectedVersion::NoStream();
     case Options::kAny:

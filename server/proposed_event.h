@@ -8,6 +8,7 @@
 #define CAIRN_SERVER_PROPOSED_EVENT_H_
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,15 @@
 #include "server/rpc_error.h"
 
 namespace cairn::server {
+
+// An expected revision from the wire: u64::MAX is -1 to the protocol,
+// that is no stream (KurrentDB casts the revision to a signed number).
+inline ExpectedVersion ExpectedFromRevision(uint64_t revision) {
+  if (revision == std::numeric_limits<uint64_t>::max()) {
+    return ExpectedVersion::NoStream();
+  }
+  return ExpectedVersion::Exact(revision);
+}
 
 // The bytes an event counts against the size limits.
 inline uint64_t ProposedSize(const EventData& event) {

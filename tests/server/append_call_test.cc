@@ -67,6 +67,20 @@ TEST_F(AppendCallTest, WrongExpectedVersionFillsCurrentAndLegacyFields) {
   EXPECT_TRUE(response.wrong_expected_version().has_expected_stream_exists());
 }
 
+// An expected revision of u64::MAX is -1 to the protocol: no stream.
+TEST_F(AppendCallTest, TheMaximumExpectedRevisionIsNoStream) {
+  streams::AppendReq::Options options = AnyOptions("s");
+  options.set_revision(std::numeric_limits<uint64_t>::max());
+  streams::AppendResp response;
+  ASSERT_TRUE(Append(options, {Proposed("A")}, &response).ok());
+  EXPECT_TRUE(response.has_success());
+  response.Clear();
+  ASSERT_TRUE(Append(options, {Proposed("A")}, &response).ok());
+  ASSERT_TRUE(response.has_wrong_expected_version());
+  EXPECT_TRUE(response.wrong_expected_version().has_expected_no_stream());
+  EXPECT_EQ(store_->GetStreamRevision("s").value()->value(), 0u);
+}
+
 TEST_F(AppendCallTest, ZeroEventsOnlyChecksTheExpectedVersion) {
   Seed("s", 2);
   streams::AppendReq::Options options = AnyOptions("s");
