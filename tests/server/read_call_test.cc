@@ -249,15 +249,16 @@ TEST_F(ReadCallTest, FilterPrefixesAreBounded) {
   auto request = ReadRequest("$all");
   auto* filter =
       request.mutable_options()->mutable_filter()->mutable_stream_identifier();
-  for (size_t i = 0; i < kMaxFilterPrefixes; ++i) filter->add_prefix("s");
+  const std::string prefix = "s";
+  for (size_t i = 0; i < kMaxFilterPrefixes; ++i) filter->add_prefix(prefix);
   std::vector<streams::ReadResp> responses;
   EXPECT_TRUE(ReadAllResponses(request, &responses).ok());
-  filter->add_prefix("s");
+  filter->add_prefix(prefix);
   responses.clear();
   EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   filter->clear_prefix();
-  filter->add_prefix(std::string(kMaxFilterPrefixBytes + 1, 's'));
+  filter->add_prefix()->assign(kMaxFilterPrefixBytes + 1, 's');
   responses.clear();
   EXPECT_EQ(ReadAllResponses(request, &responses).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
