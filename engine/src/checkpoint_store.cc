@@ -15,10 +15,17 @@ constexpr uint64_t kChecksumSeed = 0x434b5054;  // "CKPT"
 
 }  // namespace
 
-CheckpointStore::CheckpointStore(io::FileSystem* fs, std::string store_dir)
+CheckpointStore::CheckpointStore(io::FileSystem* fs, std::string store_dir,
+                                 FailStop* fail_stop)
     : fs_(fs),
       store_dir_(std::move(store_dir)),
-      dir_(io::JoinPath(store_dir_, kCheckpointDirName)) {}
+      dir_(io::JoinPath(store_dir_, kCheckpointDirName)),
+      fail_stop_(fail_stop) {}
+
+Status CheckpointStore::Synced(Status status) {
+  if (!status.ok()) fail_stop_->Fail(status);
+  return status;
+}
 
 Status CheckpointStore::ValidateName(std::string_view name) {
   if (name.empty() || name.size() > 200) {
@@ -42,9 +49,12 @@ Status CheckpointStore::Save(std::string_view name, uint64_t position) {
   Status s = ValidateName(name);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
+  // Checked under the lock: a save that failed an fsync meanwhile stops
+  // this one from syncing again.
+  if (fail_stop_->failed()) return fail_stop_->Gate();
   if (!fs_->Exists(dir_)) {
     s = fs_->CreateDir(dir_);
-    if (s.ok()) s = fs_->SyncDir(store_dir_);
+    if (s.ok()) s = Synced(fs_->SyncDir(store_dir_));
     if (!s.ok()) return s;
   }
   uint8_t bytes[kFileSize] = {};
@@ -60,10 +70,10 @@ Status CheckpointStore::Save(std::string_view name, uint64_t position) {
   if (!file.ok()) return file.status();
   s = (*file)->Truncate(0);
   if (s.ok()) s = (*file)->Write(0, bytes, sizeof(bytes));
-  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = Synced((*file)->Sync());
   if (s.ok()) s = (*file)->Close();
   if (s.ok()) s = fs_->Rename(temp_path, final_path);
-  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (s.ok()) s = Synced(fs_->SyncDir(dir_));
   return s;
 }
 
@@ -99,11 +109,12 @@ Status CheckpointStore::Remove(std::string_view name) {
   Status s = ValidateName(name);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
+  if (fail_stop_->failed()) return fail_stop_->Gate();
   std::string path = io::JoinPath(dir_, std::string(name) + ".ckpt");
   if (!fs_->Exists(path)) return Status::Ok();
   s = fs_->RemoveFile(path);
   // Durable like a save: a crash after this returns never brings it back.
-  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (s.ok()) s = Synced(fs_->SyncDir(dir_));
   return s;
 }
 

@@ -5,6 +5,12 @@
 // file, fdatasync it, rename it over the old one, fsync the directory. A
 // crash leaves either the old or the new checkpoint, never a mix. Format:
 // docs/format.md.
+//
+// A failed fdatasync or directory fsync here is fatal to the store, as on
+// the append path: it sets the store's FailStop, so nothing (no checkpoint,
+// no append) syncs again until a reopen. The store directory is the
+// segments' too, and a later fsync of it could report success for the
+// directory entries the failed one lost (docs/durability.md).
 #ifndef CAIRN_ENGINE_SRC_CHECKPOINT_STORE_H_
 #define CAIRN_ENGINE_SRC_CHECKPOINT_STORE_H_
 
@@ -16,6 +22,7 @@
 
 #include "cairn/result.h"
 #include "engine/io/file_system.h"
+#include "engine/src/fail_stop.h"
 
 namespace cairn::engine {
 
@@ -23,7 +30,9 @@ inline constexpr char kCheckpointDirName[] = "checkpoints";
 
 class CheckpointStore {
  public:
-  CheckpointStore(io::FileSystem* fs, std::string store_dir);
+  // `fail_stop` (the store's) outlives this.
+  CheckpointStore(io::FileSystem* fs, std::string store_dir,
+                  FailStop* fail_stop);
 
   static Status ValidateName(std::string_view name);
   Status Save(std::string_view name, uint64_t position);
@@ -32,9 +41,13 @@ class CheckpointStore {
   Status Remove(std::string_view name);
 
  private:
+  // `status` of an fsync: a failure also fail-stops the store.
+  Status Synced(Status status);
+
   io::FileSystem* const fs_;
   const std::string store_dir_;
   const std::string dir_;
+  FailStop* const fail_stop_;
   std::mutex mu_;  // one save at a time: they share temp-file names
 };
 

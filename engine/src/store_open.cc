@@ -37,7 +37,7 @@ StoreImpl::StoreImpl(io::FileSystem* fs, std::string dir,
     : fs_(fs),
       dir_(std::move(dir)),
       options_(options),
-      checkpoints_(fs, dir_) {}
+      checkpoints_(fs, dir_, &fail_stop_) {}
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(io::FileSystem* fs,
                                                const std::string& path,

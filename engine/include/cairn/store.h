@@ -380,7 +380,10 @@ class CAIRN_EXPORT Store {
   // Durable named checkpoints: a subscription's resume position, saved
   // crash-safely in the store directory (written to a temporary file,
   // fsynced, renamed, directory fsynced). Names: 1..200 bytes of
-  // [A-Za-z0-9._-]. Load returns nullopt for an unknown name.
+  // [A-Za-z0-9._-]. Load returns nullopt for an unknown name. A failed
+  // fsync fails the save with IOError and makes the store read-only until
+  // it is reopened, as on the append path; the checkpoint then holds its
+  // old or its new position.
   virtual Status SaveCheckpoint(std::string_view name,
                                 GlobalPosition position) = 0;
   virtual Result<std::optional<GlobalPosition>> LoadCheckpoint(
