@@ -34,6 +34,11 @@ struct CallLimits {
   // client reads nothing while this is full for `subscriber_stall_timeout`
   // is ended with RESOURCE_EXHAUSTED.
   size_t read_buffer_messages = 512;
+  // Bytes of responses a Read call holds for its client: a page read from
+  // the store stops at the event that reaches it, and a subscription
+  // queues nothing more while its queue holds this many (as when
+  // read_buffer_messages are queued). One larger event still goes, alone.
+  uint64_t read_buffer_bytes = 16ull << 20;
   std::chrono::milliseconds subscriber_stall_timeout{30000};
   // Events a non-subscription Read fetches from the store at a time, and
   // events a filtered $all read examines per page.

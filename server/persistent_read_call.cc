@@ -224,7 +224,10 @@ void PersistentReadCall::ForgetExpired() {
 }
 
 bool PersistentReadCall::HasRoomLocked() const {
-  return in_flight_.size() < buffer_size_ && writes_.size() < buffer_size_;
+  // The queue's bytes count too (CallLimits::read_buffer_bytes), so that a
+  // client that reads large events slowly holds a bounded queue.
+  return in_flight_.size() < buffer_size_ && writes_.size() < buffer_size_ &&
+         writes_.bytes() < context_.limits.read_buffer_bytes;
 }
 
 void PersistentReadCall::WakePumpLocked() {

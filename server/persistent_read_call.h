@@ -9,8 +9,9 @@
 //
 // Bounded: events are received from the group only while fewer than
 // buffer_size events are unacknowledged at the client and fewer than
-// buffer_size responses wait to be written, so a client that reads nothing
-// holds at most that much. A thread per call waits for the group's events;
+// buffer_size responses (and fewer than CallLimits::read_buffer_bytes
+// bytes) wait to be written, so a client that reads nothing holds at most
+// that much. A thread per call waits for the group's events;
 // when an ack makes room while that thread is not already receiving, the
 // thread that read the ack receives what the group has ready and queues it. An
 // event unacknowledged past the message timeout stops counting (the group

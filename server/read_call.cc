@@ -208,6 +208,7 @@ void ReadCall::FillStreamPage() {
   if (next_) options.from = StreamRevision(*next_);
   options.max_count =
       std::min<uint64_t>(remaining_, context_.limits.read_page_events);
+  options.max_bytes = context_.limits.read_buffer_bytes;
   Result<ReadStreamResult> result =
       context_.store->ReadStream(plan_.stream, options);
   if (!result.ok()) {
@@ -285,6 +286,7 @@ void ReadCall::FillAllPage() {
   if (next_) options.from = GlobalPosition(*next_);
   options.max_count = context_.limits.read_page_examined;
   uint32_t matched = 0;
+  uint64_t page_bytes = 0;
   bool stopped = false;
   std::optional<uint64_t> last;
   Result<std::optional<GlobalPosition>> result =
@@ -293,11 +295,13 @@ void ReadCall::FillAllPage() {
         if (!plan_.filter || plan_.filter->Matches(event)) {
           ReadResp response = TakeSpare();
           EventToResponse(event, &response);
+          page_bytes += response.ByteSizeLong();
           Enqueue(std::move(response));
           ++matched;
           --remaining_;
         }
-        if (remaining_ == 0 || matched >= context_.limits.read_page_events) {
+        if (remaining_ == 0 || matched >= context_.limits.read_page_events ||
+            page_bytes >= context_.limits.read_buffer_bytes) {
           stopped = true;
           return false;
         }
@@ -396,14 +400,21 @@ void ReadCall::StartSubscription() {
 
 bool ReadCall::Push(ReadResp response) {
   std::unique_lock lock(mu_);
-  const size_t limit = context_.limits.read_buffer_messages;
-  while (!writes_.ended() && writes_.size() >= limit) {
+  // Full at read_buffer_messages responses or read_buffer_bytes bytes; an
+  // empty queue takes one response of any size.
+  auto full = [&] {
+    return writes_.size() >= context_.limits.read_buffer_messages ||
+           (writes_.size() > 0 &&
+            writes_.bytes() >= context_.limits.read_buffer_bytes);
+  };
+  while (!writes_.ended() && full()) {
     if (room_.wait_for(lock, context_.limits.subscriber_stall_timeout) ==
             std::cv_status::timeout &&
-        !writes_.ended() && writes_.size() >= limit) {
+        !writes_.ended() && full()) {
       const std::string message =
           "subscription dropped: the client read nothing while " +
-          std::to_string(writes_.size()) + " responses were buffered for it";
+          std::to_string(writes_.size()) + " responses (" +
+          std::to_string(writes_.bytes()) + " bytes) were buffered for it";
       writes_.Abandon();
       room_.notify_all();
       lock.unlock();

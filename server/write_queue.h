@@ -55,6 +55,8 @@ class WriteQueue {
   // A final status waits for the queue to drain (SetFinal or End).
   bool has_final() const { return final_.has_value(); }
   size_t size() const { return queue_.size(); }
+  // Serialized bytes of the queued responses (not of the one in flight).
+  uint64_t bytes() const { return bytes_; }
 
   // Whether responses with more queued behind them go with the buffer
   // hint (the default) or each flushes at once.
@@ -62,7 +64,11 @@ class WriteQueue {
 
   // Queues a response, unless the call ended.
   void Push(Response response) {
-    if (!ended()) queue_.push_back(std::move(response));
+    if (ended()) return;
+    const size_t size = response.ByteSizeLong();
+    bytes_ += size;
+    sizes_.push_back(size);
+    queue_.push_back(std::move(response));
   }
   // The call finishes with `error` once every queued response is written.
   void SetFinal(RpcError error) { final_ = std::move(error); }
@@ -87,6 +93,8 @@ class WriteQueue {
     current_.Swap(&queue_.front());
     step.written = std::move(queue_.front());
     queue_.pop_front();
+    bytes_ -= sizes_.front();
+    sizes_.pop_front();
     writing_ = true;
     step.write = &current_;
     step.more = hint_.Next(!queue_.empty());
@@ -99,7 +107,7 @@ class WriteQueue {
   // finishes with `error`.
   std::optional<RpcError> End(const RpcError& error) {
     if (ended()) return std::nullopt;
-    queue_.clear();
+    Clear();
     if (writing_) {
       ending_ = true;
       final_ = error;
@@ -117,13 +125,21 @@ class WriteQueue {
   bool Abandon() {
     if (finished_) return false;
     finished_ = true;
-    queue_.clear();
+    Clear();
     return true;
   }
 
  private:
+  void Clear() {
+    queue_.clear();
+    sizes_.clear();
+    bytes_ = 0;
+  }
+
   std::deque<Response> queue_;
-  Response current_;  // being written while writing_
+  std::deque<size_t> sizes_;  // ByteSizeLong of each queued response
+  uint64_t bytes_ = 0;        // their sum
+  Response current_;          // being written while writing_
   bool writing_ = false;
   BufferHint hint_;
   bool finished_ = false;

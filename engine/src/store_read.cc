@@ -142,6 +142,7 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
     }
   }
   result.events.reserve(items.size());
+  uint64_t bytes = 0;
   std::string scratch;
   MappedSegment pinned;
   std::shared_ptr<Segment> pinned_for;  // the item segment `pinned` serves
@@ -171,6 +172,13 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
     }
     if (!s.ok()) return s;
     result.events.push_back(view.ToOwned());
+    bytes += view.type.size() + view.data.size() + view.metadata.size();
+    if (options.max_bytes != 0 && bytes >= options.max_bytes &&
+        &item != &items.back()) {
+      // Stopped short of what the index found: more may follow.
+      result.end_of_stream = false;
+      break;
+    }
   }
   return result;
 }

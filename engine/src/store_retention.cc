@@ -138,10 +138,14 @@ Result<ReadStreamResult> StoreImpl::ReadVisibleStream(
   // $maxAge filter hides are read and skipped.
   ReadStreamOptions chunk;
   chunk.direction = options.direction;
+  uint64_t bytes = 0;  // of the events kept, against options.max_bytes
   while (result.events.size() < options.max_count) {
     const uint64_t wanted = options.max_count - result.events.size();
     chunk.from = StreamRevision(from);
     chunk.max_count = forward ? wanted : std::min(wanted, from - v.first + 1);
+    // Hidden events count against a chunk's bytes too, so a chunk is never
+    // larger than the budget left.
+    if (options.max_bytes != 0) chunk.max_bytes = options.max_bytes - bytes;
     auto stored = ReadStoredStream(stream, chunk);
     if (!stored.ok()) return stored.status();
     // The stream may have grown since VisibilityOf: report what this read
@@ -154,6 +158,7 @@ Result<ReadStreamResult> StoreImpl::ReadVisibleStream(
                                      "' was tombstoned");
       }
       if (v.min_created_us && e.created_us < *v.min_created_us) continue;
+      bytes += e.type.size() + e.data.size() + e.metadata.size();
       result.events.push_back(std::move(e));
     }
     if (stored->events.empty()) {
@@ -174,6 +179,7 @@ Result<ReadStreamResult> StoreImpl::ReadVisibleStream(
       }
       from = reached - 1;
     }
+    if (options.max_bytes != 0 && bytes >= options.max_bytes) break;
   }
   return result;
 }

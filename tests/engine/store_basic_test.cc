@@ -102,6 +102,67 @@ TEST_F(StoreBasicTest, ReadStreamBackwardAndPaging) {
   EXPECT_TRUE(tail->end_of_stream);
 }
 
+// max_bytes stops a read at the event that reaches it (data, metadata and
+// type bytes), in both directions, and pages on from there; one event
+// larger than the budget is still returned.
+TEST_F(StoreBasicTest, ReadStreamStopsAtMaxBytes) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::vector<EventData> events;
+  for (int i = 0; i < 10; ++i) {
+    EventData e = Event("E", std::string(999, static_cast<char>('a' + i)));
+    e.metadata = std::string(i == 4 ? 5000 : 0, 'm');
+    events.push_back(std::move(e));
+  }
+  ASSERT_TRUE(store->Append("s", ExpectedVersion::Any(), events).ok());
+
+  // Forward, 2500 bytes a page: events are 1000 bytes, and 6000 for #4.
+  ReadStreamOptions forward;
+  forward.max_bytes = 2500;
+  std::vector<std::vector<uint64_t>> pages;
+  for (;;) {
+    auto page = store->ReadStream("s", forward);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<uint64_t> revisions;
+    for (const RecordedEvent& e : page->events) {
+      revisions.push_back(e.revision.value());
+    }
+    pages.push_back(revisions);
+    if (page->end_of_stream) break;
+    ASSERT_FALSE(revisions.empty());
+    forward.from = StreamRevision(revisions.back() + 1);
+  }
+  EXPECT_EQ(pages, (std::vector<std::vector<uint64_t>>{
+                       {0, 1, 2}, {3, 4}, {5, 6, 7}, {8, 9}}));
+
+  ReadStreamOptions backward;
+  backward.direction = Direction::kBackward;
+  backward.max_bytes = 1;
+  auto one = store->ReadStream("s", backward);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->events.size(), 1u);
+  EXPECT_EQ(one->events[0].revision, StreamRevision(9));
+  EXPECT_FALSE(one->end_of_stream);
+  backward.from = StreamRevision(5);
+  backward.max_bytes = 6000;
+  auto two = store->ReadStream("s", backward);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->events.size(), 2u);
+  EXPECT_EQ(two->events[1].revision, StreamRevision(4));
+  EXPECT_FALSE(two->end_of_stream);
+  backward.from = StreamRevision(1);
+  auto last = store->ReadStream("s", backward);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->events.size(), 2u);
+  EXPECT_TRUE(last->end_of_stream);
+
+  // 0 is no limit.
+  auto all = store->ReadStream("s", {});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->events.size(), 10u);
+  EXPECT_TRUE(all->end_of_stream);
+}
+
 TEST_F(StoreBasicTest, MissingStreamIsNotFound) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);

@@ -5,6 +5,8 @@
 
 #include <future>
 #include <limits>
+#include <memory>
+#include <mutex>
 
 #include "server/read_request.h"
 #include "tests/server/server_test_util.h"
@@ -45,6 +47,52 @@ TEST_F(ReadCallTest, ReadsAStreamForwardsAcrossPages) {
 // The server reuses the memory of written responses for later events:
 // each response must still carry exactly its own event, whatever the one
 // before it held (a resolved link, longer data, metadata, a large event).
+// With read_buffer_bytes below one event, every page is one event: reads
+// of a stream and of $all, each way, still answer every event in order.
+TEST_F(ReadCallTest, PagesStopAtTheBufferBytes) {
+  ServerOptions options;
+  options.limits.read_buffer_bytes = 1;
+  StartServer(options);
+  Seed("a", 5);
+  Seed("b", 2);
+  Seed("a", 3);
+  std::vector<streams::ReadResp> responses;
+  ASSERT_TRUE(ReadAllResponses(ReadRequest("a"), &responses).ok());
+  EXPECT_EQ(Revisions(responses),
+            (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  auto backward = ReadRequest("a");
+  backward.mutable_options()->set_read_direction(
+      streams::ReadReq::Options::Backwards);
+  backward.mutable_options()->mutable_stream()->mutable_end();
+  responses.clear();
+  ASSERT_TRUE(ReadAllResponses(backward, &responses).ok());
+  EXPECT_EQ(Revisions(responses),
+            (std::vector<uint64_t>{7, 6, 5, 4, 3, 2, 1, 0}));
+
+  auto positions = [](const std::vector<streams::ReadResp>& all) {
+    std::vector<uint64_t> out;
+    for (const auto& response : all) {
+      out.push_back(response.event().commit_position());
+    }
+    return out;
+  };
+  responses.clear();
+  ASSERT_TRUE(ReadAllResponses(ReadRequest("$all"), &responses).ok());
+  EXPECT_EQ(positions(responses),
+            (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  auto filtered = ReadRequest("$all");
+  filtered.mutable_options()->set_read_direction(
+      streams::ReadReq::Options::Backwards);
+  filtered.mutable_options()->mutable_all()->mutable_end();
+  auto* filter = filtered.mutable_options()->mutable_filter();
+  filter->mutable_stream_identifier()->add_prefix("b");
+  filter->set_max(32);
+  filter->set_checkpointintervalmultiplier(1);
+  responses.clear();
+  ASSERT_TRUE(ReadAllResponses(filtered, &responses).ok());
+  EXPECT_EQ(positions(responses), (std::vector<uint64_t>{6, 5}));
+}
+
 TEST_F(ReadCallTest, EveryResponseCarriesOnlyItsOwnEvent) {
   ServerOptions options;
   options.limits.read_page_events = 3;  // reuse across many pages
@@ -404,37 +452,74 @@ TEST_F(ReadCallTest, ShutdownEndsSubscriptionsWithUnavailable) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-TEST_F(ReadCallTest, ASubscriberThatReadsNothingIsDropped) {
-  std::promise<std::string> dropped;
+// A subscriber that reads nothing, against a server that drops a stalled
+// subscriber at once and logs it.
+class StalledSubscriberTest : public ServerTest {
+ protected:
+  // Starts the server with `options` and 256 events of 256 KiB in "s", far
+  // more than gRPC's flow-control windows hold; subscribes to "s" and
+  // returns the server's log line that dropped the subscriber. The call's
+  // status is then in status_, the responses received in received_.
+  std::string SubscribeAndStall(ServerOptions options) {
+    // Shared with the server's log function, which may outlive this call.
+    auto dropped = std::make_shared<std::promise<std::string>>();
+    auto once = std::make_shared<std::once_flag>();
+    options.limits.subscriber_stall_timeout = std::chrono::milliseconds(0);
+    options.log = [dropped, once](const std::string& line) {
+      if (line.find("subscription dropped") == std::string::npos) return;
+      std::call_once(*once, [&] { dropped->set_value(line); });
+    };
+    StartServer(options);
+    std::vector<EventData> events(64);
+    for (auto& event : events) {
+      event.type = "Big";
+      event.data = std::string(256 << 10, 'x');
+      event.content_type = ContentType::kBinary;
+    }
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_TRUE(store_->Append("s", ExpectedVersion::Any(), events).ok());
+    }
+    auto request = ReadRequest("s");
+    request.mutable_options()->mutable_subscription();
+    grpc::ClientContext context;
+    auto reader = stub_->Read(&context, request);
+    std::string line = dropped->get_future().get();
+    streams::ReadResp response;
+    while (reader->Read(&response)) ++received_;
+    status_ = reader->Finish();
+    return line;
+  }
+
+  grpc::Status status_;
+  size_t received_ = 0;
+};
+
+TEST_F(StalledSubscriberTest, DroppedAtTheBufferMessages) {
   ServerOptions options;
   options.limits.read_buffer_messages = 2;
-  options.limits.subscriber_stall_timeout = std::chrono::milliseconds(0);
-  options.log = [&dropped](const std::string& line) {
-    dropped.set_value(line);
-  };
-  StartServer(options);
-  // Far more than gRPC's flow-control windows hold.
-  std::vector<EventData> events(64);
-  for (auto& event : events) {
-    event.type = "Big";
-    event.data = std::string(256 << 10, 'x');
-    event.content_type = ContentType::kBinary;
-  }
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), events).ok());
-  }
-  auto request = ReadRequest("s");
-  request.mutable_options()->mutable_subscription();
-  grpc::ClientContext context;
-  auto reader = stub_->Read(&context, request);
-  EXPECT_NE(dropped.get_future().get().find("subscription dropped"),
-            std::string::npos);
-  streams::ReadResp response;
-  size_t received = 0;
-  while (reader->Read(&response)) ++received;
-  grpc::Status status = reader->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_LT(received, 256u);
+  EXPECT_NE(SubscribeAndStall(options).find(" responses ("), std::string::npos);
+  EXPECT_EQ(status_.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_LT(received_, 256u);
+}
+
+// The byte bound of a subscription's queue: events of 256 KiB fill a
+// 1 MiB buffer at a handful of responses, far below read_buffer_messages.
+TEST_F(StalledSubscriberTest, DroppedAtTheBufferBytes) {
+  ServerOptions options;
+  options.limits.read_buffer_bytes = 1 << 20;
+  // "... while N responses (B bytes) were buffered for it"
+  const std::string line = SubscribeAndStall(options);
+  const size_t at = line.find(" while ");
+  ASSERT_NE(at, std::string::npos) << line;
+  const uint64_t queued = std::stoull(line.substr(at + 7));
+  const size_t open = line.find('(', at);
+  ASSERT_NE(open, std::string::npos) << line;
+  const uint64_t bytes = std::stoull(line.substr(open + 1));
+  EXPECT_GE(queued, 1u) << line;
+  EXPECT_LE(queued, 5u) << line;  // 1 MiB reached at the 4th or 5th
+  EXPECT_GE(bytes, uint64_t{1} << 20) << line;
+  EXPECT_LT(bytes, (uint64_t{1} << 20) + (300 << 10)) << line;
+  EXPECT_EQ(status_.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace

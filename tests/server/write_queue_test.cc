@@ -41,6 +41,30 @@ TEST(WriteQueueTest, WritesOneResponseAtATimeInOrder) {
   EXPECT_FALSE(second.finish.has_value());
 }
 
+// bytes() counts the serialized size of what waits: not the response in
+// flight, nothing once the call ended.
+TEST(WriteQueueTest, CountsTheBytesQueued) {
+  Queue queue;
+  EXPECT_EQ(queue.bytes(), 0u);
+  Response large;
+  large.mutable_event()->mutable_event()->set_data(std::string(5000, 'x'));
+  const uint64_t large_size = large.ByteSizeLong();
+  const uint64_t small_size = Checkpoint(1).ByteSizeLong();
+  queue.Push(Checkpoint(1));
+  queue.Push(large);
+  queue.Push(Checkpoint(2));
+  EXPECT_EQ(queue.bytes(), large_size + 2 * small_size);
+  ASSERT_NE(queue.Next().write, nullptr);
+  EXPECT_EQ(queue.bytes(), large_size + small_size);
+  queue.WriteDone();
+  ASSERT_NE(queue.Next().write, nullptr);
+  EXPECT_EQ(queue.bytes(), small_size);
+  EXPECT_FALSE(queue.End(RpcError{}).has_value());  // a write in flight
+  EXPECT_EQ(queue.bytes(), 0u);
+  queue.Push(large);  // ended: not queued
+  EXPECT_EQ(queue.bytes(), 0u);
+}
+
 TEST(WriteQueueTest, OnlyTheFirstAndTheLastQueuedResponsesFlush) {
   Queue queue;
   queue.Push(Checkpoint(1));

@@ -40,6 +40,7 @@ struct ServeArgs {
   size_t max_connections = server::CallLimits().max_connections;
   size_t max_open_connections = server::ServerOptions().max_open_connections;
   size_t subscriber_buffer = server::CallLimits().read_buffer_messages;
+  uint64_t subscriber_buffer_bytes = server::CallLimits().read_buffer_bytes;
   uint64_t stall_seconds = 30;
   ScavengeOptions scavenge;  // throttle_percent and bytes_per_sync
 };
@@ -151,6 +152,7 @@ int RunServe(const Io& io, const ServeArgs& args) {
   server_options.limits.max_connections = args.max_connections;
   server_options.max_open_connections = args.max_open_connections;
   server_options.limits.read_buffer_messages = args.subscriber_buffer;
+  server_options.limits.read_buffer_bytes = args.subscriber_buffer_bytes;
   server_options.scavenge.throttle_percent = args.scavenge.throttle_percent;
   server_options.scavenge.bytes_per_sync = args.scavenge.bytes_per_sync;
   server_options.limits.subscriber_stall_timeout =
@@ -224,6 +226,10 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--subscriber-buffer", args->subscriber_buffer,
                   "Responses queued per read call (default 512)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--subscriber-buffer-bytes", args->subscriber_buffer_bytes,
+                  "Bytes of responses a read call holds: a page read from "
+                  "the store, or a subscription's queue (default 16777216)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--subscriber-stall-timeout", args->stall_seconds,
                   "Seconds a subscriber may read nothing with a full buffer "

@@ -54,6 +54,11 @@ struct ReadStreamOptions {
   std::optional<StreamRevision> from;
   // At most this many events are returned.
   uint64_t max_count = 4096;
+  // When not 0, the read also stops at the event whose data, metadata and
+  // type bytes bring the total to `max_bytes` or more: the result holds
+  // about that many bytes, and at least one event however large. A reader
+  // of events of unknown size bounds its memory with it.
+  uint64_t max_bytes = 0;
 };
 
 struct ReadStreamResult {
