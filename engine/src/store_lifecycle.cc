@@ -122,9 +122,10 @@ Result<AppendResult> StoreImpl::SetStreamMetadataJson(std::string_view stream,
     // Keeping a soft delete's $tb would hide the events appended since the
     // delete (the delete's cut is where its metadata event is in the log):
     // like KurrentDB, the cut becomes an ordinary $tb at the first of them.
+    // The cut alone, not $maxCount's, which the new metadata may change.
     auto visible = VisibilityOf(stream);
-    if (visible.ok() && visible->first <= visible->last) {
-      auto rewritten = WithTruncateBefore(json, visible->first);
+    if (visible.ok() && visible->truncated_before <= visible->last) {
+      auto rewritten = WithTruncateBefore(json, visible->truncated_before);
       if (!rewritten.ok()) return rewritten.status();
       data = std::move(rewritten.value());
     }

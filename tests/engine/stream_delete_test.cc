@@ -108,6 +108,31 @@ TEST_F(StreamDeleteTest, MetadataWriteAfterRecreationKeepsNewEvents) {
   EXPECT_EQ(read.events[0].revision, StreamRevision(2));
 }
 
+// The cut that replaces the delete's $tb is where the stream was
+// recreated, whatever $maxCount hides: a larger $maxCount written with it
+// shows every event since the delete.
+TEST_F(StreamDeleteTest, MetadataWriteAfterRecreationIgnoresTheOldMaxCount) {
+  ASSERT_TRUE(store_
+                  ->SetStreamMetadataJson("s", ExpectedVersion::Any(),
+                                          R"({"$maxCount":2})")
+                  .ok());
+  ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), Events(5)).ok());
+  ASSERT_TRUE(store_->Delete("s", ExpectedVersion::Any()).ok());
+  ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), Events(3)).ok());
+  CAIRN_ASSERT_OK_AND_ASSIGN(read, store_->ReadStream("s", {}));
+  ASSERT_EQ(read.events.size(), 2u);  // $maxCount 2 of revisions 5..7
+  ASSERT_TRUE(store_
+                  ->SetStreamMetadataJson(
+                      "s", ExpectedVersion::Any(),
+                      R"({"$maxCount":100,"$tb":9223372036854775807})")
+                  .ok());
+  CAIRN_ASSERT_OK_AND_ASSIGN(now, store_->GetStreamMetadata("s"));
+  EXPECT_EQ(now.metadata.truncate_before, 5u);
+  CAIRN_ASSERT_OK_AND_ASSIGN(all, store_->ReadStream("s", {}));
+  ASSERT_EQ(all.events.size(), 3u);
+  EXPECT_EQ(all.events[0].revision, StreamRevision(5));
+}
+
 TEST_F(StreamDeleteTest, DeleteChecksTheExpectedVersion) {
   auto missing = store_->Delete("none", ExpectedVersion::Any());
   ASSERT_TRUE(missing.status().IsWrongExpectedVersion())
