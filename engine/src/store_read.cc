@@ -21,6 +21,11 @@ Status ClosedStatus() { return Status::Closed("the store is closed"); }
 // Backward reads gather this many locations per lock hold.
 constexpr uint64_t kBackwardChunk = 512;
 
+// Index entries a stream read with ReadStreamOptions::max_bytes takes at
+// a time: its memory is this many entries plus about max_bytes of events,
+// whatever max_count asks for.
+constexpr uint64_t kByteBoundedIndexChunk = 1024;
+
 // How far ahead of the record being decoded a scan without body checksums
 // asks for the mapping's bytes: a few records, about the memory latency at
 // the scan's rate.
@@ -117,11 +122,15 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
     uint64_t from =
         options.from ? options.from->value() : (forward ? 0 : **last);
     if (!forward && from > **last) from = **last;
+    // A byte-bounded read takes the index a chunk at a time, so that its
+    // entries are bounded too, not only its events.
+    const uint64_t wanted =
+        options.max_bytes == 0
+            ? options.max_count
+            : std::min<uint64_t>(options.max_count, kByteBoundedIndexChunk);
     std::vector<index::IndexedEvent> events;
-    s = link ? links_->Read(stream, from, options.direction, options.max_count,
-                            &events)
-             : index_->Read(stream, from, options.direction, options.max_count,
-                            &events);
+    s = link ? links_->Read(stream, from, options.direction, wanted, &events)
+             : index_->Read(stream, from, options.direction, wanted, &events);
     if (!s.ok()) return s;
     items.reserve(events.size());
     const auto& segments = log_->segments();
@@ -134,7 +143,7 @@ Result<ReadStreamResult> StoreImpl::ReadStoredStream(
     }
     // Fewer events than asked for: the index ran out of them (a scavenge
     // can leave gaps in the revisions, so counting is not enough).
-    const bool ran_out = events.size() < options.max_count;
+    const bool ran_out = events.size() < wanted;
     if (forward) {
       result.end_of_stream = from + events.size() > **last || ran_out;
     } else {

@@ -163,6 +163,42 @@ TEST_F(StoreBasicTest, ReadStreamStopsAtMaxBytes) {
   EXPECT_TRUE(all->end_of_stream);
 }
 
+// A byte-bounded read of any max_count takes the index in chunks (1024
+// entries): a budget of 2000 three-byte events spans two chunks.
+TEST_F(StoreBasicTest, ReadStreamWithMaxBytesSpansIndexChunks) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store->Append("s", ExpectedVersion::Any(), Events(1000)).ok());
+  }
+  ReadStreamOptions read;
+  read.max_count = UINT64_MAX;
+  read.max_bytes = 0;  // first, everything: to size the budget
+  uint64_t event_bytes = 0;
+  {
+    auto all = store->ReadStream("s", read);
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->events.size(), 3000u);
+    EXPECT_TRUE(all->end_of_stream);
+    for (size_t i = 0; i < 2000; ++i) {
+      const RecordedEvent& e = all->events[i];
+      event_bytes += e.type.size() + e.data.size() + e.metadata.size();
+    }
+  }
+  // The budget the first 2000 events reach exactly.
+  read.max_bytes = event_bytes;
+  auto first = store->ReadStream("s", read);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->events.size(), 2000u);
+  EXPECT_FALSE(first->end_of_stream);
+  EXPECT_EQ(first->events.back().revision, StreamRevision(1999));
+  read.from = StreamRevision(2000);
+  auto rest = store->ReadStream("s", read);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->events.size(), 1000u);
+  EXPECT_TRUE(rest->end_of_stream);
+}
+
 TEST_F(StoreBasicTest, MissingStreamIsNotFound) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);

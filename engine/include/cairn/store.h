@@ -57,7 +57,10 @@ struct ReadStreamOptions {
   // When not 0, the read also stops at the event whose data, metadata and
   // type bytes bring the total to `max_bytes` or more: the result holds
   // about that many bytes, and at least one event however large. A reader
-  // of events of unknown size bounds its memory with it.
+  // of events of unknown size bounds its memory with it, whatever
+  // max_count is; such a read may return fewer events than max_count
+  // before the end (end_of_stream false) and is continued from its last
+  // event.
   uint64_t max_bytes = 0;
 };
 
