@@ -329,6 +329,10 @@ bool ConsumerGroup::DispatchOnce(uint64_t from, uint64_t room, uint64_t epoch,
         if (e.stream == parked_stream_ || e.stream == parked_metastream_) {
           continue;
         }
+        // Replayed from the parked stream and outstanding: one copy at a
+        // time, or a member would hold two at one position. Its link stays
+        // parked until it is handled, so the log's copy is not needed.
+        if (replaying_positions_.contains(e.position.value())) continue;
         Assign(Delivery{std::move(e), 0, std::nullopt, {}});
       }
       read_position_ = resume;

@@ -148,6 +148,9 @@ class ConsumerGroup final : public Follower {
   }
   // Where `event` is in the group's cursor.
   uint64_t CursorOf(const RecordedEvent& event) const;
+  // Whether `event` is queued or in flight at a member already, from the
+  // log or from a replay (mu_ held).
+  bool Outstanding(const RecordedEvent& event) const;
   // Events the group may hold outstanding now (mu_ held).
   uint64_t Capacity() const;
   // Whether the dispatcher should read now (mu_ held): there is room, and

@@ -12,6 +12,7 @@
 #include "engine/src/consumer_group.h"
 #include "engine/src/parked_stream.h"
 #include "engine/src/wall_clock.h"
+#include "index/link_streams.h"
 
 namespace cairn::engine {
 namespace {
@@ -88,7 +89,10 @@ void ConsumerGroup::Retry(Delivery delivery) {
 
 Status ConsumerGroup::Park(Delivery delivery, std::string_view reason,
                            uint64_t epoch) {
-  const EventData link = ParkedLink(delivery.event, reason, WallClockMicros());
+  const EventData link = ParkedLink(
+      delivery.event,
+      stream_ ? std::optional<std::string_view>(*stream_) : std::nullopt,
+      reason, WallClockMicros());
   Status s = registry_->WithStore([&](StoreImpl& store) {
     return store.Append(parked_stream_, ExpectedVersion::Any(), {&link, 1})
         .status();
@@ -169,14 +173,20 @@ Status ConsumerGroup::ReplayParked(std::optional<uint64_t> max_events) {
     if (stopping_) return stop_status_;
     from = next_replay_;
   }
+  // What is parked when the replay is asked for, as in KurrentDB: events
+  // parked again meanwhile wait for the next replay, so that one of an
+  // event that keeps failing ends.
+  std::optional<uint64_t> end;
   while (left > 0) {
     std::vector<ParkedEntry> entries;
     Status s = registry_->WithStore([&](StoreImpl& store) {
       auto range = ParkedRangeOf(store, parked_stream_);
       if (!range.ok()) return range.status();
+      if (!end) end = range->end;
       from = std::max(from, range->first);
-      auto read =
-          ReadParked(store, parked_stream_, from, std::min(left, kReplayChunk));
+      if (from >= *end) return Status::Ok();
+      auto read = ReadParked(store, parked_stream_, from,
+                             std::min({left, kReplayChunk, *end - from}));
       if (!read.ok()) return read.status();
       entries = std::move(read.value());
       return Status::Ok();
@@ -195,11 +205,7 @@ Status ConsumerGroup::ReplayParked(std::optional<uint64_t> max_events) {
         // An event no longer readable, or being delivered already, is
         // handled as far as its link goes.
         if (!entry.event) continue;
-        const uint64_t position = entry.event->position.value();
-        if (pending_.contains(CursorOf(*entry.event)) ||
-            replaying_positions_.contains(position)) {
-          continue;
-        }
+        if (Outstanding(*entry.event)) continue;
         Assign(Delivery{std::move(*entry.event), 0, entry.revision, {}});
       }
       from = next_replay_;
@@ -209,6 +215,25 @@ Status ConsumerGroup::ReplayParked(std::optional<uint64_t> max_events) {
   }
   dispatch_cv_.notify_all();
   return Status::Ok();
+}
+
+bool ConsumerGroup::Outstanding(const RecordedEvent& event) const {
+  const uint64_t position = event.position.value();
+  if (replaying_positions_.contains(position)) return true;
+  // A link a group of a category or event-type stream parked before
+  // parked links named the link (parked_stream.h) resolves to the event
+  // without its link revision, the group's cursor: only its position
+  // tells whether it is outstanding, among the deliveries of the members.
+  if (stream_ && !event.link_revision && index::IsLinkStreamName(*stream_)) {
+    for (const auto& [id, member] : members_) {
+      if (member.in_flight.contains(position)) return true;
+      for (const Delivery& d : member.queue) {
+        if (d.event.position.value() == position) return true;
+      }
+    }
+    return false;
+  }
+  return pending_.contains(CursorOf(event));
 }
 
 Result<ConsumerGroupInfo> ConsumerGroup::DurableInfo(

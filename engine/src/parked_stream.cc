@@ -47,16 +47,21 @@ std::string Iso8601(int64_t us) {
 
 }  // namespace
 
-EventData ParkedLink(const RecordedEvent& event, std::string_view reason,
-                     int64_t added_us) {
+EventData ParkedLink(const RecordedEvent& event,
+                     std::optional<std::string_view> subscribed,
+                     std::string_view reason, int64_t added_us) {
+  const bool through_link = subscribed && event.link_revision;
+  const uint64_t revision =
+      through_link ? event.link_revision->value() : event.revision.value();
   EventData link;
   link.type = std::string(kLinkEventType);
-  link.data = std::to_string(event.revision.value()) + "@" + event.stream;
+  link.data = std::to_string(revision) + "@" +
+              (through_link ? std::string(*subscribed) : event.stream);
   nlohmann::ordered_json meta;
   meta["Added"] = Iso8601(added_us);
   // dump() below replaces invalid UTF-8 rather than failing on it.
   meta["Reason"] = std::string(reason);
-  meta["SubscriptionEventNumber"] = event.revision.value();
+  meta["SubscriptionEventNumber"] = revision;
   link.metadata =
       meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   link.content_type = ContentType::kJson;
@@ -113,9 +118,14 @@ Result<std::vector<ParkedEntry>> ReadParked(Store& store,
           !event.status().IsStreamDeleted()) {
         return event.status();
       }
-      if (event.ok() && !event->events.empty() &&
-          event->events[0].revision.value() == target->revision) {
-        entry.event = std::move(event->events[0]);
+      // A category or event-type stream answers the event its link
+      // revision points at.
+      if (event.ok() && !event->events.empty()) {
+        const RecordedEvent& e = event->events[0];
+        if ((e.link_revision ? *e.link_revision : e.revision).value() ==
+            target->revision) {
+          entry.event = std::move(event->events[0]);
+        }
       }
     }
     entries.push_back(std::move(entry));

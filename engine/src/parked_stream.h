@@ -24,9 +24,13 @@ namespace cairn::engine {
 inline constexpr std::string_view kLinkEventType = "$>";
 
 // The link that parks `event`, stamped `added_us` (microseconds since the
-// Unix epoch).
-EventData ParkedLink(const RecordedEvent& event, std::string_view reason,
-                     int64_t added_us);
+// Unix epoch). A group of `subscribed` (nullopt: $all) that received the
+// event through a link of a category or event-type stream (its
+// link_revision) parks that link, as KurrentDB does: the replay then
+// finds the event at the group's own cursor, its link revision.
+EventData ParkedLink(const RecordedEvent& event,
+                     std::optional<std::string_view> subscribed,
+                     std::string_view reason, int64_t added_us);
 
 // The target of a link's data "<revision>@<stream>"; nullopt if malformed.
 struct LinkTarget {

@@ -284,6 +284,92 @@ TEST(ConsumerGroupNackTest, RestartKeepsParkedEventsAndCheckpoint) {
   EXPECT_EQ(Key(replayed[0].event), "a@0");
 }
 
+// A group of a category stream parks the link it received, as KurrentDB
+// does ("<link revision>@$ce-order"), and a replay finds the event at that
+// link revision: an unrelated event in flight at the same number (the
+// event's own revision) neither hides it nor gets it delivered twice.
+TEST(ConsumerGroupNackTest, ACategoryGroupParksAndReplaysTheLink) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.Sub("s"), testing::SmallOptions());
+  ASSERT_TRUE(store.ok());
+  AppendTo(**store, "order-a", 1);  // $ce-order 0
+  AppendTo(**store, "order-b", 1);  // $ce-order 1
+  AppendTo(**store, "order-a", 1);  // $ce-order 2: order-a@1
+  ConsumerGroupOptions options;
+  options.stream = "$ce-order";
+  auto member = (*store)->JoinConsumerGroup("g", options);
+  ASSERT_TRUE(member.ok());
+  auto got = ReceiveN(**member, 3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(Key(got[2].event), "order-a@1");
+  ASSERT_TRUE((*member)->Ack(got[0].event.position).ok());
+  // order-b@0, link revision 1, stays in flight; order-a@1 is parked.
+  ASSERT_TRUE(
+      (*member)->Nack(got[2].event.position, NackAction::kPark, "").ok());
+  auto parked = (*store)->ReadStream(ParkedStreamName("g", "$ce-order"), {});
+  ASSERT_TRUE(parked.ok()) << parked.status().ToString();
+  ASSERT_EQ(parked->events.size(), 1u);
+  EXPECT_EQ(parked->events[0].data, "2@$ce-order");
+
+  ASSERT_TRUE(
+      (*store)->ReplayParkedEvents("g", "$ce-order", std::nullopt).ok());
+  auto replayed = ReceiveN(**member, 1);
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(Key(replayed[0].event), "order-a@1");
+  ASSERT_TRUE(replayed[0].event.link_revision.has_value());
+  EXPECT_EQ(*replayed[0].event.link_revision, StreamRevision(2));
+  ASSERT_TRUE((*member)->Ack(replayed[0].event.position).ok());
+  ASSERT_TRUE((*member)->Ack(got[1].event.position).ok());
+}
+
+// An event replayed from the parked stream and still outstanding is not
+// handed out a second time when the group reads it again from the log
+// (after a restart, its checkpoint is before it).
+TEST(ConsumerGroupNackTest, AReplayedEventIsNotDeliveredAgainFromTheLog) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("s");
+  {
+    auto store = Store::Open(path, testing::SmallOptions());
+    ASSERT_TRUE(store.ok());
+    AppendTo(**store, "x", 1);  // position 0
+    AppendTo(**store, "e", 1);  // position 1
+    auto member = (*store)->JoinConsumerGroup("g", {});
+    ASSERT_TRUE(member.ok());
+    auto got = ReceiveN(**member, 2);
+    ASSERT_EQ(got.size(), 2u);
+    ASSERT_EQ(Key(got[1].event), "e@0");
+    ASSERT_TRUE(
+        (*member)->Nack(got[1].event.position, NackAction::kPark, "").ok());
+    // x@0 stays unacknowledged: the checkpoint stays before e@0.
+    ASSERT_TRUE((*store)->Close().ok());
+  }
+  auto store = Store::Open(path, testing::SmallOptions());
+  ASSERT_TRUE(store.ok());
+  AppendTo(**store, "e", 1);  // position 2: e@1
+  ConsumerGroupOptions options;
+  options.max_in_flight = 1;
+  auto first = (*store)->JoinConsumerGroup("g", options);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*store)->ReplayParkedEvents("g", std::nullopt).ok());
+  auto got = ReceiveN(**first, 2);  // x@0 from the log, e@0 replayed
+  ASSERT_EQ(got.size(), 2u);
+  std::set<std::string> keys = {Key(got[0].event), Key(got[1].event)};
+  EXPECT_EQ(keys, (std::set<std::string>{"x@0", "e@0"}));
+  const GroupDelivery& x = Key(got[0].event) == "x@0" ? got[0] : got[1];
+  const GroupDelivery& e = Key(got[0].event) == "x@0" ? got[1] : got[0];
+  ASSERT_TRUE((*first)->Ack(x.event.position).ok());
+  // A second member makes room: the group reads on from e@0's position.
+  // Stream e is the first member's while e@0 is outstanding, so what it
+  // receives next is e@1, not e@0 again.
+  auto second = (*store)->JoinConsumerGroup("g", options);
+  ASSERT_TRUE(second.ok());
+  auto next = ReceiveN(**first, 1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(Key(next[0].event), "e@1");
+  EXPECT_TRUE((*first)->Ack(e.event.position).ok());
+  EXPECT_TRUE((*first)->Ack(next[0].event.position).ok());
+}
+
 // An in-order consumer that fails some events (nack retry), and with them
 // the rest of their stream in the batch, until `stop`.
 void ConsumeWithRetries(GroupMember& member, OrderChecker& acks,

@@ -417,9 +417,10 @@ class CAIRN_EXPORT Store {
   }
   // Hands the events parked by `group` (at most `max_events`, all when
   // nullopt) to its members again, as retries, in the order they were
-  // parked. Their links are truncated from the parked stream (its $tb
-  // advances, as KurrentDB does) once they are handled, so a crash before
-  // that leaves them parked. NotFound unless a member is joined.
+  // parked; events parked after the call began wait for the next replay. Their
+  // links are truncated from the parked stream (its $tb advances, as KurrentDB
+  // does) once they are handled, so a crash before that leaves them parked.
+  // NotFound unless a member is joined.
   virtual Status ReplayParkedEvents(std::string_view group,
                                     std::optional<std::string_view> stream,
                                     std::optional<uint64_t> max_events) = 0;
