@@ -28,6 +28,9 @@ namespace {
 // is opened. Such a read is taken again, at most this many times.
 constexpr int kReadAttempts = 16;
 
+// The highest table level index stats lists (see IndexStats).
+constexpr uint32_t kMaxListedLevel = 64;
+
 Result<IndexStats> ReadIndexStatsOnce(const std::string& store_dir) {
   io::FileSystem* fs = io::PosixFileSystem();
   IndexStats stats;
@@ -61,10 +64,18 @@ Result<IndexStats> ReadIndexStatsOnce(const std::string& store_dir) {
     }
     stats.table_bytes += row.bytes;
     stats.streams += row.new_streams;
-    if (stats.tables_per_level.size() <= t.level) {
-      stats.tables_per_level.resize(t.level + 1);
+    // Merges add a level per doubling of a table's size: a level past 64
+    // is damage that passed the manifest's checksum, not a level to list.
+    if (t.level > kMaxListedLevel) {
+      if (row.problem.empty()) {
+        row.problem = "level " + std::to_string(t.level) + " is out of range";
+      }
+    } else {
+      if (stats.tables_per_level.size() <= t.level) {
+        stats.tables_per_level.resize(t.level + 1);
+      }
+      ++stats.tables_per_level[t.level];
     }
-    ++stats.tables_per_level[t.level];
     stats.tables.push_back(std::move(row));
   }
   for (uint64_t n : listing->tables) {

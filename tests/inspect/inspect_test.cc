@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -16,6 +17,7 @@
 
 #include "cairn/cairn.h"
 #include "engine/io/file_system.h"
+#include "index/manifest.h"
 #include "index/table.h"
 #include "tests/support/store_test_util.h"
 #include "tests/support/temp_dir.h"
@@ -153,6 +155,34 @@ TEST_F(InspectTest, VerifyOfAHealthyStoreCountsEverythingAndFindsNothing) {
   EXPECT_TRUE(report->index_present);
   EXPECT_TRUE(report->index_checked_against_log);
   EXPECT_EQ(report->index_entries, report->index_checkpoint);
+}
+
+// A checksum-valid MANIFEST whose last table record ends before the
+// table's own header says (an index directory put together from two
+// states): verify reports the mismatch and the entries past the
+// manifest's checkpoint, and reads nothing out of its bounds.
+TEST_F(InspectTest, VerifyReportsEntriesPastTheManifestCheckpoint) {
+  io::FileSystem* fs = io::PosixFileSystem();
+  const std::string dir = IndexDirOf(store_dir());
+  index::Manifest m;
+  ASSERT_TRUE(index::ReadManifest(fs, dir, &m).ok());
+  ASSERT_FALSE(m.tables.empty());
+  index::ManifestTable& last = m.tables.back();
+  ASSERT_GT(last.end_position, last.first_position + 2);
+  last.end_position -= 2;
+  last.entry_count =
+      std::min(last.entry_count, last.end_position - last.first_position);
+  ASSERT_TRUE(index::WriteManifest(fs, dir, m).ok());
+  auto report = VerifyStore(store_dir());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->healthy());
+  int past = 0;
+  for (const Finding& f : report->findings) {
+    if (f.message.find("past the manifest's checkpoint") != std::string::npos) {
+      ++past;
+    }
+  }
+  EXPECT_EQ(past, 2);
 }
 
 TEST_F(InspectTest, VerifyOfADirectoryWithoutSegmentsChecksNothing) {
@@ -406,6 +436,25 @@ TEST_F(InspectTest, TableWithGapsDumpsItsLastPosition) {
   RecordingTableVisitor intact;
   ASSERT_TRUE(DumpTable(path, &intact).ok());
   EXPECT_EQ(intact.end.problems, 0u);
+}
+
+// A table level no merge makes (a crafted, checksum-valid MANIFEST) is
+// that table's problem, not a per-level count to allocate.
+TEST_F(InspectTest, StatsReportAnImpossibleTableLevel) {
+  io::FileSystem* fs = io::PosixFileSystem();
+  const std::string dir = IndexDirOf(store_dir());
+  index::Manifest m;
+  ASSERT_TRUE(index::ReadManifest(fs, dir, &m).ok());
+  ASSERT_FALSE(m.tables.empty());
+  m.tables.front().level = UINT32_MAX;
+  ASSERT_TRUE(index::WriteManifest(fs, dir, m).ok());
+  auto stats = ReadIndexStats(store_dir());
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_FALSE(stats->tables.empty());
+  EXPECT_NE(stats->tables.front().problem.find("out of range"),
+            std::string::npos)
+      << stats->tables.front().problem;
+  EXPECT_LE(stats->tables_per_level.size(), 65u);
 }
 
 TEST_F(InspectTest, StatsOfAStoreWithoutIndexIsAnError) {

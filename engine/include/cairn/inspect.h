@@ -12,9 +12,11 @@
 //
 // Every walk is built for damaged files: it checks each checksum before
 // it trusts a length or a count, reports what is damaged and carries on.
-// Memory is bounded by the size of one index table's header sections and
-// a few mapped segments, not by the size of the log; records and index
-// entries are handed to a visitor one at a time.
+// A dump's memory is bounded by the size of one index table's header
+// sections and a few mapped segments, not by the size of the log; records
+// and index entries are handed to a visitor one at a time. VerifyStore
+// also keeps what it checks across the whole log: each stream's name and
+// next revision (about 100 bytes per stream) and one bit per position.
 #ifndef CAIRN_INSPECT_H_
 #define CAIRN_INSPECT_H_
 
