@@ -112,6 +112,7 @@ Command AddAppendCommand(CLI::App& app, const Io& io) {
   sub->add_flag("--json", args->json, "Print the result as one JSON object");
   sub->add_option("--segment-size", args->segment_size,
                   "Size of segment files created from now on, in bytes")
+      ->transform(UnsignedDecimal())
       ->capture_default_str();
   return {sub, [io, args] { return RunAppend(io, *args); }};
 }

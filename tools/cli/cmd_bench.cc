@@ -291,6 +291,7 @@ Command AddBenchCommand(CLI::App& app, const Io& io) {
   sub->add_option("--scavenge-bytes-per-sync", args->scavenge_bytes_per_sync,
                   "scavenge: ScavengeOptions::bytes_per_sync (0: one "
                   "fdatasync per rewritten part)")
+      ->transform(UnsignedDecimal())
       ->capture_default_str();
   sub->add_option("--streams", args->streams,
                   "Streams to spread events over (default 10000; "

@@ -47,7 +47,7 @@ int RunSet(const Io& io, const MetadataArgs& args) {
   if (!expected.ok()) return FailStatus(io, kName, expected.status());
   std::string value = args.value;
   if (!value.empty() && value[0] == '@') {
-    auto contents = ReadInput(io, value.substr(1));
+    auto contents = ReadInput(io, value.substr(1), Options().max_event_size);
     if (!contents.ok()) return FailStatus(io, kName, contents.status());
     value = std::move(contents.value());
   }

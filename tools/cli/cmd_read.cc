@@ -119,7 +119,8 @@ void AddCommonOptions(CLI::App* sub, ReadArgs* args) {
   sub->add_flag("--backward,-b", args->backward,
                 "Read from the end towards the start");
   sub->add_option("--limit,-n", args->limit,
-                  "Print at most this many events (default: all)");
+                  "Print at most this many events (default: all)")
+      ->transform(UnsignedDecimal());
   sub->add_flag("--json", args->json,
                 "Print JSON Lines, one event per line, instead of text");
 }
@@ -132,10 +133,12 @@ Command AddReadCommand(CLI::App& app, const Io& io) {
       "read", "Print a stream's events (read-only; safe beside a writer)");
   sub->add_option("DIR", args->dir, "Store directory")->required();
   sub->add_option("STREAM", args->stream, "Stream name")->required();
-  args->from_option = sub->add_option(
-      "--from,-f", args->from,
-      "First revision to print (default: the first, or the last with "
-      "--backward)");
+  args->from_option =
+      sub->add_option(
+             "--from,-f", args->from,
+             "First revision to print (default: the first, or the last with "
+             "--backward)")
+          ->transform(UnsignedDecimal());
   AddCommonOptions(sub, args.get());
   return {sub, [io, args] { return RunRead(io, *args); }};
 }
@@ -147,10 +150,11 @@ Command AddReadAllCommand(CLI::App& app, const Io& io) {
       "Print the global log in position order (read-only; safe beside a "
       "writer)");
   sub->add_option("DIR", args->dir, "Store directory")->required();
-  args->from_option = sub->add_option(
-      "--from,-f", args->from,
-      "First global position to consider (default: the first, or the last "
-      "with --backward)");
+  args->from_option = sub->add_option("--from,-f", args->from,
+                                      "First global position to consider "
+                                      "(default: the first, or the last "
+                                      "with --backward)")
+                          ->transform(UnsignedDecimal());
   sub->add_option("--stream-prefix,-s", args->stream_prefix,
                   "Only events of streams whose name starts with this");
   sub->add_option("--type-prefix,-t", args->type_prefix,

@@ -92,6 +92,7 @@ Command AddScavengeCommand(CLI::App& app, const Io& io) {
   sub->add_option("--bytes-per-sync", args->options.bytes_per_sync,
                   "Write and fdatasync each rewritten part this many bytes "
                   "at a time (0: all at once)")
+      ->transform(UnsignedDecimal())
       ->capture_default_str();
   return {sub, [io, args] { return RunScavenge(io, *args); }};
 }

@@ -47,6 +47,10 @@ struct ServeArgs {
 
 constexpr std::string_view kName = "serve";
 
+// A year: beyond it a stall timeout means "never", and far beyond it the
+// timeout would overflow the clock's nanoseconds.
+constexpr uint64_t kMaxStallSeconds = 365ull * 24 * 3600;
+
 int RunDevCerts(const Io& io, const ServeArgs& args) {
   if (!args.dir.empty()) {
     return Fail(io, kName,
@@ -233,7 +237,9 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--subscriber-stall-timeout", args->stall_seconds,
                   "Seconds a subscriber may read nothing with a full buffer "
-                  "before it is dropped (default 30)");
+                  "before it is dropped (default 30; at most a year)")
+      ->transform(UnsignedDecimal())
+      ->check(CLI::Range(uint64_t{0}, kMaxStallSeconds));
   cmd->add_option("--scavenge-throttle-percent",
                   args->scavenge.throttle_percent,
                   "Share of the time a scavenge started over gRPC works "
@@ -242,7 +248,8 @@ Command AddServeCommand(CLI::App& app, const Io& io) {
                          ScavengeOptions::kMaxThrottlePercent));
   cmd->add_option("--scavenge-bytes-per-sync", args->scavenge.bytes_per_sync,
                   "Bytes a scavenge writes between fdatasyncs of a "
-                  "rewritten part (0: the whole part; default 1048576)");
+                  "rewritten part (0: the whole part; default 1048576)")
+      ->transform(UnsignedDecimal());
   return {cmd, [&io, args] { return RunServe(io, *args); }};
 }
 

@@ -156,6 +156,7 @@ Command AddSnapshotCommand(CLI::App& app, const Io& io) {
   save->add_option("STREAM", save_args->stream, "Stream name")->required();
   save->add_option("--revision,-r", save_args->revision,
                    "The stream revision the state includes")
+      ->transform(UnsignedDecimal())
       ->required();
   save->add_option("--data,-d", save_args->data,
                    "The state: JSON text, or @FILE to read it from a file "
@@ -168,6 +169,7 @@ Command AddSnapshotCommand(CLI::App& app, const Io& io) {
                    "OrderState/v2");
   save->add_option("--keep", save_args->keep,
                    "How many snapshots of the stream to keep")
+      ->transform(UnsignedDecimal())
       ->capture_default_str();
   save->add_flag("--json", save_args->json,
                  "Print the result as one JSON object");

@@ -2,6 +2,7 @@
 #include "tools/cli/command.h"
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <istream>
@@ -30,6 +31,20 @@ int ExitCodeFor(const Status& status) {
     default:
       return kExitError;
   }
+}
+
+CLI::Validator UnsignedDecimal() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (value.empty() ||
+            value.find_first_not_of("0123456789") != std::string::npos) {
+          return "'" + value + "' is not an unsigned decimal number";
+        }
+        const size_t first = value.find_first_not_of('0');
+        value = first == std::string::npos ? "0" : value.substr(first);
+        return "";
+      },
+      "UINT", "UnsignedDecimal");
 }
 
 int Fail(const Io& io, std::string_view command, std::string_view message,
@@ -85,18 +100,51 @@ bool OutputBuffer::Flush() {
   return static_cast<bool>(out_);
 }
 
-Result<std::string> ReadInput(const Io& io, const std::string& path) {
-  std::ostringstream contents;
-  if (path == "-") {
-    contents << io.in.rdbuf();
-    if (io.in.bad()) return Status::IOError("cannot read standard input");
-    return std::move(contents).str();
+namespace {
+
+// Reads `in` to its end, refusing more than `limit` bytes.
+Result<std::string> ReadStream(std::istream& in, const std::string& what,
+                               uint64_t limit) {
+  std::string out;
+  char buffer[64 << 10];
+  for (;;) {
+    in.read(buffer, sizeof buffer);
+    const auto got = static_cast<size_t>(in.gcount());
+    out.append(buffer, got);
+    if (out.size() > limit) {
+      return Status::InvalidArgument(what + " holds more than " +
+                                     std::to_string(limit) + " bytes");
+    }
+    if (got < sizeof buffer) break;
+  }
+  if (in.bad()) return Status::IOError("cannot read " + what, errno);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> ReadInput(const Io& io, const std::string& path,
+                              uint64_t limit) {
+  if (path == "-") return ReadStream(io.in, "standard input", limit);
+  // A directory opens, and then reads as empty through a filebuf.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return Status::InvalidArgument(path + " is a directory");
   }
   std::ifstream file(path, std::ios::binary);
   if (!file) return Status::IOError("cannot open " + path, errno);
-  contents << file.rdbuf();
-  if (file.bad()) return Status::IOError("cannot read " + path, errno);
-  return std::move(contents).str();
+  auto contents = ReadStream(file, path, limit);
+  if (!contents.ok()) return contents.status();
+  // A filebuf reports a failed read as the end of the file: a regular
+  // file that reads short failed.
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error && std::filesystem::is_regular_file(path, error) &&
+      contents->size() < size) {
+    return Status::IOError("cannot read " + path + ": read " +
+                           std::to_string(contents->size()) + " of " +
+                           std::to_string(size) + " bytes");
+  }
+  return contents;
 }
 
 Result<ExpectedVersion> ParseExpectedOption(const std::string& text) {
@@ -114,7 +162,7 @@ Status LoadPayload(const Io& io, const std::string& arg, bool binary,
                    std::string_view what, std::string* out) {
   std::string bytes = arg;
   if (!arg.empty() && arg[0] == '@') {
-    auto contents = ReadInput(io, arg.substr(1));
+    auto contents = ReadInput(io, arg.substr(1), Options().max_event_size);
     if (!contents.ok()) return contents.status();
     bytes = std::move(contents.value());
   }

@@ -55,6 +55,11 @@ struct Command {
   std::function<int()> run;
 };
 
+// For an unsigned option: the value must be decimal digits. CLI11 2.1
+// would read "-1" as 2^64 - 1 and "010" as octal 8, "0x10" as 16; leading
+// zeros are dropped here instead, so "010" is ten. Added with ->transform.
+CLI::Validator UnsignedDecimal();
+
 // Writes "cairn <command>: <message>\n" to io.err and returns `code`.
 int Fail(const Io& io, std::string_view command, std::string_view message,
          int code);
@@ -103,8 +108,11 @@ std::string HexDigits(uint64_t v, int digits);
 inline std::string Hex64(uint64_t v) { return HexDigits(v, 16); }
 inline std::string Hex32(uint32_t v) { return HexDigits(v, 8); }
 
-// Reads `path` whole ("-" means io.in).
-Result<std::string> ReadInput(const Io& io, const std::string& path);
+// Reads `path` whole ("-" means io.in); InvalidArgument for a directory or
+// more than `limit` bytes (read no further), IOError for a read that
+// fails or ends short.
+Result<std::string> ReadInput(const Io& io, const std::string& path,
+                              uint64_t limit);
 
 // Resolves a --data/--metadata argument: "@path" reads a file ("@-" standard
 // input); anything else is the value itself. Without `binary` the value

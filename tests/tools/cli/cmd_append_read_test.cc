@@ -105,6 +105,22 @@ TEST_F(AppendReadTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunCairn({"no-such-command"}).code, 2);
   EXPECT_EQ(RunCairn({}).code, 2);
   EXPECT_EQ(RunCairn({"read-all", store(), "--limit", "x"}).code, 2);
+  // Unsigned options take decimal digits only: CLI11 would read -1 as
+  // 2^64 - 1 and 0x10 as 16.
+  EXPECT_EQ(RunCairn({"read-all", store(), "--limit", "-1"}).code, 2);
+  EXPECT_EQ(RunCairn({"read-all", store(), "--from", "0x10"}).code, 2);
+  EXPECT_EQ(RunCairn({"read", store(), "s", "--from", "-1"}).code, 2);
+  EXPECT_EQ(Append("s", "T", "1", {"--segment-size", "-1"}).code, 2);
+  EXPECT_EQ(RunCairn({"scavenge", store(), "--bytes-per-sync", "-1"}).code, 2);
+  // Beyond a year, or negative, a stall timeout is refused.
+  EXPECT_EQ(RunCairn({"serve", store(), "--insecure",
+                      "--subscriber-stall-timeout", "-1"})
+                .code,
+            2);
+  EXPECT_EQ(RunCairn({"serve", store(), "--insecure",
+                      "--subscriber-stall-timeout", "31536001"})
+                .code,
+            2);
 }
 
 TEST_F(AppendReadTest, HelpAndVersion) {
@@ -144,6 +160,17 @@ TEST_F(AppendReadTest, DataFromFilesAndStandardInput) {
   r = Append("s", "T", "@" + dir_.Sub("missing.json"));
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(Contains(r.err, "missing.json")) << r.err;
+  // A directory is not read as empty data.
+  r = Append("s", "T", "@" + dir_.path(), {"--binary"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(Contains(r.err, "is a directory")) << r.err;
+  // Nor is more than any event can hold read whole.
+  const std::string big = dir_.Sub("big.bin");
+  WriteFile(big, std::string((16 << 20) + 1, 'x'));
+  r = Append("s", "T", "@" + big, {"--binary"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(Contains(r.err, "holds more than 16777216 bytes")) << r.err;
+  EXPECT_EQ(ReadJson({"read", store(), "s"}).size(), 2u);
 }
 
 TEST_F(AppendReadTest, BinaryDataIsBase64InJsonOutput) {
@@ -217,6 +244,8 @@ TEST_F(AppendReadTest, ReadDirectionFromAndLimit) {
             (V{3, 2}));
   EXPECT_EQ(Revisions({"read", store(), "s", "--from", "9"}), V{});
   EXPECT_EQ(Revisions({"read", store(), "s", "--limit", "0"}), V{});
+  // A leading zero is decimal, not octal.
+  EXPECT_EQ(Revisions({"read", store(), "s", "--from", "003"}), (V{3, 4}));
 }
 
 TEST_F(AppendReadTest, ReadPagesThroughLongStreams) {

@@ -65,6 +65,11 @@ TEST(CmdTailTest, BadArguments) {
   test::TempDir dir;
   auto r = test::RunCairn({"tail", dir.Sub("none"), "--from", "later"});
   EXPECT_EQ(r.code, 2);
+  // Not 2^64 - 5, nor a number after spaces.
+  for (const char* bad : {"-5", " 5", "+5"}) {
+    r = test::RunCairn({"tail", dir.Sub("none"), "--from", bad});
+    EXPECT_EQ(r.code, 2) << bad;
+  }
   r = test::RunCairn(
       {"tail", dir.Sub("none"), "--stream", "x", "--stream-prefix", "y"});
   EXPECT_EQ(r.code, 2);
