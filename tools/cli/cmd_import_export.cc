@@ -100,9 +100,12 @@ class AsyncAppender {
           --outstanding_;
           if (result.ok()) {
             (result->idempotent_replay ? replayed_ : appended_) += count;
-          } else if (failure_.ok()) {
-            failure_ = result.status();
-            failure_lines_ = lines;
+          } else {
+            if (failure_.ok()) {
+              failure_ = result.status();
+              failure_lines_ = lines;
+            }
+            failed_.push_back(lines);
           }
           cv_.notify_all();
         });
@@ -121,6 +124,15 @@ class AsyncAppender {
   // Call after Drain().
   const Status& failure() const { return failure_; }
   LineRange failure_lines() const { return failure_lines_; }
+  // Every failed append's lines, in line order. Call after Drain().
+  std::vector<LineRange> failed_appends() const {
+    std::vector<LineRange> out = failed_;
+    std::sort(out.begin(), out.end(),
+              [](const LineRange& a, const LineRange& b) {
+                return a.first < b.first;
+              });
+    return out;
+  }
   uint64_t appended() const { return appended_; }
   uint64_t replayed() const { return replayed_; }
 
@@ -133,6 +145,8 @@ class AsyncAppender {
   uint64_t replayed_ = 0;
   Status failure_;
   LineRange failure_lines_;
+  // At most kMaxOutstanding: reading stops at the first failure.
+  std::vector<LineRange> failed_;
 };
 
 // The name rules of Options (stream names and event types): valid UTF-8
@@ -198,6 +212,9 @@ struct PendingGroup {
   std::set<EventId> ids;  // an append must not repeat an id
   uint64_t bytes = 0;
   LineRange lines;
+  // The first line's revision and id, when it has both (export's lines).
+  std::optional<uint64_t> first_revision;
+  EventId first_id;
 
   bool empty() const { return events.empty(); }
   bool Accepts(const EventLine& line, uint64_t max_bytes) const {
@@ -245,6 +262,9 @@ class Importer {
       auto store = OpenStore(args_.dir, /*read_only=*/false, options_);
       if (!store.ok()) return FailStatus(io_, kName, store.status());
       store_ = std::move(store.value());
+      auto stats = store_->GetStats();
+      if (!stats.ok()) return FailStatus(io_, kName, stats.status());
+      streams_before_ = stats->events > 0;
       appender_ = std::make_unique<AsyncAppender>(store_.get());
     }
     int code = ReadLines(*input);
@@ -267,13 +287,27 @@ class Importer {
 
  private:
   static constexpr std::string_view kName = "import";
+  // The longest line an event of Options::max_event_size bytes needs: its
+  // data and metadata in base64 (4 bytes per 3), plus 1 MiB for the names,
+  // the id and the other fields.
+  static size_t MaxLineBytes() {
+    return Options().max_event_size / 3 * 4 + 4 + (1 << 20);
+  }
 
   int ReadLines(std::istream& input) {
-    LineReader reader(input.rdbuf());
+    LineReader reader(input.rdbuf(), MaxLineBytes());
     std::string_view text;
     EventLine line;
     std::string error;
-    while (reader.Next(&text)) {
+    while (reader.Next(&text) || reader.too_long()) {
+      if (reader.too_long()) {
+        ++line_number_;
+        // Reading stops here, so a dry run lists no line after it.
+        if (args_.dry_run) ++bad_lines_;
+        return BadLine("the line is longer than " +
+                       std::to_string(MaxLineBytes()) +
+                       " bytes, more than any event's line");
+      }
       ++line_number_;
       if (json::TrimWhitespace(text).empty()) continue;  // blank line
       if (!ParseEventLine(text, &line, &error) ||
@@ -293,6 +327,7 @@ class Importer {
         // alone and is waited for.
         FlushGroup();
         LineRange lines{line_number_, line_number_};
+        last_sent_ = line_number_;
         std::vector<EventData> events;
         events.push_back(std::move(line.event));
         appender_->Submit(std::move(line.stream), *line.expected,
@@ -321,6 +356,8 @@ class Importer {
     if (group_.empty()) {
       group_.stream = std::move(line.stream);
       group_.lines.first = line_number_;
+      group_.first_revision = line.revision;
+      group_.first_id = line.event.id;
     }
     group_.lines.last = line_number_;
     group_.bytes += PendingGroup::EstimatedSize(line);
@@ -333,14 +370,44 @@ class Importer {
       group_ = PendingGroup();
       return;
     }
-    appender_->Submit(std::move(group_.stream), ExpectedVersion::Any(),
+    last_sent_ = group_.lines.last;
+    const ExpectedVersion expected = GroupExpected();
+    appender_->Submit(std::move(group_.stream), expected,
                       std::move(group_.events), group_.lines);
     group_ = PendingGroup();
   }
 
+  // Any, unless the group is already in the store: the store holds its
+  // first event (same id) at the revision the line names, as after a
+  // re-import of an export or an import run again after a failure. Then it
+  // is appended as a retry at that revision (Exact), which the store
+  // recognises however old, where Any is recognised only within the
+  // stream's last idempotency_window events. Only streams the store had
+  // before the import are checked, each until a group of it is not there.
+  ExpectedVersion GroupExpected() {
+    if (!group_.first_revision || group_.first_id.IsNil() || !streams_before_ ||
+        new_streams_.contains(group_.stream)) {
+      return ExpectedVersion::Any();
+    }
+    const uint64_t revision = *group_.first_revision;
+    ReadStreamOptions one;
+    one.from = StreamRevision(revision);
+    one.max_count = 1;
+    auto read = store_->ReadStream(group_.stream, one);
+    if (read.ok() && !read->events.empty() &&
+        read->events[0].revision.value() == revision &&
+        read->events[0].id == group_.first_id) {
+      return revision == 0 ? ExpectedVersion::NoStream()
+                           : ExpectedVersion::Exact(revision - 1);
+    }
+    new_streams_.insert(group_.stream);
+    return ExpectedVersion::Any();
+  }
+
   int ReportStoreFailure() {
     const Status& s = appender_->failure();
-    stopped_at_ = appender_->failure_lines().first;
+    failed_ = appender_->failed_appends();
+    stopped_at_ = failed_.front().first;
     std::string message = appender_->failure_lines().ToString() + ": ";
     message += s.IsWrongExpectedVersion()
                    ? "wrong expected version: " + s.message()
@@ -374,6 +441,17 @@ class Importer {
     } else {
       out << "cairn import: stopped at line " << stopped_at_ << "; " << appended
           << " events were imported";
+      // Appends sent before the store reported the failure completed on
+      // their own: name exactly which lines are not in the store.
+      if (!failed_.empty() && last_sent_ > failed_.front().last) {
+        out << ", from every line up to " << last_sent_ << " but ";
+        for (size_t i = 0; i < failed_.size() && i < kListedFailures; ++i) {
+          out << (i > 0 ? ", " : "") << failed_[i].ToString();
+        }
+        if (failed_.size() > kListedFailures) {
+          out << " and " << failed_.size() - kListedFailures << " more appends";
+        }
+      }
     }
     if (replayed > 0) {
       out << "; " << replayed
@@ -393,6 +471,12 @@ class Importer {
   uint64_t line_number_ = 0;
   uint64_t lines_ok_ = 0;
   uint64_t stopped_at_ = 0;
+  uint64_t last_sent_ = 0;       // the last line sent to the store
+  bool streams_before_ = false;  // the store had events at the start
+  // Streams whose events of this import are not in the store already.
+  std::unordered_set<std::string> new_streams_;
+  std::vector<LineRange> failed_;  // the appends the store refused
+  static constexpr size_t kListedFailures = 10;
   uint64_t bad_lines_ = 0;
 };
 
@@ -460,6 +544,7 @@ Command AddImportCommand(CLI::App& app, const Io& io) {
                 "Only check every line; do not open or change the store");
   sub->add_option("--segment-size", args->segment_size,
                   "Size of segment files created from now on, in bytes")
+      ->transform(UnsignedDecimal())
       ->capture_default_str();
   return {sub, [io, args] { return Importer(io, *args).Run(); }};
 }

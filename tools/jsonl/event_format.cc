@@ -265,6 +265,7 @@ bool ParseEventLine(std::string_view line, EventLine* out, std::string* error) {
   const json::Value* metadata = nullptr;
   const json::Value* id = nullptr;
   const json::Value* expected = nullptr;
+  const json::Value* revision = nullptr;
   const json::Value* content_type = nullptr;
   const json::Value* data_encoding = nullptr;
   const json::Value* metadata_encoding = nullptr;
@@ -288,8 +289,10 @@ bool ParseEventLine(std::string_view line, EventLine* out, std::string* error) {
       slot = &data_encoding;
     } else if (m.key == "metadata_encoding") {
       slot = &metadata_encoding;
-    } else if (m.key == "revision" || m.key == "position" ||
-               m.key == "created" || m.key == "created_us") {
+    } else if (m.key == "revision") {
+      slot = &revision;
+    } else if (m.key == "position" || m.key == "created" ||
+               m.key == "created_us") {
       continue;  // informational fields written by export
     } else {
       *error = "unknown field " + json::Quote(m.key);
@@ -370,6 +373,13 @@ bool ParseEventLine(std::string_view line, EventLine* out, std::string* error) {
       return false;
     }
     line_out.expected = parsed;
+  }
+  if (revision != nullptr) {
+    line_out.revision = revision->AsUint64();
+    if (!line_out.revision) {
+      *error = "\"revision\" must be a revision number";
+      return false;
+    }
   }
   *out = std::move(line_out);
   return true;

@@ -74,14 +74,18 @@ struct EventLine {
   std::string stream;
   // Present when the line has an "expected" field.
   std::optional<ExpectedVersion> expected;
+  // The revision export wrote (present when the line has one): import
+  // uses it to recognise events already in the store.
+  std::optional<uint64_t> revision;
   EventData event;
 };
 
 // Parses one JSON line of `cairn import` input. Required: stream, type,
-// data. Optional: metadata, id, expected, content_type, data_encoding,
-// metadata_encoding. The fields export writes for information (revision,
-// position, created, created_us) are accepted and ignored; any other field,
-// or a repeated one, is an error (a typo must not silently drop data).
+// data. Optional: metadata, id, expected, revision (a number),
+// content_type, data_encoding, metadata_encoding. The other fields export
+// writes for information (position, created, created_us) are accepted and
+// ignored; any other field, or a repeated one, is an error (a typo must
+// not silently drop data).
 // On failure returns false with a message (without the line number).
 bool ParseEventLine(std::string_view line, EventLine* out, std::string* error);
 

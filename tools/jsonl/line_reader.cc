@@ -10,12 +10,22 @@ bool LineReader::Next(std::string_view* line) {
       size_t end = newline != std::string::npos ? newline : buffer_.size();
       std::string_view text(buffer_.data() + begin_, end - begin_);
       if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      if (text.size() > max_line_) {
+        too_long_ = true;
+        return false;
+      }
       *line = text;
       begin_ = newline != std::string::npos ? newline + 1 : buffer_.size();
       scanned_ = begin_;
       return true;
     }
-    if (eof_) return false;
+    if (eof_ || too_long_) return false;
+    // One byte more than the limit may be the "\r" of a "\r\n".
+    const size_t partial = buffer_.size() - begin_;
+    if (partial > max_line_ && partial - max_line_ > 1) {
+      too_long_ = true;
+      return false;
+    }
     // Drop what was consumed, then read more behind the partial line.
     buffer_.erase(0, begin_);
     scanned_ = buffer_.size();

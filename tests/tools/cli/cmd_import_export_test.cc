@@ -108,6 +108,54 @@ TEST_F(ImportExportTest, BadLineStopsTheImportAndNamesTheLine) {
   EXPECT_EQ(Raw(events[1], "data"), "2");
 }
 
+// A line longer than any event's (here a 23 MiB line without a newline,
+// as a file that is not JSON Lines has) stops the import at that line,
+// without reading the input further into memory.
+TEST_F(ImportExportTest, AnOverlongLineStopsTheImport) {
+  const std::string store = dir_.Sub("s");
+  const std::string input = "{\"stream\":\"a\",\"type\":\"T\",\"data\":1}\n" +
+                            std::string(23 << 20, 'x');
+  CliOutput r = Import(store, input);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(Contains(r.err, "line 2: the line is longer than")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "stopped at line 2; 1 events were imported"))
+      << r.err;
+  EXPECT_EQ(EventCount(store), 1u);
+  CliOutput dry = Import(store, input, {"--dry-run"});
+  EXPECT_EQ(dry.code, 1);
+  EXPECT_TRUE(Contains(dry.err, "line 2: the line is longer than")) << dry.err;
+}
+
+// A refusal the store reports for an append (a tombstoned stream) comes
+// after later appends were sent: the summary names exactly the lines that
+// are not in the store, and every other line it covers is.
+TEST_F(ImportExportTest, AStoreRefusalNamesTheLinesNotImported) {
+  const std::string store = dir_.Sub("s");
+  ASSERT_EQ(RunCairn({"tombstone", store, "b"}).code, 0);
+  std::string input;
+  for (const char* stream : {"a", "b", "c", "d"}) {
+    input += std::string("{\"stream\":\"") + stream +
+             "\",\"type\":\"T\",\"data\":1}\n";
+  }
+  CliOutput r = Import(store, input);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(Contains(r.err, "line 2: ")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "stopped at line 2;")) << r.err;
+  // Lines 3 and 4 went in if they were sent before the refusal was known.
+  uint64_t sent = 2;
+  if (Contains(r.err, "from every line up to 3 but line 2")) sent = 3;
+  if (Contains(r.err, "from every line up to 4 but line 2")) sent = 4;
+  std::vector<std::string> streams;
+  for (const json::Value& event : ReadAll(store)) {
+    const std::string stream = Str(event, "stream");
+    if (stream != "b") streams.push_back(stream);
+  }
+  std::vector<std::string> expected = {"a"};
+  if (sent >= 3) expected.emplace_back("c");
+  if (sent >= 4) expected.emplace_back("d");
+  EXPECT_EQ(streams, expected) << r.err;
+}
+
 TEST_F(ImportExportTest, LinesTheStoreWouldRejectAreReportedByNumber) {
   struct Case {
     std::string line;
@@ -255,6 +303,48 @@ TEST_F(ImportExportTest, ReimportIsIdempotent) {
   EXPECT_TRUE(Contains(r.out, "imported 0 events")) << r.out;
   EXPECT_TRUE(Contains(r.out, "3 events were already in the store")) << r.out;
   EXPECT_EQ(EventCount(store), 3u);
+}
+
+// Beyond the store's idempotency window (the last 1024 events of a
+// stream), a re-import is recognised by the revisions export wrote: a
+// stream of 3000 events and one of 2 go in once, whether they are imported
+// again whole or from a line in the middle on; an export imported into an
+// empty store or merged into another stream still appends.
+TEST_F(ImportExportTest, ReimportOfALongStreamIsIdempotent) {
+  const std::string store = dir_.Sub("s");
+  std::string input;
+  for (int i = 0; i < 3000; ++i) {
+    input +=
+        "{\"stream\":\"long\",\"type\":\"T\",\"data\":" + std::to_string(i) +
+        "}\n";
+  }
+  input += "{\"stream\":\"short\",\"type\":\"T\",\"data\":1}\n";
+  input += "{\"stream\":\"short\",\"type\":\"T\",\"data\":2}\n";
+  ASSERT_EQ(RunCairn({"import", store, "-"}, input).code, 0);
+  CliOutput exported = RunCairn({"export", store});
+  ASSERT_EQ(exported.code, 0);
+
+  CliOutput r = RunCairn({"import", store, "-"}, exported.out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "imported 0 events")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "3002 events were already in the store"))
+      << r.out;
+  // From line 1001 on (a resumed import), grouped differently.
+  const size_t from = [&] {
+    size_t at = 0;
+    for (int i = 0; i < 1000; ++i) at = exported.out.find('\n', at) + 1;
+    return at;
+  }();
+  r = RunCairn({"import", store, "-"}, exported.out.substr(from));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "imported 0 events")) << r.out;
+  EXPECT_EQ(EventCount(store), 3002u);
+
+  // Into an empty store, the same lines are a copy.
+  const std::string copy = dir_.Sub("copy");
+  r = RunCairn({"import", copy, "-"}, exported.out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "imported 3002 events")) << r.out;
 }
 
 TEST_F(ImportExportTest, GroupedAppendsFitSmallSegments) {

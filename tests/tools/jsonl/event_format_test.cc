@@ -158,11 +158,13 @@ TEST(EventFormatTest, ParseEventLineAllFields) {
   EXPECT_EQ(line.event.content_type, ContentType::kBinary);
   EXPECT_EQ(line.event.id.ToString(), "0123abcd-0000-4000-8000-00000000beef");
   EXPECT_EQ(line.expected, ExpectedVersion::NoStream());
+  EXPECT_EQ(line.revision, std::optional<uint64_t>(0));
 
   ASSERT_TRUE(ParseEventLine(
       R"({"stream":"s","type":"T","data":null,"expected":5})", &line, &error));
   EXPECT_EQ(line.event.data, "");
   EXPECT_EQ(line.expected, ExpectedVersion::Exact(5));
+  EXPECT_FALSE(line.revision.has_value());
   ASSERT_TRUE(ParseEventLine(
       R"({"stream":"s","type":"T","data":"e30=","data_encoding":"base64",)"
       R"("content_type":"json"})",
@@ -193,6 +195,10 @@ TEST(EventFormatTest, ParseEventLineErrors) {
        "\"expected\" must be"},
       {R"({"stream":"s","type":"T","data":1,"expected":"maybe"})",
        "\"expected\" must be"},
+      {R"({"stream":"s","type":"T","data":1,"revision":"3"})",
+       "\"revision\" must be a revision number"},
+      {R"({"stream":"s","type":"T","data":1,"revision":-1})",
+       "\"revision\" must be a revision number"},
       {R"({"stream":"s","type":"T","data":1,"content_type":"xml"})",
        "content_type must be"},
       {R"([1])", "expected a JSON object"},

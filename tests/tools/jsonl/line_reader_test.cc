@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -46,6 +47,40 @@ TEST(LineReaderTest, ManyShortLinesAcrossChunks) {
   std::vector<std::string> lines = ReadAll(text);
   ASSERT_EQ(lines.size(), 50000u);
   for (int i = 0; i < 50000; ++i) ASSERT_EQ(lines[i], std::to_string(i));
+}
+
+// A source that never ends and holds no newline, like /dev/zero.
+class Endless : public std::streambuf {
+ protected:
+  std::streamsize xsgetn(char* out, std::streamsize n) override {
+    std::fill(out, out + n, 'x');
+    served_ += n;
+    return n;
+  }
+
+ public:
+  std::streamsize served_ = 0;
+};
+
+TEST(LineReaderTest, ALineBeyondTheLimitEndsTheInput) {
+  std::string text = std::string(100, 'a') + "\n" + std::string(100, 'b') +
+                     "\r\n" + std::string(101, 'c') + "\nd\n";
+  std::istringstream in(text);
+  LineReader reader(in.rdbuf(), 100);
+  std::string_view line;
+  ASSERT_TRUE(reader.Next(&line));
+  EXPECT_EQ(line, std::string(100, 'a'));
+  ASSERT_TRUE(reader.Next(&line));  // the \r is not the line's
+  EXPECT_EQ(line, std::string(100, 'b'));
+  EXPECT_FALSE(reader.Next(&line));
+  EXPECT_TRUE(reader.too_long());
+  EXPECT_FALSE(reader.Next(&line));  // and stays ended
+
+  Endless endless;
+  LineReader unbounded_input(&endless, 1 << 20);
+  EXPECT_FALSE(unbounded_input.Next(&line));
+  EXPECT_TRUE(unbounded_input.too_long());
+  EXPECT_LE(endless.served_, (1 << 20) + (2 << 16));  // read no further
 }
 
 }  // namespace
