@@ -29,6 +29,10 @@ constexpr char kDamagedFileName[] = "DAMAGED";
 // can make.
 constexpr size_t kMostRebuiltEntries = 4 * kEntriesPerBlock;
 
+// The widest window of revisions a read across removed revisions asks the
+// tables for at once (PersistentIndex::Read): its entries stay bounded.
+constexpr uint64_t kMaxGapSpan = uint64_t{1} << 16;
+
 bool InKeyRange(uint64_t hash, uint64_t revision, EntryKey lo, EntryKey hi) {
   return std::tie(lo.hash, lo.revision) <= std::tie(hash, revision) &&
          std::tie(hash, revision) <= std::tie(hi.hash, hi.revision);
@@ -1115,27 +1119,42 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
   // stream can miss revisions; the read then goes on past them until it has
   // max_count events or reaches the end, in windows of the revisions still
   // wanted.
+  // A window that comes back short crossed removed revisions: the next
+  // one is twice as wide, up to kMaxGapSpan revisions, so that a gap of n
+  // revisions costs n / kMaxGapSpan windows (and a few), not n (a read of
+  // one event from inside a long removed prefix), while a window's entries
+  // stay bounded. A window finds at most the events still wanted.
   const bool gaps = gaps_.load(std::memory_order_relaxed);
   std::vector<IndexedEvent> found;
   uint64_t wanted = max_count;
+  uint64_t span = max_count;
   if (direction == Direction::kForward) {
     for (uint64_t lo = from; wanted > 0 && lo <= last;) {
-      const uint64_t hi = lo + std::min(wanted - 1, last - lo);
+      const uint64_t hi = lo + std::min(span - 1, last - lo);
       const size_t before = found.size();
-      Status s = ReadWindow(*v, stream, hash, lo, hi, last, gaps, &found);
+      Status s = ReadWindow(*v, stream, hash, lo, hi, last, gaps, wanted,
+                            /*newest_first=*/false, &found);
       if (!s.ok()) return s;
-      wanted -= found.size() - before;
+      const uint64_t got = found.size() - before;
+      if (got < hi - lo + 1) {
+        span = std::max(span, std::min(2 * span, kMaxGapSpan));
+      }
+      wanted -= got;
       if (hi == last) break;
       lo = hi + 1;
     }
   } else {
     for (uint64_t hi = std::min(from, last); wanted > 0;) {
-      const uint64_t lo = hi - std::min(wanted - 1, hi);
+      const uint64_t lo = hi - std::min(span - 1, hi);
       std::vector<IndexedEvent> window;
-      Status s = ReadWindow(*v, stream, hash, lo, hi, last, gaps, &window);
+      Status s = ReadWindow(*v, stream, hash, lo, hi, last, gaps, wanted,
+                            /*newest_first=*/true, &window);
       if (!s.ok()) return s;
-      wanted -= window.size();
       found.insert(found.end(), window.rbegin(), window.rend());
+      if (window.size() < hi - lo + 1) {
+        span = std::max(span, std::min(2 * span, kMaxGapSpan));
+      }
+      wanted -= window.size();
       if (lo == 0) break;
       hi = lo - 1;
     }
@@ -1146,7 +1165,8 @@ Status PersistentIndex::Read(std::string_view stream, uint64_t from,
 
 Status PersistentIndex::ReadWindow(const Version& v, std::string_view stream,
                                    uint64_t hash, uint64_t lo, uint64_t hi,
-                                   uint64_t last, bool gaps,
+                                   uint64_t last, bool gaps, uint64_t max_picks,
+                                   bool newest_first,
                                    std::vector<IndexedEvent>* out) const {
   std::vector<Entry> entries;
   active_->Scan(hash, lo, hi, &entries);
@@ -1167,13 +1187,60 @@ Status PersistentIndex::ReadWindow(const Version& v, std::string_view stream,
   // stream's own; only where colliding streams share a revision do the
   // records decide. With gaps a single entry can be a colliding stream's
   // in place of a removed one: the records decide every entry.
+  if (gaps) {
+    // The revisions with entries, not every one of the window: a window
+    // across a long gap costs what it finds, and a record is read only
+    // until max_picks events are found. `picked` is in the order found.
+    std::vector<IndexedEvent> picked;
+    auto pick_group = [&](size_t i, size_t j) -> Status {
+      if (entries[i].revision < lo || entries[i].revision > hi) {
+        return Status::Ok();
+      }
+      for (size_t k = i; k < j; ++k) {
+        auto name = names_(entries[k].position, entries[k].offset);
+        if (!name.ok()) return name.status();
+        if (*name == stream) {
+          picked.push_back(IndexedEvent{entries[k].revision,
+                                        entries[k].position, entries[k].offset,
+                                        entries[k].id_tag});
+          break;
+        }
+      }
+      return Status::Ok();
+    };
+    if (!newest_first) {
+      for (size_t i = 0; i < entries.size() && picked.size() < max_picks;) {
+        size_t j = i;
+        while (j < entries.size() &&
+               entries[j].revision == entries[i].revision) {
+          ++j;
+        }
+        Status s = pick_group(i, j);
+        if (!s.ok()) return s;
+        i = j;
+      }
+      out->insert(out->end(), picked.begin(), picked.end());
+    } else {
+      for (size_t j = entries.size(); j > 0 && picked.size() < max_picks;) {
+        size_t i = j - 1;
+        while (i > 0 && entries[i - 1].revision == entries[j - 1].revision) {
+          --i;
+        }
+        Status s = pick_group(i, j);
+        if (!s.ok()) return s;
+        j = i;
+      }
+      out->insert(out->end(), picked.rbegin(), picked.rend());
+    }
+    return Status::Ok();
+  }
   size_t i = 0;
   for (uint64_t r = lo; r <= hi; ++r) {
     while (i < entries.size() && entries[i].revision < r) ++i;
     size_t j = i;
     while (j < entries.size() && entries[j].revision == r) ++j;
     const Entry* pick = nullptr;
-    if (j - i == 1 && !gaps) {
+    if (j - i == 1) {
       pick = &entries[i];
     } else {
       for (size_t k = i; k < j; ++k) {
@@ -1185,7 +1252,7 @@ Status PersistentIndex::ReadWindow(const Version& v, std::string_view stream,
         }
       }
     }
-    if (pick == nullptr && !gaps) {
+    if (pick == nullptr) {
       return Status::Corruption(
           dir_, 0,
           "the index has no entry for revision " + std::to_string(r) +
@@ -1193,10 +1260,8 @@ Status PersistentIndex::ReadWindow(const Version& v, std::string_view stream,
               std::to_string(last) +
               "); `cairn index rebuild` recreates the index from the log");
     }
-    if (pick != nullptr) {
-      out->push_back(IndexedEvent{pick->revision, pick->position, pick->offset,
-                                  pick->id_tag});
-    }
+    out->push_back(IndexedEvent{pick->revision, pick->position, pick->offset,
+                                pick->id_tag});
     i = j;
   }
   return Status::Ok();

@@ -450,9 +450,11 @@ class PersistentIndex {
   Status ForEachNewest(const Version& v, uint64_t hash, Fn&& fn) const;
   // Appends the events of `stream` with revisions in [lo, hi] to *out in
   // ascending order; with `gaps`, missing revisions are skipped instead of
-  // being Corruption.
+  // being Corruption, and only the `max_picks` lowest (`newest_first`:
+  // highest) are found.
   Status ReadWindow(const Version& v, std::string_view stream, uint64_t hash,
                     uint64_t lo, uint64_t hi, uint64_t last, bool gaps,
+                    uint64_t max_picks, bool newest_first,
                     std::vector<IndexedEvent>* out) const;
   Result<std::optional<uint64_t>> LastRevisionUncached(
       const Version& v, std::string_view stream, uint64_t hash,

@@ -235,6 +235,57 @@ TEST(IndexTest, AStreamKnownToHaveNoEventsGetsItsFirstOne) {
   EXPECT_EQ(*last, std::optional<uint64_t>(1));
 }
 
+// After a scavenge a stream's revisions can jump far (its removed events
+// have no entries): reads from inside the gap, each way and of any count,
+// find the events beyond it, and only as many as asked for, colliding
+// streams (one hash for all) included.
+TEST(IndexTest, ReadsAcrossALongGapOfRemovedRevisions) {
+  const StreamHashFn hashes[] = {&DefaultStreamHash, &ConstantHash};
+  for (StreamHashFn hash : hashes) {
+    Harness h;
+    h.options.stream_hash = hash;
+    ASSERT_TRUE(h.Open().ok());
+    constexpr uint64_t kJump = 10'000'000;
+    ASSERT_TRUE(h.Append("s").ok());      // s@0, position 0
+    ASSERT_TRUE(h.Append("other").ok());  // position 1
+    h.log.Append("gone");                 // position 2, removed
+    ASSERT_TRUE(h.index->SkipRemoved(3, FakeLog::OffsetOf(2)).ok());
+    // s@kJump.. at positions 3..7, other@1 at 8.
+    for (uint64_t i = 0; i < 5; ++i) {
+      const uint64_t p = h.log.Append("s");
+      ASSERT_TRUE(
+          h.index->Add("s", kJump + i, p, FakeLog::OffsetOf(p), h.log.ids[p])
+              .ok());
+    }
+    ASSERT_TRUE(h.Append("other").ok());
+    auto revisions = [&](uint64_t from, Direction direction,
+                         uint64_t max_count) {
+      std::vector<IndexedEvent> out;
+      Status s = h.index->Read("s", from, direction, max_count, &out);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      std::vector<uint64_t> r;
+      for (const IndexedEvent& e : out) r.push_back(e.revision);
+      return r;
+    };
+    using V = std::vector<uint64_t>;
+    EXPECT_EQ(revisions(1, Direction::kForward, 1), V{kJump});
+    EXPECT_EQ(revisions(1, Direction::kForward, 3),
+              (V{kJump, kJump + 1, kJump + 2}));
+    EXPECT_EQ(revisions(0, Direction::kForward, 2), (V{0, kJump}));
+    EXPECT_EQ(revisions(kJump + 3, Direction::kForward, 10),
+              (V{kJump + 3, kJump + 4}));
+    EXPECT_EQ(revisions(kJump - 1, Direction::kBackward, 1), V{0});
+    EXPECT_EQ(revisions(kJump + 1, Direction::kBackward, 3),
+              (V{kJump + 1, kJump, 0}));
+    EXPECT_EQ(revisions(UINT64_MAX, Direction::kBackward, 2),
+              (V{kJump + 4, kJump + 3}));
+    std::vector<IndexedEvent> other;
+    ASSERT_TRUE(h.index->Read("other", 0, Direction::kForward, 5, &other).ok());
+    ASSERT_EQ(other.size(), 2u);
+    EXPECT_EQ(other[1].position, 8u);
+  }
+}
+
 TEST(IndexTest, RevisionAndPositionGapsAreRefused) {
   Harness h;
   ASSERT_TRUE(h.Open().ok());
