@@ -18,6 +18,8 @@ namespace cairn::server {
 
 namespace {
 
+constexpr size_t kMaxRequestBody = 4096;
+
 // A rendered page, or 503 when there is none to serve (no store attached
 // yet or any more, or its statistics could not be read).
 void Serve(httplib::Response* response, const char* content_type,
@@ -42,6 +44,10 @@ HttpEndpoint::HttpEndpoint(const TlsMaterial* tls) {
       return tls_status_.ok();
     });
   }
+  // Every page is a GET without a body. cpp-httplib's default would read a
+  // body of any size into memory before it routes the request (and answers
+  // 404): beyond this it answers 413 without reading it.
+  http_->set_payload_max_length(kMaxRequestBody);
   // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, which
   // would let a second server bind the same port and share its clients.
   http_->set_socket_options([](socket_t socket) {
@@ -111,7 +117,7 @@ HttpEndpoint::HttpEndpoint(const TlsMaterial* tls) {
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
 void HttpEndpoint::Attach(Store* store, const Server* server) {
-  std::lock_guard<std::mutex> lock(attached_mu_);
+  std::unique_lock lock(attached_mu_);
   store_ = store;
   server_ = server;
 }
@@ -119,7 +125,7 @@ void HttpEndpoint::Attach(Store* store, const Server* server) {
 void HttpEndpoint::Detach() { Attach(nullptr, nullptr); }
 
 bool HttpEndpoint::Authorized(const httplib::Request& request) {
-  std::lock_guard<std::mutex> lock(attached_mu_);
+  std::shared_lock lock(attached_mu_);
   if (server_ == nullptr) return true;  // the page answers 503
   Authenticator* authenticator = server_->authenticator();
   if (authenticator == nullptr || !authenticator->enabled()) return true;
@@ -136,13 +142,13 @@ bool HttpEndpoint::Authorized(const httplib::Request& request) {
 }
 
 bool HttpEndpoint::Authenticating() {
-  std::lock_guard<std::mutex> lock(attached_mu_);
+  std::shared_lock lock(attached_mu_);
   return server_ != nullptr && server_->authenticator() != nullptr &&
          server_->authenticator()->enabled();
 }
 
 std::optional<std::string> HttpEndpoint::Render(const Page& page) {
-  std::lock_guard<std::mutex> lock(attached_mu_);
+  std::shared_lock lock(attached_mu_);
   if (store_ == nullptr || server_ == nullptr) return std::nullopt;
   Result<StoreStats> stats = store_->GetStats();
   if (!stats.ok()) return std::nullopt;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -70,7 +71,9 @@ class HttpEndpoint {
   std::atomic<bool> ready_{false};
   std::atomic<bool> listen_returned_{false};
   int port_ = 0;
-  std::mutex attached_mu_;          // held while a page is rendered
+  // Shared while a page is rendered or a login checked (so that a slow
+  // password hash holds up no other page), exclusive to attach or detach.
+  std::shared_mutex attached_mu_;
   Store* store_ = nullptr;          // guarded by attached_mu_
   const Server* server_ = nullptr;  // guarded by attached_mu_
 };

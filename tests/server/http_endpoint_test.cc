@@ -41,6 +41,24 @@ TEST(HttpEndpointTest, HealthFollowsReadinessAndInfoNamesTheVersions) {
   endpoint.Stop();
 }
 
+// A request body is refused (413) past 4 KiB rather than read into
+// memory: no page takes one, and nobody needs to log in to send one.
+TEST(HttpEndpointTest, ALargeRequestBodyIsRefused) {
+  HttpEndpoint endpoint;
+  ASSERT_TRUE(endpoint.Start({"127.0.0.1", 0}).ok());
+  httplib::Client client("127.0.0.1", endpoint.port());
+  auto large = client.Post("/x", std::string(1 << 20, 'x'), "text/plain");
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 413);
+  auto small = client.Post("/x", std::string(100, 'x'), "text/plain");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 404);
+  auto ping = client.Get("/ping");
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->status, 200);
+  endpoint.Stop();
+}
+
 TEST(HttpEndpointTest, ABusyPortIsAnError) {
   HttpEndpoint first;
   ASSERT_TRUE(first.Start({"127.0.0.1", 0}).ok());
