@@ -15,13 +15,16 @@ namespace persistent = event_store::client::persistent_subscriptions;
 
 namespace {
 
-// The stream a request's stream_option names: its stream, or $all.
+// The stream a request's stream_option names: its stream, or $all; a
+// request that names neither is refused, as KurrentDB does, rather than
+// taken for $all.
 template <typename Options>
-std::string StreamOf(const Options& options) {
+std::variant<std::string, RpcError> StreamOf(const Options& options) {
   if (options.has_stream_identifier()) {
     return options.stream_identifier().stream_name();
   }
-  return std::string(kAllStream);
+  if (options.has_all()) return std::string(kAllStream);
+  return BadRequest("stream_option must name a stream or $all");
 }
 
 }  // namespace
@@ -118,7 +121,11 @@ grpc::ServerUnaryReactor* PersistentSubscriptionsService::Delete(
     return FinishUnary(rpc, denied);
   }
   const auto& options = request->options();
-  const std::string stream = StreamOf(options);
+  auto named = StreamOf(options);
+  if (auto* error = std::get_if<RpcError>(&named)) {
+    return FinishUnary(rpc, *error);
+  }
+  const std::string& stream = std::get<std::string>(named);
   if (RpcError bad = CheckNames(stream, options.group_name()); !IsOk(bad)) {
     return FinishUnary(rpc, bad);
   }
@@ -149,7 +156,9 @@ PersistentSubscriptionsService::DefinedGroup(grpc::CallbackServerContext* rpc,
   if (RpcError denied = Authorise(rpc, operator_only, &who); !IsOk(denied)) {
     return denied;
   }
-  const std::string stream = StreamOf(options);
+  auto named = StreamOf(options);
+  if (auto* error = std::get_if<RpcError>(&named)) return *error;
+  const std::string& stream = std::get<std::string>(named);
   if (RpcError bad = CheckNames(stream, options.group_name()); !IsOk(bad)) {
     return bad;
   }
@@ -183,12 +192,18 @@ grpc::ServerUnaryReactor* PersistentSubscriptionsService::ReplayParked(
   const PersistentDefinition& definition =
       std::get<PersistentDefinition>(found);
   std::optional<uint64_t> max_events;
-  if (options.stop_at_option_case() ==
-      persistent::ReplayParkedReq::Options::kStopAt) {
-    if (options.stop_at() < 0) {
-      return FinishUnary(rpc, BadRequest("stop_at must not be negative"));
-    }
-    max_events = static_cast<uint64_t>(options.stop_at());
+  switch (options.stop_at_option_case()) {
+    case persistent::ReplayParkedReq::Options::kStopAt:
+      if (options.stop_at() < 0) {
+        return FinishUnary(rpc, BadRequest("stop_at must not be negative"));
+      }
+      max_events = static_cast<uint64_t>(options.stop_at());
+      break;
+    case persistent::ReplayParkedReq::Options::kNoLimit:
+      break;
+    default:
+      return FinishUnary(
+          rpc, BadRequest("stop_at_option must be stop_at or no_limit"));
   }
   Status s = store_->ReplayParkedEvents(definition.group,
                                         definition.EngineStream(), max_events);
@@ -218,7 +233,14 @@ grpc::ServerUnaryReactor* PersistentSubscriptionsService::List(
       return FinishUnary(rpc, bad);
     }
   }
-  for (const PersistentDefinition& definition : registry_.List(stream)) {
+  const std::vector<PersistentDefinition> definitions = registry_.List(stream);
+  // As KurrentDB: the groups of one stream (or of $all) are NOT_FOUND when
+  // there are none, which the clients raise as
+  // PersistentSubscriptionNotFound; a list of every group is then empty.
+  if (stream && definitions.empty()) {
+    return FinishUnary(rpc, PersistentSubscriptionNotFound(*stream, ""));
+  }
+  for (const PersistentDefinition& definition : definitions) {
     if (RpcError error = Info(definition, response->add_subscriptions());
         !IsOk(error)) {
       return FinishUnary(rpc, error);

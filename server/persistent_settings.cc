@@ -257,6 +257,11 @@ RpcError CheckNames(std::string_view stream, std::string_view group) {
       !IsUtf8Text(group, /*controls=*/false)) {
     return Invalid("group_name", "must be 1..200 bytes of UTF-8");
   }
+  // "<stream>::<group>" keys the definition: with "::" in the group, two
+  // definitions would share a key (consumer_group_names.cc).
+  if (group.find("::") != std::string_view::npos) {
+    return Invalid("group_name", "must not contain '::'");
+  }
   return Ok();
 }
 

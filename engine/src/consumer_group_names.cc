@@ -32,6 +32,13 @@ Status ConsumerGroup::ValidateNames(std::string_view group,
   if (group.empty() || group.size() > kMaxNameBytes) {
     return Status::InvalidArgument("a group name must be 1..200 bytes");
   }
+  // The key, its checkpoint's and its parked stream's names join the
+  // stream and the group with "::": a group holding it would share them
+  // with another group (group "b::c" of stream "a" and group "c" of stream
+  // "a::b").
+  if (group.find("::") != std::string_view::npos) {
+    return Status::InvalidArgument("a group name must not contain '::'");
+  }
   if (stream && (stream->empty() || *stream == "$all")) {
     return Status::InvalidArgument(
         "a stream group follows a named stream other than $all");

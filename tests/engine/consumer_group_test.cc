@@ -191,6 +191,12 @@ TEST(ConsumerGroupTest, BadAcksAreRejected) {
           ->JoinConsumerGroup(std::string(201, 'g'), ConsumerGroupOptions{})
           .status()
           .IsInvalidArgument());
+  // "::" joins a group's stream and name in its key: group "b::c" of
+  // stream "a" would be group "c" of stream "a::b".
+  ConsumerGroupOptions of_a;
+  of_a.stream = "a";
+  EXPECT_TRUE(
+      (*store)->JoinConsumerGroup("b::c", of_a).status().IsInvalidArgument());
 }
 
 // A dispatcher that hits damage in the log tells every member: each gets

@@ -277,6 +277,70 @@ TEST_F(PersistentServiceTest, UpdateListAndDelete) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// Requests that name no stream, a group whose name holds the key's "::"
+// separator, a replay without its stop option; and the groups of a stream
+// that has none, NOT_FOUND as in KurrentDB (a list of all is just empty).
+TEST_F(PersistentServiceTest, RequestsThatNameNothingOrCollideAreRefused) {
+  grpc::ClientContext colliding;
+  EXPECT_EQ(Create(CreateStreamRequest("invoices", "billing::eu"), &colliding)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Create(CreateStreamRequest("invoices::billing", "eu")).ok());
+
+  testing::persistent::DeleteReq remove;
+  remove.mutable_options()->set_group_name("eu");
+  {
+    grpc::ClientContext context;
+    testing::persistent::DeleteResp response;
+    EXPECT_EQ(persistent_->Delete(&context, remove, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  testing::persistent::ReplayParkedReq replay;
+  replay.mutable_options()->mutable_stream_identifier()->set_stream_name(
+      "invoices::billing");
+  replay.mutable_options()->set_group_name("eu");
+  {
+    grpc::ClientContext context;
+    testing::persistent::ReplayParkedResp response;
+    EXPECT_EQ(
+        persistent_->ReplayParked(&context, replay, &response).error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  replay.mutable_options()->mutable_no_limit();
+  {
+    grpc::ClientContext context;
+    testing::persistent::ReplayParkedResp response;
+    EXPECT_TRUE(persistent_->ReplayParked(&context, replay, &response).ok());
+  }
+
+  testing::persistent::ListReq list;
+  list.mutable_options()
+      ->mutable_list_for_stream()
+      ->mutable_stream()
+      ->set_stream_name("nothing-here");
+  {
+    grpc::ClientContext context;
+    testing::persistent::ListResp response;
+    EXPECT_EQ(persistent_->List(&context, list, &response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(Exception(context), "persistent-subscription-does-not-exist");
+  }
+  list.mutable_options()->mutable_list_for_stream()->mutable_all();
+  {
+    grpc::ClientContext context;
+    testing::persistent::ListResp response;
+    EXPECT_EQ(persistent_->List(&context, list, &response).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  list.mutable_options()->mutable_list_all_subscriptions();
+  {
+    grpc::ClientContext context;
+    testing::persistent::ListResp response;
+    ASSERT_TRUE(persistent_->List(&context, list, &response).ok());
+    EXPECT_EQ(response.subscriptions_size(), 1);
+  }
+}
+
 TEST_F(PersistentServiceTest, DeleteEndsTheReadCalls) {
   ASSERT_TRUE(Create(CreateStreamRequest("orders", "g")).ok());
   grpc::ClientContext context;
