@@ -492,9 +492,10 @@ Status CommitPipeline::RollSegment() {
   // (SegmentLog::CreateNext): AddSegment then swaps it for the new one.
   auto next = log_->CreateNext(visible_next_.load(std::memory_order_relaxed));
   if (!next.ok()) {
-    // A failed directory fsync is fatal, as a failed fdatasync is; other
-    // failures (e.g. NoSpace) leave the roll to the next append.
-    if (log_->directory_sync_failed()) Fail(next.status());
+    // A failed directory fsync is fatal, as a failed fdatasync is, and so
+    // is a new segment left on disk; other failures (e.g. NoSpace) leave
+    // the roll to the next append.
+    if (log_->must_stop()) Fail(next.status());
     return next.status();
   }
   {

@@ -443,7 +443,7 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
     // are unknown, and a later one could report success over them. The
     // writer stops (directory_sync_failed); the next open finds out what
     // the directory holds.
-    directory_sync_failed_ = true;
+    must_stop_ = true;
     if (!replaces_active) (void)fs_->RemoveFile(path);
     return s;
   }
@@ -454,7 +454,18 @@ Result<std::shared_ptr<Segment>> SegmentLog::Create(uint64_t number,
   segment->path = path;
   segment->end_position = first_position;
   s = OpenActive(segment.get());
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // The new name is durable: it is taken back (removed, the directory
+    // synced), or the writer stops. A replacement needs neither: the
+    // active segment refuses records from now on (active_replaced_), and
+    // the next roll makes the file again.
+    if (!replaces_active) {
+      Status removed = fs_->RemoveFile(path);
+      if (removed.ok()) removed = fs_->SyncDir(dir_);
+      if (!removed.ok()) must_stop_ = true;
+    }
+    return s;
+  }
   return segment;
 }
 

@@ -236,10 +236,12 @@ class SegmentLog {
   // list it: the caller adds it with AddSegment under its state lock, so
   // no lock is held across the I/O.
   Result<std::shared_ptr<Segment>> CreateNext(uint64_t first_position);
-  // Whether a directory fsync of CreateNext failed: the writer must stop
-  // (fail-stop) rather than create another segment and sync the directory
-  // again.
-  bool directory_sync_failed() const { return directory_sync_failed_; }
+  // Whether CreateNext failed in a way the writer must stop for
+  // (fail-stop): a directory fsync failed (it is never retried), or a new
+  // segment whose name is durable could not be opened nor taken back, so
+  // that a later append to the active segment would end where the new one
+  // starts, which recovery calls corruption.
+  bool must_stop() const { return must_stop_; }
   // Makes `segment` (from CreateNext) the active one: the old active
   // segment is sealed (its mapping handed to the cache, its file closed)
   // or, for a replacement, dropped.
@@ -329,7 +331,7 @@ class SegmentLog {
   // renamed into place but is not listed yet; the listed one must take no
   // more records.
   bool active_replaced_ = false;
-  bool directory_sync_failed_ = false;  // writer only
+  bool must_stop_ = false;  // writer only
   // Guards Segment::file and Segment::map once readers run.
   mutable std::mutex active_mu_;
   mutable SegmentCache cache_;

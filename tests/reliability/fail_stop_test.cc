@@ -56,16 +56,18 @@ class Workload {
  public:
   explicit Workload(uint64_t seed) : rng_(seed) {}
 
-  Result<AppendResult> AppendOne(Store* store) {
+  // `small`: one event of 10 bytes, which fits where others would not.
+  Result<AppendResult> AppendOne(Store* store, bool small = false) {
     Attempt a;
     a.stream = "s-" + std::to_string(rng_() % 3);
     std::vector<EventData> events;
-    const int n = 1 + static_cast<int>(rng_() % 3);
+    const int n = small ? 1 : 1 + static_cast<int>(rng_() % 3);
     for (int k = 0; k < n; ++k) {
       EventData e;
       e.id = EventId::Generate();
       e.type = "E";
-      e.data = std::string(500 + rng_() % 600, static_cast<char>('a' + k));
+      e.data = std::string(small ? 10 : 500 + rng_() % 600,
+                           static_cast<char>('a' + k));
       e.content_type = ContentType::kBinary;
       a.ids.push_back(e.id);
       a.data.push_back(e.data);
@@ -529,6 +531,60 @@ namespace {
 // Corruption. The crash here keeps the spare's unsynced zero-fill with one
 // flipped bit (and its name), for several seeds (the bit's position
 // depends on the seed); the store must open after sealing that segment.
+// A roll whose new segment is named (renamed, the directory synced) but
+// cannot be opened or mapped: the name is taken back, so the appends that
+// go on into the active segment do not end where the new one starts
+// (which the next open would call corruption); when the name can not be
+// taken back either, the writer stops. Either way the store opens again
+// with every acknowledged event.
+TEST(FailStopTest, ANewSegmentThatCannotBeMappedIsTakenBack) {
+  for (bool removal_fails : {false, true}) {
+    const std::string where =
+        removal_fails ? "removal fails too" : "removal works";
+    io::MemoryFileSystem memory;
+    FaultInjectionFileSystem fs(&memory, 1);
+    FaultRule map;
+    map.op = FaultOp::kMap;
+    map.path_suffix = "/000000000001.seg";
+    fs.AddRule(map);
+    if (removal_fails) {
+      FaultRule remove;
+      remove.op = FaultOp::kRemove;
+      remove.path_suffix = "/000000000001.seg";
+      fs.AddRule(remove);
+    }
+    Workload w(7);
+    {
+      auto store = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      Status failure;
+      for (int i = 0; i < kAppends && failure.ok(); ++i) {
+        auto r = w.AppendOne(store->get());
+        if (!r.ok()) failure = r.status();
+      }
+      ASSERT_TRUE(failure.IsIOError()) << where << ": " << failure.ToString();
+      // Small: it fits the active segment, where the roll failed.
+      auto next = w.AppendOne(store->get(), /*small=*/true);
+      if (removal_fails) {
+        EXPECT_TRUE(next.status().IsReadOnly())
+            << where << ": " << next.status().ToString();
+      } else {
+        EXPECT_TRUE(next.ok()) << where << ": " << next.status().ToString();
+      }
+      (void)(*store)->Close();
+    }
+    fs.ClearFaults();
+    auto store = engine::StoreImpl::Open(&fs, "/store", TestOptions());
+    ASSERT_TRUE(store.ok()) << where << ": " << store.status().ToString();
+    OracleReport report = CheckOracle(store->get(), w.attempts());
+    EXPECT_TRUE(report.ok()) << where << ":\n" << report.error;
+    // And it rolls on.
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_TRUE(w.AppendOne(store->get()).ok()) << where;
+    }
+  }
+}
+
 TEST(FailStopTest, GarbledSpareSegmentIsNotAdopted) {
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     const std::string where = "seed " + std::to_string(seed);
