@@ -102,17 +102,24 @@ RpcError Authenticator::Verify(const StoredUser& user,
   if (hash.empty()) return Unauthenticated();
   const std::string key = CacheKey(user.record.login, password);
   if (CachedMatch(key, hash)) return Ok();
+  RpcError outcome = InHashSlot([&] {
+    Result<bool> verified = VerifyPassword(hash, password);
+    hashes_verified_.fetch_add(1);
+    if (!verified.ok()) return FromStoreStatus(verified.status());
+    return verified.value() ? Ok() : Unauthenticated();
+  });
+  if (IsOk(outcome)) Remember(key, hash);
+  return outcome;
+}
+
+RpcError Authenticator::InHashSlot(const std::function<RpcError()>& work) {
   if (hashing_.fetch_add(1) >= limits_.concurrent_hashes) {
     hashing_.fetch_sub(1);
     return TooBusy();
   }
-  Result<bool> verified = VerifyPassword(hash, password);
+  RpcError outcome = work();
   hashing_.fetch_sub(1);
-  hashes_verified_.fetch_add(1);
-  if (!verified.ok()) return FromStoreStatus(verified.status());
-  if (!verified.value()) return Unauthenticated();
-  Remember(key, hash);
-  return Ok();
+  return outcome;
 }
 
 std::string Authenticator::CacheKey(std::string_view login,

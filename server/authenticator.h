@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -72,6 +73,12 @@ class Authenticator {
   // The same from the `authorization` metadata value (nullopt: none).
   RpcError Authenticate(std::optional<std::string_view> authorization,
                         Principal* out);
+
+  // Runs `work` (an Argon2id hash or verification, 64 MiB) in one of the
+  // concurrent_hashes slots that logins use too, or answers "Server Is Too
+  // Busy" when none is free: the Users service's hashes are bounded with
+  // the logins'.
+  RpcError InHashSlot(const std::function<RpcError()>& work);
 
   // Argon2id verifications run so far, and pairs cached now (for tests).
   uint64_t hashes_verified() const { return hashes_verified_.load(); }

@@ -162,6 +162,15 @@ RpcError AdminOnly(Authenticator* authenticator,
 
 }  // namespace
 
+RpcError UsersService::Hash(std::string_view password, std::string* out) {
+  return authenticator_->InHashSlot([&] {
+    Result<std::string> hash = HashPassword(password, cost_);
+    if (!hash.ok()) return FromStoreStatus(hash.status());
+    *out = std::move(hash.value());
+    return Ok();
+  });
+}
+
 grpc::ServerUnaryReactor* UsersService::Create(grpc::CallbackServerContext* rpc,
                                                const users::CreateReq* request,
                                                users::CreateResp*) {
@@ -173,13 +182,14 @@ grpc::ServerUnaryReactor* UsersService::Create(grpc::CallbackServerContext* rpc,
     outcome = CheckDetails(options.full_name(), options.groups());
   }
   if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
-  Result<std::string> hash = HashPassword(options.password(), cost_);
-  if (!hash.ok()) return FinishUnary(rpc, FromStoreStatus(hash.status()));
+  std::string hash;
+  outcome = Hash(options.password(), &hash);
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
   UserRecord record;
   record.login = options.login_name();
   record.full_name = options.full_name();
   record.groups.assign(options.groups().begin(), options.groups().end());
-  record.password_hash = std::move(hash.value());
+  record.password_hash = std::move(hash);
   return FinishUnary(rpc, FromUserStatus(users_.Create(record), record.login));
 }
 
@@ -295,15 +305,29 @@ grpc::ServerUnaryReactor* UsersService::ChangePassword(
     outcome = CheckPassword(options.new_password(), "new_password");
   }
   if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
-  Result<std::string> hash = HashPassword(options.new_password(), cost_);
-  if (!hash.ok()) return FinishUnary(rpc, FromStoreStatus(hash.status()));
+  // The current password first: a wrong one costs one verification, not
+  // also a hash of the new one.
+  Result<std::optional<StoredUser>> found = users_.Find(options.login_name());
+  if (!found.ok()) return FinishUnary(rpc, FromStoreStatus(found.status()));
+  if (!found.value()) {
+    return FinishUnary(rpc, UserNotFound(options.login_name()));
+  }
+  const std::string verified_hash = found.value()->record.password_hash;
+  outcome = authenticator_->InHashSlot([&] {
+    Result<bool> current =
+        VerifyPassword(verified_hash, options.current_password());
+    if (!current.ok()) return FromStoreStatus(current.status());
+    return current.value() ? Ok() : AccessDenied();
+  });
+  std::string hash;
+  if (IsOk(outcome)) outcome = Hash(options.new_password(), &hash);
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
   return FinishUnary(
       rpc, Modify(&users_, options.login_name(), [&](UserRecord* record) {
-        Result<bool> current =
-            VerifyPassword(record->password_hash, options.current_password());
-        if (!current.ok()) return FromStoreStatus(current.status());
-        if (!current.value()) return AccessDenied();
-        record->password_hash = hash.value();
+        // Changed since it was verified: the current password may not be
+        // the one checked.
+        if (record->password_hash != verified_hash) return AccessDenied();
+        record->password_hash = hash;
         return Ok();
       }));
 }
@@ -318,11 +342,12 @@ grpc::ServerUnaryReactor* UsersService::ResetPassword(
     outcome = CheckPassword(options.new_password(), "new_password");
   }
   if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
-  Result<std::string> hash = HashPassword(options.new_password(), cost_);
-  if (!hash.ok()) return FinishUnary(rpc, FromStoreStatus(hash.status()));
+  std::string hash;
+  outcome = Hash(options.new_password(), &hash);
+  if (!IsOk(outcome)) return FinishUnary(rpc, outcome);
   return FinishUnary(
       rpc, Modify(&users_, options.login_name(), [&](UserRecord* record) {
-        record->password_hash = hash.value();
+        record->password_hash = hash;
         return Ok();
       }));
 }

@@ -70,6 +70,9 @@ class UsersService final
  private:
   RpcError SetDisabled(grpc::CallbackServerContext* rpc,
                        const std::string& login, bool disabled);
+  // A new hash of `password` into *out, in one of the authenticator's
+  // hashing slots (or "Server Is Too Busy").
+  RpcError Hash(std::string_view password, std::string* out);
 
   UserStore users_;
   Authenticator* authenticator_;
