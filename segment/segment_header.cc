@@ -249,19 +249,27 @@ std::string ScavengedSegmentFileName(uint64_t number, uint32_t generation) {
 
 std::optional<SegmentFileId> ParseScavengedSegmentFileName(
     std::string_view name) {
-  // "NNNNNNNNNNNN.gGGGG.seg"
-  constexpr size_t kSize =
+  // "NNNNNNNNNNNN.gGGGG.seg": at least four generation digits (the
+  // 10 000th rewrite of a segment has five), no more than a u32 needs.
+  constexpr size_t kMinSize =
       kFileNameDigits + 2 + kGenerationDigits + kFileNameSuffix.size();
-  if (name.size() != kSize || name.substr(kFileNameDigits, 2) != ".g" ||
-      name.substr(kSize - kFileNameSuffix.size()) != kFileNameSuffix) {
+  constexpr size_t kMaxGenerationDigits = 10;
+  if (name.size() < kMinSize ||
+      name.size() > kMinSize + (kMaxGenerationDigits - kGenerationDigits) ||
+      name.substr(kFileNameDigits, 2) != ".g" ||
+      name.substr(name.size() - kFileNameSuffix.size()) != kFileNameSuffix) {
     return std::nullopt;
   }
+  const std::string_view digits =
+      name.substr(kFileNameDigits + 2,
+                  name.size() - kFileNameDigits - 2 - kFileNameSuffix.size());
   uint64_t number = 0;
   uint64_t generation = 0;
   if (!ParseDigits(name.substr(0, kFileNameDigits), &number) ||
-      !ParseDigits(name.substr(kFileNameDigits + 2, kGenerationDigits),
-                   &generation) ||
-      generation == 0) {
+      !ParseDigits(digits, &generation) || generation == 0 ||
+      generation > UINT32_MAX ||
+      // One spelling per generation: "0001", "10000", never "00010000".
+      (digits.size() > kGenerationDigits && digits[0] == '0')) {
     return std::nullopt;
   }
   return SegmentFileId{number, static_cast<uint32_t>(generation)};

@@ -219,13 +219,25 @@ TEST(SegmentFileNameTest, ScavengedNamesCarryNumberAndGeneration) {
             (SegmentFileId{42, 0}));
   // An original segment's name is not a scavenged one's.
   EXPECT_FALSE(ParseSegmentFileName("000000000042.g0017.seg").has_value());
+  // The 10 000th rewrite of a segment and later ones have more digits,
+  // and their names parse back, up to the largest generation.
+  for (uint32_t generation : {9999u, 10000u, 123456u, UINT32_MAX}) {
+    const std::string name = ScavengedSegmentFileName(7, generation);
+    EXPECT_EQ(ParseScavengedSegmentFileName(name),
+              (SegmentFileId{7, generation}))
+        << name;
+  }
+  EXPECT_EQ(ScavengedSegmentFileName(7, 10000), "000000000007.g10000.seg");
 }
 
 TEST(SegmentFileNameTest, OtherNamesAreNotScavengedSegments) {
   for (const char* name :
        {"000000000003.seg", "000000000003.g0001.seg.scv",
         "000000000003.g0000.seg", "00000000003x.g0001.seg",
-        "000000000003.g001x.seg", "000000000003.h0001.seg", "SCAVENGE"}) {
+        "000000000003.g001x.seg", "000000000003.h0001.seg", "SCAVENGE",
+        // A second spelling of generation 10000, one past a u32, too long.
+        "000000000003.g010000.seg", "000000000003.g4294967296.seg",
+        "000000000003.g12345678901.seg", "000000000003.g001.seg"}) {
     EXPECT_FALSE(ParseScavengedSegmentFileName(name).has_value()) << name;
   }
   EXPECT_FALSE(ParseAnySegmentFileName("000000000003.g0001.seg.scv"));
