@@ -232,7 +232,6 @@ Status FinishIndex(io::FileSystem* fs, const std::string& dir,
 }  // namespace
 
 Status StoreImpl::FinishCommittedScavenge(const ScavengeCommit& commit) {
-  bool renamed = false;
   std::string buffer;  // a piece of the file being hashed
   for (const ScavengeUnitEntry& unit : commit.units) {
     const std::string final_path = io::JoinPath(
@@ -253,12 +252,10 @@ Status StoreImpl::FinishCommittedScavenge(const ScavengeCommit& commit) {
     }
     Status s = fs_->Rename(scv_path, final_path);
     if (!s.ok()) return s;
-    renamed = true;
   }
-  if (renamed) {
-    Status s = fs_->SyncDir(dir_);
-    if (!s.ok()) return s;
-  }
+  // Always: the crashed writer may have renamed every file without syncing
+  // the directory, and SCAVENGE, removed below, must not outlive them.
+  if (Status s = fs_->SyncDir(dir_); !s.ok()) return s;
   const std::string index_dir = io::JoinPath(dir_, kIndexDirName);
   Status s = FinishIndex(fs_, index_dir, commit.index_tables,
                          &index::InstallStagedTables);
