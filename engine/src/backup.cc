@@ -136,9 +136,14 @@ class BackupRun {
 
  private:
   Status CheckDestination(uint64_t store_id, size_t segment_count);
-  // Copies one segment (the last one as the prefix the snapshot lists);
-  // returns the size of the file written.
-  Result<uint64_t> CopySegment(const BackupSegment& item, bool last);
+  // What CopySegment wrote: the file's size, and the generation of the
+  // segment copied (a scavenge may have replaced the snapshot's).
+  struct Copied {
+    uint64_t size = 0;
+    uint32_t generation = 0;
+  };
+  // Copies one segment (the last one as the prefix the snapshot lists).
+  Result<Copied> CopySegment(const BackupSegment& item, bool last);
   Status WriteCheckpoints();
   void Progress(uint64_t bytes) {
     done_ += bytes;
@@ -278,13 +283,21 @@ Status BackupRun::CheckDestination(uint64_t store_id, size_t segment_count) {
   return Status::Ok();
 }
 
-Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
-  const Segment& seg = *item.segment;
+Result<BackupRun::Copied> BackupRun::CopySegment(const BackupSegment& item,
+                                                 bool last) {
   auto pinned = log_.Pin(item.segment);
   if (!pinned.ok()) return pinned.status();
+  // A scavenge that replaced the segment since the snapshot (its file is
+  // gone) leaves Pin its successor, which covers the same positions: that
+  // one is copied, under its own name and generation, and whole (a
+  // rewritten segment is sealed and ends where its file does).
+  const Segment& seg = **pinned;
+  const bool replaced = pinned->segment() != item.segment;
   const uint8_t* data = pinned->data();
   const uint64_t size = pinned->mapped_size();
-  if (item.end_offset > size || size < segment::kSegmentHeaderSize) {
+  const uint64_t end_offset = replaced ? size : item.end_offset;
+  if (end_offset > size || size < segment::kSegmentHeaderSize ||
+      (replaced && (last || !seg.scavenged()))) {
     return Status::Corruption(seg.path, size,
                               "segment shorter than its records");
   }
@@ -317,7 +330,7 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
                 segment::kSegmentHeaderSize - from);
     segment::DurableMark mark;
     mark.sequence = 1;
-    mark.end_offset = static_cast<uint32_t>(item.end_offset);
+    mark.end_offset = static_cast<uint32_t>(end_offset);
     mark.flags = segment::kMarkFlagClosed;
     mark.next_position = item.end_position;
     segment::EncodeDurableMark(mark, seg.seed,
@@ -329,8 +342,8 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
   // The records, then zeros: the format's preallocated, zero-filled tail.
   for (uint64_t off = segment::kSegmentHeaderSize; s.ok() && off < size;) {
     const uint64_t n = std::min<uint64_t>(
-        kChunk, off < item.end_offset ? item.end_offset - off : size - off);
-    s = out.Write(off, off < item.end_offset ? data + off : zeros_.data(), n);
+        kChunk, off < end_offset ? end_offset - off : size - off);
+    s = out.Write(off, off < end_offset ? data + off : zeros_.data(), n);
     off += n;
   }
   if (s.ok()) s = out.Sync();
@@ -358,7 +371,7 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
                              &found);
   }
   if (!s.ok()) return s;
-  if (found.end_offset != item.end_offset ||
+  if (found.end_offset != end_offset ||
       found.next_position != item.end_position || found.torn_tail) {
     return Status::Corruption(seg.path, found.end_offset,
                               "records end before the position the store "
@@ -369,7 +382,7 @@ Result<uint64_t> BackupRun::CopySegment(const BackupSegment& item, bool last) {
   if (s.ok()) s = fs_->Rename(temp, path);
   if (s.ok()) s = fs_->SyncDir(dest_);
   if (!s.ok()) return s;
-  return size;
+  return Copied{size, seg.generation};
 }
 
 Status BackupRun::WriteCheckpoints() {
@@ -430,6 +443,7 @@ Result<BackupResult> BackupRun::Run(
     const BackupSegment& item = segments[i];
     const uint64_t number = item.segment->header.segment_number;
     uint64_t file_size = 0;
+    uint32_t generation = item.segment->generation;
     if (reuse[i]) {
       file_size = manifest_->sealed[number].size;
       ++result_.files_reused;
@@ -437,14 +451,15 @@ Result<BackupResult> BackupRun::Run(
     } else {
       auto written = CopySegment(item, last);
       if (!written.ok()) return written.status();
-      file_size = *written;
+      file_size = written->size;
+      generation = written->generation;
       ++result_.files_copied;
       result_.bytes_copied += item.end_offset;
       Progress(item.end_offset);
     }
-    if (!last) next.sealed[number] = {item.segment->generation, file_size};
+    if (!last) next.sealed[number] = {generation, file_size};
     if (dest_segments_.count(number) &&
-        dest_segments_[number].generation != item.segment->generation) {
+        dest_segments_[number].generation != generation) {
       // The destination's older file of this number (a generation the
       // source replaced): garbage once the new manifest is written.
       dest_superseded_.push_back(
