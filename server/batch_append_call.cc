@@ -50,7 +50,9 @@ std::chrono::system_clock::time_point FromProtoTime(
 
 BatchAppendCall::BatchAppendCall(const CallContext& context,
                                  grpc::CallbackServerContext* rpc)
-    : context_(context), rpc_(rpc), ticket_(context, *rpc) {
+    : context_(context),
+      rpc_(rpc),
+      ticket_(context, *rpc, AnonymousCalls::kCheckedPerRequest) {
   if (!ticket_.held()) {
     finished_ = true;
     Finish(ticket_.refusal().Apply(rpc_));

@@ -85,10 +85,20 @@ struct CallContext;
 
 // Holds one place in the call gate and one call of its connection in the
 // connection gate for a call's lifetime, and the call's principal.
+// Whether a call without credentials is refused when its ticket is taken.
+// StreamAccess denies the anonymous principal every stream, so a call
+// that answers that denial for the whole call is refused at once
+// (PERMISSION_DENIED access-denied): it holds no slot of the gates while
+// its client sends nothing more. BatchAppend answers it per append, in
+// its responses, as KurrentDB does, so it checks per request instead.
+enum class AnonymousCalls { kRefused, kCheckedPerRequest };
+
 class CallTicket {
  public:
-  // Refused when a gate is full or the call's credentials are wrong.
-  CallTicket(const CallContext& context, const grpc::ServerContextBase& rpc);
+  // Refused when a gate is full or the call's credentials are wrong (or,
+  // with kRefused and authentication on, missing).
+  CallTicket(const CallContext& context, const grpc::ServerContextBase& rpc,
+             AnonymousCalls anonymous = AnonymousCalls::kRefused);
   CallTicket(const CallTicket&) = delete;
   CallTicket& operator=(const CallTicket&) = delete;
   ~CallTicket();
@@ -129,7 +139,8 @@ struct CallContext {
 };
 
 inline CallTicket::CallTicket(const CallContext& context,
-                              const grpc::ServerContextBase& rpc)
+                              const grpc::ServerContextBase& rpc,
+                              AnonymousCalls anonymous)
     : peer_(rpc.peer()) {
   if (!context.gate->TryEnter()) {
     refusal_ = TooManyCalls(context.gate->limit());
@@ -146,7 +157,12 @@ inline CallTicket::CallTicket(const CallContext& context,
     return;
   }
   RpcError outcome = context.authenticator->Authenticate(rpc, &principal_);
-  if (outcome.code != grpc::StatusCode::OK) refusal_ = std::move(outcome);
+  if (outcome.code != grpc::StatusCode::OK) {
+    refusal_ = std::move(outcome);
+  } else if (context.access != nullptr && principal_.anonymous() &&
+             anonymous == AnonymousCalls::kRefused) {
+    refusal_ = AccessDenied();
+  }
   access_ = context.access;
 }
 

@@ -453,5 +453,17 @@ TEST_F(PersistentAuthTest, OperatorsCreateUsersRead) {
   EXPECT_EQ(denied->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// A Read without credentials ends at once, before its first message, so
+// that it holds none of the server's call slots while its client sends
+// nothing (anonymous callers may read no stream).
+TEST_F(PersistentAuthTest, AnAnonymousReadEndsBeforeItsFirstMessage) {
+  grpc::ClientContext anonymous;
+  auto call = persistent_->Read(&anonymous);
+  ReadResp response;
+  EXPECT_FALSE(call->Read(&response));
+  EXPECT_EQ(call->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Exception(anonymous), "access-denied");
+}
+
 }  // namespace
 }  // namespace cairn::server
