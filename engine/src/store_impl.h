@@ -403,6 +403,9 @@ class StoreImpl final : public Store {
   Status ApplyScavengeCommit(const ScavengeCommit& commit);
   // Removes a batch's `.scv` files (not committed).
   void DiscardBatch(const ScavengeBatch& batch);
+  // Removes the index tables staged for a commit that failed before its
+  // commit point.
+  void DiscardStagedTables(const ScavengeCommit& commit);
   // Close: stops a running scavenge, waits for it, refuses new ones.
   void StopScavengeForClose();
 

@@ -188,6 +188,26 @@ void StoreImpl::DiscardBatch(const ScavengeBatch& batch) {
   if (removed) (void)SyncStoreDirectory();
 }
 
+void StoreImpl::DiscardStagedTables(const ScavengeCommit& commit) {
+  // Unlisted, so the next open of the index would remove them too; removed
+  // now, so that scavenges failing again and again (on a full disk, say)
+  // do not pile them up meanwhile. The index directories are derived
+  // data, synced again after a failure (docs/durability.md).
+  const std::string index_dir = io::JoinPath(dir_, kIndexDirName);
+  const std::string link_dir = io::JoinPath(index_dir, kLinkIndexDirName);
+  for (const auto& [dir, staged] :
+       {std::pair{&index_dir, &commit.index_tables},
+        std::pair{&link_dir, &commit.link_tables}}) {
+    bool removed = false;
+    for (uint64_t number : staged->numbers) {
+      removed |=
+          fs_->RemoveFile(io::JoinPath(*dir, index::TableFileName(number)))
+              .ok();
+    }
+    if (removed) (void)fs_->SyncDir(*dir);
+  }
+}
+
 Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch,
                                       ScavengePacer* pacer) {
   // (3, index) Stage the tables over the batch's range: positions between
@@ -226,8 +246,8 @@ Status StoreImpl::CommitScavengeBatch(ScavengeBatch* batch,
     }
   }
   if (!s.ok()) {
-    // Staged tables are unlisted: the next open of the index removes them.
     DiscardBatch(*batch);
+    DiscardStagedTables(commit);
     return s;
   }
   // After it, the scavenge must be finished: a failure fails the store

@@ -15,6 +15,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,6 +24,8 @@
 #include "cairn/cairn.h"
 #include "engine/src/scavenge_file.h"
 #include "engine/src/store_impl.h"
+#include "index/manifest.h"
+#include "index/table.h"
 #include "segment/segment_header.h"
 #include "testing/fault_injection_file_system.h"
 #include "testing/file_system_wrapper.h"
@@ -920,6 +923,52 @@ TEST(ScavengeRunDurabilityTest, AFailedCommitSyncKeepsTheCommitsFiles) {
   auto kept = store->ReadStream("kept", ReadStreamOptions{});
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ(kept->events.size(), 4u);
+}
+
+// A batch that fails before its commit point (a full disk as its SCAVENGE
+// file is written) leaves no staged index table behind: scavenges failing
+// again and again do not pile them up until the next open.
+TEST(ScavengeRunDurabilityTest, AFailureBeforeTheCommitRemovesTheStagedTables) {
+  io::MemoryFileSystem memory;
+  io::FaultInjectionFileSystem fs(&memory, 1);
+  const std::string dir = "/store";
+  CAIRN_ASSERT_OK_AND_ASSIGN(
+      store, engine::StoreImpl::Open(&fs, dir, ScavengeOptionsForTest()));
+  TombstoneFiveKeepFour(*store);
+  // Table files no manifest lists.
+  auto unlisted = [&] {
+    size_t n = 0;
+    for (const char* sub : {"/store/index", "/store/index/links"}) {
+      index::Manifest manifest;
+      EXPECT_TRUE(index::ReadManifest(&memory, sub, &manifest).ok()) << sub;
+      std::set<uint64_t> listed;
+      for (const index::ManifestTable& t : manifest.tables) {
+        listed.insert(t.number);
+      }
+      auto names = memory.ListDir(sub);
+      EXPECT_TRUE(names.ok()) << sub;
+      if (!names.ok()) continue;
+      for (const std::string& name : *names) {
+        auto number = index::ParseTableFileName(name);
+        n += number && !listed.contains(*number) ? 1 : 0;
+      }
+    }
+    return n;
+  };
+  io::FaultRule rule =
+      io::FaultRule::Always(io::FaultOp::kWrite, io::FaultError::kNoSpace);
+  rule.path_suffix = std::string("/") + engine::kScavengeFileName +
+                     engine::kScavengeTempSuffix;
+  fs.AddRule(rule);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto result = store->Scavenge(ScavengeOptions{});
+    EXPECT_TRUE(result.status().IsNoSpace()) << result.status().ToString();
+    EXPECT_EQ(unlisted(), 0u) << "attempt " << attempt;
+  }
+  fs.ClearFaults();
+  auto result = store->Scavenge(ScavengeOptions{});
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->events_removed, 5u);
 }
 
 // Hands every `.scv` file the store opens to Wrap().
