@@ -19,7 +19,8 @@ function defaultQuery(server) {
 }
 
 // A TLS server authenticates calls and denies anonymous ones streams, so
-// its clients log in as the default admin; an --insecure one has neither
+// its clients log in as the default admin (connect's `user` is the
+// "login:password@" part; '' for none); an --insecure one has neither
 // (and the clients send no credentials over plaintext).
 function userInfo(server) {
   return server.tls ? 'admin:changeit@' : '';
@@ -31,8 +32,8 @@ const FLAVOURS = {
     get lib() {
       return require('@kurrent/kurrentdb-client');
     },
-    connect(server, query = defaultQuery(server)) {
-      const url = `kurrentdb://${userInfo(server)}${server.host}:${server.grpcPort}?${query}`;
+    connect(server, query = defaultQuery(server), user = userInfo(server)) {
+      const url = `kurrentdb://${user}${server.host}:${server.grpcPort}?${query}`;
       return this.lib.KurrentDBClient.connectionString(url);
     },
     // 1.3.1 turns it into rejectUnauthorized: false for grpc-js too.
@@ -55,8 +56,8 @@ const FLAVOURS = {
     get lib() {
       return require('@eventstore/db-client');
     },
-    connect(server, query = defaultQuery(server)) {
-      const url = `esdb://${userInfo(server)}${server.host}:${server.grpcPort}?${query}`;
+    connect(server, query = defaultQuery(server), user = userInfo(server)) {
+      const url = `esdb://${user}${server.host}:${server.grpcPort}?${query}`;
       return this.lib.EventStoreDBClient.connectionString(url);
     },
     // 6.2.1 only warns about tlsVerifyCert=false and verifies anyway.

@@ -58,6 +58,9 @@ describeClient(server, (flavour, ctx) => {
     await sub.ack(sixth);
     const listed = await ctx.client.listPersistentSubscriptionsToStream(stream);
     assert.deepEqual(listed.map((s) => s.groupName), ['workers']);
+    // A stream without groups: NOT_FOUND, as KurrentDB answers.
+    const none = await rejection(ctx.client.listPersistentSubscriptionsToStream(uniqueStream('no-groups')));
+    assert.ok(none instanceof lib.PersistentSubscriptionDoesNotExistError, `${none.name}: ${none.message}`);
     const all = await ctx.client.listAllPersistentSubscriptions();
     assert.ok(all.some((s) => s.eventSource === stream && s.groupName === 'workers'));
     await sub.unsubscribe();

@@ -166,4 +166,27 @@ describeClient(server, (flavour, ctx) => {
     const err = await rejection(call('admin', 'wrong', 'details', request('DetailsReq', {})));
     assert.equal(err.code, grpc.status.UNAUTHENTICATED, err.message);
   });
+
+  // Calls without credentials are refused as they start (they hold no call
+  // slot while the client sends nothing): the client still decodes
+  // AccessDeniedError, from an append, a read and a persistent subscription.
+  it('denies streams and persistent subscriptions to a client without credentials', async () => {
+    const stream = uniqueStream('anon');
+    await ctx.client.appendToStream(stream, jsonEvents(lib, 1));
+    await ctx.client.createPersistentSubscriptionToStream(
+      stream,
+      'g',
+      lib.persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: lib.START }),
+    );
+    const anonymous = flavour.connect(server, undefined, '');
+    try {
+      assertAccessDenied(await rejection(anonymous.appendToStream(stream, jsonEvents(lib, 1))));
+      assertAccessDenied(await rejection(collect(anonymous.readStream(stream))));
+      const sub = anonymous.subscribeToPersistentSubscriptionToStream(stream, 'g');
+      assertAccessDenied(await rejection(sub[Symbol.asyncIterator]().next()));
+      await sub.unsubscribe().catch(() => {});
+    } finally {
+      await anonymous.dispose();
+    }
+  });
 });
