@@ -138,9 +138,10 @@ void ReadCall::Kick() {
   StartNextLocked(lock);
 }
 
-void ReadCall::Enqueue(ReadResp response) {
+uint64_t ReadCall::Enqueue(ReadResp response) {
   std::lock_guard lock(mu_);
   writes_.Push(std::move(response));
+  return writes_.bytes();
 }
 
 void ReadCall::EnqueueStreamNotFound() {
@@ -286,6 +287,7 @@ void ReadCall::FillAllPage() {
   if (next_) options.from = GlobalPosition(*next_);
   options.max_count = context_.limits.read_page_examined;
   uint32_t matched = 0;
+  // What the queue holds: a page is read only once the one before it went.
   uint64_t page_bytes = 0;
   bool stopped = false;
   std::optional<uint64_t> last;
@@ -295,8 +297,7 @@ void ReadCall::FillAllPage() {
         if (!plan_.filter || plan_.filter->Matches(event)) {
           ReadResp response = TakeSpare();
           EventToResponse(event, &response);
-          page_bytes += response.ByteSizeLong();
-          Enqueue(std::move(response));
+          page_bytes = Enqueue(std::move(response));
           ++matched;
           --remaining_;
         }

@@ -59,7 +59,8 @@ class ReadCall final
   void FillStreamPage();
   void FillAllPage();
   void SetFinal(RpcError error);
-  void Enqueue(ReadResp response);
+  // Returns the bytes queued then (WriteQueue::bytes).
+  uint64_t Enqueue(ReadResp response);
   // A read of a stream without events answers this, then OK.
   void EnqueueStreamNotFound();
   // Fills an event response, resolving a link when asked to.
