@@ -109,22 +109,14 @@ int RunTail(const Io& io, const TailArgs& args) {
     if (args.from == "end") {
       options.from_end = true;
     } else {
-      uint64_t value = 0;
-      try {
-        // Digits only: stoull would take "-5" as 2^64 - 5 and skip spaces.
-        if (args.from.empty() ||
-            args.from.find_first_not_of("0123456789") != std::string::npos) {
-          throw std::invalid_argument("not a number");
-        }
-        size_t used = 0;
-        value = std::stoull(args.from, &used, 10);
-        if (used != args.from.size()) throw std::invalid_argument("junk");
-      } catch (const std::exception&) {
+      const std::optional<uint64_t> parsed = ParseUnsignedDecimal(args.from);
+      if (!parsed) {
         return Fail(
             io, kName,
             "--from takes start, end or a number, not '" + args.from + "'",
             kExitUsage);
       }
+      const uint64_t value = *parsed;
       if (options.stream) {
         options.from_revision = StreamRevision(value);
       } else {

@@ -2,6 +2,7 @@
 #include "tools/cli/command.h"
 
 #include <cerrno>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -33,15 +34,21 @@ int ExitCodeFor(const Status& status) {
   }
 }
 
+std::optional<uint64_t> ParseUnsignedDecimal(std::string_view text) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, value, 10);
+  // from_chars takes no sign, space or prefix; it must take every byte.
+  if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
+
 CLI::Validator UnsignedDecimal() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        if (value.empty() ||
-            value.find_first_not_of("0123456789") != std::string::npos) {
-          return "'" + value + "' is not an unsigned decimal number";
-        }
-        const size_t first = value.find_first_not_of('0');
-        value = first == std::string::npos ? "0" : value.substr(first);
+        const std::optional<uint64_t> number = ParseUnsignedDecimal(value);
+        if (!number) return "'" + value + "' is not an unsigned decimal number";
+        value = std::to_string(*number);
         return "";
       },
       "UINT", "UnsignedDecimal");

@@ -12,6 +12,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,9 +56,14 @@ struct Command {
   std::function<int()> run;
 };
 
-// For an unsigned option: the value must be decimal digits. CLI11 2.1
-// would read "-1" as 2^64 - 1 and "010" as octal 8, "0x10" as 16; leading
-// zeros are dropped here instead, so "010" is ten. Added with ->transform.
+// `text` as an unsigned decimal number: digits only (no sign, space or
+// base prefix; leading zeros are decimal), at most 2^64 - 1.
+std::optional<uint64_t> ParseUnsignedDecimal(std::string_view text);
+
+// For an unsigned option: the value must be ParseUnsignedDecimal's. CLI11
+// 2.1 would read "-1" as 2^64 - 1 and "010" as octal 8, "0x10" as 16; the
+// value is handed on as the number's plain digits, so "010" is ten. Added
+// with ->transform.
 CLI::Validator UnsignedDecimal();
 
 // Writes "cairn <command>: <message>\n" to io.err and returns `code`.
