@@ -102,6 +102,25 @@ TEST_F(StoreBasicTest, ReadStreamBackwardAndPaging) {
   EXPECT_TRUE(tail->end_of_stream);
 }
 
+// One ReadStream of "s": the revisions it returned and whether it reached
+// the end (an error fails the test and reads as an empty end).
+struct Page {
+  std::vector<uint64_t> revisions;
+  bool end_of_stream = true;
+  friend bool operator==(const Page&, const Page&) = default;
+};
+Page ReadPage(Store& store, const ReadStreamOptions& options) {
+  auto read = store.ReadStream("s", options);
+  EXPECT_TRUE(read.ok()) << read.status().ToString();
+  Page page;
+  if (!read.ok()) return page;
+  for (const RecordedEvent& e : read->events) {
+    page.revisions.push_back(e.revision.value());
+  }
+  page.end_of_stream = read->end_of_stream;
+  return page;
+}
+
 // max_bytes stops a read at the event that reaches it (data, metadata and
 // type bytes), in both directions, and pages on from there; one event
 // larger than the budget is still returned.
@@ -121,16 +140,11 @@ TEST_F(StoreBasicTest, ReadStreamStopsAtMaxBytes) {
   forward.max_bytes = 2500;
   std::vector<std::vector<uint64_t>> pages;
   for (;;) {
-    auto page = store->ReadStream("s", forward);
-    ASSERT_TRUE(page.ok()) << page.status().ToString();
-    std::vector<uint64_t> revisions;
-    for (const RecordedEvent& e : page->events) {
-      revisions.push_back(e.revision.value());
-    }
-    pages.push_back(revisions);
-    if (page->end_of_stream) break;
-    ASSERT_FALSE(revisions.empty());
-    forward.from = StreamRevision(revisions.back() + 1);
+    Page page = ReadPage(*store, forward);
+    pages.push_back(page.revisions);
+    if (page.end_of_stream) break;
+    ASSERT_FALSE(page.revisions.empty());
+    forward.from = StreamRevision(page.revisions.back() + 1);
   }
   EXPECT_EQ(pages, (std::vector<std::vector<uint64_t>>{
                        {0, 1, 2}, {3, 4}, {5, 6, 7}, {8, 9}}));
@@ -138,29 +152,17 @@ TEST_F(StoreBasicTest, ReadStreamStopsAtMaxBytes) {
   ReadStreamOptions backward;
   backward.direction = Direction::kBackward;
   backward.max_bytes = 1;
-  auto one = store->ReadStream("s", backward);
-  ASSERT_TRUE(one.ok());
-  ASSERT_EQ(one->events.size(), 1u);
-  EXPECT_EQ(one->events[0].revision, StreamRevision(9));
-  EXPECT_FALSE(one->end_of_stream);
+  EXPECT_EQ(ReadPage(*store, backward), (Page{{9}, false}));
   backward.from = StreamRevision(5);
   backward.max_bytes = 6000;
-  auto two = store->ReadStream("s", backward);
-  ASSERT_TRUE(two.ok());
-  ASSERT_EQ(two->events.size(), 2u);
-  EXPECT_EQ(two->events[1].revision, StreamRevision(4));
-  EXPECT_FALSE(two->end_of_stream);
+  EXPECT_EQ(ReadPage(*store, backward), (Page{{5, 4}, false}));
   backward.from = StreamRevision(1);
-  auto last = store->ReadStream("s", backward);
-  ASSERT_TRUE(last.ok());
-  ASSERT_EQ(last->events.size(), 2u);
-  EXPECT_TRUE(last->end_of_stream);
+  EXPECT_EQ(ReadPage(*store, backward), (Page{{1, 0}, true}));
 
   // 0 is no limit.
-  auto all = store->ReadStream("s", {});
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->events.size(), 10u);
-  EXPECT_TRUE(all->end_of_stream);
+  Page all = ReadPage(*store, {});
+  EXPECT_EQ(all.revisions.size(), 10u);
+  EXPECT_TRUE(all.end_of_stream);
 }
 
 // A byte-bounded read of any max_count takes the index in chunks (1024
@@ -171,32 +173,31 @@ TEST_F(StoreBasicTest, ReadStreamWithMaxBytesSpansIndexChunks) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(store->Append("s", ExpectedVersion::Any(), Events(1000)).ok());
   }
-  ReadStreamOptions read;
-  read.max_count = UINT64_MAX;
-  read.max_bytes = 0;  // first, everything: to size the budget
+  // The budget the first 2000 events reach exactly.
   uint64_t event_bytes = 0;
   {
-    auto all = store->ReadStream("s", read);
-    ASSERT_TRUE(all.ok());
-    ASSERT_EQ(all->events.size(), 3000u);
-    EXPECT_TRUE(all->end_of_stream);
+    ReadStreamOptions all;
+    all.max_count = UINT64_MAX;
+    auto read = store->ReadStream("s", all);
+    ASSERT_TRUE(read.ok());
+    ASSERT_EQ(read->events.size(), 3000u);
+    EXPECT_TRUE(read->end_of_stream);
     for (size_t i = 0; i < 2000; ++i) {
-      const RecordedEvent& e = all->events[i];
+      const RecordedEvent& e = read->events[i];
       event_bytes += e.type.size() + e.data.size() + e.metadata.size();
     }
   }
-  // The budget the first 2000 events reach exactly.
+  ReadStreamOptions read;
+  read.max_count = UINT64_MAX;
   read.max_bytes = event_bytes;
-  auto first = store->ReadStream("s", read);
-  ASSERT_TRUE(first.ok());
-  ASSERT_EQ(first->events.size(), 2000u);
-  EXPECT_FALSE(first->end_of_stream);
-  EXPECT_EQ(first->events.back().revision, StreamRevision(1999));
+  Page first = ReadPage(*store, read);
+  ASSERT_EQ(first.revisions.size(), 2000u);
+  EXPECT_FALSE(first.end_of_stream);
+  EXPECT_EQ(first.revisions.back(), 1999u);
   read.from = StreamRevision(2000);
-  auto rest = store->ReadStream("s", read);
-  ASSERT_TRUE(rest.ok());
-  ASSERT_EQ(rest->events.size(), 1000u);
-  EXPECT_TRUE(rest->end_of_stream);
+  Page rest = ReadPage(*store, read);
+  EXPECT_EQ(rest.revisions.size(), 1000u);
+  EXPECT_TRUE(rest.end_of_stream);
 }
 
 TEST_F(StoreBasicTest, MissingStreamIsNotFound) {

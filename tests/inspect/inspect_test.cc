@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -128,6 +129,18 @@ class InspectTest : public ::testing::Test {
     return segments.ok() ? *segments : std::vector<std::string>();
   }
 
+  // Rewrites the index's MANIFEST (checksum and all) as `change` edits it:
+  // damage no checksum catches.
+  void RewriteManifest(const std::function<void(index::Manifest*)>& change) {
+    io::FileSystem* fs = io::PosixFileSystem();
+    const std::string dir = IndexDirOf(store_dir());
+    index::Manifest m;
+    ASSERT_TRUE(index::ReadManifest(fs, dir, &m).ok());
+    ASSERT_FALSE(m.tables.empty());
+    change(&m);
+    ASSERT_TRUE(index::WriteManifest(fs, dir, m).ok());
+  }
+
   // The first table file of the index directory.
   std::string FirstTable() const {
     for (const std::string& path : IndexFilesOf(IndexDirOf(store_dir()))) {
@@ -162,17 +175,13 @@ TEST_F(InspectTest, VerifyOfAHealthyStoreCountsEverythingAndFindsNothing) {
 // states): verify reports the mismatch and the entries past the
 // manifest's checkpoint, and reads nothing out of its bounds.
 TEST_F(InspectTest, VerifyReportsEntriesPastTheManifestCheckpoint) {
-  io::FileSystem* fs = io::PosixFileSystem();
-  const std::string dir = IndexDirOf(store_dir());
-  index::Manifest m;
-  ASSERT_TRUE(index::ReadManifest(fs, dir, &m).ok());
-  ASSERT_FALSE(m.tables.empty());
-  index::ManifestTable& last = m.tables.back();
-  ASSERT_GT(last.end_position, last.first_position + 2);
-  last.end_position -= 2;
-  last.entry_count =
-      std::min(last.entry_count, last.end_position - last.first_position);
-  ASSERT_TRUE(index::WriteManifest(fs, dir, m).ok());
+  RewriteManifest([](index::Manifest* m) {
+    index::ManifestTable& last = m->tables.back();
+    ASSERT_GT(last.end_position, last.first_position + 2);
+    last.end_position -= 2;
+    last.entry_count =
+        std::min(last.entry_count, last.end_position - last.first_position);
+  });
   auto report = VerifyStore(store_dir());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_FALSE(report->healthy());
@@ -441,13 +450,8 @@ TEST_F(InspectTest, TableWithGapsDumpsItsLastPosition) {
 // A table level no merge makes (a crafted, checksum-valid MANIFEST) is
 // that table's problem, not a per-level count to allocate.
 TEST_F(InspectTest, StatsReportAnImpossibleTableLevel) {
-  io::FileSystem* fs = io::PosixFileSystem();
-  const std::string dir = IndexDirOf(store_dir());
-  index::Manifest m;
-  ASSERT_TRUE(index::ReadManifest(fs, dir, &m).ok());
-  ASSERT_FALSE(m.tables.empty());
-  m.tables.front().level = UINT32_MAX;
-  ASSERT_TRUE(index::WriteManifest(fs, dir, m).ok());
+  RewriteManifest(
+      [](index::Manifest* m) { m->tables.front().level = UINT32_MAX; });
   auto stats = ReadIndexStats(store_dir());
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   ASSERT_FALSE(stats->tables.empty());
